@@ -1,0 +1,57 @@
+// End-to-end tests: the real build (vite preview of dist/) in Debian's Chromium.
+// `npm run test:e2e` builds first; a bare `npx playwright test` expects dist/ to be current.
+// Never `npx playwright install`: nothing is downloaded, the system browser is used.
+
+import { defineConfig } from '@playwright/test';
+
+process.env.XDG_RUNTIME_DIR ??= '/tmp'; // silences the Vulkan loader's warning in Chromium
+
+const PORT = 4173;
+const BASE_URL = `http://127.0.0.1:${PORT}`;
+
+export default defineConfig({
+  testDir: 'e2e',
+  fullyParallel: false,
+  workers: 2,
+  retries: 0,
+  reporter: 'list',
+  timeout: 60_000,
+  expect: { timeout: 20_000 },
+  forbidOnly: !!process.env.CI,
+  outputDir: 'test-results',
+  use: {
+    baseURL: BASE_URL,
+    headless: true,
+    actionTimeout: 15_000,
+    navigationTimeout: 30_000,
+    trace: 'retain-on-failure',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        browserName: 'chromium',
+        launchOptions: {
+          executablePath: '/usr/bin/chromium',
+          args: [
+            '--enable-unsafe-webgpu',
+            '--no-sandbox',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+            '--no-first-run',
+            '--disable-quic',
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: 'npm run preview',
+    url: BASE_URL,
+    reuseExistingServer: !process.env.CI,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});

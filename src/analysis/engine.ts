@@ -1,0 +1,378 @@
+// The CPU engine: from named activation arrays (as stored in files) to similarities.
+// Every representation is prepared once (layout, conv reduction, checks) and factored once
+// (centring, SVD, whitening, DFT: see metrics.ts); pairs reuse the factors. This is the float64
+// path: the oracle for the GPU path and the fallback when WebGPU is missing.
+//
+// Shapes: arrays arrive as stored (usually datapoints first); math/reduce turns them into
+// n neurons × m datapoints.
+
+import { checkFinite, detectLayout } from '../io/layout';
+import { InputError, type Bundle, type BundleEntry, type ConvLayout, type Layout, type NdArray } from '../io/types';
+import { toRepresentation, type Representation } from '../math/reduce';
+import { compareFactors, factorize, usesDft, type Factor, type PairNumbers } from './metrics';
+import type {
+  Activation,
+  AnalysisOptions,
+  Conventions,
+  CrossResult,
+  DynamicsResult,
+  JobControl,
+  PairResult,
+} from './types';
+
+/** An activation ready for the metrics: its layout resolved and checked. */
+export interface Prepared {
+  name: string;
+  rep: Representation;
+  layout: Layout;
+  convLayout: ConvLayout | null;
+  /** Why the layout was chosen (detected or set by the user). */
+  layoutReason: string;
+  shape: number[];
+}
+
+/**
+ * The datapoint count shared by a group of arrays, when their shapes give evidence for it:
+ * arrays of rank ≥ 3 are datapoints-first, so their first axis decides; for 2-D arrays, a size that
+ * every shape has, when exactly one size qualifies. Shapes that agree on both axes ((50, 2000) and
+ * (50, 2000)) say nothing about which axis is which: then undefined, and detectLayout falls back to
+ * "the larger axis is datapoints".
+ */
+export function inferDatapoints(shapes: readonly (readonly number[])[]): number | undefined {
+  if (shapes.length === 0) return undefined;
+  const highRank = shapes.find((s) => s.length >= 3);
+  if (highRank) return highRank[0];
+  const candidates = [...new Set(shapes[0])].filter((size) => shapes.every((s) => s.includes(size)));
+  return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+export function prepare(activation: Activation, options: AnalysisOptions, datapointsHint?: number): Prepared {
+  const { name, array } = activation;
+  checkFinite(array, name);
+  const detected = detectLayout(array.shape, datapointsHint);
+  const layout = options.layout === 'auto' ? detected.layout : options.layout;
+  const isConv = array.shape.length === 4;
+  const convLayout = isConv ? (options.convLayout === 'auto' ? (detected.convLayout ?? 'nhwc') : options.convLayout) : null;
+  const layoutReason =
+    options.layout === 'auto' && (!isConv || options.convLayout === 'auto') ? detected.reason : `set by the user: ${layout}${convLayout ? `, ${convLayout}` : ''}`;
+  let rep: Representation;
+  try {
+    rep = toRepresentation(array, layout, convLayout ?? 'nhwc');
+  } catch (error) {
+    throw new InputError(name, (error as Error).message);
+  }
+  return { name, rep, layout, convLayout, layoutReason, shape: [...array.shape] };
+}
+
+function datapointsOfPrepared(p: Prepared, options: AnalysisOptions): number {
+  if (p.rep.kind === 'dense') return p.rep.x.cols;
+  const { datapoints, height, width } = p.rep.conv;
+  return options.convReduction === 'positions' ? datapoints * height * width : datapoints;
+}
+
+/** Refuses a pair that cannot be compared, with a message naming both arrays. */
+function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: boolean): void {
+  const ma = dft ? (a.rep.kind === 'conv' ? a.rep.conv.datapoints : a.rep.x.cols) : datapointsOfPrepared(a, options);
+  const mb = dft ? (b.rep.kind === 'conv' ? b.rep.conv.datapoints : b.rep.x.cols) : datapointsOfPrepared(b, options);
+  if (ma !== mb) {
+    throw new InputError(a.name, `has ${ma} datapoints but ${b.name} has ${mb}: both must hold the same inputs in the same order`);
+  }
+  if (dft && options.metric !== 'svcca' && options.metric !== 'cca') {
+    const conv = a.rep.kind === 'conv' ? a : b;
+    throw new InputError(
+      conv.name,
+      `is a conv layer and the dft reduction works with svcca and cca only; choose flatten, positions or meanpool for ${options.metric}`,
+    );
+  }
+  if (ma < 2) throw new InputError(a.name, `has ${ma} datapoint; at least 2 are needed`);
+}
+
+function pairUsesDft(a: Prepared, b: Prepared, options: AnalysisOptions): boolean {
+  return usesDft(a.rep, options) || usesDft(b.rep, options);
+}
+
+export function describeSummary(options: AnalysisOptions, dft: boolean): string {
+  const where = dft ? ' (union over shared DFT frequencies)' : '';
+  switch (options.metric) {
+    case 'svcca':
+      return `mean ρ over min(k1, k2) canonical correlations after keeping ${describeKeep(options)}${dft ? ' (rule applied globally over all frequency blocks)' : ''}${where}`;
+    case 'cca':
+      return `mean ρ over min(n1', n2') canonical correlations${where}`;
+    case 'pwcca':
+      return `projection-weighted mean ρ (${options.pwccaVariant === 'reference' ? 'google/svcca pwcca semantics, without its + μ' : 'Morcos et al. 2018 paper variant'})`;
+    case 'cka':
+      return 'linear CKA (feature space)';
+    case 'cka-debiased':
+      return 'debiased linear CKA (unbiased HSIC, Song et al. 2012)';
+  }
+}
+
+function describeKeep(options: AnalysisOptions): string {
+  return options.keep.kind === 'variance' ? `${options.keep.fraction * 100}% of Σs²` : `k = ${options.keep.k} directions`;
+}
+
+function conventionsFor(options: AnalysisOptions, a: Prepared, b: Prepared, dft: boolean): Conventions {
+  const anyConv = a.rep.kind === 'conv' || b.rep.kind === 'conv';
+  return {
+    metric: options.metric,
+    keep: options.metric === 'svcca' ? options.keep : null,
+    epsilon: options.epsilon,
+    layout: [a.layout, b.layout],
+    convLayout: [a.convLayout, b.convLayout],
+    convReduction: anyConv ? options.convReduction : null,
+    pwccaVariant: options.metric === 'pwcca' ? options.pwccaVariant : null,
+    summary: describeSummary(options, dft),
+    backend: 'cpu',
+    precision: 'float64',
+  };
+}
+
+/**
+ * Warnings for one pair. `names` overrides how the two sides are called: grids name layers
+ * ("layer conv1") so that one warning covers every checkpoint instead of repeating per step.
+ */
+function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: AnalysisOptions, datapoints: number, names?: [string, string]): string[] {
+  const warnings: string[] = [];
+  const sides: [Prepared, number][] = [
+    [a, 0],
+    [b, 1],
+  ];
+  const grid = names !== undefined;
+  const cca = options.metric !== 'cka' && options.metric !== 'cka-debiased';
+  for (const [p, i] of sides) {
+    if (p.rep.kind === 'conv') {
+      const { datapoints: n, height, width, channels } = p.rep.conv;
+      const detail =
+        options.convReduction === 'dft' && cca
+          ? grid
+            ? 'per-frequency CCA over the frequencies each pair shares'
+            : `per-frequency CCA over ${numbers.frequencies ?? 0} shared frequencies`
+          : options.convReduction === 'positions'
+            ? `${n * height * width} datapoints (every position)`
+            : options.convReduction === 'meanpool'
+              ? `${channels} channels averaged over space`
+              : `${channels * height * width} features`;
+      warnings.push(`${names?.[i] ?? p.name}: conv layer (${n}, ${height}, ${width}, ${channels} as N, H, W, C) reduced with ${options.convReduction}: ${detail}`);
+    }
+    // Degeneracy of CCA: the neurons it sees (k after the SVD step for svcca) against the datapoints.
+    const fed = options.metric === 'svcca' ? numbers.kept[i] : numbers.neurons[i];
+    if (cca && datapoints < 5 * fed) {
+      warnings.push(
+        `${names?.[i] ?? p.name}: ${datapoints} datapoints for ${fed} ${options.metric === 'svcca' ? 'kept directions' : 'neurons'} (fewer than 5 per dimension): CCA drifts towards 1 as they approach each other; compare with a random baseline of the same shapes`,
+      );
+    }
+    if (numbers.dropped[i] > 0) {
+      const what = options.metric === 'svcca' ? 'direction' : 'neuron';
+      warnings.push(`${names?.[i] ?? p.name}: ${plural(numbers.dropped[i], what)} with relative variance below ε = ${options.epsilon} dropped (dead neurons)`);
+    }
+    if (numbers.clipped[i] > 0) {
+      warnings.push(`${names?.[i] ?? p.name}: rank-deficient: ${plural(numbers.clipped[i], 'direction')} carry no variance and count as correlation 0 (pseudo-inverse)`);
+    }
+  }
+  return warnings;
+}
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+function toPairResult(a: Prepared, b: Prepared, numbers: PairNumbers, options: AnalysisOptions, dft: boolean, datapoints: number): PairResult {
+  return {
+    metric: options.metric,
+    similarity: numbers.similarity,
+    mean98: numbers.mean98,
+    meanSquared: numbers.meanSquared,
+    rho: numbers.rho,
+    kept: numbers.kept,
+    datapoints,
+    neurons: numbers.neurons,
+    dropped: numbers.dropped,
+    spectra: numbers.spectra,
+    warnings: warningsFor(a, b, numbers, options, datapoints),
+    conventions: conventionsFor(options, a, b, dft),
+  };
+}
+
+/** Compares two activation arrays (float64 CPU). Throws InputError for inputs that cannot be compared. */
+export function comparePair(a: Activation, b: Activation, options: AnalysisOptions): PairResult {
+  const hint = inferDatapoints([a.array.shape, b.array.shape]);
+  const pa = prepare(a, options, hint);
+  const pb = prepare(b, options, hint);
+  return comparePrepared(pa, pb, options);
+}
+
+export function comparePrepared(pa: Prepared, pb: Prepared, options: AnalysisOptions): PairResult {
+  const dft = pairUsesDft(pa, pb, options);
+  checkPair(pa, pb, options, dft);
+  const fa = factorize(pa.rep, options, dft);
+  const fb = factorize(pb.rep, options, dft);
+  const numbers = compareFactors(fa, fb, options);
+  return toPairResult(pa, pb, numbers, options, dft, fa.datapoints);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grids: learning dynamics and cross-run comparisons.
+
+interface GridSide {
+  prepared: Prepared[];
+  factors: Factor[];
+  /** How warnings name each array: "layer conv1" (or "A's layer conv1" across runs). */
+  names: string[];
+}
+
+async function loadSide(entries: BundleEntry[], options: AnalysisOptions, hint: number | undefined, dft: boolean, prefix = ''): Promise<GridSide> {
+  const prepared: Prepared[] = [];
+  for (const entry of entries) {
+    const array: NdArray = await entry.load();
+    prepared.push(prepare({ name: entry.source, array }, options, hint));
+  }
+  return {
+    prepared,
+    factors: prepared.map((p) => factorize(p.rep, options, dft)),
+    names: entries.map((e) => `${prefix}layer ${e.layer}`),
+  };
+}
+
+/** Whether a grid goes through the DFT: when any of its arrays is a conv layer and dft is chosen. */
+function gridUsesDft(entries: BundleEntry[], options: AnalysisOptions): boolean {
+  return options.convReduction === 'dft' && entries.some((e) => e.shape.length >= 3);
+}
+
+function entriesFor(bundle: Bundle, run: string | null, step: number): BundleEntry[] {
+  return bundle.layers.map((layer) => {
+    const entry = bundle.entries.find((e) => e.run === run && e.step === step && e.layer === layer);
+    if (!entry) {
+      const where = run === null ? '' : `run ${run}, `;
+      throw new InputError(bundle.name, `has no array for ${where}step ${step}, layer ${layer}`);
+    }
+    return entry;
+  });
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new DOMException('The computation was cancelled', 'AbortError');
+}
+
+/** Lets the event loop breathe between chunks (progress messages, cancel requests). */
+const yieldNow = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+function gridPair(a: GridSide, b: GridSide, i: number, j: number, options: AnalysisOptions, dft: boolean, warnings: Set<string>): number {
+  const pa = a.prepared[i];
+  const pb = b.prepared[j];
+  checkPair(pa, pb, options, dft);
+  const numbers = compareFactors(a.factors[i], b.factors[j], options);
+  for (const w of warningsFor(pa, pb, numbers, options, a.factors[i].datapoints, [a.names[i], b.names[j]])) warnings.add(w);
+  return numbers.similarity;
+}
+
+export interface DynamicsRequest {
+  bundle: Bundle;
+  /** Which run (default: the first). */
+  run?: string | null;
+  /** 'last' (default) or a step present in the bundle. */
+  reference?: 'last' | number;
+}
+
+/** values[t][i][j] = similarity of layer i at steps[t] to layer j at the reference step (paper Figure 4). */
+export async function computeDynamics(request: DynamicsRequest, options: AnalysisOptions, control: JobControl = {}): Promise<DynamicsResult> {
+  const { bundle } = request;
+  const run = request.run === undefined ? bundle.runs[0] : request.run;
+  if (!bundle.runs.includes(run)) throw new InputError(bundle.name, `has no run ${String(run)} (runs: ${bundle.runs.join(', ')})`);
+  const steps = [...new Set(bundle.entries.filter((e) => e.run === run).map((e) => e.step))].sort((x, y) => x - y);
+  if (steps.length === 0) throw new InputError(bundle.name, 'has no checkpoints');
+  const reference = request.reference === undefined || request.reference === 'last' ? steps[steps.length - 1] : request.reference;
+  if (!steps.includes(reference)) throw new InputError(bundle.name, `has no step ${reference} to use as reference (steps: ${steps.join(', ')})`);
+  const runEntries = bundle.entries.filter((e) => e.run === run);
+  const hint = inferDatapoints(runEntries.map((e) => e.shape));
+  const dft = gridUsesDft(runEntries, options);
+  const layers = bundle.layers;
+  const total = steps.length * layers.length * layers.length;
+  let done = 0;
+  const warnings = new Set<string>();
+  control.onProgress?.({ done, total, stage: `factoring the reference step ${reference}` });
+  const referenceSide = await loadSide(entriesFor(bundle, run, reference), options, hint, dft);
+  const values: number[][][] = [];
+  for (const step of steps) {
+    checkAborted(control.signal);
+    const side = step === reference ? referenceSide : await loadSide(entriesFor(bundle, run, step), options, hint, dft);
+    const grid: number[][] = [];
+    for (let i = 0; i < layers.length; i++) {
+      const row: number[] = [];
+      for (let j = 0; j < layers.length; j++) {
+        row.push(gridPair(side, referenceSide, i, j, options, dft, warnings));
+        done++;
+      }
+      grid.push(row);
+      control.onProgress?.({ done, total, stage: `step ${step}` });
+      await yieldNow();
+      checkAborted(control.signal);
+    }
+    values.push(grid);
+  }
+  const first = referenceSide.prepared[0];
+  return {
+    metric: options.metric,
+    steps,
+    layers,
+    reference,
+    values,
+    conventions: conventionsFor(options, first, first, dft),
+    warnings: [...warnings],
+  };
+}
+
+export interface CrossRequest {
+  a: { bundle: Bundle; run?: string | null };
+  b: { bundle: Bundle; run?: string | null };
+  /** A step both have (default: the last step they share). */
+  step?: number;
+}
+
+/** values[i][j] = similarity of A's layer i to B's layer j at one step (paper Figure 1). */
+export async function computeCross(request: CrossRequest, options: AnalysisOptions, control: JobControl = {}): Promise<CrossResult> {
+  const runA = request.a.run === undefined ? request.a.bundle.runs[0] : request.a.run;
+  const runB = request.b.run === undefined ? request.b.bundle.runs[0] : request.b.run;
+  const stepsOf = (bundle: Bundle, run: string | null) => new Set(bundle.entries.filter((e) => e.run === run).map((e) => e.step));
+  const stepsA = stepsOf(request.a.bundle, runA);
+  const stepsB = stepsOf(request.b.bundle, runB);
+  const shared = [...stepsA].filter((s) => stepsB.has(s)).sort((x, y) => x - y);
+  let step: number;
+  if (request.step !== undefined) {
+    if (!stepsA.has(request.step)) throw new InputError(request.a.bundle.name, `has no step ${request.step} (steps: ${[...stepsA].sort((x, y) => x - y).join(', ')})`);
+    if (!stepsB.has(request.step)) throw new InputError(request.b.bundle.name, `has no step ${request.step} (steps: ${[...stepsB].sort((x, y) => x - y).join(', ')})`);
+    step = request.step;
+  } else {
+    if (shared.length === 0) throw new InputError(request.b.bundle.name, `shares no step with ${request.a.bundle.name}; pass --step for each`);
+    step = shared[shared.length - 1];
+  }
+  const entriesA = entriesFor(request.a.bundle, runA, step);
+  const entriesB = entriesFor(request.b.bundle, runB, step);
+  const all = [...entriesA, ...entriesB];
+  const hint = inferDatapoints(all.map((e) => e.shape));
+  const dft = gridUsesDft(all, options);
+  const sideA = await loadSide(entriesA, options, hint, dft, "A's ");
+  checkAborted(control.signal);
+  const sideB = await loadSide(entriesB, options, hint, dft, "B's ");
+  const total = entriesA.length * entriesB.length;
+  let done = 0;
+  const warnings = new Set<string>();
+  const values: number[][] = [];
+  for (let i = 0; i < entriesA.length; i++) {
+    const row: number[] = [];
+    for (let j = 0; j < entriesB.length; j++) {
+      row.push(gridPair(sideA, sideB, i, j, options, dft, warnings));
+      done++;
+    }
+    values.push(row);
+    control.onProgress?.({ done, total, stage: `A's layer ${request.a.bundle.layers[i]}` });
+    await yieldNow();
+    checkAborted(control.signal);
+  }
+  return {
+    metric: options.metric,
+    step,
+    layersA: request.a.bundle.layers,
+    layersB: request.b.bundle.layers,
+    values,
+    conventions: conventionsFor(options, sideA.prepared[0], sideB.prepared[0], dft),
+    warnings: [...warnings],
+  };
+}

@@ -1,0 +1,146 @@
+// One code path from a prepared representation to a similarity, for single pairs and for
+// learning-dynamics grids alike: `factorize` does everything that depends on one representation
+// (centring, SVD, whitening, DFT) once; `compareFactors` does the per-pair work.
+//
+// Shapes: dense representations are n neurons × m datapoints (row-major, see src/math/matrix.ts).
+
+import { ccaFactor, ccaFromFactors, summarize, svccaFactor, type CcaFactor, type SvccaFactor } from '../math/cca';
+import { ckaFactor, ckaFromFactors, type CkaFactor } from '../math/cka';
+import { dft2, dftSimilarity, type Spectrum } from '../math/dft';
+import type { Matrix } from '../math/matrix';
+import { pwcca } from '../math/pwcca';
+import { denseAsConv, reduceToMatrix, type Representation } from '../math/reduce';
+import type { AnalysisOptions } from './types';
+
+export type Factor =
+  | { kind: 'svcca'; factor: SvccaFactor; neurons: number; datapoints: number }
+  | { kind: 'cca'; factor: CcaFactor; neurons: number; datapoints: number }
+  | { kind: 'cka'; factor: CkaFactor; neurons: number; datapoints: number }
+  | { kind: 'pwcca'; x: Matrix; neurons: number; datapoints: number }
+  | { kind: 'dft'; spectrum: Spectrum; neurons: number; datapoints: number };
+
+/** What one pair yields before it is dressed up as a PairResult. */
+export interface PairNumbers {
+  similarity: number;
+  mean98: number | null;
+  meanSquared: number | null;
+  rho: number[];
+  kept: [number, number];
+  neurons: [number, number];
+  dropped: [number, number];
+  /** Directions treated as null by the pseudo-inverse (rank deficiency), per side. */
+  clipped: [number, number];
+  spectra: [number[], number[]] | null;
+  /** Shared DFT frequencies (with conjugates), when the dft reduction ran. */
+  frequencies: number | null;
+}
+
+/** True when this representation pair goes through the per-frequency DFT path. */
+export function usesDft(rep: Representation, options: AnalysisOptions): boolean {
+  return rep.kind === 'conv' && options.convReduction === 'dft';
+}
+
+/**
+ * Per-representation work. `dft` says whether the pair this takes part in goes through the DFT
+ * (then a dense layer is the DC term of a 1 × 1 conv layer).
+ */
+export function factorize(rep: Representation, options: AnalysisOptions, dft: boolean): Factor {
+  if (dft) {
+    const conv = rep.kind === 'conv' ? rep.conv : denseAsConv(rep.x);
+    return { kind: 'dft', spectrum: dft2(conv), neurons: conv.channels * conv.height * conv.width, datapoints: conv.datapoints };
+  }
+  const x = reduceToMatrix(rep, options.convReduction === 'dft' ? 'flatten' : options.convReduction);
+  const base = { neurons: x.rows, datapoints: x.cols };
+  switch (options.metric) {
+    case 'svcca':
+      return { kind: 'svcca', factor: svccaFactor(x, options.keep, options.epsilon), ...base };
+    case 'cca':
+      return { kind: 'cca', factor: ccaFactor(x, options.epsilon), ...base };
+    case 'cka':
+    case 'cka-debiased':
+      return { kind: 'cka', factor: ckaFactor(x), ...base };
+    case 'pwcca':
+      return { kind: 'pwcca', x, ...base };
+  }
+}
+
+export function compareFactors(a: Factor, b: Factor, options: AnalysisOptions): PairNumbers {
+  if (a.kind === 'dft' && b.kind === 'dft') {
+    if (options.metric !== 'svcca' && options.metric !== 'cca') throw new Error('unreachable: dft with ' + options.metric);
+    const r = dftSimilarity(a.spectrum, b.spectrum, { metric: options.metric, keep: options.keep, epsilon: options.epsilon });
+    return {
+      similarity: r.mean,
+      mean98: r.mean98,
+      meanSquared: r.meanSquared,
+      rho: r.rho,
+      kept: r.kept,
+      neurons: r.neurons,
+      dropped: r.dropped,
+      clipped: [0, 0],
+      spectra: r.spectra,
+      frequencies: r.frequencies,
+    };
+  }
+  if (a.kind === 'svcca' && b.kind === 'svcca') {
+    const s = ccaFromFactors(a.factor.cca, b.factor.cca);
+    return {
+      similarity: s.mean,
+      mean98: s.mean98,
+      meanSquared: s.meanSquared,
+      rho: s.rho,
+      kept: [a.factor.cca.keptDims, b.factor.cca.keptDims],
+      neurons: [a.neurons, b.neurons],
+      dropped: [a.factor.cca.dropped, b.factor.cca.dropped],
+      clipped: [a.factor.cca.clipped, b.factor.cca.clipped],
+      spectra: [a.factor.spectrum, b.factor.spectrum],
+      frequencies: null,
+    };
+  }
+  if (a.kind === 'cca' && b.kind === 'cca') {
+    const s = ccaFromFactors(a.factor, b.factor);
+    return {
+      similarity: s.mean,
+      mean98: s.mean98,
+      meanSquared: s.meanSquared,
+      rho: s.rho,
+      kept: [a.factor.keptDims, b.factor.keptDims],
+      neurons: [a.neurons, b.neurons],
+      dropped: [a.factor.dropped, b.factor.dropped],
+      clipped: [a.factor.clipped, b.factor.clipped],
+      spectra: null,
+      frequencies: null,
+    };
+  }
+  if (a.kind === 'cka' && b.kind === 'cka') {
+    return {
+      similarity: ckaFromFactors(a.factor, b.factor, options.metric === 'cka-debiased'),
+      mean98: null,
+      meanSquared: null,
+      rho: [],
+      kept: [a.neurons, b.neurons],
+      neurons: [a.neurons, b.neurons],
+      dropped: [0, 0],
+      clipped: [0, 0],
+      spectra: null,
+      frequencies: null,
+    };
+  }
+  if (a.kind === 'pwcca' && b.kind === 'pwcca') {
+    const r = pwcca(a.x, b.x, options.epsilon, options.pwccaVariant);
+    const [fx, fy] = r.factors;
+    const s = summarize(r.rho); // r.rho: min(n1', n2') correlations, as ccaFromFactors gives
+    return {
+      similarity: r.similarity,
+      mean98: s.mean98,
+      meanSquared: s.meanSquared,
+      rho: s.rho,
+      kept: [fx.keptDims, fy.keptDims],
+      neurons: [a.neurons, b.neurons],
+      dropped: [fx.dropped, fy.dropped],
+      clipped: [fx.clipped, fy.clipped],
+      spectra: null,
+      frequencies: null,
+    };
+  }
+  throw new Error(`unreachable: factors of different kinds (${a.kind}, ${b.kind})`);
+}

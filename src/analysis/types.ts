@@ -1,0 +1,123 @@
+// The engine's public vocabulary: what a comparison takes and what it returns. The CLI, the worker
+// and the UI all speak these types; the JSON the CLI prints (--json) is built from them.
+//
+// Shape convention: every representation inside the engine is n neurons × m datapoints,
+// row-major (as google/svcca's cca_core). Files are usually datapoints-first; io/layout
+// detects that and math/reduce transposes.
+
+import type { ConvLayout, Layout, NdArray } from '../io/types';
+
+export type Metric = 'svcca' | 'cca' | 'pwcca' | 'cka' | 'cka-debiased';
+export const METRICS: readonly Metric[] = ['svcca', 'cca', 'pwcca', 'cka', 'cka-debiased'];
+
+/** How a conv activation (N, C, H, W) / (N, H, W, C) becomes neurons × datapoints. */
+export type ConvReduction = 'flatten' | 'positions' | 'meanpool' | 'dft';
+export const CONV_REDUCTIONS: readonly ConvReduction[] = ['flatten', 'positions', 'meanpool', 'dft'];
+
+/** SVCCA's SVD step: keep the smallest k reaching `fraction` of Σs², or a fixed k. */
+export type Keep = { kind: 'variance'; fraction: number } | { kind: 'dims'; k: number };
+
+export type Backend = 'auto' | 'cpu' | 'webgpu';
+
+export interface AnalysisOptions {
+  metric: Metric;
+  keep: Keep;
+  /** cca_core's ε: relative variance below which neurons are pruned, added to Σxx and Σyy. */
+  epsilon: number;
+  /** 'auto' resolves to the array's detected layout. */
+  layout: Layout | 'auto';
+  convLayout: ConvLayout | 'auto';
+  convReduction: ConvReduction;
+  /** PWCCA weights: 'reference' = google/svcca pwcca.compute_pwcca; 'paper' = Morcos et al. 2018. */
+  pwccaVariant: 'reference' | 'paper';
+  backend: Backend;
+}
+
+export const DEFAULT_OPTIONS: AnalysisOptions = {
+  metric: 'svcca',
+  keep: { kind: 'variance', fraction: 0.99 },
+  epsilon: 1e-10,
+  layout: 'auto',
+  convLayout: 'auto',
+  convReduction: 'dft',
+  pwccaVariant: 'reference',
+  backend: 'auto',
+};
+
+/** Every convention that produced a number, so a result can always say how it was made. */
+export interface Conventions {
+  metric: Metric;
+  keep: Keep | null; // null when the metric has no SVD step
+  epsilon: number;
+  layout: [Layout, Layout];
+  convLayout: [ConvLayout | null, ConvLayout | null];
+  convReduction: ConvReduction | null; // null when neither side is a conv layer
+  pwccaVariant: 'reference' | 'paper' | null;
+  /** "mean ρ over min(n1', n2') canonical correlations; float64 CPU" etc. */
+  summary: string;
+  backend: 'cpu' | 'webgpu';
+  precision: 'float64' | 'float32';
+}
+
+/** An activation array with a name, as handed to the engine. */
+export interface Activation {
+  /** What the user calls it: "a.npy", "bundle.npz:step_10/conv1". Used in every message. */
+  name: string;
+  array: NdArray;
+}
+
+export interface PairResult {
+  metric: Metric;
+  /** mean ρ for cca/svcca; the PWCCA or CKA value otherwise. */
+  similarity: number;
+  /** The reference code's `mean` (ρ up to 98% of Σρ); null for CKA. */
+  mean98: number | null;
+  /** mean ρ² (Kornblith's R²_CCA); null for CKA. */
+  meanSquared: number | null;
+  /** Canonical correlations, descending; empty for CKA. */
+  rho: number[];
+  /** Dimensions each side kept after the SVD step (svcca) or after pruning (cca/pwcca); features for CKA. */
+  kept: [number, number];
+  datapoints: number;
+  /** Neurons (features) of each side after the conv reduction. */
+  neurons: [number, number];
+  /** Neurons pruned by the ε rule on each side. */
+  dropped: [number, number];
+  /** SVD variance spectrum (λ = s², descending) of each side, for svcca; null otherwise. */
+  spectra: [number[], number[]] | null;
+  warnings: string[];
+  conventions: Conventions;
+}
+
+/** values[t][i][j] = similarity of layer i at steps[t] to layer j at the reference step. */
+export interface DynamicsResult {
+  metric: Metric;
+  steps: number[];
+  layers: string[];
+  reference: number;
+  values: number[][][];
+  conventions: Conventions;
+  warnings: string[];
+}
+
+/** values[i][j] = similarity of run A's layer i to run B's layer j at one step. */
+export interface CrossResult {
+  metric: Metric;
+  step: number | null;
+  layersA: string[];
+  layersB: string[];
+  values: number[][];
+  conventions: Conventions;
+  warnings: string[];
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  stage: string;
+}
+
+export interface JobControl {
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+}

@@ -1,0 +1,377 @@
+// CCA and SVCCA in float64, following google/svcca's cca_core.get_cca_similarity where it is right.
+//
+// Shapes: X is n neurons × m datapoints (row-major, one neuron per row), as in cca_core.
+//
+// Every representation is factored once, independently of whom it is compared with:
+//   Σ̃ = (Xc Xcᵀ / (m−1)) / xmax              (cca_core's rescaling, xmax = max |Σ|)
+//   prune neurons with Σ̃_ii < ε               (cca_core.remove_small)
+//   Σ̃ = V Λ Vᵀ, keep λ_i > tol·λ_max          (pseudo-inverse clipping: our change, never NaN)
+//   Z = (Λ + εI)^-½ Vᵀ Xc / sqrt((m−1)·xmax)   (r × m; Z Zᵀ = I when ε = 0)
+// Then for a pair, cca_core's T = Σ̃xx^-½ Σ̃xy Σ̃yy^-½ equals V_x (Zx Zyᵀ) V_yᵀ, so the canonical
+// correlations are the singular values of the small product Zx Zyᵀ (r1 × r2). Learning dynamics
+// reuses each factor for every pair it takes part in.
+
+import { centerRows, multiply, multiplyABt, selectRows, transpose, zeros, type Matrix } from './matrix';
+import { symmetricEigen } from './eigen';
+
+/** Relative eigenvalue floor below which whitening treats a direction as null (float64). */
+export const CLIP_TOLERANCE_F64 = 1e-12;
+
+export interface CcaFactor {
+  /** m: datapoints (columns). */
+  datapoints: number;
+  /** Rows handed to CCA (n neurons for cca, k SVD directions for svcca). */
+  inputDims: number;
+  /** Rows left after the ε pruning: min over both sides is the number of canonical correlations. */
+  keptDims: number;
+  /** Rows removed by the ε pruning (inputDims − keptDims). */
+  dropped: number;
+  /** Indices (into the input rows) that survived pruning, ascending. */
+  keptIndices: number[];
+  /** r × m whitened data (r ≤ keptDims: clipped null directions omitted). */
+  z: Matrix;
+  /** keptDims × keptDims, row i = eigenvector i of Σ̃ over the kept rows (first r rows are the unclipped ones). */
+  basis: Matrix;
+  /** Directions with λ ≤ tol·λmax, treated as null by the pseudo-inverse. */
+  clipped: number;
+  /** sqrt((m−1)·xmax): multiplies Z rows back to cca_core's direction scale (Uᵀ Σ̃^-½ (X − μ)). */
+  directionScale: number;
+  /** Row means of the kept input rows (length keptDims). */
+  means: Float64Array;
+  /** Centred kept input rows (keptDims × m), retained for PWCCA and directions. */
+  centered: Matrix;
+}
+
+export interface CcaSummary {
+  /** Canonical correlations, descending, min(n1', n2') of them (null directions contribute 0). */
+  rho: number[];
+  /** mean ρ: the paper's ρ̄. */
+  mean: number;
+  /** cca_core's "mean": mean of ρ[0:idx], idx = first i with Σ_{j<i} ρ_j ≥ 0.98·Σρ. */
+  mean98: number;
+  /** mean ρ²: Kornblith et al.'s R²_CCA. */
+  meanSquared: number;
+}
+
+/** Factors a neurons × datapoints representation for CCA (see the module comment). */
+export function ccaFactor(x: Matrix, epsilon: number, clipTolerance = CLIP_TOLERANCE_F64): CcaFactor {
+  const m = x.cols;
+  if (m < 2) throw new Error(`CCA needs at least 2 datapoints, got ${m}`);
+  const { centered, means } = centerRows(x);
+  const covariance = multiplyABt(centered, centered);
+  const scale = 1 / (m - 1);
+  for (let i = 0; i < covariance.data.length; i++) covariance.data[i] *= scale;
+  // For a covariance the largest |entry| is on the diagonal, but follow cca_core literally.
+  let xmax = 0;
+  for (let i = 0; i < covariance.data.length; i++) xmax = Math.max(xmax, Math.abs(covariance.data[i]));
+  const n = x.rows;
+  const keptIndices: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const variance = xmax > 0 ? covariance.data[i * n + i] / xmax : 0;
+    if (xmax > 0 && Math.abs(variance) >= epsilon) keptIndices.push(i);
+  }
+  const kept = keptIndices.length;
+  const rescaled = zeros(kept, kept);
+  keptIndices.forEach((a, i) => keptIndices.forEach((b, j) => (rescaled.data[i * kept + j] = covariance.data[a * n + b] / xmax)));
+  const keptCentered = kept === n ? centered : selectRows(centered, keptIndices);
+  const keptMeans = Float64Array.from(keptIndices, (i) => means[i]);
+  if (kept === 0) {
+    return emptyFactor(m, n, keptCentered, keptMeans);
+  }
+  const eig = symmetricEigen(rescaled);
+  const lambdaMax = Math.max(eig.values[0], 0);
+  let r = 0;
+  while (r < kept && eig.values[r] > clipTolerance * lambdaMax) r++;
+  const directionScale = Math.sqrt((m - 1) * xmax);
+  // W = (Λ_r + εI)^-½ V_rᵀ / sqrt((m−1)·xmax): r × kept, then Z = W · Xc_kept.
+  const whitening = zeros(r, kept);
+  for (let i = 0; i < r; i++) {
+    const w = 1 / (Math.sqrt(eig.values[i] + epsilon) * directionScale);
+    for (let j = 0; j < kept; j++) whitening.data[i * kept + j] = w * eig.vectors.data[i * kept + j];
+  }
+  return {
+    datapoints: m,
+    inputDims: n,
+    keptDims: kept,
+    dropped: n - kept,
+    keptIndices,
+    z: multiply(whitening, keptCentered),
+    basis: eig.vectors,
+    clipped: kept - r,
+    directionScale,
+    means: keptMeans,
+    centered: keptCentered,
+  };
+}
+
+function emptyFactor(m: number, n: number, centered: Matrix, means: Float64Array): CcaFactor {
+  return {
+    datapoints: m,
+    inputDims: n,
+    keptDims: 0,
+    dropped: n,
+    keptIndices: [],
+    z: zeros(0, m),
+    basis: zeros(0, 0),
+    clipped: 0,
+    directionScale: 0,
+    means,
+    centered,
+  };
+}
+
+/** How SVCCA's SVD step chooses k. */
+export type KeepRule = { kind: 'variance'; fraction: number } | { kind: 'dims'; k: number };
+
+export interface SvccaFactor {
+  /** Variance spectrum λ_i = s_i²/(m−1) of the centred representation, descending (length min(n, m)). */
+  spectrum: number[];
+  /** Directions kept by the SVD step. */
+  k: number;
+  /** The CCA factor of the reduced k × m representation. */
+  cca: CcaFactor;
+}
+
+/** Smallest k whose cumulative Σλ reaches `fraction` of the total (sklearn PCA(n_components=0.99) semantics, ≥). */
+export function chooseK(spectrum: ArrayLike<number>, rule: KeepRule): number {
+  const count = spectrum.length;
+  if (rule.kind === 'dims') return Math.max(0, Math.min(rule.k, count));
+  let total = 0;
+  for (let i = 0; i < count; i++) total += Math.max(spectrum[i], 0);
+  if (total === 0) return 0;
+  let cumulative = 0;
+  for (let i = 0; i < count; i++) {
+    cumulative += Math.max(spectrum[i], 0);
+    if (cumulative >= rule.fraction * total * (1 - 1e-12)) return i + 1;
+  }
+  return count;
+}
+
+/** SVCCA's SVD step, before k is chosen: the eigendecomposition of the smaller Gram matrix. */
+export interface SvdStep {
+  /** Centred n × m representation. */
+  centered: Matrix;
+  /** λ_i = s_i²/(m−1), descending, length min(n, m). */
+  spectrum: number[];
+  /** Eigenvectors of the Gram matrix used (rows): u_i (n-dim) when !wide, v_i (m-dim) when wide. */
+  vectors: Matrix;
+  /** s_i² (eigenvalues of the Gram matrix). */
+  gramValues: Float64Array;
+  /** True when n > m and the m × m Gram Xcᵀ Xc was used. */
+  wide: boolean;
+}
+
+export function svdStep(x: Matrix): SvdStep {
+  const n = x.rows;
+  const m = x.cols;
+  if (m < 2) throw new Error(`SVCCA needs at least 2 datapoints, got ${m}`);
+  const { centered } = centerRows(x);
+  const wide = n > m;
+  // n ≤ m: eigen of the n × n Gram Xc Xcᵀ (rows of `vectors` = left singular vectors u_i);
+  // n > m: eigen of the m × m Gram Xcᵀ Xc (rows = right singular vectors v_i).
+  const gramOperand = wide ? transpose(centered) : centered;
+  const eig = symmetricEigen(multiplyABt(gramOperand, gramOperand));
+  return {
+    centered,
+    spectrum: Array.from(eig.values, (g) => Math.max(g, 0) / (m - 1)),
+    vectors: eig.vectors,
+    gramValues: eig.values,
+    wide,
+  };
+}
+
+/**
+ * The CCA factor of X' = U_kᵀ (X − μ) (k × m). Its covariance is diag(λ_1..λ_k), so no second
+ * eigendecomposition is needed: Z_i = X'_i / sqrt((m−1)(λ_i + ε·λ_max)) with λ read off the rows.
+ */
+export function svccaFactorFromStep(step: SvdStep, k: number, epsilon: number, clipTolerance = CLIP_TOLERANCE_F64): SvccaFactor {
+  const { centered, vectors, gramValues, spectrum } = step;
+  const n = centered.rows;
+  const m = centered.cols;
+  const kept = Math.max(0, Math.min(k, spectrum.length));
+  let reduced: Matrix;
+  if (!step.wide) {
+    reduced = multiply({ rows: kept, cols: n, data: vectors.data.subarray(0, kept * n) }, centered);
+  } else {
+    reduced = zeros(kept, m); // X'_i = s_i v_iᵀ
+    for (let i = 0; i < kept; i++) {
+      const s = Math.sqrt(Math.max(gramValues[i], 0));
+      for (let j = 0; j < m; j++) reduced.data[i * m + j] = s * vectors.data[i * m + j];
+    }
+  }
+  return { spectrum, k: kept, cca: diagonalCcaFactor(reduced, epsilon, clipTolerance) };
+}
+
+/** SVCCA's first step plus the CCA factor of the reduced representation. */
+export function svccaFactor(x: Matrix, rule: KeepRule, epsilon: number, clipTolerance = CLIP_TOLERANCE_F64): SvccaFactor {
+  const step = svdStep(x);
+  return svccaFactorFromStep(step, chooseK(step.spectrum, rule), epsilon, clipTolerance);
+}
+
+/** CCA factor of rows that are already centred and mutually uncorrelated (SVD directions). */
+function diagonalCcaFactor(reduced: Matrix, epsilon: number, clipTolerance: number): CcaFactor {
+  const { rows: k, cols: m } = reduced;
+  const variances = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    let s = 0;
+    for (let j = 0; j < m; j++) s += reduced.data[i * m + j] ** 2;
+    variances[i] = s / (m - 1);
+  }
+  let xmax = 0;
+  for (let i = 0; i < k; i++) xmax = Math.max(xmax, variances[i]);
+  const keptIndices: number[] = [];
+  for (let i = 0; i < k; i++) if (xmax > 0 && variances[i] / xmax >= epsilon) keptIndices.push(i);
+  const kept = keptIndices.length;
+  const keptRows = kept === k ? reduced : selectRows(reduced, keptIndices);
+  if (kept === 0) return emptyFactor(m, k, keptRows, new Float64Array(0));
+  const directionScale = Math.sqrt((m - 1) * xmax);
+  // Rows are in descending variance, so clipping keeps a prefix.
+  let r = 0;
+  while (r < kept && variances[keptIndices[r]] / xmax > clipTolerance) r++;
+  const z = zeros(r, m);
+  for (let i = 0; i < r; i++) {
+    const w = 1 / (Math.sqrt(variances[keptIndices[i]] / xmax + epsilon) * directionScale);
+    for (let j = 0; j < m; j++) z.data[i * m + j] = w * keptRows.data[i * m + j];
+  }
+  const basis = zeros(kept, kept);
+  for (let i = 0; i < kept; i++) basis.data[i * kept + i] = 1;
+  return {
+    datapoints: m,
+    inputDims: k,
+    keptDims: kept,
+    dropped: k - kept,
+    keptIndices,
+    z,
+    basis,
+    clipped: kept - r,
+    directionScale,
+    means: new Float64Array(kept),
+    centered: keptRows,
+  };
+}
+
+export interface CcaSvd {
+  /** Singular values of T = Zx Zyᵀ, descending (r = min(r1, r2) of them). */
+  values: Float64Array;
+  /** r × r1: row i = left singular vector p_i of T. */
+  left: Matrix;
+  /** r × r2: row i = right singular vector q_i of T (zero rows where the singular value is 0). */
+  right: Matrix;
+}
+
+/**
+ * Singular values and vectors of the r1 × r2 matrix T = Zx Zyᵀ through the eigendecomposition of the
+ * smaller Gram matrix (T Tᵀ or Tᵀ T); the other side's vectors follow as T q / σ or Tᵀ p / σ.
+ */
+export function crossSvd(zx: Matrix, zy: Matrix): CcaSvd {
+  const t = multiplyABt(zx, zy); // r1 × r2
+  const r1 = t.rows;
+  const r2 = t.cols;
+  const r = Math.min(r1, r2);
+  if (r === 0) return { values: new Float64Array(0), left: zeros(0, r1), right: zeros(0, r2) };
+  const leftSmaller = r1 <= r2;
+  const tt = leftSmaller ? t : transpose(t); // the side with fewer rows first
+  const eig = symmetricEigen(multiplyABt(tt, tt));
+  const values = Float64Array.from(eig.values.subarray(0, r), (g) => Math.sqrt(Math.max(g, 0)));
+  const small = eig.vectors; // r × r, rows = singular vectors of the smaller side
+  // Other side: w_i = ttᵀ u_i / σ_i (rows of `other`), zero where σ_i is ~0.
+  const otherDim = leftSmaller ? r2 : r1;
+  const other = zeros(r, otherDim);
+  const sigmaFloor = values[0] * 1e-13;
+  for (let i = 0; i < r; i++) {
+    if (!(values[i] > sigmaFloor)) continue;
+    for (let a = 0; a < r; a++) {
+      const u = small.data[i * r + a];
+      if (u === 0) continue;
+      const row = tt.data.subarray(a * otherDim, (a + 1) * otherDim);
+      for (let b = 0; b < otherDim; b++) other.data[i * otherDim + b] += u * row[b];
+    }
+    for (let b = 0; b < otherDim; b++) other.data[i * otherDim + b] /= values[i];
+  }
+  return leftSmaller ? { values, left: small, right: other } : { values, left: other, right: small };
+}
+
+/** cca_core.sum_threshold: first i with Σ_{j<i} a_j / Σ a ≥ threshold (len(a) when none). */
+export function sumThreshold(values: readonly number[], threshold: number): number {
+  let total = 0;
+  for (const v of values) total += v;
+  let partial = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (partial / total >= threshold) return i;
+    partial += values[i];
+  }
+  return values.length;
+}
+
+/** The three summaries of a ρ spectrum (descending). */
+export function summarize(rho: readonly number[]): CcaSummary {
+  if (rho.length === 0) return { rho: [], mean: 0, mean98: 0, meanSquared: 0 };
+  let sum = 0;
+  let sumSquares = 0;
+  for (const r of rho) {
+    sum += r;
+    sumSquares += r * r;
+  }
+  const idx = sumThreshold(rho, 0.98);
+  let head = 0;
+  for (let i = 0; i < idx; i++) head += rho[i];
+  return {
+    rho: [...rho],
+    mean: sum / rho.length,
+    mean98: idx > 0 ? head / idx : 0,
+    meanSquared: sumSquares / rho.length,
+  };
+}
+
+/** Canonical correlations of two factors: min(n1', n2') values, null directions padded with 0. */
+export function ccaFromFactors(fx: CcaFactor, fy: CcaFactor): CcaSummary {
+  const count = Math.min(fx.keptDims, fy.keptDims);
+  const rho = new Array<number>(count).fill(0);
+  if (count > 0) {
+    const values = singularValuesOfCross(fx.z, fy.z);
+    for (let i = 0; i < Math.min(count, values.length); i++) rho[i] = values[i];
+  }
+  return summarize(rho);
+}
+
+/** Singular values only (no vectors): the hot path of learning dynamics. */
+export function singularValuesOfCross(zx: Matrix, zy: Matrix): Float64Array {
+  const t = multiplyABt(zx, zy);
+  const tt = t.rows <= t.cols ? t : transpose(t);
+  if (tt.rows === 0) return new Float64Array(0);
+  const eig = symmetricEigen(multiplyABt(tt, tt));
+  return Float64Array.from(eig.values, (g) => Math.sqrt(Math.max(g, 0)));
+}
+
+export interface CanonicalDirections {
+  rho: number[];
+  /** d × m: H_x = Uᵀ Σ̃xx^-½ (X − μ), cca_core's cca_dirns1 without the mean added back. */
+  x: Matrix;
+  /** d × m: likewise for Y. */
+  y: Matrix;
+}
+
+/** The top `count` canonical direction pairs over the datapoints (for plots). */
+export function canonicalDirections(fx: CcaFactor, fy: CcaFactor, count: number): CanonicalDirections {
+  const svd = crossSvd(fx.z, fy.z);
+  const d = Math.min(count, svd.values.length);
+  const hx = multiply({ rows: d, cols: fx.z.rows, data: svd.left.data.subarray(0, d * fx.z.rows) }, fx.z);
+  const hy = multiply({ rows: d, cols: fy.z.rows, data: svd.right.data.subarray(0, d * fy.z.rows) }, fy.z);
+  for (let i = 0; i < hx.data.length; i++) hx.data[i] *= fx.directionScale;
+  for (let i = 0; i < hy.data.length; i++) hy.data[i] *= fy.directionScale;
+  return { rho: Array.from(svd.values.subarray(0, d)), x: hx, y: hy };
+}
+
+/** Plain CCA of two neurons × datapoints matrices (cca_core.get_cca_similarity). */
+export function cca(x: Matrix, y: Matrix, epsilon: number): CcaSummary & { factors: [CcaFactor, CcaFactor] } {
+  const fx = ccaFactor(x, epsilon);
+  const fy = ccaFactor(y, epsilon);
+  return { ...ccaFromFactors(fx, fy), factors: [fx, fy] };
+}
+
+/** SVCCA: SVD-reduce both sides, then CCA. */
+export function svcca(x: Matrix, y: Matrix, rule: KeepRule, epsilon: number): CcaSummary & { factors: [SvccaFactor, SvccaFactor] } {
+  const fx = svccaFactor(x, rule, epsilon);
+  const fy = svccaFactor(y, rule, epsilon);
+  return { ...ccaFromFactors(fx.cca, fy.cca), factors: [fx, fy] };
+}

@@ -1,0 +1,284 @@
+// Conv layers through the 2-D DFT (paper section 2.1, Theorem 1), float64.
+//
+// Spectrum: F[i, u, v, c] = Σ_{h,w} x[i, h, w, c]·exp(−2πi(u·h/H + v·w/W)), NHWC order like Conv.
+// For real inputs the covariance of the flattened layer is block-diagonal over frequencies when the
+// dataset is closed under circular shifts, so CCA runs per frequency on C × N complex blocks.
+//
+// Pairs of layers with different spatial sizes keep only the shared low frequencies
+// f ∈ [−⌊s/2⌋, ⌈s/2⌉ − 1] per axis, s = the smaller size (FFT ordering). (f_h, f_w) and
+// (−f_h, −f_w) give identical ρ for real input: we compute one of each conjugate pair and count it
+// twice. A layer's ρ are the union over all shared frequencies; summaries are over that union.
+//
+// Complex CCA runs through the real embedding R(X) = [[Re X, −Im X], [Im X, Re X]] (2C × 2N):
+// R(X)R(Y)ᵀ = R(X Yᴴ), so every complex canonical correlation appears exactly twice among the real
+// ones. We take every other one. Blocks are centred over datapoints in the complex domain first.
+
+import { ccaFactor, ccaFromFactors, chooseK, summarize, svdStep, svccaFactorFromStep, type CcaFactor, type KeepRule, type SvdStep } from './cca';
+import type { Matrix } from './matrix';
+import type { Conv } from './reduce';
+
+export interface Spectrum {
+  datapoints: number;
+  height: number;
+  width: number;
+  channels: number;
+  /** Real and imaginary parts, NHWC: (i, u, v, c) at ((i·H + u)·W + v)·C + c. */
+  re: Float64Array;
+  im: Float64Array;
+}
+
+/** Direct separable 2-D DFT over (H, W) of every channel of every datapoint; any size, not only 2^k. */
+export function dft2(conv: Conv): Spectrum {
+  const { datapoints: n, height: h, width: w, channels: c, data } = conv;
+  const size = n * h * w * c;
+  // Pass 1, along W: T[i, y, v, c] = Σ_x x[i, y, x, c]·e^{−2πi v x / W}
+  const tRe = new Float64Array(size);
+  const tIm = new Float64Array(size);
+  const cosW = twiddles(w, Math.cos);
+  const sinW = twiddles(w, Math.sin);
+  for (let i = 0; i < n; i++) {
+    for (let y = 0; y < h; y++) {
+      const rowBase = (i * h + y) * w;
+      for (let v = 0; v < w; v++) {
+        const out = (rowBase + v) * c;
+        for (let x = 0; x < w; x++) {
+          const cs = cosW[(v * x) % w];
+          const sn = sinW[(v * x) % w];
+          const inp = (rowBase + x) * c;
+          for (let ch = 0; ch < c; ch++) {
+            const value = data[inp + ch];
+            tRe[out + ch] += value * cs;
+            tIm[out + ch] -= value * sn;
+          }
+        }
+      }
+    }
+  }
+  // Pass 2, along H: F[i, u, v, c] = Σ_y T[i, y, v, c]·e^{−2πi u y / H}
+  const re = new Float64Array(size);
+  const im = new Float64Array(size);
+  const cosH = twiddles(h, Math.cos);
+  const sinH = twiddles(h, Math.sin);
+  const rowStride = w * c;
+  for (let i = 0; i < n; i++) {
+    const base = i * h * rowStride;
+    for (let u = 0; u < h; u++) {
+      const out = base + u * rowStride;
+      for (let y = 0; y < h; y++) {
+        const cs = cosH[(u * y) % h];
+        const sn = sinH[(u * y) % h];
+        const inp = base + y * rowStride;
+        for (let k = 0; k < rowStride; k++) {
+          const a = tRe[inp + k];
+          const b = tIm[inp + k];
+          // (a + ib)(cs − i·sn)
+          re[out + k] += a * cs + b * sn;
+          im[out + k] += b * cs - a * sn;
+        }
+      }
+    }
+  }
+  return { datapoints: n, height: h, width: w, channels: c, re, im };
+}
+
+function twiddles(size: number, fn: (x: number) => number): Float64Array {
+  return Float64Array.from({ length: size }, (_, k) => fn((2 * Math.PI * k) / size));
+}
+
+/** One frequency shared by both layers, with its row index in each spectrum and its multiplicity. */
+export interface SharedFrequency {
+  /** Signed frequencies in FFT ordering. */
+  fh: number;
+  fw: number;
+  /** (u, v) index in layer A's and layer B's spectrum. */
+  indexA: [number, number];
+  indexB: [number, number];
+  /** 2 when the conjugate partner (−fh, −fw) is also shared and distinct (computed once, counted twice). */
+  multiplicity: 1 | 2;
+}
+
+function axisFrequencies(s: number): number[] {
+  const out: number[] = [];
+  for (let f = -Math.floor(s / 2); f <= Math.ceil(s / 2) - 1; f++) out.push(f);
+  return out;
+}
+
+const mod = (a: number, n: number) => ((a % n) + n) % n;
+
+/** The shared low frequencies of two layers, one representative per conjugate pair. */
+export function sharedFrequencies(a: { height: number; width: number }, b: { height: number; width: number }): SharedFrequency[] {
+  const sh = Math.min(a.height, b.height);
+  const sw = Math.min(a.width, b.width);
+  const inSet = (f: number, s: number) => f >= -Math.floor(s / 2) && f <= Math.ceil(s / 2) - 1;
+  // Conjugate of f on an axis: −f, as the same frequency index in BOTH layers (mod their sizes).
+  const conjugate = (f: number, s: number, sizeA: number, sizeB: number): number | null => {
+    for (const candidate of [-f, -f - s, -f + s]) {
+      if (inSet(candidate, s) && mod(candidate, sizeA) === mod(-f, sizeA) && mod(candidate, sizeB) === mod(-f, sizeB)) return candidate;
+    }
+    return null;
+  };
+  const out: SharedFrequency[] = [];
+  const seen = new Set<string>();
+  for (const fh of axisFrequencies(sh)) {
+    for (const fw of axisFrequencies(sw)) {
+      const key = `${fh},${fw}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const ch = conjugate(fh, sh, a.height, b.height);
+      const cw = conjugate(fw, sw, a.width, b.width);
+      let multiplicity: 1 | 2 = 1;
+      if (ch !== null && cw !== null) {
+        const partner = `${ch},${cw}`;
+        if (partner !== key) {
+          seen.add(partner);
+          multiplicity = 2;
+        }
+      }
+      out.push({
+        fh,
+        fw,
+        indexA: [mod(fh, a.height), mod(fw, a.width)],
+        indexB: [mod(fh, b.height), mod(fw, b.width)],
+        multiplicity,
+      });
+    }
+  }
+  return out;
+}
+
+/** The real embedding of frequency (u, v)'s block, centred over datapoints: 2C × 2N. */
+export function embeddedBlock(spec: Spectrum, u: number, v: number): Matrix {
+  const { datapoints: n, height: h, width: w, channels: c, re, im } = spec;
+  const rows = 2 * c;
+  const cols = 2 * n;
+  const data = new Float64Array(rows * cols);
+  for (let ch = 0; ch < c; ch++) {
+    let meanRe = 0;
+    let meanIm = 0;
+    for (let i = 0; i < n; i++) {
+      const at = ((i * h + u) * w + v) * c + ch;
+      meanRe += re[at];
+      meanIm += im[at];
+    }
+    meanRe /= n;
+    meanIm /= n;
+    const top = ch * cols;
+    const bottom = (c + ch) * cols;
+    for (let i = 0; i < n; i++) {
+      const at = ((i * h + u) * w + v) * c + ch;
+      const a = re[at] - meanRe;
+      const b = im[at] - meanIm;
+      data[top + i] = a; // [Re, −Im]
+      data[top + n + i] = -b;
+      data[bottom + i] = b; // [Im, Re]
+      data[bottom + n + i] = a;
+    }
+  }
+  return { rows, cols, data };
+}
+
+export interface DftResult {
+  /** Union of per-frequency ρ (conjugate pairs counted twice), descending. */
+  rho: number[];
+  mean: number;
+  mean98: number;
+  meanSquared: number;
+  /** Complex dimensions kept per side, summed over frequencies (with multiplicity). */
+  kept: [number, number];
+  /** Channels × shared frequencies per side. */
+  neurons: [number, number];
+  /** Complex dimensions pruned by ε per side (with multiplicity). */
+  dropped: [number, number];
+  /** Global variance spectrum per side for svcca (complex eigenvalues with multiplicity, descending). */
+  spectra: [number[], number[]] | null;
+  frequencies: number;
+}
+
+/** Every other value of a descending list of doubled values: the complex spectrum. */
+function halve(values: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < values.length; i += 2) out.push(values[i]);
+  return out;
+}
+
+/**
+ * Per-frequency CCA (or SVCCA with the 99% rule applied globally over all blocks' eigenvalues)
+ * between two spectra with the same datapoints.
+ */
+export function dftSimilarity(
+  sa: Spectrum,
+  sb: Spectrum,
+  options: { metric: 'cca' | 'svcca'; keep: KeepRule; epsilon: number },
+): DftResult {
+  if (sa.datapoints !== sb.datapoints) throw new Error(`datapoint counts differ (${sa.datapoints} vs ${sb.datapoints})`);
+  const frequencies = sharedFrequencies(sa, sb);
+  const blocksA = frequencies.map((f) => embeddedBlock(sa, f.indexA[0], f.indexA[1]));
+  const blocksB = frequencies.map((f) => embeddedBlock(sb, f.indexB[0], f.indexB[1]));
+  let factorsA: CcaFactor[];
+  let factorsB: CcaFactor[];
+  let spectra: [number[], number[]] | null = null;
+  if (options.metric === 'svcca') {
+    const stepsA = blocksA.map(svdStep);
+    const stepsB = blocksB.map(svdStep);
+    const kA = globalKeep(stepsA, frequencies, options.keep);
+    const kB = globalKeep(stepsB, frequencies, options.keep);
+    // Embedded eigenvalues come in equal pairs: k complex directions are 2k real ones.
+    factorsA = stepsA.map((s, b) => svccaFactorFromStep(s, 2 * kA[b], options.epsilon).cca);
+    factorsB = stepsB.map((s, b) => svccaFactorFromStep(s, 2 * kB[b], options.epsilon).cca);
+    spectra = [unionSpectrum(stepsA, frequencies), unionSpectrum(stepsB, frequencies)];
+  } else {
+    factorsA = blocksA.map((block) => ccaFactor(block, options.epsilon));
+    factorsB = blocksB.map((block) => ccaFactor(block, options.epsilon));
+  }
+  const union: number[] = [];
+  const kept: [number, number] = [0, 0];
+  const dropped: [number, number] = [0, 0];
+  frequencies.forEach((f, b) => {
+    const rho = halve(ccaFromFactors(factorsA[b], factorsB[b]).rho);
+    for (let t = 0; t < f.multiplicity; t++) union.push(...rho);
+    kept[0] += (f.multiplicity * factorsA[b].keptDims) / 2;
+    kept[1] += (f.multiplicity * factorsB[b].keptDims) / 2;
+    dropped[0] += (f.multiplicity * factorsA[b].dropped) / 2;
+    dropped[1] += (f.multiplicity * factorsB[b].dropped) / 2;
+  });
+  union.sort((x, y) => y - x);
+  const totalFrequencies = frequencies.reduce((s, f) => s + f.multiplicity, 0);
+  const summary = summarize(union);
+  return {
+    ...summary,
+    kept,
+    neurons: [sa.channels * totalFrequencies, sb.channels * totalFrequencies],
+    dropped,
+    spectra,
+    frequencies: totalFrequencies,
+  };
+}
+
+/** Complex eigenvalues of every block, repeated by multiplicity, descending. */
+function unionSpectrum(steps: SvdStep[], frequencies: SharedFrequency[]): number[] {
+  const all: number[] = [];
+  steps.forEach((s, b) => {
+    const values = halve(s.spectrum);
+    for (let t = 0; t < frequencies[b].multiplicity; t++) all.push(...values);
+  });
+  return all.sort((x, y) => y - x);
+}
+
+/** The 99% (or fixed-k) rule applied to all blocks' complex eigenvalues together: k per block. */
+function globalKeep(steps: SvdStep[], frequencies: SharedFrequency[], rule: KeepRule): number[] {
+  const entries: { value: number; block: number }[] = [];
+  steps.forEach((s, b) => {
+    for (const value of halve(s.spectrum)) {
+      for (let t = 0; t < frequencies[b].multiplicity; t++) entries.push({ value, block: b });
+    }
+  });
+  entries.sort((x, y) => y.value - x.value);
+  const total = chooseK(
+    entries.map((e) => e.value),
+    rule,
+  );
+  const perBlockCount = new Array<number>(steps.length).fill(0);
+  for (let i = 0; i < total; i++) perBlockCount[entries[i].block]++;
+  // A conjugate pair's two copies are one block here: it keeps a direction when either copy made the cut.
+  return perBlockCount.map((count, b) => Math.ceil(count / frequencies[b].multiplicity));
+}

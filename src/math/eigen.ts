@@ -1,0 +1,269 @@
+// Symmetric eigendecomposition in float64: A (n × n, symmetric, row-major) = Σ_i λ_i v_i v_iᵀ.
+// Results: eigenvalues descending, and eigenvectors as the ROWS of an n × n matrix (row i = v_i),
+// so projecting a neurons × datapoints representation onto them is a row-by-row product.
+//
+// Two algorithms with one contract:
+//  - jacobiEigen: cyclic Jacobi rotations until the off-diagonal mass is negligible. It mirrors the
+//    GPU kernel (parallel-ordered Jacobi) and is very accurate, but costs ~9n³ flops per sweep.
+//  - tridiagonalEigen: Householder reduction to tridiagonal form, then implicit QL with Wilkinson
+//    shifts (the EISPACK tred2/tql2 scheme). ~10× fewer flops than Jacobi at n = 256; the CPU engine
+//    uses it above SMALL_N. Both are tested against each other and against A·v = λ·v.
+
+import type { Matrix } from './matrix';
+
+export interface EigenResult {
+  /** Eigenvalues, descending. */
+  values: Float64Array;
+  /** n × n, row i = unit eigenvector for values[i]. */
+  vectors: Matrix;
+  /** Jacobi sweeps or QL iterations used (for diagnostics and benchmarks). */
+  iterations: number;
+}
+
+/** Below this size the engine uses Jacobi (cheap anyway, and the most accurate). */
+export const SMALL_N = 32;
+
+export function symmetricEigen(a: Matrix, method: 'auto' | 'jacobi' | 'tridiagonal' = 'auto'): EigenResult {
+  if (a.rows !== a.cols) throw new Error(`symmetricEigen: matrix is ${a.rows} × ${a.cols}, not square`);
+  const useJacobi = method === 'jacobi' || (method === 'auto' && a.rows <= SMALL_N);
+  return useJacobi ? jacobiEigen(a) : tridiagonalEigen(a);
+}
+
+/** Cyclic Jacobi. Stops when the off-diagonal Frobenius mass is below 1e-15 of the total, or after maxSweeps. */
+export function jacobiEigen(a: Matrix, maxSweeps = 60): EigenResult {
+  const n = a.rows;
+  const A = Float64Array.from(a.data);
+  // Vt: row p holds eigenvector p (the p-th column of the accumulated rotation), so a rotation
+  // updates two contiguous rows.
+  const Vt = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) Vt[i * n + i] = 1;
+  let total = 0;
+  for (let i = 0; i < n * n; i++) total += A[i] * A[i];
+  let sweeps = 0;
+  for (; sweeps < maxSweeps; sweeps++) {
+    let off = 0;
+    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += 2 * A[p * n + q] * A[p * n + q];
+    if (off <= 1e-30 * total || off === 0) break;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = A[p * n + q];
+        if (apq === 0) continue;
+        const app = A[p * n + p];
+        const aqq = A[q * n + q];
+        const theta = (aqq - app) / (2 * apq);
+        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          if (k === p || k === q) continue;
+          const akp = A[k * n + p];
+          const akq = A[k * n + q];
+          const newKp = c * akp - s * akq;
+          const newKq = s * akp + c * akq;
+          A[k * n + p] = newKp;
+          A[p * n + k] = newKp;
+          A[k * n + q] = newKq;
+          A[q * n + k] = newKq;
+        }
+        A[p * n + p] = app - t * apq;
+        A[q * n + q] = aqq + t * apq;
+        A[p * n + q] = 0;
+        A[q * n + p] = 0;
+        const rp = p * n;
+        const rq = q * n;
+        for (let k = 0; k < n; k++) {
+          const vp = Vt[rp + k];
+          const vq = Vt[rq + k];
+          Vt[rp + k] = c * vp - s * vq;
+          Vt[rq + k] = s * vp + c * vq;
+        }
+      }
+    }
+  }
+  const diagonal = new Float64Array(n);
+  for (let i = 0; i < n; i++) diagonal[i] = A[i * n + i];
+  return sortDescending(diagonal, Vt, n, sweeps);
+}
+
+/** Householder tridiagonalisation + implicit QL (tred2/tql2). */
+export function tridiagonalEigen(a: Matrix): EigenResult {
+  const n = a.rows;
+  if (n === 0) return { values: new Float64Array(0), vectors: { rows: 0, cols: 0, data: new Float64Array(0) }, iterations: 0 };
+  // V starts as A; tred2 leaves in it the orthogonal matrix of the reduction (columns).
+  const V = Float64Array.from(a.data);
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  householderTridiagonalize(V, d, e, n);
+  // Transpose so that the QL rotations below update contiguous rows (row j = column j of V).
+  const Vt = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Vt[j * n + i] = V[i * n + j];
+  const iterations = implicitQl(Vt, d, e, n);
+  return sortDescending(d, Vt, n, iterations);
+}
+
+/** tred2: on return d = diagonal, e = sub-diagonal (e[0] = 0), V = accumulated transformation (columns). */
+function householderTridiagonalize(V: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) d[j] = V[(n - 1) * n + j];
+  for (let i = n - 1; i > 0; i--) {
+    let scale = 0;
+    let h = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
+    if (scale === 0) {
+      e[i] = d[i - 1];
+      for (let j = 0; j < i; j++) {
+        d[j] = V[(i - 1) * n + j];
+        V[i * n + j] = 0;
+        V[j * n + i] = 0;
+      }
+    } else {
+      for (let k = 0; k < i; k++) {
+        d[k] /= scale;
+        h += d[k] * d[k];
+      }
+      let f = d[i - 1];
+      let g = Math.sqrt(h);
+      if (f > 0) g = -g;
+      e[i] = scale * g;
+      h -= f * g;
+      d[i - 1] = f - g;
+      for (let j = 0; j < i; j++) e[j] = 0;
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        V[j * n + i] = f;
+        g = e[j] + V[j * n + j] * f;
+        for (let k = j + 1; k <= i - 1; k++) {
+          g += V[k * n + j] * d[k];
+          e[k] += V[k * n + j] * f;
+        }
+        e[j] = g;
+      }
+      f = 0;
+      for (let j = 0; j < i; j++) {
+        e[j] /= h;
+        f += e[j] * d[j];
+      }
+      const hh = f / (h + h);
+      for (let j = 0; j < i; j++) e[j] -= hh * d[j];
+      for (let j = 0; j < i; j++) {
+        f = d[j];
+        g = e[j];
+        for (let k = j; k <= i - 1; k++) V[k * n + j] -= f * e[k] + g * d[k];
+        d[j] = V[(i - 1) * n + j];
+        V[i * n + j] = 0;
+      }
+    }
+    d[i] = h;
+  }
+  // Accumulate the transformations.
+  for (let i = 0; i < n - 1; i++) {
+    V[(n - 1) * n + i] = V[i * n + i];
+    V[i * n + i] = 1;
+    const h = d[i + 1];
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = V[k * n + i + 1] / h;
+      for (let j = 0; j <= i; j++) {
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += V[k * n + i + 1] * V[k * n + j];
+        for (let k = 0; k <= i; k++) V[k * n + j] -= g * d[k];
+      }
+    }
+    for (let k = 0; k <= i; k++) V[k * n + i + 1] = 0;
+  }
+  for (let j = 0; j < n; j++) {
+    d[j] = V[(n - 1) * n + j];
+    V[(n - 1) * n + j] = 0;
+  }
+  V[(n - 1) * n + n - 1] = 1;
+  e[0] = 0;
+}
+
+/** tql2 on the tridiagonal (d, e); Vt rows are the eigenvectors being accumulated. Returns iterations. */
+function implicitQl(Vt: Float64Array, d: Float64Array, e: Float64Array, n: number): number {
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  const eps = 2 ** -52;
+  let iterations = 0;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    let m = l;
+    while (m < n) {
+      if (Math.abs(e[m]) <= eps * tst1) break;
+      m++;
+    }
+    if (m > l) {
+      do {
+        iterations++;
+        if (iterations > 60 * n) throw new Error('tridiagonalEigen: QL iteration did not converge');
+        let g = d[l];
+        let p = (d[l + 1] - g) / (2 * e[l]);
+        let r = hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const dl1 = d[l + 1];
+        let h = g - d[l];
+        for (let i = l + 2; i < n; i++) d[i] -= h;
+        f += h;
+        p = d[m];
+        let c = 1;
+        let c2 = c;
+        let c3 = c;
+        const el1 = e[l + 1];
+        let s = 0;
+        let s2 = 0;
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = hypot(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+          const ri = i * n;
+          const rj = ri + n;
+          for (let k = 0; k < n; k++) {
+            const vh = Vt[rj + k];
+            const vi = Vt[ri + k];
+            Vt[rj + k] = s * vi + c * vh;
+            Vt[ri + k] = c * vi - s * vh;
+          }
+        }
+        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      } while (Math.abs(e[l]) > eps * tst1);
+    }
+    d[l] += f;
+    e[l] = 0;
+  }
+  return iterations;
+}
+
+function hypot(a: number, b: number): number {
+  const x = Math.abs(a);
+  const y = Math.abs(b);
+  if (x > y) {
+    const r = y / x;
+    return x * Math.sqrt(1 + r * r);
+  }
+  if (y === 0) return 0;
+  const r = x / y;
+  return y * Math.sqrt(1 + r * r);
+}
+
+function sortDescending(values: Float64Array, rowsOfVectors: Float64Array, n: number, iterations: number): EigenResult {
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => values[j] - values[i]);
+  const sortedValues = new Float64Array(n);
+  const vectors = new Float64Array(n * n);
+  order.forEach((from, to) => {
+    sortedValues[to] = values[from];
+    vectors.set(rowsOfVectors.subarray(from * n, from * n + n), to * n);
+  });
+  return { values: sortedValues, vectors: { rows: n, cols: n, data: vectors }, iterations };
+}

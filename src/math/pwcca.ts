@@ -1,0 +1,136 @@
+// Projection-weighted CCA (Morcos et al. 2018) in float64.
+// Shapes: X is n1 neurons × m datapoints, Y is n2 × m (row-major).
+//
+// 'reference' follows google/svcca pwcca.compute_pwcca: take the side that keeps fewer neurons after
+// ε pruning; its directions D = Uᵀ (X_kept − μ) use the CCA rotation U WITHOUT whitening (as the
+// reference does); orthonormalise Dᵀ (QR) to P; α_i = Σ_j |⟨p_i, x_j⟩| over that side's kept,
+// uncentred neuron rows; α normalised to sum 1; PWCCA = Σ α_i ρ_i.
+// Two deliberate differences from the reference code:
+//  - it adds μ back after rotating (D = Uᵀ(X − μ) + μ), which makes its value depend on the arbitrary
+//    sign LAPACK gives each singular vector (on the semantics doc's case: 0.662012 with LAPACK's signs,
+//    0.662013 with one sign flipped). We drop the + μ: 0.661973, independent of signs.
+//  - when Y is the smaller side we use Y's activations (the reference indexes acts1 with Y's mask and
+//    crashes or computes nonsense).
+// 'paper' uses the whitened canonical variates H = Uᵀ Σ̃^-½ (X − μ) and centred neurons.
+
+import { ccaFactor, crossSvd, type CcaFactor } from './cca';
+import { multiply, zeros, type Matrix } from './matrix';
+
+export interface PwccaResult {
+  similarity: number;
+  /** Canonical correlations of the chosen side, descending (length = its kept neurons). */
+  rho: number[];
+  /** Projection weights α (sum 1), aligned with rho. */
+  weights: number[];
+  /** Which side's neurons weight the correlations. */
+  side: 'x' | 'y';
+  factors: [CcaFactor, CcaFactor];
+}
+
+export function pwcca(x: Matrix, y: Matrix, epsilon: number, variant: 'reference' | 'paper' = 'reference'): PwccaResult {
+  const fx = ccaFactor(x, epsilon);
+  const fy = ccaFactor(y, epsilon);
+  const side: 'x' | 'y' = fx.keptDims <= fy.keptDims ? 'x' : 'y';
+  const own = side === 'x' ? fx : fy;
+  const count = own.keptDims;
+  if (count === 0 || Math.min(fx.keptDims, fy.keptDims) === 0) {
+    return { similarity: 0, rho: [], weights: [], side, factors: [fx, fy] };
+  }
+  const svd = crossSvd(fx.z, fy.z);
+  const ownVectors = side === 'x' ? svd.left : svd.right; // r × r_own, rows in the whitened eigenbasis
+  const r = svd.values.length;
+  const rho = new Array<number>(count).fill(0);
+  for (let i = 0; i < r; i++) rho[i] = svd.values[i];
+
+  let directions: Matrix; // count × m
+  let neurons: Matrix; // the neuron rows the weights are measured against, count × m
+  if (variant === 'reference') {
+    // cca_core's u (or v) in the kept-neuron coordinates: U = V_own · P for the unclipped part,
+    // completed by the clipped eigenvectors of Σ̃ (zero correlation), so U is count × count orthogonal.
+    const rotation = completeRotation(ownVectors, own.basis, own.z.rows, r);
+    directions = multiply(rotation, own.centered);
+    neurons = uncentered(own);
+  } else {
+    directions = multiply({ rows: r, cols: own.z.rows, data: ownVectors.data.subarray(0, r * own.z.rows) }, own.z);
+    neurons = own.centered;
+  }
+  const q = orthonormalizeRows(directions);
+  const weights = new Array<number>(q.rows).fill(0);
+  const m = q.cols;
+  for (let i = 0; i < q.rows; i++) {
+    for (let j = 0; j < neurons.rows; j++) {
+      let dot = 0;
+      for (let t = 0; t < m; t++) dot += q.data[i * m + t] * neurons.data[j * m + t];
+      weights[i] += Math.abs(dot);
+    }
+  }
+  const total = weights.reduce((a, b) => a + b, 0);
+  const normalized = weights.map((w) => (total > 0 ? w / total : 0));
+  let similarity = 0;
+  for (let i = 0; i < normalized.length; i++) similarity += normalized[i] * rho[i];
+  const paddedWeights = new Array<number>(count).fill(0);
+  normalized.forEach((w, i) => (paddedWeights[i] = w));
+  return { similarity, rho, weights: paddedWeights, side, factors: [fx, fy] };
+}
+
+/** count × count rotation: rows 0..r−1 = (V_rᵀ p_i)ᵀ, then the remaining eigenvectors of Σ̃. */
+function completeRotation(vectors: Matrix, basis: Matrix, whitenedRows: number, r: number): Matrix {
+  const count = basis.rows;
+  const out = zeros(count, count);
+  // p_i lives in the r_own-dimensional whitened eigenbasis (rows 0..whitenedRows−1 of basis).
+  for (let i = 0; i < r; i++) {
+    for (let a = 0; a < whitenedRows; a++) {
+      const p = vectors.data[i * whitenedRows + a];
+      if (p === 0) continue;
+      for (let b = 0; b < count; b++) out.data[i * count + b] += p * basis.data[a * count + b];
+    }
+  }
+  // Singular vectors for zero correlations are arbitrary in the reference; take the unused
+  // eigenbasis directions (the clipped ones and, when r < whitenedRows, the orthogonal complement).
+  let row = r;
+  for (let a = 0; a < count && row < count; a++) {
+    const candidate = basis.data.subarray(a * count, (a + 1) * count);
+    const residual = Float64Array.from(candidate);
+    for (let i = 0; i < row; i++) {
+      let dot = 0;
+      for (let b = 0; b < count; b++) dot += residual[b] * out.data[i * count + b];
+      for (let b = 0; b < count; b++) residual[b] -= dot * out.data[i * count + b];
+    }
+    let norm = 0;
+    for (let b = 0; b < count; b++) norm += residual[b] * residual[b];
+    norm = Math.sqrt(norm);
+    if (norm < 1e-8) continue;
+    for (let b = 0; b < count; b++) out.data[row * count + b] = residual[b] / norm;
+    row++;
+  }
+  return out;
+}
+
+function uncentered(f: CcaFactor): Matrix {
+  const { rows, cols } = f.centered;
+  const out = zeros(rows, cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out.data[i * cols + j] = f.centered.data[i * cols + j] + f.means[i];
+  return out;
+}
+
+/** Rows orthonormalised in order (modified Gram–Schmidt, twice): the Q of a QR of the transpose. */
+export function orthonormalizeRows(a: Matrix): Matrix {
+  const { rows, cols } = a;
+  const q = { rows, cols, data: Float64Array.from(a.data) };
+  for (let i = 0; i < rows; i++) {
+    const qi = q.data.subarray(i * cols, (i + 1) * cols);
+    for (let pass = 0; pass < 2; pass++) {
+      for (let j = 0; j < i; j++) {
+        const qj = q.data.subarray(j * cols, (j + 1) * cols);
+        let dot = 0;
+        for (let t = 0; t < cols; t++) dot += qi[t] * qj[t];
+        for (let t = 0; t < cols; t++) qi[t] -= dot * qj[t];
+      }
+    }
+    let norm = 0;
+    for (let t = 0; t < cols; t++) norm += qi[t] * qi[t];
+    norm = Math.sqrt(norm);
+    if (norm > 0) for (let t = 0; t < cols; t++) qi[t] /= norm;
+  }
+  return q;
+}

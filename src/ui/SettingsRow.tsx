@@ -1,0 +1,162 @@
+// The analysis options: metric, SVCCA's keep rule, ε, and how conv layers are reduced.
+
+import { useEffect, useState } from 'react';
+import type { ConvReduction, Keep, Metric } from '../analysis/types';
+import { CONV_REDUCTIONS, METRICS } from '../analysis/types';
+import { useAppStore } from '../state/hooks';
+import { setOptions } from '../state/store';
+import { CONV_LABELS, METRIC_LABELS } from './format';
+
+/** A text field holding a draft; commits whenever the draft parses, marks itself invalid otherwise. */
+function NumberField({
+  label,
+  value,
+  parse,
+  onCommit,
+  disabled,
+  hint,
+  width = '7ch',
+}: {
+  label: string;
+  value: number;
+  parse: (text: string) => number | null;
+  onCommit: (v: number) => void;
+  disabled?: boolean;
+  hint: string;
+  width?: string;
+}) {
+  const [draft, setDraft] = useState(String(value));
+  // A value changed elsewhere (e.g. switching the keep rule) replaces a stale draft.
+  useEffect(() => {
+    setDraft((d) => (parse(d) === value ? d : String(value)));
+  }, [value, parse]);
+  const invalid = parse(draft) === null;
+  return (
+    <input
+      type="text"
+      inputMode="decimal"
+      aria-label={label}
+      aria-invalid={invalid}
+      title={invalid ? hint : undefined}
+      disabled={disabled}
+      style={{ width }}
+      value={draft}
+      onChange={(e) => {
+        const text = e.currentTarget.value;
+        setDraft(text);
+        const v = parse(text);
+        if (v !== null && v !== value) onCommit(v);
+      }}
+      onBlur={() => {
+        if (parse(draft) === null) setDraft(String(value));
+      }}
+    />
+  );
+}
+
+const parseFraction = (t: string) => {
+  const v = Number(t.trim());
+  return t.trim() !== '' && Number.isFinite(v) && v > 0 && v <= 1 ? v : null;
+};
+const parseK = (t: string) => {
+  const v = Number(t.trim());
+  return /^\d+$/.test(t.trim()) && v >= 1 ? v : null;
+};
+const parseEpsilon = (t: string) => {
+  const v = Number(t.trim());
+  return t.trim() !== '' && Number.isFinite(v) && v >= 0 && v < 1 ? v : null;
+};
+
+export function SettingsRow() {
+  const options = useAppStore((s) => s.options);
+  const keep = options.keep;
+  const usesKeep = options.metric === 'svcca';
+  const usesEpsilon = options.metric !== 'cka' && options.metric !== 'cka-debiased';
+  return (
+    <section className="card settings" aria-label="Settings">
+      <label className="field">
+        <span>Metric</span>
+        <select value={options.metric} onChange={(e) => setOptions({ metric: e.currentTarget.value as Metric })}>
+          {METRICS.map((m) => (
+            <option key={m} value={m}>
+              {METRIC_LABELS[m]}
+            </option>
+          ))}
+        </select>
+      </label>
+
+      <div className="field" role="group" aria-label="Keep">
+        <span>Keep</span>
+        <div className="inline">
+          <select
+            aria-label="Keep rule"
+            disabled={!usesKeep}
+            value={keep.kind}
+            onChange={(e) => {
+              const kind = e.currentTarget.value as Keep['kind'];
+              setOptions({ keep: kind === 'variance' ? { kind, fraction: 0.99 } : { kind, k: 20 } });
+            }}
+          >
+            <option value="variance">variance fraction</option>
+            <option value="dims">fixed k</option>
+          </select>
+          {keep.kind === 'variance' ? (
+            <NumberField
+              label="Variance fraction"
+              value={keep.fraction}
+              parse={parseFraction}
+              onCommit={(fraction) => setOptions({ keep: { kind: 'variance', fraction } })}
+              disabled={!usesKeep}
+              hint="a fraction in (0, 1]"
+            />
+          ) : (
+            <NumberField
+              label="Kept dimensions k"
+              value={keep.k}
+              parse={parseK}
+              onCommit={(k) => setOptions({ keep: { kind: 'dims', k } })}
+              disabled={!usesKeep}
+              hint="a whole number ≥ 1"
+              width="6ch"
+            />
+          )}
+        </div>
+      </div>
+
+      <label className="field">
+        <span>Epsilon</span>
+        <NumberField
+          label="Epsilon"
+          value={options.epsilon}
+          parse={parseEpsilon}
+          onCommit={(epsilon) => setOptions({ epsilon })}
+          disabled={!usesEpsilon}
+          hint="a number in [0, 1), e.g. 1e-10"
+          width="9ch"
+        />
+      </label>
+
+      <label className="field">
+        <span>Conv layers</span>
+        <select
+          value={options.convReduction}
+          onChange={(e) => setOptions({ convReduction: e.currentTarget.value as ConvReduction })}
+        >
+          {CONV_REDUCTIONS.map((c) => (
+            <option key={c} value={c}>
+              {CONV_LABELS[c]}
+            </option>
+          ))}
+        </select>
+      </label>
+
+      <p className="settings-note">
+        {usesKeep
+          ? 'SVCCA keeps the top singular directions of each side, then runs CCA on them.'
+          : options.metric.startsWith('cka')
+            ? 'CKA compares the representations directly; keep and ε do not apply.'
+            : 'Keep only applies to SVCCA.'}
+      </p>
+    </section>
+  );
+}

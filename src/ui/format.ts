@@ -1,0 +1,46 @@
+// How numbers, metrics and conventions are written on screen. Pure.
+
+import type { ConvReduction, Keep, Metric } from '../analysis/types';
+
+export const METRIC_LABELS: Record<Metric, string> = {
+  svcca: 'SVCCA',
+  cca: 'CCA',
+  pwcca: 'PWCCA',
+  cka: 'CKA',
+  'cka-debiased': 'debiased CKA',
+};
+
+export const CONV_LABELS: Record<ConvReduction, string> = {
+  flatten: 'flatten',
+  positions: 'positions',
+  meanpool: 'mean-pool',
+  dft: 'DFT',
+};
+
+/** Fixed decimals, with a real minus sign; an em dash for missing or non-finite values. */
+export function fixed(value: number | null | undefined, digits = 4): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return value.toFixed(digits).replace(/^-/, '−');
+}
+
+/** Integers with thin grouping ("12 800"). */
+export function count(value: number): string {
+  return Number.isFinite(value) ? Math.round(value).toLocaleString('en-US').replace(/,/g, '\u202f') : '—';
+}
+
+/** "0.99 of variance" / "k = 20". */
+export function keepLabel(keep: Keep | null): string {
+  if (keep === null) return 'no SVD step';
+  return keep.kind === 'variance' ? `${keep.fraction} of variance` : `k = ${keep.k}`;
+}
+
+/** "1e-10" rather than "1e-10" spelled out as 0.0000000001. */
+export function epsilonLabel(eps: number): string {
+  if (eps === 0) return '0';
+  return Math.abs(eps) < 1e-3 || Math.abs(eps) >= 1e4 ? eps.toExponential().replace('e+', 'e') : String(eps);
+}
+
+/** "a · b" for per-side pairs. */
+export function pair<T>(values: readonly [T, T], show: (v: T) => string = String): string {
+  return `${show(values[0])} · ${show(values[1])}`;
+}

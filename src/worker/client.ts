@@ -1,0 +1,99 @@
+// Main-thread client of the analysis worker: one promise per request id.
+//
+// Errors come back as data (protocol.SerializedError) and are rebuilt here: bad inputs as
+// io's InputError (message "FILE[:MEMBER]: what is wrong"), replaced compares as SupersededError.
+
+import type { Progress } from '../analysis/types';
+import { InputError } from '../io/types';
+import type { AnalysisClient, CompareRequest, Method, Methods, Request, Response, SerializedError } from './protocol';
+import { SupersededError } from './protocol';
+
+/** The part of a Worker the client needs (a fake port in tests). */
+export type WorkerPort = Pick<Worker, 'postMessage' | 'addEventListener' | 'terminate'>;
+
+interface Pending {
+  resolve: (value: never) => void;
+  reject: (error: Error) => void;
+  onProgress?: (p: Progress) => void;
+}
+
+export function deserializeError(error: SerializedError): Error {
+  switch (error.kind) {
+    case 'input':
+      return new InputError(error.source, error.detail);
+    case 'superseded':
+      return new SupersededError();
+    case 'internal':
+      return new Error(`unexpected error in the analysis worker: ${error.message}`);
+  }
+}
+
+export class WorkerClient implements AnalysisClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private broken: Error | null = null;
+
+  constructor(private readonly port: WorkerPort) {
+    port.addEventListener('message', (event) => this.onMessage((event as MessageEvent<Response>).data));
+    port.addEventListener('error', (event) => {
+      const message = (event as ErrorEvent).message || 'it could not start';
+      this.fail(new Error(`the analysis worker failed: ${message}`));
+    });
+    port.addEventListener('messageerror', () => this.fail(new Error('the analysis worker sent an unreadable message')));
+  }
+
+  addFiles(files: File[], onProgress?: (p: Progress) => void) {
+    return this.call('addFiles', { files }, onProgress);
+  }
+
+  removeArrays(ids: string[]) {
+    return this.call('removeArrays', { ids });
+  }
+
+  compare(request: CompareRequest, onProgress?: (p: Progress) => void) {
+    return this.call('compare', request, onProgress);
+  }
+
+  /** Stops the worker; pending requests reject. */
+  dispose(): void {
+    this.port.terminate();
+    this.fail(new Error('the analysis worker was stopped'));
+  }
+
+  private call<K extends Method>(
+    method: K,
+    params: Methods[K]['params'],
+    onProgress?: (p: Progress) => void,
+  ): Promise<Methods[K]['result']> {
+    if (this.broken) return Promise.reject(this.broken);
+    const id = this.nextId++;
+    return new Promise<Methods[K]['result']>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (value: never) => void, reject, onProgress });
+      this.port.postMessage({ id, method, params } as Request);
+    });
+  }
+
+  private onMessage(response: Response): void {
+    const pending = this.pending.get(response.id);
+    if (!pending) return;
+    if (response.type === 'progress') {
+      pending.onProgress?.(response.progress);
+      return;
+    }
+    this.pending.delete(response.id);
+    if (response.type === 'error') pending.reject(deserializeError(response.error));
+    else pending.resolve(response.result as never);
+  }
+
+  private fail(error: Error): void {
+    this.broken = error;
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+}
+
+/** The app's client: a module worker bundled by Vite from analysisWorker.ts. */
+export function createWorkerClient(): WorkerClient {
+  const worker = new Worker(new URL('./analysisWorker.ts', import.meta.url), { type: 'module', name: 'svcca-analysis' });
+  return new WorkerClient(worker);
+}

@@ -1,0 +1,142 @@
+// The CLI end to end, spawned as a user runs it (node bin/svcca-lens.mjs = npx svcca-lens).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { zipSync } from 'fflate';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeNpy } from '../../src/io/npy';
+import { multiply } from '../../src/math/matrix';
+import { randn } from '../../src/math/random';
+import { add } from '../helpers/data';
+import { TOL, expectClose } from '../helpers/tolerance';
+
+const run = promisify(execFile);
+const bin = join(__dirname, '../../bin/svcca-lens.mjs');
+let dir: string;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd: dir });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** Saves an n × m (neurons × datapoints) matrix as google/svcca does: neurons-first (n, m). */
+const neuronsFirst = (x: { rows: number; cols: number; data: Float64Array }) => encodeNpy([x.rows, x.cols], x.data);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'svcca-cli-'));
+  // The semantics doc's reference case: Y = A·X + 5·N, neurons-first files.
+  const x = randn(1, 50, 2000);
+  const y = add(multiply(randn(3, 50, 50), x), randn(4, 50, 2000), 5);
+  writeFileSync(join(dir, 'x.npy'), neuronsFirst(x));
+  writeFileSync(join(dir, 'y.npy'), neuronsFirst(y));
+  // A bundle: step_<N>/<layer> members, datapoints-first (300, n), float32.
+  const members: Record<string, Uint8Array> = {};
+  for (const step of [1, 2, 10]) {
+    for (const [layer, n] of [['fc1', 6], ['fc2', 4]] as const) {
+      const a = randn(step * 10 + n, 300, n);
+      members[`step_${step}/${layer}.npy`] = encodeNpy([300, n], Float32Array.from(a.data));
+    }
+  }
+  writeFileSync(join(dir, 'run.npz'), zipSync(members, { level: 0 }));
+  mkdirSync(join(dir, 'other'));
+  writeFileSync(join(dir, 'other', 'truncated.npy'), encodeNpy([10, 3], new Float32Array(30)).subarray(0, 100));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('svcca-lens compare', () => {
+  it('--json reproduces the reference CCA values (float64)', async () => {
+    const { code, stdout } = await cli('compare', 'x.npy', 'y.npy', '--metric', 'cca', '--epsilon', '0', '--json');
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout);
+    expect(Object.keys(r)).toEqual(expect.arrayContaining(['metric', 'similarity', 'mean98', 'rho', 'kept', 'datapoints', 'neurons', 'conventions', 'warnings']));
+    expectClose([r.similarity, r.mean98], [0.6584066005202817, 0.7186799900570044], TOL.f64Reference, 'cca');
+    expect(r.kept).toEqual([50, 50]);
+    expect(r.datapoints).toBe(2000);
+    expect(r.conventions.layout).toEqual(['neurons-first', 'neurons-first']);
+  });
+  it('PWCCA through the CLI', async () => {
+    const { stdout } = await cli('compare', 'x.npy', 'y.npy', '--metric', 'pwcca', '--json');
+    expectClose(JSON.parse(stdout).similarity, 0.661973300034795, TOL.f64Reference, 'pwcca');
+  });
+  it('prints a readable table without --json', async () => {
+    const { code, stdout } = await cli('compare', 'x.npy', 'y.npy');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^similarity\s+0\.\d{6}/m);
+    expect(stdout).toMatch(/^kept\s+\d+ \/ \d+/m);
+  });
+  it('reads npz members as FILE:MEMBER', async () => {
+    const { code, stdout } = await cli('compare', 'run.npz:step_10/fc1', 'run.npz:step_1/fc2', '--json', '--metric', 'cka');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).metric).toBe('cka');
+  });
+});
+
+describe('svcca-lens dynamics and cross', () => {
+  it('dynamics --json has the documented schema with steps sorted numerically', async () => {
+    const { code, stdout } = await cli('dynamics', 'run.npz', '--json');
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout);
+    expect(r.steps).toEqual([1, 2, 10]);
+    expect(r.layers).toEqual(['fc1', 'fc2']);
+    expect(r.reference).toBe(10);
+    expect(r.values).toHaveLength(3);
+    expect(r.values[0]).toHaveLength(2);
+    expectClose(r.values[2][0][0], 1, 1e-9, 'self at reference');
+    expect(Object.keys(r)).toEqual(expect.arrayContaining(['metric', 'conventions', 'warnings']));
+  });
+  it('dynamics --reference picks another step', async () => {
+    const r = JSON.parse((await cli('dynamics', 'run.npz', '--json', '--reference', '2')).stdout);
+    expect(r.reference).toBe(2);
+  });
+  it('cross --json', async () => {
+    const { code, stdout } = await cli('cross', 'run.npz', 'run.npz', '--step', '2', '--json');
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout);
+    expect(r.step).toBe(2);
+    expect(r.layersA).toEqual(['fc1', 'fc2']);
+    expectClose(r.values[1][1], 1, 1e-9, 'same layer');
+  });
+});
+
+describe('svcca-lens errors: exit 2, one line, no stack trace', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['missing file', ['compare', 'nope.npy', 'x.npy'], /^svcca-lens: nope\.npy: no such file$/],
+    ['truncated npy', ['compare', 'other/truncated.npy', 'x.npy'], /^svcca-lens: other\/truncated\.npy: .*truncated|^svcca-lens: other\/truncated\.npy: /],
+    ['missing member', ['compare', 'run.npz:step_3/fc1', 'x.npy'], /^svcca-lens: run\.npz(:step_3\/fc1)?: /],
+    ['different datapoints', ['compare', 'x.npy', 'run.npz:step_1/fc1'], /^svcca-lens: x\.npy: has 2000 datapoints but run\.npz:step_1\/fc1 has 300/],
+    ['bad option', ['compare', 'x.npy', 'y.npy', '--metric', 'bogus'], /^svcca-lens: --metric must be one of svcca, cca, pwcca, cka, cka-debiased \(got bogus\)/],
+    ['webgpu not yet', ['compare', 'x.npy', 'y.npy', '--backend', 'webgpu'], /^svcca-lens: --backend webgpu is not available yet/],
+    ['unknown command', ['frobnicate'], /^svcca-lens: unknown command frobnicate/],
+    ['missing reference step', ['dynamics', 'run.npz', '--reference', '5'], /^svcca-lens: run\.npz: has no step 5/],
+  ];
+  for (const [label, args, pattern] of cases) {
+    it(label, async () => {
+      const { code, stderr, stdout } = await cli(...args);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      const lines = stderr.trimEnd().split('\n');
+      expect(lines, stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(pattern);
+      expect(stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+  it('warnings go to stderr and into the JSON', async () => {
+    const { stdout, stderr } = await cli('compare', 'run.npz:step_1/fc1', 'run.npz:step_1/fc2', '--metric', 'cca', '--json', '--dims', '3');
+    const r = JSON.parse(stdout);
+    expect(Array.isArray(r.warnings)).toBe(true);
+    for (const w of r.warnings) expect(stderr).toContain(w);
+  });
+  it('--help prints the usage and exits 0', async () => {
+    const { code, stdout } = await cli('--help');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/svcca-lens compare A B/);
+  });
+});

@@ -1,0 +1,123 @@
+// Conv layers through the DFT. Conv tensors are NHWC (datapoints, height, width, channels).
+import { describe, expect, it } from 'vitest';
+import { cca, svcca } from '../../src/math/cca';
+import { dft2, dftSimilarity, sharedFrequencies } from '../../src/math/dft';
+import { randn } from '../../src/math/random';
+import { denseAsConv, reduceToMatrix, type Conv } from '../../src/math/reduce';
+import { TOL, expectClose } from '../helpers/tolerance';
+
+/** A dataset holding every circular shift of each of n0 random images (H × W × C). */
+function allShifts(seed: number, n0: number, h: number, w: number, c: number): Conv {
+  const base = randn(seed, 1, n0 * h * w * c).data;
+  const n = n0 * h * w;
+  const data = new Float64Array(n * h * w * c);
+  let i = 0;
+  for (let img = 0; img < n0; img++)
+    for (let dy = 0; dy < h; dy++)
+      for (let dx = 0; dx < w; dx++, i++)
+        for (let y = 0; y < h; y++)
+          for (let x = 0; x < w; x++)
+            for (let ch = 0; ch < c; ch++)
+              data[((i * h + y) * w + x) * c + ch] = base[((img * h + ((y + dy) % h)) * w + ((x + dx) % w)) * c + ch];
+  return { datapoints: n, height: h, width: w, channels: c, data };
+}
+
+/** A second layer computed from the first by a fixed per-position channel mixing + nonlinearity + noise:
+ *  it commutes with circular shifts only if applied the same way at every position, as a conv layer does. */
+function convLayerOf(input: Conv, outChannels: number, seed: number): Conv {
+  const { datapoints: n, height: h, width: w, channels: c } = input;
+  const weights = randn(seed, outChannels, c * 3).data; // 1×3 kernel along W, circular
+  const data = new Float64Array(n * h * w * outChannels);
+  for (let i = 0; i < n; i++)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let o = 0; o < outChannels; o++) {
+          let s = 0;
+          for (let k = 0; k < 3; k++)
+            for (let ch = 0; ch < c; ch++) s += weights[(o * 3 + k) * c + ch] * input.data[((i * h + y) * w + ((x + k) % w)) * c + ch];
+          data[((i * h + y) * w + x) * outChannels + o] = Math.tanh(s);
+        }
+  return { datapoints: n, height: h, width: w, channels: outChannels, data };
+}
+
+describe('2-D DFT', () => {
+  it('matches the definition F[u,v] = Σ x[h,w]·e^{−2πi(uh/H + vw/W)} on odd and even sizes', () => {
+    const conv: Conv = { datapoints: 2, height: 3, width: 4, channels: 2, data: randn(1, 1, 2 * 3 * 4 * 2).data };
+    const s = dft2(conv);
+    for (const [i, u, v, c] of [[0, 0, 0, 0], [1, 2, 3, 1], [0, 1, 2, 1], [1, 2, 1, 0]]) {
+      let re = 0, im = 0;
+      for (let y = 0; y < 3; y++)
+        for (let x = 0; x < 4; x++) {
+          const value = conv.data[((i * 3 + y) * 4 + x) * 2 + c];
+          const angle = -2 * Math.PI * ((u * y) / 3 + (v * x) / 4);
+          re += value * Math.cos(angle);
+          im += value * Math.sin(angle);
+        }
+      const at = ((i * 3 + u) * 4 + v) * 2 + c;
+      expectClose([s.re[at], s.im[at]], [re, im], TOL.f64Identity, `F[${i},${u},${v},${c}]`);
+    }
+  });
+});
+
+describe('shared frequencies', () => {
+  it('cover every frequency once, conjugate pairs counted twice', () => {
+    for (const [h, w] of [[4, 4], [3, 5], [6, 2], [1, 1]]) {
+      const f = sharedFrequencies({ height: h, width: w }, { height: h, width: w });
+      expect(f.reduce((s, x) => s + x.multiplicity, 0), `${h}×${w}`).toBe(h * w);
+    }
+  });
+  it('crop to the smaller layer’s low frequencies in FFT ordering', () => {
+    const f = sharedFrequencies({ height: 8, width: 8 }, { height: 4, width: 4 });
+    expect(f.reduce((s, x) => s + x.multiplicity, 0)).toBe(16);
+    const minus2 = f.find((x) => x.fh === -2 && x.fw === 0)!;
+    expect(minus2.indexA).toEqual([6, 0]); // −2 mod 8
+    expect(minus2.indexB).toEqual([2, 0]); // −2 mod 4 (the Nyquist row of the small layer)
+    // In the 8×8 layer −2 and +2 differ, and +2 is not shared: no conjugate partner.
+    expect(minus2.multiplicity).toBe(1);
+  });
+});
+
+describe('Theorem 1 of the paper', () => {
+  for (const [h, w] of [[3, 4], [4, 4], [5, 3]]) {
+    it(`on all circular shifts, per-frequency CCA equals CCA of the flattened layers (${h}×${w})`, () => {
+      const a = allShifts(10 + h, 10, h, w, 2);
+      const b = convLayerOf(a, 3, 20 + w);
+      const flat = cca(reduceToMatrix({ kind: 'conv', conv: a }, 'flatten'), reduceToMatrix({ kind: 'conv', conv: b }, 'flatten'), 0);
+      const viaDft = dftSimilarity(dft2(a), dft2(b), { metric: 'cca', keep: { kind: 'variance', fraction: 0.99 }, epsilon: 0 });
+      expect(viaDft.rho).toHaveLength(flat.rho.length);
+      expectClose(viaDft.rho, flat.rho, TOL.f64Identity, 'ρ union vs flattened ρ');
+      expectClose(viaDft.mean, flat.mean, TOL.f64Identity, 'mean');
+    });
+  }
+});
+
+describe('DFT similarity', () => {
+  it('SVCCA through the DFT of a layer with itself is 1, with the 99% rule applied globally', () => {
+    // Channels with very different scales, so that 99% of the variance needs fewer than all 36 directions.
+    const data = randn(30, 1, 200 * 36).data.map((v, i) => v * [1, 0.3, 0.01][i % 3]);
+    const a: Conv = { datapoints: 200, height: 4, width: 3, channels: 3, data };
+    const r = dftSimilarity(dft2(a), dft2(a), { metric: 'svcca', keep: { kind: 'variance', fraction: 0.99 }, epsilon: 0 });
+    expectClose(r.mean, 1, TOL.f64Identity, 'self');
+    // Global rule: the kept count is less than all 36 complex directions, and the same on both sides.
+    expect(r.kept[0]).toBeLessThan(36);
+    expect(r.kept[0]).toBe(r.kept[1]);
+    const total = r.spectra![0].reduce((s, v) => s + v, 0);
+    const keptMass = r.spectra![0].slice(0, r.kept[0]).reduce((s, v) => s + v, 0);
+    expect(keptMass / total).toBeGreaterThanOrEqual(0.99 - 1e-12);
+  });
+  it('a dense layer against a conv layer compares with the DC term only', () => {
+    const conv: Conv = { datapoints: 300, height: 2, width: 2, channels: 3, data: randn(40, 1, 300 * 12).data };
+    const dense = randn(41, 4, 300);
+    const r = dftSimilarity(dft2(conv), dft2(denseAsConv(dense)), { metric: 'cca', keep: { kind: 'variance', fraction: 0.99 }, epsilon: 0 });
+    expect(r.frequencies).toBe(1);
+    // The DC term of the conv layer is its spatial sum: CCA with the mean-pooled layer.
+    const pooled = reduceToMatrix({ kind: 'conv', conv }, 'meanpool');
+    expectClose(r.rho, cca(pooled, dense, 0).rho, TOL.f64Identity, 'DC term');
+  });
+  it('a 1×1 "conv" through the DFT equals SVCCA of the dense layer', () => {
+    const x = randn(50, 6, 400);
+    const y = randn(51, 5, 400);
+    const r = dftSimilarity(dft2(denseAsConv(x)), dft2(denseAsConv(y)), { metric: 'svcca', keep: { kind: 'variance', fraction: 0.99 }, epsilon: 1e-10 });
+    expectClose(r.mean, svcca(x, y, { kind: 'variance', fraction: 0.99 }, 1e-10).mean, TOL.f64Identity, 'svcca');
+  });
+});

@@ -1,0 +1,96 @@
+// A scripted AnalysisClient for orchestration tests: every call is recorded and answered only
+// when the test says so, in whatever order it likes.
+
+import type { PairResult, Progress } from '../../src/analysis/types';
+import type { DetectedLayout } from '../../src/io/types';
+import type {
+  AddFilesResult,
+  AnalysisClient,
+  ArrayInfo,
+  CompareRequest,
+  RemoveArraysResult,
+} from '../../src/worker/protocol';
+
+export interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+export interface Call<P, R> extends Deferred<R> {
+  params: P;
+  onProgress?: (p: Progress) => void;
+}
+
+export class FakeClient implements AnalysisClient {
+  readonly adds: Call<File[], AddFilesResult>[] = [];
+  readonly removes: Call<string[], RemoveArraysResult>[] = [];
+  readonly compares: Call<CompareRequest, PairResult>[] = [];
+
+  addFiles(files: File[], onProgress?: (p: Progress) => void) {
+    const d = { ...deferred<AddFilesResult>(), params: files, onProgress };
+    this.adds.push(d);
+    return d.promise;
+  }
+  removeArrays(ids: string[]) {
+    const d = { ...deferred<RemoveArraysResult>(), params: ids };
+    this.removes.push(d);
+    return d.promise;
+  }
+  compare(request: CompareRequest) {
+    const d = { ...deferred<PairResult>(), params: structuredClone(request) };
+    this.compares.push(d);
+    return d.promise;
+  }
+}
+
+/** Let every settled promise's continuations run. */
+export const flush = () => new Promise<void>((r) => setTimeout(r, 0));
+
+const detected = (layout: DetectedLayout['layout']): DetectedLayout => ({ layout, reason: `assumed ${layout}` });
+
+export function info(name: string, shape: number[], layout: DetectedLayout['layout'] = 'datapoints-first'): ArrayInfo {
+  return { id: name, name, file: name.split(':')[0], shape, dtype: '<f4', detected: detected(layout) };
+}
+
+export function file(name: string): File {
+  return new File([new Uint8Array(4)], name);
+}
+
+export function pairResult(similarity: number): PairResult {
+  return {
+    metric: 'svcca',
+    similarity,
+    mean98: similarity,
+    meanSquared: similarity * similarity,
+    rho: [similarity],
+    kept: [1, 1],
+    datapoints: 10,
+    neurons: [2, 2],
+    dropped: [0, 0],
+    spectra: [[1], [1]],
+    warnings: [],
+    conventions: {
+      metric: 'svcca',
+      keep: { kind: 'variance', fraction: 0.99 },
+      epsilon: 1e-10,
+      layout: ['datapoints-first', 'datapoints-first'],
+      convLayout: [null, null],
+      convReduction: null,
+      pwccaVariant: null,
+      summary: 'fake',
+      backend: 'cpu',
+      precision: 'float64',
+    },
+  };
+}
