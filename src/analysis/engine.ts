@@ -9,7 +9,9 @@
 import { checkFinite, detectLayout } from '../io/layout';
 import { InputError, type Bundle, type BundleEntry, type ConvLayout, type Layout, type NdArray } from '../io/types';
 import { toRepresentation, type Representation } from '../math/reduce';
-import { compareFactors, factorize, usesDft, type Factor, type PairNumbers } from './metrics';
+import { canonicalDirections } from '../math/cca';
+import { checkAborted, cpuBackend, type ComputeBackend } from './backend';
+import { factorize, usesDft, type PairNumbers } from './metrics';
 import type {
   Activation,
   AnalysisOptions,
@@ -111,7 +113,7 @@ function describeKeep(options: AnalysisOptions): string {
   return options.keep.kind === 'variance' ? `${options.keep.fraction * 100}% of Σs²` : `k = ${options.keep.k} directions`;
 }
 
-function conventionsFor(options: AnalysisOptions, a: Prepared, b: Prepared, dft: boolean): Conventions {
+function conventionsFor(options: AnalysisOptions, a: Prepared, b: Prepared, dft: boolean, backend: ComputeBackend): Conventions {
   const anyConv = a.rep.kind === 'conv' || b.rep.kind === 'conv';
   return {
     metric: options.metric,
@@ -122,8 +124,8 @@ function conventionsFor(options: AnalysisOptions, a: Prepared, b: Prepared, dft:
     convReduction: anyConv ? options.convReduction : null,
     pwccaVariant: options.metric === 'pwcca' ? options.pwccaVariant : null,
     summary: describeSummary(options, dft),
-    backend: 'cpu',
-    precision: 'float64',
+    backend: backend.kind,
+    precision: backend.precision,
   };
 }
 
@@ -174,7 +176,15 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
-function toPairResult(a: Prepared, b: Prepared, numbers: PairNumbers, options: AnalysisOptions, dft: boolean, datapoints: number): PairResult {
+function toPairResult(
+  a: Prepared,
+  b: Prepared,
+  numbers: PairNumbers,
+  options: AnalysisOptions,
+  dft: boolean,
+  datapoints: number,
+  backend: ComputeBackend,
+): PairResult {
   return {
     metric: options.metric,
     similarity: numbers.similarity,
@@ -186,26 +196,49 @@ function toPairResult(a: Prepared, b: Prepared, numbers: PairNumbers, options: A
     neurons: numbers.neurons,
     dropped: numbers.dropped,
     spectra: numbers.spectra,
+    directions: null,
     warnings: warningsFor(a, b, numbers, options, datapoints),
-    conventions: conventionsFor(options, a, b, dft),
+    conventions: conventionsFor(options, a, b, dft, backend),
   };
 }
 
-/** Compares two activation arrays (float64 CPU). Throws InputError for inputs that cannot be compared. */
-export function comparePair(a: Activation, b: Activation, options: AnalysisOptions): PairResult {
+/** Compares two activation arrays. Throws InputError for inputs that cannot be compared. */
+export async function comparePair(a: Activation, b: Activation, options: AnalysisOptions, backend: ComputeBackend = cpuBackend): Promise<PairResult> {
   const hint = inferDatapoints([a.array.shape, b.array.shape]);
   const pa = prepare(a, options, hint);
   const pb = prepare(b, options, hint);
-  return comparePrepared(pa, pb, options);
+  return comparePrepared(pa, pb, options, backend);
 }
 
-export function comparePrepared(pa: Prepared, pb: Prepared, options: AnalysisOptions): PairResult {
+export async function comparePrepared(pa: Prepared, pb: Prepared, options: AnalysisOptions, backend: ComputeBackend = cpuBackend): Promise<PairResult> {
   const dft = pairUsesDft(pa, pb, options);
   checkPair(pa, pb, options, dft);
-  const fa = factorize(pa.rep, options, dft);
-  const fb = factorize(pb.rep, options, dft);
-  const numbers = compareFactors(fa, fb, options);
-  return toPairResult(pa, pb, numbers, options, dft, fa.datapoints);
+  const factors = await backend.factorize([pa.rep, pb.rep], options, dft);
+  try {
+    const [[numbers]] = await backend.compareGrid([factors[0]], [factors[1]], options);
+    return toPairResult(pa, pb, numbers, options, dft, backend.datapointsOf(factors[0]), backend);
+  } finally {
+    backend.release(factors);
+  }
+}
+
+/**
+ * The top `count` canonical direction pairs of a pair, over its datapoints (paper Figure 1d), for
+ * cca and svcca without the DFT. Always float64 on the CPU: one pair, small output.
+ */
+export function pairDirections(pa: Prepared, pb: Prepared, options: AnalysisOptions, count: number): { rho: number[]; x: number[][]; y: number[][] } | null {
+  if (pairUsesDft(pa, pb, options) || (options.metric !== 'svcca' && options.metric !== 'cca')) return null;
+  checkPair(pa, pb, options, false);
+  const fa = factorize(pa.rep, options, false);
+  const fb = factorize(pb.rep, options, false);
+  const ccaOf = (f: typeof fa) => (f.kind === 'svcca' ? f.factor.cca : f.kind === 'cca' ? f.factor : null);
+  const ca = ccaOf(fa);
+  const cb = ccaOf(fb);
+  if (!ca || !cb) return null;
+  const d = canonicalDirections(ca, cb, count);
+  const rows = (m: { rows: number; cols: number; data: Float64Array }) =>
+    Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+  return { rho: d.rho, x: rows(d.x), y: rows(d.y) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -213,12 +246,19 @@ export function comparePrepared(pa: Prepared, pb: Prepared, options: AnalysisOpt
 
 interface GridSide {
   prepared: Prepared[];
-  factors: Factor[];
+  factors: unknown[];
   /** How warnings name each array: "layer conv1" (or "A's layer conv1" across runs). */
   names: string[];
 }
 
-async function loadSide(entries: BundleEntry[], options: AnalysisOptions, hint: number | undefined, dft: boolean, prefix = ''): Promise<GridSide> {
+async function loadSide(
+  entries: BundleEntry[],
+  options: AnalysisOptions,
+  hint: number | undefined,
+  dft: boolean,
+  backend: ComputeBackend,
+  prefix = '',
+): Promise<GridSide> {
   const prepared: Prepared[] = [];
   for (const entry of entries) {
     const array: NdArray = await entry.load();
@@ -226,7 +266,11 @@ async function loadSide(entries: BundleEntry[], options: AnalysisOptions, hint: 
   }
   return {
     prepared,
-    factors: prepared.map((p) => factorize(p.rep, options, dft)),
+    factors: await backend.factorize(
+      prepared.map((p) => p.rep),
+      options,
+      dft,
+    ),
     names: entries.map((e) => `${prefix}layer ${e.layer}`),
   };
 }
@@ -247,20 +291,26 @@ function entriesFor(bundle: Bundle, run: string | null, step: number): BundleEnt
   });
 }
 
-function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new DOMException('The computation was cancelled', 'AbortError');
-}
-
-/** Lets the event loop breathe between chunks (progress messages, cancel requests). */
-const yieldNow = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-function gridPair(a: GridSide, b: GridSide, i: number, j: number, options: AnalysisOptions, dft: boolean, warnings: Set<string>): number {
-  const pa = a.prepared[i];
-  const pb = b.prepared[j];
-  checkPair(pa, pb, options, dft);
-  const numbers = compareFactors(a.factors[i], b.factors[j], options);
-  for (const w of warningsFor(pa, pb, numbers, options, a.factors[i].datapoints, [a.names[i], b.names[j]])) warnings.add(w);
-  return numbers.similarity;
+/** Compares every pair of two grid sides: checks, similarities and (deduplicated) warnings. */
+async function compareSides(
+  a: GridSide,
+  b: GridSide,
+  options: AnalysisOptions,
+  dft: boolean,
+  backend: ComputeBackend,
+  warnings: Set<string>,
+  onPairs: (count: number) => void,
+  signal: AbortSignal | undefined,
+): Promise<number[][]> {
+  for (const pa of a.prepared) for (const pb of b.prepared) checkPair(pa, pb, options, dft);
+  const grid = await backend.compareGrid(a.factors, b.factors, options, onPairs, signal);
+  return grid.map((row, i) =>
+    row.map((numbers, j) => {
+      const datapoints = backend.datapointsOf(a.factors[i]);
+      for (const w of warningsFor(a.prepared[i], b.prepared[j], numbers, options, datapoints, [a.names[i], b.names[j]])) warnings.add(w);
+      return numbers.similarity;
+    }),
+  );
 }
 
 export interface DynamicsRequest {
@@ -272,7 +322,12 @@ export interface DynamicsRequest {
 }
 
 /** values[t][i][j] = similarity of layer i at steps[t] to layer j at the reference step (paper Figure 4). */
-export async function computeDynamics(request: DynamicsRequest, options: AnalysisOptions, control: JobControl = {}): Promise<DynamicsResult> {
+export async function computeDynamics(
+  request: DynamicsRequest,
+  options: AnalysisOptions,
+  control: JobControl = {},
+  backend: ComputeBackend = cpuBackend,
+): Promise<DynamicsResult> {
   const { bundle } = request;
   const run = request.run === undefined ? bundle.runs[0] : request.run;
   if (!bundle.runs.includes(run)) throw new InputError(bundle.name, `has no run ${String(run)} (runs: ${bundle.runs.join(', ')})`);
@@ -288,35 +343,35 @@ export async function computeDynamics(request: DynamicsRequest, options: Analysi
   let done = 0;
   const warnings = new Set<string>();
   control.onProgress?.({ done, total, stage: `factoring the reference step ${reference}` });
-  const referenceSide = await loadSide(entriesFor(bundle, run, reference), options, hint, dft);
-  const values: number[][][] = [];
-  for (const step of steps) {
-    checkAborted(control.signal);
-    const side = step === reference ? referenceSide : await loadSide(entriesFor(bundle, run, step), options, hint, dft);
-    const grid: number[][] = [];
-    for (let i = 0; i < layers.length; i++) {
-      const row: number[] = [];
-      for (let j = 0; j < layers.length; j++) {
-        row.push(gridPair(side, referenceSide, i, j, options, dft, warnings));
-        done++;
-      }
-      grid.push(row);
-      control.onProgress?.({ done, total, stage: `step ${step}` });
-      await yieldNow();
+  const referenceSide = await loadSide(entriesFor(bundle, run, reference), options, hint, dft, backend);
+  try {
+    const values: number[][][] = [];
+    for (const step of steps) {
       checkAborted(control.signal);
+      const side = step === reference ? referenceSide : await loadSide(entriesFor(bundle, run, step), options, hint, dft, backend);
+      try {
+        const onPairs = (count: number) => {
+          done += count;
+          control.onProgress?.({ done, total, stage: `step ${step}` });
+        };
+        values.push(await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal));
+      } finally {
+        if (side !== referenceSide) backend.release(side.factors);
+      }
     }
-    values.push(grid);
+    const first = referenceSide.prepared[0];
+    return {
+      metric: options.metric,
+      steps,
+      layers,
+      reference,
+      values,
+      conventions: conventionsFor(options, first, first, dft, backend),
+      warnings: [...warnings],
+    };
+  } finally {
+    backend.release(referenceSide.factors);
   }
-  const first = referenceSide.prepared[0];
-  return {
-    metric: options.metric,
-    steps,
-    layers,
-    reference,
-    values,
-    conventions: conventionsFor(options, first, first, dft),
-    warnings: [...warnings],
-  };
 }
 
 export interface CrossRequest {
@@ -327,7 +382,12 @@ export interface CrossRequest {
 }
 
 /** values[i][j] = similarity of A's layer i to B's layer j at one step (paper Figure 1). */
-export async function computeCross(request: CrossRequest, options: AnalysisOptions, control: JobControl = {}): Promise<CrossResult> {
+export async function computeCross(
+  request: CrossRequest,
+  options: AnalysisOptions,
+  control: JobControl = {},
+  backend: ComputeBackend = cpuBackend,
+): Promise<CrossResult> {
   const runA = request.a.run === undefined ? request.a.bundle.runs[0] : request.a.run;
   const runB = request.b.run === undefined ? request.b.bundle.runs[0] : request.b.run;
   const stepsOf = (bundle: Bundle, run: string | null) => new Set(bundle.entries.filter((e) => e.run === run).map((e) => e.step));
@@ -348,31 +408,33 @@ export async function computeCross(request: CrossRequest, options: AnalysisOptio
   const all = [...entriesA, ...entriesB];
   const hint = inferDatapoints(all.map((e) => e.shape));
   const dft = gridUsesDft(all, options);
-  const sideA = await loadSide(entriesA, options, hint, dft, "A's ");
-  checkAborted(control.signal);
-  const sideB = await loadSide(entriesB, options, hint, dft, "B's ");
   const total = entriesA.length * entriesB.length;
   let done = 0;
-  const warnings = new Set<string>();
-  const values: number[][] = [];
-  for (let i = 0; i < entriesA.length; i++) {
-    const row: number[] = [];
-    for (let j = 0; j < entriesB.length; j++) {
-      row.push(gridPair(sideA, sideB, i, j, options, dft, warnings));
-      done++;
-    }
-    values.push(row);
-    control.onProgress?.({ done, total, stage: `A's layer ${request.a.bundle.layers[i]}` });
-    await yieldNow();
+  control.onProgress?.({ done, total, stage: `factoring step ${step}` });
+  const sideA = await loadSide(entriesA, options, hint, dft, backend, "A's ");
+  try {
     checkAborted(control.signal);
+    const sideB = await loadSide(entriesB, options, hint, dft, backend, "B's ");
+    try {
+      const warnings = new Set<string>();
+      const onPairs = (count: number) => {
+        done += count;
+        control.onProgress?.({ done, total, stage: `step ${step}` });
+      };
+      const values = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal);
+      return {
+        metric: options.metric,
+        step,
+        layersA: request.a.bundle.layers,
+        layersB: request.b.bundle.layers,
+        values,
+        conventions: conventionsFor(options, sideA.prepared[0], sideB.prepared[0], dft, backend),
+        warnings: [...warnings],
+      };
+    } finally {
+      backend.release(sideB.factors);
+    }
+  } finally {
+    backend.release(sideA.factors);
   }
-  return {
-    metric: options.metric,
-    step,
-    layersA: request.a.bundle.layers,
-    layersB: request.b.bundle.layers,
-    values,
-    conventions: conventionsFor(options, sideA.prepared[0], sideB.prepared[0], dft),
-    warnings: [...warnings],
-  };
 }

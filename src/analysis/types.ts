@@ -85,6 +85,9 @@ export interface PairResult {
   dropped: [number, number];
   /** SVD variance spectrum (λ = s², descending) of each side, for svcca; null otherwise. */
   spectra: [number[], number[]] | null;
+  /** Top canonical direction pairs over the datapoints (d × m each, cca_core's cca_dirns without μ);
+   *  filled on request for the drill-down (engine.pairDirections), null otherwise. */
+  directions: { rho: number[]; x: number[][]; y: number[][] } | null;
   warnings: string[];
   conventions: Conventions;
 }

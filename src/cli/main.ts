@@ -176,7 +176,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
     if (parsed.command === 'compare') {
       expectPositional(parsed, 2, 'two arrays, A and B');
       const [a, b] = await Promise.all(parsed.positional.map((ref) => loadArrayRef(ref)));
-      const result = comparePair(a, b, parsed.options);
+      const result = await comparePair(a, b, parsed.options);
       ({ warnings } = result);
       json = compareJson(result);
       text = formatPair(result, a.name, b.name);

@@ -24,7 +24,7 @@ import { datapointsOf, mostFrequent } from './shapes';
 /** The engine functions the worker needs (analysis/engine in the app). */
 export interface Engine {
   prepare(activation: Activation, options: AnalysisOptions): Prepared;
-  comparePrepared(a: Prepared, b: Prepared, options: AnalysisOptions): PairResult;
+  comparePrepared(a: Prepared, b: Prepared, options: AnalysisOptions): Promise<PairResult>;
 }
 
 interface Held {
@@ -142,7 +142,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
   }
 
   /** Each side is prepared with its own layout (the user's flip or the detected one). */
-  function compare(req: CompareRequest): PairResult {
+  function compare(req: CompareRequest): Promise<PairResult> {
     const sides = [lookup(req.a), lookup(req.b)] as const;
     const [pa, pb] = sides.map((h, i) =>
       engine.prepare({ name: h.name, array: h.array }, { ...req.options, layout: req.layouts[i] ?? h.detected.layout }),
@@ -168,7 +168,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
           await yieldToQueue();
           if (id !== latestCompare) throw new SupersededError();
           progress({ done: 0, total: 1, stage: 'comparing' });
-          post({ id, type: 'result', method: 'compare', result: compare(request.params) });
+          post({ id, type: 'result', method: 'compare', result: await compare(request.params) });
           break;
         }
         default: {

@@ -13,48 +13,48 @@ const X = randn(1, 12, 400); // 12 neurons × 400 datapoints
 const Y = related(X, 9, 1, 2);
 
 describe('comparePair', () => {
-  it('reads datapoints-first and neurons-first files to the same number', () => {
+  it('reads datapoints-first and neurons-first files to the same number', async () => {
     const expected = svcca(X, Y, { kind: 'variance', fraction: 0.99 }, 1e-10).mean;
     const a = { name: 'x.npy', array: storedDatapointsFirst(X) };
     const b = { name: 'y.npy', array: storedDatapointsFirst(Y) };
     const neuronsFirst: NdArray = { shape: [9, 400], dtype: '<f8', data: Y.data };
-    const r1 = comparePair(a, b, options());
-    const r2 = comparePair(a, { name: 'yT.npy', array: neuronsFirst }, options());
+    const r1 = await comparePair(a, b, options());
+    const r2 = await comparePair(a, { name: 'yT.npy', array: neuronsFirst }, options());
     expectClose([r1.similarity, r2.similarity], [expected, expected], TOL.f64Identity, 'svcca');
     expect(r2.conventions.layout).toEqual(['datapoints-first', 'neurons-first']);
     expect(r1.kept[0]).toBeLessThanOrEqual(12);
     expect(r1.datapoints).toBe(400);
   });
-  it('refuses differing datapoint counts, naming both files and counts', () => {
+  it('refuses differing datapoint counts, naming both files and counts', async () => {
     const a = { name: 'a.npy', array: storedDatapointsFirst(randn(3, 5, 300)) };
     const b = { name: 'b.npy', array: storedDatapointsFirst(randn(4, 5, 299)) };
-    expect(() => comparePair(a, b, options({ layout: 'datapoints-first' }))).toThrow(/a\.npy: has 300 datapoints but b\.npy has 299/);
+    await expect(comparePair(a, b, options({ layout: 'datapoints-first' }))).rejects.toThrow(/a\.npy: has 300 datapoints but b\.npy has 299/);
   });
-  it('refuses NaN with a message naming the file and index', () => {
+  it('refuses NaN with a message naming the file and index', async () => {
     const bad = storedDatapointsFirst(randn(5, 3, 50));
     bad.data[7] = NaN;
-    expect(() => comparePair({ name: 'bad.npy', array: bad }, { name: 'x.npy', array: storedDatapointsFirst(randn(6, 3, 50)) }, options())).toThrow(
+    await expect(comparePair({ name: 'bad.npy', array: bad }, { name: 'x.npy', array: storedDatapointsFirst(randn(6, 3, 50)) }, options())).rejects.toThrow(
       /bad\.npy: value at index \[2, 1\] is NaN/,
     );
   });
-  it('warns when datapoints are fewer than 5 per neuron, and for dead neurons', () => {
+  it('warns when datapoints are fewer than 5 per neuron, and for dead neurons', async () => {
     const few = randn(7, 30, 100);
     few.data.fill(0, 0, 100);
-    const r = comparePair({ name: 'few.npy', array: storedDatapointsFirst(few) }, { name: 'y.npy', array: storedDatapointsFirst(randn(8, 4, 100)) }, options({ metric: 'cca' }));
+    const r = await comparePair({ name: 'few.npy', array: storedDatapointsFirst(few) }, { name: 'y.npy', array: storedDatapointsFirst(randn(8, 4, 100)) }, options({ metric: 'cca' }));
     expect(r.warnings.some((w) => w.startsWith('few.npy: 100 datapoints for 30 neurons'))).toBe(true);
     expect(r.warnings.some((w) => w.startsWith('few.npy: 1 neuron with relative variance below'))).toBe(true);
   });
-  it('compares conv layers (NCHW file) through the DFT and says so', () => {
+  it('compares conv layers (NCHW file) through the DFT and says so', async () => {
     const conv: NdArray = { shape: [200, 3, 4, 4], dtype: '<f4', data: Float32Array.from(randn(9, 1, 200 * 48).data) };
-    const r = comparePair({ name: 'conv.npy', array: conv }, { name: 'fc.npy', array: storedDatapointsFirst(randn(10, 5, 200)) }, options());
+    const r = await comparePair({ name: 'conv.npy', array: conv }, { name: 'fc.npy', array: storedDatapointsFirst(randn(10, 5, 200)) }, options());
     expect(r.conventions.convReduction).toBe('dft');
     expect(r.conventions.convLayout[0]).toBe('nchw');
     expect(r.warnings.some((w) => /conv\.npy: conv layer \(200, 4, 4, 3 as N, H, W, C\) reduced with dft/.test(w))).toBe(true);
   });
-  it('refuses CKA through the DFT with a way out', () => {
+  it('refuses CKA through the DFT with a way out', async () => {
     const conv: NdArray = { shape: [50, 2, 2, 3], dtype: '<f4', data: new Float32Array(600).map((_, i) => Math.sin(i)) };
-    expect(() => comparePair({ name: 'c.npy', array: conv }, { name: 'c2.npy', array: conv }, options({ metric: 'cka' }))).toThrow(InputError);
-    expect(() => comparePair({ name: 'c.npy', array: conv }, { name: 'c2.npy', array: conv }, options({ metric: 'cka' }))).toThrow(/choose flatten, positions or meanpool/);
+    await expect(comparePair({ name: 'c.npy', array: conv }, { name: 'c2.npy', array: conv }, options({ metric: 'cka' }))).rejects.toThrow(InputError);
+    await expect(comparePair({ name: 'c.npy', array: conv }, { name: 'c2.npy', array: conv }, options({ metric: 'cka' }))).rejects.toThrow(/choose flatten, positions or meanpool/);
   });
   it('infers the shared datapoint count from shapes', () => {
     expect(inferDatapoints([[500, 20], [500, 3, 4, 4]])).toBe(500);
@@ -93,7 +93,7 @@ describe('computeDynamics', () => {
         for (let j = 0; j < 3; j++) {
           const a = bundle.entries.find((e) => e.step === step && e.layer === `layer${i}`)!;
           const b = bundle.entries.find((e) => e.step === 20 && e.layer === `layer${j}`)!;
-          const pair = comparePair({ name: a.source, array: await a.load() }, { name: b.source, array: await b.load() }, options());
+          const pair = await comparePair({ name: a.source, array: await a.load() }, { name: b.source, array: await b.load() }, options());
           expectClose(r.values[t][i][j], pair.similarity, TOL.f64Identity, `values[${t}][${i}][${j}]`);
         }
       }

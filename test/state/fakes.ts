@@ -73,6 +73,7 @@ export function pairResult(similarity: number): PairResult {
     similarity,
     mean98: similarity,
     meanSquared: similarity * similarity,
+    directions: null,
     rho: [similarity],
     kept: [1, 1],
     datapoints: 10,

@@ -1,0 +1,103 @@
+// The seam between the engine's orchestration (prepare, grids, progress, cancel) and the place the
+// arithmetic happens. Two implementations share this contract: the float64 CPU backend below
+// (src/math) and the WebGPU backend (src/gpu). A grid side is factored as a batch and a grid of
+// pairs is compared as a batch, so that a GPU can do one product per checkpoint.
+//
+// Shapes: representations are n neurons × m datapoints (see src/math/reduce.ts).
+
+import type { Representation } from '../math/reduce';
+import { compareFactors, factorize, type Factor, type PairNumbers } from './metrics';
+import type { AnalysisOptions } from './types';
+
+export interface ComputeBackend<F = unknown> {
+  readonly kind: 'cpu' | 'webgpu';
+  readonly precision: 'float64' | 'float32';
+  /** Per-representation work for one side of a grid (centring, SVD, whitening, DFT). */
+  factorize(reps: Representation[], options: AnalysisOptions, dft: boolean): Promise<F[]>;
+  /**
+   * Every pair (a[i], b[j]) as PairNumbers, grid[i][j]. `onPairs(count)` reports pairs finished as
+   * they finish; `signal` is checked between chunks of work.
+   */
+  compareGrid(a: F[], b: F[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]>;
+  /** Datapoints a factor was built over (what pairs are checked against). */
+  datapointsOf(f: F): number;
+  /** Frees what a factor holds (GPU buffers); a no-op on the CPU. */
+  release(factors: F[]): void;
+}
+
+export function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new DOMException('The computation was cancelled', 'AbortError');
+}
+
+/** Lets the event loop breathe between chunks (progress messages, cancel requests). */
+export const yieldNow = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** The float64 implementation of src/math: the oracle, the fallback and the path for small inputs. */
+export const cpuBackend: ComputeBackend<Factor> = {
+  kind: 'cpu',
+  precision: 'float64',
+  async factorize(reps, options, dft) {
+    return reps.map((rep) => factorize(rep, options, dft));
+  },
+  async compareGrid(a, b, options, onPairs, signal) {
+    const grid: PairNumbers[][] = [];
+    for (const fa of a) {
+      checkAborted(signal);
+      grid.push(b.map((fb) => compareFactors(fa, fb, options)));
+      onPairs?.(b.length);
+      await yieldNow();
+    }
+    return grid;
+  },
+  datapointsOf: (f) => f.datapoints,
+  release() {},
+};
+
+export interface BackendChoice {
+  backend: ComputeBackend;
+  /** One sentence for the user: which backend runs and why. */
+  reason: string;
+}
+
+/** How a WebGPU backend is obtained in this environment (the browser worker or Node registers one). */
+export type GpuBackendFactory = () => Promise<{ backend: ComputeBackend; fallback: boolean; adapter: string } | { error: string }>;
+
+let gpuFactory: GpuBackendFactory | null = null;
+let gpuPromise: ReturnType<GpuBackendFactory> | null = null;
+
+/** Registers how to create the WebGPU backend (called once at start-up where WebGPU may exist). */
+export function registerGpuBackend(factory: GpuBackendFactory | null): void {
+  gpuFactory = factory;
+  gpuPromise = null;
+}
+
+/** Forgets a WebGPU backend whose device was lost, so that the next job asks for a fresh adapter. */
+export function forgetGpuBackend(): void {
+  gpuPromise = null;
+}
+
+/**
+ * Picks the backend for a job. 'auto' prefers WebGPU on a hardware adapter and the float64 CPU
+ * path when the adapter is a software fallback (SwiftShader runs ~5× slower than plain JS) or
+ * WebGPU is missing. 'webgpu' insists (and throws a message the user can act on if it cannot);
+ * 'cpu' is always available.
+ */
+export async function resolveBackend(choice: 'auto' | 'cpu' | 'webgpu'): Promise<BackendChoice> {
+  if (choice === 'cpu') return { backend: cpuBackend, reason: 'CPU (float64), as chosen' };
+  if (!gpuFactory) {
+    if (choice === 'webgpu') throw new Error('WebGPU is not available in this environment');
+    return { backend: cpuBackend, reason: 'CPU (float64): WebGPU is not available here' };
+  }
+  gpuPromise ??= gpuFactory();
+  const gpu = await gpuPromise;
+  if ('error' in gpu) {
+    gpuPromise = null;
+    if (choice === 'webgpu') throw new Error(gpu.error);
+    return { backend: cpuBackend, reason: `CPU (float64): ${gpu.error}` };
+  }
+  if (choice === 'webgpu') return { backend: gpu.backend, reason: `WebGPU (float32) on ${gpu.adapter}, as chosen` };
+  if (gpu.fallback) {
+    return { backend: cpuBackend, reason: `CPU (float64): the WebGPU adapter (${gpu.adapter}) is a software fallback, slower than the CPU path; choose GPU to use it anyway` };
+  }
+  return { backend: gpu.backend, reason: `WebGPU (float32) on ${gpu.adapter}` };
+}
