@@ -6,7 +6,13 @@ export default defineConfig({
   base: './',
   plugins: [react()],
   worker: { format: 'es' },
-  build: { target: 'es2022', outDir: 'dist', emptyOutDir: true },
+  build: {
+    target: 'es2022',
+    outDir: 'dist',
+    emptyOutDir: true,
+    // Two pages: the app, and the GPU self-check (WebGPU vs the float64 oracle on your own GPU).
+    rollupOptions: { input: { main: 'index.html', 'gpu-check': 'gpu-check.html' } },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI straight from src/ (tsx compiles on the fly), so `npx svcca-lens`
 // works right after `npm install` with no build step.
+import { register as registerHooks } from 'node:module';
 import { register } from 'tsx/esm/api';
 
+// WGSL sources are imported with ?raw (Vite's convention); this hook serves them under Node.
+registerHooks('./raw-loader.mjs', import.meta.url);
 register();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

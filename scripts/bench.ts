@@ -148,7 +148,7 @@ const FULL: Config = {
     steps: 6,
     datapoints: 2000,
     numpySample: null,
-    numpyBudget: { default: 90, one: 150 },
+    numpyBudget: { default: 45, one: 150 },
     replicaSteps: 'all',
   },
   large: {
@@ -157,7 +157,7 @@ const FULL: Config = {
     steps: 20,
     datapoints: 5000,
     numpySample: 60,
-    numpyBudget: { default: 75, one: 120 },
+    numpyBudget: { default: 45, one: 120 },
     replicaSteps: [9],
   },
   micro: {
@@ -844,14 +844,14 @@ interface PairJobResult {
   loadavg: { start: number[]; end: number[] };
 }
 
-function pairJob(n: number, m: number, gen: ActivationGenerator, args: Args, tmp: string, log: (s: string) => void): PairJobResult {
+async function pairJob(n: number, m: number, gen: ActivationGenerator, args: Args, tmp: string, log: (s: string) => void): Promise<PairJobResult> {
   const loadStart = loadavg();
   const a = gen.generate(0, 0);
   const b = gen.generate(1, 0);
   const shape = [m, n];
   log(`  ours: comparePair…`);
   const start = now();
-  const r = comparePair({ name: 'a.npy', array: { shape, dtype: '<f4', data: a } }, { name: 'b.npy', array: { shape, dtype: '<f4', data: b } }, OPTIONS);
+  const r = await comparePair({ name: 'a.npy', array: { shape, dtype: '<f4', data: a } }, { name: 'b.npy', array: { shape, dtype: '<f4', data: b } }, OPTIONS);
   const seconds = now() - start;
   const [k1, k2] = r.kept;
   const flops = oursFactorFlops(n, m, k1).total + oursFactorFlops(n, m, k2).total + oursPairFlops(k1, k2, m).total;
@@ -948,7 +948,7 @@ async function main(): Promise<void> {
       await computeDynamics({ bundle: warm.bundle }, OPTIONS);
       const g = new ActivationGenerator({ ...DEFAULT_GENERATOR, widths: [48, 48], steps: 1, datapoints: 500 });
       const arr = (l: number) => ({ name: `w${l}`, array: { shape: [500, 48], dtype: '<f4', data: g.generate(l, 0) } });
-      comparePair(arr(0), arr(1), OPTIONS);
+      await comparePair(arr(0), arr(1), OPTIONS);
       jacobiEigen(multiplyABt(randomSquare(40), randomSquare(40)));
       log(`warm-up (JIT): ${formatSeconds(now() - t)}`);
     }
@@ -960,7 +960,7 @@ async function main(): Promise<void> {
     log(`(a) one SVCCA pair, n = ${config.pair.n}, m = ${config.pair.m}`);
     const pairSpec: GeneratorSpec = { ...DEFAULT_GENERATOR, widths: [config.pair.n, config.pair.n], steps: 1, datapoints: config.pair.m };
     const pairGen = new ActivationGenerator(pairSpec);
-    const pair = pairJob(config.pair.n, config.pair.m, pairGen, args, tmp, log);
+    const pair = await pairJob(config.pair.n, config.pair.m, pairGen, args, tmp, log);
     log('');
 
     // Micro-kernels (on the generator's data; the largest size is side A of job (a), instrumented).
@@ -1054,6 +1054,7 @@ async function main(): Promise<void> {
       for (const r of job.numpy) if (!r.ok) log(`  ${job.label}, numpy ${r.threads}: failed: ${r.error}`);
     }
     log(`  max |Δ| = largest |ours − numpy| of the SVCCA similarity over the pairs numpy ran.`);
+    log(`  load average (1 min) at the start → end of each job: ${[pair, small, large].map((j) => `${j.label.split(' ')[0]} ${j.loadavg.start[0].toFixed(1)} → ${j.loadavg.end[0].toFixed(1)}`).join(', ')} (${machine.cpus} cores)`);
     log('');
 
     log('=== where our time goes (instrumented replica: same functions as the engine, timed per stage, scaled to the job) ===');
@@ -1123,17 +1124,27 @@ async function main(): Promise<void> {
     log(renderTable(microHeader, microRows));
     log('');
 
-    // Learning-dynamics criterion.
-    const criterion = [small, large].map((job) => ({
-      job: job.label,
-      vsDefaultThreads: job.speedup.default ?? null,
-      vsOneThread: job.speedup['1'] ?? null,
-    }));
+    // Learning-dynamics criterion: the issue's yardstick is numpy with its default threads; on a
+    // shared 2-core machine OpenBLAS threads collapse when other processes hold a core, so the
+    // conservative figure divides the faster of the two numpy modes measured in this run.
+    const criterion = [small, large].map((job) => {
+      const times = job.numpy.filter((r) => r.ok).map((r) => r.seconds);
+      const conservative = times.length ? Math.min(...times) / job.ours.seconds : null;
+      return {
+        job: job.label,
+        vsDefaultThreads: job.speedup.default ?? null,
+        vsOneThread: job.speedup['1'] ?? null,
+        conservative,
+        meetsThreeX: conservative === null ? null : conservative >= 3,
+      };
+    });
+    log('=== learning dynamics vs the reference pair-by-pair algorithm (goal: ≥ 3×) ===');
     for (const c of criterion) {
       const parts: string[] = [];
-      if (c.vsDefaultThreads !== null) parts.push(`${formatRatio(c.vsDefaultThreads)} vs numpy default threads (${c.vsDefaultThreads >= 3 ? 'meets' : 'BELOW'} the 3× goal)`);
+      if (c.vsDefaultThreads !== null) parts.push(`${formatRatio(c.vsDefaultThreads)} vs numpy default threads`);
       if (c.vsOneThread !== null) parts.push(`${formatRatio(c.vsOneThread)} vs numpy 1 thread`);
-      if (parts.length) log(`${c.job}: ${parts.join('; ')}`);
+      if (c.conservative !== null) parts.push(`conservative (vs the faster numpy mode) ${formatRatio(c.conservative)}: ${c.conservative >= 3 ? 'meets' : 'BELOW'} the 3× goal`);
+      log(`${c.job}: ${parts.length ? parts.join('; ') : 'no reference run'}`);
     }
 
     const loadEnd = loadavg();

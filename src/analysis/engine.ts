@@ -355,6 +355,7 @@ export async function computeDynamics(
           control.onProgress?.({ done, total, stage: `step ${step}` });
         };
         values.push(await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal));
+        control.onValues?.(values.length - 1, values[values.length - 1]);
       } finally {
         if (side !== referenceSide) backend.release(side.factors);
       }
@@ -422,6 +423,7 @@ export async function computeCross(
         control.onProgress?.({ done, total, stage: `step ${step}` });
       };
       const values = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal);
+      control.onValues?.(0, values);
       return {
         metric: options.metric,
         step,

@@ -122,5 +122,8 @@ export interface Progress {
 
 export interface JobControl {
   onProgress?: (p: Progress) => void;
+  /** Values as soon as they are known: one checkpoint's grid (dynamics: index = t) or the whole grid (cross: index 0).
+   *  What arrived before a cancel or a device loss stays valid. */
+  onValues?: (index: number, values: number[][]) => void;
   signal?: AbortSignal;
 }

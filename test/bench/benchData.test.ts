@@ -10,6 +10,7 @@ import {
   ActivationGenerator,
   alignment,
   applyGivens,
+  applyGivensRows,
   DEFAULT_GENERATOR,
   givensNetwork,
   keepCount,
@@ -175,5 +176,18 @@ describe('utilities', () => {
     const lines = text.split('\n');
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
     expect(lines[3].startsWith('longer')).toBe(true);
+  });
+});
+
+describe('blocked rotation', () => {
+  it('applyGivensRows equals applyGivens row by row', () => {
+    const n = 11;
+    const net = givensNetwork(n, 9);
+    const rows = 3;
+    const block = Float64Array.from({ length: rows * n }, (_, i) => Math.sin(i + 1));
+    const single = block.map((x) => x);
+    applyGivensRows(net, block, rows);
+    for (let r = 0; r < rows; r++) applyGivens(net, single.subarray(r * n, (r + 1) * n));
+    expect(Array.from(block)).toEqual(Array.from(single));
   });
 });

@@ -5,9 +5,19 @@ import type { PairResult, Progress } from '../../src/analysis/types';
 import type { DetectedLayout } from '../../src/io/types';
 import type {
   AddFilesResult,
+  AddInputResult,
   AnalysisClient,
   ArrayInfo,
+  BundleInfo,
   CompareRequest,
+  CrossJobRequest,
+  CrossJobResult,
+  DynamicsJobRequest,
+  DynamicsJobResult,
+  InputFileRef,
+  JobCallbacks,
+  PairJobRequest,
+  PairJobResult,
   RemoveArraysResult,
 } from '../../src/worker/protocol';
 
@@ -30,6 +40,15 @@ export function deferred<T>(): Deferred<T> {
 export interface Call<P, R> extends Deferred<R> {
   params: P;
   onProgress?: (p: Progress) => void;
+  control?: JobCallbacks;
+}
+
+/** A job call: rejects with an AbortError when its signal aborts (as the worker client does). */
+function job<P, R>(list: Call<P, R>[], params: P, control: JobCallbacks = {}): Promise<R> {
+  const d: Call<P, R> = { ...deferred<R>(), params: structuredClone(params), control, onProgress: control.onProgress };
+  control.signal?.addEventListener('abort', () => d.reject(new DOMException('The computation was cancelled', 'AbortError')), { once: true });
+  list.push(d);
+  return d.promise;
 }
 
 export class FakeClient implements AnalysisClient {
@@ -52,6 +71,41 @@ export class FakeClient implements AnalysisClient {
     this.compares.push(d);
     return d.promise;
   }
+
+  readonly inputs: Call<{ files: InputFileRef[]; name: string }, AddInputResult>[] = [];
+  readonly bundleRemovals: string[] = [];
+  readonly dynamicsJobs: Call<DynamicsJobRequest, DynamicsJobResult>[] = [];
+  readonly crossJobs: Call<CrossJobRequest, CrossJobResult>[] = [];
+  readonly pairJobs: Call<PairJobRequest, PairJobResult>[] = [];
+
+  addInput(files: InputFileRef[], name: string, onProgress?: (p: Progress) => void) {
+    const d = { ...deferred<AddInputResult>(), params: { files, name }, onProgress };
+    this.inputs.push(d);
+    return d.promise;
+  }
+  async removeBundle(id: string) {
+    this.bundleRemovals.push(id);
+    return { removed: true };
+  }
+  dynamics(request: DynamicsJobRequest, control?: JobCallbacks) {
+    return job(this.dynamicsJobs, request, control);
+  }
+  cross(request: CrossJobRequest, control?: JobCallbacks) {
+    return job(this.crossJobs, request, control);
+  }
+  pair(request: PairJobRequest, control?: JobCallbacks) {
+    return job(this.pairJobs, request, control);
+  }
+}
+
+/** A bundle of `layers` × `steps` (one run unless `runs`), 100 datapoints × 8 neurons each. */
+export function bundleInfo(name: string, layers: string[], steps: number[], runs: (string | null)[] = [null], shape = [100, 8]): BundleInfo {
+  const entries = runs.flatMap((run) =>
+    steps.flatMap((step) =>
+      layers.map((layer) => ({ run, step, layer, source: `${name}:${run ? `${run}/` : ''}step_${step}/${layer}`, shape, dtype: '<f4' })),
+    ),
+  );
+  return { id: name, name, runs, steps, layers, entries, unmatched: [], labels: null, manifest: null, bytes: entries.length * shape[0] * shape[1] * 4 };
 }
 
 /** Let every settled promise's continuations run. */

@@ -1,0 +1,118 @@
+// The GPU self-check: seeded cases computed by a backend under test and by the float64 CPU oracle,
+// compared with the tolerances the GPU path promises. Used by gpu-check.html (anyone can run it on
+// their own GPU) and by the end-to-end parity tests. Inputs come from the portable generator of the
+// semantics doc, so they are the same everywhere.
+//
+// Shapes: seeded matrices are n neurons × m datapoints; they are handed to the engine stored
+// neurons-first (n, m), which detectLayout reads as such.
+
+import type { Bundle, BundleEntry, NdArray } from '../io/types';
+import { multiply, type Matrix } from '../math/matrix';
+import { randn } from '../math/random';
+import { cpuBackend, type ComputeBackend } from './backend';
+import { comparePair, computeDynamics } from './engine';
+import { DEFAULT_OPTIONS, type AnalysisOptions, type Metric } from './types';
+
+export const SELF_CHECK_TOLERANCE = { similarity: 1e-4, rho: 1e-3 } as const;
+
+function stored(x: Matrix): NdArray {
+  return { shape: [x.rows, x.cols], dtype: '<f8', data: x.data };
+}
+
+function plus(a: Matrix, b: Matrix, scale: number): Matrix {
+  return { rows: a.rows, cols: a.cols, data: a.data.map((v, i) => v + scale * b.data[i]) };
+}
+
+export interface CheckCase {
+  name: string;
+  a: Matrix;
+  b: Matrix;
+  metrics: Metric[];
+}
+
+export function selfCheckCases(): CheckCase[] {
+  const x = randn(1, 50, 2000);
+  const referenceY = plus(multiply(randn(3, 50, 50), x), randn(4, 50, 2000), 5);
+  const tall = randn(10, 12, 400);
+  const rankDeficient = multiply(randn(20, 16, 4), randn(21, 4, 300));
+  const dead = randn(30, 8, 300);
+  dead.data.fill(0.5, 2 * 300, 3 * 300);
+  const decaying = randn(40, 24, 600);
+  for (let i = 0; i < 24; i++) for (let j = 0; j < 600; j++) decaying.data[i * 600 + j] *= (i + 1) ** -1.5;
+  const all: Metric[] = ['svcca', 'cca', 'cka', 'cka-debiased'];
+  return [
+    { name: 'semantics-doc reference (50 × 2000, Y = AX + 5N)', a: x, b: referenceY, metrics: all },
+    { name: 'tall (12 vs 9 neurons, 400 datapoints)', a: tall, b: plus(multiply(randn(11, 9, 12), tall), randn(12, 9, 400), 1), metrics: all },
+    { name: 'rank-deficient (16 neurons of rank 4)', a: rankDeficient, b: randn(22, 10, 300), metrics: ['svcca', 'cca', 'cka'] },
+    { name: 'dead neuron', a: dead, b: randn(31, 6, 300), metrics: ['svcca', 'cca'] },
+    { name: 'decaying spectrum, fixed k', a: decaying, b: randn(41, 20, 600), metrics: ['svcca'] },
+  ];
+}
+
+export interface CheckRow {
+  name: string;
+  metric: Metric;
+  cpu: { similarity: number; rho: number[]; kept: [number, number] };
+  gpu: { similarity: number; rho: number[]; kept: [number, number] };
+  deltaSimilarity: number;
+  maxDeltaRho: number;
+  keptEqual: boolean;
+  ok: boolean;
+}
+
+function optionsFor(metric: Metric, name: string): AnalysisOptions {
+  return { ...DEFAULT_OPTIONS, metric, keep: name.includes('fixed k') ? { kind: 'dims', k: 10 } : DEFAULT_OPTIONS.keep };
+}
+
+/** Every case × metric on `backend` against the CPU oracle. */
+export async function runSelfCheck(backend: ComputeBackend, onRow?: (row: CheckRow) => void): Promise<CheckRow[]> {
+  const rows: CheckRow[] = [];
+  for (const c of selfCheckCases()) {
+    for (const metric of c.metrics) {
+      const options = optionsFor(metric, c.name);
+      const a = { name: `${c.name}:A`, array: stored(c.a) };
+      const b = { name: `${c.name}:B`, array: stored(c.b) };
+      const cpu = await comparePair(a, b, options, cpuBackend);
+      const gpu = await comparePair(a, b, options, backend);
+      const maxDeltaRho = cpu.rho.reduce((m, r, i) => Math.max(m, Math.abs(r - (gpu.rho[i] ?? NaN))), 0);
+      const keptEqual = cpu.kept[0] === gpu.kept[0] && cpu.kept[1] === gpu.kept[1] && cpu.rho.length === gpu.rho.length;
+      const deltaSimilarity = Math.abs(cpu.similarity - gpu.similarity);
+      const row: CheckRow = {
+        name: c.name,
+        metric,
+        cpu: { similarity: cpu.similarity, rho: cpu.rho, kept: cpu.kept },
+        gpu: { similarity: gpu.similarity, rho: gpu.rho, kept: gpu.kept },
+        deltaSimilarity,
+        maxDeltaRho,
+        keptEqual,
+        ok: deltaSimilarity <= SELF_CHECK_TOLERANCE.similarity && !(maxDeltaRho > SELF_CHECK_TOLERANCE.rho) && keptEqual,
+      };
+      rows.push(row);
+      onRow?.(row);
+    }
+  }
+  return rows;
+}
+
+/** A small learning-dynamics bundle (3 layers × 3 checkpoints) converging to its last step. */
+export function selfCheckBundle(): Bundle {
+  const finals = [randn(100, 6, 300), randn(101, 8, 300), randn(102, 5, 300)];
+  const entries: BundleEntry[] = [];
+  for (const step of [0, 10, 20]) {
+    finals.forEach((final, l) => {
+      const array = stored(plus(final, randn(200 + step * 7 + l, final.rows, 300), (20 - step) / 10));
+      entries.push({ run: null, step, layer: `layer${l}`, source: `self-check:step_${step}/layer${l}`, shape: array.shape, dtype: array.dtype, load: async () => array });
+    });
+  }
+  return { name: 'self-check', runs: [null], steps: [0, 10, 20], layers: ['layer0', 'layer1', 'layer2'], entries, unmatched: [], labels: null, manifest: null };
+}
+
+/** The batched grid path: a dynamics job on `backend` against the CPU oracle; the largest |Δ|. */
+export async function runGridCheck(backend: ComputeBackend, metric: Metric = 'svcca'): Promise<{ maxDelta: number; cpu: number[][][]; gpu: number[][][] }> {
+  const options = { ...DEFAULT_OPTIONS, metric };
+  const cpu = await computeDynamics({ bundle: selfCheckBundle() }, options, {}, cpuBackend);
+  const gpu = await computeDynamics({ bundle: selfCheckBundle() }, options, {}, backend);
+  let maxDelta = 0;
+  cpu.values.forEach((grid, t) => grid.forEach((row, i) => row.forEach((v, j) => (maxDelta = Math.max(maxDelta, Math.abs(v - gpu.values[t][i][j]))))));
+  return { maxDelta, cpu: cpu.values, gpu: gpu.values };
+}
