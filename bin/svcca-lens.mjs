@@ -8,4 +8,6 @@ import { register } from 'tsx/esm/api';
 registerHooks('./raw-loader.mjs', import.meta.url);
 register();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const status = await main(process.argv.slice(2));
+// Exit explicitly: a WebGPU device (Dawn) would otherwise keep the process alive.
+process.exit(status);

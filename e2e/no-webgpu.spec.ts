@@ -12,5 +12,5 @@ test.use({
 test('auto falls back to the CPU path and says why', async ({ page }) => {
   await page.goto('/gpu-check.html');
   const reason = await page.evaluate(() => window.svccaGpuCheck.noGpu());
-  expect(reason).toMatch(/^CPU \(float64\): (this browser has no WebGPU|no WebGPU adapter)/);
+  expect(reason).toMatch(/^CPU \(float64\): (no WebGPU API here|no WebGPU adapter)/);
 });

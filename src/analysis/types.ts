@@ -57,6 +57,8 @@ export interface Conventions {
   summary: string;
   backend: 'cpu' | 'webgpu';
   precision: 'float64' | 'float32';
+  /** Why this backend ran ("CPU (float64): the WebGPU adapter … is a software fallback"), where known. */
+  backendReason?: string;
 }
 
 /** An activation array with a name, as handed to the engine. */

@@ -2,7 +2,10 @@
 // needs no build step. Errors: exit status 2 and one line on stderr, "svcca-lens: FILE[:MEMBER]: what
 // is wrong"; warnings go to stderr and, with --json, into the JSON object too.
 
+import { existsSync } from 'node:fs';
+import { registerGpuBackend, resolveBackend } from '../analysis/backend';
 import { computeCross, computeDynamics, comparePair } from '../analysis/engine';
+import { webgpuBackendFactory } from '../analysis/gpuBackend';
 import { CONV_REDUCTIONS, DEFAULT_OPTIONS, METRICS, type AnalysisOptions, type ConvReduction, type CrossResult, type DynamicsResult, type Metric, type PairResult } from '../analysis/types';
 import { loadArrayRef, openBundlePath } from '../io/node';
 import { InputError } from '../io/types';
@@ -129,9 +132,37 @@ function expectPositional(parsed: Parsed, count: number, names: string): void {
   }
 }
 
-function resolveBackend(options: AnalysisOptions): void {
-  if (options.backend === 'webgpu') {
-    throw new UsageError('--backend webgpu is not available yet in this version (the WebGPU engine is being built); use --backend cpu or auto');
+/** WebGPU in Node comes from the optional `webgpu` package (Dawn's Node bindings). */
+async function nodeGpu(): Promise<GPU | undefined> {
+  try {
+    const { create, globals } = (await import('webgpu')) as { create: (flags: string[]) => GPU; globals: object };
+    Object.assign(globalThis, globals);
+    return create([]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether this machine shows a GPU that Dawn could drive. Loading Dawn costs start-up time and its
+ * drivers write to stderr, so 'auto' only probes where a GPU is visible: a DRM render node or an
+ * NVIDIA device (Linux), macOS and Windows (Metal, D3D12), or an explicitly chosen Vulkan ICD.
+ */
+function gpuVisible(): boolean {
+  if (process.platform === 'darwin' || process.platform === 'win32') return true;
+  if (process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return true;
+  return existsSync('/dev/dri') || existsSync('/dev/nvidia0');
+}
+
+/** Picks the backend for this run; a message, not a stack trace, when WebGPU is demanded but missing. */
+async function chooseBackend(options: AnalysisOptions) {
+  if (options.backend === 'cpu') return resolveBackend('cpu');
+  if (options.backend === 'auto' && !gpuVisible()) return { ...(await resolveBackend('cpu')), reason: 'CPU (float64): no GPU device is visible on this machine' };
+  registerGpuBackend(webgpuBackendFactory(nodeGpu));
+  try {
+    return await resolveBackend(options.backend);
+  } catch (error) {
+    throw new UsageError(`--backend webgpu: ${(error as Error).message} (install the optional 'webgpu' package and a Vulkan, Metal or D3D12 driver, or use --backend cpu)`);
   }
 }
 
@@ -169,21 +200,22 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       return argv.length === 0 ? 2 : 0;
     }
     const parsed = parseArgs(argv);
-    resolveBackend(parsed.options);
+    const { backend, reason } = await chooseBackend(parsed.options);
+    if (parsed.options.backend === 'webgpu') out.stderr(`svcca-lens: backend: ${reason}`);
     let warnings: string[];
     let json: unknown;
     let text: string;
     if (parsed.command === 'compare') {
       expectPositional(parsed, 2, 'two arrays, A and B');
       const [a, b] = await Promise.all(parsed.positional.map((ref) => loadArrayRef(ref)));
-      const result = await comparePair(a, b, parsed.options);
+      const result = await comparePair(a, b, parsed.options, backend);
       ({ warnings } = result);
       json = compareJson(result);
       text = formatPair(result, a.name, b.name);
     } else if (parsed.command === 'dynamics') {
       expectPositional(parsed, 1, 'one bundle');
       const bundle = await openBundlePath(parsed.positional[0]);
-      const result: DynamicsResult = await computeDynamics({ bundle, run: parsed.run, reference: parsed.reference }, parsed.options);
+      const result: DynamicsResult = await computeDynamics({ bundle, run: parsed.run, reference: parsed.reference }, parsed.options, {}, backend);
       ({ warnings } = result);
       json = result;
       text = formatDynamics(result);
@@ -193,6 +225,8 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       const result: CrossResult = await computeCross(
         { a: { bundle: bundleA, run: parsed.runA }, b: { bundle: bundleB, run: parsed.runB }, step: parsed.step },
         parsed.options,
+        {},
+        backend,
       );
       ({ warnings } = result);
       json = result;
@@ -200,6 +234,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
     } else {
       throw new UsageError(`unknown command ${parsed.command || '(none)'}; use compare, dynamics or cross`);
     }
+    (json as { conventions: { backendReason?: string } }).conventions.backendReason = reason;
     for (const w of warnings) out.stderr(`svcca-lens: warning: ${w}`);
     out.stdout(parsed.json ? JSON.stringify(json) : text);
     return 0;

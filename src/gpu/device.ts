@@ -23,7 +23,7 @@ const REQUIRED = {
 
 export async function acquireDevice(gpu: GPU | undefined | null, label = 'svcca-lens'): Promise<DeviceOutcome> {
   if (!gpu) {
-    return { kind: 'no-api', message: 'this browser has no WebGPU (navigator.gpu is missing); the CPU path is used instead' };
+    return { kind: 'no-api', message: 'no WebGPU API here (navigator.gpu is missing, or in Node the optional webgpu package is not installed)' };
   }
   let adapter: GPUAdapter | null = null;
   try {
@@ -32,12 +32,12 @@ export async function acquireDevice(gpu: GPU | undefined | null, label = 'svcca-
     return { kind: 'no-adapter', message: `no WebGPU adapter: ${(error as Error).message}` };
   }
   if (!adapter) {
-    return { kind: 'no-adapter', message: 'no WebGPU adapter is available (GPU blocked, disabled or missing); the CPU path is used instead' };
+    return { kind: 'no-adapter', message: 'no WebGPU adapter is available (GPU blocked, disabled or missing)' };
   }
   for (const [name, minimum] of Object.entries(REQUIRED)) {
     const offered = (adapter.limits as unknown as Record<string, number>)[name];
     if (offered < minimum) {
-      return { kind: 'limits-too-small', message: `the GPU offers ${name} = ${offered}, below the ${minimum} the kernels need; the CPU path is used instead` };
+      return { kind: 'limits-too-small', message: `the GPU offers ${name} = ${offered}, below the ${minimum} the kernels need` };
     }
   }
   const timestamps = adapter.features.has('timestamp-query');

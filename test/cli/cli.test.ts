@@ -113,7 +113,6 @@ describe('svcca-lens errors: exit 2, one line, no stack trace', () => {
     ['missing member', ['compare', 'run.npz:step_3/fc1', 'x.npy'], /^svcca-lens: run\.npz(:step_3\/fc1)?: /],
     ['different datapoints', ['compare', 'x.npy', 'run.npz:step_1/fc1'], /^svcca-lens: x\.npy: has 2000 datapoints but run\.npz:step_1\/fc1 has 300/],
     ['bad option', ['compare', 'x.npy', 'y.npy', '--metric', 'bogus'], /^svcca-lens: --metric must be one of svcca, cca, pwcca, cka, cka-debiased \(got bogus\)/],
-    ['webgpu not yet', ['compare', 'x.npy', 'y.npy', '--backend', 'webgpu'], /^svcca-lens: --backend webgpu is not available yet/],
     ['unknown command', ['frobnicate'], /^svcca-lens: unknown command frobnicate/],
     ['missing reference step', ['dynamics', 'run.npz', '--reference', '5'], /^svcca-lens: run\.npz: has no step 5/],
   ];
@@ -128,6 +127,20 @@ describe('svcca-lens errors: exit 2, one line, no stack trace', () => {
       expect(stderr).not.toMatch(/\n\s+at /);
     });
   }
+  it('--backend webgpu without an adapter says what to do (after any lines the Vulkan loader prints itself)', async () => {
+    // No Vulkan ICD is named here, so Dawn finds no usable adapter (or only a rejected one).
+    const { code, stderr, stdout } = await cli('compare', 'x.npy', 'y.npy', '--backend', 'webgpu');
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    const ours = stderr.trimEnd().split('\n').filter((line) => line.startsWith('svcca-lens:'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatch(/^svcca-lens: --backend webgpu: (no WebGPU adapter|no WebGPU API here).*use --backend cpu\)/);
+  });
+  it('auto says which backend ran and why, in the JSON conventions', async () => {
+    const r = JSON.parse((await cli('compare', 'x.npy', 'y.npy', '--json')).stdout);
+    expect(r.conventions.backend).toBe('cpu');
+    expect(r.conventions.backendReason).toMatch(/^CPU \(float64\)/);
+  });
   it('warnings go to stderr and into the JSON', async () => {
     const { stdout, stderr } = await cli('compare', 'run.npz:step_1/fc1', 'run.npz:step_1/fc2', '--metric', 'cca', '--json', '--dims', '3');
     const r = JSON.parse(stdout);
