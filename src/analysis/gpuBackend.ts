@@ -15,11 +15,12 @@
 // CKA uses the centred data itself: one product for all pairs' cross-covariances.
 // PWCCA and the DFT path run on the float64 CPU path (the result says so).
 
-import { jacobiEigenBatch, runProducts } from '../gpu/ops';
+import { embedFrequencyBlocks, jacobiEigenBatch, runProducts, spectrumOf, type ConvDims } from '../gpu/ops';
+import { sharedFrequencies, type SharedFrequency } from '../math/dft';
 import type { ProductBatch } from '../gpu/kernels/product';
 import { chooseK, summarize } from '../math/cca';
 import type { Matrix } from '../math/matrix';
-import { reduceToMatrix, type Representation } from '../math/reduce';
+import { denseAsConv, reduceToMatrix, type Representation } from '../math/reduce';
 import { checkAborted, forgetGpuBackend, type ComputeBackend, type GpuBackendFactory } from './backend';
 import { compareFactors, factorize, type Factor, type PairNumbers } from './metrics';
 import type { AnalysisOptions } from './types';
@@ -64,7 +65,16 @@ interface GpuCkaFactor {
   rep: Representation;
 }
 
-/** Work this backend hands to the float64 path (PWCCA, the DFT reduction, n > m). */
+/** A conv layer's 2-D DFT (complex f32 pairs, NHWC) on the GPU; blocks are cut per pair's shared frequencies. */
+interface GpuDftFactor {
+  kind: 'gpu-dft';
+  spectrum: GPUBuffer;
+  dims: ConvDims;
+  datapoints: number;
+  rep: Representation;
+}
+
+/** Work this backend hands to the float64 path (PWCCA, n > m). */
 interface CpuFallbackFactor {
   kind: 'cpu';
   factor: Factor;
@@ -72,7 +82,7 @@ interface CpuFallbackFactor {
   reason: string;
 }
 
-export type GpuFactor = GpuCcaFactor | GpuCkaFactor | CpuFallbackFactor;
+export type GpuFactor = GpuCcaFactor | GpuCkaFactor | GpuDftFactor | CpuFallbackFactor;
 
 const even = (n: number) => n + (n % 2);
 
@@ -150,6 +160,10 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
 
   release(factors: GpuFactor[]): void {
     for (const f of factors) {
+      if (f.kind === 'gpu-dft') {
+        if (!this.runtime.lost) this.runtime.release(f.spectrum);
+        continue;
+      }
       const shared = f.kind === 'gpu-cca' ? f.z : f.kind === 'gpu-cka' ? f.x : null;
       if (!shared) continue;
       shared.references--;
@@ -159,6 +173,13 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
 
   async factorize(reps: Representation[], options: AnalysisOptions, dft: boolean): Promise<GpuFactor[]> {
     this.runtime.checkAlive();
+    if (dft && (options.metric === 'svcca' || options.metric === 'cca')) {
+      return reps.map((rep) => {
+        const conv = rep.kind === 'conv' ? rep.conv : denseAsConv(rep.x);
+        const dims = { n: conv.datapoints, h: conv.height, w: conv.width, c: conv.channels };
+        return { kind: 'gpu-dft', spectrum: spectrumOf(this.runtime, dims, conv.data), dims, datapoints: conv.datapoints, rep };
+      });
+    }
     const cpuReason = dft ? 'the DFT reduction' : options.metric === 'pwcca' ? 'PWCCA' : null;
     if (cpuReason || reps.length === 0) {
       return reps.map((rep) => ({ kind: 'cpu', factor: factorize(rep, options, dft), rep, reason: cpuReason ?? '' }));
@@ -214,37 +235,43 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       });
     }
     try {
-      return await this.factorCca(reps, matrices, stacked.rowOffsets, x, gram, padded, options);
+      const { z, plans } = await this.factorStacked(x, gram, matrices.map((mat) => mat.rows), stacked.rowOffsets, m, padded, options);
+      const shared: SharedBuffer = { buffer: z, references: matrices.length };
+      return plans.map((plan, b) => ({ kind: 'gpu-cca', z: shared, ...plan, neurons: matrices[b].rows, datapoints: m, rep: reps[b] }));
     } finally {
       this.runtime.release(x);
     }
   }
 
-  /** Steps 3–6 of the module comment, for svcca and cca. */
-  private async factorCca(
-    reps: Representation[],
-    matrices: Matrix[],
-    rowOffsets: number[],
+  /**
+   * Steps 3–6 of the module comment for centred matrices stacked in `x` (rows of length m) whose
+   * Gram matrices are in `gram` (padded × padded each; consumed). `keeps`, when given, chooses the
+   * SVD directions of every matrix at once from all their spectra (the DFT's global 99% rule).
+   */
+  private async factorStacked(
     x: GPUBuffer,
     gram: GPUBuffer,
+    sizes: number[],
+    rowOffsets: number[],
+    m: number,
     padded: number,
     options: AnalysisOptions,
-  ): Promise<GpuFactor[]> {
+    keeps?: (spectra: number[][]) => number[],
+  ): Promise<{ z: GPUBuffer; plans: { rowOffset: number; rows: number; keptDims: number; dropped: number; clipped: number; spectrum: number[] | null }[] }> {
     const rt = this.runtime;
-    const m = matrices[0].cols;
-    const count = matrices.length;
-    // Per layer: which input rows CCA sees (all for svcca; ε-pruned for cca) and the rescaling.
-    const kept: number[][] = matrices.map((mat) => Array.from({ length: mat.rows }, (_, i) => i));
-    const xmax: number[] = matrices.map(() => 1);
+    const count = sizes.length;
+    // Per matrix: which input rows CCA sees (all for svcca; ε-pruned for cca) and the rescaling.
+    const kept: number[][] = sizes.map((size) => Array.from({ length: size }, (_, i) => i));
+    const xmax: number[] = sizes.map(() => 1);
     let eigenInput = gram;
     if (options.metric === 'cca') {
       const grams = await rt.read(gram, count * padded * padded * 4, 'factor.gram');
       rt.release(gram);
       const rescaled = new Float32Array(count * padded * padded);
-      matrices.forEach((mat, b) => {
+      sizes.forEach((size, b) => {
         const base = b * padded * padded;
         let max = 0;
-        for (let i = 0; i < mat.rows; i++) for (let j = 0; j < mat.rows; j++) max = Math.max(max, Math.abs(grams[base + i * padded + j]) / (m - 1));
+        for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) max = Math.max(max, Math.abs(grams[base + i * padded + j]) / (m - 1));
         xmax[b] = max;
         kept[b] = max > 0 ? kept[b].filter((i) => grams[base + i * padded + i] / (m - 1) / max >= options.epsilon) : [];
         kept[b].forEach((a, i) => kept[b].forEach((c, j) => (rescaled[base + i * padded + j] = grams[base + a * padded + c] / (m - 1) / max)));
@@ -252,50 +279,45 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       eigenInput = rt.upload(rescaled, 'factor.rescaled');
     }
     const eig = await jacobiEigenBatch(rt, eigenInput, padded, count, { vectors: true });
-    // Whitening rows P (r_b × n_b) for every layer, stacked; Z = P·Xc.
-    const plans = matrices.map((mat, b) => {
-      const size = options.metric === 'cca' ? kept[b].length : mat.rows;
-      const { values, vectors } = sortedEigen(eig.values, eig.vectors, b, padded, size);
-      let spectrum: number[] | null = null;
+    const eigens = sizes.map((size, b) => sortedEigen(eig.values, eig.vectors, b, padded, options.metric === 'cca' ? kept[b].length : size));
+    const spectra = eigens.map((e) => e.values.map((g) => Math.max(g, 0) / (m - 1)));
+    const ks = options.metric === 'svcca' ? (keeps ? keeps(spectra) : spectra.map((sp) => chooseK(sp, options.keep))) : [];
+    // Whitening rows P (r_b × n_b) for every matrix, stacked; Z = P·Xc.
+    const plans = sizes.map((size, b) => {
+      const { values, vectors } = eigens[b];
       let rows: number;
-      let dropped = 0;
-      let clipped = 0;
       let keptDims: number;
       const scales: number[] = [];
       if (options.metric === 'svcca') {
-        spectrum = values.map((g) => Math.max(g, 0) / (m - 1));
-        const k = chooseK(spectrum, options.keep);
+        const spectrum = spectra[b];
         const top = Math.max(spectrum[0] ?? 0, 0);
-        // ε pruning and clipping on the SVD directions' variances (cca_core on the reduced data).
-        const prunedCount = spectrum.slice(0, k).filter((l) => !(top > 0 && l / top >= options.epsilon)).length;
-        keptDims = k - prunedCount;
-        dropped = prunedCount;
+        // ε pruning (a suffix: variances descend) and clipping on the kept SVD directions.
+        keptDims = 0;
+        while (keptDims < ks[b] && top > 0 && spectrum[keptDims] / top >= options.epsilon) keptDims++;
         rows = 0;
         while (rows < keptDims && spectrum[rows] / top > CLIP_TOLERANCE_F32) rows++;
-        clipped = keptDims - rows;
         for (let i = 0; i < rows; i++) scales.push(1 / Math.sqrt(Math.max(values[i], 0) + options.epsilon * Math.max(values[0], 0)));
       } else {
         keptDims = kept[b].length;
-        dropped = mat.rows - keptDims;
         const top = Math.max(values[0] ?? 0, 0);
         rows = 0;
         while (rows < keptDims && values[rows] > CLIP_TOLERANCE_F32 * top) rows++;
-        clipped = keptDims - rows;
         for (let i = 0; i < rows; i++) scales.push(1 / (Math.sqrt(values[i] + options.epsilon) * Math.sqrt((m - 1) * xmax[b])));
       }
-      if (vectors) reorthonormalize(vectors, rows, size);
-      // P rows over the layer's n input rows (pruned rows get weight 0).
-      const projection = new Float32Array(rows * mat.rows);
+      const inputs = options.metric === 'cca' ? kept[b].length : size;
+      if (vectors) reorthonormalize(vectors, rows, inputs);
+      // P rows over the matrix's `size` input rows (pruned rows get weight 0).
+      const projection = new Float32Array(rows * size);
       for (let i = 0; i < rows; i++) {
-        for (let t = 0; t < size; t++) {
+        for (let t = 0; t < inputs; t++) {
           const column = options.metric === 'cca' ? kept[b][t] : t;
-          projection[i * mat.rows + column] = scales[i] * vectors![i * size + t];
+          projection[i * size + column] = scales[i] * vectors![i * inputs + t];
         }
       }
-      return { rows, keptDims, dropped, clipped, spectrum, projection };
+      const dropped = options.metric === 'svcca' ? ks[b] - keptDims : size - keptDims;
+      return { rows, keptDims, dropped, clipped: keptDims - rows, spectrum: options.metric === 'svcca' ? spectra[b] : null, projection };
     });
-    const totalRows = plans.reduce((s, p) => s + p.rows, 0);
-    const projectionData = new Float32Array(Math.max(1, plans.reduce((s, p, b) => s + p.rows * matrices[b].rows, 0)));
+    const projectionData = new Float32Array(Math.max(1, plans.reduce((s, p) => s + p.projection.length, 0)));
     const projectionOffsets: number[] = [];
     const zOffsets: number[] = [];
     let pOffset = 0;
@@ -308,7 +330,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       zRow += plan.rows;
     });
     const projection = rt.upload(projectionData, 'factor.projection');
-    const z = rt.zeros(Math.max(1, totalRows) * m * 4, 'factor.whitened');
+    const z = rt.zeros(Math.max(1, zRow) * m * 4, 'factor.whitened');
     const batches: ProductBatch[] = plans
       .map((plan, b) => ({
         aOffset: projectionOffsets[b],
@@ -316,8 +338,8 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         cOffset: zOffsets[b] * m,
         p: plan.rows,
         q: m,
-        k: matrices[b].rows,
-        lda: matrices[b].rows,
+        k: sizes[b],
+        lda: sizes[b],
         ldb: m,
         ldc: m,
         transB: true, // op(B) = Xcᵀ (m × n): Z = P · Xc
@@ -326,20 +348,10 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     if (batches.length > 0) runProducts(rt, projection, x, z, batches, 'factor.whiten');
     rt.release(projection);
     await rt.settle();
-    const shared: SharedBuffer = { buffer: z, references: count };
-    return plans.map((plan, b) => ({
-      kind: 'gpu-cca',
-      z: shared,
-      rowOffset: zOffsets[b],
-      rows: plan.rows,
-      keptDims: plan.keptDims,
-      dropped: plan.dropped,
-      clipped: plan.clipped,
-      spectrum: plan.spectrum,
-      neurons: matrices[b].rows,
-      datapoints: m,
-      rep: reps[b],
-    }));
+    return {
+      z,
+      plans: plans.map(({ projection: _unused, ...plan }, b) => ({ ...plan, rowOffset: zOffsets[b] })),
+    };
   }
 
   async compareGrid(a: GpuFactor[], b: GpuFactor[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
@@ -349,13 +361,16 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       onPairs?.(a.length * b.length);
       return grid;
     }
+    if (a.every((f) => f.kind === 'gpu-dft') && b.every((f) => f.kind === 'gpu-dft')) {
+      return this.compareDft(a as GpuDftFactor[], b as GpuDftFactor[], options, onPairs, signal);
+    }
     if (a.every((f) => f.kind === 'gpu-cka') && b.every((f) => f.kind === 'gpu-cka')) {
       const grid = await this.compareCka(a as GpuCkaFactor[], b as GpuCkaFactor[], options);
       onPairs?.(a.length * b.length);
       return grid;
     }
     // Mixed or CPU factors: the float64 path, pair by pair.
-    const cpuFactor = (f: GpuFactor): Factor => (f.kind === 'cpu' ? f.factor : factorize(f.rep, options, false));
+    const cpuFactor = (f: GpuFactor): Factor => (f.kind === 'cpu' ? f.factor : factorize(f.rep, options, f.kind === 'gpu-dft'));
     const fa = a.map(cpuFactor);
     const fb = b.map(cpuFactor);
     const grid: PairNumbers[][] = [];
@@ -457,6 +472,143 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     }
   }
 
+  /**
+   * Per-frequency CCA / SVCCA between conv layers (src/math/dft.ts is the float64 twin): for every pair,
+   * the blocks of the frequencies both layers share (cut and factored once per layer and frequency
+   * list, batched over frequencies), then one product, one Gram and one Jacobi batch over them.
+   */
+  private async compareDft(a: GpuDftFactor[], b: GpuDftFactor[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
+    const rt = this.runtime;
+    type BlockSet = Awaited<ReturnType<GpuBackend['factorStacked']>>;
+    const sets = new Map<string, BlockSet>();
+    const blockSet = async (side: string, index: number, f: GpuDftFactor, frequencies: SharedFrequency[], own: 'indexA' | 'indexB'): Promise<BlockSet> => {
+      const list = frequencies.map((q) => q[own]);
+      const key = `${side}${index}:${JSON.stringify(list)}`;
+      const cached = sets.get(key);
+      if (cached) return cached;
+      const { n, c } = f.dims;
+      const embedded = embedFrequencyBlocks(rt, f.spectrum, f.dims, list);
+      const sizes = list.map(() => 2 * c);
+      const offsets = list.map((_, blockIndex) => blockIndex * 2 * c);
+      const padded = 2 * c;
+      const gram = rt.zeros(list.length * padded * padded * 4, 'dft.gram');
+      runProducts(
+        rt,
+        embedded,
+        embedded,
+        gram,
+        offsets.map((row, blockIndex) => ({ aOffset: row * 2 * n, bOffset: row * 2 * n, cOffset: blockIndex * padded * padded, p: 2 * c, q: 2 * c, k: 2 * n, lda: 2 * n, ldb: 2 * n, ldc: padded })),
+        'dft.gram',
+      );
+      // SVCCA through the DFT: the 99% rule over all blocks' complex eigenvalues together.
+      const keeps = (spectra: number[][]) => globalKeeps(spectra, frequencies, options);
+      const set = await this.factorStacked(embedded, gram, sizes, offsets, 2 * n, padded, options, keeps);
+      rt.release(embedded);
+      sets.set(key, set);
+      return set;
+    };
+    const grid: PairNumbers[][] = a.map(() => []);
+    try {
+      for (let i = 0; i < a.length; i++) {
+        for (let j = 0; j < b.length; j++) {
+          checkAborted(signal);
+          const frequencies = sharedFrequencies({ height: a[i].dims.h, width: a[i].dims.w }, { height: b[j].dims.h, width: b[j].dims.w });
+          const setA = await blockSet('a', i, a[i], frequencies, 'indexA');
+          const setB = await blockSet('b', j, b[j], frequencies, 'indexB');
+          grid[i][j] = await this.dftPair(setA, setB, frequencies, a[i].dims.c, b[j].dims.c, 2 * a[i].dims.n, options, signal);
+        }
+        onPairs?.(b.length);
+      }
+      return grid;
+    } finally {
+      if (!rt.lost) for (const set of sets.values()) rt.release(set.z);
+    }
+  }
+
+  private async dftPair(
+    setA: Awaited<ReturnType<GpuBackend['factorStacked']>>,
+    setB: Awaited<ReturnType<GpuBackend['factorStacked']>>,
+    frequencies: SharedFrequency[],
+    channelsA: number,
+    channelsB: number,
+    m: number,
+    options: AnalysisOptions,
+    signal?: AbortSignal,
+  ): Promise<PairNumbers> {
+    const rt = this.runtime;
+    const blocks = frequencies.map((_, index) => ({ pa: setA.plans[index], pb: setB.plans[index] }));
+    const crossOffsets: number[] = [];
+    let crossSize = 0;
+    for (const { pa, pb } of blocks) {
+      crossOffsets.push(crossSize);
+      crossSize += pa.rows * pb.rows;
+    }
+    const cross = rt.zeros(Math.max(1, crossSize) * 4, 'dft.cross');
+    const padded = even(Math.max(2, ...blocks.map(({ pa, pb }) => Math.min(pa.rows, pb.rows))));
+    const grams = rt.zeros(blocks.length * padded * padded * 4, 'dft.pair-gram');
+    try {
+      const crossBatches: ProductBatch[] = [];
+      const gramBatches: ProductBatch[] = [];
+      blocks.forEach(({ pa, pb }, index) => {
+        if (pa.rows === 0 || pb.rows === 0) return;
+        crossBatches.push({ aOffset: pa.rowOffset * m, bOffset: pb.rowOffset * m, cOffset: crossOffsets[index], p: pa.rows, q: pb.rows, k: m, lda: m, ldb: m, ldc: pb.rows });
+        const o = crossOffsets[index];
+        gramBatches.push(
+          pa.rows <= pb.rows
+            ? { aOffset: o, bOffset: o, cOffset: index * padded * padded, p: pa.rows, q: pa.rows, k: pb.rows, lda: pb.rows, ldb: pb.rows, ldc: padded }
+            : { aOffset: o, bOffset: o, cOffset: index * padded * padded, p: pb.rows, q: pb.rows, k: pa.rows, lda: pb.rows, ldb: pb.rows, ldc: padded, transA: true, transB: true },
+        );
+      });
+      if (crossBatches.length > 0) {
+        runProducts(rt, setA.z, setB.z, cross, crossBatches, 'dft.cross');
+        runProducts(rt, cross, cross, grams, gramBatches, 'dft.pair-gram');
+      }
+      const eig = await jacobiEigenBatch(rt, grams, padded, blocks.length, { vectors: false, signal });
+      const union: number[] = [];
+      const kept: [number, number] = [0, 0];
+      const dropped: [number, number] = [0, 0];
+      const spectra: [number[], number[]] = [[], []];
+      blocks.forEach(({ pa, pb }, index) => {
+        const multiplicity = frequencies[index].multiplicity;
+        // Embedded dimensions come in equal pairs: halve counts, take every other value.
+        const count = Math.min(pa.keptDims, pb.keptDims);
+        const values = Array.from(eig.values.subarray(index * padded, (index + 1) * padded))
+          .sort((x, y) => y - x)
+          .slice(0, Math.min(pa.rows, pb.rows))
+          .map((g) => Math.sqrt(Math.max(g, 0)));
+        const rho = new Array<number>(count).fill(0);
+        for (let r = 0; r < Math.min(count, values.length); r++) rho[r] = values[r];
+        const complexRho = rho.filter((_, r) => r % 2 === 0);
+        for (let t = 0; t < multiplicity; t++) {
+          union.push(...complexRho);
+          if (pa.spectrum) spectra[0].push(...pa.spectrum.filter((_, r) => r % 2 === 0));
+          if (pb.spectrum) spectra[1].push(...pb.spectrum.filter((_, r) => r % 2 === 0));
+        }
+        kept[0] += (multiplicity * pa.keptDims) / 2;
+        kept[1] += (multiplicity * pb.keptDims) / 2;
+        dropped[0] += (multiplicity * pa.dropped) / 2;
+        dropped[1] += (multiplicity * pb.dropped) / 2;
+      });
+      union.sort((x, y) => y - x);
+      const total = frequencies.reduce((s, f) => s + f.multiplicity, 0);
+      const summary = summarize(union);
+      return {
+        similarity: summary.mean,
+        mean98: summary.mean98,
+        meanSquared: summary.meanSquared,
+        rho: summary.rho,
+        kept,
+        neurons: [channelsA * total, channelsB * total],
+        dropped,
+        clipped: [0, 0],
+        spectra: options.metric === 'svcca' ? [spectra[0].sort((x, y) => y - x), spectra[1].sort((x, y) => y - x)] : null,
+        frequencies: total,
+      };
+    } finally {
+      if (!rt.lost) rt.release(cross);
+    }
+  }
+
   private async compareCka(a: GpuCkaFactor[], b: GpuCkaFactor[], options: AnalysisOptions): Promise<PairNumbers[][]> {
     const rt = this.runtime;
     const m = a[0].datapoints;
@@ -504,6 +656,28 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       }
     }
   }
+}
+
+/**
+ * The DFT's global 99% rule (src/math/dft.ts globalKeep): complex eigenvalues of all blocks, each
+ * counted with its frequency's multiplicity, cut together; returns real (embedded) dimensions per block.
+ */
+function globalKeeps(spectra: number[][], frequencies: SharedFrequency[], options: AnalysisOptions): number[] {
+  const entries: { value: number; block: number }[] = [];
+  spectra.forEach((spectrum, block) => {
+    spectrum.forEach((value, r) => {
+      if (r % 2 !== 0) return; // embedded eigenvalues come in equal pairs
+      for (let t = 0; t < frequencies[block].multiplicity; t++) entries.push({ value, block });
+    });
+  });
+  entries.sort((x, y) => y.value - x.value);
+  const total = chooseK(
+    entries.map((e) => e.value),
+    options.keep,
+  );
+  const counts = new Array<number>(spectra.length).fill(0);
+  for (let i = 0; i < total; i++) counts[entries[i].block]++;
+  return counts.map((count, block) => 2 * Math.ceil(count / frequencies[block].multiplicity));
 }
 
 /** CKA from the f32 cross-product mass and float64 per-side statistics (see src/math/cka.ts). */

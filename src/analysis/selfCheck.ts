@@ -25,9 +25,37 @@ function plus(a: Matrix, b: Matrix, scale: number): Matrix {
 
 export interface CheckCase {
   name: string;
-  a: Matrix;
-  b: Matrix;
+  /** Matrices (neurons × datapoints) or conv tensors already stored NHWC. */
+  a: Matrix | NdArray;
+  b: Matrix | NdArray;
   metrics: Metric[];
+  options?: Partial<AnalysisOptions>;
+}
+
+/** A random NHWC conv activation (n, h, w, c) and a second layer of half its spatial size made from it
+ *  (2×2 average pooling, channel mixing, tanh, noise): related, of different sizes, odd and even. */
+function convPair(seed: number, n: number, h: number, w: number, c: number, outChannels: number): [NdArray, NdArray] {
+  const x = randn(seed, 1, n * h * w * c).data;
+  const mix = randn(seed + 1, outChannels, c).data;
+  const noise = randn(seed + 2, 1, n * (h >> 1) * (w >> 1) * outChannels).data;
+  const h2 = h >> 1;
+  const w2 = w >> 1;
+  const y = new Float64Array(n * h2 * w2 * outChannels);
+  for (let i = 0; i < n; i++)
+    for (let u = 0; u < h2; u++)
+      for (let v = 0; v < w2; v++)
+        for (let o = 0; o < outChannels; o++) {
+          let sum = 0;
+          for (let dy = 0; dy < 2; dy++)
+            for (let dx = 0; dx < 2; dx++)
+              for (let ch = 0; ch < c; ch++) sum += mix[o * c + ch] * x[((i * h + 2 * u + dy) * w + 2 * v + dx) * c + ch];
+          const at = ((i * h2 + u) * w2 + v) * outChannels + o;
+          y[at] = Math.tanh(sum / 4) + 0.3 * noise[at];
+        }
+  return [
+    { shape: [n, h, w, c], dtype: '<f8', data: x },
+    { shape: [n, h2, w2, outChannels], dtype: '<f8', data: y },
+  ];
 }
 
 export function selfCheckCases(): CheckCase[] {
@@ -40,7 +68,11 @@ export function selfCheckCases(): CheckCase[] {
   const decaying = randn(40, 24, 600);
   for (let i = 0; i < 24; i++) for (let j = 0; j < 600; j++) decaying.data[i * 600 + j] *= (i + 1) ** -1.5;
   const all: Metric[] = ['svcca', 'cca', 'cka', 'cka-debiased'];
+  const [convA, convB] = convPair(50, 160, 6, 5, 3, 4);
+  const nhwc: Partial<AnalysisOptions> = { convLayout: 'nhwc', convReduction: 'dft' };
   return [
+    { name: 'conv 6×5×3 vs conv 3×2×4 through the DFT (shared low frequencies)', a: convA, b: convB, metrics: ['svcca', 'cca'], options: nhwc },
+    { name: 'conv vs dense through the DFT (DC term)', a: convA, b: randn(51, 5, 160), metrics: ['svcca', 'cca'], options: nhwc },
     { name: 'semantics-doc reference (50 × 2000, Y = AX + 5N)', a: x, b: referenceY, metrics: all },
     { name: 'tall (12 vs 9 neurons, 400 datapoints)', a: tall, b: plus(multiply(randn(11, 9, 12), tall), randn(12, 9, 400), 1), metrics: all },
     { name: 'rank-deficient (16 neurons of rank 4)', a: rankDeficient, b: randn(22, 10, 300), metrics: ['svcca', 'cca', 'cka'] },
@@ -60,18 +92,20 @@ export interface CheckRow {
   ok: boolean;
 }
 
-function optionsFor(metric: Metric, name: string): AnalysisOptions {
-  return { ...DEFAULT_OPTIONS, metric, keep: name.includes('fixed k') ? { kind: 'dims', k: 10 } : DEFAULT_OPTIONS.keep };
+function optionsFor(c: CheckCase, metric: Metric): AnalysisOptions {
+  return { ...DEFAULT_OPTIONS, ...c.options, metric, keep: c.name.includes('fixed k') ? { kind: 'dims', k: 10 } : DEFAULT_OPTIONS.keep };
 }
+
+const asArray = (x: Matrix | NdArray): NdArray => ('shape' in x ? x : stored(x));
 
 /** Every case × metric on `backend` against the CPU oracle. */
 export async function runSelfCheck(backend: ComputeBackend, onRow?: (row: CheckRow) => void): Promise<CheckRow[]> {
   const rows: CheckRow[] = [];
   for (const c of selfCheckCases()) {
     for (const metric of c.metrics) {
-      const options = optionsFor(metric, c.name);
-      const a = { name: `${c.name}:A`, array: stored(c.a) };
-      const b = { name: `${c.name}:B`, array: stored(c.b) };
+      const options = optionsFor(c, metric);
+      const a = { name: `${c.name}:A`, array: asArray(c.a) };
+      const b = { name: `${c.name}:B`, array: asArray(c.b) };
       const cpu = await comparePair(a, b, options, cpuBackend);
       const gpu = await comparePair(a, b, options, backend);
       const maxDeltaRho = cpu.rho.reduce((m, r, i) => Math.max(m, Math.abs(r - (gpu.rho[i] ?? NaN))), 0);

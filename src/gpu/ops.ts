@@ -1,6 +1,7 @@
 // Host-side drivers of the kernels: what to bind, how to size dispatches, when to stop.
 // Matrices are f32, row-major. Symmetric batches are padded to N × N (N even) with zeros.
 
+import { dftAxisKernel, embedBlocksKernel, embedWorkgroups, frequencyMeansKernel, linearWorkgroups } from './kernels/dft';
 import { encodeBatches, productKernel, productWorkgroups, type ProductBatch } from './kernels/product';
 import { jacobiMeasureKernel, jacobiRotateKernel, measureWorkgroups, rotateWorkgroups } from './kernels/jacobi';
 import type { GpuRuntime } from './runtime';
@@ -102,4 +103,60 @@ export async function jacobiEigenBatch(rt: GpuRuntime, matrices: GPUBuffer, n: n
   } finally {
     for (const buffer of [aCur, aNext, vCur, vNext, measured, paramsBuffer]) rt.release(buffer);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conv layers through the DFT.
+
+
+/** A 32-byte uniform of u32 words (the kernels' Params structs). */
+function uniformWords(rt: GpuRuntime, words: number[], label: string): GPUBuffer {
+  const data = new Uint32Array(8);
+  data.set(words);
+  const buffer = rt.acquire(32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label);
+  rt.device.queue.writeBuffer(buffer, 0, data);
+  return buffer;
+}
+
+export interface ConvDims {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+}
+
+/** The 2-D DFT over (H, W) of an NHWC conv tensor (float64 on the host), as complex f32 pairs on the GPU. */
+export function spectrumOf(rt: GpuRuntime, dims: ConvDims, data: Float64Array): GPUBuffer {
+  const count = dims.n * dims.h * dims.w * dims.c;
+  const complex = new Float32Array(2 * count);
+  for (let i = 0; i < count; i++) complex[2 * i] = data[i];
+  const input = rt.upload(complex, 'dft.input');
+  const along = rt.zeros(8 * count, 'dft.along-w');
+  const spectrum = rt.zeros(8 * count, 'dft.spectrum');
+  const paramsW = uniformWords(rt, [dims.n, dims.h, dims.w, dims.c, 0], 'dft.params-w');
+  const paramsH = uniformWords(rt, [dims.n, dims.h, dims.w, dims.c, 1], 'dft.params-h');
+  rt.submit('dft', (pass) => {
+    rt.dispatch(pass, dftAxisKernel, [input, along, paramsW], linearWorkgroups(count));
+    rt.dispatch(pass, dftAxisKernel, [along, spectrum, paramsH], linearWorkgroups(count));
+  });
+  for (const b of [input, along, paramsW, paramsH]) rt.release(b);
+  return spectrum;
+}
+
+/**
+ * Centred, real-embedded blocks of the frequencies (u, v) listed: block b is 2C × 2N
+ * (rows of length 2N), stacked. See shaders/embed-frequency-blocks.wgsl.
+ */
+export function embedFrequencyBlocks(rt: GpuRuntime, spectrum: GPUBuffer, dims: ConvDims, frequencies: [number, number][]): GPUBuffer {
+  const blocks = frequencies.length;
+  const list = rt.upload(Uint32Array.from(frequencies.flat()), 'blocks.frequencies');
+  const means = rt.zeros(8 * blocks * dims.c, 'blocks.means');
+  const out = rt.zeros(4 * blocks * 2 * dims.c * 2 * dims.n, 'blocks.embedded');
+  const params = uniformWords(rt, [dims.n, dims.h, dims.w, dims.c, blocks], 'blocks.params');
+  rt.submit('blocks', (pass) => {
+    rt.dispatch(pass, frequencyMeansKernel, [spectrum, list, means, params], linearWorkgroups(blocks * dims.c));
+    rt.dispatch(pass, embedBlocksKernel, [spectrum, list, means, out, params], embedWorkgroups(dims.n, dims.c, blocks));
+  });
+  for (const b of [list, means, params]) rt.release(b);
+  return out;
 }
