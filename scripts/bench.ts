@@ -72,7 +72,7 @@ interface Args {
 }
 
 const USAGE = `usage: npm run bench -- --backend cpu|webgpu [--quick] [--no-reference] [--out FILE] [--numpy-threads both|default|1] [--python PYTHON]
-  --backend        cpu (the float64 engine; default) or webgpu (not available yet)
+  --backend        cpu (the float64 engine; default) or webgpu (in headless Chromium; see scripts/bench-webgpu.ts)
   --quick          smaller sizes: a smoke run of about half a minute
   --no-reference   skip the numpy reference (scripts/reference_pairwise.py)
   --out FILE       JSON results (default bench-results/bench-<date>.json)
@@ -892,11 +892,14 @@ async function pairJob(n: number, m: number, gen: ActivationGenerator, args: Arg
 // Main
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  if (args.backend === 'webgpu') {
-    console.log('bench: --backend webgpu is not available yet (there is no WebGPU engine so far); run with --backend cpu');
-    process.exit(2);
+  const raw = process.argv.slice(2);
+  if (raw.includes('--backend=webgpu') || raw[raw.indexOf('--backend') + 1] === 'webgpu') {
+    // The WebGPU benchmark runs in headless Chromium and takes its own options.
+    const { runWebgpuBench } = await import('./bench-webgpu');
+    await runWebgpuBench(raw);
+    return;
   }
+  const args = parseArgs(raw);
   const config = args.quick ? QUICK : FULL;
   const started = new Date();
   const wallStart = now();
