@@ -23,6 +23,10 @@ test.describe('WebGPU parity with the float64 CPU path', () => {
     // Batched learning-dynamics grids (all pairs of a checkpoint from one product).
     expect(result.gridMaxDelta).toBeLessThanOrEqual(1e-4);
     expect(result.gridCkaMaxDelta).toBeLessThanOrEqual(1e-4);
+    // Datapoints streamed in column chunks give the same numbers.
+    expect(result.chunkedRows.length).toBeGreaterThanOrEqual(8);
+    for (const row of result.chunkedRows) expect(row.ok, `chunked ${row.metric} on ${row.name}: Δ ${row.deltaSimilarity}`).toBe(true);
+    expect(result.chunkedGridMaxDelta).toBeLessThanOrEqual(1e-4);
   });
 
   test('a device lost mid-job keeps the finished checkpoints and a fresh adapter recomputes', async ({ page }) => {

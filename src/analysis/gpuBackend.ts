@@ -116,6 +116,26 @@ function centreAndStack(matrices: Matrix[]): { data: Float32Array; rowOffsets: n
   return { data, rowOffsets, rowNorms, squaredNorms };
 }
 
+/** Stacked rows restricted to the datapoint columns [column0, column0 + columns), on the GPU. */
+interface DataChunk {
+  buffer: GPUBuffer;
+  column0: number;
+  columns: number;
+}
+
+/** Uploads `rows` × `m` data as column chunks of at most `perChunk` columns (one chunk: no copy). */
+function uploadChunks(rt: GpuRuntime, data: Float32Array, rows: number, m: number, perChunk: number): DataChunk[] {
+  if (perChunk >= m) return [{ buffer: rt.upload(data, 'factor.centred'), column0: 0, columns: m }];
+  const chunks: DataChunk[] = [];
+  for (let column0 = 0; column0 < m; column0 += perChunk) {
+    const columns = Math.min(perChunk, m - column0);
+    const part = new Float32Array(rows * columns);
+    for (let r = 0; r < rows; r++) part.set(data.subarray(r * m + column0, r * m + column0 + columns), r * columns);
+    chunks.push({ buffer: rt.upload(part, `factor.centred-chunk-${chunks.length}`), column0, columns });
+  }
+  return chunks;
+}
+
 /** Modified Gram–Schmidt (twice) on the rows of `vectors` (count × n, float64), in place. */
 function reorthonormalize(vectors: Float64Array, count: number, n: number): void {
   for (let i = 0; i < count; i++) {
@@ -152,7 +172,21 @@ function sortedEigen(values: Float32Array, vectors: Float32Array | null, b: numb
 export class GpuBackend implements ComputeBackend<GpuFactor> {
   readonly kind = 'webgpu' as const;
   readonly precision = 'float32' as const;
-  constructor(readonly runtime: GpuRuntime) {}
+  /**
+   * @param maxChunkBytes largest buffer of stacked datapoints uploaded at once (default: the device's
+   *   storage-binding limit). Beyond it the datapoints stream in column chunks: Gram matrices
+   *   accumulate over chunks and Z's columns are written chunk by chunk, so m is bounded by GPU
+   *   memory rather than by the binding limit.
+   */
+  constructor(
+    readonly runtime: GpuRuntime,
+    readonly maxChunkBytes?: number,
+  ) {}
+
+  private chunkLimit(): number {
+    const { maxStorageBufferBindingSize, maxBufferSize } = this.runtime.limits;
+    return this.maxChunkBytes ?? Math.min(maxStorageBufferBindingSize, maxBufferSize);
+  }
 
   datapointsOf(f: GpuFactor): number {
     return f.kind === 'cpu' ? f.factor.datapoints : f.datapoints;
@@ -192,28 +226,39 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       return reps.map((rep) => ({ kind: 'cpu', factor: factorize(rep, options, false), rep, reason: 'layers wider than their datapoints' }));
     }
     const stacked = centreAndStack(matrices);
-    const x = this.runtime.upload(stacked.data, 'factor.centred');
+    const totalRows = stacked.data.length / m;
+    const cka = options.metric === 'cka' || options.metric === 'cka-debiased';
+    const columnsPerChunk = Math.max(1, Math.floor(this.chunkLimit() / (totalRows * 4)));
+    if (cka && columnsPerChunk < m) {
+      // CKA's cross products need whole rows; past the binding limit the float64 path takes them.
+      return reps.map((rep) => ({ kind: 'cpu', factor: factorize(rep, options, false), rep, reason: 'datapoints beyond one GPU binding' }));
+    }
+    const chunks = uploadChunks(this.runtime, stacked.data, totalRows, m, columnsPerChunk);
+    const x = chunks[0].buffer; // the whole data when there is one chunk (always for CKA)
     const padded = even(Math.max(...matrices.map((mat) => mat.rows)));
     const gram = this.runtime.zeros(matrices.length * padded * padded * 4, 'factor.gram');
-    runProducts(
-      this.runtime,
-      x,
-      x,
-      gram,
-      matrices.map((mat, i) => ({
-        aOffset: stacked.rowOffsets[i] * m,
-        bOffset: stacked.rowOffsets[i] * m,
-        cOffset: i * padded * padded,
-        p: mat.rows,
-        q: mat.rows,
-        k: m,
-        lda: m,
-        ldb: m,
-        ldc: padded,
-      })),
-      'factor.gram',
+    chunks.forEach((chunk, index) =>
+      runProducts(
+        this.runtime,
+        chunk.buffer,
+        chunk.buffer,
+        gram,
+        matrices.map((mat, i) => ({
+          aOffset: stacked.rowOffsets[i] * chunk.columns,
+          bOffset: stacked.rowOffsets[i] * chunk.columns,
+          cOffset: i * padded * padded,
+          p: mat.rows,
+          q: mat.rows,
+          k: chunk.columns,
+          lda: chunk.columns,
+          ldb: chunk.columns,
+          ldc: padded,
+          accumulate: index > 0, // Σ over datapoint chunks
+        })),
+        'factor.gram',
+      ),
     );
-    if (options.metric === 'cka' || options.metric === 'cka-debiased') {
+    if (cka) {
       const grams = await this.runtime.read(gram, matrices.length * padded * padded * 4, 'factor.gram');
       this.runtime.release(gram);
       const shared: SharedBuffer = { buffer: x, references: matrices.length };
@@ -235,21 +280,22 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       });
     }
     try {
-      const { z, plans } = await this.factorStacked(x, gram, matrices.map((mat) => mat.rows), stacked.rowOffsets, m, padded, options);
+      const { z, plans } = await this.factorStacked(chunks, gram, matrices.map((mat) => mat.rows), stacked.rowOffsets, m, padded, options);
       const shared: SharedBuffer = { buffer: z, references: matrices.length };
       return plans.map((plan, b) => ({ kind: 'gpu-cca', z: shared, ...plan, neurons: matrices[b].rows, datapoints: m, rep: reps[b] }));
     } finally {
-      this.runtime.release(x);
+      for (const chunk of chunks) this.runtime.release(chunk.buffer);
     }
   }
 
   /**
-   * Steps 3–6 of the module comment for centred matrices stacked in `x` (rows of length m) whose
+   * Steps 3–6 of the module comment for centred matrices stacked in `chunks` (each chunk: all rows,
+   * a range of datapoint columns) whose
    * Gram matrices are in `gram` (padded × padded each; consumed). `keeps`, when given, chooses the
    * SVD directions of every matrix at once from all their spectra (the DFT's global 99% rule).
    */
   private async factorStacked(
-    x: GPUBuffer,
+    chunks: DataChunk[],
     gram: GPUBuffer,
     sizes: number[],
     rowOffsets: number[],
@@ -331,21 +377,24 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     });
     const projection = rt.upload(projectionData, 'factor.projection');
     const z = rt.zeros(Math.max(1, zRow) * m * 4, 'factor.whitened');
-    const batches: ProductBatch[] = plans
-      .map((plan, b) => ({
-        aOffset: projectionOffsets[b],
-        bOffset: rowOffsets[b] * m,
-        cOffset: zOffsets[b] * m,
-        p: plan.rows,
-        q: m,
-        k: sizes[b],
-        lda: sizes[b],
-        ldb: m,
-        ldc: m,
-        transB: true, // op(B) = Xcᵀ (m × n): Z = P · Xc
-      }))
-      .filter((batch) => batch.p > 0);
-    if (batches.length > 0) runProducts(rt, projection, x, z, batches, 'factor.whiten');
+    for (const chunk of chunks) {
+      // Z's columns [column0, column0 + columns) from this chunk of datapoints.
+      const batches: ProductBatch[] = plans
+        .map((plan, b) => ({
+          aOffset: projectionOffsets[b],
+          bOffset: rowOffsets[b] * chunk.columns,
+          cOffset: zOffsets[b] * m + chunk.column0,
+          p: plan.rows,
+          q: chunk.columns,
+          k: sizes[b],
+          lda: sizes[b],
+          ldb: chunk.columns,
+          ldc: m,
+          transB: true, // op(B) = Xcᵀ (columns × n): Z = P · Xc
+        }))
+        .filter((batch) => batch.p > 0);
+      if (batches.length > 0) runProducts(rt, projection, chunk.buffer, z, batches, 'factor.whiten');
+    }
     rt.release(projection);
     await rt.settle();
     return {
@@ -502,7 +551,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       );
       // SVCCA through the DFT: the 99% rule over all blocks' complex eigenvalues together.
       const keeps = (spectra: number[][]) => globalKeeps(spectra, frequencies, options);
-      const set = await this.factorStacked(embedded, gram, sizes, offsets, 2 * n, padded, options, keeps);
+      const set = await this.factorStacked([{ buffer: embedded, column0: 0, columns: 2 * n }], gram, sizes, offsets, 2 * n, padded, options, keeps);
       rt.release(embedded);
       sets.set(key, set);
       return set;
