@@ -157,10 +157,16 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
       warnings.push(`${names?.[i] ?? p.name}: conv layer (${n}, ${height}, ${width}, ${channels} as N, H, W, C) reduced with ${options.convReduction}: ${detail}`);
     }
     // Degeneracy of CCA: the neurons it sees (k after the SVD step for svcca) against the datapoints.
-    const fed = options.metric === 'svcca' ? numbers.kept[i] : numbers.neurons[i];
+    // Through the DFT every frequency block is its own CCA over at most C channels.
+    const fed =
+      numbers.frequencies !== null
+        ? Math.ceil(numbers.neurons[i] / Math.max(1, numbers.frequencies))
+        : options.metric === 'svcca'
+          ? numbers.kept[i]
+          : numbers.neurons[i];
     if (cca && datapoints < 5 * fed) {
       warnings.push(
-        `${names?.[i] ?? p.name}: ${datapoints} datapoints for ${fed} ${options.metric === 'svcca' ? 'kept directions' : 'neurons'} (fewer than 5 per dimension): CCA drifts towards 1 as they approach each other; compare with a random baseline of the same shapes`,
+        `${names?.[i] ?? p.name}: ${datapoints} datapoints for ${fed} ${numbers.frequencies !== null ? 'channels per frequency block' : options.metric === 'svcca' ? 'kept directions' : 'neurons'} (fewer than 5 per dimension): CCA drifts towards 1 as they approach each other; compare with a random baseline of the same shapes`,
       );
     }
     if (numbers.dropped[i] > 0) {
