@@ -119,6 +119,9 @@ export const test = base.extend<{ guard: Guard }>({
         if (msg.type() === 'error') guard.consoleErrors.push(msg.text());
       });
       page.on('pageerror', (err) => guard.consoleErrors.push(`uncaught: ${err.message}`));
+      // No demo unless a test serves one: the app asks for ./demo/index.json when opened without data,
+      // and what public/demo holds must not change what other tests see.
+      await page.route('**/demo/index.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: '[]' }));
       await use(guard);
       expect(guard.outside, 'requests outside the page origin').toEqual([]);
       expect(guard.consoleErrors, 'console errors').toEqual([]);

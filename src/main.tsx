@@ -1,13 +1,30 @@
-// Composition root: start the analysis worker, hand its client to the store, render the app.
+// Composition root: start the analysis worker, hand its client to the store, restore the view from
+// the URL hash, load ?data= (or the demo when there is no data), render the app.
 
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { setAnalysisClient } from './state/store';
-import { App } from './ui/App';
+import { appStore, setAnalysisClient } from './state/store';
+import type { Theme } from './state/store';
+import { applyHash, startHashSync } from './state/hashSync';
+import { loadDemo, loadFromUrl } from './state/sources';
+import { App, THEME_KEY } from './ui/App';
 import './ui/app.css';
 import { createWorkerClient } from './worker/client';
 
 setAnalysisClient(createWorkerClient());
+
+try {
+  const saved = localStorage.getItem(THEME_KEY);
+  if (saved === 'light' || saved === 'dark') appStore.setState({ theme: saved as Theme });
+} catch {
+  // no storage: follow the system
+}
+applyHash(location.hash);
+startHashSync();
+
+const data = new URLSearchParams(location.search).get('data');
+if (data) void loadFromUrl(new URL(data, location.href).href);
+else void loadDemo(new URL('./demo/index.json', location.href).href);
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

@@ -44,7 +44,10 @@ export function inferDatapoints(shapes: readonly (readonly number[])[]): number 
   if (shapes.length === 0) return undefined;
   const highRank = shapes.find((s) => s.length >= 3);
   if (highRank) return highRank[0];
-  const candidates = [...new Set(shapes[0])].filter((size) => shapes.every((s) => s.includes(size)));
+  // A shared size counts as the datapoint axis only where it is the larger axis of at least one
+  // array: (400, 16) and (300, 16) share 16, but 16 datapoints for 400 and 300 neurons is the less
+  // likely reading; then the larger-axis rule applies and the differing counts are refused.
+  const candidates = [...new Set(shapes[0])].filter((size) => shapes.every((s) => s.includes(size)) && shapes.some((s) => size >= Math.max(...s)));
   return candidates.length === 1 ? candidates[0] : undefined;
 }
 

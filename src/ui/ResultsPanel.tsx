@@ -1,9 +1,12 @@
 // The comparison of the selected pair: the similarity, its summaries, the warnings, the
 // conventions that produced it, and the spectra.
 
+import type { ReactNode } from 'react';
 import type { Conventions, PairResult } from '../analysis/types';
 import { useAppStore } from '../state/hooks';
+import { ChartFigure } from './ChartFigure';
 import { ErrorBoundary } from './ErrorBoundary';
+import { WarningList } from './WarningList';
 import { SpectrumChart } from './charts/SpectrumChart';
 import { mean } from './charts/spectrumLayout';
 import { VarianceChart } from './charts/VarianceChart';
@@ -38,7 +41,21 @@ export function ResultsPanel() {
   );
 }
 
-function ResultView({ result, names, stale }: { result: PairResult; names: { a: string; b: string }; stale: boolean }) {
+export function ResultView({
+  result,
+  names,
+  stale,
+  backend,
+  children,
+}: {
+  result: PairResult;
+  names: { a: string; b: string };
+  stale: boolean;
+  /** Which backend computed it and why (resolveBackend's reason), when known. */
+  backend?: string;
+  /** More figures, shown after the spectra (the drill-down's direction pairs). */
+  children?: ReactNode;
+}) {
   const metric = METRIC_LABELS[result.metric];
   const hasRho = result.rho.length > 0;
   const meanRho = mean(result.rho);
@@ -65,31 +82,40 @@ function ResultView({ result, names, stale }: { result: PairResult; names: { a: 
         </dl>
       </div>
 
-      {result.warnings.length > 0 && (
-        <ul className="warnings" aria-label="Warnings">
-          {result.warnings.map((w) => (
-            <li key={w}>{w}</li>
-          ))}
-        </ul>
-      )}
+      <WarningList warnings={result.warnings} limit={6} />
 
       {hasRho ? (
-        <figure className="spectrum-figure">
-          <figcaption>Canonical correlations ρᵢ, descending</figcaption>
+        <ChartFigure
+          title="canonical correlation spectrum"
+          caption={`Canonical correlations ρᵢ, descending, with mean ρ and mean98: ${names.a} × ${names.b}`}
+          file={`spectrum-${names.a}-${names.b}`}
+          className="spectrum-figure"
+        >
           <SpectrumChart rho={result.rho} mean={meanRho} mean98={result.mean98} />
-        </figure>
+        </ChartFigure>
       ) : (
         <p className="note">{`${metric} has no canonical correlations to plot.`}</p>
       )}
 
       {result.spectra && (
         <div className="variance-pair">
-          <VarianceChart title={`A · ${names.a}`} lambda={result.spectra[0]} kept={result.kept[0]} />
-          <VarianceChart title={`B · ${names.b}`} lambda={result.spectra[1]} kept={result.kept[1]} />
+          {(['a', 'b'] as const).map((side, k) => (
+            <ChartFigure
+              key={side}
+              title={`variance spectrum of ${side.toUpperCase()}`}
+              caption={`${side.toUpperCase()} · ${names[side]}: share of variance λᵢ/Σλ per SVD direction; the cut keeps k = ${result.kept[k]}`}
+              file={`variance-${side}-${names[side]}`}
+              className="variance"
+            >
+              <VarianceChart title={`${side.toUpperCase()} · ${names[side]}`} lambda={result.spectra![k]} kept={result.kept[k]} />
+            </ChartFigure>
+          ))}
         </div>
       )}
 
-      <ConventionsView conventions={result.conventions} />
+      {children}
+
+      <ConventionsView conventions={result.conventions} backend={backend ?? result.conventions.backendReason} />
     </div>
   );
 }
@@ -103,7 +129,7 @@ function Stat({ label, value, testId }: { label: string; value: string; testId: 
   );
 }
 
-function ConventionsView({ conventions: c }: { conventions: Conventions }) {
+function ConventionsView({ conventions: c, backend }: { conventions: Conventions; backend?: string }) {
   const items: [string, string][] = [
     ['metric', METRIC_LABELS[c.metric]],
     ['keep', keepLabel(c.keep)],
@@ -115,7 +141,7 @@ function ConventionsView({ conventions: c }: { conventions: Conventions }) {
     items.push(['conv layers', CONV_LABELS[c.convReduction]]);
   }
   if (c.pwccaVariant !== null) items.push(['PWCCA weights', c.pwccaVariant]);
-  items.push(['computed on', `${c.backend === 'cpu' ? 'CPU' : 'WebGPU'}, ${c.precision}`]);
+  items.push(['computed on', backend ?? `${c.backend === 'cpu' ? 'CPU' : 'WebGPU'}, ${c.precision}`]);
   return (
     <section className="conventions" aria-label="Conventions">
       <h3>Conventions</h3>

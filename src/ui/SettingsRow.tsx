@@ -1,7 +1,7 @@
 // The analysis options: metric, SVCCA's keep rule, ε, and how conv layers are reduced.
 
 import { useEffect, useState } from 'react';
-import type { ConvReduction, Keep, Metric } from '../analysis/types';
+import type { Backend, ConvReduction, Keep, Metric } from '../analysis/types';
 import { CONV_REDUCTIONS, METRICS } from '../analysis/types';
 import { useAppStore } from '../state/hooks';
 import { setOptions } from '../state/store';
@@ -147,6 +147,15 @@ export function SettingsRow() {
               {CONV_LABELS[c]}
             </option>
           ))}
+        </select>
+      </label>
+
+      <label className="field">
+        <span>Backend</span>
+        <select value={options.backend} onChange={(e) => setOptions({ backend: e.currentTarget.value as Backend })}>
+          <option value="auto">auto</option>
+          <option value="webgpu">GPU (WebGPU, float32)</option>
+          <option value="cpu">CPU (float64)</option>
         </select>
       </label>
 

@@ -44,3 +44,15 @@ export function epsilonLabel(eps: number): string {
 export function pair<T>(values: readonly [T, T], show: (v: T) => string = String): string {
   return `${show(values[0])} · ${show(values[1])}`;
 }
+
+/** What "kept" counts for a metric: SVD directions (SVCCA), neurons after ε pruning, or features. */
+export function keptNoun(metric: Metric): string {
+  if (metric === 'svcca') return 'SVD directions kept';
+  if (metric === 'cka' || metric === 'cka-debiased') return 'features';
+  return 'neurons kept after ε pruning';
+}
+
+/** A similarity with 6 decimals, the exact value for tooltips. */
+export function exact(value: number | null | undefined): string {
+  return fixed(value, 6);
+}

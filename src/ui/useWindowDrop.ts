@@ -1,4 +1,4 @@
-// The whole window accepts dropped files. Returns whether files are being dragged over it.
+// The whole window accepts dropped files and folders. Returns whether files are being dragged over it.
 
 import { useEffect, useState } from 'react';
 
@@ -6,7 +6,8 @@ function hasFiles(event: DragEvent): boolean {
   return Array.from(event.dataTransfer?.types ?? []).includes('Files');
 }
 
-export function useWindowDrop(onFiles: (files: File[]) => void): boolean {
+/** `onDrop` runs during the drop event (entries of a DataTransfer are only readable then). */
+export function useWindowDrop(onDrop: (dt: DataTransfer) => void): boolean {
   const [dragging, setDragging] = useState(false);
   useEffect(() => {
     // dragenter/dragleave fire for every child crossed: count them to know when we really left.
@@ -30,8 +31,7 @@ export function useWindowDrop(onFiles: (files: File[]) => void): boolean {
       e.preventDefault();
       depth = 0;
       setDragging(false);
-      const files = Array.from(e.dataTransfer?.files ?? []);
-      if (files.length > 0) onFiles(files);
+      if (e.dataTransfer) onDrop(e.dataTransfer);
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragover', over);
@@ -43,6 +43,6 @@ export function useWindowDrop(onFiles: (files: File[]) => void): boolean {
       window.removeEventListener('dragleave', leave);
       window.removeEventListener('drop', drop);
     };
-  }, [onFiles]);
+  }, [onDrop]);
   return dragging;
 }

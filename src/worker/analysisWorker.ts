@@ -1,12 +1,21 @@
 // Entry point of the module Web Worker that holds the user's arrays and runs the engine.
 // All logic lives in workerCore.ts (testable in Node); this file only wires it to `self`.
 
-import { comparePrepared, prepare } from '../analysis/engine';
+import { registerGpuBackend } from '../analysis/backend';
+import { webgpuBackendFactory } from '../analysis/gpuBackend';
 import type { Request, Response } from './protocol';
+import { realEngine } from './engine';
 import { createWorkerCore } from './workerCore';
 
+// ---- Start-up: the one place where the WebGPU backend is registered. ---------------------------
+// This worker owns the GPUDevice. 'auto' uses it on a hardware adapter; a device lost mid-job fails
+// that job with "the GPU device was lost …" (the checkpoints already sent stay), and the next job
+// asks for a fresh adapter (the factory forgets the lost backend).
+registerGpuBackend(webgpuBackendFactory(async () => (typeof navigator !== 'undefined' ? navigator.gpu : undefined)));
+// -------------------------------------------------------------------------------------------------
+
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-const core = createWorkerCore({ prepare, comparePrepared });
+const core = createWorkerCore(realEngine);
 
 scope.onmessage = (event: MessageEvent<Request>) => {
   void core.receive(event.data, (response: Response) => scope.postMessage(response));

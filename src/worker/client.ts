@@ -5,7 +5,21 @@
 
 import type { Progress } from '../analysis/types';
 import { InputError } from '../io/types';
-import type { AnalysisClient, CompareRequest, Method, Methods, Request, Response, SerializedError } from './protocol';
+import type {
+  AnalysisClient,
+  CompareRequest,
+  CrossJobRequest,
+  DynamicsJobRequest,
+  GridPartial,
+  InputFileRef,
+  JobCallbacks,
+  Method,
+  Methods,
+  PairJobRequest,
+  Request,
+  Response,
+  SerializedError,
+} from './protocol';
 import { SupersededError } from './protocol';
 
 /** The part of a Worker the client needs (a fake port in tests). */
@@ -15,6 +29,7 @@ interface Pending {
   resolve: (value: never) => void;
   reject: (error: Error) => void;
   onProgress?: (p: Progress) => void;
+  onPartial?: (p: GridPartial) => void;
 }
 
 export function deserializeError(error: SerializedError): Error {
@@ -23,6 +38,8 @@ export function deserializeError(error: SerializedError): Error {
       return new InputError(error.source, error.detail);
     case 'superseded':
       return new SupersededError();
+    case 'aborted':
+      return new DOMException('The computation was cancelled', 'AbortError');
     case 'internal':
       return new Error(`unexpected error in the analysis worker: ${error.message}`);
   }
@@ -43,7 +60,7 @@ export class WorkerClient implements AnalysisClient {
   }
 
   addFiles(files: File[], onProgress?: (p: Progress) => void) {
-    return this.call('addFiles', { files }, onProgress);
+    return this.call('addFiles', { files }, { onProgress });
   }
 
   removeArrays(ids: string[]) {
@@ -51,7 +68,27 @@ export class WorkerClient implements AnalysisClient {
   }
 
   compare(request: CompareRequest, onProgress?: (p: Progress) => void) {
-    return this.call('compare', request, onProgress);
+    return this.call('compare', request, { onProgress });
+  }
+
+  addInput(files: InputFileRef[], name: string, onProgress?: (p: Progress) => void) {
+    return this.call('addInput', { files, name }, { onProgress });
+  }
+
+  removeBundle(id: string) {
+    return this.call('removeBundle', { id });
+  }
+
+  dynamics(request: DynamicsJobRequest, control: JobCallbacks = {}) {
+    return this.call('dynamics', request, control);
+  }
+
+  cross(request: CrossJobRequest, control: JobCallbacks = {}) {
+    return this.call('cross', request, control);
+  }
+
+  pair(request: PairJobRequest, control: JobCallbacks = {}) {
+    return this.call('pair', request, control);
   }
 
   /** Stops the worker; pending requests reject. */
@@ -60,16 +97,16 @@ export class WorkerClient implements AnalysisClient {
     this.fail(new Error('the analysis worker was stopped'));
   }
 
-  private call<K extends Method>(
-    method: K,
-    params: Methods[K]['params'],
-    onProgress?: (p: Progress) => void,
-  ): Promise<Methods[K]['result']> {
+  private call<K extends Method>(method: K, params: Methods[K]['params'], control: JobCallbacks = {}): Promise<Methods[K]['result']> {
     if (this.broken) return Promise.reject(this.broken);
+    const { onProgress, onPartial, signal } = control;
+    if (signal?.aborted) return Promise.reject(new DOMException('The computation was cancelled', 'AbortError'));
     const id = this.nextId++;
     return new Promise<Methods[K]['result']>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: never) => void, reject, onProgress });
+      this.pending.set(id, { resolve: resolve as (value: never) => void, reject, onProgress, onPartial });
       this.port.postMessage({ id, method, params } as Request);
+      // The worker answers a cancelled job with an 'aborted' error once it has stopped.
+      signal?.addEventListener('abort', () => void this.call('cancel', { target: id }).catch(() => {}), { once: true });
     });
   }
 
@@ -78,6 +115,10 @@ export class WorkerClient implements AnalysisClient {
     if (!pending) return;
     if (response.type === 'progress') {
       pending.onProgress?.(response.progress);
+      return;
+    }
+    if (response.type === 'partial') {
+      pending.onPartial?.(response.partial);
       return;
     }
     this.pending.delete(response.id);

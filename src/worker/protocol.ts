@@ -9,7 +9,7 @@
 // layout says which axis is datapoints. The engine itself works on n neurons × m datapoints.
 
 import type { DetectedLayout, Layout } from '../io/types';
-import type { AnalysisOptions, PairResult, Progress } from '../analysis/types';
+import type { AnalysisOptions, CrossResult, DynamicsResult, PairResult, Progress } from '../analysis/types';
 
 /** One array the worker holds: a .npy file, an .npz member or a safetensors tensor. */
 export interface ArrayInfo {
@@ -48,11 +48,141 @@ export interface CompareRequest {
   options: AnalysisOptions;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Bundles (many layers × checkpoints × runs) and the explorer's jobs.
+
+/** A dropped file with its path relative to what was dropped ("run/step_10/fc1.npy"). */
+export interface InputFileRef {
+  path: string;
+  file: File;
+}
+
+/** One array of a bundle, described by its header (no data crosses the thread boundary). */
+export interface EntryInfo {
+  run: string | null;
+  step: number;
+  layer: string;
+  /** "bundle.npz:step_10/fc1", "runs/a/step_10/fc1.npy": how messages name it. */
+  source: string;
+  shape: number[];
+  dtype: string;
+}
+
+export interface BundleInfo {
+  /** Unique key: the name the user dropped (dropping the same name again replaces it). */
+  id: string;
+  name: string;
+  runs: (string | null)[];
+  steps: number[];
+  layers: string[];
+  entries: EntryInfo[];
+  /** Files or members that follow no bundle convention (listed, never silently dropped). */
+  unmatched: string[];
+  /** The per-datapoint labels, summarised; null when the bundle has none. */
+  labels: { count: number; classes: number } | null;
+  /** manifest.json, shortened to at most 2000 characters of JSON; null when absent. */
+  manifest: string | null;
+  /** Declared data size of every entry, in bytes. */
+  bytes: number;
+}
+
+export interface AddInputResult {
+  /** The bundle the files formed (null when they follow no bundle convention: then `files`). */
+  bundle: BundleInfo | null;
+  /** Loose arrays (the "Compare two arrays" view) when the files formed no bundle. */
+  files: AddFilesResult | null;
+  /** One line per bad file ("FILE[:MEMBER]: what is wrong"); good files still load. */
+  errors: string[];
+}
+
+/** Similarities of one grid (one checkpoint of a dynamics job, or a cross job) as they finish. */
+export interface GridPartial {
+  /** Checkpoint index (0 for a cross job). */
+  t: number;
+  values: number[][];
+  /** Dimensions each side kept, per pair (SVD directions for SVCCA, neurons after pruning otherwise). */
+  kept: [number, number][][];
+}
+
+export interface DynamicsJobRequest {
+  bundle: string;
+  run: string | null;
+  reference: 'last' | number;
+  /** Layers left out of the job. */
+  dropped: string[];
+  options: AnalysisOptions;
+}
+
+export interface DynamicsJobResult {
+  result: DynamicsResult;
+  /** kept[t][i][j], as in GridPartial. */
+  kept: [number, number][][][];
+  /** resolveBackend's reason: which backend ran and why. */
+  backend: string;
+}
+
+export interface CrossSideRequest {
+  bundle: string;
+  run: string | null;
+  dropped: string[];
+}
+
+export interface CrossJobRequest {
+  a: CrossSideRequest;
+  b: CrossSideRequest;
+  /** null: the last step both have. */
+  step: number | null;
+  options: AnalysisOptions;
+}
+
+export interface CrossJobResult {
+  result: CrossResult;
+  kept: [number, number][][];
+  backend: string;
+}
+
+/** One array of a loaded bundle. */
+export interface EntryRef {
+  bundle: string;
+  run: string | null;
+  step: number;
+  layer: string;
+}
+
+export interface PairJobRequest {
+  a: EntryRef;
+  b: EntryRef;
+  /** Which grid the pair belongs to: decides the datapoint hint used to read layouts, as that grid did. */
+  scope: 'dynamics' | 'cross';
+  dropped: { a: string[]; b: string[] };
+  options: AnalysisOptions;
+  /** How many top canonical direction pairs to return. */
+  directions: number;
+}
+
+export interface PairJobResult {
+  /** With `directions` filled when the metric has canonical directions (cca, svcca without DFT). */
+  result: PairResult;
+  /** Per-datapoint labels of A's bundle when their count matches the pair's datapoints. */
+  labels: number[] | null;
+  backend: string;
+  /** Sources of the two arrays. */
+  names: [string, string];
+}
+
 /** Method name → parameters and result. Add a method here and both ends are type-checked. */
 export interface Methods {
   addFiles: { params: { files: File[] }; result: AddFilesResult };
   removeArrays: { params: { ids: string[] }; result: RemoveArraysResult };
   compare: { params: CompareRequest; result: PairResult };
+  /** Reads dropped files: a bundle if they follow a bundle convention, else loose arrays. */
+  addInput: { params: { files: InputFileRef[]; name: string }; result: AddInputResult };
+  removeBundle: { params: { id: string }; result: { removed: boolean } };
+  dynamics: { params: DynamicsJobRequest; result: DynamicsJobResult };
+  cross: { params: CrossJobRequest; result: CrossJobResult };
+  pair: { params: PairJobRequest; result: PairJobResult };
+  /** Aborts the running job with request id `target` (it answers with an 'aborted' error). */
+  cancel: { params: { target: number }; result: { cancelled: boolean } };
 }
 export type Method = keyof Methods;
 
@@ -66,13 +196,24 @@ export type SerializedError =
   | { kind: 'input'; source: string; detail: string }
   /** A newer compare request arrived before this one started: nothing to show. */
   | { kind: 'superseded' }
+  /** The job was cancelled (its partial results were already sent). */
+  | { kind: 'aborted' }
   /** A bug: shown, but says it is unexpected. */
   | { kind: 'internal'; message: string };
 
 export type Response =
   | { [K in Method]: { id: number; type: 'result'; method: K; result: Methods[K]['result'] } }[Method]
   | { id: number; type: 'error'; error: SerializedError }
-  | { id: number; type: 'progress'; progress: Progress };
+  | { id: number; type: 'progress'; progress: Progress }
+  | { id: number; type: 'partial'; partial: GridPartial };
+
+/** Callbacks and cancellation of one job, on the main thread. */
+export interface JobCallbacks {
+  onProgress?: (p: Progress) => void;
+  onPartial?: (p: GridPartial) => void;
+  /** Aborting it cancels the job in the worker; the promise rejects with a DOMException 'AbortError'. */
+  signal?: AbortSignal;
+}
 
 /** What the store talks to: the worker client in the app, a fake in orchestration tests. */
 export interface AnalysisClient {
@@ -80,6 +221,11 @@ export interface AnalysisClient {
   removeArrays(ids: string[]): Promise<RemoveArraysResult>;
   /** Rejects with InputError for bad pairs, SupersededError when a newer compare replaced it. */
   compare(request: CompareRequest, onProgress?: (p: Progress) => void): Promise<PairResult>;
+  addInput(files: InputFileRef[], name: string, onProgress?: (p: Progress) => void): Promise<AddInputResult>;
+  removeBundle(id: string): Promise<{ removed: boolean }>;
+  dynamics(request: DynamicsJobRequest, control?: JobCallbacks): Promise<DynamicsJobResult>;
+  cross(request: CrossJobRequest, control?: JobCallbacks): Promise<CrossJobResult>;
+  pair(request: PairJobRequest, control?: JobCallbacks): Promise<PairJobResult>;
 }
 
 /** A compare request dropped in favour of a newer one (the user kept changing settings). */

@@ -32,3 +32,18 @@ export function mostFrequent(values: readonly number[]): number | null {
   }
   return best;
 }
+
+/** Bytes per element of a stored dtype: numpy ('<f4', '|u1', '|b1') or safetensors ('F32', 'BF16', 'BOOL'). */
+export function dtypeBytes(dtype: string): number {
+  const upper = dtype.toUpperCase();
+  if (upper === 'BOOL') return 1;
+  const numpy = /^[<>|=]?[fiub](\d+)$/i.exec(dtype);
+  if (numpy) return Number(numpy[1]);
+  const bits = /(\d+)$/.exec(upper);
+  return bits ? Math.max(1, Number(bits[1]) / 8) : 4;
+}
+
+/** Declared size of an array's data in bytes (shape product × element size). */
+export function arrayBytes(shape: readonly number[], dtype: string): number {
+  return shape.reduce((p, d) => p * d, 1) * dtypeBytes(dtype);
+}

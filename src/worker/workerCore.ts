@@ -9,22 +9,47 @@
 // per-side layout (the user's flip, else the detected one) is resolved at compare time and handed
 // to the engine's prepare step, which turns each side into n neurons × m datapoints.
 
+import { openBundle } from '../io/bundle';
 import { parseNpy } from '../io/npy';
 import { openNpz } from '../io/npz';
 import { openSafetensors } from '../io/safetensors';
 import { detectLayout } from '../io/layout';
 import { InputError } from '../io/types';
-import type { DetectedLayout, NdArray } from '../io/types';
-import type { Prepared } from '../analysis/engine';
-import type { Activation, AnalysisOptions, PairResult, Progress } from '../analysis/types';
-import type { AddFilesResult, ArrayInfo, CompareRequest, Request, Response, SerializedError } from './protocol';
+import type { Bundle, BundleEntry, DetectedLayout, NdArray } from '../io/types';
+import type { BackendChoice, ComputeBackend } from '../analysis/backend';
+import type { CrossRequest, DynamicsRequest, Prepared } from '../analysis/engine';
+import type { Activation, AnalysisOptions, CrossResult, DynamicsResult, JobControl, PairResult, Progress } from '../analysis/types';
+import type {
+  AddFilesResult,
+  AddInputResult,
+  ArrayInfo,
+  BundleInfo,
+  CompareRequest,
+  CrossJobRequest,
+  CrossJobResult,
+  DynamicsJobRequest,
+  DynamicsJobResult,
+  GridPartial,
+  InputFileRef,
+  PairJobRequest,
+  PairJobResult,
+  Request,
+  Response,
+  SerializedError,
+} from './protocol';
 import { SupersededError } from './protocol';
-import { datapointsOf, mostFrequent } from './shapes';
+import { capturingBackend } from './capture';
+import { arrayBytes, datapointsOf, mostFrequent } from './shapes';
 
-/** The engine functions the worker needs (analysis/engine in the app). */
+/** The engine functions the worker needs (analysis/engine and analysis/backend in the app). */
 export interface Engine {
-  prepare(activation: Activation, options: AnalysisOptions): Prepared;
-  comparePrepared(a: Prepared, b: Prepared, options: AnalysisOptions): Promise<PairResult>;
+  prepare(activation: Activation, options: AnalysisOptions, datapointsHint?: number): Prepared;
+  comparePrepared(a: Prepared, b: Prepared, options: AnalysisOptions, backend?: ComputeBackend): Promise<PairResult>;
+  computeDynamics(request: DynamicsRequest, options: AnalysisOptions, control?: JobControl, backend?: ComputeBackend): Promise<DynamicsResult>;
+  computeCross(request: CrossRequest, options: AnalysisOptions, control?: JobControl, backend?: ComputeBackend): Promise<CrossResult>;
+  pairDirections(a: Prepared, b: Prepared, options: AnalysisOptions, count: number): { rho: number[]; x: number[][]; y: number[][] } | null;
+  inferDatapoints(shapes: readonly (readonly number[])[]): number | undefined;
+  resolveBackend(choice: AnalysisOptions['backend']): Promise<BackendChoice>;
 }
 
 interface Held {
@@ -142,17 +167,216 @@ export function createWorkerCore(engine: Engine): WorkerCore {
   }
 
   /** Each side is prepared with its own layout (the user's flip or the detected one). */
-  function compare(req: CompareRequest): Promise<PairResult> {
+  async function compare(req: CompareRequest): Promise<PairResult> {
     const sides = [lookup(req.a), lookup(req.b)] as const;
     const [pa, pb] = sides.map((h, i) =>
       engine.prepare({ name: h.name, array: h.array }, { ...req.options, layout: req.layouts[i] ?? h.detected.layout }),
     );
-    return engine.comparePrepared(pa, pb, req.options);
+    const { backend, reason } = await chooseBackend(req.options);
+    const result = await engine.comparePrepared(pa, pb, req.options, backend);
+    result.conventions.backendReason = reason;
+    return result;
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Bundles and the explorer's jobs.
+
+  /** Bundles by id (their name). Raw data is read from the dropped Blobs by each entry's load(). */
+  const bundles = new Map<string, Bundle>();
+
+  /**
+   * Reads dropped files as one bundle. A file that cannot be read is reported and left out, and the
+   * rest is tried again (a bad file never stops the good ones). Files that follow no bundle
+   * convention at all are loose arrays for the "Compare two arrays" view.
+   */
+  async function addInput(files: InputFileRef[], name: string, progress: (p: Progress) => void): Promise<AddInputResult> {
+    const errors: string[] = [];
+    let remaining = files.filter((f) => !f.path.split('/').some((segment) => segment.startsWith('.')));
+    let bundle: Bundle | null = null;
+    let fatal = false;
+    progress({ done: 0, total: remaining.length, stage: `reading ${name}` });
+    while (remaining.length > 0) {
+      try {
+        bundle = await openBundle(name, remaining.map((f) => ({ path: f.path, blob: f.file })));
+        break;
+      } catch (e) {
+        if (isInputError(e)) {
+          const bad = remaining.find((f) => e.source === f.path || e.source.startsWith(`${f.path}:`));
+          if (bad) {
+            errors.push(e.message);
+            remaining = remaining.filter((f) => f !== bad);
+            continue;
+          }
+          if (e.source === name && e.detail.startsWith('no arrays named')) break; // not a bundle
+        }
+        errors.push(errorLine(e, name));
+        fatal = true;
+        break;
+      }
+    }
+    if (bundle) {
+      bundles.set(bundle.name, bundle);
+      errors.push(...truncatedEntries(bundle));
+      progress({ done: remaining.length, total: remaining.length, stage: 'done' });
+      return { bundle: describeBundle(bundle), files: null, errors };
+    }
+    if (fatal || remaining.length === 0) return { bundle: null, files: null, errors };
+    const loose = await addFiles(
+      remaining.map((f) => f.file),
+      progress,
+    );
+    return { bundle: null, files: loose, errors: [...errors, ...loose.errors] };
+  }
+
+  /**
+   * A .npy shorter than its header declares is only found out when its data is read; say so now,
+   * naming the file, rather than in the middle of a job. (The entry stays: its layer can be dropped.)
+   */
+  function truncatedEntries(bundle: Bundle): string[] {
+    const found: string[] = [];
+    for (const entry of bundle.entries) {
+      const size = blobSizes.get(entry.source);
+      if (size !== undefined && size < arrayBytes(entry.shape, entry.dtype)) {
+        found.push(`${entry.source}: data is truncated: the header declares ${arrayBytes(entry.shape, entry.dtype)} bytes of data but the file has ${size}`);
+      }
+    }
+    return found;
+  }
+  /** Sizes of the dropped .npy files by path (set while reading input). */
+  const blobSizes = new Map<string, number>();
+
+  function describeBundle(bundle: Bundle): BundleInfo {
+    let labels: BundleInfo['labels'] = null;
+    if (bundle.labels) {
+      const values = bundle.labels.data;
+      labels = { count: values.length, classes: new Set(values).size };
+    }
+    let manifest: string | null = null;
+    if (bundle.manifest !== null) {
+      const text = JSON.stringify(bundle.manifest);
+      manifest = text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+    }
+    return {
+      id: bundle.name,
+      name: bundle.name,
+      runs: bundle.runs,
+      steps: bundle.steps,
+      layers: bundle.layers,
+      entries: bundle.entries.map((e) => ({ run: e.run, step: e.step, layer: e.layer, source: e.source, shape: e.shape, dtype: e.dtype })),
+      unmatched: bundle.unmatched,
+      labels,
+      manifest,
+      bytes: bundle.entries.reduce((sum, e) => sum + arrayBytes(e.shape, e.dtype), 0),
+    };
+  }
+
+  /** The bundle without the dropped layers. */
+  function bundleView(id: string, dropped: readonly string[]): Bundle {
+    const bundle = bundles.get(id);
+    if (!bundle) throw new InputError(id, 'is no longer loaded; drop it again');
+    if (dropped.length === 0) return bundle;
+    const out = new Set(dropped);
+    const layers = bundle.layers.filter((l) => !out.has(l));
+    if (layers.length === 0) throw new InputError(bundle.name, 'every layer is left out; keep at least one');
+    return { ...bundle, layers, entries: bundle.entries.filter((e) => !out.has(e.layer)) };
+  }
+
+  async function chooseBackend(options: AnalysisOptions): Promise<BackendChoice> {
+    try {
+      return await engine.resolveBackend(options.backend);
+    } catch (e) {
+      throw new InputError('Backend', e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  async function dynamics(req: DynamicsJobRequest, control: JobControl, partial: (p: GridPartial) => void): Promise<DynamicsJobResult> {
+    const bundle = bundleView(req.bundle, req.dropped);
+    const { backend, reason } = await chooseBackend(req.options);
+    const kept: [number, number][][][] = [];
+    const capture = capturingBackend(backend, (t, grid) => {
+      kept[t] = grid.map((row) => row.map((n) => n.kept));
+      partial({ t, values: grid.map((row) => row.map((n) => n.similarity)), kept: kept[t] });
+    });
+    const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference }, req.options, control, capture);
+    // As the CLI does, so that Export JSON has the same schema as `svcca-lens dynamics --json`.
+    result.conventions.backendReason = reason;
+    return { result, kept, backend: reason };
+  }
+
+  async function cross(req: CrossJobRequest, control: JobControl, partial: (p: GridPartial) => void): Promise<CrossJobResult> {
+    const a = bundleView(req.a.bundle, req.a.dropped);
+    const b = bundleView(req.b.bundle, req.b.dropped);
+    const { backend, reason } = await chooseBackend(req.options);
+    let kept: [number, number][][] = [];
+    const capture = capturingBackend(backend, (_, grid) => {
+      kept = grid.map((row) => row.map((n) => n.kept));
+      partial({ t: 0, values: grid.map((row) => row.map((n) => n.similarity)), kept });
+    });
+    const result = await engine.computeCross(
+      { a: { bundle: a, run: req.a.run }, b: { bundle: b, run: req.b.run }, step: req.step ?? undefined },
+      req.options,
+      control,
+      capture,
+    );
+    result.conventions.backendReason = reason;
+    return { result, kept, backend: reason };
+  }
+
+  function findEntry(bundle: Bundle, ref: { run: string | null; step: number; layer: string }): BundleEntry {
+    const entry = bundle.entries.find((e) => e.run === ref.run && e.step === ref.step && e.layer === ref.layer);
+    if (!entry) {
+      const run = ref.run === null ? '' : `run ${ref.run}, `;
+      throw new InputError(bundle.name, `has no array for ${run}step ${ref.step}, layer ${ref.layer}`);
+    }
+    return entry;
+  }
+
+  /** One pair of a grid in full: spectra, directions over datapoints, conventions and warnings. */
+  async function pair(req: PairJobRequest, control: JobControl): Promise<PairJobResult> {
+    const a = bundleView(req.a.bundle, req.dropped.a);
+    const b = bundleView(req.b.bundle, req.dropped.b);
+    const ea = findEntry(a, req.a);
+    const eb = findEntry(b, req.b);
+    // The datapoint hint the grid used, so the layouts are read exactly as in the grid.
+    const shapes =
+      req.scope === 'dynamics'
+        ? a.entries.filter((e) => e.run === req.a.run).map((e) => e.shape)
+        : [
+            ...a.entries.filter((e) => e.run === req.a.run && e.step === req.a.step),
+            ...b.entries.filter((e) => e.run === req.b.run && e.step === req.b.step),
+          ].map((e) => e.shape);
+    const hint = engine.inferDatapoints(shapes);
+    const pa = engine.prepare({ name: ea.source, array: await ea.load() }, req.options, hint);
+    checkAborted(control.signal);
+    const pb = engine.prepare({ name: eb.source, array: await eb.load() }, req.options, hint);
+    checkAborted(control.signal);
+    const { backend, reason } = await chooseBackend(req.options);
+    const result = await engine.comparePrepared(pa, pb, req.options, backend);
+    result.conventions.backendReason = reason;
+    checkAborted(control.signal);
+    result.directions = req.directions > 0 ? engine.pairDirections(pa, pb, req.options, req.directions) : null;
+    let labels: number[] | null = null;
+    const source = a.labels ?? b.labels;
+    if (source && source.data.length === result.datapoints) labels = Array.from(source.data);
+    return { result, labels, backend: reason, names: [ea.source, eb.source] };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Dispatch. Requests that change what is held (files, bundles) run one at a time, in order;
+  // jobs run alongside them and each other (the engine yields between chunks of work), so a
+  // 'cancel' is handled while a job runs.
+
+  const controllers = new Map<number, AbortController>();
 
   async function handle(request: Request, post: (r: Response) => void): Promise<void> {
     const { id } = request;
     const progress = (p: Progress) => post({ id, type: 'progress', progress: p });
+    const partial = (p: GridPartial) => post({ id, type: 'partial', partial: p });
+    const job = (): JobControl => {
+      const controller = new AbortController();
+      controllers.set(id, controller);
+      return { signal: controller.signal, onProgress: progress };
+    };
     try {
       switch (request.method) {
         case 'addFiles': {
@@ -171,6 +395,34 @@ export function createWorkerCore(engine: Engine): WorkerCore {
           post({ id, type: 'result', method: 'compare', result: await compare(request.params) });
           break;
         }
+        case 'addInput': {
+          for (const f of request.params.files) if (f.path.toLowerCase().endsWith('.npy')) blobSizes.set(f.path, f.file.size);
+          const result = await addInput(request.params.files, request.params.name, progress);
+          post({ id, type: 'result', method: 'addInput', result });
+          break;
+        }
+        case 'removeBundle': {
+          post({ id, type: 'result', method: 'removeBundle', result: { removed: bundles.delete(request.params.id) } });
+          break;
+        }
+        case 'dynamics': {
+          post({ id, type: 'result', method: 'dynamics', result: await dynamics(request.params, job(), partial) });
+          break;
+        }
+        case 'cross': {
+          post({ id, type: 'result', method: 'cross', result: await cross(request.params, job(), partial) });
+          break;
+        }
+        case 'pair': {
+          post({ id, type: 'result', method: 'pair', result: await pair(request.params, job()) });
+          break;
+        }
+        case 'cancel': {
+          const controller = controllers.get(request.params.target);
+          controller?.abort();
+          post({ id, type: 'result', method: 'cancel', result: { cancelled: controller !== undefined } });
+          break;
+        }
         default: {
           const never: never = request;
           throw new Error(`unknown request ${JSON.stringify(never)}`);
@@ -178,17 +430,28 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       }
     } catch (e) {
       post({ id, type: 'error', error: serializeError(e) });
+    } finally {
+      controllers.delete(id);
     }
   }
+
+  const SERIAL = new Set<Request['method']>(['addFiles', 'removeArrays', 'addInput', 'removeBundle']);
 
   return {
     receive(request, post) {
       // Compares are numbered on arrival, so one still queued knows a newer one exists.
       if (request.method === 'compare') latestCompare = request.id;
-      queue = queue.then(() => handle(request, post));
-      return queue;
+      if (SERIAL.has(request.method)) {
+        queue = queue.then(() => handle(request, post));
+        return queue;
+      }
+      return handle(request, post);
     },
   };
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new DOMException('The computation was cancelled', 'AbortError');
 }
 
 function isInputError(e: unknown): e is InputError {
@@ -203,6 +466,7 @@ export function errorLine(e: unknown, source: string): string {
 
 export function serializeError(e: unknown): SerializedError {
   if (isInputError(e)) return { kind: 'input', source: e.source, detail: e.detail };
+  if (e instanceof Error && e.name === 'AbortError') return { kind: 'aborted' };
   if (e instanceof SupersededError) return { kind: 'superseded' };
   return { kind: 'internal', message: e instanceof Error ? e.message : String(e) };
 }

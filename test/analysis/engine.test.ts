@@ -59,9 +59,11 @@ describe('comparePair', () => {
   it('infers the shared datapoint count from shapes', () => {
     expect(inferDatapoints([[500, 20], [500, 3, 4, 4]])).toBe(500);
     expect(inferDatapoints([[20, 500], [500, 30]])).toBe(500);
-    // Identical shapes are no evidence: the larger-axis rule decides later.
-    expect(inferDatapoints([[50, 2000], [50, 2000]])).toBeUndefined();
+    // Identical shapes: the larger shared axis is the datapoints.
+    expect(inferDatapoints([[50, 2000], [50, 2000]])).toBe(2000);
     expect(inferDatapoints([[300, 6], [300, 4], [300, 3, 4, 4]])).toBe(300);
+    // A shared small axis is no evidence of datapoints: the larger axes then differ and are refused.
+    expect(inferDatapoints([[400, 16], [300, 16]])).toBeUndefined();
   });
 });
 

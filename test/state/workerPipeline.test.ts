@@ -3,7 +3,6 @@
 
 import { zipSync } from 'fflate';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { comparePrepared, prepare } from '../../src/analysis/engine';
 import { encodeNpy } from '../../src/io/npy';
 import { InputError } from '../../src/io/types';
 import { addFiles, appStore, flipLayout, resetAppState, selectArray, setAnalysisClient, setOptions } from '../../src/state/store';
@@ -12,10 +11,11 @@ import type { WorkerPort } from '../../src/worker/client';
 import { SupersededError } from '../../src/worker/protocol';
 import type { Request, Response } from '../../src/worker/protocol';
 import { createWorkerCore } from '../../src/worker/workerCore';
+import { realEngine } from '../../src/worker/engine';
 
 /** A Worker stand-in: requests go to a worker core, responses come back as message events. */
 function inProcessClient(): WorkerClient {
-  const core = createWorkerCore({ prepare, comparePrepared });
+  const core = createWorkerCore(realEngine);
   const target = new EventTarget();
   const port = {
     postMessage(request: Request) {
@@ -195,5 +195,111 @@ describe('store over the in-process worker', () => {
     expect(state().loadErrors[0]).toMatch(/^bad\.npy: /);
     expect(state().arrays).toHaveLength(2);
     expect(state().result!.similarity).toBe(before);
+  });
+});
+
+describe('bundles through the worker (real readers, real engine)', () => {
+  const M2 = 120;
+  /** layer l at step s: a noisy copy of a shared signal, less noisy later. */
+  const layer = (l: number, s: number) => {
+    const base = randn(50 + l, M2 * 6);
+    const noise = randn(500 + 10 * l + s, M2 * 6);
+    const w = s === 2 ? 0 : 1 / (s + 1);
+    return Float64Array.from(base, (v, k) => v + w * noise[k]);
+  };
+  const folder = () => {
+    const files: { path: string; file: File }[] = [];
+    for (const s of [0, 1, 2]) for (const [l, name] of ['a', 'b'].entries()) files.push({ path: `run/step_${s}/${name}.npy`, file: npy(`${name}.npy`, [M2, 6], layer(l, s)) });
+    files.push({ path: 'run/labels.npy', file: npy('labels.npy', [M2], Float64Array.from({ length: M2 }, (_, i) => i % 3)) });
+    return files;
+  };
+
+  it('reads a folder as a bundle; a bad file is reported by name and left out', async () => {
+    const client = inProcessClient();
+    const files = [...folder(), { path: 'run/step_1/broken.npz', file: new File([new Uint8Array([1, 2, 3, 4])], 'broken.npz') }, { path: 'run/notes.txt', file: new File(['hi'], 'notes.txt') }];
+    const res = await client.addInput(files, 'run');
+    expect(res.files).toBeNull();
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors[0]).toMatch(/^run\/step_1\/broken\.npz: /);
+    const info = res.bundle!;
+    expect(info).toMatchObject({ id: 'run', runs: [null], steps: [0, 1, 2], layers: ['a', 'b'], unmatched: ['run/notes.txt'], labels: { count: M2, classes: 3 } });
+    expect(info.entries).toHaveLength(6);
+    expect(info.bytes).toBe(6 * M2 * 6 * 8);
+  });
+
+  it('files that form no bundle are loose arrays', async () => {
+    const client = inProcessClient();
+    const res = await client.addInput([{ path: 'x.npy', file: npy('x.npy', [M, N], X) }, { path: 'y.npy', file: npy('y.npy', [M, 6], Y) }], '2 files');
+    expect(res.bundle).toBeNull();
+    expect(res.files!.arrays.map((a) => a.name)).toEqual(['x.npy', 'y.npy']);
+  });
+
+  it('a truncated .npy is named as soon as the bundle is read', async () => {
+    const client = inProcessClient();
+    const files = folder();
+    const whole = encodeNpy([M2, 6], layer(0, 1));
+    files[2] = { path: 'run/step_1/a.npy', file: new File([whole.slice(0, 300)], 'a.npy') };
+    const res = await client.addInput(files, 'run');
+    expect(res.bundle).not.toBeNull();
+    expect(res.errors).toEqual([expect.stringMatching(/^run\/step_1\/a\.npy: data is truncated/)]);
+  });
+
+  it('a dynamics job streams each checkpoint, ends with the engine’s result, and matches the drill-down', async () => {
+    const client = inProcessClient();
+    await client.addInput(folder(), 'run');
+    const partials: number[] = [];
+    const options = { ...state().options };
+    const res = await client.dynamics({ bundle: 'run', run: null, reference: 'last', dropped: [], options }, { onPartial: (p) => partials.push(p.t) });
+    expect(partials).toEqual([0, 1, 2]);
+    expect(res.result.steps).toEqual([0, 1, 2]);
+    expect(res.result.values[2][0][0]).toBeCloseTo(1, 9);
+    expect(res.kept[0][0][1][0]).toBeGreaterThan(0);
+    expect(res.backend).toMatch(/^CPU \(float64\)/);
+    const pair = await client.pair({
+      a: { bundle: 'run', run: null, step: 0, layer: 'a' },
+      b: { bundle: 'run', run: null, step: 2, layer: 'b' },
+      scope: 'dynamics',
+      dropped: { a: [], b: [] },
+      options,
+      directions: 2,
+    });
+    expect(pair.result.similarity).toBeCloseTo(res.result.values[0][0][1], 12);
+    expect(pair.result.kept).toEqual(res.kept[0][0][1]);
+    expect(pair.result.directions!.x).toHaveLength(2);
+    expect(pair.result.directions!.x[0]).toHaveLength(M2);
+    expect(pair.labels).toHaveLength(M2);
+    expect(pair.names).toEqual(['run/step_0/a.npy', 'run/step_2/b.npy']);
+  });
+
+  it('leaving a layer out and a cross job of the bundle with itself', async () => {
+    const client = inProcessClient();
+    await client.addInput(folder(), 'run');
+    const options = { ...state().options };
+    const dyn = await client.dynamics({ bundle: 'run', run: null, reference: 'last', dropped: ['a'], options });
+    expect(dyn.result.layers).toEqual(['b']);
+    const cross = await client.cross({ a: { bundle: 'run', run: null, dropped: [] }, b: { bundle: 'run', run: null, dropped: ['b'] }, step: null, options });
+    expect(cross.result.step).toBe(2);
+    expect(cross.result.layersA).toEqual(['a', 'b']);
+    expect(cross.result.layersB).toEqual(['a']);
+    expect(cross.result.values[0][0]).toBeCloseTo(1, 9);
+  });
+
+  it('cancelling a job rejects it with an AbortError, and the worker keeps answering', async () => {
+    const client = inProcessClient();
+    await client.addInput(folder(), 'run');
+    const controller = new AbortController();
+    const options = { ...state().options };
+    const job = client.dynamics({ bundle: 'run', run: null, reference: 'last', dropped: [], options }, { signal: controller.signal, onPartial: () => controller.abort() });
+    await expect(job).rejects.toMatchObject({ name: 'AbortError' });
+    const again = await client.dynamics({ bundle: 'run', run: null, reference: 'last', dropped: [], options });
+    expect(again.result.values).toHaveLength(3);
+  });
+
+  it('an unknown bundle and an unavailable backend are one-line input errors', async () => {
+    const client = inProcessClient();
+    const options = { ...state().options };
+    await expect(client.dynamics({ bundle: 'gone', run: null, reference: 'last', dropped: [], options })).rejects.toThrow(/^gone: is no longer loaded/);
+    await client.addInput(folder(), 'run');
+    await expect(client.dynamics({ bundle: 'run', run: null, reference: 'last', dropped: [], options: { ...options, backend: 'webgpu' } })).rejects.toThrow(/^Backend: /);
   });
 });

@@ -29,6 +29,7 @@ export const SpectrumChart = memo(function SpectrumChart({
     <div ref={box} className="chart-box">
       <svg
         className="chart spectrum"
+        data-export
         width={width}
         height={HEIGHT}
         viewBox={`0 0 ${width} ${HEIGHT}`}

@@ -25,11 +25,11 @@ export const VarianceChart = memo(function VarianceChart({
   );
   const { plot, cut } = layout;
   return (
-    <figure className="variance">
-      <figcaption title={title}>{title}</figcaption>
+    <>
       <div ref={box} className="chart-box">
         <svg
           className="chart"
+          data-export
           width={width}
           height={HEIGHT}
           viewBox={`0 0 ${width} ${HEIGHT}`}
@@ -55,6 +55,6 @@ export const VarianceChart = memo(function VarianceChart({
         </svg>
       </div>
       {!cut && <p className="note">{`kept all ${kept} directions (${(layout.keptShare * 100).toFixed(1)}%)`}</p>}
-    </figure>
+    </>
   );
 });

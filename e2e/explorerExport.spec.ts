@@ -1,0 +1,121 @@
+// Export: the JSON of the learning dynamics and across-runs views equals what the CLI computes for
+// the same file and settings; CSV of the current matrix; PNG and SVG of a chart.
+
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { Page } from '@playwright/test';
+import { npzBundle } from './bundles';
+import { computeBundle, crossView, dynamicsHeatmap, dynamicsView, figureOf, finished } from './explorer';
+import { expect, test } from './fixtures';
+
+const run = promisify(execFile);
+
+async function cli(args: string[]): Promise<Record<string, unknown>> {
+  const { stdout } = await run('node', ['bin/svcca-lens.mjs', ...args, '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return JSON.parse(stdout);
+}
+
+async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
+  const [download] = await Promise.all([page.waitForEvent('download'), click()]);
+  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+}
+
+type Conventions = { backendReason?: string; backend: string };
+
+/**
+ * Same schema, same conventions and warnings, values equal to 1e-9. Only the sentence saying why
+ * the CPU ran (`conventions.backendReason`) may differ: the CLI and the browser look for a GPU in
+ * different places.
+ */
+function expectSameResult(app: Record<string, unknown>, reference: Record<string, unknown>, matrixKey: 'values') {
+  expect(Object.keys(app).sort()).toEqual(Object.keys(reference).sort());
+  const ca = app.conventions as Conventions;
+  const cr = reference.conventions as Conventions;
+  expect(ca.backendReason).toMatch(/^CPU \(float64\)/);
+  expect(cr.backendReason).toMatch(/^CPU \(float64\)/);
+  for (const key of Object.keys(reference)) {
+    if (key === matrixKey) continue;
+    const strip = (v: unknown) => (key === 'conventions' ? { ...(v as Conventions), backendReason: undefined } : v);
+    expect(strip(app[key]), key).toEqual(strip(reference[key]));
+  }
+  const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
+  const a = flat(app[matrixKey]);
+  const b = flat(reference[matrixKey]);
+  expect(a.length).toBe(b.length);
+  a.forEach((v, k) => expect(Math.abs(v - b[k]), `value ${k}`).toBeLessThan(1e-9));
+}
+
+test('Export JSON of the learning dynamics equals `svcca-lens dynamics --json` on the same file', async ({ page }, testInfo) => {
+  const bundle = npzBundle('toy.npz');
+  const file = testInfo.outputPath('toy.npz');
+  writeFileSync(file, bundle.buffer);
+  const reference = cli(['dynamics', file]);
+  await page.goto('/');
+  await computeBundle(page, [bundle]);
+  const app = await downloaded(page, () => dynamicsView(page).getByRole('button', { name: 'Export JSON' }).click());
+  expect(app.name).toBe('svcca-lens-dynamics-svcca.json');
+  expectSameResult(JSON.parse(app.bytes.toString('utf8')), await reference, 'values');
+
+  // Other settings: CCA, ε = 1e-6, reference step 400.
+  const other = cli(['dynamics', file, '--metric', 'cca', '--epsilon', '1e-6', '--reference', '400']);
+  await page.getByLabel('Metric').selectOption('cca');
+  await page.getByLabel('Epsilon').fill('1e-6');
+  await page.getByRole('combobox', { name: /^Reference step/ }).selectOption('400');
+  await finished(dynamicsView(page));
+  await expect(dynamicsHeatmap(page)).toHaveAccessibleName(/CCA of each layer at step 0 against each layer at the reference step 400/);
+  const again = await downloaded(page, () => dynamicsView(page).getByRole('button', { name: 'Export JSON' }).click());
+  expectSameResult(JSON.parse(again.bytes.toString('utf8')), await other, 'values');
+});
+
+test('Export JSON of the across-runs view equals `svcca-lens cross --json`', async ({ page }, testInfo) => {
+  const bundle = npzBundle('runs.npz', { runs: ['a', 'b'], steps: [0, 100, 200] });
+  const file = testInfo.outputPath('runs.npz');
+  writeFileSync(file, bundle.buffer);
+  const reference = cli(['cross', file, file, '--run-a', 'a', '--run-b', 'b', '--step', '100', '--metric', 'pwcca']);
+  await page.goto('/');
+  await computeBundle(page, [bundle]);
+  await page.getByLabel('Metric').selectOption('pwcca');
+  await page.getByRole('tab', { name: 'Across runs' }).click();
+  await page.getByRole('combobox', { name: /^Step/ }).selectOption('100');
+  await finished(crossView(page));
+  await expect(crossView(page)).toContainText('PWCCA · step 100');
+  const app = await downloaded(page, () => crossView(page).getByRole('button', { name: 'Export JSON' }).click());
+  expect(app.name).toBe('svcca-lens-cross-pwcca.json');
+  expectSameResult(JSON.parse(app.bytes.toString('utf8')), await reference, 'values');
+});
+
+test('CSV of the current matrix, PNG and SVG of a chart with its legend and caption', async ({ page }) => {
+  await page.goto('/');
+  await computeBundle(page, [npzBundle('toy.npz')]);
+  await page.getByRole('slider', { name: 'Checkpoint' }).fill('2');
+  const figure = figureOf(dynamicsHeatmap(page));
+
+  const csv = await downloaded(page, () => figure.getByRole('button', { name: 'Export CSV of the current matrix' }).click());
+  expect(csv.name).toBe('dynamics-svcca-step-200.csv');
+  const lines = csv.bytes.toString('utf8').trim().split('\n');
+  expect(lines[0]).toBe('layer at step 200 \\ layer at step 1600,conv1,conv2,fc1,fc2,logits');
+  expect(lines).toHaveLength(6);
+  const shown = Number(await dynamicsHeatmap(page).locator('g.cells rect').nth(2 * 5 + 1).getAttribute('data-value'));
+  expect(Number(lines[3].split(',')[2])).toBe(shown);
+
+  const svg = await downloaded(page, () => figure.getByRole('button', { name: 'Export heatmap as SVG' }).click());
+  expect(svg.name).toBe('dynamics-svcca-step-200.svg');
+  const text = svg.bytes.toString('utf8');
+  expect(text).toMatch(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  expect(text).toContain('linearGradient'); // the legend
+  expect(text).toContain('SVCCA similarity of each layer at step 200'); // the caption
+  expect(text.match(/<rect[^>]*fill="rgb|<rect[^>]*fill="#/g)?.length ?? 0).toBeGreaterThanOrEqual(25);
+  expect(text).not.toContain('var(--');
+
+  const png = await downloaded(page, () => figure.getByRole('button', { name: 'Export heatmap as PNG' }).click());
+  expect(png.name).toBe('dynamics-svcca-step-200.png');
+  expect(png.bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+  const width = png.bytes.readUInt32BE(16);
+  const height = png.bytes.readUInt32BE(20);
+  expect(width).toBeGreaterThan(400);
+  expect(height).toBeGreaterThan(400); // chart + caption, at 2×
+
+  const curves = await downloaded(page, () => page.getByRole('button', { name: 'Export convergence curves as SVG' }).click());
+  expect(curves.bytes.toString('utf8')).toContain('conv1'); // the legend's layer names
+});

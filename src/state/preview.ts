@@ -1,0 +1,205 @@
+// What a dropped bundle holds, before anything is computed: per layer its shape, dtype, the layout
+// the engine will read it with (and why), datapoints and neurons; the problems that would make a
+// job fail (refused before starting, each naming the arrays) and the warnings worth reading first.
+// Pure: BundleInfo (headers only) and options in, plain data out.
+
+import { inferDatapoints } from '../analysis/engine';
+import type { AnalysisOptions } from '../analysis/types';
+import { detectLayout } from '../io/layout';
+import type { ConvLayout, Layout } from '../io/types';
+import type { BundleInfo } from '../worker/protocol';
+import { arrayBytes } from '../worker/shapes';
+
+export interface LayerSummary {
+  layer: string;
+  /** Shape and dtype of its first array (first run, first step). */
+  shape: number[];
+  dtype: string;
+  layout: Layout;
+  convLayout: ConvLayout | null;
+  /** Why that layout: detected (with the reason) or set by the user. */
+  reason: string;
+  datapoints: number;
+  /** Features CCA sees under the current conv reduction (channels for dft and meanpool). */
+  neurons: number;
+  conv: boolean;
+  dropped: boolean;
+  /** Whether its shape changes between checkpoints or runs. */
+  varies: boolean;
+}
+
+export interface BundleSummary {
+  runs: number;
+  steps: number;
+  layers: number;
+  entries: number;
+  bytes: number;
+  /** The datapoint count the arrays agree on (null when they do not). */
+  datapoints: number | null;
+  perLayer: LayerSummary[];
+  /** Refusals: a job with these would fail. */
+  problems: string[];
+  warnings: string[];
+}
+
+/** Steps of one run, ascending. */
+export function stepsOfRun(info: BundleInfo, run: string | null): number[] {
+  return [...new Set(info.entries.filter((e) => e.run === run).map((e) => e.step))].sort((a, b) => a - b);
+}
+
+/** The last step two runs share, or null. */
+export function lastSharedStep(a: number[], b: number[]): number | null {
+  const inB = new Set(b);
+  const shared = a.filter((s) => inB.has(s));
+  return shared.length > 0 ? shared[shared.length - 1] : null;
+}
+
+export function sharedSteps(a: number[], b: number[]): number[] {
+  const inB = new Set(b);
+  return a.filter((s) => inB.has(s));
+}
+
+function resolvedLayout(shape: readonly number[], options: Pick<AnalysisOptions, 'layout' | 'convLayout'>, hint: number | undefined) {
+  const detected = detectLayout(shape, hint);
+  const layout = options.layout === 'auto' ? detected.layout : options.layout;
+  const conv = shape.length === 4;
+  const convLayout: ConvLayout | null = conv ? (options.convLayout === 'auto' ? (detected.convLayout ?? 'nhwc') : options.convLayout) : null;
+  const byUser = options.layout !== 'auto' || (conv && options.convLayout !== 'auto');
+  const reason = byUser ? `set by you: ${layout}${convLayout ? `, ${convLayout.toUpperCase()}` : ''}` : detected.reason;
+  return { layout, convLayout, reason };
+}
+
+/** Datapoints and neurons of an array as the engine will read it. */
+export function countsOf(
+  shape: readonly number[],
+  layout: Layout,
+  convLayout: ConvLayout | null,
+  reduction: AnalysisOptions['convReduction'],
+): { datapoints: number; neurons: number; conv: boolean } {
+  if (shape.length === 0) return { datapoints: 1, neurons: 1, conv: false };
+  if (shape.length === 1) return { datapoints: shape[0], neurons: 1, conv: false };
+  if (shape.length === 2) {
+    return layout === 'neurons-first' ? { datapoints: shape[1], neurons: shape[0], conv: false } : { datapoints: shape[0], neurons: shape[1], conv: false };
+  }
+  // (N, T, D) is a conv layer with H = T, W = 1; 4-D per its conv layout.
+  const [n, h, w, c] = shape.length === 3 ? [shape[0], shape[1], 1, shape[2]] : convLayout === 'nchw' ? [shape[0], shape[2], shape[3], shape[1]] : [shape[0], shape[1], shape[2], shape[3]];
+  switch (reduction) {
+    case 'flatten':
+      return { datapoints: n, neurons: c * h * w, conv: true };
+    case 'positions':
+      return { datapoints: n * h * w, neurons: c, conv: true };
+    default:
+      return { datapoints: n, neurons: c, conv: true };
+  }
+}
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+export function summariseBundle(
+  info: BundleInfo,
+  options: Pick<AnalysisOptions, 'layout' | 'convLayout' | 'convReduction' | 'metric'>,
+  dropped: readonly string[],
+): BundleSummary {
+  const out = new Set(dropped);
+  const kept = info.entries.filter((e) => !out.has(e.layer));
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  // Layouts are read per run with the datapoint count its arrays agree on (as the engine does).
+  const hints = new Map<string | null, number | undefined>();
+  for (const run of info.runs) hints.set(run, inferDatapoints(kept.filter((e) => e.run === run).map((e) => e.shape)));
+  const counted = kept.map((e) => {
+    const r = resolvedLayout(e.shape, options, hints.get(e.run));
+    return { entry: e, ...r, ...countsOf(e.shape, r.layout, r.convLayout, options.convReduction) };
+  });
+
+  // Every array must hold the same datapoints.
+  let datapoints: number | null = counted.length > 0 ? counted[0].datapoints : null;
+  const odd = counted.find((c) => c.datapoints !== counted[0].datapoints);
+  if (odd) {
+    datapoints = null;
+    problems.push(
+      `${odd.entry.source} has ${odd.datapoints} datapoints but ${counted[0].entry.source} has ${counted[0].datapoints}: every array must hold the same inputs in the same order (leave a layer out, or fix the layout)`,
+    );
+  }
+
+  // Holes in the grid.
+  const present = new Set(kept.map((e) => JSON.stringify([e.run, e.step, e.layer])));
+  const holes: string[] = [];
+  for (const run of info.runs) {
+    const layers = info.layers.filter((l) => !out.has(l));
+    for (const step of stepsOfRun(info, run)) {
+      for (const layer of layers) {
+        if (!present.has(JSON.stringify([run, step, layer]))) holes.push(`${run === null ? '' : `run ${run}, `}step ${step}, layer ${layer}`);
+      }
+    }
+  }
+  if (holes.length > 0) {
+    const listed = holes.length > 4 ? `${holes.slice(0, 4).join('; ')} and ${holes.length - 4} more` : holes.join('; ');
+    problems.push(`missing ${plural(holes.length, 'array')}: ${listed}; leave those layers out or add the files`);
+  }
+
+  const perLayer: LayerSummary[] = info.layers.map((layer) => {
+    const all = info.entries.filter((e) => e.layer === layer);
+    const first = all[0];
+    const c = counted.find((x) => x.entry === first);
+    const r = c ?? { ...resolvedLayout(first.shape, options, hints.get(first.run)) };
+    const counts = c ?? countsOf(first.shape, r.layout, r.convLayout, options.convReduction);
+    const varies = all.some((e) => e.shape.join(',') !== first.shape.join(','));
+    return {
+      layer,
+      shape: first.shape,
+      dtype: first.dtype,
+      layout: r.layout,
+      convLayout: r.convLayout,
+      reason: r.reason,
+      datapoints: counts.datapoints,
+      neurons: counts.neurons,
+      conv: counts.conv,
+      dropped: out.has(layer),
+      varies,
+    };
+  });
+
+  const cca = options.metric !== 'cka' && options.metric !== 'cka-debiased';
+  const keptLayers = perLayer.filter((l) => !l.dropped);
+  if (options.convReduction === 'dft' && (options.metric === 'pwcca' || !cca) && keptLayers.some((l) => l.conv)) {
+    const conv = keptLayers.find((l) => l.conv)!;
+    problems.push(`layer ${conv.layer} is a conv layer and the DFT reduction works with SVCCA and CCA only; choose flatten, positions or mean-pool under Conv layers`);
+  }
+  for (const l of keptLayers) {
+    if (l.varies) warnings.push(`layer ${l.layer}: its shape changes between checkpoints or runs`);
+    if (cca && l.datapoints < 5 * l.neurons) {
+      warnings.push(
+        `layer ${l.layer}: ${l.datapoints} datapoints for ${l.neurons} neurons (fewer than 5 per neuron): CCA drifts towards 1 as they approach each other${options.metric === 'svcca' ? ' (SVCCA’s SVD step helps if few directions carry the variance)' : ''}`,
+      );
+    }
+  }
+  if (info.labels && datapoints !== null && info.labels.count !== datapoints) {
+    warnings.push(`labels: ${info.labels.count} labels for ${datapoints} datapoints; they will not be used to colour plots`);
+  }
+  if (keptLayers.length === 0) problems.push('every layer is left out; keep at least one');
+
+  return {
+    runs: info.runs.length,
+    steps: info.steps.length,
+    layers: keptLayers.length,
+    entries: kept.length,
+    bytes: kept.reduce((s, e) => s + arrayBytes(e.shape, e.dtype), 0),
+    datapoints,
+    perLayer,
+    problems,
+    warnings,
+  };
+}
+
+/** "1 run × 6 checkpoints × 5 layers". */
+export function gridLabel(s: Pick<BundleSummary, 'runs' | 'steps' | 'layers'>): string {
+  return `${plural(s.runs, 'run')} × ${plural(s.steps, 'checkpoint')} × ${plural(s.layers, 'layer')}`;
+}
+
+/** Megabytes with one decimal ("4.6 MB"); below 0.1 MB two decimals. */
+export function megabytes(bytes: number): string {
+  const mb = bytes / 1e6;
+  return `${mb < 0.1 ? mb.toFixed(2) : mb.toFixed(1)} MB`;
+}

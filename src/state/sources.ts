@@ -1,0 +1,80 @@
+// Data from a URL: ?data=URL (any npz the page may fetch: same origin or CORS-enabled) and the
+// embedded demo (./demo/index.json next to the page, when it exists). Errors are one line.
+
+import { appStore, message } from './appStore';
+import { loadInput } from './explorer';
+
+const addError = (line: string) => appStore.setState({ loadErrors: [...appStore.getState().loadErrors, line] });
+
+/** The file name a URL ends with ("digits.npz"), for messages and the bundle's name. */
+export function fileNameOf(url: string): string {
+  try {
+    const last = new URL(url, 'http://x/').pathname.split('/').filter(Boolean).pop();
+    return last ? decodeURIComponent(last) : 'data.npz';
+  } catch {
+    return 'data.npz';
+  }
+}
+
+async function fetchFile(url: string, what: string): Promise<File | null> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    addError(`${what}: could not be fetched (${message(e)}); it must come from this page's server or one that allows CORS`);
+    return null;
+  }
+  if (!response.ok) {
+    addError(`${what}: could not be fetched: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
+    return null;
+  }
+  return new File([await response.blob()], fileNameOf(url));
+}
+
+/** ?data=URL: fetch a bundle and show it at once. */
+export async function loadFromUrl(url: string): Promise<void> {
+  appStore.setState({ loading: { done: 0, total: 1, stage: `fetching ${fileNameOf(url)}` } });
+  const file = await fetchFile(url, url);
+  appStore.setState({ loading: null });
+  if (file) await loadInput([{ path: file.name, file }], file.name, 'url');
+}
+
+export interface DemoEntry {
+  id: string;
+  title: string;
+  caption: string;
+  file: string;
+}
+
+function isDemo(v: unknown): v is DemoEntry {
+  const d = v as DemoEntry;
+  return typeof d === 'object' && d !== null && typeof d.file === 'string' && typeof d.caption === 'string';
+}
+
+/**
+ * Loads the first demo listed in `indexUrl` (an absolute URL), unless the user brought data first.
+ * A missing index (404, or an HTML fallback page) is not an error: there is simply no demo.
+ */
+export async function loadDemo(indexUrl: string): Promise<void> {
+  let list: unknown;
+  try {
+    const response = await fetch(indexUrl);
+    if (!response.ok || !(response.headers.get('content-type') ?? '').includes('json')) return;
+    list = await response.json();
+  } catch {
+    return;
+  }
+  if (!Array.isArray(list) || !isDemo(list[0])) return;
+  const demo = list[0];
+  const busy = () => {
+    const s = appStore.getState();
+    return s.bundles.length > 0 || s.arrays.length > 0 || (s.loading !== null && !s.loading.stage.startsWith('fetching the demo'));
+  };
+  if (busy()) return;
+  const url = new URL(demo.file, indexUrl).href;
+  appStore.setState({ loading: { done: 0, total: 1, stage: 'fetching the demo' } });
+  const file = await fetchFile(url, `Demo ${demo.file}`);
+  appStore.setState({ loading: null });
+  if (!file || busy()) return;
+  await loadInput([{ path: file.name, file }], file.name, 'demo', { title: demo.title ?? demo.id ?? file.name, caption: demo.caption });
+}

@@ -1,0 +1,62 @@
+// A chart with its caption and export buttons (PNG and SVG of the chart with its legend and
+// caption; extra buttons such as CSV and Export JSON come from the view).
+
+import { useRef, useState } from 'react';
+import type { ReactNode } from 'react';
+import { download, serializeChart, slug, svgToPng } from './exportChart';
+
+export function ChartFigure({
+  title,
+  caption,
+  file,
+  children,
+  extra,
+  className,
+}: {
+  /** What the chart is, for the export buttons' names ("heatmap"). */
+  title: string;
+  caption: string;
+  /** File name without extension. */
+  file: string;
+  children: ReactNode;
+  extra?: ReactNode;
+  className?: string;
+}) {
+  const ref = useRef<HTMLElement>(null);
+  const [error, setError] = useState<string | null>(null);
+  const exportAs = async (kind: 'png' | 'svg') => {
+    const svg = ref.current?.querySelector<SVGSVGElement>('svg[data-export]');
+    if (!svg) return;
+    try {
+      const chart = serializeChart(svg, caption);
+      const name = `${slug(file)}.${kind}`;
+      if (kind === 'svg') download(new Blob([chart.text], { type: 'image/svg+xml' }), name);
+      else download(await svgToPng(chart), name);
+      setError(null);
+    } catch (e) {
+      setError(`Export failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  return (
+    <figure ref={ref} className={`chart-figure ${className ?? ''}`}>
+      <div className="figure-head">
+        <figcaption className="wrap">{caption}</figcaption>
+        <div className="export-bar" role="group" aria-label={`Export ${title}`}>
+          <button type="button" className="button small" aria-label={`Export ${title} as PNG`} onClick={() => void exportAs('png')}>
+            PNG
+          </button>
+          <button type="button" className="button small" aria-label={`Export ${title} as SVG`} onClick={() => void exportAs('svg')}>
+            SVG
+          </button>
+          {extra}
+        </div>
+      </div>
+      {error && (
+        <p className="error-line" role="alert">
+          {error}
+        </p>
+      )}
+      {children}
+    </figure>
+  );
+}

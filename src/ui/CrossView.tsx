@@ -1,0 +1,153 @@
+// Across runs / networks (paper Figure 1): the layers of run A × the layers of run B at one step.
+
+import { useCallback, useMemo } from 'react';
+import { useAppStore } from '../state/hooks';
+import { bundleById, openPair, setCrossSide, setCrossStep, setDomain, sideName } from '../state/store';
+import type { CrossSide } from '../state/store';
+import { sharedSteps, stepsOfRun } from '../state/preview';
+import { ChartFigure } from './ChartFigure';
+import { DrillDown } from './DrillDown';
+import { ErrorBoundary } from './ErrorBoundary';
+import { JobStatus } from './JobStatus';
+import { WarningList } from './WarningList';
+import { Heatmap } from './charts/Heatmap';
+import { dataDomain } from './charts/heatmapLayout';
+import type { Domain } from './charts/heatmapLayout';
+import { download, matrixCsv } from './exportChart';
+import { METRIC_LABELS, exact, keptNoun, pair } from './format';
+
+const FIXED: Domain = [0, 1];
+const sideValue = (s: CrossSide) => JSON.stringify([s.bundle, s.run]);
+
+export function CrossView() {
+  const job = useAppStore((s) => s.cross);
+  const bundles = useAppStore((s) => s.bundles);
+  const crossA = useAppStore((s) => s.crossA);
+  const crossB = useAppStore((s) => s.crossB);
+  const crossStep = useAppStore((s) => s.crossStep);
+  const domainMode = useAppStore((s) => s.domain);
+  const selected = useAppStore((s) => s.selected);
+  const confirmed = useAppStore((s) => s.confirmed);
+
+  const sides = useMemo(() => bundles.flatMap((b) => b.runs.map((run) => ({ bundle: b.id, run }))), [bundles]);
+  const shared = useMemo(() => {
+    if (!crossA || !crossB) return [];
+    const a = bundleById({ bundles }, crossA.bundle);
+    const b = bundleById({ bundles }, crossB.bundle);
+    return a && b ? sharedSteps(stepsOfRun(a, crossA.run), stepsOfRun(b, crossB.run)) : [];
+  }, [bundles, crossA, crossB]);
+  const domain = useMemo<Domain>(() => (domainMode === 'fit' && job ? dataDomain(job.values) : FIXED), [domainMode, job]);
+  const metric = job ? METRIC_LABELS[job.metric] : '';
+  const describe = useCallback(
+    (i: number, j: number) => {
+      if (!job) return [];
+      const v = job.values[0]?.[i]?.[j] ?? null;
+      const kept = job.kept[0]?.[i]?.[j] ?? null;
+      return [
+        `A ${job.rows[i]} × B ${job.cols[j]} at step ${job.steps[0]}`,
+        `${metric} = ${v === null ? 'not computed yet' : exact(v)}`,
+        kept ? `${keptNoun(job.metric)}: ${pair(kept)}` : '',
+      ].filter(Boolean);
+    },
+    [job, metric],
+  );
+  const onSelect = useCallback((i: number, j: number) => openPair({ view: 'cross', t: 0, i, j }), []);
+
+  if (bundles.length === 0 || !crossA || !crossB) return null;
+  const allConfirmed = confirmed[crossA.bundle] && confirmed[crossB.bundle];
+  const sameRun = crossA.bundle === crossB.bundle && crossA.run === crossB.run;
+  const pick = (side: 'a' | 'b', value: string) => {
+    const [bundle, run] = JSON.parse(value) as [string, string | null];
+    setCrossSide(side, { bundle, run });
+  };
+  const grid = job?.values[0] ?? [];
+  const step = job?.steps[0];
+
+  return (
+    <section className="card view" aria-labelledby="cross-heading" data-status={job?.status ?? 'idle'}>
+      <div className="card-head">
+        <h2 id="cross-heading">Across runs</h2>
+        {job && <p className="sub">{`${job.names.a} × ${job.names.b} · ${metric}${step !== undefined ? ` · step ${step}` : ''}`}</p>}
+      </div>
+      <div className="view-controls">
+        {(['a', 'b'] as const).map((side) => (
+          <label key={side} className="field">
+            <span>{`Run ${side.toUpperCase()}`}</span>
+            <select value={sideValue(side === 'a' ? crossA : crossB)} onChange={(e) => pick(side, e.currentTarget.value)}>
+              {sides.map((s) => (
+                <option key={sideValue(s)} value={sideValue(s)}>
+                  {sideName({ bundles }, s)}
+                </option>
+              ))}
+            </select>
+          </label>
+        ))}
+        <label className="field">
+          <span>Step</span>
+          <select value={crossStep === null ? 'last' : String(crossStep)} onChange={(e) => setCrossStep(e.currentTarget.value === 'last' ? null : Number(e.currentTarget.value))}>
+            <option value="last">{`last shared (${shared[shared.length - 1] ?? '—'})`}</option>
+            {shared.map((s) => (
+              <option key={s} value={s}>
+                {String(s)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={domainMode === 'fit'} onChange={(e) => setDomain(e.currentTarget.checked ? 'fit' : 'fixed')} />
+          Fit colours to data
+        </label>
+      </div>
+      {sameRun && <p className="hint">Both sides are the same run: load a second run or bundle (or pick another run) to compare networks.</p>}
+      {!allConfirmed && <p className="hint">Check the preview above, then press Compute.</p>}
+      <JobStatus kind="cross" />
+      {job && job.rows.length > 0 && (
+        <ErrorBoundary name="heatmap">
+          <ChartFigure
+            title="heatmap"
+            caption={`${metric} similarity of the layers of ${job.names.a} (rows) to the layers of ${job.names.b} (columns) at step ${step}. Colour: viridis on [${domain[0]}, ${domain[1]}].`}
+            file={`cross-${job.metric}-step-${step}`}
+            extra={
+              <>
+                <button
+                  type="button"
+                  className="button small"
+                  aria-label="Export CSV of the current matrix"
+                  onClick={() => download(new Blob([matrixCsv(`A \\ B at step ${step}`, job.rows, job.cols, grid)], { type: 'text/csv' }), `cross-${job.metric}-step-${step}.csv`)}
+                >
+                  CSV
+                </button>
+                <button
+                  type="button"
+                  className="button small"
+                  disabled={job.status !== 'done' || !job.result}
+                  onClick={() => job.result && download(new Blob([JSON.stringify(job.result)], { type: 'application/json' }), `svcca-lens-cross-${job.metric}.json`)}
+                >
+                  Export JSON
+                </button>
+              </>
+            }
+          >
+            <Heatmap
+              values={grid}
+              rows={job.rows}
+              cols={job.cols}
+              domain={domain}
+              label={`Across-runs heatmap: ${metric} of the layers of ${job.names.a} against the layers of ${job.names.b} at step ${step}`}
+              xTitle={`layer of ${job.names.b}`}
+              yTitle={`layer of ${job.names.a}`}
+              legendTitle={metric}
+              describe={describe}
+              selected={selected?.view === 'cross' ? { i: selected.i, j: selected.j } : null}
+              onSelect={onSelect}
+            />
+          </ChartFigure>
+        </ErrorBoundary>
+      )}
+      {job?.result && <WarningList warnings={job.result.warnings} />}
+      <ErrorBoundary name="pair detail">
+        <DrillDown view="cross" />
+      </ErrorBoundary>
+    </section>
+  );
+}

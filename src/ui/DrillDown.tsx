@@ -1,0 +1,74 @@
+// The drill-down of one pair (click a heatmap cell): its similarity and summaries, the canonical
+// correlation spectrum with mean ρ and mean98, both SVD variance spectra with the 99% cut and k,
+// the top direction pairs over the datapoints (coloured by label when the bundle has labels), and
+// the conventions and warnings of this pair.
+
+import { useEffect, useRef, useState } from 'react';
+import { useAppStore } from '../state/hooks';
+import { cancelJob, closePair } from '../state/store';
+import { ChartFigure } from './ChartFigure';
+import { ResultView } from './ResultsPanel';
+import { DirectionsChart } from './charts/DirectionsChart';
+
+export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
+  const job = useAppStore((s) => s.pair);
+  const selected = useAppStore((s) => s.selected);
+  const [byLabel, setByLabel] = useState(true);
+  const ref = useRef<HTMLElement>(null);
+  const key = job?.key;
+  useEffect(() => {
+    if (key) ref.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [key]);
+  if (!selected || selected.view !== view || !job) return null;
+  const [ta, tb] = job.titles;
+  const r = job.result;
+  const directions = r?.result.directions ?? null;
+  return (
+    <section ref={ref} className="card drill" aria-label="Pair detail" data-status={job.status}>
+      <div className="card-head">
+        <h3>{`${ta} × ${tb}`}</h3>
+        <button type="button" className="button small" aria-label="Close pair detail" onClick={closePair}>
+          Close
+        </button>
+      </div>
+      {job.status === 'running' && (
+        <p className="job-status running" role="status">
+          Computing this pair…{' '}
+          <button type="button" className="button small" onClick={() => cancelJob('pair')}>
+            Cancel
+          </button>
+        </p>
+      )}
+      {job.status === 'cancelled' && <p className="hint">Cancelled.</p>}
+      {job.error && (
+        <p className="error-line" role="alert">
+          {job.error}
+        </p>
+      )}
+      {r && (
+        <ResultView result={r.result} names={{ a: ta, b: tb }} stale={false} backend={r.backend}>
+          {directions && directions.x.length > 0 ? (
+            <ChartFigure
+              title="direction pairs"
+              caption={`Top ${directions.x.length} canonical direction pairs over the ${r.result.datapoints} datapoints (paper Figure 1d), each variate standardised; ${byLabel && r.labels ? 'datapoints ordered and shaded by label' : 'datapoints in stored order'}.`}
+              file={`directions-${ta}-${tb}`}
+              className="directions-figure"
+              extra={
+                r.labels ? (
+                  <label className="check small">
+                    <input type="checkbox" checked={byLabel} onChange={(e) => setByLabel(e.currentTarget.checked)} />
+                    Colour by label
+                  </label>
+                ) : undefined
+              }
+            >
+              <DirectionsChart rho={directions.rho} x={directions.x} y={directions.y} labels={r.labels} byLabel={byLabel} names={[ta, tb]} />
+            </ChartFigure>
+          ) : (
+            <p className="note">Direction pairs over datapoints are shown for SVCCA and CCA (without the DFT reduction).</p>
+          )}
+        </ResultView>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,296 @@
+// Learning dynamics (paper Figure 4): the layers × layers heatmap of sim(layer i at step t, layer j
+// at the reference step) one checkpoint at a time (slider, play, ← / →) or all side by side, on one
+// shared colour scale; and the convergence curves (the diagonal over time) with the Freeze
+// Training steps. Clicking a cell (or Enter on it) opens the pair's drill-down.
+
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useAppStore } from '../state/hooks';
+import {
+  activeBundle,
+  openPair,
+  setDomain,
+  setMultiples,
+  setPlaying,
+  setReference,
+  setRunIndex,
+  setShowFreeze,
+  setStepIndex,
+  setThreshold,
+  stepBy,
+} from '../state/store';
+import { stepsOfRun } from '../state/preview';
+import { ChartFigure } from './ChartFigure';
+import { DrillDown } from './DrillDown';
+import { ErrorBoundary } from './ErrorBoundary';
+import { JobStatus } from './JobStatus';
+import { WarningList } from './WarningList';
+import { ConvergenceChart } from './charts/ConvergenceChart';
+import { compactStep, convergenceSeries, freezeIndex } from './charts/convergenceLayout';
+import { Heatmap } from './charts/Heatmap';
+import { dataDomain } from './charts/heatmapLayout';
+import type { Domain } from './charts/heatmapLayout';
+import { SmallMultiples } from './charts/SmallMultiples';
+import { download, matrixCsv } from './exportChart';
+import { METRIC_LABELS, exact, keptNoun, pair } from './format';
+
+const FIXED: Domain = [0, 1];
+
+/** ← / → step through checkpoints when the focus is not in a control that uses them. */
+function useArrowStepping(enabled: boolean) {
+  useEffect(() => {
+    if (!enabled) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+      if (e.altKey || e.ctrlKey || e.metaKey || e.defaultPrevented) return;
+      const target = e.target as HTMLElement | null;
+      if (target?.closest('input, select, textarea, [role="tablist"], .heatmap-wrap, [contenteditable]')) return;
+      e.preventDefault();
+      stepBy(e.key === 'ArrowLeft' ? -1 : 1);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [enabled]);
+}
+
+/** Where each layer starts to stay above the threshold; the first 12 layers, then "Show all". */
+function FreezeList({ freeze, steps }: { freeze: { layer: string; t: number | null }[]; steps: readonly number[] }) {
+  const [all, setAll] = useState(false);
+  const shown = all ? freeze : freeze.slice(0, 12);
+  return (
+    <>
+      <ul className="freeze-list" aria-label="Freeze steps">
+        {shown.map((f) => (
+          <li key={f.layer}>
+            <span className="layer">{f.layer}</span>
+            <span>{f.t === null ? 'not yet' : `from step ${steps[f.t]}`}</span>
+          </li>
+        ))}
+      </ul>
+      {freeze.length > 12 && (
+        <button type="button" className="link-button more" aria-expanded={all} onClick={() => setAll(!all)}>
+          {all ? 'Show fewer layers' : `Show all ${freeze.length} layers`}
+        </button>
+      )}
+    </>
+  );
+}
+
+export function DynamicsView() {
+  const job = useAppStore((s) => s.dynamics);
+  const info = useAppStore(activeBundle);
+  const confirmed = useAppStore((s) => (s.activeBundle ? !!s.confirmed[s.activeBundle] : false));
+  const stepIndex = useAppStore((s) => s.stepIndex);
+  const multiples = useAppStore((s) => s.multiples);
+  const domainMode = useAppStore((s) => s.domain);
+  const threshold = useAppStore((s) => s.threshold);
+  const showFreeze = useAppStore((s) => s.showFreeze);
+  const selected = useAppStore((s) => s.selected);
+  const playing = useAppStore((s) => s.playing);
+  const runIndex = useAppStore((s) => s.runIndex);
+  const reference = useAppStore((s) => s.reference);
+
+  useArrowStepping(!!job);
+  useEffect(() => {
+    if (!playing) return;
+    const timer = setInterval(() => stepBy(1, true), 900);
+    return () => clearInterval(timer);
+  }, [playing]);
+
+  const domain = useMemo<Domain>(() => (domainMode === 'fit' && job ? dataDomain(job.values) : FIXED), [domainMode, job]);
+  const series = useMemo(() => (job ? convergenceSeries(job.values, job.rows, job.cols) : []), [job]);
+  const t = job ? Math.max(0, Math.min(stepIndex, job.steps.length - 1)) : 0;
+  const metric = job ? METRIC_LABELS[job.metric] : '';
+
+  const describe = useCallback(
+    (i: number, j: number) => {
+      if (!job) return [];
+      const v = job.values[t]?.[i]?.[j] ?? null;
+      const kept = job.kept[t]?.[i]?.[j] ?? null;
+      return [
+        `${job.rows[i]} at step ${job.steps[t]} × ${job.cols[j]} at step ${job.reference} (reference)`,
+        `${metric} = ${v === null ? 'not computed yet' : exact(v)}`,
+        kept ? `${keptNoun(job.metric)}: ${pair(kept)}` : '',
+      ].filter(Boolean);
+    },
+    [job, t, metric],
+  );
+  const onSelect = useCallback((i: number, j: number) => openPair({ view: 'dynamics', t, i, j }), [t]);
+
+  if (!info) return null;
+  if (!job) {
+    return (
+      <section className="card view" aria-label="Learning dynamics">
+        <p className="hint">{confirmed ? 'Preparing…' : 'Check the preview above, then press Compute.'}</p>
+      </section>
+    );
+  }
+
+  const steps = job.steps;
+  const runs = info.runs;
+  const runSteps = stepsOfRun(info, runs[Math.min(runIndex, runs.length - 1)]);
+  const step = steps[t];
+  const caption = `${metric} similarity of each layer at step ${step} (rows) to each layer at the reference step ${job.reference} (columns), ${job.names.a}. Colour: viridis on [${domain[0]}, ${domain[1]}], shared by every checkpoint.`;
+  const multiCaption = `${metric} learning dynamics at all ${steps.length} checkpoints of ${job.names.a}: each panel is layers at that step (rows) against layers at the reference step ${job.reference} (columns). Colour: viridis on [${domain[0]}, ${domain[1]}].`;
+  const freeze = series.map((s) => ({ layer: s.layer, t: freezeIndex(s.values, threshold) }));
+  const grid = job.values[t] ?? [];
+  const selectedHere = selected?.view === 'dynamics' && selected.t === t ? { i: selected.i, j: selected.j } : null;
+
+  const csv = () => {
+    const corner = `layer at step ${step} \\ layer at step ${job.reference}`;
+    download(new Blob([matrixCsv(corner, job.rows, job.cols, grid)], { type: 'text/csv' }), `dynamics-${job.metric}-step-${step}.csv`);
+  };
+  const json = () => {
+    if (job.result) download(new Blob([JSON.stringify(job.result)], { type: 'application/json' }), `svcca-lens-dynamics-${job.metric}.json`);
+  };
+  const exportButtons = (
+    <>
+      <button type="button" className="button small" aria-label="Export CSV of the current matrix" onClick={csv}>
+        CSV
+      </button>
+      <button type="button" className="button small" disabled={job.status !== 'done' || !job.result} onClick={json}>
+        Export JSON
+      </button>
+    </>
+  );
+
+  return (
+    <section className="card view" aria-labelledby="dynamics-heading" data-status={job.status}>
+      <div className="card-head">
+        <h2 id="dynamics-heading">Learning dynamics</h2>
+        <p className="sub">{`${job.names.a} · ${metric} · reference step ${job.reference}`}</p>
+      </div>
+      <div className="view-controls">
+        {runs.length > 1 && (
+          <label className="field">
+            <span>Run</span>
+            <select value={Math.min(runIndex, runs.length - 1)} onChange={(e) => setRunIndex(Number(e.currentTarget.value))}>
+              {runs.map((r, k) => (
+                <option key={String(r)} value={k}>
+                  {String(r)}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label className="field">
+          <span>Reference step</span>
+          <select value={String(reference)} onChange={(e) => setReference(e.currentTarget.value === 'last' ? 'last' : Number(e.currentTarget.value))}>
+            <option value="last">{`last (${runSteps[runSteps.length - 1]})`}</option>
+            {runSteps.map((s) => (
+              <option key={s} value={s}>
+                {String(s)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <div className="field checkpoint">
+          <span id="checkpoint-label">Checkpoint</span>
+          <div className="inline">
+            <input
+              type="range"
+              min={0}
+              max={Math.max(0, steps.length - 1)}
+              step={1}
+              value={t}
+              aria-labelledby="checkpoint-label"
+              aria-valuetext={`step ${step}, ${t + 1} of ${steps.length}`}
+              onChange={(e) => setStepIndex(Number(e.currentTarget.value))}
+            />
+            <output className="step-readout" data-testid="step-readout">{`step ${compactStep(step)} · ${t + 1}/${steps.length}`}</output>
+            <button type="button" className="button small" aria-label={playing ? 'Pause' : 'Play through checkpoints'} onClick={() => setPlaying(!playing)}>
+              {playing ? 'Pause' : 'Play'}
+            </button>
+          </div>
+        </div>
+        <label className="check">
+          <input type="checkbox" checked={multiples} onChange={(e) => setMultiples(e.currentTarget.checked)} />
+          All checkpoints
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={domainMode === 'fit'} onChange={(e) => setDomain(e.currentTarget.checked ? 'fit' : 'fixed')} />
+          Fit colours to data
+        </label>
+      </div>
+      <JobStatus kind="dynamics" />
+      <div className="dynamics-grid">
+        <ErrorBoundary name="heatmap">
+          {multiples ? (
+            <ChartFigure title="small multiples" caption={multiCaption} file={`dynamics-${job.metric}-all-checkpoints`} extra={exportButtons}>
+              <SmallMultiples
+                grids={job.values}
+                steps={steps}
+                rows={job.rows}
+                cols={job.cols}
+                domain={domain}
+                label={`Learning dynamics heatmaps of all ${steps.length} checkpoints, side by side (small multiples)`}
+                legendTitle={metric}
+                current={t}
+                onPick={(k) => {
+                  setStepIndex(k);
+                  setMultiples(false);
+                }}
+              />
+            </ChartFigure>
+          ) : (
+            <ChartFigure title="heatmap" caption={caption} file={`dynamics-${job.metric}-step-${step}`} extra={exportButtons}>
+              <Heatmap
+                values={grid}
+                rows={job.rows}
+                cols={job.cols}
+                domain={domain}
+                label={`Learning dynamics heatmap: ${metric} of each layer at step ${step} against each layer at the reference step ${job.reference}`}
+                xTitle={`layer at step ${job.reference} (reference)`}
+                yTitle={`layer at step ${step}`}
+                legendTitle={metric}
+                describe={describe}
+                selected={selectedHere}
+                onSelect={onSelect}
+              />
+            </ChartFigure>
+          )}
+        </ErrorBoundary>
+        <section className="convergence-section" aria-label="Convergence curves">
+          <ErrorBoundary name="convergence">
+            <ChartFigure
+              title="convergence curves"
+              caption={`Convergence: each layer's ${metric} to itself at the reference step ${job.reference}, against the training step${showFreeze ? `; ◆ marks where it stays at or above ${threshold}` : ''}.`}
+              file={`convergence-${job.metric}`}
+            >
+              <ConvergenceChart
+                series={series}
+                steps={steps}
+                threshold={showFreeze ? threshold : null}
+                label={`Convergence curves: each layer's ${metric} to its own representation at the reference step, against the training step`}
+                yLabel={`${metric} to itself at step ${job.reference}`}
+              />
+            </ChartFigure>
+            <div className="freeze-controls">
+              <label className="check">
+                <input type="checkbox" checked={showFreeze} onChange={(e) => setShowFreeze(e.currentTarget.checked)} />
+                Freeze steps
+              </label>
+              <label className="field inline-field">
+                <span>Threshold</span>
+                <input
+                  type="number"
+                  min={0}
+                  max={1}
+                  step={0.01}
+                  value={threshold}
+                  disabled={!showFreeze}
+                  onChange={(e) => setThreshold(Number(e.currentTarget.value))}
+                  style={{ width: '8ch' }}
+                />
+              </label>
+            </div>
+            {showFreeze && <FreezeList freeze={freeze} steps={steps} />}
+          </ErrorBoundary>
+        </section>
+      </div>
+      {job.result && <WarningList warnings={job.result.warnings} />}
+      <ErrorBoundary name="pair detail">
+        <DrillDown view="dynamics" />
+      </ErrorBoundary>
+    </section>
+  );
+}

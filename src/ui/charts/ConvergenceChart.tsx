@@ -1,0 +1,79 @@
+// Convergence curves: each layer's similarity to itself at the reference step, against the step,
+// with the Freeze Training markers (where each layer starts to stay above the threshold).
+
+import { memo, useMemo } from 'react';
+import { Axes } from './Axes';
+import { compactStep, layoutConvergence } from './convergenceLayout';
+import { textWidth } from './heatmapLayout';
+import type { Series } from './convergenceLayout';
+import type { Frame } from './frame';
+import { useWidth } from './useWidth';
+import { useDarkMode } from '../theme';
+
+const HEIGHT = 300;
+const MARGIN: Frame['margin'] = { top: 14, right: 12, bottom: 42, left: 52 };
+
+export const ConvergenceChart = memo(function ConvergenceChart({
+  series,
+  steps,
+  threshold,
+  label,
+  yLabel,
+}: {
+  series: readonly Series[];
+  steps: readonly number[];
+  threshold: number | null;
+  label: string;
+  yLabel: string;
+}) {
+  const [box, width] = useWidth<HTMLDivElement>(520);
+  const dark = useDarkMode();
+  const legendWidth = Math.min(150, Math.max(0, ...series.map((s) => textWidth(s.layer))) + 34);
+  const layout = useMemo(
+    () => layoutConvergence(series, steps, { width, height: HEIGHT, margin: MARGIN }, { threshold, legendWidth, dark }),
+    [series, steps, width, threshold, legendWidth, dark],
+  );
+  const { plot } = layout;
+  return (
+    <div ref={box} className="chart-box">
+      <svg className="chart convergence" data-export width={width} height={HEIGHT} viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={label}>
+        <Axes plot={plot} xTicks={layout.xTicks} yTicks={layout.yTicks}  xLabel={layout.logSteps ? 'training step (symlog axis)' : 'training step'} yLabel={yLabel} />
+        {layout.threshold && (
+          <g className="threshold">
+            <line x1={plot.x} x2={plot.x + plot.width} y1={layout.threshold.y} y2={layout.threshold.y} />
+            <text x={plot.x + plot.width - 4} y={layout.threshold.y + 13} textAnchor="end">
+              {layout.threshold.label}
+            </text>
+          </g>
+        )}
+        {layout.lines.map((l) => (
+          <g key={l.layer} className="layer-line">
+            <path d={l.path} stroke={l.color} />
+            {l.points.length <= 60 &&
+              l.points.map((p) => (
+                <circle key={p.t} cx={p.x} cy={p.y} r={2.4} fill={l.color}>
+                  <title>{`${l.layer} at step ${steps[p.t]}: ${p.value.toFixed(4)}`}</title>
+                </circle>
+              ))}
+          </g>
+        ))}
+        {layout.freeze.map((m) => (
+          <g key={m.layer} className="freeze-mark">
+            <rect x={m.x - 4.5} y={m.y - 4.5} width={9} height={9} transform={`rotate(45 ${m.x} ${m.y})`} stroke={m.color} />
+            <title>{`${m.layer} stays at or above ${threshold} from step ${compactStep(m.step)}`}</title>
+          </g>
+        ))}
+        <g className="legend" aria-hidden="true">
+          {layout.legend.map((e) => (
+            <g key={e.layer}>
+              <line x1={e.x} x2={e.x + 16} y1={e.y} y2={e.y} stroke={e.color} strokeWidth={2.5} />
+              <text className="tick" x={e.x + 21} y={e.y} dy="0.32em">
+                {e.layer}
+              </text>
+            </g>
+          ))}
+        </g>
+      </svg>
+    </div>
+  );
+});

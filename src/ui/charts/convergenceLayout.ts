@@ -1,0 +1,149 @@
+// Convergence curves (the diagonal of the learning dynamics over time): each layer's similarity
+// to its own representation at the reference step (by default the final one), against the
+// training step. Lower layers reaching 1 first is the paper's bottom-up convergence; the step from
+// which a layer stays above a threshold is its Freeze Training signal.
+// Pure: d3 scales and line generators turn numbers into paths; React draws them.
+
+import { interpolatePlasma, line, scaleLinear, scaleSymlog } from 'd3';
+import type { Frame, PlotArea, Tick } from './frame';
+import { plotArea, r2 } from './frame';
+
+export interface Series {
+  layer: string;
+  /** One value per checkpoint; null where not computed. */
+  values: (number | null)[];
+}
+
+/**
+ * series[i].values[t] = values[t][i][i]: layer i at step t against layer i at the reference.
+ * Only the layers present on both axes (a dynamics grid has the same layers on both).
+ */
+export function convergenceSeries(values: readonly (readonly (readonly (number | null)[])[])[], rows: readonly string[], cols: readonly string[]): Series[] {
+  return rows.flatMap((layer, i) => {
+    const j = cols.indexOf(layer);
+    if (j < 0) return [];
+    return [{ layer, values: values.map((grid) => grid[i]?.[j] ?? null) }];
+  });
+}
+
+/**
+ * The first checkpoint index from which the series stays at or above `threshold` up to the last
+ * checkpoint (null if it never does, or the last values are not computed yet).
+ */
+export function freezeIndex(values: readonly (number | null)[], threshold: number): number | null {
+  let first: number | null = null;
+  for (let t = values.length - 1; t >= 0; t--) {
+    const v = values[t];
+    if (v === null || !(v >= threshold)) break;
+    first = t;
+  }
+  return first;
+}
+
+/**
+ * Colours by depth along plasma: on a light background from dark purple to orange (without the
+ * pale end), on a dark one from violet to yellow (without the dark end).
+ */
+export function layerColor(index: number, count: number, dark = false): string {
+  const [from, to] = dark ? [0.3, 0.97] : [0, 0.82];
+  return interpolatePlasma(from + (count <= 1 ? 0 : index / (count - 1)) * (to - from));
+}
+
+/**
+ * Whether the step axis should be logarithmic-like (symlog, so step 0 still has a place): when the
+ * checkpoints are spread geometrically, the positive steps spanning 30× or more.
+ */
+export function wantsLogSteps(steps: readonly number[]): boolean {
+  const positive = steps.filter((s) => s > 0);
+  if (positive.length < 3) return false;
+  return positive[positive.length - 1] / positive[0] >= 30;
+}
+
+/** Keeps ticks whose labels do not collide (about 6.3 px a character plus a gap), first one first. */
+export function thinTicks<T extends { pos: number; label: string }>(ticks: readonly T[], gap = 8): T[] {
+  const kept: T[] = [];
+  for (const t of ticks) {
+    const last = kept[kept.length - 1];
+    if (!last || t.pos - last.pos >= (last.label.length + t.label.length) * 3.15 + gap) kept.push(t);
+  }
+  return kept;
+}
+
+export interface ConvergenceLayout {
+  /** Whether the step axis is symlog (geometric checkpoints) rather than linear. */
+  logSteps: boolean;
+  frame: Frame;
+  plot: PlotArea;
+  xTicks: Tick[];
+  yTicks: Tick[];
+  lines: { layer: string; color: string; path: string; points: { t: number; x: number; y: number; value: number }[] }[];
+  threshold: { y: number; label: string } | null;
+  /** One marker per layer that freezes: where its curve first stays above the threshold. */
+  freeze: { layer: string; color: string; t: number; step: number; x: number; y: number }[];
+  legend: { layer: string; color: string; x: number; y: number }[];
+}
+
+export function layoutConvergence(
+  series: readonly Series[],
+  steps: readonly number[],
+  frame: Frame,
+  options: { threshold: number | null; legendWidth?: number; dark?: boolean },
+): ConvergenceLayout {
+  const legendWidth = options.legendWidth ?? 0;
+  const plot = plotArea({ ...frame, margin: { ...frame.margin, right: frame.margin.right + legendWidth } });
+  const first = steps[0] ?? 0;
+  const last = steps[steps.length - 1] ?? 1;
+  const logSteps = wantsLogSteps(steps);
+  const minPositive = steps.find((s) => s > 0) ?? 1;
+  const x = (logSteps ? scaleSymlog().constant(minPositive) : scaleLinear())
+    .domain(first === last ? [first - 1, last + 1] : [first, last])
+    .range([plot.x, plot.x + plot.width]);
+  const y = scaleLinear().domain([0, 1]).range([plot.y + plot.height, plot.y]);
+  const clamp = (v: number) => Math.min(1, Math.max(0, v));
+
+  // Ticks at the checkpoints when they are few (or the axis is symlog), else round numbers;
+  // labels that would overlap are left out.
+  const tickValues = steps.length <= 8 || logSteps ? [...steps] : (x as ReturnType<typeof scaleLinear>).ticks(6);
+  const xTicks = thinTicks(tickValues.map((v) => ({ value: v, pos: r2(x(v)), label: compactStep(v) })));
+  const yTicks = y.ticks(5).map((v) => ({ value: v, pos: r2(y(v)), label: v.toFixed(1) }));
+
+  const lines = series.map((s, i) => {
+    const color = layerColor(i, series.length, options.dark ?? false);
+    const path =
+      line<number | null>()
+        .defined((v) => v !== null && Number.isFinite(v))
+        .x((_, t) => x(steps[t]))
+        .y((v) => y(clamp(v as number)))
+        .digits(2)(s.values as (number | null)[]) ?? '';
+    const points = s.values.flatMap((v, t) => (v === null || !Number.isFinite(v) ? [] : [{ t, x: r2(x(steps[t])), y: r2(y(clamp(v))), value: v }]));
+    return { layer: s.layer, color, path, points };
+  });
+
+  const threshold = options.threshold === null ? null : { y: r2(y(clamp(options.threshold))), label: `threshold ${options.threshold}` };
+  const freeze =
+    options.threshold === null
+      ? []
+      : series.flatMap((s, i) => {
+          const t = freezeIndex(s.values, options.threshold!);
+          if (t === null) return [];
+          return [{ layer: s.layer, color: lines[i].color, t, step: steps[t], x: r2(x(steps[t])), y: r2(y(clamp(s.values[t] as number))) }];
+        });
+
+  // One legend row per layer while they fit (12 px or more each); past that, evenly sampled
+  // layers, always the first and the last (the colours run by depth, so the ramp reads anyway).
+  const legendX = plot.x + plot.width + 16;
+  const fit = Math.max(2, Math.floor(plot.height / 12));
+  const shown = lines.length <= fit ? lines.map((_, i) => i) : [...new Set(Array.from({ length: fit }, (_, k) => Math.round((k * (lines.length - 1)) / (fit - 1))))];
+  const rowHeight = Math.min(16, plot.height / Math.max(1, shown.length));
+  const legend = legendWidth > 0 ? shown.map((i, k) => ({ layer: lines[i].layer, color: lines[i].color, x: r2(legendX), y: r2(plot.y + 6 + k * rowHeight) })) : [];
+
+  return { logSteps, frame, plot, xTicks, yTicks, lines, threshold, freeze, legend };
+}
+
+/** 1500 → "1.5k", 2000000 → "2M": steps stay short on the axis. */
+export function compactStep(v: number): string {
+  const abs = Math.abs(v);
+  if (abs >= 1e6) return `${Number((v / 1e6).toFixed(1))}M`;
+  if (abs >= 1e4) return `${Number((v / 1e3).toFixed(1))}k`;
+  return String(v);
+}

@@ -1,0 +1,167 @@
+// Export of what is on screen: any chart as SVG or PNG (with its legend, which lives inside the
+// chart's SVG, and its caption added underneath), the current matrix as CSV, and the whole result
+// as JSON in the CLI's schema. Styles come from CSS variables on screen, so the exported SVG gets
+// them inlined; a canvas under the SVG (big heatmaps) becomes an embedded image.
+
+/** Presentation properties copied from the computed style into the exported SVG. */
+const STYLE_PROPS = [
+  'fill',
+  'fill-opacity',
+  'stroke',
+  'stroke-width',
+  'stroke-dasharray',
+  'stroke-linejoin',
+  'stroke-linecap',
+  'stroke-opacity',
+  'opacity',
+  'font-family',
+  'font-size',
+  'font-weight',
+  'paint-order',
+  'text-anchor',
+  'dominant-baseline',
+] as const;
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+function inlineStyles(source: Element, target: Element, remove: Element[]): void {
+  const style = getComputedStyle(source);
+  if (style.display === 'none' || style.visibility === 'hidden') {
+    remove.push(target);
+    return;
+  }
+  if (source instanceof SVGElement && !(source instanceof SVGSVGElement && source === target)) {
+    const parts = STYLE_PROPS.map((p) => `${p}:${style.getPropertyValue(p)}`);
+    target.setAttribute('style', parts.join(';'));
+  }
+  const s = source.children;
+  const t = target.children;
+  for (let k = 0; k < s.length; k++) inlineStyles(s[k], t[k], remove);
+}
+
+/** Splits a caption into lines of at most `chars` characters at spaces. */
+export function wrapText(text: string, chars: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (current && current.length + 1 + word.length > chars) {
+      lines.push(current);
+      current = word;
+    } else current = current ? `${current} ${word}` : word;
+  }
+  if (current) lines.push(current);
+  return lines;
+}
+
+export interface SerializedChart {
+  text: string;
+  width: number;
+  height: number;
+}
+
+/** The chart as a standalone SVG document: styles inlined, background, canvas image, caption. */
+export function serializeChart(svg: SVGSVGElement, caption: string | null): SerializedChart {
+  const width = Number(svg.getAttribute('width')) || svg.getBoundingClientRect().width;
+  const chartHeight = Number(svg.getAttribute('height')) || svg.getBoundingClientRect().height;
+  const clone = svg.cloneNode(true) as SVGSVGElement;
+  const remove: Element[] = [];
+  inlineStyles(svg, clone, remove);
+  for (const el of remove) el.remove();
+  for (const el of clone.querySelectorAll('[class~="no-export"]')) el.remove();
+
+  const box = svg.closest('.card') ?? document.body;
+  const background = getComputedStyle(box).backgroundColor || '#ffffff';
+  const text = getComputedStyle(box).color || '#000000';
+  const pad = 12;
+  const lines = caption ? wrapText(caption, Math.max(30, Math.floor((width - 2 * pad) / 6.6))) : [];
+  const height = chartHeight + (lines.length > 0 ? lines.length * 16 + 14 : 0);
+
+  const bg = document.createElementNS(SVG_NS, 'rect');
+  bg.setAttribute('width', String(width));
+  bg.setAttribute('height', String(height));
+  bg.setAttribute('fill', background);
+  const canvas = svg.parentElement?.querySelector('canvas.cells-canvas') as HTMLCanvasElement | null;
+  const first = clone.firstChild;
+  clone.insertBefore(bg, first);
+  if (canvas) {
+    const image = document.createElementNS(SVG_NS, 'image');
+    image.setAttribute('x', '0');
+    image.setAttribute('y', '0');
+    image.setAttribute('width', String(width));
+    image.setAttribute('height', String(chartHeight));
+    image.setAttribute('href', canvas.toDataURL('image/png'));
+    clone.insertBefore(image, first);
+  }
+  lines.forEach((line, k) => {
+    const t = document.createElementNS(SVG_NS, 'text');
+    t.setAttribute('x', String(pad));
+    t.setAttribute('y', String(chartHeight + 18 + k * 16));
+    t.setAttribute('style', `fill:${text};font-family:system-ui, sans-serif;font-size:12px`);
+    t.textContent = line;
+    clone.appendChild(t);
+  });
+  clone.setAttribute('xmlns', SVG_NS);
+  clone.setAttribute('width', String(width));
+  clone.setAttribute('height', String(height));
+  clone.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  clone.removeAttribute('class');
+  clone.setAttribute('style', 'overflow:visible');
+  return { text: new XMLSerializer().serializeToString(clone), width, height };
+}
+
+export async function svgToPng(chart: SerializedChart, scale = 2): Promise<Blob> {
+  const url = URL.createObjectURL(new Blob([chart.text], { type: 'image/svg+xml' }));
+  try {
+    const image = new Image();
+    image.src = url;
+    await image.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.ceil(chart.width * scale);
+    canvas.height = Math.ceil(chart.height * scale);
+    const ctx = canvas.getContext('2d');
+    if (!ctx) throw new Error('no 2-D canvas');
+    ctx.scale(scale, scale);
+    ctx.drawImage(image, 0, 0);
+    return await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('PNG encoding failed'))), 'image/png'));
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+export function download(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.style.display = 'none';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 30_000);
+}
+
+const csvField = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
+/** The matrix as CSV: a header of column labels, then one row per row label; empty where not computed. */
+export function matrixCsv(corner: string, rows: readonly string[], cols: readonly string[], values: readonly (readonly (number | null)[])[]): string {
+  const lines = [[corner, ...cols].map(csvField).join(',')];
+  rows.forEach((label, i) => {
+    const cells = cols.map((_, j) => {
+      const v = values[i]?.[j];
+      return v === null || v === undefined || !Number.isFinite(v) ? '' : String(v);
+    });
+    lines.push([csvField(label), ...cells].join(','));
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+/** A file-name-safe version of a label ("conv1 at step 10" → "conv1-at-step-10"). */
+export function slug(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9.]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 80) || 'chart'
+  );
+}
