@@ -1,0 +1,63 @@
+// The static build deployed under a nested sub-path of a plain static server (as GitHub Pages or any
+// host serves it): the demo renders with no click, nothing is requested outside the page's origin,
+// the Content-Security-Policy holds and the console stays free of errors.
+import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from '@playwright/test';
+
+const PREFIX = '/nested/deeper/svcca/';
+const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png' };
+let server: Server;
+let origin = '';
+
+test.beforeAll(async () => {
+  server = createServer(async (request, response) => {
+    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+    if (!path.startsWith(PREFIX)) {
+      response.writeHead(404).end('not under the deployment prefix');
+      return;
+    }
+    const relative = normalize(path.slice(PREFIX.length) || 'index.html');
+    if (relative.startsWith('..')) {
+      response.writeHead(403).end();
+      return;
+    }
+    try {
+      const body = await readFile(join(DIST, relative));
+      response.writeHead(200, { 'content-type': TYPES[extname(relative)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      response.writeHead(404).end('not found');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+});
+
+test.afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+test('the build served from a nested sub-path opens on the demo, stays on its origin, logs no errors', async ({ page }) => {
+  test.setTimeout(180_000);
+  const offOrigin: string[] = [];
+  const errors: string[] = [];
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (!['data:', 'blob:'].includes(url.protocol) && url.origin !== origin) offOrigin.push(r.url());
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${origin}${PREFIX}`);
+  // The Content-Security-Policy of the build is in force.
+  await expect(page.locator('meta[http-equiv="Content-Security-Policy"]')).toHaveAttribute('content', /script-src 'self'/);
+  await expect(page.getByText(/^Demo:/)).toBeVisible({ timeout: 30_000 });
+  // The real demo (public/demo, fetched relative to the page) computes to a heatmap and curves.
+  await expect(page.getByRole('img', { name: /^Learning dynamics heatmap/ })).toBeVisible({ timeout: 150_000 });
+  await expect(page.getByRole('img', { name: /convergence/i }).first()).toBeVisible();
+  expect(offOrigin).toEqual([]);
+  expect(errors).toEqual([]);
+});
