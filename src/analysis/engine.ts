@@ -11,7 +11,8 @@ import { InputError, type Bundle, type BundleEntry, type ConvLayout, type Layout
 import { toRepresentation, type Representation } from '../math/reduce';
 import { canonicalDirections } from '../math/cca';
 import { checkAborted, cpuBackend, type ComputeBackend } from './backend';
-import { factorize, usesDft, type PairNumbers } from './metrics';
+import { factorKey, type FactorCache } from './factorCache';
+import { factorize, usesDft, type Factor, type PairNumbers } from './metrics';
 import type {
   Activation,
   AnalysisOptions,
@@ -258,6 +259,12 @@ interface GridSide {
   factors: unknown[];
   /** How warnings name each array: "layer conv1" (or "A's layer conv1" across runs). */
   names: string[];
+  /** Factors owned by a FactorCache: not released after the job. */
+  cached: boolean;
+}
+
+function releaseSide(backend: ComputeBackend, side: GridSide): void {
+  if (!side.cached) backend.release(side.factors);
 }
 
 async function loadSide(
@@ -267,21 +274,38 @@ async function loadSide(
   dft: boolean,
   backend: ComputeBackend,
   prefix = '',
+  cache?: FactorCache,
 ): Promise<GridSide> {
-  const prepared: Prepared[] = [];
-  for (const entry of entries) {
-    const array: NdArray = await entry.load();
-    prepared.push(prepare({ name: entry.source, array }, options, hint));
+  const names = entries.map((e) => `${prefix}layer ${e.layer}`);
+  const useCache = cache !== undefined && backend.kind === 'cpu'; // float64 factors (wrappers of the CPU backend too)
+  const prepared: (Prepared | undefined)[] = [];
+  const factors: unknown[] = [];
+  const missing: number[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const hit = useCache ? cache.get(factorKey(entry, options, hint, dft)) : undefined;
+    if (hit) {
+      prepared[i] = hit.prepared;
+      factors[i] = hit.factor;
+    } else {
+      missing.push(i);
+    }
   }
-  return {
-    prepared,
-    factors: await backend.factorize(
-      prepared.map((p) => p.rep),
-      options,
-      dft,
-    ),
-    names: entries.map((e) => `${prefix}layer ${e.layer}`),
-  };
+  const fresh: Prepared[] = [];
+  for (const i of missing) {
+    const array: NdArray = await entries[i].load();
+    fresh.push(prepare({ name: entries[i].source, array }, options, hint));
+  }
+  const computed = await backend.factorize(
+    fresh.map((p) => p.rep),
+    options,
+    dft,
+  );
+  missing.forEach((i, k) => {
+    prepared[i] = fresh[k];
+    factors[i] = computed[k];
+    if (useCache) cache.set(factorKey(entries[i], options, hint, dft), fresh[k], computed[k] as Factor);
+  });
+  return { prepared: prepared as Prepared[], factors, names, cached: useCache };
 }
 
 /** Whether a grid goes through the DFT: when any of its arrays is a conv layer and dft is chosen. */
@@ -328,6 +352,8 @@ export interface DynamicsRequest {
   run?: string | null;
   /** 'last' (default) or a step present in the bundle. */
   reference?: 'last' | number;
+  /** Factors kept between jobs (float64 backend). */
+  cache?: FactorCache;
 }
 
 /** values[t][i][j] = similarity of layer i at steps[t] to layer j at the reference step (paper Figure 4). */
@@ -352,12 +378,12 @@ export async function computeDynamics(
   let done = 0;
   const warnings = new Set<string>();
   control.onProgress?.({ done, total, stage: `factoring the reference step ${reference}` });
-  const referenceSide = await loadSide(entriesFor(bundle, run, reference), options, hint, dft, backend);
+  const referenceSide = await loadSide(entriesFor(bundle, run, reference), options, hint, dft, backend, '', request.cache);
   try {
     const values: number[][][] = [];
     for (const step of steps) {
       checkAborted(control.signal);
-      const side = step === reference ? referenceSide : await loadSide(entriesFor(bundle, run, step), options, hint, dft, backend);
+      const side = step === reference ? referenceSide : await loadSide(entriesFor(bundle, run, step), options, hint, dft, backend, '', request.cache);
       try {
         const onPairs = (count: number) => {
           done += count;
@@ -366,7 +392,7 @@ export async function computeDynamics(
         values.push(await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal));
         control.onValues?.(values.length - 1, values[values.length - 1]);
       } finally {
-        if (side !== referenceSide) backend.release(side.factors);
+        if (side !== referenceSide) releaseSide(backend, side);
       }
     }
     const first = referenceSide.prepared[0];
@@ -380,7 +406,7 @@ export async function computeDynamics(
       warnings: [...warnings],
     };
   } finally {
-    backend.release(referenceSide.factors);
+    releaseSide(backend, referenceSide);
   }
 }
 
@@ -389,6 +415,8 @@ export interface CrossRequest {
   b: { bundle: Bundle; run?: string | null };
   /** A step both have (default: the last step they share). */
   step?: number;
+  /** Factors kept between jobs (float64 backend). */
+  cache?: FactorCache;
 }
 
 /** values[i][j] = similarity of A's layer i to B's layer j at one step (paper Figure 1). */
@@ -421,10 +449,10 @@ export async function computeCross(
   const total = entriesA.length * entriesB.length;
   let done = 0;
   control.onProgress?.({ done, total, stage: `factoring step ${step}` });
-  const sideA = await loadSide(entriesA, options, hint, dft, backend, "A's ");
+  const sideA = await loadSide(entriesA, options, hint, dft, backend, "A's ", request.cache);
   try {
     checkAborted(control.signal);
-    const sideB = await loadSide(entriesB, options, hint, dft, backend, "B's ");
+    const sideB = await loadSide(entriesB, options, hint, dft, backend, "B's ", request.cache);
     try {
       const warnings = new Set<string>();
       const onPairs = (count: number) => {
@@ -443,9 +471,9 @@ export async function computeCross(
         warnings: [...warnings],
       };
     } finally {
-      backend.release(sideB.factors);
+      releaseSide(backend, sideB);
     }
   } finally {
-    backend.release(sideA.factors);
+    releaseSide(backend, sideA);
   }
 }

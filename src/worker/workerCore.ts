@@ -38,6 +38,7 @@ import type {
   SerializedError,
 } from './protocol';
 import { SupersededError } from './protocol';
+import { FactorCache } from '../analysis/factorCache';
 import { capturingBackend } from './capture';
 import { arrayBytes, datapointsOf, mostFrequent } from './shapes';
 
@@ -183,6 +184,9 @@ export function createWorkerCore(engine: Engine): WorkerCore {
 
   /** Bundles by id (their name). Raw data is read from the dropped Blobs by each entry's load(). */
   const bundles = new Map<string, Bundle>();
+  // Factors kept between jobs: changing the reference step, the run or a view reuses them, and so
+  // does switching a setting back (float64 path; bounded, least recently used out first).
+  const factorCache = new FactorCache();
 
   /**
    * Reads dropped files as one bundle. A file that cannot be read is reported and left out, and the
@@ -297,7 +301,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       kept[t] = grid.map((row) => row.map((n) => n.kept));
       partial({ t, values: grid.map((row) => row.map((n) => n.similarity)), kept: kept[t] });
     });
-    const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference }, req.options, control, capture);
+    const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference, cache: factorCache }, req.options, control, capture);
     // As the CLI does, so that Export JSON has the same schema as `svcca-lens dynamics --json`.
     result.conventions.backendReason = reason;
     return { result, kept, backend: reason };
@@ -313,7 +317,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       partial({ t: 0, values: grid.map((row) => row.map((n) => n.similarity)), kept });
     });
     const result = await engine.computeCross(
-      { a: { bundle: a, run: req.a.run }, b: { bundle: b, run: req.b.run }, step: req.step ?? undefined },
+      { a: { bundle: a, run: req.a.run }, b: { bundle: b, run: req.b.run }, step: req.step ?? undefined, cache: factorCache },
       req.options,
       control,
       capture,

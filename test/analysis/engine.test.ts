@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { comparePair, computeCross, computeDynamics, inferDatapoints } from '../../src/analysis/engine';
+import { FactorCache } from '../../src/analysis/factorCache';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types';
 import { InputError, type NdArray } from '../../src/io/types';
 import { svcca } from '../../src/math/cca';
@@ -137,5 +138,50 @@ describe('computeCross', () => {
     expect(r.values).toHaveLength(3);
     expect(r.values[0]).toHaveLength(2);
     await expect(computeCross({ a: { bundle: a }, b: { bundle: b }, step: 10 }, options())).rejects.toThrow(/other\.npz: has no step 10/);
+  });
+});
+
+describe('FactorCache across jobs', () => {
+  /** The dynamics bundle with a counter of array loads. */
+  function counted() {
+    const bundle = dynamicsBundle();
+    let loads = 0;
+    for (const entry of bundle.entries) {
+      const load = entry.load;
+      entry.load = async () => {
+        loads++;
+        return load();
+      };
+    }
+    return { bundle, loads: () => loads };
+  }
+
+  it('a second job with another reference step reuses every factor and loads nothing', async () => {
+    const { bundle, loads } = counted();
+    const cache = new FactorCache();
+    const first = await computeDynamics({ bundle, cache }, options());
+    expect(loads()).toBe(9);
+    const again = await computeDynamics({ bundle, cache, reference: 10 }, options());
+    expect(loads()).toBe(9);
+    expect(cache.hits).toBeGreaterThanOrEqual(9);
+    // Same numbers as without a cache.
+    const plain = await computeDynamics({ bundle: dynamicsBundle(), reference: 10 }, options());
+    expectClose(again.values.flat(2), plain.values.flat(2), TOL.f64Identity, 'cached vs fresh');
+    expect(first.reference).toBe(20);
+  });
+  it('a setting the factors depend on misses the cache; switching back hits it', async () => {
+    const { bundle, loads } = counted();
+    const cache = new FactorCache();
+    await computeDynamics({ bundle, cache }, options());
+    await computeDynamics({ bundle, cache }, options({ keep: { kind: 'dims', k: 3 } }));
+    expect(loads()).toBe(18);
+    await computeDynamics({ bundle, cache }, options());
+    expect(loads()).toBe(18);
+  });
+  it('stays within its byte budget, evicting the least recently used', async () => {
+    const cache = new FactorCache(200_000);
+    await computeDynamics({ bundle: dynamicsBundle(), cache }, options());
+    expect(cache.bytes).toBeLessThanOrEqual(200_000);
+    expect(cache.size).toBeLessThan(9);
   });
 });

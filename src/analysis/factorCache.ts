@@ -1,0 +1,113 @@
+// Per-representation factors kept between jobs, so that changing the reference step, the run or a
+// view, or switching a setting back, reuses what was computed instead of re-reading, re-decoding and
+// re-factoring every array. Float64 CPU factors only (GPU factors own device buffers and are fast to
+// rebuild). Bounded by bytes; the least recently used entries leave first.
+//
+// A hit also skips loading the array: the cache keeps the Prepared record with a data-free
+// representation (dimensions only), which is all that pair checks and warnings read.
+
+import type { BundleEntry } from '../io/types';
+import type { Representation } from '../math/reduce';
+import type { Prepared } from './engine';
+import type { Factor } from './metrics';
+import type { AnalysisOptions } from './types';
+
+interface Entry {
+  prepared: Prepared;
+  factor: Factor;
+  bytes: number;
+}
+
+const entryIds = new WeakMap<BundleEntry, number>();
+let nextEntryId = 1;
+
+/** Identity of a bundle entry: two files with the same name are different entries. */
+function entryId(entry: BundleEntry): number {
+  let id = entryIds.get(entry);
+  if (id === undefined) {
+    id = nextEntryId++;
+    entryIds.set(entry, id);
+  }
+  return id;
+}
+
+/** What a factor depends on besides the array: the options that change it, per metric. */
+export function factorKey(entry: BundleEntry, options: AnalysisOptions, hint: number | undefined, dft: boolean): string {
+  const layout = `${options.layout}|${options.convLayout}|${hint ?? '-'}`;
+  if (dft) return `${entryId(entry)}|${layout}|dft`;
+  const reduction = options.convReduction;
+  switch (options.metric) {
+    case 'svcca':
+      return `${entryId(entry)}|${layout}|${reduction}|svcca|${JSON.stringify(options.keep)}|${options.epsilon}`;
+    case 'cca':
+      return `${entryId(entry)}|${layout}|${reduction}|cca|${options.epsilon}`;
+    case 'cka':
+    case 'cka-debiased':
+      return `${entryId(entry)}|${layout}|${reduction}|cka`;
+    case 'pwcca':
+      return `${entryId(entry)}|${layout}|${reduction}|pwcca`;
+  }
+}
+
+function arraysBytes(value: unknown, seen = new Set<unknown>()): number {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return 0;
+  seen.add(value);
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  let total = 0;
+  for (const v of Object.values(value as Record<string, unknown>)) total += arraysBytes(v, seen);
+  return total;
+}
+
+/** The representation's dimensions without its data. */
+function shapeOnly(rep: Representation): Representation {
+  if (rep.kind === 'dense') return { kind: 'dense', x: { rows: rep.x.rows, cols: rep.x.cols, data: new Float64Array(0) } };
+  return { kind: 'conv', conv: { ...rep.conv, data: new Float64Array(0) } };
+}
+
+export class FactorCache {
+  private readonly entries = new Map<string, Entry>();
+  /** Bytes of typed arrays held. */
+  bytes = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(readonly maxBytes = 512 * 2 ** 20) {}
+
+  get(key: string): { prepared: Prepared; factor: Factor } | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    this.entries.delete(key); // most recently used last
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  set(key: string, prepared: Prepared, factor: Factor): void {
+    const bytes = arraysBytes(factor);
+    if (bytes > this.maxBytes) return;
+    const old = this.entries.get(key);
+    if (old) {
+      this.bytes -= old.bytes;
+      this.entries.delete(key);
+    }
+    this.entries.set(key, { prepared: { ...prepared, rep: shapeOnly(prepared.rep) }, factor, bytes });
+    this.bytes += bytes;
+    for (const [k, e] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(k);
+      this.bytes -= e.bytes;
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
