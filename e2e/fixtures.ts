@@ -4,23 +4,11 @@
 import { test as base, expect } from '@playwright/test';
 import type { Page } from '@playwright/test';
 import { encodeNpy } from '../src/io/npy';
+import { randn as randnMatrix } from '../src/math/random';
 
-/** mulberry32 + Box–Muller (cos branch), as in docs/svcca-semantics.md: reproducible normals. */
+/** Seeded normals from the portable generator of the semantics doc (src/math/random.ts), as a flat array. */
 export function randn(seed: number, count: number): Float64Array {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    const u1 = next();
-    const u2 = next();
-    out[i] = Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
-  }
-  return out;
+  return randnMatrix(seed, 1, count).data;
 }
 
 export const DATAPOINTS = 400;

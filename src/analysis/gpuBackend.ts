@@ -19,6 +19,7 @@ import { embedFrequencyBlocks, jacobiEigenBatch, runProducts, spectrumOf, type C
 import { sharedFrequencies, type SharedFrequency } from '../math/dft';
 import type { ProductBatch } from '../gpu/kernels/product';
 import { chooseK, summarize } from '../math/cca';
+import { ckaFromStatistics } from '../math/cka';
 import type { Matrix } from '../math/matrix';
 import { denseAsConv, reduceToMatrix, type Representation } from '../math/reduce';
 import { checkAborted, forgetGpuBackend, type ComputeBackend, type GpuBackendFactory } from './backend';
@@ -684,7 +685,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
             for (let c = 0; c < fb.rows; c++) crossDot += values[(sa.offsets[i] + r) * rowsB + sb.offsets[j] + c] ** 2;
           }
           return {
-            similarity: ckaValue(crossDot, fa, fb, debiased),
+            similarity: ckaFromStatistics(crossDot, fa, fb, debiased),
             mean98: null,
             meanSquared: null,
             rho: [],
@@ -729,24 +730,6 @@ function globalKeeps(spectra: number[][], frequencies: SharedFrequency[], option
   return counts.map((count, block) => 2 * Math.ceil(count / frequencies[block].multiplicity));
 }
 
-/** CKA from the f32 cross-product mass and float64 per-side statistics (see src/math/cka.ts). */
-function ckaValue(crossDot: number, fa: GpuCkaFactor, fb: GpuCkaFactor, debiased: boolean): number {
-  if (!debiased) {
-    const denominator = Math.sqrt(fa.selfDot) * Math.sqrt(fb.selfDot);
-    return denominator > 0 ? crossDot / denominator : 0;
-  }
-  const m = fa.datapoints;
-  const debias = (dot: number, dx: Float64Array, dy: Float64Array, nx: number, ny: number) => {
-    let c = 0;
-    for (let j = 0; j < m; j++) c += dx[j] * dy[j];
-    return dot - (m / (m - 2)) * c + (nx * ny) / ((m - 1) * (m - 2));
-  };
-  const xy = debias(crossDot, fa.rowNorms, fb.rowNorms, fa.squaredNorm, fb.squaredNorm);
-  const xx = debias(fa.selfDot, fa.rowNorms, fa.rowNorms, fa.squaredNorm, fa.squaredNorm);
-  const yy = debias(fb.selfDot, fb.rowNorms, fb.rowNorms, fb.squaredNorm, fb.squaredNorm);
-  const denominator = Math.sqrt(Math.max(xx, 0) * Math.max(yy, 0));
-  return denominator > 0 ? xy / denominator : 0;
-}
 
 /**
  * How the engine gets a WebGPU backend from a `GPU` object (navigator.gpu in the browser worker,

@@ -47,10 +47,19 @@ function debiasedDot(dot: number, dx: Float64Array, dy: Float64Array, nx: number
   return dot - (m / (m - 2)) * cross + (nx * ny) / ((m - 1) * (m - 2));
 }
 
-export function ckaFromFactors(fx: CkaFactor, fy: CkaFactor, debiased: boolean): number {
-  const cross = multiplyABt(fx.centered, fy.centered);
-  let crossDot = 0;
-  for (let i = 0; i < cross.data.length; i++) crossDot += cross.data[i] * cross.data[i];
+/** The per-side statistics CKA needs besides the cross term (CkaFactor's, or the GPU backend's). */
+export interface CkaStatistics {
+  datapoints: number;
+  selfDot: number;
+  rowNorms: Float64Array;
+  squaredNorm: number;
+}
+
+/**
+ * CKA from ‖Yc Xcᵀ‖²_F (`crossDot`) and both sides' statistics: the one formula the float64 and the
+ * GPU paths share (the GPU computes the cross term, everything else stays float64).
+ */
+export function ckaFromStatistics(crossDot: number, fx: CkaStatistics, fy: CkaStatistics, debiased: boolean): number {
   if (!debiased) {
     const denominator = Math.sqrt(fx.selfDot) * Math.sqrt(fy.selfDot);
     return denominator > 0 ? crossDot / denominator : 0;
@@ -62,6 +71,13 @@ export function ckaFromFactors(fx: CkaFactor, fy: CkaFactor, debiased: boolean):
   const yy = debiasedDot(fy.selfDot, fy.rowNorms, fy.rowNorms, fy.squaredNorm, fy.squaredNorm, m);
   const denominator = Math.sqrt(Math.max(xx, 0) * Math.max(yy, 0));
   return denominator > 0 ? xy / denominator : 0;
+}
+
+export function ckaFromFactors(fx: CkaFactor, fy: CkaFactor, debiased: boolean): number {
+  const cross = multiplyABt(fx.centered, fy.centered);
+  let crossDot = 0;
+  for (let i = 0; i < cross.data.length; i++) crossDot += cross.data[i] * cross.data[i];
+  return ckaFromStatistics(crossDot, fx, fy, debiased);
 }
 
 export function cka(x: Matrix, y: Matrix, debiased = false): number {

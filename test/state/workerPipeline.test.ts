@@ -12,6 +12,7 @@ import { SupersededError } from '../../src/worker/protocol';
 import type { Request, Response } from '../../src/worker/protocol';
 import { createWorkerCore } from '../../src/worker/workerCore';
 import { realEngine } from '../../src/worker/engine';
+import { randn as randnMatrix } from '../../src/math/random';
 
 /** A Worker stand-in: requests go to a worker core, responses come back as message events. */
 function inProcessClient(): WorkerClient {
@@ -29,16 +30,9 @@ function inProcessClient(): WorkerClient {
   return new WorkerClient(port);
 }
 
-/** Seeded normals (mulberry32 + Box–Muller), enough for test data. */
+/** Seeded normals from the portable generator of the semantics doc (src/math/random.ts), as a flat array. */
 function randn(seed: number, count: number): Float64Array {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Float64Array.from({ length: count }, () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()));
+  return randnMatrix(seed, 1, count).data;
 }
 
 const M = 200; // datapoints
