@@ -89,6 +89,8 @@ async function run(config: WebgpuBenchConfig) {
     const r = await jacobiEigenBatch(rt, buffer, n + (n % 2), 1, { vectors: true });
     eigen.push({ n, seconds: (performance.now() - t0) / 1000, sweeps: r.sweeps });
   }
+  // GPU-side time per kernel stage from timestamp queries, over the dynamics jobs (when available).
+  const timestamps = rt.enableProfiling();
   const jobs = [];
   for (const job of config.jobs) {
     const spec = { ...DEFAULT_GENERATOR, widths: job.widths, steps: job.steps, datapoints: job.datapoints };
@@ -125,9 +127,11 @@ async function run(config: WebgpuBenchConfig) {
     });
   }
   const best = Math.max(...products.map((p) => p.gflops));
+  const gpuMilliseconds = timestamps ? await rt.gpuTimes() : null;
   return {
     adapter: choice.reason,
-    timestamps: false,
+    timestamps,
+    gpuMillisecondsByStage: gpuMilliseconds,
     products,
     bestProductGflops: best,
     eigen,

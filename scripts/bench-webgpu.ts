@@ -82,6 +82,14 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
         ]),
       ),
     );
+    if (result.gpuMillisecondsByStage) {
+      const stages = Object.entries(result.gpuMillisecondsByStage).sort((a, b) => b[1] - a[1]);
+      const total = stages.reduce((sum, [, ms]) => sum + ms, 0);
+      console.log('\nGPU time by stage (timestamp queries, all dynamics jobs)');
+      console.log(renderTable(['stage', 'GPU ms', 'share'], stages.map(([stage, ms]) => [stage, ms.toFixed(1), `${((ms / total) * 100).toFixed(0)}%`])));
+    } else {
+      console.log('\n(no timestamp-query on this adapter: stage split by wall clock only)');
+    }
     const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
     const out = resolve(outIndex >= 0 ? argv[outIndex + 1] : join(ROOT, 'bench-results', `bench-webgpu-${date}${quick ? '-quick' : ''}.json`));
     mkdirSync(dirname(out), { recursive: true });

@@ -25,6 +25,10 @@ export class GpuRuntime {
   private destroyed = false;
   /** Bytes of pooled buffers currently handed out. */
   bytesInUse = 0;
+  /** GPU nanoseconds per submission label, from timestamp queries (see enableProfiling). */
+  private readonly gpuNanoseconds = new Map<string, number>();
+  private readonly pendingTimings: Promise<void>[] = [];
+  private profiling = false;
 
   constructor(device: GPUDevice, onLost?: (message: string) => void) {
     this.device = device;
@@ -124,13 +128,52 @@ export class GpuRuntime {
     pass.dispatchWorkgroups(...workgroups);
   }
 
+  /**
+   * Times every later submission's compute pass on the GPU with timestamp queries, when the device
+   * has 'timestamp-query' (returns false otherwise). Costs a readback per submission: for
+   * benchmarks, not for normal use.
+   */
+  enableProfiling(): boolean {
+    this.profiling = this.device.features.has('timestamp-query');
+    return this.profiling;
+  }
+
+  /** GPU milliseconds per submission label since profiling was enabled (waits for pending readbacks). */
+  async gpuTimes(): Promise<Record<string, number>> {
+    await Promise.all(this.pendingTimings.splice(0));
+    return Object.fromEntries([...this.gpuNanoseconds].map(([label, ns]) => [label, ns / 1e6]));
+  }
+
   /** Encodes work with `record` in one compute pass and submits it. */
   submit(label: string, record: (pass: GPUComputePassEncoder, encoder: GPUCommandEncoder) => void): void {
     this.checkAlive();
     const encoder = this.device.createCommandEncoder({ label: `${label}.encoder` });
-    const pass = encoder.beginComputePass({ label: `${label}.pass` });
+    const querySet = this.profiling ? this.device.createQuerySet({ label: `${label}.timestamps`, type: 'timestamp', count: 2 }) : null;
+    const pass = encoder.beginComputePass({
+      label: `${label}.pass`,
+      ...(querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {}),
+    });
     record(pass, encoder);
     pass.end();
+    if (querySet) {
+      // Two u64 timestamps (16 bytes) → resolve → a mappable copy, read after the work is done.
+      const resolved = this.device.createBuffer({ label: `${label}.timestamps-resolve`, size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const readback = this.device.createBuffer({ label: `${label}.timestamps-read`, size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
+      encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16);
+      this.device.queue.submit([encoder.finish()]);
+      this.pendingTimings.push(
+        readback.mapAsync(GPUMapMode.READ).then(() => {
+          const [begin, end] = new BigUint64Array(readback.getMappedRange());
+          const ns = end > begin ? Number(end - begin) : 0;
+          this.gpuNanoseconds.set(label, (this.gpuNanoseconds.get(label) ?? 0) + ns);
+          readback.unmap();
+          for (const b of [readback, resolved]) b.destroy();
+          querySet.destroy();
+        }, () => undefined),
+      );
+      return;
+    }
     this.device.queue.submit([encoder.finish()]);
   }
 
