@@ -27,6 +27,10 @@ test.describe('WebGPU parity with the float64 CPU path', () => {
     expect(result.chunkedRows.length).toBeGreaterThanOrEqual(8);
     for (const row of result.chunkedRows) expect(row.ok, `chunked ${row.metric} on ${row.name}: Δ ${row.deltaSimilarity}`).toBe(true);
     expect(result.chunkedGridMaxDelta).toBeLessThanOrEqual(1e-4);
+    // Beyond the device's limits: the float64 path, the same numbers, and a warning that says so.
+    expect(result.limitedRows.length).toBeGreaterThanOrEqual(4);
+    for (const row of result.limitedRows) expect(row.ok, `limited ${row.metric}: Δ ${row.deltaSimilarity}`).toBe(true);
+    expect(result.limitedWarnings.some((w) => /^computed in float64 on the CPU instead of WebGPU: .*beyond this GPU's 64 KiB/.test(w))).toBe(true);
   });
 
   test('a device lost mid-job keeps the finished checkpoints and a fresh adapter recomputes', async ({ page }) => {

@@ -4,9 +4,9 @@
 
 struct Params {
   n: u32,      // padded size N
-  step: u32,   // unused here (Params layout shared with jacobi-rotate)
-  count: u32,  // matrices in the batch
-  _pad: u32,
+  step: u32,     // unused here (Params layout shared with jacobi-rotate)
+  count: u32,    // matrices in the batch
+  vectors: u32,  // unused here
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;          // count × N × N

@@ -7,10 +7,10 @@
 // Every thread recomputes the rotations of its row's and column's pairs from a_in: no extra pass.
 
 struct Params {
-  n: u32,      // padded size N (even)
-  step: u32,   // round-robin step s in [0, N − 1)
-  count: u32,  // matrices in the batch
-  _pad: u32,
+  n: u32,        // padded size N (even)
+  step: u32,     // round-robin step s in [0, N − 1)
+  count: u32,    // matrices in the batch
+  vectors: u32,  // 1: also rotate Vᵀ (z = 2·matrix + which); 0: eigenvalues only (z = matrix)
 }
 
 @group(0) @binding(0) var<storage, read> a_in: array<f32>;         // count × N × N, row-major
@@ -72,8 +72,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let n = params.n;
   let col = gid.x;
   let row = gid.y;
-  let matrix = gid.z / 2u;   // z = 2·matrix + (0: A, 1: Vᵀ)
-  let which = gid.z % 2u;
+  let matrix = select(gid.z, gid.z / 2u, params.vectors == 1u);  // z = 2·matrix + (0: A, 1: Vᵀ)
+  let which = select(0u, gid.z % 2u, params.vectors == 1u);
   if (row >= n || col >= n || matrix >= params.count) { return; }
   let base = matrix * n * n;
   let r = coefficients(base, row);

@@ -91,6 +91,7 @@ function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: bool
     );
   }
   if (ma < 2) throw new InputError(a.name, `has ${ma} datapoint; at least 2 are needed`);
+  if (options.metric === 'cka-debiased' && ma < 4) throw new InputError(a.name, `has ${ma} datapoints; debiased CKA needs at least 4`);
 }
 
 function pairUsesDft(a: Prepared, b: Prepared, options: AnalysisOptions): boolean {
@@ -144,6 +145,7 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
     [b, 1],
   ];
   const grid = names !== undefined;
+  if (numbers.fallback) warnings.push(`computed in float64 on the CPU instead of WebGPU: ${numbers.fallback}`);
   const cca = options.metric !== 'cka' && options.metric !== 'cka-debiased';
   for (const [p, i] of sides) {
     if (p.rep.kind === 'conv') {
@@ -208,7 +210,7 @@ function toPairResult(
     spectra: numbers.spectra,
     directions: null,
     warnings: warningsFor(a, b, numbers, options, datapoints),
-    conventions: conventionsFor(options, a, b, dft, backend),
+    conventions: numbers.fallback ? { ...conventionsFor(options, a, b, dft, backend), backend: 'cpu', precision: 'float64' } : conventionsFor(options, a, b, dft, backend),
   };
 }
 
@@ -308,9 +310,17 @@ async function loadSide(
   return { prepared: prepared as Prepared[], factors, names, cached: useCache };
 }
 
-/** Whether a grid goes through the DFT: when any of its arrays is a conv layer and dft is chosen. */
+/**
+ * Whether a grid goes through the DFT: when any of its arrays is a conv layer and dft is chosen.
+ * Refuses, before any work, a metric that does not run through the DFT.
+ */
 function gridUsesDft(entries: BundleEntry[], options: AnalysisOptions): boolean {
-  return options.convReduction === 'dft' && entries.some((e) => e.shape.length >= 3);
+  const conv = entries.find((e) => e.shape.length >= 3);
+  if (!conv || options.convReduction !== 'dft') return false;
+  if (options.metric !== 'svcca' && options.metric !== 'cca') {
+    throw new InputError(conv.source, `is a conv layer and the dft reduction works with svcca and cca only; choose flatten, positions or meanpool for ${options.metric}`);
+  }
+  return true;
 }
 
 function entriesFor(bundle: Bundle, run: string | null, step: number): BundleEntry[] {

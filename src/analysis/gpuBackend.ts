@@ -12,11 +12,13 @@
 //   6. Z_i = P_i Xc_i for every layer in one batched product: the factor, kept on the GPU.
 // A grid of pairs is then one product T = [Z_a1; Z_a2; …] [Z_b1; Z_b2; …]ᵀ, one batched Gram of the
 // pair blocks (T_ij T_ijᵀ, the smaller side) and one batched Jacobi for all pairs' singular values.
-// CKA uses the centred data itself: one product for all pairs' cross-covariances.
-// PWCCA and the DFT path run on the float64 CPU path (the result says so).
+// CKA uses the centred data itself: one product for all pairs' cross-covariances. Conv layers through
+// the DFT are cut into per-frequency blocks on the GPU (see compareDft).
+// PWCCA, layers wider than their datapoints, and work beyond this device's limits run on the float64
+// path; each such pair carries `fallback` (the reason), which the engine turns into a warning.
 
 import { embedFrequencyBlocks, jacobiEigenBatch, runProducts, spectrumOf, type ConvDims } from '../gpu/ops';
-import { sharedFrequencies, type SharedFrequency } from '../math/dft';
+import { globalKeep, halve, sharedFrequencies, type SharedFrequency } from '../math/dft';
 import type { ProductBatch } from '../gpu/kernels/product';
 import { chooseK, summarize } from '../math/cca';
 import { ckaFromStatistics } from '../math/cka';
@@ -26,7 +28,7 @@ import { checkAborted, forgetGpuBackend, type ComputeBackend, type GpuBackendFac
 import { compareFactors, factorize, type Factor, type PairNumbers } from './metrics';
 import type { AnalysisOptions } from './types';
 import { acquireDevice } from '../gpu/device';
-import { GpuRuntime } from '../gpu/runtime';
+import { GpuLimitError, GpuRuntime } from '../gpu/runtime';
 
 /** Relative eigenvalue floor below which f32 whitening treats a direction as null. */
 export const CLIP_TOLERANCE_F32 = 1e-6;
@@ -185,8 +187,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
   ) {}
 
   private chunkLimit(): number {
-    const { maxStorageBufferBindingSize, maxBufferSize } = this.runtime.limits;
-    return this.maxChunkBytes ?? Math.min(maxStorageBufferBindingSize, maxBufferSize);
+    return this.maxChunkBytes ?? Math.min(this.runtime.maxStorageBindingBytes, this.runtime.limits.maxBufferSize);
   }
 
   datapointsOf(f: GpuFactor): number {
@@ -207,6 +208,16 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
   }
 
   async factorize(reps: Representation[], options: AnalysisOptions, dft: boolean): Promise<GpuFactor[]> {
+    try {
+      return await this.factorizeOnGpu(reps, options, dft);
+    } catch (error) {
+      // Beyond this device's limits: the float64 path computes the same numbers (and says so).
+      if (!(error instanceof GpuLimitError)) throw error;
+      return reps.map((rep) => ({ kind: 'cpu', factor: factorize(rep, options, dft), rep, reason: error.message }));
+    }
+  }
+
+  private async factorizeOnGpu(reps: Representation[], options: AnalysisOptions, dft: boolean): Promise<GpuFactor[]> {
     this.runtime.checkAlive();
     if (dft && (options.metric === 'svcca' || options.metric === 'cca')) {
       return reps.map((rep) => {
@@ -215,7 +226,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         return { kind: 'gpu-dft', spectrum: spectrumOf(this.runtime, dims, conv.data), dims, datapoints: conv.datapoints, rep };
       });
     }
-    const cpuReason = dft ? 'the DFT reduction' : options.metric === 'pwcca' ? 'PWCCA' : null;
+    const cpuReason = options.metric === 'pwcca' ? 'PWCCA runs in float64 on the CPU (it needs per-pair singular vectors and a QR over the datapoints)' : dft ? 'the DFT path with this metric' : null;
     if (cpuReason || reps.length === 0) {
       return reps.map((rep) => ({ kind: 'cpu', factor: factorize(rep, options, dft), rep, reason: cpuReason ?? '' }));
     }
@@ -224,7 +235,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     const m = matrices[0].cols;
     if (matrices.some((x) => x.cols !== m) || matrices.some((x) => x.rows > m) || m < 2) {
       // Wide layers (n > m) and mixed datapoint counts: degenerate or refused later; float64 handles them.
-      return reps.map((rep) => ({ kind: 'cpu', factor: factorize(rep, options, false), rep, reason: 'layers wider than their datapoints' }));
+      return reps.map((rep) => ({ kind: 'cpu', factor: factorize(rep, options, false), rep, reason: 'layers with more neurons than datapoints run in float64' }));
     }
     const stacked = centreAndStack(matrices);
     const totalRows = stacked.data.length / m;
@@ -406,27 +417,37 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
 
   async compareGrid(a: GpuFactor[], b: GpuFactor[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
     this.runtime.checkAlive();
-    if (a.every((f) => f.kind === 'gpu-cca') && b.every((f) => f.kind === 'gpu-cca')) {
-      const grid = await this.compareCca(a as GpuCcaFactor[], b as GpuCcaFactor[], signal);
-      onPairs?.(a.length * b.length);
-      return grid;
+    try {
+      if (a.every((f) => f.kind === 'gpu-cca') && b.every((f) => f.kind === 'gpu-cca')) {
+        const grid = await this.compareCca(a as GpuCcaFactor[], b as GpuCcaFactor[], signal);
+        onPairs?.(a.length * b.length);
+        return grid;
+      }
+      if (a.every((f) => f.kind === 'gpu-dft') && b.every((f) => f.kind === 'gpu-dft')) {
+        return await this.compareDft(a as GpuDftFactor[], b as GpuDftFactor[], options, onPairs, signal);
+      }
+      if (a.every((f) => f.kind === 'gpu-cka') && b.every((f) => f.kind === 'gpu-cka')) {
+        const grid = await this.compareCka(a as GpuCkaFactor[], b as GpuCkaFactor[], options);
+        onPairs?.(a.length * b.length);
+        return grid;
+      }
+    } catch (error) {
+      if (!(error instanceof GpuLimitError)) throw error;
+      return this.compareOnCpu(a, b, options, error.message, onPairs, signal);
     }
-    if (a.every((f) => f.kind === 'gpu-dft') && b.every((f) => f.kind === 'gpu-dft')) {
-      return this.compareDft(a as GpuDftFactor[], b as GpuDftFactor[], options, onPairs, signal);
-    }
-    if (a.every((f) => f.kind === 'gpu-cka') && b.every((f) => f.kind === 'gpu-cka')) {
-      const grid = await this.compareCka(a as GpuCkaFactor[], b as GpuCkaFactor[], options);
-      onPairs?.(a.length * b.length);
-      return grid;
-    }
-    // Mixed or CPU factors: the float64 path, pair by pair.
+    const reasons = [...a, ...b].flatMap((f) => (f.kind === 'cpu' ? [f.reason] : []));
+    return this.compareOnCpu(a, b, options, reasons[0] ?? 'factors of different kinds', onPairs, signal);
+  }
+
+  /** The float64 path, pair by pair, for factors (or pairs) the GPU does not handle; `reason` travels with every pair. */
+  private async compareOnCpu(a: GpuFactor[], b: GpuFactor[], options: AnalysisOptions, reason: string, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
     const cpuFactor = (f: GpuFactor): Factor => (f.kind === 'cpu' ? f.factor : factorize(f.rep, options, f.kind === 'gpu-dft'));
     const fa = a.map(cpuFactor);
     const fb = b.map(cpuFactor);
     const grid: PairNumbers[][] = [];
     for (const x of fa) {
       checkAborted(signal);
-      grid.push(fb.map((y) => compareFactors(x, y, options)));
+      grid.push(fb.map((y) => ({ ...compareFactors(x, y, options), fallback: reason })));
       onPairs?.(fb.length);
     }
     return grid;
@@ -551,7 +572,12 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         'dft.gram',
       );
       // SVCCA through the DFT: the 99% rule over all blocks' complex eigenvalues together.
-      const keeps = (spectra: number[][]) => globalKeeps(spectra, frequencies, options);
+      const keeps = (spectra: number[][]) =>
+        globalKeep(
+          spectra,
+          frequencies.map((f) => f.multiplicity),
+          options.keep,
+        ).map((k) => 2 * k); // k complex directions are 2k real ones
       const set = await this.factorStacked([{ buffer: embedded, column0: 0, columns: 2 * n }], gram, sizes, offsets, 2 * n, padded, options, keeps);
       rt.release(embedded);
       sets.set(key, set);
@@ -628,11 +654,11 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
           .map((g) => Math.sqrt(Math.max(g, 0)));
         const rho = new Array<number>(count).fill(0);
         for (let r = 0; r < Math.min(count, values.length); r++) rho[r] = values[r];
-        const complexRho = rho.filter((_, r) => r % 2 === 0);
+        const complexRho = halve(rho);
         for (let t = 0; t < multiplicity; t++) {
           union.push(...complexRho);
-          if (pa.spectrum) spectra[0].push(...pa.spectrum.filter((_, r) => r % 2 === 0));
-          if (pb.spectrum) spectra[1].push(...pb.spectrum.filter((_, r) => r % 2 === 0));
+          if (pa.spectrum) spectra[0].push(...halve(pa.spectrum));
+          if (pb.spectrum) spectra[1].push(...halve(pb.spectrum));
         }
         kept[0] += (multiplicity * pa.keptDims) / 2;
         kept[1] += (multiplicity * pb.keptDims) / 2;
@@ -708,27 +734,6 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
   }
 }
 
-/**
- * The DFT's global 99% rule (src/math/dft.ts globalKeep): complex eigenvalues of all blocks, each
- * counted with its frequency's multiplicity, cut together; returns real (embedded) dimensions per block.
- */
-function globalKeeps(spectra: number[][], frequencies: SharedFrequency[], options: AnalysisOptions): number[] {
-  const entries: { value: number; block: number }[] = [];
-  spectra.forEach((spectrum, block) => {
-    spectrum.forEach((value, r) => {
-      if (r % 2 !== 0) return; // embedded eigenvalues come in equal pairs
-      for (let t = 0; t < frequencies[block].multiplicity; t++) entries.push({ value, block });
-    });
-  });
-  entries.sort((x, y) => y.value - x.value);
-  const total = chooseK(
-    entries.map((e) => e.value),
-    options.keep,
-  );
-  const counts = new Array<number>(spectra.length).fill(0);
-  for (let i = 0; i < total; i++) counts[entries[i].block]++;
-  return counts.map((count, block) => 2 * Math.ceil(count / frequencies[block].multiplicity));
-}
 
 
 /**

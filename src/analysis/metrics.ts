@@ -33,6 +33,8 @@ export interface PairNumbers {
   spectra: [number[], number[]] | null;
   /** Shared DFT frequencies (with conjugates), when the dft reduction ran. */
   frequencies: number | null;
+  /** Set when a GPU backend handed this pair to the float64 path: why (PWCCA, a limit, …). */
+  fallback?: string;
 }
 
 /** True when this representation pair goes through the per-frequency DFT path. */

@@ -49,16 +49,24 @@ export async function jacobiEigenBatch(rt: GpuRuntime, matrices: GPUBuffer, n: n
   const bytes = count * n * n * 4;
   const maxSweeps = options.maxSweeps ?? 40;
   const tolerance = options.tolerance ?? JACOBI_TOLERANCE_F32;
-  const identity = new Float32Array(count * n * n);
-  for (let b = 0; b < count; b++) for (let i = 0; i < n; i++) identity[b * n * n + i * n + i] = 1;
   let aCur = matrices;
   let aNext = rt.zeros(bytes, 'jacobi.a-pong');
-  let vCur = rt.upload(identity, 'jacobi.v-ping');
-  let vNext = rt.zeros(bytes, 'jacobi.v-pong');
+  // Vᵀ starts as the identity; without vectors, tiny placeholders fill the bindings (never read).
+  let vCur: GPUBuffer;
+  let vNext: GPUBuffer;
+  if (options.vectors) {
+    const identity = new Float32Array(count * n * n);
+    for (let b = 0; b < count; b++) for (let i = 0; i < n; i++) identity[b * n * n + i * n + i] = 1;
+    vCur = rt.upload(identity, 'jacobi.v-ping');
+    vNext = rt.zeros(bytes, 'jacobi.v-pong');
+  } else {
+    vCur = rt.zeros(4, 'jacobi.v-unused');
+    vNext = rt.zeros(4, 'jacobi.v-unused');
+  }
   // One uniform entry per round-robin step, 256 bytes apart (the uniform offset alignment).
   const stride = 256;
   const params = new Uint32Array(((n - 1) * stride) / 4);
-  for (let s = 0; s < n - 1; s++) params.set([n, s, count, 0], (s * stride) / 4);
+  for (let s = 0; s < n - 1; s++) params.set([n, s, count, options.vectors ? 1 : 0], (s * stride) / 4);
   const paramsBuffer = rt.acquire(params.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'jacobi.params');
   rt.device.queue.writeBuffer(paramsBuffer, 0, params);
   const measured = rt.zeros(count * n * 3 * 4, 'jacobi.measure');
@@ -91,7 +99,7 @@ export async function jacobiEigenBatch(rt: GpuRuntime, matrices: GPUBuffer, n: n
       if (options.signal?.aborted) throw new DOMException('The computation was cancelled', 'AbortError');
       rt.submit('jacobi.sweep', (pass) => {
         for (let s = 0; s < n - 1; s++) {
-          rt.dispatch(pass, jacobiRotateKernel, [aCur, vCur, aNext, vNext, { buffer: paramsBuffer, offset: s * stride, size: 16 }], rotateWorkgroups(n, count));
+          rt.dispatch(pass, jacobiRotateKernel, [aCur, vCur, aNext, vNext, { buffer: paramsBuffer, offset: s * stride, size: 16 }], rotateWorkgroups(n, count, options.vectors));
           [aCur, aNext] = [aNext, aCur];
           [vCur, vNext] = [vNext, vCur];
         }

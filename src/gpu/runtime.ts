@@ -10,6 +10,35 @@ export class DeviceLostError extends Error {
   }
 }
 
+/**
+ * Work that does not fit this device (a buffer or a dispatch beyond its limits), or a validation or
+ * out-of-memory error the device reported. Callers fall back to the float64 path or report it.
+ */
+export class GpuLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GpuLimitError';
+  }
+}
+
+/** Largest workgroup count per dimension WebGPU guarantees. */
+export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/** "640 KiB", "1.5 GiB": sizes in messages. */
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 10 || unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Bytes of idle buffers the pool keeps for reuse. */
+const POOL_MAX_BYTES = 512 * 2 ** 20;
+
 interface PooledBuffer {
   buffer: GPUBuffer;
   size: number;
@@ -30,14 +59,33 @@ export class GpuRuntime {
   private readonly pendingTimings: Promise<void>[] = [];
   private profiling = false;
 
-  constructor(device: GPUDevice, onLost?: (message: string) => void) {
+  /** The first error the device reported outside an error scope (validation, out of memory). */
+  private firstError: string | null = null;
+
+  /**
+   * @param maxBindingBytes a binding limit below the device's own (tests and the self-check use it
+   *   to exercise the paths taken when work does not fit)
+   */
+  constructor(
+    device: GPUDevice,
+    onLost?: (message: string) => void,
+    private readonly maxBindingBytes?: number,
+  ) {
     this.device = device;
+    // WebGPU reports invalid work asynchronously and otherwise drops it: without this, a dropped
+    // dispatch would read back as zeros and look like a result.
+    const onError = (event: Event) => {
+      this.firstError ??= (event as GPUUncapturedErrorEvent).error?.message ?? 'unknown GPU error';
+    };
+    if (typeof device.addEventListener === 'function') device.addEventListener('uncapturederror', onError);
+    else (device as unknown as { onuncapturederror: (e: Event) => void }).onuncapturederror = onError;
     device.lost.then((info) => {
       if (this.destroyed) return; // an intentional destroy is not an error
       this.lostReason = `the GPU device was lost (${info.reason ?? 'unknown'}: ${info.message || 'no message'})`;
       this.pipelines.clear();
       this.free.length = 0;
       this.inUse.clear();
+      this.bytesInUse = 0;
       onLost?.(this.lostReason);
     });
   }
@@ -46,13 +94,30 @@ export class GpuRuntime {
     return this.lostReason !== null;
   }
 
+  /** The storage-binding limit in force (the device's, or a smaller one given to the constructor). */
+  get maxStorageBindingBytes(): number {
+    return Math.min(this.device.limits.maxStorageBufferBindingSize, this.maxBindingBytes ?? Infinity);
+  }
+
   get limits(): GPUSupportedLimits {
     return this.device.limits;
   }
 
-  /** Throws DeviceLostError when the device is gone; called at every chunk boundary. */
+  /** Throws DeviceLostError when the device is gone, GpuLimitError after a reported error; called at every chunk boundary. */
   checkAlive(): void {
     if (this.lostReason) throw new DeviceLostError(this.lostReason);
+    if (this.firstError) {
+      const message = this.firstError;
+      this.firstError = null;
+      throw new GpuLimitError(`the GPU refused the work: ${message}`);
+    }
+  }
+
+  /** Throws GpuLimitError for a dispatch beyond the per-dimension workgroup limit. */
+  checkWorkgroups(label: string, workgroups: readonly number[]): void {
+    if (workgroups.some((w) => w > MAX_WORKGROUPS_PER_DIMENSION)) {
+      throw new GpuLimitError(`${label} needs ${workgroups.join(' × ')} workgroups, beyond the ${MAX_WORKGROUPS_PER_DIMENSION} per dimension WebGPU allows`);
+    }
   }
 
   pipeline(kernel: Kernel): GPUComputePipeline {
@@ -77,7 +142,15 @@ export class GpuRuntime {
   /** A buffer of at least `size` bytes from the pool (sizes rounded up to powers of two from 256 B). */
   acquire(size: number, usage: number, label: string): GPUBuffer {
     this.checkAlive();
-    const rounded = Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(size, 4))));
+    const { maxBufferSize } = this.device.limits;
+    // Kernels address whole storage buffers, so those must fit one binding.
+    const limit = usage & GPUBufferUsage.STORAGE ? Math.min(maxBufferSize, this.maxStorageBindingBytes) : maxBufferSize;
+    if (size > limit) {
+      throw new GpuLimitError(`${label} needs ${formatBytes(size)} in one buffer, beyond this GPU's ${formatBytes(limit)}`);
+    }
+    // Power-of-two sizes pool well; past the device's limit the exact (4-aligned) size is used.
+    const pow2 = Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(size, 4))));
+    const rounded = pow2 <= maxBufferSize ? pow2 : Math.ceil(size / 4) * 4;
     const index = this.free.findIndex((b) => b.size === rounded && b.usage === usage);
     let pooled: PooledBuffer;
     if (index >= 0) {
@@ -96,8 +169,9 @@ export class GpuRuntime {
     if (!pooled) return;
     this.inUse.delete(buffer);
     this.bytesInUse -= pooled.size;
-    // Keep a bounded pool; destroy what would only sit there.
-    if (this.free.length < 64) this.free.push(pooled);
+    // Keep a bounded pool (by count and bytes); destroy what would only sit there.
+    const pooledBytes = this.free.reduce((sum, b) => sum + b.size, 0);
+    if (this.free.length < 64 && pooledBytes + pooled.size <= POOL_MAX_BYTES) this.free.push(pooled);
     else pooled.buffer.destroy();
   }
 
@@ -117,11 +191,18 @@ export class GpuRuntime {
 
   /** Records one dispatch of `kernel` with `buffers` bound in order. */
   dispatch(pass: GPUComputePassEncoder, kernel: Kernel, buffers: (GPUBuffer | GPUBufferBinding)[], workgroups: [number, number, number]): void {
+    this.checkWorkgroups(kernel.name, workgroups);
     const pipeline = this.pipeline(kernel);
+    // A pooled buffer (rounded up) may be larger than what it holds; bind at most the binding limit:
+    // acquire() keeps what a storage buffer holds within it.
+    const limit = Math.floor(this.device.limits.maxStorageBufferBindingSize / 4) * 4; // the device's own
     const bindGroup = this.device.createBindGroup({
       label: `${kernel.name}.bind-group`,
       layout: pipeline.getBindGroupLayout(0),
-      entries: buffers.map((b, binding) => ({ binding, resource: "buffer" in b ? b : { buffer: b } })),
+      entries: buffers.map((b, binding) => ({
+        binding,
+        resource: 'buffer' in b ? b : b.size > limit && kernel.bindings[binding] !== 'uniform' ? { buffer: b, size: limit } : { buffer: b },
+      })),
     });
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
@@ -187,12 +268,18 @@ export class GpuRuntime {
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (error) {
+      // A destroyed device can reject the mapping (AbortError) before its lost promise has run:
+      // give the loss a moment to be recorded, so it is reported as a loss, not as a cancel.
+      await Promise.race([this.device.lost, new Promise((resolve) => setTimeout(resolve, 100))]);
       this.checkAlive();
       throw error;
     }
     const out = new Float32Array(staging.getMappedRange().slice(0));
     staging.unmap();
     staging.destroy();
+    // Errors from the work just read surface before its numbers are used.
+    await Promise.resolve();
+    this.checkAlive();
     return out;
   }
 

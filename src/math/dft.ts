@@ -195,7 +195,7 @@ export interface DftResult {
 }
 
 /** Every other value of a descending list of doubled values: the complex spectrum. */
-function halve(values: readonly number[]): number[] {
+export function halve(values: readonly number[]): number[] {
   const out: number[] = [];
   for (let i = 0; i < values.length; i += 2) out.push(values[i]);
   return out;
@@ -220,8 +220,9 @@ export function dftSimilarity(
   if (options.metric === 'svcca') {
     const stepsA = blocksA.map(svdStep);
     const stepsB = blocksB.map(svdStep);
-    const kA = globalKeep(stepsA, frequencies, options.keep);
-    const kB = globalKeep(stepsB, frequencies, options.keep);
+    const multiplicities = frequencies.map((f) => f.multiplicity);
+    const kA = globalKeep(stepsA.map((st) => st.spectrum), multiplicities, options.keep);
+    const kB = globalKeep(stepsB.map((st) => st.spectrum), multiplicities, options.keep);
     // Embedded eigenvalues come in equal pairs: k complex directions are 2k real ones.
     factorsA = stepsA.map((s, b) => svccaFactorFromStep(s, 2 * kA[b], options.epsilon).cca);
     factorsB = stepsB.map((s, b) => svccaFactorFromStep(s, 2 * kB[b], options.epsilon).cca);
@@ -264,12 +265,16 @@ function unionSpectrum(steps: SvdStep[], frequencies: SharedFrequency[]): number
   return all.sort((x, y) => y - x);
 }
 
-/** The 99% (or fixed-k) rule applied to all blocks' complex eigenvalues together: k per block. */
-function globalKeep(steps: SvdStep[], frequencies: SharedFrequency[], rule: KeepRule): number[] {
+/**
+ * The 99% (or fixed-k) rule applied to all blocks' complex eigenvalues together: complex directions
+ * kept per block. `spectra` are the embedded (real) spectra, descending, whose values come in equal
+ * pairs; each block counts with its frequency's multiplicity. Shared by the float64 and GPU paths.
+ */
+export function globalKeep(spectra: readonly (readonly number[])[], multiplicities: readonly number[], rule: KeepRule): number[] {
   const entries: { value: number; block: number }[] = [];
-  steps.forEach((s, b) => {
-    for (const value of halve(s.spectrum)) {
-      for (let t = 0; t < frequencies[b].multiplicity; t++) entries.push({ value, block: b });
+  spectra.forEach((spectrum, b) => {
+    for (const value of halve(spectrum)) {
+      for (let t = 0; t < multiplicities[b]; t++) entries.push({ value, block: b });
     }
   });
   entries.sort((x, y) => y.value - x.value);
@@ -277,8 +282,8 @@ function globalKeep(steps: SvdStep[], frequencies: SharedFrequency[], rule: Keep
     entries.map((e) => e.value),
     rule,
   );
-  const perBlockCount = new Array<number>(steps.length).fill(0);
+  const perBlockCount = new Array<number>(spectra.length).fill(0);
   for (let i = 0; i < total; i++) perBlockCount[entries[i].block]++;
   // A conjugate pair's two copies are one block here: it keeps a direction when either copy made the cut.
-  return perBlockCount.map((count, b) => Math.ceil(count / frequencies[b].multiplicity));
+  return perBlockCount.map((count, b) => Math.ceil(count / multiplicities[b]));
 }

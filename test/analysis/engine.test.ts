@@ -185,3 +185,29 @@ describe('FactorCache across jobs', () => {
     expect(cache.size).toBeLessThan(9);
   });
 });
+
+describe('refusals with a message, not an internal error', () => {
+  it('debiased CKA needs 4 datapoints', async () => {
+    const tiny = storedDatapointsFirst(randn(500, 2, 3));
+    await expect(comparePair({ name: 'a.npy', array: tiny }, { name: 'b.npy', array: tiny }, options({ metric: 'cka-debiased' }))).rejects.toThrow(
+      /a\.npy: has 3 datapoints; debiased CKA needs at least 4/,
+    );
+  });
+  it('a grid with conv layers refuses CKA through the DFT before factoring anything', async () => {
+    let loads = 0;
+    const conv: NdArray = { shape: [50, 2, 2, 3], dtype: '<f4', data: new Float32Array(600).map((_, i) => Math.sin(i)) };
+    const bundle = memoryBundle('c.npz', [
+      { step: 0, layer: 'fc', array: storedDatapointsFirst(randn(501, 4, 50)) },
+      { step: 0, layer: 'conv', array: conv },
+    ]);
+    for (const e of bundle.entries) {
+      const load = e.load;
+      e.load = async () => {
+        loads++;
+        return load();
+      };
+    }
+    await expect(computeDynamics({ bundle }, options({ metric: 'cka' }))).rejects.toThrow(/c\.npz:step_0\/conv: is a conv layer and the dft reduction works with svcca and cca only/);
+    expect(loads).toBe(0);
+  });
+});

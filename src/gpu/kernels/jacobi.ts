@@ -24,7 +24,7 @@ export function measureWorkgroups(n: number, count: number): [number, number, nu
   return [ceilDiv(n, 64), count, 1];
 }
 
-/** Workgroups of one rotation step over `count` padded N × N matrices (A and Vᵀ: z = 2·count). */
-export function rotateWorkgroups(n: number, count: number): [number, number, number] {
-  return [ceilDiv(n, JACOBI_WG), ceilDiv(n, JACOBI_WG), 2 * count];
+/** Workgroups of one rotation step over `count` padded N × N matrices (A and Vᵀ: z = 2·count; A only: z = count). */
+export function rotateWorkgroups(n: number, count: number, vectors: boolean): [number, number, number] {
+  return [ceilDiv(n, JACOBI_WG), ceilDiv(n, JACOBI_WG), vectors ? 2 * count : count];
 }
