@@ -8,7 +8,7 @@
 
 import { checkFinite, detectLayout } from '../io/layout';
 import { InputError, type Bundle, type BundleEntry, type ConvLayout, type Layout, type NdArray } from '../io/types';
-import { toRepresentation, type Representation } from '../math/reduce';
+import { datapointsOf, toRepresentation, type Representation } from '../math/reduce';
 import { canonicalDirections } from '../math/cca';
 import { checkAborted, cpuBackend, type ComputeBackend } from './backend';
 import { factorKey, type FactorCache } from './factorCache';
@@ -70,16 +70,13 @@ export function prepare(activation: Activation, options: AnalysisOptions, datapo
   return { name, rep, layout, convLayout, layoutReason, shape: [...array.shape] };
 }
 
-function datapointsOfPrepared(p: Prepared, options: AnalysisOptions): number {
-  if (p.rep.kind === 'dense') return p.rep.x.cols;
-  const { datapoints, height, width } = p.rep.conv;
-  return options.convReduction === 'positions' ? datapoints * height * width : datapoints;
-}
 
 /** Refuses a pair that cannot be compared, with a message naming both arrays. */
 function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: boolean): void {
-  const ma = dft ? (a.rep.kind === 'conv' ? a.rep.conv.datapoints : a.rep.x.cols) : datapointsOfPrepared(a, options);
-  const mb = dft ? (b.rep.kind === 'conv' ? b.rep.conv.datapoints : b.rep.x.cols) : datapointsOfPrepared(b, options);
+  // Through the DFT every position of a datapoint stays one datapoint (as with flatten).
+  const reduction = dft ? 'flatten' : options.convReduction;
+  const ma = datapointsOf(a.rep, reduction);
+  const mb = datapointsOf(b.rep, reduction);
   if (ma !== mb) {
     throw new InputError(a.name, `has ${ma} datapoints but ${b.name} has ${mb}: both must hold the same inputs in the same order`);
   }

@@ -45,7 +45,7 @@ export function factorKey(entry: BundleEntry, options: AnalysisOptions, hint: nu
     case 'cka-debiased':
       return `${entryId(entry)}|${layout}|${reduction}|cka`;
     case 'pwcca':
-      return `${entryId(entry)}|${layout}|${reduction}|pwcca`;
+      return `${entryId(entry)}|${layout}|${reduction}|pwcca|${options.epsilon}`;
   }
 }
 

@@ -498,10 +498,11 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       const padded = even(Math.max(2, ...pairs.map((p) => p.small)));
       const grams = rt.zeros(pairs.length * padded * padded * 4, 'pairs.gram');
       const batches: ProductBatch[] = pairs
+        .map((p, index) => ({ ...p, index }))
         .filter((p) => p.small > 0)
         .map((p) => {
           const offset = sa.offsets[p.i] * rowsB + sb.offsets[p.j]; // block (i, j) of T, row stride rowsB
-          const index = pairs.indexOf(p);
+          const index = p.index;
           return p.leftSmaller
             ? { aOffset: offset, bOffset: offset, cOffset: index * padded * padded, p: a[p.i].rows, q: a[p.i].rows, k: b[p.j].rows, lda: rowsB, ldb: rowsB, ldc: padded }
             : { aOffset: offset, bOffset: offset, cOffset: index * padded * padded, p: b[p.j].rows, q: b[p.j].rows, k: a[p.i].rows, lda: rowsB, ldb: rowsB, ldc: padded, transA: true, transB: true };

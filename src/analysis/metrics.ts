@@ -7,8 +7,7 @@
 import { ccaFactor, ccaFromFactors, summarize, svccaFactor, type CcaFactor, type SvccaFactor } from '../math/cca';
 import { ckaFactor, ckaFromFactors, type CkaFactor } from '../math/cka';
 import { dft2, dftSimilarity, type Spectrum } from '../math/dft';
-import type { Matrix } from '../math/matrix';
-import { pwcca } from '../math/pwcca';
+import { pwccaFromFactors } from '../math/pwcca';
 import { denseAsConv, reduceToMatrix, type Representation } from '../math/reduce';
 import type { AnalysisOptions } from './types';
 
@@ -16,7 +15,7 @@ export type Factor =
   | { kind: 'svcca'; factor: SvccaFactor; neurons: number; datapoints: number }
   | { kind: 'cca'; factor: CcaFactor; neurons: number; datapoints: number }
   | { kind: 'cka'; factor: CkaFactor; neurons: number; datapoints: number }
-  | { kind: 'pwcca'; x: Matrix; neurons: number; datapoints: number }
+  | { kind: 'pwcca'; factor: CcaFactor; neurons: number; datapoints: number }
   | { kind: 'dft'; spectrum: Spectrum; neurons: number; datapoints: number };
 
 /** What one pair yields before it is dressed up as a PairResult. */
@@ -62,7 +61,7 @@ export function factorize(rep: Representation, options: AnalysisOptions, dft: bo
     case 'cka-debiased':
       return { kind: 'cka', factor: ckaFactor(x), ...base };
     case 'pwcca':
-      return { kind: 'pwcca', x, ...base };
+      return { kind: 'pwcca', factor: ccaFactor(x, options.epsilon), ...base };
   }
 }
 
@@ -128,7 +127,7 @@ export function compareFactors(a: Factor, b: Factor, options: AnalysisOptions): 
     };
   }
   if (a.kind === 'pwcca' && b.kind === 'pwcca') {
-    const r = pwcca(a.x, b.x, options.epsilon, options.pwccaVariant);
+    const r = pwccaFromFactors(a.factor, b.factor, options.pwccaVariant);
     const [fx, fy] = r.factors;
     const s = summarize(r.rho); // r.rho: min(n1', n2') correlations, as ccaFromFactors gives
     return {

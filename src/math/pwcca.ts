@@ -28,8 +28,11 @@ export interface PwccaResult {
 }
 
 export function pwcca(x: Matrix, y: Matrix, epsilon: number, variant: 'reference' | 'paper' = 'reference'): PwccaResult {
-  const fx = ccaFactor(x, epsilon);
-  const fy = ccaFactor(y, epsilon);
+  return pwccaFromFactors(ccaFactor(x, epsilon), ccaFactor(y, epsilon), variant);
+}
+
+/** PWCCA of two CCA factors (each representation factored once, e.g. for a learning-dynamics grid). */
+export function pwccaFromFactors(fx: CcaFactor, fy: CcaFactor, variant: 'reference' | 'paper' = 'reference'): PwccaResult {
   const side: 'x' | 'y' = fx.keptDims <= fy.keptDims ? 'x' : 'y';
   const own = side === 'x' ? fx : fy;
   const count = own.keptDims;
