@@ -10,7 +10,7 @@ test.describe('WebGPU parity with the float64 CPU path', () => {
     await page.goto('/gpu-check.html');
     const result = await page.evaluate(() => window.svccaGpuCheck.all());
     expect(result.reason).toMatch(/^WebGPU \(float32\) on .*as chosen/);
-    expect(result.rows.length).toBeGreaterThanOrEqual(14);
+    expect(result.rows.length).toBeGreaterThanOrEqual(17);
     for (const row of result.rows) {
       const label = `${row.metric} on ${row.name}: cpu ${row.cpu.similarity} gpu ${row.gpu.similarity}`;
       expect(row.deltaSimilarity, label).toBeLessThanOrEqual(1e-4);
@@ -20,6 +20,10 @@ test.describe('WebGPU parity with the float64 CPU path', () => {
     // The reference values of the semantics doc, through the GPU (cca, epsilon default 1e-10).
     const reference = result.rows.find((r) => r.metric === 'cca' && r.name.startsWith('semantics-doc'))!;
     expect(Math.abs(reference.gpu.similarity - 0.658407)).toBeLessThanOrEqual(1e-4);
+    // PWCCA on the GPU (both variants), and the reference case's value (sign-free semantics: 0.661973).
+    expect(result.rows.filter((r) => r.metric === 'pwcca').length).toBe(3);
+    const pwcca = result.rows.find((r) => r.metric === 'pwcca' && r.name.startsWith('semantics-doc'))!;
+    expect(Math.abs(pwcca.gpu.similarity - 0.661973)).toBeLessThanOrEqual(1e-4);
     // Batched learning-dynamics grids (all pairs of a checkpoint from one product).
     expect(result.gridMaxDelta).toBeLessThanOrEqual(1e-4);
     expect(result.gridCkaMaxDelta).toBeLessThanOrEqual(1e-4);

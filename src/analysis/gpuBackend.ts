@@ -20,7 +20,8 @@
 import { embedFrequencyBlocks, jacobiEigenBatch, runProducts, spectrumOf, type ConvDims } from '../gpu/ops';
 import { globalKeep, halve, sharedFrequencies, type SharedFrequency } from '../math/dft';
 import type { ProductBatch } from '../gpu/kernels/product';
-import { chooseK, summarize } from '../math/cca';
+import { chooseK, summarize, svdOfCross, type CcaSvd } from '../math/cca';
+import { completeRotation, weightsFromGram } from '../math/pwcca';
 import { ckaFromStatistics } from '../math/cka';
 import type { Matrix } from '../math/matrix';
 import { denseAsConv, reduceToMatrix, type Representation } from '../math/reduce';
@@ -39,8 +40,20 @@ interface SharedBuffer {
   references: number;
 }
 
+/** What PWCCA needs beyond the CCA factor: the centred rows (on the GPU) and the eigenbasis. */
+interface PwccaExtras {
+  /** Centred rows of this layer (n × m) at `xRow` of `x`. */
+  x: SharedBuffer;
+  xRow: number;
+  /** Input rows kept by the ε pruning. */
+  kept: number[];
+  /** keptDims × keptDims, row i = eigenvector i of Σ̃ (descending; the first `rows` re-orthonormalised). */
+  basis: Matrix;
+}
+
 interface GpuCcaFactor {
   kind: 'gpu-cca';
+  pwcca?: PwccaExtras;
   /** Z rows (r × m) at `rowOffset` of `z` (rows of length m). */
   z: SharedBuffer;
   rowOffset: number;
@@ -200,6 +213,10 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         if (!this.runtime.lost) this.runtime.release(f.spectrum);
         continue;
       }
+      if (f.kind === 'gpu-cca' && f.pwcca) {
+        f.pwcca.x.references--;
+        if (f.pwcca.x.references === 0 && !this.runtime.lost) this.runtime.release(f.pwcca.x.buffer);
+      }
       const shared = f.kind === 'gpu-cca' ? f.z : f.kind === 'gpu-cka' ? f.x : null;
       if (!shared) continue;
       shared.references--;
@@ -226,7 +243,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         return { kind: 'gpu-dft', spectrum: spectrumOf(this.runtime, dims, conv.data), dims, datapoints: conv.datapoints, rep };
       });
     }
-    const cpuReason = options.metric === 'pwcca' ? 'PWCCA runs in float64 on the CPU (it needs per-pair singular vectors and a QR over the datapoints)' : dft ? 'the DFT path with this metric' : null;
+    const cpuReason = dft ? 'the DFT path with this metric' : null;
     if (cpuReason || reps.length === 0) {
       return reps.map((rep) => ({ kind: 'cpu', factor: factorize(rep, options, dft), rep, reason: cpuReason ?? '' }));
     }
@@ -241,12 +258,13 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     const totalRows = stacked.data.length / m;
     const cka = options.metric === 'cka' || options.metric === 'cka-debiased';
     const columnsPerChunk = Math.max(1, Math.floor(this.chunkLimit() / (totalRows * 4)));
-    if (cka && columnsPerChunk < m) {
-      // CKA's cross products need whole rows; past the binding limit the float64 path takes them.
+    const pwcca = options.metric === 'pwcca';
+    if ((cka || pwcca) && columnsPerChunk < m) {
+      // CKA's cross products and PWCCA's directions need whole rows; past the binding limit the float64 path takes them.
       return reps.map((rep) => ({ kind: 'cpu', factor: factorize(rep, options, false), rep, reason: 'datapoints beyond one GPU binding' }));
     }
     const chunks = uploadChunks(this.runtime, stacked.data, totalRows, m, columnsPerChunk);
-    const x = chunks[0].buffer; // the whole data when there is one chunk (always for CKA)
+    const x = chunks[0].buffer; // the whole data when there is one chunk (always for CKA and PWCCA)
     const padded = even(Math.max(...matrices.map((mat) => mat.rows)));
     const gram = this.runtime.zeros(matrices.length * padded * padded * 4, 'factor.gram');
     chunks.forEach((chunk, index) =>
@@ -292,11 +310,23 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       });
     }
     try {
-      const { z, plans } = await this.factorStacked(chunks, gram, matrices.map((mat) => mat.rows), stacked.rowOffsets, m, padded, options);
+      // PWCCA's CCA step is cca_core's (ε pruning, no SVD step).
+      const ccaOptions = pwcca ? { ...options, metric: 'cca' as const } : options;
+      const { z, plans } = await this.factorStacked(chunks, gram, matrices.map((mat) => mat.rows), stacked.rowOffsets, m, padded, ccaOptions);
       const shared: SharedBuffer = { buffer: z, references: matrices.length };
-      return plans.map((plan, b) => ({ kind: 'gpu-cca', z: shared, ...plan, neurons: matrices[b].rows, datapoints: m, rep: reps[b] }));
+      const centred: SharedBuffer | null = pwcca ? { buffer: x, references: matrices.length } : null;
+      return plans.map(({ kept, basis, ...plan }, b) => ({
+        kind: 'gpu-cca',
+        z: shared,
+        ...plan,
+        neurons: matrices[b].rows,
+        datapoints: m,
+        rep: reps[b],
+        ...(centred ? { pwcca: { x: centred, xRow: stacked.rowOffsets[b], kept, basis } } : {}),
+      }));
     } finally {
-      for (const chunk of chunks) this.runtime.release(chunk.buffer);
+      // PWCCA keeps the centred rows (one chunk) for its directions; everything else goes now.
+      for (const chunk of chunks) if (!pwcca) this.runtime.release(chunk.buffer);
     }
   }
 
@@ -315,7 +345,10 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     padded: number,
     options: AnalysisOptions,
     keeps?: (spectra: number[][]) => number[],
-  ): Promise<{ z: GPUBuffer; plans: { rowOffset: number; rows: number; keptDims: number; dropped: number; clipped: number; spectrum: number[] | null }[] }> {
+  ): Promise<{
+    z: GPUBuffer;
+    plans: { rowOffset: number; rows: number; keptDims: number; dropped: number; clipped: number; spectrum: number[] | null; kept: number[]; basis: Matrix }[];
+  }> {
     const rt = this.runtime;
     const count = sizes.length;
     // Per matrix: which input rows CCA sees (all for svcca; ε-pruned for cca) and the rescaling.
@@ -373,7 +406,8 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         }
       }
       const dropped = options.metric === 'svcca' ? ks[b] - keptDims : size - keptDims;
-      return { rows, keptDims, dropped, clipped: keptDims - rows, spectrum: options.metric === 'svcca' ? spectra[b] : null, projection };
+      const basis: Matrix = { rows: inputs, cols: inputs, data: vectors ?? new Float64Array(0) };
+      return { rows, keptDims, dropped, clipped: keptDims - rows, spectrum: options.metric === 'svcca' ? spectra[b] : null, projection, kept: kept[b], basis };
     });
     const projectionData = new Float32Array(Math.max(1, plans.reduce((s, p) => s + p.projection.length, 0)));
     const projectionOffsets: number[] = [];
@@ -418,7 +452,13 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
   async compareGrid(a: GpuFactor[], b: GpuFactor[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
     this.runtime.checkAlive();
     try {
-      if (a.every((f) => f.kind === 'gpu-cca') && b.every((f) => f.kind === 'gpu-cca')) {
+      const withExtras = (f: GpuFactor) => f.kind === 'gpu-cca' && f.pwcca !== undefined;
+      if (options.metric === 'pwcca' && a.every(withExtras) && b.every(withExtras)) {
+        const grid = await this.comparePwcca(a as GpuCcaFactor[], b as GpuCcaFactor[], options, signal);
+        onPairs?.(a.length * b.length);
+        return grid;
+      }
+      if (options.metric !== 'pwcca' && a.every((f) => f.kind === 'gpu-cca') && b.every((f) => f.kind === 'gpu-cca')) {
         const grid = await this.compareCca(a as GpuCcaFactor[], b as GpuCcaFactor[], signal);
         onPairs?.(a.length * b.length);
         return grid;
@@ -683,6 +723,108 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       };
     } finally {
       if (!rt.lost) rt.release(cross);
+    }
+  }
+
+  /**
+   * PWCCA (src/math/pwcca.ts is the float64 twin): all pairs' T = Z_a Z_bᵀ from one product; per pair
+   * the small SVD, the side with fewer kept neurons and its rotation on the CPU in float64; then on
+   * the GPU the directions D over the datapoints, G = D Dᵀ and M = D Xcᵀ; the weights α = row sums of
+   * |L⁻¹ M| (G = L Lᵀ: Gram–Schmidt in order) back in float64. D's rows have zero mean, so M against
+   * centred neurons equals the reference's against uncentred ones.
+   */
+  private async comparePwcca(a: GpuCcaFactor[], b: GpuCcaFactor[], options: AnalysisOptions, signal?: AbortSignal): Promise<PairNumbers[][]> {
+    const rt = this.runtime;
+    const m = a[0].datapoints;
+    const sa = this.stack(a, (f) => f.z.buffer, 'pwcca.stack-a');
+    const sb = this.stack(b, (f) => f.z.buffer, 'pwcca.stack-b');
+    const rowsA = a.reduce((s, f) => s + f.rows, 0);
+    const rowsB = b.reduce((s, f) => s + f.rows, 0);
+    const t = rt.zeros(Math.max(1, rowsA * rowsB) * 4, 'pwcca.cross');
+    try {
+      if (rowsA > 0 && rowsB > 0) {
+        runProducts(rt, sa.buffer, sb.buffer, t, [{ aOffset: (sa.owned ? 0 : a[0].rowOffset) * m, bOffset: (sb.owned ? 0 : b[0].rowOffset) * m, cOffset: 0, p: rowsA, q: rowsB, k: m, lda: m, ldb: m, ldc: rowsB }], 'pwcca.cross');
+      }
+      const cross = await rt.read(t, Math.max(1, rowsA * rowsB) * 4, 'pwcca.cross');
+      const grid: PairNumbers[][] = a.map(() => []);
+      for (let i = 0; i < a.length; i++) {
+        for (let j = 0; j < b.length; j++) {
+          checkAborted(signal);
+          const block = { rows: a[i].rows, cols: b[j].rows, data: new Float64Array(a[i].rows * b[j].rows) };
+          for (let r = 0; r < block.rows; r++) for (let c = 0; c < block.cols; c++) block.data[r * block.cols + c] = cross[(sa.offsets[i] + r) * rowsB + sb.offsets[j] + c];
+          grid[i][j] = await this.pwccaPair(a[i], b[j], svdOfCross(block), options);
+        }
+      }
+      return grid;
+    } finally {
+      if (!rt.lost) {
+        rt.release(t);
+        if (sa.owned) rt.release(sa.buffer);
+        if (sb.owned) rt.release(sb.buffer);
+      }
+    }
+  }
+
+  private async pwccaPair(fa: GpuCcaFactor, fb: GpuCcaFactor, svd: CcaSvd, options: AnalysisOptions): Promise<PairNumbers> {
+    const rt = this.runtime;
+    const m = fa.datapoints;
+    const side = fa.keptDims <= fb.keptDims ? 'x' : 'y';
+    const own = side === 'x' ? fa : fb;
+    const extras = own.pwcca!;
+    const count = own.keptDims;
+    const r = svd.values.length;
+    const rho = new Array<number>(Math.min(fa.keptDims, fb.keptDims)).fill(0);
+    for (let i = 0; i < Math.min(r, rho.length); i++) rho[i] = svd.values[i];
+    const base: PairNumbers = {
+      similarity: 0,
+      mean98: null,
+      meanSquared: null,
+      rho,
+      kept: [fa.keptDims, fb.keptDims],
+      neurons: [fa.neurons, fb.neurons],
+      dropped: [fa.dropped, fb.dropped],
+      clipped: [fa.clipped, fb.clipped],
+      spectra: null,
+      frequencies: null,
+    };
+    const summary = summarize(rho);
+    if (count === 0 || rho.length === 0) return { ...base, mean98: summary.mean98, meanSquared: summary.meanSquared };
+    const ownVectors = side === 'x' ? svd.left : svd.right; // r × own.rows
+    const n = own.neurons;
+    // D = R · S over the datapoints: S = the centred neurons (reference) or the whitened rows Z (paper).
+    let rotation: Float32Array;
+    let rowsOfD: number;
+    let source: { buffer: GPUBuffer; row: number; rows: number };
+    if (options.pwccaVariant === 'reference') {
+      const complete = completeRotation(ownVectors, extras.basis, own.rows, r); // count × count, kept-neuron coordinates
+      rowsOfD = count;
+      rotation = new Float32Array(count * n);
+      for (let i = 0; i < count; i++) for (let t = 0; t < count; t++) rotation[i * n + extras.kept[t]] = complete.data[i * count + t];
+      source = { buffer: extras.x.buffer, row: extras.xRow, rows: n };
+    } else {
+      rowsOfD = r;
+      rotation = Float32Array.from(ownVectors.data.subarray(0, r * own.rows));
+      source = { buffer: own.z.buffer, row: own.rowOffset, rows: own.rows };
+    }
+    const rotationBuffer = rt.upload(rotation, 'pwcca.rotation');
+    const directions = rt.zeros(rowsOfD * m * 4, 'pwcca.directions');
+    const gram = rt.zeros(rowsOfD * rowsOfD * 4, 'pwcca.gram');
+    const projections = rt.zeros(rowsOfD * n * 4, 'pwcca.projections');
+    try {
+      runProducts(rt, rotationBuffer, source.buffer, directions, [{ aOffset: 0, bOffset: source.row * m, cOffset: 0, p: rowsOfD, q: m, k: source.rows, lda: source.rows, ldb: m, ldc: m, transB: true }], 'pwcca.directions');
+      runProducts(rt, directions, directions, gram, [{ aOffset: 0, bOffset: 0, cOffset: 0, p: rowsOfD, q: rowsOfD, k: m, lda: m, ldb: m, ldc: rowsOfD }], 'pwcca.gram');
+      runProducts(rt, directions, extras.x.buffer, projections, [{ aOffset: 0, bOffset: extras.xRow * m, cOffset: 0, p: rowsOfD, q: n, k: m, lda: m, ldb: m, ldc: n }], 'pwcca.projections');
+      const g = await rt.read(gram, rowsOfD * rowsOfD * 4, 'pwcca.gram');
+      const mAll = await rt.read(projections, rowsOfD * n * 4, 'pwcca.projections');
+      const keptProjections = { rows: rowsOfD, cols: count, data: new Float64Array(rowsOfD * count) };
+      for (let i = 0; i < rowsOfD; i++) for (let t = 0; t < count; t++) keptProjections.data[i * count + t] = mAll[i * n + extras.kept[t]];
+      const weights = weightsFromGram({ rows: rowsOfD, cols: rowsOfD, data: Float64Array.from(g) }, keptProjections);
+      const total = weights.reduce((s, w) => s + w, 0);
+      let similarity = 0;
+      weights.forEach((w, i) => (similarity += (total > 0 ? w / total : 0) * (rho[i] ?? 0)));
+      return { ...base, similarity, mean98: summary.mean98, meanSquared: summary.meanSquared };
+    } finally {
+      for (const buffer of [rotationBuffer, directions, gram, projections]) rt.release(buffer);
     }
   }
 

@@ -73,8 +73,15 @@ export function selfCheckCases(): CheckCase[] {
   return [
     { name: 'conv 6×5×3 vs conv 3×2×4 through the DFT (shared low frequencies)', a: convA, b: convB, metrics: ['svcca', 'cca'], options: nhwc },
     { name: 'conv vs dense through the DFT (DC term)', a: convA, b: randn(51, 5, 160), metrics: ['svcca', 'cca'], options: nhwc },
-    { name: 'semantics-doc reference (50 × 2000, Y = AX + 5N)', a: x, b: referenceY, metrics: all },
-    { name: 'tall (12 vs 9 neurons, 400 datapoints)', a: tall, b: plus(multiply(randn(11, 9, 12), tall), randn(12, 9, 400), 1), metrics: all },
+    { name: 'semantics-doc reference (50 × 2000, Y = AX + 5N)', a: x, b: referenceY, metrics: [...all, 'pwcca'] },
+    { name: 'tall (12 vs 9 neurons, 400 datapoints)', a: tall, b: plus(multiply(randn(11, 9, 12), tall), randn(12, 9, 400), 1), metrics: [...all, 'pwcca'] },
+    {
+      name: 'PWCCA, paper variant, second side smaller',
+      a: tall,
+      b: plus(multiply(randn(13, 7, 12), tall), randn(14, 7, 400), 1),
+      metrics: ['pwcca'],
+      options: { pwccaVariant: 'paper' },
+    },
     { name: 'rank-deficient (16 neurons of rank 4)', a: rankDeficient, b: randn(22, 10, 300), metrics: ['svcca', 'cca', 'cka'] },
     { name: 'dead neuron', a: dead, b: randn(31, 6, 300), metrics: ['svcca', 'cca'] },
     { name: 'decaying spectrum, fixed k', a: decaying, b: randn(41, 20, 600), metrics: ['svcca'] },

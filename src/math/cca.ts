@@ -265,7 +265,11 @@ export interface CcaSvd {
  * smaller Gram matrix (T Tᵀ or Tᵀ T); the other side's vectors follow as T q / σ or Tᵀ p / σ.
  */
 export function crossSvd(zx: Matrix, zy: Matrix): CcaSvd {
-  const t = multiplyABt(zx, zy); // r1 × r2
+  return svdOfCross(multiplyABt(zx, zy));
+}
+
+/** The SVD of a cross matrix T = Zx Zyᵀ (r1 × r2) already formed (e.g. on the GPU). */
+export function svdOfCross(t: Matrix): CcaSvd {
   const r1 = t.rows;
   const r2 = t.cols;
   const r = Math.min(r1, r2);

@@ -76,8 +76,8 @@ export function pwccaFromFactors(fx: CcaFactor, fy: CcaFactor, variant: 'referen
   return { similarity, rho, weights: paddedWeights, side, factors: [fx, fy] };
 }
 
-/** count × count rotation: rows 0..r−1 = (V_rᵀ p_i)ᵀ, then the remaining eigenvectors of Σ̃. */
-function completeRotation(vectors: Matrix, basis: Matrix, whitenedRows: number, r: number): Matrix {
+/** count × count rotation (kept-neuron coordinates): rows 0..r−1 = (V_rᵀ p_i)ᵀ, then the remaining eigenvectors of Σ̃. */
+export function completeRotation(vectors: Matrix, basis: Matrix, whitenedRows: number, r: number): Matrix {
   const count = basis.rows;
   const out = zeros(count, count);
   // p_i lives in the r_own-dimensional whitened eigenbasis (rows 0..whitenedRows−1 of basis).
@@ -136,4 +136,44 @@ export function orthonormalizeRows(a: Matrix): Matrix {
     if (norm > 0) for (let t = 0; t < cols; t++) qi[t] /= norm;
   }
   return q;
+}
+
+/**
+ * Projection weights from the Gram matrix G = D Dᵀ of the directions (rows of D, in order) and
+ * M = D Nᵀ against the neuron rows N: with D = L Q (Cholesky, G = L Lᵀ), Q's rows are what
+ * Gram–Schmidt of D's rows gives, and ⟨q_i, n_j⟩ = (L⁻¹ M)_ij. Rows whose residual vanishes get
+ * weight 0. Returns α (not yet normalised). Used where D lives on a GPU and only G and M come back.
+ */
+export function weightsFromGram(g: Matrix, m: Matrix): number[] {
+  const p = g.rows;
+  const l = zeros(p, p);
+  const alive: boolean[] = [];
+  const scale = Math.max(...Array.from({ length: p }, (_, i) => Math.abs(g.data[i * p + i])), 0);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = g.data[i * p + j];
+      for (let k = 0; k < j; k++) sum -= l.data[i * p + k] * l.data[j * p + k];
+      if (i === j) {
+        alive[i] = sum > 1e-12 * scale;
+        l.data[i * p + i] = alive[i] ? Math.sqrt(sum) : 0;
+      } else {
+        l.data[i * p + j] = alive[j] ? sum / l.data[j * p + j] : 0;
+      }
+    }
+  }
+  const n = m.cols;
+  const w = zeros(p, n); // L⁻¹ M by forward substitution
+  for (let i = 0; i < p; i++) {
+    if (!alive[i]) continue;
+    for (let c = 0; c < n; c++) {
+      let sum = m.data[i * n + c];
+      for (let k = 0; k < i; k++) sum -= l.data[i * p + k] * w.data[k * n + c];
+      w.data[i * n + c] = sum / l.data[i * p + i];
+    }
+  }
+  return Array.from({ length: p }, (_, i) => {
+    let total = 0;
+    for (let c = 0; c < n; c++) total += Math.abs(w.data[i * n + c]);
+    return total;
+  });
 }
