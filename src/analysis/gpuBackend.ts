@@ -518,20 +518,35 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     return { buffer, offsets, owned: true };
   }
 
-  private async compareCca(a: GpuCcaFactor[], b: GpuCcaFactor[], signal?: AbortSignal): Promise<PairNumbers[][]> {
+  /**
+   * One product of two stacks of rows over the datapoints: T (rowsA × rowsB) with
+   * T[offsetsA[i] + r][offsetsB[j] + c] = ⟨row r of a[i], row c of b[j]⟩. `release` frees T and any copies.
+   */
+  private stackedCross<F extends { rowOffset: number; rows: number; datapoints: number }>(a: F[], b: F[], bufferOf: (f: F) => GPUBuffer, label: string) {
     const rt = this.runtime;
     const m = a[0].datapoints;
-    const sa = this.stack(a, (f) => f.z.buffer, 'pairs.stack-a');
-    const sb = this.stack(b, (f) => f.z.buffer, 'pairs.stack-b');
+    const sa = this.stack(a, bufferOf, `${label}.stack-a`);
+    const sb = this.stack(b, bufferOf, `${label}.stack-b`);
     const rowsA = a.reduce((s, f) => s + f.rows, 0);
     const rowsB = b.reduce((s, f) => s + f.rows, 0);
-    const firstA = sa.owned ? 0 : a[0].rowOffset;
-    const firstB = sb.owned ? 0 : b[0].rowOffset;
-    const t = rt.zeros(Math.max(1, rowsA * rowsB) * 4, 'pairs.cross');
+    const t = rt.zeros(Math.max(1, rowsA * rowsB) * 4, `${label}.cross`);
+    if (rowsA > 0 && rowsB > 0) {
+      const first = (stack: typeof sa, factors: F[]) => (stack.owned ? 0 : factors[0].rowOffset) * m;
+      runProducts(rt, sa.buffer, sb.buffer, t, [{ aOffset: first(sa, a), bOffset: first(sb, b), cOffset: 0, p: rowsA, q: rowsB, k: m, lda: m, ldb: m, ldc: rowsB }], `${label}.cross`);
+    }
+    const release = () => {
+      if (rt.lost) return;
+      rt.release(t);
+      if (sa.owned) rt.release(sa.buffer);
+      if (sb.owned) rt.release(sb.buffer);
+    };
+    return { t, rowsA, rowsB, offsetsA: sa.offsets, offsetsB: sb.offsets, release };
+  }
+
+  private async compareCca(a: GpuCcaFactor[], b: GpuCcaFactor[], signal?: AbortSignal): Promise<PairNumbers[][]> {
+    const rt = this.runtime;
+    const { t, rowsB, offsetsA, offsetsB, release } = this.stackedCross(a, b, (f) => f.z.buffer, 'pairs');
     try {
-      if (rowsA > 0 && rowsB > 0) {
-        runProducts(rt, sa.buffer, sb.buffer, t, [{ aOffset: firstA * m, bOffset: firstB * m, cOffset: 0, p: rowsA, q: rowsB, k: m, lda: m, ldb: m, ldc: rowsB }], 'pairs.cross');
-      }
       checkAborted(signal);
       // Gram of every pair block, of its smaller side: G = T Tᵀ (ka ≤ kb) or Tᵀ T.
       const pairs = a.flatMap((fa, i) => b.map((fb, j) => ({ i, j, small: Math.min(fa.rows, fb.rows), leftSmaller: fa.rows <= fb.rows })));
@@ -541,7 +556,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         .map((p, index) => ({ ...p, index }))
         .filter((p) => p.small > 0)
         .map((p) => {
-          const offset = sa.offsets[p.i] * rowsB + sb.offsets[p.j]; // block (i, j) of T, row stride rowsB
+          const offset = offsetsA[p.i] * rowsB + offsetsB[p.j]; // block (i, j) of T, row stride rowsB
           const index = p.index;
           return p.leftSmaller
             ? { aOffset: offset, bOffset: offset, cOffset: index * padded * padded, p: a[p.i].rows, q: a[p.i].rows, k: b[p.j].rows, lda: rowsB, ldb: rowsB, ldc: padded }
@@ -576,11 +591,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       });
       return grid;
     } finally {
-      if (!rt.lost) {
-        rt.release(t);
-        if (sa.owned) rt.release(sa.buffer);
-        if (sb.owned) rt.release(sb.buffer);
-      }
+      release();
     }
   }
 
@@ -734,34 +745,21 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
    * centred neurons equals the reference's against uncentred ones.
    */
   private async comparePwcca(a: GpuCcaFactor[], b: GpuCcaFactor[], options: AnalysisOptions, signal?: AbortSignal): Promise<PairNumbers[][]> {
-    const rt = this.runtime;
-    const m = a[0].datapoints;
-    const sa = this.stack(a, (f) => f.z.buffer, 'pwcca.stack-a');
-    const sb = this.stack(b, (f) => f.z.buffer, 'pwcca.stack-b');
-    const rowsA = a.reduce((s, f) => s + f.rows, 0);
-    const rowsB = b.reduce((s, f) => s + f.rows, 0);
-    const t = rt.zeros(Math.max(1, rowsA * rowsB) * 4, 'pwcca.cross');
+    const { t, rowsA, rowsB, offsetsA, offsetsB, release } = this.stackedCross(a, b, (f) => f.z.buffer, 'pwcca');
     try {
-      if (rowsA > 0 && rowsB > 0) {
-        runProducts(rt, sa.buffer, sb.buffer, t, [{ aOffset: (sa.owned ? 0 : a[0].rowOffset) * m, bOffset: (sb.owned ? 0 : b[0].rowOffset) * m, cOffset: 0, p: rowsA, q: rowsB, k: m, lda: m, ldb: m, ldc: rowsB }], 'pwcca.cross');
-      }
-      const cross = await rt.read(t, Math.max(1, rowsA * rowsB) * 4, 'pwcca.cross');
+      const cross = await this.runtime.read(t, Math.max(1, rowsA * rowsB) * 4, 'pwcca.cross');
       const grid: PairNumbers[][] = a.map(() => []);
       for (let i = 0; i < a.length; i++) {
         for (let j = 0; j < b.length; j++) {
           checkAborted(signal);
           const block = { rows: a[i].rows, cols: b[j].rows, data: new Float64Array(a[i].rows * b[j].rows) };
-          for (let r = 0; r < block.rows; r++) for (let c = 0; c < block.cols; c++) block.data[r * block.cols + c] = cross[(sa.offsets[i] + r) * rowsB + sb.offsets[j] + c];
+          for (let r = 0; r < block.rows; r++) for (let c = 0; c < block.cols; c++) block.data[r * block.cols + c] = cross[(offsetsA[i] + r) * rowsB + offsetsB[j] + c];
           grid[i][j] = await this.pwccaPair(a[i], b[j], svdOfCross(block), options);
         }
       }
       return grid;
     } finally {
-      if (!rt.lost) {
-        rt.release(t);
-        if (sa.owned) rt.release(sa.buffer);
-        if (sb.owned) rt.release(sb.buffer);
-      }
+      release();
     }
   }
 
@@ -829,29 +827,15 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
   }
 
   private async compareCka(a: GpuCkaFactor[], b: GpuCkaFactor[], options: AnalysisOptions): Promise<PairNumbers[][]> {
-    const rt = this.runtime;
-    const m = a[0].datapoints;
-    const sa = this.stack(a, (f) => f.x.buffer, 'cka.stack-a');
-    const sb = this.stack(b, (f) => f.x.buffer, 'cka.stack-b');
-    const rowsA = a.reduce((s, f) => s + f.rows, 0);
-    const rowsB = b.reduce((s, f) => s + f.rows, 0);
-    const cross = rt.zeros(rowsA * rowsB * 4, 'cka.cross');
+    const { t, rowsA, rowsB, offsetsA, offsetsB, release } = this.stackedCross(a, b, (f) => f.x.buffer, 'cka');
     try {
-      runProducts(
-        rt,
-        sa.buffer,
-        sb.buffer,
-        cross,
-        [{ aOffset: (sa.owned ? 0 : a[0].rowOffset) * m, bOffset: (sb.owned ? 0 : b[0].rowOffset) * m, cOffset: 0, p: rowsA, q: rowsB, k: m, lda: m, ldb: m, ldc: rowsB }],
-        'cka.cross',
-      );
-      const values = await rt.read(cross, rowsA * rowsB * 4, 'cka.cross');
+      const values = await this.runtime.read(t, Math.max(1, rowsA * rowsB) * 4, 'cka.cross');
       const debiased = options.metric === 'cka-debiased';
       return a.map((fa, i) =>
         b.map((fb, j) => {
           let crossDot = 0;
           for (let r = 0; r < fa.rows; r++) {
-            for (let c = 0; c < fb.rows; c++) crossDot += values[(sa.offsets[i] + r) * rowsB + sb.offsets[j] + c] ** 2;
+            for (let c = 0; c < fb.rows; c++) crossDot += values[(offsetsA[i] + r) * rowsB + offsetsB[j] + c] ** 2;
           }
           return {
             similarity: ckaFromStatistics(crossDot, fa, fb, debiased),
@@ -868,11 +852,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         }),
       );
     } finally {
-      if (!rt.lost) {
-        rt.release(cross);
-        if (sa.owned) rt.release(sa.buffer);
-        if (sb.owned) rt.release(sb.buffer);
-      }
+      release();
     }
   }
 }
