@@ -103,7 +103,8 @@ function optionsFor(c: CheckCase, metric: Metric): AnalysisOptions {
   return { ...DEFAULT_OPTIONS, ...c.options, metric, keep: c.name.includes('fixed k') ? { kind: 'dims', k: 10 } : DEFAULT_OPTIONS.keep };
 }
 
-const asArray = (x: Matrix | NdArray): NdArray => ('shape' in x ? x : stored(x));
+/** A case's side as the engine takes it: matrices are stored neurons-first. */
+export const asArray = (x: Matrix | NdArray): NdArray => ('shape' in x ? x : stored(x));
 
 /** Every case × metric on `backend` against the CPU oracle. */
 export async function runSelfCheck(backend: ComputeBackend, onRow?: (row: CheckRow) => void): Promise<CheckRow[]> {

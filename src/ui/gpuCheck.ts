@@ -7,14 +7,13 @@ import { webgpuBackendFactory, GpuBackend } from '../analysis/gpuBackend';
 import { runGridCheck, runSelfCheck, selfCheckBundle, SELF_CHECK_TOLERANCE, type CheckRow } from '../analysis/selfCheck';
 import { DEFAULT_OPTIONS } from '../analysis/types';
 import { comparePair } from '../analysis/engine';
-import { selfCheckCases } from '../analysis/selfCheck';
+import { asArray, selfCheckCases } from '../analysis/selfCheck';
 import { GpuRuntime } from '../gpu/runtime';
 
 /** The semantics doc's reference pair on `backend`, for its warnings. */
 async function runLimitedPair(backend: GpuBackend) {
   const c = selfCheckCases().find((x) => x.name.startsWith('semantics-doc'))!;
-  const stored = (m: { rows: number; cols: number; data: Float64Array }) => ({ shape: [m.rows, m.cols], dtype: '<f8', data: m.data });
-  return comparePair({ name: 'x', array: stored(c.a as never) }, { name: 'y', array: stored(c.b as never) }, DEFAULT_OPTIONS, backend);
+  return comparePair({ name: 'x', array: asArray(c.a) }, { name: 'y', array: asArray(c.b) }, DEFAULT_OPTIONS, backend);
 }
 
 let lostMessages: string[] = [];
