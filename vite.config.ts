@@ -1,5 +1,17 @@
 import { defineConfig, type Plugin } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+import { existsSync } from 'node:fs';
+
+/**
+ * WebGPU in the Node tests (test/gpu on Dawn, the CLI spawned by test/cli): on Linux without a GPU,
+ * Dawn finds an adapter only through a Vulkan driver named explicitly, and Debian's chromium ships
+ * SwiftShader's. Set in the main process, while vitest loads this file, so every test worker
+ * inherits it; a machine with a GPU (/dev/dri, /dev/nvidia0) or its own VK_ICD_FILENAMES keeps it.
+ */
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+if (process.env.VITEST && process.platform === 'linux' && !process.env.VK_ICD_FILENAMES && !existsSync('/dev/dri') && !existsSync('/dev/nvidia0') && existsSync(SWIFTSHADER_ICD)) {
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+}
 
 /**
  * The Content-Security-Policy of the static build (a <meta> tag, so any static host serves it):

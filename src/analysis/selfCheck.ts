@@ -11,6 +11,8 @@ import { multiply, type Matrix } from '../math/matrix';
 import { randn } from '../math/random';
 import { cpuBackend, type ComputeBackend } from './backend';
 import { comparePair, computeDynamics } from './engine';
+import { GpuBackend } from './gpuBackend';
+import { GpuRuntime } from '../gpu/runtime';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type Metric } from './types';
 
 export const SELF_CHECK_TOLERANCE = { similarity: 1e-4, rho: 1e-3 } as const;
@@ -157,4 +159,74 @@ export async function runGridCheck(backend: ComputeBackend, metric: Metric = 'sv
   let maxDelta = 0;
   cpu.values.forEach((grid, t) => grid.forEach((row, i) => row.forEach((v, j) => (maxDelta = Math.max(maxDelta, Math.abs(v - gpu.values[t][i][j]))))));
   return { maxDelta, cpu: cpu.values, gpu: gpu.values };
+}
+
+/** The semantics doc's reference pair on `backend`, for its warnings. */
+async function runReferencePair(backend: ComputeBackend) {
+  const c = selfCheckCases().find((x) => x.name.startsWith('semantics-doc'))!;
+  return comparePair({ name: 'x', array: asArray(c.a) }, { name: 'y', array: asArray(c.b) }, DEFAULT_OPTIONS, backend);
+}
+
+export interface GpuSelfCheck {
+  rows: CheckRow[];
+  gridMaxDelta: number;
+  gridCkaMaxDelta: number;
+  /** The same cases with datapoints streamed in column chunks (a 64 KiB binding cap forces it). */
+  chunkedRows: CheckRow[];
+  chunkedGridMaxDelta: number;
+  /** Work beyond the device's limits (a 64 KiB binding limit): the float64 path, and a warning. */
+  limitedRows: CheckRow[];
+  limitedWarnings: string[];
+}
+
+/** Everything the WebGPU backend promises, on `backend`'s device: the browser's gpu-check page and
+ *  the Node parity tests (Dawn) both run this. */
+export async function runGpuSelfCheck(backend: GpuBackend, onRow?: (row: CheckRow) => void): Promise<GpuSelfCheck> {
+  const rows = await runSelfCheck(backend, onRow);
+  const grid = await runGridCheck(backend, 'svcca');
+  const gridCka = await runGridCheck(backend, 'cka');
+  const chunked = new GpuBackend(backend.runtime, 64 * 1024);
+  const chunkedRows = (await runSelfCheck(chunked)).filter((row) => row.metric === 'svcca' || row.metric === 'cca');
+  const chunkedGrid = await runGridCheck(chunked, 'svcca');
+  const small = new GpuBackend(new GpuRuntime(backend.runtime.device, undefined, 64 * 1024));
+  const limitedRows = (await runSelfCheck(small)).filter((row) => row.name.startsWith('semantics-doc'));
+  const limitedWarnings = (await runReferencePair(small)).warnings;
+  return { rows, gridMaxDelta: grid.maxDelta, gridCkaMaxDelta: gridCka.maxDelta, chunkedRows, chunkedGridMaxDelta: chunkedGrid.maxDelta, limitedRows, limitedWarnings };
+}
+
+export interface DeviceLossCheck {
+  /** "DeviceLostError: …" from the interrupted job. */
+  error: string;
+  /** Checkpoints whose values arrived before the loss. */
+  keptCheckpoints: number;
+  /** A different backend (fresh adapter and device) was handed out after the loss. */
+  freshBackend: boolean;
+  /** The same job on the fresh backend against the CPU oracle. */
+  recomputedMaxDelta: number;
+}
+
+/** Destroys the device after the first checkpoint's values arrive (not runtime.destroy(): an
+ *  unexpected loss); the job must fail with the loss and keep those values, and the next
+ *  `acquire()` must hand out a fresh device that finishes the same job. */
+export async function runDeviceLossCheck(acquire: () => Promise<ComputeBackend>): Promise<DeviceLossCheck> {
+  const backend = await acquire();
+  const partial: number[][][] = [];
+  let error = '';
+  try {
+    await computeDynamics({ bundle: selfCheckBundle() }, DEFAULT_OPTIONS, {
+      onValues: (t, values) => {
+        partial[t] = values;
+        if (t === 0) (backend as GpuBackend).runtime.device.destroy();
+      },
+    }, backend);
+  } catch (e) {
+    error = `${(e as Error).name}: ${(e as Error).message}`;
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  const fresh = await acquire();
+  const again = await computeDynamics({ bundle: selfCheckBundle() }, DEFAULT_OPTIONS, {}, fresh);
+  const cpu = await computeDynamics({ bundle: selfCheckBundle() }, DEFAULT_OPTIONS, {}, cpuBackend);
+  let maxDelta = 0;
+  cpu.values.forEach((g, t) => g.forEach((row, i) => row.forEach((v, j) => (maxDelta = Math.max(maxDelta, Math.abs(v - again.values[t][i][j]))))));
+  return { error, keptCheckpoints: partial.filter(Boolean).length, freshBackend: fresh !== backend, recomputedMaxDelta: maxDelta };
 }

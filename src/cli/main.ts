@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { registerGpuBackend, resolveBackend } from '../analysis/backend';
 import { computeCross, computeDynamics, comparePair } from '../analysis/engine';
 import { webgpuBackendFactory } from '../analysis/gpuBackend';
+import { nodeGpu, nodeGpuFailure } from '../gpu/node';
 import { CONV_REDUCTIONS, DEFAULT_OPTIONS, METRICS, type AnalysisOptions, type ConvReduction, type CrossResult, type DynamicsResult, type Metric, type PairResult } from '../analysis/types';
 import { loadArrayRef, openBundlePath } from '../io/node';
 import { InputError } from '../io/types';
@@ -132,17 +133,6 @@ function expectPositional(parsed: Parsed, count: number, names: string): void {
   }
 }
 
-/** WebGPU in Node comes from the optional `webgpu` package (Dawn's Node bindings). */
-async function nodeGpu(): Promise<GPU | undefined> {
-  try {
-    const { create, globals } = (await import('webgpu')) as { create: (flags: string[]) => GPU; globals: object };
-    Object.assign(globalThis, globals);
-    return create([]);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Whether this machine shows a GPU that Dawn could drive. Loading Dawn costs start-up time and its
  * drivers write to stderr, so 'auto' only probes where a GPU is visible: a DRM render node or an
@@ -162,7 +152,8 @@ async function chooseBackend(options: AnalysisOptions) {
   try {
     return await resolveBackend(options.backend);
   } catch (error) {
-    throw new UsageError(`--backend webgpu: ${(error as Error).message} (install the optional 'webgpu' package and a Vulkan, Metal or D3D12 driver, or use --backend cpu)`);
+    const loading = nodeGpuFailure();
+    throw new UsageError(`--backend webgpu: ${(error as Error).message}${loading ? ` (the webgpu package did not load: ${loading})` : ''} (install the optional 'webgpu' package and a Vulkan, Metal or D3D12 driver, or use --backend cpu)`);
   }
 }
 

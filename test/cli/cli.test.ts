@@ -16,9 +16,21 @@ const run = promisify(execFile);
 const bin = join(__dirname, '../../bin/svcca-lens.mjs');
 let dir: string;
 
+/** Vulkan's driver as vite.config.ts chose it for the Node GPU tests (SwiftShader on a GPU-less Linux). */
+const vulkanDriver = process.env.VK_ICD_FILENAMES;
+
+/** Runs the CLI as a user on this machine would; `vulkan` names the Vulkan driver Dawn may use
+ *  (by default none is named, as on a GPU-less machine). */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliWith({}, ...args);
+}
+
+async function cliWith(vulkan: { driver?: string }, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.VK_ICD_FILENAMES;
+  if (vulkan.driver) env.VK_ICD_FILENAMES = vulkan.driver;
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd: dir });
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd: dir, env });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -106,6 +118,27 @@ describe('svcca-lens dynamics and cross', () => {
   });
 });
 
+describe('svcca-lens --backend webgpu (Dawn, through the optional webgpu package)', () => {
+  it.runIf(vulkanDriver)('reproduces the reference CCA values of the semantics doc within the f32 tolerances', async () => {
+    const { code, stdout, stderr } = await cliWith({ driver: vulkanDriver }, 'compare', 'x.npy', 'y.npy', '--metric', 'cca', '--epsilon', '0', '--json', '--backend', 'webgpu');
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/svcca-lens: backend: WebGPU \(float32\) on .*as chosen/);
+    const r = JSON.parse(stdout);
+    expect(r.conventions.backend).toBe('webgpu');
+    expectClose([r.similarity, r.mean98], [0.6584066005202817, 0.7186799900570044], TOL.f32Mean, 'cca on webgpu');
+    expect(r.kept).toEqual([50, 50]);
+  });
+  it.runIf(vulkanDriver)('dynamics on webgpu matches dynamics on cpu', async () => {
+    const gpu = await cliWith({ driver: vulkanDriver }, 'dynamics', 'run.npz', '--json', '--backend', 'webgpu');
+    const cpu = await cli('dynamics', 'run.npz', '--json', '--backend', 'cpu');
+    expect(gpu.code, gpu.stderr).toBe(0);
+    const g = JSON.parse(gpu.stdout);
+    const c = JSON.parse(cpu.stdout);
+    expect(g.conventions.backend).toBe('webgpu');
+    expectClose(g.values.flat(2), c.values.flat(2), TOL.f32Mean, 'dynamics grid');
+  });
+});
+
 describe('svcca-lens errors: exit 2, one line, no stack trace', () => {
   const cases: [string, string[], RegExp][] = [
     ['missing file', ['compare', 'nope.npy', 'x.npy'], /^svcca-lens: nope\.npy: no such file$/],
@@ -128,8 +161,8 @@ describe('svcca-lens errors: exit 2, one line, no stack trace', () => {
     });
   }
   it('--backend webgpu without an adapter says what to do (after any lines the Vulkan loader prints itself)', async () => {
-    // No Vulkan ICD is named here, so Dawn finds no usable adapter (or only a rejected one).
-    const { code, stderr, stdout } = await cli('compare', 'x.npy', 'y.npy', '--backend', 'webgpu');
+    // A Vulkan driver file that does not exist: Dawn finds no usable adapter.
+    const { code, stderr, stdout } = await cliWith({ driver: '/nonexistent/vk_icd.json' }, 'compare', 'x.npy', 'y.npy', '--backend', 'webgpu');
     expect(code).toBe(2);
     expect(stdout).toBe('');
     const ours = stderr.trimEnd().split('\n').filter((line) => line.startsWith('svcca-lens:'));

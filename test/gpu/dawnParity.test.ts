@@ -1,0 +1,96 @@
+// The WebGPU engine in Node, on Dawn (the npm `webgpu` package): parity with the float64 oracle on
+// the self-check's seeded cases (tall, rank-deficient, dead neuron, decaying spectrum, conv shapes
+// with odd sizes through complex per-frequency blocks), batched learning-dynamics grids, datapoints
+// streamed in column chunks, work beyond the device's limits, and device loss mid-job.
+// The same checks run in headless Chromium (e2e/gpu.spec.ts). On a machine without a GPU the
+// adapter is SwiftShader (vite.config.ts points Vulkan at Chromium's ICD), ~0.2 GFLOP/s: the
+// shapes are small and the timeouts generous.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { forgetGpuBackend, registerGpuBackend, resolveBackend } from '../../src/analysis/backend';
+import { webgpuBackendFactory, type GpuBackend } from '../../src/analysis/gpuBackend';
+import { runDeviceLossCheck, runGpuSelfCheck, type GpuSelfCheck } from '../../src/analysis/selfCheck';
+import { nodeGpu, nodeGpuFailure } from '../../src/gpu/node';
+import { TOL } from '../helpers/tolerance';
+
+const lost: string[] = [];
+let backend: GpuBackend;
+let reason: string;
+
+async function acquire(): Promise<GpuBackend> {
+  return (await resolveBackend('webgpu')).backend as GpuBackend;
+}
+
+beforeAll(async () => {
+  registerGpuBackend(webgpuBackendFactory(nodeGpu, (message) => lost.push(message)));
+  try {
+    const choice = await resolveBackend('webgpu');
+    backend = choice.backend as GpuBackend;
+    reason = choice.reason;
+  } catch (error) {
+    const loading = nodeGpuFailure();
+    throw new Error(`no WebGPU device in Node: ${(error as Error).message}${loading ? `; the webgpu package did not load: ${loading}` : ''}. ` +
+      'Install Debian\'s chromium (its SwiftShader Vulkan driver) or point VK_ICD_FILENAMES at a Vulkan driver.');
+  }
+}, 60_000);
+
+describe('WebGPU on Dawn (Node) against the float64 CPU path', () => {
+  let check: GpuSelfCheck;
+
+  beforeAll(async () => {
+    check = await runGpuSelfCheck(backend);
+  }, 600_000);
+
+  it('finds an adapter and says which', () => {
+    expect(reason).toMatch(/^WebGPU \(float32\) on .*as chosen/);
+  });
+
+  it('every seeded case and metric agrees within the f32 tolerances, with identical kept dimensions', () => {
+    expect(check.rows.length).toBeGreaterThanOrEqual(17);
+    for (const row of check.rows) {
+      const label = `${row.metric} on ${row.name}: cpu ${row.cpu.similarity} gpu ${row.gpu.similarity}`;
+      expect(row.deltaSimilarity, label).toBeLessThanOrEqual(TOL.f32Mean);
+      expect(row.maxDeltaRho, label).toBeLessThanOrEqual(TOL.f32Rho);
+      expect(row.keptEqual, `${label}: kept ${row.cpu.kept} vs ${row.gpu.kept}`).toBe(true);
+    }
+    // Conv layers through the DFT (complex per-frequency blocks) are among them.
+    expect(check.rows.filter((r) => r.name.includes('through the DFT')).length).toBe(4);
+  });
+
+  it('reproduces the semantics doc reference values (CCA 0.658407, PWCCA 0.661973)', () => {
+    const cca = check.rows.find((r) => r.metric === 'cca' && r.name.startsWith('semantics-doc'))!;
+    expect(Math.abs(cca.gpu.similarity - 0.658407)).toBeLessThanOrEqual(TOL.f32Mean);
+    expect(check.rows.filter((r) => r.metric === 'pwcca').length).toBe(3);
+    const pwcca = check.rows.find((r) => r.metric === 'pwcca' && r.name.startsWith('semantics-doc'))!;
+    expect(Math.abs(pwcca.gpu.similarity - 0.661973)).toBeLessThanOrEqual(TOL.f32Mean);
+  });
+
+  it('batched learning-dynamics grids (one product per checkpoint) match', () => {
+    expect(check.gridMaxDelta).toBeLessThanOrEqual(TOL.f32Mean);
+    expect(check.gridCkaMaxDelta).toBeLessThanOrEqual(TOL.f32Mean);
+  });
+
+  it('datapoints streamed in column chunks give the same numbers', () => {
+    expect(check.chunkedRows.length).toBeGreaterThanOrEqual(8);
+    for (const row of check.chunkedRows) expect(row.ok, `chunked ${row.metric} on ${row.name}: Δ ${row.deltaSimilarity}`).toBe(true);
+    expect(check.chunkedGridMaxDelta).toBeLessThanOrEqual(TOL.f32Mean);
+  });
+
+  it('work beyond the device limits is computed in float64 and says so', () => {
+    expect(check.limitedRows.length).toBeGreaterThanOrEqual(4);
+    for (const row of check.limitedRows) expect(row.ok, `limited ${row.metric}: Δ ${row.deltaSimilarity}`).toBe(true);
+    expect(check.limitedWarnings.some((w) => /^computed in float64 on the CPU instead of WebGPU: .*beyond this GPU's 64 KiB/.test(w))).toBe(true);
+  });
+});
+
+describe('device loss on Dawn', () => {
+  it('a device lost mid-job keeps the finished checkpoints and a fresh adapter recomputes', async () => {
+    lost.length = 0;
+    const r = await runDeviceLossCheck(acquire);
+    expect(r.error).toMatch(/DeviceLostError: the GPU device was lost/);
+    expect(lost.length).toBe(1);
+    expect(r.keptCheckpoints).toBeGreaterThanOrEqual(1);
+    expect(r.freshBackend).toBe(true);
+    expect(r.recomputedMaxDelta).toBeLessThanOrEqual(TOL.f32Mean);
+    forgetGpuBackend();
+  }, 300_000);
+});
