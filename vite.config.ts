@@ -12,6 +12,7 @@ const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 if (process.env.VITEST && process.platform === 'linux' && !process.env.VK_ICD_FILENAMES && !existsSync('/dev/dri') && !existsSync('/dev/nvidia0') && existsSync(SWIFTSHADER_ICD)) {
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 }
+if (process.env.VITEST) process.env.XDG_RUNTIME_DIR ??= '/tmp'; // silences the Vulkan loader's warning
 
 /**
  * The Content-Security-Policy of the static build (a <meta> tag, so any static host serves it):

@@ -20,7 +20,11 @@ const QUICK: WebgpuBenchConfig = {
     [256, 2000],
   ],
   eigen: [32, 64],
-  jobs: [{ name: 'dynamics 4 layers × 4 checkpoints, n = 32, m = 500', widths: [32, 32, 32, 32], steps: 4, datapoints: 500, cpu: true }],
+  jobs: [
+    { name: 'dynamics 4 layers × 4 checkpoints, n = 32, m = 500', widths: [32, 32, 32, 32], steps: 4, datapoints: 500, cpu: true },
+    // The foundation issue's first learning-dynamics job (also in FULL).
+    { name: 'dynamics 5 layers × 6 checkpoints, n ≤ 128, m = 2000', widths: [64, 128, 128, 96, 64], steps: 6, datapoints: 2000, cpu: true },
+  ],
 };
 
 // The issue's sizes: for a machine with a real GPU (on SwiftShader this runs for a long time).
@@ -63,7 +67,7 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
     console.log(`SVCCA Lens WebGPU benchmark${quick ? ' — QUICK sizes' : ''}; adapter: ${result.adapter}`);
     console.log(`(wall-clock timings around onSubmittedWorkDone; ratios are measured in this one run)\n`);
-    console.log(renderTable(['product (Gram n × m)', 'seconds', 'GFLOP/s'], result.products.map((p) => [`${p.n} × ${p.m}`, p.seconds.toFixed(4), p.gflops.toFixed(2)])));
+    console.log(renderTable(['product X·Yᵀ (n × m each)', 'seconds', 'GFLOP/s'], result.products.map((p) => [`${p.n} × ${p.m}`, p.seconds.toFixed(4), p.gflops.toFixed(2)])));
     console.log('');
     console.log(renderTable(['Jacobi eigen n', 'seconds', 'sweeps'], result.eigen.map((e) => [String(e.n), e.seconds.toFixed(3), String(e.sweeps)])));
     console.log('');
@@ -82,14 +86,17 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
         ]),
       ),
     );
-    if (result.gpuMillisecondsByStage) {
-      const stages = Object.entries(result.gpuMillisecondsByStage).sort((a, b) => b[1] - a[1]);
-      const total = stages.reduce((sum, [, ms]) => sum + ms, 0);
-      console.log('\nGPU time by stage (timestamp queries, all dynamics jobs)');
-      console.log(renderTable(['stage', 'GPU ms', 'share'], stages.map(([stage, ms]) => [stage, ms.toFixed(1), `${((ms / total) * 100).toFixed(0)}%`])));
+    if (result.timestamps) {
+      for (const job of result.jobs) {
+        const stages = Object.entries(job.gpuMillisecondsByStage ?? {}).sort((a, b) => b[1] - a[1]);
+        const total = stages.reduce((sum, [, ms]) => sum + ms, 0);
+        console.log(`\nGPU time by stage (timestamp queries): ${job.name}; GPU busy ${(total / 1000).toFixed(2)} s of ${job.gpuSeconds.toFixed(2)} s`);
+        console.log(renderTable(['stage', 'GPU ms', 'share'], stages.map(([stage, ms]) => [stage, ms.toFixed(1), `${((ms / total) * 100).toFixed(0)}%`])));
+      }
     } else {
       console.log('\n(no timestamp-query on this adapter: stage split by wall clock only)');
     }
+    console.log(`\nWarm-up runs (two checkpoints of each job, compiling its pipelines): ${result.jobs.map((j) => `${j.warmUpSeconds.toFixed(2)} s`).join(', ')}`);
     const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
     const out = resolve(outIndex >= 0 ? argv[outIndex + 1] : join(ROOT, 'bench-results', `bench-webgpu-${date}${quick ? '-quick' : ''}.json`));
     mkdirSync(dirname(out), { recursive: true });

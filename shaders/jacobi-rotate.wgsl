@@ -5,6 +5,7 @@
 // Over N − 1 steps every (p, q) meets once: one sweep. The N/2 rotations of a step are disjoint, so
 // A' = Jᵀ A J and Vᵀ' = Jᵀ Vᵀ are computed element-wise from the previous matrices (ping-pong).
 // Every thread recomputes the rotations of its row's and column's pairs from a_in: no extra pass.
+// Composed with shaders/common/jacobi-rotation.wgsl (rotation_of).
 
 struct Params {
   n: u32,        // padded size N (even)
@@ -47,24 +48,8 @@ fn coefficients(base: u32, i: u32) -> Coefficients {
   let p = select(partner, i, is_p);
   let q = select(i, partner, is_p);
   let n = params.n;
-  let apq = a_in[base + p * n + q];
-  let app = a_in[base + p * n + p];
-  let aqq = a_in[base + q * n + q];
-  var c = 1.0;
-  var s = 0.0;
-  // Skip rotations that cannot change anything at f32 precision.
-  if (abs(apq) > 1e-30 && abs(apq) > 1e-9 * sqrt(abs(app * aqq))) {
-    let theta = (aqq - app) / (2.0 * apq);
-    var t: f32;
-    if (abs(theta) > 1e15) {
-      t = 0.5 / theta;
-    } else {
-      t = select(-1.0, 1.0, theta >= 0.0) / (abs(theta) + sqrt(theta * theta + 1.0));
-    }
-    c = inverseSqrt(t * t + 1.0);
-    s = t * c;
-  }
-  return Coefficients(partner, c, select(s, -s, is_p));
+  let cs = rotation_of(a_in[base + p * n + p], a_in[base + q * n + q], a_in[base + p * n + q]);
+  return Coefficients(partner, cs.x, select(cs.y, -cs.y, is_p));
 }
 
 @compute @workgroup_size(WG, WG, 1)

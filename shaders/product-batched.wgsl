@@ -5,6 +5,8 @@
 // covariance (transA = transB = 0) and P·X is op(B) = Xᵀ (transB = 1). k is usually the datapoint
 // axis; callers accumulate over datapoint chunks with accumulate = 1.
 // Workgroup (x, y, z) computes the output tile (rows y·TILE.., cols x·TILE..) of batch z, TILE = WG·4.
+// A symmetric product (a Gram matrix, op(A) = op(B)) computes only the tiles on and above the
+// diagonal and writes the ones above it transposed as well: half the arithmetic.
 
 struct Batch {
   a_offset: u32,   // first element of A[b] in `a` (f32 words)
@@ -16,7 +18,7 @@ struct Batch {
   lda: u32,        // leading dimension (row stride) of A as stored
   ldb: u32,        // leading dimension of B as stored
   ldc: u32,        // leading dimension of C
-  flags: u32,      // bit 0: accumulate into C; bit 1: transA; bit 2: transB
+  flags: u32,      // bit 0: accumulate into C; bit 1: transA; bit 2: transB; bit 3: symmetric (op(A) = op(B))
   alpha: f32,      // scale of the product
   _pad: u32,
 }
@@ -30,9 +32,9 @@ const RB: u32 = 4u;          // each thread computes an RB × RB block of C
 override WG: u32 = 16u;      // threads per workgroup edge; a workgroup covers a (WG·RB)² tile of C
 
 // Without workgroup memory or barriers: each thread streams its RB rows of op(A) and RB rows of
-// op(B) over k from global memory (the caches do the sharing). Dawn's Node build (npm webgpu 0.6.2)
-// crashes on barriers inside loops, and this form runs everywhere; a shared-memory variant is the
-// next step on real GPUs.
+// op(B) over k from global memory (the caches do the sharing). This is the fastest form on CPU
+// adapters (SwiftShader, lavapipe), where barriers are expensive; a shared-memory variant is the
+// next step for real GPUs.
 
 fn load_a(bt: Batch, row: u32, kk: u32) -> f32 {
   if (row >= bt.p) { return 0.0; }
@@ -49,6 +51,8 @@ fn load_b(bt: Batch, row: u32, kk: u32) -> f32 {
 @compute @workgroup_size(WG, WG, 1)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let bt = batches[wid.z];
+  let symmetric = (bt.flags & 8u) != 0u;
+  if (symmetric && wid.y > wid.x) { return; }  // below the diagonal: written by the mirror tile
   let tile = WG * RB;
   // Rows/columns interleaved by WG so that neighbouring threads touch neighbouring outputs.
   let row0 = wid.y * tile + lid.y;
@@ -76,6 +80,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         var value = bt.alpha * acc[i * RB + j];
         if ((bt.flags & 1u) != 0u) { value += c[index]; }
         c[index] = value;
+        if (symmetric && wid.y < wid.x) { c[bt.c_offset + col * bt.ldc + row] = value; }
       }
     }
   }

@@ -369,7 +369,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       });
       eigenInput = rt.upload(rescaled, 'factor.rescaled');
     }
-    const eig = await jacobiEigenBatch(rt, eigenInput, padded, count, { vectors: true });
+    const eig = await jacobiEigenBatch(rt, eigenInput, padded, count, { vectors: true, sizes: sizes.map((size, b) => (options.metric === 'cca' ? kept[b].length : size)) });
     const eigens = sizes.map((size, b) => sortedEigen(eig.values, eig.vectors, b, padded, options.metric === 'cca' ? kept[b].length : size));
     const spectra = eigens.map((e) => e.values.map((g) => Math.max(g, 0) / (m - 1)));
     const ks = options.metric === 'svcca' ? (keeps ? keeps(spectra) : spectra.map((sp) => chooseK(sp, options.keep))) : [];
@@ -563,7 +563,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
             : { aOffset: offset, bOffset: offset, cOffset: index * padded * padded, p: b[p.j].rows, q: b[p.j].rows, k: a[p.i].rows, lda: rowsB, ldb: rowsB, ldc: padded, transA: true, transB: true };
         });
       if (batches.length > 0) runProducts(rt, t, t, grams, batches, 'pairs.gram');
-      const eig = await jacobiEigenBatch(rt, grams, padded, pairs.length, { vectors: false, signal });
+      const eig = await jacobiEigenBatch(rt, grams, padded, pairs.length, { vectors: false, signal, sizes: pairs.map((p) => p.small) });
       const grid: PairNumbers[][] = a.map(() => []);
       pairs.forEach((p, index) => {
         const fa = a[p.i];
@@ -691,7 +691,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         runProducts(rt, setA.z, setB.z, cross, crossBatches, 'dft.cross');
         runProducts(rt, cross, cross, grams, gramBatches, 'dft.pair-gram');
       }
-      const eig = await jacobiEigenBatch(rt, grams, padded, blocks.length, { vectors: false, signal });
+      const eig = await jacobiEigenBatch(rt, grams, padded, blocks.length, { vectors: false, signal, sizes: blocks.map(({ pa, pb }) => Math.min(pa.rows, pb.rows)) });
       const union: number[] = [];
       const kept: [number, number] = [0, 0];
       const dropped: [number, number] = [0, 0];
@@ -871,6 +871,7 @@ export function webgpuBackendFactory(getGpu: () => Promise<GPU | undefined | nul
       forgetGpuBackend(); // the next job asks for a fresh adapter
       onLost?.(message);
     });
+    runtime.software = outcome.fallback;
     return { backend: new GpuBackend(runtime), fallback: outcome.fallback, adapter: outcome.adapterName };
   };
 }

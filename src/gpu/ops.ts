@@ -2,18 +2,25 @@
 // Matrices are f32, row-major. Symmetric batches are padded to N × N (N even) with zeros.
 
 import { dftAxisKernel, embedBlocksKernel, embedWorkgroups, frequencyMeansKernel, linearWorkgroups } from './kernels/dft';
-import { encodeBatches, productKernel, productWorkgroups, type ProductBatch } from './kernels/product';
-import { jacobiMeasureKernel, jacobiRotateKernel, measureWorkgroups, rotateWorkgroups } from './kernels/jacobi';
+import { encodeBatches, productEdge, productKernel, productWorkgroups, type ProductBatch } from './kernels/product';
+import { jacobiMeasureKernel, jacobiRotateKernel, jacobiSweepsKernel, largestWorkgroupN, measureWorkgroups, rotateWorkgroups, sweepsPerDispatch, sweepsSizeClass, sweepsThreads, SWEEPS_STORAGE_MAX_N, type SweepsMatrixPlace } from './kernels/jacobi';
 import type { GpuRuntime } from './runtime';
 
 const MAX_Z = 65535;
 
-/** C-buffer products of a batch table, in as few dispatches as the z limit allows. */
+/** Whether a batch multiplies a matrix by itself (op(A) = op(B): a Gram matrix, symmetric). */
+function isGram(a: GPUBuffer, b: GPUBuffer, batch: ProductBatch): boolean {
+  return a === b && batch.aOffset === batch.bOffset && batch.p === batch.q && batch.lda === batch.ldb && !!batch.transA === !!batch.transB;
+}
+
+/** C-buffer products of a batch table, in as few dispatches as the z limit allows. Gram matrices
+ *  (A·Aᵀ) are computed as symmetric: half the tiles, mirrored. */
 export function runProducts(rt: GpuRuntime, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, batches: ProductBatch[], label: string): void {
   for (let start = 0; start < batches.length; start += MAX_Z) {
-    const chunk = batches.slice(start, start + MAX_Z);
+    const chunk = batches.slice(start, start + MAX_Z).map((batch) => (isGram(a, b, batch) ? { ...batch, symmetric: true } : batch));
     const table = rt.upload(encodeBatches(chunk), `${label}.batches`);
-    rt.submit(label, (pass) => rt.dispatch(pass, productKernel, [a, b, c, table], productWorkgroups(chunk)));
+    const edge = productEdge(chunk);
+    rt.submit(label, (pass) => rt.dispatch(pass, productKernel(edge), [a, b, c, table], productWorkgroups(chunk, edge)));
     rt.release(table);
   }
 }
@@ -25,7 +32,41 @@ export interface JacobiOptions {
   /** Stop when ‖offdiag‖/‖A‖ ≤ tolerance for every matrix. */
   tolerance?: number;
   signal?: AbortSignal;
+  /** Called between chunks with the sweeps done so far and the worst ‖offdiag‖/‖A‖ of the batch. */
   onSweep?: (sweep: number, worstRatio: number) => void;
+  /** Which driver runs the sweeps (default: chooseJacobiStrategy). */
+  strategy?: JacobiStrategy;
+  /** Each matrix's own size (≤ N; the rest of its N × N is zero padding): the whole-sweep drivers
+   *  rotate only that much of it. Default: N for all. */
+  sizes?: number[];
+  /** Sweeps per dispatch of the whole-sweep drivers (default: sweepsPerDispatch's work bound). */
+  sweepsPerDispatch?: number;
+}
+
+/**
+ * How the sweeps are run:
+ * - 'sweeps-in-workgroup': one workgroup per matrix holds it in workgroup memory and runs whole
+ *   sweeps, convergence test included, in one dispatch (N up to ~62 with 16 KiB, ~88 with 32 KiB).
+ * - 'sweeps-in-storage': the same with the matrix left in its storage buffer (N ≤ 1024).
+ * - 'step-per-dispatch': one dispatch per round-robin step over every element of every matrix,
+ *   and a readback of the convergence test per sweep: the whole GPU works on each matrix.
+ */
+export type JacobiStrategy = 'sweeps-in-workgroup' | 'sweeps-in-storage' | 'step-per-dispatch';
+
+/**
+ * On a hardware GPU, small matrices run whole sweeps in workgroup memory; larger ones run whole
+ * sweeps from storage when the batch is big enough to give every compute unit a matrix, and a few
+ * large matrices spread each step over the whole device instead. On a software adapter, where a
+ * dispatch costs far more than its arithmetic and compile time grows with workgroup memory
+ * (SwiftShader: 3 s for a 64² matrix in workgroup memory, 0.7 s for the storage pipeline), whole
+ * sweeps from storage.
+ */
+export function chooseJacobiStrategy(rt: GpuRuntime, n: number, count: number): JacobiStrategy {
+  if (count > rt.limits.maxComputeWorkgroupsPerDimension) return 'step-per-dispatch';
+  if (rt.software) return n <= SWEEPS_STORAGE_MAX_N ? 'sweeps-in-storage' : 'step-per-dispatch';
+  if (n <= largestWorkgroupN(rt.limits.maxComputeWorkgroupStorageSize)) return 'sweeps-in-workgroup';
+  if (n <= SWEEPS_STORAGE_MAX_N && count >= 16) return 'sweeps-in-storage';
+  return 'step-per-dispatch';
 }
 
 export interface JacobiBatchResult {
@@ -41,11 +82,66 @@ export const JACOBI_TOLERANCE_F32 = 2e-7;
 
 /**
  * Batched parallel-ordered Jacobi on `count` symmetric N × N matrices stored in `matrices`
- * (consumed: it becomes scratch). Each sweep is one submission (a bounded chunk): between sweeps
- * the convergence test is read back, cancellation is checked and progress reported.
+ * (consumed: it becomes scratch and is released). Work is submitted in bounded chunks: between
+ * them the convergence test is read back, cancellation is checked and progress reported.
  */
 export async function jacobiEigenBatch(rt: GpuRuntime, matrices: GPUBuffer, n: number, count: number, options: JacobiOptions): Promise<JacobiBatchResult> {
   if (n % 2 !== 0) throw new Error(`jacobiEigenBatch: N must be even (got ${n})`);
+  const strategy = options.strategy ?? chooseJacobiStrategy(rt, n, count);
+  if (strategy === 'sweeps-in-workgroup') return jacobiBySweeps(rt, matrices, n, count, options, 'workgroup');
+  if (strategy === 'sweeps-in-storage') return jacobiBySweeps(rt, matrices, n, count, options, 'storage');
+  return jacobiBySteps(rt, matrices, n, count, options);
+}
+
+/** Whole sweeps per dispatch, one workgroup per matrix (shaders/jacobi-sweeps.wgsl). */
+async function jacobiBySweeps(rt: GpuRuntime, matrices: GPUBuffer, n: number, count: number, options: JacobiOptions, place: SweepsMatrixPlace): Promise<JacobiBatchResult> {
+  const maxSweeps = options.maxSweeps ?? 40;
+  const tolerance = options.tolerance ?? JACOBI_TOLERANCE_F32;
+  const maxN = sweepsSizeClass(place, n, rt.limits.maxComputeWorkgroupStorageSize);
+  if (n > maxN) throw new Error(`jacobiEigenBatch: N = ${n} is beyond the ${place} variant's ${maxN}`);
+  const kernel = jacobiSweepsKernel(place, maxN, sweepsThreads(place, rt.software));
+  const bytes = count * n * n * 4; // count matrices × N × N f32
+  const vt = rt.zeros(options.vectors ? bytes : 4, options.vectors ? 'jacobi.vt' : 'jacobi.vt-unused');
+  const stride = 4 + n; // per matrix: done, sweeps, previous ratio, ratio, then the N diagonal entries
+  const state = rt.zeros(count * stride * 4, 'jacobi.state');
+  const params = rt.acquire(32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'jacobi.sweeps-params'); // 8 words (Params)
+  // Even and at least 2 (a round-robin needs a pair), at most N.
+  const ownSizes = Uint32Array.from({ length: count }, (_, b) => Math.min(n, Math.max(2, (options.sizes?.[b] ?? n) + ((options.sizes?.[b] ?? n) % 2))));
+  const sizes = rt.upload(ownSizes, 'jacobi.sizes');
+  const words = new Uint32Array(8);
+  const meanCube = ownSizes.reduce((sum, size) => sum + size ** 3, 0) / count;
+  const budget = options.sweepsPerDispatch ?? sweepsPerDispatch(Math.cbrt(meanCube), count, options.vectors, maxSweeps);
+  try {
+    let out: Float32Array;
+    let sweeps = 0;
+    for (let chunk = 0; ; chunk++) {
+      words.set([n, count, options.vectors ? 1 : 0, budget, maxSweeps, 0, chunk === 0 ? 1 : 0, 0]);
+      new Float32Array(words.buffer)[5] = tolerance;
+      rt.device.queue.writeBuffer(params, 0, words);
+      rt.submit('jacobi.sweeps', (pass) => rt.dispatch(pass, kernel, [matrices, vt, state, params, sizes], [count, 1, 1]));
+      out = await rt.read(state, count * stride * 4, 'jacobi.state');
+      let done = true;
+      let worst = 0;
+      for (let b = 0; b < count; b++) {
+        done &&= out[b * stride] !== 0;
+        sweeps = Math.max(sweeps, out[b * stride + 1]);
+        worst = Math.max(worst, out[b * stride + 3]);
+      }
+      options.onSweep?.(sweeps, worst);
+      if (done) break;
+      if (options.signal?.aborted) throw new DOMException('The computation was cancelled', 'AbortError');
+    }
+    const values = new Float32Array(count * n);
+    for (let b = 0; b < count; b++) values.set(out.subarray(b * stride + 4, b * stride + 4 + n), b * n);
+    const vectors = options.vectors ? await rt.read(vt, bytes, 'jacobi.vectors') : null;
+    return { values, vectors, sweeps };
+  } finally {
+    for (const buffer of [matrices, vt, state, params, sizes]) rt.release(buffer);
+  }
+}
+
+/** One dispatch per round-robin step (shaders/jacobi-rotate.wgsl), a convergence readback per sweep. */
+async function jacobiBySteps(rt: GpuRuntime, matrices: GPUBuffer, n: number, count: number, options: JacobiOptions): Promise<JacobiBatchResult> {
   const bytes = count * n * n * 4;
   const maxSweeps = options.maxSweeps ?? 40;
   const tolerance = options.tolerance ?? JACOBI_TOLERANCE_F32;

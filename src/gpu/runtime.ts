@@ -59,6 +59,10 @@ export class GpuRuntime {
   private readonly pendingTimings: Promise<void>[] = [];
   private profiling = false;
 
+  /** The adapter is a software fallback (SwiftShader, lavapipe): dispatches are expensive and
+   *  arithmetic is slow; drivers that can, choose fewer, larger dispatches. */
+  software = false;
+
   /** The first error the device reported outside an error scope (validation, out of memory). */
   private firstError: string | null = null;
 
