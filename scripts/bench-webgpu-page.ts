@@ -1,15 +1,17 @@
-// In-browser half of `npm run bench -- --backend webgpu`: runs on whatever WebGPU adapter this
-// browser offers and returns numbers as JSON (scripts/bench-webgpu.ts prints and saves them).
+// The measuring half of `npm run bench -- --backend webgpu`: runs on whatever WebGPU adapter it is
+// given (this browser's in scripts/bench-webgpu.html; Dawn's with --runtime node) and returns
+// numbers as JSON (scripts/bench-webgpu.ts prints and saves them).
 // Measures, in one run: product-kernel GFLOP/s, batched Jacobi time and sweeps per size, and
 // learning-dynamics jobs end to end on the GPU and on the float64 CPU path (same data, same page),
 // with the split of GPU time between factoring and pairs.
 // Timings are wall clock around onSubmittedWorkDone: they include submission overheads.
 
 import { cpuBackend, registerGpuBackend, resolveBackend, type ComputeBackend } from '../src/analysis/backend';
-import { computeDynamics } from '../src/analysis/engine';
+import { comparePair, computeDynamics } from '../src/analysis/engine';
 import { GpuBackend, webgpuBackendFactory } from '../src/analysis/gpuBackend';
 import { DEFAULT_OPTIONS } from '../src/analysis/types';
-import { jacobiEigenBatch, runProducts } from '../src/gpu/ops';
+import { largestWorkgroupN } from '../src/gpu/kernels/jacobi';
+import { chooseJacobiStrategy, jacobiEigenBatch, runProducts, type JacobiStrategy } from '../src/gpu/ops';
 import type { Bundle, BundleEntry } from '../src/io/types';
 import { multiplyABt } from '../src/math/matrix';
 import { randn } from '../src/math/random';
@@ -18,6 +20,8 @@ import { ActivationGenerator, DEFAULT_GENERATOR, describeGenerator, keepCount, o
 export interface WebgpuBenchConfig {
   products: [number, number][]; // X·Yᵀ, X and Y n × m
   eigen: number[]; // n
+  /** One SVCCA pair of two n-neuron layers over m datapoints (the issue's n = 512, m = 10 000). */
+  pair: { n: number; m: number };
   jobs: { name: string; widths: number[]; steps: number; datapoints: number; cpu: boolean }[];
 }
 
@@ -56,8 +60,9 @@ function timed(backend: ComputeBackend) {
   return { wrapped, times };
 }
 
-async function run(config: WebgpuBenchConfig) {
-  registerGpuBackend(webgpuBackendFactory(async () => navigator.gpu));
+/** The whole benchmark on the adapter `getGpu` offers: navigator.gpu in the page, Dawn in Node. */
+export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | null>, config: WebgpuBenchConfig) {
+  registerGpuBackend(webgpuBackendFactory(getGpu));
   const choice = await resolveBackend('webgpu');
   const gpu = choice.backend as GpuBackend;
   const rt = gpu.runtime;
@@ -82,15 +87,37 @@ async function run(config: WebgpuBenchConfig) {
     products.push({ n, m, seconds, gflops: (2 * n * n * m) / seconds / 1e9 });
     for (const buffer of [x, y, c]) rt.release(buffer);
   }
+  // One matrix per size, by every driver that takes it; cold (pipeline compile included) and warm.
   const eigen = [];
   for (const n of config.eigen) {
     const x = randn(2, n, 2 * n);
-    const a = multiplyABt(x, x);
-    const buffer = rt.upload(Float32Array.from(a.data), 'bench.eigen');
-    const t0 = performance.now();
-    const r = await jacobiEigenBatch(rt, buffer, n + (n % 2), 1, { vectors: true });
-    eigen.push({ n, seconds: (performance.now() - t0) / 1000, sweeps: r.sweeps });
+    const a = Float32Array.from(multiplyABt(x, x).data);
+    const padded = n + (n % 2);
+    const strategies: JacobiStrategy[] = ['step-per-dispatch', 'sweeps-in-storage'];
+    if (n <= largestWorkgroupN(rt.limits.maxComputeWorkgroupStorageSize)) strategies.push('sweeps-in-workgroup');
+    for (const strategy of strategies) {
+      const times: number[] = [];
+      let sweeps = 0;
+      for (let run = 0; run < 2; run++) {
+        const t0 = performance.now();
+        const r = await jacobiEigenBatch(rt, rt.upload(a, 'bench.eigen'), padded, 1, { vectors: true, strategy });
+        times.push((performance.now() - t0) / 1000);
+        sweeps = r.sweeps;
+      }
+      eigen.push({ n, strategy, chosen: strategy === chooseJacobiStrategy(rt, padded, 1), coldSeconds: times[0], seconds: times[1], sweeps });
+    }
   }
+  // One SVCCA pair, cold and warm.
+  const pairGenerator = new ActivationGenerator({ ...DEFAULT_GENERATOR, widths: [config.pair.n, config.pair.n], steps: 1, datapoints: config.pair.m });
+  const layer = (l: number) => ({ name: `layer${l}`, array: { shape: [config.pair.m, config.pair.n], dtype: '<f4' as const, data: pairGenerator.generate(l, 0) } });
+  const pairTimes: number[] = [];
+  let pairSimilarity = 0;
+  for (let run = 0; run < 2; run++) {
+    const t0 = performance.now();
+    pairSimilarity = (await comparePair(layer(0), layer(1), DEFAULT_OPTIONS, gpu)).similarity;
+    pairTimes.push((performance.now() - t0) / 1000);
+  }
+  const pair = { ...config.pair, coldSeconds: pairTimes[0], seconds: pairTimes[1], similarity: pairSimilarity };
   // GPU-side time per kernel stage from timestamp queries, over the dynamics jobs (when available).
   const timestamps = rt.enableProfiling();
   const jobs = [];
@@ -145,17 +172,21 @@ async function run(config: WebgpuBenchConfig) {
   const best = Math.max(...products.map((p) => p.gflops));
   return {
     adapter: choice.reason,
+    software: rt.software,
     timestamps,
     products,
     bestProductGflops: best,
     eigen,
+    pair,
     jobs: jobs.map((j) => ({ ...j, fractionOfBestProduct: j.gflops / best })),
   };
 }
 
+export type WebgpuBenchResult = Awaited<ReturnType<typeof runWebgpuBenchOn>>;
+
 declare global {
   interface Window {
-    svccaBenchWebgpu: typeof run;
+    svccaBenchWebgpu: (config: WebgpuBenchConfig) => Promise<WebgpuBenchResult>;
   }
 }
-window.svccaBenchWebgpu = run;
+if (typeof window !== 'undefined') window.svccaBenchWebgpu = (config) => runWebgpuBenchOn(async () => navigator.gpu, config);

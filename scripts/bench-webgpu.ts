@@ -1,16 +1,18 @@
-// `npm run bench -- --backend webgpu [--quick] [--out FILE] [--chromium PATH] [--chromium-flag F]…`
+// `npm run bench -- --backend webgpu [--quick] [--out FILE] [--peak-gflops G] [--runtime chromium|node] [--chromium PATH] [--chromium-flag F]…`
 // Runs the WebGPU benchmark in headless Chromium on whatever adapter it offers (SwiftShader here,
-// the machine's GPU elsewhere). Chromium, not Node: Dawn's Node bindings (npm webgpu 0.6.2) abort
-// inside InstanceBase::ProcessEvents on this kind of machine as soon as a kernel runs for a moment.
-// Serves the repository with Vite's dev server and opens scripts/bench-webgpu.html.
+// the machine's GPU elsewhere): the browser is where the app runs, so that is what is measured by
+// default (Vite's dev server serves scripts/bench-webgpu.html). --runtime node measures the same
+// code on Dawn in Node instead (the CLI's engine; no browser needed on the GPU machine). Ends with the
+// issue's targets judged from this one run (--peak-gflops: the GPU's f32 peak, for the kernel one).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
-import type { WebgpuBenchConfig } from './bench-webgpu-page';
+import type { WebgpuBenchConfig, WebgpuBenchResult } from './bench-webgpu-page';
 import { renderTable } from './bench-data';
+import { judgeTargets } from './bench-targets';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -20,6 +22,7 @@ const QUICK: WebgpuBenchConfig = {
     [256, 2000],
   ],
   eigen: [32, 64],
+  pair: { n: 64, m: 1000 },
   jobs: [
     { name: 'dynamics 4 layers × 4 checkpoints, n = 32, m = 500', widths: [32, 32, 32, 32], steps: 4, datapoints: 500, cpu: true },
     // The foundation issue's first learning-dynamics job (also in FULL).
@@ -27,7 +30,7 @@ const QUICK: WebgpuBenchConfig = {
   ],
 };
 
-// The issue's sizes: for a machine with a real GPU (on SwiftShader this runs for a long time).
+// The issue's sizes: for a machine with a real GPU (on SwiftShader this runs for hours).
 const FULL: WebgpuBenchConfig = {
   products: [
     [256, 5000],
@@ -35,20 +38,88 @@ const FULL: WebgpuBenchConfig = {
     [1024, 10000],
   ],
   eigen: [128, 256, 512],
+  pair: { n: 512, m: 10000 },
   jobs: [
-    { name: 'pair-sized job: 2 layers × 1 checkpoint, n = 512, m = 10000', widths: [512, 512], steps: 1, datapoints: 10000, cpu: true },
     { name: 'dynamics 5 layers × 6 checkpoints, n ≤ 128, m = 2000', widths: [64, 128, 128, 96, 64], steps: 6, datapoints: 2000, cpu: true },
-    { name: 'dynamics 10 layers × 20 checkpoints, n = 256, m = 5000', widths: new Array(10).fill(256), steps: 20, datapoints: 5000, cpu: true },
+    { name: 'dynamics 10 layers × 20 checkpoints, n = 256, m = 5000', widths: new Array(10).fill(256), steps: 20, datapoints: 5000, cpu: false },
+    { name: 'dynamics 10 layers × 20 checkpoints, n = 512, m = 5000', widths: new Array(10).fill(512), steps: 20, datapoints: 5000, cpu: false },
   ],
 };
 
 export async function runWebgpuBench(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
   const outIndex = argv.indexOf('--out');
+  const runtimeIndex = argv.indexOf('--runtime');
+  const runtime = runtimeIndex >= 0 ? argv[runtimeIndex + 1] : 'chromium';
+  if (runtime !== 'chromium' && runtime !== 'node') throw new Error(`--runtime must be chromium or node, got ${runtime}`);
   const chromiumIndex = argv.indexOf('--chromium');
   const executablePath = chromiumIndex >= 0 ? argv[chromiumIndex + 1] : (process.env.CHROMIUM_PATH ?? '/usr/bin/chromium');
   const extraFlags = argv.flatMap((a, i) => (a === '--chromium-flag' ? [argv[i + 1]] : []));
+  const peakIndex = argv.indexOf('--peak-gflops');
+  const peakGflops = peakIndex >= 0 ? Number(argv[peakIndex + 1]) : null;
+  if (peakGflops !== null && !(peakGflops > 0)) throw new Error(`--peak-gflops must be a positive number (the GPU's f32 peak in GFLOP/s), got ${argv[peakIndex + 1]}`);
   const config = quick ? QUICK : FULL;
+  const started = Date.now();
+  const result = runtime === 'node' ? await measureInNode(config) : await measureInChromium(config, executablePath, extraFlags);
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`SVCCA Lens WebGPU benchmark${quick ? ' — QUICK sizes' : ''} in ${runtime === 'node' ? 'Node (Dawn)' : 'headless Chromium'}; adapter: ${result.adapter}`);
+  console.log(`(wall-clock timings around onSubmittedWorkDone; ratios are measured in this one run)\n`);
+  console.log(renderTable(['product X·Yᵀ (n × m each)', 'seconds', 'GFLOP/s'], result.products.map((p) => [`${p.n} × ${p.m}`, p.seconds.toFixed(4), p.gflops.toFixed(2)])));
+  console.log('');
+  console.log(
+    renderTable(
+      ['Jacobi eigen n (one matrix, vectors)', 'driver', 'cold s', 'warm s', 'sweeps'],
+      result.eigen.map((e) => [String(e.n), `${e.strategy}${e.chosen ? ' (chosen)' : ''}`, e.coldSeconds.toFixed(3), e.seconds.toFixed(4), String(e.sweeps)]),
+    ),
+  );
+  console.log('');
+  console.log(renderTable(['SVCCA pair', 'cold s', 'warm s', 'similarity'], [[`n = ${result.pair.n}, m = ${result.pair.m}`, result.pair.coldSeconds.toFixed(3), result.pair.seconds.toFixed(4), result.pair.similarity.toFixed(6)]]));
+  console.log('');
+  console.log(
+    renderTable(
+      ['job', 'GPU s', 'CPU s', 'CPU/GPU', 'GFLOP/s (model)', 'of best product', 'factor / pairs', 'max |Δ| vs CPU'],
+      result.jobs.map((j) => [
+        j.name,
+        j.gpuSeconds.toFixed(2),
+        j.cpuSeconds === null ? '—' : j.cpuSeconds.toFixed(2),
+        j.gpuVsCpu === null ? '—' : `${j.gpuVsCpu.toFixed(2)}×`,
+        j.gflops.toFixed(2),
+        `${(j.fractionOfBestProduct * 100).toFixed(0)}%`,
+        `${(j.stageFractions.factorize * 100).toFixed(0)}% / ${(j.stageFractions.pairs * 100).toFixed(0)}%`,
+        j.maxDelta === null ? '—' : j.maxDelta.toExponential(1),
+      ]),
+    ),
+  );
+  if (result.timestamps) {
+    for (const job of result.jobs) {
+      const stages = Object.entries(job.gpuMillisecondsByStage ?? {}).sort((a, b) => b[1] - a[1]);
+      const total = stages.reduce((sum, [, ms]) => sum + ms, 0);
+      console.log(`\nGPU time by stage (timestamp queries): ${job.name}; GPU busy ${(total / 1000).toFixed(2)} s of ${job.gpuSeconds.toFixed(2)} s`);
+      console.log(renderTable(['stage', 'GPU ms', 'share'], stages.map(([stage, ms]) => [stage, ms.toFixed(1), `${((ms / total) * 100).toFixed(0)}%`])));
+    }
+  } else {
+    console.log('\n(no timestamp-query on this adapter: stage split by wall clock only)');
+  }
+  console.log(`\nWarm-up runs (two checkpoints of each job, compiling its pipelines): ${result.jobs.map((j) => `${j.warmUpSeconds.toFixed(2)} s`).join(', ')}`);
+  const targets = judgeTargets(result, peakGflops);
+  console.log('\nThe issue\'s targets, from this run');
+  console.log(renderTable(['target', 'measured', 'verdict'], targets.map((t) => [t.target, t.measured, t.verdict])));
+  const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const out = resolve(outIndex >= 0 ? argv[outIndex + 1] : join(ROOT, 'bench-results', `bench-webgpu-${date}${quick ? '-quick' : ''}.json`));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ command: ['npm run bench --', ...argv].join(' '), date: new Date().toISOString(), seconds, config, result, targets }, null, 2));
+  console.log(`\nJSON: ${out}`);
+}
+
+/** In Node through Dawn (the optional webgpu package): no browser needed on the GPU machine. */
+async function measureInNode(config: WebgpuBenchConfig): Promise<WebgpuBenchResult> {
+  const { runWebgpuBenchOn } = await import('./bench-webgpu-page');
+  const { nodeGpu } = await import('../src/gpu/node');
+  return runWebgpuBenchOn(nodeGpu, config);
+}
+
+/** In headless Chromium (where the app runs), serving the repository with Vite's dev server. */
+async function measureInChromium(config: WebgpuBenchConfig, executablePath: string, extraFlags: string[]): Promise<WebgpuBenchResult> {
   const server = await createServer({ root: ROOT, logLevel: 'error', server: { host: '127.0.0.1', port: 0 } });
   await server.listen();
   const address = server.httpServer?.address();
@@ -62,46 +133,7 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
     page.setDefaultTimeout(0);
     await page.goto(`http://127.0.0.1:${port}/scripts/bench-webgpu.html`);
     await page.waitForFunction(() => typeof window.svccaBenchWebgpu === 'function');
-    const started = Date.now();
-    const result = await page.evaluate((c) => window.svccaBenchWebgpu(c), config);
-    const seconds = (Date.now() - started) / 1000;
-    console.log(`SVCCA Lens WebGPU benchmark${quick ? ' — QUICK sizes' : ''}; adapter: ${result.adapter}`);
-    console.log(`(wall-clock timings around onSubmittedWorkDone; ratios are measured in this one run)\n`);
-    console.log(renderTable(['product X·Yᵀ (n × m each)', 'seconds', 'GFLOP/s'], result.products.map((p) => [`${p.n} × ${p.m}`, p.seconds.toFixed(4), p.gflops.toFixed(2)])));
-    console.log('');
-    console.log(renderTable(['Jacobi eigen n', 'seconds', 'sweeps'], result.eigen.map((e) => [String(e.n), e.seconds.toFixed(3), String(e.sweeps)])));
-    console.log('');
-    console.log(
-      renderTable(
-        ['job', 'GPU s', 'CPU s', 'CPU/GPU', 'GFLOP/s (model)', 'of best product', 'factor / pairs', 'max |Δ| vs CPU'],
-        result.jobs.map((j) => [
-          j.name,
-          j.gpuSeconds.toFixed(2),
-          j.cpuSeconds === null ? '—' : j.cpuSeconds.toFixed(2),
-          j.gpuVsCpu === null ? '—' : `${j.gpuVsCpu.toFixed(2)}×`,
-          j.gflops.toFixed(2),
-          `${(j.fractionOfBestProduct * 100).toFixed(0)}%`,
-          `${(j.stageFractions.factorize * 100).toFixed(0)}% / ${(j.stageFractions.pairs * 100).toFixed(0)}%`,
-          j.maxDelta === null ? '—' : j.maxDelta.toExponential(1),
-        ]),
-      ),
-    );
-    if (result.timestamps) {
-      for (const job of result.jobs) {
-        const stages = Object.entries(job.gpuMillisecondsByStage ?? {}).sort((a, b) => b[1] - a[1]);
-        const total = stages.reduce((sum, [, ms]) => sum + ms, 0);
-        console.log(`\nGPU time by stage (timestamp queries): ${job.name}; GPU busy ${(total / 1000).toFixed(2)} s of ${job.gpuSeconds.toFixed(2)} s`);
-        console.log(renderTable(['stage', 'GPU ms', 'share'], stages.map(([stage, ms]) => [stage, ms.toFixed(1), `${((ms / total) * 100).toFixed(0)}%`])));
-      }
-    } else {
-      console.log('\n(no timestamp-query on this adapter: stage split by wall clock only)');
-    }
-    console.log(`\nWarm-up runs (two checkpoints of each job, compiling its pipelines): ${result.jobs.map((j) => `${j.warmUpSeconds.toFixed(2)} s`).join(', ')}`);
-    const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
-    const out = resolve(outIndex >= 0 ? argv[outIndex + 1] : join(ROOT, 'bench-results', `bench-webgpu-${date}${quick ? '-quick' : ''}.json`));
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify({ command: ['npm run bench --', ...argv].join(' '), date: new Date().toISOString(), seconds, config, result }, null, 2));
-    console.log(`\nJSON: ${out}`);
+    return await page.evaluate((c) => window.svccaBenchWebgpu(c), config);
   } finally {
     await browser.close();
     await server.close();
