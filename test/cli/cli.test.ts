@@ -48,6 +48,8 @@ beforeAll(() => {
   const y = add(multiply(randn(3, 50, 50), x), randn(4, 50, 2000), 5);
   writeFileSync(join(dir, 'x.npy'), neuronsFirst(x));
   writeFileSync(join(dir, 'y.npy'), neuronsFirst(y));
+  writeFileSync(join(dir, 'y1.npy'), neuronsFirst(add(multiply(randn(3, 50, 50), x), randn(4, 50, 2000), 1)));
+  writeFileSync(join(dir, 'yr.npy'), neuronsFirst(randn(2, 50, 2000)));
   // A bundle: step_<N>/<layer> members, datapoints-first (300, n), float32.
   const members: Record<string, Uint8Array> = {};
   for (const step of [1, 2, 10]) {
@@ -119,15 +121,24 @@ describe('svcca-lens dynamics and cross', () => {
 });
 
 describe('svcca-lens --backend webgpu (Dawn, through the optional webgpu package)', () => {
-  it.runIf(vulkanDriver)('reproduces the reference CCA values of the semantics doc within the f32 tolerances', async () => {
-    const { code, stdout, stderr } = await cliWith({ driver: vulkanDriver }, 'compare', 'x.npy', 'y.npy', '--metric', 'cca', '--epsilon', '0', '--json', '--backend', 'webgpu');
-    expect(code, stderr).toBe(0);
-    expect(stderr).toMatch(/svcca-lens: backend: WebGPU \(float32\) on .*as chosen/);
-    const r = JSON.parse(stdout);
-    expect(r.conventions.backend).toBe('webgpu');
-    expectClose([r.similarity, r.mean98], [0.6584066005202817, 0.7186799900570044], TOL.f32Mean, 'cca on webgpu');
-    expect(r.kept).toEqual([50, 50]);
-  });
+  // The semantics doc's reference values (cca_core.get_cca_similarity, epsilon = 0), f32 tolerances.
+  const references: [string, number, number, number[]][] = [
+    ['yr.npy', 0.133122, 0.151931, [0.286105, 0.276346, 0.269328]],
+    ['y1.npy', 0.917336, 0.94444, []],
+    ['y.npy', 0.658407, 0.71868, []],
+  ];
+  for (const [file, mean, mean98, rho] of references) {
+    it.runIf(vulkanDriver)(`reproduces the reference CCA values of the semantics doc: X vs ${file}`, async () => {
+      const { code, stdout, stderr } = await cliWith({ driver: vulkanDriver }, 'compare', 'x.npy', file, '--metric', 'cca', '--epsilon', '0', '--json', '--backend', 'webgpu');
+      expect(code, stderr).toBe(0);
+      expect(stderr).toMatch(/svcca-lens: backend: WebGPU \(float32\) on .*as chosen/);
+      const r = JSON.parse(stdout);
+      expect(r.conventions.backend).toBe('webgpu');
+      expectClose([r.similarity, r.mean98], [mean, mean98], TOL.f32Mean + TOL.printed6, `cca on webgpu, ${file}`);
+      expectClose(r.rho.slice(0, rho.length), rho, TOL.f32Rho, `ρ on webgpu, ${file}`);
+      expect(r.kept).toEqual([50, 50]);
+    });
+  }
   it.runIf(vulkanDriver)('dynamics on webgpu matches dynamics on cpu', async () => {
     const gpu = await cliWith({ driver: vulkanDriver }, 'dynamics', 'run.npz', '--json', '--backend', 'webgpu');
     const cpu = await cli('dynamics', 'run.npz', '--json', '--backend', 'cpu');
