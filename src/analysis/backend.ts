@@ -5,6 +5,7 @@
 //
 // Shapes: representations are n neurons × m datapoints (see src/math/reduce.ts).
 
+import { checkAborted } from '../cancel';
 import type { Representation } from '../math/reduce';
 import { compareFactors, factorize, type Factor, type PairNumbers } from './metrics';
 import type { AnalysisOptions } from './types';
@@ -25,9 +26,7 @@ export interface ComputeBackend<F = unknown> {
   release(factors: F[]): void;
 }
 
-export function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new DOMException('The computation was cancelled', 'AbortError');
-}
+export { checkAborted };
 
 /** Lets the event loop breathe between chunks (progress messages, cancel requests). */
 export const yieldNow = () => new Promise<void>((resolve) => setTimeout(resolve, 0));

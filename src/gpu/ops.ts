@@ -5,6 +5,7 @@ import { dftAxisKernel, embedBlocksKernel, embedWorkgroups, frequencyMeansKernel
 import { encodeBatches, productEdge, productKernel, productWorkgroups, type ProductBatch } from './kernels/product';
 import { jacobiMeasureKernel, jacobiRotateKernel, jacobiSweepsKernel, largestWorkgroupN, measureWorkgroups, rotateWorkgroups, sweepsPerDispatch, sweepsSizeClass, sweepsThreads, SWEEPS_STORAGE_MAX_N, type SweepsMatrixPlace } from './kernels/jacobi';
 import type { GpuRuntime } from './runtime';
+import { checkAborted } from '../cancel';
 
 const MAX_Z = 65535;
 
@@ -129,7 +130,7 @@ async function jacobiBySweeps(rt: GpuRuntime, matrices: GPUBuffer, n: number, co
       }
       options.onSweep?.(sweeps, worst);
       if (done) break;
-      if (options.signal?.aborted) throw new DOMException('The computation was cancelled', 'AbortError');
+      checkAborted(options.signal);
     }
     const values = new Float32Array(count * n);
     for (let b = 0; b < count; b++) values.set(out.subarray(b * stride + 4, b * stride + 4 + n), b * n);
@@ -192,7 +193,7 @@ async function jacobiBySteps(rt: GpuRuntime, matrices: GPUBuffer, n: number, cou
       // Converged, or stagnating at round-off after a reasonable number of sweeps.
       if (worst <= tolerance || (sweep >= 6 && worst > 0.5 * previousWorst && worst < 1e-5) || sweep === maxSweeps) break;
       previousWorst = worst;
-      if (options.signal?.aborted) throw new DOMException('The computation was cancelled', 'AbortError');
+      checkAborted(options.signal);
       rt.submit('jacobi.sweep', (pass) => {
         for (let s = 0; s < n - 1; s++) {
           rt.dispatch(pass, jacobiRotateKernel, [aCur, vCur, aNext, vNext, { buffer: paramsBuffer, offset: s * stride, size: 16 }], rotateWorkgroups(n, count, options.vectors));

@@ -5,6 +5,7 @@
 
 import type { Progress } from '../analysis/types';
 import { InputError } from '../io/types';
+import { cancelledError } from '../cancel';
 import type {
   AnalysisClient,
   CompareRequest,
@@ -39,7 +40,7 @@ export function deserializeError(error: SerializedError): Error {
     case 'superseded':
       return new SupersededError();
     case 'aborted':
-      return new DOMException('The computation was cancelled', 'AbortError');
+      return cancelledError();
     case 'internal':
       return new Error(`unexpected error in the analysis worker: ${error.message}`);
   }
@@ -100,7 +101,7 @@ export class WorkerClient implements AnalysisClient {
   private call<K extends Method>(method: K, params: Methods[K]['params'], control: JobCallbacks = {}): Promise<Methods[K]['result']> {
     if (this.broken) return Promise.reject(this.broken);
     const { onProgress, onPartial, signal } = control;
-    if (signal?.aborted) return Promise.reject(new DOMException('The computation was cancelled', 'AbortError'));
+    if (signal?.aborted) return Promise.reject(cancelledError());
     const id = this.nextId++;
     return new Promise<Methods[K]['result']>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: never) => void, reject, onProgress, onPartial });

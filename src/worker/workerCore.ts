@@ -15,6 +15,7 @@ import { openNpz } from '../io/npz';
 import { openSafetensors } from '../io/safetensors';
 import { detectLayout } from '../io/layout';
 import { InputError } from '../io/types';
+import { checkAborted } from '../cancel';
 import type { Bundle, BundleEntry, DetectedLayout, NdArray } from '../io/types';
 import type { BackendChoice, ComputeBackend } from '../analysis/backend';
 import type { CrossRequest, DynamicsRequest, Prepared } from '../analysis/engine';
@@ -454,9 +455,6 @@ export function createWorkerCore(engine: Engine): WorkerCore {
   };
 }
 
-function checkAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new DOMException('The computation was cancelled', 'AbortError');
-}
 
 function isInputError(e: unknown): e is InputError {
   return e instanceof InputError || (e instanceof Error && e.name === 'InputError' && 'source' in e && 'detail' in e);
