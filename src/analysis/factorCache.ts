@@ -102,6 +102,22 @@ export class FactorCache {
     }
   }
 
+  /** Drops every factor of these entries (a bundle the user removed): their memory is freed now,
+   *  not when the byte bound gets round to them. */
+  forget(entries: Iterable<BundleEntry>): void {
+    const ids = new Set<string>();
+    for (const entry of entries) {
+      const id = entryIds.get(entry);
+      if (id !== undefined) ids.add(String(id));
+    }
+    if (ids.size === 0) return;
+    for (const [key, entry] of this.entries) {
+      if (!ids.has(key.slice(0, key.indexOf('|')))) continue;
+      this.entries.delete(key);
+      this.bytes -= entry.bytes;
+    }
+  }
+
   clear(): void {
     this.entries.clear();
     this.bytes = 0;

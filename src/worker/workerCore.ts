@@ -407,6 +407,8 @@ export function createWorkerCore(engine: Engine): WorkerCore {
           break;
         }
         case 'removeBundle': {
+          const removed = bundles.get(request.params.id);
+          if (removed) factorCache.forget(removed.entries);
           post({ id, type: 'result', method: 'removeBundle', result: { removed: bundles.delete(request.params.id) } });
           break;
         }

@@ -178,6 +178,21 @@ describe('FactorCache across jobs', () => {
     await computeDynamics({ bundle, cache }, options());
     expect(loads()).toBe(18);
   });
+  it('forgets a removed bundle\'s factors and keeps the others', async () => {
+    const cache = new FactorCache();
+    const kept = dynamicsBundle();
+    const removed = dynamicsBundle();
+    await computeDynamics({ bundle: kept, cache }, options());
+    const keptBytes = cache.bytes;
+    await computeDynamics({ bundle: removed, cache }, options());
+    expect(cache.size).toBe(18);
+    cache.forget(removed.entries);
+    expect(cache.size).toBe(9);
+    expect(cache.bytes).toBe(keptBytes);
+    const hits = cache.hits;
+    await computeDynamics({ bundle: kept, cache }, options());
+    expect(cache.hits - hits).toBeGreaterThanOrEqual(9);
+  });
   it('stays within its byte budget, evicting the least recently used', async () => {
     const cache = new FactorCache(200_000);
     await computeDynamics({ bundle: dynamicsBundle(), cache }, options());
