@@ -119,3 +119,24 @@ test('CSV of the current matrix, PNG and SVG of a chart with its legend and capt
   const curves = await downloaded(page, () => page.getByRole('button', { name: 'Export convergence curves as SVG' }).click());
   expect(curves.bytes.toString('utf8')).toContain('conv1'); // the legend's layer names
 });
+
+test('With the GPU backend chosen, the worker computes on WebGPU: the exported values equal the CLI\'s float64 within f32 tolerance', async ({ page }, testInfo) => {
+  test.setTimeout(180_000);
+  const bundle = npzBundle('toy.npz');
+  const file = testInfo.outputPath('toy.npz');
+  writeFileSync(file, bundle.buffer);
+  const reference = cli(['dynamics', file, '--backend', 'cpu']);
+  await page.goto('/');
+  await computeBundle(page, [bundle]);
+  await page.getByLabel('Backend').selectOption('webgpu');
+  await finished(dynamicsView(page));
+  const app = JSON.parse((await downloaded(page, () => dynamicsView(page).getByRole('button', { name: 'Export JSON' }).click())).bytes.toString('utf8'));
+  const conventions = app.conventions as Conventions;
+  expect(conventions.backend).toBe('webgpu');
+  expect(conventions.backendReason).toMatch(/^WebGPU \(float32\) on .*as chosen/);
+  const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
+  const expected = flat((await reference).values);
+  const got = flat(app.values);
+  expect(got.length).toBe(expected.length);
+  got.forEach((v, k) => expect(Math.abs(v - expected[k]), `value ${k}`).toBeLessThanOrEqual(1e-4));
+});
