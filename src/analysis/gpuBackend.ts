@@ -88,7 +88,12 @@ interface GpuDftFactor {
   dims: ConvDims;
   datapoints: number;
   rep: Representation;
+  /** Factored per-frequency blocks, by the frequency list they were cut for (see compareDft). They
+   *  live as long as the factor: the reference side of a dynamics job is cut once, not per step. */
+  blockSets: Map<string, DftBlockSet>;
 }
+
+type DftBlockSet = Awaited<ReturnType<GpuBackend['factorStacked']>>;
 
 /** Work this backend hands to the float64 path (PWCCA, n > m). */
 interface CpuFallbackFactor {
@@ -210,7 +215,8 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
   release(factors: GpuFactor[]): void {
     for (const f of factors) {
       if (f.kind === 'gpu-dft') {
-        if (!this.runtime.lost) this.runtime.release(f.spectrum);
+        if (!this.runtime.lost) for (const buffer of [f.spectrum, ...[...f.blockSets.values()].map((set) => set.z)]) this.runtime.release(buffer);
+        f.blockSets.clear();
         continue;
       }
       if (f.kind === 'gpu-cca' && f.pwcca) {
@@ -240,7 +246,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       return reps.map((rep) => {
         const conv = rep.kind === 'conv' ? rep.conv : denseAsConv(rep.x);
         const dims = { n: conv.datapoints, h: conv.height, w: conv.width, c: conv.channels };
-        return { kind: 'gpu-dft', spectrum: spectrumOf(this.runtime, dims, conv.data), dims, datapoints: conv.datapoints, rep };
+        return { kind: 'gpu-dft', spectrum: spectrumOf(this.runtime, dims, conv.data), dims, datapoints: conv.datapoints, rep, blockSets: new Map() };
       });
     }
     const cpuReason = dft ? 'the DFT path with this metric' : null;
@@ -602,12 +608,12 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
    */
   private async compareDft(a: GpuDftFactor[], b: GpuDftFactor[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
     const rt = this.runtime;
-    type BlockSet = Awaited<ReturnType<GpuBackend['factorStacked']>>;
-    const sets = new Map<string, BlockSet>();
-    const blockSet = async (side: string, index: number, f: GpuDftFactor, frequencies: SharedFrequency[], own: 'indexA' | 'indexB'): Promise<BlockSet> => {
+    // A layer's blocks depend on which of its frequencies are cut and on their multiplicities (the
+    // global 99% rule weighs them); the options are those of the job the factor belongs to.
+    const blockSet = async (f: GpuDftFactor, frequencies: SharedFrequency[], own: 'indexA' | 'indexB'): Promise<DftBlockSet> => {
       const list = frequencies.map((q) => q[own]);
-      const key = `${side}${index}:${JSON.stringify(list)}`;
-      const cached = sets.get(key);
+      const key = JSON.stringify([list, frequencies.map((q) => q.multiplicity)]);
+      const cached = f.blockSets.get(key);
       if (cached) return cached;
       const { n, c } = f.dims;
       const embedded = embedFrequencyBlocks(rt, f.spectrum, f.dims, list);
@@ -632,30 +638,26 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         ).map((k) => 2 * k); // k complex directions are 2k real ones
       const set = await this.factorStacked([{ buffer: embedded, column0: 0, columns: 2 * n }], gram, sizes, offsets, 2 * n, padded, options, keeps);
       rt.release(embedded);
-      sets.set(key, set);
+      f.blockSets.set(key, set);
       return set;
     };
     const grid: PairNumbers[][] = a.map(() => []);
-    try {
-      for (let i = 0; i < a.length; i++) {
-        for (let j = 0; j < b.length; j++) {
-          checkAborted(signal);
-          const frequencies = sharedFrequencies({ height: a[i].dims.h, width: a[i].dims.w }, { height: b[j].dims.h, width: b[j].dims.w });
-          const setA = await blockSet('a', i, a[i], frequencies, 'indexA');
-          const setB = await blockSet('b', j, b[j], frequencies, 'indexB');
-          grid[i][j] = await this.dftPair(setA, setB, frequencies, a[i].dims.c, b[j].dims.c, 2 * a[i].dims.n, options, signal);
-        }
-        onPairs?.(b.length);
+    for (let i = 0; i < a.length; i++) {
+      for (let j = 0; j < b.length; j++) {
+        checkAborted(signal);
+        const frequencies = sharedFrequencies({ height: a[i].dims.h, width: a[i].dims.w }, { height: b[j].dims.h, width: b[j].dims.w });
+        const setA = await blockSet(a[i], frequencies, 'indexA');
+        const setB = await blockSet(b[j], frequencies, 'indexB');
+        grid[i][j] = await this.dftPair(setA, setB, frequencies, a[i].dims.c, b[j].dims.c, 2 * a[i].dims.n, options, signal);
       }
-      return grid;
-    } finally {
-      if (!rt.lost) for (const set of sets.values()) rt.release(set.z);
+      onPairs?.(b.length);
     }
+    return grid;
   }
 
   private async dftPair(
-    setA: Awaited<ReturnType<GpuBackend['factorStacked']>>,
-    setB: Awaited<ReturnType<GpuBackend['factorStacked']>>,
+    setA: DftBlockSet,
+    setB: DftBlockSet,
     frequencies: SharedFrequency[],
     channelsA: number,
     channelsB: number,

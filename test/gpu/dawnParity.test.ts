@@ -9,8 +9,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { forgetGpuBackend, registerGpuBackend, resolveBackend } from '../../src/analysis/backend';
 import { webgpuBackendFactory, type GpuBackend } from '../../src/analysis/gpuBackend';
 import { runDeviceLossCheck, runGpuSelfCheck, type GpuSelfCheck } from '../../src/analysis/selfCheck';
+import { cpuBackend } from '../../src/analysis/backend';
+import { computeDynamics } from '../../src/analysis/engine';
+import { DEFAULT_OPTIONS } from '../../src/analysis/types';
 import { nodeGpu, nodeGpuFailure } from '../../src/gpu/node';
-import { TOL } from '../helpers/tolerance';
+import { randn } from '../../src/math/random';
+import { memoryBundle } from '../helpers/bundle';
+import { TOL, expectClose } from '../helpers/tolerance';
 
 const lost: string[] = [];
 let backend: GpuBackend;
@@ -80,6 +85,43 @@ describe('WebGPU on Dawn (Node) against the float64 CPU path', () => {
     for (const row of check.limitedRows) expect(row.ok, `limited ${row.metric}: Δ ${row.deltaSimilarity}`).toBe(true);
     expect(check.limitedWarnings.some((w) => /^computed in float64 on the CPU instead of WebGPU: .*beyond this GPU's 64 KiB/.test(w))).toBe(true);
   });
+});
+
+describe('conv layers through the DFT in a learning-dynamics job on Dawn', () => {
+  it('matches the float64 path at every checkpoint (the reference side\'s blocks are cut once and reused)', async () => {
+    // NHWC activations (datapoints, height, width, channels) of two conv layers over three
+    // checkpoints, each step a noisier copy of the last.
+    const shapes: Record<string, [number, number, number, number]> = { conv1: [80, 5, 4, 3], conv2: [80, 3, 2, 4] };
+    const arrays = [0, 1, 2].flatMap((step) =>
+      Object.entries(shapes).map(([layer, shape], l) => {
+        const size = shape.reduce((x, y) => x * y, 1);
+        const final = randn(300 + l, 1, size).data;
+        const noise = randn(400 + 10 * step + l, 1, size).data;
+        return { step, layer, array: { shape, dtype: '<f8' as const, data: final.map((v, i) => v + ((2 - step) / 2) * noise[i]) } };
+      }),
+    );
+    const options = { ...DEFAULT_OPTIONS, convLayout: 'nhwc' as const, convReduction: 'dft' as const };
+    const cpu = await computeDynamics({ bundle: memoryBundle('conv.npz', arrays) }, options, {}, cpuBackend);
+    // Count the block cuts (embedFrequencyBlocks submits one 'blocks' pass per cut).
+    const rt = backend.runtime;
+    const submit = rt.submit.bind(rt);
+    let cuts = 0;
+    rt.submit = (label, record) => {
+      if (label === 'blocks') cuts++;
+      submit(label, record);
+    };
+    let gpu;
+    try {
+      gpu = await computeDynamics({ bundle: memoryBundle('conv.npz', arrays) }, options, {}, backend);
+    } finally {
+      rt.submit = submit;
+    }
+    expectClose(gpu.values.flat(2), cpu.values.flat(2), TOL.f32Mean, 'DFT dynamics grid');
+    // Each checkpoint cuts its own 2 layers for its 2 partners (4); the reference layers are cut
+    // once for the job (4 more), not again at every checkpoint (which would make 8 per checkpoint).
+    expect(cuts).toBeLessThanOrEqual(3 * 4 + 4);
+    expectClose(gpu.values[2][0][0], 1, TOL.f32Mean, 'a layer against itself at the reference step');
+  }, 300_000);
 });
 
 describe('device loss on Dawn', () => {
