@@ -13,7 +13,7 @@
 // R(X)R(Y)ᵀ = R(X Yᴴ), so every complex canonical correlation appears exactly twice among the real
 // ones. We take every other one. Blocks are centred over datapoints in the complex domain first.
 
-import { ccaFactor, ccaFromFactors, chooseK, summarize, svdStep, svccaFactorFromStep, type CcaFactor, type KeepRule, type SvdStep } from './cca';
+import { ccaFactor, ccaFromFactors, chooseK, summarize, svdStep, svccaFactorFromStep, type CcaFactor, type KeepRule } from './cca';
 import type { Matrix } from './matrix';
 import type { Conv } from './reduce';
 
@@ -212,25 +212,13 @@ export function dftSimilarity(
 ): DftResult {
   if (sa.datapoints !== sb.datapoints) throw new Error(`datapoint counts differ (${sa.datapoints} vs ${sb.datapoints})`);
   const frequencies = sharedFrequencies(sa, sb);
-  const blocksA = frequencies.map((f) => embeddedBlock(sa, f.indexA[0], f.indexA[1]));
-  const blocksB = frequencies.map((f) => embeddedBlock(sb, f.indexB[0], f.indexB[1]));
-  let factorsA: CcaFactor[];
-  let factorsB: CcaFactor[];
-  let spectra: [number[], number[]] | null = null;
-  if (options.metric === 'svcca') {
-    const stepsA = blocksA.map(svdStep);
-    const stepsB = blocksB.map(svdStep);
-    const multiplicities = frequencies.map((f) => f.multiplicity);
-    const kA = globalKeep(stepsA.map((st) => st.spectrum), multiplicities, options.keep);
-    const kB = globalKeep(stepsB.map((st) => st.spectrum), multiplicities, options.keep);
-    // Embedded eigenvalues come in equal pairs: k complex directions are 2k real ones.
-    factorsA = stepsA.map((s, b) => svccaFactorFromStep(s, 2 * kA[b], options.epsilon).cca);
-    factorsB = stepsB.map((s, b) => svccaFactorFromStep(s, 2 * kB[b], options.epsilon).cca);
-    spectra = [unionSpectrum(stepsA, frequencies), unionSpectrum(stepsB, frequencies)];
-  } else {
-    factorsA = blocksA.map((block) => ccaFactor(block, options.epsilon));
-    factorsB = blocksB.map((block) => ccaFactor(block, options.epsilon));
-  }
+  const multiplicities = frequencies.map((f) => f.multiplicity);
+  const sideA = sideFactors(sa, frequencies.map((f) => f.indexA), multiplicities, options);
+  const sideB = sideFactors(sb, frequencies.map((f) => f.indexB), multiplicities, options);
+  const factorsA = sideA.factors;
+  const factorsB = sideB.factors;
+  // Copies: the memo's arrays must not be handed out to callers that may sort or extend them.
+  const spectra: [number[], number[]] | null = sideA.spectrum && sideB.spectrum ? [sideA.spectrum.slice(), sideB.spectrum.slice()] : null;
   const union: number[] = [];
   const kept: [number, number] = [0, 0];
   const dropped: [number, number] = [0, 0];
@@ -255,14 +243,47 @@ export function dftSimilarity(
   };
 }
 
-/** Complex eigenvalues of every block, repeated by multiplicity, descending. */
-function unionSpectrum(steps: SvdStep[], frequencies: SharedFrequency[]): number[] {
-  const all: number[] = [];
-  steps.forEach((s, b) => {
-    const values = halve(s.spectrum);
-    for (let t = 0; t < frequencies[b].multiplicity; t++) all.push(...values);
-  });
-  return all.sort((x, y) => y - x);
+interface SideFactors {
+  /** One CCA factor per listed frequency's embedded block. */
+  factors: CcaFactor[];
+  /** SVCCA: the complex eigenvalues of every block, repeated by multiplicity, descending. */
+  spectrum: number[] | null;
+}
+
+/**
+ * One side's per-frequency factors depend only on its own spectrum, the frequencies listed, their
+ * multiplicities (SVCCA's global 99% rule weighs them) and the options, not on the other side: they
+ * are kept with the spectrum (a few lists each; a layer meets few partner shapes), so a layer
+ * compared with many others, or the reference step of a dynamics job, is factored once.
+ */
+const sideMemo = new WeakMap<Spectrum, Map<string, SideFactors>>();
+const SIDE_MEMO_LISTS = 4;
+
+function sideFactors(spec: Spectrum, list: [number, number][], multiplicities: number[], options: { metric: 'cca' | 'svcca'; keep: KeepRule; epsilon: number }): SideFactors {
+  const key = JSON.stringify([list, multiplicities, options.metric, options.keep, options.epsilon]);
+  let memo = sideMemo.get(spec);
+  const hit = memo?.get(key);
+  if (hit) return hit;
+  const blocks = list.map(([u, v]) => embeddedBlock(spec, u, v));
+  let result: SideFactors;
+  if (options.metric === 'svcca') {
+    const steps = blocks.map(svdStep);
+    const k = globalKeep(steps.map((st) => st.spectrum), multiplicities, options.keep);
+    // Embedded eigenvalues come in equal pairs: k complex directions are 2k real ones.
+    const factors = steps.map((st, b) => svccaFactorFromStep(st, 2 * k[b], options.epsilon).cca);
+    const all: number[] = [];
+    steps.forEach((st, b) => {
+      const values = halve(st.spectrum);
+      for (let t = 0; t < multiplicities[b]; t++) all.push(...values);
+    });
+    result = { factors, spectrum: all.sort((x, y) => y - x) };
+  } else {
+    result = { factors: blocks.map((block) => ccaFactor(block, options.epsilon)), spectrum: null };
+  }
+  if (!memo) sideMemo.set(spec, (memo = new Map()));
+  if (memo.size >= SIDE_MEMO_LISTS) memo.delete(memo.keys().next().value!);
+  memo.set(key, result);
+  return result;
 }
 
 /**

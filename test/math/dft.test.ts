@@ -120,4 +120,23 @@ describe('DFT similarity', () => {
     const r = dftSimilarity(dft2(denseAsConv(x)), dft2(denseAsConv(y)), { metric: 'svcca', keep: { kind: 'variance', fraction: 0.99 }, epsilon: 1e-10 });
     expectClose(r.mean, svcca(x, y, { kind: 'variance', fraction: 0.99 }, 1e-10).mean, TOL.f64Identity, 'svcca');
   });
+  it('a layer\'s per-frequency factors, kept with its spectrum, give the same numbers as fresh ones for every partner and option', () => {
+    const conv = (seed: number, h: number, w: number, c: number): Conv => ({ datapoints: 150, height: h, width: w, channels: c, data: randn(seed, 1, 150 * h * w * c).data });
+    const a = dft2(conv(60, 5, 4, 3));
+    const partners = [dft2(conv(61, 3, 2, 4)), dft2(conv(62, 5, 4, 2)), dft2(conv(63, 1, 1, 5))];
+    const settings = [
+      { metric: 'svcca' as const, keep: { kind: 'variance' as const, fraction: 0.99 }, epsilon: 1e-10 },
+      { metric: 'svcca' as const, keep: { kind: 'dims' as const, k: 2 }, epsilon: 1e-10 },
+      { metric: 'cca' as const, keep: { kind: 'variance' as const, fraction: 0.99 }, epsilon: 1e-6 },
+    ];
+    for (const options of settings) {
+      for (const partner of partners) {
+        const reused = dftSimilarity(a, partner, options);
+        reused.spectra?.[0].reverse(); // a caller changing what it got must not change the memo
+        const again = dftSimilarity(a, partner, options);
+        const fresh = dftSimilarity(dft2(conv(60, 5, 4, 3)), { ...partner }, options);
+        expect(again).toEqual(fresh);
+      }
+    }
+  });
 });
