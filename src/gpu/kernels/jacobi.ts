@@ -36,7 +36,6 @@ export function rotateWorkgroups(n: number, count: number, vectors: boolean): [n
 // ---------------------------------------------------------------------------------------------
 // Whole sweeps in one dispatch, one workgroup per matrix (shaders/jacobi-sweeps.wgsl).
 
-
 /** Where jacobi-sweeps keeps the matrix while rotating it. */
 export type SweepsMatrixPlace = 'workgroup' | 'storage';
 
@@ -52,9 +51,9 @@ export const SWEEPS_STORAGE_MAX_N = 1024;
 export function sweepsWorkgroupBytes(place: SweepsMatrixPlace, maxN: number): number {
   const pairs = (maxN / 2) * (4 + 4 + 8); // pair_p, pair_q (u32), rotation (vec2f)
   const sums = SWEEPS_WG[place] * 8; // vec2f per thread (at most this many threads)
-  const flag = 4; // keep_going
+  const flags = 2 * 4; // keep_going, active_size (u32)
   const matrix = place === 'workgroup' ? maxN * maxN * 4 : 0; // local_matrix
-  return pairs + sums + flag + matrix;
+  return pairs + sums + flags + matrix;
 }
 
 /** The largest even N whose matrix fits in `workgroupBytes` of workgroup memory. */
@@ -91,9 +90,10 @@ export function jacobiSweepsKernel(place: SweepsMatrixPlace, maxN: number, threa
   };
 }
 
-/** Sweeps one dispatch may run: about 2^27 rotated elements (A and Vᵀ) per dispatch, so that a
- *  chunk stays short on any adapter (browsers stop GPU work that runs for seconds). */
+/** Sweeps one dispatch may run: about 2^27 element updates per dispatch, so that a chunk stays
+ *  short on any adapter (browsers stop GPU work that runs for seconds). */
 export function sweepsPerDispatch(n: number, count: number, vectors: boolean, maxSweeps: number): number {
-  const perSweep = count * n ** 3 * (vectors ? 3 : 2); // rows and columns of A (2·N³), rows of Vᵀ (N³)
+  // Per sweep (N − 1 steps): A's upper triangle of 2 × 2 blocks, ~N³ element updates; Vᵀ's rows, N³.
+  const perSweep = count * n ** 3 * (vectors ? 2 : 1);
   return Math.max(1, Math.min(maxSweeps, Math.floor(2 ** 27 / perSweep)));
 }
