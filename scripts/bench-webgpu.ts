@@ -71,7 +71,7 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
   const result = runtime === 'node' ? await measureInNode(config) : await measureInChromium(config, executablePath, extraFlags);
   const seconds = (Date.now() - started) / 1000;
   console.log(`SVCCA Lens WebGPU benchmark, ${sizes} sizes, in ${runtime === 'node' ? 'Node (Dawn)' : 'headless Chromium'}; adapter: ${result.adapter}`);
-  console.log(`(wall-clock timings around onSubmittedWorkDone; ratios are measured in this one run)\n`);
+  console.log(`(wall-clock timings around onSubmittedWorkDone, generating the synthetic activations left out; ratios are measured in this one run)\n`);
   console.log(renderTable(['product X·Yᵀ (n × m each)', 'seconds', 'GFLOP/s'], result.products.map((p) => [`${p.n} × ${p.m}`, p.seconds.toFixed(4), p.gflops.toFixed(2)])));
   console.log('');
   console.log(
