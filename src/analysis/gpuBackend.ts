@@ -192,6 +192,9 @@ function sortedEigen(values: Float32Array, vectors: Float32Array | null, b: numb
 
 export class GpuBackend implements ComputeBackend<GpuFactor> {
   readonly kind = 'webgpu' as const;
+  /** Float64 factors of GPU factors that met a pair the GPU does not handle (compareOnCpu); they
+   *  go with their GPU factor (a factor belongs to one job, so to one set of options). */
+  private readonly cpuTwins = new WeakMap<GpuFactor, Factor>();
   readonly precision = 'float32' as const;
   /**
    * @param maxChunkBytes largest buffer of stacked datapoints uploaded at once (default: the device's
@@ -487,7 +490,13 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
 
   /** The float64 path, pair by pair, for factors (or pairs) the GPU does not handle; `reason` travels with every pair. */
   private async compareOnCpu(a: GpuFactor[], b: GpuFactor[], options: AnalysisOptions, reason: string, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
-    const cpuFactor = (f: GpuFactor): Factor => (f.kind === 'cpu' ? f.factor : factorize(f.rep, options, f.kind === 'gpu-dft'));
+    const cpuFactor = (f: GpuFactor): Factor => {
+      if (f.kind === 'cpu') return f.factor;
+      // A GPU factor's float64 twin, made once: a dynamics job meets the reference side at every step.
+      let twin = this.cpuTwins.get(f);
+      if (!twin) this.cpuTwins.set(f, (twin = factorize(f.rep, options, f.kind === 'gpu-dft')));
+      return twin;
+    };
     const fa = a.map(cpuFactor);
     const fb = b.map(cpuFactor);
     const grid: PairNumbers[][] = [];
