@@ -14,6 +14,9 @@ export const TOL = {
   /** GPU float32 path against the float64 oracle (issue 3): means and single ρ. */
   f32Mean: 1e-4,
   f32Rho: 1e-3,
+  /** GPU float32 matrix products against float64, relative to the largest entry: sums of k ≤ 300
+   *  terms round to ~k·2⁻²⁴ of their magnitude at worst (measured ≤ 1e-6). */
+  f32Product: 1e-5,
   /** GPU float32 Jacobi against the float64 eigensolver: eigenvalues and ‖A·v − λ·v‖, relative to
    *  λ_max, on well-conditioned Gram matrices (N ≤ 64); measured ~1e-5 at N = 64. */
   f32Eigen: 1e-4,
