@@ -3,17 +3,7 @@
 // block f is R(X) = [[A, −B], [B, A]] (2C × 2N), rows stacked block after block. R(X)R(Y)ᵀ = R(X Yᴴ),
 // so every complex canonical correlation appears twice among the real ones.
 // Thread (column t of 2N, row r of 2C, block f).
-
-struct Params {
-  n: u32,       // datapoints N
-  h: u32,       // spectrum height
-  w: u32,       // spectrum width
-  c: u32,       // channels C
-  blocks: u32,  // frequencies in the list
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
+// Composed with shaders/common/frequency-blocks-params.wgsl (struct Params).
 
 @group(0) @binding(0) var<storage, read> spectrum: array<vec2f>;      // n × h × w × c complex
 @group(0) @binding(1) var<storage, read> frequencies: array<vec2u>;   // (u, v) of each block

@@ -1,15 +1,5 @@
 // Complex channel means over datapoints for a list of frequencies: means[f][c] = (1/N) Σ_i F[i, u_f, v_f, c].
-
-struct Params {
-  n: u32,       // datapoints N
-  h: u32,       // spectrum height
-  w: u32,       // spectrum width
-  c: u32,       // channels C
-  blocks: u32,  // frequencies in the list
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
+// Composed with shaders/common/frequency-blocks-params.wgsl (struct Params).
 
 @group(0) @binding(0) var<storage, read> spectrum: array<vec2f>;      // n × h × w × c complex
 @group(0) @binding(1) var<storage, read> frequencies: array<vec2u>;   // (u, v) of each block

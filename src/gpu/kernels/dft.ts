@@ -4,6 +4,7 @@
 import axisSource from '../../../shaders/dft-axis.wgsl?raw';
 import embedSource from '../../../shaders/embed-frequency-blocks.wgsl?raw';
 import meansSource from '../../../shaders/frequency-means.wgsl?raw';
+import blockParamsSource from '../../../shaders/common/frequency-blocks-params.wgsl?raw';
 import { ceilDiv, type Kernel } from '../kernel';
 
 export const dftAxisKernel: Kernel = {
@@ -15,14 +16,14 @@ export const dftAxisKernel: Kernel = {
 
 export const frequencyMeansKernel: Kernel = {
   name: 'frequency-means',
-  source: meansSource,
+  source: `${meansSource}\n${blockParamsSource}`,
   overrides: { WG: 64 },
   bindings: ['read-only-storage', 'read-only-storage', 'storage', 'uniform'],
 };
 
 export const embedBlocksKernel: Kernel = {
   name: 'embed-frequency-blocks',
-  source: embedSource,
+  source: `${embedSource}\n${blockParamsSource}`,
   overrides: { WG: 16 },
   bindings: ['read-only-storage', 'read-only-storage', 'read-only-storage', 'storage', 'uniform'],
 };
