@@ -2,18 +2,18 @@
 
 import { useCallback, useMemo } from 'react';
 import { useAppStore } from '../state/hooks';
-import { bundleById, openPair, setCrossSide, setCrossStep, setDomain, sideName } from '../state/store';
+import { bundleById, openPair, setCrossSide, setCrossStep, sideName } from '../state/store';
 import type { CrossSide } from '../state/store';
 import { sharedSteps, stepsOfRun } from '../state/preview';
 import { ChartFigure } from './ChartFigure';
 import { DrillDown } from './DrillDown';
 import { ErrorBoundary } from './ErrorBoundary';
 import { JobStatus } from './JobStatus';
+import { FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
 import { WarningList } from './WarningList';
 import { Heatmap } from './charts/Heatmap';
 import { dataDomain } from './charts/heatmapLayout';
 import type { Domain } from './charts/heatmapLayout';
-import { download, matrixCsv } from './exportChart';
 import { METRIC_LABELS, exact, keptNoun, pair } from './format';
 
 const FIXED: Domain = [0, 1];
@@ -82,21 +82,8 @@ export function CrossView() {
             </select>
           </label>
         ))}
-        <label className="field">
-          <span>Step</span>
-          <select value={crossStep === null ? 'last' : String(crossStep)} onChange={(e) => setCrossStep(e.currentTarget.value === 'last' ? null : Number(e.currentTarget.value))}>
-            <option value="last">{`last shared (${shared[shared.length - 1] ?? '—'})`}</option>
-            {shared.map((s) => (
-              <option key={s} value={s}>
-                {String(s)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="check">
-          <input type="checkbox" checked={domainMode === 'fit'} onChange={(e) => setDomain(e.currentTarget.checked ? 'fit' : 'fixed')} />
-          Fit colours to data
-        </label>
+        <StepSelect label="Step" value={crossStep ?? 'last'} lastLabel={`last shared (${shared[shared.length - 1] ?? '—'})`} steps={shared} onChange={(s) => setCrossStep(s === 'last' ? null : s)} />
+        <FitColoursCheck />
       </div>
       {sameRun && <p className="hint">Both sides are the same run: load a second run or bundle (or pick another run) to compare networks.</p>}
       {!allConfirmed && <p className="hint">Check the preview above, then press Compute.</p>}
@@ -108,24 +95,10 @@ export function CrossView() {
             caption={`${metric} similarity of the layers of ${job.names.a} (rows) to the layers of ${job.names.b} (columns) at step ${step}. Colour: viridis on [${domain[0]}, ${domain[1]}].`}
             file={`cross-${job.metric}-step-${step}`}
             extra={
-              <>
-                <button
-                  type="button"
-                  className="button small"
-                  aria-label="Export CSV of the current matrix"
-                  onClick={() => download(new Blob([matrixCsv(`A \\ B at step ${step}`, job.rows, job.cols, grid)], { type: 'text/csv' }), `cross-${job.metric}-step-${step}.csv`)}
-                >
-                  CSV
-                </button>
-                <button
-                  type="button"
-                  className="button small"
-                  disabled={job.status !== 'done' || !job.result}
-                  onClick={() => job.result && download(new Blob([JSON.stringify(job.result)], { type: 'application/json' }), `svcca-lens-cross-${job.metric}.json`)}
-                >
-                  Export JSON
-                </button>
-              </>
+              <MatrixExportButtons
+                matrix={{ corner: `A \\ B at step ${step}`, rows: job.rows, cols: job.cols, values: grid, file: `cross-${job.metric}-step-${step}.csv` }}
+                json={{ result: job.result, ready: job.status === 'done', file: `svcca-lens-cross-${job.metric}.json` }}
+              />
             }
           >
             <Heatmap

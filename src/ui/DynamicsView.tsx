@@ -8,7 +8,6 @@ import { useAppStore } from '../state/hooks';
 import {
   activeBundle,
   openPair,
-  setDomain,
   setMultiples,
   setPlaying,
   setReference,
@@ -23,6 +22,7 @@ import { ChartFigure } from './ChartFigure';
 import { DrillDown } from './DrillDown';
 import { ErrorBoundary } from './ErrorBoundary';
 import { JobStatus } from './JobStatus';
+import { FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
 import { WarningList } from './WarningList';
 import { ConvergenceChart } from './charts/ConvergenceChart';
 import { compactStep, convergenceSeries, freezeIndex } from './charts/convergenceLayout';
@@ -30,7 +30,6 @@ import { Heatmap } from './charts/Heatmap';
 import { dataDomain } from './charts/heatmapLayout';
 import type { Domain } from './charts/heatmapLayout';
 import { SmallMultiples } from './charts/SmallMultiples';
-import { download, matrixCsv } from './exportChart';
 import { METRIC_LABELS, exact, keptNoun, pair } from './format';
 
 const FIXED: Domain = [0, 1];
@@ -135,22 +134,11 @@ export function DynamicsView() {
   const grid = job.values[t] ?? [];
   const selectedHere = selected?.view === 'dynamics' && selected.t === t ? { i: selected.i, j: selected.j } : null;
 
-  const csv = () => {
-    const corner = `layer at step ${step} \\ layer at step ${job.reference}`;
-    download(new Blob([matrixCsv(corner, job.rows, job.cols, grid)], { type: 'text/csv' }), `dynamics-${job.metric}-step-${step}.csv`);
-  };
-  const json = () => {
-    if (job.result) download(new Blob([JSON.stringify(job.result)], { type: 'application/json' }), `svcca-lens-dynamics-${job.metric}.json`);
-  };
   const exportButtons = (
-    <>
-      <button type="button" className="button small" aria-label="Export CSV of the current matrix" onClick={csv}>
-        CSV
-      </button>
-      <button type="button" className="button small" disabled={job.status !== 'done' || !job.result} onClick={json}>
-        Export JSON
-      </button>
-    </>
+    <MatrixExportButtons
+      matrix={{ corner: `layer at step ${step} \\ layer at step ${job.reference}`, rows: job.rows, cols: job.cols, values: grid, file: `dynamics-${job.metric}-step-${step}.csv` }}
+      json={{ result: job.result, ready: job.status === 'done', file: `svcca-lens-dynamics-${job.metric}.json` }}
+    />
   );
 
   return (
@@ -172,17 +160,7 @@ export function DynamicsView() {
             </select>
           </label>
         )}
-        <label className="field">
-          <span>Reference step</span>
-          <select value={String(reference)} onChange={(e) => setReference(e.currentTarget.value === 'last' ? 'last' : Number(e.currentTarget.value))}>
-            <option value="last">{`last (${runSteps[runSteps.length - 1]})`}</option>
-            {runSteps.map((s) => (
-              <option key={s} value={s}>
-                {String(s)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StepSelect label="Reference step" value={reference} lastLabel={`last (${runSteps[runSteps.length - 1]})`} steps={runSteps} onChange={setReference} />
         <div className="field checkpoint">
           <span id="checkpoint-label">Checkpoint</span>
           <div className="inline">
@@ -206,10 +184,7 @@ export function DynamicsView() {
           <input type="checkbox" checked={multiples} onChange={(e) => setMultiples(e.currentTarget.checked)} />
           All checkpoints
         </label>
-        <label className="check">
-          <input type="checkbox" checked={domainMode === 'fit'} onChange={(e) => setDomain(e.currentTarget.checked ? 'fit' : 'fixed')} />
-          Fit colours to data
-        </label>
+        <FitColoursCheck />
       </div>
       <JobStatus kind="dynamics" />
       <div className="dynamics-grid">
