@@ -8,7 +8,7 @@
 // Shape convention: arrays are described as stored in the file (`shape` outermost first); the
 // layout says which axis is datapoints. The engine itself works on n neurons × m datapoints.
 
-import type { DetectedLayout, Layout } from '../io/types';
+import type { BundleEntry, DetectedLayout, Layout } from '../io/types';
 import type { AnalysisOptions, CrossResult, DynamicsResult, PairResult, Progress } from '../analysis/types';
 
 /** One array the worker holds: a .npy file, an .npz member or a safetensors tensor. */
@@ -57,16 +57,9 @@ export interface InputFileRef {
   file: File;
 }
 
-/** One array of a bundle, described by its header (no data crosses the thread boundary). */
-export interface EntryInfo {
-  run: string | null;
-  step: number;
-  layer: string;
-  /** "bundle.npz:step_10/fc1", "runs/a/step_10/fc1.npy": how messages name it. */
-  source: string;
-  shape: number[];
-  dtype: string;
-}
+/** One array of a bundle, described by its header: a BundleEntry without its loader (no data
+ *  crosses the thread boundary). */
+export type EntryInfo = Omit<BundleEntry, 'load'>;
 
 export interface BundleInfo {
   /** Unique key: the name the user dropped (dropping the same name again replaces it). */
