@@ -6,7 +6,8 @@ import { defineConfig } from '@playwright/test';
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'; // silences the Vulkan loader's warning in Chromium
 
-const PORT = 4173;
+// E2E_PORT lets two checkouts run their suites side by side without reusing each other's server.
+const PORT = Number(process.env.E2E_PORT ?? 4173);
 const BASE_URL = `http://127.0.0.1:${PORT}`;
 
 export default defineConfig({
@@ -56,7 +57,7 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: 'npm run preview',
+    command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
     url: BASE_URL,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,
