@@ -3,23 +3,15 @@
 // scripts/device-bench.sh). WGSL imported with ?raw is inlined as text; `webgpu` stays external
 // (device-bench.sh carries its addon); the Chromium-only imports stay external and are never loaded
 // under --runtime node.
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { rawText } from './build-cli.mjs';
 
 const out = process.argv[2];
 if (!out) {
   console.error('usage: node scripts/bundle-device-bench.mjs OUT.mjs');
   process.exit(2);
 }
-
-const rawText = {
-  name: 'raw-text',
-  setup(b) {
-    b.onResolve({ filter: /\?raw$/ }, (args) => ({ path: resolve(dirname(args.importer), args.path.replace(/\?raw$/, '')), namespace: 'raw-text' }));
-    b.onLoad({ filter: /.*/, namespace: 'raw-text' }, (args) => ({ contents: readFileSync(args.path, 'utf8'), loader: 'text' }));
-  },
-};
 
 await build({
   entryPoints: [resolve(dirname(new URL(import.meta.url).pathname), 'bench.ts')],

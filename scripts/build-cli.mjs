@@ -1,0 +1,38 @@
+// `node scripts/build-cli.mjs`: the CLI (src/cli/main.ts and what it imports) as one ES module,
+// build/cli/main.mjs, so `svcca-lens` starts without compiling TypeScript (tsx costs ~0.5 s a
+// start). Run by `npm install` (the `prepare` script) and `npm run build`. bin/svcca-lens.mjs uses
+// the bundle only while it is newer than every file under src/ and shaders/, and otherwise falls
+// back to tsx, so an edited source tree never runs stale code.
+// WGSL imported with ?raw is inlined as text (as Vite does); `webgpu` (an optional native addon)
+// stays external and is loaded only for --backend webgpu.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** `import source from './kernel.wgsl?raw'` → the file's text. */
+export const rawText = {
+  name: 'raw-text',
+  setup(b) {
+    b.onResolve({ filter: /\?raw$/ }, (args) => ({ path: resolve(dirname(args.importer), args.path.replace(/\?raw$/, '')), namespace: 'raw-text' }));
+    b.onLoad({ filter: /.*/, namespace: 'raw-text' }, (args) => ({ contents: readFileSync(args.path, 'utf8'), loader: 'text' }));
+  },
+};
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const outfile = resolve(root, 'build/cli/main.mjs');
+  await build({
+    entryPoints: [resolve(root, 'src/cli/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outfile,
+    external: ['webgpu'],
+    plugins: [rawText],
+    logLevel: 'warning',
+  });
+  console.log(`svcca-lens: CLI bundled into ${outfile}`);
+}
