@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""What a researcher on a GPU machine would run instead of svcca-lens: the same jobs as the WebGPU
+benchmark's FULL sizes (scripts/bench-webgpu.ts), timed in PyTorch (CUDA f32 and f64) and numpy
+(f64, all cores), so that every GPU figure of ours is a ratio measured in the same device run
+(scripts/device-bench.sh runs this right after our benchmark).
+
+Two algorithms, both our own code written from shared/docs/svcca-semantics.md, not google/svcca's:
+  factored   "factor once, compare many", the engine's algorithm: per representation X (n neurons ×
+             m datapoints): centre over datapoints, covariance C = X·Xᵀ/(m−1), eigh (batched over
+             the layers of one checkpoint), k = smallest count reaching 99% of the variance,
+             whitened reduced directions Z = Λk^−½·Ukᵀ·X (k × m); per pair: ρ = singular values of
+             Zx·Zyᵀ/(m−1), similarity = mean ρ. One factorisation per representation.
+  per-pair   the reference code's loop: for every pair, thin SVD of both sides, keep 99%, then CCA
+             through covariances, inverse square roots (eigh) and an SVD, nothing reused.
+
+Data: synthetic activations with the benchmark generator's shape and spectrum (λ_i ∝ i^−2, a random
+orthogonal basis, positive offsets), generated on the device before any clock starts. Timings
+include centring and every product, eigendecomposition and SVD; they exclude data generation.
+
+Usage: python3 scripts/torch_reference.py [--out FILE.json] [--quick] [--skip-per-pair]
+Prints one line per job and writes a JSON object: versions, device, per job the seconds of each
+variant (median of --repeats after one warm-up) and the checksum (mean similarity) of each.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+try:
+    import torch
+except ImportError:  # numpy alone still gives the CPU column
+    torch = None
+
+FULL_JOBS = [
+    {"name": "dynamics 5 layers × 6 checkpoints, n ≤ 128, m = 2000", "widths": [64, 128, 128, 96, 64], "steps": 6, "datapoints": 2000},
+    {"name": "dynamics 10 layers × 20 checkpoints, n = 256, m = 5000", "widths": [256] * 10, "steps": 20, "datapoints": 5000},
+    {"name": "dynamics 10 layers × 20 checkpoints, n = 512, m = 5000", "widths": [512] * 10, "steps": 20, "datapoints": 5000},
+]
+FULL_PAIR = {"n": 512, "m": 10000}
+QUICK_JOBS = [{"name": "dynamics 4 layers × 4 checkpoints, n = 32, m = 500", "widths": [32] * 4, "steps": 4, "datapoints": 500}]
+QUICK_PAIR = {"n": 64, "m": 1000}
+KEEP = 0.99
+
+
+def keep_count(eigenvalues_desc, fraction=KEEP):
+    """Smallest k whose cumulative share of the (descending) eigenvalues reaches `fraction`."""
+    share = np.cumsum(eigenvalues_desc) / max(float(np.sum(eigenvalues_desc)), 1e-300)
+    return int(min(np.searchsorted(share, fraction * (1 - 1e-12)) + 1, len(eigenvalues_desc)))
+
+
+# ------------------------------------------------------------------------------------------------
+# Data: (steps, layers) of n × m arrays, on `device` in `dtype`.
+
+def make_activations(xp, job, seed, device=None, dtype=None):
+    """Returns acts[t][l] (n_l × m). xp is numpy or torch."""
+    rng = np.random.default_rng(seed)
+    m = job["datapoints"]
+    acts = []
+    bases = []
+    for n in job["widths"]:
+        q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+        bases.append(q * (np.arange(1, n + 1) ** -1.0)[None, :])  # Q·diag(i^−1): λ_i ∝ i^−2
+    offsets = [np.abs(rng.standard_normal(n))[:, None] for n in job["widths"]]
+    finals = [rng.standard_normal((n, m)) for n in job["widths"]]
+    for t in range(job["steps"]):
+        row = []
+        for l, n in enumerate(job["widths"]):
+            alpha = 0.3 + 0.7 * (t / max(job["steps"] - 1, 1)) ** (1 + l / 3)
+            latent = alpha * finals[l] + math.sqrt(1 - alpha * alpha) * rng.standard_normal((n, m))
+            x = bases[l] @ latent + offsets[l]
+            if xp is np:
+                row.append(np.asarray(x, dtype=np.float64))
+            else:
+                row.append(torch.as_tensor(x, dtype=dtype, device=device))
+        acts.append(row)
+    return acts
+
+
+# ------------------------------------------------------------------------------------------------
+# factored, numpy float64
+
+def factor_numpy(x):
+    centred = x - x.mean(axis=1, keepdims=True)
+    cov = centred @ centred.T / (x.shape[1] - 1)
+    w, u = np.linalg.eigh(cov)
+    w, u = w[::-1], u[:, ::-1]
+    k = keep_count(np.clip(w, 0, None))
+    return (u[:, :k].T @ centred) / np.sqrt(w[:k])[:, None]
+
+
+def dynamics_numpy(acts):
+    steps, layers = len(acts), len(acts[0])
+    reference = [factor_numpy(x) for x in acts[-1]]
+    total = 0.0
+    for t in range(steps):
+        factors = reference if t == steps - 1 else [factor_numpy(x) for x in acts[t]]
+        for i in range(layers):
+            for j in range(layers):
+                m = factors[i].shape[1]
+                rho = np.linalg.svd(factors[i] @ reference[j].T / (m - 1), compute_uv=False)
+                total += float(np.mean(np.clip(rho, 0, 1)))
+    return total / (steps * layers * layers)
+
+
+# ------------------------------------------------------------------------------------------------
+# factored, torch (batched eigh over the layers of a checkpoint that share a width)
+
+def factor_torch_batch(xs):
+    """xs: list of n × m tensors (same n) → list of whitened reduced k × m tensors."""
+    x = torch.stack(xs)  # (L, n, m)
+    centred = x - x.mean(dim=2, keepdim=True)
+    cov = centred @ centred.mT / (x.shape[2] - 1)
+    w, u = torch.linalg.eigh(cov)  # ascending
+    w, u = w.flip(-1), u.flip(-1)
+    share = torch.cumsum(w.clamp_min(0), dim=-1) / w.clamp_min(0).sum(dim=-1, keepdim=True)
+    ks = ((share < KEEP * (1 - 1e-12)).sum(dim=-1) + 1).clamp_max(w.shape[-1]).tolist()
+    return [(u[l, :, :k].mT @ centred[l]) / w[l, :k].sqrt()[:, None] for l, k in enumerate(ks)]
+
+
+def factor_torch(xs):
+    by_width = {}
+    for index, x in enumerate(xs):
+        by_width.setdefault(x.shape[0], []).append(index)
+    out = [None] * len(xs)
+    for indices in by_width.values():
+        for index, z in zip(indices, factor_torch_batch([xs[i] for i in indices])):
+            out[index] = z
+    return out
+
+
+def pair_means_torch(factors, reference):
+    """All pairs of one checkpoint in one batched svdvals: pad each Zx·Zyᵀ to kmax × kmax (zero
+    rows and columns add zero singular values) and average the top min(kx, ky)."""
+    kmax = max(z.shape[0] for z in factors + reference)
+    m = factors[0].shape[1]
+    blocks = []
+    counts = []
+    for zx in factors:
+        for zy in reference:
+            block = torch.zeros((kmax, kmax), dtype=zx.dtype, device=zx.device)
+            block[: zx.shape[0], : zy.shape[0]] = zx @ zy.mT / (m - 1)
+            blocks.append(block)
+            counts.append(min(zx.shape[0], zy.shape[0]))
+    rho = torch.linalg.svdvals(torch.stack(blocks)).clamp(0, 1)
+    ranks = torch.arange(kmax, device=rho.device)[None, :]
+    counts_t = torch.tensor(counts, device=rho.device)[:, None]
+    return ((rho * (ranks < counts_t)).sum(dim=1) / counts_t[:, 0]).sum()
+
+
+def dynamics_torch(acts):
+    steps = len(acts)
+    reference = factor_torch(acts[-1])
+    total = torch.zeros((), dtype=acts[0][0].dtype, device=acts[0][0].device)
+    for t in range(steps):
+        factors = reference if t == steps - 1 else factor_torch(acts[t])
+        total = total + pair_means_torch(factors, reference)
+    return float(total) / (steps * len(acts[0]) ** 2)
+
+
+# ------------------------------------------------------------------------------------------------
+# per-pair (the reference code's algorithm), torch
+
+def svd_reduce_torch(x):
+    centred = x - x.mean(dim=1, keepdim=True)
+    _, s, vh = torch.linalg.svd(centred, full_matrices=False)
+    k = keep_count((s * s).double().cpu().numpy())
+    return s[:k, None] * vh[:k]
+
+
+def inv_sqrt_torch(c, epsilon=1e-10):
+    c = c + epsilon * torch.eye(c.shape[0], dtype=c.dtype, device=c.device)
+    w, v = torch.linalg.eigh(c)
+    return (v * w.clamp_min(1e-30).rsqrt()) @ v.mT
+
+
+def pair_reference_torch(x, y):
+    a, b = svd_reduce_torch(x), svd_reduce_torch(y)
+    stacked = torch.cat([a, b]) - torch.cat([a, b]).mean(dim=1, keepdim=True)
+    cov = stacked @ stacked.mT / (x.shape[1] - 1)
+    ka = a.shape[0]
+    sxx, sxy, syy = cov[:ka, :ka], cov[:ka, ka:], cov[ka:, ka:]
+    rho = torch.linalg.svdvals(inv_sqrt_torch(sxx) @ sxy @ inv_sqrt_torch(syy)).clamp(0, 1)
+    return float(rho.mean())
+
+
+def dynamics_reference_torch(acts, budget_s):
+    """Pair by pair; stops after the pair that crosses `budget_s` and extrapolates (pairs cost the
+    same up to noise). Returns (estimated seconds, checksum, pairs done, pairs listed)."""
+    steps, layers = len(acts), len(acts[0])
+    pairs = [(t, i, j) for t in range(steps) for i in range(layers) for j in range(layers)]
+    started = time.perf_counter()
+    total, done = 0.0, 0
+    for t, i, j in pairs:
+        total += pair_reference_torch(acts[t][i], acts[-1][j])
+        done += 1
+        if time.perf_counter() - started > budget_s:
+            break
+    if acts[0][0].is_cuda:
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - started
+    return elapsed * len(pairs) / done, total / done, done, len(pairs)
+
+
+# ------------------------------------------------------------------------------------------------
+
+def timed(fn, repeats, sync=None):
+    fn()  # warm-up: library initialisation, kernel selection
+    if sync:
+        sync()
+    seconds = []
+    value = None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        value = fn()
+        if sync:
+            sync()
+        seconds.append(time.perf_counter() - started)
+    return float(np.median(seconds)), value
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--skip-per-pair", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default=None, help="torch device (default: cuda when available; cpu to check this script on a machine without a GPU)")
+    parser.add_argument("--per-pair-budget", type=float, default=8.0, help="seconds of the per-pair loop before extrapolating")
+    args = parser.parse_args()
+    jobs, pair = (QUICK_JOBS, QUICK_PAIR) if args.quick else (FULL_JOBS, FULL_PAIR)
+    cuda = torch is not None and torch.cuda.is_available()
+    device = args.device or ("cuda" if cuda else None)
+    use_torch = torch is not None and device is not None
+    report = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "torch": torch.__version__ if torch else None,
+        "device": torch.cuda.get_device_name(0) if device == "cuda" else device,
+        "cpu_threads": os.cpu_count(),
+        "jobs": [],
+    }
+    sync = torch.cuda.synchronize if device == "cuda" else None
+    print(f"torch {report['torch']}, device {report['device']}, numpy {report['numpy']}", flush=True)
+    for job in jobs:
+        entry = {"name": job["name"]}
+        acts64 = make_activations(np, job, seed=7)
+        entry["numpy_f64_s"], entry["numpy_f64_mean"] = timed(lambda: dynamics_numpy(acts64), 1)
+        if use_torch:
+            for label, dtype in (("torch_f32", torch.float32), ("torch_f64", torch.float64)):
+                acts = [[torch.as_tensor(x, dtype=dtype, device=device) for x in row] for row in acts64]
+                torch.backends.cuda.matmul.allow_tf32 = False
+                entry[f"{label}_s"], entry[f"{label}_mean"] = timed(lambda: dynamics_torch(acts), args.repeats, sync)
+                del acts
+            if not args.skip_per_pair:
+                acts = [[torch.as_tensor(x, dtype=torch.float32, device=device) for x in row] for row in acts64]
+                pair_reference_torch(acts[0][0], acts[-1][0])  # warm-up
+                seconds, mean, done, listed = dynamics_reference_torch(acts, args.per_pair_budget)
+                entry.update({"torch_per_pair_f32_s": seconds, "torch_per_pair_f32_mean": mean, "torch_per_pair_pairs_timed": done, "torch_per_pair_pairs": listed})
+                del acts
+        report["jobs"].append(entry)
+        print(json.dumps(entry), flush=True)
+    if use_torch:
+        # One pair n = 512, m = 10 000 and the product X·Xᵀ at 1024 × 10 000 (f32, no TF32).
+        g = torch.Generator(device=device).manual_seed(3)
+        x = torch.randn((pair["n"], pair["m"]), device=device, generator=g)
+        y = torch.randn((pair["n"], pair["m"]), device=device, generator=g) + 0.5 * x
+        report["pair_factored_f32_s"], _ = timed(lambda: float(pair_means_torch(*[factor_torch([v]) for v in (x, y)])), args.repeats, sync)
+        report["pair_per_pair_f32_s"], _ = timed(lambda: pair_reference_torch(x, y), args.repeats, sync)
+        big = torch.randn((1024, 10000), device=device, generator=g)
+        product_s, _ = timed(lambda: big @ big.mT, max(args.repeats, 10), sync)
+        report["product_1024x10000_f32_gflops"] = 2 * 1024 * 1024 * 10000 / product_s / 1e9
+        for n in (128, 256, 512):
+            a = torch.randn((n, n), device=device, generator=g)
+            a = a @ a.mT
+            report[f"eigh_{n}_f32_s"], _ = timed(lambda: torch.linalg.eigh(a), args.repeats, sync)
+        print(json.dumps({k: v for k, v in report.items() if k != "jobs"}), flush=True)
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(report, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
