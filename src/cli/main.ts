@@ -10,6 +10,7 @@ import { nodeGpu, nodeGpuFailure } from '../gpu/node';
 import { CONV_REDUCTIONS, DEFAULT_OPTIONS, METRICS, type AnalysisOptions, type ConvReduction, type CrossResult, type DynamicsResult, type Metric, type PairResult } from '../analysis/types';
 import { loadArrayRef, openBundlePath } from '../io/node';
 import { InputError } from '../io/types';
+import { printable, printableLines, terminalSafeJson } from '../io/printable';
 import { formatCross, formatDynamics, formatPair } from './format';
 
 export const USAGE = `usage:
@@ -162,9 +163,12 @@ interface Output {
   stderr: (text: string) => void;
 }
 
+/** The process's streams. Every stderr line is one message that may carry text from a file (a
+ *  name, a dtype, header text), so it is escaped here, at the boundary (io/printable); stdout's
+ *  result is escaped where it is written, below. */
 const processOutput: Output = {
   stdout: (text) => process.stdout.write(text + '\n'),
-  stderr: (text) => process.stderr.write(text + '\n'),
+  stderr: (text) => process.stderr.write(printable(text, Number.POSITIVE_INFINITY) + '\n'),
 };
 
 function compareJson(r: PairResult) {
@@ -227,7 +231,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
     }
     (json as { conventions: { backendReason?: string } }).conventions.backendReason = reason;
     for (const w of warnings) out.stderr(`svcca-lens: warning: ${w}`);
-    out.stdout(parsed.json ? JSON.stringify(json) : text);
+    out.stdout(parsed.json ? terminalSafeJson(JSON.stringify(json)) : printableLines(text));
     return 0;
   } catch (error) {
     if (error instanceof InputError) {
