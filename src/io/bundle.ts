@@ -67,6 +67,7 @@ export async function openBundle(name: string, files: InputFile[], limits: ReadL
 
 /** Entries of one file before the runs are settled. */
 interface FileEntries {
+  /** Relative to what was dropped (the dropped folder itself left out). */
   path: string;
   /** Whether its entries carry their own step and layer names (.npz, .safetensors with full names),
    *  as opposed to a file whose path carries them (step_N/layer.npy, step_N.safetensors). */
@@ -151,13 +152,13 @@ async function readInputWithSources(
       const entry = opened.entries[0];
       const where = parseEntryName(withoutExt);
       if (rel === 'labels.npy') setLabels(path, await opened.read(entry.name));
-      else if (where) perFile.push({ path, selfNamed: false, entries: [{ ...where, source: path, shape: entry.shape, dtype: entry.dtype, load: () => opened.read(entry.name) }] });
+      else if (where) perFile.push({ path: rel, selfNamed: false, entries: [{ ...where, source: path, shape: entry.shape, dtype: entry.dtype, load: () => opened.read(entry.name) }] });
       else addLoose(opened, path, entry.name, path, entry.shape, entry.dtype);
       continue;
     }
     // step_<N>.safetensors holds the layers of one step; any other .npz/.safetensors holds full entry names.
     const fileStep = opened.format === 'safetensors' ? parseStepFile(withoutExt) : null;
-    const found: FileEntries = { path, selfNamed: fileStep === null, entries: [] };
+    const found: FileEntries = { path: rel, selfNamed: fileStep === null, entries: [] };
     for (const entry of opened.entries) {
       const source = `${path}:${entry.name}`;
       const where = fileStep ? { ...fileStep, layer: entry.name } : parseEntryName(entry.name);
