@@ -5,7 +5,7 @@
 import type { Page } from '@playwright/test';
 import { bundleArrays, npzBundle } from './bundles';
 import { crossView, dynamicsHeatmap, dynamicsView, finished } from './explorer';
-import { expect, npyFile, test } from './fixtures';
+import { dropFiles, expect, npyFile, test } from './fixtures';
 import type { FilePayload } from './fixtures';
 
 const errors = (page: Page) => page.getByRole('alert', { name: 'Errors' });
@@ -103,7 +103,8 @@ test('two picks of "a bundle + labels.npy" are two bundles, each named after its
   await expect(page.getByRole('region', { name: 'runA.npz' })).toBeVisible();
   await expect(page.getByTestId('preview-summary')).toContainText('labels: 6 classes');
   await finished(dynamicsView(page));
-  await pick(page, [seedFile('runB.npz', 12), labelsNpy()]);
+  // The second one dropped on the window: the same naming.
+  await dropFiles(page, [seedFile('runB.npz', 12), labelsNpy()]);
   await expect(page.getByRole('region', { name: 'runB.npz' })).toBeVisible();
   await finished(dynamicsView(page));
   await expect(dynamicsView(page).locator('.sub')).toHaveText(/^runB\.npz · /);

@@ -328,7 +328,9 @@ export async function removeBundle(id: string): Promise<void> {
     ...(bundles.length > 0 && active ? keepOrDefaultSides(bundles, active, s.crossA, s.crossB, s.demo?.bundle ?? null) : { crossA: null, crossB: null }),
     tab: bundles.length === 0 && s.arrays.length > 0 ? 'arrays' : s.tab,
   });
-  recomputeView();
+  // Closing the shown bundle shows another: every view follows it.
+  if (s.activeBundle === id && active) activateBundle(active);
+  else recomputeView();
 }
 
 /** Leaves a layer out of (or back into) a bundle's jobs. */
