@@ -27,6 +27,9 @@ export interface OpenedArrays {
   read(name: string): Promise<NdArray>;
   /** Non-array members (an .npz's manifest.json), by path; empty for other formats. */
   others: string[];
+  /** .npz members whose header cannot be read (a string or object dtype…), with the reader's
+   *  error: one odd member does not make the other arrays of the file unreadable. */
+  unreadable: { name: string; error: InputError }[];
   /** A non-array member decoded as UTF-8 (limited to limits.maxHeaderBytes). */
   readText(path: string): Promise<string>;
 }
@@ -46,18 +49,37 @@ const READERS: Record<string, Opener> = {
       entries: [{ name: stem, shape: npy.header.shape, dtype: npy.header.dtype }],
       read: () => npy.read(),
       others: [],
+      unreadable: [],
       readText: noText(source),
     };
   },
   '.npz': async (blob, source, _stem, limits) => {
     const npz = await openNpz(blob, source, limits);
-    const entries = await Promise.all(
-      npz.members.map(async (m) => {
-        const header = await npz.header(m.name);
-        return { name: m.name, shape: header.shape, dtype: header.dtype };
+    const headers = await Promise.all(
+      npz.members.map(async (m): Promise<ArrayEntry | { name: string; error: InputError }> => {
+        try {
+          const header = await npz.header(m.name);
+          return { name: m.name, shape: header.shape, dtype: header.dtype };
+        } catch (error) {
+          if (error instanceof InputError) return { name: m.name, error };
+          throw error;
+        }
       }),
     );
-    return { format: 'npz', entries, read: (name) => npz.read(name), others: npz.otherMembers.map((m) => m.path), readText: (path) => npz.readText(path) };
+    const entries: ArrayEntry[] = [];
+    const unreadable: OpenedArrays['unreadable'] = [];
+    for (const h of headers) {
+      if ('error' in h) unreadable.push(h);
+      else entries.push(h);
+    }
+    return {
+      format: 'npz',
+      entries,
+      read: (name) => npz.read(name),
+      others: npz.otherMembers.map((m) => m.path),
+      unreadable,
+      readText: (path) => npz.readText(path),
+    };
   },
   '.safetensors': async (blob, source, _stem, limits) => {
     const file = await openSafetensors(blob, source, limits);
@@ -66,6 +88,7 @@ const READERS: Record<string, Opener> = {
       entries: file.tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype })),
       read: (name) => file.read(name),
       others: [],
+      unreadable: [],
       readText: noText(source),
     };
   },

@@ -45,6 +45,9 @@ export interface ReadInput {
   bundle: Bundle;
   /** Arrays of the files that follow no convention (also listed in bundle.unmatched). */
   loose: LooseArray[];
+  /** "FILE:MEMBER: why" for members outside the bundle whose header cannot be read (also listed in
+   *  bundle.unmatched): a bundle member that cannot be read refuses the file instead. */
+  unreadable: string[];
 }
 
 /**
@@ -88,8 +91,8 @@ interface FileEntries {
  * `signal` cancels the read between files.
  */
 export async function readInput(name: string, files: InputFile[], limits: ReadLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<ReadInput> {
-  const { bundle, loose } = await readInputWithSources(name, files, limits, signal);
-  return { bundle, loose };
+  const { bundle, loose, unreadable } = await readInputWithSources(name, files, limits, signal);
+  return { bundle, loose, unreadable };
 }
 
 /** readInput, and where the labels and the manifest came from (`extras`). */
@@ -104,6 +107,7 @@ async function readInputWithSources(
 
   const perFile: FileEntries[] = [];
   const loose: LooseArray[] = [];
+  const unreadable: string[] = [];
   const unmatched: string[] = [];
   // Where the labels and the manifest came from, so a second one can be refused by name.
   const extras: { labels: { source: string; array: NdArray } | null; manifest: { source: string; value: unknown } | null } = {
@@ -166,6 +170,12 @@ async function readInputWithSources(
       else if (where) found.entries.push({ ...where, source, shape: entry.shape, dtype: entry.dtype, load: () => opened.read(entry.name) });
       else addLoose(opened, path, entry.name, source, entry.shape, entry.dtype);
     }
+    for (const { name: member, error } of opened.unreadable) {
+      // A member that should have been part of the bundle: its reason refuses the file (naming it).
+      if (member === 'labels' || (!fileStep && parseEntryName(member))) throw error;
+      unmatched.push(`${path}:${member}`);
+      unreadable.push(error.message);
+    }
     for (const other of opened.others) {
       if (other === 'manifest.json') setManifest(`${path}:${other}`, await opened.readText(other));
       else unmatched.push(`${path}:${other}`);
@@ -178,6 +188,7 @@ async function readInputWithSources(
   return {
     bundle: assemble(name, entries, unmatched, extras.labels?.array ?? null, extras.manifest?.value ?? null),
     loose,
+    unreadable,
     extras: [...(extras.labels ? [extras.labels.source] : []), ...(extras.manifest ? [extras.manifest.source] : [])],
   };
 }

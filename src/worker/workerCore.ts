@@ -260,7 +260,9 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     // Loose arrays: what else was picked is named, never silently dropped (a bundle lists it in its preview).
     const arrays = new Set(read.loose.map((l) => l.source));
     for (const other of read.bundle.unmatched) {
-      if (!arrays.has(other)) errors.push(other.includes(':') ? `${other}: not an array; left out` : `${other}: not a ${ARRAY_EXTENSIONS.join(', ').replace(/, ([^,]*)$/, ' or $1')} file`);
+      if (arrays.has(other)) continue;
+      const why = read.unreadable.find((line) => line.startsWith(`${other}: `));
+      errors.push(why ?? (other.includes(':') ? `${other}: not an array; left out` : `${other}: not a ${ARRAY_EXTENSIONS.join(', ').replace(/, ([^,]*)$/, ' or $1')} file`));
     }
     const added = await holdLoose(read.loose, errors, progress, stopped.signal);
     return { bundle: null, files: { arrays: infos(), added, errors: [] }, errors };

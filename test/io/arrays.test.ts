@@ -131,3 +131,15 @@ describe('readInput: files as researchers have them', () => {
     await expect(readInput('pick', [seedNpz('runA.npz', 1)], undefined, controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
+
+describe('readInput: members outside the bundle', () => {
+  it('a member of a dtype we do not read (class names as strings) is listed, never a reason to refuse the file', async () => {
+    const { npyWithHeader } = await import('./helpers');
+    const names = npyWithHeader(`{'descr': '<U5', 'fortran_order': False, 'shape': (2,), }`, new Uint8Array(40));
+    const zip = zipSync({ 'step_0/x.npy': npy([1, 2]), 'class_names.npy': names });
+    const { bundle, loose } = await readInput('b.npz', [{ path: 'b.npz', blob: new Blob([zip]) }]);
+    expect(bundle.entries.map((e) => e.layer)).toEqual(['x']);
+    expect(bundle.unmatched).toContain('b.npz:class_names');
+    expect(loose.map((l) => l.source)).not.toContain('b.npz:class_names');
+  });
+});

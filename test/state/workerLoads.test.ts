@@ -95,4 +95,16 @@ describe('loads in the worker', () => {
     expect(bad.errors.join('\n')).not.toMatch(/no arrays named/);
     expect(bad.files!.arrays.map((a) => a.name)).toEqual(['acts.npy']);
   });
+
+  it('an .npz of loose arrays with a string member: the member is named with its reason, the rest loads', async () => {
+    const client = inProcessClient();
+    const header = new TextEncoder().encode(`{'descr': '<U5', 'fortran_order': False, 'shape': (2,), }`.padEnd(117, ' ') + '\n');
+    const names = new Uint8Array(10 + header.length + 40);
+    names.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+    names.set(header, 10);
+    const zip = zipSync({ 'h1.npy': encodeNpy([20, 3], values(60, 1)), 'class_names.npy': names });
+    const res = await client.addInput([{ path: 'acts.npz', file: new File([zip], 'acts.npz') }], 'acts.npz');
+    expect(res.files!.arrays.map((a) => a.name)).toEqual(['acts.npz:h1']);
+    expect(res.errors).toEqual([expect.stringMatching(/^acts\.npz:class_names: string dtype '<U5' is not supported/)]);
+  });
 });
