@@ -190,26 +190,36 @@ export function createWorkerCore(engine: Engine): WorkerCore {
 
   /**
    * The newest load the user started (its generation). A load the user did not start (the demo, a
-   * ?data= link) with an older generation is superseded: it stops between files and is never kept.
+   * ?data= link) with an older generation is superseded: it is aborted on the user's load's arrival
+   * (between files if it is running, at once if queued), and one arriving later never starts.
    */
   let newestUserLoad = -1;
-  const superseded = (origin: LoadOrigin, generation: number) => origin !== 'user' && generation < newestUserLoad;
+  /** Loads queued or running, by request id. */
+  const loads = new Map<number, { origin: LoadOrigin; generation: number }>();
+
+  function noteLoad(id: number, params: Methods['addInput']['params']): void {
+    const origin = params.origin ?? 'user';
+    const generation = params.generation ?? 0;
+    const controller = new AbortController();
+    controllers.set(id, controller);
+    loads.set(id, { origin, generation });
+    if (origin !== 'user') {
+      if (generation < newestUserLoad) controller.abort();
+      return;
+    }
+    newestUserLoad = Math.max(newestUserLoad, generation);
+    for (const [other, load] of loads) if (load.origin !== 'user' && load.generation < generation) controllers.get(other)?.abort();
+  }
 
   /**
    * Reads dropped files as one bundle. A file that cannot be read is reported with the reader's
    * reason and left out, and the rest is read again (a bad file never stops the good ones). Files
    * that follow no bundle convention at all are loose arrays for the "Compare two arrays" view.
-   * `signal` (a cancel from the store) or a newer user load stops a superseded one between files.
+   * `signal` (a cancel from the store, or a newer load of the user's) stops it between files.
    */
   async function addInput(params: Methods['addInput']['params'], progress: (p: Progress) => void, signal?: AbortSignal): Promise<AddInputResult> {
     const { files, name } = params;
-    const generation = params.generation ?? 0;
-    const origin = params.origin ?? 'user';
-    const stopped = new AbortController();
-    const check = () => {
-      if (signal?.aborted || superseded(origin, generation)) stopped.abort();
-      checkAborted(stopped.signal);
-    };
+    const check = () => checkAborted(signal);
     check();
     const errors: string[] = [];
     let remaining = files.filter((f) => !f.path.split('/').some((segment) => segment.startsWith('.')));
@@ -264,7 +274,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       const why = read.unreadable.find((line) => line.startsWith(`${other}: `));
       errors.push(why ?? (other.includes(':') ? `${other}: not an array; left out` : `${other}: not a ${ARRAY_EXTENSIONS.join(', ').replace(/, ([^,]*)$/, ' or $1')} file`));
     }
-    const added = await holdLoose(read.loose, errors, progress, stopped.signal);
+    const added = await holdLoose(read.loose, errors, progress, signal);
     return { bundle: null, files: { arrays: infos(), added, errors: [] }, errors };
   }
 
@@ -474,6 +484,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       post({ id, type: 'error', error: serializeError(e) });
     } finally {
       controllers.delete(id);
+      loads.delete(id);
     }
   }
 
@@ -483,12 +494,9 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     receive(request, post) {
       // Compares are numbered on arrival, so one still queued knows a newer one exists.
       if (request.method === 'compare') latestCompare = request.id;
-      if (request.method === 'addInput') {
-        // Known on arrival: a user's load supersedes the demo queued or running before it, and a
-        // cancel of a load still queued finds its controller.
-        if ((request.params.origin ?? 'user') === 'user') newestUserLoad = Math.max(newestUserLoad, request.params.generation ?? 0);
-        controllers.set(request.id, new AbortController());
-      }
+      // Known on arrival: a user's load supersedes the demo queued or running before it, and a
+      // cancel of a load still queued finds its controller.
+      if (request.method === 'addInput') noteLoad(request.id, request.params);
       if (SERIAL.has(request.method)) {
         queue = queue.then(() => handle(request, post));
         return queue;
