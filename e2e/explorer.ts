@@ -15,10 +15,10 @@ export async function finished(view: Locator): Promise<void> {
   await expect(view).toHaveAttribute('data-status', 'done');
 }
 
-/** Opens files through the page's input, presses Compute and waits for the dynamics. */
+/** Opens files through the page's input and waits for the dynamics: a bundle whose preview raises
+ *  no question (layouts read from the shapes, nothing refused) computes at once. */
 export async function computeBundle(page: Page, files: FilePayload[]): Promise<void> {
   await page.getByTestId('file-input').setInputFiles(files);
-  await page.getByRole('button', { name: 'Compute', exact: true }).click();
   await finished(dynamicsView(page));
 }
 

@@ -9,7 +9,7 @@ import { dropFiles, expect, npyFile, test, activationsX } from './fixtures';
 
 const errors = (page: import('@playwright/test').Page) => page.getByRole('alert', { name: 'Errors' });
 
-test('a dropped multi-checkpoint bundle is previewed, then computed', async ({ page }) => {
+test('a dropped multi-checkpoint bundle is previewed and, raising no question, computed at once', async ({ page }) => {
   await page.goto('/');
   await dropFiles(page, [npzBundle('toy.npz')]);
   const preview = page.getByRole('region', { name: 'toy.npz' });
@@ -21,14 +21,15 @@ test('a dropped multi-checkpoint bundle is previewed, then computed', async ({ p
   await expect(conv1).toContainText('240 × 16');
   await expect(conv1).toContainText('datapoints-first');
   await expect(preview).toContainText('Checkpoints: 0, 100, 200, 400, 800, 1600.');
-  // Nothing is computed before Compute.
-  await expect(dynamicsHeatmap(page)).toHaveCount(0);
+  // Every layout is read from the shapes and nothing is refused: no Compute to press.
+  await expect(page.getByRole('button', { name: 'Compute', exact: true })).toHaveCount(0);
+  await finished(dynamicsView(page));
+  await expect(dynamicsHeatmap(page).locator('g.cells rect')).toHaveCount(25);
 
   await preview.getByLabel('Use layer fc2').uncheck();
   await expect(page.getByTestId('preview-summary')).toContainText('× 4 layers · 24 arrays');
-  await page.getByRole('button', { name: 'Compute', exact: true }).click();
-  await finished(dynamicsView(page));
   await expect(dynamicsHeatmap(page).locator('g.cells rect')).toHaveCount(16);
+  await finished(dynamicsView(page));
   await expect(dynamicsView(page).getByTestId('dynamics-backend')).toContainText('Computed on: CPU (float64)');
   await expect(page).toHaveURL(/#.*drop=fc2/);
 });
@@ -41,7 +42,6 @@ test('a dropped folder is read recursively; unmatched files are listed', async (
   await expect(page.getByTestId('preview-summary')).toHaveText('1 run × 3 checkpoints × 3 layers · 9 arrays · 0.1 MB · 240 datapoints · labels: 6 classes');
   await expect(preview).toContainText('Not part of the bundle (1, not used)');
   await expect(preview).toContainText('acts/README.txt');
-  await page.getByRole('button', { name: 'Compute', exact: true }).click();
   await finished(dynamicsView(page));
   await expect(dynamicsHeatmap(page).locator('g.cells rect')).toHaveCount(9);
 });
@@ -57,7 +57,6 @@ test('"Open folder" reads a folder of runs', async ({ page }, testInfo) => {
   await page.getByTestId('folder-input').setInputFiles(root);
   await expect(page.getByTestId('preview-summary')).toContainText('2 runs × 2 checkpoints × 2 layers');
   await expect(page.getByRole('region', { name: 'runs' })).toContainText('Runs: seed0 (2 checkpoints), seed1 (2 checkpoints).');
-  await page.getByRole('button', { name: 'Compute', exact: true }).click();
   await finished(dynamicsView(page));
   const run = page.getByRole('combobox', { name: /^Run\b/ });
   await expect(run).toHaveValue('0');

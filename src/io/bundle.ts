@@ -5,14 +5,17 @@
 //   .npy file in a folder                [<run>/]step_<N>/<layer>.npy
 //   .safetensors file                    [<run>/]step_<N>.safetensors   (one tensor per layer)
 //   labels: an npz member / tensor `labels`, or labels.npy at the top; manifest.json likewise.
-// Everything else is listed in `unmatched`, never silently dropped.
+// Several .npz (or .safetensors) files with step_<N>/<layer> members and no run prefix, holding the
+// same steps and layers: one run per file, named after the file (one file per seed).
+// Everything else is listed in `unmatched`, never silently dropped; arrays among it are returned as
+// loose arrays by readInput (for "Compare two arrays").
 //
 // Shape convention: entries report shapes as stored and load() returns arrays as stored (C order);
 // nothing is transposed to neurons × datapoints here.
 
-import { openNpy } from './npy';
-import { openNpz } from './npz';
-import { openSafetensors } from './safetensors';
+import { checkAborted } from '../cancel';
+import { arrayExtension, arrayStem, openArrays } from './arrays';
+import type { OpenedArrays } from './arrays';
 import { DEFAULT_LIMITS, InputError } from './types';
 import type { Bundle, BundleEntry, InputFile, NdArray, ReadLimits } from './types';
 
@@ -25,17 +28,86 @@ export interface MissingEntry {
   layer: string;
 }
 
+/** An array that follows no bundle convention: for comparing two arrays directly. */
+export interface LooseArray {
+  /** "a.npy", "acts.npz:fc1", "model.safetensors:h.3" (the path as given, then the member). */
+  source: string;
+  /** The file it is in (its path as given). */
+  file: string;
+  shape: number[];
+  dtype: string;
+  load(): Promise<NdArray>;
+}
+
+/** What a set of files holds: a bundle (possibly with no entries) and the arrays outside it. */
+export interface ReadInput {
+  /** Its `entries` may be empty: then the files hold only loose arrays (or nothing readable). */
+  bundle: Bundle;
+  /** Arrays of the files that follow no convention (also listed in bundle.unmatched). */
+  loose: LooseArray[];
+  /** "FILE:MEMBER: why" for members outside the bundle whose header cannot be read (also listed in
+   *  bundle.unmatched): a bundle member that cannot be read refuses the file instead. */
+  unreadable: string[];
+}
+
 /**
  * Reads the names, shapes and dtypes of every array in `files` (headers only; data is read by each
- * entry's load()). Labels and the manifest are read now. Files are taken in the order given; paths
- * are relative to what the user dropped, and a leading folder shared by all of them (the dropped
- * folder itself) is ignored.
+ * entry's load()). Labels and the manifest are read now. Refuses a set with no bundle entries,
+ * listing what was found (readInput takes such a set as loose arrays instead).
  */
 export async function openBundle(name: string, files: InputFile[], limits: ReadLimits = DEFAULT_LIMITS): Promise<Bundle> {
+  const { bundle, extras } = await readInputWithSources(name, files, limits);
+  if (bundle.entries.length === 0) {
+    const found = [...bundle.unmatched, ...extras];
+    const listed = found.length > 12 ? `${found.slice(0, 12).join(', ')} and ${found.length - 12} more` : found.join(', ');
+    throw new InputError(
+      name,
+      `no arrays named [<run>/]step_<N>/<layer> or [<run>/]step_<N>.safetensors found (found: ${listed || 'nothing'})`,
+    );
+  }
+  return bundle;
+}
+
+/** Entries of one file before the runs are settled. */
+interface FileEntries {
+  /** Relative to what was dropped (the dropped folder itself left out). */
+  path: string;
+  /** Whether its entries carry their own step and layer names (.npz, .safetensors with full names),
+   *  as opposed to a file whose path carries them (step_N/layer.npy, step_N.safetensors). */
+  selfNamed: boolean;
+  entries: BundleEntry[];
+}
+
+/**
+ * Reads every file of a drop or pick (headers only). Files are taken in the order given; paths are
+ * relative to what the user dropped, and a leading folder shared by all of them (the dropped folder
+ * itself) is ignored. Each file is opened by its extension, so a file that cannot be read throws
+ * the reader's InputError naming it (empty, not a .npy, truncated archive, …).
+ *
+ * Several self-named files (.npz or .safetensors with step_<N>/<layer> names) whose entries have no
+ * run prefix and overlap (the same step and layer in two files) are one file per run: each becomes
+ * a run named after its file (its stem). Files with disjoint entries are parts of the same run.
+ *
+ * `signal` cancels the read between files.
+ */
+export async function readInput(name: string, files: InputFile[], limits: ReadLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<ReadInput> {
+  const { bundle, loose, unreadable } = await readInputWithSources(name, files, limits, signal);
+  return { bundle, loose, unreadable };
+}
+
+/** readInput, and where the labels and the manifest came from (`extras`). */
+async function readInputWithSources(
+  name: string,
+  files: InputFile[],
+  limits: ReadLimits = DEFAULT_LIMITS,
+  signal?: AbortSignal,
+): Promise<ReadInput & { extras: string[] }> {
   if (files.length === 0) throw new InputError(name, 'nothing to read: no files were given');
   const relative = stripCommonFolder(files.map((f) => normalisePath(f.path)));
 
-  const entries: BundleEntry[] = [];
+  const perFile: FileEntries[] = [];
+  const loose: LooseArray[] = [];
+  const unreadable: string[] = [];
   const unmatched: string[] = [];
   // Where the labels and the manifest came from, so a second one can be refused by name.
   const extras: { labels: { source: string; array: NdArray } | null; manifest: { source: string; value: unknown } | null } = {
@@ -43,7 +115,11 @@ export async function openBundle(name: string, files: InputFile[], limits: ReadL
     manifest: null,
   };
   const setLabels = (source: string, array: NdArray) => {
-    if (extras.labels) throw new InputError(name, `two sets of labels: ${extras.labels.source} and ${source}`);
+    if (extras.labels) {
+      // One file per run often carries the same labels in every file: that is one set.
+      if (sameValues(extras.labels.array, array)) return;
+      throw new InputError(name, `two sets of labels: ${extras.labels.source} and ${source}, with different values; keep one`);
+    }
     extras.labels = { source, array };
   };
   const setManifest = (source: string, text: string) => {
@@ -54,68 +130,100 @@ export async function openBundle(name: string, files: InputFile[], limits: ReadL
       throw new InputError(source, `is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
     }
   };
+  const addLoose = (opened: OpenedArrays, path: string, entryName: string, source: string, shape: number[], dtype: string) => {
+    unmatched.push(source);
+    loose.push({ source, file: path, shape, dtype, load: () => opened.read(entryName) });
+  };
 
   for (let i = 0; i < files.length; i++) {
+    checkAborted(signal);
     const { path, blob } = files[i];
     const rel = relative[i];
-    const lower = rel.toLowerCase();
 
     if (rel === 'manifest.json') {
       if (blob.size > limits.maxHeaderBytes) throw new InputError(path, `manifest of ${blob.size} bytes is over the ${limits.maxHeaderBytes}-byte limit`);
       setManifest(path, await blob.text());
-    } else if (lower.endsWith('.npz')) {
-      const npz = await openNpz(blob, path, limits);
-      const found = await Promise.all(
-        npz.members.map(async (member) => {
-          const where = parseEntryName(member.name);
-          return { member, where, header: where ? await npz.header(member.name) : null };
-        }),
-      );
-      for (const { member, where, header } of found) {
-        const source = `${path}:${member.name}`;
-        if (member.name === 'labels') setLabels(source, await npz.read('labels'));
-        else if (where && header) entries.push({ ...where, source, shape: header.shape, dtype: header.dtype, load: () => npz.read(member.name) });
-        else unmatched.push(source);
-      }
-      for (const member of npz.otherMembers) {
-        if (member.path === 'manifest.json') setManifest(`${path}:${member.path}`, await npz.readText(member.path));
-        else unmatched.push(`${path}:${member.path}`);
-      }
-    } else if (lower.endsWith('.safetensors')) {
-      const file = await openSafetensors(blob, path, limits);
-      // step_<N>.safetensors holds the layers of one step; any other name holds full entry names.
-      const fileStep = parseStepFile(rel.slice(0, -'.safetensors'.length));
-      for (const tensor of file.tensors) {
-        const source = `${path}:${tensor.name}`;
-        const where = fileStep ? { ...fileStep, layer: tensor.name } : parseEntryName(tensor.name);
-        if (tensor.name === 'labels') setLabels(source, await file.read('labels'));
-        else if (where) entries.push({ ...where, source, shape: tensor.shape, dtype: tensor.dtype, load: () => file.read(tensor.name) });
-        else unmatched.push(source);
-      }
-    } else if (lower.endsWith('.npy')) {
-      const where = parseEntryName(rel.slice(0, -'.npy'.length));
-      if (rel === 'labels.npy') {
-        setLabels(path, await (await openNpy(blob, path, limits)).read());
-      } else if (where) {
-        const npy = await openNpy(blob, path, limits);
-        entries.push({ ...where, source: path, shape: npy.header.shape, dtype: npy.header.dtype, load: () => npy.read() });
-      } else {
-        unmatched.push(path);
-      }
-    } else {
-      unmatched.push(path);
+      continue;
     }
+    const ext = arrayExtension(rel);
+    if (!ext) {
+      unmatched.push(path);
+      continue;
+    }
+    const opened = await openArrays(blob, path, limits);
+    const withoutExt = rel.slice(0, -ext.length);
+    if (opened.format === 'npy') {
+      const entry = opened.entries[0];
+      const where = parseEntryName(withoutExt);
+      if (rel === 'labels.npy') setLabels(path, await opened.read(entry.name));
+      else if (where) perFile.push({ path: rel, selfNamed: false, entries: [{ ...where, source: path, shape: entry.shape, dtype: entry.dtype, load: () => opened.read(entry.name) }] });
+      else addLoose(opened, path, entry.name, path, entry.shape, entry.dtype);
+      continue;
+    }
+    // step_<N>.safetensors holds the layers of one step; any other .npz/.safetensors holds full entry names.
+    const fileStep = opened.format === 'safetensors' ? parseStepFile(withoutExt) : null;
+    const found: FileEntries = { path: rel, selfNamed: fileStep === null, entries: [] };
+    for (const entry of opened.entries) {
+      const source = `${path}:${entry.name}`;
+      const where = fileStep ? { ...fileStep, layer: entry.name } : parseEntryName(entry.name);
+      if (entry.name === 'labels') setLabels(source, await opened.read('labels'));
+      else if (where) found.entries.push({ ...where, source, shape: entry.shape, dtype: entry.dtype, load: () => opened.read(entry.name) });
+      else addLoose(opened, path, entry.name, source, entry.shape, entry.dtype);
+    }
+    for (const { name: member, error } of opened.unreadable) {
+      // A member that should have been part of the bundle: its reason refuses the file (naming it).
+      if (member === 'labels' || (!fileStep && parseEntryName(member))) throw error;
+      unmatched.push(`${path}:${member}`);
+      unreadable.push(error.message);
+    }
+    for (const other of opened.others) {
+      if (other === 'manifest.json') setManifest(`${path}:${other}`, await opened.readText(other));
+      else unmatched.push(`${path}:${other}`);
+    }
+    if (found.entries.length > 0) perFile.push(found);
   }
+  checkAborted(signal);
 
-  if (entries.length === 0) {
-    const found = [...unmatched, ...(extras.labels ? [extras.labels.source] : []), ...(extras.manifest ? [extras.manifest.source] : [])];
-    const listed = found.length > 12 ? `${found.slice(0, 12).join(', ')} and ${found.length - 12} more` : found.join(', ');
-    throw new InputError(
-      name,
-      `no arrays named [<run>/]step_<N>/<layer> or [<run>/]step_<N>.safetensors found (found: ${listed || 'nothing'})`,
-    );
+  const entries = runPerFile(perFile) ?? perFile.flatMap((f) => f.entries);
+  return {
+    bundle: assemble(name, entries, unmatched, extras.labels?.array ?? null, extras.manifest?.value ?? null),
+    loose,
+    unreadable,
+    extras: [...(extras.labels ? [extras.labels.source] : []), ...(extras.manifest ? [extras.manifest.source] : [])],
+  };
+}
+
+/**
+ * One run per file, when the files are self-named, have no run prefixes and overlap: the entries
+ * with each file's run set (its stem; its path without extension where two stems are equal).
+ * null when the files are to be merged as they are.
+ */
+function runPerFile(perFile: FileEntries[]): BundleEntry[] | null {
+  if (perFile.length < 2 || !perFile.every((f) => f.selfNamed && f.entries.every((e) => e.run === null))) return null;
+  const seen = new Set<string>();
+  let overlap = false;
+  for (const f of perFile) {
+    const mine = new Set(f.entries.map((e) => entryKey(null, e.step, e.layer)));
+    for (const key of mine) {
+      if (seen.has(key)) overlap = true;
+    }
+    for (const key of mine) seen.add(key);
   }
-  return assemble(name, entries, unmatched, extras.labels?.array ?? null, extras.manifest?.value ?? null);
+  if (!overlap) return null;
+  const stems = perFile.map((f) => arrayStem(f.path));
+  const runs = stems.map((stem, i) => (stems.indexOf(stem) === stems.lastIndexOf(stem) ? stem : withoutExtension(normalisePath(perFile[i].path))));
+  return perFile.flatMap((file, i) => file.entries.map((e) => ({ ...e, run: runs[i] })));
+}
+
+function withoutExtension(path: string): string {
+  const ext = arrayExtension(path);
+  return ext ? path.slice(0, -ext.length) : path;
+}
+
+function sameValues(a: NdArray, b: NdArray): boolean {
+  if (a.data.length !== b.data.length) return false;
+  for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) return false;
+  return true;
 }
 
 /** For each run, every (step, layer) of the bundle's grid that has no entry, in run, step, layer order. */
@@ -146,7 +254,11 @@ function assemble(name: string, entries: BundleEntry[], unmatched: string[], lab
     const other = seen.get(key);
     if (other) {
       const run = entry.run === null ? '' : `run ${entry.run}, `;
-      throw new InputError(name, `${other.source} and ${entry.source} are both ${run}step ${entry.step}, layer ${entry.layer}`);
+      throw new InputError(
+        name,
+        `${other.source} and ${entry.source} are both ${run}step ${entry.step}, layer ${entry.layer}: each array must appear once; ` +
+          'open the files one at a time, or name their members <run>/step_<N>/<layer> so that each file is its own run',
+      );
     }
     seen.set(key, entry);
   }

@@ -37,16 +37,19 @@ function pruneOverrides(arrays: ArrayInfo[], overrides: Record<string, Layout>, 
   return Object.fromEntries(Object.entries(overrides).filter(([id]) => keep.has(id)));
 }
 
-/** Takes the worker's answer to reading loose files: lists, selects, shows the view, compares. */
-export function applyLooseResult(res: AddFilesResult, errors: string[] = res.errors): void {
+/**
+ * Takes the worker's answer to reading loose files: lists, selects, compares, and shows the view
+ * unless `show` is false (a newer load of the user's is on its way). The loading line is the
+ * caller's.
+ */
+export function applyLooseResult(res: AddFilesResult, errors: string[] = res.errors, show = true): void {
   const s = get();
   set({
     arrays: res.arrays,
     layoutOverrides: pruneOverrides(res.arrays, s.layoutOverrides, res.added),
     selection: defaultSelection(res.arrays, s.selection),
     loadErrors: [...s.loadErrors, ...errors],
-    loading: null,
-    ...(res.added.length > 0 ? { tab: 'arrays' as const } : {}),
+    ...(show && res.added.length > 0 ? { tab: 'arrays' as const } : {}),
   });
   if (res.added.length > 0) void compareSelected();
 }
@@ -62,6 +65,7 @@ export async function addFiles(files: File[]): Promise<void> {
   set({ loading: { done: 0, total: files.length, stage: 'reading' } });
   try {
     applyLooseResult(await client.addFiles(files, (p) => set({ loading: p })));
+    set({ loading: null });
   } catch (e) {
     set({ loadErrors: [...get().loadErrors, message(e)], loading: null });
   }

@@ -4,7 +4,7 @@
 // newer job of the same kind cancels the older one, and partial results stay when cancelled.
 // Finished grid jobs are cached by what they depend on, so switching a setting back is instant.
 
-import type { AnalysisOptions } from '../analysis/types';
+import type { AnalysisOptions, Progress } from '../analysis/types';
 import type { BundleInfo, CrossJobRequest, DynamicsJobRequest, InputFileRef, PairJobRequest } from '../worker/protocol';
 import { appStore, getAnalysisClient, isAbort, message, onReset } from './appStore';
 import type { AppState, CrossSide, GridJob, PairJob, PairSelection } from './appStore';
@@ -43,59 +43,228 @@ export function activeBundle(s: Pick<AppState, 'bundles' | 'activeBundle'>): Bun
   return bundleById(s, s.activeBundle);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Loads. Every load (a drop, a pick, a ?data= link, the demo) gets a generation, increasing. The
+// newest intent wins: a load the user starts cancels every load in flight that the user did not
+// start (the cancel reaches the worker's parse; its fetch is aborted too), and such a load, if it
+// finishes anyway, is dropped. A load becomes the active bundle only if no newer user load was
+// started meanwhile. The "loading" line shows the newest load in flight; no load clears another's.
+
+/** A load in flight: who started it, what it shows as progress, how to cancel it. */
+export interface LoadTicket {
+  readonly generation: number;
+  readonly origin: InputOrigin;
+  readonly signal: AbortSignal;
+  /** The unique name its bundle will have. */
+  readonly name: string;
+  /** Updates this load's progress line. */
+  progress(p: Progress): void;
+  /** True once a user's load superseded it (or it was cancelled). */
+  superseded(): boolean;
+  /** It is over (done, failed or superseded): its progress line goes. */
+  finish(): void;
+}
+
+let generations = 0;
+/** Generation of the newest load the user started. */
+let newestUserLoad = 0;
+const inFlight = new Map<number, { ticket: LoadTicket; controller: AbortController; progress: Progress }>();
+
+onReset(() => {
+  for (const load of inFlight.values()) load.controller.abort();
+  inFlight.clear();
+  newestUserLoad = generations;
+});
+
+/** The loading line: the newest load in flight, or nothing. */
+function showLoading(): void {
+  let newest: { generation: number; progress: Progress } | null = null;
+  for (const [generation, load] of inFlight) if (!newest || generation > newest.generation) newest = { generation, progress: load.progress };
+  set({ loading: newest?.progress ?? null });
+}
+
+/** `name`, or `name (2)`, `name (3)`, … : unique among loaded bundles and loads in flight. */
+export function uniqueBundleName(name: string): string {
+  const taken = new Set([...get().bundles.map((b) => b.id), ...[...inFlight.values()].map((l) => l.ticket.name)]);
+  if (!taken.has(name)) return name;
+  for (let k = 2; ; k++) if (!taken.has(`${name} (${k})`)) return `${name} (${k})`;
+}
+
 /**
- * Reads dropped (or fetched) files in the worker. A bundle is previewed; for a user's drop the
- * computing waits for "Compute", for a ?data= link or the demo it starts at once. Files that
- * follow no bundle convention become loose arrays for "Compare two arrays".
+ * Starts a load: a new generation. A user's load cancels the loads in flight that the user did not
+ * start. `stage` is its first progress line ("fetching the demo", "reading runA.npz").
+ */
+export function beginLoad(origin: InputOrigin, name: string, stage = `reading ${name}`): LoadTicket {
+  const generation = ++generations;
+  if (origin === 'user') {
+    newestUserLoad = generation;
+    for (const [g, load] of inFlight) {
+      if (load.ticket.origin !== 'user') {
+        load.controller.abort();
+        inFlight.delete(g);
+      }
+    }
+  }
+  const controller = new AbortController();
+  const ticket: LoadTicket = {
+    generation,
+    origin,
+    signal: controller.signal,
+    name: uniqueBundleName(name),
+    progress: (p) => {
+      const load = inFlight.get(generation);
+      if (!load) return;
+      load.progress = p;
+      showLoading();
+    },
+    superseded: () => controller.signal.aborted || (origin !== 'user' && newestUserLoad > generation),
+    finish: () => {
+      if (inFlight.delete(generation)) showLoading();
+    },
+  };
+  inFlight.set(generation, { ticket, controller, progress: { done: 0, total: 1, stage } });
+  showLoading();
+  return ticket;
+}
+
+/** Whether a finished load may become the active bundle: no newer user load was started. */
+function mayActivate(ticket: LoadTicket): boolean {
+  return !ticket.superseded() && newestUserLoad <= ticket.generation;
+}
+
+/**
+ * Reads dropped (or fetched) files in the worker, under `ticket` (a new one for a drop or pick). A
+ * bundle is previewed and becomes the active bundle unless a newer load of the user's came after
+ * it; it computes at once when its preview raises no question (layouts read from the shapes,
+ * nothing refused), else it waits for "Compute". Files that follow no bundle convention become
+ * loose arrays for "Compare two arrays".
  */
 export async function loadInput(
   files: InputFileRef[],
   name: string,
   origin: InputOrigin = 'user',
   demo?: { title: string; caption: string },
+  started?: LoadTicket,
 ): Promise<void> {
-  if (files.length === 0) return;
+  if (files.length === 0) {
+    started?.finish();
+    return;
+  }
   const client = getAnalysisClient();
   if (!client) {
+    started?.finish();
     set({ loadErrors: [...get().loadErrors, 'the analysis worker is not running'] });
     return;
   }
-  set({ loading: { done: 0, total: files.length, stage: `reading ${name}` } });
+  const ticket = started ?? beginLoad(origin, name);
+  ticket.progress({ done: 0, total: files.length, stage: `reading ${name}` });
   try {
-    const res = await client.addInput(files, name, (p) => set({ loading: p }));
+    const res = await client.addInput(files, ticket.name, {
+      generation: ticket.generation,
+      origin: ticket.origin,
+      signal: ticket.signal,
+      onProgress: (p) => ticket.progress(p),
+    });
+    ticket.finish();
     if (res.files) {
-      applyLooseResult(res.files, res.errors);
+      applyLooseResult(res.files, res.errors, mayActivate(ticket));
       return;
     }
     const s = get();
     if (!res.bundle) {
-      set({ loadErrors: [...s.loadErrors, ...res.errors], loading: null });
+      set({ loadErrors: [...s.loadErrors, ...res.errors] });
       return;
     }
     const bundle = res.bundle;
+    if (ticket.superseded()) {
+      // The demo or a link, finished after the user brought their own data: never shown.
+      void client.removeBundle(bundle.id).catch(() => {});
+      return;
+    }
     versions.set(bundle.id, (versions.get(bundle.id) ?? 0) + 1);
     const bundles = [...s.bundles.filter((b) => b.id !== bundle.id), bundle];
-    const auto = origin !== 'user';
     const dropped = { ...s.dropped };
     // Left-out layers of the link (URL hash) apply to the first bundle; a re-dropped bundle starts afresh.
     dropped[bundle.id] = pendingDropped ? pendingDropped.filter((l) => bundle.layers.includes(l)) : [];
     pendingDropped = null;
+    const summary = summariseBundle(bundle, s.options, dropped[bundle.id]);
+    const clear = summary.problems.length === 0 && summary.questions.length === 0 && res.errors.length === 0;
+    const auto = origin !== 'user' || clear;
     set({
       bundles,
-      activeBundle: bundle.id,
       confirmed: { ...s.confirmed, [bundle.id]: auto },
       dropped,
-      demo: origin === 'demo' && demo ? { bundle: bundle.id, ...demo } : s.demo && s.demo.bundle !== bundle.id ? null : s.demo,
+      demo: origin === 'demo' && demo ? { bundle: bundle.id, ...demo } : s.demo,
       loadErrors: [...s.loadErrors, ...res.errors],
-      loading: null,
-      previewOpen: !auto,
-      tab: s.tab === 'arrays' ? 'dynamics' : s.tab,
-      runIndex: Math.min(s.runIndex, bundle.runs.length - 1),
-      ...crossDefaults(bundles, bundle.id, s.crossA, s.crossB),
     });
-    if (auto) recomputeView();
+    if (mayActivate(ticket)) activateBundle(bundle.id, { previewOpen: origin === 'user' });
   } catch (e) {
-    set({ loadErrors: [...get().loadErrors, message(e)], loading: null });
+    ticket.finish();
+    if (isAbort(e) || ticket.superseded()) return;
+    set({ loadErrors: [...get().loadErrors, message(e)] });
+  }
+}
+
+/**
+ * Makes `id` the bundle every view shows: the learning-dynamics view its first run, the across-runs
+ * view its first two runs (or it against the previous bundle of the user's), and no view keeps a
+ * chart of another bundle under its name. Computing starts if the bundle is confirmed.
+ */
+export function activateBundle(id: string, view: { previewOpen?: boolean } = {}): void {
+  const s = get();
+  const bundle = bundleById(s, id);
+  if (!bundle) return;
+  // The first bundle keeps the view a link asked for (URL hash: run, checkpoint, pair, sides).
+  const first = s.activeBundle === null;
+  const demoBundle = s.demo?.bundle ?? null;
+  set({
+    activeBundle: id,
+    demo: s.demo && s.demo.bundle !== id ? null : s.demo,
+    previewOpen: view.previewOpen ?? s.previewOpen,
+    tab: s.tab === 'arrays' ? 'dynamics' : s.tab,
+    ...(first
+      ? { runIndex: Math.min(s.runIndex, bundle.runs.length - 1), ...keepOrDefaultSides(s.bundles, id, s.crossA, s.crossB, demoBundle) }
+      : { runIndex: 0, reference: 'last' as const, stepIndex: 0, crossStep: null, selected: null, pair: null, ...crossDefaults(s.bundles, id, demoBundle) }),
+  });
+  if (!first) controllers.pair?.abort();
+  dropStaleJobs();
+  recomputeView();
+}
+
+/**
+ * Why a view shows no chart for the active data: "Not computed yet: …" naming the bundle, and the
+ * layers whose layout is a guess (or the files that could not be read). null when it is computed
+ * or computing.
+ */
+export function notComputedReason(s: AppState, kind: GridKind): string | null {
+  if (s[kind]) return null;
+  const waiting =
+    kind === 'dynamics'
+      ? [activeBundle(s)].filter((b): b is BundleInfo => !!b)
+      : [s.crossA, s.crossB].map((side) => (side ? bundleById(s, side.bundle) : undefined)).filter((b): b is BundleInfo => !!b);
+  const unconfirmed = waiting.find((b) => !s.confirmed[b.id]);
+  if (!unconfirmed) return null;
+  const summary = summariseBundle(unconfirmed, s.options, s.dropped[unconfirmed.id] ?? []);
+  const why =
+    summary.problems.length > 0
+      ? `it cannot be computed as it is: ${summary.problems[0]}`
+      : summary.questions.length > 0
+        ? `the layout of ${summary.questions.length === 1 ? 'a layer is' : `${summary.questions.length} layers are`} a guess (${summary.questions.join('; ')}). Check it in the preview above, then press Compute`
+        : 'some of its files could not be read (see above). Check the preview above, then press Compute';
+  return `Not computed yet: ${unconfirmed.name} waits: ${why}.`;
+}
+
+/** Clears (and cancels) each view's job that no longer answers what that view is now asked. */
+function dropStaleJobs(): void {
+  const s = get();
+  for (const kind of ['dynamics', 'cross'] as const) {
+    const job = s[kind];
+    if (!job) continue;
+    const plan = kind === 'dynamics' ? planDynamics(s) : planCross(s);
+    if (plan && plan.key === job.key) continue;
+    controllers[kind]?.abort();
+    controllers[kind] = null;
+    set({ [kind]: null, [progressKey(kind)]: null });
   }
 }
 
@@ -105,21 +274,29 @@ export function setPendingDropped(layers: string[] | null): void {
   pendingDropped = layers;
 }
 
+/** The across-runs sides if both are still loaded, else the active bundle's defaults. */
+function keepOrDefaultSides(bundles: BundleInfo[], active: string, a: CrossSide | null, b: CrossSide | null, demoBundle: string | null) {
+  if (sideValid(bundles, a) && sideValid(bundles, b)) return { crossA: a, crossB: b };
+  return crossDefaults(bundles, active, demoBundle);
+}
+
 function sideValid(bundles: BundleInfo[], side: CrossSide | null): side is CrossSide {
   if (!side) return false;
   const b = bundles.find((x) => x.id === side.bundle);
   return !!b && b.runs.includes(side.run);
 }
 
-/** Sides of the across-runs view: two runs of the new bundle, or the new bundle against another. */
-function crossDefaults(bundles: BundleInfo[], newest: string, a: CrossSide | null, b: CrossSide | null): { crossA: CrossSide; crossB: CrossSide } {
-  const self = sideValid(bundles, a) && sideValid(bundles, b) && a.bundle === b.bundle && a.run === b.run;
-  if (sideValid(bundles, a) && sideValid(bundles, b) && !(self && bundles.length > 1)) return { crossA: a, crossB: b };
-  const fresh = bundles.find((x) => x.id === newest)!;
-  if (fresh.runs.length >= 2) return { crossA: { bundle: fresh.id, run: fresh.runs[0] }, crossB: { bundle: fresh.id, run: fresh.runs[1] } };
-  const other = bundles.find((x) => x.id !== newest);
-  if (other) return { crossA: { bundle: other.id, run: other.runs[0] }, crossB: { bundle: fresh.id, run: fresh.runs[0] } };
-  return { crossA: { bundle: fresh.id, run: fresh.runs[0] }, crossB: { bundle: fresh.id, run: fresh.runs[0] } };
+/**
+ * Sides of the across-runs view for the active bundle `id`: its first two runs (with one file per
+ * run, its first two files); with a single run, that run against the newest other bundle that is
+ * not the demo (else against itself).
+ */
+export function crossDefaults(bundles: BundleInfo[], id: string, demoBundle: string | null = null): { crossA: CrossSide; crossB: CrossSide } {
+  const active = bundles.find((x) => x.id === id)!;
+  if (active.runs.length >= 2) return { crossA: { bundle: id, run: active.runs[0] }, crossB: { bundle: id, run: active.runs[1] } };
+  const other = [...bundles].reverse().find((x) => x.id !== id && x.id !== demoBundle);
+  if (other) return { crossA: { bundle: other.id, run: other.runs[0] }, crossB: { bundle: id, run: active.runs[0] } };
+  return { crossA: { bundle: id, run: active.runs[0] }, crossB: { bundle: id, run: active.runs[0] } };
 }
 
 /** "Compute": the preview was read; compute the current view. */
@@ -148,10 +325,12 @@ export async function removeBundle(id: string): Promise<void> {
     cross: uses(s.cross) ? null : s.cross,
     selected: null,
     pair: null,
-    ...(bundles.length > 0 && active ? crossDefaults(bundles, active, s.crossA, s.crossB) : { crossA: null, crossB: null }),
+    ...(bundles.length > 0 && active ? keepOrDefaultSides(bundles, active, s.crossA, s.crossB, s.demo?.bundle ?? null) : { crossA: null, crossB: null }),
     tab: bundles.length === 0 && s.arrays.length > 0 ? 'arrays' : s.tab,
   });
-  recomputeView();
+  // Closing the shown bundle shows another: every view follows it.
+  if (s.activeBundle === id && active) activateBundle(active);
+  else recomputeView();
 }
 
 /** Leaves a layer out of (or back into) a bundle's jobs. */

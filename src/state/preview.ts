@@ -39,6 +39,9 @@ export interface BundleSummary {
   perLayer: LayerSummary[];
   /** Refusals: a job with these would fail. */
   problems: string[];
+  /** Layouts that are a guess (the shape alone cannot tell), one line per layer naming it and why:
+   *  a bundle with any waits for Compute instead of computing at once. */
+  questions: string[];
   warnings: string[];
 }
 
@@ -57,6 +60,23 @@ export function lastSharedStep(a: number[], b: number[]): number | null {
 export function sharedSteps(a: number[], b: number[]): number[] {
   const inB = new Set(b);
   return a.filter((s) => inB.has(s));
+}
+
+/**
+ * Whether detectLayout's answer for `shape` is a guess rather than read from the shape: a square or
+ * undecided 2-D array, or a 4-D array whose spatial axes cannot be told apart by size.
+ */
+export function layoutIsGuess(shape: readonly number[], hint: number | undefined): boolean {
+  if (shape.length === 2) {
+    const [rows, cols] = shape;
+    if (hint === undefined) return rows === cols;
+    return (rows === hint) === (cols === hint);
+  }
+  if (shape.length === 4) {
+    const [, a, b, c] = shape;
+    return !((a === b && c !== a) || (b === c && a !== b));
+  }
+  return false;
 }
 
 function resolvedLayout(shape: readonly number[], options: Pick<AnalysisOptions, 'layout' | 'convLayout'>, hint: number | undefined) {
@@ -180,6 +200,13 @@ export function summariseBundle(
   }
   if (keptLayers.length === 0) problems.push('every layer is left out; keep at least one');
 
+  const questions: string[] = [];
+  for (const l of keptLayers) {
+    const first = kept.find((e) => e.layer === l.layer)!;
+    const byUser = options.layout !== 'auto' || (l.conv && options.convLayout !== 'auto');
+    if (!byUser && layoutIsGuess(first.shape, hints.get(first.run))) questions.push(`layer ${l.layer}: ${l.reason}`);
+  }
+
   return {
     runs: info.runs.length,
     steps: info.steps.length,
@@ -189,6 +216,7 @@ export function summariseBundle(
     datapoints,
     perLayer,
     problems,
+    questions,
     warnings,
   };
 }

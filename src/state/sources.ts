@@ -1,8 +1,9 @@
 // Data from a URL: ?data=URL (any npz the page may fetch: same origin or CORS-enabled) and the
 // embedded demo (./demo/index.json next to the page, when it exists). Errors are one line.
 
-import { appStore, message } from './appStore';
-import { loadInput } from './explorer';
+import { appStore, isAbort, message } from './appStore';
+import { beginLoad, loadInput } from './explorer';
+import type { LoadTicket } from './explorer';
 
 const addError = (line: string) => appStore.setState({ loadErrors: [...appStore.getState().loadErrors, line] });
 
@@ -16,11 +17,13 @@ export function fileNameOf(url: string): string {
   }
 }
 
-async function fetchFile(url: string, what: string): Promise<File | null> {
+/** Fetches `url` under `ticket` (a user's load cancels it); null when it failed or was cancelled. */
+async function fetchFile(url: string, what: string, ticket: LoadTicket): Promise<File | null> {
   let response: Response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, { signal: ticket.signal });
   } catch (e) {
+    if (isAbort(e) || ticket.superseded()) return null;
     addError(`${what}: could not be fetched (${message(e)}); it must come from this page's server or one that allows CORS`);
     return null;
   }
@@ -28,15 +31,22 @@ async function fetchFile(url: string, what: string): Promise<File | null> {
     addError(`${what}: could not be fetched: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
     return null;
   }
-  return new File([await response.blob()], fileNameOf(url));
+  try {
+    const blob = await response.blob();
+    return ticket.superseded() ? null : new File([blob], fileNameOf(url));
+  } catch (e) {
+    if (!isAbort(e) && !ticket.superseded()) addError(`${what}: could not be fetched (${message(e)})`);
+    return null;
+  }
 }
 
 /** ?data=URL: fetch a bundle and show it at once. */
 export async function loadFromUrl(url: string): Promise<void> {
-  appStore.setState({ loading: { done: 0, total: 1, stage: `fetching ${fileNameOf(url)}` } });
-  const file = await fetchFile(url, url);
-  appStore.setState({ loading: null });
-  if (file) await loadInput([{ path: file.name, file }], file.name, 'url');
+  const name = fileNameOf(url);
+  const ticket = beginLoad('url', name, `fetching ${name}`);
+  const file = await fetchFile(url, url, ticket);
+  if (file) await loadInput([{ path: file.name, file }], file.name, 'url', undefined, ticket);
+  else ticket.finish();
 }
 
 export interface DemoEntry {
@@ -66,15 +76,15 @@ export async function loadDemo(indexUrl: string): Promise<void> {
   }
   if (!Array.isArray(list) || !isDemo(list[0])) return;
   const demo = list[0];
-  const busy = () => {
-    const s = appStore.getState();
-    return s.bundles.length > 0 || s.arrays.length > 0 || (s.loading !== null && !s.loading.stage.startsWith('fetching the demo'));
-  };
-  if (busy()) return;
+  // Data the user (or a link) brought first wins; a user's load started later cancels this one.
+  const s = appStore.getState();
+  if (s.bundles.length > 0 || s.arrays.length > 0 || s.loading !== null) return;
   const url = new URL(demo.file, indexUrl).href;
-  appStore.setState({ loading: { done: 0, total: 1, stage: 'fetching the demo' } });
-  const file = await fetchFile(url, `Demo ${demo.file}`);
-  appStore.setState({ loading: null });
-  if (!file || busy()) return;
-  await loadInput([{ path: file.name, file }], file.name, 'demo', { title: demo.title ?? demo.id ?? file.name, caption: demo.caption });
+  const ticket = beginLoad('demo', fileNameOf(url), 'fetching the demo');
+  const file = await fetchFile(url, `Demo ${demo.file}`, ticket);
+  if (!file) {
+    ticket.finish();
+    return;
+  }
+  await loadInput([{ path: file.name, file }], file.name, 'demo', { title: demo.title ?? demo.id ?? file.name, caption: demo.caption }, ticket);
 }

@@ -3,7 +3,7 @@
 
 import { appStore } from './appStore';
 import type { CrossSide, Tab, Theme } from './appStore';
-import { closePair, recomputeView } from './explorer';
+import { activateBundle, closePair, recomputeView } from './explorer';
 
 const get = appStore.getState;
 const set = appStore.setState;
@@ -73,10 +73,10 @@ export function setCrossStep(step: number | null): void {
   recomputeView();
 }
 
+/** Shows another loaded bundle: every view follows it (see activateBundle). */
 export function setActiveBundle(id: string): void {
-  set({ activeBundle: id, runIndex: 0 });
-  closePairOf('dynamics');
-  recomputeView();
+  if (get().activeBundle === id) return;
+  activateBundle(id);
 }
 
 export function setPreviewOpen(previewOpen: boolean): void {

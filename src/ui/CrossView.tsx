@@ -2,7 +2,7 @@
 
 import { useCallback, useMemo } from 'react';
 import { useAppStore } from '../state/hooks';
-import { bundleById, openPair, setCrossSide, setCrossStep, sideName } from '../state/store';
+import { bundleById, notComputedReason, openPair, setCrossSide, setCrossStep, sideName } from '../state/store';
 import type { CrossSide } from '../state/store';
 import { sharedSteps, stepsOfRun } from '../state/preview';
 import { ChartFigure } from './ChartFigure';
@@ -28,6 +28,7 @@ export function CrossView() {
   const domainMode = useAppStore((s) => s.domain);
   const selected = useAppStore((s) => s.selected);
   const confirmed = useAppStore((s) => s.confirmed);
+  const waiting = useAppStore((s) => notComputedReason(s, 'cross'));
 
   const sides = useMemo(() => bundles.flatMap((b) => b.runs.map((run) => ({ bundle: b.id, run }))), [bundles]);
   const shared = useMemo(() => {
@@ -86,7 +87,7 @@ export function CrossView() {
         <FitColoursCheck />
       </div>
       {sameRun && <p className="hint">Both sides are the same run: load a second run or bundle (or pick another run) to compare networks.</p>}
-      {!allConfirmed && <p className="hint">Check the preview above, then press Compute.</p>}
+      {!allConfirmed && <p className="hint" data-testid="not-computed">{waiting ?? 'Check the preview above, then press Compute.'}</p>}
       <JobStatus kind="cross" />
       {job && job.rows.length > 0 && (
         <ErrorBoundary name="heatmap">

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useAppStore } from '../state/hooks';
 import {
   activeBundle,
+  notComputedReason,
   openPair,
   setMultiples,
   setPlaying,
@@ -78,6 +79,7 @@ export function DynamicsView() {
   const job = useAppStore((s) => s.dynamics);
   const info = useAppStore(activeBundle);
   const confirmed = useAppStore((s) => (s.activeBundle ? !!s.confirmed[s.activeBundle] : false));
+  const waiting = useAppStore((s) => notComputedReason(s, 'dynamics'));
   const stepIndex = useAppStore((s) => s.stepIndex);
   const multiples = useAppStore((s) => s.multiples);
   const domainMode = useAppStore((s) => s.domain);
@@ -119,7 +121,7 @@ export function DynamicsView() {
   if (!job) {
     return (
       <section className="card view" aria-label="Learning dynamics">
-        <p className="hint">{confirmed ? 'Preparing…' : 'Check the preview above, then press Compute.'}</p>
+        <p className="hint" data-testid="not-computed">{confirmed ? 'Preparing…' : (waiting ?? 'Check the preview above, then press Compute.')}</p>
       </section>
     );
   }

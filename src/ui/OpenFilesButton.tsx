@@ -4,8 +4,10 @@
 import { useEffect, useRef } from 'react';
 import { loadInput } from '../state/store';
 import { pickedFromInput } from './files';
+import { ARRAY_EXTENSIONS } from '../io/arrays';
 
-export const ACCEPT = '.npy,.npz,.safetensors,.json';
+/** What the file picker offers: every extension the readers take, and manifest.json. */
+export const ACCEPT = [...ARRAY_EXTENSIONS, '.json'].join(',');
 const INPUT_ID = 'file-input';
 const FOLDER_ID = 'folder-input';
 

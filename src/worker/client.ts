@@ -14,6 +14,7 @@ import type {
   GridPartial,
   InputFileRef,
   JobCallbacks,
+  LoadControl,
   Method,
   Methods,
   PairJobRequest,
@@ -72,8 +73,9 @@ export class WorkerClient implements AnalysisClient {
     return this.call('compare', request, { onProgress });
   }
 
-  addInput(files: InputFileRef[], name: string, onProgress?: (p: Progress) => void) {
-    return this.call('addInput', { files, name }, { onProgress });
+  addInput(files: InputFileRef[], name: string, load: LoadControl = {}) {
+    const { generation, origin, onProgress, signal } = load;
+    return this.call('addInput', { files, name, generation, origin }, { onProgress, signal });
   }
 
   removeBundle(id: string) {

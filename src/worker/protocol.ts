@@ -62,7 +62,7 @@ export interface InputFileRef {
 export type EntryInfo = Omit<BundleEntry, 'load'>;
 
 export interface BundleInfo {
-  /** Unique key: the name the user dropped (dropping the same name again replaces it). */
+  /** Unique key: the name the store gave the load (its file or folder, made unique among the loaded). */
   id: string;
   name: string;
   runs: (string | null)[];
@@ -77,6 +77,20 @@ export interface BundleInfo {
   manifest: string | null;
   /** Declared data size of every entry, in bytes. */
   bytes: number;
+}
+
+/** Who started a load: the user (a drop or a pick), a ?data= link, or the embedded demo. */
+export type LoadOrigin = 'user' | 'url' | 'demo';
+
+export interface AddInputParams {
+  files: InputFileRef[];
+  /** The bundle's unique id and name (the store makes it unique among what is loaded). */
+  name: string;
+  /** The store's load generation, increasing with every load started. A user's load supersedes
+   *  every load with a smaller generation that the user did not start: those stop between files. */
+  generation?: number;
+  /** Default 'user'. */
+  origin?: LoadOrigin;
 }
 
 export interface AddInputResult {
@@ -169,7 +183,7 @@ export interface Methods {
   removeArrays: { params: { ids: string[] }; result: RemoveArraysResult };
   compare: { params: CompareRequest; result: PairResult };
   /** Reads dropped files: a bundle if they follow a bundle convention, else loose arrays. */
-  addInput: { params: { files: InputFileRef[]; name: string }; result: AddInputResult };
+  addInput: { params: AddInputParams; result: AddInputResult };
   removeBundle: { params: { id: string }; result: { removed: boolean } };
   dynamics: { params: DynamicsJobRequest; result: DynamicsJobResult };
   cross: { params: CrossJobRequest; result: CrossJobResult };
@@ -208,13 +222,20 @@ export interface JobCallbacks {
   signal?: AbortSignal;
 }
 
+/** A load's place among the others (see AddInputParams), its progress and its cancellation. */
+export interface LoadControl extends Pick<AddInputParams, 'generation' | 'origin'> {
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+}
+
 /** What the store talks to: the worker client in the app, a fake in orchestration tests. */
 export interface AnalysisClient {
   addFiles(files: File[], onProgress?: (p: Progress) => void): Promise<AddFilesResult>;
   removeArrays(ids: string[]): Promise<RemoveArraysResult>;
   /** Rejects with InputError for bad pairs, SupersededError when a newer compare replaced it. */
   compare(request: CompareRequest, onProgress?: (p: Progress) => void): Promise<PairResult>;
-  addInput(files: InputFileRef[], name: string, onProgress?: (p: Progress) => void): Promise<AddInputResult>;
+  /** Aborting `load.signal` cancels the read in the worker (it rejects with an AbortError). */
+  addInput(files: InputFileRef[], name: string, load?: LoadControl): Promise<AddInputResult>;
   removeBundle(id: string): Promise<{ removed: boolean }>;
   dynamics(request: DynamicsJobRequest, control?: JobCallbacks): Promise<DynamicsJobResult>;
   cross(request: CrossJobRequest, control?: JobCallbacks): Promise<CrossJobResult>;

@@ -9,10 +9,9 @@
 // per-side layout (the user's flip, else the detected one) is resolved at compare time and handed
 // to the engine's prepare step, which turns each side into n neurons × m datapoints.
 
-import { openBundle } from '../io/bundle';
-import { parseNpy } from '../io/npy';
-import { openNpz } from '../io/npz';
-import { openSafetensors } from '../io/safetensors';
+import { ARRAY_EXTENSIONS, openArrays } from '../io/arrays';
+import { readInput } from '../io/bundle';
+import type { LooseArray, ReadInput } from '../io/bundle';
 import { detectLayout } from '../io/layout';
 import { InputError } from '../io/types';
 import { checkAborted } from '../cancel';
@@ -31,7 +30,8 @@ import type {
   DynamicsJobRequest,
   DynamicsJobResult,
   GridPartial,
-  InputFileRef,
+  LoadOrigin,
+  Methods,
   PairJobRequest,
   PairJobResult,
   Request,
@@ -61,7 +61,6 @@ interface Held {
   detected: DetectedLayout;
 }
 
-export const ACCEPTED_EXTENSIONS = ['.npy', '.npz', '.safetensors'] as const;
 
 /** Lets messages already queued behind the current one arrive (so a newer compare can supersede). */
 const yieldToQueue = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -96,63 +95,63 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     for (const h of all) h.detected = detectLayout(h.array.shape, hint);
   }
 
-  async function readArrays(file: File): Promise<{ arrays: { name: string; array: NdArray }[]; errors: string[] }> {
-    const lower = file.name.toLowerCase();
-    const arrays: { name: string; array: NdArray }[] = [];
-    const errors: string[] = [];
-    try {
-      if (lower.endsWith('.npy')) {
-        arrays.push({ name: file.name, array: parseNpy(new Uint8Array(await file.arrayBuffer()), file.name) });
-      } else if (lower.endsWith('.npz')) {
-        const npz = await openNpz(file, file.name);
-        for (const m of npz.members) {
-          const name = `${file.name}:${m.name}`;
-          try {
-            arrays.push({ name, array: await npz.read(m.name) });
-          } catch (e) {
-            errors.push(errorLine(e, name));
-          }
-        }
-        if (npz.members.length === 0) errors.push(`${file.name}: no arrays inside`);
-      } else if (lower.endsWith('.safetensors')) {
-        const st = await openSafetensors(file, file.name);
-        for (const t of st.tensors) {
-          const name = `${file.name}:${t.name}`;
-          try {
-            arrays.push({ name, array: await st.read(t.name) });
-          } catch (e) {
-            errors.push(errorLine(e, name));
-          }
-        }
-        if (st.tensors.length === 0) errors.push(`${file.name}: no tensors inside`);
-      } else {
-        errors.push(`${file.name}: not a .npy, .npz or .safetensors file`);
+  /** Every array of one file as loose arrays, through the same reader as bundles. */
+  async function looseArraysOf(file: File): Promise<LooseArray[]> {
+    const opened = await openArrays(file, file.name);
+    if (opened.entries.length === 0) throw new InputError(file.name, opened.format === 'safetensors' ? 'no tensors inside' : 'no arrays inside');
+    return opened.entries.map((entry) => ({
+      source: opened.format === 'npy' ? file.name : `${file.name}:${entry.name}`,
+      file: file.name,
+      shape: entry.shape,
+      dtype: entry.dtype,
+      load: () => opened.read(entry.name),
+    }));
+  }
+
+  /**
+   * Holds loose arrays for "Compare two arrays" (their data is read now: compares are one pair at a
+   * time and re-read nothing). An array that cannot be read is reported with the reader's reason
+   * and left out; a file read again replaces every array it held before.
+   */
+  async function holdLoose(arrays: LooseArray[], errors: string[], progress: (p: Progress) => void, signal?: AbortSignal): Promise<string[]> {
+    const added: string[] = [];
+    const replaced = new Set<string>();
+    for (let i = 0; i < arrays.length; i++) {
+      checkAborted(signal);
+      const loose = arrays[i];
+      progress({ done: i, total: arrays.length, stage: `reading ${loose.source}` });
+      let array: NdArray;
+      try {
+        array = await loose.load();
+      } catch (e) {
+        errors.push(errorLine(e, loose.source));
+        continue; // a bad array never removes what it would replace
       }
-    } catch (e) {
-      errors.push(errorLine(e, file.name));
+      if (!replaced.has(loose.file)) {
+        // Dropping a file again replaces everything it held before (members may have changed).
+        for (const [id, h] of held) if (h.file === loose.file) held.delete(id);
+        replaced.add(loose.file);
+      }
+      held.delete(loose.source);
+      held.set(loose.source, { name: loose.source, file: loose.file, array, detected: detectLayout(array.shape) });
+      added.push(loose.source);
     }
-    return { arrays, errors };
+    progress({ done: arrays.length, total: arrays.length, stage: 'done' });
+    redetect();
+    return added;
   }
 
   async function addFiles(files: File[], progress: (p: Progress) => void): Promise<AddFilesResult> {
-    const added: string[] = [];
     const errors: string[] = [];
-    for (let i = 0; i < files.length; i++) {
-      const file = files[i];
-      progress({ done: i, total: files.length, stage: `reading ${file.name}` });
-      const read = await readArrays(file);
-      errors.push(...read.errors);
-      if (read.arrays.length === 0) continue; // a bad file never removes what it replaced
-      // Dropping a file again replaces everything it held before (members may have changed).
-      for (const [id, h] of held) if (h.file === file.name) held.delete(id);
-      for (const { name, array } of read.arrays) {
-        held.delete(name);
-        held.set(name, { name, file: file.name, array, detected: detectLayout(array.shape) });
-        added.push(name);
+    const arrays: LooseArray[] = [];
+    for (const file of files) {
+      try {
+        arrays.push(...(await looseArraysOf(file)));
+      } catch (e) {
+        errors.push(errorLine(e, file.name));
       }
     }
-    progress({ done: files.length, total: files.length, stage: 'done' });
-    redetect();
+    const added = await holdLoose(arrays, errors, progress);
     return { arrays: infos(), added, errors };
   }
 
@@ -190,19 +189,51 @@ export function createWorkerCore(engine: Engine): WorkerCore {
   const factorCache = new FactorCache();
 
   /**
-   * Reads dropped files as one bundle. A file that cannot be read is reported and left out, and the
-   * rest is tried again (a bad file never stops the good ones). Files that follow no bundle
-   * convention at all are loose arrays for the "Compare two arrays" view.
+   * The newest load the user started (its generation). A load the user did not start (the demo, a
+   * ?data= link) with an older generation is superseded: it is aborted on the user's load's arrival
+   * (between files if it is running, at once if queued), and one arriving later never starts.
    */
-  async function addInput(files: InputFileRef[], name: string, progress: (p: Progress) => void): Promise<AddInputResult> {
+  let newestUserLoad = -1;
+  /** Loads queued or running, by request id. */
+  const loads = new Map<number, { origin: LoadOrigin; generation: number }>();
+
+  function noteLoad(id: number, params: Methods['addInput']['params']): void {
+    const origin = params.origin ?? 'user';
+    const generation = params.generation ?? 0;
+    const controller = new AbortController();
+    controllers.set(id, controller);
+    loads.set(id, { origin, generation });
+    if (origin !== 'user') {
+      if (generation < newestUserLoad) controller.abort();
+      return;
+    }
+    newestUserLoad = Math.max(newestUserLoad, generation);
+    for (const [other, load] of loads) if (load.origin !== 'user' && load.generation < generation) controllers.get(other)?.abort();
+  }
+
+  /**
+   * Reads dropped files as one bundle. A file that cannot be read is reported with the reader's
+   * reason and left out, and the rest is read again (a bad file never stops the good ones). Files
+   * that follow no bundle convention at all are loose arrays for the "Compare two arrays" view.
+   * `signal` (a cancel from the store, or a newer load of the user's) stops it between files.
+   */
+  async function addInput(params: Methods['addInput']['params'], progress: (p: Progress) => void, signal?: AbortSignal): Promise<AddInputResult> {
+    const { files, name } = params;
+    const check = () => checkAborted(signal);
+    check();
     const errors: string[] = [];
     let remaining = files.filter((f) => !f.path.split('/').some((segment) => segment.startsWith('.')));
-    let bundle: Bundle | null = null;
-    let fatal = false;
+    let read: ReadInput | null = null;
     progress({ done: 0, total: remaining.length, stage: `reading ${name}` });
     while (remaining.length > 0) {
+      check();
       try {
-        bundle = await openBundle(name, remaining.map((f) => ({ path: f.path, blob: f.file })));
+        read = await readInput(
+          name,
+          remaining.map((f) => ({ path: f.path, blob: f.file })),
+          undefined,
+          signal,
+        );
         break;
       } catch (e) {
         if (isInputError(e)) {
@@ -212,25 +243,39 @@ export function createWorkerCore(engine: Engine): WorkerCore {
             remaining = remaining.filter((f) => f !== bad);
             continue;
           }
-          if (e.source === name && e.detail.startsWith('no arrays named')) break; // not a bundle
         }
+        if (e instanceof Error && e.name === 'AbortError') throw e;
         errors.push(errorLine(e, name));
-        fatal = true;
-        break;
+        return { bundle: null, files: null, errors };
       }
     }
-    if (bundle) {
+    check();
+    if (read && read.bundle.entries.length > 0) {
+      const bundle = read.bundle;
+      const previous = bundles.get(bundle.name);
+      if (previous) factorCache.forget(previous.entries);
       bundles.set(bundle.name, bundle);
       errors.push(...truncatedEntries(bundle));
       progress({ done: remaining.length, total: remaining.length, stage: 'done' });
       return { bundle: describeBundle(bundle), files: null, errors };
     }
-    if (fatal || remaining.length === 0) return { bundle: null, files: null, errors };
-    const loose = await addFiles(
-      remaining.map((f) => f.file),
-      progress,
-    );
-    return { bundle: null, files: loose, errors: [...errors, ...loose.errors] };
+    if (!read || read.loose.length === 0) {
+      if (read && remaining.length > 0) {
+        const found = read.bundle.unmatched;
+        const listed = found.length > 12 ? `${found.slice(0, 12).join(', ')} and ${found.length - 12} more` : found.join(', ');
+        errors.push(`${name}: no arrays found in ${listed || 'these files'} (readable: ${ARRAY_EXTENSIONS.join(', ')})`);
+      }
+      return { bundle: null, files: null, errors };
+    }
+    // Loose arrays: what else was picked is named, never silently dropped (a bundle lists it in its preview).
+    const arrays = new Set(read.loose.map((l) => l.source));
+    for (const other of read.bundle.unmatched) {
+      if (arrays.has(other)) continue;
+      const why = read.unreadable.find((line) => line.startsWith(`${other}: `));
+      errors.push(why ?? (other.includes(':') ? `${other}: not an array; left out` : `${other}: not a ${ARRAY_EXTENSIONS.join(', ').replace(/, ([^,]*)$/, ' or $1')} file`));
+    }
+    const added = await holdLoose(read.loose, errors, progress, signal);
+    return { bundle: null, files: { arrays: infos(), added, errors: [] }, errors };
   }
 
   /**
@@ -402,7 +447,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
         }
         case 'addInput': {
           for (const f of request.params.files) if (f.path.toLowerCase().endsWith('.npy')) blobSizes.set(f.path, f.file.size);
-          const result = await addInput(request.params.files, request.params.name, progress);
+          const result = await addInput(request.params, progress, controllers.get(id)?.signal);
           post({ id, type: 'result', method: 'addInput', result });
           break;
         }
@@ -439,6 +484,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       post({ id, type: 'error', error: serializeError(e) });
     } finally {
       controllers.delete(id);
+      loads.delete(id);
     }
   }
 
@@ -448,6 +494,9 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     receive(request, post) {
       // Compares are numbered on arrival, so one still queued knows a newer one exists.
       if (request.method === 'compare') latestCompare = request.id;
+      // Known on arrival: a user's load supersedes the demo queued or running before it, and a
+      // cancel of a load still queued finds its controller.
+      if (request.method === 'addInput') noteLoad(request.id, request.params);
       if (SERIAL.has(request.method)) {
         queue = queue.then(() => handle(request, post));
         return queue;

@@ -16,6 +16,7 @@ import type {
   DynamicsJobResult,
   InputFileRef,
   JobCallbacks,
+  LoadControl,
   PairJobRequest,
   PairJobResult,
   RemoveArraysResult,
@@ -72,14 +73,16 @@ export class FakeClient implements AnalysisClient {
     return d.promise;
   }
 
-  readonly inputs: Call<{ files: InputFileRef[]; name: string }, AddInputResult>[] = [];
+  readonly inputs: (Call<{ files: InputFileRef[]; name: string }, AddInputResult> & { load: LoadControl })[] = [];
   readonly bundleRemovals: string[] = [];
   readonly dynamicsJobs: Call<DynamicsJobRequest, DynamicsJobResult>[] = [];
   readonly crossJobs: Call<CrossJobRequest, CrossJobResult>[] = [];
   readonly pairJobs: Call<PairJobRequest, PairJobResult>[] = [];
 
-  addInput(files: InputFileRef[], name: string, onProgress?: (p: Progress) => void) {
-    const d = { ...deferred<AddInputResult>(), params: { files, name }, onProgress };
+  /** Rejects with an AbortError when the load's signal aborts, as the worker client does. */
+  addInput(files: InputFileRef[], name: string, load: LoadControl = {}) {
+    const d = { ...deferred<AddInputResult>(), params: { files, name }, onProgress: load.onProgress, load };
+    load.signal?.addEventListener('abort', () => d.reject(new DOMException('The computation was cancelled', 'AbortError')), { once: true });
     this.inputs.push(d);
     return d.promise;
   }

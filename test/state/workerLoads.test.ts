@@ -1,0 +1,110 @@
+// Loads through the real worker core and readers: a user's load supersedes the demo's parse down in
+// the worker, a cancelled load stops, a lone .npy is an array, and bad files carry the reader's reason.
+
+import { zipSync } from 'fflate';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_OPTIONS } from '../../src/analysis/types';
+import { encodeNpy } from '../../src/io/npy';
+import { WorkerClient } from '../../src/worker/client';
+import type { WorkerPort } from '../../src/worker/client';
+import type { InputFileRef, Request, Response } from '../../src/worker/protocol';
+import { createWorkerCore } from '../../src/worker/workerCore';
+import { realEngine } from '../../src/worker/engine';
+
+function inProcessClient(): WorkerClient {
+  const core = createWorkerCore(realEngine);
+  const target = new EventTarget();
+  const port = {
+    postMessage(request: Request) {
+      void core.receive(request, (response: Response) => {
+        queueMicrotask(() => target.dispatchEvent(new MessageEvent('message', { data: response })));
+      });
+    },
+    addEventListener: target.addEventListener.bind(target),
+    terminate() {},
+  } as unknown as WorkerPort;
+  return new WorkerClient(port);
+}
+
+const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, k) => Math.sin(seed * 13 + k * 0.7));
+const npz = (name: string, seed: number, runs: (string | null)[] = [null]): InputFileRef => {
+  const members: Record<string, Uint8Array> = {};
+  for (const run of runs) for (const s of [0, 10]) for (const l of ['a', 'b']) members[`${run ? `${run}/` : ''}step_${s}/${l}.npy`] = encodeNpy([20, 3], values(60, seed + s + l.length));
+  return { path: name, file: new File([zipSync(members)], name) };
+};
+
+describe('loads in the worker', () => {
+  it('a user’s load supersedes the demo queued before it: the demo stops, the user’s is read', async () => {
+    const client = inProcessClient();
+    const demo = client.addInput([npz('digits.npz', 1, ['x', 'y'])], 'digits.npz', { generation: 1, origin: 'demo' });
+    const mine = client.addInput([npz('mine.npz', 2)], 'mine.npz', { generation: 2, origin: 'user' });
+    await expect(demo).rejects.toMatchObject({ name: 'AbortError' });
+    expect((await mine).bundle).toMatchObject({ id: 'mine.npz', runs: [null], steps: [0, 10] });
+    // The demo was never kept: a job on it says it is not loaded.
+    await expect(client.dynamics({ bundle: 'digits.npz', run: 'x', reference: 'last', dropped: [], options: DEFAULT_OPTIONS })).rejects.toThrow(/no longer loaded/);
+  });
+
+  it('a user’s load never supersedes another user’s load', async () => {
+    const client = inProcessClient();
+    const first = client.addInput([npz('one.npz', 1)], 'one.npz', { generation: 1, origin: 'user' });
+    const second = client.addInput([npz('two.npz', 2)], 'two.npz', { generation: 2, origin: 'user' });
+    expect((await first).bundle?.id).toBe('one.npz');
+    expect((await second).bundle?.id).toBe('two.npz');
+  });
+
+  it('a load cancelled while queued stops with an AbortError', async () => {
+    const client = inProcessClient();
+    const controller = new AbortController();
+    const busy = client.addInput([npz('one.npz', 1)], 'one.npz', { generation: 1 });
+    const queued = client.addInput([npz('link.npz', 2)], 'link.npz', { generation: 2, origin: 'url', signal: controller.signal });
+    controller.abort();
+    await expect(queued).rejects.toMatchObject({ name: 'AbortError' });
+    expect((await busy).bundle?.id).toBe('one.npz');
+  });
+
+  it('one .npz per seed and labels.npy picked together: one study, a run per file, with the labels', async () => {
+    const client = inProcessClient();
+    const labels = { path: 'labels.npy', file: new File([encodeNpy([20], Float32Array.from({ length: 20 }, (_, i) => i % 4))], 'labels.npy') };
+    const res = await client.addInput([npz('runA.npz', 1), npz('runB_final.npz', 2), labels], 'runA.npz + runB_final.npz');
+    expect(res.errors).toEqual([]);
+    expect(res.bundle).toMatchObject({ runs: ['runA', 'runB_final'], steps: [0, 10], layers: ['a', 'b'], labels: { count: 20, classes: 4 } });
+  });
+
+  it('a lone .npy is an array to compare; bad ones give the reader’s reason', async () => {
+    const client = inProcessClient();
+    const lone = await client.addInput([{ path: 'acts.npy', file: new File([encodeNpy([20, 3], values(60, 1))], 'acts.npy') }], 'acts.npy');
+    expect(lone.errors).toEqual([]);
+    expect(lone.bundle).toBeNull();
+    expect(lone.files!.arrays.map((a) => [a.name, a.shape])).toEqual([['acts.npy', [20, 3]]]);
+
+    const bad = await client.addInput(
+      [
+        { path: 'notes.npy', file: new File(['these are notes'], 'notes.npy') },
+        { path: 'empty.npy', file: new File([], 'empty.npy') },
+        { path: 'cut.npy', file: new File([encodeNpy([20, 3], values(60, 2)).slice(0, 140)], 'cut.npy') },
+        { path: 'readme.txt', file: new File(['hi'], 'readme.txt') },
+      ],
+      'notes.npy + empty.npy + cut.npy',
+    );
+    expect(bad.errors).toEqual([
+      'notes.npy: not a .npy file (it does not start with "\\x93NUMPY")',
+      'empty.npy: file is empty',
+      'readme.txt: not a .npy, .npz or .safetensors file',
+      expect.stringMatching(/^cut\.npy: data is truncated: /),
+    ]);
+    expect(bad.errors.join('\n')).not.toMatch(/no arrays named/);
+    expect(bad.files!.arrays.map((a) => a.name)).toEqual(['acts.npy']);
+  });
+
+  it('an .npz of loose arrays with a string member: the member is named with its reason, the rest loads', async () => {
+    const client = inProcessClient();
+    const header = new TextEncoder().encode(`{'descr': '<U5', 'fortran_order': False, 'shape': (2,), }`.padEnd(117, ' ') + '\n');
+    const names = new Uint8Array(10 + header.length + 40);
+    names.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+    names.set(header, 10);
+    const zip = zipSync({ 'h1.npy': encodeNpy([20, 3], values(60, 1)), 'class_names.npy': names });
+    const res = await client.addInput([{ path: 'acts.npz', file: new File([zip], 'acts.npz') }], 'acts.npz');
+    expect(res.files!.arrays.map((a) => a.name)).toEqual(['acts.npz:h1']);
+    expect(res.errors).toEqual([expect.stringMatching(/^acts\.npz:class_names: string dtype '<U5' is not supported/)]);
+  });
+});
