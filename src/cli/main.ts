@@ -11,6 +11,9 @@ import { CONV_REDUCTIONS, DEFAULT_OPTIONS, METRICS, type AnalysisOptions, type C
 import { loadArrayRef, openBundlePath } from '../io/node';
 import { InputError } from '../io/types';
 import { formatCross, formatDynamics, formatPair } from './format';
+import { convReductionFits, switchNotice, workingConvReduction } from '../analysis/compatibility';
+import { anyConv, withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
+import type { Bundle } from '../io/types';
 
 export const USAGE = `usage:
   svcca-lens compare A B [options]          A, B: file.npy, file.npz:member, file.safetensors:tensor
@@ -39,6 +42,8 @@ interface Parsed {
   positional: string[];
   options: AnalysisOptions;
   json: boolean;
+  /** Whether --conv was given (otherwise a metric that cannot run through the DFT gets a reduction that works). */
+  convGiven: boolean;
   reference: 'last' | number;
   step?: number;
   run?: string;
@@ -60,7 +65,7 @@ function number(flag: string, value: string, check: (v: number) => boolean, what
 export function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
   const options: AnalysisOptions = { ...DEFAULT_OPTIONS };
-  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, reference: 'last' };
+  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, convGiven: false, reference: 'last' };
   const valueFlags = new Set([
     '--metric', '--keep', '--dims', '--epsilon', '--layout', '--conv', '--conv-layout', '--pwcca', '--backend',
     '--reference', '--step', '--run', '--run-a', '--run-b',
@@ -97,6 +102,7 @@ export function parseArgs(argv: string[]): Parsed {
         break;
       case '--conv':
         options.convReduction = oneOf(flag, value, CONV_REDUCTIONS) as ConvReduction;
+        parsed.convGiven = true;
         break;
       case '--conv-layout':
         options.convLayout = oneOf(flag, value, ['auto', 'nchw', 'nhwc'] as const);
@@ -183,6 +189,18 @@ function compareJson(r: PairResult) {
   };
 }
 
+/**
+ * CKA or PWCCA on conv layers under the default DFT: use a reduction that works (as the app does)
+ * and say so, unless --conv dft was asked for explicitly (then the engine's refusal stands).
+ */
+function fitConvReduction(parsed: Parsed, bundles: Bundle[]): string | null {
+  const { options } = parsed;
+  if (parsed.convGiven || convReductionFits(options.metric, options.convReduction)) return null;
+  if (!bundles.some((b) => anyConv(b.entries))) return null;
+  options.convReduction = workingConvReduction(options.metric);
+  return `${switchNotice(options.metric, options.convReduction)} Pass --conv to choose another.`;
+}
+
 /** Runs one command; returns the exit status. */
 export async function main(argv: string[], out: Output = processOutput): Promise<number> {
   try {
@@ -206,21 +224,35 @@ export async function main(argv: string[], out: Output = processOutput): Promise
     } else if (parsed.command === 'dynamics') {
       expectPositional(parsed, 1, 'one bundle');
       const bundle = await openBundlePath(parsed.positional[0]);
+      const switched = fitConvReduction(parsed, [bundle]);
       const result: DynamicsResult = await computeDynamics({ bundle, run: parsed.run, reference: parsed.reference }, parsed.options, {}, backend);
+      if (switched) result.warnings.unshift(switched);
+      result.conventions.backendReason = reason;
+      const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
+      json = await withDynamicsProvenance(result, { bundle: bundle.name, run, entries: bundle.entries, options: parsed.options, leftOut: [], reason });
       ({ warnings } = result);
-      json = result;
       text = formatDynamics(result);
     } else if (parsed.command === 'cross') {
       expectPositional(parsed, 2, 'two bundles, A and B');
       const [bundleA, bundleB] = await Promise.all(parsed.positional.map((p) => openBundlePath(p)));
+      const switched = fitConvReduction(parsed, [bundleA, bundleB]);
       const result: CrossResult = await computeCross(
         { a: { bundle: bundleA, run: parsed.runA }, b: { bundle: bundleB, run: parsed.runB }, step: parsed.step },
         parsed.options,
         {},
         backend,
       );
+      if (switched) result.warnings.unshift(switched);
+      result.conventions.backendReason = reason;
+      const runA = parsed.runA === undefined ? bundleA.runs[0] : parsed.runA;
+      const runB = parsed.runB === undefined ? bundleB.runs[0] : parsed.runB;
+      json = await withCrossProvenance(result, {
+        a: { bundle: bundleA.name, run: runA, entries: bundleA.entries, leftOut: [] },
+        b: { bundle: bundleB.name, run: runB, entries: bundleB.entries, leftOut: [] },
+        options: parsed.options,
+        reason,
+      });
       ({ warnings } = result);
-      json = result;
       text = formatCross(result);
     } else {
       throw new UsageError(`unknown command ${parsed.command || '(none)'}; use compare, dynamics or cross`);

@@ -2,7 +2,7 @@
 // jobs (partials, cancel, supersede, cache, settings that matter), the drill-down, the views.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { DynamicsResult } from '../../src/analysis/types';
+import { appInfo, computedBy, optionsUsed, type DynamicsExport } from '../../src/analysis/provenance';
 import {
   appStore,
   cancelJob,
@@ -37,16 +37,25 @@ beforeEach(() => {
 const LAYERS = ['conv1', 'conv2', 'fc'];
 const STEPS = [0, 10, 20];
 
-function dynamicsResult(req: DynamicsJobRequest, value = 0.5): DynamicsResult {
+function dynamicsResult(req: DynamicsJobRequest, value = 0.5): DynamicsExport {
   const layers = LAYERS.filter((l) => !req.dropped.includes(l));
+  const conventions = pairResult(value).conventions;
   return {
     metric: req.options.metric,
     steps: STEPS,
     layers,
     reference: 20,
     values: STEPS.map(() => layers.map(() => layers.map(() => value))),
-    conventions: pairResult(value).conventions,
+    conventions,
     warnings: ['a warning'],
+    bundle: req.bundle,
+    run: req.run,
+    options: optionsUsed(req.options, false),
+    leftOut: req.dropped,
+    inputHash: '0123456789ab',
+    inputArrays: STEPS.length * layers.length,
+    computed: computedBy(conventions, 'CPU (float64): test'),
+    app: appInfo(),
   };
 }
 
