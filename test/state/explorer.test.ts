@@ -20,6 +20,8 @@ import {
   setStepIndex,
   setTab,
   stepBy,
+  noticeStore,
+  undoSwitch,
 } from '../../src/state/store';
 import { setPendingDropped } from '../../src/state/explorer';
 import type { BundleInfo, DynamicsJobRequest } from '../../src/worker/protocol';
@@ -296,5 +298,52 @@ describe('across runs', () => {
     expect(state().cross!.cols).toEqual(['x', 'y']);
     client.crossJobs[0].control!.onPartial!({ t: 0, values: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], kept: [] });
     expect(state().cross!.values[0][2][1]).toBe(0.6);
+  });
+});
+
+describe('settings that cannot go together', () => {
+  const convBundle = () => {
+    const info = bundleInfo('cnn.npz', ['conv1', 'logits'], STEPS);
+    info.entries = info.entries.map((e) => (e.layer === 'conv1' ? { ...e, shape: [100, 8, 4, 4] } : { ...e, shape: [100, 10] }));
+    return info;
+  };
+
+  it('CKA with conv layers under the DFT switches them to flatten, computes, and says so with an undo', async () => {
+    await load(convBundle());
+    confirmBundle('cnn.npz');
+    expect(client.dynamicsJobs.at(-1)!.params.options.convReduction).toBe('dft');
+    setOptions({ metric: 'cka' });
+    expect(state().options).toMatchObject({ metric: 'cka', convReduction: 'flatten' });
+    const job = client.dynamicsJobs.at(-1)!;
+    expect(job.params.options).toMatchObject({ metric: 'cka', convReduction: 'flatten' });
+    expect(state().dynamics?.status).toBe('running'); // computing, not an error over an empty chart
+    expect(noticeStore.getState().notice).toMatchObject({ text: 'CKA does not run through the DFT (SVCCA and CCA only), so conv layers now use flatten.', undoLabel: 'Undo' });
+    undoSwitch();
+    expect(state().options).toMatchObject({ metric: 'svcca', convReduction: 'dft' });
+    expect(noticeStore.getState().notice).toBeNull();
+  });
+
+  it('PWCCA gets mean-pool; back to SVCCA brings the DFT back; a link with metric=cka is fixed before any job', async () => {
+    await load(convBundle());
+    confirmBundle('cnn.npz');
+    setOptions({ metric: 'pwcca' });
+    expect(state().options.convReduction).toBe('meanpool');
+    setOptions({ metric: 'svcca' });
+    expect(state().options.convReduction).toBe('dft');
+    // A link: options arrive before the data; the bundle brings the conv layers.
+    resetAppState();
+    appStore.setState({ options: { ...state().options, metric: 'cka' } });
+    expect(state().options.convReduction).toBe('dft'); // nothing loaded yet: nothing to fix
+    await load(convBundle(), 'url');
+    expect(client.dynamicsJobs.at(-1)!.params.options).toMatchObject({ metric: 'cka', convReduction: 'flatten' });
+    expect(noticeStore.getState().notice?.undoLabel).toBe('Use SVCCA with the DFT instead');
+  });
+
+  it('leaves dense-only bundles alone', async () => {
+    await load();
+    confirmBundle('b.npz');
+    setOptions({ metric: 'cka' });
+    expect(state().options.convReduction).toBe('dft');
+    expect(noticeStore.getState().notice).toBeNull();
   });
 });
