@@ -14,6 +14,7 @@ import { formatCross, formatDynamics, formatPair } from './format';
 import { convReductionFits, switchNotice, workingConvReduction } from '../analysis/compatibility';
 import { anyConv, withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
 import type { Bundle } from '../io/types';
+import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
 
 export const USAGE = `usage:
   svcca-lens compare A B [options]          A, B: file.npy, file.npz:member, file.safetensors:tensor
@@ -21,6 +22,8 @@ export const USAGE = `usage:
                                              values[t][i][j] = sim(layer i at step t, layer j at reference)
   svcca-lens cross BUNDLE_A BUNDLE_B [--step N] [--run-a NAME] [--run-b NAME] [options]
                                              values[i][j] = sim(A's layer i, B's layer j)
+  svcca-lens view PATH… [--port N] [--open]  the app on http://127.0.0.1:N (default 6060) with these
+                                             files or folders loaded, as if dropped together; Ctrl+C stops it
 options:
   --metric svcca|cca|pwcca|cka|cka-debiased   (default svcca)
   --keep F | --dims K         SVCCA's SVD step: variance fraction (default 0.99) or fixed k
@@ -201,6 +204,49 @@ function fitConvReduction(parsed: Parsed, bundles: Bundle[]): string | null {
   return `${switchNotice(options.metric, options.convReduction)} Pass --conv to choose another.`;
 }
 
+/**
+ * `view PATH… [--port N] [--open]`: serves the app and the files until interrupted; resolves with
+ * the exit status when the server closes (SIGINT / SIGTERM), so the process stays up until then.
+ */
+async function view(args: string[], out: Output): Promise<number> {
+  const paths: string[] = [];
+  let port = 6060;
+  let open = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--open') open = true;
+    else if (arg === '--port' || arg.startsWith('--port=')) {
+      const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[++i];
+      if (value === undefined) throw new UsageError('--port needs a value');
+      port = number('--port', value, (v) => Number.isInteger(v) && v >= 0 && v < 65536, 'a port number (0: any free port)');
+    } else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg} for view (it takes --port N and --open)`);
+    else paths.push(arg);
+  }
+  if (paths.length === 0) throw new UsageError('view takes one or more files or folders');
+  let input;
+  try {
+    input = listInputs(paths);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  ensureBuilt(out.stderr);
+  const served = await serveView(input, port).catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(error.code === 'EADDRINUSE' ? `port ${port} is in use; choose another with --port N (0: any free port)` : error.message);
+  });
+  const count = `${input.files.length} file${input.files.length === 1 ? '' : 's'}`;
+  out.stdout(`svcca-lens view: ${input.name === count ? count : `${input.name} (${count})`}, served on 127.0.0.1 only; nothing leaves this machine. Ctrl+C stops it.`);
+  out.stdout(served.url);
+  if (open && !openBrowser(served.url)) out.stderr('svcca-lens view: could not start a browser; open the URL above');
+  return new Promise((resolveExit) => {
+    const stop = () => {
+      served.server.close(() => resolveExit(0));
+      served.server.closeAllConnections();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
 /** Runs one command; returns the exit status. */
 export async function main(argv: string[], out: Output = processOutput): Promise<number> {
   try {
@@ -208,6 +254,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       out.stdout(USAGE);
       return argv.length === 0 ? 2 : 0;
     }
+    if (argv[0] === 'view') return await view(argv.slice(1), out);
     const parsed = parseArgs(argv);
     const { backend, reason } = await chooseBackend(parsed.options);
     if (parsed.options.backend === 'webgpu') out.stderr(`svcca-lens: backend: ${reason}`);
@@ -255,7 +302,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       ({ warnings } = result);
       text = formatCross(result);
     } else {
-      throw new UsageError(`unknown command ${parsed.command || '(none)'}; use compare, dynamics or cross`);
+      throw new UsageError(`unknown command ${parsed.command || '(none)'}; use compare, dynamics, cross or view`);
     }
     (json as { conventions: { backendReason?: string } }).conventions.backendReason = reason;
     for (const w of warnings) out.stderr(`svcca-lens: warning: ${w}`);
