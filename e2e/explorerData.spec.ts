@@ -29,7 +29,7 @@ test('a dropped multi-checkpoint bundle is previewed, then computed', async ({ p
   await page.getByRole('button', { name: 'Compute', exact: true }).click();
   await finished(dynamicsView(page));
   await expect(dynamicsHeatmap(page).locator('g.cells rect')).toHaveCount(16);
-  await expect(dynamicsView(page).getByTestId('dynamics-backend')).toContainText('Computed on: CPU (float64)');
+  await expect(dynamicsView(page).getByTestId('dynamics-backend')).toContainText('Computed on the CPU in float64');
   await expect(page).toHaveURL(/#.*drop=fc2/);
 });
 

@@ -11,6 +11,7 @@ import type { AppState, CrossSide, GridJob, PairJob, PairSelection } from './app
 import { applyLooseResult, compareIsStale, compareSelected } from './arrays';
 import { hasConvLayers, relevantOptions } from './jobKey';
 import { lastSharedStep, stepsOfRun, summariseBundle } from './preview';
+import { informativeStepIndex, takeStepFromLink } from './defaultStep';
 
 const get = appStore.getState;
 const set = appStore.setState;
@@ -52,7 +53,7 @@ export async function loadInput(
   files: InputFileRef[],
   name: string,
   origin: InputOrigin = 'user',
-  demo?: { title: string; caption: string },
+  demo?: { title: string; caption: string; step?: number },
 ): Promise<void> {
   if (files.length === 0) return;
   const client = getAnalysisClient();
@@ -85,12 +86,14 @@ export async function loadInput(
       activeBundle: bundle.id,
       confirmed: { ...s.confirmed, [bundle.id]: auto },
       dropped,
-      demo: origin === 'demo' && demo ? { bundle: bundle.id, ...demo } : s.demo && s.demo.bundle !== bundle.id ? null : s.demo,
+      demo: origin === 'demo' && demo ? { bundle: bundle.id, title: demo.title, caption: demo.caption } : s.demo && s.demo.bundle !== bundle.id ? null : s.demo,
       loadErrors: [...s.loadErrors, ...res.errors],
       loading: null,
       previewOpen: !auto,
       tab: s.tab === 'arrays' ? 'dynamics' : s.tab,
       runIndex: Math.min(s.runIndex, bundle.runs.length - 1),
+      // The first checkpoint shown: a link's, the demo's, else an informative one (not initialisation).
+      stepIndex: takeStepFromLink() ? s.stepIndex : informativeStepIndex(stepsOfRun(bundle, bundle.runs[Math.min(s.runIndex, bundle.runs.length - 1)]), demo?.step),
       ...crossDefaults(bundles, bundle.id, s.crossA, s.crossB),
     });
     if (auto) recomputeView();

@@ -44,6 +44,8 @@ export interface DemoEntry {
   title: string;
   caption: string;
   file: string;
+  /** The checkpoint the heatmap shows first (optional). */
+  step?: number;
 }
 
 function isDemo(v: unknown): v is DemoEntry {
@@ -76,5 +78,9 @@ export async function loadDemo(indexUrl: string): Promise<void> {
   const file = await fetchFile(url, `Demo ${demo.file}`);
   appStore.setState({ loading: null });
   if (!file || busy()) return;
-  await loadInput([{ path: file.name, file }], file.name, 'demo', { title: demo.title ?? demo.id ?? file.name, caption: demo.caption });
+  await loadInput([{ path: file.name, file }], file.name, 'demo', {
+    title: demo.title ?? demo.id ?? file.name,
+    caption: demo.caption,
+    step: typeof demo.step === 'number' ? demo.step : undefined,
+  });
 }

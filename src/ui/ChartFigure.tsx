@@ -50,26 +50,29 @@ export function ChartFigure({
       setError(`Export failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
+  // The chart first, its caption under it (the first screen shows the result), export buttons above.
   return (
     <figure ref={ref} className={`chart-figure ${className ?? ''}`}>
-      <div className="figure-head">
-        <figcaption className="wrap">{caption}</figcaption>
-        {exportable && <div className="export-bar" role="group" aria-label={`Export ${title}`}>
-          <button type="button" className="button small" aria-label={`Export ${title} as PNG`} onClick={() => void exportAs('png')}>
-            PNG
-          </button>
-          <button type="button" className="button small" aria-label={`Export ${title} as SVG`} onClick={() => void exportAs('svg')}>
-            SVG
-          </button>
-          {extra}
-        </div>}
-      </div>
+      {exportable && (
+        <div className="figure-head">
+          <div className="export-bar" role="group" aria-label={`Export ${title}`}>
+            <button type="button" className="button small" aria-label={`Export ${title} as PNG`} onClick={() => void exportAs('png')}>
+              PNG
+            </button>
+            <button type="button" className="button small" aria-label={`Export ${title} as SVG`} onClick={() => void exportAs('svg')}>
+              SVG
+            </button>
+            {extra}
+          </div>
+        </div>
+      )}
       {error && (
         <p className="error-line" role="alert">
           {error}
         </p>
       )}
       {children}
+      <figcaption className="wrap">{caption}</figcaption>
     </figure>
   );
 }

@@ -9,7 +9,7 @@ import { footerLine, gridExportInfo } from '../state/exportInfo';
 import { ChartFigure } from './ChartFigure';
 import { DrillDown } from './DrillDown';
 import { ErrorBoundary } from './ErrorBoundary';
-import { JobStatus } from './JobStatus';
+import { ComputedOn, JobStatus } from './JobStatus';
 import { FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
 import { WarningList } from './WarningList';
 import { Heatmap } from './charts/Heatmap';
@@ -126,6 +126,7 @@ export function CrossView() {
           </ChartFigure>
         </ErrorBoundary>
       )}
+      <ComputedOn kind="cross" />
       {job?.result && <WarningList warnings={job.result.warnings} />}
       <ErrorBoundary name="pair detail">
         <DrillDown view="cross" />

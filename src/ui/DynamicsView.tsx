@@ -22,7 +22,7 @@ import { footerLine, gridExportInfo } from '../state/exportInfo';
 import { ChartFigure } from './ChartFigure';
 import { DrillDown } from './DrillDown';
 import { ErrorBoundary } from './ErrorBoundary';
-import { JobStatus } from './JobStatus';
+import { ComputedOn, JobStatus } from './JobStatus';
 import { FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
 import { WarningList } from './WarningList';
 import { ConvergenceChart } from './charts/ConvergenceChart';
@@ -274,6 +274,7 @@ export function DynamicsView() {
           </ErrorBoundary>
         </section>
       </div>}
+      <ComputedOn kind="dynamics" />
       {job.result && <WarningList warnings={job.result.warnings} />}
       <ErrorBoundary name="pair detail">
         <DrillDown view="dynamics" />

@@ -24,6 +24,7 @@ import {
   undoSwitch,
 } from '../../src/state/store';
 import { setPendingDropped } from '../../src/state/explorer';
+import { informativeStepIndex, setStepFromLink } from '../../src/state/defaultStep';
 import type { BundleInfo, DynamicsJobRequest } from '../../src/worker/protocol';
 import { FakeClient, bundleInfo, file, flush, pairResult } from './fakes';
 
@@ -345,5 +346,25 @@ describe('settings that cannot go together', () => {
     setOptions({ metric: 'cka' });
     expect(state().options.convReduction).toBe('dft');
     expect(noticeStore.getState().notice).toBeNull();
+  });
+});
+
+describe('the first checkpoint shown', () => {
+  it('is an informative one, not initialisation: the middle checkpoint; a demo names its own; a link keeps its own', async () => {
+    expect(informativeStepIndex([0, 5, 14, 37, 100, 270, 740, 2000])).toBe(4); // step 100
+    expect(informativeStepIndex([0, 100])).toBe(1);
+    expect(informativeStepIndex([7])).toBe(0);
+    expect(informativeStepIndex([0, 5, 14], 14)).toBe(2);
+    expect(informativeStepIndex([0, 5, 14], 99)).toBe(1); // a step the bundle lacks: the default
+    await load(bundleInfo('b.npz', LAYERS, [0, 10, 20, 30, 40]));
+    expect(state().stepIndex).toBe(2);
+    const demo = loadInput([{ path: 'd.npz', file: file('d.npz') }], 'd.npz', 'demo', { title: 'T', caption: 'C', step: 10 });
+    client.inputs.at(-1)!.resolve({ bundle: bundleInfo('d.npz', LAYERS, STEPS), files: null, errors: [] });
+    await demo;
+    expect(state().stepIndex).toBe(1);
+    setStepFromLink(true);
+    setStepIndex(0);
+    await load(bundleInfo('c.npz', LAYERS, [0, 10, 20, 30, 40]));
+    expect(state().stepIndex).toBe(0);
   });
 });
