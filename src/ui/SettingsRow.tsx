@@ -163,9 +163,9 @@ export function SettingsRow() {
 
       <p className="settings-note">
         {usesKeep
-          ? 'SVCCA keeps the top singular directions of each side, then runs CCA on them.'
+          ? 'SVCCA: the top singular directions of each side, then CCA.'
           : options.metric.startsWith('cka')
-            ? 'CKA compares the representations directly; keep and ε do not apply.'
+            ? 'CKA compares the layers directly; keep and ε do not apply.'
             : 'Keep only applies to SVCCA.'}
       </p>
       {notice && (
