@@ -6,6 +6,7 @@
 // Routes (all same-origin, so the app needs no CORS and no upload):
 //   /…                      the app (dist/)
 //   /_view/inputs.json      { name, files: [{ path, url }] }: what to load, as one drop would arrive
+//                           (url relative to the list: files/<k>/<rel>)
 //   /_view/files/<k>/<rel>  the bytes of the k-th PATH (a file: rel is its name; a folder: a file inside)
 // The page is opened as /?inputs=_view/inputs.json (src/state/localInputs.ts reads it).
 
@@ -66,9 +67,9 @@ export function listInputs(paths: readonly string[]): ViewInput {
       const inside: string[] = [];
       walk(path, '', inside);
       if (inside.length === 0) throw new Error(`${given}: holds no .npy, .npz or .safetensors files`);
-      for (const rel of inside) files.push({ path: `${name}/${rel}`, url: `_view/files/${k}/${encodePath(rel)}`, absolute: join(path, ...rel.split('/')) });
+      for (const rel of inside) files.push({ path: `${name}/${rel}`, url: `files/${k}/${encodePath(rel)}`, absolute: join(path, ...rel.split('/')) });
     } else {
-      files.push({ path: name, url: `_view/files/${k}/${encodeURIComponent(name)}`, absolute: path });
+      files.push({ path: name, url: `files/${k}/${encodeURIComponent(name)}`, absolute: path });
     }
   });
   const name = paths.length === 1 ? basename(resolve(paths[0])) : `${files.length} files`;
@@ -87,7 +88,7 @@ export function ensureBuilt(log: (line: string) => void): void {
 /** Serves dist/ and the inputs on 127.0.0.1:port (0: any free port). Resolves once listening. */
 export function serveView(input: ViewInput, port: number, dist = DIST): Promise<{ server: Server; url: string; port: number }> {
   // Keyed by the decoded path ("/_view/files/0/step_10/fc 1.npy").
-  const byPath = new Map(input.files.map((f) => [`/${f.url.split('/').map(decodeURIComponent).join('/')}`, f.absolute]));
+  const byPath = new Map(input.files.map((f) => [`/_view/${f.url.split('/').map(decodeURIComponent).join('/')}`, f.absolute]));
   const listing = JSON.stringify({ name: input.name, files: input.files.map(({ path, url }) => ({ path, url })) });
   const server = createServer((req, res) => {
     const send = (status: number, text: string) => {

@@ -56,16 +56,17 @@ describe('svcca-lens view', () => {
       expect(page.headers.get('content-type')).toMatch(/^text\/html/);
       expect(await page.text()).toContain('SVCCA Lens');
       expect((await fetch(`${base}assets/app.js`)).headers.get('content-type')).toMatch(/^text\/javascript/);
-      const list = await (await fetch(new URL('_view/inputs.json', base))).json();
+      const listUrl = new URL('_view/inputs.json', base);
+      const list = await (await fetch(listUrl)).json();
       // As one drop of the folder and the file: the folder's files under its name; no hidden file, no checkpoint.
       expect(list).toEqual({
         name: '2 files',
         files: [
-          { path: 'runs/step_10/fc 1.npy', url: '_view/files/0/step_10/fc%201.npy' },
-          { path: 'labels.npy', url: '_view/files/1/labels.npy' },
+          { path: 'runs/step_10/fc 1.npy', url: 'files/0/step_10/fc%201.npy' },
+          { path: 'labels.npy', url: 'files/1/labels.npy' },
         ],
       });
-      const npy = Buffer.from(await (await fetch(new URL(list.files[0].url, base))).arrayBuffer());
+      const npy = Buffer.from(await (await fetch(new URL(list.files[0].url, listUrl))).arrayBuffer());
       expect(npy.equals(readFileSync(join(dir, 'runs', 'step_10', 'fc 1.npy')))).toBe(true);
       // Nothing else: not the folder's other files, not the files beside dist/.
       expect((await fetch(new URL('_view/files/0/step_10/model.pt', base))).status).toBe(404);
