@@ -15,11 +15,16 @@ export async function finished(view: Locator): Promise<void> {
   await expect(view).toHaveAttribute('data-status', 'done');
 }
 
-/** Opens files through the page's input and waits for the dynamics: a bundle whose preview raises
- *  no question (layouts read from the shapes, nothing refused) computes at once. */
-export async function computeBundle(page: Page, files: FilePayload[]): Promise<void> {
+/**
+ * Opens files through the page's input and waits for the dynamics: a bundle whose preview raises
+ * no question (layouts read from the shapes, nothing refused) computes at once. `firstStep`
+ * (default true) then moves the checkpoint slider to the first checkpoint, where the tests written
+ * before the app opened on a mid-training checkpoint start (firstScreen.spec.ts tests the default).
+ */
+export async function computeBundle(page: Page, files: FilePayload[], firstStep = true): Promise<void> {
   await page.getByTestId('file-input').setInputFiles(files);
   await finished(dynamicsView(page));
+  if (firstStep) await page.getByRole('slider', { name: 'Checkpoint' }).fill('0');
 }
 
 /** The value of heatmap cell (i, j) as drawn (data-value of its rect), null if not computed. */

@@ -30,7 +30,7 @@ test('a dropped multi-checkpoint bundle is previewed and, raising no question, c
   await expect(page.getByTestId('preview-summary')).toContainText('× 4 layers · 24 arrays');
   await expect(dynamicsHeatmap(page).locator('g.cells rect')).toHaveCount(16);
   await finished(dynamicsView(page));
-  await expect(dynamicsView(page).getByTestId('dynamics-backend')).toContainText('Computed on: CPU (float64)');
+  await expect(dynamicsView(page).getByTestId('dynamics-backend')).toContainText('Computed on the CPU in float64');
   await expect(page).toHaveURL(/#.*drop=fc2/);
 });
 

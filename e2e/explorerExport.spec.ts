@@ -24,9 +24,10 @@ async function downloaded(page: Page, click: () => Promise<void>): Promise<{ nam
 type Conventions = { backendReason?: string; backend: string };
 
 /**
- * Same schema, same conventions and warnings, values equal to 1e-9. Only the sentence saying why
- * the CPU ran (`conventions.backendReason`) may differ: the CLI and the browser look for a GPU in
- * different places.
+ * Same schema, same conventions and warnings, same provenance (bundle, run, options, app version,
+ * and the content hash of the arrays read), values equal to 1e-9. Only the sentence saying why the
+ * CPU ran (`conventions.backendReason`, `computed.reason`) may differ: the CLI and the browser look
+ * for a GPU in different places.
  */
 function expectSameResult(app: Record<string, unknown>, reference: Record<string, unknown>, matrixKey: 'values') {
   expect(Object.keys(app).sort()).toEqual(Object.keys(reference).sort());
@@ -36,7 +37,8 @@ function expectSameResult(app: Record<string, unknown>, reference: Record<string
   expect(cr.backendReason).toMatch(/^CPU \(float64\)/);
   for (const key of Object.keys(reference)) {
     if (key === matrixKey) continue;
-    const strip = (v: unknown) => (key === 'conventions' ? { ...(v as Conventions), backendReason: undefined } : v);
+    const strip = (v: unknown) =>
+      key === 'conventions' ? { ...(v as Conventions), backendReason: undefined } : key === 'computed' ? { ...(v as { reason: string }), reason: undefined } : v;
     expect(strip(app[key]), key).toEqual(strip(reference[key]));
   }
   const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
@@ -54,8 +56,13 @@ test('Export JSON of the learning dynamics equals `svcca-lens dynamics --json` o
   await page.goto('/');
   await computeBundle(page, [bundle]);
   const app = await downloaded(page, () => dynamicsView(page).getByRole('button', { name: 'Export JSON' }).click());
-  expect(app.name).toBe('svcca-lens-dynamics-svcca.json');
-  expectSameResult(JSON.parse(app.bytes.toString('utf8')), await reference, 'values');
+  expect(app.name).toBe('toy-dynamics-svcca.json');
+  const exported = JSON.parse(app.bytes.toString('utf8'));
+  expectSameResult(exported, await reference, 'values');
+  expect(exported).toMatchObject({ bundle: 'toy.npz', run: null, leftOut: [], inputArrays: 30, app: { name: 'svcca-lens', version: '0.1.0' } });
+  expect(exported.options).toEqual({ metric: 'svcca', keep: { kind: 'variance', fraction: 0.99 }, epsilon: 1e-10, layout: 'auto', convLayout: null, convReduction: null, pwccaVariant: null });
+  expect(exported.inputHash).toMatch(/^[0-9a-f]{12}$/);
+  expect(exported.computed.reason).toMatch(/^CPU \(float64\)/);
 
   // Other settings: CCA, ε = 1e-6, reference step 400.
   const other = cli(['dynamics', file, '--metric', 'cca', '--epsilon', '1e-6', '--reference', '400']);
@@ -81,7 +88,7 @@ test('Export JSON of the across-runs view equals `svcca-lens cross --json`', asy
   await finished(crossView(page));
   await expect(crossView(page)).toContainText('PWCCA · step 100');
   const app = await downloaded(page, () => crossView(page).getByRole('button', { name: 'Export JSON' }).click());
-  expect(app.name).toBe('svcca-lens-cross-pwcca.json');
+  expect(app.name).toBe('runs_a-vs-b-cross-pwcca.json');
   expectSameResult(JSON.parse(app.bytes.toString('utf8')), await reference, 'values');
 });
 
@@ -92,25 +99,37 @@ test('CSV of the current matrix, PNG and SVG of a chart with its legend and capt
   const figure = figureOf(dynamicsHeatmap(page));
 
   const csv = await downloaded(page, () => figure.getByRole('button', { name: 'Export CSV of the current matrix' }).click());
-  expect(csv.name).toBe('dynamics-svcca-step-200.csv');
-  const lines = csv.bytes.toString('utf8').trim().split('\n');
+  expect(csv.name).toBe('toy-dynamics-svcca-step-200.csv');
+  const all = csv.bytes.toString('utf8').trim().split('\n');
+  // What it is, as "# key: value" lines first (pandas: read_csv(path, comment='#')).
+  const comments = all.filter((l) => l.startsWith('# '));
+  expect(comments).toEqual(expect.arrayContaining(['# bundle: toy.npz', '# metric: svcca', '# step shown: 200', '# app: svcca-lens 0.1.0']));
+  expect(comments.find((l) => l.startsWith('# input hash: '))).toMatch(/^# input hash: [0-9a-f]{12} /);
+  const lines = all.filter((l) => !l.startsWith('#'));
   expect(lines[0]).toBe('layer at step 200 \\ layer at step 1600,conv1,conv2,fc1,fc2,logits');
   expect(lines).toHaveLength(6);
   const shown = Number(await dynamicsHeatmap(page).locator('g.cells rect').nth(2 * 5 + 1).getAttribute('data-value'));
   expect(Number(lines[3].split(',')[2])).toBe(shown);
 
   const svg = await downloaded(page, () => figure.getByRole('button', { name: 'Export heatmap as SVG' }).click());
-  expect(svg.name).toBe('dynamics-svcca-step-200.svg');
+  expect(svg.name).toBe('toy-dynamics-svcca-step-200.svg');
   const text = svg.bytes.toString('utf8');
   expect(text).toMatch(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   expect(text).toContain('linearGradient'); // the legend
   expect(text).toContain('SVCCA similarity of each layer at step 200'); // the caption
   expect(text.match(/<rect[^>]*fill="rgb|<rect[^>]*fill="#/g)?.length ?? 0).toBeGreaterThanOrEqual(25);
   expect(text).not.toContain('var(--');
+  const metadata = JSON.parse(text.match(/<metadata id="svcca-lens-export">([^<]*)<\/metadata>/)![1].replace(/&quot;/g, '"').replace(/&amp;/g, '&'));
+  expect(metadata).toMatchObject({ bundle: 'toy.npz', metric: 'svcca', 'step shown': '200', app: 'svcca-lens 0.1.0' });
+  const footer = [...text.matchAll(/<text[^>]*class="export-footer"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).join(' ');
+  expect(footer).toMatch(/^toy\.npz · svcca · variance 0\.99 · ε 1e-10 · inputs [0-9a-f]{12} · svcca-lens 0\.1\.0$/);
 
   const png = await downloaded(page, () => figure.getByRole('button', { name: 'Export heatmap as PNG' }).click());
-  expect(png.name).toBe('dynamics-svcca-step-200.png');
+  expect(png.name).toBe('toy-dynamics-svcca-step-200.png');
   expect(png.bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
+  const pngText = png.bytes.toString('latin1');
+  expect(pngText).toContain('tEXtbundle\0toy.npz');
+  expect(pngText).toMatch(/tEXtinput hash\0[0-9a-f]{12}/);
   const width = png.bytes.readUInt32BE(16);
   const height = png.bytes.readUInt32BE(20);
   expect(width).toBeGreaterThan(400);

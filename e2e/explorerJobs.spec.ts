@@ -41,7 +41,7 @@ test('settings: Backend CPU says so; a setting the numbers do not depend on does
   await computeBundle(page, [npzBundle('toy.npz', { steps: [0, 100, 200] })]);
   await page.getByLabel('Backend').selectOption('cpu');
   await finished(dynamicsView(page));
-  await expect(dynamicsView(page).getByTestId('dynamics-backend')).toHaveText('Computed on: CPU (float64), as chosen');
+  await expect(dynamicsView(page).getByTestId('dynamics-backend')).toHaveText('Computed on the CPU in float64, as chosen under Backend.');
 
   const before = await dynamicsHeatmap(page).locator('g.cells rect').first().getAttribute('data-value');
   // This bundle has no conv layers: how they would be reduced changes nothing, so no job starts.

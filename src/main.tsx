@@ -7,6 +7,7 @@ import { appStore, setAnalysisClient } from './state/store';
 import type { Theme } from './state/store';
 import { applyHash, startHashSync } from './state/hashSync';
 import { loadDemo, loadFromUrl } from './state/sources';
+import { loadInputList } from './state/localInputs';
 import { App, THEME_KEY } from './ui/App';
 import './ui/app.css';
 import { createWorkerClient } from './worker/client';
@@ -23,7 +24,10 @@ applyHash(location.hash);
 startHashSync();
 
 const data = new URLSearchParams(location.search).get('data');
-if (data) void loadFromUrl(new URL(data, location.href).href);
+// ?inputs=: the files `svcca-lens view PATH…` serves next to the app.
+const inputs = new URLSearchParams(location.search).get('inputs');
+if (inputs) void loadInputList(new URL(inputs, location.href).href);
+else if (data) void loadFromUrl(new URL(data, location.href).href);
 else void loadDemo(new URL('./demo/index.json', location.href).href);
 
 const root = document.getElementById('root');

@@ -157,7 +157,7 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
             : options.convReduction === 'meanpool'
               ? `${channels} channels averaged over space`
               : `${channels * height * width} features`;
-      warnings.push(`${names?.[i] ?? p.name}: conv layer (${n}, ${height}, ${width}, ${channels} as N, H, W, C) reduced with ${options.convReduction}: ${detail}`);
+      warnings.push(`${names?.[i] ?? p.name}: conv layer ${describeConvReading(p.shape, p.convLayout)}; reduced with ${options.convReduction}: ${detail}`);
     }
     // Degeneracy of CCA: the neurons it sees (k after the SVD step for svcca) against the datapoints.
     // Through the DFT every frequency block is its own CCA over at most C channels.
@@ -181,6 +181,17 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
     }
   }
   return warnings;
+}
+
+/**
+ * How a conv layer (or sequence) was read, from its stored shape: "stored (400, 8, 4, 4), read as
+ * NCHW: C=8, H=W=4"; a sequence "stored (400, 12, 32), read as (N, T, D): T=12, D=32".
+ */
+export function describeConvReading(shape: readonly number[], convLayout: ConvLayout | null): string {
+  const stored = `stored (${shape.join(', ')})`;
+  if (shape.length === 3) return `${stored}, read as (N, T, D): T=${shape[1]}, D=${shape[2]}`;
+  const [c, h, w] = convLayout === 'nchw' ? [shape[1], shape[2], shape[3]] : [shape[3], shape[1], shape[2]];
+  return `${stored}, read as ${(convLayout ?? 'nhwc').toUpperCase()}: C=${c}, ${h === w ? `H=W=${h}` : `H=${h}, W=${w}`}`;
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -12,6 +12,10 @@ import { loadArrayRef, openBundlePath } from '../io/node';
 import { InputError } from '../io/types';
 import { printable, printableLines, terminalSafeJson } from '../io/printable';
 import { formatCross, formatDynamics, formatPair } from './format';
+import { convReductionFits, switchNotice, workingConvReduction } from '../analysis/compatibility';
+import { anyConv, withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
+import type { Bundle } from '../io/types';
+import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
 
 export const USAGE = `usage:
   svcca-lens compare A B [options]          A, B: file.npy, file.npz:member, file.safetensors:tensor
@@ -19,6 +23,8 @@ export const USAGE = `usage:
                                              values[t][i][j] = sim(layer i at step t, layer j at reference)
   svcca-lens cross BUNDLE_A BUNDLE_B [--step N] [--run-a NAME] [--run-b NAME] [options]
                                              values[i][j] = sim(A's layer i, B's layer j)
+  svcca-lens view PATH… [--port N] [--open]  the app on http://127.0.0.1:N (default 6060) with these
+                                             files or folders loaded, as if dropped together; Ctrl+C stops it
 options:
   --metric svcca|cca|pwcca|cka|cka-debiased   (default svcca)
   --keep F | --dims K         SVCCA's SVD step: variance fraction (default 0.99) or fixed k
@@ -40,6 +46,8 @@ interface Parsed {
   positional: string[];
   options: AnalysisOptions;
   json: boolean;
+  /** Whether --conv was given (otherwise a metric that cannot run through the DFT gets a reduction that works). */
+  convGiven: boolean;
   reference: 'last' | number;
   step?: number;
   run?: string;
@@ -61,7 +69,7 @@ function number(flag: string, value: string, check: (v: number) => boolean, what
 export function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
   const options: AnalysisOptions = { ...DEFAULT_OPTIONS };
-  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, reference: 'last' };
+  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, convGiven: false, reference: 'last' };
   const valueFlags = new Set([
     '--metric', '--keep', '--dims', '--epsilon', '--layout', '--conv', '--conv-layout', '--pwcca', '--backend',
     '--reference', '--step', '--run', '--run-a', '--run-b',
@@ -98,6 +106,7 @@ export function parseArgs(argv: string[]): Parsed {
         break;
       case '--conv':
         options.convReduction = oneOf(flag, value, CONV_REDUCTIONS) as ConvReduction;
+        parsed.convGiven = true;
         break;
       case '--conv-layout':
         options.convLayout = oneOf(flag, value, ['auto', 'nchw', 'nhwc'] as const);
@@ -187,6 +196,61 @@ function compareJson(r: PairResult) {
   };
 }
 
+/**
+ * CKA or PWCCA on conv layers under the default DFT: use a reduction that works (as the app does)
+ * and say so, unless --conv dft was asked for explicitly (then the engine's refusal stands).
+ */
+function fitConvReduction(parsed: Parsed, bundles: Bundle[]): string | null {
+  const { options } = parsed;
+  if (parsed.convGiven || convReductionFits(options.metric, options.convReduction)) return null;
+  if (!bundles.some((b) => anyConv(b.entries))) return null;
+  options.convReduction = workingConvReduction(options.metric);
+  return `${switchNotice(options.metric, options.convReduction)} Pass --conv to choose another.`;
+}
+
+/**
+ * `view PATH… [--port N] [--open]`: serves the app and the files until interrupted; resolves with
+ * the exit status when the server closes (SIGINT / SIGTERM), so the process stays up until then.
+ */
+async function view(args: string[], out: Output): Promise<number> {
+  const paths: string[] = [];
+  let port = 6060;
+  let open = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--open') open = true;
+    else if (arg === '--port' || arg.startsWith('--port=')) {
+      const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[++i];
+      if (value === undefined) throw new UsageError('--port needs a value');
+      port = number('--port', value, (v) => Number.isInteger(v) && v >= 0 && v < 65536, 'a port number (0: any free port)');
+    } else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg} for view (it takes --port N and --open)`);
+    else paths.push(arg);
+  }
+  if (paths.length === 0) throw new UsageError('view takes one or more files or folders');
+  let input;
+  try {
+    input = listInputs(paths);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  ensureBuilt(out.stderr);
+  const served = await serveView(input, port).catch((error: NodeJS.ErrnoException) => {
+    throw new UsageError(error.code === 'EADDRINUSE' ? `port ${port} is in use; choose another with --port N (0: any free port)` : error.message);
+  });
+  const count = `${input.files.length} file${input.files.length === 1 ? '' : 's'}`;
+  out.stdout(`svcca-lens view: ${input.name === count ? count : `${input.name} (${count})`}, served on 127.0.0.1 only; nothing leaves this machine. Ctrl+C stops it.`);
+  out.stdout(served.url);
+  if (open && !openBrowser(served.url)) out.stderr('svcca-lens view: could not start a browser; open the URL above');
+  return new Promise((resolveExit) => {
+    const stop = () => {
+      served.server.close(() => resolveExit(0));
+      served.server.closeAllConnections();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
 /** Runs one command; returns the exit status. */
 export async function main(argv: string[], out: Output = processOutput): Promise<number> {
   try {
@@ -194,6 +258,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       out.stdout(USAGE);
       return argv.length === 0 ? 2 : 0;
     }
+    if (argv[0] === 'view') return await view(argv.slice(1), out);
     const parsed = parseArgs(argv);
     const { backend, reason } = await chooseBackend(parsed.options);
     if (parsed.options.backend === 'webgpu') out.stderr(`svcca-lens: backend: ${reason}`);
@@ -210,24 +275,38 @@ export async function main(argv: string[], out: Output = processOutput): Promise
     } else if (parsed.command === 'dynamics') {
       expectPositional(parsed, 1, 'one bundle');
       const bundle = await openBundlePath(parsed.positional[0]);
+      const switched = fitConvReduction(parsed, [bundle]);
       const result: DynamicsResult = await computeDynamics({ bundle, run: parsed.run, reference: parsed.reference }, parsed.options, {}, backend);
+      if (switched) result.warnings.unshift(switched);
+      result.conventions.backendReason = reason;
+      const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
+      json = await withDynamicsProvenance(result, { bundle: bundle.name, run, entries: bundle.entries, options: parsed.options, leftOut: [], reason });
       ({ warnings } = result);
-      json = result;
       text = formatDynamics(result);
     } else if (parsed.command === 'cross') {
       expectPositional(parsed, 2, 'two bundles, A and B');
       const [bundleA, bundleB] = await Promise.all(parsed.positional.map((p) => openBundlePath(p)));
+      const switched = fitConvReduction(parsed, [bundleA, bundleB]);
       const result: CrossResult = await computeCross(
         { a: { bundle: bundleA, run: parsed.runA }, b: { bundle: bundleB, run: parsed.runB }, step: parsed.step },
         parsed.options,
         {},
         backend,
       );
+      if (switched) result.warnings.unshift(switched);
+      result.conventions.backendReason = reason;
+      const runA = parsed.runA === undefined ? bundleA.runs[0] : parsed.runA;
+      const runB = parsed.runB === undefined ? bundleB.runs[0] : parsed.runB;
+      json = await withCrossProvenance(result, {
+        a: { bundle: bundleA.name, run: runA, entries: bundleA.entries, leftOut: [] },
+        b: { bundle: bundleB.name, run: runB, entries: bundleB.entries, leftOut: [] },
+        options: parsed.options,
+        reason,
+      });
       ({ warnings } = result);
-      json = result;
       text = formatCross(result);
     } else {
-      throw new UsageError(`unknown command ${parsed.command || '(none)'}; use compare, dynamics or cross`);
+      throw new UsageError(`unknown command ${parsed.command || '(none)'}; use compare, dynamics, cross or view`);
     }
     (json as { conventions: { backendReason?: string } }).conventions.backendReason = reason;
     for (const w of warnings) out.stderr(`svcca-lens: warning: ${w}`);

@@ -44,7 +44,8 @@ export interface DatasetSlice {
   /** Layers left out, by bundle id. */
   dropped: Record<string, string[]>;
   /** Set while the embedded demo is what is shown. */
-  demo: { bundle: string; title: string; caption: string } | null;
+  /** The demo shown (public/demo/index.json entry); `step`: the checkpoint it opens on. */
+  demo: { bundle: string; title: string; caption: string; step?: number } | null;
 }
 
 export type AnalysisStatus = 'idle' | 'running' | 'done' | 'error';

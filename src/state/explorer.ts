@@ -11,6 +11,7 @@ import type { AppState, CrossSide, GridJob, PairJob, PairSelection } from './app
 import { applyLooseResult, compareIsStale, compareSelected } from './arrays';
 import { hasConvLayers, relevantOptions } from './jobKey';
 import { lastSharedStep, stepsOfRun, summariseBundle } from './preview';
+import { informativeStepIndex, takeStepFromLink } from './defaultStep';
 
 const get = appStore.getState;
 const set = appStore.setState;
@@ -143,7 +144,7 @@ export async function loadInput(
   files: InputFileRef[],
   name: string,
   origin: InputOrigin = 'user',
-  demo?: { title: string; caption: string },
+  demo?: { title: string; caption: string; step?: number },
   started?: LoadTicket,
 ): Promise<void> {
   if (files.length === 0) {
@@ -217,14 +218,18 @@ export function activateBundle(id: string, view: { previewOpen?: boolean } = {})
   // The first bundle keeps the view a link asked for (URL hash: run, checkpoint, pair, sides).
   const first = s.activeBundle === null;
   const demoBundle = s.demo?.bundle ?? null;
+  const runIndex = first ? Math.min(s.runIndex, bundle.runs.length - 1) : 0;
+  // The first checkpoint shown: a link's, the demo's, else an informative one (not initialisation).
+  const stepIndex =
+    takeStepFromLink() ? s.stepIndex : informativeStepIndex(stepsOfRun(bundle, bundle.runs[runIndex]), s.demo?.bundle === id ? s.demo.step : undefined);
   set({
     activeBundle: id,
     demo: s.demo && s.demo.bundle !== id ? null : s.demo,
     previewOpen: view.previewOpen ?? s.previewOpen,
     tab: s.tab === 'arrays' ? 'dynamics' : s.tab,
     ...(first
-      ? { runIndex: Math.min(s.runIndex, bundle.runs.length - 1), ...keepOrDefaultSides(s.bundles, id, s.crossA, s.crossB, demoBundle) }
-      : { runIndex: 0, reference: 'last' as const, stepIndex: 0, crossStep: null, selected: null, pair: null, ...crossDefaults(s.bundles, id, demoBundle) }),
+      ? { runIndex, stepIndex, ...keepOrDefaultSides(s.bundles, id, s.crossA, s.crossB, demoBundle) }
+      : { runIndex, reference: 'last' as const, stepIndex, crossStep: null, selected: null, pair: null, ...crossDefaults(s.bundles, id, demoBundle) }),
   });
   if (!first) controllers.pair?.abort();
   dropStaleJobs();

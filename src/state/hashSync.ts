@@ -3,6 +3,7 @@
 
 import { appStore } from './appStore';
 import { recomputeView, setPendingDropped } from './explorer';
+import { setStepFromLink } from './defaultStep';
 import { parseHash, stateFromUrl, toHash } from './urlState';
 
 /** Applies a hash to the store (before data arrives: the view waits for it). */
@@ -10,6 +11,7 @@ export function applyHash(hash: string): void {
   const url = parseHash(hash);
   appStore.setState(stateFromUrl(url, appStore.getState()));
   if (url.dropped) setPendingDropped(url.dropped);
+  if (url.stepIndex !== undefined) setStepFromLink(true);
 }
 
 /** Starts writing the view into location.hash; returns a function that stops it. */

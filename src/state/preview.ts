@@ -3,8 +3,8 @@
 // job fail (refused before starting, each naming the arrays) and the warnings worth reading first.
 // Pure: BundleInfo (headers only) and options in, plain data out.
 
-import { inferDatapoints } from '../analysis/engine';
-import type { AnalysisOptions } from '../analysis/types';
+import { describeConvReading, inferDatapoints } from '../analysis/engine';
+import type { AnalysisOptions, ConvReduction } from '../analysis/types';
 import { detectLayout } from '../io/layout';
 import type { ConvLayout, Layout } from '../io/types';
 import type { BundleInfo } from '../worker/protocol';
@@ -26,6 +26,31 @@ export interface LayerSummary {
   dropped: boolean;
   /** Whether its shape changes between checkpoints or runs. */
   varies: boolean;
+  /** Conv layers: the stored shape and how it is read ("stored (400, 8, 4, 4), read as NCHW: C=8, H=W=4"). */
+  reading: string | null;
+  /** Conv layers: what each reduction feeds the metric (flatten 128, mean-pool 8, …); null for dense layers. */
+  features: ReductionFeatures[] | null;
+}
+
+/** What one conv reduction makes of a layer: "flatten: 128 features", "DFT: 8 channels × 16 frequencies". */
+export interface ReductionFeatures {
+  reduction: ConvReduction;
+  label: string;
+}
+
+/**
+ * The features each conv reduction feeds the metric, from the stored shape as read: flatten C·H·W,
+ * mean-pool C, positions C (with N·H·W datapoints), DFT C channels per frequency × H·W frequencies.
+ */
+export function featuresByReduction(shape: readonly number[], convLayout: ConvLayout | null): ReductionFeatures[] | null {
+  if (shape.length < 3) return null;
+  const [n, h, w, c] = shape.length === 3 ? [shape[0], shape[1], 1, shape[2]] : convLayout === 'nchw' ? [shape[0], shape[2], shape[3], shape[1]] : [shape[0], shape[1], shape[2], shape[3]];
+  return [
+    { reduction: 'flatten', label: `flatten ${c * h * w}` },
+    { reduction: 'meanpool', label: `mean-pool ${c}` },
+    { reduction: 'positions', label: `positions ${c} (over ${n * h * w} datapoints)` },
+    { reduction: 'dft', label: `DFT ${c} channels × ${h * w} frequencies` },
+  ];
 }
 
 export interface BundleSummary {
@@ -178,6 +203,8 @@ export function summariseBundle(
       conv: counts.conv,
       dropped: out.has(layer),
       varies,
+      reading: first.shape.length >= 3 ? describeConvReading(first.shape, r.convLayout) : null,
+      features: featuresByReduction(first.shape, r.convLayout),
     };
   });
 

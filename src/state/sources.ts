@@ -54,6 +54,8 @@ export interface DemoEntry {
   title: string;
   caption: string;
   file: string;
+  /** The checkpoint the heatmap shows first (optional). */
+  step?: number;
 }
 
 function isDemo(v: unknown): v is DemoEntry {
@@ -86,5 +88,11 @@ export async function loadDemo(indexUrl: string): Promise<void> {
     ticket.finish();
     return;
   }
-  await loadInput([{ path: file.name, file }], file.name, 'demo', { title: demo.title ?? demo.id ?? file.name, caption: demo.caption }, ticket);
+  await loadInput(
+    [{ path: file.name, file }],
+    file.name,
+    'demo',
+    { title: demo.title ?? demo.id ?? file.name, caption: demo.caption, step: typeof demo.step === 'number' ? demo.step : undefined },
+    ticket,
+  );
 }

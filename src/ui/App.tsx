@@ -170,11 +170,11 @@ function DemoCaption({ caption }: { caption: string }) {
         </button>
       )}
       <p className="own">
-        To explore your own activations, drop a bundle (an .npz with members step_N/layer, or a folder step_N/layer.npy) anywhere on this page, or use{' '}
+        Your own activations: drop an <code>.npz</code> (members <code>step_N/layer</code>) or a folder anywhere on this page, or{' '}
         <button type="button" className="link-button" onClick={openFileDialog}>
           Open files
         </button>{' '}
-        or{' '}
+        /{' '}
         <button type="button" className="link-button" onClick={openFolderDialog}>
           Open folder
         </button>

@@ -5,10 +5,11 @@ import { useAppStore } from '../state/hooks';
 import { bundleById, notComputedReason, openPair, setCrossSide, setCrossStep, sideName } from '../state/store';
 import type { CrossSide } from '../state/store';
 import { sharedSteps, stepsOfRun } from '../state/preview';
+import { footerLine, gridExportInfo } from '../state/exportInfo';
 import { ChartFigure } from './ChartFigure';
 import { DrillDown } from './DrillDown';
 import { ErrorBoundary } from './ErrorBoundary';
-import { JobStatus } from './JobStatus';
+import { ComputedOn, JobStatus } from './JobStatus';
 import { FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
 import { WarningList } from './WarningList';
 import { Heatmap } from './charts/Heatmap';
@@ -39,6 +40,7 @@ export function CrossView() {
   }, [bundles, crossA, crossB]);
   const domain = useMemo<Domain>(() => (domainMode === 'fit' && job ? dataDomain(job.values) : FIXED), [domainMode, job]);
   const metric = job ? METRIC_LABELS[job.metric] : '';
+  const exportInfo = useMemo(() => gridExportInfo(job, bundles), [job, bundles]);
   const describe = useCallback(
     (i: number, j: number) => {
       if (!job) return [];
@@ -63,6 +65,10 @@ export function CrossView() {
   };
   const grid = job?.values[0] ?? [];
   const step = job?.steps[0];
+  const base = exportInfo?.base ?? `cross-${job?.metric}`;
+  const stamp = exportInfo ? { footer: footerLine(exportInfo), fields: exportInfo.fields } : null;
+  // Nothing computed (a refused job): the error alone, no empty chart with export buttons under it.
+  const anyValue = grid.some((row) => row.some((v) => v !== null));
 
   return (
     <section className="card view" aria-labelledby="cross-heading" data-status={job?.status ?? 'idle'}>
@@ -89,16 +95,19 @@ export function CrossView() {
       {sameRun && <p className="hint">Both sides are the same run: load a second run or bundle (or pick another run) to compare networks.</p>}
       {!allConfirmed && <p className="hint" data-testid="not-computed">{waiting ?? 'Check the preview above, then press Compute.'}</p>}
       <JobStatus kind="cross" />
-      {job && job.rows.length > 0 && (
+      {job && job.rows.length > 0 && (anyValue || job.status === 'running') && (
         <ErrorBoundary name="heatmap">
           <ChartFigure
             title="heatmap"
             caption={`${metric} similarity of the layers of ${job.names.a} (rows) to the layers of ${job.names.b} (columns) at step ${step}. Colour: viridis on [${domain[0]}, ${domain[1]}].`}
-            file={`cross-${job.metric}-step-${step}`}
+            file={`${base}-step-${step}`}
+            stamp={stamp}
+            exportable={anyValue}
             extra={
               <MatrixExportButtons
-                matrix={{ corner: `A \\ B at step ${step}`, rows: job.rows, cols: job.cols, values: grid, file: `cross-${job.metric}-step-${step}.csv` }}
-                json={{ result: job.result, ready: job.status === 'done', file: `svcca-lens-cross-${job.metric}.json` }}
+                matrix={{ corner: `A \\ B at step ${step}`, rows: job.rows, cols: job.cols, values: grid, file: `${base}-step-${step}.csv` }}
+                json={{ result: job.result, ready: job.status === 'done', file: `${base}.json` }}
+                fields={exportInfo?.fields}
               />
             }
           >
@@ -118,6 +127,7 @@ export function CrossView() {
           </ChartFigure>
         </ErrorBoundary>
       )}
+      <ComputedOn kind="cross" />
       {job?.result && <WarningList warnings={job.result.warnings} />}
       <ErrorBoundary name="pair detail">
         <DrillDown view="cross" />

@@ -146,7 +146,8 @@ export function DataPreview() {
               <th scope="col">Layer</th>
               <th scope="col">Shape</th>
               <th scope="col">dtype</th>
-              <th scope="col">Datapoints × neurons</th>
+              <th scope="col">Datapoints</th>
+              <th scope="col">Features fed to the metric</th>
               <th scope="col">Layout</th>
             </tr>
           </thead>
@@ -161,12 +162,27 @@ export function DataPreview() {
                 </th>
                 <td className="mono">{formatShape(l.shape)}</td>
                 <td className="mono">{l.dtype}</td>
-                <td className="mono">{`${count(l.datapoints)} × ${count(l.neurons)}`}</td>
+                <td className="mono">{count(l.datapoints)}</td>
+                <td className="features">
+                  {l.features ? (
+                    <ul aria-label={`Features of ${l.layer} per conv reduction`}>
+                      {l.features.map((f) => (
+                        <li key={f.reduction} className={f.reduction === options.convReduction ? 'current' : undefined}>
+                          {f.label}
+                          {f.reduction === options.convReduction && <span className="visually-hidden"> (chosen)</span>}
+                        </li>
+                      ))}
+                    </ul>
+                  ) : (
+                    <span className="mono">{count(l.neurons)}</span>
+                  )}
+                </td>
                 <td className="layout">
                   <div>
                     <strong>{l.layout}</strong>
                     {l.convLayout && <span className="dims">{` · ${l.convLayout.toUpperCase()}`}</span>}
                   </div>
+                  {l.reading && <div className="reading">{l.reading}</div>}
                   <div className="reason">{l.reason}</div>
                 </td>
               </tr>

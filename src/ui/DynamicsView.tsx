@@ -19,10 +19,11 @@ import {
   stepBy,
 } from '../state/store';
 import { stepsOfRun } from '../state/preview';
+import { footerLine, gridExportInfo } from '../state/exportInfo';
 import { ChartFigure } from './ChartFigure';
 import { DrillDown } from './DrillDown';
 import { ErrorBoundary } from './ErrorBoundary';
-import { JobStatus } from './JobStatus';
+import { ComputedOn, JobStatus } from './JobStatus';
 import { FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
 import { WarningList } from './WarningList';
 import { ConvergenceChart } from './charts/ConvergenceChart';
@@ -89,6 +90,7 @@ export function DynamicsView() {
   const playing = useAppStore((s) => s.playing);
   const runIndex = useAppStore((s) => s.runIndex);
   const reference = useAppStore((s) => s.reference);
+  const bundles = useAppStore((s) => s.bundles);
 
   useArrowStepping(!!job);
   useEffect(() => {
@@ -101,6 +103,8 @@ export function DynamicsView() {
   const series = useMemo(() => (job ? convergenceSeries(job.values, job.rows, job.cols) : []), [job]);
   const t = job ? Math.max(0, Math.min(stepIndex, job.steps.length - 1)) : 0;
   const metric = job ? METRIC_LABELS[job.metric] : '';
+  const exportInfo = useMemo(() => gridExportInfo(job, bundles), [job, bundles]);
+  const stamp = useMemo(() => (exportInfo ? { footer: footerLine(exportInfo), fields: exportInfo.fields } : null), [exportInfo]);
 
   const describe = useCallback(
     (i: number, j: number) => {
@@ -136,12 +140,18 @@ export function DynamicsView() {
   const grid = job.values[t] ?? [];
   const selectedHere = selected?.view === 'dynamics' && selected.t === t ? { i: selected.i, j: selected.j } : null;
 
+  const base = exportInfo?.base ?? `dynamics-${job.metric}`;
+  const stepFields: [string, string][] = [...(exportInfo?.fields ?? []), ['step shown', String(step)]];
   const exportButtons = (
     <MatrixExportButtons
-      matrix={{ corner: `layer at step ${step} \\ layer at step ${job.reference}`, rows: job.rows, cols: job.cols, values: grid, file: `dynamics-${job.metric}-step-${step}.csv` }}
-      json={{ result: job.result, ready: job.status === 'done', file: `svcca-lens-dynamics-${job.metric}.json` }}
+      matrix={{ corner: `layer at step ${step} \\ layer at step ${job.reference}`, rows: job.rows, cols: job.cols, values: grid, file: `${base}-step-${step}.csv` }}
+      json={{ result: job.result, ready: job.status === 'done', file: `${base}.json` }}
+      fields={stepFields}
     />
   );
+  // Nothing computed (a refused job): the error alone, no empty chart with export buttons under it.
+  const anyValue = job.values.some((g) => g.some((row) => row.some((v) => v !== null)));
+  const stepStamp = stamp && { ...stamp, fields: stepFields };
 
   return (
     <section className="card view" aria-labelledby="dynamics-heading" data-status={job.status}>
@@ -189,10 +199,10 @@ export function DynamicsView() {
         <FitColoursCheck />
       </div>
       <JobStatus kind="dynamics" />
-      <div className="dynamics-grid">
+      {(anyValue || job.status === 'running') && <div className="dynamics-grid">
         <ErrorBoundary name="heatmap">
           {multiples ? (
-            <ChartFigure title="small multiples" caption={multiCaption} file={`dynamics-${job.metric}-all-checkpoints`} extra={exportButtons}>
+            <ChartFigure title="small multiples" caption={multiCaption} file={`${base}-all-checkpoints`} extra={exportButtons} stamp={stamp} exportable={anyValue}>
               <SmallMultiples
                 grids={job.values}
                 steps={steps}
@@ -209,7 +219,7 @@ export function DynamicsView() {
               />
             </ChartFigure>
           ) : (
-            <ChartFigure title="heatmap" caption={caption} file={`dynamics-${job.metric}-step-${step}`} extra={exportButtons}>
+            <ChartFigure title="heatmap" caption={caption} file={`${base}-step-${step}`} extra={exportButtons} stamp={stepStamp} exportable={anyValue}>
               <Heatmap
                 values={grid}
                 rows={job.rows}
@@ -231,7 +241,9 @@ export function DynamicsView() {
             <ChartFigure
               title="convergence curves"
               caption={`Convergence: each layer's ${metric} to itself at the reference step ${job.reference}, against the training step${showFreeze ? `; ◆ marks where it stays at or above ${threshold}` : ''}.`}
-              file={`convergence-${job.metric}`}
+              file={`${base}-convergence`}
+              stamp={stamp}
+              exportable={anyValue}
             >
               <ConvergenceChart
                 series={series}
@@ -263,7 +275,8 @@ export function DynamicsView() {
             {showFreeze && <FreezeList freeze={freeze} steps={steps} />}
           </ErrorBoundary>
         </section>
-      </div>
+      </div>}
+      <ComputedOn kind="dynamics" />
       {job.result && <WarningList warnings={job.result.warnings} />}
       <ErrorBoundary name="pair detail">
         <DrillDown view="dynamics" />

@@ -5,7 +5,7 @@
 import { useEffect, useRef } from 'react';
 import { useAppStore } from '../state/hooks';
 import { appStore, cancelJob, runGrid } from '../state/store';
-import { count } from './format';
+import { count, plainBackend } from './format';
 
 function seconds(ms: number): string {
   const s = ms / 1000;
@@ -74,14 +74,19 @@ export function JobStatus({ kind }: { kind: 'dynamics' | 'cross' }) {
       </p>
     );
   }
-  if (status === 'done' && backend) {
-    return (
-      <p className="job-status computed-on" data-testid={`${kind}-backend`}>
-        {`Computed on: ${backend}`}
-      </p>
-    );
-  }
   return null;
+}
+
+/** Which processor computed a finished job, and why, in plain words (shown under the charts). */
+export function ComputedOn({ kind }: { kind: 'dynamics' | 'cross' }) {
+  const status = useAppStore((s) => s[kind]?.status ?? 'idle');
+  const backend = useAppStore((s) => s[kind]?.backend ?? null);
+  if (status !== 'done' || !backend) return null;
+  return (
+    <p className="job-status computed-on" data-testid={`${kind}-backend`} title={backend}>
+      {plainBackend(backend)}
+    </p>
+  );
 }
 
 function countDone(values: readonly (readonly (readonly (number | null)[])[])[]): number {

@@ -4,7 +4,8 @@ import { useEffect, useState } from 'react';
 import type { Backend, ConvReduction, Keep, Metric } from '../analysis/types';
 import { CONV_REDUCTIONS, METRICS } from '../analysis/types';
 import { useAppStore } from '../state/hooks';
-import { setOptions } from '../state/store';
+import { useStore } from 'zustand';
+import { dismissNotice, noticeStore, setOptions, undoSwitch } from '../state/store';
 import { CONV_LABELS, METRIC_LABELS } from './format';
 
 /** A text field holding a draft; commits whenever the draft parses, marks itself invalid otherwise. */
@@ -72,6 +73,7 @@ export function SettingsRow() {
   const keep = options.keep;
   const usesKeep = options.metric === 'svcca';
   const usesEpsilon = options.metric !== 'cka' && options.metric !== 'cka-debiased';
+  const notice = useStore(noticeStore, (s) => s.notice);
   return (
     <section className="card settings" aria-label="Settings">
       <label className="field">
@@ -161,11 +163,22 @@ export function SettingsRow() {
 
       <p className="settings-note">
         {usesKeep
-          ? 'SVCCA keeps the top singular directions of each side, then runs CCA on them.'
+          ? 'SVCCA: the top singular directions of each side, then CCA.'
           : options.metric.startsWith('cka')
-            ? 'CKA compares the representations directly; keep and ε do not apply.'
+            ? 'CKA compares the layers directly; keep and ε do not apply.'
             : 'Keep only applies to SVCCA.'}
       </p>
+      {notice && (
+        <p className="settings-notice" role="status" data-testid="settings-notice">
+          <span>{notice.text}</span>{' '}
+          <button type="button" className="link-button" onClick={undoSwitch}>
+            {notice.undoLabel}
+          </button>{' '}
+          <button type="button" className="link-button" aria-label="Dismiss this notice" onClick={dismissNotice}>
+            OK
+          </button>
+        </p>
+      )}
     </section>
   );
 }

@@ -35,14 +35,23 @@ export function FitColoursCheck() {
 
 /** CSV of the matrix on screen (`corner` names the row \ column axes) and the job's JSON result,
  *  offered once the job is done. */
-export function MatrixExportButtons({ matrix, json }: { matrix: { corner: string; rows: string[]; cols: string[]; values: (number | null)[][]; file: string }; json: { result: unknown; ready: boolean; file: string } }) {
+export function MatrixExportButtons({
+  matrix,
+  json,
+  fields = [],
+}: {
+  matrix: { corner: string; rows: string[]; cols: string[]; values: (number | null)[][]; file: string };
+  json: { result: unknown; ready: boolean; file: string };
+  /** What the CSV says about itself (written as leading "# key: value" lines). */
+  fields?: [string, string][];
+}) {
   return (
     <>
       <button
         type="button"
         className="button small"
         aria-label="Export CSV of the current matrix"
-        onClick={() => download(new Blob([matrixCsv(matrix.corner, matrix.rows, matrix.cols, matrix.values)], { type: 'text/csv' }), matrix.file)}
+        onClick={() => download(new Blob([matrixCsv(matrix.corner, matrix.rows, matrix.cols, matrix.values, fields)], { type: 'text/csv' }), matrix.file)}
       >
         CSV
       </button>

@@ -3,6 +3,8 @@
 // as JSON in the CLI's schema. Styles come from CSS variables on screen, so the exported SVG gets
 // them inlined; a canvas under the SVG (big heatmaps) becomes an embedded image.
 
+import { crc32 } from '../io/crc32';
+
 /** Presentation properties copied from the computed style into the exported SVG. */
 const STYLE_PROPS = [
   'fill',
@@ -59,8 +61,16 @@ export interface SerializedChart {
   height: number;
 }
 
-/** The chart as a standalone SVG document: styles inlined, background, canvas image, caption. */
-export function serializeChart(svg: SVGSVGElement, caption: string | null): SerializedChart {
+/** What an export says about itself (see state/exportInfo): a footer line and key → value fields. */
+export interface ExportStamp {
+  footer: string;
+  fields: [string, string][];
+}
+
+/** The chart as a standalone SVG document: styles inlined, background, canvas image, caption, and
+ *  (with a stamp) a footer line naming bundle, run, metric, options, input hash and app version,
+ *  plus every field in <metadata> as JSON. */
+export function serializeChart(svg: SVGSVGElement, caption: string | null, stamp: ExportStamp | null = null): SerializedChart {
   const width = Number(svg.getAttribute('width')) || svg.getBoundingClientRect().width;
   const chartHeight = Number(svg.getAttribute('height')) || svg.getBoundingClientRect().height;
   const clone = svg.cloneNode(true) as SVGSVGElement;
@@ -73,8 +83,10 @@ export function serializeChart(svg: SVGSVGElement, caption: string | null): Seri
   const background = getComputedStyle(box).backgroundColor || '#ffffff';
   const text = getComputedStyle(box).color || '#000000';
   const pad = 12;
-  const lines = caption ? wrapText(caption, Math.max(30, Math.floor((width - 2 * pad) / 6.6))) : [];
-  const height = chartHeight + (lines.length > 0 ? lines.length * 16 + 14 : 0);
+  const chars = Math.max(30, Math.floor((width - 2 * pad) / 6.6));
+  const lines = caption ? wrapText(caption, chars) : [];
+  const footer = stamp ? wrapText(stamp.footer, Math.floor(chars * 1.2)) : [];
+  const height = chartHeight + (lines.length > 0 ? lines.length * 16 + 14 : 0) + (footer.length > 0 ? footer.length * 14 + 8 : 0);
 
   const bg = document.createElementNS(SVG_NS, 'rect');
   bg.setAttribute('width', String(width));
@@ -100,6 +112,22 @@ export function serializeChart(svg: SVGSVGElement, caption: string | null): Seri
     t.textContent = line;
     clone.appendChild(t);
   });
+  const footerTop = chartHeight + (lines.length > 0 ? lines.length * 16 + 14 : 0);
+  footer.forEach((line, k) => {
+    const t = document.createElementNS(SVG_NS, 'text');
+    t.setAttribute('x', String(pad));
+    t.setAttribute('y', String(footerTop + 12 + k * 14));
+    t.setAttribute('class', 'export-footer');
+    t.setAttribute('style', `fill:${text};opacity:0.75;font-family:system-ui, sans-serif;font-size:10px`);
+    t.textContent = line;
+    clone.appendChild(t);
+  });
+  if (stamp) {
+    const metadata = document.createElementNS(SVG_NS, 'metadata');
+    metadata.setAttribute('id', 'svcca-lens-export');
+    metadata.textContent = JSON.stringify(Object.fromEntries(stamp.fields));
+    clone.insertBefore(metadata, clone.firstChild);
+  }
   clone.setAttribute('xmlns', SVG_NS);
   clone.setAttribute('width', String(width));
   clone.setAttribute('height', String(height));
@@ -128,6 +156,40 @@ export async function svgToPng(chart: SerializedChart, scale = 2): Promise<Blob>
   }
 }
 
+/**
+ * Adds tEXt chunks (Latin-1 keyword and text, PNG spec §11.3.4.3) right after IHDR, so that the
+ * image carries what it shows ("exiftool", "identify -verbose" and Python's PIL read them).
+ * Characters outside Latin-1 are written as "?".
+ */
+export function pngWithText(png: Uint8Array, entries: readonly [string, string][]): Uint8Array<ArrayBuffer> {
+  const latin1 = (s: string) => Uint8Array.from(s, (c) => (c.charCodeAt(0) < 256 ? c.charCodeAt(0) : 63));
+  const chunks = entries.map(([key, value]) => {
+    const keyword = latin1(key.slice(0, 79));
+    const body = latin1(value);
+    const data = new Uint8Array(4 + keyword.length + 1 + body.length);
+    data.set([0x74, 0x45, 0x58, 0x74], 0); // "tEXt"
+    data.set(keyword, 4);
+    data.set(body, 5 + keyword.length);
+    const chunk = new Uint8Array(8 + data.length);
+    const view = new DataView(chunk.buffer);
+    view.setUint32(0, data.length - 4);
+    chunk.set(data, 4);
+    view.setUint32(4 + data.length, crc32(data));
+    return chunk;
+  });
+  const ihdrEnd = 8 + 8 + new DataView(png.buffer, png.byteOffset).getUint32(8) + 4; // signature + IHDR
+  const total = png.length + chunks.reduce((n, c) => n + c.length, 0);
+  const out = new Uint8Array(total);
+  out.set(png.subarray(0, ihdrEnd), 0);
+  let at = ihdrEnd;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  out.set(png.subarray(ihdrEnd), at);
+  return out;
+}
+
 export function download(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
@@ -142,9 +204,19 @@ export function download(blob: Blob, filename: string): void {
 
 const csvField = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
-/** The matrix as CSV: a header of column labels, then one row per row label; empty where not computed. */
-export function matrixCsv(corner: string, rows: readonly string[], cols: readonly string[], values: readonly (readonly (number | null)[])[]): string {
-  const lines = [[corner, ...cols].map(csvField).join(',')];
+/**
+ * The matrix as CSV: "# key: value" lines saying what it is (read with pandas'
+ * `read_csv(path, comment='#')`), a header of column labels, then one row per row label; empty
+ * where not computed.
+ */
+export function matrixCsv(
+  corner: string,
+  rows: readonly string[],
+  cols: readonly string[],
+  values: readonly (readonly (number | null)[])[],
+  fields: readonly [string, string][] = [],
+): string {
+  const lines = [...fields.map(([k, v]) => `# ${k}: ${v.replace(/\n/g, ' ')}`), [corner, ...cols].map(csvField).join(',')];
   rows.forEach((label, i) => {
     const cells = cols.map((_, j) => {
       const v = values[i]?.[j];

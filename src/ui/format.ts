@@ -56,3 +56,22 @@ export function keptNoun(metric: Metric): string {
 export function exact(value: number | null | undefined): string {
   return fixed(value, 6);
 }
+
+/**
+ * The backend line in plain words: which processor computed and why, from resolveBackend's reason
+ * ("CPU (float64): the WebGPU adapter (google swiftshader (software fallback)) is a software
+ * fallback, …"). Unknown reasons are shown as they are, after "Computed on".
+ */
+export function plainBackend(reason: string): string {
+  const adapterName = (a: string) => a.replace(/\s*\(software fallback\)/i, '').trim();
+  let m: RegExpMatchArray | null;
+  if (reason === 'CPU (float64), as chosen') return 'Computed on the CPU in float64, as chosen under Backend.';
+  if (reason === 'CPU (float64): WebGPU is not available here') return 'Computed on the CPU in float64: this browser offers no WebGPU.';
+  if ((m = reason.match(/^CPU \(float64\): the WebGPU adapter \((.*)\) is a software fallback/))) {
+    return `Computed on the CPU in float64: this browser’s WebGPU has no graphics card behind it (${adapterName(m[1])} draws on the processor), which is slower than the CPU path. Choose Backend: GPU to use it anyway.`;
+  }
+  if ((m = reason.match(/^WebGPU \(float32\) on (.*), as chosen$/))) return `Computed on the graphics card (${adapterName(m[1])}) with WebGPU in float32, as chosen under Backend.`;
+  if ((m = reason.match(/^WebGPU \(float32\) on (.*)$/))) return `Computed on the graphics card (${adapterName(m[1])}) with WebGPU in float32: results within 1e-4 of the float64 path.`;
+  if ((m = reason.match(/^CPU \(float64\): (.*)$/))) return `Computed on the CPU in float64: WebGPU could not be used (${m[1]}).`;
+  return `Computed on: ${reason}`;
+}

@@ -9,7 +9,8 @@
 // layout says which axis is datapoints. The engine itself works on n neurons × m datapoints.
 
 import type { BundleEntry, DetectedLayout, Layout } from '../io/types';
-import type { AnalysisOptions, CrossResult, DynamicsResult, PairResult, Progress } from '../analysis/types';
+import type { AnalysisOptions, PairResult, Progress } from '../analysis/types';
+import type { CrossExport, DynamicsExport } from '../analysis/provenance';
 
 /** One array the worker holds: a .npy file, an .npz member or a safetensors tensor. */
 export interface ArrayInfo {
@@ -121,7 +122,8 @@ export interface DynamicsJobRequest {
 }
 
 export interface DynamicsJobResult {
-  result: DynamicsResult;
+  /** The CLI's `dynamics --json` schema, with what it was computed from (bundle, run, options, hash…). */
+  result: DynamicsExport;
   /** kept[t][i][j], as in GridPartial. */
   kept: [number, number][][][];
   /** resolveBackend's reason: which backend ran and why. */
@@ -143,7 +145,8 @@ export interface CrossJobRequest {
 }
 
 export interface CrossJobResult {
-  result: CrossResult;
+  /** The CLI's `cross --json` schema, with what it was computed from. */
+  result: CrossExport;
   kept: [number, number][][];
   backend: string;
 }

@@ -40,6 +40,7 @@ import type {
 } from './protocol';
 import { SupersededError } from './protocol';
 import { FactorCache } from '../analysis/factorCache';
+import { withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
 import { capturingBackend } from './capture';
 import { arrayBytes, datapointsOf, mostFrequent } from './shapes';
 
@@ -350,7 +351,8 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference, cache: factorCache }, req.options, control, capture);
     // As the CLI does, so that Export JSON has the same schema as `svcca-lens dynamics --json`.
     result.conventions.backendReason = reason;
-    return { result, kept, backend: reason };
+    const described = await withDynamicsProvenance(result, { bundle: bundle.name, run: req.run, entries: bundle.entries, options: req.options, leftOut: req.dropped, reason });
+    return { result: described, kept, backend: reason };
   }
 
   async function cross(req: CrossJobRequest, control: JobControl, partial: (p: GridPartial) => void): Promise<CrossJobResult> {
@@ -369,7 +371,13 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       capture,
     );
     result.conventions.backendReason = reason;
-    return { result, kept, backend: reason };
+    const described = await withCrossProvenance(result, {
+      a: { bundle: a.name, run: req.a.run, entries: a.entries, leftOut: req.a.dropped },
+      b: { bundle: b.name, run: req.b.run, entries: b.entries, leftOut: req.b.dropped },
+      options: req.options,
+      reason,
+    });
+    return { result: described, kept, backend: reason };
   }
 
   function findEntry(bundle: Bundle, ref: { run: string | null; step: number; layer: string }): BundleEntry {

@@ -59,6 +59,18 @@ beforeAll(() => {
     }
   }
   writeFileSync(join(dir, 'run.npz'), zipSync(members, { level: 0 }));
+  // The same arrays as a folder step_<N>/<layer>.npy: the same content hash.
+  for (const [member, bytes] of Object.entries(members)) {
+    mkdirSync(join(dir, 'runfolder', member.split('/')[0]), { recursive: true });
+    writeFileSync(join(dir, 'runfolder', member), bytes);
+  }
+  // A conv layer stored NCHW (300, 4, 3, 3) beside a dense one, as a small CNN's export.
+  const conv: Record<string, Uint8Array> = {};
+  for (const step of [0, 5]) {
+    conv[`step_${step}/conv1.npy`] = encodeNpy([300, 4, 3, 3], Float32Array.from(randn(100 + step, 1, 300 * 36).data));
+    conv[`step_${step}/logits.npy`] = encodeNpy([300, 5], Float32Array.from(randn(200 + step, 300, 5).data));
+  }
+  writeFileSync(join(dir, 'cnn.npz'), zipSync(conv, { level: 0 }));
   mkdirSync(join(dir, 'other'));
   writeFileSync(join(dir, 'other', 'truncated.npy'), encodeNpy([10, 3], new Float32Array(30)).subarray(0, 100));
 });
@@ -105,6 +117,48 @@ describe('svcca-lens dynamics and cross', () => {
     expect(r.values[0]).toHaveLength(2);
     expectClose(r.values[2][0][0], 1, 1e-9, 'self at reference');
     expect(Object.keys(r)).toEqual(expect.arrayContaining(['metric', 'conventions', 'warnings']));
+  });
+  it('dynamics --json says what it is: bundle, run, options, backend, version and a content hash of the arrays read', async () => {
+    const r = JSON.parse((await cli('dynamics', 'run.npz', '--json')).stdout);
+    expect(r).toMatchObject({ bundle: 'run.npz', run: null, leftOut: [], inputArrays: 6, app: { name: 'svcca-lens', version: '0.1.0' } });
+    expect(r.options).toEqual({ metric: 'svcca', keep: { kind: 'variance', fraction: 0.99 }, epsilon: 1e-10, layout: 'auto', convLayout: null, convReduction: null, pwccaVariant: null });
+    expect(r.computed).toEqual({ backend: 'cpu', precision: 'float64', reason: r.conventions.backendReason });
+    // The hash, recomputed here from its definition: SHA-256 per array over "dtype|shape|" + the
+    // float32 bytes, then SHA-256 over "run/step/layer digest" lines (steps ascending), 12 hex digits.
+    const { createHash } = await import('node:crypto');
+    const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+    const lines = [1, 2, 10].flatMap((step) =>
+      (['fc1', 'fc2'] as const).map((layer) => {
+        const n = layer === 'fc1' ? 6 : 4;
+        const data = Float32Array.from(randn(step * 10 + n, 300, n).data);
+        const head = Buffer.from(`<f4|300,${n}|`);
+        return `/${step}/${layer} ${sha(Buffer.concat([head, Buffer.from(data.buffer)]))}`;
+      }),
+    );
+    expect(r.inputHash).toBe(sha(lines.join('\n')).slice(0, 12));
+    // The same arrays in a folder: the same hash; another reference step reads the same arrays.
+    const folder = JSON.parse((await cli('dynamics', 'runfolder', '--json')).stdout);
+    expect(folder.bundle).toBe('runfolder');
+    expect(folder.inputHash).toBe(r.inputHash);
+    const cross = JSON.parse((await cli('cross', 'run.npz', 'runfolder', '--step', '2', '--json')).stdout);
+    expect(cross).toMatchObject({ bundleA: 'run.npz', bundleB: 'runfolder', runA: null, runB: null, inputArrays: 4 });
+    expect(cross.inputHash).toMatch(/^[0-9a-f]{12}$/);
+  });
+  it('CKA or PWCCA on conv layers without --conv: a reduction that works, said on stderr and in the JSON; --conv dft asked for is refused', async () => {
+    const cka = await cli('dynamics', 'cnn.npz', '--metric', 'cka', '--json');
+    expect(cka.code).toBe(0);
+    const r = JSON.parse(cka.stdout);
+    expect(r.conventions.convReduction).toBe('flatten');
+    expect(r.options.convReduction).toBe('flatten');
+    expect(r.warnings[0]).toBe('CKA does not run through the DFT (SVCCA and CCA only), so conv layers now use flatten. Pass --conv to choose another.');
+    expect(cka.stderr).toContain('so conv layers now use flatten');
+    // The stored shape and how it was read, not the internal order.
+    expect(r.warnings).toContain('layer conv1: conv layer stored (300, 4, 3, 3), read as NCHW: C=4, H=W=3; reduced with flatten: 36 features');
+    const pwcca = JSON.parse((await cli('dynamics', 'cnn.npz', '--metric', 'pwcca', '--json')).stdout);
+    expect(pwcca.conventions.convReduction).toBe('meanpool');
+    const refused = await cli('dynamics', 'cnn.npz', '--metric', 'cka', '--conv', 'dft');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/conv1: is a conv layer and the dft reduction works with svcca and cca only/);
   });
   it('dynamics --reference picks another step', async () => {
     const r = JSON.parse((await cli('dynamics', 'run.npz', '--json', '--reference', '2')).stdout);

@@ -2,7 +2,7 @@
 // jobs (partials, cancel, supersede, cache, settings that matter), the drill-down, the views.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { DynamicsResult } from '../../src/analysis/types';
+import { appInfo, computedBy, optionsUsed, type DynamicsExport } from '../../src/analysis/provenance';
 import {
   appStore,
   cancelJob,
@@ -20,8 +20,11 @@ import {
   setStepIndex,
   setTab,
   stepBy,
+  noticeStore,
+  undoSwitch,
 } from '../../src/state/store';
 import { setPendingDropped } from '../../src/state/explorer';
+import { informativeStepIndex, setStepFromLink } from '../../src/state/defaultStep';
 import type { BundleInfo, DynamicsJobRequest } from '../../src/worker/protocol';
 import { FakeClient, bundleInfo, file, flush, pairResult } from './fakes';
 
@@ -37,16 +40,25 @@ beforeEach(() => {
 const LAYERS = ['conv1', 'conv2', 'fc'];
 const STEPS = [0, 10, 20];
 
-function dynamicsResult(req: DynamicsJobRequest, value = 0.5): DynamicsResult {
+function dynamicsResult(req: DynamicsJobRequest, value = 0.5): DynamicsExport {
   const layers = LAYERS.filter((l) => !req.dropped.includes(l));
+  const conventions = pairResult(value).conventions;
   return {
     metric: req.options.metric,
     steps: STEPS,
     layers,
     reference: 20,
     values: STEPS.map(() => layers.map(() => layers.map(() => value))),
-    conventions: pairResult(value).conventions,
+    conventions,
     warnings: ['a warning'],
+    bundle: req.bundle,
+    run: req.run,
+    options: optionsUsed(req.options, false),
+    leftOut: req.dropped,
+    inputHash: '0123456789ab',
+    inputArrays: STEPS.length * layers.length,
+    computed: computedBy(conventions, 'CPU (float64): test'),
+    app: appInfo(),
   };
 }
 
@@ -287,5 +299,72 @@ describe('across runs', () => {
     expect(state().cross!.cols).toEqual(['x', 'y']);
     client.crossJobs[0].control!.onPartial!({ t: 0, values: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], kept: [] });
     expect(state().cross!.values[0][2][1]).toBe(0.6);
+  });
+});
+
+describe('settings that cannot go together', () => {
+  const convBundle = () => {
+    const info = bundleInfo('cnn.npz', ['conv1', 'logits'], STEPS);
+    info.entries = info.entries.map((e) => (e.layer === 'conv1' ? { ...e, shape: [100, 8, 4, 4] } : { ...e, shape: [100, 10] }));
+    return info;
+  };
+
+  it('CKA with conv layers under the DFT switches them to flatten, computes, and says so with an undo', async () => {
+    await load(convBundle());
+    confirmBundle('cnn.npz');
+    expect(client.dynamicsJobs.at(-1)!.params.options.convReduction).toBe('dft');
+    setOptions({ metric: 'cka' });
+    expect(state().options).toMatchObject({ metric: 'cka', convReduction: 'flatten' });
+    const job = client.dynamicsJobs.at(-1)!;
+    expect(job.params.options).toMatchObject({ metric: 'cka', convReduction: 'flatten' });
+    expect(state().dynamics?.status).toBe('running'); // computing, not an error over an empty chart
+    expect(noticeStore.getState().notice).toMatchObject({ text: 'CKA does not run through the DFT (SVCCA and CCA only), so conv layers now use flatten.', undoLabel: 'Undo' });
+    undoSwitch();
+    expect(state().options).toMatchObject({ metric: 'svcca', convReduction: 'dft' });
+    expect(noticeStore.getState().notice).toBeNull();
+  });
+
+  it('PWCCA gets mean-pool; back to SVCCA brings the DFT back; a link with metric=cka is fixed before any job', async () => {
+    await load(convBundle());
+    confirmBundle('cnn.npz');
+    setOptions({ metric: 'pwcca' });
+    expect(state().options.convReduction).toBe('meanpool');
+    setOptions({ metric: 'svcca' });
+    expect(state().options.convReduction).toBe('dft');
+    // A link: options arrive before the data; the bundle brings the conv layers.
+    resetAppState();
+    appStore.setState({ options: { ...state().options, metric: 'cka' } });
+    expect(state().options.convReduction).toBe('dft'); // nothing loaded yet: nothing to fix
+    await load(convBundle(), 'url');
+    expect(client.dynamicsJobs.at(-1)!.params.options).toMatchObject({ metric: 'cka', convReduction: 'flatten' });
+    expect(noticeStore.getState().notice?.undoLabel).toBe('Use SVCCA with the DFT instead');
+  });
+
+  it('leaves dense-only bundles alone', async () => {
+    await load();
+    confirmBundle('b.npz');
+    setOptions({ metric: 'cka' });
+    expect(state().options.convReduction).toBe('dft');
+    expect(noticeStore.getState().notice).toBeNull();
+  });
+});
+
+describe('the first checkpoint shown', () => {
+  it('is an informative one, not initialisation: the middle checkpoint; a demo names its own; a link keeps its own', async () => {
+    expect(informativeStepIndex([0, 5, 14, 37, 100, 270, 740, 2000])).toBe(4); // step 100
+    expect(informativeStepIndex([0, 100])).toBe(1);
+    expect(informativeStepIndex([7])).toBe(0);
+    expect(informativeStepIndex([0, 5, 14], 14)).toBe(2);
+    expect(informativeStepIndex([0, 5, 14], 99)).toBe(1); // a step the bundle lacks: the default
+    await load(bundleInfo('b.npz', LAYERS, [0, 10, 20, 30, 40]));
+    expect(state().stepIndex).toBe(2);
+    const demo = loadInput([{ path: 'd.npz', file: file('d.npz') }], 'd.npz', 'demo', { title: 'T', caption: 'C', step: 10 });
+    client.inputs.at(-1)!.resolve({ bundle: bundleInfo('d.npz', LAYERS, STEPS), files: null, errors: [] });
+    await demo;
+    expect(state().stepIndex).toBe(1);
+    setStepFromLink(true);
+    setStepIndex(0);
+    await load(bundleInfo('c.npz', LAYERS, [0, 10, 20, 30, 40]));
+    expect(state().stepIndex).toBe(0);
   });
 });

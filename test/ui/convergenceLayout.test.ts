@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compactStep, convergenceSeries, freezeIndex, layerColor, layoutConvergence, thinTicks, wantsLogSteps } from '../../src/ui/charts/convergenceLayout';
+import { compactStep, convergenceSeries, freezeIndex, layerColor, layoutConvergence, spreadApart, thinTicks, wantsLogSteps } from '../../src/ui/charts/convergenceLayout';
 
 const frame = { width: 500, height: 300, margin: { top: 10, right: 10, bottom: 40, left: 50 } };
 
@@ -61,8 +61,25 @@ describe('layoutConvergence', () => {
       ['high', 1000],
     ]);
     expect(layout.threshold?.label).toBe('threshold 0.95');
-    expect(layout.legend).toHaveLength(2);
-    expect(layout.legend[0].x).toBeGreaterThan(layout.plot.x + layout.plot.width);
+  });
+
+  it('names each line at its end (not only by colour), spread apart so the names never overlap', () => {
+    expect(layout.legend).toHaveLength(0);
+    expect(layout.endLabels.map((e) => e.layer).sort()).toEqual(['high', 'low']);
+    for (const e of layout.endLabels) {
+      expect(e.x).toBeGreaterThan(layout.plot.x + layout.plot.width);
+      const line = layout.lines.find((l) => l.layer === e.layer)!;
+      expect([e.fromX, e.fromY]).toEqual([line.points.at(-1)!.x, line.points.at(-1)!.y]);
+    }
+    // Both lines end at 1: their names are pulled apart by the gap, not drawn on top of each other.
+    const [a, b] = layout.endLabels.map((e) => e.y);
+    expect(Math.abs(a - b)).toBeGreaterThanOrEqual(12);
+    expect(spreadApart([10, 10, 11, 50], 12, 0, 100)).toEqual([10, 22, 34, 50]);
+    expect(spreadApart([95, 96], 12, 0, 100)).toEqual([88, 100]);
+    // Nothing computed yet: the legend names the layers instead.
+    const empty = layoutConvergence([{ layer: 'x', values: [null, null, null] }], steps, frame, { threshold: null, legendWidth: 60 });
+    expect(empty.endLabels).toHaveLength(0);
+    expect(empty.legend.map((e) => e.layer)).toEqual(['x']);
   });
 
   it('leaves gaps where values are missing, and no markers without a threshold', () => {

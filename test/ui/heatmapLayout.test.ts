@@ -2,6 +2,9 @@ import { interpolateViridis } from 'd3';
 import { describe, expect, it } from 'vitest';
 import {
   CANVAS_CELLS,
+  VALUE_TEXT_MIN_CELL,
+  cellValueText,
+  textTone,
   cellAt,
   dataDomain,
   heatColor,
@@ -145,5 +148,27 @@ describe('layoutMultiples', () => {
     const p = layout.panels[3].layout.plot;
     expect(panelAt(layout, p.x + 2, p.y + 2)).toBe(3);
     expect(panelAt(layout, -10, -10)).toBeNull();
+  });
+});
+
+describe('values printed in cells', () => {
+  it('prints two decimals in every computed cell when cells are big enough, in a tone that reads on the fill', () => {
+    const values = [
+      [0.05, 0.873],
+      [null, 1],
+    ];
+    const big = layoutHeatmap({ values, rows: ['a', 'b'], cols: ['a', 'b'], domain: [0, 1], width: 400 });
+    expect(big.cell).toBeGreaterThanOrEqual(VALUE_TEXT_MIN_CELL);
+    expect(big.cellTexts.map((t) => t.text)).toEqual(['.05', '.87', '1.00']); // none for the pending cell
+    // Viridis: dark purple at 0 takes light text, yellow at 1 dark text.
+    expect(big.cellTexts.map((t) => t.tone)).toEqual(['light', 'dark', 'dark']);
+    expect(big.cellTexts[0].x).toBeCloseTo(big.cells[0].x + big.cell / 2, 1);
+    const small = layoutHeatmap({ values, rows: ['a', 'b'], cols: ['a', 'b'], domain: [0, 1], width: 120 });
+    expect(small.cell).toBeLessThan(VALUE_TEXT_MIN_CELL);
+    expect(small.cellTexts).toEqual([]);
+    expect(cellValueText(-0.1)).toBe('−.10');
+    // Viridis' teal middle (#21918c, luminance 0.22): black text has contrast 5.5, white only 3.8.
+    expect(textTone(heatColor([0, 1])(0.5))).toBe('dark');
+    expect(textTone(heatColor([0, 1])(0.3))).toBe('light');
   });
 });

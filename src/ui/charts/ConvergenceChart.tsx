@@ -63,6 +63,16 @@ export const ConvergenceChart = memo(function ConvergenceChart({
             <title>{`${m.layer} stays at or above ${threshold} from step ${compactStep(m.step)}`}</title>
           </g>
         ))}
+        <g className="end-labels" aria-hidden="true">
+          {layout.endLabels.map((e) => (
+            <g key={e.layer}>
+              <line x1={e.fromX + 3} x2={e.x - 3} y1={e.fromY} y2={e.y} stroke={e.color} strokeWidth={1} />
+              <text className="tick end-label" x={e.x} y={e.y} dy="0.32em" fill={e.color}>
+                {e.layer}
+              </text>
+            </g>
+          ))}
+        </g>
         <g className="legend" aria-hidden="true">
           {layout.legend.map((e) => (
             <g key={e.layer}>

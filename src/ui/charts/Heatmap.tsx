@@ -140,6 +140,15 @@ export const Heatmap = memo(function Heatmap(props: HeatmapProps) {
               ))}
             </g>
           )}
+          {layout.cellTexts.length > 0 && (
+            <g className="cell-values" aria-hidden="true">
+              {layout.cellTexts.map((t) => (
+                <text key={`${t.x}:${t.y}`} x={t.x} y={t.y} dy="0.35em" textAnchor="middle" className={t.tone}>
+                  {t.text}
+                </text>
+              ))}
+            </g>
+          )}
           <g className="axes" aria-hidden="true">
             {layout.rowLabels.map((l) => (
               <text key={`r${l.index}`} className="tick" x={plot.x - 6} y={l.pos} dy="0.32em" textAnchor="end">

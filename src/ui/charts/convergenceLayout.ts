@@ -81,6 +81,26 @@ export interface ConvergenceLayout {
   /** One marker per layer that freezes: where its curve first stays above the threshold. */
   freeze: { layer: string; color: string; t: number; step: number; x: number; y: number }[];
   legend: { layer: string; color: string; x: number; y: number }[];
+  /**
+   * Each line's name at its end (its last computed point), spread apart vertically so none
+   * overlap, with a leader from the point: lines are told apart by name, not only by colour.
+   * Empty when they do not fit in the plot's height (then `legend` samples the layers instead).
+   */
+  endLabels: { layer: string; color: string; x: number; y: number; fromX: number; fromY: number }[];
+}
+
+/** Vertical gap between two end labels (px). */
+const END_LABEL_GAP = 12;
+
+/** Spreads targets (ascending) apart by `gap` within [lo, hi], moving each as little as it can. */
+export function spreadApart(targets: readonly number[], gap: number, lo: number, hi: number): number[] {
+  const out = targets.map((t) => Math.min(hi, Math.max(lo, t)));
+  for (let k = 1; k < out.length; k++) out[k] = Math.max(out[k], out[k - 1] + gap);
+  if (out.length > 0 && out[out.length - 1] > hi) {
+    out[out.length - 1] = hi;
+    for (let k = out.length - 2; k >= 0; k--) out[k] = Math.min(out[k], out[k + 1] - gap);
+  }
+  return out;
 }
 
 export function layoutConvergence(
@@ -135,9 +155,17 @@ export function layoutConvergence(
   const fit = Math.max(2, Math.floor(plot.height / 12));
   const shown = lines.length <= fit ? lines.map((_, i) => i) : [...new Set(Array.from({ length: fit }, (_, k) => Math.round((k * (lines.length - 1)) / (fit - 1))))];
   const rowHeight = Math.min(16, plot.height / Math.max(1, shown.length));
-  const legend = legendWidth > 0 ? shown.map((i, k) => ({ layer: lines[i].layer, color: lines[i].color, x: r2(legendX), y: r2(plot.y + 6 + k * rowHeight) })) : [];
+  const ends = lines.flatMap((l) => (l.points.length > 0 ? [{ line: l, end: l.points[l.points.length - 1] }] : [])).sort((a, b) => a.end.y - b.end.y);
+  const endsFit = legendWidth > 0 && ends.length > 0 && ends.length * END_LABEL_GAP <= plot.height + END_LABEL_GAP;
+  const spread = endsFit ? spreadApart(ends.map((e) => e.end.y), END_LABEL_GAP, plot.y - END_LABEL_GAP / 2, plot.y + plot.height + END_LABEL_GAP / 2) : [];
+  const endLabels = endsFit
+    ? ends.map((e, k) => ({ layer: e.line.layer, color: e.line.color, x: r2(plot.x + plot.width + 14), y: r2(spread[k]), fromX: e.end.x, fromY: e.end.y }))
+    : [];
+  // Before any value is computed, or when the names do not fit at the line ends: the legend.
+  const legend =
+    legendWidth > 0 && endLabels.length === 0 ? shown.map((i, k) => ({ layer: lines[i].layer, color: lines[i].color, x: r2(legendX), y: r2(plot.y + 6 + k * rowHeight) })) : [];
 
-  return { logSteps, frame, plot, xTicks, yTicks, lines, threshold, freeze, legend };
+  return { logSteps, frame, plot, xTicks, yTicks, lines, threshold, freeze, legend, endLabels };
 }
 
 /** 1500 → "1.5k", 2000000 → "2M": steps stay short on the axis. */

@@ -4,7 +4,7 @@
 // Pure: d3 scales turn numbers into positions and colours; React (or drawHeatmap on a canvas,
 // past CANVAS_CELLS cells) draws them.
 
-import { interpolateViridis, scaleLinear, scaleSequential } from 'd3';
+import { interpolateViridis, rgb, scaleLinear, scaleSequential } from 'd3';
 import type { PlotArea, Tick } from './frame';
 import { r2 } from './frame';
 
@@ -23,6 +23,18 @@ export interface HeatmapCell {
   /** null while the value is not computed yet. */
   fill: string | null;
 }
+
+/** A value printed in its cell (when cells are big enough to hold it), in a colour that reads on the fill. */
+export interface CellText {
+  x: number;
+  y: number;
+  text: string;
+  /** 'light' text on dark fills, 'dark' on light ones. */
+  tone: 'light' | 'dark';
+}
+
+/** Cells at least this wide (px) print their value ("0.87" at 11 px needs about 26 px). */
+export const VALUE_TEXT_MIN_CELL = 30;
 
 export interface AxisLabel {
   index: number;
@@ -48,6 +60,8 @@ export interface HeatmapLayout {
   plot: PlotArea;
   cell: number;
   cells: HeatmapCell[];
+  /** Values printed in the cells; empty when cells are too small (or drawn on a canvas). */
+  cellTexts: CellText[];
   rowLabels: AxisLabel[];
   colLabels: AxisLabel[];
   /** Axis titles: x under the column labels, y left of the row labels (rotated). */
@@ -153,6 +167,11 @@ export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
     }
   }
 
+  const cellTexts: CellText[] =
+    bare || cell < VALUE_TEXT_MIN_CELL || cells.length > CANVAS_CELLS
+      ? []
+      : cells.flatMap((c) => (c.value === null || c.fill === null ? [] : [{ x: r2(c.x + cell / 2), y: r2(c.y + cell / 2), text: cellValueText(c.value), tone: textTone(c.fill) }]));
+
   const rowStride = labelStride(cell, rows.length);
   const colStride = labelStride(cell, cols.length);
   const rowLabels = bare
@@ -192,6 +211,7 @@ export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
     plot,
     cell,
     cells,
+    cellTexts,
     rowLabels,
     colLabels,
     xTitle,
@@ -199,6 +219,23 @@ export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
     legend,
     canvas: cells.length > CANVAS_CELLS,
   };
+}
+
+/** Two decimals, the leading zero dropped to fit ("0.873" → ".87", 1 → "1.00", −0.1 → "−.10"). */
+export function cellValueText(v: number): string {
+  const text = v.toFixed(2);
+  return text.replace(/^(-?)0\./, '$1.').replace('-', '−');
+}
+
+/** Dark text on light fills (viridis' yellows and greens), light text on dark ones (WCAG relative luminance). */
+export function textTone(fill: string): 'light' | 'dark' {
+  const c = rgb(fill);
+  const lin = (u: number) => {
+    const s = u / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = 0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b);
+  return luminance > 0.18 ? 'dark' : 'light';
 }
 
 function formatTick(v: number): string {

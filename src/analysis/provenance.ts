@@ -1,0 +1,182 @@
+// What a grid result was computed from, so that an export (CSV, JSON, PNG, SVG) or the CLI's
+// --json says what it is: bundle, run(s), step(s), the options its numbers depend on, which
+// processor computed it, the app's version and a short content hash of the arrays it read.
+// The hash is SHA-256 over the arrays as the readers decode them (dtype, shape, values), so the
+// app and the CLI give the same hash for the same files and an export can be matched to its data.
+
+import type { BundleEntry } from '../io/types';
+import { APP_NAME, APP_VERSION } from '../version';
+import type { AnalysisOptions, Conventions, ConvReduction, CrossResult, DynamicsResult, Metric } from './types';
+
+/** The options a grid's numbers depend on; the others are null (ε under CKA, the conv reduction without conv layers…). */
+export interface OptionsUsed {
+  metric: Metric;
+  keep: AnalysisOptions['keep'] | null;
+  epsilon: number | null;
+  layout: AnalysisOptions['layout'];
+  convLayout: AnalysisOptions['convLayout'] | null;
+  convReduction: ConvReduction | null;
+  pwccaVariant: AnalysisOptions['pwccaVariant'] | null;
+}
+
+export function optionsUsed(o: AnalysisOptions, hasConv: boolean): OptionsUsed {
+  const cca = o.metric !== 'cka' && o.metric !== 'cka-debiased';
+  return {
+    metric: o.metric,
+    keep: o.metric === 'svcca' ? o.keep : null,
+    epsilon: cca ? o.epsilon : null,
+    layout: o.layout,
+    convLayout: hasConv ? o.convLayout : null,
+    convReduction: hasConv ? o.convReduction : null,
+    pwccaVariant: o.metric === 'pwcca' ? o.pwccaVariant : null,
+  };
+}
+
+/** Which processor computed the numbers and why (the precision branch may add more here). */
+export interface Computed {
+  backend: Conventions['backend'];
+  precision: Conventions['precision'];
+  reason: string;
+}
+
+/** Fields every exported grid result carries besides the CLI's original schema. */
+export interface GridProvenance {
+  options: OptionsUsed;
+  /** Layers left out of the job (the app's preview checkboxes); [] from the CLI. */
+  leftOut: string[];
+  /** First 12 hex digits of SHA-256 over the arrays the job read (see inputHash). */
+  inputHash: string;
+  /** How many arrays the hash covers. */
+  inputArrays: number;
+  computed: Computed;
+  app: { name: string; version: string };
+}
+
+export interface DynamicsProvenance extends GridProvenance {
+  /** The bundle's file or folder name. */
+  bundle: string;
+  run: string | null;
+}
+
+export interface CrossProvenance extends GridProvenance {
+  bundleA: string;
+  runA: string | null;
+  bundleB: string;
+  runB: string | null;
+}
+
+export type DynamicsExport = DynamicsResult & DynamicsProvenance;
+export type CrossExport = CrossResult & CrossProvenance;
+
+const HASH_CHARS = 12;
+const entryDigests = new WeakMap<BundleEntry, Promise<string>>();
+
+function hex(bytes: ArrayBuffer): string {
+  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function sha256(data: BufferSource): Promise<string> {
+  return hex(await globalThis.crypto.subtle.digest('SHA-256', data));
+}
+
+/** SHA-256 of one array as decoded: "dtype|shape|" then its values' bytes (little-endian floats). Cached per entry. */
+function entryDigest(entry: BundleEntry): Promise<string> {
+  let digest = entryDigests.get(entry);
+  if (!digest) {
+    digest = entry.load().then((array) => {
+      const head = new TextEncoder().encode(`${array.dtype}|${array.shape.join(',')}|`);
+      const body = new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength);
+      const all = new Uint8Array(head.length + body.length);
+      all.set(head);
+      all.set(body, head.length);
+      return sha256(all);
+    });
+    digest.catch(() => entryDigests.delete(entry));
+    entryDigests.set(entry, digest);
+  }
+  return digest;
+}
+
+/**
+ * A short content hash of the arrays a job reads: SHA-256 over one line per array,
+ * "run/step/layer sha256-of-the-array", in the order given, cut to 12 hex digits. Names are
+ * included (not the file names): the same arrays under the same run, step and layer hash alike
+ * whether they come from an .npz or a folder.
+ */
+export async function inputHash(entries: readonly BundleEntry[]): Promise<string> {
+  const lines: string[] = [];
+  for (const e of entries) lines.push(`${e.run ?? ''}/${e.step}/${e.layer} ${await entryDigest(e)}`);
+  return (await sha256(new TextEncoder().encode(lines.join('\n')))).slice(0, HASH_CHARS);
+}
+
+/** The arrays a learning-dynamics job reads, in hash order: steps ascending, layers in bundle order. */
+export function dynamicsEntries(entries: readonly BundleEntry[], layers: readonly string[], run: string | null): BundleEntry[] {
+  const order = new Map(layers.map((l, k) => [l, k]));
+  return entries
+    .filter((e) => e.run === run && order.has(e.layer))
+    .sort((x, y) => x.step - y.step || order.get(x.layer)! - order.get(y.layer)!);
+}
+
+/** The arrays a cross job reads: A's layers at the step, then B's. */
+export function crossEntries(
+  a: { entries: readonly BundleEntry[]; layers: readonly string[]; run: string | null },
+  b: { entries: readonly BundleEntry[]; layers: readonly string[]; run: string | null },
+  step: number,
+): BundleEntry[] {
+  const side = (s: typeof a) => s.layers.map((l) => s.entries.find((e) => e.run === s.run && e.step === step && e.layer === l)).filter((e): e is BundleEntry => !!e);
+  return [...side(a), ...side(b)];
+}
+
+export function computedBy(conventions: Conventions, reason: string): Computed {
+  return { backend: conventions.backend, precision: conventions.precision, reason };
+}
+
+export const appInfo = () => ({ name: APP_NAME, version: APP_VERSION });
+
+/** Whether any of these arrays is a conv layer or a sequence (rank ≥ 3). */
+export const anyConv = (entries: readonly { shape: readonly number[] }[]) => entries.some((e) => e.shape.length >= 3);
+
+/** Adds the provenance fields to a dynamics result (in place; returns it typed). */
+export async function withDynamicsProvenance(
+  result: DynamicsResult,
+  job: { bundle: string; run: string | null; entries: readonly BundleEntry[]; options: AnalysisOptions; leftOut: string[]; reason: string },
+): Promise<DynamicsExport> {
+  const read = dynamicsEntries(job.entries, result.layers, job.run);
+  const out = result as DynamicsExport;
+  out.bundle = job.bundle;
+  out.run = job.run;
+  out.options = optionsUsed(job.options, anyConv(read));
+  out.leftOut = job.leftOut;
+  out.inputHash = await inputHash(read);
+  out.inputArrays = read.length;
+  out.computed = computedBy(result.conventions, job.reason);
+  out.app = appInfo();
+  return out;
+}
+
+export async function withCrossProvenance(
+  result: CrossResult,
+  job: {
+    a: { bundle: string; run: string | null; entries: readonly BundleEntry[]; leftOut: string[] };
+    b: { bundle: string; run: string | null; entries: readonly BundleEntry[]; leftOut: string[] };
+    options: AnalysisOptions;
+    reason: string;
+  },
+): Promise<CrossExport> {
+  const read =
+    result.step === null
+      ? []
+      : crossEntries({ entries: job.a.entries, layers: result.layersA, run: job.a.run }, { entries: job.b.entries, layers: result.layersB, run: job.b.run }, result.step);
+  const out = result as CrossExport;
+  out.bundleA = job.a.bundle;
+  out.runA = job.a.run;
+  out.bundleB = job.b.bundle;
+  out.runB = job.b.run;
+  out.options = optionsUsed(job.options, anyConv(read));
+  out.leftOut = [...job.a.leftOut.map((l) => `A:${l}`), ...job.b.leftOut.map((l) => `B:${l}`)];
+  out.inputHash = await inputHash(read);
+  out.inputArrays = read.length;
+  out.computed = computedBy(result.conventions, job.reason);
+  out.app = appInfo();
+  return out;
+}

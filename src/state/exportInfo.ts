@@ -1,0 +1,107 @@
+// What an export says about itself: the fields written into every CSV (as leading "# key: value"
+// lines), SVG (<metadata> and a footer line), PNG (tEXt chunks and the same footer) and the base of
+// its file name ("digits_runA-dynamics-svcca-flatten"). Built from a grid job: its request (bundle,
+// run, options, left-out layers) and, once finished, its result's provenance (content hash of the
+// arrays read, which processor computed it). Pure.
+
+import { anyConv, optionsUsed, type CrossExport, type DynamicsExport } from '../analysis/provenance';
+import { APP_NAME, APP_VERSION } from '../version';
+import type { BundleInfo, CrossJobRequest, DynamicsJobRequest } from '../worker/protocol';
+import type { GridJob } from './appStore';
+
+export interface ExportInfo {
+  /** File name without extension or the part that names one chart ("-step-100", "-convergence"). */
+  base: string;
+  /** Ordered "key → value" pairs, written into every export. */
+  fields: [string, string][];
+}
+
+/** "digits_runA.npz" → "digits_runA"; a folder name stays as it is. */
+export function stem(name: string): string {
+  return name.replace(/\.(npz|npy|safetensors)$/i, '');
+}
+
+/** A file-name-safe part ("run 1/a" → "run-1-a"), keeping case, digits, dot, dash and underscore. */
+export function filePart(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+}
+
+const describeKeep = (keep: DynamicsExport['options']['keep']) => (keep === null ? null : keep.kind === 'variance' ? `variance ${keep.fraction}` : `k = ${keep.k}`);
+
+function nameOf(bundles: readonly BundleInfo[], id: string): string {
+  return bundles.find((b) => b.id === id)?.name ?? id;
+}
+
+function entriesOf(bundles: readonly BundleInfo[], id: string, dropped: readonly string[]) {
+  const out = new Set(dropped);
+  return (bundles.find((b) => b.id === id)?.entries ?? []).filter((e) => !out.has(e.layer));
+}
+
+/** The export description of a grid job (null when there is no job). */
+export function gridExportInfo(job: GridJob | null, bundles: readonly BundleInfo[]): ExportInfo | null {
+  if (!job) return null;
+  const fields: [string, string][] = [];
+  const add = (key: string, value: string | number | null | undefined) => {
+    if (value !== null && value !== undefined && value !== '') fields.push([key, String(value)]);
+  };
+  const result = job.status === 'done' ? (job.result as (DynamicsExport | CrossExport) | null) : null;
+  let base: string;
+  let conv: boolean;
+  const options = job.request.options;
+  if (job.kind === 'dynamics') {
+    const r = job.request as DynamicsJobRequest;
+    const bundle = nameOf(bundles, r.bundle);
+    conv = anyConv(entriesOf(bundles, r.bundle, r.dropped));
+    base = filePart(`${stem(bundle)}${r.run === null ? '' : `_${r.run}`}`);
+    add('view', 'learning dynamics: values[t][i][j] = sim(layer i at steps[t], layer j at the reference step)');
+    add('bundle', bundle);
+    add('run', r.run);
+    add('steps', job.steps.join(' '));
+    add('reference step', job.reference);
+    add('left out', r.dropped.join(' '));
+  } else {
+    const r = job.request as CrossJobRequest;
+    const a = nameOf(bundles, r.a.bundle);
+    const b = nameOf(bundles, r.b.bundle);
+    conv = anyConv(entriesOf(bundles, r.a.bundle, r.a.dropped)) || anyConv(entriesOf(bundles, r.b.bundle, r.b.dropped));
+    const side = (name: string, run: string | null) => `${stem(name)}${run === null ? '' : `_${run}`}`;
+    base = filePart(r.a.bundle === r.b.bundle ? `${side(a, r.a.run)}-vs-${r.b.run ?? 'self'}` : `${side(a, r.a.run)}-vs-${side(b, r.b.run)}`);
+    add('view', "across runs: values[i][j] = sim(A's layer i, B's layer j) at one step");
+    add('bundle A', a);
+    add('run A', r.a.run);
+    add('bundle B', b);
+    add('run B', r.b.run);
+    add('step', job.steps[0]);
+    add('left out', [...r.a.dropped.map((l) => `A:${l}`), ...r.b.dropped.map((l) => `B:${l}`)].join(' '));
+  }
+  const used = result?.options ?? optionsUsed(options, conv);
+  add('metric', used.metric);
+  add('keep', describeKeep(used.keep));
+  add('epsilon', used.epsilon);
+  add('layout', used.layout);
+  add('conv layout', used.convLayout);
+  add('conv reduction', used.convReduction);
+  add('pwcca variant', used.pwccaVariant);
+  add('computed on', result?.computed.reason ?? job.backend ?? (job.status === 'done' ? null : `not finished (${job.status})`));
+  add('input hash', result ? `${result.inputHash} (SHA-256 of the ${result.inputArrays} arrays read, first 12 hex digits)` : null);
+  add('app', `${APP_NAME} ${APP_VERSION}`);
+  const kind = job.kind === 'dynamics' ? 'dynamics' : 'cross';
+  return { base: `${base}-${kind}-${used.metric}${used.convReduction ? `-${used.convReduction}` : ''}`, fields };
+}
+
+/** The fields as one short line for a chart's footer. */
+export function footerLine(info: ExportInfo): string {
+  const pick = (k: string) => info.fields.find(([key]) => key === k)?.[1];
+  const hash = pick('input hash')?.split(' ')[0];
+  const parts = [
+    pick('bundle') ?? `${pick('bundle A')} × ${pick('bundle B')}`,
+    pick('run') ? `run ${pick('run')}` : pick('run A') ? `runs ${pick('run A')} × ${pick('run B')}` : null,
+    pick('metric'),
+    pick('conv reduction') ? `conv ${pick('conv reduction')}` : null,
+    pick('keep'),
+    pick('epsilon') ? `ε ${pick('epsilon')}` : null,
+    hash ? `inputs ${hash}` : null,
+    pick('app'),
+  ];
+  return parts.filter(Boolean).join(' · ');
+}
