@@ -22,6 +22,8 @@ interface DemoEntry {
   file: string;
   /** The checkpoint the heatmap opens on (optional). */
   step?: number;
+  /** The similarity threshold the caption's freeze steps use, for the convergence chart's markers (optional). */
+  threshold?: number;
   /** Every number the caption states, as measured by scripts/make_demo.py (optional; see demoCaption.test.ts). */
   facts?: Record<string, unknown>;
 }
@@ -37,7 +39,7 @@ describe('public/demo', () => {
     expect(new Set(index.map((e) => e.id)).size).toBe(index.length);
     for (const entry of index) {
       for (const key of ['caption', 'file', 'id', 'title']) expect(entry, key).toHaveProperty(key);
-      expect(Object.keys(entry).every((k) => ['caption', 'file', 'id', 'title', 'step', 'facts'].includes(k)), Object.keys(entry).join()).toBe(true);
+      expect(Object.keys(entry).every((k) => ['caption', 'file', 'id', 'title', 'step', 'threshold', 'facts'].includes(k)), Object.keys(entry).join()).toBe(true);
       expect(entry.file).toMatch(/^[\w.-]+\.npz$/); // relative, same folder: works from any sub-path
       expect(existsSync(join(DEMO, entry.file)), entry.file).toBe(true);
       expect(entry.caption.length).toBeGreaterThan(100);
@@ -65,6 +67,7 @@ describe('public/demo', () => {
         expect(own.length, `run ${run}`).toBe(steps.size * bundle.layers.length);
       }
       if (entry.step !== undefined) expect(bundle.steps).toContain(entry.step);
+      if (entry.threshold !== undefined) expect(entry.threshold > 0 && entry.threshold < 1).toBe(true);
 
       const manifest = bundle.manifest as {
         runs: string[];

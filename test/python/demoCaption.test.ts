@@ -112,7 +112,8 @@ describe.skipIf(!entry)(`public/demo ${ENTRY_ID}: the caption, recomputed from t
       steps = dynamics.steps;
       diagonal[layer] = dynamics.values.map((row) => row[0][0]);
       const c = await computeCross({ a: { bundle: only([layer]), run: 'seed0' }, b: { bundle: only([layer]), run: 'seed1' } }, DEFAULT_OPTIONS, {}, cpuBackend);
-      crossStep = c.step;
+      expect(c.step).not.toBeNull();
+      crossStep = c.step!;
       cross[layer] = c.values[0][0];
     }
     // The final network's layer x layer similarities between the stripe layers (the heatmap's last step).
