@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What a demo bundle shows, measured with our own CLI; make_demo.py writes the captions from it.
 
-    python3 scripts/demo_dynamics.py public/demo/digits-cnn.npz [more bundles] [--json]
+    python3 scripts/demo_dynamics.py public/demo/toy-regression.npz [more bundles] [--json]
 
 For every run, `node bin/svcca-lens.mjs dynamics BUNDLE --json --run RUN` (SVCCA, conv layers
 through the DFT, reference = the last checkpoint); for the first two runs, `cross BUNDLE BUNDLE
@@ -85,15 +85,21 @@ def analyse(bundle: Path, runs: list[str] | None = None) -> dict:
     runs = runs or manifest["runs"]
     conv_layers = [l["name"] for l in manifest["layers"] if "conv_layout" in l]
     per_run = {}
+    results = {}
     for run in runs:
-        result = cli("dynamics", str(bundle), "--run", run)
+        results[run] = result = cli("dynamics", str(bundle), "--run", run)
         steps, layers, values = result["steps"], result["layers"], result["values"]
         diagonal = {layer: [values[t][i][i] for t in range(len(steps))] for i, layer in enumerate(layers)}
         per_run[run] = {
             "diagonal": diagonal,
             "first_at": {str(th): {l: first_step(steps, c, th) for l, c in diagonal.items()} for th in THRESHOLDS},
         }
-    steps, layers = result["steps"], result["layers"]
+    # A run stored at fewer checkpoints (the ResNet demo's seed1: its final one only) takes part in
+    # the cross comparison but not in the counts over checkpoints.
+    cross_runs = runs
+    runs = [r for r in runs if len(results[r]["steps"]) == max(len(x["steps"]) for x in results.values())]
+    per_run = {r: per_run[r] for r in runs}
+    steps, layers = results[runs[0]]["steps"], results[runs[0]]["layers"]
     hidden = layers[:-1]
     middle = range(1, len(steps) - 1)
 
@@ -122,12 +128,12 @@ def analyse(bundle: Path, runs: list[str] | None = None) -> dict:
     snapshot = min(middle, key=lambda t: abs(mean_hidden(t) - halfway))
 
     cross = None
-    if len(runs) >= 2:
-        svcca = cli("cross", str(bundle), str(bundle), "--run-a", runs[0], "--run-b", runs[1])
-        cca = cli("cross", str(bundle), str(bundle), "--run-a", runs[0], "--run-b", runs[1], "--metric", "cca")
+    if len(cross_runs) >= 2:
+        svcca = cli("cross", str(bundle), str(bundle), "--run-a", cross_runs[0], "--run-b", cross_runs[1])
+        cca = cli("cross", str(bundle), str(bundle), "--run-a", cross_runs[0], "--run-b", cross_runs[1], "--metric", "cca")
         cross = {
             "step": svcca["step"],
-            "runs": runs[:2],
+            "runs": cross_runs[:2],
             "svcca": {l: svcca["values"][i][i] for i, l in enumerate(svcca["layersA"])},
             "cca": {l: cca["values"][i][i] for i, l in enumerate(cca["layersA"])},
         }
