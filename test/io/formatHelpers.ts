@@ -110,7 +110,7 @@ export async function fuzzReader(original: Uint8Array, open: (blob: Blob) => Pro
   const outcome: FuzzOutcome = { cases, refused: 0, messages: [] };
   for (let c = 0; c < cases; c++) {
     const bytes = Uint8Array.from(original);
-    let mutated: Uint8Array = bytes;
+    let mutated: Uint8Array<ArrayBuffer> = bytes;
     let truncated = false;
     const kind = int(6);
     if (kind === 0) {

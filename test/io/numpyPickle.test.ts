@@ -120,7 +120,7 @@ describe('unpickle', () => {
     const text = "(dp0\nS'a\\x00\\n'\np1\nI42\nsV\\u00e9\\u20ac\np2\nF1.5\nsL12345678901234567890L\nI01\ns.";
     const { value } = unpickle(Uint8Array.from([...text].map((c) => c.charCodeAt(0))), 'x', { globals: NUMPY_GLOBALS, allowedWhat: '' });
     expect(value).toMatchObject({ typeName: 'dict' });
-    const entries = (value as { entries: { key: unknown; value: unknown }[] }).entries;
+    const entries = (value as unknown as { entries: { key: unknown; value: unknown }[] }).entries;
     expect((entries[0].key as { bytes: Uint8Array }).bytes).toEqual(Uint8Array.from([0x61, 0, 10]));
     expect(entries[0].value).toBe(42);
     expect(entries[1]).toEqual({ key: 'é€', value: { value: 1.5 } });
