@@ -13,6 +13,10 @@ derived from real files by a documented byte edit: numpy2-names.pkl (the GLOBAL 
 numpy 2's `numpy._core` modules), evil-*.pkl / evil.pt (pickles that ask for a forbidden callable,
 written with pickle itself from a class whose __reduce__ names os.system; never loaded here).
 
+The output is deterministic except torch/legacy.pt, whose storage keys are memory addresses (a
+rerun changes those bytes, not the values), and HDF5 files, which h5py may write differently across
+versions.
+
 Every array holds distinct values so a wrong axis order, stride or byte order shows up as a wrong
 value. `expected.json` maps "FILE:NAME" to {shape, dtype, values} where values are the array's
 values flattened in C order as the TypeScript readers return them (float64 stays float64,
@@ -41,6 +45,7 @@ Layout of test/fixtures/formats/:
   pickle/evil.pkl         calls os.system (must be refused, never executed)
   hdf5/datasets.h5        datasets at the top and in groups: f4, f8, f2, i4, u1, a gzip-chunked one,
                           a scalar, an empty one, a string dataset (skipped) and a compound one (skipped)
+  hdf5/lzf.h5             one dataset compressed with h5py's LZF filter (not in HDF5 itself: refused)
   expected.json
 """
 
@@ -264,6 +269,10 @@ def make_hdf5():
         f.create_dataset('text', data=np.array([b'abc', b'de']))
         f.create_dataset('records', data=np.array([(1, 2.0)], dtype=[('a', '<i4'), ('b', '<f8')]))
         f.attrs['note'] = 'fixture'
+    # A filter HDF5 does not build in (h5py's own LZF): listed, but reading it is refused.
+    with h5py.File(os.path.join(base, 'lzf.h5'), 'w', libver='earliest') as f:
+        # Repeated values, so LZF really compresses (an incompressible chunk is stored unfiltered).
+        f.create_dataset('x', data=np.repeat(ramp((10,)), 10).reshape(10, 10), chunks=(5, 5), compression='lzf')
     # h5py/HDF5 visits links in name order (the reader lists them the same way).
     listed = sorted(name for name, _ in datasets)
     expected['hdf5/datasets.h5'] = listed
