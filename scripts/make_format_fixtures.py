@@ -38,6 +38,8 @@ Layout of test/fixtures/formats/:
   pickle/p4.pkl           the same dict, protocol 4 (FRAME, MEMOIZE, STACK_GLOBAL)
   pickle/p5.pkl           the same dict, protocol 5 (numpy.core.numeric._frombuffer)
   pickle/p0.pkl           the same dict, protocol 0 (text opcodes)
+  pickle/py2-p0.pkl       the same arrays as a Python 2 pickle, protocol 0 (STRING opcodes, escaped)
+  pickle/py2-p2.pkl       the same arrays as a Python 2 pickle, protocol 2 (SHORT_BINSTRING/BINSTRING)
   pickle/array.pkl        one bare array (float64, Fortran order), protocol 3
   pickle/list.pkl         a list of arrays with a big-endian one, protocol 2
   pickle/numpy2-names.pkl p2.pkl with numpy 2's module names (numpy._core.multiarray)
@@ -221,6 +223,23 @@ def make_pickles():
     for k in array_names:
         expected[f'pickle/numpy2-names.pkl:{k}'] = expected[f'pickle/p2.pkl:{k}']
 
+    # Python 2 pickles (svcca-era files): every str and bytes is a Python 2 str, written with the
+    # STRING (protocol 0) or BINSTRING/SHORT_BINSTRING (protocol 2) opcodes. Python 3 no longer
+    # writes these, so a pickle.Pickler subclass writes them the way Python 2's did; the result is
+    # checked to load in Python 3 with encoding='latin1' (how such files are read) to the same arrays.
+    py2_arrays = {k: v for k, v in arrays.items() if isinstance(v, np.ndarray)}
+    for protocol in (0, 2):
+        rel = f'pickle/py2-p{protocol}.pkl'
+        buffer = io.BytesIO()
+        Python2Pickler(buffer, protocol=protocol).dump(py2_arrays)
+        loaded = pickle.loads(buffer.getvalue(), encoding='latin1')
+        assert all(np.array_equal(loaded[k], v) and loaded[k].dtype == v.dtype for k, v in py2_arrays.items())
+        with open(os.path.join(ROOT, rel), 'wb') as f:
+            f.write(buffer.getvalue())
+        expected[rel] = array_names
+        for k in array_names:
+            expected[f'{rel}:{k}'] = expected[f'pickle/p2.pkl:{k}']
+
     fortran = np.asfortranarray(ramp((3, 4), 'float64'))
     with open(os.path.join(base, 'array.pkl'), 'wb') as f:
         pickle.dump(fortran, f, protocol=3)
@@ -238,6 +257,26 @@ def make_pickles():
         pickle.dump({'bad': np.array([1, 'a', None], dtype=object)}, f, protocol=2)
     with open(os.path.join(base, 'evil.pkl'), 'wb') as f:
         f.write(EVIL_PICKLE)
+
+
+class Python2Pickler(pickle._Pickler):
+    """Writes str and bytes as Python 2 pickled its str type (STRING / SHORT_BINSTRING / BINSTRING)."""
+
+    dispatch = dict(pickle._Pickler.dispatch)
+
+    def save_py2_str(self, obj):
+        data = obj.encode('latin1') if isinstance(obj, str) else obj
+        if self.proto >= 1:
+            if len(data) < 256:
+                self.write(pickle.SHORT_BINSTRING + bytes([len(data)]) + data)
+            else:
+                self.write(pickle.BINSTRING + len(data).to_bytes(4, 'little') + data)
+        else:
+            self.write(pickle.STRING + repr(data)[1:].encode('ascii') + b'\n')
+        self.memoize(obj)
+
+    dispatch[str] = save_py2_str
+    dispatch[bytes] = save_py2_str
 
 
 # --------------------------------------------------------------------------------------------- HDF5

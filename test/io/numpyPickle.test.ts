@@ -14,7 +14,7 @@ import { expectRefused, expectWholeFile, formatBlob, formatBytes, fuzzReader } f
 const PWNED = '/tmp/svcca-lens-pwned';
 
 describe('openNumpyPickle on files pickle.dump wrote', () => {
-  it.each(['pickle/p0.pkl', 'pickle/p2.pkl', 'pickle/p4.pkl', 'pickle/p5.pkl', 'pickle/numpy2-names.pkl', 'pickle/array.pkl', 'pickle/list.pkl'])(
+  it.each(['pickle/p0.pkl', 'pickle/p2.pkl', 'pickle/py2-p0.pkl', 'pickle/py2-p2.pkl', 'pickle/p4.pkl', 'pickle/p5.pkl', 'pickle/numpy2-names.pkl', 'pickle/array.pkl', 'pickle/list.pkl'])(
     '%s: lists and reads every array exactly',
     async (rel) => {
       await expectWholeFile(await openNumpyPickle(formatBlob(rel), rel), rel);
@@ -129,7 +129,7 @@ describe('unpickle', () => {
 });
 
 describe('openNumpyPickle fuzzed', () => {
-  it.each([['pickle/p2.pkl', 1], ['pickle/p4.pkl', 2], ['pickle/p0.pkl', 3]] as const)('%s: 150 mutations, only clean InputErrors', async (rel, seed) => {
+  it.each([['pickle/p2.pkl', 1], ['pickle/p4.pkl', 2], ['pickle/p0.pkl', 3], ['pickle/py2-p0.pkl', 4]] as const)('%s: 150 mutations, only clean InputErrors', async (rel, seed) => {
     const outcome = await fuzzReader(formatBytes(rel), (blob) => openNumpyPickle(blob, 'fuzz.pkl'), seed, 150);
     expect(outcome.refused).toBeGreaterThan(0);
   });
