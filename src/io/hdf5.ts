@@ -56,15 +56,22 @@ type H5wasm = typeof import('h5wasm');
 let loading: Promise<H5wasm> | null = null;
 
 /** Imports and starts h5wasm once; HDF5 errors then throw (with their error stack as the message)
- *  instead of being printed to the console. */
-function loadH5wasm(): Promise<H5wasm> {
+ *  instead of being printed to the console. A failed start (the chunk could not be fetched, or a
+ *  Content-Security-Policy without 'wasm-unsafe-eval' forbids compiling WebAssembly) is an
+ *  InputError naming the file, and the next HDF5 file tries again. */
+function loadH5wasm(source: string): Promise<H5wasm> {
   loading ??= (async () => {
     const h5 = await import('h5wasm');
     const module = await h5.ready;
     module.activate_throwing_error_handler();
     return h5;
   })();
-  return loading;
+  return loading.catch((error: unknown) => {
+    loading = null;
+    const text = error instanceof Error ? error.message : String(error);
+    const csp = /Content Security Policy|unsafe-eval/i.test(text) ? " (the page's Content-Security-Policy must allow 'wasm-unsafe-eval')" : '';
+    throw new InputError(source, `HDF5 support could not start${csp}: ${printable(text.split('\n')[0], 200)}`);
+  });
 }
 
 let mountCount = 0;
@@ -76,7 +83,7 @@ export async function openHdf5(blob: Blob, source: string, limits: ReadLimits = 
   if (!SIGNATURE_OFFSETS.some((at) => SIGNATURE.every((b, i) => head[at + i] === b))) {
     throw new InputError(source, 'not an HDF5 file (no "\\x89HDF\\r\\n\\x1a\\n" signature)');
   }
-  const h5 = await loadH5wasm();
+  const h5 = await loadH5wasm(source);
   const { Module } = h5;
   const FS = h5.FS!; // set once h5.ready has resolved (loadH5wasm waits for it)
   const fail = (error: unknown): never => {
