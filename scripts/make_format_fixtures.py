@@ -30,6 +30,8 @@ Layout of test/fixtures/formats/:
   torch/views.pt          non-contiguous views: a transpose, a strided slice, a narrow with a
                           storage offset, and two views sharing one storage
   torch/dtypes.pt         float32, float64, float16, bfloat16, int8/16/32/64, uint8, bool tensors
+  torch/checkpoint.pt     {'epoch', 'model': state_dict, 'optimizer': Adam state_dict after one step}
+  torch/module.pt         torch.save(model) of a whole nn.Sequential (must be refused)
   torch/tensor.pt         a bare tensor (not in a container)
   torch/parameters.pt     a list of nn.Parameter (torch._utils._rebuild_parameter)
   torch/legacy.pt         the pre-1.6 format (_use_new_zipfile_serialization=False) of nested.pt's dict
@@ -161,6 +163,26 @@ def make_torch():
     dtypes['bool'] = torch.tensor([True, False, True])
     torch.save(dtypes, os.path.join(base, 'dtypes.pt'))
     names('torch/dtypes.pt', list(dtypes.items()))
+
+    # A training checkpoint as people save them: model and Adam optimizer state (after one step, so
+    # it holds exp_avg / exp_avg_sq tensors and a step tensor), param_groups of floats, tuples,
+    # bools and None, and an epoch number.
+    small = torch.nn.Linear(2, 2)
+    with torch.no_grad():
+        small.weight.copy_(torch.from_numpy(ramp((2, 2))))
+        small.bias.copy_(torch.from_numpy(ramp((2,), offset=1.0)))
+    optimizer = torch.optim.Adam(small.parameters(), lr=0.01)
+    small(torch.from_numpy(ramp((3, 2)))).sum().backward()
+    optimizer.step()
+    checkpoint = {'epoch': 3, 'model': small.state_dict(), 'optimizer': optimizer.state_dict()}
+    torch.save(checkpoint, os.path.join(base, 'checkpoint.pt'))
+    entries = [(f'model.{k}', v) for k, v in checkpoint['model'].items()]
+    for index, state in checkpoint['optimizer']['state'].items():
+        entries += [(f'optimizer.state.{index}.{k}', v) for k, v in state.items()]
+    names('torch/checkpoint.pt', entries)
+
+    # A whole pickled module (torch.save(model)): must be refused, naming the class.
+    torch.save(torch.nn.Sequential(torch.nn.Linear(2, 2)), os.path.join(base, 'module.pt'))
 
     tensor = torch.from_numpy(ramp((3, 2), 'float64'))
     torch.save(tensor, os.path.join(base, 'tensor.pt'))

@@ -105,8 +105,10 @@ export interface UnpickleOptions {
   globals: ReadonlyMap<string, GlobalImpl>;
   /** persistent_load (torch's storages); absent: a persistent id is refused. */
   persistentLoad?(pid: PyValue, fail: (why: string) => never): PyValue;
-  /** What a refused global is compared to in the message ("tensors, dicts, lists and OrderedDict"). */
+  /** What a refused global is compared to in the message ("tensors in dicts, lists and tuples"). */
   allowedWhat: string;
+  /** Advice added after a refused global ("save model.state_dict() rather than the model"). */
+  hint?: string;
 }
 
 export interface UnpickleResult {
@@ -208,7 +210,8 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
     const qualified = `${module}.${name}`;
     const impl = options.globals.get(qualified);
     if (!impl) {
-      fail(`asks for the Python object '${printable(qualified)}', which is not allowed here (only ${options.allowedWhat} can be read; nothing was run)`);
+      const hint = options.hint ? `; ${options.hint}` : '';
+      fail(`asks for the Python object '${printable(qualified)}', which is not allowed here (only ${options.allowedWhat} can be read; nothing was run)${hint}`);
     }
     return new PyGlobal(qualified, impl as GlobalImpl);
   };
@@ -231,7 +234,8 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
     for (let i = 0; i < items.length; i += 2) (target as PyDict).set(items[i], items[i + 1]);
   };
   const appendItems = (target: PyValue, items: PyValue[]) => {
-    if (target instanceof PyList) target.items.push(...items);
+    // One push per item: spreading a 200 000-item APPENDS into push() would overflow the call stack.
+    if (target instanceof PyList) for (const item of items) target.items.push(item);
     else if (target instanceof PyDict && (target.typeName === 'set' || target.typeName === 'frozenset')) for (const item of items) target.set(item, null);
     else fail(`appends to a ${typeOf(target)}, not a list`);
   };

@@ -233,7 +233,8 @@ function resolveStorageType(value: PyValue): TorchStorageType | TorchDtype | nul
   return null;
 }
 
-const ALLOWED_WHAT = 'tensors in dicts, OrderedDicts, lists and tuples; save model.state_dict() rather than the model';
+const ALLOWED_WHAT = 'tensors and numpy arrays in dicts, OrderedDicts, lists and tuples';
+const HINT = 'save model.state_dict() rather than the model, and leave other Python objects out of the file';
 
 /** A torch.save file being opened: how to get a storage's bytes. */
 interface StorageSource {
@@ -367,6 +368,7 @@ async function finish(
   const options: UnpickleOptions = {
     globals: TORCH_GLOBALS,
     allowedWhat: ALLOWED_WHAT,
+    hint: HINT,
     persistentLoad(pid, fail) {
       // zip: ('storage', storage_type, key, location, numel); legacy adds view_metadata.
       if (!(pid instanceof PyTuple) || asString(pid.items[0] ?? null) !== 'storage') fail(`has a persistent id that is not a storage (a ${typeOf(pid)})`);

@@ -23,7 +23,7 @@ function rezip(rel: string, edit: (members: Record<string, Uint8Array>) => void)
 const text = (s: string) => new TextEncoder().encode(s);
 
 describe('openTorch on files torch.save wrote', () => {
-  it.each(['torch/state_dict.pt', 'torch/nested.pt', 'torch/views.pt', 'torch/dtypes.pt', 'torch/tensor.pt', 'torch/parameters.pt', 'torch/legacy.pt'])(
+  it.each(['torch/checkpoint.pt', 'torch/state_dict.pt', 'torch/nested.pt', 'torch/views.pt', 'torch/dtypes.pt', 'torch/tensor.pt', 'torch/parameters.pt', 'torch/legacy.pt'])(
     '%s: lists and reads every tensor exactly',
     async (rel) => {
       await expectWholeFile(await openTorch(formatBlob(rel), rel), rel);
@@ -85,9 +85,17 @@ describe('openTorch refuses, running nothing', () => {
     await expectRefused(
       () => openTorch(formatBlob('torch/evil.pt'), 'evil.pt'),
       'evil.pt',
-      /^pickle asks for the Python object 'posix\.system', which is not allowed here \(only tensors in dicts, OrderedDicts, lists and tuples; save model\.state_dict\(\) rather than the model can be read; nothing was run\)/,
+      /^pickle asks for the Python object 'posix\.system', which is not allowed here \(only tensors and numpy arrays in dicts, OrderedDicts, lists and tuples can be read; nothing was run\); save model\.state_dict\(\) rather than the model, and leave other Python objects out of the file \(at byte \d+\)$/,
     );
     expect(existsSync(PWNED)).toBe(false);
+  });
+
+  it('a whole pickled module, naming its class and what to save instead', async () => {
+    await expectRefused(
+      () => openTorch(formatBlob('torch/module.pt'), 'model.pt'),
+      'model.pt',
+      /asks for the Python object 'torch\.nn\.modules\.container\.Sequential', which is not allowed here \(only tensors .* can be read; nothing was run\); save model\.state_dict\(\) rather than the model/,
+    );
   });
 
   it('a corrupted storage (CRC)', async () => {
