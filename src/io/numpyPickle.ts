@@ -17,7 +17,7 @@ import { checkArrayBytes, decodeElements, elementCount, formatBytes, formatShape
 import type { ElementType } from './decode';
 import { contiguousStrides, gatherStrided, listNames } from './arrayFile';
 import type { ArrayFile, ArrayInfo } from './arrayFile';
-import { asInt, asIntList, asString, collectLeaves, PyBytes, PyDict, PyGlobal, PyObject, PyTuple, typeOf, unpickle } from './pickle';
+import { asInt, asIntList, asString, collectLeaves, PyBytes, PyDict, PyGlobal, PyObject, PyText, PyTuple, typeOf, unpickle } from './pickle';
 import type { GlobalImpl, PyValue } from './pickle';
 import { printable } from './printable';
 import { DEFAULT_LIMITS, InputError } from './types';
@@ -81,6 +81,7 @@ export class NumpyArray extends PyObject {
     let bytes: PyBytes;
     if (raw instanceof PyBytes) bytes = raw;
     else if (typeof raw === 'string') bytes = new PyBytes(latin1Bytes(raw, fail)); // Python 2 str unpickled as text
+    else if (raw instanceof PyText) bytes = new PyBytes(utf8ToLatin1(raw.utf8, fail));
     else return fail(`ndarray data is a ${typeOf(raw)}, not bytes`);
     const needed = count * ITEM_SIZE[type];
     if (bytes.bytes.length !== needed) {
@@ -150,6 +151,23 @@ function latin1Bytes(text: string, fail: (why: string) => never): Uint8Array {
   return out;
 }
 
+/** UTF-8 of text whose characters are all ≤ U+00FF → those characters as bytes, without a JS string. */
+function utf8ToLatin1(utf8: Uint8Array, fail: (why: string) => never): Uint8Array {
+  const out = new Uint8Array(utf8.length);
+  let n = 0;
+  for (let i = 0; i < utf8.length; i++) {
+    const b = utf8[i];
+    if (b < 0x80) {
+      out[n++] = b;
+    } else if ((b === 0xc2 || b === 0xc3) && i + 1 < utf8.length && (utf8[i + 1] & 0xc0) === 0x80) {
+      out[n++] = ((b & 0x03) << 6) | (utf8[++i] & 0x3f);
+    } else {
+      fail('has bytes written as latin-1 text with a character beyond U+00FF, or invalid UTF-8');
+    }
+  }
+  return out.slice(0, n);
+}
+
 const ndarrayClass: GlobalImpl = {
   call: (_args, fail) => fail('ndarray cannot be called directly'),
 };
@@ -202,8 +220,8 @@ const codecsEncode: GlobalImpl = {
   // _codecs.encode(text, 'latin1'): how protocols 0–2 store Python 3 bytes.
   call(args, fail) {
     const [text, encoding] = args;
-    if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) fail("is only allowed as encode(text, 'latin1')");
-    return new PyBytes(latin1Bytes(text as string, fail));
+    if ((typeof text !== 'string' && !(text instanceof PyText)) || (encoding !== 'latin1' && encoding !== 'latin-1')) fail("is only allowed as encode(text, 'latin1')");
+    return new PyBytes(text instanceof PyText ? utf8ToLatin1(text.utf8, fail) : latin1Bytes(text as string, fail));
   },
 };
 

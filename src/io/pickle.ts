@@ -36,6 +36,20 @@ export class PyBytes {
   }
 }
 
+/** A long str (over LONG_TEXT_BYTES of UTF-8), kept as its UTF-8 bytes until someone needs the text:
+ *  protocols 0–2 store each array's bytes as such a str (then _codecs.encode(str, 'latin1')), and
+ *  converting UTF-8 straight to latin-1 bytes is many times faster than building the JS string. */
+export class PyText {
+  constructor(readonly utf8: Uint8Array) {}
+  text(fail: (why: string) => never): string {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(this.utf8);
+    } catch {
+      return fail('has a string that is not valid UTF-8');
+    }
+  }
+}
+
 export class PyTuple {
   constructor(readonly items: PyValue[]) {}
 }
@@ -90,7 +104,7 @@ export class PyGlobal {
   ) {}
 }
 
-export type PyValue = null | boolean | number | bigint | string | PyFloat | PyBytes | PyTuple | PyObject | PyGlobal;
+export type PyValue = null | boolean | number | bigint | string | PyText | PyFloat | PyBytes | PyTuple | PyObject | PyGlobal;
 
 /** How an allowed global behaves. `fail` throws an InputError about the pickle. */
 export interface GlobalImpl {
@@ -118,6 +132,8 @@ export interface UnpickleResult {
 }
 
 const MAX_TEXT_LINE = 1 << 16;
+/** Strings longer than this stay UTF-8 bytes (PyText) until needed. */
+const LONG_TEXT_BYTES = 1 << 16;
 /** A LONG of more digits is no count, shape or stride of anything we read. */
 const MAX_LONG_BYTES = 64;
 
@@ -180,7 +196,8 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
     pos = end + 1;
     return text;
   };
-  const utf8 = (raw: Uint8Array): string => {
+  const utf8 = (raw: Uint8Array): string | PyText => {
+    if (raw.length > LONG_TEXT_BYTES) return new PyText(raw);
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(raw);
     } catch {
@@ -225,6 +242,7 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
   };
   const asText = (value: PyValue, what: string): string => {
     if (typeof value === 'string') return value;
+    if (value instanceof PyText) return value.text(fail);
     if (value instanceof PyBytes && value.py2str) return value.latin1();
     return fail(`has a ${what} that is not a string`);
   };
@@ -525,7 +543,7 @@ export function typeOf(value: PyValue): string {
   if (value === null) return 'None';
   if (typeof value === 'boolean') return 'bool';
   if (typeof value === 'number' || typeof value === 'bigint') return 'int';
-  if (typeof value === 'string') return 'str';
+  if (typeof value === 'string' || value instanceof PyText) return 'str';
   if (value instanceof PyFloat) return 'float';
   if (value instanceof PyBytes) return value.py2str ? 'str (Python 2)' : 'bytes';
   if (value instanceof PyTuple) return 'tuple';
@@ -541,6 +559,13 @@ export function asInt(value: PyValue): number | null {
 /** A Python str, or a Python 2 str read as latin-1; null otherwise. */
 export function asString(value: PyValue): string | null {
   if (typeof value === 'string') return value;
+  if (value instanceof PyText) {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(value.utf8);
+    } catch {
+      return null;
+    }
+  }
   if (value instanceof PyBytes && value.py2str) return value.latin1();
   return null;
 }
@@ -623,6 +648,11 @@ export function collectLeaves<T>(root: PyValue, isLeaf: (v: PyValue) => v is PyV
 
 function keyName(key: PyValue, source: string): string {
   if (typeof key === 'string') return key;
+  if (key instanceof PyText) {
+    const text = asString(key);
+    if (text === null) throw new InputError(source, 'has a dict key that is not valid UTF-8');
+    return text;
+  }
   if (typeof key === 'number' || typeof key === 'bigint') return String(key);
   if (typeof key === 'boolean') return key ? 'True' : 'False';
   if (key === null) return 'None';
@@ -634,6 +664,7 @@ function keyName(key: PyValue, source: string): string {
 /** Key for dict identity: equal Python values that hash alike (1, 1.0, True) share one. */
 function canonicalKey(key: PyValue): string | null {
   if (typeof key === 'string') return `s${key}`;
+  if (key instanceof PyText) return `s${asString(key) ?? ''}`;
   if (typeof key === 'number' || typeof key === 'bigint') return `n${String(key)}`;
   if (typeof key === 'boolean') return `n${key ? 1 : 0}`;
   if (key === null) return 'None';

@@ -128,6 +128,28 @@ describe('unpickle', () => {
   });
 });
 
+describe('unpickle of long strings (how protocols 0-2 hold array bytes)', () => {
+  // _codecs.encode(<str of 70 000 chars, every latin-1 value>, 'latin1'): the str stays UTF-8 bytes
+  // (over 64 KiB) and is converted straight to the latin-1 bytes.
+  const encodePickle = (text: Uint8Array) => {
+    const head = [0x80, 2, ...[...'c_codecs\nencode\n'].map((c) => c.charCodeAt(0)), 0x58, ...new Uint8Array(new Uint32Array([text.length]).buffer)];
+    const tail = [0x8c, 6, ...[...'latin1'].map((c) => c.charCodeAt(0)), 0x86, 0x52, 0x2e];
+    return Uint8Array.from([...head, ...text, ...tail]);
+  };
+  const values = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256);
+  const utf8 = new TextEncoder().encode(String.fromCharCode(...values.subarray(0, 35_000)) + String.fromCharCode(...values.subarray(35_000)));
+
+  it('gives exactly the latin-1 bytes', () => {
+    const { value } = unpickle(encodePickle(utf8), 'x', { globals: NUMPY_GLOBALS, allowedWhat: '' });
+    expect((value as unknown as { bytes: Uint8Array }).bytes).toEqual(values);
+  });
+
+  it('refuses a character beyond U+00FF', async () => {
+    const bad = new TextEncoder().encode('a'.repeat(70_000) + '€');
+    await expectRefused(() => unpickle(encodePickle(bad), 'x', { globals: NUMPY_GLOBALS, allowedWhat: '' }), 'x', /_codecs\.encode: has bytes written as latin-1 text with a character beyond U\+00FF/);
+  });
+});
+
 describe('openNumpyPickle fuzzed', () => {
   it.each([['pickle/p2.pkl', 1], ['pickle/p4.pkl', 2], ['pickle/p0.pkl', 3], ['pickle/py2-p0.pkl', 4]] as const)('%s: 150 mutations, only clean InputErrors', async (rel, seed) => {
     const outcome = await fuzzReader(formatBytes(rel), (blob) => openNumpyPickle(blob, 'fuzz.pkl'), seed, 150);
