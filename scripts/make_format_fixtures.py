@@ -48,7 +48,8 @@ Layout of test/fixtures/formats/:
   pickle/object.pkl       an object array (must be refused)
   pickle/evil.pkl         calls os.system (must be refused, never executed)
   hdf5/datasets.h5        datasets at the top and in groups: f4, f8, f2, i4, u1, a gzip-chunked one,
-                          a scalar, an empty one, a string dataset (skipped) and a compound one (skipped)
+                          a scalar, an empty one, a string dataset (skipped) and a compound one (skipped),
+                          a soft link and an external link (both skipped)
   hdf5/lzf.h5             one dataset compressed with h5py's LZF filter (not in HDF5 itself: refused)
   expected.json
 """
@@ -330,6 +331,8 @@ def make_hdf5():
         f.create_dataset('text', data=np.array([b'abc', b'de']))
         f.create_dataset('records', data=np.array([(1, 2.0)], dtype=[('a', '<i4'), ('b', '<f8')]))
         f.attrs['note'] = 'fixture'
+        f['alias'] = h5py.SoftLink('/top')
+        f['model/elsewhere'] = h5py.ExternalLink('other.h5', '/x')
     # A filter HDF5 does not build in (h5py's own LZF): listed, but reading it is refused.
     with h5py.File(os.path.join(base, 'lzf.h5'), 'w', libver='earliest') as f:
         # Repeated values, so LZF really compresses (an incompressible chunk is stored unfiltered).

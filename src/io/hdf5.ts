@@ -6,8 +6,8 @@
 // Every numeric dataset (integer or float, any byte order) anywhere in the file's group tree is an
 // entry, named by its path without the leading '/' ("model/conv1"); shape and dtype come from the
 // metadata, and read() reads that one dataset. Datasets of other types (strings, compound records,
-// enums, variable-length data, references) are listed in `skipped` with the reason. External
-// links are never followed.
+// enums, variable-length data, references) are listed in `skipped` with the reason, and so are
+// soft links (their target is listed under its own name) and external links (never followed).
 //
 // Shape convention: a dataset comes back with its own shape, data in C order (HDF5 stores
 // row-major); nothing is transposed to neurons × datapoints here.
@@ -147,7 +147,19 @@ export async function openHdf5(blob: Blob, source: string, limits: ReadLimits = 
     if (names.length > MAX_OBJECTS) throw new InputError(source, `holds more than ${MAX_OBJECTS} objects`);
     for (const name of names) {
       const fullPath = `/${name}`;
+      // Soft links would list a dataset twice (or point nowhere); external links name other files,
+      // which are never opened. Both are listed as skipped, with their target.
+      const softTarget: unknown = Module.get_symbolic_link(file.file_id, fullPath);
+      if (typeof softTarget === 'string') {
+        skipped.push({ name, reason: `a soft link to ${printable(softTarget)}` });
+        continue;
+      }
       const kind = Module.get_type(file.file_id, fullPath);
+      if (kind === Module.H5G_UDLINK) {
+        const { filename, obj_path: objectPath } = Module.get_external_link(file.file_id, fullPath) as { filename?: string; obj_path?: string };
+        skipped.push({ name, reason: `an external link to ${printable(`${filename ?? '?'}:${objectPath ?? '?'}`)} (other files are not opened)` });
+        continue;
+      }
       if (kind !== Module.H5G_DATASET) continue;
       const metadata = Module.get_dataset_metadata(file.file_id, fullPath) as DatasetMetadata;
       const described = describe(metadata);

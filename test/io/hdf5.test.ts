@@ -27,6 +27,8 @@ describe('openHdf5 on a file h5py wrote', () => {
       expect(file.arrays.find((a) => a.name === 'big_endian')?.dtype).toBe('>f4');
       expect(file.arrays.find((a) => a.name === 'scalar')?.shape).toEqual([]);
       expect(file.skipped).toEqual([
+        { name: 'alias', reason: 'a soft link to /top' },
+        { name: 'model/elsewhere', reason: 'an external link to other.h5:/x (other files are not opened)' },
         { name: 'records', reason: 'compound data, not numbers' },
         { name: 'text', reason: 'string data, not numbers' },
       ]);
