@@ -156,6 +156,20 @@ describe('openTorch fuzzed', () => {
   });
 });
 
+describe('openTorch with a fuzzed data.pkl in a valid archive (CRC recomputed)', () => {
+  it.each([['torch/views.pt', 31], ['torch/checkpoint.pt', 32]] as const)('%s: 150 mutations of the pickle, only clean InputErrors', async (rel, seed) => {
+    const members = unzipSync(formatBytes(rel));
+    const key = Object.keys(members).find((k) => k.endsWith('/data.pkl'))!;
+    const outcome = await fuzzReader(
+      members[key],
+      async (pickle) => openTorch(new Blob([zipSync({ ...members, [key]: new Uint8Array(await pickle.arrayBuffer()) }, { level: 0 })]), 'fuzz.pt'),
+      seed,
+      150,
+    );
+    expect(outcome.refused).toBeGreaterThan(0);
+  });
+});
+
 function findBytes(haystack: Uint8Array, needle: number[]): number {
   for (let i = 0; i + needle.length <= haystack.length; i++) if (needle.every((b, k) => haystack[i + k] === b)) return i;
   throw new Error('not found');
