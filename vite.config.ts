@@ -19,11 +19,14 @@ if (process.env.VITEST) process.env.XDG_RUNTIME_DIR ??= '/tmp'; // silences the 
  * scripts, workers, styles and fonts only from the page's own origin, no inline script, images from
  * the origin or data:/blob: URLs (chart export), and network reads from the origin plus any https:
  * URL — the only way a request leaves the origin is a bundle the user names with ?data=URL.
+ * 'wasm-unsafe-eval' lets the page and its workers compile WebAssembly (the HDF5 reader, h5wasm,
+ * loaded only when an HDF5 file is opened); it allows no JavaScript eval. (A <meta> policy does not
+ * bind a worker, but a host that sends this policy as a header would otherwise stop HDF5.)
  * The dev server is left without it: Vite injects an inline script there (React refresh).
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "worker-src 'self'",
   "connect-src 'self' https:",
   "img-src 'self' data: blob:",

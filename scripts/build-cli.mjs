@@ -4,7 +4,9 @@
 // the bundle only while it is newer than every file under src/ and shaders/, and otherwise falls
 // back to tsx, so an edited source tree never runs stale code.
 // WGSL imported with ?raw is inlined as text (as Vite does); `webgpu` (an optional native addon)
-// stays external and is loaded only for --backend webgpu.
+// stays external and is loaded only for --backend webgpu; `h5wasm` (4 MB of JavaScript with the
+// HDF5 wasm inlined) stays external too and is imported from node_modules only when an HDF5 file
+// is opened.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +32,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     format: 'esm',
     target: 'node20',
     outfile,
-    external: ['webgpu'],
+    external: ['webgpu', 'h5wasm'],
     plugins: [rawText],
     logLevel: 'warning',
   });

@@ -39,6 +39,9 @@ export interface NpzArchive {
   header(name: string): Promise<{ shape: number[]; dtype: string; fortranOrder: boolean }>;
   /** A non-.npy member (by its path) decoded as UTF-8 text; limited to limits.maxHeaderBytes. */
   readText(path: string): Promise<string>;
+  /** Any member's uncompressed bytes by its path, size-checked against `maxBytes` and CRC-checked
+   *  (torch.save archives hold data.pkl and raw storages). */
+  readMember(path: string, maxBytes: number): Promise<Uint8Array>;
 }
 
 /** What the central directory says about one member, beyond what NpzMember exposes. */
@@ -169,6 +172,11 @@ export async function openNpz(blob: Blob, source: string, limits: ReadLimits = D
       } catch {
         throw new InputError(memberSource(entry), 'is not UTF-8 text');
       }
+    },
+    readMember: async (path, maxBytes) => {
+      const entry = byPath.get(path);
+      if (!entry) throw new InputError(source, `has no member '${path}'`);
+      return memberBytes(entry, maxBytes, 'one member');
     },
   };
 }
