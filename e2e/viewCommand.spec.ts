@@ -9,7 +9,7 @@ import { test as base, expect } from '@playwright/test';
 base('svcca-lens view FILE prints a URL that shows the file, computed, from 127.0.0.1 only', async ({ page }, testInfo) => {
   base.setTimeout(120_000);
   const file = testInfo.outputPath('digits_runA.npz');
-  copyFileSync('public/demo/digits-mlp.npz', file);
+  copyFileSync('test/fixtures/real/digits-mlp.npz', file);
   const child = spawn(process.execPath, ['bin/svcca-lens.mjs', 'view', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     let out = '';
