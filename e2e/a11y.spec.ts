@@ -21,6 +21,8 @@ test('every view of the explorer passes axe (WCAG 2 A/AA), light and dark', asyn
   await expect(page.getByRole('region', { name: 'runs.npz' })).toBeVisible();
   await finished(dynamicsView(page));
   await expectNoViolations(page, 'the preview, learning dynamics and convergence curves');
+  // The rest as Compute used to leave it: the preview collapsed to one line.
+  await page.getByRole('button', { name: 'Hide details' }).click();
 
   await page.getByLabel('All checkpoints').check();
   await expectNoViolations(page, 'small multiples');
