@@ -66,6 +66,9 @@ test('the build served from a nested sub-path opens on the demo, stays on its or
   test.info().annotations.push({ type: 'first heatmap after', description: `${((Date.now() - opened) / 1000).toFixed(1)} s` });
   await expect(page.getByRole('img', { name: /convergence/i }).first()).toBeVisible();
   await expect(page.getByText('fashion-resnet.npz').first()).toBeVisible();
+  // The demo's index names its opening checkpoint and its caption's threshold; the views follow them.
+  await expect(page.getByText(/stays at or above 0\.9\b/).first()).toBeVisible();
+  await expect(page.getByRole('slider', { name: 'Checkpoint' })).toHaveAttribute('aria-valuetext', /^step 280,/);
   expect(offOrigin).toEqual([]);
   expect(errors).toEqual([]);
 });

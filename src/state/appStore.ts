@@ -25,6 +25,9 @@ import type {
 
 export type Side = 'a' | 'b';
 
+/** The convergence chart's freeze threshold unless a link or the demo names another. */
+export const DEFAULT_THRESHOLD = 0.95;
+
 export interface DatasetSlice {
   /** Every loose array the worker holds, in the order added. */
   arrays: ArrayInfo[];
@@ -187,7 +190,7 @@ export function initialState(): AppState {
     playing: false,
     multiples: false,
     domain: 'fixed',
-    threshold: 0.95,
+    threshold: DEFAULT_THRESHOLD,
     showFreeze: true,
     crossA: null,
     crossB: null,

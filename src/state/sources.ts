@@ -1,7 +1,7 @@
 // Data from a URL: ?data=URL (any npz the page may fetch: same origin or CORS-enabled) and the
 // embedded demo (./demo/index.json next to the page, when it exists). Errors are one line.
 
-import { appStore, isAbort, message } from './appStore';
+import { DEFAULT_THRESHOLD, appStore, isAbort, message } from './appStore';
 import { beginLoad, loadInput } from './explorer';
 import type { LoadTicket } from './explorer';
 
@@ -56,6 +56,8 @@ export interface DemoEntry {
   file: string;
   /** The checkpoint the heatmap shows first (optional). */
   step?: number;
+  /** The freeze threshold its caption speaks of (optional): the convergence chart marks it. */
+  threshold?: number;
 }
 
 function isDemo(v: unknown): v is DemoEntry {
@@ -88,6 +90,9 @@ export async function loadDemo(indexUrl: string): Promise<void> {
     ticket.finish();
     return;
   }
+  // The caption's threshold, unless a link chose one (a link's thr differs from the default).
+  const threshold = demo.threshold;
+  if (typeof threshold === 'number' && threshold >= 0 && threshold <= 1 && appStore.getState().threshold === DEFAULT_THRESHOLD) appStore.setState({ threshold });
   await loadInput(
     [{ path: file.name, file }],
     file.name,

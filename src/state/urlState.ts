@@ -15,6 +15,7 @@
 
 import type { AnalysisOptions, Backend, ConvReduction, Keep, Metric } from '../analysis/types';
 import { CONV_REDUCTIONS, DEFAULT_OPTIONS, METRICS } from '../analysis/types';
+import { DEFAULT_THRESHOLD } from './appStore';
 import type { AppState, CrossSide, PairSelection, Tab } from './appStore';
 
 export interface UrlState {
@@ -35,7 +36,6 @@ export interface UrlState {
 }
 
 const TABS: readonly Tab[] = ['dynamics', 'cross', 'arrays'];
-const DEFAULT_THRESHOLD = 0.95;
 
 const isIndex = (v: number) => Number.isInteger(v) && v >= 0;
 const num = (text: string | null): number | null => {
