@@ -17,7 +17,7 @@ import { checkArrayBytes, decodeElements, elementCount, formatBytes, formatShape
 import type { ElementType } from './decode';
 import { contiguousStrides, gatherStrided, listNames } from './arrayFile';
 import type { ArrayFile, ArrayInfo } from './arrayFile';
-import { asInt, asIntList, asString, collectLeaves, PyBytes, PyDict, PyGlobal, PyList, PyObject, PyText, PyTuple, typeOf, unpickle } from './pickle';
+import { asIntList, asString, collectLeaves, PyBytes, PyDict, PyGlobal, PyList, PyObject, PyText, PyTuple, typeOf, unpickle } from './pickle';
 import type { GlobalImpl, PyValue } from './pickle';
 import { printable } from './printable';
 import { DEFAULT_LIMITS, InputError } from './types';
