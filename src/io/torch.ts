@@ -31,7 +31,7 @@ import { gatherStrided, listNames, stridedExtent } from './arrayFile';
 import type { ArrayFile, ArrayInfo } from './arrayFile';
 import { decodeNumpyArray, NUMPY_GLOBALS, NumpyArray, refuseOtherFormats } from './numpyPickle';
 import { openNpz } from './npz';
-import { asInt, asIntList, asString, collectLeaves, PyDict, PyGlobal, PyObject, PyTuple, typeOf, unpickle } from './pickle';
+import { asInt, asIntList, asString, collectLeaves, PyDict, PyGlobal, PyList, PyObject, PyTuple, typeOf, unpickle } from './pickle';
 import type { GlobalImpl, PyValue, UnpickleOptions } from './pickle';
 import { printable } from './printable';
 import { DEFAULT_LIMITS, InputError } from './types';
@@ -316,7 +316,7 @@ async function openTorchLegacy(blob: Blob, source: string, limits: ReadLimits): 
   const storageSource: { current: StorageSource | null } = { current: null };
   const file = await finish(source, limits, bytes, sysInfo.end, storageSource, null, 'legacy', storages, objectEnd);
   const keys = wrap('storage key list', () => unpickle(bytes, source, plain, objectEnd.value));
-  const keyList = keys.value instanceof PyObject && 'items' in keys.value ? (keys.value as unknown as { items: PyValue[] }).items.map((k) => asString(k)) : null;
+  const keyList = keys.value instanceof PyList ? keys.value.items.map((k) => asString(k)) : null;
   if (!keyList || keyList.some((k) => k === null)) throw new InputError(source, 'legacy torch.save file: the storage key list is not a list of strings');
   // Storages follow in key-list order: 8-byte element count, then the elements.
   const where = new Map<TorchStorage, number>();
