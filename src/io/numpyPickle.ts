@@ -17,7 +17,7 @@ import { checkArrayBytes, decodeElements, elementCount, formatBytes, formatShape
 import type { ElementType } from './decode';
 import { contiguousStrides, gatherStrided, listNames } from './arrayFile';
 import type { ArrayFile, ArrayInfo } from './arrayFile';
-import { asInt, asIntList, asString, collectLeaves, PyBytes, PyDict, PyGlobal, PyObject, PyText, PyTuple, typeOf, unpickle } from './pickle';
+import { asIntList, asString, collectLeaves, PyBytes, PyDict, PyGlobal, PyList, PyObject, PyText, PyTuple, typeOf, unpickle } from './pickle';
 import type { GlobalImpl, PyValue } from './pickle';
 import { printable } from './printable';
 import { DEFAULT_LIMITS, InputError } from './types';
@@ -210,9 +210,25 @@ const scalar: GlobalImpl = {
 };
 
 const orderedDict: GlobalImpl = {
+  // OrderedDict() (Python 3 pickles; items follow by SETITEMS), or OrderedDict([[key, value], …])
+  // as Python 2 pickled it, or OrderedDict(a_dict).
   call: (args, fail) => {
-    if (args.length > 0) fail('OrderedDict is built from arguments, which this reader does not support');
-    return new PyDict('OrderedDict');
+    const dict = new PyDict('OrderedDict');
+    if (args.length === 0) return dict;
+    const [items] = args;
+    if (args.length > 1) fail(`OrderedDict is built from ${args.length} arguments`);
+    if (items instanceof PyDict && items.typeName === 'dict') {
+      for (const { key, value } of items.entries) dict.set(key, value);
+      return dict;
+    }
+    const pairs = items instanceof PyList || items instanceof PyTuple ? items.items : null;
+    if (!pairs) fail(`OrderedDict is built from a ${typeOf(items)}, not a list of pairs`);
+    for (const pair of pairs!) {
+      const kv = pair instanceof PyList || pair instanceof PyTuple ? pair.items : null;
+      if (!kv || kv.length !== 2) fail('OrderedDict is built from a list whose items are not (key, value) pairs');
+      dict.set(kv![0], kv![1]);
+    }
+    return dict;
   },
 };
 

@@ -31,7 +31,7 @@ import { gatherStrided, listNames, stridedExtent } from './arrayFile';
 import type { ArrayFile, ArrayInfo } from './arrayFile';
 import { decodeNumpyArray, NUMPY_GLOBALS, NumpyArray, refuseOtherFormats } from './numpyPickle';
 import { openNpz } from './npz';
-import { asInt, asIntList, asString, collectLeaves, PyDict, PyGlobal, PyObject, PyTuple, typeOf, unpickle } from './pickle';
+import { asInt, asIntList, asString, collectLeaves, PyDict, PyGlobal, PyList, PyObject, PyTuple, typeOf, unpickle } from './pickle';
 import type { GlobalImpl, PyValue, UnpickleOptions } from './pickle';
 import { printable } from './printable';
 import { DEFAULT_LIMITS, InputError } from './types';
@@ -273,13 +273,15 @@ async function openTorchZip(blob: Blob, source: string, limits: ReadLimits): Pro
     littleEndian = order === 'little';
   }
   const pickle = await archive.readMember(`${prefix}data.pkl`, limits.maxHeaderBytes);
-  const storageSource: StorageSource = {
-    littleEndian,
-    bytes: (storage) => archive.readMember(`${prefix}data/${storage.key}`, limits.maxArrayBytes),
+  const storageSource = {
+    current: {
+      littleEndian,
+      bytes: (storage: TorchStorage) => archive.readMember(`${prefix}data/${storage.key}`, limits.maxArrayBytes),
+    },
   };
   // A storage's member must exist and hold exactly numel × item size bytes (known from the central directory).
   const memberSize = (key: string) => members.get(`${prefix}data/${key}`)?.uncompressedSize ?? null;
-  return finish(blob, source, limits, pickle, 0, storageSource, memberSize, 'zip');
+  return finish(source, limits, pickle, 0, storageSource, memberSize, 'zip');
 }
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -311,9 +313,10 @@ async function openTorchLegacy(blob: Blob, source: string, limits: ReadLimits): 
   // The object pickle comes next; its end is where the storage key list starts.
   const storages = new Map<string, TorchStorage>();
   const objectEnd = { value: 0 };
-  const file = await finish(blob, source, limits, bytes, sysInfo.end, null, null, 'legacy', storages, objectEnd);
+  const storageSource: { current: StorageSource | null } = { current: null };
+  const file = await finish(source, limits, bytes, sysInfo.end, storageSource, null, 'legacy', storages, objectEnd);
   const keys = wrap('storage key list', () => unpickle(bytes, source, plain, objectEnd.value));
-  const keyList = keys.value instanceof PyObject && 'items' in keys.value ? (keys.value as unknown as { items: PyValue[] }).items.map((k) => asString(k)) : null;
+  const keyList = keys.value instanceof PyList ? keys.value.items.map((k) => asString(k)) : null;
   if (!keyList || keyList.some((k) => k === null)) throw new InputError(source, 'legacy torch.save file: the storage key list is not a list of strings');
   // Storages follow in key-list order: 8-byte element count, then the elements.
   const where = new Map<TorchStorage, number>();
@@ -329,7 +332,7 @@ async function openTorchLegacy(blob: Blob, source: string, limits: ReadLimits): 
     if (!where.has(storage)) throw new InputError(source, `legacy torch.save file does not list storage '${printable(key)}'`);
   }
   if (offset > blob.size) throw new InputError(source, `legacy torch.save file is truncated: its storages need ${offset} bytes, the file has ${blob.size}`);
-  legacyStorageSource.set(file, {
+  storageSource.current = {
     littleEndian: true,
     bytes: async (storage) => {
       const start = where.get(storage)!;
@@ -341,30 +344,27 @@ async function openTorchLegacy(blob: Blob, source: string, limits: ReadLimits): 
       }
       return raw.subarray(8);
     },
-  });
+  };
   return file;
 }
-
-/** The legacy opener learns where storages are only after the object pickle is parsed. */
-const legacyStorageSource = new WeakMap<ArrayFile, StorageSource>();
 
 /**
  * Unpickles the object at `start` of `pickle` with torch's persistent ids, collects its tensors
  * (and numpy arrays) and returns the ArrayFile.
  */
 async function finish(
-  blob: Blob,
   source: string,
   limits: ReadLimits,
   pickle: Uint8Array,
   start: number,
-  storageSource: StorageSource | null,
+  /** Set by the caller before any read(): the legacy opener learns where storages are only after
+   *  the object pickle is parsed. */
+  storageSource: { current: StorageSource | null },
   memberSize: ((key: string) => number | null) | null,
   layout: 'zip' | 'legacy',
   storages = new Map<string, TorchStorage>(),
   objectEnd = { value: 0 },
 ): Promise<ArrayFile> {
-  void blob;
   const options: UnpickleOptions = {
     globals: TORCH_GLOBALS,
     allowedWhat: ALLOWED_WHAT,
@@ -423,7 +423,7 @@ async function finish(
       if (!leaf) throw new InputError(source, `has no tensor '${printable(name)}' (its tensors: ${listNames(arrays, printable)})`);
       const where = `${source}:${printable(name)}`;
       if (leaf instanceof NumpyArray) return decodeNumpyArray(leaf, leaf.data!.bytes, where, limits);
-      const from = storageSource ?? legacyStorageSource.get(file)!;
+      const from = storageSource.current!;
       return readTensor(leaf, await from.bytes(leaf.storage), from.littleEndian, where, limits);
     },
     close: () => {},

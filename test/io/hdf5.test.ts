@@ -82,8 +82,8 @@ describe('openHdf5 refuses', () => {
 });
 
 describe('openHdf5 fuzzed', () => {
-  it('120 mutations, only clean InputErrors', async () => {
-    const outcome = await fuzzReader(formatBytes(REL), (blob) => openHdf5(blob, 'fuzz.h5'), 21, 120);
+  it('250 mutations, only clean InputErrors', async () => {
+    const outcome = await fuzzReader(formatBytes(REL), (blob) => openHdf5(blob, 'fuzz.h5'), 21, 250);
     expect(outcome.refused).toBeGreaterThan(0);
   });
 });

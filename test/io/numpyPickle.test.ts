@@ -128,6 +128,22 @@ describe('unpickle', () => {
   });
 });
 
+describe('unpickle of OrderedDicts as Python 2 pickled them: OrderedDict([[key, value], …])', () => {
+  // Written by CPython 2.7.18's pickle (pyenv on the development machine):
+  //   pickle.dump(collections.OrderedDict([('b', [1, 2]), ('a', {'x': 1.5})]), f, protocol)
+  const hex = (h: string) => Uint8Array.from(h.match(/../g)!.map((b) => parseInt(b, 16)));
+  it.each([
+    ['protocol 2', '800263636f6c6c656374696f6e730a4f726465726564446963740a71005d7101285d71022855016271035d7104284b014b0265655d71052855016171067d71075501787108473ff800000000000073656585710952710a2e'],
+    ['protocol 0', '63636f6c6c656374696f6e730a4f726465726564446963740a70300a28286c70310a286c70320a532762270a70330a61286c70340a49310a6149320a616161286c70350a532761270a70360a61286470370a532778270a70380a46312e350a7361617470390a527031300a2e'],
+  ])('%s', (_, bytes) => {
+    const { value } = unpickle(hex(bytes), 'x', { globals: NUMPY_GLOBALS, allowedWhat: '' });
+    const entries = (value as unknown as { typeName: string; entries: { key: { latin1(): string }; value: unknown }[] }).entries;
+    expect((value as unknown as { typeName: string }).typeName).toBe('OrderedDict');
+    expect(entries.map((e) => e.key.latin1())).toEqual(['b', 'a']);
+    expect(entries[0].value).toMatchObject({ items: [1, 2] });
+  });
+});
+
 describe('unpickle of long strings (how protocols 0-2 hold array bytes)', () => {
   // _codecs.encode(<str of 70 000 chars, every latin-1 value>, 'latin1'): the str stays UTF-8 bytes
   // (over 64 KiB) and is converted straight to the latin-1 bytes.
