@@ -25,8 +25,7 @@ test('own CNN bundle: preview wording, CKA fixed for conv layers, an export that
   const cli = run('node', ['bin/svcca-lens.mjs', 'dynamics', file, '--metric', 'cka', '--run', 'cnn-seed0', '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
 
   await page.goto('/');
-  await expect(dynamicsView(page)).toHaveAttribute('data-status', 'done', { timeout: 90_000 }); // the demo
-  await page.getByTestId('file-input').setInputFiles([{ name: 'my-cnn.npz', mimeType: 'application/octet-stream', buffer: readFileSync(file) }]);
+  await page.getByTestId('file-input').setInputFiles(file);
 
   // Item 7: the stored shape and how it is read; the features each reduction feeds.
   const conv1 = page.locator('tr[data-layer="conv1"]');
