@@ -13,7 +13,7 @@ async function expectNoViolations(page: Page, view: string): Promise<void> {
 }
 
 test('every view of the explorer passes axe (WCAG 2 A/AA), light and dark', async ({ page }) => {
-  test.setTimeout(90_000);
+  test.setTimeout(180_000);
   await page.goto('/');
   await expectNoViolations(page, 'the empty page');
 

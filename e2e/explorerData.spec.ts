@@ -18,7 +18,8 @@ test('a dropped multi-checkpoint bundle is previewed and, raising no question, c
   const conv1 = preview.locator('tr[data-layer="conv1"]');
   await expect(conv1).toContainText('(240, 16)');
   await expect(conv1).toContainText('<f4');
-  await expect(conv1).toContainText('240 × 16');
+  await expect(conv1.locator('td').nth(3)).toHaveText('240'); // datapoints
+  await expect(conv1.locator('td.features')).toHaveText('16'); // a dense layer: its 16 features, whatever the conv reduction
   await expect(conv1).toContainText('datapoints-first');
   await expect(preview).toContainText('Checkpoints: 0, 100, 200, 400, 800, 1600.');
   // Every layout is read from the shapes and nothing is refused: no Compute to press.
@@ -124,7 +125,7 @@ test('the demo: without data the first demo is shown, heatmap and curves, with a
   await page.goto('/');
   const caption = page.getByRole('region', { name: 'Demo' });
   await expect(caption.locator('p').first()).toHaveText('Demo: a small MLP learning digits.');
-  await expect(caption).toContainText('To explore your own activations, drop a bundle');
+  await expect(caption).toContainText('Your own activations: drop an .npz');
   await expect(caption.getByRole('button', { name: 'Open folder' })).toBeVisible();
   await finished(dynamicsView(page));
   await expect(dynamicsHeatmap(page)).toBeVisible();

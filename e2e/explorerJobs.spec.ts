@@ -8,7 +8,7 @@ import { expect, test } from './fixtures';
 test('cancel a running job: the computed cells stay, the rest stays empty, the worker answers', async ({ page }) => {
   const heavy = heavyBundle('heavy.npz'); // 6 layers × 8 checkpoints, 1000 datapoints × 96 neurons
   await page.route('**/heavy.npz', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: heavy.buffer }));
-  await page.goto('/?data=heavy.npz');
+  await page.goto('/?data=heavy.npz#t=0'); // the first checkpoint (it is computed first)
   const view = dynamicsView(page);
   await expect(view).toHaveAttribute('data-status', 'running');
   const progress = view.getByTestId('dynamics-progress');

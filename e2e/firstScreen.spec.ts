@@ -3,13 +3,19 @@
 // one), with values printed in its cells, and the convergence lines named at their ends.
 
 import { readFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
 import { dynamicsHeatmap, dynamicsView } from './explorer';
 import { expect, test } from './fixtures';
 
 test.use({ viewport: { width: 1280, height: 800 } });
 
+/** Serves the shipped demo list (the fixtures serve an empty one so other tests see no demo). */
+const withDemo = (page: Page) =>
+  page.route('**/demo/index.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: readFileSync('public/demo/index.json', 'utf8') }));
+
 test('at 1280 × 800 the heatmap is visible without scrolling, on a mid-training checkpoint, with values in its cells and named curves', async ({ page }) => {
   test.setTimeout(180_000);
+  await withDemo(page);
   await page.goto('/');
   await expect(dynamicsView(page)).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   expect(await page.evaluate(() => window.scrollY)).toBe(0);

@@ -25,8 +25,7 @@ test('own CNN bundle: preview wording, CKA fixed for conv layers, an export that
   const cli = run('node', ['bin/svcca-lens.mjs', 'dynamics', file, '--metric', 'cka', '--run', 'cnn-seed0', '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
 
   await page.goto('/');
-  await expect(dynamicsView(page)).toHaveAttribute('data-status', 'done', { timeout: 90_000 }); // the demo
-  await page.getByTestId('file-input').setInputFiles([{ name: 'my-cnn.npz', mimeType: 'application/octet-stream', buffer: readFileSync(file) }]);
+  await page.getByTestId('file-input').setInputFiles(file);
 
   // Item 7: the stored shape and how it is read; the features each reduction feeds.
   const conv1 = page.locator('tr[data-layer="conv1"]');
@@ -46,7 +45,6 @@ test('own CNN bundle: preview wording, CKA fixed for conv layers, an export that
   await expect(dynamicsView(page)).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   await expect(dynamicsView(page).getByRole('alert')).toHaveCount(0);
   await expect(dynamicsView(page).locator('g.cells rect[data-value]')).toHaveCount(25);
-  await expect(conv1.locator('td.features li.current')).toHaveText(/^flatten 128/);
   // The warnings say how conv layers were read; the backend line is plain.
   await expect(dynamicsView(page)).toContainText('layer conv1: conv layer stored (400, 8, 4, 4), read as NCHW: C=8, H=W=4; reduced with flatten: 128 features');
   await expect(dynamicsView(page).getByTestId('dynamics-backend')).toHaveText(/^Computed on the CPU in float64: /);

@@ -1,13 +1,20 @@
 // Settings that cannot go together are fixed for the user, and a job that cannot run shows its
 // reason alone: no empty chart under it, no export buttons.
 
+import { readFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
 import { zipSync } from 'fflate';
 import { encodeNpy } from '../src/io/npy';
 import { crossView, dynamicsView } from './explorer';
 import { expect, randn, test } from './fixtures';
 
+/** Serves the shipped demo list (the fixtures serve an empty one so other tests see no demo). */
+const withDemo = (page: Page) =>
+  page.route('**/demo/index.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: readFileSync('public/demo/index.json', 'utf8') }));
+
 test('a link with metric=cka on a bundle with conv layers computes with flatten and says so', async ({ page }) => {
   test.setTimeout(240_000);
+  await withDemo(page);
   await page.goto('/#metric=cka');
   await expect(dynamicsView(page)).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   await expect(page.getByLabel('Metric')).toHaveValue('cka');
@@ -18,9 +25,9 @@ test('a link with metric=cka on a bundle with conv layers computes with flatten 
   await expect(dynamicsView(page).locator('g.cells rect[data-value]')).toHaveCount(25);
   await expect(page).toHaveURL(/metric=cka/);
   await expect(page).toHaveURL(/conv=flatten/);
-  // PWCCA takes mean-pool; the other view computes too.
+  // PWCCA runs on flattened conv layers too (only the DFT is SVCCA/CCA-only): nothing to switch.
   await page.getByLabel('Metric').selectOption('pwcca');
-  await expect(page.getByLabel('Conv layers')).toHaveValue('meanpool');
+  await expect(page.getByLabel('Conv layers')).toHaveValue('flatten');
   await page.getByRole('tab', { name: 'Across runs' }).click();
   await expect(crossView(page)).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   await expect(crossView(page).getByRole('alert')).toHaveCount(0);

@@ -75,6 +75,7 @@ export function App() {
         <div className="brand">
           <h1>SVCCA Lens</h1>
           <p className="tagline">How similar are two layers, and how do they learn? SVCCA, CCA, PWCCA and CKA on your activations.</p>
+          <p className="privacy">Your files are read inside this browser tab. Nothing leaves your machine.</p>
         </div>
         <div className="top-actions">
           {loading && (
@@ -93,7 +94,6 @@ export function App() {
           </label>
         </div>
       </header>
-      <p className="privacy">Your files are read inside this browser tab. Nothing leaves your machine.</p>
 
       {demo && <DemoCaption caption={demo.caption} />}
 

@@ -71,7 +71,7 @@ export function ChartFigure({
           {error}
         </p>
       )}
-      {children}
+      <div className="figure-body">{children}</div>
       <figcaption className="wrap">{caption}</figcaption>
     </figure>
   );

@@ -99,6 +99,7 @@ export function CrossView() {
         <ErrorBoundary name="heatmap">
           <ChartFigure
             title="heatmap"
+            className="side-exports"
             caption={`${metric} similarity of the layers of ${job.names.a} (rows) to the layers of ${job.names.b} (columns) at step ${step}. Colour: viridis on [${domain[0]}, ${domain[1]}].`}
             file={`${base}-step-${step}`}
             stamp={stamp}

@@ -219,7 +219,7 @@ export function DynamicsView() {
               />
             </ChartFigure>
           ) : (
-            <ChartFigure title="heatmap" caption={caption} file={`${base}-step-${step}`} extra={exportButtons} stamp={stepStamp} exportable={anyValue}>
+            <ChartFigure title="heatmap" className="side-exports" caption={caption} file={`${base}-step-${step}`} extra={exportButtons} stamp={stepStamp} exportable={anyValue}>
               <Heatmap
                 values={grid}
                 rows={job.rows}
