@@ -21,7 +21,9 @@ import type {
   DynamicsResult,
   JobControl,
   PairResult,
+  Provenance,
 } from './types';
+import { PRECISION_CONTRACT } from './precision';
 
 /** An activation ready for the metrics: its layout resolved and checked. */
 export interface Prepared {
@@ -142,7 +144,7 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
     [b, 1],
   ];
   const grid = names !== undefined;
-  if (numbers.fallback) warnings.push(`computed in float64 on the CPU instead of WebGPU: ${numbers.fallback}`);
+  warnings.push(...float64Sentences(a, b, numbers, options, names));
   const cca = options.metric !== 'cka' && options.metric !== 'cka-debiased';
   for (const [p, i] of sides) {
     if (p.rep.kind === 'conv') {
@@ -183,6 +185,24 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
   return warnings;
 }
 
+const METRIC_LABELS: Record<AnalysisOptions['metric'], string> = { svcca: 'SVCCA', cca: 'CCA', pwcca: 'PWCCA', cka: 'CKA', 'cka-debiased': 'debiased CKA' };
+
+/** What of this pair a GPU backend computed in float64 instead, one plain sentence each (also warnings). */
+function float64Sentences(a: Prepared, b: Prepared, numbers: PairNumbers, options: AnalysisOptions, names?: [string, string]): string[] {
+  const sentences: string[] = [];
+  if (numbers.fallback) sentences.push(`computed in float64 on the CPU instead of WebGPU: ${numbers.fallback}`);
+  numbers.fallbackSides?.forEach((reason, i) => {
+    if (reason) sentences.push(`${METRIC_LABELS[options.metric]} on ${names?.[i] ?? [a, b][i].name}: computed in float64, ${reason}`);
+  });
+  return sentences;
+}
+
+function provenanceOf(backend: ComputeBackend, float64: Iterable<string>): Provenance {
+  const list = [...new Set(float64)];
+  const arithmetic = backend.precision === 'float64' ? 'float64' : list.length > 0 ? 'float32 and float64' : 'float32';
+  return { backend: backend.kind, arithmetic, contract: PRECISION_CONTRACT, float64: list };
+}
+
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 function toPairResult(
@@ -207,6 +227,7 @@ function toPairResult(
     spectra: numbers.spectra,
     directions: null,
     warnings: warningsFor(a, b, numbers, options, datapoints),
+    provenance: provenanceOf(backend, float64Sentences(a, b, numbers, options)),
     conventions: numbers.fallback ? { ...conventionsFor(options, a, b, dft, backend), backend: 'cpu', precision: 'float64' } : conventionsFor(options, a, b, dft, backend),
   };
 }
@@ -341,6 +362,7 @@ async function compareSides(
   warnings: Set<string>,
   onPairs: (count: number) => void,
   signal: AbortSignal | undefined,
+  float64: Set<string>,
 ): Promise<number[][]> {
   for (const pa of a.prepared) for (const pb of b.prepared) checkPair(pa, pb, options, dft);
   const grid = await backend.compareGrid(a.factors, b.factors, options, onPairs, signal);
@@ -348,6 +370,7 @@ async function compareSides(
     row.map((numbers, j) => {
       const datapoints = backend.datapointsOf(a.factors[i]);
       for (const w of warningsFor(a.prepared[i], b.prepared[j], numbers, options, datapoints, [a.names[i], b.names[j]])) warnings.add(w);
+      for (const f of float64Sentences(a.prepared[i], b.prepared[j], numbers, options, [a.names[i], b.names[j]])) float64.add(f);
       return numbers.similarity;
     }),
   );
@@ -384,6 +407,7 @@ export async function computeDynamics(
   const total = steps.length * layers.length * layers.length;
   let done = 0;
   const warnings = new Set<string>();
+  const float64 = new Set<string>();
   control.onProgress?.({ done, total, stage: `factoring the reference step ${reference}` });
   const referenceSide = await loadSide(entriesFor(bundle, run, reference), options, hint, dft, backend, '', request.cache);
   try {
@@ -396,7 +420,7 @@ export async function computeDynamics(
           done += count;
           control.onProgress?.({ done, total, stage: `step ${step}` });
         };
-        values.push(await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal));
+        values.push(await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal, float64));
         control.onValues?.(values.length - 1, values[values.length - 1]);
       } finally {
         if (side !== referenceSide) releaseSide(backend, side);
@@ -411,6 +435,7 @@ export async function computeDynamics(
       values,
       conventions: conventionsFor(options, first, first, dft, backend),
       warnings: [...warnings],
+      provenance: provenanceOf(backend, float64),
     };
   } finally {
     releaseSide(backend, referenceSide);
@@ -462,11 +487,12 @@ export async function computeCross(
     const sideB = await loadSide(entriesB, options, hint, dft, backend, "B's ", request.cache);
     try {
       const warnings = new Set<string>();
+      const float64 = new Set<string>();
       const onPairs = (count: number) => {
         done += count;
         control.onProgress?.({ done, total, stage: `step ${step}` });
       };
-      const values = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal);
+      const values = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal, float64);
       control.onValues?.(0, values);
       return {
         metric: options.metric,
@@ -476,6 +502,7 @@ export async function computeCross(
         values,
         conventions: conventionsFor(options, sideA.prepared[0], sideB.prepared[0], dft, backend),
         warnings: [...warnings],
+        provenance: provenanceOf(backend, float64),
       };
     } finally {
       releaseSide(backend, sideB);
