@@ -1,6 +1,7 @@
 // The precision parity suite as one command, for the lent GPU machine (no vitest there; bundled by
 // scripts/bundle-device-bench.mjs) and for a look here:
-//   node bin/run-ts.mjs scripts/parity-device.ts [--bundle public/demo/digits-cnn.npz] [--out parity.json] [--quick]
+//   node bin/run-ts.mjs scripts/parity-device.ts [--bundle public/demo/digits-cnn.npz] [--out parity.json]
+//       [--quick: first and last checkpoints only] [--layers conv1,fc1]
 // Runs every metric × conv reduction × compare/dynamics/cross on the real digits bundle and the
 // stress suite, on WebGPU (Dawn in Node) and on the float64 path; writes every case (GPU value,
 // float64 value, |Δ|, whether it fell back to float64) as JSON and prints a one-line verdict.
@@ -21,6 +22,7 @@ async function main(): Promise<number> {
   const bundlePath = argument('--bundle', 'public/demo/digits-cnn.npz');
   const out = argument('--out', 'parity.json');
   const quick = process.argv.includes('--quick');
+  const layers = argument('--layers', '').split(',').filter(Boolean);
   registerGpuBackend(webgpuBackendFactory(nodeGpu));
   let choice;
   try {
@@ -33,10 +35,18 @@ async function main(): Promise<number> {
   const full = await openBundlePath(bundlePath);
   const [run, otherRun] = full.runs;
   const steps = quick ? [full.steps[0], full.steps[full.steps.length - 1]] : full.steps.filter((_, i) => i % 2 === 1 || i === full.steps.length - 1);
-  const bundle = subBundle(full, [run, otherRun], steps);
+  const sub = subBundle(full, [run, otherRun], steps);
+  const bundle = layers.length > 0 ? { ...sub, layers: sub.layers.filter((l) => layers.includes(l)), entries: sub.entries.filter((e) => layers.includes(e.layer)) } : sub;
   const last = steps[steps.length - 1];
   const started = Date.now();
-  const log = (line: string) => console.log(`  ${line}`);
+  // The report is rewritten after every job, so that a stage cut short by its timeout keeps what finished.
+  const partial: Record<string, ParityReport> = {};
+  const save = () => writeFileSync(out, JSON.stringify({ adapter: choice.reason, bundle: bundlePath, steps, seconds: (Date.now() - started) / 1000, complete: false, reports: partial }, null, 1));
+  const logAs = (name: string) => (line: string, sofar: ParityReport) => {
+    console.log(`  ${line}`);
+    partial[name] = sofar;
+    save();
+  };
   const real = await realDataParity(
     choice.backend,
     {
@@ -44,21 +54,21 @@ async function main(): Promise<number> {
       bundle,
       run,
       otherRun,
-      pairs: full.layers.map((layer) => [
+      pairs: bundle.layers.map((layer) => [
         [run, last, layer],
         [otherRun, last, layer],
       ]),
       jobs: ['compare', 'dynamics', 'cross'],
     },
     metricReductions(),
-    log,
+    logAs('real'),
   );
-  const stress = await stressParity(choice.backend, log);
+  const stress = await stressParity(choice.backend, logAs('stress'));
   const reports: Record<string, ParityReport> = { real, stress };
   const all = [...real.cases, ...stress.cases];
   const broken = all.filter((c) => !(c.delta <= real.contract));
   const fellBack = all.filter((c) => c.float64).length;
-  writeFileSync(out, JSON.stringify({ adapter: choice.reason, bundle: bundlePath, steps, seconds: (Date.now() - started) / 1000, reports }, null, 1));
+  writeFileSync(out, JSON.stringify({ adapter: choice.reason, bundle: bundlePath, steps, seconds: (Date.now() - started) / 1000, complete: true, reports }, null, 1));
   const worst = (cases: typeof all) => cases.reduce((w, c) => Math.max(w, c.delta), 0).toExponential(2);
   const verdict = broken.length === 0 ? 'PASS' : 'FAIL';
   console.log(

@@ -87,8 +87,14 @@ export function gridLayers(bundle: Bundle, reduction: ConvReduction): Bundle {
 }
 
 /** Every value of every job of `plan`, on `gpu` and on the float64 path. */
-export async function realDataParity(gpu: ComputeBackend, plan: RealDataPlan, grid: { metric: Metric; reduction: ConvReduction }[], onCase?: (line: string) => void): Promise<ParityReport> {
+export async function realDataParity(
+  gpu: ComputeBackend,
+  plan: RealDataPlan,
+  grid: { metric: Metric; reduction: ConvReduction }[],
+  onCase?: (line: string, sofar: ParityReport) => void,
+): Promise<ParityReport> {
   const c: Collector = { cases: [], fallbacks: [] };
+  const log = (line: string) => onCase?.(line, finish(c));
   for (const { metric, reduction } of grid) {
     const options: AnalysisOptions = { ...DEFAULT_OPTIONS, metric, convReduction: reduction, epsilon: metric === 'cca' ? 0 : DEFAULT_OPTIONS.epsilon };
     const tag = `${metric} ${reduction} ${plan.name}`;
@@ -109,7 +115,7 @@ export async function realDataParity(gpu: ComputeBackend, plan: RealDataPlan, gr
         const count = Math.max(g.rho.length, f.rho.length);
         for (let i = 0; i < count; i++) push(c, { ...base, label: `${label}: rho[${i}]`, job: 'compare', float64 }, g.rho[i] ?? NaN, f.rho[i] ?? NaN);
         g.kept.forEach((k, i) => push(c, { ...base, label: `${label}: kept[${i}]`, job: 'compare', float64 }, k, f.kept[i]));
-        onCase?.(`${label}: |Δ| ${Math.abs(g.similarity - f.similarity).toExponential(1)}${float64 ? ` (${g.provenance!.float64.join('; ')})` : ''}`);
+        log(`${label}: |Δ| ${Math.abs(g.similarity - f.similarity).toExponential(1)}${float64 ? ` (${g.provenance!.float64.join('; ')})` : ''}`);
       }
     }
     const bundle = gridLayers(plan.bundle, reduction);
@@ -127,7 +133,7 @@ export async function realDataParity(gpu: ComputeBackend, plan: RealDataPlan, gr
           }),
         ),
       );
-      onCase?.(`dynamics ${tag}: worst |Δ| ${worst.toExponential(1)}${sentences.length ? ` (${sentences.join('; ')})` : ''}`);
+      log(`dynamics ${tag}: worst |Δ| ${worst.toExponential(1)}${sentences.length ? ` (${sentences.join('; ')})` : ''}`);
     }
     if (plan.jobs.includes('cross')) {
       const request = { a: { bundle, run: plan.run }, b: { bundle, run: plan.otherRun } };
@@ -142,7 +148,7 @@ export async function realDataParity(gpu: ComputeBackend, plan: RealDataPlan, gr
           worst = Math.max(worst, Math.abs(v - f.values[i][j]));
         }),
       );
-      onCase?.(`cross ${tag}: worst |Δ| ${worst.toExponential(1)}${sentences.length ? ` (${sentences.join('; ')})` : ''}`);
+      log(`cross ${tag}: worst |Δ| ${worst.toExponential(1)}${sentences.length ? ` (${sentences.join('; ')})` : ''}`);
     }
   }
   return finish(c);
@@ -240,8 +246,9 @@ export function stressCases(): StressCase[] {
 }
 
 /** Every stress case × the metrics that apply, GPU against float64: similarity, each ρ, kept. */
-export async function stressParity(gpu: ComputeBackend, onCase?: (line: string) => void): Promise<ParityReport> {
+export async function stressParity(gpu: ComputeBackend, onCase?: (line: string, sofar: ParityReport) => void): Promise<ParityReport> {
   const c: Collector = { cases: [], fallbacks: [] };
+  const log = (line: string) => onCase?.(line, finish(c));
   for (const s of stressCases()) {
     const dft = s.options?.convReduction === 'dft';
     const metrics: Metric[] = dft ? ['svcca', 'cca'] : ['svcca', 'cca', 'pwcca', 'cka', 'cka-debiased'];
@@ -261,7 +268,7 @@ export async function stressParity(gpu: ComputeBackend, onCase?: (line: string) 
         const count = Math.max(g.rho.length, f.rho.length);
         for (let i = 0; i < count; i++) push(c, { ...base, label: `${label}: rho[${i}]` }, g.rho[i] ?? NaN, f.rho[i] ?? NaN);
         g.kept.forEach((k, i) => push(c, { ...base, label: `${label}: kept[${i}]` }, k, f.kept[i]));
-        onCase?.(`${label}: |Δ| ${Math.abs(g.similarity - f.similarity).toExponential(1)}${float64 ? ` (${g.provenance!.float64.join('; ')})` : ''}`);
+        log(`${label}: |Δ| ${Math.abs(g.similarity - f.similarity).toExponential(1)}${float64 ? ` (${g.provenance!.float64.join('; ')})` : ''}`);
       }
     }
   }

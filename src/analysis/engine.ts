@@ -191,6 +191,9 @@ const METRIC_LABELS: Record<AnalysisOptions['metric'], string> = { svcca: 'SVCCA
 function float64Sentences(a: Prepared, b: Prepared, numbers: PairNumbers, options: AnalysisOptions, names?: [string, string]): string[] {
   const sentences: string[] = [];
   if (numbers.fallback) sentences.push(`computed in float64 on the CPU instead of WebGPU: ${numbers.fallback}`);
+  if (numbers.fallbackPair) {
+    sentences.push(`${METRIC_LABELS[options.metric]} between ${names?.[0] ?? a.name} and ${names?.[1] ?? b.name}: computed in float64, ${numbers.fallbackPair}`);
+  }
   numbers.fallbackSides?.forEach((reason, i) => {
     if (reason) sentences.push(`${METRIC_LABELS[options.metric]} on ${names?.[i] ?? [a, b][i].name}: computed in float64, ${reason}`);
   });

@@ -259,7 +259,7 @@ function draftCca(g: Float64Array, size: number, m: number, epsilon: number): Cc
   const k = live.length;
   const scales = Float64Array.from(live, (i) => Math.sqrt(g[i * size + i]));
   const base = { metric: 'cca' as const, datapoints: m, cutMargin: Infinity, gap: Infinity, epsilonMargin, nullNeurons };
-  if (k === 0 || nullNeurons > 0) return { kind: 'cca', size, gmax, kept, live, scales, eigen: null, conditioning: { ...base, smallestKept: 1, varianceSpread: 1 } };
+  if (k === 0 || nullNeurons > 0) return { kind: 'cca', size, gmax, kept, live, scales, eigen: null, conditioning: { ...base, smallestKept: 1, varianceSpread: 1, floorRatio: 1 } };
   // R + E: the correlation matrix of the live kept rows, with cca_core's ε as the diagonal ε·xmax/Σ_ii.
   const r: Matrix = { rows: k, cols: k, data: new Float64Array(k * k) };
   let smallestVariance = Infinity;
@@ -281,7 +281,8 @@ function draftCca(g: Float64Array, size: number, m: number, epsilon: number): Cc
     live,
     scales,
     eigen,
-    conditioning: { ...base, smallestKept: top > 0 ? Math.max(eigen.values[k - 1], 0) / top : 0, varianceSpread: smallestVariance / largestVariance },
+    // floorRatio is set with W₀ (whitenCca).
+    conditioning: { ...base, smallestKept: top > 0 ? Math.max(eigen.values[k - 1], 0) / top : 0, varianceSpread: smallestVariance / largestVariance, floorRatio: 1 },
   };
 }
 
@@ -295,7 +296,15 @@ function whitenCca(draft: CcaDraft, epsilon: number): Whitening {
     for (let t = 0; t < live.length; t++) projection[i * size + live[t]] = (w * eigen!.vectors.data[i * live.length + t]) / scales[t];
   }
   const livePositions = live.map((row) => kept.indexOf(row));
-  return { rows, projection, ridge: epsilon * draft.gmax, live: livePositions, keptDims: kept.length, dropped: size - kept.length, kept, spectrum: null, conditioning: draft.conditioning };
+  // W₀ᵀ W₀ = (G + ridge)⁻¹ on the live rows, so 1/‖W₀‖²_F ≤ λ_min(G + ridge): a lower bound on
+  // the smallest direction float64 sees, relative to trace G ≥ λ_max.
+  const ridge = epsilon * draft.gmax;
+  let frobenius = 0;
+  for (let i = 0; i < projection.length; i++) frobenius += projection[i] ** 2;
+  let trace = 0;
+  for (const s of scales) trace += s * s;
+  const floorRatio = rows > 0 && frobenius > 0 ? (1 / frobenius - ridge) / trace : draft.conditioning.floorRatio;
+  return { rows, projection, ridge, live: livePositions, keptDims: kept.length, dropped: size - kept.length, kept, spectrum: null, conditioning: { ...draft.conditioning, floorRatio } };
 }
 
 function draftSvd(g: Float64Array, size: number, m: number): SvdDraft {
@@ -343,6 +352,7 @@ function whitenSvd(draft: SvdDraft, k: number, options: AnalysisOptions, ownCut:
       datapoints: draft.datapoints,
       smallestKept: rows > 0 && top > 0 ? spectrum[rows - 1] / top : 1,
       varianceSpread: 1,
+      floorRatio: rows > 0 && top > 0 ? spectrum[rows - 1] / top : 1,
       epsilonMargin: Infinity,
       cutMargin,
       gap,
@@ -357,6 +367,9 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
    *  go with their GPU factor (a factor belongs to one job, so to one set of options). */
   private readonly cpuTwins = new WeakMap<GpuFactor, Factor>();
   readonly precision = 'float32' as const;
+  /** Wall-clock seconds spent on what the precision contract adds (for the benchmark): the host's
+   *  float64 eigendecompositions, and the refinement (Z₀'s Gram, its read-back, Cholesky, Z = L⁻¹ Z₀). */
+  readonly precisionWork = { hostEigenSeconds: 0, refineSeconds: 0 };
   /**
    * @param maxChunkBytes largest buffer of stacked datapoints uploaded at once (default: the device's
    *   storage-binding limit). Beyond it the datapoints stream in column chunks: Gram matrices
@@ -533,15 +546,17 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     const cca = options.metric !== 'svcca';
     // Step 3 on the host in float64 (see the module comment): the eigendecomposition of the
     // equilibrated correlation matrix (CCA) or of the Gram itself (SVCCA).
+    const eigenStarted = performance.now();
     const drafts = sizes.map((size, b) => {
       const g = new Float64Array(size * size);
       for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) g[i * size + j] = grams[b * padded * padded + i * padded + j];
       return cca ? draftCca(g, size, m, options.epsilon) : draftSvd(g, size, m);
     });
+    this.precisionWork.hostEigenSeconds += (performance.now() - eigenStarted) / 1000;
     const svdDrafts = drafts as SvdDraft[];
     const ks = cca ? [] : keeps ? keeps(svdDrafts.map((d) => d.spectrum)) : svdDrafts.map((d) => chooseK(d.spectrum, options.keep));
     const whitenings = drafts.map((draft, b) => (cca ? whitenCca(draft as CcaDraft, options.epsilon) : whitenSvd(draft as SvdDraft, ks[b], options, keeps === undefined)));
-    // Step 6: Z₀ = W₀ Xc for every matrix in one batched product.
+    // Step 4: Z₀ = W₀ Xc for every matrix in one batched product.
     const projectionData = new Float32Array(Math.max(1, whitenings.reduce((s, w, b) => s + w.rows * sizes[b], 0)));
     const projectionOffsets: number[] = [];
     const zOffsets: number[] = [];
@@ -575,7 +590,8 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       if (batches.length > 0) runProducts(rt, projection, chunk.buffer, z0, batches, 'factor.whiten');
     }
     rt.release(projection);
-    // Step 7, the refinement: C = Z₀ Z₀ᵀ (+ the ε term) in float64, C = L Lᵀ, Z = L⁻¹ Z₀.
+    // Step 5 of the module comment, the refinement: C = Z₀ Z₀ᵀ (+ the ε term) in float64, C = L Lᵀ, Z = L⁻¹ Z₀.
+    const refineStarted = performance.now();
     const refinePadded = even(Math.max(2, ...whitenings.map((w) => w.rows)));
     const cBuffer = rt.zeros(count * refinePadded * refinePadded * 4, 'factor.refine-gram');
     const gramBatches: ProductBatch[] = whitenings
@@ -682,6 +698,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     rt.release(inverseBuffer);
     rt.release(z0);
     await rt.settle();
+    this.precisionWork.refineSeconds += (performance.now() - refineStarted) / 1000;
     return { z, plans };
   }
 
@@ -1025,10 +1042,10 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
           const block = { rows: a[i].rows, cols: b[j].rows, data: new Float64Array(a[i].rows * b[j].rows) };
           for (let r = 0; r < block.rows; r++) for (let c = 0; c < block.cols; c++) block.data[r * block.cols + c] = cross[(offsetsA[i] + r) * rowsB + offsetsB[j] + c];
           const svd = svdOfCross(block);
-          const verdict = pwccaPairVerdict(svd.values);
+          const verdict = pwccaPairVerdict(svd.values, Math.min(a[i].keptDims, b[j].keptDims), a[i].datapoints);
           grid[i][j] = verdict.gpu
             ? await this.pwccaPair(a[i], b[j], svd, options)
-            : { ...compareFactors(this.cpuFactor(a[i], options), this.cpuFactor(b[j], options), options), fallback: verdict.reason };
+            : { ...compareFactors(this.cpuFactor(a[i], options), this.cpuFactor(b[j], options), options), fallbackPair: verdict.reason };
         }
       }
       return grid;

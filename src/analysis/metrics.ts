@@ -36,6 +36,8 @@ export interface PairNumbers {
   fallback?: string;
   /** Set when the precision rule (src/analysis/precision.ts) sent a side to float64: per side, why (null: that side was fine on the GPU). */
   fallbackSides?: [string | null, string | null];
+  /** Set when the precision rule sent this pair (not either side) to float64: why. */
+  fallbackPair?: string;
 }
 
 /** True when this representation pair goes through the per-frequency DFT path. */

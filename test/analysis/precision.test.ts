@@ -8,6 +8,7 @@ const wellConditioned: Conditioning = {
   datapoints: 400,
   smallestKept: 1e-3,
   varianceSpread: 1e-2,
+  floorRatio: 1e-5,
   epsilonMargin: Infinity,
   cutMargin: Infinity,
   gap: Infinity,
@@ -26,7 +27,7 @@ describe('the precision rule', () => {
     const cases: [Partial<Conditioning>, RegExp][] = [
       [{ nullNeurons: 2 }, /^2 neurons are constant/],
       [{ epsilonMargin: 1e-6 }, /variance sits at ε/],
-      [{ smallestKept: 1e-7, varianceSpread: 1e-4 }, /too ill-conditioned for the GPU's float32/],
+      [{ floorRatio: 1e-11 }, /too ill-conditioned for the GPU's float32 \(directions near float64's null floor\)/],
       [{ refinementPivot: 0 }, /numerically rank-deficient/],
       [{ smallestKept: 1e-8, varianceSpread: 1 }, /too ill-conditioned/],
     ];
@@ -49,8 +50,10 @@ describe('the precision rule', () => {
   });
 
   it('PWCCA pairs whose canonical correlations coincide go to float64', () => {
-    expect(pwccaPairVerdict([0.9, 0.5, 0.2]).gpu).toBe(true);
-    expect(pwccaPairVerdict([0.99999999, 0.999999995, 0.3]).gpu).toBe(false);
-    expect(pwccaPairVerdict([0.9, 1e-9, 0]).gpu).toBe(true); // coinciding zeros weigh nothing
+    expect(pwccaPairVerdict([0.9, 0.5, 0.2], 3, 400).gpu).toBe(true);
+    expect(pwccaPairVerdict([0.99999999, 0.999999995, 0.3], 3, 400).gpu).toBe(false);
+    expect(pwccaPairVerdict([0.9, 1e-9, 0], 3, 400).gpu).toBe(true); // coinciding zeros weigh nothing
+    expect(pwccaPairVerdict([1, 1 - 1e-7, 1 - 2e-7], 3, 400).gpu).toBe(true); // identical layers: every weight multiplies 1
+    expect(pwccaPairVerdict([1, 1, 1, 0.5], 4, 400).gpu).toBe(false); // ... but not when another direction shares the weights
   });
 });
