@@ -10,12 +10,15 @@
 #       a private folder (/tmp/svcca-device: nothing is written outside it but $OUT), then runs, each
 #       stage under its own `timeout` so that the whole ends within ~7 minutes and what finished is
 #       in $OUT (or bench-results/):
-#         1. the precision parity suite (real data + stress, GPU against float64): parity.json and a
-#            one-line verdict (PARITY PASS/FAIL …);
-#         2. the smoke benchmark (seconds: proves the pipeline);
+#         1. the precision parity suite (stress, then the real digits CNN at its first and last
+#            checkpoints; PARITY_OPTIONS="" for every other checkpoint too), GPU against float64:
+#            parity.json (rewritten after every job) and a one-line verdict (PARITY PASS/FAIL …);
+#         2. the quick benchmark sizes with this engine and with the engine before the precision
+#            work (BEFORE_REV, bundled at prepare), and their GPU job times as after/before ratios;
 #         3. the full benchmark with the issue's targets judged.
 # PEAK_GFLOPS: the GPU's f32 peak for the covariance-kernel target (default 67 000: an H100/H200 SXM).
-# Stage limits (seconds): PARITY_TIMEOUT (150), SMOKE_TIMEOUT (60), FULL_TIMEOUT (200).
+# Stage limits (seconds): PARITY_TIMEOUT (120), QUICK_TIMEOUT (60, each engine), FULL_TIMEOUT (180).
+# BEFORE_REV (prepare): the commit whose engine is the "before" (default 434d611, before issue #17).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -25,6 +28,13 @@ prepare)
   node scripts/bundle-device-bench.mjs .device/bench.mjs
   node scripts/bundle-device-bench.mjs .device/parity.mjs scripts/parity-device.ts
   cp public/demo/digits-cnn.npz .device/data/
+  cp scripts/compare-bench.mjs .device/
+  # The engine before the precision work, bundled the same way, for the before/after cost ratios.
+  before=$(mktemp -d)
+  git archive "${BEFORE_REV:-434d611}" | tar -x -C "$before"
+  ln -s "$(pwd)/node_modules" "$before/node_modules"
+  node "$before/scripts/bundle-device-bench.mjs" .device/bench-before.mjs
+  rm -rf "$before"
   cp node_modules/webgpu/index.js node_modules/webgpu/package.json .device/node_modules/webgpu/
   xz -T2 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > .device/node_modules/webgpu/dist/linux-x64/dawn.node.xz
   xz -T2 -6 -c "$(command -v node)" > .device/node.xz
@@ -55,18 +65,22 @@ run)
   mkdir -p "$root/node_modules/webgpu/dist/linux-x64"
   cp .device/node_modules/webgpu/index.js .device/node_modules/webgpu/package.json "$root/node_modules/webgpu/"
   xz -dc .device/node_modules/webgpu/dist/linux-x64/dawn.node.xz > "$root/node_modules/webgpu/dist/linux-x64/dawn.node"
-  cp .device/bench.mjs .device/parity.mjs "$root/"
+  cp .device/bench.mjs .device/bench-before.mjs .device/parity.mjs .device/compare-bench.mjs "$root/"
   export VK_DRIVER_FILES="${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}"
   export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
   out="$(mkdir -p "${OUT:-bench-results}" && cd "${OUT:-bench-results}" && pwd)"
   data="$(pwd)/.device/data/digits-cnn.npz"
   status=0
   echo "== 1/3 precision parity (real data + stress, GPU against float64)"
-  (cd "$root" && timeout "${PARITY_TIMEOUT:-150}" ./node parity.mjs --bundle "$data" --out "$out/parity.json" ${PARITY_OPTIONS:-}) || status=$?
-  echo "== 2/3 smoke benchmark"
-  (cd "$root" && timeout "${SMOKE_TIMEOUT:-60}" ./node bench.mjs --backend webgpu --runtime node --smoke --out "$out/bench-webgpu-smoke.json") || status=$?
+  (cd "$root" && timeout "${PARITY_TIMEOUT:-120}" ./node parity.mjs --bundle "$data" --out "$out/parity.json" ${PARITY_OPTIONS:---quick}) || status=$?
+  echo "== 2/3 quick benchmark sizes: this engine, then the engine before the precision work"
+  (cd "$root" && timeout "${QUICK_TIMEOUT:-60}" ./node bench.mjs --backend webgpu --runtime node --quick --out "$out/bench-webgpu-quick.json") || status=$?
+  (cd "$root" && timeout "${QUICK_TIMEOUT:-60}" ./node bench-before.mjs --backend webgpu --runtime node --quick --out "$out/bench-webgpu-quick-before.json") || status=$?
+  if [ -f "$out/bench-webgpu-quick.json" ] && [ -f "$out/bench-webgpu-quick-before.json" ]; then
+    (cd "$root" && ./node compare-bench.mjs "$out/bench-webgpu-quick-before.json" "$out/bench-webgpu-quick.json" | tee "$out/cost-ratios.txt") || status=$?
+  fi
   echo "== 3/3 full benchmark"
-  (cd "$root" && timeout "${FULL_TIMEOUT:-200}" ./node bench.mjs --backend webgpu --runtime node --peak-gflops "${PEAK_GFLOPS:-67000}" --out "$out/bench-webgpu-full.json" "$@") || status=$?
+  (cd "$root" && timeout "${FULL_TIMEOUT:-180}" ./node bench.mjs --backend webgpu --runtime node --peak-gflops "${PEAK_GFLOPS:-67000}" --out "$out/bench-webgpu-full.json" "$@") || status=$?
   exit "$status"
   ;;
 *)

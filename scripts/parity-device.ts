@@ -47,6 +47,8 @@ async function main(): Promise<number> {
     partial[name] = sofar;
     save();
   };
+  // The stress suite first: it is quick, and a timeout then cuts the longer real-data grid instead.
+  const stress = await stressParity(choice.backend, logAs('stress'));
   const real = await realDataParity(
     choice.backend,
     {
@@ -63,7 +65,6 @@ async function main(): Promise<number> {
     metricReductions(),
     logAs('real'),
   );
-  const stress = await stressParity(choice.backend, logAs('stress'));
   const reports: Record<string, ParityReport> = { real, stress };
   const all = [...real.cases, ...stress.cases];
   const broken = all.filter((c) => !(c.delta <= real.contract));

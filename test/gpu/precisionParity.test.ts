@@ -70,7 +70,7 @@ describe('precision contract on the real digits CNN (Dawn)', () => {
     const fellBack = report.cases.filter((c) => c.float64).length;
     expect(fellBack / report.cases.length).toBeLessThan(0.25);
     for (const { sentences } of report.fallbacks) {
-      for (const s of sentences) expect(s).toMatch(/^(SVCCA|CCA|PWCCA) on .*(layer \w+|conv\d|fc1|logits).*: computed in float64, /);
+      for (const s of sentences) expect(s).toMatch(/^(SVCCA|CCA|PWCCA) (on|between) .*(layer \w+|conv\d|fc1|logits).*: computed in float64, /);
     }
     // The demo's default job: SVCCA with conv layers through the DFT.
     expect(report.cases.filter((c) => c.metric === 'svcca' && c.reduction === 'dft' && c.float64)).toEqual([]);
@@ -85,7 +85,8 @@ describe('precision contract on ill-conditioned activations (Dawn)', () => {
     const label = (c: { label: string }) => c.label;
     const onGpu = new Set(report.cases.filter((c) => !c.float64).map(label));
     expect([...onGpu].some((l) => l.startsWith('stress cca ε=0 offset 1e4'))).toBe(true);
-    expect([...onGpu].some((l) => l.startsWith('stress pwcca float16-rounded'))).toBe(true);
+    expect([...onGpu].some((l) => l.startsWith('stress cca ε=1e-10 float16-rounded'))).toBe(true);
+    expect([...onGpu].some((l) => l.startsWith('stress svcca neuron scales spanning'))).toBe(true);
     expect(report.fallbacks.some((f) => f.job.includes('duplicated neurons'))).toBe(true);
   }, 600_000);
 });
