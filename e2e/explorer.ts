@@ -1,5 +1,6 @@
 // Page helpers of the explorer's end-to-end tests.
 
+import { readFileSync } from 'node:fs';
 import type { Locator, Page } from '@playwright/test';
 import { expect } from './fixtures';
 import type { FilePayload } from './fixtures';
@@ -87,5 +88,19 @@ export async function dropFolder(page: Page, folder: string, files: { path: stri
       window.dispatchEvent(event);
     },
     { folder, payload },
+  );
+}
+
+/**
+ * Serves a demo: the real digits CNN (test/fixtures/real: conv1, conv2, conv3, fc1, logits × 8
+ * checkpoints, two runs) under a demo entry (extra index.json fields in `entry`), so checks of the
+ * demo flow run in seconds; the shipped ResNet demo is loaded by deploy.spec.ts. Without this the
+ * fixtures serve an empty demo list, so other tests see no demo.
+ */
+export async function withDigitsDemo(page: Page, entry: Record<string, unknown> = {}): Promise<void> {
+  const index = [{ id: 'digits-cnn', title: 'Digits CNN', caption: 'A small CNN on 8×8 digits.', file: 'digits-cnn.npz', ...entry }];
+  await page.route('**/demo/index.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(index) }));
+  await page.route('**/demo/digits-cnn.npz', (route) =>
+    route.fulfill({ status: 200, contentType: 'application/octet-stream', body: readFileSync('test/fixtures/real/digits-cnn.npz') }),
   );
 }

@@ -46,7 +46,10 @@ test('step through checkpoints: slider, ← / →, play and pause; small multipl
   await expect(multiples.locator('g.panel')).toHaveCount(DEFAULT_STEPS.length);
   await expect(multiples.locator('text.panel-title').nth(5)).toHaveText('step 1600');
   // Clicking a checkpoint shows it alone.
-  const box = (await multiples.locator('g.panel').nth(1).locator('rect').first().boundingBox())!;
+  // A mouse click at page coordinates outside the viewport does nothing: bring the panel into view.
+  const panel = multiples.locator('g.panel').nth(1).locator('rect').first();
+  await panel.scrollIntoViewIfNeeded();
+  const box = (await panel.boundingBox())!;
   await page.mouse.click(box.x + 3, box.y + 3);
   await expect(readout(page)).toHaveText('step 100 · 2/6');
   await expect(dynamicsHeatmap(page)).toBeVisible();

@@ -2,20 +2,14 @@
 // on an informative checkpoint (not initialisation; the demo's own "step" when index.json names
 // one), with values printed in its cells, and the convergence lines named at their ends.
 
-import { readFileSync } from 'node:fs';
-import type { Page } from '@playwright/test';
-import { dynamicsHeatmap, dynamicsView } from './explorer';
+import { dynamicsHeatmap, dynamicsView, withDigitsDemo } from './explorer';
 import { expect, test } from './fixtures';
 
 test.use({ viewport: { width: 1280, height: 800 } });
 
-/** Serves the shipped demo list (the fixtures serve an empty one so other tests see no demo). */
-const withDemo = (page: Page) =>
-  page.route('**/demo/index.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: readFileSync('public/demo/index.json', 'utf8') }));
-
 test('at 1280 × 800 the heatmap is visible without scrolling, on a mid-training checkpoint, with values in its cells and named curves', async ({ page }) => {
   test.setTimeout(180_000);
-  await withDemo(page);
+  await withDigitsDemo(page);
   await page.goto('/');
   await expect(dynamicsView(page)).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   expect(await page.evaluate(() => window.scrollY)).toBe(0);
@@ -45,9 +39,7 @@ test('at 1280 × 800 the heatmap is visible without scrolling, on a mid-training
 
 test('a demo entry that names its checkpoint ("step") opens on it', async ({ page }) => {
   test.setTimeout(180_000);
-  const index = JSON.parse(readFileSync('public/demo/index.json', 'utf8'));
-  index[0].step = 740;
-  await page.route('**/demo/index.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(index) }));
+  await withDigitsDemo(page, { step: 740 });
   await page.goto('/');
   await expect(dynamicsView(page)).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   await expect(page.getByTestId('step-readout')).toHaveText('step 740 · 7/8');

@@ -1,20 +1,14 @@
 // Settings that cannot go together are fixed for the user, and a job that cannot run shows its
 // reason alone: no empty chart under it, no export buttons.
 
-import { readFileSync } from 'node:fs';
-import type { Page } from '@playwright/test';
 import { zipSync } from 'fflate';
 import { encodeNpy } from '../src/io/npy';
-import { crossView, dynamicsView } from './explorer';
+import { crossView, dynamicsView, withDigitsDemo } from './explorer';
 import { expect, randn, test } from './fixtures';
-
-/** Serves the shipped demo list (the fixtures serve an empty one so other tests see no demo). */
-const withDemo = (page: Page) =>
-  page.route('**/demo/index.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: readFileSync('public/demo/index.json', 'utf8') }));
 
 test('a link with metric=cka on a bundle with conv layers computes with flatten and says so', async ({ page }) => {
   test.setTimeout(240_000);
-  await withDemo(page);
+  await withDigitsDemo(page);
   await page.goto('/#metric=cka');
   await expect(dynamicsView(page)).toHaveAttribute('data-status', 'done', { timeout: 90_000 });
   await expect(page.getByLabel('Metric')).toHaveValue('cka');

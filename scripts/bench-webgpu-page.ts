@@ -141,10 +141,21 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
     const warmUpSeconds = (performance.now() - warmStart) / 1000;
     const stagesBefore = timestamps ? await rt.gpuTimes() : null;
     const { wrapped, times } = timed(gpu);
+    const precisionBefore = gpu instanceof GpuBackend ? { ...gpu.precisionWork } : null;
     const gpuLoading = { seconds: 0 };
     const t0 = performance.now();
     const gpuResult = await computeDynamics({ bundle: bundleOf(generator, gpuLoading) }, DEFAULT_OPTIONS, {}, wrapped);
     const gpuSeconds = (performance.now() - t0) / 1000 - gpuLoading.seconds;
+    // What the precision contract costs in this job: float64 eigendecompositions on the host and the
+    // refinement of the whitening (src/analysis/gpuBackend.ts steps 3 and 5).
+    const precision =
+      gpu instanceof GpuBackend && precisionBefore
+        ? {
+            hostEigenSeconds: gpu.precisionWork.hostEigenSeconds - precisionBefore.hostEigenSeconds,
+            refineSeconds: gpu.precisionWork.refineSeconds - precisionBefore.refineSeconds,
+            float64: gpuResult.provenance?.float64 ?? [],
+          }
+        : null;
     const stagesAfter = timestamps ? await rt.gpuTimes() : null;
     let gpuMillisecondsByStage: Record<string, number> | null = null;
     if (stagesAfter && stagesBefore) {
@@ -180,6 +191,7 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
       gflops: flops / gpuSeconds / 1e9,
       gpuMillisecondsByStage,
       stageFractions: { factorize: times.factorize / 1000 / gpuSeconds, pairs: times.pairs / 1000 / gpuSeconds },
+      precision,
       corner: gpuResult.values[0][0][0],
     });
   }

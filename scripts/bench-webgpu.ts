@@ -98,6 +98,19 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
       ]),
     ),
   );
+  console.log('');
+  console.log(
+    renderTable(
+      ['job', 'precision work: host float64 eigen s', 'refinement s', 'share of GPU job', 'float64 fallbacks'],
+      result.jobs.map((j) => [
+        j.name,
+        j.precision ? j.precision.hostEigenSeconds.toFixed(3) : '—',
+        j.precision ? j.precision.refineSeconds.toFixed(3) : '—',
+        j.precision ? `${(((j.precision.hostEigenSeconds + j.precision.refineSeconds) / j.gpuSeconds) * 100).toFixed(0)}%` : '—',
+        j.precision ? String(j.precision.float64.length) : '—',
+      ]),
+    ),
+  );
   if (result.timestamps) {
     for (const job of result.jobs) {
       const stages = Object.entries(job.gpuMillisecondsByStage ?? {}).sort((a, b) => b[1] - a[1]);

@@ -1,20 +1,40 @@
 #!/usr/bin/env bash
-# The WebGPU benchmark on a lent GPU machine (the device tool: one prepared run). That machine has
-# no Node, no node_modules and no browser, so:
-#   scripts/device-bench.sh prepare   (here) fills .device/ (git-ignored, ~50 MB): a single-file
-#       bundle of scripts/bench.ts, Dawn's Node addon from the `webgpu` package, this machine's Node
-#       binary and Debian's Vulkan loader, compressed.
-#   scripts/device-bench.sh run [bench options]   (there, with `carry: [".device"]`) unpacks them,
-#       runs the smoke sizes (seconds: proves the pipeline), then the full sizes with the issue's
-#       targets judged, in Node on Dawn on the GPU; JSON into $OUT (or bench-results/).
+# The WebGPU checks on a lent GPU machine (the device tool: one prepared run). That machine has no
+# Node, no node_modules and no browser, so:
+#   scripts/device-bench.sh prepare   (here) fills .device/ (git-ignored, ~55 MB): single-file bundles
+#       of scripts/parity-device.ts and scripts/bench.ts, the real digits bundle the parity suite
+#       reads, Dawn's Node addon from the `webgpu` package, this machine's Node binary and Debian's
+#       Vulkan loader with the GL vendor-neutral dispatch libraries the NVIDIA driver needs
+#       (libglvnd0 libgl1 libglx0 libegl1 libopengl0 libgles2: without them the loader finds no driver).
+#   scripts/device-bench.sh run [bench options]   (there, with `carry: [".device"]`) unpacks them into
+#       a private folder (/tmp/svcca-device: nothing is written outside it but $OUT), then runs, each
+#       stage under its own `timeout` so that the whole ends within ~7 minutes and what finished is
+#       in $OUT (or bench-results/):
+#         1. the precision parity suite (stress, then the real digits CNN at its first and last
+#            checkpoints; PARITY_OPTIONS="" for every other checkpoint too), GPU against float64:
+#            parity.json (rewritten after every job) and a one-line verdict (PARITY PASS/FAIL …);
+#         2. the quick benchmark sizes with this engine and with the engine before the precision
+#            work (BEFORE_REV, bundled at prepare), and their GPU job times as after/before ratios;
+#         3. the full benchmark with the issue's targets judged.
 # PEAK_GFLOPS: the GPU's f32 peak for the covariance-kernel target (default 67 000: an H100/H200 SXM).
+# Stage limits (seconds): PARITY_TIMEOUT (120), QUICK_TIMEOUT (60, each engine), FULL_TIMEOUT (180).
+# BEFORE_REV (prepare): the commit whose engine is the "before" (default 434d611, before issue #17).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
 prepare)
   rm -rf .device
-  mkdir -p .device/node_modules/webgpu/dist/linux-x64 .device/deb
+  mkdir -p .device/node_modules/webgpu/dist/linux-x64 .device/deb .device/data
   node scripts/bundle-device-bench.mjs .device/bench.mjs
+  node scripts/bundle-device-bench.mjs .device/parity.mjs scripts/parity-device.ts
+  cp public/demo/digits-cnn.npz .device/data/
+  cp scripts/compare-bench.mjs .device/
+  # The engine before the precision work, bundled the same way, for the before/after cost ratios.
+  before=$(mktemp -d)
+  git archive "${BEFORE_REV:-434d611}" | tar -x -C "$before"
+  ln -s "$(pwd)/node_modules" "$before/node_modules"
+  node "$before/scripts/bundle-device-bench.mjs" .device/bench-before.mjs
+  rm -rf "$before"
   cp node_modules/webgpu/index.js node_modules/webgpu/package.json .device/node_modules/webgpu/
   xz -T2 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > .device/node_modules/webgpu/dist/linux-x64/dawn.node.xz
   xz -T2 -6 -c "$(command -v node)" > .device/node.xz
@@ -24,22 +44,44 @@ prepare)
   # shellcheck disable=SC2086
   apt-get $apt_options update -qq
   # shellcheck disable=SC2086
-  (cd .device/deb && apt-get $apt_options download libvulkan1 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
-  ls .device/deb/*.deb >/dev/null
+  (cd .device/deb && apt-get $apt_options download libvulkan1 libglvnd0 libgl1 libglx0 libegl1 libopengl0 libgles2 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+  for deb in libvulkan1 libglvnd0 libgl1 libglx0 libegl1 libopengl0 libgles2; do
+    ls .device/deb/"${deb}"_*.deb >/dev/null
+  done
+  rm -rf "$lists"
   du -sh .device
   ;;
 run)
   shift
-  for f in .device/deb/*.deb; do dpkg -x "$f" /; done
-  ldconfig
-  xz -dc .device/node.xz > /tmp/node
-  chmod +x /tmp/node
-  xz -dkf .device/node_modules/webgpu/dist/linux-x64/dawn.node.xz
+  root=/tmp/svcca-device
+  rm -rf "$root"
+  mkdir -p "$root/sys"
+  # Unpacked into a private folder, never into /: the loader and the GL dispatch libraries are found
+  # through LD_LIBRARY_PATH; the machine's own driver (VK_DRIVER_FILES) stays where it is.
+  for f in .device/deb/*.deb; do dpkg -x "$f" "$root/sys"; done
+  export LD_LIBRARY_PATH="$root/sys/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  xz -dc .device/node.xz > "$root/node"
+  chmod +x "$root/node"
+  mkdir -p "$root/node_modules/webgpu/dist/linux-x64"
+  cp .device/node_modules/webgpu/index.js .device/node_modules/webgpu/package.json "$root/node_modules/webgpu/"
+  xz -dc .device/node_modules/webgpu/dist/linux-x64/dawn.node.xz > "$root/node_modules/webgpu/dist/linux-x64/dawn.node"
+  cp .device/bench.mjs .device/bench-before.mjs .device/parity.mjs .device/compare-bench.mjs "$root/"
   export VK_DRIVER_FILES="${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}"
-  out="${OUT:-bench-results}"
-  mkdir -p "$out"
-  /tmp/node .device/bench.mjs --backend webgpu --runtime node --smoke --out "$out/bench-webgpu-smoke.json"
-  /tmp/node .device/bench.mjs --backend webgpu --runtime node --peak-gflops "${PEAK_GFLOPS:-67000}" --out "$out/bench-webgpu-full.json" "$@"
+  export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+  out="$(mkdir -p "${OUT:-bench-results}" && cd "${OUT:-bench-results}" && pwd)"
+  data="$(pwd)/.device/data/digits-cnn.npz"
+  status=0
+  echo "== 1/3 precision parity (real data + stress, GPU against float64)"
+  (cd "$root" && timeout "${PARITY_TIMEOUT:-120}" ./node parity.mjs --bundle "$data" --out "$out/parity.json" ${PARITY_OPTIONS:---quick}) || status=$?
+  echo "== 2/3 quick benchmark sizes: this engine, then the engine before the precision work"
+  (cd "$root" && timeout "${QUICK_TIMEOUT:-60}" ./node bench.mjs --backend webgpu --runtime node --quick --out "$out/bench-webgpu-quick.json") || status=$?
+  (cd "$root" && timeout "${QUICK_TIMEOUT:-60}" ./node bench-before.mjs --backend webgpu --runtime node --quick --out "$out/bench-webgpu-quick-before.json") || status=$?
+  if [ -f "$out/bench-webgpu-quick.json" ] && [ -f "$out/bench-webgpu-quick-before.json" ]; then
+    (cd "$root" && ./node compare-bench.mjs "$out/bench-webgpu-quick-before.json" "$out/bench-webgpu-quick.json" | tee "$out/cost-ratios.txt") || status=$?
+  fi
+  echo "== 3/3 full benchmark"
+  (cd "$root" && timeout "${FULL_TIMEOUT:-180}" ./node bench.mjs --backend webgpu --runtime node --peak-gflops "${PEAK_GFLOPS:-67000}" --out "$out/bench-webgpu-full.json" "$@") || status=$?
+  exit "$status"
   ;;
 *)
   echo "usage: scripts/device-bench.sh prepare | run [bench options]" >&2

@@ -21,7 +21,9 @@ import type {
   DynamicsResult,
   JobControl,
   PairResult,
+  Provenance,
 } from './types';
+import { PRECISION_CONTRACT } from './precision';
 
 /** An activation ready for the metrics: its layout resolved and checked. */
 export interface Prepared {
@@ -142,7 +144,7 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
     [b, 1],
   ];
   const grid = names !== undefined;
-  if (numbers.fallback) warnings.push(`computed in float64 on the CPU instead of WebGPU: ${numbers.fallback}`);
+  warnings.push(...float64Sentences(a, b, numbers, options, names));
   const cca = options.metric !== 'cka' && options.metric !== 'cka-debiased';
   for (const [p, i] of sides) {
     if (p.rep.kind === 'conv') {
@@ -194,6 +196,27 @@ export function describeConvReading(shape: readonly number[], convLayout: ConvLa
   return `${stored}, read as ${(convLayout ?? 'nhwc').toUpperCase()}: C=${c}, ${h === w ? `H=W=${h}` : `H=${h}, W=${w}`}`;
 }
 
+const METRIC_LABELS: Record<AnalysisOptions['metric'], string> = { svcca: 'SVCCA', cca: 'CCA', pwcca: 'PWCCA', cka: 'CKA', 'cka-debiased': 'debiased CKA' };
+
+/** What of this pair a GPU backend computed in float64 instead, one plain sentence each (also warnings). */
+function float64Sentences(a: Prepared, b: Prepared, numbers: PairNumbers, options: AnalysisOptions, names?: [string, string]): string[] {
+  const sentences: string[] = [];
+  if (numbers.fallback) sentences.push(`computed in float64 on the CPU instead of WebGPU: ${numbers.fallback}`);
+  if (numbers.fallbackPair) {
+    sentences.push(`${METRIC_LABELS[options.metric]} between ${names?.[0] ?? a.name} and ${names?.[1] ?? b.name}: computed in float64, ${numbers.fallbackPair}`);
+  }
+  numbers.fallbackSides?.forEach((reason, i) => {
+    if (reason) sentences.push(`${METRIC_LABELS[options.metric]} on ${names?.[i] ?? [a, b][i].name}: computed in float64, ${reason}`);
+  });
+  return sentences;
+}
+
+function provenanceOf(backend: ComputeBackend, float64: Iterable<string>): Provenance {
+  const list = [...new Set(float64)];
+  const arithmetic = backend.precision === 'float64' ? 'float64' : list.length > 0 ? 'float32 and float64' : 'float32';
+  return { backend: backend.kind, arithmetic, contract: PRECISION_CONTRACT, float64: list };
+}
+
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
 function toPairResult(
@@ -218,6 +241,7 @@ function toPairResult(
     spectra: numbers.spectra,
     directions: null,
     warnings: warningsFor(a, b, numbers, options, datapoints),
+    provenance: provenanceOf(backend, float64Sentences(a, b, numbers, options)),
     conventions: numbers.fallback ? { ...conventionsFor(options, a, b, dft, backend), backend: 'cpu', precision: 'float64' } : conventionsFor(options, a, b, dft, backend),
   };
 }
@@ -352,6 +376,7 @@ async function compareSides(
   warnings: Set<string>,
   onPairs: (count: number) => void,
   signal: AbortSignal | undefined,
+  float64: Set<string>,
 ): Promise<number[][]> {
   for (const pa of a.prepared) for (const pb of b.prepared) checkPair(pa, pb, options, dft);
   const grid = await backend.compareGrid(a.factors, b.factors, options, onPairs, signal);
@@ -359,6 +384,7 @@ async function compareSides(
     row.map((numbers, j) => {
       const datapoints = backend.datapointsOf(a.factors[i]);
       for (const w of warningsFor(a.prepared[i], b.prepared[j], numbers, options, datapoints, [a.names[i], b.names[j]])) warnings.add(w);
+      for (const f of float64Sentences(a.prepared[i], b.prepared[j], numbers, options, [a.names[i], b.names[j]])) float64.add(f);
       return numbers.similarity;
     }),
   );
@@ -395,6 +421,7 @@ export async function computeDynamics(
   const total = steps.length * layers.length * layers.length;
   let done = 0;
   const warnings = new Set<string>();
+  const float64 = new Set<string>();
   control.onProgress?.({ done, total, stage: `factoring the reference step ${reference}` });
   const referenceSide = await loadSide(entriesFor(bundle, run, reference), options, hint, dft, backend, '', request.cache);
   try {
@@ -407,7 +434,7 @@ export async function computeDynamics(
           done += count;
           control.onProgress?.({ done, total, stage: `step ${step}` });
         };
-        values.push(await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal));
+        values.push(await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal, float64));
         control.onValues?.(values.length - 1, values[values.length - 1]);
       } finally {
         if (side !== referenceSide) releaseSide(backend, side);
@@ -422,6 +449,7 @@ export async function computeDynamics(
       values,
       conventions: conventionsFor(options, first, first, dft, backend),
       warnings: [...warnings],
+      provenance: provenanceOf(backend, float64),
     };
   } finally {
     releaseSide(backend, referenceSide);
@@ -473,11 +501,12 @@ export async function computeCross(
     const sideB = await loadSide(entriesB, options, hint, dft, backend, "B's ", request.cache);
     try {
       const warnings = new Set<string>();
+      const float64 = new Set<string>();
       const onPairs = (count: number) => {
         done += count;
         control.onProgress?.({ done, total, stage: `step ${step}` });
       };
-      const values = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal);
+      const values = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal, float64);
       control.onValues?.(0, values);
       return {
         metric: options.metric,
@@ -487,6 +516,7 @@ export async function computeCross(
         values,
         conventions: conventionsFor(options, sideA.prepared[0], sideB.prepared[0], dft, backend),
         warnings: [...warnings],
+        provenance: provenanceOf(backend, float64),
       };
     } finally {
       releaseSide(backend, sideB);

@@ -1,38 +1,49 @@
-// The WebGPU backend: the same contract as the float64 CPU backend (src/analysis/backend.ts), in f32.
+// The WebGPU backend: the same contract as the float64 CPU backend (src/analysis/backend.ts), with the
+// heavy products in f32 and every number within PRECISION_CONTRACT of float64 (src/analysis/precision.ts).
 //
 // Shapes: every representation is n neurons × m datapoints, row-major. Per grid side (one checkpoint's
 // layers) the work is batched:
 //   1. centre on the CPU in float64 while converting to f32 (exact means, one pass), stack all layers
 //      into one buffer;
-//   2. Gram matrices G_i = Xc_i Xc_iᵀ of every layer in one batched product dispatch;
-//   3. (cca only) read G back, apply cca_core's rescaling and ε pruning, upload Σ̃;
-//   4. eigendecomposition of every layer at once by batched parallel-ordered Jacobi;
-//   5. on the CPU: sort, choose k (99% of Σs² or fixed), re-orthonormalise the kept vectors in
-//      float64 (f32 Jacobi drifts from orthogonality by ~1e-6), scale them into whitening rows P_i;
-//   6. Z_i = P_i Xc_i for every layer in one batched product: the factor, kept on the GPU.
+//   2. Gram matrices G_i = Xc_i Xc_iᵀ of every layer in one batched product dispatch (f32: each entry's
+//      round-off is relative to ‖x_a‖‖x_b‖, so neuron scales cost nothing here);
+//   3. on the host in float64: cca_core's rescaling and ε pruning, then the eigendecomposition of the
+//      equilibrated correlation matrix R = D⁻¹ G D⁻¹ + ε·xmax·D⁻² (CCA, PWCCA: exact for every
+//      CCA-family metric, and what float32 resolves no longer depends on the neurons' scales) or of G
+//      (SVCCA: sort, choose k by 99% of Σs² or fixed); whitening rows W₀;
+//   4. Z₀ = W₀ Xc for every layer in one batched product;
+//   5. the refinement: C = Z₀ Z₀ᵀ (one batched product; well-conditioned by construction) plus the ε
+//      term, C = L Lᵀ by Cholesky in float64, Z = L⁻¹ Z₀ (one batched product): Z Zᵀ = I to f32
+//      round-off of a well-conditioned matrix, whatever the layer's conditioning;
+//   6. the conditioning measured on the way (precision.ts) decides, per representation, whether these
+//      numbers keep the contract; a representation that does not runs on the float64 path, and the
+//      pairs it takes part in say so.
 // A grid of pairs is then one product T = [Z_a1; Z_a2; …] [Z_b1; Z_b2; …]ᵀ, one batched Gram of the
 // pair blocks (T_ij T_ijᵀ, the smaller side) and one batched Jacobi for all pairs' singular values.
 // CKA uses the centred data itself: one product for all pairs' cross-covariances. Conv layers through
-// the DFT are cut into per-frequency blocks on the GPU (see compareDft).
-// PWCCA, layers wider than their datapoints, and work beyond this device's limits run on the float64
-// path; each such pair carries `fallback` (the reason), which the engine turns into a warning.
+// the DFT are cut into per-frequency blocks on the GPU and factored as above (see compareDft).
+// Layers wider than their datapoints and work beyond this device's limits run on the float64 path;
+// each such pair carries `fallback` (the reason), which the engine turns into a warning.
 
 import { embedFrequencyBlocks, jacobiEigenBatch, runProducts, spectrumOf, type ConvDims } from '../gpu/ops';
 import { globalKeep, halve, sharedFrequencies, type SharedFrequency } from '../math/dft';
 import type { ProductBatch } from '../gpu/kernels/product';
-import { chooseK, summarize, svdOfCross, type CcaSvd } from '../math/cca';
-import { completeRotation, weightsFromGram } from '../math/pwcca';
+import { chooseK, CLIP_TOLERANCE_F64, summarize, svdOfCross, type CcaSvd } from '../math/cca';
+import { completeRotation, orthonormalizeRows, weightsFromGram } from '../math/pwcca';
 import { ckaFromStatistics } from '../math/cka';
-import type { Matrix } from '../math/matrix';
+import { multiply, type Matrix } from '../math/matrix';
 import { denseAsConv, reduceToMatrix, type Representation } from '../math/reduce';
 import { checkAborted, forgetGpuBackend, type ComputeBackend, type GpuBackendFactory } from './backend';
 import { compareFactors, factorize, type Factor, type PairNumbers } from './metrics';
 import type { AnalysisOptions } from './types';
 import { acquireDevice } from '../gpu/device';
+import { symmetricEigen, type EigenResult } from '../math/eigen';
+import { cholesky, invert, invertLower, polarFactor } from '../math/whitening';
+import { gpuVerdict, pwccaPairVerdict, type Conditioning, type Verdict } from './precision';
 import { GpuLimitError, GpuRuntime } from '../gpu/runtime';
 
-/** Relative eigenvalue floor below which f32 whitening treats a direction as null. */
-export const CLIP_TOLERANCE_F32 = 1e-6;
+/** float64's null floor (src/math/cca.ts): the GPU path mirrors it on float64 eigenvalues. */
+const F64_NULL_FLOOR = CLIP_TOLERANCE_F64;
 
 /** A buffer shared by the factors of one batch, freed when the last of them is released. */
 interface SharedBuffer {
@@ -47,8 +58,10 @@ interface PwccaExtras {
   xRow: number;
   /** Input rows kept by the ε pruning. */
   kept: number[];
-  /** keptDims × keptDims, row i = eigenvector i of Σ̃ (descending; the first `rows` re-orthonormalised). */
+  /** keptDims × keptDims orthogonal: row a maps Z's coordinate a to the symmetric whitening's (cca_core's) coordinates. */
   basis: Matrix;
+  /** keptDims × rows, float64: the kept centred neurons in an orthonormal basis of Z's row space (Xc_kept = F·Z̃, Z̃ Z̃ᵀ = I). */
+  neurons: Matrix;
 }
 
 interface GpuCcaFactor {
@@ -95,12 +108,14 @@ interface GpuDftFactor {
 
 type DftBlockSet = Awaited<ReturnType<GpuBackend['factorStacked']>>;
 
-/** Work this backend hands to the float64 path (PWCCA, n > m). */
+/** Work this backend hands to the float64 path (n > m, beyond the device's limits, or a conditioning float32 does not resolve). */
 interface CpuFallbackFactor {
   kind: 'cpu';
   factor: Factor;
   rep: Representation;
   reason: string;
+  /** True when the precision rule (precision.ts) sent this representation to float64: pairs with it say so per side. */
+  conditioning?: boolean;
 }
 
 export type GpuFactor = GpuCcaFactor | GpuCkaFactor | GpuDftFactor | CpuFallbackFactor;
@@ -157,37 +172,193 @@ function uploadChunks(rt: GpuRuntime, data: Float32Array, rows: number, m: numbe
   return chunks;
 }
 
-/** Modified Gram–Schmidt (twice) on the rows of `vectors` (count × n, float64), in place. */
-function reorthonormalize(vectors: Float64Array, count: number, n: number): void {
-  for (let i = 0; i < count; i++) {
-    const vi = vectors.subarray(i * n, (i + 1) * n);
-    for (let pass = 0; pass < 2; pass++) {
-      for (let j = 0; j < i; j++) {
-        const vj = vectors.subarray(j * n, (j + 1) * n);
-        let dot = 0;
-        for (let t = 0; t < n; t++) dot += vi[t] * vj[t];
-        for (let t = 0; t < n; t++) vi[t] -= dot * vj[t];
-      }
-    }
-    let norm = 0;
-    for (let t = 0; t < n; t++) norm += vi[t] * vi[t];
-    norm = Math.sqrt(norm);
-    if (norm > 0) for (let t = 0; t < n; t++) vi[t] /= norm;
-  }
+/** One matrix's factor as factorStacked returns it (Z rows at `rowOffset` of the shared buffer). */
+interface FactorPlan {
+  rowOffset: number;
+  rows: number;
+  keptDims: number;
+  dropped: number;
+  clipped: number;
+  spectrum: number[] | null;
+  /** Input rows kept by the ε pruning. */
+  kept: number[];
+  /** PWCCA: kept × kept orthogonal map from Z's coordinates to the symmetric whitening's (empty otherwise). */
+  basis: Matrix;
+  /** PWCCA: kept × rows, Xc_kept = neurons · Z̃ with Z̃ orthonormal (empty otherwise). */
+  neurons: Matrix;
+  /** Whether these numbers keep the precision contract (src/analysis/precision.ts). */
+  verdict: Verdict;
 }
 
-/** Sorted (descending) eigenpairs of matrix `b` of a Jacobi batch, restricted to its first `size` coordinates. */
-function sortedEigen(values: Float32Array, vectors: Float32Array | null, b: number, padded: number, size: number) {
-  const order = Array.from({ length: padded }, (_, i) => i).sort((i, j) => values[b * padded + j] - values[b * padded + i]);
-  const sortedValues = order.slice(0, size).map((i) => values[b * padded + i]);
-  let sortedVectors: Float64Array | null = null;
-  if (vectors) {
-    sortedVectors = new Float64Array(size * size);
-    order.slice(0, size).forEach((from, to) => {
-      for (let t = 0; t < size; t++) sortedVectors![to * size + t] = vectors[b * padded * padded + from * padded + t];
-    });
+/** CCA's float64 host step: ε pruning and the eigendecomposition of the equilibrated kept block. */
+interface CcaDraft {
+  kind: 'cca';
+  size: number;
+  /** max |G| (cca_core's xmax times m − 1). */
+  gmax: number;
+  kept: number[];
+  /** Kept rows that are not identically zero (the rest are exact null directions). */
+  live: number[];
+  /** √G_ii of the live rows. */
+  scales: Float64Array;
+  eigen: EigenResult | null;
+  conditioning: Omit<Conditioning, 'refinementPivot'>;
+}
+
+/** SVCCA's float64 host step: the eigendecomposition of the Gram matrix. */
+interface SvdDraft {
+  kind: 'svd';
+  size: number;
+  eigen: EigenResult;
+  /** λ_i = g_i / (m − 1), descending, clamped at 0. */
+  spectrum: number[];
+  datapoints: number;
+}
+
+/** W₀ (rows × size, float64) with what the refinement and the verdict need. */
+interface Whitening {
+  rows: number;
+  projection: Float64Array;
+  /** Added to Z₀ Z₀ᵀ as ridge · W₀ W₀ᵀ: cca_core's ε·I in Gram units. */
+  ridge: number;
+  /** Positions (in `kept`) of the rows W₀ whitens; the others are identically zero. */
+  live: number[];
+  keptDims: number;
+  dropped: number;
+  kept: number[];
+  spectrum: number[] | null;
+  conditioning: Omit<Conditioning, 'refinementPivot'>;
+}
+
+const identity = (k: number): Matrix => {
+  const out: Matrix = { rows: k, cols: k, data: new Float64Array(k * k) };
+  for (let i = 0; i < k; i++) out.data[i * k + i] = 1;
+  return out;
+};
+
+/**
+ * G (size × size, float64 copy of the f32 Gram of centred rows) → CCA's pruning and the
+ * eigendecomposition of the equilibrated kept block. Kept rows whose Gram diagonal is exactly 0 are
+ * identically zero (f32 keeps every float64 value above 1e-38), so float64 sees exact null
+ * directions there too: they are left out of R and count as clipped.
+ */
+function draftCca(g: Float64Array, size: number, m: number, epsilon: number): CcaDraft {
+  let gmax = 0;
+  for (let i = 0; i < g.length; i++) gmax = Math.max(gmax, Math.abs(g[i]));
+  const kept: number[] = [];
+  let epsilonMargin = Infinity;
+  let diagMax = 0;
+  for (let i = 0; i < size; i++) diagMax = Math.max(diagMax, g[i * size + i]);
+  for (let i = 0; i < size; i++) {
+    const ratio = gmax > 0 ? g[i * size + i] / gmax : 0;
+    if (gmax > 0 && ratio >= epsilon) kept.push(i);
+    if (epsilon > 0 && ratio > 0) epsilonMargin = Math.min(epsilonMargin, Math.abs(Math.log(ratio / epsilon)));
   }
-  return { values: sortedValues, vectors: sortedVectors };
+  const live = kept.filter((i) => g[i * size + i] > 0); // in kept order
+  const nullNeurons = live.filter((i) => !(g[i * size + i] > F64_NULL_FLOOR * diagMax)).length;
+  const k = live.length;
+  const scales = Float64Array.from(live, (i) => Math.sqrt(g[i * size + i]));
+  const base = { metric: 'cca' as const, datapoints: m, cutMargin: Infinity, gap: Infinity, epsilonMargin, nullNeurons };
+  if (k === 0 || nullNeurons > 0) return { kind: 'cca', size, gmax, kept, live, scales, eigen: null, conditioning: { ...base, smallestKept: 1, varianceSpread: 1, floorRatio: 1 } };
+  // R + E: the correlation matrix of the live kept rows, with cca_core's ε as the diagonal ε·xmax/Σ_ii.
+  const r: Matrix = { rows: k, cols: k, data: new Float64Array(k * k) };
+  let smallestVariance = Infinity;
+  let largestVariance = 0;
+  for (let a = 0; a < k; a++) {
+    const gaa = g[live[a] * size + live[a]];
+    smallestVariance = Math.min(smallestVariance, gaa);
+    largestVariance = Math.max(largestVariance, gaa);
+    for (let b = 0; b < k; b++) r.data[a * k + b] = g[live[a] * size + live[b]] / (scales[a] * scales[b]);
+    r.data[a * k + a] = 1 + (epsilon * gmax) / gaa;
+  }
+  const eigen = symmetricEigen(r);
+  const top = eigen.values[0];
+  return {
+    kind: 'cca',
+    size,
+    gmax,
+    kept,
+    live,
+    scales,
+    eigen,
+    // floorRatio is set with W₀ (whitenCca).
+    conditioning: { ...base, smallestKept: top > 0 ? Math.max(eigen.values[k - 1], 0) / top : 0, varianceSpread: smallestVariance / largestVariance, floorRatio: 1 },
+  };
+}
+
+/** W₀ = M^-½ Uᵀ D⁻¹ over the live kept rows (R + E = U M Uᵀ, D = diag √G_ii): Z₀ = W₀ Xc has Z₀ Z₀ᵀ ≈ I. */
+function whitenCca(draft: CcaDraft, epsilon: number): Whitening {
+  const { size, kept, live, scales, eigen } = draft;
+  const rows = eigen && draft.conditioning.smallestKept > 0 ? live.length : 0;
+  const projection = new Float64Array(rows * size);
+  for (let i = 0; i < rows; i++) {
+    const w = 1 / Math.sqrt(eigen!.values[i]);
+    for (let t = 0; t < live.length; t++) projection[i * size + live[t]] = (w * eigen!.vectors.data[i * live.length + t]) / scales[t];
+  }
+  const livePositions = live.map((row) => kept.indexOf(row));
+  // W₀ᵀ W₀ = (G + ridge)⁻¹ on the live rows, so 1/‖W₀‖²_F ≤ λ_min(G + ridge): a lower bound on
+  // the smallest direction float64 sees, relative to trace G ≥ λ_max.
+  const ridge = epsilon * draft.gmax;
+  let frobenius = 0;
+  for (let i = 0; i < projection.length; i++) frobenius += projection[i] ** 2;
+  let trace = 0;
+  for (const s of scales) trace += s * s;
+  const floorRatio = rows > 0 && frobenius > 0 ? (1 / frobenius - ridge) / trace : draft.conditioning.floorRatio;
+  return { rows, projection, ridge, live: livePositions, keptDims: kept.length, dropped: size - kept.length, kept, spectrum: null, conditioning: { ...draft.conditioning, floorRatio } };
+}
+
+function draftSvd(g: Float64Array, size: number, m: number): SvdDraft {
+  const eigen = symmetricEigen({ rows: size, cols: size, data: g });
+  return { kind: 'svd', size, eigen, spectrum: Array.from(eigen.values, (v) => Math.max(v, 0) / (m - 1)), datapoints: m };
+}
+
+/**
+ * SVCCA: the first k eigenvectors, scaled as cca_core's CCA of the reduced rows scales them
+ * (1 / √(g_i + ε·g_1)); ε pruning and float64's null floor on the kept directions. `ownCut`: k came
+ * from this matrix's own 99% rule (not the DFT's global one), so its margin can be judged here.
+ */
+function whitenSvd(draft: SvdDraft, k: number, options: AnalysisOptions, ownCut: boolean): Whitening {
+  const { spectrum, eigen, size } = draft;
+  const top = Math.max(spectrum[0] ?? 0, 0);
+  let keptDims = 0;
+  while (keptDims < k && top > 0 && spectrum[keptDims] / top >= options.epsilon) keptDims++;
+  let rows = 0;
+  while (rows < keptDims && spectrum[rows] / top > F64_NULL_FLOOR) rows++;
+  const g0 = Math.max(eigen.values[0], 0);
+  const projection = new Float64Array(rows * size);
+  for (let i = 0; i < rows; i++) {
+    const w = 1 / Math.sqrt(Math.max(eigen.values[i], 0) + options.epsilon * g0);
+    for (let t = 0; t < size; t++) projection[i * size + t] = w * eigen.vectors.data[i * size + t];
+  }
+  let cutMargin = Infinity;
+  if (ownCut && options.keep.kind === 'variance') {
+    const total = spectrum.reduce((s, v) => s + v, 0);
+    const before = spectrum.slice(0, Math.max(0, k - 1)).reduce((s, v) => s + v, 0);
+    const at = before + (k > 0 ? spectrum[k - 1] : 0);
+    if (total > 0) cutMargin = Math.min(at / total - options.keep.fraction, options.keep.fraction - before / total);
+  }
+  const gap = k > 0 && k < spectrum.length && spectrum[k - 1] > 0 ? (spectrum[k - 1] - spectrum[k]) / spectrum[k - 1] : Infinity;
+  return {
+    rows,
+    projection,
+    ridge: options.epsilon * g0,
+    live: Array.from({ length: rows }, (_, i) => i),
+    keptDims,
+    dropped: k - keptDims,
+    kept: Array.from({ length: size }, (_, i) => i),
+    spectrum,
+    conditioning: {
+      metric: 'svcca',
+      datapoints: draft.datapoints,
+      smallestKept: rows > 0 && top > 0 ? spectrum[rows - 1] / top : 1,
+      varianceSpread: 1,
+      floorRatio: rows > 0 && top > 0 ? spectrum[rows - 1] / top : 1,
+      epsilonMargin: Infinity,
+      cutMargin,
+      gap,
+      nullNeurons: 0,
+    },
+  };
 }
 
 export class GpuBackend implements ComputeBackend<GpuFactor> {
@@ -196,6 +367,9 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
    *  go with their GPU factor (a factor belongs to one job, so to one set of options). */
   private readonly cpuTwins = new WeakMap<GpuFactor, Factor>();
   readonly precision = 'float32' as const;
+  /** Wall-clock seconds spent on what the precision contract adds (for the benchmark): the host's
+   *  float64 eigendecompositions, and the refinement (Z₀'s Gram, its read-back, Cholesky, Z = L⁻¹ Z₀). */
+  readonly precisionWork = { hostEigenSeconds: 0, refineSeconds: 0 };
   /**
    * @param maxChunkBytes largest buffer of stacked datapoints uploaded at once (default: the device's
    *   storage-binding limit). Beyond it the datapoints stream in column chunks: Gram matrices
@@ -321,18 +495,27 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     try {
       // PWCCA's CCA step is cca_core's (ε pruning, no SVD step).
       const ccaOptions = pwcca ? { ...options, metric: 'cca' as const } : options;
-      const { z, plans } = await this.factorStacked(chunks, gram, matrices.map((mat) => mat.rows), stacked.rowOffsets, m, padded, ccaOptions);
-      const shared: SharedBuffer = { buffer: z, references: matrices.length };
-      const centred: SharedBuffer | null = pwcca ? { buffer: x, references: matrices.length } : null;
-      return plans.map(({ kept, basis, ...plan }, b) => ({
-        kind: 'gpu-cca',
-        z: shared,
-        ...plan,
-        neurons: matrices[b].rows,
-        datapoints: m,
-        rep: reps[b],
-        ...(centred ? { pwcca: { x: centred, xRow: stacked.rowOffsets[b], kept, basis } } : {}),
-      }));
+      const { z, plans } = await this.factorStacked(chunks, gram, matrices.map((mat) => mat.rows), stacked.rowOffsets, m, padded, ccaOptions, undefined, pwcca);
+      // A representation whose conditioning float32 does not resolve runs in float64 (precision.ts).
+      const onGpu = plans.filter((plan) => plan.verdict.gpu).length;
+      const shared: SharedBuffer = { buffer: z, references: onGpu };
+      const centred: SharedBuffer | null = pwcca ? { buffer: x, references: onGpu } : null;
+      if (onGpu === 0) {
+        this.runtime.release(z);
+        if (pwcca) this.runtime.release(x);
+      }
+      return plans.map(({ kept, basis, neurons, verdict, ...plan }, b): GpuFactor => {
+        if (!verdict.gpu) return { kind: 'cpu', factor: factorize(reps[b], options, false), rep: reps[b], reason: verdict.reason, conditioning: true };
+        return {
+          kind: 'gpu-cca',
+          z: shared,
+          ...plan,
+          neurons: matrices[b].rows,
+          datapoints: m,
+          rep: reps[b],
+          ...(centred ? { pwcca: { x: centred, xRow: stacked.rowOffsets[b], kept, basis, neurons } } : {}),
+        };
+      });
     } finally {
       // PWCCA keeps the centred rows (one chunk) for its directions; everything else goes now.
       for (const chunk of chunks) if (!pwcca) this.runtime.release(chunk.buffer);
@@ -354,112 +537,203 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     padded: number,
     options: AnalysisOptions,
     keeps?: (spectra: number[][]) => number[],
-  ): Promise<{
-    z: GPUBuffer;
-    plans: { rowOffset: number; rows: number; keptDims: number; dropped: number; clipped: number; spectrum: number[] | null; kept: number[]; basis: Matrix }[];
-  }> {
+    pwcca = false,
+  ): Promise<{ z: GPUBuffer; plans: FactorPlan[] }> {
     const rt = this.runtime;
     const count = sizes.length;
-    // Per matrix: which input rows CCA sees (all for svcca; ε-pruned for cca) and the rescaling.
-    const kept: number[][] = sizes.map((size) => Array.from({ length: size }, (_, i) => i));
-    const xmax: number[] = sizes.map(() => 1);
-    let eigenInput = gram;
-    if (options.metric === 'cca') {
-      const grams = await rt.read(gram, count * padded * padded * 4, 'factor.gram');
-      rt.release(gram);
-      const rescaled = new Float32Array(count * padded * padded);
-      sizes.forEach((size, b) => {
-        const base = b * padded * padded;
-        let max = 0;
-        for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) max = Math.max(max, Math.abs(grams[base + i * padded + j]) / (m - 1));
-        xmax[b] = max;
-        kept[b] = max > 0 ? kept[b].filter((i) => grams[base + i * padded + i] / (m - 1) / max >= options.epsilon) : [];
-        kept[b].forEach((a, i) => kept[b].forEach((c, j) => (rescaled[base + i * padded + j] = grams[base + a * padded + c] / (m - 1) / max)));
-      });
-      eigenInput = rt.upload(rescaled, 'factor.rescaled');
-    }
-    const eig = await jacobiEigenBatch(rt, eigenInput, padded, count, { vectors: true, sizes: sizes.map((size, b) => (options.metric === 'cca' ? kept[b].length : size)) });
-    const eigens = sizes.map((size, b) => sortedEigen(eig.values, eig.vectors, b, padded, options.metric === 'cca' ? kept[b].length : size));
-    const spectra = eigens.map((e) => e.values.map((g) => Math.max(g, 0) / (m - 1)));
-    const ks = options.metric === 'svcca' ? (keeps ? keeps(spectra) : spectra.map((sp) => chooseK(sp, options.keep))) : [];
-    // Whitening rows P (r_b × n_b) for every matrix, stacked; Z = P·Xc.
-    const plans = sizes.map((size, b) => {
-      const { values, vectors } = eigens[b];
-      let rows: number;
-      let keptDims: number;
-      const scales: number[] = [];
-      if (options.metric === 'svcca') {
-        const spectrum = spectra[b];
-        const top = Math.max(spectrum[0] ?? 0, 0);
-        // ε pruning (a suffix: variances descend) and clipping on the kept SVD directions.
-        keptDims = 0;
-        while (keptDims < ks[b] && top > 0 && spectrum[keptDims] / top >= options.epsilon) keptDims++;
-        rows = 0;
-        while (rows < keptDims && spectrum[rows] / top > CLIP_TOLERANCE_F32) rows++;
-        for (let i = 0; i < rows; i++) scales.push(1 / Math.sqrt(Math.max(values[i], 0) + options.epsilon * Math.max(values[0], 0)));
-      } else {
-        keptDims = kept[b].length;
-        const top = Math.max(values[0] ?? 0, 0);
-        rows = 0;
-        while (rows < keptDims && values[rows] > CLIP_TOLERANCE_F32 * top) rows++;
-        for (let i = 0; i < rows; i++) scales.push(1 / (Math.sqrt(values[i] + options.epsilon) * Math.sqrt((m - 1) * xmax[b])));
-      }
-      const inputs = options.metric === 'cca' ? kept[b].length : size;
-      if (vectors) reorthonormalize(vectors, rows, inputs);
-      // P rows over the matrix's `size` input rows (pruned rows get weight 0).
-      const projection = new Float32Array(rows * size);
-      for (let i = 0; i < rows; i++) {
-        for (let t = 0; t < inputs; t++) {
-          const column = options.metric === 'cca' ? kept[b][t] : t;
-          projection[i * size + column] = scales[i] * vectors![i * inputs + t];
-        }
-      }
-      const dropped = options.metric === 'svcca' ? ks[b] - keptDims : size - keptDims;
-      const basis: Matrix = { rows: inputs, cols: inputs, data: vectors ?? new Float64Array(0) };
-      return { rows, keptDims, dropped, clipped: keptDims - rows, spectrum: options.metric === 'svcca' ? spectra[b] : null, projection, kept: kept[b], basis };
+    const grams = await rt.read(gram, count * padded * padded * 4, 'factor.gram');
+    rt.release(gram);
+    const cca = options.metric !== 'svcca';
+    // Step 3 on the host in float64 (see the module comment): the eigendecomposition of the
+    // equilibrated correlation matrix (CCA) or of the Gram itself (SVCCA).
+    const eigenStarted = performance.now();
+    const drafts = sizes.map((size, b) => {
+      const g = new Float64Array(size * size);
+      for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) g[i * size + j] = grams[b * padded * padded + i * padded + j];
+      return cca ? draftCca(g, size, m, options.epsilon) : draftSvd(g, size, m);
     });
-    const projectionData = new Float32Array(Math.max(1, plans.reduce((s, p) => s + p.projection.length, 0)));
+    this.precisionWork.hostEigenSeconds += (performance.now() - eigenStarted) / 1000;
+    const svdDrafts = drafts as SvdDraft[];
+    const ks = cca ? [] : keeps ? keeps(svdDrafts.map((d) => d.spectrum)) : svdDrafts.map((d) => chooseK(d.spectrum, options.keep));
+    const whitenings = drafts.map((draft, b) => (cca ? whitenCca(draft as CcaDraft, options.epsilon) : whitenSvd(draft as SvdDraft, ks[b], options, keeps === undefined)));
+    // Step 4: Z₀ = W₀ Xc for every matrix in one batched product.
+    const projectionData = new Float32Array(Math.max(1, whitenings.reduce((s, w, b) => s + w.rows * sizes[b], 0)));
     const projectionOffsets: number[] = [];
     const zOffsets: number[] = [];
     let pOffset = 0;
     let zRow = 0;
-    plans.forEach((plan) => {
+    whitenings.forEach((w, b) => {
       projectionOffsets.push(pOffset);
       zOffsets.push(zRow);
-      projectionData.set(plan.projection, pOffset);
-      pOffset += plan.projection.length;
-      zRow += plan.rows;
+      for (let i = 0; i < w.rows; i++) for (let t = 0; t < sizes[b]; t++) projectionData[pOffset + i * sizes[b] + t] = w.projection[i * sizes[b] + t];
+      pOffset += w.rows * sizes[b];
+      zRow += w.rows;
     });
     const projection = rt.upload(projectionData, 'factor.projection');
-    const z = rt.zeros(Math.max(1, zRow) * m * 4, 'factor.whitened');
+    const z0 = rt.zeros(Math.max(1, zRow) * m * 4, 'factor.whitened-draft');
     for (const chunk of chunks) {
-      // Z's columns [column0, column0 + columns) from this chunk of datapoints.
-      const batches: ProductBatch[] = plans
-        .map((plan, b) => ({
+      // Z₀'s columns [column0, column0 + columns) from this chunk of datapoints.
+      const batches: ProductBatch[] = whitenings
+        .map((w, b) => ({
           aOffset: projectionOffsets[b],
           bOffset: rowOffsets[b] * chunk.columns,
           cOffset: zOffsets[b] * m + chunk.column0,
-          p: plan.rows,
+          p: w.rows,
           q: chunk.columns,
           k: sizes[b],
           lda: sizes[b],
           ldb: chunk.columns,
           ldc: m,
-          transB: true, // op(B) = Xcᵀ (columns × n): Z = P · Xc
+          transB: true, // op(B) = Xcᵀ (columns × n): Z₀ = W₀ · Xc
         }))
         .filter((batch) => batch.p > 0);
-      if (batches.length > 0) runProducts(rt, projection, chunk.buffer, z, batches, 'factor.whiten');
+      if (batches.length > 0) runProducts(rt, projection, chunk.buffer, z0, batches, 'factor.whiten');
     }
     rt.release(projection);
+    // Step 5 of the module comment, the refinement: C = Z₀ Z₀ᵀ (+ the ε term) in float64, C = L Lᵀ, Z = L⁻¹ Z₀.
+    const refineStarted = performance.now();
+    const refinePadded = even(Math.max(2, ...whitenings.map((w) => w.rows)));
+    const cBuffer = rt.zeros(count * refinePadded * refinePadded * 4, 'factor.refine-gram');
+    const gramBatches: ProductBatch[] = whitenings
+      .map((w, b) => ({ aOffset: zOffsets[b] * m, bOffset: zOffsets[b] * m, cOffset: b * refinePadded * refinePadded, p: w.rows, q: w.rows, k: m, lda: m, ldb: m, ldc: refinePadded }))
+      .filter((batch) => batch.p > 0);
+    if (gramBatches.length > 0) runProducts(rt, z0, z0, cBuffer, gramBatches, 'factor.refine-gram');
+    const cs = await rt.read(cBuffer, count * refinePadded * refinePadded * 4, 'factor.refine-gram');
+    rt.release(cBuffer);
+    const inverses: Float32Array[] = [];
+    const plans: FactorPlan[] = whitenings.map((w, b) => {
+      const r = w.rows;
+      const c: Matrix = { rows: r, cols: r, data: new Float64Array(r * r) };
+      for (let i = 0; i < r; i++) {
+        for (let j = 0; j < r; j++) {
+          let v = cs[b * refinePadded * refinePadded + i * refinePadded + j];
+          if (w.ridge > 0) {
+            // + ridge · W₀ W₀ᵀ: the ε·I that cca_core adds to Σ̃, in Z₀'s coordinates.
+            let dot = 0;
+            for (let t = 0; t < sizes[b]; t++) dot += w.projection[i * sizes[b] + t] * w.projection[j * sizes[b] + t];
+            v += w.ridge * dot;
+          }
+          c.data[i * r + j] = v;
+        }
+      }
+      const { l, pivotRatio } = cholesky(c);
+      const lInverse = l ? invertLower(l) : identity(r);
+      inverses.push(Float32Array.from(lInverse.data));
+      const conditioning: Conditioning = { ...w.conditioning, refinementPivot: r === 0 ? 1 : pivotRatio };
+      let verdict = gpuVerdict(conditioning);
+      let basis: Matrix = { rows: 0, cols: 0, data: new Float64Array(0) };
+      let neurons: Matrix = { rows: 0, cols: 0, data: new Float64Array(0) };
+      if (pwcca && verdict.gpu && r > 0) {
+        // cca_core's rotation lives in the symmetric whitening's coordinates: Σ̃^-½ = Qᵀ B with
+        // B = L⁻¹ W₀ (live kept coordinates) and Q its orthogonal polar factor. Identically zero
+        // rows are float64's clipped directions: their unit vectors complete the basis.
+        const kept = w.kept.length;
+        const live = w.live;
+        if (live.length === r) {
+          const bMatrix: Matrix = { rows: r, cols: r, data: new Float64Array(r * r) };
+          for (let i = 0; i < r; i++) {
+            for (let t = 0; t < r; t++) {
+              let v = 0;
+              for (let s = 0; s <= i; s++) v += lInverse.data[i * r + s] * w.projection[s * sizes[b] + w.kept[live[t]]];
+              bMatrix.data[i * r + t] = v;
+            }
+          }
+          const q = polarFactor(bMatrix);
+          const inverse = invert(bMatrix);
+          // Z Zᵀ = I − ridge·B Bᵀ = N Nᵀ, so Z̃ = N⁻¹ Z is orthonormal and Xc_live = B⁻¹ N Z̃.
+          const shrink: Matrix = { rows: r, cols: r, data: new Float64Array(r * r) };
+          for (let i = 0; i < r; i++) {
+            for (let j = 0; j < r; j++) {
+              let dot = 0;
+              for (let t = 0; t < r; t++) dot += bMatrix.data[i * r + t] * bMatrix.data[j * r + t];
+              shrink.data[i * r + j] = (i === j ? 1 : 0) - w.ridge * dot;
+            }
+          }
+          const n = cholesky(shrink).l;
+          if (q && inverse && n) {
+            basis = { rows: kept, cols: kept, data: new Float64Array(kept * kept) };
+            for (let i = 0; i < r; i++) for (let t = 0; t < r; t++) basis.data[i * kept + live[t]] = q.data[i * r + t];
+            let row = r;
+            for (let t = 0; t < kept; t++) if (!live.includes(t)) basis.data[row++ * kept + t] = 1;
+            neurons = { rows: kept, cols: r, data: new Float64Array(kept * r) };
+            for (let t = 0; t < r; t++) {
+              for (let j = 0; j < r; j++) {
+                let v = 0;
+                for (let s = j; s < r; s++) v += inverse.data[t * r + s] * n.data[s * r + j];
+                neurons.data[live[t] * r + j] = v;
+              }
+            }
+          }
+        }
+      }
+      if (pwcca && verdict.gpu && r > 0 && neurons.rows === 0) verdict = { gpu: false, estimatedError: verdict.estimatedError, reason: 'the whitened layer is numerically rank-deficient in float32' };
+      return {
+        rowOffset: zOffsets[b],
+        rows: r,
+        keptDims: w.keptDims,
+        dropped: w.dropped,
+        clipped: w.keptDims - r,
+        spectrum: w.spectrum,
+        kept: w.kept,
+        basis,
+        neurons,
+        verdict,
+      };
+    });
+    // Z = L⁻¹ Z₀ per matrix (one batched product), into the factor's buffer.
+    const inverseData = new Float32Array(Math.max(1, inverses.reduce((s, x) => s + x.length, 0)));
+    const inverseOffsets: number[] = [];
+    let iOffset = 0;
+    for (const x of inverses) {
+      inverseOffsets.push(iOffset);
+      inverseData.set(x, iOffset);
+      iOffset += x.length;
+    }
+    const inverseBuffer = rt.upload(inverseData, 'factor.refine-inverse');
+    const z = rt.zeros(Math.max(1, zRow) * m * 4, 'factor.whitened');
+    const refineBatches: ProductBatch[] = whitenings
+      .map((w, b) => ({ aOffset: inverseOffsets[b], bOffset: zOffsets[b] * m, cOffset: zOffsets[b] * m, p: w.rows, q: m, k: w.rows, lda: w.rows, ldb: m, ldc: m, transB: true }))
+      .filter((batch) => batch.p > 0);
+    if (refineBatches.length > 0) runProducts(rt, inverseBuffer, z0, z, refineBatches, 'factor.refine');
+    rt.release(inverseBuffer);
+    rt.release(z0);
     await rt.settle();
-    return {
-      z,
-      plans: plans.map(({ projection: _unused, ...plan }, b) => ({ ...plan, rowOffset: zOffsets[b] })),
-    };
+    this.precisionWork.refineSeconds += (performance.now() - refineStarted) / 1000;
+    return { z, plans };
   }
 
   async compareGrid(a: GpuFactor[], b: GpuFactor[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
     this.runtime.checkAlive();
+    // Representations the precision rule sent to float64: their pairs run there, the rest on the GPU.
+    const toCpu = (f: GpuFactor) => f.kind === 'cpu' && f.conditioning === true;
+    if (!a.some(toCpu) && !b.some(toCpu)) return this.compareUniform(a, b, options, onPairs, signal);
+    const onGpuA = a.flatMap((f, i) => (toCpu(f) ? [] : [i]));
+    const onGpuB = b.flatMap((f, j) => (toCpu(f) ? [] : [j]));
+    const sub = onGpuA.length > 0 && onGpuB.length > 0 ? await this.compareUniform(onGpuA.map((i) => a[i]), onGpuB.map((j) => b[j]), options, undefined, signal) : [];
+    const grid = a.map((fa, i) =>
+      b.map((fb, j): PairNumbers => {
+        const si = onGpuA.indexOf(i);
+        const sj = onGpuB.indexOf(j);
+        if (si >= 0 && sj >= 0) return sub[si][sj];
+        checkAborted(signal);
+        const numbers = compareFactors(this.cpuFactor(fa, options), this.cpuFactor(fb, options), options);
+        const why = (f: GpuFactor) => (f.kind === 'cpu' && toCpu(f) ? f.reason : null);
+        return { ...numbers, fallbackSides: [why(fa), why(fb)] };
+      }),
+    );
+    onPairs?.(a.length * b.length);
+    return grid;
+  }
+
+  /** A factor's float64 twin, made once: a dynamics job meets the reference side at every step. */
+  private cpuFactor(f: GpuFactor, options: AnalysisOptions): Factor {
+    if (f.kind === 'cpu') return f.factor;
+    let twin = this.cpuTwins.get(f);
+    if (!twin) this.cpuTwins.set(f, (twin = factorize(f.rep, options, f.kind === 'gpu-dft')));
+    return twin;
+  }
+
+  private async compareUniform(a: GpuFactor[], b: GpuFactor[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
     try {
       const withExtras = (f: GpuFactor) => f.kind === 'gpu-cca' && f.pwcca !== undefined;
       if (options.metric === 'pwcca' && a.every(withExtras) && b.every(withExtras)) {
@@ -490,15 +764,8 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
 
   /** The float64 path, pair by pair, for factors (or pairs) the GPU does not handle; `reason` travels with every pair. */
   private async compareOnCpu(a: GpuFactor[], b: GpuFactor[], options: AnalysisOptions, reason: string, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
-    const cpuFactor = (f: GpuFactor): Factor => {
-      if (f.kind === 'cpu') return f.factor;
-      // A GPU factor's float64 twin, made once: a dynamics job meets the reference side at every step.
-      let twin = this.cpuTwins.get(f);
-      if (!twin) this.cpuTwins.set(f, (twin = factorize(f.rep, options, f.kind === 'gpu-dft')));
-      return twin;
-    };
-    const fa = a.map(cpuFactor);
-    const fb = b.map(cpuFactor);
+    const fa = a.map((f) => this.cpuFactor(f, options));
+    const fb = b.map((f) => this.cpuFactor(f, options));
     const grid: PairNumbers[][] = [];
     for (const x of fa) {
       checkAborted(signal);
@@ -588,7 +855,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         const values = Array.from(eig.values.subarray(index * padded, (index + 1) * padded))
           .sort((x, y) => y - x)
           .slice(0, p.small)
-          .map((g) => Math.sqrt(Math.max(g, 0)));
+          .map((g) => Math.min(1, Math.sqrt(Math.max(g, 0)))) // a correlation: f32 round-off can push it past 1;
         for (let r = 0; r < Math.min(count, values.length); r++) rho[r] = values[r];
         const s = summarize(rho);
         grid[p.i][p.j] = {
@@ -657,7 +924,16 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         const frequencies = sharedFrequencies({ height: a[i].dims.h, width: a[i].dims.w }, { height: b[j].dims.h, width: b[j].dims.w });
         const setA = await blockSet(a[i], frequencies, 'indexA');
         const setB = await blockSet(b[j], frequencies, 'indexB');
-        grid[i][j] = await this.dftPair(setA, setB, frequencies, a[i].dims.c, b[j].dims.c, 2 * a[i].dims.n, options, signal);
+        // A frequency block whose conditioning float32 does not resolve sends the pair to float64 (precision.ts).
+        const why = (set: DftBlockSet) => set.plans.find((plan) => !plan.verdict.gpu)?.verdict;
+        const [whyA, whyB] = [why(setA), why(setB)];
+        if (whyA || whyB) {
+          const numbers = compareFactors(this.cpuFactor(a[i], options), this.cpuFactor(b[j], options), options);
+          const reason = (v: typeof whyA) => (v && !v.gpu ? v.reason : null);
+          grid[i][j] = { ...numbers, fallbackSides: [reason(whyA), reason(whyB)] };
+        } else {
+          grid[i][j] = await this.dftPair(setA, setB, frequencies, a[i].dims.c, b[j].dims.c, 2 * a[i].dims.n, options, signal);
+        }
       }
       onPairs?.(b.length);
     }
@@ -714,7 +990,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
         const values = Array.from(eig.values.subarray(index * padded, (index + 1) * padded))
           .sort((x, y) => y - x)
           .slice(0, Math.min(pa.rows, pb.rows))
-          .map((g) => Math.sqrt(Math.max(g, 0)));
+          .map((g) => Math.min(1, Math.sqrt(Math.max(g, 0)))) // a correlation: f32 round-off can push it past 1;
         const rho = new Array<number>(count).fill(0);
         for (let r = 0; r < Math.min(count, values.length); r++) rho[r] = values[r];
         const complexRho = halve(rho);
@@ -765,7 +1041,11 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
           checkAborted(signal);
           const block = { rows: a[i].rows, cols: b[j].rows, data: new Float64Array(a[i].rows * b[j].rows) };
           for (let r = 0; r < block.rows; r++) for (let c = 0; c < block.cols; c++) block.data[r * block.cols + c] = cross[(offsetsA[i] + r) * rowsB + offsetsB[j] + c];
-          grid[i][j] = await this.pwccaPair(a[i], b[j], svdOfCross(block), options);
+          const svd = svdOfCross(block);
+          const verdict = pwccaPairVerdict(svd.values, Math.min(a[i].keptDims, b[j].keptDims), a[i].datapoints);
+          grid[i][j] = verdict.gpu
+            ? await this.pwccaPair(a[i], b[j], svd, options)
+            : { ...compareFactors(this.cpuFactor(a[i], options), this.cpuFactor(b[j], options), options), fallbackPair: verdict.reason };
         }
       }
       return grid;
@@ -805,12 +1085,28 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     let rowsOfD: number;
     let source: { buffer: GPUBuffer; row: number; rows: number };
     if (options.pwccaVariant === 'reference') {
+      // All in float64 on the host, from the factor (no GPU pass): the directions D = U·Xc_kept are
+      // A·Z̃ with A = U·F and Z̃ orthonormal, so Gram–Schmidt of D's rows is Gram–Schmidt of A's, and
+      // ⟨q_i, x_j⟩ = (GS(A)·Fᵀ)_ij. The centred neurons' f32 Gram never enters, so an ill-conditioned
+      // layer (m close to n) keeps the weights' precision. D's rows have zero mean: uncentred = centred.
       const complete = completeRotation(ownVectors, extras.basis, own.rows, r); // count × count, kept-neuron coordinates
-      rowsOfD = count;
-      rotation = new Float32Array(count * n);
-      for (let i = 0; i < count; i++) for (let t = 0; t < count; t++) rotation[i * n + extras.kept[t]] = complete.data[i * count + t];
-      source = { buffer: extras.x.buffer, row: extras.xRow, rows: n };
-    } else {
+      const f = extras.neurons; // count × rows
+      const a = multiply(complete, f);
+      const q = orthonormalizeRows(a);
+      const weights = new Array<number>(count).fill(0);
+      for (let i = 0; i < count; i++) {
+        for (let j = 0; j < count; j++) {
+          let dot = 0;
+          for (let t = 0; t < f.cols; t++) dot += q.data[i * f.cols + t] * f.data[j * f.cols + t];
+          weights[i] += Math.abs(dot);
+        }
+      }
+      const total = weights.reduce((s, w) => s + w, 0);
+      let similarity = 0;
+      weights.forEach((w, i) => (similarity += (total > 0 ? w / total : 0) * (rho[i] ?? 0)));
+      return { ...base, similarity, mean98: summary.mean98, meanSquared: summary.meanSquared };
+    }
+    {
       rowsOfD = r;
       rotation = Float32Array.from(ownVectors.data.subarray(0, r * own.rows));
       source = { buffer: own.z.buffer, row: own.rowOffset, rows: own.rows };

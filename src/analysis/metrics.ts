@@ -32,8 +32,12 @@ export interface PairNumbers {
   spectra: [number[], number[]] | null;
   /** Shared DFT frequencies (with conjugates), when the dft reduction ran. */
   frequencies: number | null;
-  /** Set when a GPU backend handed this pair to the float64 path: why (PWCCA, a limit, …). */
+  /** Set when a GPU backend handed this pair to the float64 path: why (a limit, layers wider than their datapoints, …). */
   fallback?: string;
+  /** Set when the precision rule (src/analysis/precision.ts) sent a side to float64: per side, why (null: that side was fine on the GPU). */
+  fallbackSides?: [string | null, string | null];
+  /** Set when the precision rule sent this pair (not either side) to float64: why. */
+  fallbackPair?: string;
 }
 
 /** True when this representation pair goes through the per-frequency DFT path. */

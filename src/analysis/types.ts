@@ -61,6 +61,21 @@ export interface Conventions {
   backendReason?: string;
 }
 
+/**
+ * How a result's numbers were computed: the precision contract (src/analysis/precision.ts) says every
+ * number is within `contract` of the float64 path, whichever backend ran; what a GPU job handed to
+ * float64 is listed, one plain sentence each.
+ */
+export interface Provenance {
+  backend: 'cpu' | 'webgpu';
+  /** 'float32 and float64': a GPU job where some layers or pairs ran in float64 (listed in `float64`). */
+  arithmetic: 'float64' | 'float32' | 'float32 and float64';
+  /** Largest difference from the float64 path any number may have (absolute). */
+  contract: number;
+  /** What a GPU job computed in float64 instead, and why ("CCA on layer conv1: computed in float64, …"). */
+  float64: string[];
+}
+
 /** An activation array with a name, as handed to the engine. */
 export interface Activation {
   /** What the user calls it: "a.npy", "bundle.npz:step_10/conv1". Used in every message. */
@@ -91,6 +106,8 @@ export interface PairResult {
    *  filled on request for the drill-down (engine.pairDirections), null otherwise. */
   directions: { rho: number[]; x: number[][]; y: number[][] } | null;
   warnings: string[];
+  /** Backend, precision and float64 fallbacks (set by the engine). */
+  provenance?: Provenance;
   conventions: Conventions;
 }
 
@@ -103,6 +120,8 @@ export interface DynamicsResult {
   values: number[][][];
   conventions: Conventions;
   warnings: string[];
+  /** Backend, precision and float64 fallbacks (set by the engine). */
+  provenance?: Provenance;
 }
 
 /** values[i][j] = similarity of run A's layer i to run B's layer j at one step. */
@@ -114,6 +133,8 @@ export interface CrossResult {
   values: number[][];
   conventions: Conventions;
   warnings: string[];
+  /** Backend, precision and float64 fallbacks (set by the engine). */
+  provenance?: Provenance;
 }
 
 export interface Progress {

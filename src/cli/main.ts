@@ -193,6 +193,7 @@ function compareJson(r: PairResult) {
     dropped: r.dropped,
     conventions: r.conventions,
     warnings: r.warnings,
+    provenance: r.provenance,
   };
 }
 
