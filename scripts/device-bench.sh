@@ -15,9 +15,13 @@
 #            parity.json (rewritten after every job) and a one-line verdict (PARITY PASS/FAIL …);
 #         2. the quick benchmark sizes with this engine and with the engine before the precision
 #            work (BEFORE_REV, bundled at prepare), and their GPU job times as after/before ratios;
-#         3. the full benchmark with the issue's targets judged.
+#         3. the full benchmark with the issue's targets judged;
+#         4. where the machine's python3 has PyTorch, scripts/torch_reference.py: the same jobs in
+#            PyTorch (CUDA f32/f64, batched eigh; the reference per-pair loop) and numpy, so every GPU
+#            figure of ours is a ratio measured in the same run (torch-reference.json).
 # PEAK_GFLOPS: the GPU's f32 peak for the covariance-kernel target (default 67 000: an H100/H200 SXM).
-# Stage limits (seconds): PARITY_TIMEOUT (120), QUICK_TIMEOUT (60, each engine), FULL_TIMEOUT (180).
+# Stage limits (seconds): PARITY_TIMEOUT (100), QUICK_TIMEOUT (45, each engine), FULL_TIMEOUT (180),
+# TORCH_TIMEOUT (120). The whole run ends within ~8.5 minutes.
 # BEFORE_REV (prepare): the commit whose engine is the "before" (default 434d611, before issue #17).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +31,8 @@ prepare)
   mkdir -p .device/node_modules/webgpu/dist/linux-x64 .device/deb .device/data
   node scripts/bundle-device-bench.mjs .device/bench.mjs
   node scripts/bundle-device-bench.mjs .device/parity.mjs scripts/parity-device.ts
-  cp public/demo/digits-cnn.npz .device/data/
+  cp test/fixtures/real/digits-cnn.npz .device/data/
+  cp scripts/torch_reference.py .device/
   cp scripts/compare-bench.mjs .device/
   # The engine before the precision work, bundled the same way, for the before/after cost ratios.
   before=$(mktemp -d)
@@ -71,16 +76,22 @@ run)
   out="$(mkdir -p "${OUT:-bench-results}" && cd "${OUT:-bench-results}" && pwd)"
   data="$(pwd)/.device/data/digits-cnn.npz"
   status=0
-  echo "== 1/3 precision parity (real data + stress, GPU against float64)"
-  (cd "$root" && timeout "${PARITY_TIMEOUT:-120}" ./node parity.mjs --bundle "$data" --out "$out/parity.json" ${PARITY_OPTIONS:---quick}) || status=$?
-  echo "== 2/3 quick benchmark sizes: this engine, then the engine before the precision work"
-  (cd "$root" && timeout "${QUICK_TIMEOUT:-60}" ./node bench.mjs --backend webgpu --runtime node --quick --out "$out/bench-webgpu-quick.json") || status=$?
-  (cd "$root" && timeout "${QUICK_TIMEOUT:-60}" ./node bench-before.mjs --backend webgpu --runtime node --quick --out "$out/bench-webgpu-quick-before.json") || status=$?
+  echo "== 1/4 precision parity (real data + stress, GPU against float64)"
+  (cd "$root" && timeout "${PARITY_TIMEOUT:-100}" ./node parity.mjs --bundle "$data" --out "$out/parity.json" ${PARITY_OPTIONS:---quick}) || status=$?
+  echo "== 2/4 quick benchmark sizes: this engine, then the engine before the precision work"
+  (cd "$root" && timeout "${QUICK_TIMEOUT:-45}" ./node bench.mjs --backend webgpu --runtime node --quick --out "$out/bench-webgpu-quick.json") || status=$?
+  (cd "$root" && timeout "${QUICK_TIMEOUT:-45}" ./node bench-before.mjs --backend webgpu --runtime node --quick --out "$out/bench-webgpu-quick-before.json") || status=$?
   if [ -f "$out/bench-webgpu-quick.json" ] && [ -f "$out/bench-webgpu-quick-before.json" ]; then
     (cd "$root" && ./node compare-bench.mjs "$out/bench-webgpu-quick-before.json" "$out/bench-webgpu-quick.json" | tee "$out/cost-ratios.txt") || status=$?
   fi
-  echo "== 3/3 full benchmark"
-  (cd "$root" && timeout "${FULL_TIMEOUT:-180}" ./node bench.mjs --backend webgpu --runtime node --peak-gflops "${PEAK_GFLOPS:-67000}" --out "$out/bench-webgpu-full.json" "$@") || status=$?
+  echo "== 3/4 full benchmark"
+  (cd "$root" && timeout "${FULL_TIMEOUT:-180}" ./node bench.mjs --backend webgpu --runtime node --peak-gflops "${PEAK_GFLOPS:-67000}" --out "$out/bench-webgpu-full.json" "$@" 2>&1 | tee "$out/bench-webgpu-full.log") || status=$?
+  echo "== 4/4 PyTorch and numpy on the same jobs"
+  if python3 -c 'import torch' 2>/dev/null; then
+    PYTHONUNBUFFERED=1 timeout "${TORCH_TIMEOUT:-120}" python3 .device/torch_reference.py --per-pair-budget 4 --repeats 2 --out "$out/torch-reference.json" 2>&1 | tee "$out/torch-reference.log" || status=$?
+  else
+    echo "no PyTorch on this machine: stage skipped"
+  fi
   exit "$status"
   ;;
 *)
