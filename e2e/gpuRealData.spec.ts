@@ -11,7 +11,7 @@ import { dynamicsView } from './explorer';
 import { expect, test } from './fixtures';
 
 const run = promisify(execFile);
-const DEMO = 'public/demo/digits-cnn.npz';
+const DEMO = 'test/fixtures/real/digits-cnn.npz';
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<Buffer> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);

@@ -1,6 +1,6 @@
 // The precision parity suite as one command, for the lent GPU machine (no vitest there; bundled by
 // scripts/bundle-device-bench.mjs) and for a look here:
-//   node bin/run-ts.mjs scripts/parity-device.ts [--bundle public/demo/digits-cnn.npz] [--out parity.json]
+//   node bin/run-ts.mjs scripts/parity-device.ts [--bundle test/fixtures/real/digits-cnn.npz] [--out parity.json]
 //       [--quick: first and last checkpoints only] [--layers conv1,fc1]
 // Runs every metric × conv reduction × compare/dynamics/cross on the real digits bundle and the
 // stress suite, on WebGPU (Dawn in Node) and on the float64 path; writes every case (GPU value,
@@ -19,7 +19,7 @@ function argument(name: string, fallback: string): string {
 }
 
 async function main(): Promise<number> {
-  const bundlePath = argument('--bundle', 'public/demo/digits-cnn.npz');
+  const bundlePath = argument('--bundle', 'test/fixtures/real/digits-cnn.npz');
   const out = argument('--out', 'parity.json');
   const quick = process.argv.includes('--quick');
   const layers = argument('--layers', '').split(',').filter(Boolean);

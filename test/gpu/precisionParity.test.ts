@@ -32,7 +32,7 @@ describe('precision contract on the real digits CNN (Dawn)', () => {
   let report: ParityReport;
 
   beforeAll(async () => {
-    const full = await openBundlePath('public/demo/digits-cnn.npz');
+    const full = await openBundlePath('test/fixtures/real/digits-cnn.npz');
     const [run, otherRun] = full.runs;
     const last = full.steps[full.steps.length - 1];
     // Three layers keep SwiftShader's time in bounds and still cover two conv layers of one spatial
