@@ -17,6 +17,19 @@ import { anyConv, withCrossProvenance, withDynamicsProvenance } from '../analysi
 import type { Bundle } from '../io/types';
 import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
 
+const OPTIONS_HELP = `options:
+  --metric svcca|cca|pwcca|cka|cka-debiased   (default svcca)
+  --keep F | --dims K         SVCCA's SVD step: variance fraction (default 0.99) or fixed k
+  --epsilon E                 cca_core's epsilon (default 1e-10)
+  --layout auto|datapoints-first|neurons-first
+  --conv flatten|positions|meanpool|dft        (default dft; CKA/PWCCA switch conv layers off the DFT)
+  --conv-layout auto|nchw|nhwc
+  --pwcca reference|paper     PWCCA weighting (default reference)
+  --backend auto|cpu|webgpu   (default auto)
+  --json                      one JSON object on stdout`;
+
+const EXIT_HELP = `exit status: 0 done; 2 bad input or a bad call (one line on stderr: "svcca-lens: …").`;
+
 export const USAGE = `usage:
   svcca-lens compare A B [options]          A, B: file.npy, file.npz:member, file.safetensors:tensor
   svcca-lens dynamics BUNDLE [--reference last|STEP] [--run NAME] [options]
@@ -25,18 +38,59 @@ export const USAGE = `usage:
                                              values[i][j] = sim(A's layer i, B's layer j)
   svcca-lens view PATH… [--port N] [--open]  the app on http://127.0.0.1:N (default 6060) with these
                                              files or folders loaded, as if dropped together; Ctrl+C stops it
-options:
-  --metric svcca|cca|pwcca|cka|cka-debiased   (default svcca)
-  --keep F | --dims K         SVCCA's SVD step: variance fraction (default 0.99) or fixed k
-  --epsilon E                 cca_core's epsilon (default 1e-10)
-  --layout auto|datapoints-first|neurons-first
-  --conv flatten|positions|meanpool|dft        (default dft)
-  --conv-layout auto|nchw|nhwc
-  --pwcca reference|paper     PWCCA weighting (default reference)
-  --backend auto|cpu|webgpu   (default auto)
-  --json                      one JSON object on stdout
+${OPTIONS_HELP}
+svcca-lens COMMAND --help: that command's options and examples.
+${EXIT_HELP}
 BUNDLE: a .npz with members step_<N>/<layer> (or <run>/step_<N>/<layer>), a folder
 [<run>/]step_<N>/<layer>.npy, or a folder of step_<N>.safetensors files.`;
+
+/** \`svcca-lens COMMAND --help\`: what the command computes, its options and examples. */
+const COMMAND_HELP: ReadonlyMap<string, string> = new Map([
+  [
+    'compare',
+    `usage: svcca-lens compare A B [options]
+  The similarity of two representations of the same datapoints.
+  A, B: file.npy, file.npz:member, file.safetensors:tensor (any format the app reads, FILE:NAME)
+${OPTIONS_HELP}
+examples:
+  svcca-lens compare conv1.npy conv2.npy
+  svcca-lens compare run.npz:step_700/s1b1 run.npz:step_700/s2b1 --metric cca --epsilon 0 --json
+${EXIT_HELP}`,
+  ],
+  [
+    'dynamics',
+    `usage: svcca-lens dynamics BUNDLE [--reference last|STEP] [--run NAME] [options]
+  Learning dynamics (paper Figure 4): values[t][i][j] = sim(layer i at step t, layer j at the reference step).
+  BUNDLE: a .npz with members step_<N>/<layer> (or <run>/step_<N>/<layer>), a folder
+  [<run>/]step_<N>/<layer>.npy, or a folder of step_<N>.safetensors files.
+${OPTIONS_HELP}
+examples:
+  svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0
+  svcca-lens dynamics runs/ --reference 1600 --metric pwcca --json | jq .values
+${EXIT_HELP}`,
+  ],
+  [
+    'cross',
+    `usage: svcca-lens cross BUNDLE_A BUNDLE_B [--step N] [--run-a NAME] [--run-b NAME] [options]
+  Across runs (paper Figure 1): values[i][j] = sim(A's layer i, B's layer j) at one step
+  (default: the last step both have). A and B may be the same bundle with two runs.
+${OPTIONS_HELP}
+examples:
+  svcca-lens cross public/demo/fashion-resnet.npz public/demo/fashion-resnet.npz --run-a seed0 --run-b seed1
+  svcca-lens cross seed0.npz seed1.npz --step 700 --json
+${EXIT_HELP}`,
+  ],
+  [
+    'view',
+    `usage: svcca-lens view PATH… [--port N] [--open]
+  Serves the app on http://127.0.0.1:N (default 6060) with these files or folders loaded, as if
+  dropped together; nothing leaves this machine. Ctrl+C stops it.
+examples:
+  svcca-lens view runs/seed0.npz runs/seed1.npz labels.npy
+  svcca-lens view activations/ --open --port 8080
+${EXIT_HELP}`,
+  ],
+]);
 
 /** A mistake in how the command was called (not in the data). */
 class UsageError extends Error {}
@@ -258,6 +312,11 @@ export async function main(argv: string[], out: Output = processOutput): Promise
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
       out.stdout(USAGE);
       return argv.length === 0 ? 2 : 0;
+    }
+    const commandHelp = COMMAND_HELP.get(argv[0]);
+    if (commandHelp && argv.slice(1).some((a) => a === '--help' || a === '-h')) {
+      out.stdout(commandHelp);
+      return 0;
     }
     if (argv[0] === 'view') return await view(argv.slice(1), out);
     const parsed = parseArgs(argv);

@@ -250,4 +250,17 @@ describe('svcca-lens errors: exit 2, one line, no stack trace', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/svcca-lens compare A B/);
   });
+
+  for (const command of ['compare', 'dynamics', 'cross', 'view']) {
+    it(`${command} --help prints that command's usage, options and examples, and exits 0 (-h too)`, async () => {
+      for (const flag of ['--help', '-h']) {
+        const { code, stdout, stderr } = await cli(command, 'whatever.npz', flag);
+        expect(code, stderr).toBe(0);
+        expect(stdout).toMatch(new RegExp(`^usage: svcca-lens ${command} `));
+        expect(stdout).toMatch(/\nexamples:\n/);
+        expect(stdout).toMatch(/exit status: 0 done; 2 bad input/);
+        if (command !== 'view') expect(stdout).toMatch(/--metric svcca\|cca/);
+      }
+    });
+  }
 });
