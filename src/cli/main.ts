@@ -18,7 +18,9 @@ import type { Bundle } from '../io/types';
 import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
 
 export const USAGE = `usage:
-  svcca-lens compare A B [options]          A, B: file.npy, file.npz:member, file.safetensors:tensor
+  svcca-lens compare A B [options]          A, B: file.npy, or FILE:NAME: file.npz:member,
+                                             file.safetensors:tensor, file.pt:layer1.0.conv (torch.save;
+                                             .pth/.ckpt too), file.pkl:key (pickle), file.h5:group/dataset
   svcca-lens dynamics BUNDLE [--reference last|STEP] [--run NAME] [options]
                                              values[t][i][j] = sim(layer i at step t, layer j at reference)
   svcca-lens cross BUNDLE_A BUNDLE_B [--step N] [--run-a NAME] [--run-b NAME] [options]
@@ -35,8 +37,10 @@ options:
   --pwcca reference|paper     PWCCA weighting (default reference)
   --backend auto|cpu|webgpu   (default auto)
   --json                      one JSON object on stdout
-BUNDLE: a .npz with members step_<N>/<layer> (or <run>/step_<N>/<layer>), a folder
-[<run>/]step_<N>/<layer>.npy, or a folder of step_<N>.safetensors files.`;
+BUNDLE: a .npz, .safetensors, torch.save (.pt) or pickle (.pkl) file with arrays named
+[<run>/]step_<N>/<layer> (torch/pickle: nested dicts {"step_<N>": {"<layer>": t}} too), an HDF5
+file with datasets /[<run>/]step_<N>/<layer>, a folder [<run>/]step_<N>/<layer>.npy, or a folder of
+step_<N>.safetensors (.pt, .pkl, .h5) files holding one array per layer.`;
 
 /** A mistake in how the command was called (not in the data). */
 class UsageError extends Error {}

@@ -89,7 +89,7 @@ describe('loads in the worker', () => {
     expect(bad.errors).toEqual([
       'notes.npy: not a .npy file (it does not start with "\\x93NUMPY")',
       'empty.npy: file is empty',
-      'readme.txt: not a .npy, .npz or .safetensors file',
+      'readme.txt: not a .npy, .npz, .safetensors, .pt, .pth, .ckpt, .pkl, .pickle, .p, .h5, .hdf5, .hdf or .he5 file',
       expect.stringMatching(/^cut\.npy: data is truncated: /),
     ]);
     expect(bad.errors.join('\n')).not.toMatch(/no arrays named/);
