@@ -171,7 +171,7 @@ function DemoCaption({ caption }: { caption: string }) {
         </button>
       )}
       <p className="own">
-        Your own activations: drop an <code>.npz</code> (members <code>step_N/layer</code>) or a folder anywhere on this page, or{' '}
+        Your own activations: drop an <code>.npz</code>, <code>.pt</code> or <code>.h5</code> (arrays <code>step_N/layer</code>) or a folder anywhere on this page, or{' '}
         <button type="button" className="link-button" onClick={openFileDialog}>
           Open files
         </button>{' '}
