@@ -187,7 +187,17 @@ async function readFiles(
       unmatched.push(path);
       continue;
     }
-    const opened = await openArrays(blob, path, limits, format ?? undefined);
+    let opened: OpenedArrays;
+    try {
+      opened = await openArrays(blob, path, limits, format ?? undefined);
+    } catch (error) {
+      // A file whose name does not say it is arrays, whose first bytes only looked like a format's
+      // (a log, a binary of another tool): listed with the reason, never a reason to refuse the drop.
+      if (ext || !(error instanceof InputError)) throw error;
+      unmatched.push(path);
+      unreadable.push(error.message);
+      continue;
+    }
     openedFiles.push(opened);
     const withoutExt = ext ? rel.slice(0, -ext.length) : rel;
     if (opened.format === 'npy') {

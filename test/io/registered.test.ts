@@ -163,3 +163,20 @@ describe('readInput on torch, pickle and HDF5 bundles', () => {
     expect(held().length).toBe(before);
   });
 });
+
+describe('readInput: files named otherwise', () => {
+  it('a file without an array extension is read by its bytes; one that only looks like a format is listed, not refused', async () => {
+    const bytes = formatBlob('bundles/step_30.pt');
+    const fake = new Blob([Uint8Array.from([0x80, 0x04, 0x95, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])]);
+    const input = await readInput('drop', [
+      { path: 'drop/step_30.ckpt', blob: bytes },
+      { path: 'drop/step_40', blob: bytes },
+      { path: 'drop/cache.bin', blob: fake },
+      { path: 'drop/notes.txt', blob: new Blob(['hello']) },
+    ]);
+    expect([input.bundle.steps, input.bundle.layers]).toEqual([[30, 40], ['conv1', 'fc']]);
+    expect(input.bundle.unmatched).toEqual(['drop/cache.bin', 'drop/notes.txt']);
+    expect(input.unreadable).toHaveLength(1);
+    expect(input.unreadable[0]).toMatch(/^drop\/cache\.bin: /);
+  });
+});
