@@ -51,3 +51,19 @@ test('a .pt bundle computes to the CLI’s heatmap; an .h5 file’s datasets com
   expect(Math.abs((await shownSimilarity(page)) - (await compare).similarity)).toBeLessThanOrEqual(GPU_CONTRACT);
   expect(hdf5Requests.length, 'h5wasm came from the page’s origin, as its own chunk').toBeGreaterThan(0);
 });
+
+test('an .h5 bundle (groups /step_<N>/<layer>) computes in the worker, read in place, to the CLI’s heatmap', async ({ page }) => {
+  test.setTimeout(180_000);
+  const dynamics = cli('dynamics', `${FIXTURES}/bundles/steps.h5`);
+  await page.goto('/');
+  await computeBundle(page, [file('bundles/steps.h5')]);
+  const reference = await dynamics;
+  await expect(dynamicsView(page).locator('g.cells rect[data-value]')).toHaveCount(4);
+  for (let i = 0; i < 2; i++) {
+    for (let j = 0; j < 2; j++) expect(Math.abs((await cellValue(page, i, j, 2))! - reference.values[0][i][j])).toBeLessThanOrEqual(GPU_CONTRACT);
+  }
+  // Another checkpoint reads other datasets from the open file.
+  await page.getByRole('slider', { name: 'Checkpoint' }).fill('1');
+  await expect(page.getByTestId('step-readout')).toHaveText(/^step 10\b/);
+  for (let j = 0; j < 2; j++) expect(Math.abs((await cellValue(page, 1, j, 2))! - reference.values[1][1][j])).toBeLessThanOrEqual(GPU_CONTRACT);
+});
