@@ -51,6 +51,17 @@ Layout of test/fixtures/formats/:
                           a scalar, an empty one, a string dataset (skipped) and a compound one (skipped),
                           a soft link and an external link (both skipped)
   hdf5/lzf.h5             one dataset compressed with h5py's LZF filter (not in HDF5 itself: refused)
+  bundles/steps.pt        a torch.save bundle as a dict of dicts: {"step_0": {"conv1": t, "layer1":
+                          {"0": {"fc": t}}}, "step_10": …, "step_20": …, "labels": t, "epoch": 3,
+                          "note": t} (layers conv1 and layer1.0.fc; "note" is an array outside it)
+  bundles/runs.pt         a torch.save bundle with flat keys "<run>/step_<N>/<layer>" (runs seedA, seedB)
+  bundles/steps.pkl       steps.pt's arrays as numpy arrays in a pickle (protocol 4), same nesting
+  bundles/steps.h5        steps.pt's arrays as HDF5 groups /step_<N>/conv1, /step_<N>/layer1.0.fc,
+                          /labels, plus /notes (a string dataset: listed, not read)
+  bundles/step_30.pt      the layers of one step in a file named after it: {"conv1": t, "fc": t}
+  cross/acts.pt           {"layer1": {"0": {"conv": X}}} (X: 120 datapoints × 16 float32)
+  cross/acts.h5           /model/conv1 = Y (120 × 12 float64, a noisy linear map of X), /model/fc = X[:, :5]
+  cross/x.npy, cross/y.npy  X and Y as .npy (the same arrays: the CLI's cross-format check)
   expected.json
 """
 
@@ -346,6 +357,90 @@ def make_hdf5():
         record(f'hdf5/datasets.h5:{name}', a, '>f4' if name == 'big_endian' else dtype_names[a.dtype.name])
 
 
+# ------------------------------------------------------------------------------------------ bundles
+
+def bundle_arrays():
+    """Activations of a small bundle: 3 steps × 2 layers, 48 datapoints, distinct per step."""
+    rng = np.random.RandomState(7)
+    steps = {}
+    for step in (0, 10, 20):
+        steps[step] = {
+            'conv1': rng.randn(48, 3, 2, 2).astype(np.float32),
+            'layer1.0.fc': rng.randn(48, 6).astype(np.float32),
+        }
+    labels = (np.arange(48) % 4).astype(np.int64)
+    return steps, labels
+
+
+def make_bundles():
+    import h5py
+    import torch
+
+    base = os.path.join(ROOT, 'bundles')
+    os.makedirs(base, exist_ok=True)
+    steps, labels = bundle_arrays()
+    layers = ['conv1', 'layer1.0.fc']
+
+    def nested(make):
+        out = {}
+        for step, arrays in steps.items():
+            out[f'step_{step}'] = {'conv1': make(arrays['conv1']), 'layer1': {'0': {'fc': make(arrays['layer1.0.fc'])}}}
+        return out
+
+    note = np.arange(5, dtype=np.float32)
+    checkpoint = nested(torch.from_numpy)
+    checkpoint.update({'labels': torch.from_numpy(labels), 'epoch': 3, 'note': torch.from_numpy(note)})
+    torch.save(checkpoint, os.path.join(base, 'steps.pt'))
+    entry_names = [f'step_{s}.{n}' for s in steps for n in ('conv1', 'layer1.0.fc')]
+    expected['bundles/steps.pt'] = entry_names + ['labels', 'note']
+
+    pickled = nested(lambda a: a)
+    pickled.update({'labels': labels, 'epoch': 3, 'note': note})
+    with open(os.path.join(base, 'steps.pkl'), 'wb') as f:
+        pickle.dump(pickled, f, protocol=4)
+    expected['bundles/steps.pkl'] = expected['bundles/steps.pt']
+
+    with h5py.File(os.path.join(base, 'steps.h5'), 'w', libver='earliest') as f:
+        for step, arrays in steps.items():
+            for layer in layers:
+                f.create_dataset(f'step_{step}/{layer}', data=arrays[layer])
+        f.create_dataset('labels', data=labels)
+        f.create_dataset('notes', data=np.array([b'trained on noise']))
+    expected['bundles/steps.h5'] = sorted(['labels'] + [f'step_{s}/{n}' for s in steps for n in layers])
+
+    rng = np.random.RandomState(11)
+    runs = {}
+    for run in ('seedA', 'seedB'):
+        for step in (0, 5):
+            runs[f'{run}/step_{step}/fc'] = torch.from_numpy(rng.randn(30, 4).astype(np.float32))
+    torch.save(runs, os.path.join(base, 'runs.pt'))
+    expected['bundles/runs.pt'] = list(runs)
+
+    one = {'conv1': torch.from_numpy(rng.randn(48, 3, 2, 2).astype(np.float32)), 'fc': torch.from_numpy(rng.randn(48, 6).astype(np.float32))}
+    torch.save(one, os.path.join(base, 'step_30.pt'))
+    expected['bundles/step_30.pt'] = list(one)
+
+    # Every bundle array's values, for the readers' checks (C order, float32; labels int64 → float32).
+    for step, arrays in steps.items():
+        for layer in layers:
+            record(f'bundles/steps.pt:step_{step}.{layer}', arrays[layer], 'torch.float32')
+    record('bundles/steps.pt:labels', labels, 'torch.int64')
+
+    cross = os.path.join(ROOT, 'cross')
+    os.makedirs(cross, exist_ok=True)
+    rng = np.random.RandomState(3)
+    x = rng.randn(120, 16).astype(np.float32)
+    y = (x.astype(np.float64) @ rng.randn(16, 12) + 0.5 * rng.randn(120, 12)).astype(np.float64)
+    torch.save({'layer1': {'0': {'conv': torch.from_numpy(x)}}}, os.path.join(cross, 'acts.pt'))
+    with h5py.File(os.path.join(cross, 'acts.h5'), 'w', libver='earliest') as f:
+        f.create_dataset('model/conv1', data=y)
+        f.create_dataset('model/fc', data=x[:, :5].copy())
+    np.save(os.path.join(cross, 'x.npy'), x)
+    np.save(os.path.join(cross, 'y.npy'), y)
+    expected['cross/acts.pt'] = ['layer1.0.conv']
+    expected['cross/acts.h5'] = ['model/conv1', 'model/fc']
+
+
 def main():
     import h5py
     import torch
@@ -356,6 +451,7 @@ def main():
     make_torch()
     make_pickles()
     make_hdf5()
+    make_bundles()
     expected['versions'] = {'torch': torch.__version__, 'numpy': np.__version__, 'h5py': h5py.__version__}
     with open(os.path.join(ROOT, 'expected.json'), 'w') as f:
         json.dump(expected, f, indent=1, sort_keys=True)

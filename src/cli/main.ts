@@ -31,7 +31,9 @@ const OPTIONS_HELP = `options:
 const EXIT_HELP = `exit status: 0 done; 2 bad input or a bad call (one line on stderr: "svcca-lens: …").`;
 
 export const USAGE = `usage:
-  svcca-lens compare A B [options]          A, B: file.npy, file.npz:member, file.safetensors:tensor
+  svcca-lens compare A B [options]          A, B: file.npy, or FILE:NAME: file.npz:member,
+                                             file.safetensors:tensor, file.pt:layer1.0.conv (torch.save;
+                                             .pth/.ckpt too), file.pkl:key (pickle), file.h5:group/dataset
   svcca-lens dynamics BUNDLE [--reference last|STEP] [--run NAME] [options]
                                              values[t][i][j] = sim(layer i at step t, layer j at reference)
   svcca-lens cross BUNDLE_A BUNDLE_B [--step N] [--run-a NAME] [--run-b NAME] [options]
@@ -41,8 +43,10 @@ export const USAGE = `usage:
 ${OPTIONS_HELP}
 svcca-lens COMMAND --help: that command's options and examples.
 ${EXIT_HELP}
-BUNDLE: a .npz with members step_<N>/<layer> (or <run>/step_<N>/<layer>), a folder
-[<run>/]step_<N>/<layer>.npy, or a folder of step_<N>.safetensors files.`;
+BUNDLE: a .npz, .safetensors, torch.save (.pt) or pickle (.pkl) file with arrays named
+[<run>/]step_<N>/<layer> (torch/pickle: nested dicts {"step_<N>": {"<layer>": t}} too), an HDF5
+file with datasets /[<run>/]step_<N>/<layer>, a folder [<run>/]step_<N>/<layer>.npy, or a folder of
+step_<N>.safetensors (.pt, .pkl, .h5) files holding one array per layer.`;
 
 /** \`svcca-lens COMMAND --help\`: what the command computes, its options and examples. */
 const COMMAND_HELP: ReadonlyMap<string, string> = new Map([
@@ -50,7 +54,8 @@ const COMMAND_HELP: ReadonlyMap<string, string> = new Map([
     'compare',
     `usage: svcca-lens compare A B [options]
   The similarity of two representations of the same datapoints.
-  A, B: file.npy, file.npz:member, file.safetensors:tensor (any format the app reads, FILE:NAME)
+  A, B: file.npy, or FILE:NAME in any format the app reads (file.npz:member, file.safetensors:tensor,
+  file.pt:layer1.0.conv, file.pkl:name, file.h5:group/dataset)
 ${OPTIONS_HELP}
 examples:
   svcca-lens compare conv1.npy conv2.npy
@@ -61,8 +66,8 @@ ${EXIT_HELP}`,
     'dynamics',
     `usage: svcca-lens dynamics BUNDLE [--reference last|STEP] [--run NAME] [options]
   Learning dynamics (paper Figure 4): values[t][i][j] = sim(layer i at step t, layer j at the reference step).
-  BUNDLE: a .npz with members step_<N>/<layer> (or <run>/step_<N>/<layer>), a folder
-  [<run>/]step_<N>/<layer>.npy, or a folder of step_<N>.safetensors files.
+  BUNDLE: a .npz, .safetensors, .pt, .pkl or .h5 file with arrays named [<run>/]step_<N>/<layer>,
+  a folder [<run>/]step_<N>/<layer>.npy, or a folder of step_<N> files with one array per layer.
 ${OPTIONS_HELP}
 examples:
   svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0

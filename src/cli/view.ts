@@ -15,9 +15,10 @@ import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ALL_EXTENSIONS_TEXT, ARRAY_EXTENSIONS, arrayExtension } from '../io/formats';
 
-/** Files the app reads; anything else in a folder (checkpoints, logs) is not served. */
-const SERVED = new Set(['.npy', '.npz', '.safetensors', '.json']);
+/** Files the app reads (every extension openArrays reads, and manifest.json); anything else in a folder (logs, images) is not served. */
+const SERVED = new Set([...ARRAY_EXTENSIONS, '.json']);
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -47,7 +48,7 @@ function walk(folder: string, prefix: string, out: string[]): void {
     if (dirent.name.startsWith('.')) continue;
     const rel = prefix ? `${prefix}/${dirent.name}` : dirent.name;
     if (dirent.isDirectory()) walk(join(folder, dirent.name), rel, out);
-    else if (SERVED.has(extname(dirent.name).toLowerCase())) out.push(rel);
+    else if (SERVED.has(arrayExtension(dirent.name) ?? extname(dirent.name).toLowerCase())) out.push(rel);
   }
 }
 
@@ -66,7 +67,7 @@ export function listInputs(paths: readonly string[]): ViewInput {
     if (statSync(path).isDirectory()) {
       const inside: string[] = [];
       walk(path, '', inside);
-      if (inside.length === 0) throw new Error(`${given}: holds no .npy, .npz or .safetensors files`);
+      if (inside.length === 0) throw new Error(`${given}: holds no ${ALL_EXTENSIONS_TEXT} files`);
       for (const rel of inside) files.push({ path: `${name}/${rel}`, url: `files/${k}/${encodePath(rel)}`, absolute: join(path, ...rel.split('/')) });
     } else {
       files.push({ path: name, url: `files/${k}/${encodeURIComponent(name)}`, absolute: path });

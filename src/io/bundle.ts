@@ -4,7 +4,16 @@
 //   .npz member or .safetensors tensor   [<run>/]step_<N>/<layer>
 //   .npy file in a folder                [<run>/]step_<N>/<layer>.npy
 //   .safetensors file                    [<run>/]step_<N>.safetensors   (one tensor per layer)
-//   labels: an npz member / tensor `labels`, or labels.npy at the top; manifest.json likewise.
+//   torch.save / pickle entry            the same, with nested keys joined by '.' or '/':
+//                                        {"step_10": {"conv1": t}}, {"run": {"step_10": {...}}},
+//                                        {"run/step_10/conv1": t}; the first key (or '/'-part of
+//                                        a key) that is exactly step_<N> splits run from layer:
+//                                        the run is what comes before it, the layer what comes
+//                                        after, as written ({"step_10": {"layer1": {"0": t}}} →
+//                                        layer "layer1.0", the PyTorch module name)
+//   HDF5 dataset                         /[<run>/]step_<N>/<layer> (groups are '/' segments)
+//   .safetensors, torch, pickle or HDF5  [<run>/]step_<N>.<ext>   (one array per layer)
+//   labels: an entry / dataset `labels` at the top, or labels.npy; manifest.json likewise.
 // Several .npz (or .safetensors) files with step_<N>/<layer> members and no run prefix, holding the
 // same steps and layers: one run per file, named after the file (one file per seed).
 // Everything else is listed in `unmatched`, never silently dropped; arrays among it are returned as
@@ -14,8 +23,8 @@
 // nothing is transposed to neurons × datapoints here.
 
 import { checkAborted } from '../cancel';
-import { arrayExtension, arrayStem, openArrays } from './arrays';
-import type { OpenedArrays } from './arrays';
+import { arrayExtension, arrayStem, openArrays, sniffFormat } from './arrays';
+import type { ArrayFormat, OpenedArrays } from './arrays';
 import { DEFAULT_LIMITS, InputError } from './types';
 import type { Bundle, BundleEntry, InputFile, NdArray, ReadLimits } from './types';
 
@@ -48,21 +57,26 @@ export interface ReadInput {
   /** "FILE:MEMBER: why" for members outside the bundle whose header cannot be read (also listed in
    *  bundle.unmatched): a bundle member that cannot be read refuses the file instead. */
   unreadable: string[];
+  /** Closes every file opened for this input (the HDF5 reader's hold on a file); the bundle's
+   *  entries and the loose arrays cannot be read afterwards. Idempotent. */
+  close(): void;
 }
 
 /**
  * Reads the names, shapes and dtypes of every array in `files` (headers only; data is read by each
  * entry's load()). Labels and the manifest are read now. Refuses a set with no bundle entries,
- * listing what was found (readInput takes such a set as loose arrays instead).
+ * listing what was found (readInput takes such a set as loose arrays instead). The files stay open
+ * for the entries' load() (the CLI's bundles live as long as the process).
  */
 export async function openBundle(name: string, files: InputFile[], limits: ReadLimits = DEFAULT_LIMITS): Promise<Bundle> {
-  const { bundle, extras } = await readInputWithSources(name, files, limits);
+  const { bundle, extras, close } = await readInputWithSources(name, files, limits);
   if (bundle.entries.length === 0) {
+    close();
     const found = [...bundle.unmatched, ...extras];
     const listed = found.length > 12 ? `${found.slice(0, 12).join(', ')} and ${found.length - 12} more` : found.join(', ');
     throw new InputError(
       name,
-      `no arrays named [<run>/]step_<N>/<layer> or [<run>/]step_<N>.safetensors found (found: ${listed || 'nothing'})`,
+      `no arrays named [<run>/]step_<N>/<layer> (in a torch or pickle file also step_<N>.<layer>) and no [<run>/]step_<N>.safetensors/.pt/.pkl/.h5 files (found: ${listed || 'nothing'})`,
     );
   }
   return bundle;
@@ -81,18 +95,20 @@ interface FileEntries {
 /**
  * Reads every file of a drop or pick (headers only). Files are taken in the order given; paths are
  * relative to what the user dropped, and a leading folder shared by all of them (the dropped folder
- * itself) is ignored. Each file is opened by its extension, so a file that cannot be read throws
- * the reader's InputError naming it (empty, not a .npy, truncated archive, …).
+ * itself) is ignored. Each file is opened by its extension (else by its first bytes; a file that is
+ * no format we read is unmatched), so a file that cannot be read throws the reader's InputError
+ * naming it (empty, not a .npy, truncated archive, …), and closes what was opened before it.
+ * On success the caller closes the files (close()) once it no longer needs the entries.
  *
- * Several self-named files (.npz or .safetensors with step_<N>/<layer> names) whose entries have no
+ * Several self-named files (.npz, .safetensors, .pt, .pkl, .h5 with step_<N>/<layer> names) whose entries have no
  * run prefix and overlap (the same step and layer in two files) are one file per run: each becomes
  * a run named after its file (its stem). Files with disjoint entries are parts of the same run.
  *
  * `signal` cancels the read between files.
  */
 export async function readInput(name: string, files: InputFile[], limits: ReadLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<ReadInput> {
-  const { bundle, loose, unreadable } = await readInputWithSources(name, files, limits, signal);
-  return { bundle, loose, unreadable };
+  const { bundle, loose, unreadable, close } = await readInputWithSources(name, files, limits, signal);
+  return { bundle, loose, unreadable, close };
 }
 
 /** readInput, and where the labels and the manifest came from (`extras`). */
@@ -103,6 +119,25 @@ async function readInputWithSources(
   signal?: AbortSignal,
 ): Promise<ReadInput & { extras: string[] }> {
   if (files.length === 0) throw new InputError(name, 'nothing to read: no files were given');
+  const opened: OpenedArrays[] = [];
+  const close = () => {
+    for (const file of opened) file.close();
+  };
+  try {
+    return { ...(await readFiles(name, files, limits, opened, signal)), close };
+  } catch (error) {
+    close(); // nothing of a refused input stays open
+    throw error;
+  }
+}
+
+async function readFiles(
+  name: string,
+  files: InputFile[],
+  limits: ReadLimits,
+  openedFiles: OpenedArrays[],
+  signal?: AbortSignal,
+): Promise<Omit<ReadInput, 'close'> & { extras: string[] }> {
   const relative = stripCommonFolder(files.map((f) => normalisePath(f.path)));
 
   const perFile: FileEntries[] = [];
@@ -146,33 +181,47 @@ async function readInputWithSources(
       continue;
     }
     const ext = arrayExtension(rel);
-    if (!ext) {
+    // A file without an extension we read is opened when its first bytes are a format's.
+    const format: ArrayFormat | null = ext ? null : await sniffFormat(blob, path, limits);
+    if (!ext && !format) {
       unmatched.push(path);
       continue;
     }
-    const opened = await openArrays(blob, path, limits);
-    const withoutExt = rel.slice(0, -ext.length);
+    let opened: OpenedArrays;
+    try {
+      opened = await openArrays(blob, path, limits, format ?? undefined);
+    } catch (error) {
+      // A file whose name does not say it is arrays, whose first bytes only looked like a format's
+      // (a log, a binary of another tool): listed with the reason, never a reason to refuse the drop.
+      if (ext || !(error instanceof InputError)) throw error;
+      unmatched.push(path);
+      unreadable.push(error.message);
+      continue;
+    }
+    openedFiles.push(opened);
+    const withoutExt = ext ? rel.slice(0, -ext.length) : rel;
     if (opened.format === 'npy') {
       const entry = opened.entries[0];
-      const where = parseEntryName(withoutExt);
+      const where = parseEntryName(withoutExt, false);
       if (rel === 'labels.npy') setLabels(path, await opened.read(entry.name));
       else if (where) perFile.push({ path: rel, selfNamed: false, entries: [{ ...where, source: path, shape: entry.shape, dtype: entry.dtype, load: () => opened.read(entry.name) }] });
       else addLoose(opened, path, entry.name, path, entry.shape, entry.dtype);
       continue;
     }
-    // step_<N>.safetensors holds the layers of one step; any other .npz/.safetensors holds full entry names.
-    const fileStep = opened.format === 'safetensors' ? parseStepFile(withoutExt) : null;
+    // step_<N>.safetensors (.pt, .pkl, .h5) holds the layers of one step; any other file holds full entry names.
+    const fileStep = opened.format !== 'npz' ? parseStepFile(withoutExt) : null;
+    const dotted = opened.dottedNames;
     const found: FileEntries = { path: rel, selfNamed: fileStep === null, entries: [] };
     for (const entry of opened.entries) {
       const source = `${path}:${entry.name}`;
-      const where = fileStep ? { ...fileStep, layer: entry.name } : parseEntryName(entry.name);
+      const where = fileStep ? { ...fileStep, layer: entry.name } : parseEntryName(entry.name, dotted);
       if (entry.name === 'labels') setLabels(source, await opened.read('labels'));
       else if (where) found.entries.push({ ...where, source, shape: entry.shape, dtype: entry.dtype, load: () => opened.read(entry.name) });
       else addLoose(opened, path, entry.name, source, entry.shape, entry.dtype);
     }
-    for (const { name: member, error } of opened.unreadable) {
+    for (const { name: member, error, listOnly } of opened.unreadable) {
       // A member that should have been part of the bundle: its reason refuses the file (naming it).
-      if (member === 'labels' || (!fileStep && parseEntryName(member))) throw error;
+      if (!listOnly && (member === 'labels' || (!fileStep && parseEntryName(member, dotted)))) throw error;
       unmatched.push(`${path}:${member}`);
       unreadable.push(error.message);
     }
@@ -274,18 +323,26 @@ function entryKey(run: string | null, step: number, layer: string): string {
   return JSON.stringify([run, step, layer]);
 }
 
-/** `[<run>/]step_<N>/<layer>` → its parts (the first step_<N> segment splits run from layer), or null. */
-function parseEntryName(name: string): { run: string | null; step: number; layer: string } | null {
-  const segments = name.split('/');
-  if (segments.some((s) => s === '')) return null;
-  const at = segments.findIndex((s) => STEP_SEGMENT.test(s));
-  if (at < 0 || at === segments.length - 1) return null;
-  const step = parseStep(segments[at]);
-  if (step === null) return null;
-  return { run: at === 0 ? null : segments.slice(0, at).join('/'), step, layer: segments.slice(at + 1).join('/') };
+/**
+ * `[<run>/]step_<N>/<layer>` → its parts (the first step_<N> segment splits run from layer), or
+ * null. With `dotted` (torch/pickle names: nested keys joined with '.'), '.' separates segments
+ * too, and run and layer keep their separators as written: "runA.step_10.layer1.0.conv" → run
+ * "runA", layer "layer1.0.conv"; "step_10/model/fc" → layer "model/fc".
+ */
+function parseEntryName(name: string, dotted: boolean): { run: string | null; step: number; layer: string } | null {
+  // Segments at even indices, the separators between them at odd ones.
+  const parts = name.split(dotted ? /([./])/ : /(\/)/);
+  if (parts.some((s, i) => i % 2 === 0 && s === '')) return null;
+  for (let at = 0; at < parts.length; at += 2) {
+    const step = parseStep(parts[at]);
+    if (step === null) continue;
+    if (at === parts.length - 1) return null;
+    return { run: at === 0 ? null : parts.slice(0, at - 1).join(''), step, layer: parts.slice(at + 2).join('') };
+  }
+  return null;
 }
 
-/** `[<run>/]step_<N>` (a safetensors file path without its extension) → run and step, or null. */
+/** `[<run>/]step_<N>` (a safetensors, torch, pickle or HDF5 file path without its extension) → run and step, or null. */
 function parseStepFile(path: string): { run: string | null; step: number } | null {
   const segments = path.split('/');
   const step = parseStep(segments[segments.length - 1]);

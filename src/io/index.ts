@@ -13,5 +13,5 @@ export type { SafetensorsFile, SafetensorsTensor } from './safetensors';
 export { checkFinite, checkSameDatapoints, datapointCount, detectLayout } from './layout';
 export { listMissing, openBundle, readInput } from './bundle';
 export type { LooseArray, MissingEntry, ReadInput } from './bundle';
-export { ARRAY_EXTENSIONS, arrayExtension, arrayStem, openArrays } from './arrays';
-export type { ArrayEntry, OpenedArrays } from './arrays';
+export { ARRAY_EXTENSIONS, ARRAY_FORMATS, arrayExtension, arrayStem, openArrays, sniffFormat } from './arrays';
+export type { ArrayEntry, ArrayFormat, OpenedArrays } from './arrays';

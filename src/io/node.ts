@@ -8,15 +8,16 @@ import { openAsBlob } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, join } from 'node:path';
+import { openArrays, sniffFormat } from './arrays';
 import { openBundle } from './bundle';
-import { openNpy } from './npy';
-import { openNpz } from './npz';
-import { openSafetensors } from './safetensors';
+import { ARRAY_EXTENSIONS, arrayExtension, orList } from './formats';
+import type { ArrayFormat } from './formats';
 import { DEFAULT_LIMITS, InputError } from './types';
 import type { Bundle, InputFile, NdArray, ReadLimits } from './types';
 
-/** `FILE.npz:MEMBER` or `FILE.safetensors:TENSOR` (the first such extension followed by ':'). */
-const MEMBER_REF = /^(.+?\.(?:npz|safetensors)):(.+)$/i;
+/** `FILE.EXT:NAME` for any extension openArrays reads (the first such extension followed by ':'):
+ *  `a.npz:fc1`, `b.pt:layer1.0.conv`, `c.h5:model/conv1`. */
+const MEMBER_REF = new RegExp(`^(.+?(?:${ARRAY_EXTENSIONS.map((e) => e.replace('.', '\\.')).join('|')})):(.+)$`, 'i');
 
 /** A file on disk as a Blob (read lazily, slice by slice); InputError "PATH: no such file" when absent. */
 export async function openPathAsBlob(path: string): Promise<Blob> {
@@ -25,34 +26,46 @@ export async function openPathAsBlob(path: string): Promise<Blob> {
   return openAsBlob(path);
 }
 
+/** What a format's arrays are called, and the placeholder for one in a FILE:NAME reference. */
+const NAMED: Record<ArrayFormat, [string, string]> = {
+  npy: ['arrays', 'NAME'],
+  npz: ['arrays', 'MEMBER'],
+  safetensors: ['tensors', 'TENSOR'],
+  torch: ['tensors', 'TENSOR'],
+  pickle: ['arrays', 'KEY'],
+  hdf5: ['numeric datasets', 'DATASET'],
+};
+
 /**
- * Loads one array named the CLI way: `file.npy`, `file.npz:member` (member without .npy),
- * `file.safetensors:tensor`, or `file.npz` / `file.safetensors` alone when it holds exactly one
- * array. `name` is the reference in that form (always naming the member).
+ * Loads one array named the CLI way: `file.npy`, or `FILE:NAME` for a file of several arrays
+ * (`file.npz:member` without .npy, `file.safetensors:tensor`, `file.pt:layer1.0.conv` (a torch or
+ * pickle entry: nested keys joined with '.'), `file.h5:model/conv1` (an HDF5 dataset path)), or
+ * such a file alone when it holds exactly one array. `name` is the reference in that form (always
+ * naming the member). The file is closed once the array is read.
  */
 export async function loadArrayRef(ref: string, limits: ReadLimits = DEFAULT_LIMITS): Promise<{ name: string; array: NdArray }> {
   const match = MEMBER_REF.exec(ref);
   const file = match ? match[1] : ref;
   const member = match ? match[2] : null;
-  const lower = file.toLowerCase();
-  if (lower.endsWith('.npy') && member === null) {
-    const npy = await openNpy(await openPathAsBlob(file), file, limits);
-    return { name: file, array: await npy.read() };
+  const blob = await openPathAsBlob(file);
+  if (!arrayExtension(file) && !(await sniffFormat(blob, file, limits))) {
+    throw new InputError(ref, `expected FILE.npy or FILE.EXT[:NAME] with EXT one of ${orList(ARRAY_EXTENSIONS.filter((e) => e !== '.npy'))}`);
   }
-  if (lower.endsWith('.npz')) {
-    const archive = await openNpz(await openPathAsBlob(file), file, limits);
-    const chosen = member ?? onlyOne(file, archive.members.map((m) => m.name), 'arrays', 'MEMBER');
-    return { name: `${file}:${chosen}`, array: await archive.read(chosen) };
+  const opened = await openArrays(blob, file, limits);
+  try {
+    if (opened.format === 'npy') {
+      if (member !== null) throw new InputError(ref, `${file} is a .npy file, which holds one array: name it without ':${member}'`);
+      return { name: file, array: await opened.read(opened.entries[0].name) };
+    }
+    const [what, placeholder] = NAMED[opened.format];
+    const chosen = member ?? onlyOne(file, opened.entries.map((e) => e.name), what, placeholder);
+    return { name: `${file}:${chosen}`, array: await opened.read(chosen) };
+  } finally {
+    opened.close();
   }
-  if (lower.endsWith('.safetensors')) {
-    const tensors = await openSafetensors(await openPathAsBlob(file), file, limits);
-    const chosen = member ?? onlyOne(file, tensors.tensors.map((t) => t.name), 'tensors', 'TENSOR');
-    return { name: `${file}:${chosen}`, array: await tensors.read(chosen) };
-  }
-  throw new InputError(ref, 'expected FILE.npy, FILE.npz[:MEMBER] or FILE.safetensors[:TENSOR]');
 }
 
-/** Opens a bundle from a .npz file, a .safetensors file, or a folder (walked recursively). */
+/** Opens a bundle from one file of any format openArrays reads, or a folder (walked recursively). */
 export async function openBundlePath(path: string, limits: ReadLimits = DEFAULT_LIMITS): Promise<Bundle> {
   const info = await statOrFail(path);
   const name = basename(path);

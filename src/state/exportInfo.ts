@@ -4,6 +4,7 @@
 // run, options, left-out layers) and, once finished, its result's provenance (content hash of the
 // arrays read, which processor computed it). Pure.
 
+import { arrayExtension } from '../io/formats';
 import { anyConv, optionsUsed, type CrossExport, type DynamicsExport } from '../analysis/provenance';
 import { APP_NAME, APP_VERSION } from '../version';
 import type { BundleInfo, CrossJobRequest, DynamicsJobRequest } from '../worker/protocol';
@@ -16,9 +17,10 @@ export interface ExportInfo {
   fields: [string, string][];
 }
 
-/** "digits_runA.npz" → "digits_runA"; a folder name stays as it is. */
+/** "digits_runA.npz" → "digits_runA" (any extension openArrays reads: "ckpt.pt" → "ckpt"); a folder name stays as it is. */
 export function stem(name: string): string {
-  return name.replace(/\.(npz|npy|safetensors)$/i, '');
+  const ext = arrayExtension(name);
+  return ext ? name.slice(0, -ext.length) : name;
 }
 
 /** A file-name-safe part ("run 1/a" → "run-1-a"), keeping case, digits, dot, dash and underscore. */

@@ -14,6 +14,7 @@ import { OpenFilesButton, openFileDialog, openFolderDialog } from './OpenFilesBu
 import { ResultsPanel } from './ResultsPanel';
 import { SettingsRow } from './SettingsRow';
 import { takeDrop } from './files';
+import { USUAL_EXTENSIONS_TEXT } from '../io/formats';
 import { useWindowDrop } from './useWindowDrop';
 import { useAppStore } from '../state/hooks';
 import { loadInput, setTab, setTheme } from '../state/store';
@@ -148,7 +149,7 @@ export function App() {
 
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
-          <div>Drop .npy, .npz or .safetensors files, or a folder</div>
+          <div>Drop {USUAL_EXTENSIONS_TEXT} files, or a folder</div>
         </div>
       )}
     </div>
@@ -170,7 +171,7 @@ function DemoCaption({ caption }: { caption: string }) {
         </button>
       )}
       <p className="own">
-        Your own activations: drop an <code>.npz</code> (members <code>step_N/layer</code>) or a folder anywhere on this page, or{' '}
+        Your own activations: drop an <code>.npz</code>, <code>.pt</code> or <code>.h5</code> (arrays <code>step_N/layer</code>) or a folder anywhere on this page, or{' '}
         <button type="button" className="link-button" onClick={openFileDialog}>
           Open files
         </button>{' '}
@@ -189,9 +190,10 @@ function EmptyState() {
     <section className="card empty" aria-label="Drop zone">
       <p className="empty-title">Drop activation files or a folder anywhere in this window</p>
       <p>
-        A <strong>bundle</strong> of checkpoints for learning dynamics: an <code>.npz</code> with members{' '}
-        <code>[run/]step_N/layer</code>, a folder <code>[run/]step_N/layer.npy</code>, or <code>step_N.safetensors</code> files. Or two
-        arrays (<code>.npy</code>, <code>.npz</code>, <code>.safetensors</code>) to compare directly. Rows are usually datapoints:{' '}
+        A <strong>bundle</strong> of checkpoints for learning dynamics: an <code>.npz</code>, <code>.pt</code> or <code>.h5</code> with
+        arrays <code>[run/]step_N/layer</code> (a torch dict <code>{'{'}"step_N": {'{'}"layer": t{'}}'}</code> too), a folder{' '}
+        <code>[run/]step_N/layer.npy</code>, or <code>step_N.safetensors</code> files. Or two arrays ({USUAL_EXTENSIONS_TEXT}) to
+        compare directly. Rows are usually datapoints:{' '}
         <code>(N, features)</code>, conv layers <code>(N, C, H, W)</code> or <code>(N, H, W, C)</code>.
       </p>
       <div className="inline center">

@@ -4,7 +4,7 @@
 import { useEffect, useRef } from 'react';
 import { loadInput } from '../state/store';
 import { pickedFromInput } from './files';
-import { ARRAY_EXTENSIONS } from '../io/arrays';
+import { ARRAY_EXTENSIONS } from '../io/formats';
 
 /** What the file picker offers: every extension the readers take, and manifest.json. */
 export const ACCEPT = [...ARRAY_EXTENSIONS, '.json'].join(',');

@@ -12,11 +12,12 @@ import type { BundleEntry, DetectedLayout, Layout } from '../io/types';
 import type { AnalysisOptions, PairResult, Progress } from '../analysis/types';
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
 
-/** One array the worker holds: a .npy file, an .npz member or a safetensors tensor. */
+/** One array the worker holds: a .npy file, or one array of a file of several (.npz member,
+ *  safetensors/torch tensor, pickle entry, HDF5 dataset). */
 export interface ArrayInfo {
   /** Unique key. Equal to `name`: dropping a file again replaces the arrays it held. */
   id: string;
-  /** What the user calls it: "a.npy", "bundle.npz:conv1", "model.safetensors:h.3". */
+  /** What the user calls it: "a.npy", "bundle.npz:conv1", "model.safetensors:h.3", "ckpt.pt:layer1.0.conv", "acts.h5:model/fc". */
   name: string;
   /** The file it came from. */
   file: string;

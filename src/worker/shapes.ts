@@ -33,10 +33,11 @@ export function mostFrequent(values: readonly number[]): number | null {
   return best;
 }
 
-/** Bytes per element of a stored dtype: numpy ('<f4', '|u1', '|b1') or safetensors ('F32', 'BF16', 'BOOL'). */
+/** Bytes per element of a stored dtype: numpy ('<f4', '|u1', '|b1'), safetensors ('F32', 'BF16',
+ *  'BOOL') or torch ('torch.float32', 'torch.bool'). */
 export function dtypeBytes(dtype: string): number {
   const upper = dtype.toUpperCase();
-  if (upper === 'BOOL') return 1;
+  if (upper === 'BOOL' || upper === 'TORCH.BOOL') return 1;
   const numpy = /^[<>|=]?[fiub](\d+)$/i.exec(dtype);
   if (numpy) return Number(numpy[1]);
   const bits = /(\d+)$/.exec(upper);

@@ -9,7 +9,9 @@
 // per-side layout (the user's flip, else the detected one) is resolved at compare time and handed
 // to the engine's prepare step, which turns each side into n neurons × m datapoints.
 
-import { ARRAY_EXTENSIONS, openArrays } from '../io/arrays';
+import { openArrays } from '../io/arrays';
+import type { OpenedArrays } from '../io/arrays';
+import { ALL_EXTENSIONS_TEXT } from '../io/formats';
 import { readInput } from '../io/bundle';
 import type { LooseArray, ReadInput } from '../io/bundle';
 import { detectLayout } from '../io/layout';
@@ -96,16 +98,17 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     for (const h of all) h.detected = detectLayout(h.array.shape, hint);
   }
 
-  /** Every array of one file as loose arrays, through the same reader as bundles. */
-  async function looseArraysOf(file: File): Promise<LooseArray[]> {
-    const opened = await openArrays(file, file.name);
-    if (opened.entries.length === 0) throw new InputError(file.name, opened.format === 'safetensors' ? 'no tensors inside' : 'no arrays inside');
-    return opened.entries.map((entry) => ({
-      source: opened.format === 'npy' ? file.name : `${file.name}:${entry.name}`,
+  /** Every array of one file as loose arrays, through the same reader as bundles (the caller closes `opened`). */
+  async function looseArraysOf(file: File, opened: OpenedArrays[]): Promise<LooseArray[]> {
+    const reader = await openArrays(file, file.name);
+    opened.push(reader);
+    if (reader.entries.length === 0) throw new InputError(file.name, reader.format === 'safetensors' ? 'no tensors inside' : 'no arrays inside');
+    return reader.entries.map((entry) => ({
+      source: reader.format === 'npy' ? file.name : `${file.name}:${entry.name}`,
       file: file.name,
       shape: entry.shape,
       dtype: entry.dtype,
-      load: () => opened.read(entry.name),
+      load: () => reader.read(entry.name),
     }));
   }
 
@@ -145,15 +148,21 @@ export function createWorkerCore(engine: Engine): WorkerCore {
   async function addFiles(files: File[], progress: (p: Progress) => void): Promise<AddFilesResult> {
     const errors: string[] = [];
     const arrays: LooseArray[] = [];
-    for (const file of files) {
-      try {
-        arrays.push(...(await looseArraysOf(file)));
-      } catch (e) {
-        errors.push(errorLine(e, file.name));
+    const opened: OpenedArrays[] = [];
+    try {
+      for (const file of files) {
+        try {
+          arrays.push(...(await looseArraysOf(file, opened)));
+        } catch (e) {
+          errors.push(errorLine(e, file.name));
+        }
       }
+      const added = await holdLoose(arrays, errors, progress);
+      return { arrays: infos(), added, errors };
+    } finally {
+      // Loose arrays are held decoded: their files are needed no longer.
+      for (const reader of opened) reader.close();
     }
-    const added = await holdLoose(arrays, errors, progress);
-    return { arrays: infos(), added, errors };
   }
 
   function removeArrays(ids: string[]) {
@@ -185,6 +194,15 @@ export function createWorkerCore(engine: Engine): WorkerCore {
 
   /** Bundles by id (their name). Raw data is read from the dropped Blobs by each entry's load(). */
   const bundles = new Map<string, Bundle>();
+  /** What closes each bundle's files (an HDF5 file stays open while its bundle is loaded). */
+  const bundleFiles = new Map<string, () => void>();
+  function dropBundle(id: string): boolean {
+    const removed = bundles.get(id);
+    if (removed) factorCache.forget(removed.entries);
+    bundleFiles.get(id)?.();
+    bundleFiles.delete(id);
+    return bundles.delete(id);
+  }
   // Factors kept between jobs: changing the reference step, the run or a view reuses them, and so
   // does switching a setting back (float64 path; bounded, least recently used out first).
   const factorCache = new FactorCache();
@@ -253,18 +271,19 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     check();
     if (read && read.bundle.entries.length > 0) {
       const bundle = read.bundle;
-      const previous = bundles.get(bundle.name);
-      if (previous) factorCache.forget(previous.entries);
+      dropBundle(bundle.name);
       bundles.set(bundle.name, bundle);
+      bundleFiles.set(bundle.name, read.close);
       errors.push(...truncatedEntries(bundle));
       progress({ done: remaining.length, total: remaining.length, stage: 'done' });
       return { bundle: describeBundle(bundle), files: null, errors };
     }
     if (!read || read.loose.length === 0) {
+      read?.close();
       if (read && remaining.length > 0) {
         const found = read.bundle.unmatched;
         const listed = found.length > 12 ? `${found.slice(0, 12).join(', ')} and ${found.length - 12} more` : found.join(', ');
-        errors.push(`${name}: no arrays found in ${listed || 'these files'} (readable: ${ARRAY_EXTENSIONS.join(', ')})`);
+        errors.push(`${name}: no arrays found in ${listed || 'these files'} (readable: ${ALL_EXTENSIONS_TEXT} files)`);
       }
       return { bundle: null, files: null, errors };
     }
@@ -273,9 +292,14 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     for (const other of read.bundle.unmatched) {
       if (arrays.has(other)) continue;
       const why = read.unreadable.find((line) => line.startsWith(`${other}: `));
-      errors.push(why ?? (other.includes(':') ? `${other}: not an array; left out` : `${other}: not a ${ARRAY_EXTENSIONS.join(', ').replace(/, ([^,]*)$/, ' or $1')} file`));
+      errors.push(why ?? (other.includes(':') ? `${other}: not an array; left out` : `${other}: not a ${ALL_EXTENSIONS_TEXT} file`));
     }
-    const added = await holdLoose(read.loose, errors, progress, signal);
+    let added: string[];
+    try {
+      added = await holdLoose(read.loose, errors, progress, signal);
+    } finally {
+      read.close(); // loose arrays are held decoded
+    }
     return { bundle: null, files: { arrays: infos(), added, errors: [] }, errors };
   }
 
@@ -460,9 +484,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
           break;
         }
         case 'removeBundle': {
-          const removed = bundles.get(request.params.id);
-          if (removed) factorCache.forget(removed.entries);
-          post({ id, type: 'result', method: 'removeBundle', result: { removed: bundles.delete(request.params.id) } });
+          post({ id, type: 'result', method: 'removeBundle', result: { removed: dropBundle(request.params.id) } });
           break;
         }
         case 'dynamics': {

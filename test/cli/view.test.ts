@@ -19,7 +19,7 @@ beforeAll(() => {
   writeFileSync(join(dir, 'secret.txt'), 'not to be served');
   mkdirSync(join(dir, 'runs', 'step_10'), { recursive: true });
   writeFileSync(join(dir, 'runs', 'step_10', 'fc 1.npy'), encodeNpy([4, 2], new Float32Array([1, 2, 3, 4, 5, 6, 7, 8])));
-  writeFileSync(join(dir, 'runs', 'step_10', 'model.pt'), 'a checkpoint: not served');
+  writeFileSync(join(dir, 'runs', 'step_10', 'train.log'), 'a training log: not served');
   writeFileSync(join(dir, 'runs', '.hidden.npy'), 'hidden');
   writeFileSync(join(dir, 'labels.npy'), encodeNpy([4], new Float64Array([0, 1, 0, 1])));
 });
@@ -58,7 +58,7 @@ describe('svcca-lens view', () => {
       expect((await fetch(`${base}assets/app.js`)).headers.get('content-type')).toMatch(/^text\/javascript/);
       const listUrl = new URL('_view/inputs.json', base);
       const list = await (await fetch(listUrl)).json();
-      // As one drop of the folder and the file: the folder's files under its name; no hidden file, no checkpoint.
+      // As one drop of the folder and the file: the folder's files under its name; no hidden file, no log.
       expect(list).toEqual({
         name: '2 files',
         files: [
@@ -69,7 +69,7 @@ describe('svcca-lens view', () => {
       const npy = Buffer.from(await (await fetch(new URL(list.files[0].url, listUrl))).arrayBuffer());
       expect(npy.equals(readFileSync(join(dir, 'runs', 'step_10', 'fc 1.npy')))).toBe(true);
       // Nothing else: not the folder's other files, not the files beside dist/.
-      expect((await fetch(new URL('_view/files/0/step_10/model.pt', base))).status).toBe(404);
+      expect((await fetch(new URL('_view/files/0/step_10/train.log', base))).status).toBe(404);
       expect((await fetch(`${base}_view/files/0/.hidden.npy`)).status).toBe(404);
       expect((await fetch(`${base}secret.txt`)).status).toBe(404);
       expect((await fetch(`${base}%2e%2e/secret.txt`)).status).toBe(404);

@@ -60,11 +60,13 @@ describe('openArrays', () => {
     await expectInputError(() => openArrays(new Blob(['my notes']), 'notes.npy'), 'notes.npy', /^not a \.npy file \(it does not start with "\\x93NUMPY"\)$/);
     await expectInputError(() => openArrays(new Blob([]), 'empty.npy'), 'empty.npy', /^file is empty$/);
     await expectInputError(() => openArrays(new Blob(['PK nope']), 'bad.npz'), 'bad.npz', /zip/);
-    await expectInputError(() => openArrays(new Blob(['x']), 'table.csv'), 'table.csv', /^not a \.npy, \.npz or \.safetensors file$/);
+    await expectInputError(() => openArrays(new Blob(['x']), 'table.csv'), 'table.csv', /^not a \.npy, \.npz, \.safetensors, \.pt, \.pth, \.ckpt, \.pkl, \.pickle, \.p, \.h5, \.hdf5, \.hdf or \.he5 file$/);
   });
 
   it('derives the accepted extensions and stems from the readers', () => {
-    expect(ARRAY_EXTENSIONS).toEqual(['.npy', '.npz', '.safetensors']);
+    expect(ARRAY_EXTENSIONS).toEqual(['.npy', '.npz', '.safetensors', '.pt', '.pth', '.ckpt', '.pkl', '.pickle', '.p', '.h5', '.hdf5', '.hdf', '.he5']);
+    expect(arrayStem('runs/ckpt.PTH')).toBe('ckpt');
+    expect(arrayStem('acts.hdf5')).toBe('acts');
     expect(arrayStem('runs/seed1/runB_final.npz')).toBe('runB_final');
     expect(arrayStem('model.safetensors')).toBe('model');
   });

@@ -10,6 +10,7 @@ import type { WorkerPort } from '../../src/worker/client';
 import type { InputFileRef, Request, Response } from '../../src/worker/protocol';
 import { createWorkerCore } from '../../src/worker/workerCore';
 import { realEngine } from '../../src/worker/engine';
+import { formatBytes } from '../io/formatHelpers';
 
 function inProcessClient(): WorkerClient {
   const core = createWorkerCore(realEngine);
@@ -89,7 +90,7 @@ describe('loads in the worker', () => {
     expect(bad.errors).toEqual([
       'notes.npy: not a .npy file (it does not start with "\\x93NUMPY")',
       'empty.npy: file is empty',
-      'readme.txt: not a .npy, .npz or .safetensors file',
+      'readme.txt: not a .npy, .npz, .safetensors, .pt, .pth, .ckpt, .pkl, .pickle, .p, .h5, .hdf5, .hdf or .he5 file',
       expect.stringMatching(/^cut\.npy: data is truncated: /),
     ]);
     expect(bad.errors.join('\n')).not.toMatch(/no arrays named/);
@@ -106,5 +107,34 @@ describe('loads in the worker', () => {
     const res = await client.addInput([{ path: 'acts.npz', file: new File([zip], 'acts.npz') }], 'acts.npz');
     expect(res.files!.arrays.map((a) => a.name)).toEqual(['acts.npz:h1']);
     expect(res.errors).toEqual([expect.stringMatching(/^acts\.npz:class_names: string dtype '<U5' is not supported/)]);
+  });
+
+  it('an HDF5 bundle keeps its file open until removed or replaced; arrays to compare close theirs once read', async () => {
+    // In Node the HDF5 reader copies a file into h5wasm's in-memory file system (/svcca-lens-<n>.h5)
+    // until close(): what is left there is what the worker still holds.
+    const h5wasm = await import('h5wasm');
+    await h5wasm.ready;
+    const held = () => h5wasm.FS!.readdir('/').filter((name: string) => name.startsWith('svcca-lens-')).length;
+    const before = held();
+    const client = inProcessClient();
+    const h5 = (name: string, rel: string): InputFileRef => ({ path: name, file: new File([formatBytes(rel)], name) });
+    const first = await client.addInput([h5('steps.h5', 'bundles/steps.h5')], 'steps.h5');
+    expect(first.bundle).toMatchObject({ id: 'steps.h5', steps: [0, 10, 20] });
+    expect(held()).toBe(before + 1);
+    // Computing reads from the open file.
+    const result = await client.dynamics({ bundle: 'steps.h5', run: null, reference: 'last', dropped: [], options: { ...DEFAULT_OPTIONS, backend: 'cpu' } });
+    expect(result.result.values).toHaveLength(3);
+    // The same name loaded again replaces the bundle and closes the old file.
+    await client.addInput([h5('steps.h5', 'bundles/steps.h5')], 'steps.h5');
+    expect(held()).toBe(before + 1);
+    expect(await client.removeBundle('steps.h5')).toEqual({ removed: true });
+    expect(held()).toBe(before);
+    // Loose arrays (a file of two datasets) are read at once, and their file closed.
+    const loose = await client.addInput([h5('acts.h5', 'cross/acts.h5')], 'acts.h5');
+    expect(loose.files?.added).toEqual(['acts.h5:model/conv1', 'acts.h5:model/fc']);
+    expect(held()).toBe(before);
+    const picked = await client.addFiles([new File([formatBytes('cross/acts.h5')], 'acts.h5')]);
+    expect(picked.added).toEqual(['acts.h5:model/conv1', 'acts.h5:model/fc']);
+    expect(held()).toBe(before);
   });
 });

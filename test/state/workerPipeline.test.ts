@@ -116,7 +116,7 @@ describe('worker client + core (real readers, real engine)', () => {
     expect(res.added).toEqual(['y.npy']);
     expect(res.errors).toHaveLength(3);
     expect(res.errors[0]).toMatch(/^cut\.npy: /);
-    expect(res.errors[1]).toBe('notes.txt: not a .npy, .npz or .safetensors file');
+    expect(res.errors[1]).toBe('notes.txt: not a .npy, .npz, .safetensors, .pt, .pth, .ckpt, .pkl, .pickle, .p, .h5, .hdf5, .hdf or .he5 file');
     expect(res.errors[2]).toMatch(/^x\.npy: /);
     for (const e of res.errors) expect(e).not.toContain('\n');
   });
