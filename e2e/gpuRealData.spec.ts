@@ -25,14 +25,17 @@ for (const metric of ['cca', 'svcca'] as const) {
     test.setTimeout(420_000);
     const cli = run('node', ['bin/svcca-lens.mjs', 'dynamics', DEMO, '--metric', metric, '--conv', 'flatten', '--backend', 'cpu', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
     await page.goto('/');
+    // The bundle's preview raises no question, so it computes at once with the defaults; each
+    // setting below then recomputes, and the last job is the one with all three.
     await page.getByTestId('file-input').setInputFiles(DEMO);
     await page.getByLabel('Metric').selectOption(metric);
     await page.getByLabel('Conv layers').selectOption('flatten');
     await page.getByLabel('Backend').selectOption('webgpu');
-    await page.getByRole('button', { name: 'Compute', exact: true }).click();
     // Eight checkpoints of five layers on SwiftShader: minutes, not the default 20 s.
+    await expect(dynamicsView(page).getByTestId('dynamics-backend')).toContainText('with WebGPU', { timeout: 360_000 });
     await expect(dynamicsView(page)).toHaveAttribute('data-status', 'done', { timeout: 360_000 });
     const app = JSON.parse((await downloaded(page, () => dynamicsView(page).getByRole('button', { name: 'Export JSON' }).click())).toString('utf8'));
+    expect(app.metric).toBe(metric);
     expect(app.conventions.backend).toBe('webgpu');
     expect(app.conventions.convReduction).toBe('flatten');
     expect(app.provenance).toMatchObject({ backend: 'webgpu', contract: 1e-4 });
