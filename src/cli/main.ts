@@ -15,6 +15,7 @@ import { formatCross, formatDynamics, formatPair } from './format';
 import { convReductionFits, switchNotice, workingConvReduction } from '../analysis/compatibility';
 import { anyConv, withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
 import type { Bundle } from '../io/types';
+import type { OpenedBundle } from '../io/bundle';
 import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
 
 const OPTIONS_HELP = `options:
@@ -311,6 +312,18 @@ async function view(args: string[], out: Output): Promise<number> {
   });
 }
 
+/** One warning per bundle naming everything it left out: files and members outside the
+ *  step × layer grid, and files that could not be read, with their reader's reason. */
+function leftOutWarnings(bundles: OpenedBundle[]): string[] {
+  return bundles
+    .filter((b) => b.unmatched.length > 0)
+    .map((b) => {
+      const listed = b.unmatched.length > 20 ? `${b.unmatched.slice(0, 20).join(', ')} and ${b.unmatched.length - 20} more` : b.unmatched.join(', ');
+      const why = b.unreadable.length > 0 ? `; could not be read: ${b.unreadable.join('; ')}` : '';
+      return `${b.name}: left out ${b.unmatched.length} file(s) or member(s) that are not [<run>/]step_<N>/<layer> arrays: ${listed}${why}`;
+    });
+}
+
 /** Runs one command; returns the exit status. */
 export async function main(argv: string[], out: Output = processOutput): Promise<number> {
   try {
@@ -343,6 +356,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       const switched = fitConvReduction(parsed, [bundle]);
       const result: DynamicsResult = await computeDynamics({ bundle, run: parsed.run, reference: parsed.reference }, parsed.options, {}, backend);
       if (switched) result.warnings.unshift(switched);
+      result.warnings.push(...leftOutWarnings([bundle]));
       result.conventions.backendReason = reason;
       const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
       json = await withDynamicsProvenance(result, { bundle: bundle.name, run, entries: bundle.entries, options: parsed.options, leftOut: [], reason });
@@ -359,6 +373,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
         backend,
       );
       if (switched) result.warnings.unshift(switched);
+      result.warnings.push(...leftOutWarnings(parsed.positional[0] === parsed.positional[1] ? [bundleA] : [bundleA, bundleB]));
       result.conventions.backendReason = reason;
       const runA = parsed.runA === undefined ? bundleA.runs[0] : parsed.runA;
       const runB = parsed.runB === undefined ? bundleB.runs[0] : parsed.runB;

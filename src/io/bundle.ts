@@ -68,10 +68,15 @@ export interface ReadInput {
  * listing what was found (readInput takes such a set as loose arrays instead). The files stay open
  * for the entries' load() (the CLI's bundles live as long as the process).
  */
-export async function openBundle(name: string, files: InputFile[], limits: ReadLimits = DEFAULT_LIMITS): Promise<Bundle> {
-  const { bundle, extras, close } = await readInputWithSources(name, files, limits);
+/** A bundle as the CLI opens it, with the reasons of the files it could not read ("FILE: why"). */
+export type OpenedBundle = Bundle & { unreadable: string[] };
+
+export async function openBundle(name: string, files: InputFile[], limits: ReadLimits = DEFAULT_LIMITS): Promise<OpenedBundle> {
+  const { bundle, extras, unreadable, close } = await readInputWithSources(name, files, limits, undefined, true);
   if (bundle.entries.length === 0) {
     close();
+    // Nothing of a bundle, and a file that could not be read: its reader's reason says most.
+    if (unreadable.length > 0) throw new InputError(name, `no bundle arrays could be read: ${unreadable.join('; ')}`);
     const found = [...bundle.unmatched, ...extras];
     const listed = found.length > 12 ? `${found.slice(0, 12).join(', ')} and ${found.length - 12} more` : found.join(', ');
     throw new InputError(
@@ -79,7 +84,7 @@ export async function openBundle(name: string, files: InputFile[], limits: ReadL
       `no arrays named [<run>/]step_<N>/<layer> (in a torch or pickle file also step_<N>.<layer>) and no [<run>/]step_<N>.safetensors/.pt/.pkl/.h5 files (found: ${listed || 'nothing'})`,
     );
   }
-  return bundle;
+  return { ...bundle, unreadable };
 }
 
 /** Entries of one file before the runs are settled. */
@@ -117,6 +122,8 @@ async function readInputWithSources(
   files: InputFile[],
   limits: ReadLimits = DEFAULT_LIMITS,
   signal?: AbortSignal,
+  /** Unreadable files outside the grid are listed, not refused (see below). */
+  strays = false,
 ): Promise<ReadInput & { extras: string[] }> {
   if (files.length === 0) throw new InputError(name, 'nothing to read: no files were given');
   const opened: OpenedArrays[] = [];
@@ -124,7 +131,7 @@ async function readInputWithSources(
     for (const file of opened) file.close();
   };
   try {
-    return { ...(await readFiles(name, files, limits, opened, signal)), close };
+    return { ...(await readFiles(name, files, limits, opened, signal, strays)), close };
   } catch (error) {
     close(); // nothing of a refused input stays open
     throw error;
@@ -137,6 +144,7 @@ async function readFiles(
   limits: ReadLimits,
   openedFiles: OpenedArrays[],
   signal?: AbortSignal,
+  strays = false,
 ): Promise<Omit<ReadInput, 'close'> & { extras: string[] }> {
   const relative = stripCommonFolder(files.map((f) => normalisePath(f.path)));
 
@@ -193,7 +201,14 @@ async function readFiles(
     } catch (error) {
       // A file whose name does not say it is arrays, whose first bytes only looked like a format's
       // (a log, a binary of another tool): listed with the reason, never a reason to refuse the drop.
-      if (ext || !(error instanceof InputError)) throw error;
+      // With `strays` (the CLI's folders), so is a file that cannot be read among several whose path
+      // puts it outside the step × layer grid (a stray bad.npy beside step_<N>/ folders): the good
+      // bundle loads, and a warning names it. One alone, or one whose path is a grid position,
+      // refuses the input with the reader's reason. (The app's worker reports such a file itself.)
+      if (!(error instanceof InputError)) throw error;
+      const stem = ext ? rel.slice(0, -ext.length) : rel;
+      const inGrid = rel === 'labels.npy' || parseEntryName(stem, false) !== null || parseStepFile(stem) !== null;
+      if (ext && (!strays || files.length === 1 || inGrid)) throw error;
       unmatched.push(path);
       unreadable.push(error.message);
       continue;

@@ -10,6 +10,7 @@ import type { Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import { openArrays, sniffFormat } from './arrays';
 import { openBundle } from './bundle';
+import type { OpenedBundle } from './bundle';
 import { ARRAY_EXTENSIONS, arrayExtension, orList } from './formats';
 import type { ArrayFormat } from './formats';
 import { DEFAULT_LIMITS, InputError } from './types';
@@ -66,7 +67,7 @@ export async function loadArrayRef(ref: string, limits: ReadLimits = DEFAULT_LIM
 }
 
 /** Opens a bundle from one file of any format openArrays reads, or a folder (walked recursively). */
-export async function openBundlePath(path: string, limits: ReadLimits = DEFAULT_LIMITS): Promise<Bundle> {
+export async function openBundlePath(path: string, limits: ReadLimits = DEFAULT_LIMITS): Promise<OpenedBundle> {
   const info = await statOrFail(path);
   const name = basename(path);
   if (!info.isDirectory()) return openBundle(name, [{ path: name, blob: await openAsBlob(path) }], limits);

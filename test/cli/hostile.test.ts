@@ -2,7 +2,7 @@
 // from a file reach stdout and stderr with every control and bidi character escaped, in text and
 // JSON output and in error messages (JSON still parses to the names as stored).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -65,5 +65,28 @@ describe('svcca-lens with names that carry terminal controls', () => {
     expect(stderr).toMatch(/^svcca-lens: /);
     expect(stderr).not.toMatch(RAW_CONTROL);
     expect(stderr).toContain('\\x1b');
+  });
+});
+
+describe('svcca-lens with a bad file beside a good bundle', () => {
+  it('a stray unreadable file outside the step × layer grid is a warning naming it, not the loss of the bundle', async () => {
+    const folder = join(dir, 'runs');
+    for (const step of [1, 2]) {
+      mkdirSync(join(folder, `step_${step}`), { recursive: true });
+      for (const layer of ['fc1', 'fc2']) writeFileSync(join(folder, `step_${step}`, `${layer}.npy`), encodeNpy([60, 4], Float32Array.from(randn(step * 7 + layer.length, 60, 4).data)));
+    }
+    writeFileSync(join(folder, 'notes.npy'), 'not an array at all');
+    const { code, stdout, stderr } = await cli('dynamics', 'runs', '--backend', 'cpu', '--json');
+    expect(code, stderr).toBe(0);
+    expect((JSON.parse(stdout) as { layers: string[] }).layers).toEqual(['fc1', 'fc2']);
+    expect(stderr).toMatch(/warning: runs: left out 1 file\(s\) or member\(s\) .*runs\/notes\.npy; could not be read: runs\/notes\.npy: not a \.npy file/);
+    // The same file alone, or at a grid position, still refuses with the reader's reason.
+    const alone = await cli('dynamics', 'runs/notes.npy');
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/^svcca-lens: notes\.npy: not a \.npy file/);
+    writeFileSync(join(folder, 'step_2', 'fc3.npy'), 'broken');
+    const inGrid = await cli('dynamics', 'runs', '--backend', 'cpu');
+    expect(inGrid.code).toBe(2);
+    expect(inGrid.stderr).toMatch(/fc3\.npy: not a \.npy file/);
   });
 });
