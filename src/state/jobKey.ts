@@ -2,22 +2,14 @@
 // CKA, the keep rule outside SVCCA, the conv reduction of a bundle without conv layers: no job).
 // Pure.
 
+import { optionsUsed } from '../analysis/provenance';
 import type { AnalysisOptions } from '../analysis/types';
 import type { BundleInfo } from '../worker/protocol';
 
-/** The options a job's numbers depend on; the rest are null. */
+/** The options a job's numbers depend on (the rest are null: analysis/provenance's rule, the one
+ *  the exports state), and the backend, which decides which job ran. */
 export function relevantOptions(o: AnalysisOptions, hasConv: boolean) {
-  const cca = o.metric !== 'cka' && o.metric !== 'cka-debiased';
-  return {
-    metric: o.metric,
-    keep: o.metric === 'svcca' ? o.keep : null,
-    epsilon: cca ? o.epsilon : null,
-    layout: o.layout,
-    convLayout: hasConv ? o.convLayout : null,
-    convReduction: hasConv ? o.convReduction : null,
-    pwccaVariant: o.metric === 'pwcca' ? o.pwccaVariant : null,
-    backend: o.backend,
-  };
+  return { ...optionsUsed(o, hasConv), backend: o.backend };
 }
 
 /** Whether any array the job reads is a conv layer or a sequence (rank ≥ 3). */
