@@ -10,6 +10,7 @@
 
 import { checkArrayBytes, decodeElements, elementCount, formatShape, ITEM_SIZE } from './decode';
 import type { ElementType } from './decode';
+import { gatherStrided } from './arrayFile';
 import { DEFAULT_LIMITS, InputError } from './types';
 import type { NdArray, ReadLimits } from './types';
 
@@ -208,34 +209,16 @@ function parseDescr(descr: PyValue | undefined, source: string): { type: Element
   throw new InputError(source, `unsupported dtype '${descr}'`);
 }
 
-/** Re-lays Fortran-order data (first axis fastest) into C order (last axis fastest) for the same shape. */
+/** Re-lays Fortran-order data (first axis fastest) into C order (last axis fastest) for the same
+ *  shape: a strided gather whose stride on axis k is the product of the dimensions before it. */
 function fortranToC<T extends Float32Array | Float64Array>(source: T, shape: readonly number[]): T {
-  const out = new (source.constructor as new (length: number) => T)(source.length);
-  if (source.length === 0) return out;
-  const ndim = shape.length;
-  // Stride of axis k in the Fortran layout: product of the dimensions before it.
   const strides: number[] = [];
   let stride = 1;
   for (const dim of shape) {
     strides.push(stride);
     stride *= dim;
   }
-  const last = shape[ndim - 1];
-  const lastStride = strides[ndim - 1];
-  // Odometer over the outer axes (0 … ndim−2); `base` is the Fortran offset of index (i0, …, 0).
-  const index = new Array<number>(ndim - 1).fill(0);
-  let base = 0;
-  for (let o = 0; o < out.length; o += last) {
-    for (let j = 0; j < last; j++) out[o + j] = source[base + j * lastStride];
-    for (let k = ndim - 2; k >= 0; k--) {
-      index[k]++;
-      base += strides[k];
-      if (index[k] < shape[k]) break;
-      base -= strides[k] * shape[k];
-      index[k] = 0;
-    }
-  }
-  return out;
+  return gatherStrided(source, shape, strides, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
