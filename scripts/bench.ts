@@ -29,7 +29,8 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { comparePair, computeDynamics, prepare } from '../src/analysis/engine';
+import { comparePair, computeDynamics } from '../src/analysis/engine';
+import { prepare } from '../src/analysis/prepare';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type Progress } from '../src/analysis/types';
 import { encodeNpy } from '../src/io/npy';
 import type { Bundle, BundleEntry, NdArray } from '../src/io/types';

@@ -6,7 +6,8 @@
 //
 // Shapes: bundles hold activations as stored, datapoints first (N, C, H, W) or (N, F).
 
-import { computeCross, computeDynamics, comparePrepared, prepare, inferDatapoints } from '../src/analysis/engine';
+import { computeCross, computeDynamics, comparePrepared } from '../src/analysis/engine';
+import { inferDatapoints, prepare } from '../src/analysis/prepare';
 import { cpuBackend, type ComputeBackend } from '../src/analysis/backend';
 import { PRECISION_CONTRACT } from '../src/analysis/precision';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type ConvReduction, type Metric } from '../src/analysis/types';

@@ -4,15 +4,17 @@
 // path: the oracle for the GPU path and the fallback when WebGPU is missing.
 //
 // Shapes: arrays arrive as stored (usually datapoints first); math/reduce turns them into
-// n neurons × m datapoints.
+// n neurons × m datapoints. Preparing an array is prepare.ts; which pairs can be compared and what
+// deserves a warning, rules.ts (the preview applies the same rules); per-metric facts, metricDefs.ts.
 
-import { checkFinite, detectLayout } from '../io/layout';
-import { InputError, type Bundle, type BundleEntry, type ConvLayout, type Layout, type NdArray } from '../io/types';
-import { datapointsOf, toRepresentation, type Representation } from '../math/reduce';
+import { InputError, type Bundle, type BundleEntry, type NdArray } from '../io/types';
 import { canonicalDirections } from '../math/cca';
 import { checkAborted, cpuBackend, type ComputeBackend } from './backend';
 import { factorKey, type FactorCache } from './factorCache';
-import { factorize, usesDft, type Factor, type PairNumbers } from './metrics';
+import { hasSvdStep, isCcaFamily, metricDef, metricLabel, optionsUsed } from './metricDefs';
+import { factorize, type Factor, type PairNumbers } from './metrics';
+import { describeConvReading, inferDatapoints, prepare, type Prepared } from './prepare';
+import { checkPair, fewDatapointsWarning, gridUsesDft, pairUsesDft, tooFewDatapointsPerDimension } from './rules';
 import type {
   Activation,
   AnalysisOptions,
@@ -25,109 +27,17 @@ import type {
 } from './types';
 import { PRECISION_CONTRACT } from './precision';
 
-/** An activation ready for the metrics: its layout resolved and checked. */
-export interface Prepared {
-  name: string;
-  rep: Representation;
-  layout: Layout;
-  convLayout: ConvLayout | null;
-  /** Why the layout was chosen (detected or set by the user). */
-  layoutReason: string;
-  shape: number[];
-}
-
-/**
- * The datapoint count shared by a group of arrays, when their shapes give evidence for it:
- * arrays of rank ≥ 3 are datapoints-first, so their first axis decides; for 2-D arrays, a size that
- * every shape has, when exactly one size qualifies. Shapes that agree on both axes ((50, 2000) and
- * (50, 2000)) say nothing about which axis is which: then undefined, and detectLayout falls back to
- * "the larger axis is datapoints".
- */
-export function inferDatapoints(shapes: readonly (readonly number[])[]): number | undefined {
-  if (shapes.length === 0) return undefined;
-  const highRank = shapes.find((s) => s.length >= 3);
-  if (highRank) return highRank[0];
-  // A shared size counts as the datapoint axis only where it is the larger axis of at least one
-  // array: (400, 16) and (300, 16) share 16, but 16 datapoints for 400 and 300 neurons is the less
-  // likely reading; then the larger-axis rule applies and the differing counts are refused.
-  const candidates = [...new Set(shapes[0])].filter((size) => shapes.every((s) => s.includes(size)) && shapes.some((s) => size >= Math.max(...s)));
-  return candidates.length === 1 ? candidates[0] : undefined;
-}
-
-export function prepare(activation: Activation, options: AnalysisOptions, datapointsHint?: number): Prepared {
-  const { name, array } = activation;
-  checkFinite(array, name);
-  const detected = detectLayout(array.shape, datapointsHint);
-  const layout = options.layout === 'auto' ? detected.layout : options.layout;
-  const isConv = array.shape.length === 4;
-  const convLayout = isConv ? (options.convLayout === 'auto' ? (detected.convLayout ?? 'nhwc') : options.convLayout) : null;
-  const layoutReason =
-    options.layout === 'auto' && (!isConv || options.convLayout === 'auto') ? detected.reason : `set by the user: ${layout}${convLayout ? `, ${convLayout}` : ''}`;
-  let rep: Representation;
-  try {
-    rep = toRepresentation(array, layout, convLayout ?? 'nhwc');
-  } catch (error) {
-    throw new InputError(name, (error as Error).message);
-  }
-  return { name, rep, layout, convLayout, layoutReason, shape: [...array.shape] };
-}
-
-
-/** Refuses a pair that cannot be compared, with a message naming both arrays. */
-function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: boolean): void {
-  // Through the DFT every position of a datapoint stays one datapoint (as with flatten).
-  const reduction = dft ? 'flatten' : options.convReduction;
-  const ma = datapointsOf(a.rep, reduction);
-  const mb = datapointsOf(b.rep, reduction);
-  if (ma !== mb) {
-    throw new InputError(a.name, `has ${ma} datapoints but ${b.name} has ${mb}: both must hold the same inputs in the same order`);
-  }
-  if (dft && options.metric !== 'svcca' && options.metric !== 'cca') {
-    const conv = a.rep.kind === 'conv' ? a : b;
-    throw new InputError(
-      conv.name,
-      `is a conv layer and the dft reduction works with svcca and cca only; choose flatten, positions or meanpool for ${options.metric}`,
-    );
-  }
-  if (ma < 2) throw new InputError(a.name, `has ${ma} datapoint; at least 2 are needed`);
-  if (options.metric === 'cka-debiased' && ma < 4) throw new InputError(a.name, `has ${ma} datapoints; debiased CKA needs at least 4`);
-}
-
-function pairUsesDft(a: Prepared, b: Prepared, options: AnalysisOptions): boolean {
-  return usesDft(a.rep, options) || usesDft(b.rep, options);
-}
-
-export function describeSummary(options: AnalysisOptions, dft: boolean): string {
-  const where = dft ? ' (union over shared DFT frequencies)' : '';
-  switch (options.metric) {
-    case 'svcca':
-      return `mean ρ over min(k1, k2) canonical correlations after keeping ${describeKeep(options)}${dft ? ' (rule applied globally over all frequency blocks)' : ''}${where}`;
-    case 'cca':
-      return `mean ρ over min(n1', n2') canonical correlations${where}`;
-    case 'pwcca':
-      return `projection-weighted mean ρ (${options.pwccaVariant === 'reference' ? 'google/svcca pwcca semantics, without its + μ' : 'Morcos et al. 2018 paper variant'})`;
-    case 'cka':
-      return 'linear CKA (feature space)';
-    case 'cka-debiased':
-      return 'debiased linear CKA (unbiased HSIC, Song et al. 2012)';
-  }
-}
-
-function describeKeep(options: AnalysisOptions): string {
-  return options.keep.kind === 'variance' ? `${options.keep.fraction * 100}% of Σs²` : `k = ${options.keep.k} directions`;
-}
-
 function conventionsFor(options: AnalysisOptions, a: Prepared, b: Prepared, dft: boolean, backend: ComputeBackend): Conventions {
-  const anyConv = a.rep.kind === 'conv' || b.rep.kind === 'conv';
+  const used = optionsUsed(options, a.rep.kind === 'conv' || b.rep.kind === 'conv');
   return {
     metric: options.metric,
-    keep: options.metric === 'svcca' ? options.keep : null,
+    keep: used.keep,
     epsilon: options.epsilon,
     layout: [a.layout, b.layout],
     convLayout: [a.convLayout, b.convLayout],
-    convReduction: anyConv ? options.convReduction : null,
-    pwccaVariant: options.metric === 'pwcca' ? options.pwccaVariant : null,
-    summary: describeSummary(options, dft),
+    convReduction: used.convReduction,
+    pwccaVariant: used.pwccaVariant,
+    summary: metricDef(options.metric).summary(options, dft),
     backend: backend.kind,
     precision: backend.precision,
   };
@@ -145,7 +55,8 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
   ];
   const grid = names !== undefined;
   warnings.push(...float64Sentences(a, b, numbers, options, names));
-  const cca = options.metric !== 'cka' && options.metric !== 'cka-debiased';
+  const cca = isCcaFamily(options.metric);
+  const svd = hasSvdStep(options.metric);
   for (const [p, i] of sides) {
     if (p.rep.kind === 'conv') {
       const { datapoints: n, height, width, channels } = p.rep.conv;
@@ -166,16 +77,15 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
     const fed =
       numbers.frequencies !== null
         ? Math.ceil(numbers.neurons[i] / Math.max(1, numbers.frequencies))
-        : options.metric === 'svcca'
+        : svd
           ? numbers.kept[i]
           : numbers.neurons[i];
-    if (cca && datapoints < 5 * fed) {
-      warnings.push(
-        `${names?.[i] ?? p.name}: ${datapoints} datapoints for ${fed} ${numbers.frequencies !== null ? 'channels per frequency block' : options.metric === 'svcca' ? 'kept directions' : 'neurons'} (fewer than 5 per dimension): CCA drifts towards 1 as they approach each other; compare with a random baseline of the same shapes`,
-      );
+    if (cca && tooFewDatapointsPerDimension(datapoints, fed)) {
+      const what = numbers.frequencies !== null ? 'channels per frequency block' : svd ? 'kept directions' : 'neurons';
+      warnings.push(fewDatapointsWarning(names?.[i] ?? p.name, datapoints, fed, what, '; compare with a random baseline of the same shapes'));
     }
     if (numbers.dropped[i] > 0) {
-      const what = options.metric === 'svcca' ? 'direction' : 'neuron';
+      const what = svd ? 'direction' : 'neuron';
       warnings.push(`${names?.[i] ?? p.name}: ${plural(numbers.dropped[i], what)} with relative variance below ε = ${options.epsilon} dropped (dead neurons)`);
     }
     if (numbers.clipped[i] > 0) {
@@ -185,28 +95,15 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
   return warnings;
 }
 
-/**
- * How a conv layer (or sequence) was read, from its stored shape: "stored (400, 8, 4, 4), read as
- * NCHW: C=8, H=W=4"; a sequence "stored (400, 12, 32), read as (N, T, D): T=12, D=32".
- */
-export function describeConvReading(shape: readonly number[], convLayout: ConvLayout | null): string {
-  const stored = `stored (${shape.join(', ')})`;
-  if (shape.length === 3) return `${stored}, read as (N, T, D): T=${shape[1]}, D=${shape[2]}`;
-  const [c, h, w] = convLayout === 'nchw' ? [shape[1], shape[2], shape[3]] : [shape[3], shape[1], shape[2]];
-  return `${stored}, read as ${(convLayout ?? 'nhwc').toUpperCase()}: C=${c}, ${h === w ? `H=W=${h}` : `H=${h}, W=${w}`}`;
-}
-
-const METRIC_LABELS: Record<AnalysisOptions['metric'], string> = { svcca: 'SVCCA', cca: 'CCA', pwcca: 'PWCCA', cka: 'CKA', 'cka-debiased': 'debiased CKA' };
-
 /** What of this pair a GPU backend computed in float64 instead, one plain sentence each (also warnings). */
 function float64Sentences(a: Prepared, b: Prepared, numbers: PairNumbers, options: AnalysisOptions, names?: [string, string]): string[] {
   const sentences: string[] = [];
   if (numbers.fallback) sentences.push(`computed in float64 on the CPU instead of WebGPU: ${numbers.fallback}`);
   if (numbers.fallbackPair) {
-    sentences.push(`${METRIC_LABELS[options.metric]} between ${names?.[0] ?? a.name} and ${names?.[1] ?? b.name}: computed in float64, ${numbers.fallbackPair}`);
+    sentences.push(`${metricLabel(options.metric)} between ${names?.[0] ?? a.name} and ${names?.[1] ?? b.name}: computed in float64, ${numbers.fallbackPair}`);
   }
   numbers.fallbackSides?.forEach((reason, i) => {
-    if (reason) sentences.push(`${METRIC_LABELS[options.metric]} on ${names?.[i] ?? [a, b][i].name}: computed in float64, ${reason}`);
+    if (reason) sentences.push(`${metricLabel(options.metric)} on ${names?.[i] ?? [a, b][i].name}: computed in float64, ${reason}`);
   });
   return sentences;
 }
@@ -271,7 +168,8 @@ export async function comparePrepared(pa: Prepared, pb: Prepared, options: Analy
  * cca and svcca without the DFT. Always float64 on the CPU: one pair, small output.
  */
 export function pairDirections(pa: Prepared, pb: Prepared, options: AnalysisOptions, count: number): { rho: number[]; x: number[][]; y: number[][] } | null {
-  if (pairUsesDft(pa, pb, options) || (options.metric !== 'svcca' && options.metric !== 'cca')) return null;
+  const factor = metricDef(options.metric).factor;
+  if (pairUsesDft(pa, pb, options) || (factor !== 'svcca' && factor !== 'cca')) return null;
   checkPair(pa, pb, options, false);
   const fa = factorize(pa.rep, options, false);
   const fb = factorize(pb.rep, options, false);
@@ -342,19 +240,6 @@ async function loadSide(
   return { prepared: prepared as Prepared[], factors, names, cached: useCache };
 }
 
-/**
- * Whether a grid goes through the DFT: when any of its arrays is a conv layer and dft is chosen.
- * Refuses, before any work, a metric that does not run through the DFT.
- */
-function gridUsesDft(entries: BundleEntry[], options: AnalysisOptions): boolean {
-  const conv = entries.find((e) => e.shape.length >= 3);
-  if (!conv || options.convReduction !== 'dft') return false;
-  if (options.metric !== 'svcca' && options.metric !== 'cca') {
-    throw new InputError(conv.source, `is a conv layer and the dft reduction works with svcca and cca only; choose flatten, positions or meanpool for ${options.metric}`);
-  }
-  return true;
-}
-
 function entriesFor(bundle: Bundle, run: string | null, step: number): BundleEntry[] {
   return bundle.layers.map((layer) => {
     const entry = bundle.entries.find((e) => e.run === run && e.step === step && e.layer === layer);
@@ -366,7 +251,13 @@ function entriesFor(bundle: Bundle, run: string | null, step: number): BundleEnt
   });
 }
 
-/** Compares every pair of two grid sides: checks, similarities and (deduplicated) warnings. */
+/** One grid of pairs as JobControl.onValues reports it: similarity and kept dimensions per cell. */
+interface SidesGrid {
+  values: number[][];
+  kept: [number, number][][];
+}
+
+/** Compares every pair of two grid sides: checks, similarities, kept dimensions and (deduplicated) warnings. */
 async function compareSides(
   a: GridSide,
   b: GridSide,
@@ -377,10 +268,10 @@ async function compareSides(
   onPairs: (count: number) => void,
   signal: AbortSignal | undefined,
   float64: Set<string>,
-): Promise<number[][]> {
+): Promise<SidesGrid> {
   for (const pa of a.prepared) for (const pb of b.prepared) checkPair(pa, pb, options, dft);
   const grid = await backend.compareGrid(a.factors, b.factors, options, onPairs, signal);
-  return grid.map((row, i) =>
+  const values = grid.map((row, i) =>
     row.map((numbers, j) => {
       const datapoints = backend.datapointsOf(a.factors[i]);
       for (const w of warningsFor(a.prepared[i], b.prepared[j], numbers, options, datapoints, [a.names[i], b.names[j]])) warnings.add(w);
@@ -388,6 +279,7 @@ async function compareSides(
       return numbers.similarity;
     }),
   );
+  return { values, kept: grid.map((row) => row.map((numbers) => numbers.kept)) };
 }
 
 export interface DynamicsRequest {
@@ -434,8 +326,9 @@ export async function computeDynamics(
           done += count;
           control.onProgress?.({ done, total, stage: `step ${step}` });
         };
-        values.push(await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal, float64));
-        control.onValues?.(values.length - 1, values[values.length - 1]);
+        const grid = await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal, float64);
+        values.push(grid.values);
+        control.onValues?.(values.length - 1, grid.values, grid.kept);
       } finally {
         if (side !== referenceSide) releaseSide(backend, side);
       }
@@ -506,8 +399,8 @@ export async function computeCross(
         done += count;
         control.onProgress?.({ done, total, stage: `step ${step}` });
       };
-      const values = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal, float64);
-      control.onValues?.(0, values);
+      const { values, kept } = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal, float64);
+      control.onValues?.(0, values, kept);
       return {
         metric: options.metric,
         step,

@@ -8,7 +8,8 @@
 
 import type { BundleEntry } from '../io/types';
 import type { Representation } from '../math/reduce';
-import type { Prepared } from './engine';
+import { hasSvdStep, metricDef, usesEpsilon } from './metricDefs';
+import type { Prepared } from './prepare';
 import type { Factor } from './metrics';
 import type { AnalysisOptions } from './types';
 
@@ -31,22 +32,17 @@ function entryId(entry: BundleEntry): number {
   return id;
 }
 
-/** What a factor depends on besides the array: the options that change it, per metric. */
+/**
+ * What a factor depends on besides the array: the layout, and the options that change the metric's
+ * numbers (metricDefs) under the factor it shares (debiased CKA reuses CKA's).
+ */
 export function factorKey(entry: BundleEntry, options: AnalysisOptions, hint: number | undefined, dft: boolean): string {
   const layout = `${options.layout}|${options.convLayout}|${hint ?? '-'}`;
   if (dft) return `${entryId(entry)}|${layout}|dft`;
-  const reduction = options.convReduction;
-  switch (options.metric) {
-    case 'svcca':
-      return `${entryId(entry)}|${layout}|${reduction}|svcca|${JSON.stringify(options.keep)}|${options.epsilon}`;
-    case 'cca':
-      return `${entryId(entry)}|${layout}|${reduction}|cca|${options.epsilon}`;
-    case 'cka':
-    case 'cka-debiased':
-      return `${entryId(entry)}|${layout}|${reduction}|cka`;
-    case 'pwcca':
-      return `${entryId(entry)}|${layout}|${reduction}|pwcca|${options.epsilon}`;
-  }
+  const def = metricDef(options.metric);
+  const keep = hasSvdStep(options.metric) ? `|${JSON.stringify(options.keep)}` : '';
+  const epsilon = usesEpsilon(options.metric) ? `|${options.epsilon}` : '';
+  return `${entryId(entry)}|${layout}|${options.convReduction}|${def.factor}${keep}${epsilon}`;
 }
 
 function arraysBytes(value: unknown, seen = new Set<unknown>()): number {

@@ -40,11 +40,6 @@ export interface PairNumbers {
   fallbackPair?: string;
 }
 
-/** True when this representation pair goes through the per-frequency DFT path. */
-export function usesDft(rep: Representation, options: AnalysisOptions): boolean {
-  return rep.kind === 'conv' && options.convReduction === 'dft';
-}
-
 /**
  * Per-representation work. `dft` says whether the pair this takes part in goes through the DFT
  * (then a dense layer is the DC term of a 1 × 1 conv layer).

@@ -6,31 +6,12 @@
 
 import type { BundleEntry } from '../io/types';
 import { APP_NAME, APP_VERSION } from '../version';
-import type { AnalysisOptions, Conventions, ConvReduction, CrossResult, DynamicsResult, Metric } from './types';
+import { optionsUsed, type OptionsUsed } from './metricDefs';
+import { anyConv } from './rules';
+import type { AnalysisOptions, Conventions, CrossResult, DynamicsResult } from './types';
 
-/** The options a grid's numbers depend on; the others are null (ε under CKA, the conv reduction without conv layers…). */
-export interface OptionsUsed {
-  metric: Metric;
-  keep: AnalysisOptions['keep'] | null;
-  epsilon: number | null;
-  layout: AnalysisOptions['layout'];
-  convLayout: AnalysisOptions['convLayout'] | null;
-  convReduction: ConvReduction | null;
-  pwccaVariant: AnalysisOptions['pwccaVariant'] | null;
-}
-
-export function optionsUsed(o: AnalysisOptions, hasConv: boolean): OptionsUsed {
-  const cca = o.metric !== 'cka' && o.metric !== 'cka-debiased';
-  return {
-    metric: o.metric,
-    keep: o.metric === 'svcca' ? o.keep : null,
-    epsilon: cca ? o.epsilon : null,
-    layout: o.layout,
-    convLayout: hasConv ? o.convLayout : null,
-    convReduction: hasConv ? o.convReduction : null,
-    pwccaVariant: o.metric === 'pwcca' ? o.pwccaVariant : null,
-  };
-}
+// Which options a grid's numbers depend on is the metric registry's rule (metricDefs.optionsUsed).
+export { anyConv, optionsUsed, type OptionsUsed };
 
 /** Which processor computed the numbers and why (the precision branch may add more here). */
 export interface Computed {
@@ -132,9 +113,6 @@ export function computedBy(conventions: Conventions, reason: string): Computed {
 }
 
 export const appInfo = () => ({ name: APP_NAME, version: APP_VERSION });
-
-/** Whether any of these arrays is a conv layer or a sequence (rank ≥ 3). */
-export const anyConv = (entries: readonly { shape: readonly number[] }[]) => entries.some((e) => e.shape.length >= 3);
 
 /** Adds the provenance fields to a dynamics result (in place; returns it typed). */
 export async function withDynamicsProvenance(

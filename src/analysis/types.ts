@@ -7,8 +7,8 @@
 
 import type { ConvLayout, Layout, NdArray } from '../io/types';
 
+/** What each metric is, and what depends on it: analysis/metricDefs.ts (METRICS lists them in order). */
 export type Metric = 'svcca' | 'cca' | 'pwcca' | 'cka' | 'cka-debiased';
-export const METRICS: readonly Metric[] = ['svcca', 'cca', 'pwcca', 'cka', 'cka-debiased'];
 
 /** How a conv activation (N, C, H, W) / (N, H, W, C) becomes neurons × datapoints. */
 export type ConvReduction = 'flatten' | 'positions' | 'meanpool' | 'dft';
@@ -145,8 +145,8 @@ export interface Progress {
 
 export interface JobControl {
   onProgress?: (p: Progress) => void;
-  /** Values as soon as they are known: one checkpoint's grid (dynamics: index = t) or the whole grid (cross: index 0).
-   *  What arrived before a cancel or a device loss stays valid. */
-  onValues?: (index: number, values: number[][]) => void;
+  /** Values as soon as they are known: one checkpoint's grid (dynamics: index = t) or the whole grid (cross: index 0),
+   *  with each cell's kept dimensions (PairResult.kept, for tooltips). What arrived before a cancel or a device loss stays valid. */
+  onValues?: (index: number, values: number[][], kept: [number, number][][]) => void;
   signal?: AbortSignal;
 }

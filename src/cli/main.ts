@@ -7,19 +7,21 @@ import { registerGpuBackend, resolveBackend } from '../analysis/backend';
 import { computeCross, computeDynamics, comparePair } from '../analysis/engine';
 import { webgpuBackendFactory } from '../analysis/gpuBackend';
 import { nodeGpu, nodeGpuFailure } from '../gpu/node';
-import { CONV_REDUCTIONS, DEFAULT_OPTIONS, METRICS, type AnalysisOptions, type ConvReduction, type CrossResult, type DynamicsResult, type Metric, type PairResult } from '../analysis/types';
+import { METRICS } from '../analysis/metricDefs';
+import { CONV_REDUCTIONS, DEFAULT_OPTIONS, type AnalysisOptions, type ConvReduction, type CrossResult, type DynamicsResult, type Metric, type PairResult } from '../analysis/types';
 import { loadArrayRef, openBundlePath } from '../io/node';
 import { InputError } from '../io/types';
 import { printable, printableLines, terminalSafeJson } from '../io/printable';
 import { formatCross, formatDynamics, formatPair } from './format';
 import { convReductionFits, switchNotice, workingConvReduction } from '../analysis/compatibility';
-import { anyConv, withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
+import { withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
+import { anyConv } from '../analysis/rules';
 import type { Bundle } from '../io/types';
 import type { OpenedBundle } from '../io/bundle';
 import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
 
 const OPTIONS_HELP = `options:
-  --metric svcca|cca|pwcca|cka|cka-debiased   (default svcca)
+  --metric ${METRICS.join('|')}   (default ${DEFAULT_OPTIONS.metric})
   --keep F | --dims K         SVCCA's SVD step: variance fraction (default 0.99) or fixed k
   --epsilon E                 cca_core's epsilon (default 1e-10)
   --layout auto|datapoints-first|neurons-first

@@ -10,7 +10,7 @@ export { openNpz } from './npz';
 export type { NpzArchive, NpzMember } from './npz';
 export { openSafetensors } from './safetensors';
 export type { SafetensorsFile, SafetensorsTensor } from './safetensors';
-export { checkFinite, checkSameDatapoints, datapointCount, detectLayout } from './layout';
+export { checkFinite, checkSameDatapoints, datapointsOfShape, detectLayout } from './layout';
 export { listMissing, openBundle, readInput } from './bundle';
 export type { LooseArray, MissingEntry, ReadInput } from './bundle';
 export { ARRAY_EXTENSIONS, ARRAY_FORMATS, arrayExtension, arrayStem, openArrays, sniffFormat } from './arrays';

@@ -73,7 +73,7 @@ function detectConv(shape: readonly number[], shown: string): DetectedLayout {
 }
 
 /** Datapoint count under a layout: axis 0, or the last axis of a neurons-first array; 1 for a scalar. */
-export function datapointCount(shape: readonly number[], layout: Layout): number {
+export function datapointsOfShape(shape: readonly number[], layout: Layout): number {
   if (shape.length === 0) return 1;
   return layout === 'neurons-first' ? shape[shape.length - 1] : shape[0];
 }

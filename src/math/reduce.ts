@@ -64,7 +64,7 @@ export function toRepresentation(array: Stored, layout: Layout, convLayout: Conv
 }
 
 /** Datapoints of a representation (columns of the dense matrix it becomes under `reduction`). */
-export function datapointsOf(rep: Representation, reduction: ConvReduction): number {
+export function datapointsOfRepresentation(rep: Representation, reduction: ConvReduction): number {
   if (rep.kind === 'dense') return rep.x.cols;
   const { datapoints, height, width } = rep.conv;
   return reduction === 'positions' ? datapoints * height * width : datapoints;

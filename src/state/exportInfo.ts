@@ -5,7 +5,9 @@
 // arrays read, which processor computed it). Pure.
 
 import { arrayExtension } from '../io/formats';
-import { anyConv, optionsUsed, type CrossExport, type DynamicsExport } from '../analysis/provenance';
+import { optionsUsed } from '../analysis/metricDefs';
+import type { CrossExport, DynamicsExport } from '../analysis/provenance';
+import { anyConv } from '../analysis/rules';
 import { APP_NAME, APP_VERSION } from '../version';
 import type { BundleInfo, CrossJobRequest, DynamicsJobRequest } from '../worker/protocol';
 import type { GridJob } from './appStore';

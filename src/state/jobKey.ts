@@ -2,11 +2,11 @@
 // CKA, the keep rule outside SVCCA, the conv reduction of a bundle without conv layers: no job).
 // Pure.
 
-import { optionsUsed } from '../analysis/provenance';
+import { optionsUsed } from '../analysis/metricDefs';
 import type { AnalysisOptions } from '../analysis/types';
 import type { BundleInfo } from '../worker/protocol';
 
-/** The options a job's numbers depend on (the rest are null: analysis/provenance's rule, the one
+/** The options a job's numbers depend on (the rest are null: analysis/metricDefs' rule, the one
  *  the exports state), and the backend, which decides which job ran. */
 export function relevantOptions(o: AnalysisOptions, hasConv: boolean) {
   return { ...optionsUsed(o, hasConv), backend: o.backend };

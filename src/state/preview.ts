@@ -3,7 +3,9 @@
 // job fail (refused before starting, each naming the arrays) and the warnings worth reading first.
 // Pure: BundleInfo (headers only) and options in, plain data out.
 
-import { describeConvReading, inferDatapoints } from '../analysis/engine';
+import { METRIC_DEFS, hasSvdStep, isCcaFamily } from '../analysis/metricDefs';
+import { describeConvReading, inferDatapoints } from '../analysis/prepare';
+import { DFT_REFUSAL, datapointsProblem, fewDatapointsWarning, tooFewDatapointsPerDimension } from '../analysis/rules';
 import type { AnalysisOptions, ConvReduction } from '../analysis/types';
 import { detectLayout } from '../io/layout';
 import type { ConvLayout, Layout } from '../io/types';
@@ -208,18 +210,19 @@ export function summariseBundle(
     };
   });
 
-  const cca = options.metric !== 'cka' && options.metric !== 'cka-debiased';
+  const cca = isCcaFamily(options.metric);
   const keptLayers = perLayer.filter((l) => !l.dropped);
-  if (options.convReduction === 'dft' && (options.metric === 'pwcca' || !cca) && keptLayers.some((l) => l.conv)) {
+  if (options.convReduction === 'dft' && !METRIC_DEFS[options.metric].runsThroughDft && keptLayers.some((l) => l.conv)) {
     const conv = keptLayers.find((l) => l.conv)!;
-    problems.push(`layer ${conv.layer} is a conv layer and the DFT reduction works with SVCCA and CCA only; choose flatten, positions or mean-pool under Conv layers`);
+    problems.push(`layer ${conv.layer} ${DFT_REFUSAL}; choose flatten, positions or mean-pool under Conv layers`);
   }
+  const tooFew = datapoints === null || counted.length === 0 ? null : datapointsProblem(options.metric, datapoints);
+  if (tooFew) problems.push(`${counted[0].entry.source} ${tooFew}`);
   for (const l of keptLayers) {
     if (l.varies) warnings.push(`layer ${l.layer}: its shape changes between checkpoints or runs`);
-    if (cca && l.datapoints < 5 * l.neurons) {
-      warnings.push(
-        `layer ${l.layer}: ${l.datapoints} datapoints for ${l.neurons} neurons (fewer than 5 per neuron): CCA drifts towards 1 as they approach each other${options.metric === 'svcca' ? ' (SVCCA’s SVD step helps if few directions carry the variance)' : ''}`,
-      );
+    if (cca && tooFewDatapointsPerDimension(l.datapoints, l.neurons)) {
+      const advice = hasSvdStep(options.metric) ? ' (SVCCA’s SVD step helps if few directions carry the variance)' : '';
+      warnings.push(fewDatapointsWarning(`layer ${l.layer}`, l.datapoints, l.neurons, 'neurons', advice));
     }
   }
   if (info.labels && datapoints !== null && info.labels.count !== datapoints) {

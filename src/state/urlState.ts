@@ -14,7 +14,8 @@
 //   drop    left-out layers, each URI-encoded, comma-separated
 
 import type { AnalysisOptions, Backend, ConvReduction, Keep, Metric } from '../analysis/types';
-import { CONV_REDUCTIONS, DEFAULT_OPTIONS, METRICS } from '../analysis/types';
+import { METRICS } from '../analysis/metricDefs';
+import { CONV_REDUCTIONS, DEFAULT_OPTIONS } from '../analysis/types';
 import { DEFAULT_THRESHOLD } from './appStore';
 import type { AppState, CrossSide, PairSelection, Tab } from './appStore';
 

@@ -6,7 +6,7 @@ import type { Layout } from '../io/types';
 import { useAppStore } from '../state/hooks';
 import { effectiveLayout, flipLayout, removeArray, selectArray } from '../state/store';
 import type { Side } from '../state/store';
-import { datapointsOf, featuresOf, formatShape } from '../worker/shapes';
+import { datapointsOfShape, featuresOf, formatShape } from '../worker/shapes';
 import type { ArrayInfo } from '../worker/protocol';
 import { count } from './format';
 
@@ -29,7 +29,7 @@ function useRows(): Row[] {
           info,
           layout,
           overridden: layout !== info.detected.layout,
-          datapoints: datapointsOf(info.shape, layout),
+          datapoints: datapointsOfShape(info.shape, layout),
           features: featuresOf(info.shape, layout),
         };
       }),

@@ -15,7 +15,8 @@ import { WarningList } from './WarningList';
 import { Heatmap } from './charts/Heatmap';
 import { dataDomain } from './charts/heatmapLayout';
 import type { Domain } from './charts/heatmapLayout';
-import { METRIC_LABELS, exact, keptNoun, pair } from './format';
+import { metricDef, metricLabel } from '../analysis/metricDefs';
+import { exact, pair } from './format';
 
 const FIXED: Domain = [0, 1];
 const sideValue = (s: CrossSide) => JSON.stringify([s.bundle, s.run]);
@@ -39,7 +40,7 @@ export function CrossView() {
     return a && b ? sharedSteps(stepsOfRun(a, crossA.run), stepsOfRun(b, crossB.run)) : [];
   }, [bundles, crossA, crossB]);
   const domain = useMemo<Domain>(() => (domainMode === 'fit' && job ? dataDomain(job.values) : FIXED), [domainMode, job]);
-  const metric = job ? METRIC_LABELS[job.metric] : '';
+  const metric = job ? metricLabel(job.metric) : '';
   const exportInfo = useMemo(() => gridExportInfo(job, bundles), [job, bundles]);
   const describe = useCallback(
     (i: number, j: number) => {
@@ -49,7 +50,7 @@ export function CrossView() {
       return [
         `A ${job.rows[i]} × B ${job.cols[j]} at step ${job.steps[0]}`,
         `${metric} = ${v === null ? 'not computed yet' : exact(v)}`,
-        kept ? `${keptNoun(job.metric)}: ${pair(kept)}` : '',
+        kept ? `${metricDef(job.metric).keptNoun}: ${pair(kept)}` : '',
       ].filter(Boolean);
     },
     [job, metric],

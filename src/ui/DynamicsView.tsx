@@ -32,7 +32,8 @@ import { Heatmap } from './charts/Heatmap';
 import { dataDomain } from './charts/heatmapLayout';
 import type { Domain } from './charts/heatmapLayout';
 import { SmallMultiples } from './charts/SmallMultiples';
-import { METRIC_LABELS, exact, keptNoun, pair } from './format';
+import { metricDef, metricLabel } from '../analysis/metricDefs';
+import { exact, pair } from './format';
 
 const FIXED: Domain = [0, 1];
 
@@ -102,7 +103,7 @@ export function DynamicsView() {
   const domain = useMemo<Domain>(() => (domainMode === 'fit' && job ? dataDomain(job.values) : FIXED), [domainMode, job]);
   const series = useMemo(() => (job ? convergenceSeries(job.values, job.rows, job.cols) : []), [job]);
   const t = job ? Math.max(0, Math.min(stepIndex, job.steps.length - 1)) : 0;
-  const metric = job ? METRIC_LABELS[job.metric] : '';
+  const metric = job ? metricLabel(job.metric) : '';
   const exportInfo = useMemo(() => gridExportInfo(job, bundles), [job, bundles]);
   const stamp = useMemo(() => (exportInfo ? { footer: footerLine(exportInfo), fields: exportInfo.fields } : null), [exportInfo]);
 
@@ -114,7 +115,7 @@ export function DynamicsView() {
       return [
         `${job.rows[i]} at step ${job.steps[t]} × ${job.cols[j]} at step ${job.reference} (reference)`,
         `${metric} = ${v === null ? 'not computed yet' : exact(v)}`,
-        kept ? `${keptNoun(job.metric)}: ${pair(kept)}` : '',
+        kept ? `${metricDef(job.metric).keptNoun}: ${pair(kept)}` : '',
       ].filter(Boolean);
     },
     [job, t, metric],

@@ -10,7 +10,8 @@ import { WarningList } from './WarningList';
 import { SpectrumChart } from './charts/SpectrumChart';
 import { mean } from './charts/spectrumLayout';
 import { VarianceChart } from './charts/VarianceChart';
-import { CONV_LABELS, METRIC_LABELS, count, epsilonLabel, fixed, keepLabel, pair } from './format';
+import { CONV_REDUCTION_LABELS, metricDef, metricLabel } from '../analysis/metricDefs';
+import { count, epsilonLabel, fixed, keepLabel, pair } from './format';
 
 export function ResultsPanel() {
   const status = useAppStore((s) => s.status);
@@ -56,7 +57,7 @@ export function ResultView({
   /** More figures, shown after the spectra (the drill-down's direction pairs). */
   children?: ReactNode;
 }) {
-  const metric = METRIC_LABELS[result.metric];
+  const metric = metricLabel(result.metric);
   const hasRho = result.rho.length > 0;
   const meanRho = mean(result.rho);
   return (
@@ -75,7 +76,7 @@ export function ResultView({
         <dl className="stats">
           <Stat label="mean98" value={fixed(result.mean98, 4)} testId="mean98" />
           <Stat label="mean ρ²" value={fixed(result.meanSquared, 4)} testId="mean-squared" />
-          <Stat label={result.metric.startsWith('cka') ? 'features' : 'kept dims'} value={pair(result.kept, count)} testId="kept" />
+          <Stat label={metricDef(result.metric).family === 'cka' ? 'features' : 'kept dims'} value={pair(result.kept, count)} testId="kept" />
           <Stat label="datapoints" value={count(result.datapoints)} testId="datapoints" />
           <Stat label="neurons" value={pair(result.neurons, count)} testId="neurons" />
           <Stat label="dropped neurons" value={pair(result.dropped, count)} testId="dropped" />
@@ -131,14 +132,14 @@ function Stat({ label, value, testId }: { label: string; value: string; testId: 
 
 function ConventionsView({ conventions: c, backend }: { conventions: Conventions; backend?: string }) {
   const items: [string, string][] = [
-    ['metric', METRIC_LABELS[c.metric]],
+    ['metric', metricLabel(c.metric)],
     ['keep', keepLabel(c.keep)],
     ['ε', epsilonLabel(c.epsilon)],
     ['layout', pair(c.layout)],
   ];
   if (c.convReduction !== null) {
     items.push(['conv layout', pair(c.convLayout, (v) => v ?? '—')]);
-    items.push(['conv layers', CONV_LABELS[c.convReduction]]);
+    items.push(['conv layers', CONV_REDUCTION_LABELS[c.convReduction]]);
   }
   if (c.pwccaVariant !== null) items.push(['PWCCA weights', c.pwccaVariant]);
   items.push(['computed on', backend ?? `${c.backend === 'cpu' ? 'CPU' : 'WebGPU'}, ${c.precision}`]);

@@ -2,11 +2,11 @@
 
 import { useEffect, useState } from 'react';
 import type { Backend, ConvReduction, Keep, Metric } from '../analysis/types';
-import { CONV_REDUCTIONS, METRICS } from '../analysis/types';
+import { CONV_REDUCTION_LABELS, METRIC_DEFS, METRICS, hasSvdStep, usesEpsilon as metricUsesEpsilon } from '../analysis/metricDefs';
+import { CONV_REDUCTIONS } from '../analysis/types';
 import { useAppStore } from '../state/hooks';
 import { useStore } from 'zustand';
 import { dismissNotice, noticeStore, setOptions, undoSwitch } from '../state/store';
-import { CONV_LABELS, METRIC_LABELS } from './format';
 
 /** A text field holding a draft; commits whenever the draft parses, marks itself invalid otherwise. */
 function NumberField({
@@ -71,8 +71,8 @@ const parseEpsilon = (t: string) => {
 export function SettingsRow() {
   const options = useAppStore((s) => s.options);
   const keep = options.keep;
-  const usesKeep = options.metric === 'svcca';
-  const usesEpsilon = options.metric !== 'cka' && options.metric !== 'cka-debiased';
+  const usesKeep = hasSvdStep(options.metric);
+  const usesEpsilon = metricUsesEpsilon(options.metric);
   const notice = useStore(noticeStore, (s) => s.notice);
   return (
     <section className="card settings" aria-label="Settings">
@@ -81,7 +81,7 @@ export function SettingsRow() {
         <select value={options.metric} onChange={(e) => setOptions({ metric: e.currentTarget.value as Metric })}>
           {METRICS.map((m) => (
             <option key={m} value={m}>
-              {METRIC_LABELS[m]}
+              {METRIC_DEFS[m].label}
             </option>
           ))}
         </select>
@@ -146,7 +146,7 @@ export function SettingsRow() {
         >
           {CONV_REDUCTIONS.map((c) => (
             <option key={c} value={c}>
-              {CONV_LABELS[c]}
+              {CONV_REDUCTION_LABELS[c]}
             </option>
           ))}
         </select>
@@ -162,11 +162,7 @@ export function SettingsRow() {
       </label>
 
       <p className="settings-note">
-        {usesKeep
-          ? 'SVCCA: the top singular directions of each side, then CCA.'
-          : options.metric.startsWith('cka')
-            ? 'CKA compares the layers directly; keep and ε do not apply.'
-            : 'Keep only applies to SVCCA.'}
+        {METRIC_DEFS[options.metric].settingsNote}
       </p>
       {notice && (
         <p className="settings-notice" role="status" data-testid="settings-notice">

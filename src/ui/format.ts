@@ -1,21 +1,8 @@
 // How numbers, metrics and conventions are written on screen. Pure.
 
-import type { ConvReduction, Keep, Metric } from '../analysis/types';
+// Metric and conv reduction names: analysis/metricDefs.ts (metricLabel, CONV_REDUCTION_LABELS).
 
-export const METRIC_LABELS: Record<Metric, string> = {
-  svcca: 'SVCCA',
-  cca: 'CCA',
-  pwcca: 'PWCCA',
-  cka: 'CKA',
-  'cka-debiased': 'debiased CKA',
-};
-
-export const CONV_LABELS: Record<ConvReduction, string> = {
-  flatten: 'flatten',
-  positions: 'positions',
-  meanpool: 'mean-pool',
-  dft: 'DFT',
-};
+import type { Keep } from '../analysis/types';
 
 /** Fixed decimals, with a real minus sign; an em dash for missing or non-finite values. */
 export function fixed(value: number | null | undefined, digits = 4): string {
@@ -43,13 +30,6 @@ export function epsilonLabel(eps: number): string {
 /** "a · b" for per-side pairs. */
 export function pair<T>(values: readonly [T, T], show: (v: T) => string = String): string {
   return `${show(values[0])} · ${show(values[1])}`;
-}
-
-/** What "kept" counts for a metric: SVD directions (SVCCA), neurons after ε pruning, or features. */
-export function keptNoun(metric: Metric): string {
-  if (metric === 'svcca') return 'SVD directions kept';
-  if (metric === 'cka' || metric === 'cka-debiased') return 'features';
-  return 'neurons kept after ε pruning';
 }
 
 /** A similarity with 6 decimals, the exact value for tooltips. */

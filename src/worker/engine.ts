@@ -2,7 +2,8 @@
 // engine (or a scripted one) without a Worker.
 
 import { resolveBackend } from '../analysis/backend';
-import { comparePrepared, computeCross, computeDynamics, inferDatapoints, pairDirections, prepare } from '../analysis/engine';
+import { comparePrepared, computeCross, computeDynamics, pairDirections } from '../analysis/engine';
+import { inferDatapoints, prepare } from '../analysis/prepare';
 import type { Engine } from './workerCore';
 
 export const realEngine: Engine = { prepare, comparePrepared, computeDynamics, computeCross, pairDirections, inferDatapoints, resolveBackend };

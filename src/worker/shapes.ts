@@ -7,7 +7,7 @@
 
 import type { Layout } from '../io/types';
 
-export { datapointCount as datapointsOf } from '../io/layout';
+export { datapointsOfShape } from '../io/layout';
 export { formatShape } from '../io/decode';
 
 /** Features per datapoint (before any conv reduction): the product of the non-datapoint axes. */

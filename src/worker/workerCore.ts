@@ -19,7 +19,8 @@ import { InputError } from '../io/types';
 import { checkAborted } from '../cancel';
 import type { Bundle, BundleEntry, DetectedLayout, NdArray } from '../io/types';
 import type { BackendChoice, ComputeBackend } from '../analysis/backend';
-import type { CrossRequest, DynamicsRequest, Prepared } from '../analysis/engine';
+import type { CrossRequest, DynamicsRequest } from '../analysis/engine';
+import type { Prepared } from '../analysis/prepare';
 import type { Activation, AnalysisOptions, CrossResult, DynamicsResult, JobControl, PairResult, Progress } from '../analysis/types';
 import type {
   AddFilesResult,
@@ -43,8 +44,7 @@ import type {
 import { SupersededError } from './protocol';
 import { FactorCache } from '../analysis/factorCache';
 import { withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
-import { capturingBackend } from './capture';
-import { arrayBytes, datapointsOf, mostFrequent } from './shapes';
+import { arrayBytes, datapointsOfShape, mostFrequent } from './shapes';
 
 /** The engine functions the worker needs (analysis/engine and analysis/backend in the app). */
 export interface Engine {
@@ -93,7 +93,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
   /** Detect every layout twice: first alone, then knowing the datapoint count most arrays agree on. */
   function redetect(): void {
     const all = [...held.values()];
-    const counts = all.map((h) => datapointsOf(h.array.shape, detectLayout(h.array.shape).layout));
+    const counts = all.map((h) => datapointsOfShape(h.array.shape, detectLayout(h.array.shape).layout));
     const hint = mostFrequent(counts) ?? undefined;
     for (const h of all) h.detected = detectLayout(h.array.shape, hint);
   }
@@ -368,11 +368,11 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     const bundle = bundleView(req.bundle, req.dropped);
     const { backend, reason } = await chooseBackend(req.options);
     const kept: [number, number][][][] = [];
-    const capture = capturingBackend(backend, (t, grid) => {
-      kept[t] = grid.map((row) => row.map((n) => n.kept));
-      partial({ t, values: grid.map((row) => row.map((n) => n.similarity)), kept: kept[t] });
-    });
-    const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference, cache: factorCache }, req.options, control, capture);
+    const onValues = (t: number, values: number[][], keptDims: [number, number][][]) => {
+      kept[t] = keptDims;
+      partial({ t, values, kept: keptDims });
+    };
+    const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference, cache: factorCache }, req.options, { ...control, onValues }, backend);
     // As the CLI does, so that Export JSON has the same schema as `svcca-lens dynamics --json`.
     result.conventions.backendReason = reason;
     const described = await withDynamicsProvenance(result, { bundle: bundle.name, run: req.run, entries: bundle.entries, options: req.options, leftOut: req.dropped, reason });
@@ -384,15 +384,15 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     const b = bundleView(req.b.bundle, req.b.dropped);
     const { backend, reason } = await chooseBackend(req.options);
     let kept: [number, number][][] = [];
-    const capture = capturingBackend(backend, (_, grid) => {
-      kept = grid.map((row) => row.map((n) => n.kept));
-      partial({ t: 0, values: grid.map((row) => row.map((n) => n.similarity)), kept });
-    });
+    const onValues = (_: number, values: number[][], keptDims: [number, number][][]) => {
+      kept = keptDims;
+      partial({ t: 0, values, kept });
+    };
     const result = await engine.computeCross(
       { a: { bundle: a, run: req.a.run }, b: { bundle: b, run: req.b.run }, step: req.step ?? undefined, cache: factorCache },
       req.options,
-      control,
-      capture,
+      { ...control, onValues },
+      backend,
     );
     result.conventions.backendReason = reason;
     const described = await withCrossProvenance(result, {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { comparePair, computeCross, computeDynamics, inferDatapoints } from '../../src/analysis/engine';
+import { comparePair, computeCross, computeDynamics } from '../../src/analysis/engine';
+import { inferDatapoints } from '../../src/analysis/prepare';
 import { FactorCache } from '../../src/analysis/factorCache';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types';
 import { InputError, type NdArray } from '../../src/io/types';
@@ -223,7 +224,7 @@ describe('refusals with a message, not an internal error', () => {
         return load();
       };
     }
-    await expect(computeDynamics({ bundle }, options({ metric: 'cka' }))).rejects.toThrow(/c\.npz:step_0\/conv: is a conv layer and the dft reduction works with svcca and cca only/);
+    await expect(computeDynamics({ bundle }, options({ metric: 'cka' }))).rejects.toThrow(/c\.npz:step_0\/conv: is a conv layer and the DFT reduction works with SVCCA and CCA only/);
     expect(loads).toBe(0);
   });
 });

@@ -158,7 +158,7 @@ describe('svcca-lens dynamics and cross', () => {
     expect(pwcca.conventions.convReduction).toBe('meanpool');
     const refused = await cli('dynamics', 'cnn.npz', '--metric', 'cka', '--conv', 'dft');
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/conv1: is a conv layer and the dft reduction works with svcca and cca only/);
+    expect(refused.stderr).toMatch(/conv1: is a conv layer and the DFT reduction works with SVCCA and CCA only/);
   });
   it('dynamics --reference picks another step', async () => {
     const r = JSON.parse((await cli('dynamics', 'run.npz', '--json', '--reference', '2')).stdout);

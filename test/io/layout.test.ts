@@ -2,7 +2,7 @@
 // Shape convention: shapes as stored; 'neurons-first' = google/svcca's (n, m).
 
 import { describe, expect, it } from 'vitest';
-import { checkFinite, checkSameDatapoints, datapointCount, detectLayout } from '../../src/io/layout';
+import { checkFinite, checkSameDatapoints, datapointsOfShape, detectLayout } from '../../src/io/layout';
 import type { ConvLayout, Layout } from '../../src/io/types';
 import { expectInputError } from './helpers';
 
@@ -45,13 +45,13 @@ describe('detectLayout', () => {
   });
 });
 
-describe('datapointCount', () => {
+describe('datapointsOfShape', () => {
   it('reads axis 0, or the last axis when neurons-first', () => {
-    expect(datapointCount([2000, 50], 'datapoints-first')).toBe(2000);
-    expect(datapointCount([50, 2000], 'neurons-first')).toBe(2000);
-    expect(datapointCount([500, 8, 8, 64], 'datapoints-first')).toBe(500);
-    expect(datapointCount([7], 'datapoints-first')).toBe(7);
-    expect(datapointCount([], 'datapoints-first')).toBe(1);
+    expect(datapointsOfShape([2000, 50], 'datapoints-first')).toBe(2000);
+    expect(datapointsOfShape([50, 2000], 'neurons-first')).toBe(2000);
+    expect(datapointsOfShape([500, 8, 8, 64], 'datapoints-first')).toBe(500);
+    expect(datapointsOfShape([7], 'datapoints-first')).toBe(7);
+    expect(datapointsOfShape([], 'datapoints-first')).toBe(1);
   });
 });
 

@@ -32,8 +32,14 @@ describe('bundle preview', () => {
 
   it('warns when datapoints < 5 × neurons, and not for CKA', () => {
     const info = bundleInfo('b.npz', ['wide'], [0], [null], [100, 40]);
-    expect(summariseBundle(info, DEFAULT_OPTIONS, []).warnings[0]).toMatch(/100 datapoints for 40 neurons \(fewer than 5 per neuron\)/);
+    expect(summariseBundle(info, DEFAULT_OPTIONS, []).warnings[0]).toMatch(/100 datapoints for 40 neurons \(fewer than 5 per dimension\)/);
     expect(summariseBundle(info, { ...DEFAULT_OPTIONS, metric: 'cka' }, []).warnings).toEqual([]);
+  });
+
+  it('refuses too few datapoints for the metric, with the engine’s wording', () => {
+    const info = bundleInfo('b.npz', ['fc'], [0], [null], [3, 2]);
+    expect(summariseBundle(info, { ...DEFAULT_OPTIONS, metric: 'cka' }, []).problems).toEqual([]);
+    expect(summariseBundle(info, { ...DEFAULT_OPTIONS, metric: 'cka-debiased' }, []).problems).toEqual(['b.npz:step_0/fc has 3 datapoints; debiased CKA needs at least 4']);
   });
 
   it('lists holes in the grid as a problem', () => {

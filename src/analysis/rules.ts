@@ -1,0 +1,87 @@
+// The rules that decide whether arrays can be compared and what is worth a warning, each with one
+// wording, read by the engine (which refuses or warns while computing) and by the main thread's
+// preview (which says the same before anything is computed). Pure and light: the metric facts come
+// from metricDefs.ts, the counting from math/reduce.ts.
+
+import { InputError } from '../io/types';
+import { datapointsOfRepresentation, type Representation } from '../math/reduce';
+import { METRIC_DEFS, METRICS, metricLabel } from './metricDefs';
+import type { Prepared } from './prepare';
+import type { AnalysisOptions, Metric } from './types';
+
+/** Fewest datapoints any comparison needs (a metric may need more: MetricDef.minDatapoints). */
+export const MIN_DATAPOINTS = 2;
+
+/** CCA becomes degenerate (drifts towards 1) when the dimensions it sees approach the datapoints;
+ *  below this many datapoints per dimension a result gets a warning. */
+export const MIN_DATAPOINTS_PER_DIMENSION = 5;
+
+/** "SVCCA and CCA": the metrics that run through the DFT reduction. */
+export const DFT_METRICS = METRICS.filter((m) => METRIC_DEFS[m].runsThroughDft)
+  .map(metricLabel)
+  .join(' and ');
+
+/** Why a conv layer cannot go through the DFT under a metric (after the layer's name). */
+export const DFT_REFUSAL = `is a conv layer and the DFT reduction works with ${DFT_METRICS} only`;
+
+/** Whether any of these arrays is a conv layer or a sequence (rank ≥ 3): only then do the conv
+ *  layout and the conv reduction matter. */
+export const anyConv = (entries: readonly { shape: readonly number[] }[]) => entries.some((e) => e.shape.length >= 3);
+
+/** True when this representation goes through the per-frequency DFT path. */
+export function usesDft(rep: Representation, options: AnalysisOptions): boolean {
+  return rep.kind === 'conv' && options.convReduction === 'dft';
+}
+
+export function pairUsesDft(a: Prepared, b: Prepared, options: AnalysisOptions): boolean {
+  return usesDft(a.rep, options) || usesDft(b.rep, options);
+}
+
+/** The problem with `datapoints` for this metric ("has 3 datapoints; debiased CKA needs at least 4"), after the array's name; null when enough. */
+export function datapointsProblem(metric: Metric, datapoints: number): string | null {
+  if (datapoints < MIN_DATAPOINTS) return `has ${datapoints} datapoint; at least ${MIN_DATAPOINTS} are needed`;
+  const min = METRIC_DEFS[metric].minDatapoints;
+  if (datapoints < min) return `has ${datapoints} datapoints; ${metricLabel(metric)} needs at least ${min}`;
+  return null;
+}
+
+/** Whether CCA sees too many dimensions for its datapoints. */
+export const tooFewDatapointsPerDimension = (datapoints: number, dimensions: number) => datapoints < MIN_DATAPOINTS_PER_DIMENSION * dimensions;
+
+/** The warning for tooFewDatapointsPerDimension: `what` names the dimensions ("neurons", "kept directions"), `advice` follows. */
+export function fewDatapointsWarning(who: string, datapoints: number, dimensions: number, what: string, advice: string): string {
+  return `${who}: ${datapoints} datapoints for ${dimensions} ${what} (fewer than ${MIN_DATAPOINTS_PER_DIMENSION} per dimension): CCA drifts towards 1 as they approach each other${advice}`;
+}
+
+/** Refuses a pair that cannot be compared, with a message naming both arrays. */
+export function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: boolean): void {
+  // Through the DFT every position of a datapoint stays one datapoint (as with flatten).
+  const reduction = dft ? 'flatten' : options.convReduction;
+  const ma = datapointsOfRepresentation(a.rep, reduction);
+  const mb = datapointsOfRepresentation(b.rep, reduction);
+  if (ma !== mb) {
+    throw new InputError(a.name, `has ${ma} datapoints but ${b.name} has ${mb}: both must hold the same inputs in the same order`);
+  }
+  if (dft && !METRIC_DEFS[options.metric].runsThroughDft) {
+    const conv = a.rep.kind === 'conv' ? a : b;
+    throw new InputError(conv.name, dftRefusal(options.metric));
+  }
+  const problem = datapointsProblem(options.metric, ma);
+  if (problem) throw new InputError(a.name, problem);
+}
+
+/** The engine's wording of the DFT refusal, naming the reductions as the CLI's --conv spells them. */
+function dftRefusal(metric: Metric): string {
+  return `${DFT_REFUSAL}; choose flatten, positions or meanpool for ${metric}`;
+}
+
+/**
+ * Whether a grid goes through the DFT: when any of its arrays is a conv layer and dft is chosen.
+ * Refuses, before any work, a metric that does not run through the DFT.
+ */
+export function gridUsesDft(entries: readonly { source: string; shape: readonly number[] }[], options: AnalysisOptions): boolean {
+  const conv = entries.find((e) => e.shape.length >= 3);
+  if (!conv || options.convReduction !== 'dft') return false;
+  if (!METRIC_DEFS[options.metric].runsThroughDft) throw new InputError(conv.source, dftRefusal(options.metric));
+  return true;
+}
