@@ -107,6 +107,19 @@ describe('computeDynamics', () => {
     for (let i = 0; i < 3; i++) expectClose(r.values[2][i][i], 1, 1e-9, `diagonal ${i}`);
     expect(r.values[0][0][0]).toBeLessThan(r.values[1][0][0]);
   });
+  it('reports each checkpoint’s grid as it finishes, with every cell’s kept dimensions (the tooltips’)', async () => {
+    const bundle = dynamicsBundle();
+    const reported: { t: number; values: number[][]; kept: [number, number][][] }[] = [];
+    const r = await computeDynamics({ bundle }, options(), { onValues: (t, values, kept) => reported.push({ t, values, kept }) });
+    expect(reported.map((g) => g.t)).toEqual([0, 1, 2]);
+    for (const { t, values, kept } of reported) {
+      expect(values).toEqual(r.values[t]);
+      const a = bundle.entries.find((e) => e.step === r.steps[t] && e.layer === 'layer1')!;
+      const b = bundle.entries.find((e) => e.step === 20 && e.layer === 'layer2')!;
+      const pair = await comparePair({ name: a.source, array: await a.load() }, { name: b.source, array: await b.load() }, options());
+      expect(kept[1][2]).toEqual(pair.kept);
+    }
+  });
   it('takes another reference step', async () => {
     const r = await computeDynamics({ bundle: dynamicsBundle(), reference: 10 }, options({ metric: 'cka' }));
     expect(r.reference).toBe(10);
