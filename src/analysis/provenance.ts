@@ -11,7 +11,7 @@ import { anyConv } from './rules';
 import type { AnalysisOptions, Conventions, CrossResult, DynamicsResult } from './types';
 
 // Which options a grid's numbers depend on is the metric registry's rule (metricDefs.optionsUsed).
-export { anyConv, optionsUsed, type OptionsUsed };
+export { optionsUsed, type OptionsUsed };
 
 /** Which processor computed the numbers and why (the precision branch may add more here). */
 export interface Computed {

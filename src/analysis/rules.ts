@@ -17,7 +17,7 @@ export const MIN_DATAPOINTS = 2;
 export const MIN_DATAPOINTS_PER_DIMENSION = 5;
 
 /** "SVCCA and CCA": the metrics that run through the DFT reduction. */
-export const DFT_METRICS = METRICS.filter((m) => METRIC_DEFS[m].runsThroughDft)
+const DFT_METRICS = METRICS.filter((m) => METRIC_DEFS[m].runsThroughDft)
   .map(metricLabel)
   .join(' and ');
 
@@ -29,7 +29,7 @@ export const DFT_REFUSAL = `is a conv layer and the DFT reduction works with ${D
 export const anyConv = (entries: readonly { shape: readonly number[] }[]) => entries.some((e) => e.shape.length >= 3);
 
 /** True when this representation goes through the per-frequency DFT path. */
-export function usesDft(rep: Representation, options: AnalysisOptions): boolean {
+function usesDft(rep: Representation, options: AnalysisOptions): boolean {
   return rep.kind === 'conv' && options.convReduction === 'dft';
 }
 
