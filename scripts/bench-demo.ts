@@ -7,7 +7,7 @@
 // compare the first checkpoint (the first complete heatmap row set), the time per checkpoint, the
 // total; wall clock and this process's CPU time (on a machine shared with other work the CPU time
 // is what an idle machine's wall clock would be), with the load average, so runs can be compared.
-// The budget in README ("The demo"): the whole demo within 30 s on the CPU path of a 2-core machine.
+// The budget in docs/demo.md: the whole demo within 30 s on the CPU path of a 2-core machine.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

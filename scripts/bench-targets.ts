@@ -1,4 +1,4 @@
-// The WebGPU issue's targets, judged from one run of `npm run bench -- --backend webgpu`.
+// The WebGPU engine's speed targets, judged from one run of `npm run bench -- --backend webgpu`.
 import type { WebgpuBenchResult } from './bench-webgpu-page';
 
 export type BenchResult = WebgpuBenchResult;
@@ -9,7 +9,7 @@ interface TargetRow {
   verdict: string;
 }
 
-/** The issue's targets, from one run: real-GPU targets are judged only on a hardware adapter; the
+/** The speed targets, from one run: real-GPU targets are judged only on a hardware adapter; the
  *  "≥ 50% of the best product" target on any adapter. */
 export function judgeTargets(result: BenchResult, peakGflops: number | null): TargetRow[] {
   const onGpu = !result.software;

@@ -21,7 +21,7 @@ import { ActivationGenerator, DEFAULT_GENERATOR, describeGenerator, keepCount, o
 export interface WebgpuBenchConfig {
   products: [number, number][]; // X·Yᵀ, X and Y n × m
   eigen: number[]; // n
-  /** One SVCCA pair of two n-neuron layers over m datapoints (the n = 512, m = 10 000). */
+  /** One SVCCA pair of two n-neuron layers over m datapoints (the full size: n = 512, m = 10 000). */
   pair: { n: number; m: number };
   jobs: { name: string; widths: number[]; steps: number; datapoints: number; cpu: boolean }[];
 }

@@ -3,7 +3,7 @@
 // the machine's GPU elsewhere): the browser is where the app runs, so that is what is measured by
 // default (Vite's dev server serves scripts/bench-webgpu.html). --runtime node measures the same
 // code on Dawn in Node instead (the CLI's engine; no browser needed on the GPU machine). Ends with the
-// issue's targets judged from this one run (--peak-gflops: the GPU's f32 peak, for the kernel one).
+// speed targets judged from this one run (--peak-gflops: the GPU's f32 peak, for the kernel one).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -23,7 +23,7 @@ const QUICK: WebgpuBenchConfig = {
   pair: { n: 64, m: 1000 },
   jobs: [
     { name: 'dynamics 4 layers × 4 checkpoints, n = 32, m = 500', widths: [32, 32, 32, 32], steps: 4, datapoints: 500, cpu: true },
-    // The foundation issue's first learning-dynamics job (also in FULL).
+    // The first learning-dynamics job of the CPU benchmark, (b) (also in FULL).
     { name: 'dynamics 5 layers × 6 checkpoints, n ≤ 128, m = 2000', widths: [64, 128, 128, 96, 64], steps: 6, datapoints: 2000, cpu: true },
   ],
 };
@@ -36,7 +36,7 @@ const SMOKE: WebgpuBenchConfig = {
   jobs: [{ name: 'dynamics 2 layers × 2 checkpoints, n = 8, m = 100', widths: [8, 8], steps: 2, datapoints: 100, cpu: true }],
 };
 
-// The issue's sizes: for a machine with a real GPU (on SwiftShader this runs for hours).
+// The full sizes: for a machine with a real GPU (on SwiftShader this runs for hours).
 const FULL: WebgpuBenchConfig = {
   products: [
     [256, 5000],
@@ -125,7 +125,7 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
   // Smoke sizes only check that everything runs: too small for any target to mean anything.
   const targets = smoke ? [] : judgeTargets(result, peakGflops);
   if (!smoke) {
-    console.log('\nThe issue\'s targets, from this run');
+    console.log('\nSpeed targets, from this run');
     console.log(renderTable(['target', 'measured', 'verdict'], targets.map((t) => [t.target, t.measured, t.verdict])));
   }
   const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');

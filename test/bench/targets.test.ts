@@ -1,4 +1,4 @@
-// The WebGPU benchmark's verdicts on the targets (scripts/bench-targets.ts), from made-up runs.
+// The WebGPU benchmark's verdicts on the speed targets (scripts/bench-targets.ts), from made-up runs.
 import { describe, expect, it } from 'vitest';
 import { judgeTargets, type BenchResult } from '../../scripts/bench-targets';
 

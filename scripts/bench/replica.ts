@@ -1,0 +1,139 @@
+// The instrumented replica: the engine's SVCCA path (engine.prepare → svdStep → chooseK →
+// svccaFactorFromStep; ccaFromFactors), with a timer around every stage. Same functions, same
+// order, so its values equal the engine's bit for bit (checked on job (b)).
+
+import { prepare } from '../../src/analysis/prepare';
+import type { NdArray } from '../../src/io/types';
+import { chooseK, summarize, svccaFactorFromStep, type CcaFactor, type SvdStep } from '../../src/math/cca';
+import { symmetricEigen } from '../../src/math/eigen';
+import { centerRows, multiplyABt, transpose, type Matrix } from '../../src/math/matrix';
+import { oursFactorFlops, oursPairFlops, type GeneratorSpec } from '../bench-data';
+import { now, OPTIONS } from './args';
+import { layerName, type SyntheticJob } from './synthetic';
+
+interface FactorStages {
+  prepare: number;
+  centre: number;
+  gram: number;
+  eigen: number;
+  project: number;
+}
+
+export interface TimedFactor {
+  factor: CcaFactor;
+  k: number;
+  n: number;
+  m: number;
+  seconds: FactorStages;
+  gram: Matrix;
+}
+
+export function timedFactor(name: string, array: NdArray): TimedFactor {
+  const t0 = now();
+  const prepared = prepare({ name, array }, OPTIONS, array.shape[0]);
+  if (prepared.rep.kind !== 'dense') throw new Error('bench: expected a dense representation');
+  const x = prepared.rep.x;
+  const n = x.rows;
+  const m = x.cols;
+  if (n > m) throw new Error('bench: the replica covers n ≤ m only');
+  const t1 = now();
+  const { centered } = centerRows(x);
+  const t2 = now();
+  const gram = multiplyABt(centered, centered);
+  const t3 = now();
+  const eig = symmetricEigen(gram);
+  const t4 = now();
+  const step: SvdStep = {
+    centered,
+    spectrum: Array.from(eig.values, (g) => Math.max(g, 0) / (m - 1)),
+    vectors: eig.vectors,
+    gramValues: eig.values,
+    wide: false,
+  };
+  const k = chooseK(step.spectrum, OPTIONS.keep);
+  const svcca = svccaFactorFromStep(step, k, OPTIONS.epsilon);
+  const t5 = now();
+  return { factor: svcca.cca, k, n, m, gram, seconds: { prepare: t1 - t0, centre: t2 - t1, gram: t3 - t2, eigen: t4 - t3, project: t5 - t4 } };
+}
+
+interface TimedPair {
+  similarity: number;
+  seconds: { cross: number; small: number };
+}
+
+export function timedPair(fx: CcaFactor, fy: CcaFactor): TimedPair {
+  const t0 = now();
+  const t = multiplyABt(fx.z, fy.z);
+  const t1 = now();
+  const count = Math.min(fx.keptDims, fy.keptDims);
+  const rho = new Array<number>(count).fill(0);
+  const tt = t.rows <= t.cols ? t : transpose(t);
+  if (count > 0 && tt.rows > 0) {
+    const eig = symmetricEigen(multiplyABt(tt, tt));
+    const values = Float64Array.from(eig.values, (g) => Math.sqrt(Math.max(g, 0)));
+    for (let i = 0; i < Math.min(count, values.length); i++) rho[i] = values[i];
+  }
+  const similarity = summarize(rho).mean;
+  const t2 = now();
+  return { similarity, seconds: { cross: t1 - t0, small: t2 - t1 } };
+}
+
+export interface ReplicaResult {
+  steps: number[];
+  reps: number;
+  pairs: number;
+  /** Per-stage seconds summed over the instrumented reps / pairs. */
+  factor: FactorStages;
+  pair: { cross: number; small: number };
+  k: number[][]; // k[stepIndexInReplica][layer]
+  /** Largest |replica − engine| over the replica's pairs. */
+  maxDiffVsEngine: number;
+  flops: { factor: number; pair: number };
+}
+
+export function runReplica(job: SyntheticJob, spec: GeneratorSpec, steps: number[], engineValues: number[][][]): ReplicaResult {
+  const reference = spec.steps - 1;
+  const ordered = [reference, ...steps.filter((s) => s !== reference)];
+  const factors = new Map<number, TimedFactor[]>();
+  const stages: FactorStages = { prepare: 0, centre: 0, gram: 0, eigen: 0, project: 0 };
+  let factorFlops = 0;
+  for (const t of ordered) {
+    const side = spec.widths.map((n, l) => {
+      const data = job.gen.generate(l, t);
+      const f = timedFactor(`step_${t}/${layerName(l)}`, { shape: [spec.datapoints, n], dtype: '<f4', data });
+      f.gram = { rows: 0, cols: 0, data: new Float64Array(0) }; // drop the n × n Gram
+      for (const key of Object.keys(stages) as (keyof FactorStages)[]) stages[key] += f.seconds[key];
+      factorFlops += oursFactorFlops(n, spec.datapoints, f.k).total;
+      return f;
+    });
+    factors.set(t, side);
+  }
+  const refSide = factors.get(reference)!;
+  const pair = { cross: 0, small: 0 };
+  let pairs = 0;
+  let pairFlops = 0;
+  let maxDiff = 0;
+  for (const t of steps) {
+    const side = factors.get(t)!;
+    for (let i = 0; i < side.length; i++) {
+      for (let j = 0; j < refSide.length; j++) {
+        const p = timedPair(side[i].factor, refSide[j].factor);
+        pair.cross += p.seconds.cross;
+        pair.small += p.seconds.small;
+        pairs++;
+        pairFlops += oursPairFlops(side[i].factor.z.rows, refSide[j].factor.z.rows, spec.datapoints).total;
+        maxDiff = Math.max(maxDiff, Math.abs(p.similarity - engineValues[t][i][j]));
+      }
+    }
+  }
+  return {
+    steps: ordered,
+    reps: ordered.length * spec.widths.length,
+    pairs,
+    factor: stages,
+    pair,
+    k: ordered.map((t) => factors.get(t)!.map((f) => f.k)),
+    maxDiffVsEngine: maxDiff,
+    flops: { factor: factorFlops, pair: pairFlops },
+  };
+}
