@@ -1,7 +1,7 @@
 // Micro-kernels: Gram X·Xᵀ, the two eigensolvers, projection and the pair product, each timed on
 // its own (best of a few repeats), and the event loop's yield latency.
 
-import { prepare } from '../../src/analysis/engine';
+import { prepare } from '../../src/analysis/prepare';
 import type { NdArray } from '../../src/io/types';
 import { jacobiEigen, tridiagonalEigen } from '../../src/math/eigen';
 import { centerRows, multiplyABt, type Matrix } from '../../src/math/matrix';
