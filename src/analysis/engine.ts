@@ -6,7 +6,7 @@
 // Shapes: arrays arrive as stored (usually datapoints first); math/reduce turns them into
 // n neurons × m datapoints.
 
-import { checkFinite, detectLayout } from '../io/layout';
+import { checkFinite, checkNotEmpty, datapointsFromShapes, detectLayout } from '../io/layout';
 import { InputError, type Bundle, type BundleEntry, type ConvLayout, type Layout, type NdArray } from '../io/types';
 import { datapointsOf, toRepresentation, type Representation } from '../math/reduce';
 import { canonicalDirections } from '../math/cca';
@@ -33,29 +33,19 @@ export interface Prepared {
   convLayout: ConvLayout | null;
   /** Why the layout was chosen (detected or set by the user). */
   layoutReason: string;
+  /** The datapoints axis was guessed from this array's sizes alone (a warning says so). */
+  layoutGuessed: boolean;
   shape: number[];
 }
 
-/**
- * The datapoint count shared by a group of arrays, when their shapes give evidence for it:
- * arrays of rank ≥ 3 are datapoints-first, so their first axis decides; for 2-D arrays, a size that
- * every shape has, when exactly one size qualifies. Shapes that agree on both axes ((50, 2000) and
- * (50, 2000)) say nothing about which axis is which: then undefined, and detectLayout falls back to
- * "the larger axis is datapoints".
- */
+/** The datapoint count shared by a group of arrays, when their shapes give evidence for it (io/layout). */
 export function inferDatapoints(shapes: readonly (readonly number[])[]): number | undefined {
-  if (shapes.length === 0) return undefined;
-  const highRank = shapes.find((s) => s.length >= 3);
-  if (highRank) return highRank[0];
-  // A shared size counts as the datapoint axis only where it is the larger axis of at least one
-  // array: (400, 16) and (300, 16) share 16, but 16 datapoints for 400 and 300 neurons is the less
-  // likely reading; then the larger-axis rule applies and the differing counts are refused.
-  const candidates = [...new Set(shapes[0])].filter((size) => shapes.every((s) => s.includes(size)) && shapes.some((s) => size >= Math.max(...s)));
-  return candidates.length === 1 ? candidates[0] : undefined;
+  return datapointsFromShapes(shapes);
 }
 
 export function prepare(activation: Activation, options: AnalysisOptions, datapointsHint?: number): Prepared {
   const { name, array } = activation;
+  checkNotEmpty(array.shape, name);
   checkFinite(array, name);
   const detected = detectLayout(array.shape, datapointsHint);
   const layout = options.layout === 'auto' ? detected.layout : options.layout;
@@ -69,7 +59,8 @@ export function prepare(activation: Activation, options: AnalysisOptions, datapo
   } catch (error) {
     throw new InputError(name, (error as Error).message);
   }
-  return { name, rep, layout, convLayout, layoutReason, shape: [...array.shape] };
+  const layoutGuessed = options.layout === 'auto' && detected.guessed === true;
+  return { name, rep, layout, convLayout, layoutReason, layoutGuessed, shape: [...array.shape] };
 }
 
 
@@ -80,7 +71,10 @@ function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: bool
   const ma = datapointsOf(a.rep, reduction);
   const mb = datapointsOf(b.rep, reduction);
   if (ma !== mb) {
-    throw new InputError(a.name, `has ${ma} datapoints but ${b.name} has ${mb}: both must hold the same inputs in the same order`);
+    // When a count came from a guessed orientation, the guess is named: it may be what is wrong.
+    const guesses = [a, b].filter((p) => p.layoutGuessed).map((p) => `${p.name}: ${p.layoutReason}`);
+    const guessed = guesses.length > 0 ? ` (the datapoints axis was guessed from the shape alone, ${guesses.join('; ')}; if that is wrong, set the layout)` : '';
+    throw new InputError(a.name, `has ${ma} datapoints but ${b.name} has ${mb}: both must hold the same inputs in the same order${guessed}`);
   }
   if (dft && options.metric !== 'svcca' && options.metric !== 'cca') {
     const conv = a.rep.kind === 'conv' ? a : b;
@@ -145,6 +139,9 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
   ];
   const grid = names !== undefined;
   warnings.push(...float64Sentences(a, b, numbers, options, names));
+  for (const [p, i] of sides) {
+    if (p.layoutGuessed) warnings.push(`${names?.[i] ?? p.name}: datapoints axis guessed from the shape alone: ${p.layoutReason}; set the layout if that is wrong`);
+  }
   const cca = options.metric !== 'cka' && options.metric !== 'cka-debiased';
   for (const [p, i] of sides) {
     if (p.rep.kind === 'conv') {
