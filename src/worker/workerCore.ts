@@ -269,6 +269,8 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       }
     }
     check();
+    // Not errors: the input loads; its labels left out, names that look like paths (io/bundle).
+    if (read) errors.push(...read.warnings);
     if (read && read.bundle.entries.length > 0) {
       const bundle = read.bundle;
       dropBundle(bundle.name);
