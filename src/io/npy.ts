@@ -8,7 +8,7 @@
 // a Python dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), } padded with
 // spaces and '\n' (latin-1 in 1.0/2.0, utf-8 in 3.0), then the raw element data.
 
-import { checkArrayBytes, decodeElements, elementCount, formatShape, ITEM_SIZE } from './decode';
+import { checkArrayBytes, decodeElements, describeValue, elementCount, formatShape, ITEM_SIZE } from './decode';
 import type { ElementType } from './decode';
 import { gatherStrided } from './arrayFile';
 import { printable } from './printable';
@@ -87,7 +87,7 @@ export function readNpyHeader(bytes: Uint8Array, source: string, limits: ReadLim
   if (!(shapeValue instanceof PyTuple)) throw new InputError(source, "header's 'shape' is not a tuple");
   const shapeItems = shapeValue.items.map((d) => (d instanceof PyFloat ? d.value : d));
   if (shapeValue.items.some((d) => typeof d !== 'number')) {
-    throw new InputError(source, `shape (${shapeItems.map(String).join(', ')}) has a dimension that is not an integer`);
+    throw new InputError(source, `shape (${shapeItems.map(describeValue).join(', ')}) has a dimension that is not an integer`);
   }
   const shape = shapeItems as number[];
   const count = elementCount(shape, source);
