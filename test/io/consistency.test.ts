@@ -75,7 +75,7 @@ describe('lookups keyed by file content', () => {
 
   it('an npy shape holding a name or a tuple is described, not printed as an object', async () => {
     const bytes = npyWithHeader("{'descr': '<f4', 'fortran_order': False, 'shape': ((2,), 'a'), }");
-    const error = await refusal(() => openArrays(new Blob([bytes]), 'x.npy'));
+    const error = await refusal(() => openArrays(new Blob([Uint8Array.from(bytes)]), 'x.npy'));
     expect(error.message).toMatch(/shape \(an object, 'a'\) has a dimension that is not an integer/);
   });
 });
