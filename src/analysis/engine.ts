@@ -55,6 +55,9 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
   ];
   const grid = names !== undefined;
   warnings.push(...float64Sentences(a, b, numbers, options, names));
+  for (const [p, i] of sides) {
+    if (p.layoutGuessed) warnings.push(`${names?.[i] ?? p.name}: datapoints axis guessed from the shape alone: ${p.layoutReason}; set the layout if that is wrong`);
+  }
   const cca = isCcaFamily(options.metric);
   const svd = hasSvdStep(options.metric);
   for (const [p, i] of sides) {

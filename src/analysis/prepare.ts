@@ -3,7 +3,7 @@
 // math/reduce.ts). Also how the main thread's preview reads the same shapes before anything is
 // loaded (inferDatapoints, describeConvReading), so the two agree. Pure and light.
 
-import { checkFinite, detectLayout } from '../io/layout';
+import { checkFinite, checkNotEmpty, datapointsFromShapes, detectLayout } from '../io/layout';
 import { InputError, type ConvLayout, type Layout } from '../io/types';
 import { toRepresentation, type Representation } from '../math/reduce';
 import type { Activation, AnalysisOptions } from './types';
@@ -16,29 +16,19 @@ export interface Prepared {
   convLayout: ConvLayout | null;
   /** Why the layout was chosen (detected or set by the user). */
   layoutReason: string;
+  /** The datapoints axis was guessed from this array's sizes alone (a warning says so). */
+  layoutGuessed: boolean;
   shape: number[];
 }
 
-/**
- * The datapoint count shared by a group of arrays, when their shapes give evidence for it:
- * arrays of rank ≥ 3 are datapoints-first, so their first axis decides; for 2-D arrays, a size that
- * every shape has, when exactly one size qualifies. Shapes that agree on both axes ((50, 2000) and
- * (50, 2000)) say nothing about which axis is which: then undefined, and detectLayout falls back to
- * "the larger axis is datapoints".
- */
+/** The datapoint count shared by a group of arrays, when their shapes give evidence for it (io/layout). */
 export function inferDatapoints(shapes: readonly (readonly number[])[]): number | undefined {
-  if (shapes.length === 0) return undefined;
-  const highRank = shapes.find((s) => s.length >= 3);
-  if (highRank) return highRank[0];
-  // A shared size counts as the datapoint axis only where it is the larger axis of at least one
-  // array: (400, 16) and (300, 16) share 16, but 16 datapoints for 400 and 300 neurons is the less
-  // likely reading; then the larger-axis rule applies and the differing counts are refused.
-  const candidates = [...new Set(shapes[0])].filter((size) => shapes.every((s) => s.includes(size)) && shapes.some((s) => size >= Math.max(...s)));
-  return candidates.length === 1 ? candidates[0] : undefined;
+  return datapointsFromShapes(shapes);
 }
 
 export function prepare(activation: Activation, options: AnalysisOptions, datapointsHint?: number): Prepared {
   const { name, array } = activation;
+  checkNotEmpty(array.shape, name);
   checkFinite(array, name);
   const detected = detectLayout(array.shape, datapointsHint);
   const layout = options.layout === 'auto' ? detected.layout : options.layout;
@@ -52,7 +42,8 @@ export function prepare(activation: Activation, options: AnalysisOptions, datapo
   } catch (error) {
     throw new InputError(name, (error as Error).message);
   }
-  return { name, rep, layout, convLayout, layoutReason, shape: [...array.shape] };
+  const layoutGuessed = options.layout === 'auto' && detected.guessed === true;
+  return { name, rep, layout, convLayout, layoutReason, layoutGuessed, shape: [...array.shape] };
 }
 
 /**

@@ -315,15 +315,18 @@ async function view(args: string[], out: Output): Promise<number> {
 }
 
 /** One warning per bundle naming everything it left out: files and members outside the
- *  step × layer grid, and files that could not be read, with their reader's reason. */
+ *  step × layer grid, and files that could not be read, with their reader's reason; then the
+ *  bundle's own warnings (labels left out, names that look like paths). */
 function leftOutWarnings(bundles: OpenedBundle[]): string[] {
-  return bundles
-    .filter((b) => b.unmatched.length > 0)
-    .map((b) => {
+  return bundles.flatMap((b) => {
+    const found: string[] = [];
+    if (b.unmatched.length > 0) {
       const listed = b.unmatched.length > 20 ? `${b.unmatched.slice(0, 20).join(', ')} and ${b.unmatched.length - 20} more` : b.unmatched.join(', ');
       const why = b.unreadable.length > 0 ? `; could not be read: ${b.unreadable.join('; ')}` : '';
-      return `${b.name}: left out ${b.unmatched.length} file(s) or member(s) that are not [<run>/]step_<N>/<layer> arrays: ${listed}${why}`;
-    });
+      found.push(`${b.name}: left out ${b.unmatched.length} file(s) or member(s) that are not [<run>/]step_<N>/<layer> arrays: ${listed}${why}`);
+    }
+    return [...found, ...b.warnings];
+  });
 }
 
 /** Runs one command; returns the exit status. */

@@ -15,6 +15,7 @@ import { ALL_EXTENSIONS_TEXT, arrayStem, formatOfName } from './formats';
 import type { ArrayFormat } from './formats';
 import { openNpy } from './npy';
 import { openNpz } from './npz';
+import { printable } from './printable';
 import { openSafetensors } from './safetensors';
 import { DEFAULT_LIMITS, InputError } from './types';
 import type { NdArray, ReadLimits } from './types';
@@ -181,5 +182,31 @@ export async function sniffFormat(blob: Blob, source: string, limits: ReadLimits
 export async function openArrays(blob: Blob, name: string, limits: ReadLimits = DEFAULT_LIMITS, format?: ArrayFormat): Promise<OpenedArrays> {
   const chosen = format ?? formatOfName(name) ?? (await sniffFormat(blob, name, limits));
   if (!chosen) throw new InputError(name, blob.size === 0 ? 'file is empty' : `not a ${ALL_EXTENSIONS_TEXT} file`);
-  return READERS[chosen](blob, name, arrayStem(name), limits);
+  let opened: OpenedArrays;
+  try {
+    opened = await READERS[chosen](blob, name, arrayStem(name), limits);
+  } catch (error) {
+    throw safeError(error);
+  }
+  return {
+    ...opened,
+    read: (entry) => opened.read(entry).catch((error: unknown) => Promise.reject(safeError(error))),
+    readText: (path) => opened.readText(path).catch((error: unknown) => Promise.reject(safeError(error))),
+    unreadable: opened.unreadable.map((u) => ({ ...u, error: safeError(u.error) as InputError })),
+  };
+}
+
+/**
+ * Every reader's InputError with its message made safe to show (io/printable: controls and bidi
+ * marks escaped), whatever the reader quoted from the file (a zip member's name, header text).
+ * `source` stays as given, so callers still match it against the paths they passed in.
+ */
+function safeError(error: unknown): unknown {
+  if (!(error instanceof InputError)) return error;
+  const detail = printable(error.detail, Number.POSITIVE_INFINITY);
+  const message = `${printable(error.source, Number.POSITIVE_INFINITY)}: ${detail}`;
+  if (message === error.message) return error;
+  const safe = new InputError(error.source, detail);
+  safe.message = message;
+  return safe;
 }

@@ -25,6 +25,9 @@
 import { checkAborted } from '../cancel';
 import { arrayExtension, arrayStem, openArrays, sniffFormat } from './arrays';
 import type { ArrayFormat, OpenedArrays } from './arrays';
+import { labelsProblem } from './labels';
+import { datapointsFromShapes } from './layout';
+import { traversalWarning } from './names';
 import { DEFAULT_LIMITS, InputError } from './types';
 import type { Bundle, BundleEntry, InputFile, NdArray, ReadLimits } from './types';
 
@@ -57,6 +60,9 @@ export interface ReadInput {
   /** "FILE:MEMBER: why" for members outside the bundle whose header cannot be read (also listed in
    *  bundle.unmatched): a bundle member that cannot be read refuses the file instead. */
   unreadable: string[];
+  /** Warnings about what was read (names inside a file that look like paths leaving it: they are
+   *  read as plain names, and flagged). */
+  warnings: string[];
   /** Closes every file opened for this input (the HDF5 reader's hold on a file); the bundle's
    *  entries and the loose arrays cannot be read afterwards. Idempotent. */
   close(): void;
@@ -69,10 +75,10 @@ export interface ReadInput {
  * for the entries' load() (the CLI's bundles live as long as the process).
  */
 /** A bundle as the CLI opens it, with the reasons of the files it could not read ("FILE: why"). */
-export type OpenedBundle = Bundle & { unreadable: string[] };
+export type OpenedBundle = Bundle & { unreadable: string[]; warnings: string[] };
 
 export async function openBundle(name: string, files: InputFile[], limits: ReadLimits = DEFAULT_LIMITS): Promise<OpenedBundle> {
-  const { bundle, extras, unreadable, close } = await readInputWithSources(name, files, limits, undefined, true);
+  const { bundle, extras, unreadable, warnings, close } = await readInputWithSources(name, files, limits, undefined, true);
   if (bundle.entries.length === 0) {
     close();
     // Nothing of a bundle, and a file that could not be read: its reader's reason says most.
@@ -84,7 +90,7 @@ export async function openBundle(name: string, files: InputFile[], limits: ReadL
       `no arrays named [<run>/]step_<N>/<layer> (in a torch or pickle file also step_<N>.<layer>) and no [<run>/]step_<N>.safetensors/.pt/.pkl/.h5 files (found: ${listed || 'nothing'})`,
     );
   }
-  return { ...bundle, unreadable };
+  return { ...bundle, unreadable, warnings };
 }
 
 /** Entries of one file before the runs are settled. */
@@ -112,8 +118,8 @@ interface FileEntries {
  * `signal` cancels the read between files.
  */
 export async function readInput(name: string, files: InputFile[], limits: ReadLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<ReadInput> {
-  const { bundle, loose, unreadable, close } = await readInputWithSources(name, files, limits, signal);
-  return { bundle, loose, unreadable, close };
+  const { bundle, loose, unreadable, warnings, close } = await readInputWithSources(name, files, limits, signal);
+  return { bundle, loose, unreadable, warnings, close };
 }
 
 /** readInput, and where the labels and the manifest came from (`extras`). */
@@ -152,6 +158,7 @@ async function readFiles(
   const loose: LooseArray[] = [];
   const unreadable: string[] = [];
   const unmatched: string[] = [];
+  const warnings: string[] = [];
   // Where the labels and the manifest came from, so a second one can be refused by name.
   const extras: { labels: { source: string; array: NdArray } | null; manifest: { source: string; value: unknown } | null } = {
     labels: null,
@@ -223,6 +230,9 @@ async function readFiles(
       else addLoose(opened, path, entry.name, path, entry.shape, entry.dtype);
       continue;
     }
+    const names = [...opened.entries.map((e) => e.name), ...opened.unreadable.map((u) => u.name), ...opened.others];
+    const flagged = traversalWarning(path, names);
+    if (flagged) warnings.push(flagged);
     // step_<N>.safetensors (.pt, .pkl, .h5) holds the layers of one step; any other file holds full entry names.
     const fileStep = opened.format !== 'npz' ? parseStepFile(withoutExt) : null;
     const dotted = opened.dottedNames;
@@ -249,10 +259,20 @@ async function readFiles(
   checkAborted(signal);
 
   const entries = runPerFile(perFile) ?? perFile.flatMap((f) => f.entries);
+  // Labels that are not one integer class per datapoint are left out, with a warning naming them.
+  let labels = extras.labels?.array ?? null;
+  if (extras.labels && labels) {
+    const problem = labelsProblem(labels, entries.length > 0 ? datapointsFromShapes(entries.map((e) => e.shape)) : undefined);
+    if (problem) {
+      warnings.push(`${extras.labels.source}: ${problem}; the labels are left out (the arrays load without them)`);
+      labels = null;
+    }
+  }
   return {
-    bundle: assemble(name, entries, unmatched, extras.labels?.array ?? null, extras.manifest?.value ?? null),
+    bundle: assemble(name, entries, unmatched, labels, extras.manifest?.value ?? null),
     loose,
     unreadable,
+    warnings,
     extras: [...(extras.labels ? [extras.labels.source] : []), ...(extras.manifest ? [extras.manifest.source] : [])],
   };
 }

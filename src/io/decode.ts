@@ -5,6 +5,7 @@
 // Shape convention: this module sees only a flat run of elements in the order they are stored;
 // it never reorders them (Fortran re-layout happens in npy.ts, layout guessing in layout.ts).
 
+import { printable } from './printable';
 import { InputError } from './types';
 import type { ReadLimits } from './types';
 
@@ -141,7 +142,7 @@ export function elementCount(shape: readonly unknown[], source: string): number 
   let count = 1;
   for (const dim of shape) {
     if (typeof dim !== 'number' || !Number.isInteger(dim)) {
-      throw new InputError(source, `shape (${shape.map(String).join(', ')}) has a dimension that is not an integer: ${String(dim)}`);
+      throw new InputError(source, `shape (${shape.map(describeValue).join(', ')}) has a dimension that is not an integer: ${describeValue(dim)}`);
     }
     if (dim < 0) throw new InputError(source, `shape ${formatShape(shape as number[])} has a negative dimension`);
     if (!Number.isSafeInteger(dim) || !Number.isSafeInteger(count * dim)) {
@@ -150,6 +151,20 @@ export function elementCount(shape: readonly unknown[], source: string): number 
     count *= dim;
   }
   return count;
+}
+
+/**
+ * A value taken from a file, described for a message: numbers as written (a NaN or an infinity in
+ * words), strings quoted and escaped, anything else by its kind — never "[object Object]",
+ * "undefined" or "NaN".
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'number') return Number.isNaN(value) ? 'not-a-number' : Number.isFinite(value) ? String(value) : value > 0 ? 'infinity' : '-infinity';
+  if (typeof value === 'string') return `'${printable(value, 40)}'`;
+  if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
+  return Array.isArray(value) ? 'a list' : 'an object';
 }
 
 /** Refuses, before anything is allocated, an array whose stored size is over limits.maxArrayBytes. */

@@ -40,19 +40,20 @@ function detect2d(rows: number, cols: number, shown: string, datapoints: number 
   if (datapoints !== undefined) {
     const known = `the ${datapoints} datapoints of the other arrays`;
     if (rows === datapoints && cols === datapoints) {
-      return { layout: 'datapoints-first', reason: `${shown}: both axes match ${known}; assumed datapoints-first` };
+      return { layout: 'datapoints-first', guessed: true, reason: `${shown}: both axes match ${known}; assumed datapoints-first` };
     }
     if (rows === datapoints) return { layout: 'datapoints-first', reason: `${shown}: first axis matches ${known}, so datapoints-first` };
     if (cols === datapoints) return { layout: 'neurons-first', reason: `${shown}: second axis matches ${known}, so neurons-first` };
     const larger = cols > rows ? 'second' : 'first';
     return {
       layout: cols > rows ? 'neurons-first' : 'datapoints-first',
+      guessed: true,
       reason: `${shown}: neither axis matches ${known}; the ${larger} (larger) axis is taken as datapoints`,
     };
   }
-  if (rows === cols) return { layout: 'datapoints-first', reason: `${shown}: square, assumed datapoints-first` };
-  if (cols > rows) return { layout: 'neurons-first', reason: `${shown}: the second axis is larger, so taken as datapoints (neurons-first)` };
-  return { layout: 'datapoints-first', reason: `${shown}: the first axis is larger, so taken as datapoints (datapoints-first)` };
+  if (rows === cols) return { layout: 'datapoints-first', guessed: true, reason: `${shown}: square, assumed datapoints-first` };
+  if (cols > rows) return { layout: 'neurons-first', guessed: true, reason: `${shown}: the second axis is larger, so taken as datapoints (neurons-first)` };
+  return { layout: 'datapoints-first', guessed: true, reason: `${shown}: the first axis is larger, so taken as datapoints (datapoints-first)` };
 }
 
 function detectConv(shape: readonly number[], shown: string): DetectedLayout {
@@ -76,6 +77,40 @@ function detectConv(shape: readonly number[], shown: string): DetectedLayout {
 export function datapointsOfShape(shape: readonly number[], layout: Layout): number {
   if (shape.length === 0) return 1;
   return layout === 'neurons-first' ? shape[shape.length - 1] : shape[0];
+}
+
+/**
+ * Refuses an array with an empty dimension ((0, 24), (600, 0)): it holds no activations, and the
+ * metrics would otherwise turn "nothing" into a similarity of 0.
+ */
+export function checkNotEmpty(shape: readonly number[], source: string): void {
+  const axis = shape.findIndex((d) => d === 0);
+  if (axis < 0) return;
+  throw new InputError(source, `shape ${formatShape(shape)} has an empty dimension (axis ${axis} is 0): the array holds no values`);
+}
+
+/**
+ * The datapoint count shared by a group of arrays, when their shapes give evidence for it:
+ * arrays of rank ≥ 3 are datapoints-first, so their first axis decides; for 2-D arrays, a size that
+ * every shape has, when exactly one size qualifies. A shared size qualifies when it is the larger
+ * axis of at least one array whose other axis is more than 1 — or of every array: a (1, 24) array is
+ * one datapoint of 24 neurons as much as 24 datapoints of one neuron, so on its own it says nothing,
+ * and (1, 24) against (600, 24) is not read as 24 datapoints of 600 neurons (then the larger-axis
+ * rule applies, 24 against 600 datapoints, and the pair is refused with both guesses named).
+ * Shapes that agree on both axes say nothing about which axis is which: then undefined, and
+ * detectLayout falls back to "the larger axis is datapoints" (and says it guessed).
+ */
+export function datapointsFromShapes(shapes: readonly (readonly number[])[]): number | undefined {
+  if (shapes.length === 0) return undefined;
+  const highRank = shapes.find((s) => s.length >= 3);
+  if (highRank) return highRank[0];
+  const isLargerAxis = (size: number, s: readonly number[]) => size >= Math.max(...s);
+  const candidates = [...new Set(shapes[0])].filter(
+    (size) =>
+      shapes.every((s) => s.includes(size)) &&
+      (shapes.every((s) => isLargerAxis(size, s)) || shapes.some((s) => isLargerAxis(size, s) && Math.min(...s) > 1)),
+  );
+  return candidates.length === 1 ? candidates[0] : undefined;
 }
 
 /** Refuses NaN and ±Inf, naming the first bad element by its index and counting the others. */

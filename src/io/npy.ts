@@ -8,9 +8,10 @@
 // a Python dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), } padded with
 // spaces and '\n' (latin-1 in 1.0/2.0, utf-8 in 3.0), then the raw element data.
 
-import { checkArrayBytes, decodeElements, elementCount, formatShape, ITEM_SIZE } from './decode';
+import { checkArrayBytes, decodeElements, describeValue, elementCount, formatShape, ITEM_SIZE } from './decode';
 import type { ElementType } from './decode';
 import { gatherStrided } from './arrayFile';
+import { printable } from './printable';
 import { DEFAULT_LIMITS, InputError } from './types';
 import type { NdArray, ReadLimits } from './types';
 
@@ -86,7 +87,7 @@ export function readNpyHeader(bytes: Uint8Array, source: string, limits: ReadLim
   if (!(shapeValue instanceof PyTuple)) throw new InputError(source, "header's 'shape' is not a tuple");
   const shapeItems = shapeValue.items.map((d) => (d instanceof PyFloat ? d.value : d));
   if (shapeValue.items.some((d) => typeof d !== 'number')) {
-    throw new InputError(source, `shape (${shapeItems.map(String).join(', ')}) has a dimension that is not an integer`);
+    throw new InputError(source, `shape (${shapeItems.map(describeValue).join(', ')}) has a dimension that is not an integer`);
   }
   const shape = shapeItems as number[];
   const count = elementCount(shape, source);
@@ -100,16 +101,28 @@ export function parseNpy(bytes: Uint8Array, source: string, limits: ReadLimits =
   const { type, littleEndian } = parseDescr(header.dtype, source);
   const count = elementCount(header.shape, source);
   const byteLength = count * ITEM_SIZE[type];
-  const available = bytes.length - header.dataOffset;
-  if (available < byteLength) {
-    throw new InputError(
-      source,
-      `data is truncated: the header declares shape ${formatShape(header.shape)} of ${header.dtype} (${byteLength} bytes) but only ${available} bytes follow`,
-    );
-  }
+  checkDataLength(header, byteLength, bytes.length - header.dataOffset, source);
   let data = decodeElements(bytes.subarray(header.dataOffset, header.dataOffset + byteLength), type, count, littleEndian);
   if (header.fortranOrder && header.shape.length > 1) data = fortranToC(data, header.shape);
   return { shape: header.shape, dtype: header.dtype, data };
+}
+
+/**
+ * Refuses data whose length is not what the header's shape × item size says: too few bytes (a cut
+ * file) or more (trailing bytes: a shape that does not describe the data, or two arrays glued
+ * together), saying by how many bytes. numpy itself refuses the first and ignores the second; both
+ * mean the array is not what the file claims.
+ */
+function checkDataLength(header: NpyHeader, byteLength: number, available: number, source: string): void {
+  if (available === byteLength) return;
+  const declared = `the header declares shape ${formatShape(header.shape)} of ${printable(header.dtype)} (${byteLength} bytes)`;
+  if (available < byteLength) {
+    throw new InputError(source, `data is truncated: ${declared} but only ${available} bytes follow (${byteLength - available} bytes missing)`);
+  }
+  throw new InputError(
+    source,
+    `data does not match its shape: ${declared} but ${available} bytes follow (${available - byteLength} trailing bytes); the shape or the file is wrong`,
+  );
 }
 
 /**
@@ -127,7 +140,8 @@ export async function readNpyHeaderFrom(
 
 export interface NpyFile {
   header: NpyHeader;
-  /** Reads the header and data bytes only (trailing bytes are never read) and decodes them. */
+  /** Reads the header and data bytes and decodes them; refuses a file whose data is longer or
+   *  shorter than its shape says (trailing bytes are refused without being read). */
   read(): Promise<NdArray>;
 }
 
@@ -136,8 +150,16 @@ export async function openNpy(blob: Blob, source: string, limits: ReadLimits = D
   const readPrefix = async (length: number) => new Uint8Array(await blob.slice(0, length).arrayBuffer());
   const header = await readNpyHeaderFrom(readPrefix, source, limits);
   const { type } = parseDescr(header.dtype, source);
-  const end = header.dataOffset + elementCount(header.shape, source) * ITEM_SIZE[type];
-  return { header, read: async () => parseNpy(await readPrefix(end), source, limits) };
+  const byteLength = elementCount(header.shape, source) * ITEM_SIZE[type];
+  const end = header.dataOffset + byteLength;
+  return {
+    header,
+    read: async () => {
+      // Trailing bytes are refused without reading them; a short file is found by parseNpy.
+      if (blob.size > end) checkDataLength(header, byteLength, blob.size - header.dataOffset, source);
+      return parseNpy(await readPrefix(end), source, limits);
+    },
+  };
 }
 
 /**
@@ -175,7 +197,7 @@ function parseDescr(descr: PyValue | undefined, source: string): { type: Element
   }
   if (typeof descr !== 'string') throw new InputError(source, "header's 'descr' is not a dtype string");
   const match = /^([<>=|]?)([a-zA-Z?])(\d*)$/.exec(descr);
-  if (!match) throw new InputError(source, `unsupported dtype '${descr}'`);
+  if (!match) throw new InputError(source, `unsupported dtype '${printable(descr)}'`);
   const [, order, kind, sizeText] = match;
   const size = Number(sizeText);
   const littleEndian = order !== '>';
@@ -183,7 +205,7 @@ function parseDescr(descr: PyValue | undefined, source: string): { type: Element
   switch (kind) {
     case 'f':
       if (size === 2 || size === 4 || size === 8) return typed(`f${size}` as ElementType);
-      throw new InputError(source, `float dtype '${descr}' is not supported (float16, float32 and float64 are)`);
+      throw new InputError(source, `float dtype '${printable(descr)}' is not supported (float16, float32 and float64 are)`);
     case 'i':
     case 'u':
       if (size === 1 || size === 2 || size === 4 || size === 8) return typed(`${kind}${size}` as ElementType);
@@ -193,20 +215,20 @@ function parseDescr(descr: PyValue | undefined, source: string): { type: Element
       if (size === 1 || sizeText === '') return typed('b1');
       break;
     case 'c':
-      throw new InputError(source, `complex dtype '${descr}' is not supported: save the real and imaginary parts as separate arrays`);
+      throw new InputError(source, `complex dtype '${printable(descr)}' is not supported: save the real and imaginary parts as separate arrays`);
     case 'O':
-      throw new InputError(source, `object dtype '${descr}' (pickled Python objects) cannot be read: save a numeric array`);
+      throw new InputError(source, `object dtype '${printable(descr)}' (pickled Python objects) cannot be read: save a numeric array`);
     case 'S':
     case 'a':
     case 'U':
-      throw new InputError(source, `string dtype '${descr}' is not supported: activations must be numbers`);
+      throw new InputError(source, `string dtype '${printable(descr)}' is not supported: activations must be numbers`);
     case 'V':
-      throw new InputError(source, `void/structured dtype '${descr}' is not supported`);
+      throw new InputError(source, `void/structured dtype '${printable(descr)}' is not supported`);
     case 'M':
     case 'm':
-      throw new InputError(source, `datetime dtype '${descr}' is not supported: activations must be numbers`);
+      throw new InputError(source, `datetime dtype '${printable(descr)}' is not supported: activations must be numbers`);
   }
-  throw new InputError(source, `unsupported dtype '${descr}'`);
+  throw new InputError(source, `unsupported dtype '${printable(descr)}'`);
 }
 
 /** Re-lays Fortran-order data (first axis fastest) into C order (last axis fastest) for the same
@@ -243,7 +265,7 @@ function parsePyLiteral(text: string, source: string): PyValue {
   let pos = 0;
   const fail = (what: string): never => {
     const near = text.slice(pos, pos + 20).replace(/\s+/g, ' ');
-    throw new InputError(source, `header is not a plain Python literal: ${what} at character ${pos} ("${near}")`);
+    throw new InputError(source, `header is not a plain Python literal: ${what} at character ${pos} ("${printable(near, 40)}")`);
   };
   const skipSpace = () => {
     while (pos < text.length && /\s/.test(text[pos])) pos++;
@@ -345,9 +367,9 @@ function parsePyLiteral(text: string, source: string): PyValue {
         pos += name[0].length;
         return name[0] === 'None' ? null : name[0] === 'True';
       }
-      fail(`unexpected name '${name[0]}'`);
+      fail(`unexpected name '${printable(name[0], 40)}'`);
     }
-    return fail(c === undefined ? 'unexpected end' : `unexpected '${c}'`);
+    return fail(c === undefined ? 'unexpected end' : `unexpected '${printable(c)}'`);
   };
 
   const result = value(0);

@@ -49,6 +49,9 @@ export interface DetectedLayout {
   convLayout?: ConvLayout;
   /** One sentence saying what was assumed and why, shown to the user. */
   reason: string;
+  /** Set when the datapoints axis of a 2-D array was guessed from its sizes alone (no other array
+   *  confirmed it): the result then carries a warning saying so. */
+  guessed?: true;
 }
 
 /** One array of a bundle: layer `layer` at training step `step` of run `run`. */

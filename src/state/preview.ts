@@ -150,7 +150,8 @@ export function summariseBundle(
   const out = new Set(dropped);
   const kept = info.entries.filter((e) => !out.has(e.layer));
   const problems: string[] = [];
-  const warnings: string[] = [];
+  // What reading the files warned about (labels left out, path-like names) comes first.
+  const warnings: string[] = [...(info.warnings ?? [])];
 
   // Layouts are read per run with the datapoint count its arrays agree on (as the engine does).
   const hints = new Map<string | null, number | undefined>();

@@ -8,7 +8,7 @@ import { effectiveLayout, flipLayout, removeArray, selectArray } from '../state/
 import type { Side } from '../state/store';
 import { datapointsOfShape, featuresOf, formatShape } from '../worker/shapes';
 import type { ArrayInfo } from '../worker/protocol';
-import { count } from './format';
+import { count, shownMessage, shownName } from './format';
 
 interface Row {
   info: ArrayInfo;
@@ -78,23 +78,23 @@ function ArrayRow({ row, selection }: { row: Row; selection: Record<Side, string
       <th scope="row" className="name">
         {selection.a === info.id && <span className="badge a">A</span>}
         {selection.b === info.id && <span className="badge b">B</span>}
-        <span title={info.name}>{info.name}</span>
+        <span title={shownMessage(info.name)}>{shownName(info.name)}</span>
       </th>
       <td className="mono">{formatShape(info.shape)}</td>
-      <td className="mono">{info.dtype}</td>
+      <td className="mono">{shownName(info.dtype)}</td>
       <td className="layout">
         <div>
           <strong>{layout}</strong>
           <span className="dims">{` · ${count(row.datapoints)} datapoints × ${count(row.features)} features`}</span>
         </div>
-        <div className="reason">{overridden ? `You flipped it (detected: ${info.detected.layout}).` : info.detected.reason}</div>
+        <div className="reason">{overridden ? `You flipped it (detected: ${info.detected.layout}).` : shownMessage(info.detected.reason)}</div>
       </td>
       <td className="actions">
         {canFlip && (
           <button
             type="button"
             className="button small"
-            aria-label={`Flip layout of ${info.name}`}
+            aria-label={`Flip layout of ${shownMessage(info.name)}`}
             title="Swap which axis holds the datapoints"
             onClick={() => flipLayout(info.id)}
           >
@@ -104,7 +104,7 @@ function ArrayRow({ row, selection }: { row: Row; selection: Record<Side, string
         <button
           type="button"
           className="icon-button"
-          aria-label={`Remove ${info.name}`}
+          aria-label={`Remove ${shownMessage(info.name)}`}
           title="Remove"
           onClick={() => void removeArray(info.id)}
         >
@@ -125,7 +125,7 @@ function PairPicker({ rows, selection }: { rows: Row[]; selection: Record<Side, 
             <option value="">—</option>
             {rows.map((r) => (
               <option key={r.info.id} value={r.info.id}>
-                {`${r.info.name}  ${formatShape(r.info.shape)}`}
+                {`${shownName(r.info.name)}  ${formatShape(r.info.shape)}`}
               </option>
             ))}
           </select>

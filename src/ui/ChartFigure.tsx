@@ -4,6 +4,7 @@
 import { useRef, useState } from 'react';
 import type { ReactNode } from 'react';
 import { download, pngWithText, serializeChart, slug, svgToPng, type ExportStamp } from './exportChart';
+import { shownMessage } from './format';
 
 export function ChartFigure({
   title,
@@ -68,7 +69,7 @@ export function ChartFigure({
       )}
       {error && (
         <p className="error-line" role="alert">
-          {error}
+          {shownMessage(error)}
         </p>
       )}
       <div className="figure-body">{children}</div>

@@ -16,7 +16,7 @@ import { Heatmap } from './charts/Heatmap';
 import { dataDomain } from './charts/heatmapLayout';
 import type { Domain } from './charts/heatmapLayout';
 import { metricDef, metricLabel } from '../analysis/metricDefs';
-import { exact, pair } from './format';
+import { exact, pair, shownName } from './format';
 
 const FIXED: Domain = [0, 1];
 const sideValue = (s: CrossSide) => JSON.stringify([s.bundle, s.run]);
@@ -75,7 +75,7 @@ export function CrossView() {
     <section className="card view" aria-labelledby="cross-heading" data-status={job?.status ?? 'idle'}>
       <div className="card-head">
         <h2 id="cross-heading">Across runs</h2>
-        {job && <p className="sub">{`${job.names.a} × ${job.names.b} · ${metric}${step !== undefined ? ` · step ${step}` : ''}`}</p>}
+        {job && <p className="sub">{`${shownName(job.names.a)} × ${shownName(job.names.b)} · ${metric}${step !== undefined ? ` · step ${step}` : ''}`}</p>}
       </div>
       <div className="view-controls">
         {(['a', 'b'] as const).map((side) => (

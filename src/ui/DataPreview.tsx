@@ -17,7 +17,8 @@ import {
 } from '../state/store';
 import { gridLabel, megabytes, stepsOfRun, summariseBundle } from '../state/preview';
 import { formatShape } from '../worker/shapes';
-import { count } from './format';
+import { printableLines } from '../io/printable';
+import { count, shownMessage, shownName } from './format';
 
 export function DataPreview() {
   const info = useAppStore(activeBundle);
@@ -44,7 +45,7 @@ export function DataPreview() {
         <select value={info.id} onChange={(e) => setActiveBundle(e.currentTarget.value)}>
           {bundles.map((b) => (
             <option key={b.id} value={b.id}>
-              {b.name}
+              {shownName(b.name)}
             </option>
           ))}
         </select>
@@ -56,7 +57,7 @@ export function DataPreview() {
       <section className="card preview collapsed" aria-label="Data">
         <div className="preview-line">
           <span>
-            <strong>{info.name}</strong> <span className="muted">{facts.join(' · ')}</span>
+            <strong>{shownName(info.name)}</strong> <span className="muted">{facts.join(' · ')}</span>
           </span>
           <span className="inline">
             {bundlePicker}
@@ -75,7 +76,7 @@ export function DataPreview() {
     <section className="card preview" aria-labelledby="preview-heading">
       <div className="card-head">
         <div>
-          <h2 id="preview-heading">{info.name}</h2>
+          <h2 id="preview-heading">{shownName(info.name)}</h2>
           <p className="sub" data-testid="preview-summary">
             {facts.join(' · ')}
           </p>
@@ -91,7 +92,7 @@ export function DataPreview() {
               Compute
             </button>
           )}
-          <button type="button" className="button small" aria-label={`Close ${info.name}`} onClick={() => void removeBundle(info.id)}>
+          <button type="button" className="button small" aria-label={`Close ${shownName(info.name)}`} onClick={() => void removeBundle(info.id)}>
             Close
           </button>
         </div>
@@ -116,7 +117,7 @@ export function DataPreview() {
         </label>
         <p className="note">
           {info.runs.length > 1
-            ? `Runs: ${info.runs.map((r) => `${String(r)} (${stepsOfRun(info, r).length} checkpoints)`).join(', ')}.`
+            ? `Runs: ${info.runs.map((r) => `${shownName(String(r))} (${stepsOfRun(info, r).length} checkpoints)`).join(', ')}.`
             : `Checkpoints: ${info.steps.join(', ')}.`}
         </p>
       </div>
@@ -125,7 +126,7 @@ export function DataPreview() {
         <ul className="problems" role="alert" aria-label="Problems">
           {summary.problems.map((p) => (
             <li key={p} className="error-line">
-              {p}
+              {shownMessage(p)}
             </li>
           ))}
         </ul>
@@ -133,7 +134,7 @@ export function DataPreview() {
       {summary.warnings.length > 0 && (
         <ul className="warnings" aria-label="Data warnings">
           {summary.warnings.map((w) => (
-            <li key={w}>{w}</li>
+            <li key={w}>{shownMessage(w)}</li>
           ))}
         </ul>
       )}
@@ -155,17 +156,17 @@ export function DataPreview() {
             {summary.perLayer.map((l) => (
               <tr key={l.layer} data-layer={l.layer} className={l.dropped ? 'dropped' : undefined}>
                 <td>
-                  <input type="checkbox" checked={!l.dropped} aria-label={`Use layer ${l.layer}`} onChange={(e) => setLayerDropped(info.id, l.layer, !e.currentTarget.checked)} />
+                  <input type="checkbox" checked={!l.dropped} aria-label={`Use layer ${shownName(l.layer)}`} onChange={(e) => setLayerDropped(info.id, l.layer, !e.currentTarget.checked)} />
                 </td>
                 <th scope="row" className="name">
-                  {l.layer}
+                  {shownName(l.layer)}
                 </th>
                 <td className="mono">{formatShape(l.shape)}</td>
-                <td className="mono">{l.dtype}</td>
+                <td className="mono">{shownName(l.dtype)}</td>
                 <td className="mono">{count(l.datapoints)}</td>
                 <td className="features">
                   {l.features ? (
-                    <ul aria-label={`Features of ${l.layer} per conv reduction`}>
+                    <ul aria-label={`Features of ${shownName(l.layer)} per conv reduction`}>
                       {l.features.map((f) => (
                         <li key={f.reduction} className={f.reduction === options.convReduction ? 'current' : undefined}>
                           {f.label}
@@ -183,7 +184,7 @@ export function DataPreview() {
                     {l.convLayout && <span className="dims">{` · ${l.convLayout.toUpperCase()}`}</span>}
                   </div>
                   {l.reading && <div className="reading">{l.reading}</div>}
-                  <div className="reason">{l.reason}</div>
+                  <div className="reason">{shownMessage(l.reason)}</div>
                 </td>
               </tr>
             ))}
@@ -197,7 +198,7 @@ export function DataPreview() {
           <ul>
             {info.unmatched.slice(0, 50).map((u) => (
               <li key={u} className="mono">
-                {u}
+                {shownMessage(u)}
               </li>
             ))}
             {info.unmatched.length > 50 && <li>{`and ${info.unmatched.length - 50} more`}</li>}
@@ -207,7 +208,7 @@ export function DataPreview() {
       {info.manifest && (
         <details className="manifest">
           <summary>manifest.json</summary>
-          <pre>{info.manifest}</pre>
+          <pre>{printableLines(info.manifest)}</pre>
         </details>
       )}
     </section>

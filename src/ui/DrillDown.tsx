@@ -9,6 +9,7 @@ import { cancelJob, closePair } from '../state/store';
 import { ChartFigure } from './ChartFigure';
 import { ResultView } from './ResultsPanel';
 import { DirectionsChart } from './charts/DirectionsChart';
+import { shownMessage } from './format';
 
 export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
   const job = useAppStore((s) => s.pair);
@@ -42,7 +43,7 @@ export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
       {job.status === 'cancelled' && <p className="hint">Cancelled.</p>}
       {job.error && (
         <p className="error-line" role="alert">
-          {job.error}
+          {shownMessage(job.error)}
         </p>
       )}
       {r && (

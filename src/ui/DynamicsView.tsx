@@ -33,7 +33,7 @@ import { dataDomain } from './charts/heatmapLayout';
 import type { Domain } from './charts/heatmapLayout';
 import { SmallMultiples } from './charts/SmallMultiples';
 import { metricDef, metricLabel } from '../analysis/metricDefs';
-import { exact, pair } from './format';
+import { exact, pair, shownName } from './format';
 
 const FIXED: Domain = [0, 1];
 
@@ -63,7 +63,7 @@ function FreezeList({ freeze, steps }: { freeze: { layer: string; t: number | nu
       <ul className="freeze-list" aria-label="Freeze steps">
         {shown.map((f) => (
           <li key={f.layer}>
-            <span className="layer">{f.layer}</span>
+            <span className="layer">{shownName(f.layer)}</span>
             <span>{f.t === null ? 'not yet' : `from step ${steps[f.t]}`}</span>
           </li>
         ))}
@@ -158,7 +158,7 @@ export function DynamicsView() {
     <section className="card view" aria-labelledby="dynamics-heading" data-status={job.status}>
       <div className="card-head">
         <h2 id="dynamics-heading">Learning dynamics</h2>
-        <p className="sub">{`${job.names.a} · ${metric} · reference step ${job.reference}`}</p>
+        <p className="sub">{`${shownName(job.names.a)} · ${metric} · reference step ${job.reference}`}</p>
       </div>
       <div className="view-controls">
         {runs.length > 1 && (

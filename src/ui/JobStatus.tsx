@@ -5,7 +5,7 @@
 import { useEffect, useRef } from 'react';
 import { useAppStore } from '../state/hooks';
 import { appStore, cancelJob, runGrid } from '../state/store';
-import { count, plainBackend } from './format';
+import { count, plainBackend, shownMessage } from './format';
 
 function seconds(ms: number): string {
   const s = ms / 1000;
@@ -70,7 +70,7 @@ export function JobStatus({ kind }: { kind: 'dynamics' | 'cross' }) {
   if (status === 'error' && error) {
     return (
       <p className="error-line" role="alert">
-        {error}
+        {shownMessage(error)}
       </p>
     );
   }

@@ -2,6 +2,7 @@
 
 import { useAppStore } from '../state/hooks';
 import { clearLoadErrors, dismissLoadError } from '../state/store';
+import { shownMessage } from './format';
 
 export function LoadErrors() {
   const errors = useAppStore((s) => s.loadErrors);
@@ -11,8 +12,8 @@ export function LoadErrors() {
       <ul>
         {errors.map((message, i) => (
           <li key={`${i}:${message}`} className="error-line">
-            <span className="message">{message}</span>
-            <button type="button" className="icon-button" aria-label={`Dismiss: ${message}`} onClick={() => dismissLoadError(i)}>
+            <span className="message">{shownMessage(message)}</span>
+            <button type="button" className="icon-button" aria-label={`Dismiss: ${shownMessage(message)}`} onClick={() => dismissLoadError(i)}>
               ×
             </button>
           </li>

@@ -11,7 +11,7 @@ import { SpectrumChart } from './charts/SpectrumChart';
 import { mean } from './charts/spectrumLayout';
 import { VarianceChart } from './charts/VarianceChart';
 import { CONV_REDUCTION_LABELS, metricDef, metricLabel } from '../analysis/metricDefs';
-import { count, epsilonLabel, fixed, keepLabel, pair } from './format';
+import { count, epsilonLabel, fixed, keepLabel, pair, shownMessage, shownName } from './format';
 
 export function ResultsPanel() {
   const status = useAppStore((s) => s.status);
@@ -26,7 +26,7 @@ export function ResultsPanel() {
     <section className="card results" aria-label="Results" aria-busy={status === 'running'} data-status={status}>
       {error && (
         <p className="error-line" role="alert">
-          {error}
+          {shownMessage(error)}
         </p>
       )}
       {!error && (selection.a === null || selection.b === null) && (
@@ -69,7 +69,7 @@ export function ResultView({
             {fixed(result.similarity, 4)}
           </output>
           <div className="between">
-            <span className="badge a">A</span> {names.a} <span className="badge b">B</span> {names.b}
+            <span className="badge a">A</span> {shownName(names.a)} <span className="badge b">B</span> {shownName(names.b)}
             {stale && <span className="computing"> · updating…</span>}
           </div>
         </div>

@@ -1,6 +1,7 @@
 // Warnings, the first few shown and the rest behind "Show all" (a grid job can raise many).
 
 import { useState } from 'react';
+import { shownMessage } from './format';
 
 export function WarningList({ warnings, limit = 3, label = 'Warnings' }: { warnings: readonly string[]; limit?: number; label?: string }) {
   const [all, setAll] = useState(false);
@@ -10,7 +11,7 @@ export function WarningList({ warnings, limit = 3, label = 'Warnings' }: { warni
     <div className="warning-list">
       <ul className="warnings" aria-label={label}>
         {shown.map((w) => (
-          <li key={w}>{w}</li>
+          <li key={w}>{shownMessage(w)}</li>
         ))}
       </ul>
       {warnings.length > limit && (

@@ -2,6 +2,8 @@
 
 // Metric and conv reduction names: analysis/metricDefs.ts (metricLabel, CONV_REDUCTION_LABELS).
 
+import { printable } from '../io/printable';
+
 import type { Keep } from '../analysis/types';
 
 /** Fixed decimals, with a real minus sign; an em dash for missing or non-finite values. */
@@ -54,4 +56,18 @@ export function plainBackend(reason: string): string {
   if ((m = reason.match(/^WebGPU \(float32\) on (.*)$/))) return `Computed on the graphics card (${adapterName(m[1])}) with WebGPU in float32: results within 1e-4 of the float64 path.`;
   if ((m = reason.match(/^CPU \(float64\): (.*)$/))) return `Computed on the CPU in float64: WebGPU could not be used (${m[1]}).`;
   return `Computed on: ${reason}`;
+}
+
+/**
+ * A name taken from a file (array, member, dataset, run or layer name), as shown on the page:
+ * control and bidi characters escaped (\x1b, \u202e) and long names cut (io/printable). React
+ * already keeps such text from being markup; this keeps it from reordering or hiding what is shown.
+ */
+export function shownName(name: string): string {
+  return printable(name);
+}
+
+/** A whole message that quotes a file (an error, a warning): escaped like shownName, not cut. */
+export function shownMessage(message: string): string {
+  return printable(message, Number.POSITIVE_INFINITY);
 }

@@ -75,6 +75,9 @@ export interface BundleInfo {
   unmatched: string[];
   /** The per-datapoint labels, summarised; null when the bundle has none. */
   labels: { count: number; classes: number } | null;
+  /** What reading it warned about (labels left out, names inside a file that look like paths):
+   *  shown with the preview's warnings; they never hold the bundle back. */
+  warnings?: string[];
   /** manifest.json, shortened to at most 2000 characters of JSON; null when absent. */
   manifest: string | null;
   /** Declared data size of every entry, in bytes. */

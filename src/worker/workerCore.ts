@@ -276,7 +276,8 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       bundleFiles.set(bundle.name, read.close);
       errors.push(...truncatedEntries(bundle));
       progress({ done: remaining.length, total: remaining.length, stage: 'done' });
-      return { bundle: describeBundle(bundle), files: null, errors };
+      // Labels left out, names that look like paths (io/bundle): warnings of the bundle, not errors.
+      return { bundle: { ...describeBundle(bundle), warnings: read.warnings }, files: null, errors };
     }
     if (!read || read.loose.length === 0) {
       read?.close();
@@ -288,6 +289,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       return { bundle: null, files: null, errors };
     }
     // Loose arrays: what else was picked is named, never silently dropped (a bundle lists it in its preview).
+    errors.push(...read.warnings);
     const arrays = new Set(read.loose.map((l) => l.source));
     for (const other of read.bundle.unmatched) {
       if (arrays.has(other)) continue;

@@ -107,7 +107,7 @@ describe('readInput: files as researchers have them', () => {
   });
 
   it('the same labels in every file are one set; different ones are refused', async () => {
-    const withLabels = (path: string, values: number[]) => ({ path, blob: new Blob([zipSync({ 'step_0/x.npy': npy([1]), 'labels.npy': npy(values) })]) });
+    const withLabels = (path: string, values: number[]) => ({ path, blob: new Blob([zipSync({ 'step_0/x.npy': npy([5, 6]), 'labels.npy': npy(values) })]) });
     const { bundle } = await readInput('pick', [withLabels('a.npz', [0, 1]), withLabels('b.npz', [0, 1])]);
     expect(bundle.runs).toEqual(['a', 'b']);
     expect(Array.from(bundle.labels!.data)).toEqual([0, 1]);

@@ -41,11 +41,15 @@ describe('parseNpy on numpy-written files', () => {
     expect(readNpyHeader(fixtureBytes('npy/scalar.npy'), 'scalar.npy').shape).toEqual([]);
   });
 
-  it('accepts trailing bytes after the data', () => {
+  it('refuses trailing bytes after the data, saying how many (issue 12: the shape does not describe the data)', async () => {
     const bytes = fixtureBytes('npy/f4_le.npy');
     const longer = new Uint8Array(bytes.length + 7);
     longer.set(bytes);
-    expectArray(parseNpy(longer, 'f4_le.npy'), 'npy/f4_le.npy');
+    const detail = /data does not match its shape: the header declares shape \(3, 4\) of <f4 \(48 bytes\) but 55 bytes follow \(7 trailing bytes\)/;
+    await expectInputError(() => parseNpy(longer, 'f4_le.npy'), 'f4_le.npy', detail);
+    // Through openNpy (what bundles and the CLI use): refused on read, without reading the extra bytes.
+    const npy = await openNpy(new Blob([longer]), 'f4_le.npy');
+    await expectInputError(() => npy.read(), 'f4_le.npy', detail);
   });
 
   it('reads data that does not start on an aligned offset', () => {
@@ -146,7 +150,7 @@ describe('parseNpy refuses bad files', { timeout: 5000 }, () => {
     ['a string dimension', () => header(`{'descr': '<f4', 'fortran_order': False, 'shape': ('3', 4), }`), /not an integer/],
     ['an overflowing element count', () => header(`{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }`), /too many elements to count/],
     ['a huge shape', () => header(`{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000, 100000), }`), /needs 3\.55 PiB, over the 2 GiB limit for one array/],
-    ['data shorter than declared', () => good.slice(0, 128 + 20), /data is truncated: the header declares shape \(3, 4\) of <f4 \(48 bytes\) but only 20 bytes follow/],
+    ['data shorter than declared', () => good.slice(0, 128 + 20), /data is truncated: the header declares shape \(3, 4\) of <f4 \(48 bytes\) but only 20 bytes follow \(28 bytes missing\)/],
   ];
 
   it.each(cases)('%s', async (_, bytes, detail) => {

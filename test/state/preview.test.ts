@@ -80,4 +80,14 @@ describe('what a job depends on', () => {
     expect(relevantOptions({ ...DEFAULT_OPTIONS, convReduction: 'flatten' }, true)).not.toEqual(relevantOptions(DEFAULT_OPTIONS, true));
     expect(relevantOptions({ ...DEFAULT_OPTIONS, epsilon: 1e-3 }, false)).not.toEqual(relevantOptions(DEFAULT_OPTIONS, false));
   });
+
+describe('warnings of the reading (issue 12)', () => {
+  it('labels left out and path-like names are preview warnings, never problems or questions', () => {
+    const read = ['b.npz:labels: 19 labels for 400 datapoints; there must be one label per datapoint; the labels are left out (the arrays load without them)'];
+    const s = summariseBundle({ ...bundleInfo('b.npz', ['conv1', 'fc'], [0, 10], [null], [400, 16]), warnings: read }, DEFAULT_OPTIONS, []);
+    expect(s.warnings[0]).toBe(read[0]);
+    expect(s.problems).toEqual([]);
+    expect(s.questions).toEqual([]);
+  });
+});
 });

@@ -137,4 +137,27 @@ describe('loads in the worker', () => {
     expect(picked.added).toEqual(['acts.h5:model/conv1', 'acts.h5:model/fc']);
     expect(held()).toBe(before);
   });
+
+  it('labels that do not fit the bundle are a warning naming their file; the bundle still loads (issue 12)', async () => {
+    const client = inProcessClient();
+    const labels: InputFileRef = { path: 'run/labels.npy', file: new File([encodeNpy([19], new Float32Array(19))], 'labels.npy') };
+    const layers = (['a', 'b'] as const).flatMap((l) =>
+      [0, 10].map((s): InputFileRef => ({ path: `run/step_${s}/${l}.npy`, file: new File([encodeNpy([20, 3], values(60, s + l.length))], `${l}.npy`) })),
+    );
+    const result = await client.addInput([...layers, labels], 'run', { generation: 1, origin: 'user' });
+    expect(result.bundle).toMatchObject({ id: 'run', steps: [0, 10], layers: ['a', 'b'], labels: null });
+    // A warning of the bundle (shown in its preview), not a load error that would hold it back.
+    expect(result.errors).toEqual([]);
+    expect(result.bundle?.warnings).toEqual(['run/labels.npy: 19 labels for 20 datapoints; there must be one label per datapoint; the labels are left out (the arrays load without them)']);
+  });
+
+  it('names inside a file that look like paths are flagged and kept as names', async () => {
+    const client = inProcessClient();
+    const members = { 'step_0/../../x.npy': encodeNpy([20, 3], values(60, 1)), 'step_1/../../x.npy': encodeNpy([20, 3], values(60, 2)) };
+    const result = await client.addInput([{ path: 'odd.npz', file: new File([zipSync(members)], 'odd.npz') }], 'odd.npz', { generation: 1, origin: 'user' });
+    expect(result.bundle?.layers).toEqual(['../../x']);
+    expect(result.errors).toEqual([]);
+    expect(result.bundle?.warnings).toHaveLength(1);
+    expect(result.bundle!.warnings![0]).toMatch(/^odd\.npz: 2 names inside look like paths leaving the file: 'step_0\/\.\.\/\.\.\/x' \(a '\.\.' segment\)/);
+  });
 });

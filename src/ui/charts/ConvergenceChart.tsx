@@ -9,6 +9,7 @@ import type { Series } from './convergenceLayout';
 import type { Frame } from './frame';
 import { useWidth } from './useWidth';
 import { useDarkMode } from '../theme';
+import { shownName } from '../format';
 
 const HEIGHT = 300;
 const MARGIN: Frame['margin'] = { top: 14, right: 12, bottom: 42, left: 52 };
@@ -52,7 +53,7 @@ export const ConvergenceChart = memo(function ConvergenceChart({
             {l.points.length <= 60 &&
               l.points.map((p) => (
                 <circle key={p.t} cx={p.x} cy={p.y} r={2.4} fill={l.color}>
-                  <title>{`${l.layer} at step ${steps[p.t]}: ${p.value.toFixed(4)}`}</title>
+                  <title>{`${shownName(l.layer)} at step ${steps[p.t]}: ${p.value.toFixed(4)}`}</title>
                 </circle>
               ))}
           </g>
@@ -60,7 +61,7 @@ export const ConvergenceChart = memo(function ConvergenceChart({
         {layout.freeze.map((m) => (
           <g key={m.layer} className="freeze-mark">
             <rect x={m.x - 4.5} y={m.y - 4.5} width={9} height={9} transform={`rotate(45 ${m.x} ${m.y})`} stroke={m.color} />
-            <title>{`${m.layer} stays at or above ${threshold} from step ${compactStep(m.step)}`}</title>
+            <title>{`${shownName(m.layer)} stays at or above ${threshold} from step ${compactStep(m.step)}`}</title>
           </g>
         ))}
         <g className="end-labels" aria-hidden="true">
@@ -68,7 +69,7 @@ export const ConvergenceChart = memo(function ConvergenceChart({
             <g key={e.layer}>
               <line x1={e.fromX + 3} x2={e.x - 3} y1={e.fromY} y2={e.y} stroke={e.color} strokeWidth={1} />
               <text className="tick end-label" x={e.x} y={e.y} dy="0.32em" fill={e.color}>
-                {e.layer}
+                {shownName(e.layer)}
               </text>
             </g>
           ))}
@@ -78,7 +79,7 @@ export const ConvergenceChart = memo(function ConvergenceChart({
             <g key={e.layer}>
               <line x1={e.x} x2={e.x + 16} y1={e.y} y2={e.y} stroke={e.color} strokeWidth={2.5} />
               <text className="tick" x={e.x + 21} y={e.y} dy="0.32em">
-                {e.layer}
+                {shownName(e.layer)}
               </text>
             </g>
           ))}

@@ -9,6 +9,7 @@ import { HeatLegend } from './HeatLegend';
 import { cellAt, layoutHeatmap, moveFocus } from './heatmapLayout';
 import type { Domain } from './heatmapLayout';
 import { useWidth } from './useWidth';
+import { shownMessage } from '../format';
 
 export interface HeatmapProps {
   values: readonly (readonly (number | null)[])[];
@@ -52,7 +53,7 @@ export const Heatmap = memo(function Heatmap(props: HeatmapProps) {
       ...describe(i, j).map((line, k) => {
         const div = document.createElement('div');
         if (k === 0) div.className = 'tip-title';
-        div.textContent = line;
+        div.textContent = shownMessage(line);
         return div;
       }),
     );

@@ -7,6 +7,7 @@
 import { interpolateViridis, rgb, scaleLinear, scaleSequential } from 'd3';
 import type { PlotArea, Tick } from './frame';
 import { r2 } from './frame';
+import { shownName } from '../format';
 
 /** Past this many cells the cells go on a canvas (one SVG rect each would be too slow). */
 export const CANVAS_CELLS = 10_000;
@@ -136,7 +137,10 @@ const LEGEND_BAR = 12;
 const LEGEND_WIDTH = LEGEND_GAP + LEGEND_BAR + 44;
 
 export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
-  const { values, rows, cols, domain, width, bare = false } = spec;
+  const { values, domain, width, bare = false } = spec;
+  // Row and column labels are layer names from the files: escaped (and capped) before measuring.
+  const rows = spec.rows.map((label) => shownName(label));
+  const cols = spec.cols.map((label) => shownName(label));
   const maxCell = spec.maxCell ?? 48;
   const minCell = spec.minCell ?? 1;
   const longestRow = Math.max(0, ...rows.map(textWidth));
