@@ -30,6 +30,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { comparePair, computeDynamics, prepare } from '../src/analysis/engine';
+import { cellDelta } from '../src/analysis/precision';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type Progress } from '../src/analysis/types';
 import { encodeNpy } from '../src/io/npy';
 import type { Bundle, BundleEntry, NdArray } from '../src/io/types';
@@ -633,7 +634,7 @@ interface ReplicaResult {
   flops: { factor: number; pair: number };
 }
 
-function runReplica(job: SyntheticJob, spec: GeneratorSpec, steps: number[], engineValues: number[][][]): ReplicaResult {
+function runReplica(job: SyntheticJob, spec: GeneratorSpec, steps: number[], engineValues: (number | null)[][][]): ReplicaResult {
   const reference = spec.steps - 1;
   const ordered = [reference, ...steps.filter((s) => s !== reference)];
   const factors = new Map<number, TimedFactor[]>();
@@ -664,7 +665,7 @@ function runReplica(job: SyntheticJob, spec: GeneratorSpec, steps: number[], eng
         pair.small += p.seconds.small;
         pairs++;
         pairFlops += oursPairFlops(side[i].factor.z.rows, refSide[j].factor.z.rows, spec.datapoints).total;
-        maxDiff = Math.max(maxDiff, Math.abs(p.similarity - engineValues[t][i][j]));
+        maxDiff = Math.max(maxDiff, cellDelta(p.similarity, engineValues[t][i][j]));
       }
     }
   }
@@ -699,7 +700,7 @@ interface DynamicsJobResult {
       projected: Record<string, number>;
       fractions: Record<string, number>;
     };
-    diagonal: number[][]; // values[t][l][l], the convergence curves
+    diagonal: (number | null)[][]; // values[t][l][l], the convergence curves
   };
   numpy: NumpyJobResult[];
   speedup: Partial<Record<ThreadMode, number>>;

@@ -17,6 +17,7 @@ import type {
   Activation,
   AnalysisOptions,
   Conventions,
+  ConvReduction,
   CrossResult,
   DynamicsResult,
   JobControl,
@@ -24,6 +25,7 @@ import type {
   Provenance,
 } from './types';
 import { PRECISION_CONTRACT } from './precision';
+import { describeDatapoints, POSITIONS_ADVICE, positionsMismatch, positionsWarning, type PositionsSide } from './positions';
 
 /** An activation ready for the metrics: its layout resolved and checked. */
 export interface Prepared {
@@ -73,12 +75,25 @@ export function prepare(activation: Activation, options: AnalysisOptions, datapo
 }
 
 
-/** Refuses a pair that cannot be compared, with a message naming both arrays. */
-function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: boolean): void {
+/** How the positions rule sees a prepared array (datapoints before and after the spatial split). */
+function positionsSide(p: Prepared, name: string, reduction: ConvReduction): PositionsSide & { inputs: number } {
+  return { name, datapoints: datapointsOf(p.rep, reduction), conv: p.rep.kind === 'conv', inputs: datapointsOf(p.rep, 'flatten') };
+}
+
+/**
+ * Refuses a pair that cannot be compared, with a message naming both arrays. Returns 'positions'
+ * for a pair the positions reduction leaves without shared datapoints (a conv layer against a dense
+ * one, or conv layers of different spatial sizes): a grid leaves its cell empty; a lone pair is
+ * refused by the caller (refusePositions).
+ */
+function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: boolean): 'ok' | 'positions' {
   // Through the DFT every position of a datapoint stays one datapoint (as with flatten).
   const reduction = dft ? 'flatten' : options.convReduction;
-  const ma = datapointsOf(a.rep, reduction);
-  const mb = datapointsOf(b.rep, reduction);
+  const sa = positionsSide(a, a.name, reduction);
+  const sb = positionsSide(b, b.name, reduction);
+  if (positionsMismatch(reduction, sa, sb)) return 'positions';
+  const ma = sa.datapoints;
+  const mb = sb.datapoints;
   if (ma !== mb) {
     throw new InputError(a.name, `has ${ma} datapoints but ${b.name} has ${mb}: both must hold the same inputs in the same order`);
   }
@@ -91,6 +106,15 @@ function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: bool
   }
   if (ma < 2) throw new InputError(a.name, `has ${ma} datapoint; at least 2 are needed`);
   if (options.metric === 'cka-debiased' && ma < 4) throw new InputError(a.name, `has ${ma} datapoints; debiased CKA needs at least 4`);
+  return 'ok';
+}
+
+/** A lone pair (compare two arrays, the drill-down) that positions cannot compare: refused, naming both. */
+function checkLonePair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: boolean): void {
+  if (checkPair(a, b, options, dft) === 'ok') return;
+  const sa = positionsSide(a, a.name, options.convReduction);
+  const sb = positionsSide(b, b.name, options.convReduction);
+  throw new InputError(a.name, `has ${describeDatapoints(sa)} under positions but ${b.name} has ${describeDatapoints(sb)}: ${POSITIONS_ADVICE}`);
 }
 
 function pairUsesDft(a: Prepared, b: Prepared, options: AnalysisOptions): boolean {
@@ -256,7 +280,7 @@ export async function comparePair(a: Activation, b: Activation, options: Analysi
 
 export async function comparePrepared(pa: Prepared, pb: Prepared, options: AnalysisOptions, backend: ComputeBackend = cpuBackend): Promise<PairResult> {
   const dft = pairUsesDft(pa, pb, options);
-  checkPair(pa, pb, options, dft);
+  checkLonePair(pa, pb, options, dft);
   const factors = await backend.factorize([pa.rep, pb.rep], options, dft);
   try {
     const [[numbers]] = await backend.compareGrid([factors[0]], [factors[1]], options);
@@ -272,7 +296,7 @@ export async function comparePrepared(pa: Prepared, pb: Prepared, options: Analy
  */
 export function pairDirections(pa: Prepared, pb: Prepared, options: AnalysisOptions, count: number): { rho: number[]; x: number[][]; y: number[][] } | null {
   if (pairUsesDft(pa, pb, options) || (options.metric !== 'svcca' && options.metric !== 'cca')) return null;
-  checkPair(pa, pb, options, false);
+  checkLonePair(pa, pb, options, false);
   const fa = factorize(pa.rep, options, false);
   const fb = factorize(pb.rep, options, false);
   const ccaOf = (f: typeof fa) => (f.kind === 'svcca' ? f.factor.cca : f.kind === 'cca' ? f.factor : null);
@@ -366,7 +390,18 @@ function entriesFor(bundle: Bundle, run: string | null, step: number): BundleEnt
   });
 }
 
-/** Compares every pair of two grid sides: checks, similarities and (deduplicated) warnings. */
+/** One grid's similarities (null: a pair positions cannot compare) and dimensions kept per pair. */
+interface SidesResult {
+  values: (number | null)[][];
+  kept: ([number, number] | null)[][];
+}
+
+/**
+ * Compares every pair of two grid sides: checks, similarities and (deduplicated) warnings.
+ * Pairs the positions reduction cannot compare stay null and are named in one warning; the others
+ * are compared in blocks of equal datapoint count, one backend.compareGrid per block (a single
+ * block, the whole grid, under any other reduction).
+ */
 async function compareSides(
   a: GridSide,
   b: GridSide,
@@ -377,17 +412,44 @@ async function compareSides(
   onPairs: (count: number) => void,
   signal: AbortSignal | undefined,
   float64: Set<string>,
-): Promise<number[][]> {
-  for (const pa of a.prepared) for (const pb of b.prepared) checkPair(pa, pb, options, dft);
-  const grid = await backend.compareGrid(a.factors, b.factors, options, onPairs, signal);
-  return grid.map((row, i) =>
-    row.map((numbers, j) => {
-      const datapoints = backend.datapointsOf(a.factors[i]);
-      for (const w of warningsFor(a.prepared[i], b.prepared[j], numbers, options, datapoints, [a.names[i], b.names[j]])) warnings.add(w);
-      for (const f of float64Sentences(a.prepared[i], b.prepared[j], numbers, options, [a.names[i], b.names[j]])) float64.add(f);
-      return numbers.similarity;
-    }),
-  );
+): Promise<SidesResult> {
+  const reduction = dft ? 'flatten' : options.convReduction;
+  const skipped: [PositionsSide, PositionsSide][] = [];
+  for (const [i, pa] of a.prepared.entries()) {
+    for (const [j, pb] of b.prepared.entries()) {
+      if (checkPair(pa, pb, options, dft) === 'positions') skipped.push([positionsSide(pa, a.names[i], reduction), positionsSide(pb, b.names[j], reduction)]);
+    }
+  }
+  const values: (number | null)[][] = a.prepared.map(() => b.prepared.map(() => null));
+  const kept: ([number, number] | null)[][] = a.prepared.map(() => b.prepared.map(() => null));
+  const sizeA = a.prepared.map((p) => datapointsOf(p.rep, reduction));
+  const sizeB = b.prepared.map((p) => datapointsOf(p.rep, reduction));
+  for (const size of new Set(sizeA)) {
+    const rows = sizeA.flatMap((m, i) => (m === size ? [i] : []));
+    const cols = sizeB.flatMap((m, j) => (m === size ? [j] : []));
+    if (cols.length === 0) continue;
+    const grid = await backend.compareGrid(
+      rows.map((i) => a.factors[i]),
+      cols.map((j) => b.factors[j]),
+      options,
+      onPairs,
+      signal,
+    );
+    grid.forEach((row, r) =>
+      row.forEach((numbers, c) => {
+        const [i, j] = [rows[r], cols[c]];
+        const datapoints = backend.datapointsOf(a.factors[i]);
+        for (const w of warningsFor(a.prepared[i], b.prepared[j], numbers, options, datapoints, [a.names[i], b.names[j]])) warnings.add(w);
+        for (const f of float64Sentences(a.prepared[i], b.prepared[j], numbers, options, [a.names[i], b.names[j]])) float64.add(f);
+        values[i][j] = numbers.similarity;
+        kept[i][j] = numbers.kept;
+      }),
+    );
+  }
+  const warning = positionsWarning(skipped);
+  if (warning) warnings.add(warning);
+  if (skipped.length > 0) onPairs(skipped.length);
+  return { values, kept };
 }
 
 export interface DynamicsRequest {
@@ -425,7 +487,7 @@ export async function computeDynamics(
   control.onProgress?.({ done, total, stage: `factoring the reference step ${reference}` });
   const referenceSide = await loadSide(entriesFor(bundle, run, reference), options, hint, dft, backend, '', request.cache);
   try {
-    const values: number[][][] = [];
+    const values: (number | null)[][][] = [];
     for (const step of steps) {
       checkAborted(control.signal);
       const side = step === reference ? referenceSide : await loadSide(entriesFor(bundle, run, step), options, hint, dft, backend, '', request.cache);
@@ -434,8 +496,9 @@ export async function computeDynamics(
           done += count;
           control.onProgress?.({ done, total, stage: `step ${step}` });
         };
-        values.push(await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal, float64));
-        control.onValues?.(values.length - 1, values[values.length - 1]);
+        const grid = await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal, float64);
+        values.push(grid.values);
+        control.onValues?.(values.length - 1, grid.values, grid.kept);
       } finally {
         if (side !== referenceSide) releaseSide(backend, side);
       }
@@ -506,8 +569,8 @@ export async function computeCross(
         done += count;
         control.onProgress?.({ done, total, stage: `step ${step}` });
       };
-      const values = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal, float64);
-      control.onValues?.(0, values);
+      const { values, kept } = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal, float64);
+      control.onValues?.(0, values, kept);
       return {
         metric: options.metric,
         step,

@@ -117,7 +117,8 @@ export interface DynamicsResult {
   steps: number[];
   layers: string[];
   reference: number;
-  values: number[][][];
+  /** null: a pair the positions reduction cannot compare (see analysis/positions.ts). */
+  values: (number | null)[][][];
   conventions: Conventions;
   warnings: string[];
   /** Backend, precision and float64 fallbacks (set by the engine). */
@@ -130,7 +131,8 @@ export interface CrossResult {
   step: number | null;
   layersA: string[];
   layersB: string[];
-  values: number[][];
+  /** null: a pair the positions reduction cannot compare (see analysis/positions.ts). */
+  values: (number | null)[][];
   conventions: Conventions;
   warnings: string[];
   /** Backend, precision and float64 fallbacks (set by the engine). */
@@ -146,7 +148,8 @@ export interface Progress {
 export interface JobControl {
   onProgress?: (p: Progress) => void;
   /** Values as soon as they are known: one checkpoint's grid (dynamics: index = t) or the whole grid (cross: index 0).
-   *  What arrived before a cancel or a device loss stays valid. */
-  onValues?: (index: number, values: number[][]) => void;
+   *  What arrived before a cancel or a device loss stays valid. null: a pair the positions reduction
+   *  cannot compare. `kept`: dimensions each side kept, per pair (SVD directions for SVCCA, neurons otherwise). */
+  onValues?: (index: number, values: (number | null)[][], kept: ([number, number] | null)[][]) => void;
   signal?: AbortSignal;
 }

@@ -5,7 +5,7 @@
 // Finished grid jobs are cached by what they depend on, so switching a setting back is instant.
 
 import type { AnalysisOptions, Progress } from '../analysis/types';
-import type { BundleInfo, CrossJobRequest, DynamicsJobRequest, InputFileRef, PairJobRequest } from '../worker/protocol';
+import type { BundleInfo, CrossJobRequest, DynamicsJobRequest, GridPartial, InputFileRef, PairJobRequest } from '../worker/protocol';
 import { appStore, getAnalysisClient, isAbort, message, onReset } from './appStore';
 import type { AppState, CrossSide, GridJob, PairJob, PairSelection } from './appStore';
 import { applyLooseResult, compareIsStale, compareSelected } from './arrays';
@@ -512,7 +512,7 @@ export async function runGrid(kind: GridKind, force = false): Promise<void> {
       onProgress: (p: { done: number; total: number; stage: string }) => {
         if (live()) set({ [progressKey(kind)]: p });
       },
-      onPartial: (p: { t: number; values: number[][]; kept: [number, number][][] }) => {
+      onPartial: (p: GridPartial) => {
         const now = get()[kind];
         if (!live() || !now || now.key !== plan.key || p.t >= now.values.length) return;
         const values = now.values.slice();

@@ -108,9 +108,10 @@ export interface AddInputResult {
 export interface GridPartial {
   /** Checkpoint index (0 for a cross job). */
   t: number;
-  values: number[][];
-  /** Dimensions each side kept, per pair (SVD directions for SVCCA, neurons after pruning otherwise). */
-  kept: [number, number][][];
+  /** null: a pair the positions reduction cannot compare. */
+  values: (number | null)[][];
+  /** Dimensions each side kept, per pair (SVD directions for SVCCA, neurons after pruning otherwise); null where values is. */
+  kept: ([number, number] | null)[][];
 }
 
 export interface DynamicsJobRequest {
@@ -126,7 +127,7 @@ export interface DynamicsJobResult {
   /** The CLI's `dynamics --json` schema, with what it was computed from (bundle, run, options, hash…). */
   result: DynamicsExport;
   /** kept[t][i][j], as in GridPartial. */
-  kept: [number, number][][][];
+  kept: ([number, number] | null)[][][];
   /** resolveBackend's reason: which backend ran and why. */
   backend: string;
 }
@@ -148,7 +149,7 @@ export interface CrossJobRequest {
 export interface CrossJobResult {
   /** The CLI's `cross --json` schema, with what it was computed from. */
   result: CrossExport;
-  kept: [number, number][][];
+  kept: ([number, number] | null)[][];
   backend: string;
 }
 

@@ -43,7 +43,6 @@ import type {
 import { SupersededError } from './protocol';
 import { FactorCache } from '../analysis/factorCache';
 import { withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
-import { capturingBackend } from './capture';
 import { arrayBytes, datapointsOf, mostFrequent } from './shapes';
 
 /** The engine functions the worker needs (analysis/engine and analysis/backend in the app). */
@@ -367,12 +366,12 @@ export function createWorkerCore(engine: Engine): WorkerCore {
   async function dynamics(req: DynamicsJobRequest, control: JobControl, partial: (p: GridPartial) => void): Promise<DynamicsJobResult> {
     const bundle = bundleView(req.bundle, req.dropped);
     const { backend, reason } = await chooseBackend(req.options);
-    const kept: [number, number][][][] = [];
-    const capture = capturingBackend(backend, (t, grid) => {
-      kept[t] = grid.map((row) => row.map((n) => n.kept));
-      partial({ t, values: grid.map((row) => row.map((n) => n.similarity)), kept: kept[t] });
-    });
-    const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference, cache: factorCache }, req.options, control, capture);
+    const kept: ([number, number] | null)[][][] = [];
+    const onValues = (t: number, values: (number | null)[][], grid: ([number, number] | null)[][]) => {
+      kept[t] = grid;
+      partial({ t, values, kept: grid });
+    };
+    const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference, cache: factorCache }, req.options, { ...control, onValues }, backend);
     // As the CLI does, so that Export JSON has the same schema as `svcca-lens dynamics --json`.
     result.conventions.backendReason = reason;
     const described = await withDynamicsProvenance(result, { bundle: bundle.name, run: req.run, entries: bundle.entries, options: req.options, leftOut: req.dropped, reason });
@@ -383,16 +382,16 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     const a = bundleView(req.a.bundle, req.a.dropped);
     const b = bundleView(req.b.bundle, req.b.dropped);
     const { backend, reason } = await chooseBackend(req.options);
-    let kept: [number, number][][] = [];
-    const capture = capturingBackend(backend, (_, grid) => {
-      kept = grid.map((row) => row.map((n) => n.kept));
-      partial({ t: 0, values: grid.map((row) => row.map((n) => n.similarity)), kept });
-    });
+    let kept: ([number, number] | null)[][] = [];
+    const onValues = (_: number, values: (number | null)[][], grid: ([number, number] | null)[][]) => {
+      kept = grid;
+      partial({ t: 0, values, kept });
+    };
     const result = await engine.computeCross(
       { a: { bundle: a, run: req.a.run }, b: { bundle: b, run: req.b.run }, step: req.step ?? undefined, cache: factorCache },
       req.options,
-      control,
-      capture,
+      { ...control, onValues },
+      backend,
     );
     result.conventions.backendReason = reason;
     const described = await withCrossProvenance(result, {
