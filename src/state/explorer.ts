@@ -10,7 +10,7 @@ import { appStore, getAnalysisClient, isAbort, message, onReset } from './appSto
 import type { AppState, CrossSide, GridJob, PairJob, PairSelection } from './appStore';
 import { applyLooseResult, compareIsStale, compareSelected } from './arrays';
 import { hasConvLayers, relevantOptions } from './jobKey';
-import { lastSharedStep, stepsOfRun, summariseBundle } from './preview';
+import { lastSharedStep, positionsBlanks, positionsSides, stepsOfRun, summariseBundle } from './preview';
 import { informativeStepIndex, takeStepFromLink } from './defaultStep';
 
 const get = appStore.getState;
@@ -364,6 +364,8 @@ interface Plan {
   names: { a: string; b: string };
   /** Why the job cannot run (shown instead of starting it). */
   problem: string | null;
+  /** Cells left empty under positions, and why (see GridJob.blank). */
+  blank: (string | null)[][] | null;
 }
 
 function keptLayers(info: BundleInfo, dropped: readonly string[]): string[] {
@@ -391,7 +393,9 @@ export function planDynamics(s: AppState): Plan | null {
   };
   const key = JSON.stringify(['dynamics', info.id, versions.get(info.id) ?? 0, run, reference, dropped, relevantOptions(s.options, hasConvLayers(info, dropped))]);
   const name = info.runs.length > 1 ? `${info.name} · run ${run}` : info.name;
-  return { kind: 'dynamics', key, request, rows: layers, cols: layers, steps, reference, names: { a: name, b: name }, problem: blocking(info, s.options, dropped) };
+  const sides = positionsSides(info, s.options, dropped);
+  const blank = positionsBlanks(layers, layers, sides, sides, s.options.convReduction);
+  return { kind: 'dynamics', key, request, rows: layers, cols: layers, steps, reference, names: { a: name, b: name }, problem: blocking(info, s.options, dropped), blank };
 }
 
 /** "run a" within one bundle; "digits.npz · run a" across bundles. */
@@ -431,12 +435,16 @@ export function planCross(s: AppState): Plan | null {
     step === null
       ? `${sideName(s, a)} and ${sideName(s, b)} share no checkpoint`
       : (blocking(ia, s.options, droppedA) ?? (ib.id !== ia.id ? blocking(ib, s.options, droppedB) : null));
+  const rows = keptLayers(ia, droppedA);
+  const cols = keptLayers(ib, droppedB);
+  const blank = positionsBlanks(rows, cols, positionsSides(ia, s.options, droppedA, "A's "), positionsSides(ib, s.options, droppedB, "B's "), s.options.convReduction);
   return {
     kind: 'cross',
     key,
     request,
-    rows: keptLayers(ia, droppedA),
-    cols: keptLayers(ib, droppedB),
+    rows,
+    cols,
+    blank,
     steps: step === null ? [] : [step],
     reference: null,
     names: { a: sideName(s, a), b: sideName(s, b) },
@@ -460,6 +468,7 @@ function newJob(plan: Plan, options: AnalysisOptions): GridJob {
     steps: plan.steps,
     reference: plan.reference,
     values: emptyGrid<number>(t, plan.rows.length, plan.cols.length),
+    blank: plan.blank,
     kept: emptyGrid<[number, number]>(t, plan.rows.length, plan.cols.length),
     result: null,
     backend: null,
@@ -636,6 +645,13 @@ async function runPair(): Promise<void> {
   const key = JSON.stringify(request);
   if (s.pair?.key === key) return;
   controllers.pair?.abort();
+  const why = job.blank?.[sel.i]?.[sel.j] ?? null;
+  if (why) {
+    // Nothing to compute: the drill-down says why the cell is empty.
+    controllers.pair = null;
+    set({ pair: { key, status: 'error', selection: sel, request, titles: pairTitles(job, sel), result: null, error: why[0].toUpperCase() + why.slice(1) } });
+    return;
+  }
   const controller = new AbortController();
   controllers.pair = controller;
   const live = () => controllers.pair === controller;

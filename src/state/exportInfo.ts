@@ -6,6 +6,7 @@
 
 import { arrayExtension } from '../io/formats';
 import { anyConv, optionsUsed, type CrossExport, type DynamicsExport } from '../analysis/provenance';
+import { POSITIONS_ADVICE } from '../analysis/positions';
 import { APP_NAME, APP_VERSION } from '../version';
 import type { BundleInfo, CrossJobRequest, DynamicsJobRequest } from '../worker/protocol';
 import type { GridJob } from './appStore';
@@ -84,6 +85,10 @@ export function gridExportInfo(job: GridJob | null, bundles: readonly BundleInfo
   add('conv layout', used.convLayout);
   add('conv reduction', used.convReduction);
   add('pwcca variant', used.pwccaVariant);
+  if (job.blank) {
+    const empty = job.blank.flatMap((row, i) => row.flatMap((why, j) => (why ? [`${job.rows[i]} × ${job.cols[j]}`] : [])));
+    add('empty cells', `${empty.join(', ')}: not comparable under positions (${POSITIONS_ADVICE})`);
+  }
   add('computed on', result?.computed.reason ?? job.backend ?? (job.status === 'done' ? null : `not finished (${job.status})`));
   add('input hash', result ? `${result.inputHash} (SHA-256 of the ${result.inputArrays} arrays read, first 12 hex digits)` : null);
   add('app', `${APP_NAME} ${APP_VERSION}`);

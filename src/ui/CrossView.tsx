@@ -15,7 +15,7 @@ import { WarningList } from './WarningList';
 import { Heatmap } from './charts/Heatmap';
 import { dataDomain } from './charts/heatmapLayout';
 import type { Domain } from './charts/heatmapLayout';
-import { METRIC_LABELS, exact, keptNoun, pair } from './format';
+import { METRIC_LABELS, cellValueLine, keptNoun, pair } from './format';
 
 const FIXED: Domain = [0, 1];
 const sideValue = (s: CrossSide) => JSON.stringify([s.bundle, s.run]);
@@ -48,7 +48,7 @@ export function CrossView() {
       const kept = job.kept[0]?.[i]?.[j] ?? null;
       return [
         `A ${job.rows[i]} × B ${job.cols[j]} at step ${job.steps[0]}`,
-        `${metric} = ${v === null ? 'not computed yet' : exact(v)}`,
+        cellValueLine(metric, v, job.blank?.[i]?.[j] ?? null),
         kept ? `${keptNoun(job.metric)}: ${pair(kept)}` : '',
       ].filter(Boolean);
     },
@@ -114,6 +114,7 @@ export function CrossView() {
           >
             <Heatmap
               values={grid}
+              blank={job.blank}
               rows={job.rows}
               cols={job.cols}
               domain={domain}

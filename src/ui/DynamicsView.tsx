@@ -32,7 +32,7 @@ import { Heatmap } from './charts/Heatmap';
 import { dataDomain } from './charts/heatmapLayout';
 import type { Domain } from './charts/heatmapLayout';
 import { SmallMultiples } from './charts/SmallMultiples';
-import { METRIC_LABELS, exact, keptNoun, pair } from './format';
+import { METRIC_LABELS, cellValueLine, keptNoun, pair } from './format';
 
 const FIXED: Domain = [0, 1];
 
@@ -113,7 +113,7 @@ export function DynamicsView() {
       const kept = job.kept[t]?.[i]?.[j] ?? null;
       return [
         `${job.rows[i]} at step ${job.steps[t]} × ${job.cols[j]} at step ${job.reference} (reference)`,
-        `${metric} = ${v === null ? 'not computed yet' : exact(v)}`,
+        cellValueLine(metric, v, job.blank?.[i]?.[j] ?? null),
         kept ? `${keptNoun(job.metric)}: ${pair(kept)}` : '',
       ].filter(Boolean);
     },
@@ -205,6 +205,7 @@ export function DynamicsView() {
             <ChartFigure title="small multiples" caption={multiCaption} file={`${base}-all-checkpoints`} extra={exportButtons} stamp={stamp} exportable={anyValue}>
               <SmallMultiples
                 grids={job.values}
+                blank={job.blank}
                 steps={steps}
                 rows={job.rows}
                 cols={job.cols}
@@ -222,6 +223,7 @@ export function DynamicsView() {
             <ChartFigure title="heatmap" className="side-exports" caption={caption} file={`${base}-step-${step}`} extra={exportButtons} stamp={stepStamp} exportable={anyValue}>
               <Heatmap
                 values={grid}
+                blank={job.blank}
                 rows={job.rows}
                 cols={job.cols}
                 domain={domain}
