@@ -13,6 +13,7 @@ import { openArrays } from '../io/arrays';
 import type { OpenedArrays } from '../io/arrays';
 import { ALL_EXTENSIONS_TEXT } from '../io/formats';
 import { readInput } from '../io/bundle';
+import { nameOfPaths, pathsThatMadeIt } from '../io/inputName';
 import type { LooseArray, ReadInput } from '../io/bundle';
 import { detectLayout } from '../io/layout';
 import { InputError } from '../io/types';
@@ -240,7 +241,8 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     const check = () => checkAborted(signal);
     check();
     const errors: string[] = [];
-    let remaining = files.filter((f) => !f.path.split('/').some((segment) => segment.startsWith('.')));
+    const visible = files.filter((f) => !f.path.split('/').some((segment) => segment.startsWith('.')));
+    let remaining = visible;
     let read: ReadInput | null = null;
     progress({ done: 0, total: remaining.length, stage: `reading ${name}` });
     while (remaining.length > 0) {
@@ -269,7 +271,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     }
     check();
     if (read && read.bundle.entries.length > 0) {
-      const bundle = read.bundle;
+      const bundle = { ...read.bundle, name: nameAfterWhatWasRead(name, visible, read.bundle) };
       dropBundle(bundle.name);
       bundles.set(bundle.name, bundle);
       bundleFiles.set(bundle.name, read.close);
@@ -300,6 +302,24 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       read.close(); // loose arrays are held decoded
     }
     return { bundle: null, files: { arrays: infos(), added, errors: [] }, errors };
+  }
+
+  /**
+   * The bundle's name (and id): the store's `name` for what was picked, unless some picked files
+   * did not make the bundle (unreadable, or no arrays in it): then it is named after the files
+   * that did ("seed0.npz + seed1.npz", not "bad.npy + seed0.npz + seed1.npz"), unique among the
+   * bundles loaded.
+   */
+  function nameAfterWhatWasRead(name: string, picked: readonly { path: string }[], bundle: Bundle): string {
+    const paths = picked.map((f) => f.path);
+    const made = pathsThatMadeIt(
+      paths,
+      bundle.entries.map((e) => e.source),
+    );
+    const read = nameOfPaths(made);
+    if (made.length === 0 || read === nameOfPaths(paths)) return name;
+    if (!bundles.has(read)) return read;
+    for (let k = 2; ; k++) if (!bundles.has(`${read} (${k})`)) return `${read} (${k})`;
   }
 
   /**
