@@ -21,6 +21,7 @@ import type {
   CrossResult,
   DynamicsResult,
   JobControl,
+  PairDirections,
   PairResult,
   Provenance,
 } from './types';
@@ -291,10 +292,21 @@ export async function comparePrepared(pa: Prepared, pb: Prepared, options: Analy
 }
 
 /**
- * The top `count` canonical direction pairs of a pair, over its datapoints (paper Figure 1d), for
- * cca and svcca without the DFT. Always float64 on the CPU: one pair, small output.
+ * `count` datapoint indices out of `total`, evenly spaced and ascending (the first always kept):
+ * a deterministic sample that keeps the stored order (and so the label blocks of sorted data).
  */
-export function pairDirections(pa: Prepared, pb: Prepared, options: AnalysisOptions, count: number): { rho: number[]; x: number[][]; y: number[][] } | null {
+export function sampleDatapoints(total: number, count: number): number[] {
+  const n = Math.max(0, Math.min(total, Math.floor(count)));
+  return Array.from({ length: n }, (_, k) => Math.floor((k * total) / n));
+}
+
+/**
+ * The top `count` canonical direction pairs of a pair, over its datapoints (paper Figure 1d), for
+ * cca and svcca without the DFT. Always float64 on the CPU: one pair. At most `maxPoints`
+ * datapoints are returned per direction (sampleDatapoints), so a drill-down of 25 600 positions
+ * sends and draws a bounded amount; `indices` says which.
+ */
+export function pairDirections(pa: Prepared, pb: Prepared, options: AnalysisOptions, count: number, maxPoints = Infinity): PairDirections | null {
   if (pairUsesDft(pa, pb, options) || (options.metric !== 'svcca' && options.metric !== 'cca')) return null;
   checkLonePair(pa, pb, options, false);
   const fa = factorize(pa.rep, options, false);
@@ -304,9 +316,14 @@ export function pairDirections(pa: Prepared, pb: Prepared, options: AnalysisOpti
   const cb = ccaOf(fb);
   if (!ca || !cb) return null;
   const d = canonicalDirections(ca, cb, count);
+  const total = d.x.cols;
+  const indices = total > maxPoints ? sampleDatapoints(total, maxPoints) : null;
   const rows = (m: { rows: number; cols: number; data: Float64Array }) =>
-    Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
-  return { rho: d.rho, x: rows(d.x), y: rows(d.y) };
+    Array.from({ length: m.rows }, (_, i) => {
+      const row = m.data.subarray(i * m.cols, (i + 1) * m.cols);
+      return indices ? indices.map((j) => row[j]) : Array.from(row);
+    });
+  return { rho: d.rho, x: rows(d.x), y: rows(d.y), datapoints: total, indices };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -104,11 +104,22 @@ export interface PairResult {
   spectra: [number[], number[]] | null;
   /** Top canonical direction pairs over the datapoints (d × m each, cca_core's cca_dirns without μ);
    *  filled on request for the drill-down (engine.pairDirections), null otherwise. */
-  directions: { rho: number[]; x: number[][]; y: number[][] } | null;
+  directions: PairDirections | null;
   warnings: string[];
   /** Backend, precision and float64 fallbacks (set by the engine). */
   provenance?: Provenance;
   conventions: Conventions;
+}
+
+/** Top canonical direction pairs over the datapoints: x[k], y[k] = A's and B's k-th variate. */
+export interface PairDirections {
+  rho: number[];
+  x: number[][];
+  y: number[][];
+  /** Datapoints the directions run over. */
+  datapoints: number;
+  /** Which datapoints x and y hold (evenly spaced, ascending) when capped below `datapoints`; null: all. */
+  indices: number[] | null;
 }
 
 /** values[t][i][j] = similarity of layer i at steps[t] to layer j at the reference step. */

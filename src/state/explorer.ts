@@ -592,6 +592,13 @@ export function pairTitles(job: GridJob, sel: PairSelection): [string, string] {
   return [`${job.names.a} · ${job.rows[sel.i]}`, `${job.names.b} · ${job.cols[sel.j]}`];
 }
 
+/** Direction pairs the drill-down draws until the user asks for more. */
+export const DEFAULT_DIRECTIONS = 10;
+/** Datapoints drawn per direction at most (an evenly spaced sample past it; the caption says so). */
+export const DRILL_POINTS = 2000;
+/** Direction pairs asked for the open drill-down (back to the default when another pair opens). */
+let directionCount = DEFAULT_DIRECTIONS;
+
 function pairRequest(job: GridJob, sel: PairSelection): PairJobRequest {
   const options = job.request.options;
   if (job.kind === 'dynamics') {
@@ -602,7 +609,8 @@ function pairRequest(job: GridJob, sel: PairSelection): PairJobRequest {
       scope: 'dynamics',
       dropped: { a: r.dropped, b: r.dropped },
       options,
-      directions: 3,
+      directions: directionCount,
+      maxPoints: DRILL_POINTS,
     };
   }
   const r = job.request as CrossJobRequest;
@@ -613,13 +621,22 @@ function pairRequest(job: GridJob, sel: PairSelection): PairJobRequest {
     scope: 'cross',
     dropped: { a: r.a.dropped, b: r.b.dropped },
     options,
-    directions: 3,
+    directions: directionCount,
+    maxPoints: DRILL_POINTS,
   };
 }
 
 /** Opens the drill-down of a cell (click or Enter on the heatmap). */
 export function openPair(selection: PairSelection): void {
+  const s = get().selected;
+  if (!s || s.view !== selection.view || s.t !== selection.t || s.i !== selection.i || s.j !== selection.j) directionCount = DEFAULT_DIRECTIONS;
   set({ selected: selection });
+  runPair();
+}
+
+/** Shows `count` direction pairs in the open drill-down (more than the top 10, up to all). */
+export function showDirections(count: number): void {
+  directionCount = Math.max(1, Math.floor(count));
   runPair();
 }
 
@@ -655,7 +672,10 @@ async function runPair(): Promise<void> {
   const controller = new AbortController();
   controllers.pair = controller;
   const live = () => controllers.pair === controller;
-  const pending: PairJob = { key, status: 'running', selection: sel, request, titles: pairTitles(job, sel), result: null, error: null };
+  // Asking for more direction pairs of the same pair keeps what is shown until they arrive.
+  const sameButDirections = (r: PairJobRequest) => JSON.stringify({ ...r, directions: 0 }) === JSON.stringify({ ...request, directions: 0 });
+  const previous = s.pair?.result && sameButDirections(s.pair.request) ? s.pair.result : null;
+  const pending: PairJob = { key, status: 'running', selection: sel, request, titles: pairTitles(job, sel), result: previous, error: null };
   set({ pair: pending });
   try {
     const result = await client.pair(request, { signal: controller.signal });

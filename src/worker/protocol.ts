@@ -170,6 +170,8 @@ export interface PairJobRequest {
   options: AnalysisOptions;
   /** How many top canonical direction pairs to return. */
   directions: number;
+  /** At most this many datapoints per direction (an evenly spaced sample past it); all when absent. */
+  maxPoints?: number;
 }
 
 export interface PairJobResult {

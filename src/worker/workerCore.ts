@@ -21,7 +21,7 @@ import { checkAborted } from '../cancel';
 import type { Bundle, BundleEntry, DetectedLayout, NdArray } from '../io/types';
 import type { BackendChoice, ComputeBackend } from '../analysis/backend';
 import type { CrossRequest, DynamicsRequest, Prepared } from '../analysis/engine';
-import type { Activation, AnalysisOptions, CrossResult, DynamicsResult, JobControl, PairResult, Progress } from '../analysis/types';
+import type { Activation, AnalysisOptions, CrossResult, DynamicsResult, JobControl, PairDirections, PairResult, Progress } from '../analysis/types';
 import type {
   AddFilesResult,
   AddInputResult,
@@ -52,7 +52,7 @@ export interface Engine {
   comparePrepared(a: Prepared, b: Prepared, options: AnalysisOptions, backend?: ComputeBackend): Promise<PairResult>;
   computeDynamics(request: DynamicsRequest, options: AnalysisOptions, control?: JobControl, backend?: ComputeBackend): Promise<DynamicsResult>;
   computeCross(request: CrossRequest, options: AnalysisOptions, control?: JobControl, backend?: ComputeBackend): Promise<CrossResult>;
-  pairDirections(a: Prepared, b: Prepared, options: AnalysisOptions, count: number): { rho: number[]; x: number[][]; y: number[][] } | null;
+  pairDirections(a: Prepared, b: Prepared, options: AnalysisOptions, count: number, maxPoints?: number): PairDirections | null;
   inferDatapoints(shapes: readonly (readonly number[])[]): number | undefined;
   resolveBackend(choice: AnalysisOptions['backend']): Promise<BackendChoice>;
 }
@@ -455,10 +455,14 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     const result = await engine.comparePrepared(pa, pb, req.options, backend);
     result.conventions.backendReason = reason;
     checkAborted(control.signal);
-    result.directions = req.directions > 0 ? engine.pairDirections(pa, pb, req.options, req.directions) : null;
+    result.directions = req.directions > 0 ? engine.pairDirections(pa, pb, req.options, req.directions, req.maxPoints ?? Infinity) : null;
     let labels: number[] | null = null;
     const source = a.labels ?? b.labels;
-    if (source && source.data.length === result.datapoints) labels = Array.from(source.data);
+    if (source && source.data.length === result.datapoints) {
+      // The labels of the datapoints drawn (all, or the sample the directions hold).
+      const indices = result.directions?.indices ?? null;
+      labels = indices ? indices.map((i) => source.data[i]) : Array.from(source.data);
+    }
     return { result, labels, backend: reason, names: [ea.source, eb.source] };
   }
 

@@ -2,7 +2,7 @@
 // layer stays n × N, so only pairs with the same datapoint count after the reduction are compared.
 // The others are null (never a number from another reduction), named in one warning per job.
 import { describe, expect, it } from 'vitest';
-import { comparePair, computeCross, computeDynamics } from '../../src/analysis/engine';
+import { comparePair, computeCross, computeDynamics, pairDirections, prepare, sampleDatapoints } from '../../src/analysis/engine';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types';
 import type { NdArray } from '../../src/io/types';
 import { randn } from '../../src/math/random';
@@ -98,5 +98,30 @@ describe('positions in a grid', () => {
       { step: 0, layer: 'fc', array: storedDatapointsFirst(randn(2, 7, N + 1)) },
     ]);
     await expect(computeDynamics({ bundle: other }, positions())).rejects.toThrow(/datapoints/);
+  });
+});
+
+describe('drill-down directions are bounded', () => {
+  it('sampleDatapoints: evenly spaced, ascending, deterministic, never more than asked', () => {
+    expect(sampleDatapoints(10, 4)).toEqual([0, 2, 5, 7]);
+    expect(sampleDatapoints(25_600, 2000)).toHaveLength(2000);
+    expect(sampleDatapoints(25_600, 2000)).toEqual(sampleDatapoints(25_600, 2000));
+    expect(sampleDatapoints(3, 10)).toEqual([0, 1, 2]);
+  });
+  it('pairDirections returns at most maxPoints datapoints per direction: the sampled columns of the full ones', () => {
+    const a = prepare({ name: 'c8a', array: conv(1, 8, 3) }, positions());
+    const b = prepare({ name: 'c8b', array: conv(2, 8, 4) }, positions());
+    const full = pairDirections(a, b, positions(), 3)!;
+    expect(full.datapoints).toBe(3840);
+    expect(full.indices).toBeNull();
+    expect(full.x[0]).toHaveLength(3840);
+    const capped = pairDirections(a, b, positions(), 3, 500)!;
+    expect(capped.datapoints).toBe(3840);
+    expect(capped.indices).toEqual(sampleDatapoints(3840, 500));
+    for (let k = 0; k < 3; k++) {
+      expect(capped.x[k]).toEqual(capped.indices!.map((i) => full.x[k][i]));
+      expect(capped.y[k]).toEqual(capped.indices!.map((i) => full.y[k][i]));
+    }
+    expect(capped.rho).toEqual(full.rho);
   });
 });
