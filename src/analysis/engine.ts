@@ -437,6 +437,9 @@ async function compareSides(
       if (checkPair(pa, pb, options, dft) === 'positions') skipped.push([positionsSide(pa, a.names[i], reduction), positionsSide(pb, b.names[j], reduction)]);
     }
   }
+  // First among the job's warnings: it explains the empty cells the user sees at once.
+  const warning = positionsWarning(skipped);
+  if (warning) warnings.add(warning);
   const values: (number | null)[][] = a.prepared.map(() => b.prepared.map(() => null));
   const kept: ([number, number] | null)[][] = a.prepared.map(() => b.prepared.map(() => null));
   const sizeA = a.prepared.map((p) => datapointsOf(p.rep, reduction));
@@ -463,8 +466,6 @@ async function compareSides(
       }),
     );
   }
-  const warning = positionsWarning(skipped);
-  if (warning) warnings.add(warning);
   if (skipped.length > 0) onPairs(skipped.length);
   return { values, kept };
 }

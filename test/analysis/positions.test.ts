@@ -57,6 +57,7 @@ describe('positions in a grid', () => {
     // Progress counts the skipped pairs too, so a finished job reads 50 of 50.
     expect(progress[progress.length - 1]).toEqual(expect.objectContaining({ done: 50, total: 50 }));
     const empty = r.warnings.filter((w) => w.includes('positions compares layers at the same spatial size only'));
+    expect(r.warnings[0]).toBe(empty[0]); // first: it explains the empty cells
     expect(empty).toHaveLength(1);
     const warning = empty[0];
     // Every unordered pair once; 8 pairs (c8 with 4 others, c4a/c4b with fc1/fc2) → 6 listed and "2 more".
