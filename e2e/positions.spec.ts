@@ -35,7 +35,9 @@ test('positions with conv and dense layers: blank cells with the reason, nulls i
 
   // The preview no longer refuses: it says which cells will be empty and why.
   const preview = page.getByRole('region', { name: 'my-cnn.npz' });
-  await expect(preview).toContainText('layer conv1 (N·H·W = 6\u202f400 datapoints) and layer conv3 (N·H·W = 1\u202f600 datapoints)');
+  await expect(preview).toContainText(
+    'layers at different sizes under positions: layer conv1, layer conv2 (N·H·W = 6\u202f400 datapoints); layer conv3 (N·H·W = 1\u202f600 datapoints); layer fc1, layer logits (400 datapoints)',
+  );
   await expect(preview).toContainText('positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them');
   await expect(dynamicsView(page)).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
   const view = dynamicsView(page);
@@ -47,7 +49,7 @@ test('positions with conv and dense layers: blank cells with the reason, nulls i
   await expect(heat.locator('g.cells g.blank-cell')).toHaveCount(16);
   await expect(heat.locator('g.cells rect.pending')).toHaveCount(0);
   // One warning names the pairs.
-  await expect(view).toContainText('positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; their cells are left empty');
+  await expect(view).toContainText('positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; the cells between these groups (8 pairs) are left empty');
 
   // Hovering a blank cell (conv1 × fc1: row 0, column 3) says why it is empty.
   const cell = heat.locator('g.cells > *').nth(3);

@@ -51,25 +51,38 @@ export function positionsCellReason(a: PositionsSide, b: PositionsSide): string 
   return `not comparable under positions: ${describePositionsPair(a, b)}; ${POSITIONS_ADVICE}`;
 }
 
-/** Pairs listed in the warning before "and k more pairs". */
-const LISTED_PAIRS = 6;
-
 /**
- * The one warning of a job whose grid has incomparable pairs: every unordered pair of names once
- * (a dynamics grid holds conv1 × fc and fc × conv1), e.g. "layer conv1 (N·H·W = 25 600 datapoints)
- * and layer fc (400 datapoints): positions compares layers at the same spatial size only; choose
- * mean-pool or flatten to compare them; these cells are left empty".
+ * The one warning of a job whose grid has incomparable pairs. Every unordered pair of names counts
+ * once (a dynamics grid holds conv1 × fc and fc × conv1). Up to two pairs are named as pairs:
+ * "layer conv1 (N·H·W = 25 600 datapoints) and layer fc (400 datapoints): positions compares layers
+ * at the same spatial size only; choose mean-pool or flatten to compare them; its cells are left
+ * empty". More read better as the groups of equal size whose cells between them are empty:
+ * "layers at different sizes under positions: layer conv1, layer conv2 (N·H·W = 6 400 datapoints);
+ * layer conv3 (N·H·W = 1 600 datapoints); layer fc1, layer logits (400 datapoints): positions
+ * compares …; the cells between these groups (8 pairs) are left empty".
  */
 export function positionsWarning(pairs: readonly (readonly [PositionsSide, PositionsSide])[]): string | null {
   const seen = new Set<string>();
-  const listed: string[] = [];
-  for (const [a, b] of pairs) {
-    const key = JSON.stringify([a.name, b.name].sort());
+  const unique: (readonly [PositionsSide, PositionsSide])[] = [];
+  for (const pair of pairs) {
+    const key = JSON.stringify([pair[0].name, pair[1].name].sort());
     if (seen.has(key)) continue;
     seen.add(key);
-    listed.push(describePositionsPair(a, b));
+    unique.push(pair);
   }
-  if (listed.length === 0) return null;
-  const shown = listed.length > LISTED_PAIRS ? `${listed.slice(0, LISTED_PAIRS).join('; ')} and ${listed.length - LISTED_PAIRS} more pairs` : listed.join('; ');
-  return `${shown}: ${POSITIONS_ADVICE}; ${listed.length === 1 ? 'its cells are' : 'their cells are'} left empty`;
+  if (unique.length === 0) return null;
+  if (unique.length <= 2) {
+    return `${unique.map(([a, b]) => describePositionsPair(a, b)).join('; ')}: ${POSITIONS_ADVICE}; ${unique.length === 1 ? 'its cells are' : 'their cells are'} left empty`;
+  }
+  // Groups of equal datapoint count, largest first, each naming its layers once.
+  const groups = new Map<number, { conv: boolean; names: string[] }>();
+  for (const side of unique.flat()) {
+    const group = groups.get(side.datapoints) ?? { conv: side.conv, names: [] };
+    if (!group.names.includes(side.name)) group.names.push(side.name);
+    groups.set(side.datapoints, group);
+  }
+  const listed = [...groups.entries()]
+    .sort(([x], [y]) => y - x)
+    .map(([datapoints, g]) => `${g.names.join(', ')} (${describeDatapoints({ datapoints, conv: g.conv })})`);
+  return `layers at different sizes under positions: ${listed.join('; ')}: ${POSITIONS_ADVICE}; the cells between these groups (${unique.length} pairs) are left empty`;
 }

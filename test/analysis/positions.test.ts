@@ -60,9 +60,11 @@ describe('positions in a grid', () => {
     expect(r.warnings[0]).toBe(empty[0]); // first: it explains the empty cells
     expect(empty).toHaveLength(1);
     const warning = empty[0];
-    // Every unordered pair once; 8 pairs (c8 with 4 others, c4a/c4b with fc1/fc2) → 6 listed and "2 more".
-    expect(warning).toContain('layer c8 (N·H·W = 3\u202f840 datapoints) and layer c4a (N·H·W = 960 datapoints)');
-    expect(warning).toContain('and 2 more pairs: positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; their cells are left empty');
+    // Every unordered pair once: 8 pairs (c8 with 4 others, c4a/c4b with fc1/fc2), read as 3 groups.
+    expect(warning).toBe(
+      'layers at different sizes under positions: layer c8 (N·H·W = 3\u202f840 datapoints); layer c4a, layer c4b (N·H·W = 960 datapoints); layer fc1, layer fc2 (60 datapoints): ' +
+        'positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; the cells between these groups (8 pairs) are left empty',
+    );
     expect(r.conventions.convReduction).toBe('positions');
   });
 
@@ -74,7 +76,16 @@ describe('positions in a grid', () => {
     const expected = LAYERS.map((l) => [SIZE[l] === 3840, SIZE[l] === 60]);
     expect(r.values.map((row) => row.map((v) => v !== null))).toEqual(expected);
     expect(r.warnings.filter((w) => w.includes('positions compares'))).toHaveLength(1);
-    expect(r.warnings.find((w) => w.includes('positions compares'))).toContain("A's layer c8 (N·H·W = 3\u202f840 datapoints) and B's layer fc1 (60 datapoints)");
+    expect(r.warnings.find((w) => w.includes('positions compares'))).toContain(
+      "A's layer c8, B's layer c8 (N·H·W = 3\u202f840 datapoints); A's layer c4a, A's layer c4b (N·H·W = 960 datapoints); B's layer fc1, A's layer fc1, A's layer fc2 (60 datapoints)",
+    );
+    // Two layers only: the pair is named as a pair.
+    const two = memoryBundle('two.npz', [arraysAt(1, 'b')[0], arraysAt(1, 'b')[3]]);
+    const pair = await computeCross({ a: { bundle: two }, b: { bundle: two } }, positions({ metric: 'cka' }));
+    expect(pair.warnings).toContain(
+      "A's layer c8 (N·H·W = 3\u202f840 datapoints) and B's layer fc1 (60 datapoints); A's layer fc1 (60 datapoints) and B's layer c8 (N·H·W = 3\u202f840 datapoints): " +
+        'positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; their cells are left empty',
+    );
   });
 
   it('under flatten and mean-pool every pair computes', async () => {

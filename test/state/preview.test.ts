@@ -39,7 +39,7 @@ describe('bundle preview', () => {
     expect(s.datapoints).toBe(400);
     expect(s.perLayer.map((l) => l.datapoints)).toEqual([25_600, 6_400, 400]);
     expect(s.warnings).toEqual([
-      'layer conv1 (N·H·W = 25\u202f600 datapoints) and layer conv2 (N·H·W = 6\u202f400 datapoints); layer conv1 (N·H·W = 25\u202f600 datapoints) and layer fc (400 datapoints); layer conv2 (N·H·W = 6\u202f400 datapoints) and layer fc (400 datapoints): positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; their cells are left empty',
+      'layers at different sizes under positions: layer conv1 (N·H·W = 25\u202f600 datapoints); layer conv2 (N·H·W = 6\u202f400 datapoints); layer fc (400 datapoints): positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; the cells between these groups (3 pairs) are left empty',
     ]);
     // Leaving the dense layer and one conv out: nothing to warn about.
     expect(summariseBundle(info, options, ['conv2', 'fc']).warnings).toEqual([]);

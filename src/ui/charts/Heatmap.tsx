@@ -55,6 +55,7 @@ export const Heatmap = memo(function Heatmap(props: HeatmapProps) {
       ...describe(i, j).map((line, k) => {
         const div = document.createElement('div');
         if (k === 0) div.className = 'tip-title';
+        else if (line.length > 60) div.className = 'tip-wrap'; // a reason (a blank cell's) wraps instead of running off the chart
         div.textContent = line;
         return div;
       }),
