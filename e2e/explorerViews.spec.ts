@@ -98,9 +98,14 @@ test('keyboard: arrows move the focus cell, Enter opens the pair; the drill-down
   await expect(detail.getByRole('img', { name: /^Variance spectrum of A · conv2 at step 0/ })).toBeVisible();
   await expect(detail.getByRole('img', { name: /^Variance spectrum of B · fc1/ })).toBeVisible();
   await expect(detail.locator('.cut')).toContainText(/k = \d+ keeps 99\./);
-  const directions = detail.getByRole('img', { name: /^Top 3 canonical direction pairs over the datapoints/ });
-  await expect(directions.locator('path.dir-a')).toHaveCount(3);
-  await expect(directions.locator('rect.band')).toHaveCount(18); // 6 labels × 3 directions
+  // The top 10 direction pairs at most (fewer when the pair has fewer canonical correlations).
+  const directions = detail.getByRole('img', { name: /^Top \d+ canonical direction pairs over the datapoints/ });
+  const drawn = Number(/^Top (\d+)/.exec((await directions.getAttribute('aria-label'))!)![1]);
+  expect(drawn).toBeGreaterThanOrEqual(1);
+  expect(drawn).toBeLessThanOrEqual(10);
+  await expect(directions.locator('path.dir-a')).toHaveCount(drawn);
+  await expect(directions.locator('rect.band')).toHaveCount(6 * drawn); // 6 labels × each direction
+  await expect(detail.locator('figcaption').filter({ hasText: 'direction pairs' })).toContainText('all 240 datapoints');
   await detail.getByLabel('Colour by label').uncheck();
   await expect(directions.locator('rect.band')).toHaveCount(0);
   await expect(detail.getByRole('region', { name: 'Conventions' })).toContainText('0.99 of variance');

@@ -115,6 +115,18 @@ test('two picks of "a bundle + labels.npy" are two bundles, each named after its
   await expect(errors(page)).toHaveCount(0);
 });
 
+test('a pick with an unreadable file is named after the files that were read', async ({ page }) => {
+  await page.goto('/');
+  await pick(page, [{ name: 'bad.npy', mimeType: 'text/plain', buffer: Buffer.from('not an array\n') }, seedFile('seed0.npz', 11), seedFile('seed1.npz', 12)]);
+  await expect(page.getByRole('region', { name: 'seed0.npz + seed1.npz' })).toBeVisible();
+  await expect(errors(page)).toContainText('bad.npy: ');
+  // A file could not be read: the bundle waits for Compute (and says so under its own name).
+  await expect(page.getByTestId('not-computed')).toContainText('seed0.npz + seed1.npz waits');
+  await page.getByRole('button', { name: 'Compute', exact: true }).click();
+  await finished(dynamicsView(page));
+  await expect(dynamicsView(page).locator('.sub')).toHaveText(/^seed0\.npz \+ seed1\.npz · run seed0 · /);
+});
+
 test('one .npz per seed picked together is one study with a run per file; across runs defaults to them', async ({ page }) => {
   const demo = await serveDemo(page);
   await page.goto('/');

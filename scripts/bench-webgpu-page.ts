@@ -10,6 +10,7 @@
 import { cpuBackend, registerGpuBackend, resolveBackend, type ComputeBackend } from '../src/analysis/backend';
 import { comparePair, computeDynamics } from '../src/analysis/engine';
 import { GpuBackend, webgpuBackendFactory } from '../src/analysis/gpuBackend';
+import { gridMaxDelta } from '../src/analysis/precision';
 import { DEFAULT_OPTIONS } from '../src/analysis/types';
 import { largestWorkgroupN } from '../src/gpu/kernels/jacobi';
 import { chooseJacobiStrategy, jacobiEigenBatch, runProducts, type JacobiStrategy } from '../src/gpu/ops';
@@ -169,8 +170,7 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
       const t1 = performance.now();
       const cpuResult = await computeDynamics({ bundle: bundleOf(generator, cpuLoading) }, DEFAULT_OPTIONS, {}, cpuBackend);
       cpuSeconds = (performance.now() - t1) / 1000 - cpuLoading.seconds;
-      maxDelta = 0;
-      cpuResult.values.forEach((g, t) => g.forEach((row, i) => row.forEach((v, j) => (maxDelta = Math.max(maxDelta!, Math.abs(v - gpuResult.values[t][i][j]))))));
+      maxDelta = gridMaxDelta(cpuResult.values, gpuResult.values);
     }
     // FLOP model (scripts/bench-data.ts): k from the population spectrum of each width.
     const ks = job.widths.map((n) => keepCount(populationSpectrum(n, spec.spectrumExponent), 0.99));

@@ -9,7 +9,7 @@
 import { computeCross, computeDynamics, comparePrepared } from '../src/analysis/engine';
 import { inferDatapoints, prepare } from '../src/analysis/prepare';
 import { cpuBackend, type ComputeBackend } from '../src/analysis/backend';
-import { PRECISION_CONTRACT } from '../src/analysis/precision';
+import { cellDelta, PRECISION_CONTRACT } from '../src/analysis/precision';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type ConvReduction, type Metric } from '../src/analysis/types';
 import type { Bundle, NdArray } from '../src/io/types';
 import { randn } from '../src/math/random';
@@ -129,8 +129,8 @@ export async function realDataParity(
       g.values.forEach((step, t) =>
         step.forEach((row, i) =>
           row.forEach((v, j) => {
-            push(c, { ...base, label: `dynamics ${tag}: values[${t}][${i}][${j}]`, job: 'dynamics', float64: mentions(sentences, `layer ${g.layers[i]}`, `layer ${g.layers[j]}`) }, v, f.values[t][i][j]);
-            worst = Math.max(worst, Math.abs(v - f.values[t][i][j]));
+            push(c, { ...base, label: `dynamics ${tag}: values[${t}][${i}][${j}]`, job: 'dynamics', float64: mentions(sentences, `layer ${g.layers[i]}`, `layer ${g.layers[j]}`) }, v ?? NaN, f.values[t][i][j] ?? NaN);
+            worst = Math.max(worst, cellDelta(v, f.values[t][i][j]));
           }),
         ),
       );
@@ -145,8 +145,8 @@ export async function realDataParity(
       let worst = 0;
       g.values.forEach((row, i) =>
         row.forEach((v, j) => {
-          push(c, { ...base, label: `cross ${tag}: values[${i}][${j}]`, job: 'cross', float64: mentions(sentences, `A's layer ${g.layersA[i]}`, `B's layer ${g.layersB[j]}`) }, v, f.values[i][j]);
-          worst = Math.max(worst, Math.abs(v - f.values[i][j]));
+          push(c, { ...base, label: `cross ${tag}: values[${i}][${j}]`, job: 'cross', float64: mentions(sentences, `A's layer ${g.layersA[i]}`, `B's layer ${g.layersB[j]}`) }, v ?? NaN, f.values[i][j] ?? NaN);
+          worst = Math.max(worst, cellDelta(v, f.values[i][j]));
         }),
       );
       log(`cross ${tag}: worst |Δ| ${worst.toExponential(1)}${sentences.length ? ` (${sentences.join('; ')})` : ''}`);

@@ -60,7 +60,7 @@ export interface DynamicsJobResult {
       projected: Record<string, number>;
       fractions: Record<string, number>;
     };
-    diagonal: number[][]; // values[t][l][l], the convergence curves
+    diagonal: (number | null)[][]; // values[t][l][l], the convergence curves
   };
   numpy: NumpyJobResult[];
   speedup: Partial<Record<ThreadMode, number>>;

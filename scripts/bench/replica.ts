@@ -2,6 +2,7 @@
 // svccaFactorFromStep; ccaFromFactors), with a timer around every stage. Same functions, same
 // order, so its values equal the engine's bit for bit (checked on job (b)).
 
+import { cellDelta } from '../../src/analysis/precision';
 import { prepare } from '../../src/analysis/prepare';
 import type { NdArray } from '../../src/io/types';
 import { chooseK, summarize, svccaFactorFromStep, type CcaFactor, type SvdStep } from '../../src/math/cca';
@@ -91,7 +92,7 @@ export interface ReplicaResult {
   flops: { factor: number; pair: number };
 }
 
-export function runReplica(job: SyntheticJob, spec: GeneratorSpec, steps: number[], engineValues: number[][][]): ReplicaResult {
+export function runReplica(job: SyntheticJob, spec: GeneratorSpec, steps: number[], engineValues: (number | null)[][][]): ReplicaResult {
   const reference = spec.steps - 1;
   const ordered = [reference, ...steps.filter((s) => s !== reference)];
   const factors = new Map<number, TimedFactor[]>();
@@ -122,7 +123,7 @@ export function runReplica(job: SyntheticJob, spec: GeneratorSpec, steps: number
         pair.small += p.seconds.small;
         pairs++;
         pairFlops += oursPairFlops(side[i].factor.z.rows, refSide[j].factor.z.rows, spec.datapoints).total;
-        maxDiff = Math.max(maxDiff, Math.abs(p.similarity - engineValues[t][i][j]));
+        maxDiff = Math.max(maxDiff, cellDelta(p.similarity, engineValues[t][i][j]));
       }
     }
   }

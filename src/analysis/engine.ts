@@ -14,7 +14,7 @@ import { factorKey, type FactorCache } from './factorCache';
 import { hasSvdStep, isCcaFamily, metricDef, metricLabel, optionsUsed } from './metricDefs';
 import { factorize, type Factor, type PairNumbers } from './metrics';
 import { describeConvReading, inferDatapoints, prepare, type Prepared } from './prepare';
-import { checkPair, fewDatapointsWarning, gridUsesDft, pairUsesDft, tooFewDatapointsPerDimension } from './rules';
+import { checkLonePair, checkPair, fewDatapointsWarning, gridUsesDft, pairUsesDft, positionsSide, tooFewDatapointsPerDimension } from './rules';
 import type {
   Activation,
   AnalysisOptions,
@@ -22,10 +22,13 @@ import type {
   CrossResult,
   DynamicsResult,
   JobControl,
+  PairDirections,
   PairResult,
   Provenance,
 } from './types';
 import { PRECISION_CONTRACT } from './precision';
+import { positionsWarning, type PositionsSide } from './positions';
+import { datapointsOfRepresentation } from '../math/reduce';
 
 function conventionsFor(options: AnalysisOptions, a: Prepared, b: Prepared, dft: boolean, backend: ComputeBackend): Conventions {
   const used = optionsUsed(options, a.rep.kind === 'conv' || b.rep.kind === 'conv');
@@ -156,7 +159,7 @@ export async function comparePair(a: Activation, b: Activation, options: Analysi
 
 export async function comparePrepared(pa: Prepared, pb: Prepared, options: AnalysisOptions, backend: ComputeBackend = cpuBackend): Promise<PairResult> {
   const dft = pairUsesDft(pa, pb, options);
-  checkPair(pa, pb, options, dft);
+  checkLonePair(pa, pb, options, dft);
   const factors = await backend.factorize([pa.rep, pb.rep], options, dft);
   try {
     const [[numbers]] = await backend.compareGrid([factors[0]], [factors[1]], options);
@@ -167,13 +170,24 @@ export async function comparePrepared(pa: Prepared, pb: Prepared, options: Analy
 }
 
 /**
- * The top `count` canonical direction pairs of a pair, over its datapoints (paper Figure 1d), for
- * cca and svcca without the DFT. Always float64 on the CPU: one pair, small output.
+ * `count` datapoint indices out of `total`, evenly spaced and ascending (the first always kept):
+ * a deterministic sample that keeps the stored order (and so the label blocks of sorted data).
  */
-export function pairDirections(pa: Prepared, pb: Prepared, options: AnalysisOptions, count: number): { rho: number[]; x: number[][]; y: number[][] } | null {
+export function sampleDatapoints(total: number, count: number): number[] {
+  const n = Math.max(0, Math.min(total, Math.floor(count)));
+  return Array.from({ length: n }, (_, k) => Math.floor((k * total) / n));
+}
+
+/**
+ * The top `count` canonical direction pairs of a pair, over its datapoints (paper Figure 1d), for
+ * cca and svcca without the DFT. Always float64 on the CPU: one pair. At most `maxPoints`
+ * datapoints are returned per direction (sampleDatapoints), so a drill-down of 25 600 positions
+ * sends and draws a bounded amount; `indices` says which.
+ */
+export function pairDirections(pa: Prepared, pb: Prepared, options: AnalysisOptions, count: number, maxPoints = Infinity): PairDirections | null {
   const factor = metricDef(options.metric).factor;
   if (pairUsesDft(pa, pb, options) || (factor !== 'svcca' && factor !== 'cca')) return null;
-  checkPair(pa, pb, options, false);
+  checkLonePair(pa, pb, options, false);
   const fa = factorize(pa.rep, options, false);
   const fb = factorize(pb.rep, options, false);
   const ccaOf = (f: typeof fa) => (f.kind === 'svcca' ? f.factor.cca : f.kind === 'cca' ? f.factor : null);
@@ -181,9 +195,14 @@ export function pairDirections(pa: Prepared, pb: Prepared, options: AnalysisOpti
   const cb = ccaOf(fb);
   if (!ca || !cb) return null;
   const d = canonicalDirections(ca, cb, count);
+  const total = d.x.cols;
+  const indices = total > maxPoints ? sampleDatapoints(total, maxPoints) : null;
   const rows = (m: { rows: number; cols: number; data: Float64Array }) =>
-    Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
-  return { rho: d.rho, x: rows(d.x), y: rows(d.y) };
+    Array.from({ length: m.rows }, (_, i) => {
+      const row = m.data.subarray(i * m.cols, (i + 1) * m.cols);
+      return indices ? indices.map((j) => row[j]) : Array.from(row);
+    });
+  return { rho: d.rho, x: rows(d.x), y: rows(d.y), datapoints: total, indices };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,13 +273,18 @@ function entriesFor(bundle: Bundle, run: string | null, step: number): BundleEnt
   });
 }
 
-/** One grid of pairs as JobControl.onValues reports it: similarity and kept dimensions per cell. */
-interface SidesGrid {
-  values: number[][];
-  kept: [number, number][][];
+/** One grid's similarities (null: a pair positions cannot compare) and dimensions kept per pair. */
+interface SidesResult {
+  values: (number | null)[][];
+  kept: ([number, number] | null)[][];
 }
 
-/** Compares every pair of two grid sides: checks, similarities, kept dimensions and (deduplicated) warnings. */
+/**
+ * Compares every pair of two grid sides: checks, similarities and (deduplicated) warnings.
+ * Pairs the positions reduction cannot compare stay null and are named in one warning; the others
+ * are compared in blocks of equal datapoint count, one backend.compareGrid per block (a single
+ * block, the whole grid, under any other reduction).
+ */
 async function compareSides(
   a: GridSide,
   b: GridSide,
@@ -271,18 +295,45 @@ async function compareSides(
   onPairs: (count: number) => void,
   signal: AbortSignal | undefined,
   float64: Set<string>,
-): Promise<SidesGrid> {
-  for (const pa of a.prepared) for (const pb of b.prepared) checkPair(pa, pb, options, dft);
-  const grid = await backend.compareGrid(a.factors, b.factors, options, onPairs, signal);
-  const values = grid.map((row, i) =>
-    row.map((numbers, j) => {
-      const datapoints = backend.datapointsOf(a.factors[i]);
-      for (const w of warningsFor(a.prepared[i], b.prepared[j], numbers, options, datapoints, [a.names[i], b.names[j]])) warnings.add(w);
-      for (const f of float64Sentences(a.prepared[i], b.prepared[j], numbers, options, [a.names[i], b.names[j]])) float64.add(f);
-      return numbers.similarity;
-    }),
-  );
-  return { values, kept: grid.map((row) => row.map((numbers) => numbers.kept)) };
+): Promise<SidesResult> {
+  const reduction = dft ? 'flatten' : options.convReduction;
+  const skipped: [PositionsSide, PositionsSide][] = [];
+  for (const [i, pa] of a.prepared.entries()) {
+    for (const [j, pb] of b.prepared.entries()) {
+      if (checkPair(pa, pb, options, dft) === 'positions') skipped.push([positionsSide(pa, a.names[i], reduction), positionsSide(pb, b.names[j], reduction)]);
+    }
+  }
+  // First among the job's warnings: it explains the empty cells the user sees at once.
+  const warning = positionsWarning(skipped);
+  if (warning) warnings.add(warning);
+  const values: (number | null)[][] = a.prepared.map(() => b.prepared.map(() => null));
+  const kept: ([number, number] | null)[][] = a.prepared.map(() => b.prepared.map(() => null));
+  const sizeA = a.prepared.map((p) => datapointsOfRepresentation(p.rep, reduction));
+  const sizeB = b.prepared.map((p) => datapointsOfRepresentation(p.rep, reduction));
+  for (const size of new Set(sizeA)) {
+    const rows = sizeA.flatMap((m, i) => (m === size ? [i] : []));
+    const cols = sizeB.flatMap((m, j) => (m === size ? [j] : []));
+    if (cols.length === 0) continue;
+    const grid = await backend.compareGrid(
+      rows.map((i) => a.factors[i]),
+      cols.map((j) => b.factors[j]),
+      options,
+      onPairs,
+      signal,
+    );
+    grid.forEach((row, r) =>
+      row.forEach((numbers, c) => {
+        const [i, j] = [rows[r], cols[c]];
+        const datapoints = backend.datapointsOf(a.factors[i]);
+        for (const w of warningsFor(a.prepared[i], b.prepared[j], numbers, options, datapoints, [a.names[i], b.names[j]])) warnings.add(w);
+        for (const f of float64Sentences(a.prepared[i], b.prepared[j], numbers, options, [a.names[i], b.names[j]])) float64.add(f);
+        values[i][j] = numbers.similarity;
+        kept[i][j] = numbers.kept;
+      }),
+    );
+  }
+  if (skipped.length > 0) onPairs(skipped.length);
+  return { values, kept };
 }
 
 export interface DynamicsRequest {
@@ -320,7 +371,7 @@ export async function computeDynamics(
   control.onProgress?.({ done, total, stage: `factoring the reference step ${reference}` });
   const referenceSide = await loadSide(entriesFor(bundle, run, reference), options, hint, dft, backend, '', request.cache);
   try {
-    const values: number[][][] = [];
+    const values: (number | null)[][][] = [];
     for (const step of steps) {
       checkAborted(control.signal);
       const side = step === reference ? referenceSide : await loadSide(entriesFor(bundle, run, step), options, hint, dft, backend, '', request.cache);

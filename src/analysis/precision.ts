@@ -123,3 +123,19 @@ export function pwccaPairVerdict(rho: ArrayLike<number>, weighted: number, datap
   }
   return { gpu: true, estimatedError: estimate };
 }
+
+/**
+ * |a − b| for two backends' values of one cell: 0 when both left it empty (a pair the positions
+ * reduction cannot compare), Infinity when only one did (a disagreement no tolerance covers).
+ */
+export function cellDelta(a: number | null, b: number | null): number {
+  if (a === null || b === null) return a === b ? 0 : Infinity;
+  return Math.abs(a - b);
+}
+
+/** The largest cellDelta over two grids of the same shape (values[t][i][j], or a cross grid wrapped in [ ]). */
+export function gridMaxDelta(a: readonly (readonly (readonly (number | null)[])[])[], b: readonly (readonly (readonly (number | null)[])[])[]): number {
+  let max = 0;
+  a.forEach((grid, t) => grid.forEach((row, i) => row.forEach((v, j) => (max = Math.max(max, cellDelta(v, b[t]?.[i]?.[j] ?? null))))));
+  return max;
+}

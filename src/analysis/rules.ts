@@ -7,7 +7,8 @@ import { InputError } from '../io/types';
 import { datapointsOfRepresentation, type Representation } from '../math/reduce';
 import { METRIC_DEFS, METRICS, metricLabel } from './metricDefs';
 import type { Prepared } from './prepare';
-import type { AnalysisOptions, Metric } from './types';
+import { describeDatapoints, POSITIONS_ADVICE, positionsMismatch, type PositionsSide } from './positions';
+import type { AnalysisOptions, ConvReduction, Metric } from './types';
 
 /** Fewest datapoints any comparison needs (a metric may need more: MetricDef.minDatapoints). */
 export const MIN_DATAPOINTS = 2;
@@ -53,12 +54,25 @@ export function fewDatapointsWarning(who: string, datapoints: number, dimensions
   return `${who}: ${datapoints} datapoints for ${dimensions} ${what} (fewer than ${MIN_DATAPOINTS_PER_DIMENSION} per dimension): CCA drifts towards 1 as they approach each other${advice}`;
 }
 
-/** Refuses a pair that cannot be compared, with a message naming both arrays. */
-export function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: boolean): void {
+/** How the positions rule sees a prepared array (datapoints before and after the spatial split). */
+export function positionsSide(p: Prepared, name: string, reduction: ConvReduction): PositionsSide & { inputs: number } {
+  return { name, datapoints: datapointsOfRepresentation(p.rep, reduction), conv: p.rep.kind === 'conv', inputs: datapointsOfRepresentation(p.rep, 'flatten') };
+}
+
+/**
+ * Refuses a pair that cannot be compared, with a message naming both arrays. Returns 'positions'
+ * for a pair the positions reduction leaves without shared datapoints (a conv layer against a dense
+ * one, or conv layers of different spatial sizes): a grid leaves its cell empty; a lone pair is
+ * refused (checkLonePair).
+ */
+export function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: boolean): 'ok' | 'positions' {
   // Through the DFT every position of a datapoint stays one datapoint (as with flatten).
   const reduction = dft ? 'flatten' : options.convReduction;
-  const ma = datapointsOfRepresentation(a.rep, reduction);
-  const mb = datapointsOfRepresentation(b.rep, reduction);
+  const sa = positionsSide(a, a.name, reduction);
+  const sb = positionsSide(b, b.name, reduction);
+  if (positionsMismatch(reduction, sa, sb)) return 'positions';
+  const ma = sa.datapoints;
+  const mb = sb.datapoints;
   if (ma !== mb) {
     // When a count came from a guessed orientation, the guess is named: it may be what is wrong.
     const guesses = [a, b].filter((p) => p.layoutGuessed).map((p) => `${p.name}: ${p.layoutReason}`);
@@ -71,6 +85,15 @@ export function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, df
   }
   const problem = datapointsProblem(options.metric, ma);
   if (problem) throw new InputError(a.name, problem);
+  return 'ok';
+}
+
+/** A lone pair (compare two arrays, the drill-down) that positions cannot compare: refused, naming both. */
+export function checkLonePair(a: Prepared, b: Prepared, options: AnalysisOptions, dft: boolean): void {
+  if (checkPair(a, b, options, dft) === 'ok') return;
+  const sa = positionsSide(a, a.name, options.convReduction);
+  const sb = positionsSide(b, b.name, options.convReduction);
+  throw new InputError(a.name, `has ${describeDatapoints(sa)} under positions but ${b.name} has ${describeDatapoints(sb)}: ${POSITIONS_ADVICE}`);
 }
 
 /** The engine's wording of the DFT refusal, naming the reductions as the CLI's --conv spells them. */

@@ -12,6 +12,7 @@ import { randn } from '../math/random';
 import { cpuBackend, type ComputeBackend } from './backend';
 import { comparePair, computeDynamics } from './engine';
 import { GpuBackend } from './gpuBackend';
+import { gridMaxDelta } from './precision';
 import { GpuRuntime } from '../gpu/runtime';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type Metric } from './types';
 
@@ -152,13 +153,11 @@ export function selfCheckBundle(): Bundle {
 }
 
 /** The batched grid path: a dynamics job on `backend` against the CPU oracle; the largest |Δ|. */
-export async function runGridCheck(backend: ComputeBackend, metric: Metric = 'svcca'): Promise<{ maxDelta: number; cpu: number[][][]; gpu: number[][][] }> {
+export async function runGridCheck(backend: ComputeBackend, metric: Metric = 'svcca'): Promise<{ maxDelta: number; cpu: (number | null)[][][]; gpu: (number | null)[][][] }> {
   const options = { ...DEFAULT_OPTIONS, metric };
   const cpu = await computeDynamics({ bundle: selfCheckBundle() }, options, {}, cpuBackend);
   const gpu = await computeDynamics({ bundle: selfCheckBundle() }, options, {}, backend);
-  let maxDelta = 0;
-  cpu.values.forEach((grid, t) => grid.forEach((row, i) => row.forEach((v, j) => (maxDelta = Math.max(maxDelta, Math.abs(v - gpu.values[t][i][j]))))));
-  return { maxDelta, cpu: cpu.values, gpu: gpu.values };
+  return { maxDelta: gridMaxDelta(cpu.values, gpu.values), cpu: cpu.values, gpu: gpu.values };
 }
 
 /** The semantics doc's reference pair on `backend`, for its warnings. */
@@ -210,7 +209,7 @@ export interface DeviceLossCheck {
  *  `acquire()` must hand out a fresh device that finishes the same job. */
 export async function runDeviceLossCheck(acquire: () => Promise<ComputeBackend>): Promise<DeviceLossCheck> {
   const backend = await acquire();
-  const partial: number[][][] = [];
+  const partial: (number | null)[][][] = [];
   let error = '';
   try {
     await computeDynamics({ bundle: selfCheckBundle() }, DEFAULT_OPTIONS, {
@@ -226,7 +225,5 @@ export async function runDeviceLossCheck(acquire: () => Promise<ComputeBackend>)
   const fresh = await acquire();
   const again = await computeDynamics({ bundle: selfCheckBundle() }, DEFAULT_OPTIONS, {}, fresh);
   const cpu = await computeDynamics({ bundle: selfCheckBundle() }, DEFAULT_OPTIONS, {}, cpuBackend);
-  let maxDelta = 0;
-  cpu.values.forEach((g, t) => g.forEach((row, i) => row.forEach((v, j) => (maxDelta = Math.max(maxDelta, Math.abs(v - again.values[t][i][j]))))));
-  return { error, keptCheckpoints: partial.filter(Boolean).length, freshBackend: fresh !== backend, recomputedMaxDelta: maxDelta };
+  return { error, keptCheckpoints: partial.filter(Boolean).length, freshBackend: fresh !== backend, recomputedMaxDelta: gridMaxDelta(cpu.values, again.values) };
 }

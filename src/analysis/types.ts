@@ -104,11 +104,22 @@ export interface PairResult {
   spectra: [number[], number[]] | null;
   /** Top canonical direction pairs over the datapoints (d × m each, cca_core's cca_dirns without μ);
    *  filled on request for the drill-down (engine.pairDirections), null otherwise. */
-  directions: { rho: number[]; x: number[][]; y: number[][] } | null;
+  directions: PairDirections | null;
   warnings: string[];
   /** Backend, precision and float64 fallbacks (set by the engine). */
   provenance?: Provenance;
   conventions: Conventions;
+}
+
+/** Top canonical direction pairs over the datapoints: x[k], y[k] = A's and B's k-th variate. */
+export interface PairDirections {
+  rho: number[];
+  x: number[][];
+  y: number[][];
+  /** Datapoints the directions run over. */
+  datapoints: number;
+  /** Which datapoints x and y hold (evenly spaced, ascending) when capped below `datapoints`; null: all. */
+  indices: number[] | null;
 }
 
 /** values[t][i][j] = similarity of layer i at steps[t] to layer j at the reference step. */
@@ -117,7 +128,8 @@ export interface DynamicsResult {
   steps: number[];
   layers: string[];
   reference: number;
-  values: number[][][];
+  /** null: a pair the positions reduction cannot compare (see analysis/positions.ts). */
+  values: (number | null)[][][];
   conventions: Conventions;
   warnings: string[];
   /** Backend, precision and float64 fallbacks (set by the engine). */
@@ -130,7 +142,8 @@ export interface CrossResult {
   step: number | null;
   layersA: string[];
   layersB: string[];
-  values: number[][];
+  /** null: a pair the positions reduction cannot compare (see analysis/positions.ts). */
+  values: (number | null)[][];
   conventions: Conventions;
   warnings: string[];
   /** Backend, precision and float64 fallbacks (set by the engine). */
@@ -145,8 +158,9 @@ export interface Progress {
 
 export interface JobControl {
   onProgress?: (p: Progress) => void;
-  /** Values as soon as they are known: one checkpoint's grid (dynamics: index = t) or the whole grid (cross: index 0),
-   *  with each cell's kept dimensions (PairResult.kept, for tooltips). What arrived before a cancel or a device loss stays valid. */
-  onValues?: (index: number, values: number[][], kept: [number, number][][]) => void;
+  /** Values as soon as they are known: one checkpoint's grid (dynamics: index = t) or the whole grid (cross: index 0).
+   *  What arrived before a cancel or a device loss stays valid. null: a pair the positions reduction
+   *  cannot compare. `kept`: dimensions each side kept, per pair (SVD directions for SVCCA, neurons otherwise). */
+  onValues?: (index: number, values: (number | null)[][], kept: ([number, number] | null)[][]) => void;
   signal?: AbortSignal;
 }

@@ -4,11 +4,11 @@ import type { CrossResult, DynamicsResult, PairResult } from '../analysis/types'
 
 const fixed = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(6));
 
-function table(rowLabels: string[], columnLabels: string[], values: number[][]): string {
+function table(rowLabels: string[], columnLabels: string[], values: (number | null)[][]): string {
   const width = Math.max(8, ...columnLabels.map((l) => l.length)) + 1;
   const labelWidth = Math.max(...rowLabels.map((l) => l.length), 1) + 2;
   const header = ' '.repeat(labelWidth) + columnLabels.map((l) => l.padStart(width)).join('');
-  const lines = values.map((row, i) => rowLabels[i].padEnd(labelWidth) + row.map((v) => (Number.isFinite(v) ? v.toFixed(4) : '—').padStart(width)).join(''));
+  const lines = values.map((row, i) => rowLabels[i].padEnd(labelWidth) + row.map((v) => (v !== null && Number.isFinite(v) ? v.toFixed(4) : "—").padStart(width)).join(''));
   return [header, ...lines].join('\n');
 }
 

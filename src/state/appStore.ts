@@ -80,8 +80,11 @@ export interface GridJob {
   steps: number[];
   /** Dynamics: the reference step. */
   reference: number | null;
-  /** values[t][i][j]; null until computed. A cross job has t = 0 only. */
+  /** values[t][i][j]; null until computed, or for ever where `blank` says why. A cross job has t = 0 only. */
   values: (number | null)[][][];
+  /** Cells the positions reduction cannot compare: blank[i][j] = why (the same at every checkpoint);
+   *  null when every cell computes. Known from the shapes before the job starts. */
+  blank: (string | null)[][] | null;
   kept: ([number, number] | null)[][][];
   /** The engine's whole result (what Export JSON writes), once finished. */
   result: DynamicsResult | CrossResult | null;

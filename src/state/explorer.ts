@@ -5,12 +5,12 @@
 // Finished grid jobs are cached by what they depend on, so switching a setting back is instant.
 
 import type { AnalysisOptions, Progress } from '../analysis/types';
-import type { BundleInfo, CrossJobRequest, DynamicsJobRequest, InputFileRef, PairJobRequest } from '../worker/protocol';
+import type { BundleInfo, CrossJobRequest, DynamicsJobRequest, GridPartial, InputFileRef, PairJobRequest } from '../worker/protocol';
 import { appStore, getAnalysisClient, isAbort, message, onReset } from './appStore';
 import type { AppState, CrossSide, GridJob, PairJob, PairSelection } from './appStore';
 import { applyLooseResult, compareIsStale, compareSelected } from './arrays';
 import { hasConvLayers, relevantOptions } from './jobKey';
-import { lastSharedStep, stepsOfRun, summariseBundle } from './preview';
+import { lastSharedStep, positionsBlanks, positionsSides, stepsOfRun, summariseBundle } from './preview';
 import { informativeStepIndex, takeStepFromLink } from './defaultStep';
 
 const get = appStore.getState;
@@ -364,6 +364,8 @@ interface Plan {
   names: { a: string; b: string };
   /** Why the job cannot run (shown instead of starting it). */
   problem: string | null;
+  /** Cells left empty under positions, and why (see GridJob.blank). */
+  blank: (string | null)[][] | null;
 }
 
 function keptLayers(info: BundleInfo, dropped: readonly string[]): string[] {
@@ -391,7 +393,9 @@ export function planDynamics(s: AppState): Plan | null {
   };
   const key = JSON.stringify(['dynamics', info.id, versions.get(info.id) ?? 0, run, reference, dropped, relevantOptions(s.options, hasConvLayers(info, dropped))]);
   const name = info.runs.length > 1 ? `${info.name} · run ${run}` : info.name;
-  return { kind: 'dynamics', key, request, rows: layers, cols: layers, steps, reference, names: { a: name, b: name }, problem: blocking(info, s.options, dropped) };
+  const sides = positionsSides(info, s.options, dropped);
+  const blank = positionsBlanks(layers, layers, sides, sides, s.options.convReduction);
+  return { kind: 'dynamics', key, request, rows: layers, cols: layers, steps, reference, names: { a: name, b: name }, problem: blocking(info, s.options, dropped), blank };
 }
 
 /** "run a" within one bundle; "digits.npz · run a" across bundles. */
@@ -431,12 +435,16 @@ export function planCross(s: AppState): Plan | null {
     step === null
       ? `${sideName(s, a)} and ${sideName(s, b)} share no checkpoint`
       : (blocking(ia, s.options, droppedA) ?? (ib.id !== ia.id ? blocking(ib, s.options, droppedB) : null));
+  const rows = keptLayers(ia, droppedA);
+  const cols = keptLayers(ib, droppedB);
+  const blank = positionsBlanks(rows, cols, positionsSides(ia, s.options, droppedA, "A's "), positionsSides(ib, s.options, droppedB, "B's "), s.options.convReduction);
   return {
     kind: 'cross',
     key,
     request,
-    rows: keptLayers(ia, droppedA),
-    cols: keptLayers(ib, droppedB),
+    rows,
+    cols,
+    blank,
     steps: step === null ? [] : [step],
     reference: null,
     names: { a: sideName(s, a), b: sideName(s, b) },
@@ -460,6 +468,7 @@ function newJob(plan: Plan, options: AnalysisOptions): GridJob {
     steps: plan.steps,
     reference: plan.reference,
     values: emptyGrid<number>(t, plan.rows.length, plan.cols.length),
+    blank: plan.blank,
     kept: emptyGrid<[number, number]>(t, plan.rows.length, plan.cols.length),
     result: null,
     backend: null,
@@ -512,7 +521,7 @@ export async function runGrid(kind: GridKind, force = false): Promise<void> {
       onProgress: (p: { done: number; total: number; stage: string }) => {
         if (live()) set({ [progressKey(kind)]: p });
       },
-      onPartial: (p: { t: number; values: number[][]; kept: [number, number][][] }) => {
+      onPartial: (p: GridPartial) => {
         const now = get()[kind];
         if (!live() || !now || now.key !== plan.key || p.t >= now.values.length) return;
         const values = now.values.slice();
@@ -583,6 +592,13 @@ export function pairTitles(job: GridJob, sel: PairSelection): [string, string] {
   return [`${job.names.a} · ${job.rows[sel.i]}`, `${job.names.b} · ${job.cols[sel.j]}`];
 }
 
+/** Direction pairs the drill-down draws until the user asks for more. */
+export const DEFAULT_DIRECTIONS = 10;
+/** Datapoints drawn per direction at most (an evenly spaced sample past it; the caption says so). */
+export const DRILL_POINTS = 2000;
+/** Direction pairs asked for the open drill-down (back to the default when another pair opens). */
+let directionCount = DEFAULT_DIRECTIONS;
+
 function pairRequest(job: GridJob, sel: PairSelection): PairJobRequest {
   const options = job.request.options;
   if (job.kind === 'dynamics') {
@@ -593,7 +609,8 @@ function pairRequest(job: GridJob, sel: PairSelection): PairJobRequest {
       scope: 'dynamics',
       dropped: { a: r.dropped, b: r.dropped },
       options,
-      directions: 3,
+      directions: directionCount,
+      maxPoints: DRILL_POINTS,
     };
   }
   const r = job.request as CrossJobRequest;
@@ -604,13 +621,22 @@ function pairRequest(job: GridJob, sel: PairSelection): PairJobRequest {
     scope: 'cross',
     dropped: { a: r.a.dropped, b: r.b.dropped },
     options,
-    directions: 3,
+    directions: directionCount,
+    maxPoints: DRILL_POINTS,
   };
 }
 
 /** Opens the drill-down of a cell (click or Enter on the heatmap). */
 export function openPair(selection: PairSelection): void {
+  const s = get().selected;
+  if (!s || s.view !== selection.view || s.t !== selection.t || s.i !== selection.i || s.j !== selection.j) directionCount = DEFAULT_DIRECTIONS;
   set({ selected: selection });
+  runPair();
+}
+
+/** Shows `count` direction pairs in the open drill-down (more than the top 10, up to all). */
+export function showDirections(count: number): void {
+  directionCount = Math.max(1, Math.floor(count));
   runPair();
 }
 
@@ -636,10 +662,20 @@ async function runPair(): Promise<void> {
   const key = JSON.stringify(request);
   if (s.pair?.key === key) return;
   controllers.pair?.abort();
+  const why = job.blank?.[sel.i]?.[sel.j] ?? null;
+  if (why) {
+    // Nothing to compute: the drill-down says why the cell is empty.
+    controllers.pair = null;
+    set({ pair: { key, status: 'error', selection: sel, request, titles: pairTitles(job, sel), result: null, error: why[0].toUpperCase() + why.slice(1) } });
+    return;
+  }
   const controller = new AbortController();
   controllers.pair = controller;
   const live = () => controllers.pair === controller;
-  const pending: PairJob = { key, status: 'running', selection: sel, request, titles: pairTitles(job, sel), result: null, error: null };
+  // Asking for more direction pairs of the same pair keeps what is shown until they arrive.
+  const sameButDirections = (r: PairJobRequest) => JSON.stringify({ ...r, directions: 0 }) === JSON.stringify({ ...request, directions: 0 });
+  const previous = s.pair?.result && sameButDirections(s.pair.request) ? s.pair.result : null;
+  const pending: PairJob = { key, status: 'running', selection: sel, request, titles: pairTitles(job, sel), result: previous, error: null };
   set({ pair: pending });
   try {
     const result = await client.pair(request, { signal: controller.signal });

@@ -8,6 +8,7 @@ import { arrayExtension } from '../io/formats';
 import { optionsUsed } from '../analysis/metricDefs';
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
 import { anyConv } from '../analysis/rules';
+import { POSITIONS_ADVICE } from '../analysis/positions';
 import { APP_NAME, APP_VERSION } from '../version';
 import type { BundleInfo, CrossJobRequest, DynamicsJobRequest } from '../worker/protocol';
 import type { GridJob } from './appStore';
@@ -86,6 +87,10 @@ export function gridExportInfo(job: GridJob | null, bundles: readonly BundleInfo
   add('conv layout', used.convLayout);
   add('conv reduction', used.convReduction);
   add('pwcca variant', used.pwccaVariant);
+  if (job.blank) {
+    const empty = job.blank.flatMap((row, i) => row.flatMap((why, j) => (why ? [`${job.rows[i]} × ${job.cols[j]}`] : [])));
+    add('empty cells', `${empty.join(', ')}: not comparable under positions (${POSITIONS_ADVICE})`);
+  }
   add('computed on', result?.computed.reason ?? job.backend ?? (job.status === 'done' ? null : `not finished (${job.status})`));
   add('input hash', result ? `${result.inputHash} (SHA-256 of the ${result.inputArrays} arrays read, first 12 hex digits)` : null);
   add('app', `${APP_NAME} ${APP_VERSION}`);

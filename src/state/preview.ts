@@ -6,6 +6,7 @@
 import { METRIC_DEFS, hasSvdStep, isCcaFamily } from '../analysis/metricDefs';
 import { describeConvReading, inferDatapoints } from '../analysis/prepare';
 import { DFT_REFUSAL, datapointsProblem, fewDatapointsWarning, tooFewDatapointsPerDimension } from '../analysis/rules';
+import { positionsCellReason, positionsMismatch, positionsWarning, type PositionsSide } from '../analysis/positions';
 import type { AnalysisOptions, ConvReduction } from '../analysis/types';
 import { detectLayout } from '../io/layout';
 import type { ConvLayout, Layout } from '../io/types';
@@ -161,13 +162,15 @@ export function summariseBundle(
     return { entry: e, ...r, ...countsOf(e.shape, r.layout, r.convLayout, options.convReduction) };
   });
 
-  // Every array must hold the same datapoints.
-  let datapoints: number | null = counted.length > 0 ? counted[0].datapoints : null;
-  const odd = counted.find((c) => c.datapoints !== counted[0].datapoints);
+  // Every array must hold the same inputs (N). Under positions a conv layer's N·H·W datapoints may
+  // differ from a dense layer's N: those pairs are left empty (warned below), not refused.
+  const inputsOf = (c: (typeof counted)[number]) => countsOf(c.entry.shape, c.layout, c.convLayout, 'flatten').datapoints;
+  let datapoints: number | null = counted.length > 0 ? inputsOf(counted[0]) : null;
+  const odd = counted.find((c) => inputsOf(c) !== inputsOf(counted[0]));
   if (odd) {
     datapoints = null;
     problems.push(
-      `${odd.entry.source} has ${odd.datapoints} datapoints but ${counted[0].entry.source} has ${counted[0].datapoints}: every array must hold the same inputs in the same order (leave a layer out, or fix the layout)`,
+      `${odd.entry.source} has ${inputsOf(odd)} datapoints but ${counted[0].entry.source} has ${inputsOf(counted[0])}: every array must hold the same inputs in the same order (leave a layer out, or fix the layout)`,
     );
   }
 
@@ -226,6 +229,12 @@ export function summariseBundle(
       warnings.push(fewDatapointsWarning(`layer ${l.layer}`, l.datapoints, l.neurons, 'neurons', advice));
     }
   }
+  if (options.convReduction === 'positions' && datapoints !== null) {
+    const sides = keptLayers.map((l) => ({ name: `layer ${l.layer}`, datapoints: l.datapoints, conv: l.conv }));
+    const pairs = sides.flatMap((a, i) => sides.slice(i + 1).flatMap((b) => (a.datapoints !== b.datapoints ? [[a, b] as const] : [])));
+    const warning = positionsWarning(pairs);
+    if (warning) warnings.push(warning);
+  }
   if (info.labels && datapoints !== null && info.labels.count !== datapoints) {
     warnings.push(`labels: ${info.labels.count} labels for ${datapoints} datapoints; they will not be used to colour plots`);
   }
@@ -250,6 +259,46 @@ export function summariseBundle(
     questions,
     warnings,
   };
+}
+
+/** Each kept layer as the positions rule sees it (its first array), named "A's layer conv1" with a prefix. */
+export function positionsSides(
+  info: BundleInfo,
+  options: Pick<AnalysisOptions, 'layout' | 'convLayout' | 'convReduction' | 'metric'>,
+  dropped: readonly string[],
+  prefix = '',
+): Map<string, PositionsSide & { inputs: number }> {
+  const sides = new Map<string, PositionsSide & { inputs: number }>();
+  for (const l of summariseBundle(info, options, dropped).perLayer) {
+    const inputs = countsOf(l.shape, l.layout, l.convLayout, 'flatten').datapoints;
+    sides.set(l.layer, { name: `${prefix}layer ${l.layer}`, datapoints: l.datapoints, conv: l.conv, inputs });
+  }
+  return sides;
+}
+
+/**
+ * The cells of a grid (rows × cols layers) the positions reduction cannot compare: blank[i][j] =
+ * why, or null; null when every cell computes (any other reduction, or sizes that all agree).
+ * The same at every checkpoint, so known before any value arrives.
+ */
+export function positionsBlanks(
+  rows: readonly string[],
+  cols: readonly string[],
+  a: Map<string, PositionsSide & { inputs: number }>,
+  b: Map<string, PositionsSide & { inputs: number }>,
+  reduction: ConvReduction,
+): (string | null)[][] | null {
+  let any = false;
+  const blank = rows.map((r) =>
+    cols.map((c) => {
+      const x = a.get(r);
+      const y = b.get(c);
+      if (!x || !y || !positionsMismatch(reduction, x, y)) return null;
+      any = true;
+      return positionsCellReason(x, y);
+    }),
+  );
+  return any ? blank : null;
 }
 
 /** "1 run × 6 checkpoints × 5 layers". */

@@ -16,7 +16,7 @@ import { Heatmap } from './charts/Heatmap';
 import { dataDomain } from './charts/heatmapLayout';
 import type { Domain } from './charts/heatmapLayout';
 import { metricDef, metricLabel } from '../analysis/metricDefs';
-import { exact, pair, shownName } from './format';
+import { cellValueLine, exact, pair, shownName } from './format';
 
 const FIXED: Domain = [0, 1];
 const sideValue = (s: CrossSide) => JSON.stringify([s.bundle, s.run]);
@@ -49,7 +49,7 @@ export function CrossView() {
       const kept = job.kept[0]?.[i]?.[j] ?? null;
       return [
         `A ${job.rows[i]} × B ${job.cols[j]} at step ${job.steps[0]}`,
-        `${metric} = ${v === null ? 'not computed yet' : exact(v)}`,
+        cellValueLine(metric, v, job.blank?.[i]?.[j] ?? null),
         kept ? `${metricDef(job.metric).keptNoun}: ${pair(kept)}` : '',
       ].filter(Boolean);
     },
@@ -115,6 +115,7 @@ export function CrossView() {
           >
             <Heatmap
               values={grid}
+              blank={job.blank}
               rows={job.rows}
               cols={job.cols}
               domain={domain}

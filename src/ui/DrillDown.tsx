@@ -5,9 +5,10 @@
 
 import { useEffect, useRef, useState } from 'react';
 import { useAppStore } from '../state/hooks';
-import { cancelJob, closePair } from '../state/store';
+import { DEFAULT_DIRECTIONS, cancelJob, closePair, showDirections } from '../state/store';
 import { ChartFigure } from './ChartFigure';
 import { ResultView } from './ResultsPanel';
+import { count } from './format';
 import { DirectionsChart } from './charts/DirectionsChart';
 import { shownMessage } from './format';
 
@@ -24,6 +25,15 @@ export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
   const [ta, tb] = job.titles;
   const r = job.result;
   const directions = r?.result.directions ?? null;
+  // Every canonical correlation has a direction pair; the drill-down draws the top 10 until asked for more.
+  const available = r?.result.rho.length ?? 0;
+  const drawn = directions?.x.length ?? 0;
+  const running = job.status === 'running';
+  const shown = directions
+    ? directions.indices
+      ? `${count(directions.indices.length)} of ${count(directions.datapoints)} datapoints shown (evenly spaced)`
+      : `all ${count(directions.datapoints)} datapoints`
+    : '';
   return (
     <section ref={ref} className="card drill" aria-label="Pair detail" data-status={job.status}>
       <div className="card-head">
@@ -51,7 +61,7 @@ export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
           {directions && directions.x.length > 0 ? (
             <ChartFigure
               title="direction pairs"
-              caption={`Top ${directions.x.length} canonical direction pairs over the ${r.result.datapoints} datapoints (paper Figure 1d), each variate standardised; ${byLabel && r.labels ? 'datapoints ordered and shaded by label' : 'datapoints in stored order'}.`}
+              caption={`Top ${drawn} of ${available} canonical direction pairs over the datapoints (paper Figure 1d), each variate standardised; ${shown}; ${byLabel && r.labels ? 'datapoints ordered and shaded by label' : 'datapoints in stored order'}.`}
               file={`directions-${ta}-${tb}`}
               className="directions-figure"
               extra={
@@ -64,6 +74,17 @@ export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
               }
             >
               <DirectionsChart rho={directions.rho} x={directions.x} y={directions.y} labels={r.labels} byLabel={byLabel} names={[ta, tb]} />
+              {drawn < available && (
+                <p className="more-directions" data-testid="more-directions">
+                  {`Top ${drawn} of ${available} direction pairs shown. `}
+                  <button type="button" className="button small" disabled={running} onClick={() => showDirections(Math.min(available, drawn + DEFAULT_DIRECTIONS))}>
+                    {`Show ${Math.min(DEFAULT_DIRECTIONS, available - drawn)} more`}
+                  </button>{' '}
+                  <button type="button" className="button small" disabled={running} onClick={() => showDirections(available)}>
+                    {`Show all ${available}`}
+                  </button>
+                </p>
+              )}
             </ChartFigure>
           ) : (
             <p className="note">Direction pairs over datapoints are shown for SVCCA and CCA (without the DFT reduction).</p>

@@ -33,7 +33,7 @@ import { dataDomain } from './charts/heatmapLayout';
 import type { Domain } from './charts/heatmapLayout';
 import { SmallMultiples } from './charts/SmallMultiples';
 import { metricDef, metricLabel } from '../analysis/metricDefs';
-import { exact, pair, shownName } from './format';
+import { cellValueLine, exact, pair, shownName } from './format';
 
 const FIXED: Domain = [0, 1];
 
@@ -114,7 +114,7 @@ export function DynamicsView() {
       const kept = job.kept[t]?.[i]?.[j] ?? null;
       return [
         `${job.rows[i]} at step ${job.steps[t]} × ${job.cols[j]} at step ${job.reference} (reference)`,
-        `${metric} = ${v === null ? 'not computed yet' : exact(v)}`,
+        cellValueLine(metric, v, job.blank?.[i]?.[j] ?? null),
         kept ? `${metricDef(job.metric).keptNoun}: ${pair(kept)}` : '',
       ].filter(Boolean);
     },
@@ -206,6 +206,7 @@ export function DynamicsView() {
             <ChartFigure title="small multiples" caption={multiCaption} file={`${base}-all-checkpoints`} extra={exportButtons} stamp={stamp} exportable={anyValue}>
               <SmallMultiples
                 grids={job.values}
+                blank={job.blank}
                 steps={steps}
                 rows={job.rows}
                 cols={job.cols}
@@ -223,6 +224,7 @@ export function DynamicsView() {
             <ChartFigure title="heatmap" className="side-exports" caption={caption} file={`${base}-step-${step}`} extra={exportButtons} stamp={stepStamp} exportable={anyValue}>
               <Heatmap
                 values={grid}
+                blank={job.blank}
                 rows={job.rows}
                 cols={job.cols}
                 domain={domain}

@@ -2,6 +2,7 @@
 // files arrive as "folder/step_10/fc1.npy". Folders are walked with the File and Directory
 // Entries API (webkitGetAsEntry); where it is missing, dataTransfer.files is used as is.
 
+import { nameOfPaths } from '../io/inputName';
 import type { InputFileRef } from '../worker/protocol';
 
 export interface Picked {
@@ -13,22 +14,13 @@ export interface Picked {
 const byPath = (a: InputFileRef, b: InputFileRef) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 const hidden = (path: string) => path.split('/').some((s) => s.startsWith('.'));
 
-/** Files that come with a bundle rather than being one: they do not name what was picked. */
-const COMPANIONS = new Set(['labels.npy', 'manifest.json']);
-
 /**
- * Names a set of files after what the user picked: their shared top folder, else their one file,
- * else their files ("runA.npz + runB.npz", "a.npz + 3 more"), leaving out labels.npy and
- * manifest.json, which come with a bundle. (The store makes the name unique among those loaded.)
+ * Names a set of files after what the user picked (io/inputName.ts: the top folder, the one file,
+ * or "runA.npz + runB.npz"). The store makes the name unique among those loaded; the worker names
+ * the bundle again after the files that were read, if some could not be.
  */
 export function nameOf(files: readonly InputFileRef[]): string {
-  if (files.length === 0) return 'nothing';
-  const tops = [...new Set(files.map((f) => f.path.split('/')[0]))];
-  if (tops.length === 1) return tops[0];
-  const main = tops.filter((t) => !COMPANIONS.has(t.toLowerCase()));
-  const named = main.length > 0 ? main : tops;
-  if (named.length <= 3) return named.join(' + ');
-  return `${named[0]} + ${named.length - 1} more`;
+  return nameOfPaths(files.map((f) => f.path));
 }
 
 /** Files from an <input type=file> (webkitRelativePath is set for a folder input). */

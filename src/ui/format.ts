@@ -39,6 +39,12 @@ export function exact(value: number | null | undefined): string {
   return fixed(value, 6);
 }
 
+/** A heatmap cell's value line: "SVCCA = 0.873210", "… not computed yet", or why it stays empty. */
+export function cellValueLine(metric: string, value: number | null, blank: string | null): string {
+  if (blank) return `${metric}: ${blank}`;
+  return `${metric} = ${value === null ? 'not computed yet' : exact(value)}`;
+}
+
 /**
  * The backend line in plain words: which processor computed and why, from resolveBackend's reason
  * ("CPU (float64): the WebGPU adapter (google swiftshader (software fallback)) is a software

@@ -111,9 +111,10 @@ export interface AddInputResult {
 export interface GridPartial {
   /** Checkpoint index (0 for a cross job). */
   t: number;
-  values: number[][];
-  /** Dimensions each side kept, per pair (SVD directions for SVCCA, neurons after pruning otherwise). */
-  kept: [number, number][][];
+  /** null: a pair the positions reduction cannot compare. */
+  values: (number | null)[][];
+  /** Dimensions each side kept, per pair (SVD directions for SVCCA, neurons after pruning otherwise); null where values is. */
+  kept: ([number, number] | null)[][];
 }
 
 export interface DynamicsJobRequest {
@@ -129,7 +130,7 @@ export interface DynamicsJobResult {
   /** The CLI's `dynamics --json` schema, with what it was computed from (bundle, run, options, hash…). */
   result: DynamicsExport;
   /** kept[t][i][j], as in GridPartial. */
-  kept: [number, number][][][];
+  kept: ([number, number] | null)[][][];
   /** resolveBackend's reason: which backend ran and why. */
   backend: string;
 }
@@ -151,7 +152,7 @@ export interface CrossJobRequest {
 export interface CrossJobResult {
   /** The CLI's `cross --json` schema, with what it was computed from. */
   result: CrossExport;
-  kept: [number, number][][];
+  kept: ([number, number] | null)[][];
   backend: string;
 }
 
@@ -172,6 +173,8 @@ export interface PairJobRequest {
   options: AnalysisOptions;
   /** How many top canonical direction pairs to return. */
   directions: number;
+  /** At most this many datapoints per direction (an evenly spaced sample past it); all when absent. */
+  maxPoints?: number;
 }
 
 export interface PairJobResult {

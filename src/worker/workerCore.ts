@@ -13,6 +13,7 @@ import { openArrays } from '../io/arrays';
 import type { OpenedArrays } from '../io/arrays';
 import { ALL_EXTENSIONS_TEXT } from '../io/formats';
 import { readInput } from '../io/bundle';
+import { nameOfPaths, pathsThatMadeIt } from '../io/inputName';
 import type { LooseArray, ReadInput } from '../io/bundle';
 import { detectLayout } from '../io/layout';
 import { InputError } from '../io/types';
@@ -21,7 +22,7 @@ import type { Bundle, BundleEntry, DetectedLayout, NdArray } from '../io/types';
 import type { BackendChoice, ComputeBackend } from '../analysis/backend';
 import type { CrossRequest, DynamicsRequest } from '../analysis/engine';
 import type { Prepared } from '../analysis/prepare';
-import type { Activation, AnalysisOptions, CrossResult, DynamicsResult, JobControl, PairResult, Progress } from '../analysis/types';
+import type { Activation, AnalysisOptions, CrossResult, DynamicsResult, JobControl, PairDirections, PairResult, Progress } from '../analysis/types';
 import type {
   AddFilesResult,
   AddInputResult,
@@ -52,7 +53,7 @@ export interface Engine {
   comparePrepared(a: Prepared, b: Prepared, options: AnalysisOptions, backend?: ComputeBackend): Promise<PairResult>;
   computeDynamics(request: DynamicsRequest, options: AnalysisOptions, control?: JobControl, backend?: ComputeBackend): Promise<DynamicsResult>;
   computeCross(request: CrossRequest, options: AnalysisOptions, control?: JobControl, backend?: ComputeBackend): Promise<CrossResult>;
-  pairDirections(a: Prepared, b: Prepared, options: AnalysisOptions, count: number): { rho: number[]; x: number[][]; y: number[][] } | null;
+  pairDirections(a: Prepared, b: Prepared, options: AnalysisOptions, count: number, maxPoints?: number): PairDirections | null;
   inferDatapoints(shapes: readonly (readonly number[])[]): number | undefined;
   resolveBackend(choice: AnalysisOptions['backend']): Promise<BackendChoice>;
 }
@@ -241,7 +242,8 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     const check = () => checkAborted(signal);
     check();
     const errors: string[] = [];
-    let remaining = files.filter((f) => !f.path.split('/').some((segment) => segment.startsWith('.')));
+    const visible = files.filter((f) => !f.path.split('/').some((segment) => segment.startsWith('.')));
+    let remaining = visible;
     let read: ReadInput | null = null;
     progress({ done: 0, total: remaining.length, stage: `reading ${name}` });
     while (remaining.length > 0) {
@@ -270,7 +272,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     }
     check();
     if (read && read.bundle.entries.length > 0) {
-      const bundle = read.bundle;
+      const bundle = { ...read.bundle, name: nameAfterWhatWasRead(name, visible, read.bundle) };
       dropBundle(bundle.name);
       bundles.set(bundle.name, bundle);
       bundleFiles.set(bundle.name, read.close);
@@ -303,6 +305,24 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       read.close(); // loose arrays are held decoded
     }
     return { bundle: null, files: { arrays: infos(), added, errors: [] }, errors };
+  }
+
+  /**
+   * The bundle's name (and id): the store's `name` for what was picked, unless some picked files
+   * did not make the bundle (unreadable, or no arrays in it): then it is named after the files
+   * that did ("seed0.npz + seed1.npz", not "bad.npy + seed0.npz + seed1.npz"), unique among the
+   * bundles loaded.
+   */
+  function nameAfterWhatWasRead(name: string, picked: readonly { path: string }[], bundle: Bundle): string {
+    const paths = picked.map((f) => f.path);
+    const made = pathsThatMadeIt(
+      paths,
+      bundle.entries.map((e) => e.source),
+    );
+    const read = nameOfPaths(made);
+    if (made.length === 0 || read === nameOfPaths(paths)) return name;
+    if (!bundles.has(read)) return read;
+    for (let k = 2; ; k++) if (!bundles.has(`${read} (${k})`)) return `${read} (${k})`;
   }
 
   /**
@@ -369,10 +389,10 @@ export function createWorkerCore(engine: Engine): WorkerCore {
   async function dynamics(req: DynamicsJobRequest, control: JobControl, partial: (p: GridPartial) => void): Promise<DynamicsJobResult> {
     const bundle = bundleView(req.bundle, req.dropped);
     const { backend, reason } = await chooseBackend(req.options);
-    const kept: [number, number][][][] = [];
-    const onValues = (t: number, values: number[][], keptDims: [number, number][][]) => {
-      kept[t] = keptDims;
-      partial({ t, values, kept: keptDims });
+    const kept: ([number, number] | null)[][][] = [];
+    const onValues = (t: number, values: (number | null)[][], grid: ([number, number] | null)[][]) => {
+      kept[t] = grid;
+      partial({ t, values, kept: grid });
     };
     const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference, cache: factorCache }, req.options, { ...control, onValues }, backend);
     // As the CLI does, so that Export JSON has the same schema as `svcca-lens dynamics --json`.
@@ -385,9 +405,9 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     const a = bundleView(req.a.bundle, req.a.dropped);
     const b = bundleView(req.b.bundle, req.b.dropped);
     const { backend, reason } = await chooseBackend(req.options);
-    let kept: [number, number][][] = [];
-    const onValues = (_: number, values: number[][], keptDims: [number, number][][]) => {
-      kept = keptDims;
+    let kept: ([number, number] | null)[][] = [];
+    const onValues = (_: number, values: (number | null)[][], grid: ([number, number] | null)[][]) => {
+      kept = grid;
       partial({ t: 0, values, kept });
     };
     const result = await engine.computeCross(
@@ -438,10 +458,14 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     const result = await engine.comparePrepared(pa, pb, req.options, backend);
     result.conventions.backendReason = reason;
     checkAborted(control.signal);
-    result.directions = req.directions > 0 ? engine.pairDirections(pa, pb, req.options, req.directions) : null;
+    result.directions = req.directions > 0 ? engine.pairDirections(pa, pb, req.options, req.directions, req.maxPoints ?? Infinity) : null;
     let labels: number[] | null = null;
     const source = a.labels ?? b.labels;
-    if (source && source.data.length === result.datapoints) labels = Array.from(source.data);
+    if (source && source.data.length === result.datapoints) {
+      // The labels of the datapoints drawn (all, or the sample the directions hold).
+      const indices = result.directions?.indices ?? null;
+      labels = indices ? indices.map((i) => source.data[i]) : Array.from(source.data);
+    }
     return { result, labels, backend: reason, names: [ea.source, eb.source] };
   }
 

@@ -1,7 +1,8 @@
 // The precision rule (src/analysis/precision.ts): metric × conditioning → GPU or float64, with the
 // reason a user reads. The numbers it guards are checked end to end in test/gpu/precisionParity.test.ts.
 import { describe, expect, it } from 'vitest';
-import { estimatedError, gpuVerdict, pwccaPairVerdict, PRECISION_CONTRACT, type Conditioning } from '../../src/analysis/precision';
+import { cellDelta, estimatedError, gpuVerdict, gridMaxDelta, pwccaPairVerdict, PRECISION_CONTRACT, type Conditioning } from '../../src/analysis/precision';
+import { TOL, expectClose } from '../helpers/tolerance';
 
 const wellConditioned: Conditioning = {
   metric: 'cca',
@@ -55,5 +56,16 @@ describe('the precision rule', () => {
     expect(pwccaPairVerdict([0.9, 1e-9, 0], 3, 400).gpu).toBe(true); // coinciding zeros weigh nothing
     expect(pwccaPairVerdict([1, 1 - 1e-7, 1 - 2e-7], 3, 400).gpu).toBe(true); // identical layers: every weight multiplies 1
     expect(pwccaPairVerdict([1, 1, 1, 0.5], 4, 400).gpu).toBe(false); // ... but not when another direction shares the weights
+  });
+});
+
+describe('cellDelta and gridMaxDelta: two backends agree on empty cells too', () => {
+  it('null against null is no difference; null against a number is an infinite one', () => {
+    expect(cellDelta(null, null)).toBe(0);
+    expect(cellDelta(0.5, null)).toBe(Infinity);
+    expect(cellDelta(null, 0.5)).toBe(Infinity);
+    expect(cellDelta(0.5, 0.25)).toBe(0.25);
+    expectClose(gridMaxDelta([[[0.5, null]]], [[[0.5 + 1e-7, null]]]), 1e-7, TOL.f64Identity, 'one computed cell');
+    expect(gridMaxDelta([[[0.5, null]]], [[[0.5, 0.1]]])).toBe(Infinity);
   });
 });

@@ -160,6 +160,30 @@ describe('svcca-lens dynamics and cross', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/conv1: is a conv layer and the DFT reduction works with SVCCA and CCA only/);
   });
+  it('--conv positions with a dense layer: conv × dense cells are null in the JSON, "—" in the table, one warning, exit 0', async () => {
+    const positions = await cli('dynamics', 'cnn.npz', '--metric', 'cka', '--conv', 'positions', '--json');
+    expect(positions.code).toBe(0);
+    const r = JSON.parse(positions.stdout);
+    expect(r.layers).toEqual(['conv1', 'logits']);
+    for (const grid of r.values) {
+      // conv1 (N·H·W = 2 700) against itself and logits (300) against itself compute; the mixed pairs are null.
+      expect(grid[0][1]).toBeNull();
+      expect(grid[1][0]).toBeNull();
+      expect(typeof grid[0][0]).toBe('number');
+      expect(typeof grid[1][1]).toBe('number');
+    }
+    expectClose(r.values[1][0][0], 1, 1e-9, 'conv1 against itself at the reference');
+    const why = 'layer conv1 (N·H·W = 2\u202f700 datapoints) and layer logits (300 datapoints): positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; its cells are left empty';
+    expect(r.warnings).toContain(why);
+    expect(positions.stderr).toContain(why);
+    const table = await cli('cross', 'cnn.npz', 'cnn.npz', '--metric', 'cka', '--conv', 'positions');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/conv1\s+1\.0000\s+—/);
+    // One array against another of a different size is refused, naming both.
+    const lone = await cli('compare', 'cnn.npz:step_0/conv1', 'cnn.npz:step_0/logits', '--conv', 'positions');
+    expect(lone.code).toBe(2);
+    expect(lone.stderr).toContain('under positions but');
+  });
   it('dynamics --reference picks another step', async () => {
     const r = JSON.parse((await cli('dynamics', 'run.npz', '--json', '--reference', '2')).stdout);
     expect(r.reference).toBe(2);

@@ -110,16 +110,16 @@ describe.skipIf(!entry)(`public/demo ${ENTRY_ID}: the caption, recomputed from t
     for (const layer of layers) {
       const dynamics = await computeDynamics({ bundle: only([layer]), run: 'seed0' }, DEFAULT_OPTIONS, {}, cpuBackend);
       steps = dynamics.steps;
-      diagonal[layer] = dynamics.values.map((row) => row[0][0]);
+      diagonal[layer] = dynamics.values.map((row) => row[0][0]!);
       const c = await computeCross({ a: { bundle: only([layer]), run: 'seed0' }, b: { bundle: only([layer]), run: 'seed1' } }, DEFAULT_OPTIONS, {}, cpuBackend);
       expect(c.step).not.toBeNull();
       crossStep = c.step!;
-      cross[layer] = c.values[0][0];
+      cross[layer] = c.values[0][0]!;
     }
     // The final network's layer x layer similarities between the stripe layers (the heatmap's last step).
     const stripeLayers = layers.filter((l) => /^s[23]b[12]/.test(l));
     const final = await computeCross({ a: { bundle: only(stripeLayers), run: 'seed0' }, b: { bundle: only(stripeLayers), run: 'seed0' }, step: steps[steps.length - 1] }, DEFAULT_OPTIONS, {}, cpuBackend);
-    last = layers.map((a) => layers.map((b) => (stripeLayers.includes(a) && stripeLayers.includes(b) ? final.values[stripeLayers.indexOf(a)][stripeLayers.indexOf(b)] : NaN)));
+    last = layers.map((a) => layers.map((b) => (stripeLayers.includes(a) && stripeLayers.includes(b) ? final.values[stripeLayers.indexOf(a)][stripeLayers.indexOf(b)]! : NaN)));
   }, 240_000);
 
   it('the measured facts are what svcca-lens computes from the shipped bundle', () => {

@@ -19,6 +19,7 @@ import {
   setReference,
   setStepIndex,
   setTab,
+  showDirections,
   stepBy,
   noticeStore,
   undoSwitch,
@@ -246,7 +247,8 @@ describe('the drill-down', () => {
       a: { bundle: 'b.npz', run: null, step: 10, layer: 'conv1' },
       b: { bundle: 'b.npz', run: null, step: 20, layer: 'fc' },
       scope: 'dynamics',
-      directions: 3,
+      directions: 10,
+      maxPoints: 2000,
     });
     expect(state().pair!.titles).toEqual(['conv1 at step 10', 'fc at step 20 (reference)']);
     client.pairJobs[0].resolve({ result: pairResult(0.8), labels: null, backend: 'cpu', names: ['x', 'y'] });
@@ -268,6 +270,57 @@ describe('the drill-down', () => {
     await computed();
     expect(client.pairJobs).toHaveLength(1);
     expect(client.pairJobs[0].params.a).toMatchObject({ step: 20, layer: 'conv2' });
+  });
+});
+
+describe('positions with conv and dense layers', () => {
+  /** conv1 (100, 8, 8, 4) NHWC, conv2 (100, 4, 4, 8), fc (100, 8). */
+  function cnn(): BundleInfo {
+    const info = bundleInfo('b.npz', LAYERS, STEPS);
+    for (const e of info.entries) if (e.layer !== 'fc') e.shape = e.layer === 'conv1' ? [100, 8, 8, 4] : [100, 4, 4, 8];
+    return info;
+  }
+  it('the job knows its empty cells before any value arrives; a click on one says why and computes nothing', async () => {
+    setOptions({ convReduction: 'positions', metric: 'cka' });
+    await load(cnn());
+    confirmBundle('b.npz');
+    const job = state().dynamics!;
+    expect(job.status).toBe('running');
+    expect(job.blank!.map((row) => row.map((why) => why !== null))).toEqual([
+      [false, true, true],
+      [true, false, true],
+      [true, true, false],
+    ]);
+    expect(job.blank![0][2]).toBe(
+      'not comparable under positions: layer conv1 (N·H·W = 6\u202f400 datapoints) and layer fc (100 datapoints); positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them',
+    );
+    const asked = client.pairJobs.length;
+    openPair({ view: 'dynamics', t: 0, i: 0, j: 2 });
+    expect(client.pairJobs).toHaveLength(asked);
+    expect(state().pair).toMatchObject({ status: 'error', error: expect.stringMatching(/^Not comparable under positions: layer conv1/) });
+    // A comparable cell computes as usual.
+    openPair({ view: 'dynamics', t: 0, i: 2, j: 2 });
+    expect(client.pairJobs).toHaveLength(asked + 1);
+    // Under flatten nothing is blank.
+    setOptions({ convReduction: 'flatten' });
+    expect(state().dynamics!.blank).toBeNull();
+  });
+});
+
+describe('more direction pairs in the drill-down', () => {
+  it('asks for the top 10, then more on request, keeping the shown result meanwhile; another pair starts at 10 again', async () => {
+    await computed();
+    openPair({ view: 'dynamics', t: 1, i: 0, j: 2 });
+    expect(client.pairJobs[0].params).toMatchObject({ directions: 10, maxPoints: 2000 });
+    client.pairJobs[0].resolve({ result: pairResult(0.8), labels: null, backend: 'cpu', names: ['x', 'y'] });
+    await flush();
+    showDirections(25);
+    expect(client.pairJobs[1].params).toMatchObject({ directions: 25, a: { layer: 'conv1' }, b: { layer: 'fc' } });
+    expect(state().pair).toMatchObject({ status: 'running' });
+    expect(state().pair!.result!.result.similarity).toBe(0.8);
+    openPair({ view: 'dynamics', t: 1, i: 1, j: 2 });
+    expect(client.pairJobs[2].params).toMatchObject({ directions: 10 });
+    expect(state().pair!.result).toBeNull();
   });
 });
 

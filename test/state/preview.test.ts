@@ -30,6 +30,23 @@ describe('bundle preview', () => {
     expect(summariseBundle(info, DEFAULT_OPTIONS, ['b']).problems).toEqual([]);
   });
 
+  it('positions with conv and dense layers: no refusal, one warning naming the cells left empty', () => {
+    const info = bundleInfo('cnn.npz', ['conv1', 'conv2', 'fc'], [0, 1], [null], [400, 10]);
+    for (const e of info.entries) if (e.layer !== 'fc') e.shape = e.layer === 'conv1' ? [400, 8, 8, 4] : [400, 4, 4, 8];
+    const options = { ...DEFAULT_OPTIONS, convReduction: 'positions' as const, metric: 'cka' as const };
+    const s = summariseBundle(info, options, []);
+    expect(s.problems).toEqual([]);
+    expect(s.datapoints).toBe(400);
+    expect(s.perLayer.map((l) => l.datapoints)).toEqual([25_600, 6_400, 400]);
+    expect(s.warnings).toEqual([
+      'layers at different sizes under positions: layer conv1 (N·H·W = 25\u202f600 datapoints); layer conv2 (N·H·W = 6\u202f400 datapoints); layer fc (400 datapoints): positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; the cells between these groups (3 pairs) are left empty',
+    ]);
+    // Leaving the dense layer and one conv out: nothing to warn about.
+    expect(summariseBundle(info, options, ['conv2', 'fc']).warnings).toEqual([]);
+    // Under flatten no such warning.
+    expect(summariseBundle(info, { ...options, convReduction: 'flatten' }, []).warnings.some((w) => w.includes('positions'))).toBe(false);
+  });
+
   it('warns when datapoints < 5 × neurons, and not for CKA', () => {
     const info = bundleInfo('b.npz', ['wide'], [0], [null], [100, 40]);
     expect(summariseBundle(info, DEFAULT_OPTIONS, []).warnings[0]).toMatch(/100 datapoints for 40 neurons \(fewer than 5 per dimension\)/);

@@ -71,6 +71,22 @@ describe('loads in the worker', () => {
     expect(res.bundle).toMatchObject({ runs: ['runA', 'runB_final'], steps: [0, 10], layers: ['a', 'b'], labels: { count: 20, classes: 4 } });
   });
 
+  it('a pick with an unreadable file is named after the files that were read', async () => {
+    const client = inProcessClient();
+    const bad = { path: 'bad.npy', file: new File([new TextEncoder().encode('not numpy at all')], 'bad.npy') };
+    const picked = [bad, npz('seed0.npz', 1), npz('seed1.npz', 2)];
+    const res = await client.addInput(picked, 'bad.npy + seed0.npz + seed1.npz');
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors[0]).toMatch(/^bad\.npy: /);
+    expect(res.bundle).toMatchObject({ id: 'seed0.npz + seed1.npz', name: 'seed0.npz + seed1.npz', runs: ['seed0', 'seed1'] });
+    // The same pick again: a second bundle of its own, not a silent replacement of the first.
+    const again = await client.addInput(picked, 'bad.npy + seed0.npz + seed1.npz (2)');
+    expect(again.bundle?.id).toBe('seed0.npz + seed1.npz (2)');
+    // Nothing left out: the store's name stands (labels.npy never names a pick).
+    const clean = await client.addInput([npz('seed0.npz', 1), npz('seed1.npz', 2)], 'seed0.npz + seed1.npz (3)');
+    expect(clean.bundle?.id).toBe('seed0.npz + seed1.npz (3)');
+  });
+
   it('a lone .npy is an array to compare; bad ones give the reader’s reason', async () => {
     const client = inProcessClient();
     const lone = await client.addInput([{ path: 'acts.npy', file: new File([encodeNpy([20, 3], values(60, 1))], 'acts.npy') }], 'acts.npy');

@@ -247,7 +247,7 @@ describe('bundles through the worker (real readers, real engine)', () => {
     expect(partials).toEqual([0, 1, 2]);
     expect(res.result.steps).toEqual([0, 1, 2]);
     expect(res.result.values[2][0][0]).toBeCloseTo(1, 9);
-    expect(res.kept[0][0][1][0]).toBeGreaterThan(0);
+    expect(res.kept[0][0][1]![0]).toBeGreaterThan(0);
     expect(res.backend).toMatch(/^CPU \(float64\)/);
     const pair = await client.pair({
       a: { bundle: 'run', run: null, step: 0, layer: 'a' },
@@ -257,7 +257,7 @@ describe('bundles through the worker (real readers, real engine)', () => {
       options,
       directions: 2,
     });
-    expect(pair.result.similarity).toBeCloseTo(res.result.values[0][0][1], 12);
+    expect(pair.result.similarity).toBeCloseTo(res.result.values[0][0][1]!, 12);
     expect(pair.result.kept).toEqual(res.kept[0][0][1]);
     expect(pair.result.directions!.x).toHaveLength(2);
     expect(pair.result.directions!.x[0]).toHaveLength(M2);

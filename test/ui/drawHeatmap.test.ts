@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { drawHeatmap } from '../../src/ui/charts/drawHeatmap';
 import type { CellContext } from '../../src/ui/charts/drawHeatmap';
-import { layoutHeatmap } from '../../src/ui/charts/heatmapLayout';
+import { BLANK_STROKE, layoutHeatmap } from '../../src/ui/charts/heatmapLayout';
 
 /** A context that records what is drawn. */
 function recorder() {
@@ -38,15 +38,23 @@ describe('drawHeatmap', () => {
   });
 
   it('sets the fill style only when the colour changes', () => {
-    const cells = [0, 1, 2].map((k) => ({ i: 0, j: k, x: k * 5, y: 0, size: 5, value: 0.5, fill: '#123456' }));
+    const cells = [0, 1, 2].map((k) => ({ i: 0, j: k, x: k * 5, y: 0, size: 5, value: 0.5, fill: '#123456', blank: false }));
     const { ctx, calls } = recorder();
     drawHeatmap(ctx, cells, 15, 5, '#ccc');
     expect(calls.filter((c) => c.startsWith('fill'))).toEqual(['fill #123456']);
   });
 
+  it('draws a blank cell (never a value) apart from a pending one', () => {
+    const layout = layoutHeatmap({ values: [[null, null]], blank: [[null, 'not comparable under positions']], rows: ['r'], cols: ['a', 'b'], domain: [0, 1], width: 300, bare: true, maxCell: 10 });
+    expect(layout.cells.map((c) => c.blank)).toEqual([false, true]);
+    const { ctx, calls } = recorder();
+    drawHeatmap(ctx, layout.cells, 20, 10, '#ccc');
+    expect(calls).toEqual(['clear 0 0 20 10', 'fill #ccc', 'rect 0 0 10 10', `fill ${BLANK_STROKE}`, 'rect 10 0 10 10']);
+  });
+
   it('pads tiny cells so no seams show between them', () => {
     const { ctx, calls } = recorder();
-    drawHeatmap(ctx, [{ i: 0, j: 0, x: 1, y: 2, size: 2, value: 1, fill: '#fff' }], 4, 4, '#ccc');
+    drawHeatmap(ctx, [{ i: 0, j: 0, x: 1, y: 2, size: 2, value: 1, fill: '#fff', blank: false }], 4, 4, '#ccc');
     expect(calls).toContain('rect 1 2 2.25 2.25');
   });
 });

@@ -4,6 +4,7 @@
 
 import { memo, useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { KeyboardEvent, MouseEvent } from 'react';
+import { CellRect } from './CellRect';
 import { CellsCanvas } from './CellsCanvas';
 import { HeatLegend } from './HeatLegend';
 import { cellAt, layoutHeatmap, moveFocus } from './heatmapLayout';
@@ -13,6 +14,8 @@ import { shownMessage } from '../format';
 
 export interface HeatmapProps {
   values: readonly (readonly (number | null)[])[];
+  /** Cells with no value for good (truthy: why; see GridJob.blank). */
+  blank?: readonly (readonly (string | null)[])[] | null;
   rows: readonly string[];
   cols: readonly string[];
   domain: Domain;
@@ -28,11 +31,11 @@ export interface HeatmapProps {
 }
 
 export const Heatmap = memo(function Heatmap(props: HeatmapProps) {
-  const { values, rows, cols, domain, label, xTitle, yTitle, legendTitle, describe, selected, onSelect } = props;
+  const { values, blank, rows, cols, domain, label, xTitle, yTitle, legendTitle, describe, selected, onSelect } = props;
   const [box, width] = useWidth<HTMLDivElement>(640);
   const layout = useMemo(
-    () => layoutHeatmap({ values, rows, cols, domain, width, xTitle, yTitle, legendTitle }),
-    [values, rows, cols, domain, width, xTitle, yTitle, legendTitle],
+    () => layoutHeatmap({ values, blank, rows, cols, domain, width, xTitle, yTitle, legendTitle }),
+    [values, blank, rows, cols, domain, width, xTitle, yTitle, legendTitle],
   );
   const [focus, setFocus] = useState({ i: 0, j: 0 });
   const [announce, setAnnounce] = useState('');
@@ -53,6 +56,7 @@ export const Heatmap = memo(function Heatmap(props: HeatmapProps) {
       ...describe(i, j).map((line, k) => {
         const div = document.createElement('div');
         if (k === 0) div.className = 'tip-title';
+        else if (line.length > 60) div.className = 'tip-wrap'; // a reason (a blank cell's) wraps instead of running off the chart
         div.textContent = shownMessage(line);
         return div;
       }),
@@ -128,16 +132,7 @@ export const Heatmap = memo(function Heatmap(props: HeatmapProps) {
           {!layout.canvas && (
             <g className="cells">
               {layout.cells.map((c) => (
-                <rect
-                  key={`${c.i}:${c.j}`}
-                  x={c.x}
-                  y={c.y}
-                  width={c.size}
-                  height={c.size}
-                  className={c.fill ? undefined : 'pending'}
-                  fill={c.fill ?? undefined}
-                  data-value={c.value ?? undefined}
-                />
+                <CellRect key={`${c.i}:${c.j}`} cell={c} withValue />
               ))}
             </g>
           )}

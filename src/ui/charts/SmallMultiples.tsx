@@ -3,6 +3,7 @@
 
 import { memo, useMemo } from 'react';
 import type { MouseEvent } from 'react';
+import { CellRect } from './CellRect';
 import { CellsCanvas } from './CellsCanvas';
 import { HeatLegend } from './HeatLegend';
 import { layoutMultiples, panelAt } from './heatmapLayout';
@@ -11,6 +12,7 @@ import { useWidth } from './useWidth';
 
 export const SmallMultiples = memo(function SmallMultiples({
   grids,
+  blank,
   steps,
   rows,
   cols,
@@ -21,6 +23,8 @@ export const SmallMultiples = memo(function SmallMultiples({
   onPick,
 }: {
   grids: readonly (readonly (readonly (number | null)[])[])[];
+  /** The same blank cells in every panel (see GridJob.blank). */
+  blank?: readonly (readonly (string | null)[])[] | null;
   steps: readonly number[];
   rows: readonly string[];
   cols: readonly string[];
@@ -32,8 +36,8 @@ export const SmallMultiples = memo(function SmallMultiples({
 }) {
   const [box, width] = useWidth<HTMLDivElement>(640);
   const layout = useMemo(
-    () => layoutMultiples({ grids, titles: steps.map((s) => `step ${s}`), rows, cols, domain, width, legendTitle }),
-    [grids, steps, rows, cols, domain, width, legendTitle],
+    () => layoutMultiples({ grids, blank, titles: steps.map((s) => `step ${s}`), rows, cols, domain, width, legendTitle }),
+    [grids, blank, steps, rows, cols, domain, width, legendTitle],
   );
   const cells = useMemo(() => (layout.canvas ? layout.panels.flatMap((p) => p.layout.cells) : []), [layout]);
   const onClick = (e: MouseEvent<SVGSVGElement>) => {
@@ -61,9 +65,7 @@ export const SmallMultiples = memo(function SmallMultiples({
                 {p.title}
               </text>
               {!layout.canvas &&
-                p.layout.cells.map((c) => (
-                  <rect key={`${c.i}:${c.j}`} x={c.x} y={c.y} width={c.size} height={c.size} className={c.fill ? undefined : 'pending'} fill={c.fill ?? undefined} />
-                ))}
+                p.layout.cells.map((c) => <CellRect key={`${c.i}:${c.j}`} cell={c} />)}
               <rect className="panel-frame" x={p.x - 1.5} y={p.y - 1.5} width={p.layout.plot.width + 3} height={p.layout.plot.height + 3} />
             </g>
           ))}

@@ -1,6 +1,8 @@
 // Layout of a similarity heatmap: rows × columns of square cells coloured on one sequential scale
 // (viridis; domain [0, 1] by default or fitted to the data, shared by every checkpoint), with row
-// and column labels and a vertical colour legend. Cells still being computed have no fill.
+// and column labels and a vertical colour legend. Cells still being computed have no fill; cells
+// that will never have a value (a pair the positions reduction cannot compare) are `blank`: drawn
+// empty with a diagonal stroke, distinct from both.
 // Pure: d3 scales turn numbers into positions and colours; React (or drawHeatmap on a canvas,
 // past CANVAS_CELLS cells) draws them.
 
@@ -21,9 +23,15 @@ export interface HeatmapCell {
   y: number;
   size: number;
   value: number | null;
-  /** null while the value is not computed yet. */
+  /** null while the value is not computed yet (and for blank cells). */
   fill: string | null;
+  /** A pair that is not comparable (positions across spatial sizes): empty for good, not pending. */
+  blank: boolean;
 }
+
+/** Fill and stroke of a blank cell (attributes, not CSS, so that SVG/PNG exports keep them). */
+export const BLANK_FILL = '#ffffff';
+export const BLANK_STROKE = '#a3aab5';
 
 /** A value printed in its cell (when cells are big enough to hold it), in a colour that reads on the fill. */
 export interface CellText {
@@ -73,8 +81,10 @@ export interface HeatmapLayout {
 }
 
 export interface HeatmapSpec {
-  /** values[i][j] (null: not computed yet). */
+  /** values[i][j] (null: not computed yet, unless `blank` marks the cell). */
   values: readonly (readonly (number | null)[])[];
+  /** Cells with no value for good (truthy: why); null or absent when none. */
+  blank?: readonly (readonly (string | null)[])[] | null;
   rows: readonly string[];
   cols: readonly string[];
   domain: Domain;
@@ -166,8 +176,9 @@ export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
     const row = values[i] ?? [];
     for (let j = 0; j < cols.length; j++) {
       const v = row[j] ?? null;
-      const value = v === null || Number.isNaN(v) ? null : v;
-      cells.push({ i, j, x: r2(plot.x + j * cell), y: r2(plot.y + i * cell), size: r2(cell), value, fill: value === null ? null : color(value) });
+      const blank = !!spec.blank?.[i]?.[j];
+      const value = blank || v === null || Number.isNaN(v) ? null : v;
+      cells.push({ i, j, x: r2(plot.x + j * cell), y: r2(plot.y + i * cell), size: r2(cell), value, fill: value === null ? null : color(value), blank });
     }
   }
 
@@ -299,6 +310,8 @@ export interface MultiplesLayout {
 
 export function layoutMultiples(spec: {
   grids: readonly (readonly (readonly (number | null)[])[])[];
+  /** The same blank cells in every panel (see HeatmapSpec.blank). */
+  blank?: readonly (readonly (string | null)[])[] | null;
   titles: readonly string[];
   rows: readonly string[];
   cols: readonly string[];
@@ -323,7 +336,7 @@ export function layoutMultiples(spec: {
   const panels: MultiplesPanel[] = grids.map((values, t) => {
     const x = r2((t % perRow) * (cell * nCols + gap));
     const y = r2(Math.floor(t / perRow) * (panelHeight + titleHeight + gap) + titleHeight);
-    const layout = layoutHeatmap({ values, rows, cols, domain: spec.domain, width: cell * nCols, bare: true, maxCell: cell, minCell: cell });
+    const layout = layoutHeatmap({ values, blank: spec.blank, rows, cols, domain: spec.domain, width: cell * nCols, bare: true, maxCell: cell, minCell: cell });
     const moved = {
       ...layout,
       plot: { ...layout.plot, x, y },
