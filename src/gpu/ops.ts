@@ -6,7 +6,7 @@
 
 import { dftAxisKernel, embedBlocksKernel, frequencyMeansKernel, type ConvDims } from './kernels/dft';
 import { productEdge, productKernel, type ProductBatch } from './kernels/product';
-import { jacobiMeasureKernel, jacobiRotateKernel, jacobiSweepsKernel, largestWorkgroupN, sweepsPerDispatch, sweepsSizeClass, sweepsThreads, SWEEPS_STORAGE_MAX_N, type SweepsMatrixPlace } from './kernels/jacobi';
+import { jacobiMeasureKernel, jacobiRotateKernel, jacobiSweepsKernel, largestWorkgroupN, MEASURED, SWEEPS_STATE, sweepsPerDispatch, sweepsSizeClass, sweepsThreads, SWEEPS_STORAGE_MAX_N, type SweepsMatrixPlace } from './kernels/jacobi';
 import { MAX_WORKGROUPS_PER_DIMENSION } from './kernel';
 import type { GpuRuntime } from './runtime';
 import { checkAborted } from '../cancel';
@@ -111,7 +111,7 @@ async function jacobiBySweeps(rt: GpuRuntime, matrices: GPUBuffer, n: number, co
   if (n > maxN) throw new Error(`jacobiEigenBatch: N = ${n} is beyond the ${place} variant's ${maxN}`);
   const kernel = jacobiSweepsKernel(place, maxN, sweepsThreads(place, rt.software));
   const bytes = count * n * n * 4; // count matrices × N × N f32
-  const stride = 4 + n; // per matrix: done, sweeps, previous ratio, ratio, then the N diagonal entries
+  const stride = SWEEPS_STATE.diagonal + n; // per matrix: the SWEEPS_STATE words, then the N diagonal entries
   // Even and at least 2 (a round-robin needs a pair), at most N.
   const ownSizes = Uint32Array.from({ length: count }, (_, b) => Math.min(n, Math.max(2, (options.sizes?.[b] ?? n) + ((options.sizes?.[b] ?? n) % 2))));
   const meanCube = ownSizes.reduce((sum, size) => sum + size ** 3, 0) / count;
@@ -132,16 +132,16 @@ async function jacobiBySweeps(rt: GpuRuntime, matrices: GPUBuffer, n: number, co
       let done = true;
       let worst = 0;
       for (let b = 0; b < count; b++) {
-        done &&= out[b * stride] !== 0;
-        sweeps = Math.max(sweeps, out[b * stride + 1]);
-        worst = Math.max(worst, out[b * stride + 3]);
+        done &&= out[b * stride + SWEEPS_STATE.done] !== 0;
+        sweeps = Math.max(sweeps, out[b * stride + SWEEPS_STATE.sweeps]);
+        worst = Math.max(worst, out[b * stride + SWEEPS_STATE.ratio]);
       }
       options.onSweep?.(sweeps, worst);
       if (done) break;
       checkAborted(options.signal);
     }
     const values = new Float32Array(count * n);
-    for (let b = 0; b < count; b++) values.set(out.subarray(b * stride + 4, b * stride + 4 + n), b * n);
+    for (let b = 0; b < count; b++) values.set(out.subarray(b * stride + SWEEPS_STATE.diagonal, b * stride + SWEEPS_STATE.diagonal + n), b * n);
     const vectors = options.vectors ? await rt.read(vt, bytes, 'jacobi.vectors') : null;
     return { values, vectors, sweeps };
   } finally {
@@ -179,23 +179,23 @@ async function jacobiBySteps(rt: GpuRuntime, matrices: GPUBuffer, n: number, cou
     for (const sizes of steps) params.set(jacobiRotateKernel.encodeUniforms(sizes), (sizes.step * stride) / 4);
     const paramsBuffer = own.uniform(params, 'jacobi.params');
     const measureParams = own.uniform(jacobiMeasureKernel.encodeUniforms({ n, count }), 'jacobi.measure-params');
-    const measured = own.zeros(count * n * 3 * 4, 'jacobi.measure');
+    const measured = own.zeros(count * n * MEASURED.words * 4, 'jacobi.measure'); // count × N rows × MEASURED words, f32
     let sweeps = 0;
     let previousWorst = Infinity;
     const values = new Float32Array(count * n);
     for (let sweep = 0; sweep <= maxSweeps; sweep++) {
       // Measure first (sweep 0 tells whether there is anything to do).
       rt.submit('jacobi.measure', (pass) => rt.dispatch(pass, jacobiMeasureKernel, [aCur, measured, measureParams], jacobiMeasureKernel.workgroups({ n, count })));
-      const out = await rt.read(measured, count * n * 3 * 4, 'jacobi.measure');
+      const out = await rt.read(measured, count * n * MEASURED.words * 4, 'jacobi.measure');
       let worst = 0;
       for (let b = 0; b < count; b++) {
         let off = 0;
         let total = 0;
         for (let row = 0; row < n; row++) {
-          const o = (b * n + row) * 3;
-          off += out[o];
-          total += out[o + 1];
-          values[b * n + row] = out[o + 2];
+          const o = (b * n + row) * MEASURED.words;
+          off += out[o + MEASURED.offDiagonal];
+          total += out[o + MEASURED.total];
+          values[b * n + row] = out[o + MEASURED.diagonal];
         }
         worst = Math.max(worst, total > 0 ? Math.sqrt(off / total) : 0);
       }

@@ -4,6 +4,7 @@
 //
 // Shapes: Xc_i is n_i × m (row-major, f32), centred rows.
 
+import { checkAborted } from '../../cancel';
 import { ckaFromStatistics } from '../../math/cka';
 import type { PairNumbers } from '../metrics';
 import { stackedCross } from './pairs';
@@ -37,6 +38,7 @@ export async function ckaFactors(job: GpuJob, side: CentredSide): Promise<GpuCka
 /** Linear CKA (or its debiased form) of every pair (a[i], b[j]). */
 export async function compareCka(job: GpuJob, a: GpuCkaFactor[], b: GpuCkaFactor[], debiased: boolean): Promise<PairNumbers[][]> {
   const { t, rowsA, rowsB, offsetsA, offsetsB, release } = stackedCross(job, a, b, (f) => f.x.buffer, 'cka');
+  checkAborted(job.signal);
   const values = await job.rt.read(t, Math.max(1, rowsA * rowsB) * 4, 'cka.cross');
   release();
   return a.map((fa, i) =>

@@ -147,7 +147,8 @@ async function dftPair(job: GpuJob, setA: StackedFactors, setB: StackedFactors, 
     neurons: [channelsA * total, channelsB * total],
     dropped,
     clipped: [0, 0],
-    spectra: job.options.metric === 'svcca' ? [spectra[0].sort((x, y) => y - x), spectra[1].sort((x, y) => y - x)] : null,
+    // SVCCA's blocks carry their spectra (the SVD step); CCA's do not.
+    spectra: blocks.every(({ pa, pb }) => pa.spectrum && pb.spectrum) ? [spectra[0].sort((x, y) => y - x), spectra[1].sort((x, y) => y - x)] : null,
     frequencies: total,
   };
 }

@@ -119,6 +119,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       onPairs?.(a.length * b.length);
       return done;
     };
+    const ckaGrid = (job: GpuJob, debiased: boolean) => (a.every(all('gpu-cka')) && b.every(all('gpu-cka')) ? whole(compareCka(job, a as GpuCkaFactor[], b as GpuCkaFactor[], debiased)) : null);
     try {
       const onGpu = await this.job(options, signal, async (job): Promise<PairNumbers[][] | null> => {
         switch (options.metric) {
@@ -133,10 +134,9 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
             return a.every(withExtras) && b.every(withExtras) ? whole(comparePwcca(job, a as GpuCcaFactor[], b as GpuCcaFactor[])) : null;
           }
           case 'cka':
-          case 'cka-debiased': {
-            const ok = a.every(all('gpu-cka')) && b.every(all('gpu-cka'));
-            return ok ? whole(compareCka(job, a as GpuCkaFactor[], b as GpuCkaFactor[], options.metric === 'cka-debiased')) : null;
-          }
+            return ckaGrid(job, false);
+          case 'cka-debiased':
+            return ckaGrid(job, true);
           default:
             return unreachableMetric(options.metric);
         }

@@ -36,6 +36,12 @@ export const jacobiRotateKernel: Kernel<JacobiStepSizes> = {
   encodeUniforms: (s) => encodeStruct(stepParams, s),
 };
 
+/** Words of jacobi-sweeps' per-matrix state (shaders/jacobi-sweeps.wgsl `state`), then the N diagonal entries. */
+export const SWEEPS_STATE = { done: 0, sweeps: 1, previousRatio: 2, ratio: 3, diagonal: 4 } as const;
+
+/** Words per row of jacobi-measure's output (shaders/jacobi-measure.wgsl `out`): off-diagonal² and total² of the row, its diagonal entry. */
+export const MEASURED = { offDiagonal: 0, total: 1, diagonal: 2, words: 3 } as const;
+
 const MEASURE_WG = 64; // rows per workgroup
 
 export const jacobiMeasureKernel: Kernel<Pick<JacobiStepSizes, 'n' | 'count'>> = {
