@@ -32,18 +32,24 @@ export interface PwccaExtras {
   neurons: Matrix;
 }
 
-/** A CCA, SVCCA or PWCCA factor: the whitened rows Z (Z Zᵀ ≈ I) on the GPU. */
-export interface GpuCcaFactor {
-  kind: 'gpu-cca';
-  pwcca?: PwccaExtras;
-  /** Z rows (r × m) at `rowOffset` of `z` (rows of length m). */
-  z: SharedBuffer;
+/** One matrix's whitened rows Z (r × m, Z Zᵀ ≈ I) at `rowOffset` of a shared buffer, with what the whitening kept. */
+export interface WhitenedRows {
   rowOffset: number;
+  /** r: the rows of Z (kept directions that are not null). */
   rows: number;
   keptDims: number;
   dropped: number;
   clipped: number;
+  /** SVCCA: λ_i = g_i / (m − 1), descending; null for CCA. */
   spectrum: number[] | null;
+}
+
+/** A CCA, SVCCA or PWCCA factor: the whitened rows Z (Z Zᵀ ≈ I) on the GPU. */
+export interface GpuCcaFactor extends WhitenedRows {
+  kind: 'gpu-cca';
+  pwcca?: PwccaExtras;
+  /** Holds Z's rows (rows of length m). */
+  z: SharedBuffer;
   neurons: number;
   datapoints: number;
   rep: Representation;
@@ -65,13 +71,7 @@ export interface GpuCkaFactor {
 }
 
 /** One matrix's factor as factorStacked returns it (Z rows at `rowOffset` of the shared buffer). */
-export interface FactorPlan {
-  rowOffset: number;
-  rows: number;
-  keptDims: number;
-  dropped: number;
-  clipped: number;
-  spectrum: number[] | null;
+export interface FactorPlan extends WhitenedRows {
   /** Input rows kept by the ε pruning. */
   kept: number[];
   /** PWCCA: kept × kept orthogonal map from Z's coordinates to the symmetric whitening's (empty otherwise). */
