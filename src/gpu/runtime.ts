@@ -358,6 +358,7 @@ export class GpuRuntime {
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (error) {
+      staging.destroy(); // not pooled: the read that made it owns it
       // A destroyed device can reject the mapping (AbortError) before its lost promise has run:
       // give the loss a moment to be recorded, so it is reported as a loss, not as a cancel.
       await Promise.race([this.device.lost, new Promise((resolve) => setTimeout(resolve, 100))]);
