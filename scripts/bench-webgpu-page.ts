@@ -9,7 +9,7 @@
 
 import { cpuBackend, registerGpuBackend, resolveBackend, type ComputeBackend } from '../src/analysis/backend';
 import { comparePair, computeDynamics } from '../src/analysis/engine';
-import { GpuBackend, webgpuBackendFactory } from '../src/analysis/gpuBackend';
+import { GpuBackend, webgpuBackendFactory } from '../src/analysis/gpu';
 import { gridMaxDelta } from '../src/analysis/precision';
 import { DEFAULT_OPTIONS } from '../src/analysis/types';
 import { largestWorkgroupN } from '../src/gpu/kernels/jacobi';
@@ -52,7 +52,7 @@ function timed(backend: ComputeBackend) {
   const wrapped: ComputeBackend = {
     kind: backend.kind,
     precision: backend.precision,
-    datapointsOf: (f) => backend.datapointsOf(f),
+    datapointsOfFactor: (f) => backend.datapointsOfFactor(f),
     release: (f) => backend.release(f),
     async factorize(reps, options, dft) {
       const t0 = performance.now();
@@ -148,7 +148,7 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
     const gpuResult = await computeDynamics({ bundle: bundleOf(generator, gpuLoading) }, DEFAULT_OPTIONS, {}, wrapped);
     const gpuSeconds = (performance.now() - t0) / 1000 - gpuLoading.seconds;
     // What the precision contract costs in this job: float64 eigendecompositions on the host and the
-    // refinement of the whitening (src/analysis/gpuBackend.ts steps 3 and 5).
+    // refinement of the whitening (src/analysis/gpu/whitening.ts steps 3 and 5).
     const precision =
       gpu instanceof GpuBackend && precisionBefore
         ? {

@@ -8,7 +8,7 @@
 // Exit status 0 when every value keeps the contract, 1 otherwise.
 import { writeFileSync } from 'node:fs';
 import { registerGpuBackend, resolveBackend } from '../src/analysis/backend';
-import { webgpuBackendFactory } from '../src/analysis/gpuBackend';
+import { webgpuBackendFactory } from '../src/analysis/gpu';
 import { nodeGpu, nodeGpuFailure } from '../src/gpu/node';
 import { openBundlePath } from '../src/io/node';
 import { metricReductions, realDataParity, stressParity, subBundle, type ParityReport } from './parity';

@@ -1,5 +1,5 @@
 // The uniform of the per-frequency block kernels (frequency-means.wgsl, embed-frequency-blocks.wgsl):
-// 8 u32 words (32 bytes, src/gpu/ops.ts uniformWords).
+// 8 u32 words (32 bytes, src/gpu/kernels/dft.ts frequencyBlocksParams).
 struct Params {
   n: u32,       // datapoints N
   h: u32,       // spectrum height

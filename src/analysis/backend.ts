@@ -21,7 +21,7 @@ export interface ComputeBackend<F = unknown> {
    */
   compareGrid(a: F[], b: F[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]>;
   /** Datapoints a factor was built over (what pairs are checked against). */
-  datapointsOf(f: F): number;
+  datapointsOfFactor(f: F): number;
   /** Frees what a factor holds (GPU buffers); a no-op on the CPU. */
   release(factors: F[]): void;
 }
@@ -48,7 +48,7 @@ export const cpuBackend: ComputeBackend<Factor> = {
     }
     return grid;
   },
-  datapointsOf: (f) => f.datapoints,
+  datapointsOfFactor: (f) => f.datapoints,
   release() {},
 };
 

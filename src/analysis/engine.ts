@@ -163,7 +163,7 @@ export async function comparePrepared(pa: Prepared, pb: Prepared, options: Analy
   const factors = await backend.factorize([pa.rep, pb.rep], options, dft);
   try {
     const [[numbers]] = await backend.compareGrid([factors[0]], [factors[1]], options);
-    return toPairResult(pa, pb, numbers, options, dft, backend.datapointsOf(factors[0]), backend);
+    return toPairResult(pa, pb, numbers, options, dft, backend.datapointsOfFactor(factors[0]), backend);
   } finally {
     backend.release(factors);
   }
@@ -324,7 +324,7 @@ async function compareSides(
     grid.forEach((row, r) =>
       row.forEach((numbers, c) => {
         const [i, j] = [rows[r], cols[c]];
-        const datapoints = backend.datapointsOf(a.factors[i]);
+        const datapoints = backend.datapointsOfFactor(a.factors[i]);
         for (const w of warningsFor(a.prepared[i], b.prepared[j], numbers, options, datapoints, [a.names[i], b.names[j]])) warnings.add(w);
         for (const f of float64Sentences(a.prepared[i], b.prepared[j], numbers, options, [a.names[i], b.names[j]])) float64.add(f);
         values[i][j] = numbers.similarity;

@@ -3,7 +3,7 @@
 //
 // The contract: every number a job returns (similarity, each ρ, each kept count) is within
 // PRECISION_CONTRACT of what the float64 path (src/math) returns for the same inputs and options,
-// whichever backend computed it. The GPU path (src/analysis/gpuBackend.ts) factors a representation
+// whichever backend computed it. The GPU path (src/analysis/gpu/) factors a representation
 // as: Gram G = Xc Xcᵀ in f32 on the GPU (each entry's round-off is relative to ‖x_i‖‖x_j‖, so neuron
 // scales do not matter); on the host in float64 the eigendecomposition (CCA: of the equilibrated
 // correlation matrix R = D⁻¹ G D⁻¹ plus cca_core's ε as a diagonal, exact for every CCA-family
@@ -18,6 +18,8 @@
 //
 // Shapes: a representation is n neurons × m datapoints.
 
+import type { GramConditioning } from '../math/gramFactor';
+
 /** Every number any backend returns is within this of the float64 path. */
 export const PRECISION_CONTRACT = 1e-4;
 
@@ -31,28 +33,7 @@ export const CONTRACT_MARGIN = 0.1;
 const F64_CLIP = 1e-12;
 
 /** Conditioning of one representation, measured while the GPU path factors it (all relative, float64 on the host). */
-export interface Conditioning {
-  metric: 'cca' | 'svcca';
-  /** Datapoints m. */
-  datapoints: number;
-  /** CCA: smallest / largest eigenvalue of the equilibrated kept block R + E. SVCCA: λ_k / λ_1 of the kept directions. */
-  smallestKept: number;
-  /** CCA: smallest kept variance / largest variance (Σ̃_ii). SVCCA: 1. */
-  varianceSpread: number;
-  /**
-   * A lower bound on the smallest kept direction's variance relative to the largest, in float64's own
-   * (unequilibrated) terms: what float64's null floor (1e-12) is compared against. CCA: (1/‖W₀‖²_F −
-   * ridge) / trace G, since W₀ᵀW₀ = (G + ridge)⁻¹; SVCCA: λ_k / λ_1.
-   */
-  floorRatio: number;
-  /** CCA: the kept-variance ratio nearest to ε, as |log(ratio/ε)|; Infinity when ε = 0 or nothing is near. */
-  epsilonMargin: number;
-  /** SVCCA: distance of the cumulative variance fraction at k − 1 and k from the threshold; Infinity for CCA. */
-  cutMargin: number;
-  /** SVCCA: (λ_k − λ_{k+1}) / λ_k, the relative gap that separates the kept subspace; Infinity for CCA or when nothing is cut. */
-  gap: number;
-  /** Neurons whose variance is exactly 0 or ≤ 1e-12 of the largest (null for float64 as well). */
-  nullNeurons: number;
+export interface Conditioning extends GramConditioning {
   /** The refinement's Cholesky pivot ratio (smallest / largest); 1 when not refined. */
   refinementPivot: number;
 }

@@ -11,7 +11,7 @@ import { multiply, type Matrix } from '../math/matrix';
 import { randn } from '../math/random';
 import { cpuBackend, type ComputeBackend } from './backend';
 import { comparePair, computeDynamics } from './engine';
-import { GpuBackend } from './gpuBackend';
+import { GpuBackend } from './gpu';
 import { gridMaxDelta } from './precision';
 import { GpuRuntime } from '../gpu/runtime';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type Metric } from './types';

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { registerGpuBackend, resolveBackend } from '../analysis/backend';
 import { computeCross, computeDynamics, comparePair } from '../analysis/engine';
-import { webgpuBackendFactory } from '../analysis/gpuBackend';
+import { webgpuBackendFactory } from '../analysis/gpu';
 import { nodeGpu, nodeGpuFailure } from '../gpu/node';
 import { METRICS } from '../analysis/metricDefs';
 import { CONV_REDUCTIONS, DEFAULT_OPTIONS, type AnalysisOptions, type ConvReduction, type CrossResult, type DynamicsResult, type Metric, type PairResult } from '../analysis/types';

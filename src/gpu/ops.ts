@@ -1,13 +1,17 @@
 // Host-side drivers of the kernels: what to bind, how to size dispatches, when to stop.
 // Matrices are f32, row-major. Symmetric batches are padded to N × N (N even) with zeros.
 
-import { dftAxisKernel, embedBlocksKernel, embedWorkgroups, frequencyMeansKernel, linearWorkgroups } from './kernels/dft';
-import { encodeBatches, productEdge, productKernel, productWorkgroups, type ProductBatch } from './kernels/product';
-import { jacobiMeasureKernel, jacobiRotateKernel, jacobiSweepsKernel, largestWorkgroupN, measureWorkgroups, rotateWorkgroups, sweepsPerDispatch, sweepsSizeClass, sweepsThreads, SWEEPS_STORAGE_MAX_N, type SweepsMatrixPlace } from './kernels/jacobi';
+// Each driver acquires its buffers through a ledger (runtime.ts BufferLedger) and releases them
+// however it ends: finished, beyond a limit, cancelled or with the device lost.
+
+import { dftAxisKernel, embedBlocksKernel, frequencyMeansKernel, type ConvDims } from './kernels/dft';
+import { productEdge, productKernel, type ProductBatch } from './kernels/product';
+import { jacobiMeasureKernel, jacobiRotateKernel, jacobiSweepsKernel, largestWorkgroupN, MEASURED, SWEEPS_STATE, sweepsPerDispatch, sweepsSizeClass, sweepsThreads, SWEEPS_STORAGE_MAX_N, type SweepsMatrixPlace } from './kernels/jacobi';
+import { MAX_WORKGROUPS_PER_DIMENSION } from './kernel';
 import type { GpuRuntime } from './runtime';
 import { checkAborted } from '../cancel';
 
-const MAX_Z = 65535;
+export type { ConvDims };
 
 /** Whether a batch multiplies a matrix by itself (op(A) = op(B): a Gram matrix, symmetric). */
 function isGram(a: GPUBuffer, b: GPUBuffer, batch: ProductBatch): boolean {
@@ -17,12 +21,17 @@ function isGram(a: GPUBuffer, b: GPUBuffer, batch: ProductBatch): boolean {
 /** C-buffer products of a batch table, in as few dispatches as the z limit allows. Gram matrices
  *  (A·Aᵀ) are computed as symmetric: half the tiles, mirrored. */
 export function runProducts(rt: GpuRuntime, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, batches: ProductBatch[], label: string): void {
-  for (let start = 0; start < batches.length; start += MAX_Z) {
-    const chunk = batches.slice(start, start + MAX_Z).map((batch) => (isGram(a, b, batch) ? { ...batch, symmetric: true } : batch));
-    const table = rt.upload(encodeBatches(chunk), `${label}.batches`);
-    const edge = productEdge(chunk);
-    rt.submit(label, (pass) => rt.dispatch(pass, productKernel(edge), [a, b, c, table], productWorkgroups(chunk, edge)));
-    rt.release(table);
+  // z is the batch index: at most MAX_WORKGROUPS_PER_DIMENSION products per dispatch.
+  for (let start = 0; start < batches.length; start += MAX_WORKGROUPS_PER_DIMENSION) {
+    const chunk = batches.slice(start, start + MAX_WORKGROUPS_PER_DIMENSION).map((batch) => (isGram(a, b, batch) ? { ...batch, symmetric: true } : batch));
+    const kernel = productKernel(productEdge(chunk));
+    const own = rt.ledger();
+    try {
+      const table = own.upload(kernel.encodeUniforms(chunk), `${label}.batches`);
+      rt.submit(label, (pass) => rt.dispatch(pass, kernel, [a, b, c, table], kernel.workgroups(chunk)));
+    } finally {
+      own.close();
+    }
   }
 }
 
@@ -102,42 +111,42 @@ async function jacobiBySweeps(rt: GpuRuntime, matrices: GPUBuffer, n: number, co
   if (n > maxN) throw new Error(`jacobiEigenBatch: N = ${n} is beyond the ${place} variant's ${maxN}`);
   const kernel = jacobiSweepsKernel(place, maxN, sweepsThreads(place, rt.software));
   const bytes = count * n * n * 4; // count matrices × N × N f32
-  const vt = rt.zeros(options.vectors ? bytes : 4, options.vectors ? 'jacobi.vt' : 'jacobi.vt-unused');
-  const stride = 4 + n; // per matrix: done, sweeps, previous ratio, ratio, then the N diagonal entries
-  const state = rt.zeros(count * stride * 4, 'jacobi.state');
-  const params = rt.acquire(32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'jacobi.sweeps-params'); // 8 words (Params)
+  const stride = SWEEPS_STATE.diagonal + n; // per matrix: the SWEEPS_STATE words, then the N diagonal entries
   // Even and at least 2 (a round-robin needs a pair), at most N.
   const ownSizes = Uint32Array.from({ length: count }, (_, b) => Math.min(n, Math.max(2, (options.sizes?.[b] ?? n) + ((options.sizes?.[b] ?? n) % 2))));
-  const sizes = rt.upload(ownSizes, 'jacobi.sizes');
-  const words = new Uint32Array(8);
   const meanCube = ownSizes.reduce((sum, size) => sum + size ** 3, 0) / count;
   const budget = options.sweepsPerDispatch ?? sweepsPerDispatch(Math.cbrt(meanCube), count, options.vectors, maxSweeps);
+  const dispatchSizes = (first: boolean) => ({ n, count, vectors: options.vectors, sweepBudget: budget, maxSweeps, tolerance, first });
+  const own = rt.ledger();
   try {
+    const vt = own.zeros(options.vectors ? bytes : 4, options.vectors ? 'jacobi.vt' : 'jacobi.vt-unused');
+    const state = own.zeros(count * stride * 4, 'jacobi.state');
+    const params = own.uniform(kernel.encodeUniforms(dispatchSizes(true)), 'jacobi.sweeps-params');
+    const sizes = own.upload(ownSizes, 'jacobi.sizes');
     let out: Float32Array;
     let sweeps = 0;
     for (let chunk = 0; ; chunk++) {
-      words.set([n, count, options.vectors ? 1 : 0, budget, maxSweeps, 0, chunk === 0 ? 1 : 0, 0]);
-      new Float32Array(words.buffer)[5] = tolerance;
-      rt.device.queue.writeBuffer(params, 0, words);
-      rt.submit('jacobi.sweeps', (pass) => rt.dispatch(pass, kernel, [matrices, vt, state, params, sizes], [count, 1, 1]));
+      if (chunk > 0) rt.device.queue.writeBuffer(params, 0, kernel.encodeUniforms(dispatchSizes(false)));
+      rt.submit('jacobi.sweeps', (pass) => rt.dispatch(pass, kernel, [matrices, vt, state, params, sizes], kernel.workgroups(dispatchSizes(false))));
       out = await rt.read(state, count * stride * 4, 'jacobi.state');
       let done = true;
       let worst = 0;
       for (let b = 0; b < count; b++) {
-        done &&= out[b * stride] !== 0;
-        sweeps = Math.max(sweeps, out[b * stride + 1]);
-        worst = Math.max(worst, out[b * stride + 3]);
+        done &&= out[b * stride + SWEEPS_STATE.done] !== 0;
+        sweeps = Math.max(sweeps, out[b * stride + SWEEPS_STATE.sweeps]);
+        worst = Math.max(worst, out[b * stride + SWEEPS_STATE.ratio]);
       }
       options.onSweep?.(sweeps, worst);
       if (done) break;
       checkAborted(options.signal);
     }
     const values = new Float32Array(count * n);
-    for (let b = 0; b < count; b++) values.set(out.subarray(b * stride + 4, b * stride + 4 + n), b * n);
+    for (let b = 0; b < count; b++) values.set(out.subarray(b * stride + SWEEPS_STATE.diagonal, b * stride + SWEEPS_STATE.diagonal + n), b * n);
     const vectors = options.vectors ? await rt.read(vt, bytes, 'jacobi.vectors') : null;
     return { values, vectors, sweeps };
   } finally {
-    for (const buffer of [matrices, vt, state, params, sizes]) rt.release(buffer);
+    own.close();
+    rt.release(matrices); // consumed
   }
 }
 
@@ -146,46 +155,47 @@ async function jacobiBySteps(rt: GpuRuntime, matrices: GPUBuffer, n: number, cou
   const bytes = count * n * n * 4;
   const maxSweeps = options.maxSweeps ?? 40;
   const tolerance = options.tolerance ?? JACOBI_TOLERANCE_F32;
-  let aCur = matrices;
-  let aNext = rt.zeros(bytes, 'jacobi.a-pong');
-  // Vᵀ starts as the identity; without vectors, tiny placeholders fill the bindings (never read).
-  let vCur: GPUBuffer;
-  let vNext: GPUBuffer;
-  if (options.vectors) {
-    const identity = new Float32Array(count * n * n);
-    for (let b = 0; b < count; b++) for (let i = 0; i < n; i++) identity[b * n * n + i * n + i] = 1;
-    vCur = rt.upload(identity, 'jacobi.v-ping');
-    vNext = rt.zeros(bytes, 'jacobi.v-pong');
-  } else {
-    vCur = rt.zeros(4, 'jacobi.v-unused');
-    vNext = rt.zeros(4, 'jacobi.v-unused');
-  }
-  // One uniform entry per round-robin step, 256 bytes apart (the uniform offset alignment).
-  const stride = 256;
-  const params = new Uint32Array(((n - 1) * stride) / 4);
-  for (let s = 0; s < n - 1; s++) params.set([n, s, count, options.vectors ? 1 : 0], (s * stride) / 4);
-  const paramsBuffer = rt.acquire(params.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, 'jacobi.params');
-  rt.device.queue.writeBuffer(paramsBuffer, 0, params);
-  const measured = rt.zeros(count * n * 3 * 4, 'jacobi.measure');
-  let sweeps = 0;
-  let previousWorst = Infinity;
-  const values = new Float32Array(count * n);
+  const own = rt.ledger();
   try {
+    let aCur = matrices;
+    let aNext = own.zeros(bytes, 'jacobi.a-pong');
+    // Vᵀ starts as the identity; without vectors, tiny placeholders fill the bindings (never read).
+    let vCur: GPUBuffer;
+    let vNext: GPUBuffer;
+    if (options.vectors) {
+      const identity = new Float32Array(count * n * n);
+      for (let b = 0; b < count; b++) for (let i = 0; i < n; i++) identity[b * n * n + i * n + i] = 1;
+      vCur = own.upload(identity, 'jacobi.v-ping');
+      vNext = own.zeros(bytes, 'jacobi.v-pong');
+    } else {
+      vCur = own.zeros(4, 'jacobi.v-unused');
+      vNext = own.zeros(4, 'jacobi.v-unused');
+    }
+    // One uniform entry per round-robin step, 256 bytes apart (the uniform offset alignment).
+    const stride = 256;
+    const entryBytes = jacobiRotateKernel.params.fields.length * 4;
+    const steps = Array.from({ length: n - 1 }, (_, step) => ({ n, step, count, vectors: options.vectors }));
+    const params = new Uint32Array(((n - 1) * stride) / 4);
+    for (const sizes of steps) params.set(jacobiRotateKernel.encodeUniforms(sizes), (sizes.step * stride) / 4);
+    const paramsBuffer = own.uniform(params, 'jacobi.params');
+    const measureParams = own.uniform(jacobiMeasureKernel.encodeUniforms({ n, count }), 'jacobi.measure-params');
+    const measured = own.zeros(count * n * MEASURED.words * 4, 'jacobi.measure'); // count × N rows × MEASURED words, f32
+    let sweeps = 0;
+    let previousWorst = Infinity;
+    const values = new Float32Array(count * n);
     for (let sweep = 0; sweep <= maxSweeps; sweep++) {
       // Measure first (sweep 0 tells whether there is anything to do).
-      rt.submit('jacobi.measure', (pass) =>
-        rt.dispatch(pass, jacobiMeasureKernel, [aCur, measured, { buffer: paramsBuffer, offset: 0, size: 16 }], measureWorkgroups(n, count)),
-      );
-      const out = await rt.read(measured, count * n * 3 * 4, 'jacobi.measure');
+      rt.submit('jacobi.measure', (pass) => rt.dispatch(pass, jacobiMeasureKernel, [aCur, measured, measureParams], jacobiMeasureKernel.workgroups({ n, count })));
+      const out = await rt.read(measured, count * n * MEASURED.words * 4, 'jacobi.measure');
       let worst = 0;
       for (let b = 0; b < count; b++) {
         let off = 0;
         let total = 0;
         for (let row = 0; row < n; row++) {
-          const o = (b * n + row) * 3;
-          off += out[o];
-          total += out[o + 1];
-          values[b * n + row] = out[o + 2];
+          const o = (b * n + row) * MEASURED.words;
+          off += out[o + MEASURED.offDiagonal];
+          total += out[o + MEASURED.total];
+          values[b * n + row] = out[o + MEASURED.diagonal];
         }
         worst = Math.max(worst, total > 0 ? Math.sqrt(off / total) : 0);
       }
@@ -195,8 +205,8 @@ async function jacobiBySteps(rt: GpuRuntime, matrices: GPUBuffer, n: number, cou
       previousWorst = worst;
       checkAborted(options.signal);
       rt.submit('jacobi.sweep', (pass) => {
-        for (let s = 0; s < n - 1; s++) {
-          rt.dispatch(pass, jacobiRotateKernel, [aCur, vCur, aNext, vNext, { buffer: paramsBuffer, offset: s * stride, size: 16 }], rotateWorkgroups(n, count, options.vectors));
+        for (const sizes of steps) {
+          rt.dispatch(pass, jacobiRotateKernel, [aCur, vCur, aNext, vNext, { buffer: paramsBuffer, offset: sizes.step * stride, size: entryBytes }], jacobiRotateKernel.workgroups(sizes));
           [aCur, aNext] = [aNext, aCur];
           [vCur, vNext] = [vNext, vCur];
         }
@@ -206,7 +216,8 @@ async function jacobiBySteps(rt: GpuRuntime, matrices: GPUBuffer, n: number, cou
     const vectors = options.vectors ? await rt.read(vCur, bytes, 'jacobi.vectors') : null;
     return { values, vectors, sweeps };
   } finally {
-    for (const buffer of [aCur, aNext, vCur, vNext, measured, paramsBuffer]) rt.release(buffer);
+    own.close();
+    rt.release(matrices); // consumed (it served as ping or pong)
   }
 }
 
@@ -214,54 +225,48 @@ async function jacobiBySteps(rt: GpuRuntime, matrices: GPUBuffer, n: number, cou
 // Conv layers through the DFT.
 
 
-/** A 32-byte uniform of u32 words (the kernels' Params structs). */
-function uniformWords(rt: GpuRuntime, words: number[], label: string): GPUBuffer {
-  const data = new Uint32Array(8);
-  data.set(words);
-  const buffer = rt.acquire(32, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label);
-  rt.device.queue.writeBuffer(buffer, 0, data);
-  return buffer;
-}
-
-export interface ConvDims {
-  n: number;
-  h: number;
-  w: number;
-  c: number;
-}
-
-/** The 2-D DFT over (H, W) of an NHWC conv tensor (float64 on the host), as complex f32 pairs on the GPU. */
+/** The 2-D DFT over (H, W) of an NHWC conv tensor (float64 on the host), as complex f32 pairs on the GPU (the caller owns it). */
 export function spectrumOf(rt: GpuRuntime, dims: ConvDims, data: Float64Array): GPUBuffer {
   const count = dims.n * dims.h * dims.w * dims.c;
   const complex = new Float32Array(2 * count);
   for (let i = 0; i < count; i++) complex[2 * i] = data[i];
-  const input = rt.upload(complex, 'dft.input');
-  const along = rt.zeros(8 * count, 'dft.along-w');
-  const spectrum = rt.zeros(8 * count, 'dft.spectrum');
-  const paramsW = uniformWords(rt, [dims.n, dims.h, dims.w, dims.c, 0], 'dft.params-w');
-  const paramsH = uniformWords(rt, [dims.n, dims.h, dims.w, dims.c, 1], 'dft.params-h');
-  rt.submit('dft', (pass) => {
-    rt.dispatch(pass, dftAxisKernel, [input, along, paramsW], linearWorkgroups(count));
-    rt.dispatch(pass, dftAxisKernel, [along, spectrum, paramsH], linearWorkgroups(count));
-  });
-  for (const b of [input, along, paramsW, paramsH]) rt.release(b);
-  return spectrum;
+  const own = rt.ledger();
+  try {
+    const input = own.upload(complex, 'dft.input');
+    const along = own.zeros(8 * count, 'dft.along-w');
+    const spectrum = own.zeros(8 * count, 'dft.spectrum');
+    const alongW = { ...dims, axis: 0 as const };
+    const alongH = { ...dims, axis: 1 as const };
+    const paramsW = own.uniform(dftAxisKernel.encodeUniforms(alongW), 'dft.params-w');
+    const paramsH = own.uniform(dftAxisKernel.encodeUniforms(alongH), 'dft.params-h');
+    rt.submit('dft', (pass) => {
+      rt.dispatch(pass, dftAxisKernel, [input, along, paramsW], dftAxisKernel.workgroups(alongW));
+      rt.dispatch(pass, dftAxisKernel, [along, spectrum, paramsH], dftAxisKernel.workgroups(alongH));
+    });
+    return own.handOn(spectrum);
+  } finally {
+    own.close();
+  }
 }
 
 /**
  * Centred, real-embedded blocks of the frequencies (u, v) listed: block b is 2C × 2N
- * (rows of length 2N), stacked. See shaders/embed-frequency-blocks.wgsl.
+ * (rows of length 2N), stacked (the caller owns the buffer). See shaders/embed-frequency-blocks.wgsl.
  */
 export function embedFrequencyBlocks(rt: GpuRuntime, spectrum: GPUBuffer, dims: ConvDims, frequencies: [number, number][]): GPUBuffer {
-  const blocks = frequencies.length;
-  const list = rt.upload(Uint32Array.from(frequencies.flat()), 'blocks.frequencies');
-  const means = rt.zeros(8 * blocks * dims.c, 'blocks.means');
-  const out = rt.zeros(4 * blocks * 2 * dims.c * 2 * dims.n, 'blocks.embedded');
-  const params = uniformWords(rt, [dims.n, dims.h, dims.w, dims.c, blocks], 'blocks.params');
-  rt.submit('blocks', (pass) => {
-    rt.dispatch(pass, frequencyMeansKernel, [spectrum, list, means, params], linearWorkgroups(blocks * dims.c));
-    rt.dispatch(pass, embedBlocksKernel, [spectrum, list, means, out, params], embedWorkgroups(dims.n, dims.c, blocks));
-  });
-  for (const b of [list, means, params]) rt.release(b);
-  return out;
+  const sizes = { ...dims, blocks: frequencies.length };
+  const own = rt.ledger();
+  try {
+    const list = own.upload(Uint32Array.from(frequencies.flat()), 'blocks.frequencies');
+    const means = own.zeros(8 * sizes.blocks * dims.c, 'blocks.means');
+    const out = own.zeros(4 * sizes.blocks * 2 * dims.c * 2 * dims.n, 'blocks.embedded');
+    const params = own.uniform(frequencyMeansKernel.encodeUniforms(sizes), 'blocks.params'); // the same struct for both kernels
+    rt.submit('blocks', (pass) => {
+      rt.dispatch(pass, frequencyMeansKernel, [spectrum, list, means, params], frequencyMeansKernel.workgroups(sizes));
+      rt.dispatch(pass, embedBlocksKernel, [spectrum, list, means, out, params], embedBlocksKernel.workgroups(sizes));
+    });
+    return own.handOn(out);
+  } finally {
+    own.close();
+  }
 }

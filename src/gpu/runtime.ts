@@ -1,7 +1,7 @@
 // The one owner of a GPUDevice: pipeline cache, buffer pool, dispatch and the single readback path.
 // Every GPU object gets a label "<kernel or role>.<what>", so a validation error names its culprit.
 
-import { pipelineKey, type Kernel } from './kernel';
+import { MAX_WORKGROUPS_PER_DIMENSION, pipelineKey, type AnyKernel } from './kernel';
 
 export class DeviceLostError extends Error {
   constructor(message: string) {
@@ -20,9 +20,6 @@ export class GpuLimitError extends Error {
     this.name = 'GpuLimitError';
   }
 }
-
-/** Largest workgroup count per dimension WebGPU guarantees. */
-export const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
 /** "640 KiB", "1.5 GiB": sizes in messages. */
 function formatBytes(bytes: number): string {
@@ -43,6 +40,65 @@ interface PooledBuffer {
   buffer: GPUBuffer;
   size: number;
   usage: number;
+  /** Which handing-out this is (a buffer back from the pool gets a new one): a BufferLedger
+   *  releases only the lease it was given, never a later holder's. */
+  lease: number;
+}
+
+/**
+ * The buffers one piece of work (a job's factorisation, a grid, one op) acquired: whatever it has
+ * not handed on is released when it closes, whether the work finished, failed at a limit, was
+ * cancelled or lost its device, so the next job starts from a clean pool. A buffer released (or
+ * consumed by an op) before the close is not released twice, even if the pool has handed it out again.
+ */
+export class BufferLedger {
+  private readonly held = new Map<GPUBuffer, number>();
+  constructor(private readonly rt: GpuRuntime) {}
+
+  /** Takes over a buffer an op acquired and handed on (spectrumOf's result). */
+  adopt(buffer: GPUBuffer): GPUBuffer {
+    this.held.set(buffer, this.rt.leaseOf(buffer));
+    return buffer;
+  }
+
+  acquire(size: number, usage: number, label: string): GPUBuffer {
+    return this.adopt(this.rt.acquire(size, usage, label));
+  }
+
+  upload(data: Float32Array | Uint32Array, label: string, extraUsage = 0): GPUBuffer {
+    return this.adopt(this.rt.upload(data, label, extraUsage));
+  }
+
+  zeros(bytes: number, label: string): GPUBuffer {
+    return this.adopt(this.rt.zeros(bytes, label));
+  }
+
+  /** A uniform buffer holding `words` (a kernel's encodeUniforms). */
+  uniform(words: Uint32Array<ArrayBuffer>, label: string): GPUBuffer {
+    const buffer = this.acquire(words.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label);
+    this.rt.device.queue.writeBuffer(buffer, 0, words);
+    return buffer;
+  }
+
+  /** Releases one buffer before the close. */
+  release(buffer: GPUBuffer): void {
+    const lease = this.held.get(buffer);
+    if (lease === undefined) return;
+    this.held.delete(buffer);
+    this.rt.releaseLease(buffer, lease);
+  }
+
+  /** Hands a buffer on to whoever outlives this work (a factor): the close leaves it alone. */
+  handOn(buffer: GPUBuffer): GPUBuffer {
+    this.held.delete(buffer);
+    return buffer;
+  }
+
+  /** Releases everything still held (a no-op after a device loss: the runtime dropped its buffers). */
+  close(): void {
+    for (const [buffer, lease] of this.held) this.rt.releaseLease(buffer, lease);
+    this.held.clear();
+  }
 }
 
 export class GpuRuntime {
@@ -54,6 +110,9 @@ export class GpuRuntime {
   private destroyed = false;
   /** Bytes of pooled buffers currently handed out. */
   bytesInUse = 0;
+  /** Buffers this runtime has created for its pool (a job that leaks makes the next create more). */
+  private created = 0;
+  private nextLease = 1;
   /** GPU nanoseconds per submission label, from timestamp queries (see enableProfiling). */
   private readonly gpuNanoseconds = new Map<string, number>();
   private readonly pendingTimings: Promise<void>[] = [];
@@ -94,6 +153,31 @@ export class GpuRuntime {
     });
   }
 
+  /** Buffers handed out and not yet released (read-only; tests check that failed jobs return theirs). */
+  get liveBuffers(): number {
+    return this.inUse.size;
+  }
+
+  /** Buffers the pool has created since the start: constant while jobs reuse what others released. */
+  get createdBuffers(): number {
+    return this.created;
+  }
+
+  /** A ledger for one piece of work: see BufferLedger. */
+  ledger(): BufferLedger {
+    return new BufferLedger(this);
+  }
+
+  /** The lease under which `buffer` is currently handed out (0 when it is not). */
+  leaseOf(buffer: GPUBuffer): number {
+    return this.inUse.get(buffer)?.lease ?? 0;
+  }
+
+  /** Releases `buffer` if it is still out under `lease` (not released since, nor handed out again). */
+  releaseLease(buffer: GPUBuffer, lease: number): void {
+    if (this.inUse.get(buffer)?.lease === lease) this.release(buffer);
+  }
+
   get lost(): boolean {
     return this.lostReason !== null;
   }
@@ -124,7 +208,7 @@ export class GpuRuntime {
     }
   }
 
-  pipeline(kernel: Kernel): GPUComputePipeline {
+  pipeline(kernel: AnyKernel): GPUComputePipeline {
     const key = pipelineKey(kernel);
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
@@ -161,8 +245,10 @@ export class GpuRuntime {
       pooled = this.free.splice(index, 1)[0];
       pooled.buffer.label = label;
     } else {
-      pooled = { buffer: this.device.createBuffer({ label, size: rounded, usage }), size: rounded, usage };
+      pooled = { buffer: this.device.createBuffer({ label, size: rounded, usage }), size: rounded, usage, lease: 0 };
+      this.created++;
     }
+    pooled.lease = this.nextLease++;
     this.inUse.set(pooled.buffer, pooled);
     this.bytesInUse += pooled.size;
     return pooled.buffer;
@@ -194,7 +280,7 @@ export class GpuRuntime {
   }
 
   /** Records one dispatch of `kernel` with `buffers` bound in order. */
-  dispatch(pass: GPUComputePassEncoder, kernel: Kernel, buffers: (GPUBuffer | GPUBufferBinding)[], workgroups: [number, number, number]): void {
+  dispatch(pass: GPUComputePassEncoder, kernel: AnyKernel, buffers: (GPUBuffer | GPUBufferBinding)[], workgroups: [number, number, number]): void {
     this.checkWorkgroups(kernel.name, workgroups);
     const pipeline = this.pipeline(kernel);
     // A pooled buffer (rounded up) may be larger than what it holds; bind at most the binding limit:
@@ -272,6 +358,7 @@ export class GpuRuntime {
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (error) {
+      staging.destroy(); // not pooled: the read that made it owns it
       // A destroyed device can reject the mapping (AbortError) before its lost promise has run:
       // give the loss a moment to be recorded, so it is reported as a loss, not as a cancel.
       await Promise.race([this.device.lost, new Promise((resolve) => setTimeout(resolve, 100))]);

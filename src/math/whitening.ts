@@ -1,5 +1,5 @@
 // Small float64 helpers for refining a whitening computed in lower precision (the GPU path's
-// refinement step, src/analysis/gpuBackend.ts): Cholesky, the inverse of a lower-triangular
+// refinement step, src/analysis/gpu/whitening.ts): Cholesky, the inverse of a lower-triangular
 // factor, and the orthogonal polar factor.
 //
 // Shapes: square k × k matrices, row-major; k is a layer's kept dimensions (≤ a few hundred).

@@ -2,7 +2,7 @@
 // Also the entry point of the end-to-end GPU parity and device-loss tests, through window.svccaGpuCheck.
 
 import { registerGpuBackend, resolveBackend } from '../analysis/backend';
-import { webgpuBackendFactory, type GpuBackend } from '../analysis/gpuBackend';
+import { webgpuBackendFactory, type GpuBackend } from '../analysis/gpu';
 import { runDeviceLossCheck, runGpuSelfCheck, SELF_CHECK_TOLERANCE, type CheckRow } from '../analysis/selfCheck';
 
 let lostMessages: string[] = [];

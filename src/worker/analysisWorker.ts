@@ -2,7 +2,7 @@
 // All logic lives in workerCore.ts (testable in Node); this file only wires it to `self`.
 
 import { registerGpuBackend } from '../analysis/backend';
-import { webgpuBackendFactory } from '../analysis/gpuBackend';
+import { webgpuBackendFactory } from '../analysis/gpu';
 import type { Request, Response } from './protocol';
 import { realEngine } from './engine';
 import { createWorkerCore } from './workerCore';

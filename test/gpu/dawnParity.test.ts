@@ -7,7 +7,7 @@
 // shapes are small and the timeouts generous.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { forgetGpuBackend, registerGpuBackend, resolveBackend } from '../../src/analysis/backend';
-import { webgpuBackendFactory, type GpuBackend } from '../../src/analysis/gpuBackend';
+import { webgpuBackendFactory, type GpuBackend } from '../../src/analysis/gpu';
 import { runDeviceLossCheck, runGpuSelfCheck, type GpuSelfCheck } from '../../src/analysis/selfCheck';
 import { cpuBackend } from '../../src/analysis/backend';
 import { computeDynamics } from '../../src/analysis/engine';

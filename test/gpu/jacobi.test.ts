@@ -4,7 +4,7 @@
 // Matrices are symmetric N × N Gram matrices X·Xᵀ of seeded X (N × 2N), padded with zeros to even N.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerGpuBackend, resolveBackend } from '../../src/analysis/backend';
-import { webgpuBackendFactory, type GpuBackend } from '../../src/analysis/gpuBackend';
+import { webgpuBackendFactory, type GpuBackend } from '../../src/analysis/gpu';
 import { largestWorkgroupN } from '../../src/gpu/kernels/jacobi';
 import { nodeGpu } from '../../src/gpu/node';
 import { chooseJacobiStrategy, jacobiEigenBatch, type JacobiStrategy } from '../../src/gpu/ops';

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { cpuBackend, registerGpuBackend, resolveBackend } from '../../src/analysis/backend';
 import { computeDynamics } from '../../src/analysis/engine';
-import { webgpuBackendFactory, type GpuBackend } from '../../src/analysis/gpuBackend';
+import { webgpuBackendFactory, type GpuBackend } from '../../src/analysis/gpu';
 import * as metrics from '../../src/analysis/metrics';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
 import { nodeGpu } from '../../src/gpu/node';

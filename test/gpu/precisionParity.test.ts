@@ -10,7 +10,7 @@
 // DFT) never falls back.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerGpuBackend, resolveBackend, type ComputeBackend } from '../../src/analysis/backend';
-import { webgpuBackendFactory } from '../../src/analysis/gpuBackend';
+import { webgpuBackendFactory } from '../../src/analysis/gpu';
 import { PRECISION_CONTRACT } from '../../src/analysis/precision';
 import { nodeGpu } from '../../src/gpu/node';
 import { openBundlePath } from '../../src/io/node';

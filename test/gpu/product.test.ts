@@ -4,7 +4,7 @@
 // Matrices are row-major; X is neurons × datapoints (n × m), so X·Xᵀ is the n × n Gram.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerGpuBackend, resolveBackend } from '../../src/analysis/backend';
-import { webgpuBackendFactory, type GpuBackend } from '../../src/analysis/gpuBackend';
+import { webgpuBackendFactory, type GpuBackend } from '../../src/analysis/gpu';
 import { productEdge, type ProductBatch } from '../../src/gpu/kernels/product';
 import { nodeGpu } from '../../src/gpu/node';
 import { runProducts } from '../../src/gpu/ops';

@@ -5,33 +5,55 @@ import sweepsSource from '../../../shaders/jacobi-sweeps.wgsl?raw';
 import matrixInWorkgroupSource from '../../../shaders/common/jacobi-matrix-workgroup.wgsl?raw';
 import matrixInStorageSource from '../../../shaders/common/jacobi-matrix-storage.wgsl?raw';
 import rotationSource from '../../../shaders/common/jacobi-rotation.wgsl?raw';
-import { ceilDiv, type Kernel } from '../kernel';
+import { ceilDiv, encodeStruct, structLayout, type Kernel } from '../kernel';
 
-export const JACOBI_WG = 16;
+/** shaders/jacobi-rotate.wgsl and jacobi-measure.wgsl `Params` (one layout, so one uniform entry per step serves both). */
+const stepParams = structLayout('Params', [
+  ['n', 'u32'],
+  ['step', 'u32'],
+  ['count', 'u32'],
+  ['vectors', 'u32'],
+]);
 
-export const jacobiRotateKernel: Kernel = {
+/** One round-robin step over `count` padded N × N matrices; `vectors`: also rotate Vᵀ. */
+export interface JacobiStepSizes {
+  n: number;
+  step: number;
+  count: number;
+  vectors: boolean;
+}
+
+const ROTATE_WG = 16; // workgroup edge: WG × WG threads cover a WG × WG block of entries
+
+export const jacobiRotateKernel: Kernel<JacobiStepSizes> = {
   name: 'jacobi-rotate',
   source: `${rotateSource}\n${rotationSource}`,
-  overrides: { WG: JACOBI_WG },
+  overrides: { WG: ROTATE_WG },
   bindings: ['read-only-storage', 'read-only-storage', 'storage', 'storage', 'uniform'],
+  params: stepParams,
+  // A and Vᵀ: z = 2·count; A only: z = count.
+  workgroups: (s) => [ceilDiv(s.n, ROTATE_WG), ceilDiv(s.n, ROTATE_WG), s.vectors ? 2 * s.count : s.count],
+  encodeUniforms: (s) => encodeStruct(stepParams, s),
 };
 
-export const jacobiMeasureKernel: Kernel = {
+/** Words of jacobi-sweeps' per-matrix state (shaders/jacobi-sweeps.wgsl `state`), then the N diagonal entries. */
+export const SWEEPS_STATE = { done: 0, sweeps: 1, previousRatio: 2, ratio: 3, diagonal: 4 } as const;
+
+/** Words per row of jacobi-measure's output (shaders/jacobi-measure.wgsl `out`): off-diagonal² and total² of the row, its diagonal entry. */
+export const MEASURED = { offDiagonal: 0, total: 1, diagonal: 2, words: 3 } as const;
+
+const MEASURE_WG = 64; // rows per workgroup
+
+export const jacobiMeasureKernel: Kernel<Pick<JacobiStepSizes, 'n' | 'count'>> = {
   name: 'jacobi-measure',
   source: measureSource,
-  overrides: { WG: 64 },
+  overrides: { WG: MEASURE_WG },
   bindings: ['read-only-storage', 'storage', 'uniform'],
+  params: stepParams,
+  // One thread per row of every matrix.
+  workgroups: (s) => [ceilDiv(s.n, MEASURE_WG), s.count, 1],
+  encodeUniforms: (s) => encodeStruct(stepParams, { ...s, step: 0, vectors: false }),
 };
-
-/** Workgroups of the measure kernel: one thread per row of every matrix. */
-export function measureWorkgroups(n: number, count: number): [number, number, number] {
-  return [ceilDiv(n, 64), count, 1];
-}
-
-/** Workgroups of one rotation step over `count` padded N × N matrices (A and Vᵀ: z = 2·count; A only: z = count). */
-export function rotateWorkgroups(n: number, count: number, vectors: boolean): [number, number, number] {
-  return [ceilDiv(n, JACOBI_WG), ceilDiv(n, JACOBI_WG), vectors ? 2 * count : count];
-}
 
 // ---------------------------------------------------------------------------------------------
 // Whole sweeps in one dispatch, one workgroup per matrix (shaders/jacobi-sweeps.wgsl).
@@ -81,12 +103,44 @@ export function sweepsThreads(place: SweepsMatrixPlace, software: boolean): numb
   return software ? 16 : SWEEPS_WG[place];
 }
 
-export function jacobiSweepsKernel(place: SweepsMatrixPlace, maxN: number, threads: number = SWEEPS_WG[place]): Kernel {
+/** shaders/jacobi-sweeps.wgsl `Params`. */
+const sweepsParams = structLayout('Params', [
+  ['n', 'u32'],
+  ['count', 'u32'],
+  ['vectors', 'u32'],
+  ['sweep_budget', 'u32'],
+  ['max_sweeps', 'u32'],
+  ['tolerance', 'f32'],
+  ['first', 'u32'],
+  ['_pad', 'u32'],
+]);
+
+/** One dispatch of whole sweeps over `count` padded N × N matrices. */
+export interface JacobiSweepsSizes {
+  n: number;
+  count: number;
+  /** Accumulate Vᵀ. */
+  vectors: boolean;
+  /** Sweeps this dispatch may run per matrix. */
+  sweepBudget: number;
+  /** A matrix stops after this many sweeps in all. */
+  maxSweeps: number;
+  /** Converged when ‖offdiag(A)‖_F / ‖A‖_F ≤ tolerance. */
+  tolerance: number;
+  /** The first dispatch of a batch: Vᵀ = I and the state "not started". */
+  first: boolean;
+}
+
+export function jacobiSweepsKernel(place: SweepsMatrixPlace, maxN: number, threads: number = SWEEPS_WG[place]): Kernel<JacobiSweepsSizes> {
   return {
     name: `jacobi-sweeps-${place}`,
     source: `${sweepsSource}\n${place === 'workgroup' ? matrixInWorkgroupSource : matrixInStorageSource}\n${rotationSource}`,
     overrides: { WG: threads, MAX_N: maxN },
     bindings: ['storage', 'storage', 'storage', 'uniform', 'read-only-storage'],
+    params: sweepsParams,
+    // One workgroup per matrix.
+    workgroups: (s) => [s.count, 1, 1],
+    encodeUniforms: (s) => encodeStruct(sweepsParams, { n: s.n, count: s.count, vectors: s.vectors, sweep_budget: s.sweepBudget, max_sweeps: s.maxSweeps, tolerance: s.tolerance, first: s.first }),
   };
 }
 

@@ -1,17 +1,40 @@
 // Descriptor of shaders/product-batched.wgsl and the host-side encoding of its batch table.
 import source from '../../../shaders/product-batched.wgsl?raw';
-import { ceilDiv, type Kernel } from '../kernel';
+import { ceilDiv, encodeStruct, structBytes, structLayout, type Kernel } from '../kernel';
 
 /** Threads per tile edge: 16 (64 × 64 output tiles) or 8 (32 × 32, for small outputs). */
 export type ProductEdge = 8 | 16;
 const RB = 4; // each thread computes RB × RB outputs
 
-export function productKernel(edge: ProductEdge = 16): Kernel {
+/** shaders/product-batched.wgsl `Batch`: one entry of the batch table (binding 3). */
+const batchLayout = structLayout('Batch', [
+  ['a_offset', 'u32'],
+  ['b_offset', 'u32'],
+  ['c_offset', 'u32'],
+  ['p', 'u32'],
+  ['q', 'u32'],
+  ['k', 'u32'],
+  ['lda', 'u32'],
+  ['ldb', 'u32'],
+  ['ldc', 'u32'],
+  ['flags', 'u32'],
+  ['alpha', 'f32'],
+  ['_pad', 'u32'],
+]);
+
+/** Bytes of one batch table entry. */
+export const PRODUCT_BATCH_BYTES = structBytes(batchLayout);
+
+/** The products of one dispatch: its sizes are its batch table. */
+export function productKernel(edge: ProductEdge = 16): Kernel<ProductBatch[]> {
   return {
     name: 'product-batched',
     source,
     overrides: { WG: edge },
     bindings: ['read-only-storage', 'read-only-storage', 'storage', 'read-only-storage'],
+    params: batchLayout,
+    workgroups: (batches) => productWorkgroups(batches, edge),
+    encodeUniforms: encodeBatches,
   };
 }
 
@@ -35,17 +58,17 @@ export interface ProductBatch {
   symmetric?: boolean;
 }
 
-const WORDS_PER_BATCH = 12; // struct Batch: 12 × 4 bytes
+/** Bits of Batch.flags. */
+export const PRODUCT_FLAGS = { accumulate: 1, transA: 2, transB: 4, symmetric: 8 } as const;
 
-/** Encodes the batch table (u32 words, alpha as f32 bits). */
-export function encodeBatches(batches: ProductBatch[]): Uint32Array {
-  const words = new Uint32Array(batches.length * WORDS_PER_BATCH);
-  const floats = new Float32Array(words.buffer);
+/** Encodes the batch table (u32 words, alpha as f32 bits), one `Batch` per product. */
+export function encodeBatches(batches: ProductBatch[]): Uint32Array<ArrayBuffer> {
+  const perBatch = batchLayout.fields.length;
+  const words = new Uint32Array(batches.length * perBatch);
   batches.forEach((b, i) => {
-    const o = i * WORDS_PER_BATCH;
-    words.set([b.aOffset, b.bOffset, b.cOffset, b.p, b.q, b.k, b.lda, b.ldb, b.ldc], o);
-    words[o + 9] = (b.accumulate ? 1 : 0) | (b.transA ? 2 : 0) | (b.transB ? 4 : 0) | (b.symmetric ? 8 : 0);
-    floats[o + 10] = b.alpha ?? 1;
+    const flags = (Object.keys(PRODUCT_FLAGS) as (keyof typeof PRODUCT_FLAGS)[]).reduce((bits, flag) => bits | (b[flag] ? PRODUCT_FLAGS[flag] : 0), 0);
+    const entry = { a_offset: b.aOffset, b_offset: b.bOffset, c_offset: b.cOffset, p: b.p, q: b.q, k: b.k, lda: b.lda, ldb: b.ldb, ldc: b.ldc, flags, alpha: b.alpha ?? 1 };
+    encodeStruct(batchLayout, entry, words, i * perBatch);
   });
   return words;
 }
