@@ -11,7 +11,7 @@ import { InputError, type Bundle, type BundleEntry, type ConvLayout, type Layout
 import { datapointsOf, toRepresentation, type Representation } from '../math/reduce';
 import { canonicalDirections } from '../math/cca';
 import { checkAborted, cpuBackend, type ComputeBackend } from './backend';
-import { factorKey, type FactorCache } from './factorCache';
+import { factorKey, shapeOnly, type FactorCache } from './factorCache';
 import { factorize, usesDft, type Factor, type PairNumbers } from './metrics';
 import type {
   Activation,
@@ -301,6 +301,9 @@ function releaseSide(backend: ComputeBackend, side: GridSide): void {
   if (!side.cached) backend.release(side.factors);
 }
 
+/** Float64 bytes of prepared arrays factored together in one backend call (see loadSide). */
+const FACTOR_BATCH_BYTES = 64 * 2 ** 20;
+
 async function loadSide(
   entries: BundleEntry[],
   options: AnalysisOptions,
@@ -324,21 +327,36 @@ async function loadSide(
       missing.push(i);
     }
   }
-  const fresh: Prepared[] = [];
+  // Arrays are read, prepared and factored in batches of at most FACTOR_BATCH_BYTES of float64 data
+  // (a whole checkpoint of ordinary layers is one batch, as the GPU backend likes it), and each
+  // batch's data is dropped once factored: only factors and dimensions outlive it, so a checkpoint
+  // of large layers never sits in memory whole.
+  let batch: number[] = [];
+  let fresh: Prepared[] = [];
+  let batchBytes = 0;
+  const factorBatch = async () => {
+    const computed = await backend.factorize(
+      fresh.map((p) => p.rep),
+      options,
+      dft,
+    );
+    batch.forEach((i, k) => {
+      prepared[i] = { ...fresh[k], rep: shapeOnly(fresh[k].rep) };
+      factors[i] = computed[k];
+      if (useCache) cache.set(factorKey(entries[i], options, hint, dft), fresh[k], computed[k] as Factor);
+    });
+    batch = [];
+    fresh = [];
+    batchBytes = 0;
+  };
   for (const i of missing) {
     const array: NdArray = await entries[i].load();
     fresh.push(prepare({ name: entries[i].source, array }, options, hint));
+    batch.push(i);
+    batchBytes += array.data.length * 8;
+    if (batchBytes >= FACTOR_BATCH_BYTES) await factorBatch();
   }
-  const computed = await backend.factorize(
-    fresh.map((p) => p.rep),
-    options,
-    dft,
-  );
-  missing.forEach((i, k) => {
-    prepared[i] = fresh[k];
-    factors[i] = computed[k];
-    if (useCache) cache.set(factorKey(entries[i], options, hint, dft), fresh[k], computed[k] as Factor);
-  });
+  if (batch.length > 0) await factorBatch();
   return { prepared: prepared as Prepared[], factors, names, cached: useCache };
 }
 
