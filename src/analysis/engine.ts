@@ -349,14 +349,21 @@ async function loadSide(
     fresh = [];
     batchBytes = 0;
   };
-  for (const i of missing) {
-    const array: NdArray = await entries[i].load();
-    fresh.push(prepare({ name: entries[i].source, array }, options, hint));
-    batch.push(i);
-    batchBytes += array.data.length * 8;
-    if (batchBytes >= FACTOR_BATCH_BYTES) await factorBatch();
+  try {
+    for (const i of missing) {
+      const array: NdArray = await entries[i].load();
+      fresh.push(prepare({ name: entries[i].source, array }, options, hint));
+      batch.push(i);
+      batchBytes += array.data.length * 8;
+      if (batchBytes >= FACTOR_BATCH_BYTES) await factorBatch();
+    }
+    if (batch.length > 0) await factorBatch();
+  } catch (error) {
+    // An array that fails after earlier batches were factored: those factors are this side's to
+    // release (a cache owns its own).
+    if (!useCache) backend.release(factors.filter((f) => f !== undefined));
+    throw error;
   }
-  if (batch.length > 0) await factorBatch();
   return { prepared: prepared as Prepared[], factors, names, cached: useCache };
 }
 
