@@ -10,7 +10,7 @@
 import { InputError, type Bundle, type BundleEntry, type NdArray } from '../io/types';
 import { canonicalDirections } from '../math/cca';
 import { checkAborted, cpuBackend, type ComputeBackend } from './backend';
-import { factorKey, type FactorCache } from './factorCache';
+import { factorKey, shapeOnly, type FactorCache } from './factorCache';
 import { hasSvdStep, isCcaFamily, metricDef, metricLabel, optionsUsed } from './metricDefs';
 import { factorize, type Factor, type PairNumbers } from './metrics';
 import { describeConvReading, inferDatapoints, prepare, type Prepared } from './prepare';
@@ -221,6 +221,9 @@ function releaseSide(backend: ComputeBackend, side: GridSide): void {
   if (!side.cached) backend.release(side.factors);
 }
 
+/** Float64 bytes of prepared arrays factored together in one backend call (see loadSide). */
+const FACTOR_BATCH_BYTES = 64 * 2 ** 20;
+
 async function loadSide(
   entries: BundleEntry[],
   options: AnalysisOptions,
@@ -244,21 +247,43 @@ async function loadSide(
       missing.push(i);
     }
   }
-  const fresh: Prepared[] = [];
-  for (const i of missing) {
-    const array: NdArray = await entries[i].load();
-    fresh.push(prepare({ name: entries[i].source, array }, options, hint));
+  // Arrays are read, prepared and factored in batches of at most FACTOR_BATCH_BYTES of float64 data
+  // (a whole checkpoint of ordinary layers is one batch, as the GPU backend likes it), and each
+  // batch's data is dropped once factored: only factors and dimensions outlive it, so a checkpoint
+  // of large layers never sits in memory whole.
+  let batch: number[] = [];
+  let fresh: Prepared[] = [];
+  let batchBytes = 0;
+  const factorBatch = async () => {
+    const computed = await backend.factorize(
+      fresh.map((p) => p.rep),
+      options,
+      dft,
+    );
+    batch.forEach((i, k) => {
+      prepared[i] = { ...fresh[k], rep: shapeOnly(fresh[k].rep) };
+      factors[i] = computed[k];
+      if (useCache) cache.set(factorKey(entries[i], options, hint, dft), fresh[k], computed[k] as Factor);
+    });
+    batch = [];
+    fresh = [];
+    batchBytes = 0;
+  };
+  try {
+    for (const i of missing) {
+      const array: NdArray = await entries[i].load();
+      fresh.push(prepare({ name: entries[i].source, array }, options, hint));
+      batch.push(i);
+      batchBytes += array.data.length * 8;
+      if (batchBytes >= FACTOR_BATCH_BYTES) await factorBatch();
+    }
+    if (batch.length > 0) await factorBatch();
+  } catch (error) {
+    // An array that fails after earlier batches were factored: those factors are this side's to
+    // release (a cache owns its own).
+    if (!useCache) backend.release(factors.filter((f) => f !== undefined));
+    throw error;
   }
-  const computed = await backend.factorize(
-    fresh.map((p) => p.rep),
-    options,
-    dft,
-  );
-  missing.forEach((i, k) => {
-    prepared[i] = fresh[k];
-    factors[i] = computed[k];
-    if (useCache) cache.set(factorKey(entries[i], options, hint, dft), fresh[k], computed[k] as Factor);
-  });
   return { prepared: prepared as Prepared[], factors, names, cached: useCache };
 }
 

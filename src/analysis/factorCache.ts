@@ -54,8 +54,8 @@ function arraysBytes(value: unknown, seen = new Set<unknown>()): number {
   return total;
 }
 
-/** The representation's dimensions without its data. */
-function shapeOnly(rep: Representation): Representation {
+/** The representation's dimensions without its data (all that pair checks and warnings read). */
+export function shapeOnly(rep: Representation): Representation {
   if (rep.kind === 'dense') return { kind: 'dense', x: { rows: rep.x.rows, cols: rep.x.cols, data: new Float64Array(0) } };
   return { kind: 'conv', conv: { ...rep.conv, data: new Float64Array(0) } };
 }

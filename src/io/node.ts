@@ -4,8 +4,8 @@
 // Shape convention: arrays are returned as stored (C order, the file's shape); nothing is
 // transposed to neurons × datapoints here.
 
-import { openAsBlob } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import { openArrays, sniffFormat } from './arrays';
@@ -24,7 +24,109 @@ const MEMBER_REF = new RegExp(`^(.+?(?:${ARRAY_EXTENSIONS.map((e) => e.replace('
 export async function openPathAsBlob(path: string): Promise<Blob> {
   const info = await statOrFail(path);
   if (info.isDirectory()) throw new InputError(path, 'is a folder, not a file');
-  return openAsBlob(path);
+  return new FileBlob(path, 0, info.size, { size: info.size, mtimeMs: info.mtimeMs });
+}
+
+/**
+ * A Blob over a file on disk whose reads are positioned reads (open, read the range into one
+ * buffer of exactly its size, close): reading a member of a 6 GB archive costs that member's bytes
+ * and nothing else, and nothing stays open between reads. Node's fs.openAsBlob does the same
+ * lazily but assembles each read from 64 KiB chunks (about 4× slower on large members). Like it, a
+ * read refuses a file that changed since it was opened, instead of mixing two versions.
+ */
+/** Slices up to this size are read synchronously (see FileBlob). */
+const SYNC_READ_BYTES = 1 << 20;
+
+class FileBlob extends Blob {
+  constructor(
+    private readonly path: string,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly opened: { size: number; mtimeMs: number },
+  ) {
+    super([]);
+  }
+
+  override get size(): number {
+    return this.end - this.start;
+  }
+
+  override slice(start = 0, end = this.size): Blob {
+    // Blob.slice semantics: negative positions count from the end; the range is clamped.
+    const at = (p: number) => Math.min(this.size, Math.max(0, p < 0 ? this.size + p : p));
+    const from = at(start);
+    return new FileBlob(this.path, this.start + from, this.start + Math.max(from, at(end)), this.opened);
+  }
+
+  override async arrayBuffer(): Promise<ArrayBuffer> {
+    return this.size <= SYNC_READ_BYTES ? this.readSmall() : this.readLarge();
+  }
+
+  /** Headers and directories: synchronous calls, four system calls and no thread-pool round trips
+   *  (archives of thousands of small members list twice as fast). */
+  private readSmall(): ArrayBuffer {
+    const fd = openSync(this.path, 'r');
+    try {
+      this.checkUnchanged(fstatSync(fd));
+      const out = new Uint8Array(this.size);
+      let done = 0;
+      while (done < out.length) {
+        const bytesRead = readSync(fd, out, done, out.length - done, this.start + done);
+        if (bytesRead === 0) throw new InputError(this.path, 'ended early while it was being read');
+        done += bytesRead;
+      }
+      return out.buffer;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Array data: asynchronous, so the event loop (and the collector of the previous array's
+   *  buffers) runs while the disk works; measured: peak RSS 340–370 MB instead of 570 MB on the
+   *  1.2 GB large-file test with synchronous reads. */
+  private async readLarge(): Promise<ArrayBuffer> {
+    const handle = await open(this.path, 'r');
+    try {
+      this.checkUnchanged(await handle.stat());
+      const out = new Uint8Array(this.size);
+      let done = 0;
+      while (done < out.length) {
+        const { bytesRead } = await handle.read(out, done, out.length - done, this.start + done);
+        if (bytesRead === 0) throw new InputError(this.path, 'ended early while it was being read');
+        done += bytesRead;
+      }
+      return out.buffer;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private checkUnchanged(now: { size: number; mtimeMs: number }): void {
+    if (now.size !== this.opened.size || now.mtimeMs !== this.opened.mtimeMs) {
+      throw new InputError(this.path, 'changed on disk while it was being read; open it again');
+    }
+  }
+
+  override async bytes(): Promise<Uint8Array<ArrayBuffer>> {
+    return new Uint8Array(await this.arrayBuffer());
+  }
+
+  override async text(): Promise<string> {
+    return new TextDecoder().decode(await this.arrayBuffer());
+  }
+
+  override stream(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    const chunk = 1 << 20;
+    let position = 0;
+    return new ReadableStream({
+      pull: async (controller) => {
+        if (position >= this.size) return controller.close();
+        const next = Math.min(this.size, position + chunk);
+        controller.enqueue(new Uint8Array(await this.slice(position, next).arrayBuffer()));
+        position = next;
+      },
+    });
+  }
 }
 
 /** What a format's arrays are called, and the placeholder for one in a FILE:NAME reference. */
@@ -70,11 +172,11 @@ export async function loadArrayRef(ref: string, limits: ReadLimits = DEFAULT_LIM
 export async function openBundlePath(path: string, limits: ReadLimits = DEFAULT_LIMITS): Promise<OpenedBundle> {
   const info = await statOrFail(path);
   const name = basename(path);
-  if (!info.isDirectory()) return openBundle(name, [{ path: name, blob: await openAsBlob(path) }], limits);
+  if (!info.isDirectory()) return openBundle(name, [{ path: name, blob: await openPathAsBlob(path) }], limits);
   // Paths start with the folder's own name, as a folder dropped in a browser arrives.
   const relativePaths = (await walk(path, '')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const files: InputFile[] = await Promise.all(
-    relativePaths.map(async (rel) => ({ path: `${name}/${rel}`, blob: await openAsBlob(join(path, rel)) })),
+    relativePaths.map(async (rel) => ({ path: `${name}/${rel}`, blob: await openPathAsBlob(join(path, rel)) })),
   );
   return openBundle(name, files, limits);
 }

@@ -62,6 +62,13 @@ const CENTRAL_BYTES = 46;
 const LOCAL_SIGNATURE = 0x04034b50;
 const LOCAL_BYTES = 30;
 const ZIP64_EXTRA_ID = 0x0001;
+const UNICODE_PATH_EXTRA_ID = 0x7075;
+const UTF8_FLAG = 1 << 11;
+const UTF8 = new TextDecoder('utf-8');
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** Code page 437 (the zip format's default name encoding), bytes 0x80–0xFF; 0x00–0x7F are ASCII. */
+const CP437_HIGH =
+  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
 /** Compressed bytes fed to the inflater per step while looking for a member's npy header. */
 const HEADER_INFLATE_CHUNK = 16 * 1024;
 
@@ -286,7 +293,6 @@ async function readCentralDirectory(
   const directory = await read(directoryOffset, directoryOffset + directorySize);
   const view = new DataView(directory.buffer, directory.byteOffset, directory.byteLength);
   const corrupt = (why: string) => new InputError(source, `corrupt zip central directory: ${why}`);
-  const utf8 = new TextDecoder('utf-8');
   const entries: Entry[] = [];
   let pos = 0;
   for (let i = 0; i < count; i++) {
@@ -306,9 +312,7 @@ async function readCentralDirectory(
     const extraStart = nameStart + nameLength;
     pos = extraStart + extraLength + commentLength;
     if (pos > directory.length) throw corrupt(`entry ${i + 1} runs past the directory`);
-    // Names are UTF-8 when flag bit 11 is set; older writers use CP437, which agrees with UTF-8 on
-    // ASCII (all numpy writes for keyword names) — decoding as UTF-8 is the practical choice.
-    const path = utf8.decode(directory.subarray(nameStart, extraStart));
+    const path = memberPath(directory.subarray(nameStart, extraStart), flags, view, extraStart, extraLength);
 
     // ZIP64 extra field: 64-bit values for exactly those fields that hold 0xFFFFFFFF, in this order.
     const needs64 = [uncompressedSize === 0xffffffff, compressedSize === 0xffffffff, localHeaderOffset === 0xffffffff];
@@ -352,6 +356,32 @@ async function readCentralDirectory(
   return entries;
 }
 
+/**
+ * A member's name as its writer wrote it (APPNOTE 4.4.4 and appendix D):
+ * - general purpose bit 11 set: UTF-8 (what zipfile, and so np.savez, writes for non-ASCII names);
+ * - otherwise an Info-ZIP Unicode Path extra field (0x7075, version 1) whose CRC-32 matches the
+ *   stored name bytes gives the UTF-8 name (a stale one, left by a tool that renamed the member, is
+ *   ignored);
+ * - otherwise bytes that are valid UTF-8 are UTF-8 (ASCII reads the same in both encodings); beyond
+ *   ASCII this is what Info-ZIP's zip on Linux and macOS
+ *   stores the file system's UTF-8 names without the flag (np.load shows those as CP437 mojibake,
+ *   "caf├⌐"; a real CP437 name is almost never valid UTF-8);
+ * - otherwise CP437, the format's default (older writers, Windows tools, Python 2), as np.load reads it.
+ */
+function memberPath(raw: Uint8Array, flags: number, view: DataView, extraStart: number, extraLength: number): string {
+  if (flags & UTF8_FLAG) return UTF8.decode(raw);
+  const unicode = findExtra(view, extraStart, extraLength, UNICODE_PATH_EXTRA_ID);
+  if (unicode && unicode.length > 5 && view.getUint8(unicode.start) === 1 && view.getUint32(unicode.start + 1, true) === crc32(raw)) {
+    const utf8 = new Uint8Array(view.buffer, view.byteOffset + unicode.start + 5, unicode.length - 5);
+    return UTF8.decode(utf8);
+  }
+  try {
+    return STRICT_UTF8.decode(raw);
+  } catch {
+    return Array.from(raw, (b) => (b < 0x80 ? String.fromCharCode(b) : CP437_HIGH[b - 0x80])).join('');
+  }
+}
+
 /** Unsigned 64-bit little-endian value; refuses values beyond 2⁵³ (no real file is that large). */
 function readU64(view: DataView, offset: number, source: string): number {
   const value = view.getUint32(offset + 4, true) * 4294967296 + view.getUint32(offset, true);
@@ -359,7 +389,7 @@ function readU64(view: DataView, offset: number, source: string): number {
   return value;
 }
 
-/** Locates an extra field by id within [start, start + length) of the directory. */
+/** Locates an extra field by id within [start, start + length) of the directory (its data: after the 4-byte id and length). */
 function findExtra(view: DataView, start: number, length: number, id: number): { start: number; length: number } | null {
   let pos = start;
   while (pos + 4 <= start + length) {

@@ -33,10 +33,10 @@ interface Stored {
 /** Reads a stored array as a representation. Throws Error with a plain-language reason on shapes it cannot use. */
 export function toRepresentation(array: Stored, layout: Layout, convLayout: ConvLayout): Representation {
   const { shape, data } = array;
-  if (shape.length === 1) return { kind: 'dense', x: { rows: 1, cols: shape[0], data: Float64Array.from(data) } }; // one neuron
+  if (shape.length === 1) return { kind: 'dense', x: { rows: 1, cols: shape[0], data: new Float64Array(data) } }; // one neuron
   if (shape.length === 2) {
     const [a, b] = shape;
-    if (layout === 'neurons-first') return { kind: 'dense', x: { rows: a, cols: b, data: Float64Array.from(data) } };
+    if (layout === 'neurons-first') return { kind: 'dense', x: { rows: a, cols: b, data: new Float64Array(data) } };
     // datapoints-first (m, n) → n × m
     const x = zeros(b, a);
     for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) x.data[j * a + i] = data[i * b + j];
@@ -45,12 +45,12 @@ export function toRepresentation(array: Stored, layout: Layout, convLayout: Conv
   if (shape.length === 3) {
     // (N, T, D): a sequence is a conv layer with H = T, W = 1 (datapoints always first).
     const [n, t, d] = shape;
-    return { kind: 'conv', conv: { datapoints: n, height: t, width: 1, channels: d, data: Float64Array.from(data) } };
+    return { kind: 'conv', conv: { datapoints: n, height: t, width: 1, channels: d, data: new Float64Array(data) } };
   }
   if (shape.length === 4) {
     if (convLayout === 'nhwc') {
       const [n, h, w, c] = shape;
-      return { kind: 'conv', conv: { datapoints: n, height: h, width: w, channels: c, data: Float64Array.from(data) } };
+      return { kind: 'conv', conv: { datapoints: n, height: h, width: w, channels: c, data: new Float64Array(data) } };
     }
     const [n, c, h, w] = shape;
     const out = new Float64Array(n * c * h * w);

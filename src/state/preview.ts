@@ -7,6 +7,7 @@ import { METRIC_DEFS, hasSvdStep, isCcaFamily } from '../analysis/metricDefs';
 import { describeConvReading, inferDatapoints } from '../analysis/prepare';
 import { DFT_REFUSAL, datapointsProblem, fewDatapointsWarning, tooFewDatapointsPerDimension } from '../analysis/rules';
 import { positionsCellReason, positionsMismatch, positionsWarning, type PositionsSide } from '../analysis/positions';
+import { memoryWarning } from '../analysis/memory';
 import type { AnalysisOptions, ConvReduction } from '../analysis/types';
 import { detectLayout } from '../io/layout';
 import type { ConvLayout, Layout } from '../io/types';
@@ -239,6 +240,15 @@ export function summariseBundle(
     warnings.push(`labels: ${info.labels.count} labels for ${datapoints} datapoints; they will not be used to colour plots`);
   }
   if (keptLayers.length === 0) problems.push('every layer is left out; keep at least one');
+  // Memory a job needs at once (arrays are read one at a time; see analysis/memory.ts).
+  const tooBig = memoryWarning(
+    keptLayers.map((l) => {
+      const largest = kept.filter((e) => e.layer === l.layer).reduce((a, e) => (arrayBytes(e.shape, e.dtype) > arrayBytes(a.shape, a.dtype) ? e : a));
+      const elements = largest.shape.reduce((p, d) => p * d, 1);
+      return { layer: l.layer, storedBytes: arrayBytes(largest.shape, largest.dtype), elements, neurons: l.neurons, datapoints: l.datapoints, conv: l.conv };
+    }),
+  );
+  if (tooBig) warnings.push(tooBig);
 
   const questions: string[] = [];
   for (const l of keptLayers) {
