@@ -19,6 +19,11 @@ import { anyConv } from '../analysis/rules';
 import type { Bundle } from '../io/types';
 import type { OpenedBundle } from '../io/bundle';
 import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
+import { computeCrossAllPairs, computeDynamicsAllRuns } from '../analysis/seedJobs';
+import { formatSeedsCross, formatSeedsDynamics, seedsCrossJson, seedsDynamicsJson } from './seeds';
+
+/** The freeze threshold of `dynamics --all-runs` unless --threshold names another (the app's default too). */
+const FREEZE_THRESHOLD = 0.95;
 
 const OPTIONS_HELP = `options:
   --metric ${METRICS.join('|')}   (default ${DEFAULT_OPTIONS.metric})
@@ -39,8 +44,12 @@ export const USAGE = `usage:
                                              .pth/.ckpt too), file.pkl:key (pickle), file.h5:group/dataset
   svcca-lens dynamics BUNDLE [--reference last|STEP] [--run NAME] [options]
                                              values[t][i][j] = sim(layer i at step t, layer j at reference)
+  svcca-lens dynamics BUNDLE --all-runs [--threshold T] [options]
+                                             mean ± sd over runs per cell, freeze steps per run
   svcca-lens cross BUNDLE_A BUNDLE_B [--step N] [--run-a NAME] [--run-b NAME] [options]
                                              values[i][j] = sim(A's layer i, B's layer j)
+  svcca-lens cross BUNDLE --all-pairs [--step N] [options]
+                                             mean ± sd over every pair of runs per cell
   svcca-lens view PATH… [--port N] [--open]  the app on http://127.0.0.1:N (default 6060) with these
                                              files or folders loaded, as if dropped together; Ctrl+C stops it
 ${OPTIONS_HELP}
@@ -72,9 +81,16 @@ ${EXIT_HELP}`,
   BUNDLE: a .npz, .safetensors, .pt, .pkl or .h5 file with arrays named [<run>/]step_<N>/<layer>,
   a folder [<run>/]step_<N>/<layer>.npy, or a folder of step_<N> files with one array per layer.
 ${OPTIONS_HELP}
+many seeds:
+  --all-runs                  every run with two or more checkpoints, each against its own reference;
+                              cells[t][i][j] = {mean, sd (ddof 1), min, max, n} over runs, curves[i][t]
+                              the diagonal with its spread, perRun[r][t][i][j] each run's values (JSON)
+  --threshold T               freeze step: the step from which a layer stays ≥ T (default ${FREEZE_THRESHOLD}),
+                              per run and its mean, min and max over runs
 examples:
   svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0
   svcca-lens dynamics runs/ --reference 1600 --metric pwcca --json | jq .values
+  svcca-lens dynamics seeds.npz --all-runs --threshold 0.9 --json | jq '.freeze'
 ${EXIT_HELP}`,
   ],
   [
@@ -83,9 +99,16 @@ ${EXIT_HELP}`,
   Across runs (paper Figure 1): values[i][j] = sim(A's layer i, B's layer j) at one step
   (default: the last step both have). A and B may be the same bundle with two runs.
 ${OPTIONS_HELP}
+many seeds:
+  svcca-lens cross BUNDLE --all-pairs [--step N] [options]
+                              every unordered pair of BUNDLE's runs (A = the earlier run) at step N
+                              (default: the last step all runs have); cells[i][j] = {mean, sd (ddof 1),
+                              min, max, n} over pairs, pairs[] each pair's values, diagonal[] the same
+                              layer across seeds with its spread (JSON)
 examples:
   svcca-lens cross public/demo/fashion-resnet.npz public/demo/fashion-resnet.npz --run-a seed0 --run-b seed1
   svcca-lens cross seed0.npz seed1.npz --step 700 --json
+  svcca-lens cross seeds.npz --all-pairs --json | jq '.diagonal'
 ${EXIT_HELP}`,
   ],
   [
@@ -115,7 +138,12 @@ interface Parsed {
   run?: string;
   runA?: string;
   runB?: string;
+  /** Many seeds: dynamics over every run, cross over every pair of runs. */
+  allRuns: boolean;
+  allPairs: boolean;
+  threshold: number;
 }
+
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got ${value})`);
@@ -131,15 +159,20 @@ function number(flag: string, value: string, check: (v: number) => boolean, what
 export function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
   const options: AnalysisOptions = { ...DEFAULT_OPTIONS };
-  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, convGiven: false, reference: 'last' };
+  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, convGiven: false, reference: 'last', allRuns: false, allPairs: false, threshold: FREEZE_THRESHOLD };
   const valueFlags = new Set([
     '--metric', '--keep', '--dims', '--epsilon', '--layout', '--conv', '--conv-layout', '--pwcca', '--backend',
-    '--reference', '--step', '--run', '--run-a', '--run-b',
+    '--reference', '--step', '--run', '--run-a', '--run-b', '--threshold',
   ]);
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     if (arg === '--json') {
       parsed.json = true;
+      continue;
+    }
+    if (arg === '--all-runs' || arg === '--all-pairs') {
+      if (arg === '--all-runs') parsed.allRuns = true;
+      else parsed.allPairs = true;
       continue;
     }
     if (!arg.startsWith('--')) {
@@ -193,6 +226,9 @@ export function parseArgs(argv: string[]): Parsed {
         break;
       case '--run-b':
         parsed.runB = value;
+        break;
+      case '--threshold':
+        parsed.threshold = number(flag, value, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
         break;
     }
   }
@@ -345,6 +381,8 @@ export async function main(argv: string[], out: Output = processOutput): Promise
     const parsed = parseArgs(argv);
     const { backend, reason } = await chooseBackend(parsed.options);
     if (parsed.options.backend === 'webgpu') out.stderr(`svcca-lens: backend: ${reason}`);
+    if (parsed.allRuns && parsed.command !== 'dynamics') throw new UsageError('--all-runs belongs to dynamics (cross takes --all-pairs)');
+    if (parsed.allPairs && parsed.command !== 'cross') throw new UsageError('--all-pairs belongs to cross (dynamics takes --all-runs)');
     let warnings: string[];
     let json: unknown;
     let text: string;
@@ -355,6 +393,30 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       ({ warnings } = result);
       json = compareJson(result);
       text = formatPair(result, a.name, b.name);
+    } else if (parsed.command === 'dynamics' && parsed.allRuns) {
+      expectPositional(parsed, 1, 'one bundle');
+      if (parsed.run !== undefined) throw new UsageError('--all-runs and --run exclude each other');
+      const bundle = await openBundlePath(parsed.positional[0]);
+      const switched = fitConvReduction(parsed, [bundle]);
+      const result = await computeDynamicsAllRuns({ bundle, reference: parsed.reference, threshold: parsed.threshold }, parsed.options, {}, backend);
+      if (switched) result.warnings.unshift(switched);
+      result.warnings.push(...leftOutWarnings([bundle]));
+      result.conventions.backendReason = reason;
+      json = await seedsDynamicsJson(result, { bundle: bundle.name, entries: bundle.entries, options: parsed.options, reason });
+      ({ warnings } = result);
+      text = formatSeedsDynamics(result);
+    } else if (parsed.command === 'cross' && parsed.allPairs) {
+      expectPositional(parsed, 1, 'one bundle with two or more runs');
+      if (parsed.runA !== undefined || parsed.runB !== undefined) throw new UsageError('--all-pairs and --run-a/--run-b exclude each other');
+      const bundle = await openBundlePath(parsed.positional[0]);
+      const switched = fitConvReduction(parsed, [bundle]);
+      const result = await computeCrossAllPairs({ bundle, step: parsed.step }, parsed.options, {}, backend);
+      if (switched) result.warnings.unshift(switched);
+      result.warnings.push(...leftOutWarnings([bundle]));
+      result.conventions.backendReason = reason;
+      json = await seedsCrossJson(result, { bundle: bundle.name, entries: bundle.entries, options: parsed.options, reason });
+      ({ warnings } = result);
+      text = formatSeedsCross(result);
     } else if (parsed.command === 'dynamics') {
       expectPositional(parsed, 1, 'one bundle');
       const bundle = await openBundlePath(parsed.positional[0]);

@@ -7,6 +7,7 @@
 import { interpolatePlasma, line, scaleLinear, scaleSymlog } from 'd3';
 import type { Frame, PlotArea, Tick } from './frame';
 import { plotArea, r2 } from './frame';
+import { freezeIndex } from '../../analysis/seeds';
 
 export interface Series {
   layer: string;
@@ -26,19 +27,8 @@ export function convergenceSeries(values: readonly (readonly (readonly (number |
   });
 }
 
-/**
- * The first checkpoint index from which the series stays at or above `threshold` up to the last
- * checkpoint (null if it never does, or the last values are not computed yet).
- */
-export function freezeIndex(values: readonly (number | null)[], threshold: number): number | null {
-  let first: number | null = null;
-  for (let t = values.length - 1; t >= 0; t--) {
-    const v = values[t];
-    if (v === null || !(v >= threshold)) break;
-    first = t;
-  }
-  return first;
-}
+// The freeze step of one series: analysis/seeds.ts (shared with the many-seeds aggregation).
+export { freezeIndex } from '../../analysis/seeds';
 
 /**
  * Colours by depth along plasma: on a light background from dark purple to orange (without the

@@ -1,0 +1,148 @@
+// Many seeds on the engine: each run's learning dynamics (computeDynamics, against its own
+// reference) and every unordered pair of runs' across-runs matrix (computeCross), then the pure
+// aggregation of analysis/seeds.ts. One FactorCache serves all runs and pairs, so each array is
+// read and factored once however many pairs it takes part in (float64 backend).
+
+import { InputError, type Bundle } from '../io/types';
+import { cpuBackend, type ComputeBackend } from './backend';
+import { computeCross, computeDynamics } from './engine';
+import { FactorCache } from './factorCache';
+import { aggregateCross, aggregateDynamics, runPairs, type SeedsCross, type SeedsDynamics } from './seeds';
+import type { AnalysisOptions, Conventions, JobControl, Metric, Provenance } from './types';
+
+/** Runs the aggregates need at least. */
+export const MIN_RUNS = 2;
+
+export interface SeedsDynamicsResult extends SeedsDynamics {
+  metric: Metric;
+  conventions: Conventions;
+  warnings: string[];
+  provenance?: Provenance;
+}
+
+export interface SeedsCrossResult extends SeedsCross {
+  metric: Metric;
+  step: number;
+  runs: (string | null)[];
+  layers: string[];
+  conventions: Conventions;
+  warnings: string[];
+  provenance?: Provenance;
+}
+
+function stepsOf(bundle: Bundle, run: string | null): number[] {
+  return [...new Set(bundle.entries.filter((e) => e.run === run).map((e) => e.step))].sort((x, y) => x - y);
+}
+
+function mergeProvenance(list: (Provenance | undefined)[]): Provenance | undefined {
+  const first = list.find((p) => p !== undefined);
+  if (!first) return undefined;
+  const float64 = [...new Set(list.flatMap((p) => p?.float64 ?? []))];
+  const arithmetic = list.some((p) => p?.arithmetic !== first.arithmetic) ? 'float32 and float64' : first.arithmetic;
+  return { ...first, arithmetic, float64 };
+}
+
+/**
+ * Learning dynamics of every run with at least two checkpoints (each against its own reference:
+ * its last step, or `reference` which every run must have), aggregated over runs.
+ */
+export async function computeDynamicsAllRuns(
+  request: { bundle: Bundle; reference?: 'last' | number; threshold: number; cache?: FactorCache },
+  options: AnalysisOptions,
+  control: JobControl = {},
+  backend: ComputeBackend = cpuBackend,
+): Promise<SeedsDynamicsResult> {
+  const { bundle } = request;
+  const runs = bundle.runs.filter((r) => stepsOf(bundle, r).length >= 2);
+  const warnings: string[] = [];
+  const single = bundle.runs.filter((r) => !runs.includes(r));
+  if (single.length > 0) warnings.push(`run${single.length === 1 ? '' : 's'} ${single.join(', ')}: a single checkpoint, no learning dynamics; left out of the mean over runs`);
+  if (runs.length < MIN_RUNS) {
+    throw new InputError(bundle.name, `has ${runs.length} run${runs.length === 1 ? '' : 's'} with two or more checkpoints; the mean over runs needs at least ${MIN_RUNS} (runs: ${bundle.runs.join(', ')})`);
+  }
+  const cache = request.cache ?? new FactorCache();
+  const results = [];
+  for (const [r, run] of runs.entries()) {
+    const result = await computeDynamics(
+      { bundle, run, reference: request.reference, cache },
+      options,
+      {
+        signal: control.signal,
+        onProgress: control.onProgress && ((p) => control.onProgress!({ done: p.done + r * p.total, total: p.total * runs.length, stage: `run ${run}: ${p.stage}` })),
+      },
+      backend,
+    );
+    results.push({ run, result });
+  }
+  const aggregate = aggregateDynamics(
+    results.map(({ run, result }) => ({ run, steps: result.steps, reference: result.reference, values: result.values })),
+    bundle.layers,
+    request.threshold,
+  );
+  for (const { result } of results) for (const w of result.warnings) if (!warnings.includes(w)) warnings.push(w);
+  warnings.push(...aggregate.notes);
+  return {
+    ...aggregate,
+    metric: options.metric,
+    conventions: results[0].result.conventions,
+    warnings,
+    provenance: mergeProvenance(results.map(({ result }) => result.provenance)),
+  };
+}
+
+/**
+ * The across-runs matrix of every unordered pair of runs (A = the earlier run in the bundle's
+ * order) at one step: `step`, or the last step every run has. Aggregated over pairs.
+ */
+export async function computeCrossAllPairs(
+  request: { bundle: Bundle; step?: number; cache?: FactorCache },
+  options: AnalysisOptions,
+  control: JobControl = {},
+  backend: ComputeBackend = cpuBackend,
+): Promise<SeedsCrossResult> {
+  const { bundle } = request;
+  const runs = bundle.runs;
+  if (runs.length < MIN_RUNS) throw new InputError(bundle.name, `has ${runs.length} run; all pairs of runs need at least ${MIN_RUNS} (name arrays <run>/step_<N>/<layer>, or load one file per run)`);
+  let step = request.step;
+  if (step === undefined) {
+    const perRun = runs.map((r) => stepsOf(bundle, r));
+    const shared = perRun[0].filter((s) => perRun.every((steps) => steps.includes(s)));
+    if (shared.length === 0) throw new InputError(bundle.name, `its runs share no step; pass --step`);
+    step = shared[shared.length - 1];
+  } else {
+    const missing = runs.filter((r) => !stepsOf(bundle, r).includes(step!));
+    if (missing.length > 0) throw new InputError(bundle.name, `has no step ${step} in run${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`);
+  }
+  const cache = request.cache ?? new FactorCache();
+  const pairs = runPairs(runs.length);
+  const results = [];
+  for (const [k, [a, b]] of pairs.entries()) {
+    const result = await computeCross(
+      { a: { bundle, run: runs[a] }, b: { bundle, run: runs[b] }, step, cache },
+      options,
+      {
+        signal: control.signal,
+        onProgress: control.onProgress && ((p) => control.onProgress!({ done: p.done + k * p.total, total: p.total * pairs.length, stage: `runs ${runs[a]} × ${runs[b]}: ${p.stage}` })),
+      },
+      backend,
+    );
+    results.push({ a: runs[a], b: runs[b], result });
+  }
+  const aggregate = aggregateCross(
+    results.map(({ a, b, result }) => ({ a, b, values: result.values })),
+    bundle.layers,
+    bundle.layers,
+  );
+  const warnings: string[] = [];
+  for (const { result } of results) for (const w of result.warnings) if (!warnings.includes(w)) warnings.push(w);
+  return {
+    ...aggregate,
+    metric: options.metric,
+    step,
+    runs: [...runs],
+    layers: [...bundle.layers],
+    conventions: results[0].result.conventions,
+    warnings,
+    provenance: mergeProvenance(results.map(({ result }) => result.provenance)),
+  };
+}
