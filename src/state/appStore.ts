@@ -13,6 +13,7 @@ import { createStore } from 'zustand/vanilla';
 import type { Layout } from '../io/types';
 import type { AnalysisOptions, CrossResult, DynamicsResult, Metric, PairResult, Progress } from '../analysis/types';
 import { DEFAULT_OPTIONS } from '../analysis/types';
+import type { CrossExport, DynamicsExport } from '../analysis/provenance';
 import type {
   AnalysisClient,
   ArrayInfo,
@@ -162,7 +163,31 @@ export interface ViewSlice {
   theme: Theme;
 }
 
-export type AppState = DatasetSlice & AnalysisSlice & ExplorerSlice & ViewSlice;
+/**
+ * A many-seeds job (issue 14, item 4; state/seeds.ts): one grid job per run (learning dynamics,
+ * each against its own reference) or per unordered pair of runs (across runs), in order; the view
+ * aggregates them with analysis/seeds.ts.
+ */
+export interface SeedsJob<R> {
+  key: string;
+  status: JobStatus;
+  bundle: string;
+  /** The runs taking part (dynamics: those with two or more checkpoints). */
+  runs: (string | null)[];
+  /** Finished results, one per run (dynamics) or per pair of runs (cross, a before b). */
+  results: R[];
+  progress: Progress | null;
+  error: string | null;
+}
+
+export interface SeedsSlice {
+  /** Whether each view shows the mean over runs / run pairs instead of one run / one pair. */
+  seedsView: { dynamics: boolean; cross: boolean };
+  seedsDynamics: SeedsJob<DynamicsExport> | null;
+  seedsCross: SeedsJob<CrossExport> | null;
+}
+
+export type AppState = DatasetSlice & AnalysisSlice & ExplorerSlice & ViewSlice & SeedsSlice;
 
 export function initialState(): AppState {
   return {
@@ -201,6 +226,9 @@ export function initialState(): AppState {
     selected: null,
     previewOpen: true,
     theme: 'system',
+    seedsView: { dynamics: false, cross: false },
+    seedsDynamics: null,
+    seedsCross: null,
   };
 }
 

@@ -12,6 +12,8 @@ import { ErrorBoundary } from './ErrorBoundary';
 import { ComputedOn, JobStatus } from './JobStatus';
 import { FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
 import { WarningList } from './WarningList';
+import { AllPairsCheck, SeedsCrossView } from './SeedsView';
+import { seedsAvailable } from '../state/seeds';
 import { Heatmap } from './charts/Heatmap';
 import { dataDomain } from './charts/heatmapLayout';
 import type { Domain } from './charts/heatmapLayout';
@@ -31,6 +33,8 @@ export function CrossView() {
   const selected = useAppStore((s) => s.selected);
   const confirmed = useAppStore((s) => s.confirmed);
   const waiting = useAppStore((s) => notComputedReason(s, 'cross'));
+  const allPairsOffered = useAppStore((s) => seedsAvailable(s, 'cross'));
+  const allPairs = useAppStore((s) => s.seedsView.cross) && allPairsOffered;
 
   const sides = useMemo(() => bundles.flatMap((b) => b.runs.map((run) => ({ bundle: b.id, run }))), [bundles]);
   const shared = useMemo(() => {
@@ -92,7 +96,9 @@ export function CrossView() {
         ))}
         <StepSelect label="Step" value={crossStep ?? 'last'} lastLabel={`last shared (${shared[shared.length - 1] ?? '—'})`} steps={shared} onChange={(s) => setCrossStep(s === 'last' ? null : s)} />
         <FitColoursCheck />
+        {allPairsOffered && <AllPairsCheck />}
       </div>
+      {allPairs ? <SeedsCrossView /> : <>
       {sameRun && <p className="hint">Both sides are the same run: load a second run or bundle (or pick another run) to compare networks.</p>}
       {!allConfirmed && <p className="hint" data-testid="not-computed">{waiting ?? 'Check the preview above, then press Compute.'}</p>}
       <JobStatus kind="cross" />
@@ -135,6 +141,7 @@ export function CrossView() {
       <ErrorBoundary name="pair detail">
         <DrillDown view="cross" />
       </ErrorBoundary>
+      </>}
     </section>
   );
 }

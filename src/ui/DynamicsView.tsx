@@ -26,6 +26,8 @@ import { ErrorBoundary } from './ErrorBoundary';
 import { ComputedOn, JobStatus } from './JobStatus';
 import { FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
 import { WarningList } from './WarningList';
+import { RunChoice, SeedsDynamicsView } from './SeedsView';
+import { seedsAvailable } from '../state/seeds';
 import { ConvergenceChart } from './charts/ConvergenceChart';
 import { compactStep, convergenceSeries, freezeIndex } from './charts/convergenceLayout';
 import { Heatmap } from './charts/Heatmap';
@@ -92,6 +94,8 @@ export function DynamicsView() {
   const runIndex = useAppStore((s) => s.runIndex);
   const reference = useAppStore((s) => s.reference);
   const bundles = useAppStore((s) => s.bundles);
+  const allRunsOffered = useAppStore((s) => seedsAvailable(s, 'dynamics'));
+  const allRuns = useAppStore((s) => s.seedsView.dynamics) && allRunsOffered;
 
   useArrowStepping(!!job);
   useEffect(() => {
@@ -123,6 +127,7 @@ export function DynamicsView() {
   const onSelect = useCallback((i: number, j: number) => openPair({ view: 'dynamics', t, i, j }), [t]);
 
   if (!info) return null;
+  if (allRuns) return <SeedsDynamicsView runs={info.runs} runIndex={runIndex} onRun={setRunIndex} />;
   if (!job) {
     return (
       <section className="card view" aria-label="Learning dynamics">
@@ -161,7 +166,8 @@ export function DynamicsView() {
         <p className="sub">{`${shownName(job.names.a)} · ${metric} · reference step ${job.reference}`}</p>
       </div>
       <div className="view-controls">
-        {runs.length > 1 && (
+        {allRunsOffered && <RunChoice runs={runs} runIndex={runIndex} all={false} onRun={setRunIndex} />}
+        {runs.length > 1 && !allRunsOffered && (
           <label className="field">
             <span>Run</span>
             <select value={Math.min(runIndex, runs.length - 1)} onChange={(e) => setRunIndex(Number(e.currentTarget.value))}>

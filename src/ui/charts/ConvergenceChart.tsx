@@ -20,12 +20,15 @@ export const ConvergenceChart = memo(function ConvergenceChart({
   threshold,
   label,
   yLabel,
+  bands,
 }: {
   series: readonly Series[];
   steps: readonly number[];
   threshold: number | null;
   label: string;
   yLabel: string;
+  /** Many seeds: a shaded band per series (same order) from lo[t] to hi[t], e.g. mean ± sd over runs. */
+  bands?: readonly { lo: readonly (number | null)[]; hi: readonly (number | null)[] }[];
 }) {
   const [box, width] = useWidth<HTMLDivElement>(520);
   const dark = useDarkMode();
@@ -35,6 +38,17 @@ export const ConvergenceChart = memo(function ConvergenceChart({
     [series, steps, width, threshold, legendWidth, dark],
   );
   const { plot } = layout;
+  const bandPaths = useMemo(() => {
+    if (!bands) return [];
+    const frame = { width, height: HEIGHT, margin: MARGIN };
+    const lo = layoutConvergence(bands.map((b, i) => ({ layer: series[i]?.layer ?? '', values: [...b.lo] })), steps, frame, { threshold: null, legendWidth, dark }).lines;
+    const hi = layoutConvergence(bands.map((b, i) => ({ layer: series[i]?.layer ?? '', values: [...b.hi] })), steps, frame, { threshold: null, legendWidth, dark }).lines;
+    // Upper edge left to right, lower edge back: one closed polygon per series.
+    return hi.map((h, i) => {
+      const points = [...h.points, ...[...lo[i].points].reverse()];
+      return { layer: h.layer, color: layout.lines[i]?.color ?? h.color, path: points.length >= 2 ? `M${points.map((p) => `${p.x},${p.y}`).join('L')}Z` : '' };
+    });
+  }, [bands, series, steps, width, legendWidth, dark, layout]);
   return (
     <div ref={box} className="chart-box">
       <svg className="chart convergence" data-export width={width} height={HEIGHT} viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={label}>
@@ -47,6 +61,9 @@ export const ConvergenceChart = memo(function ConvergenceChart({
             </text>
           </g>
         )}
+        {bandPaths.map((b) => (
+          <path key={`band-${b.layer}`} className="layer-band" d={b.path} fill={b.color} fillOpacity={0.16} stroke="none" />
+        ))}
         {layout.lines.map((l) => (
           <g key={l.layer} className="layer-line">
             <path d={l.path} stroke={l.color} />

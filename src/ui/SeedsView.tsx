@@ -1,0 +1,309 @@
+// Many seeds (issue 14, item 4): the learning-dynamics heatmap and convergence curves as mean ±
+// spread over runs (each run against its own reference), with each layer's freeze step per run;
+// and the across-runs matrix averaged over every pair of runs (paper Figure 1), with the same layer
+// across seeds (the diagonal) and its spread. Tooltips give mean, sd, min, max and n; CSV and JSON
+// carry every run's (pair's) values beside the aggregate; PNG and SVG carry the same fields.
+
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useAppStore } from '../state/hooks';
+import { setThreshold } from '../state/store';
+import { cancelSeeds, runSeeds, seedsCrossCsv, seedsCrossOf, seedsDynamicsCsv, seedsDynamicsOf, seedsExportInfo, seedsJson, setSeedsView } from '../state/seeds';
+import { footerLine } from '../state/exportInfo';
+import type { Spread } from '../analysis/seeds';
+import { metricLabel } from '../analysis/metricDefs';
+import { ChartFigure } from './ChartFigure';
+import { ErrorBoundary } from './ErrorBoundary';
+import { WarningList } from './WarningList';
+import { download } from './exportChart';
+import { ConvergenceChart } from './charts/ConvergenceChart';
+import { compactStep } from './charts/convergenceLayout';
+import { Heatmap } from './charts/Heatmap';
+import { shownName } from './format';
+
+const FIXED: [number, number] = [0, 1];
+const NO_SELECTION = () => {};
+
+/** "mean 0.912 · sd 0.031 · min 0.88 · max 0.94 · n 3 runs" for a tooltip. */
+function spreadLines(s: Spread, unit: string): string[] {
+  if (s.mean === null) return ['not computed'];
+  return [`mean ${s.mean.toFixed(4)}${s.sd === null ? '' : ` ± sd ${s.sd.toFixed(4)}`}`, `min ${s.min!.toFixed(4)} · max ${s.max!.toFixed(4)} · n = ${s.n} ${unit}`];
+}
+
+/** The "Run" choice of the learning-dynamics view: one run, or all runs (mean ± spread). */
+export function RunChoice({ runs, runIndex, all, onRun }: { runs: readonly (string | null)[]; runIndex: number; all: boolean; onRun: (index: number) => void }) {
+  return (
+    <label className="field">
+      <span>Run</span>
+      <select
+        value={all ? 'all' : String(Math.min(runIndex, runs.length - 1))}
+        onChange={(e) => {
+          const v = e.currentTarget.value;
+          if (v === 'all') setSeedsView('dynamics', true);
+          else {
+            setSeedsView('dynamics', false);
+            onRun(Number(v));
+          }
+        }}
+      >
+        {runs.map((r, k) => (
+          <option key={String(r)} value={k}>
+            {String(r)}
+          </option>
+        ))}
+        <option value="all">all runs (mean ± spread)</option>
+      </select>
+    </label>
+  );
+}
+
+/** The across-runs view's choice: the pair of runs picked, or the mean over all pairs of the active bundle's runs. */
+export function AllPairsCheck() {
+  const on = useAppStore((s) => s.seedsView.cross);
+  return (
+    <label className="check">
+      <input type="checkbox" checked={on} onChange={(e) => setSeedsView('cross', e.currentTarget.checked)} />
+      All pairs of runs (mean)
+    </label>
+  );
+}
+
+function SeedsProgress({ kind }: { kind: 'dynamics' | 'cross' }) {
+  const job = useAppStore((s) => (kind === 'dynamics' ? s.seedsDynamics : s.seedsCross));
+  if (!job) return null;
+  if (job.status === 'error') return <p className="error" role="alert">{job.error}</p>;
+  if (job.status === 'cancelled') {
+    return (
+      <p className="hint">
+        Cancelled after {job.results.length} {kind === 'dynamics' ? 'runs' : 'pairs'}.{' '}
+        <button type="button" className="button small" onClick={() => void runSeeds(kind, true)}>
+          Recompute
+        </button>
+      </p>
+    );
+  }
+  if (job.status !== 'running' || !job.progress) return null;
+  return (
+    <div className="job-status" role="status" data-testid={`seeds-progress-${kind}`}>
+      <progress max={job.progress.total} value={job.progress.done} /> <span>{job.progress.stage}</span>{' '}
+      <button type="button" className="button small" onClick={() => cancelSeeds(kind)}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
+function ExportButtons({ csv, json, base }: { csv: () => string; json: () => unknown; base: string }) {
+  return (
+    <>
+      <button type="button" className="button small" aria-label="Export CSV of every run's values and the mean over runs" onClick={() => download(new Blob([csv()], { type: 'text/csv' }), `${base}.csv`)}>
+        CSV
+      </button>
+      <button type="button" className="button small" onClick={() => download(new Blob([JSON.stringify(json())], { type: 'application/json' }), `${base}.json`)}>
+        Export JSON
+      </button>
+    </>
+  );
+}
+
+export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (string | null)[]; runIndex: number; onRun: (index: number) => void }) {
+  const job = useAppStore((s) => s.seedsDynamics);
+  const bundles = useAppStore((s) => s.bundles);
+  const threshold = useAppStore((s) => s.threshold);
+  const plannedKey = useAppStore((s) => JSON.stringify([s.activeBundle, s.dropped, s.options, s.confirmed]));
+  const [t, setT] = useState<number | null>(null);
+  useEffect(() => {
+    void runSeeds('dynamics');
+  }, [plannedKey]);
+  const agg = useMemo(() => (job ? seedsDynamicsOf(job, threshold) : null), [job, threshold]);
+  const metric = job?.results[0] ? metricLabel(job.results[0].metric) : '';
+  const step = agg ? Math.min(t ?? agg.steps.length - 1, agg.steps.length - 1) : 0;
+  const describe = useCallback(
+    (i: number, j: number) => (agg ? [`${agg.layers[i]} at step ${agg.steps[step]} × ${agg.layers[j]} at each run's reference step`, ...spreadLines(agg.cells[step][i][j], agg.runs.length === 1 ? 'run' : 'runs')] : []),
+    [agg, step],
+  );
+  const info = useMemo(
+    () => (job && agg ? seedsExportInfo('dynamics', job, bundles, [['reference steps', agg.runs.map((r, k) => `${String(r)}: ${agg.references[k]}`).join(', ')], ['freeze threshold', String(threshold)]]) : null),
+    [job, agg, bundles, threshold],
+  );
+  const stamp = info ? { footer: footerLine(info), fields: info.fields } : null;
+  const series = useMemo(() => (agg ? agg.layers.map((layer, i) => ({ layer, values: agg.curves[i].map((s) => s.mean) })) : []), [agg]);
+  const bands = useMemo(
+    () => (agg ? agg.curves.map((curve) => ({ lo: curve.map((s) => (s.mean === null ? null : s.mean - (s.sd ?? 0))), hi: curve.map((s) => (s.mean === null ? null : s.mean + (s.sd ?? 0))) })) : []),
+    [agg],
+  );
+  const runNames = job ? job.runs.map(String).join(', ') : '';
+
+  return (
+    <section className="card view" aria-labelledby="dynamics-heading" data-status={job?.status ?? 'idle'} data-testid="seeds-dynamics">
+      <div className="card-head">
+        <h2 id="dynamics-heading">Learning dynamics</h2>
+        <p className="sub">{`all runs (mean ± spread) · ${runNames}${metric ? ` · ${metric}` : ''}`}</p>
+      </div>
+      <div className="view-controls">
+        <RunChoice runs={runs} runIndex={runIndex} all onRun={onRun} />
+        {agg && agg.steps.length > 0 && (
+          <label className="field">
+            <span>Checkpoint</span>
+            <select value={step} onChange={(e) => setT(Number(e.currentTarget.value))}>
+              {agg.steps.map((s, k) => (
+                <option key={s} value={k}>
+                  {compactStep(s)}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label className="field inline-field">
+          <span>Freeze threshold</span>
+          <input type="number" min={0} max={1} step={0.01} value={threshold} onChange={(e) => setThreshold(Number(e.currentTarget.value))} style={{ width: '8ch' }} />
+        </label>
+      </div>
+      <SeedsProgress kind="dynamics" />
+      {agg && info && job && (
+        <div className="dynamics-grid">
+          <ErrorBoundary name="heatmap">
+            <ChartFigure
+              title="mean heatmap"
+              caption={`Mean ${metric} over ${agg.runs.length} runs (${runNames}) of each layer at step ${agg.steps[step]} (rows) against each layer at the run's own reference step (columns; ${agg.references.join(', ')}). Hover a cell for sd, min, max and n.`}
+              file={`${info.base}-step-${agg.steps[step]}`}
+              stamp={stamp}
+              extra={<ExportButtons base={info.base} csv={() => seedsDynamicsCsv(agg, info.fields)} json={() => seedsJson('dynamics', job, agg, info.fields)} />}
+            >
+              <Heatmap
+                values={agg.cells[step].map((row) => row.map((c) => c.mean))}
+                rows={agg.layers}
+                cols={agg.layers}
+                domain={FIXED}
+                label={`Learning dynamics heatmap, mean over ${agg.runs.length} runs: ${metric} of each layer at step ${agg.steps[step]} against each layer at the reference step`}
+                xTitle="layer at the reference step"
+                yTitle={`layer at step ${agg.steps[step]}`}
+                legendTitle={`mean ${metric}`}
+                describe={describe}
+                selected={null}
+                onSelect={NO_SELECTION}
+              />
+            </ChartFigure>
+          </ErrorBoundary>
+          <section className="convergence-section" aria-label="Convergence curves over runs">
+            <ErrorBoundary name="convergence">
+              <ChartFigure
+                title="convergence curves over runs"
+                caption={`Convergence over ${agg.runs.length} runs: each layer's mean ${metric} to itself at its run's reference step, the band mean ± sd over runs.`}
+                file={`${info.base}-convergence`}
+                stamp={stamp}
+              >
+                <ConvergenceChart
+                  series={series}
+                  bands={bands}
+                  steps={agg.steps}
+                  threshold={threshold}
+                  label={`Convergence curves, mean ± sd over ${agg.runs.length} runs: each layer's ${metric} to its own representation at the reference step, against the training step`}
+                  yLabel={`mean ${metric} to itself at the reference`}
+                />
+              </ChartFigure>
+              <table className="seeds-freeze" aria-label="Freeze steps per run">
+                <caption>{`Freeze step per run: from which step each layer stays ≥ ${threshold} (each run on its own checkpoints)`}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">layer</th>
+                    {agg.runs.map((r) => (
+                      <th scope="col" key={String(r)}>{String(r)}</th>
+                    ))}
+                    <th scope="col">mean</th>
+                    <th scope="col">min–max</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {agg.freeze.map((f) => (
+                    <tr key={f.layer}>
+                      <th scope="row">{shownName(f.layer)}</th>
+                      {f.steps.map((s, k) => (
+                        <td key={k}>{s === null ? 'not yet' : s}</td>
+                      ))}
+                      <td>{f.spread.mean === null ? '—' : f.spread.mean.toFixed(0)}</td>
+                      <td>{f.spread.mean === null ? '—' : `${f.spread.min}–${f.spread.max}${f.spread.n < agg.runs.length ? ` (${f.spread.n} of ${agg.runs.length} runs)` : ''}`}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </ErrorBoundary>
+          </section>
+        </div>
+      )}
+      {agg && agg.notes.length > 0 && <WarningList warnings={agg.notes} />}
+    </section>
+  );
+}
+
+export function SeedsCrossView() {
+  const job = useAppStore((s) => s.seedsCross);
+  const bundles = useAppStore((s) => s.bundles);
+  const plannedKey = useAppStore((s) => JSON.stringify([s.activeBundle, s.dropped, s.options, s.confirmed, s.crossStep]));
+  useEffect(() => {
+    void runSeeds('cross');
+  }, [plannedKey]);
+  const agg = useMemo(() => (job ? seedsCrossOf(job) : null), [job]);
+  const first = job?.results[0];
+  const metric = first ? metricLabel(first.metric) : '';
+  const describe = useCallback(
+    (i: number, j: number) => (agg && first ? [`A ${first.layersA[i]} × B ${first.layersB[j]} at step ${first.step}, over pairs of runs`, ...spreadLines(agg.cells[i][j], agg.pairs.length === 1 ? 'pair' : 'pairs')] : []),
+    [agg, first],
+  );
+  const info = useMemo(() => (job && first ? seedsExportInfo('cross', job, bundles, [['step', String(first.step)]]) : null), [job, first, bundles]);
+  const stamp = info ? { footer: footerLine(info), fields: info.fields } : null;
+
+  return (
+    <div data-testid="seeds-cross">
+      <SeedsProgress kind="cross" />
+      {agg && info && job && first && (
+        <>
+          <ErrorBoundary name="heatmap">
+            <ChartFigure
+              title="mean over pairs heatmap"
+              caption={`Mean ${metric} over ${agg.pairs.length} pairs of runs (${agg.pairs.map((p) => `${String(p.a)}×${String(p.b)}`).join(', ')}) at step ${first.step}: A's layer i (rows, the earlier run) against B's layer j (columns). Hover a cell for sd, min, max and n.`}
+              file={`${info.base}-step-${first.step}`}
+              stamp={stamp}
+              extra={<ExportButtons base={info.base} csv={() => seedsCrossCsv(agg, first.layersA, first.layersB, info.fields)} json={() => seedsJson('cross', job, agg, info.fields)} />}
+            >
+              <Heatmap
+                values={agg.cells.map((row) => row.map((c) => c.mean))}
+                rows={first.layersA}
+                cols={first.layersB}
+                domain={FIXED}
+                label={`Across-runs heatmap, mean over ${agg.pairs.length} pairs of runs: ${metric} of A's layers against B's layers at step ${first.step}`}
+                xTitle="B's layer"
+                yTitle="A's layer"
+                legendTitle={`mean ${metric}`}
+                describe={describe}
+                selected={null}
+                onSelect={NO_SELECTION}
+              />
+            </ChartFigure>
+          </ErrorBoundary>
+          <table className="seeds-diagonal" aria-label="The same layer across seeds">
+            <caption>{`The same layer across seeds: ${metric} of a layer with itself in another run, over ${agg.pairs.length} pairs of runs`}</caption>
+            <thead>
+              <tr>
+                <th scope="col">layer</th>
+                <th scope="col">mean</th>
+                <th scope="col">sd</th>
+                <th scope="col">min–max</th>
+              </tr>
+            </thead>
+            <tbody>
+              {agg.diagonal.map((d) => (
+                <tr key={d.layer}>
+                  <th scope="row">{shownName(d.layer)}</th>
+                  <td>{d.spread.mean?.toFixed(3) ?? '—'}</td>
+                  <td>{d.spread.sd?.toFixed(3) ?? '—'}</td>
+                  <td>{d.spread.mean === null ? '—' : `${d.spread.min!.toFixed(3)}–${d.spread.max!.toFixed(3)}`}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <WarningList warnings={[...new Set(job.results.flatMap((r) => r.warnings))]} />
+        </>
+      )}
+    </div>
+  );
+}
