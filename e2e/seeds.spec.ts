@@ -48,7 +48,8 @@ test('learning dynamics over all runs: mean ± sd per cell and freeze steps per 
   await finished(view);
   await expect(view).toContainText('all runs (mean ± spread) · seed0, seed1, seed2');
 
-  const heatmap = page.getByRole('img', { name: /^Learning dynamics heatmap, mean over 3 runs/ });
+  await view.getByLabel('Checkpoint').selectOption({ label: '0' });
+  const heatmap = page.getByRole('img', { name: /^Learning dynamics heatmap, mean over 3 runs: SVCCA of each layer at step 0 / });
   const cell = heatmap.locator('g.cells rect').nth(1 * 5 + 1);
   await cell.hover();
   const tip = view.locator('.tooltip');
@@ -85,7 +86,7 @@ test('learning dynamics over all runs: mean ± sd per cell and freeze steps per 
   expect(png.bytes.includes(Buffer.from('input hashes'))).toBe(true);
 
   // Back to one run: the ordinary view.
-  await view.getByLabel('Run').selectOption({ label: 'seed1' });
+  await view.getByRole('combobox', { name: 'Run', exact: true }).selectOption({ label: 'seed1' });
   await expect(page.getByTestId('seeds-dynamics')).toHaveCount(0);
   await finished(dynamicsView(page));
 });
