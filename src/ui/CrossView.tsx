@@ -79,13 +79,14 @@ export function CrossView() {
     <section className="card view" aria-labelledby="cross-heading" data-status={job?.status ?? 'idle'}>
       <div className="card-head">
         <h2 id="cross-heading">Across runs</h2>
-        {job && <p className="sub">{`${shownName(job.names.a)} × ${shownName(job.names.b)} · ${metric}${step !== undefined ? ` · step ${step}` : ''}`}</p>}
+        {allPairs && <p className="sub">all pairs of runs (mean ± spread)</p>}
+        {job && !allPairs && <p className="sub">{`${shownName(job.names.a)} × ${shownName(job.names.b)} · ${metric}${step !== undefined ? ` · step ${step}` : ''}`}</p>}
       </div>
       <div className="view-controls">
         {(['a', 'b'] as const).map((side) => (
           <label key={side} className="field">
             <span>{`Run ${side.toUpperCase()}`}</span>
-            <select value={sideValue(side === 'a' ? crossA : crossB)} onChange={(e) => pick(side, e.currentTarget.value)}>
+            <select value={sideValue(side === 'a' ? crossA : crossB)} disabled={allPairs} onChange={(e) => pick(side, e.currentTarget.value)}>
               {sides.map((s) => (
                 <option key={sideValue(s)} value={sideValue(s)}>
                   {sideName({ bundles }, s)}

@@ -188,7 +188,7 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
             <ErrorBoundary name="convergence">
               <ChartFigure
                 title="convergence curves over runs"
-                caption={`Convergence over ${agg.runs.length} runs: each layer's mean ${metric} to itself at its run's reference step, the band mean ± sd over runs.`}
+                caption={`Convergence over ${agg.runs.length} runs: each layer's mean ${metric} to itself at its run's reference step, the band mean ± sd over runs; ◆ marks where the mean stays at or above ${threshold} (each run's own freeze step is in the table below).`}
                 file={`${info.base}-convergence`}
                 stamp={stamp}
               >
@@ -221,7 +221,7 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
                         <td key={k}>{s === null ? 'not yet' : s}</td>
                       ))}
                       <td>{f.spread.mean === null ? '—' : f.spread.mean.toFixed(0)}</td>
-                      <td>{f.spread.mean === null ? '—' : `${f.spread.min}–${f.spread.max}${f.spread.n < agg.runs.length ? ` (${f.spread.n} of ${agg.runs.length} runs)` : ''}`}</td>
+                      <td>{f.spread.mean === null ? '—' : `${f.spread.min === f.spread.max ? f.spread.min : `${f.spread.min}–${f.spread.max}`}${f.spread.n < agg.runs.length ? ` (${f.spread.n} of ${agg.runs.length} runs)` : ''}`}</td>
                     </tr>
                   ))}
                 </tbody>
