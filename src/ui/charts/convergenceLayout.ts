@@ -4,6 +4,7 @@
 // which a layer stays above a threshold is its Freeze Training signal.
 // Pure: d3 scales and line generators turn numbers into paths; React draws them.
 
+import { freezeIndex } from '../../analysis/baseline';
 import { interpolatePlasma, line, scaleLinear, scaleSymlog } from 'd3';
 import type { Frame, PlotArea, Tick } from './frame';
 import { plotArea, r2 } from './frame';
@@ -26,19 +27,8 @@ export function convergenceSeries(values: readonly (readonly (readonly (number |
   });
 }
 
-/**
- * The first checkpoint index from which the series stays at or above `threshold` up to the last
- * checkpoint (null if it never does, or the last values are not computed yet).
- */
-export function freezeIndex(values: readonly (number | null)[], threshold: number): number | null {
-  let first: number | null = null;
-  for (let t = values.length - 1; t >= 0; t--) {
-    const v = values[t];
-    if (v === null || !(v >= threshold)) break;
-    first = t;
-  }
-  return first;
-}
+// The Freeze Training step: one definition, shared with the CLI and the chance level (analysis/baseline.ts).
+export { freezeIndex };
 
 /**
  * Colours by depth along plasma: on a light background from dark purple to orange (without the
