@@ -18,7 +18,7 @@ import type { CkaFactor } from '../math/cka';
 import { permuteColumns } from '../math/matrix';
 import { mulberry32 } from '../math/random';
 import type { Factor } from './metrics';
-import type { Baseline, BaselineRequest } from './types';
+import type { Baseline, BaselineRequest, DynamicsResult } from './types';
 
 /** Default number of permutations and seed (the P = 20). */
 export const DEFAULT_PERMUTATIONS = 20;
@@ -146,4 +146,13 @@ export function freezeStep(values: readonly (number | null)[], baseline: readonl
   if (t === null) return { t: null, step: null, similarity: null, baseline: null, aboveChance: null };
   const b = baseline?.[t] ?? null;
   return { t, step: steps[t], similarity: values[t], baseline: b, aboveChance: b ? threshold > b.mean + 2 * b.sd : null };
+}
+
+/** Every layer's freeze step on a dynamics result's convergence curves (layer i at each step against layer i at the reference). */
+export function freezeSteps(result: DynamicsResult, threshold: number): (FreezeStep & { layer: string })[] {
+  return result.layers.map((layer, i) => {
+    const curve = result.values.map((grid) => grid[i]?.[i] ?? null);
+    const chance = result.baseline ? result.baseline.map((grid) => grid[i]?.[i] ?? null) : null;
+    return { layer, ...freezeStep(curve, chance, result.steps, threshold) };
+  });
 }

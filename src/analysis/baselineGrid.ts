@@ -7,7 +7,11 @@
 
 import { checkAborted, type ComputeBackend } from './backend';
 import { baselineStatistics, datapointPermutations } from './baseline';
+import type { PairNumbers } from './metrics';
 import type { AnalysisOptions, Baseline, BaselineRequest } from './types';
+
+/** Permuted factors compared in one backend call at most (bounds the memory of the copies). */
+const FACTORS_PER_CALL = 128;
 
 export interface ChanceBlock {
   /** baseline[r][c]; null where `observed` is null or the cell was not asked for. */
@@ -18,8 +22,7 @@ export interface ChanceBlock {
 
 /**
  * `observed[r][c]`: the block's similarities (null: not compared); `wanted(r, c)`: which cells get a
- * chance level (a dynamics job may ask only for the convergence curves' cells). With every cell
- * wanted the block is one compareGrid per permutation; otherwise one per wanted cell.
+ * chance level (a dynamics job may ask only for the convergence curves' cells).
  */
 export async function chanceOfBlock<F>(
   backend: ComputeBackend<F>,
@@ -36,36 +39,40 @@ export async function chanceOfBlock<F>(
   const baseline: (Baseline | null)[][] = a.map(() => b.map(() => null));
   const columns = b.flatMap((_, c) => (cells.some((row) => row[c]) ? [c] : []));
   if (columns.length === 0) return { baseline, float64: null };
-  // The whole block in one product when most of it is wanted (cells not wanted are computed and dropped).
-  const wantedCount = cells.reduce((s, row) => s + row.filter(Boolean).length, 0);
-  const everyCell = 2 * wantedCount > a.length * columns.length;
   let float64: string | null = null;
-  const m = backend.datapointsOfFactor(b[0]);
-  for (const perm of datapointPermutations(request.seed, m, request.permutations)) {
-    checkAborted(signal);
-    const shuffled = backend.permuteDatapoints(columns.map((c) => b[c]), perm, options);
-    try {
-      if (everyCell) {
+  const record = (r: number, c: number, numbers: PairNumbers) => {
+    permuted[r][c].push(numbers.similarity);
+    float64 ??= numbers.fallback ?? null;
+  };
+  const perms = datapointPermutations(request.seed, backend.datapointsOfFactor(b[0]), request.permutations);
+  const wantedCount = cells.reduce((s, row) => s + row.filter(Boolean).length, 0);
+  if (2 * wantedCount > a.length * columns.length) {
+    // Most of the block: every row against the permuted columns, several permutations per
+    // compareGrid (cells not wanted are computed and dropped).
+    const chunk = Math.max(1, Math.floor(FACTORS_PER_CALL / columns.length));
+    for (let start = 0; start < perms.length; start += chunk) {
+      checkAborted(signal);
+      const shuffled = perms.slice(start, start + chunk).flatMap((perm) => backend.permuteDatapoints(columns.map((c) => b[c]), perm, options));
+      try {
         const grid = await backend.compareGrid(a, shuffled, options, undefined, signal);
-        grid.forEach((row, r) =>
-          row.forEach((numbers, k) => {
-            if (!cells[r][columns[k]]) return;
-            permuted[r][columns[k]].push(numbers.similarity);
-            float64 ??= numbers.fallback ?? null;
-          }),
-        );
-      } else {
-        for (const [r, row] of cells.entries()) {
-          for (const [k, c] of columns.entries()) {
-            if (!row[c]) continue;
-            const [[numbers]] = await backend.compareGrid([a[r]], [shuffled[k]], options, undefined, signal);
-            permuted[r][c].push(numbers.similarity);
-            float64 ??= numbers.fallback ?? null;
-          }
-        }
+        grid.forEach((row, r) => row.forEach((numbers, q) => cells[r][columns[q % columns.length]] && record(r, columns[q % columns.length], numbers)));
+      } finally {
+        backend.release(shuffled);
       }
-    } finally {
-      backend.release(shuffled);
+    }
+  } else {
+    // A few cells (the convergence curves' diagonal): per column, its wanted rows against all of
+    // its permuted versions, one compareGrid.
+    for (const c of columns) {
+      checkAborted(signal);
+      const rows = a.flatMap((_, r) => (cells[r][c] ? [r] : []));
+      const shuffled = perms.flatMap((perm) => backend.permuteDatapoints([b[c]], perm, options));
+      try {
+        const grid = await backend.compareGrid(rows.map((r) => a[r]), shuffled, options, undefined, signal);
+        grid.forEach((row, k) => row.forEach((numbers) => record(rows[k], c, numbers)));
+      } finally {
+        backend.release(shuffled);
+      }
     }
   }
   cells.forEach((row, r) =>

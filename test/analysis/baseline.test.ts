@@ -67,7 +67,7 @@ describe('the permuted factor is the factor of the permuted data (no new SVD)', 
 
   for (const metric of ['svcca', 'cca'] as Metric[]) {
     it(`${metric} through the DFT: one permutation for every frequency block`, async () => {
-      const options = cpu(metric, { convReduction: 'dft', layout: 'datapoints-first', convLayout: 'NHWC' });
+      const options = cpu(metric, { convReduction: 'dft', layout: 'datapoints-first', convLayout: 'nhwc' });
       const a = { name: 'a', array: conv(21, 30, 3, 3, 2) };
       const b = { name: 'b', array: conv(22, 30, 3, 3, 2) };
       const result = await comparePair(a, b, options, undefined, { permutations: 3, seed: 5 });
