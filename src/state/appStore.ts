@@ -152,6 +152,9 @@ export interface ViewSlice {
   /** Freeze Training signal: the step from which each layer stays at or above this similarity. */
   threshold: number;
   showFreeze: boolean;
+  /** Chance level of the convergence curves (analysis/baseline.ts): P permutations per cell, off by
+   *  default (it costs about P / layers times the job's comparisons: docs/analyses.md). */
+  chance: boolean;
   crossA: CrossSide | null;
   crossB: CrossSide | null;
   /** null: the last step both runs have. */
@@ -195,6 +198,7 @@ export function initialState(): AppState {
     domain: 'fixed',
     threshold: DEFAULT_THRESHOLD,
     showFreeze: true,
+    chance: false,
     crossA: null,
     crossB: null,
     crossStep: null,

@@ -394,7 +394,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       kept[t] = grid;
       partial({ t, values, kept: grid });
     };
-    const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference, cache: factorCache }, req.options, { ...control, onValues }, backend);
+    const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference, cache: factorCache, baseline: req.baseline }, req.options, { ...control, onValues }, backend);
     // As the CLI does, so that Export JSON has the same schema as `svcca-lens dynamics --json`.
     result.conventions.backendReason = reason;
     const described = await withDynamicsProvenance(result, { bundle: bundle.name, run: req.run, entries: bundle.entries, options: req.options, leftOut: req.dropped, reason });
