@@ -1,12 +1,12 @@
 // The chance level in the app (issue 14, items 1 and 5), on the demo flow (the digits CNN served as
 // the demo, e2e/explorer.ts withDigitsDemo): the "Chance level" switch computes the convergence
 // curves' chance bands (mean ± 2 sd per layer per step), the freeze steps say whether the threshold
-// is above chance, the heatmap's diagonal tooltips give the chance level, and the exports carry it
+// is above chance, the drill-down gives a cell's chance level, and the exports carry it
 // (JSON: baseline per cell; SVG/PNG: the bands).
 
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
-import { dynamicsView, withDigitsDemo } from './explorer';
+import { dynamicsHeatmap, dynamicsView, pairDetail, withDigitsDemo } from './explorer';
 import { expect, test } from './fixtures';
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
@@ -52,6 +52,10 @@ test('chance bands on the convergence curves, chance at the freeze steps and in 
   expect(svg.bytes.toString('utf8')).toContain('chance-bands');
   const png = await downloaded(page, () => figure.getByRole('button', { name: /as PNG/ }).click());
   expect(png.bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
+
+  // The drill-down of a cell gives its chance level (the pair on its own, 20 permutations).
+  await dynamicsHeatmap(page).locator('g.cells rect').first().click();
+  await expect(pairDetail(page).getByTestId('chance')).toHaveText(/^0\.\d{4} ± 0\.\d{4} · z -?[\d.]+ · p 0\.\d{3}$/, { timeout: 60_000 });
 
   // Turning it off hides the bands (the job without a baseline is cached or recomputed).
   await view.getByRole('checkbox', { name: 'Chance level' }).uncheck();

@@ -85,7 +85,8 @@ ${OPTIONS_HELP}
   --baseline-cells all|diagonal   with --baseline: every cell (default) or only the convergence
                               curves' cells (layer i against its own reference)
   --threshold T               the freeze step's threshold (default ${DEFAULT_FREEZE_THRESHOLD}): per layer, the step
-                              from which it stays ≥ T, with its chance level there ("freeze" in --json)
+                              from which it stays ≥ T, with its chance level there ("freeze" in --json
+                              with --threshold or --baseline)
 examples:
   svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0
   svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0 --baseline 20 --seed 7
@@ -137,6 +138,7 @@ interface Parsed {
   seed?: number;
   baselineCells?: 'all' | 'diagonal';
   threshold: number;
+  thresholdGiven?: boolean;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -231,6 +233,7 @@ export function parseArgs(argv: string[]): Parsed {
         break;
       case '--threshold':
         parsed.threshold = number(flag, value, (v) => v >= 0 && v <= 1, 'a similarity in [0, 1]');
+        parsed.thresholdGiven = true;
         break;
     }
   }
@@ -410,7 +413,9 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       result.conventions.backendReason = reason;
       const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
       const freeze = freezeSteps(result, parsed.threshold);
-      json = { ...(await withDynamicsProvenance(result, { bundle: bundle.name, run, entries: bundle.entries, options: parsed.options, leftOut: [], reason })), freeze: { threshold: parsed.threshold, layers: freeze } };
+      const described = await withDynamicsProvenance(result, { bundle: bundle.name, run, entries: bundle.entries, options: parsed.options, leftOut: [], reason });
+      // `freeze` when asked about (--baseline or --threshold): otherwise the schema stays the app's Export JSON.
+      json = parsed.baseline || parsed.thresholdGiven ? { ...described, freeze: { threshold: parsed.threshold, layers: freeze } } : described;
       ({ warnings } = result);
       text = formatDynamics(result) + '\n' + formatFreeze(freeze, parsed.threshold, result.reference);
     } else if (parsed.command === 'cross') {

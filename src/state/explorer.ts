@@ -622,6 +622,8 @@ function pairRequest(job: GridJob, sel: PairSelection): PairJobRequest {
       options,
       directions: directionCount,
       maxPoints: DRILL_POINTS,
+      // The drill-down's chance level whenever its grid shows one (any cell: one pair is cheap).
+      baseline: r.baseline ? { ...r.baseline, cells: 'all' } : null,
     };
   }
   const r = job.request as CrossJobRequest;

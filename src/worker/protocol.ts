@@ -177,6 +177,8 @@ export interface PairJobRequest {
   directions: number;
   /** At most this many datapoints per direction (an evenly spaced sample past it); all when absent. */
   maxPoints?: number;
+  /** The pair's chance level, when its grid shows one. */
+  baseline?: BaselineRequest | null;
 }
 
 export interface PairJobResult {
