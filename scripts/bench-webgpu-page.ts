@@ -53,6 +53,7 @@ function timed(backend: ComputeBackend) {
     kind: backend.kind,
     precision: backend.precision,
     datapointsOfFactor: (f) => backend.datapointsOfFactor(f),
+    permuteDatapoints: (f, perm, options) => backend.permuteDatapoints(f, perm, options),
     release: (f) => backend.release(f),
     async factorize(reps, options, dft) {
       const t0 = performance.now();

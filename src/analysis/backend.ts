@@ -8,6 +8,7 @@
 import { checkAborted } from '../cancel';
 import type { Representation } from '../math/reduce';
 import { compareFactors, factorize, type Factor, type PairNumbers } from './metrics';
+import { factorPermuted } from './baseline';
 import type { AnalysisOptions } from './types';
 
 export interface ComputeBackend<F = unknown> {
@@ -20,6 +21,12 @@ export interface ComputeBackend<F = unknown> {
    * they finish; `signal` is checked between chunks of work.
    */
   compareGrid(a: F[], b: F[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]>;
+  /**
+   * The factors of the same representations with their datapoints permuted (new column j ← old
+   * perm[j]): the chance level (analysis/baseline.ts). A re-indexing of what factorize made, never
+   * a new SVD; release them like any factor.
+   */
+  permuteDatapoints(factors: F[], perm: Int32Array, options: AnalysisOptions): F[];
   /** Datapoints a factor was built over (what pairs are checked against). */
   datapointsOfFactor(f: F): number;
   /** Frees what a factor holds (GPU buffers); a no-op on the CPU. */
@@ -48,6 +55,7 @@ export const cpuBackend: ComputeBackend<Factor> = {
     }
     return grid;
   },
+  permuteDatapoints: (factors, perm) => factors.map((f) => factorPermuted(f, perm)),
   datapointsOfFactor: (f) => f.datapoints,
   release() {},
 };

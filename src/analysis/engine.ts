@@ -10,6 +10,8 @@
 import { InputError, type Bundle, type BundleEntry, type NdArray } from '../io/types';
 import { canonicalDirections } from '../math/cca';
 import { checkAborted, cpuBackend, type ComputeBackend } from './backend';
+import { resolveBaseline } from './baseline';
+import { chanceOfBlock } from './baselineGrid';
 import { factorKey, shapeOnly, type FactorCache } from './factorCache';
 import { hasSvdStep, isCcaFamily, metricDef, metricLabel, optionsUsed } from './metricDefs';
 import { factorize, type Factor, type PairNumbers } from './metrics';
@@ -18,6 +20,8 @@ import { checkLonePair, checkPair, fewDatapointsWarning, gridUsesDft, pairUsesDf
 import type {
   Activation,
   AnalysisOptions,
+  Baseline,
+  BaselineRequest,
   Conventions,
   CrossResult,
   DynamicsResult,
@@ -114,6 +118,9 @@ function float64Sentences(a: Prepared, b: Prepared, numbers: PairNumbers, option
   return sentences;
 }
 
+/** The provenance line of a chance level computed in float64 on a GPU job. */
+const chanceSentence = (why: string) => `chance level: computed in float64 on the CPU instead of WebGPU: ${why}`;
+
 function provenanceOf(backend: ComputeBackend, float64: Iterable<string>): Provenance {
   const list = [...new Set(float64)];
   const arithmetic = backend.precision === 'float64' ? 'float64' : list.length > 0 ? 'float32 and float64' : 'float32';
@@ -149,21 +156,39 @@ function toPairResult(
   };
 }
 
-/** Compares two activation arrays. Throws InputError for inputs that cannot be compared. */
-export async function comparePair(a: Activation, b: Activation, options: AnalysisOptions, backend: ComputeBackend = cpuBackend): Promise<PairResult> {
+/** Compares two activation arrays. Throws InputError for inputs that cannot be compared.
+ *  `baseline`: also the chance level (B's datapoints permuted, analysis/baseline.ts). */
+export async function comparePair(
+  a: Activation,
+  b: Activation,
+  options: AnalysisOptions,
+  backend: ComputeBackend = cpuBackend,
+  baseline?: Partial<BaselineRequest> | null,
+): Promise<PairResult> {
   const hint = inferDatapoints([a.array.shape, b.array.shape]);
   const pa = prepare(a, options, hint);
   const pb = prepare(b, options, hint);
-  return comparePrepared(pa, pb, options, backend);
+  return comparePrepared(pa, pb, options, backend, baseline);
 }
 
-export async function comparePrepared(pa: Prepared, pb: Prepared, options: AnalysisOptions, backend: ComputeBackend = cpuBackend): Promise<PairResult> {
+export async function comparePrepared(
+  pa: Prepared,
+  pb: Prepared,
+  options: AnalysisOptions,
+  backend: ComputeBackend = cpuBackend,
+  baseline?: Partial<BaselineRequest> | null,
+): Promise<PairResult> {
+  const chance = resolveBaseline(baseline);
   const dft = pairUsesDft(pa, pb, options);
   checkLonePair(pa, pb, options, dft);
   const factors = await backend.factorize([pa.rep, pb.rep], options, dft);
   try {
     const [[numbers]] = await backend.compareGrid([factors[0]], [factors[1]], options);
-    return toPairResult(pa, pb, numbers, options, dft, backend.datapointsOfFactor(factors[0]), backend);
+    const result = toPairResult(pa, pb, numbers, options, dft, backend.datapointsOfFactor(factors[0]), backend);
+    if (!chance) return result;
+    const block = await chanceOfBlock(backend, [factors[0]], [factors[1]], [[numbers.similarity]], options, chance);
+    const provenance = result.provenance && block.float64 ? provenanceOf(backend, [...result.provenance.float64, chanceSentence(block.float64)]) : result.provenance;
+    return { ...result, provenance, baseline: block.baseline[0][0]! };
   } finally {
     backend.release(factors);
   }
@@ -302,6 +327,8 @@ function entriesFor(bundle: Bundle, run: string | null, step: number): BundleEnt
 interface SidesResult {
   values: (number | null)[][];
   kept: ([number, number] | null)[][];
+  /** Chance level per cell, when asked for (null where not). */
+  baseline: (Baseline | null)[][] | null;
 }
 
 /**
@@ -320,6 +347,7 @@ async function compareSides(
   onPairs: (count: number) => void,
   signal: AbortSignal | undefined,
   float64: Set<string>,
+  chance: BaselineRequest | null = null,
 ): Promise<SidesResult> {
   const reduction = dft ? 'flatten' : options.convReduction;
   const skipped: [PositionsSide, PositionsSide][] = [];
@@ -333,6 +361,7 @@ async function compareSides(
   if (warning) warnings.add(warning);
   const values: (number | null)[][] = a.prepared.map(() => b.prepared.map(() => null));
   const kept: ([number, number] | null)[][] = a.prepared.map(() => b.prepared.map(() => null));
+  const baseline: (Baseline | null)[][] | null = chance ? a.prepared.map(() => b.prepared.map(() => null)) : null;
   const sizeA = a.prepared.map((p) => datapointsOfRepresentation(p.rep, reduction));
   const sizeB = b.prepared.map((p) => datapointsOfRepresentation(p.rep, reduction));
   for (const size of new Set(sizeA)) {
@@ -356,9 +385,17 @@ async function compareSides(
         kept[i][j] = numbers.kept;
       }),
     );
+    if (chance && baseline) {
+      // 'diagonal': the convergence curves' cells, layer i against the other side's layer i.
+      const wanted = chance.cells === 'all' ? undefined : (r: number, c: number) => rows[r] === cols[c];
+      const observed = rows.map((i) => cols.map((j) => values[i][j]));
+      const block = await chanceOfBlock(backend, rows.map((i) => a.factors[i]), cols.map((j) => b.factors[j]), observed, options, chance, wanted, signal);
+      block.baseline.forEach((row, r) => row.forEach((cell, c) => (baseline[rows[r]][cols[c]] = cell)));
+      if (block.float64) float64.add(chanceSentence(block.float64));
+    }
   }
   if (skipped.length > 0) onPairs(skipped.length);
-  return { values, kept };
+  return { values, kept, baseline };
 }
 
 export interface DynamicsRequest {
@@ -369,6 +406,8 @@ export interface DynamicsRequest {
   reference?: 'last' | number;
   /** Factors kept between jobs (float64 backend). */
   cache?: FactorCache;
+  /** The chance level of every cell ('all', the default) or of the convergence curves' cells ('diagonal'). */
+  baseline?: Partial<BaselineRequest> | null;
 }
 
 /** values[t][i][j] = similarity of layer i at steps[t] to layer j at the reference step (paper Figure 4). */
@@ -379,6 +418,7 @@ export async function computeDynamics(
   backend: ComputeBackend = cpuBackend,
 ): Promise<DynamicsResult> {
   const { bundle } = request;
+  const chance = resolveBaseline(request.baseline);
   const run = request.run === undefined ? bundle.runs[0] : request.run;
   if (!bundle.runs.includes(run)) throw new InputError(bundle.name, `has no run ${String(run)} (runs: ${bundle.runs.join(', ')})`);
   const steps = [...new Set(bundle.entries.filter((e) => e.run === run).map((e) => e.step))].sort((x, y) => x - y);
@@ -397,6 +437,7 @@ export async function computeDynamics(
   const referenceSide = await loadSide(entriesFor(bundle, run, reference), options, hint, dft, backend, '', request.cache);
   try {
     const values: (number | null)[][][] = [];
+    const baseline: (Baseline | null)[][][] = [];
     for (const step of steps) {
       checkAborted(control.signal);
       const side = step === reference ? referenceSide : await loadSide(entriesFor(bundle, run, step), options, hint, dft, backend, '', request.cache);
@@ -405,8 +446,9 @@ export async function computeDynamics(
           done += count;
           control.onProgress?.({ done, total, stage: `step ${step}` });
         };
-        const grid = await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal, float64);
+        const grid = await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal, float64, chance);
         values.push(grid.values);
+        if (grid.baseline) baseline.push(grid.baseline);
         control.onValues?.(values.length - 1, grid.values, grid.kept);
       } finally {
         if (side !== referenceSide) releaseSide(backend, side);
@@ -419,6 +461,7 @@ export async function computeDynamics(
       layers,
       reference,
       values,
+      ...(chance ? { baseline } : {}),
       conventions: conventionsFor(options, first, first, dft, backend),
       warnings: [...warnings],
       provenance: provenanceOf(backend, float64),
@@ -435,6 +478,8 @@ export interface CrossRequest {
   step?: number;
   /** Factors kept between jobs (float64 backend). */
   cache?: FactorCache;
+  /** The chance level of every cell ('all', the default) or of the diagonal ('diagonal': A's layer i against B's layer i). */
+  baseline?: Partial<BaselineRequest> | null;
 }
 
 /** values[i][j] = similarity of A's layer i to B's layer j at one step (paper Figure 1). */
@@ -444,6 +489,7 @@ export async function computeCross(
   control: JobControl = {},
   backend: ComputeBackend = cpuBackend,
 ): Promise<CrossResult> {
+  const chance = resolveBaseline(request.baseline);
   const runA = request.a.run === undefined ? request.a.bundle.runs[0] : request.a.run;
   const runB = request.b.run === undefined ? request.b.bundle.runs[0] : request.b.run;
   const stepsOf = (bundle: Bundle, run: string | null) => new Set(bundle.entries.filter((e) => e.run === run).map((e) => e.step));
@@ -478,7 +524,7 @@ export async function computeCross(
         done += count;
         control.onProgress?.({ done, total, stage: `step ${step}` });
       };
-      const { values, kept } = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal, float64);
+      const { values, kept, baseline } = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal, float64, chance);
       control.onValues?.(0, values, kept);
       return {
         metric: options.metric,
@@ -486,6 +532,7 @@ export async function computeCross(
         layersA: request.a.bundle.layers,
         layersB: request.b.bundle.layers,
         values,
+        ...(baseline ? { baseline } : {}),
         conventions: conventionsFor(options, sideA.prepared[0], sideB.prepared[0], dft, backend),
         warnings: [...warnings],
         provenance: provenanceOf(backend, float64),

@@ -16,7 +16,7 @@ export type Factor =
   | { kind: 'cca'; factor: CcaFactor; neurons: number; datapoints: number }
   | { kind: 'cka'; factor: CkaFactor; neurons: number; datapoints: number }
   | { kind: 'pwcca'; factor: CcaFactor; neurons: number; datapoints: number }
-  | { kind: 'dft'; spectrum: Spectrum; neurons: number; datapoints: number };
+  | { kind: 'dft'; spectrum: Spectrum; neurons: number; datapoints: number; /** Datapoints permuted (chance level, analysis/baseline.ts): new j ← old permutation[j]. */ permutation?: Int32Array };
 
 /** What one pair yields before it is dressed up as a PairResult. */
 export interface PairNumbers {
@@ -67,7 +67,8 @@ export function factorize(rep: Representation, options: AnalysisOptions, dft: bo
 export function compareFactors(a: Factor, b: Factor, options: AnalysisOptions): PairNumbers {
   if (a.kind === 'dft' && b.kind === 'dft') {
     if (options.metric !== 'svcca' && options.metric !== 'cca') throw new Error('unreachable: dft with ' + options.metric);
-    const r = dftSimilarity(a.spectrum, b.spectrum, { metric: options.metric, keep: options.keep, epsilon: options.epsilon });
+    if (a.permutation) throw new Error('unreachable: the chance level permutes the second side only');
+    const r = dftSimilarity(a.spectrum, b.spectrum, { metric: options.metric, keep: options.keep, epsilon: options.epsilon }, b.permutation);
     return {
       similarity: r.mean,
       mean98: r.mean98,

@@ -1,4 +1,4 @@
-// Many seeds (issue 14, item 4): R runs of the same architecture, each its own learning dynamics
+// Many seeds: R runs of the same architecture, each its own learning dynamics
 // or compared with each other, summarised per cell as mean ± spread over runs (or run pairs).
 // Pure: numbers in, numbers out; the engine's grids come from computeDynamics / computeCross
 // (analysis/seedJobs.ts in the worker and the CLI; the app's state runs one job per run and calls
@@ -7,6 +7,8 @@
 // Shapes: a dynamics grid is values[t][i][j] = similarity of layer i at steps[t] with layer j at
 // the run's own reference step; a cross grid is values[i][j] = similarity of run A's layer i with
 // run B's layer j at one step. null: a pair the positions reduction cannot compare.
+
+import { freezeIndex } from './chanceDefs';
 
 /** Mean and spread of one cell over runs (or run pairs); nulls are left out and `n` counts the rest. */
 export interface Spread {
@@ -39,20 +41,8 @@ export function matrixSpread(grids: readonly (readonly (readonly (number | null)
   return grids[0].map((row, i) => row.map((_, j) => spreadOf(grids.map((g) => g[i]?.[j] ?? null))));
 }
 
-/**
- * The first checkpoint index from which the series stays at or above `threshold` up to the last
- * checkpoint (null if it never does, or the last values are not computed yet): the step Freeze
- * Training may freeze the layer from (paper §4.1).
- */
-export function freezeIndex(values: readonly (number | null)[], threshold: number): number | null {
-  let first: number | null = null;
-  for (let t = values.length - 1; t >= 0; t--) {
-    const v = values[t];
-    if (v === null || !(v >= threshold)) break;
-    first = t;
-  }
-  return first;
-}
+// The Freeze Training step (paper §4.1): one definition, in chanceDefs.ts.
+export { freezeIndex };
 
 /** One run's learning dynamics, as computeDynamics returns it (values over that run's own steps). */
 export interface RunDynamics {

@@ -83,6 +83,29 @@ export interface Activation {
   array: NdArray;
 }
 
+/** Chance level of one similarity (analysis/baseline.ts): its value with one side's datapoints
+ *  permuted, over `permutations` seeded permutations. */
+export interface Baseline {
+  mean: number;
+  /** Sample standard deviation (n − 1) of the permuted values. */
+  sd: number;
+  /** (observed − mean) / sd; null when every permutation gave the same value (sd = 0). */
+  z: number | null;
+  /** Permutation p: (1 + #{permuted ≥ observed}) / (permutations + 1). */
+  p: number;
+  permutations: number;
+  seed: number;
+}
+
+/** What chance level a job computes: P permutations from a seed; `cells` (grids): every cell, or only
+ *  the cells of the convergence curves (a dynamics job's layer i against its own reference i; for a
+ *  cross grid, i against i). */
+export interface BaselineRequest {
+  permutations: number;
+  seed: number;
+  cells: 'all' | 'diagonal';
+}
+
 export interface PairResult {
   metric: Metric;
   /** mean ρ for cca/svcca; the PWCCA or CKA value otherwise. */
@@ -109,6 +132,8 @@ export interface PairResult {
   /** Backend, precision and float64 fallbacks (set by the engine). */
   provenance?: Provenance;
   conventions: Conventions;
+  /** Chance level, when requested. */
+  baseline?: Baseline;
 }
 
 /** Top canonical direction pairs over the datapoints: x[k], y[k] = A's and B's k-th variate. */
@@ -130,6 +155,8 @@ export interface DynamicsResult {
   reference: number;
   /** null: a pair the positions reduction cannot compare (see analysis/positions.ts). */
   values: (number | null)[][][];
+  /** Chance level per cell, when requested: baseline[t][i][j] (null where the value is null or the cell was not asked for). */
+  baseline?: (Baseline | null)[][][];
   conventions: Conventions;
   warnings: string[];
   /** Backend, precision and float64 fallbacks (set by the engine). */
@@ -144,6 +171,8 @@ export interface CrossResult {
   layersB: string[];
   /** null: a pair the positions reduction cannot compare (see analysis/positions.ts). */
   values: (number | null)[][];
+  /** Chance level per cell, when requested (null where the value is null or the cell was not asked for). */
+  baseline?: (Baseline | null)[][];
   conventions: Conventions;
   warnings: string[];
   /** Backend, precision and float64 fallbacks (set by the engine). */

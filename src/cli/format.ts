@@ -1,6 +1,7 @@
 // Plain-text tables for the CLI (the --json output carries the same numbers at full precision).
 
-import type { CrossResult, DynamicsResult, PairResult } from '../analysis/types';
+import type { FreezeStep } from '../analysis/baseline';
+import type { Baseline, CrossResult, DynamicsResult, PairResult } from '../analysis/types';
 
 const fixed = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(6));
 
@@ -19,6 +20,7 @@ export function formatPair(r: PairResult, nameA: string, nameB: string): string 
     `metric       ${r.metric}`,
     `similarity   ${fixed(r.similarity)}    ${r.conventions.summary}`,
   ];
+  if (r.baseline) lines.push(`chance       ${describeChance(r.baseline)}`);
   if (r.mean98 !== null) lines.push(`mean98       ${fixed(r.mean98)}    (google/svcca's "mean": ρ up to 98% of Σρ)`);
   if (r.meanSquared !== null) lines.push(`mean ρ²      ${fixed(r.meanSquared)}`);
   lines.push(`kept         ${r.kept[0]} / ${r.kept[1]}`);
@@ -34,19 +36,58 @@ export function formatPair(r: PairResult, nameA: string, nameB: string): string 
   return lines.join('\n');
 }
 
+/** "0.3121 ± 0.0154 (z 41.2, p 0.0476; 20 permutations, seed 1)": a chance level in one phrase. */
+export function describeChance(b: Baseline): string {
+  const z = b.z === null ? '—' : b.z.toFixed(1);
+  return `${b.mean.toFixed(4)} ± ${b.sd.toFixed(4)} (z ${z}, p ${b.p.toFixed(4)}; ${b.permutations} permutations of B's datapoints, seed ${b.seed})`;
+}
+
+const chanceMeans = (grid: (Baseline | null)[][]) => grid.map((row) => row.map((b) => b?.mean ?? null));
+
+function chanceNote(b: Baseline): string {
+  return `chance: mean of ${b.permutations} permutations of the datapoints, seed ${b.seed}`;
+}
+
+const firstBaseline = (grids: (Baseline | null)[][][]) => grids.flat(2).find((b): b is Baseline => b !== null) ?? null;
+
 export function formatDynamics(r: DynamicsResult): string {
   const parts = [`metric ${r.metric}; values[t][i][j] = sim(layer i at step t, layer j at step ${r.reference}); ${r.conventions.summary}`];
+  const first = r.baseline ? firstBaseline(r.baseline) : null;
   r.steps.forEach((step, t) => {
     parts.push(`\nstep ${step}  (rows: layer at step ${step}; columns: layer at step ${r.reference})`);
     parts.push(table(r.layers, r.layers, r.values[t]));
+    if (r.baseline && first) {
+      parts.push(`step ${step}  ${chanceNote(first)}`);
+      parts.push(table(r.layers, r.layers, chanceMeans(r.baseline[t])));
+    }
   });
   return parts.join('\n');
 }
 
+/** The freeze step of every layer, with its chance level where one was computed. */
+export function formatFreeze(freeze: readonly (FreezeStep & { layer: string })[], threshold: number, reference: number): string {
+  const width = Math.max(...freeze.map((f) => f.layer.length), 5) + 2;
+  const lines = [`freeze steps (each layer stays ≥ ${threshold} against itself at step ${reference} from this step on)`];
+  for (const f of freeze) {
+    if (f.step === null) {
+      lines.push(`${f.layer.padEnd(width)}never`);
+      continue;
+    }
+    const chance = f.baseline
+      ? `; chance ${f.baseline.mean.toFixed(4)} ± ${f.baseline.sd.toFixed(4)}: the threshold is ${f.aboveChance ? 'above' : 'NOT above'} chance + 2 sd`
+      : '';
+    lines.push(`${f.layer.padEnd(width)}step ${f.step} (similarity ${fixed(f.similarity)}${chance})`);
+  }
+  return lines.join('\n');
+}
+
 export function formatCross(r: CrossResult): string {
-  return [
+  const parts = [
     `metric ${r.metric}; step ${r.step}; values[i][j] = sim(A's layer i, B's layer j); ${r.conventions.summary}`,
     '(rows: A; columns: B)',
     table(r.layersA, r.layersB, r.values),
-  ].join('\n');
+  ];
+  const first = r.baseline ? firstBaseline([r.baseline]) : null;
+  if (r.baseline && first) parts.push(chanceNote(first), table(r.layersA, r.layersB, chanceMeans(r.baseline)));
+  return parts.join('\n');
 }

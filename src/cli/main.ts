@@ -8,11 +8,13 @@ import { computeCross, computeDynamics, comparePair } from '../analysis/engine';
 import { webgpuBackendFactory } from '../analysis/gpu';
 import { nodeGpu, nodeGpuFailure } from '../gpu/node';
 import { METRICS } from '../analysis/metricDefs';
-import { CONV_REDUCTIONS, DEFAULT_OPTIONS, type AnalysisOptions, type ConvReduction, type CrossResult, type DynamicsResult, type Metric, type PairResult } from '../analysis/types';
+import { CONV_REDUCTIONS, DEFAULT_OPTIONS, type AnalysisOptions, type BaselineRequest, type ConvReduction, type CrossResult, type DynamicsResult, type Metric, type PairResult } from '../analysis/types';
 import { loadArrayRef, openBundlePath } from '../io/node';
 import { InputError } from '../io/types';
 import { printable, printableLines, terminalSafeJson } from '../io/printable';
-import { formatCross, formatDynamics, formatPair } from './format';
+import { formatCross, formatDynamics, formatFreeze, formatPair } from './format';
+import { DEFAULT_BASELINE_SEED, MAX_PERMUTATIONS, freezeSteps } from '../analysis/baseline';
+import { DEFAULT_FREEZE_THRESHOLD } from '../analysis/chanceDefs';
 import { convReductionFits, switchNotice, workingConvReduction } from '../analysis/compatibility';
 import { withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
 import { anyConv } from '../analysis/rules';
@@ -22,8 +24,6 @@ import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
 import { computeCrossAllPairs, computeDynamicsAllRuns } from '../analysis/seedJobs';
 import { formatSeedsCross, formatSeedsDynamics, seedsCrossJson, seedsDynamicsJson } from './seeds';
 
-/** The freeze threshold of `dynamics --all-runs` unless --threshold names another (the app's default too). */
-const FREEZE_THRESHOLD = 0.95;
 
 const OPTIONS_HELP = `options:
   --metric ${METRICS.join('|')}   (default ${DEFAULT_OPTIONS.metric})
@@ -34,7 +34,13 @@ const OPTIONS_HELP = `options:
   --conv-layout auto|nchw|nhwc
   --pwcca reference|paper     PWCCA weighting (default reference)
   --backend auto|cpu|webgpu   (default auto)
-  --json                      one JSON object on stdout`;
+  --json                      one JSON object on stdout
+  --baseline P                also the chance level of every value: the same pair with B's datapoints
+                              permuted, P times (P ≥ 2; 20 is a good start): {mean, sd, z, p,
+                              permutations, seed} per value in --json (null where the value is null),
+                              a chance line or table in the text
+  --seed S                    the permutations' seed (default ${DEFAULT_BASELINE_SEED}): same seed, same numbers`;
+
 
 const EXIT_HELP = `exit status: 0 done; 2 bad input or a bad call (one line on stderr: "svcca-lens: …").`;
 
@@ -71,6 +77,7 @@ const COMMAND_HELP: ReadonlyMap<string, string> = new Map([
 ${OPTIONS_HELP}
 examples:
   svcca-lens compare conv1.npy conv2.npy
+  svcca-lens compare conv1.npy conv2.npy --baseline 99 --seed 3
   svcca-lens compare run.npz:step_700/s1b1 run.npz:step_700/s2b1 --metric cca --epsilon 0 --json
 ${EXIT_HELP}`,
   ],
@@ -81,14 +88,19 @@ ${EXIT_HELP}`,
   BUNDLE: a .npz, .safetensors, .pt, .pkl or .h5 file with arrays named [<run>/]step_<N>/<layer>,
   a folder [<run>/]step_<N>/<layer>.npy, or a folder of step_<N> files with one array per layer.
 ${OPTIONS_HELP}
+  --baseline-cells all|diagonal   with --baseline: every cell (default) or only the convergence
+                              curves' cells (layer i against its own reference)
+  --threshold T               the freeze step's threshold (default ${DEFAULT_FREEZE_THRESHOLD}): per layer, the step
+                              from which it stays ≥ T, with its chance level there ("freeze" in --json
+                              with --threshold or --baseline); with --all-runs per run and its mean,
+                              min and max over runs
 many seeds:
   --all-runs                  every run with two or more checkpoints, each against its own reference;
                               cells[t][i][j] = {mean, sd (ddof 1), min, max, n} over runs, curves[i][t]
                               the diagonal with its spread, perRun[r][t][i][j] each run's values (JSON)
-  --threshold T               freeze step: the step from which a layer stays ≥ T (default ${FREEZE_THRESHOLD}),
-                              per run and its mean, min and max over runs
 examples:
   svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0
+  svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0 --baseline 20 --seed 7
   svcca-lens dynamics runs/ --reference 1600 --metric pwcca --json | jq .values
   svcca-lens dynamics seeds.npz --all-runs --threshold 0.9 --json | jq '.freeze'
 ${EXIT_HELP}`,
@@ -105,8 +117,10 @@ many seeds:
                               (default: the last step all runs have); cells[i][j] = {mean, sd (ddof 1),
                               min, max, n} over pairs, pairs[] each pair's values, diagonal[] the same
                               layer across seeds with its spread (JSON)
+  --baseline-cells all|diagonal   with --baseline: every cell (default) or only A's layer i against B's layer i
 examples:
   svcca-lens cross public/demo/fashion-resnet.npz public/demo/fashion-resnet.npz --run-a seed0 --run-b seed1
+  svcca-lens cross seed0.npz seed1.npz --baseline 20 --json | jq .baseline
   svcca-lens cross seed0.npz seed1.npz --step 700 --json
   svcca-lens cross seeds.npz --all-pairs --json | jq '.diagonal'
 ${EXIT_HELP}`,
@@ -141,7 +155,12 @@ interface Parsed {
   /** Many seeds: dynamics over every run, cross over every pair of runs. */
   allRuns: boolean;
   allPairs: boolean;
+  /** --baseline P / --seed S / --baseline-cells: the chance level, when asked for. */
+  baseline?: BaselineRequest;
+  seed?: number;
+  baselineCells?: 'all' | 'diagonal';
   threshold: number;
+  thresholdGiven?: boolean;
 }
 
 
@@ -159,10 +178,10 @@ function number(flag: string, value: string, check: (v: number) => boolean, what
 export function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
   const options: AnalysisOptions = { ...DEFAULT_OPTIONS };
-  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, convGiven: false, reference: 'last', allRuns: false, allPairs: false, threshold: FREEZE_THRESHOLD };
+  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, convGiven: false, reference: 'last', allRuns: false, allPairs: false, threshold: DEFAULT_FREEZE_THRESHOLD };
   const valueFlags = new Set([
     '--metric', '--keep', '--dims', '--epsilon', '--layout', '--conv', '--conv-layout', '--pwcca', '--backend',
-    '--reference', '--step', '--run', '--run-a', '--run-b', '--threshold',
+    '--reference', '--step', '--run', '--run-a', '--run-b', '--baseline', '--seed', '--baseline-cells', '--threshold',
   ]);
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
@@ -227,10 +246,30 @@ export function parseArgs(argv: string[]): Parsed {
       case '--run-b':
         parsed.runB = value;
         break;
+      case '--baseline':
+        parsed.baseline = {
+          permutations: number(flag, value, (v) => Number.isInteger(v) && v >= 2 && v <= MAX_PERMUTATIONS, `a whole number of permutations from 2 to ${MAX_PERMUTATIONS}`),
+          seed: DEFAULT_BASELINE_SEED,
+          cells: 'all',
+        };
+        break;
+      case '--seed':
+        parsed.seed = number(flag, value, (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'a whole number from 0 to 4294967295');
+        break;
+      case '--baseline-cells':
+        parsed.baselineCells = oneOf(flag, value, ['all', 'diagonal'] as const);
+        break;
       case '--threshold':
-        parsed.threshold = number(flag, value, (v) => v >= 0 && v <= 1, 'a number in [0, 1]');
+        parsed.threshold = number(flag, value, (v) => v >= 0 && v <= 1, 'a similarity in [0, 1]');
+        parsed.thresholdGiven = true;
         break;
     }
+  }
+  if (parsed.baseline) {
+    if (parsed.seed !== undefined) parsed.baseline.seed = parsed.seed;
+    if (parsed.baselineCells) parsed.baseline.cells = parsed.baselineCells;
+  } else if (parsed.seed !== undefined || parsed.baselineCells) {
+    throw new UsageError(`${parsed.seed !== undefined ? '--seed' : '--baseline-cells'} applies to the chance level: add --baseline P`);
   }
   return parsed;
 }
@@ -292,6 +331,7 @@ function compareJson(r: PairResult) {
     conventions: r.conventions,
     warnings: r.warnings,
     provenance: r.provenance,
+    ...(r.baseline ? { baseline: r.baseline } : {}),
   };
 }
 
@@ -389,7 +429,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
     if (parsed.command === 'compare') {
       expectPositional(parsed, 2, 'two arrays, A and B');
       const [a, b] = await Promise.all(parsed.positional.map((ref) => loadArrayRef(ref)));
-      const result = await comparePair(a, b, parsed.options, backend);
+      const result = await comparePair(a, b, parsed.options, backend, parsed.baseline);
       ({ warnings } = result);
       json = compareJson(result);
       text = formatPair(result, a.name, b.name);
@@ -421,20 +461,23 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       expectPositional(parsed, 1, 'one bundle');
       const bundle = await openBundlePath(parsed.positional[0]);
       const switched = fitConvReduction(parsed, [bundle]);
-      const result: DynamicsResult = await computeDynamics({ bundle, run: parsed.run, reference: parsed.reference }, parsed.options, {}, backend);
+      const result: DynamicsResult = await computeDynamics({ bundle, run: parsed.run, reference: parsed.reference, baseline: parsed.baseline }, parsed.options, {}, backend);
       if (switched) result.warnings.unshift(switched);
       result.warnings.push(...leftOutWarnings([bundle]));
       result.conventions.backendReason = reason;
       const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
-      json = await withDynamicsProvenance(result, { bundle: bundle.name, run, entries: bundle.entries, options: parsed.options, leftOut: [], reason });
+      const freeze = freezeSteps(result, parsed.threshold);
+      const described = await withDynamicsProvenance(result, { bundle: bundle.name, run, entries: bundle.entries, options: parsed.options, leftOut: [], reason });
+      // `freeze` when asked about (--baseline or --threshold): otherwise the schema stays the app's Export JSON.
+      json = parsed.baseline || parsed.thresholdGiven ? { ...described, freeze: { threshold: parsed.threshold, layers: freeze } } : described;
       ({ warnings } = result);
-      text = formatDynamics(result);
+      text = formatDynamics(result) + '\n' + formatFreeze(freeze, parsed.threshold, result.reference);
     } else if (parsed.command === 'cross') {
       expectPositional(parsed, 2, 'two bundles, A and B');
       const [bundleA, bundleB] = await Promise.all(parsed.positional.map((p) => openBundlePath(p)));
       const switched = fitConvReduction(parsed, [bundleA, bundleB]);
       const result: CrossResult = await computeCross(
-        { a: { bundle: bundleA, run: parsed.runA }, b: { bundle: bundleB, run: parsed.runB }, step: parsed.step },
+        { a: { bundle: bundleA, run: parsed.runA }, b: { bundle: bundleB, run: parsed.runB }, step: parsed.step, baseline: parsed.baseline },
         parsed.options,
         {},
         backend,

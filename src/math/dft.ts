@@ -14,7 +14,7 @@
 // ones. We take every other one. Blocks are centred over datapoints in the complex domain first.
 
 import { ccaFactor, ccaFromFactors, chooseK, summarize, svdStep, svccaFactorFromStep, type CcaFactor, type KeepRule } from './cca';
-import type { Matrix } from './matrix';
+import { permuteColumns, type Matrix } from './matrix';
 import type { Conv } from './reduce';
 
 export interface Spectrum {
@@ -209,6 +209,8 @@ export function dftSimilarity(
   sa: Spectrum,
   sb: Spectrum,
   options: { metric: 'cca' | 'svcca'; keep: KeepRule; epsilon: number },
+  /** B's datapoints permuted (new j ← old permutationB[j]), the same for every frequency block: the chance level. */
+  permutationB?: Int32Array,
 ): DftResult {
   if (sa.datapoints !== sb.datapoints) throw new Error(`datapoint counts differ (${sa.datapoints} vs ${sb.datapoints})`);
   const frequencies = sharedFrequencies(sa, sb);
@@ -216,7 +218,9 @@ export function dftSimilarity(
   const sideA = sideFactors(sa, frequencies.map((f) => f.indexA), multiplicities, options);
   const sideB = sideFactors(sb, frequencies.map((f) => f.indexB), multiplicities, options);
   const factorsA = sideA.factors;
-  const factorsB = sideB.factors;
+  // An embedded block's 2m columns are [datapoints | datapoints again] (see embeddedBlock): both halves move alike.
+  const embedded = permutationB ? embeddedPermutation(permutationB) : null;
+  const factorsB = embedded ? sideB.factors.map((f) => ({ ...f, z: permuteColumns(f.z, embedded) })) : sideB.factors;
   // Copies: the memo's arrays must not be handed out to callers that may sort or extend them.
   const spectra: [number[], number[]] | null = sideA.spectrum && sideB.spectrum ? [sideA.spectrum.slice(), sideB.spectrum.slice()] : null;
   const union: number[] = [];
@@ -241,6 +245,17 @@ export function dftSimilarity(
     spectra,
     frequencies: totalFrequencies,
   };
+}
+
+/** A permutation of m datapoints lifted to an embedded block's 2m columns. */
+function embeddedPermutation(perm: Int32Array): Int32Array {
+  const m = perm.length;
+  const out = new Int32Array(2 * m);
+  for (let j = 0; j < m; j++) {
+    out[j] = perm[j];
+    out[m + j] = m + perm[j];
+  }
+  return out;
 }
 
 interface SideFactors {

@@ -174,3 +174,15 @@ export function frobenius(a: Matrix): number {
   for (let i = 0; i < a.data.length; i++) s += a.data[i] * a.data[i];
   return Math.sqrt(s);
 }
+
+/** Columns of `x` re-indexed (a permutation of the datapoints, rows × m): out[:, j] = x[:, perm[j]]. */
+export function permuteColumns(x: Matrix, perm: Int32Array): Matrix {
+  const { rows, cols } = x;
+  if (perm.length !== cols) throw new Error(`a permutation of ${perm.length} datapoints applied to ${cols}`);
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const from = i * cols;
+    for (let j = 0; j < cols; j++) data[from + j] = x.data[from + perm[j]];
+  }
+  return { rows, cols, data };
+}

@@ -9,6 +9,7 @@
 //   they arrive) and the drill-down of one pair.
 // - view: what is shown (tab, checkpoint, colour domain, selected pair, …): everything in the URL hash.
 
+import { DEFAULT_FREEZE_THRESHOLD } from '../analysis/chanceDefs';
 import { createStore } from 'zustand/vanilla';
 import type { Layout } from '../io/types';
 import type { AnalysisOptions, CrossResult, DynamicsResult, Metric, PairResult, Progress } from '../analysis/types';
@@ -27,7 +28,8 @@ import type {
 export type Side = 'a' | 'b';
 
 /** The convergence chart's freeze threshold unless a link or the demo names another. */
-export const DEFAULT_THRESHOLD = 0.95;
+/** The convergence threshold the app opens with (one value for the app and the CLI). */
+export const DEFAULT_THRESHOLD = DEFAULT_FREEZE_THRESHOLD;
 
 export interface DatasetSlice {
   /** Every loose array the worker holds, in the order added. */
@@ -153,6 +155,9 @@ export interface ViewSlice {
   /** Freeze Training signal: the step from which each layer stays at or above this similarity. */
   threshold: number;
   showFreeze: boolean;
+  /** Chance level of the convergence curves (analysis/baseline.ts): P permutations per cell, off by
+   *  default (it costs about P / layers times the job's comparisons: docs/analyses.md). */
+  chance: boolean;
   crossA: CrossSide | null;
   crossB: CrossSide | null;
   /** null: the last step both runs have. */
@@ -220,6 +225,7 @@ export function initialState(): AppState {
     domain: 'fixed',
     threshold: DEFAULT_THRESHOLD,
     showFreeze: true,
+    chance: false,
     crossA: null,
     crossB: null,
     crossStep: null,

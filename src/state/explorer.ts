@@ -4,7 +4,8 @@
 // newer job of the same kind cancels the older one, and partial results stay when cancelled.
 // Finished grid jobs are cached by what they depend on, so switching a setting back is instant.
 
-import type { AnalysisOptions, Progress } from '../analysis/types';
+import { DEFAULT_BASELINE_SEED, DEFAULT_PERMUTATIONS } from '../analysis/chanceDefs';
+import type { AnalysisOptions, BaselineRequest, Progress } from '../analysis/types';
 import type { BundleInfo, CrossJobRequest, DynamicsJobRequest, GridPartial, InputFileRef, PairJobRequest } from '../worker/protocol';
 import { appStore, getAnalysisClient, isAbort, message, onReset } from './appStore';
 import type { AppState, CrossSide, GridJob, PairJob, PairSelection } from './appStore';
@@ -376,6 +377,15 @@ function blocking(info: BundleInfo, options: AnalysisOptions, dropped: readonly 
   return summariseBundle(info, options, dropped).problems[0] ?? null;
 }
 
+/** The app's chance level: the convergence curves' cells, the issue's P = 20, a fixed seed (reproducible exports). */
+export const APP_BASELINE: BaselineRequest = { permutations: DEFAULT_PERMUTATIONS, seed: DEFAULT_BASELINE_SEED, cells: 'diagonal' };
+
+/** Shows (and computes) the chance band of the convergence curves, or hides it. */
+export function setChance(chance: boolean): void {
+  set({ chance });
+  void runGrid('dynamics');
+}
+
 export function planDynamics(s: AppState): Plan | null {
   const info = activeBundle(s);
   if (!info || !s.confirmed[info.id]) return null;
@@ -390,8 +400,9 @@ export function planDynamics(s: AppState): Plan | null {
     reference: s.reference !== 'last' && steps.includes(s.reference) ? s.reference : 'last',
     dropped,
     options: s.options,
+    baseline: s.chance ? APP_BASELINE : null,
   };
-  const key = JSON.stringify(['dynamics', info.id, versions.get(info.id) ?? 0, run, reference, dropped, relevantOptions(s.options, hasConvLayers(info, dropped))]);
+  const key = JSON.stringify(['dynamics', info.id, versions.get(info.id) ?? 0, run, reference, dropped, relevantOptions(s.options, hasConvLayers(info, dropped)), s.chance ? APP_BASELINE : null]);
   const name = info.runs.length > 1 ? `${info.name} · run ${run}` : info.name;
   const sides = positionsSides(info, s.options, dropped);
   const blank = positionsBlanks(layers, layers, sides, sides, s.options.convReduction);
@@ -611,6 +622,8 @@ function pairRequest(job: GridJob, sel: PairSelection): PairJobRequest {
       options,
       directions: directionCount,
       maxPoints: DRILL_POINTS,
+      // The drill-down's chance level whenever its grid shows one (any cell: one pair is cheap).
+      baseline: r.baseline ? { ...r.baseline, cells: 'all' } : null,
     };
   }
   const r = job.request as CrossJobRequest;

@@ -29,7 +29,10 @@ import { WarningList } from './WarningList';
 import { RunChoice, SeedsDynamicsView } from './SeedsView';
 import { seedsAvailable } from '../state/seeds';
 import { ConvergenceChart } from './charts/ConvergenceChart';
-import { compactStep, convergenceSeries, freezeIndex } from './charts/convergenceLayout';
+import { compactStep, convergenceSeries, type ChanceBand } from './charts/convergenceLayout';
+import { freezeStep } from '../analysis/chanceDefs';
+import type { Baseline, DynamicsResult } from '../analysis/types';
+import { APP_BASELINE, setChance } from '../state/explorer';
 import { Heatmap } from './charts/Heatmap';
 import { dataDomain } from './charts/heatmapLayout';
 import type { Domain } from './charts/heatmapLayout';
@@ -38,6 +41,23 @@ import { metricDef, metricLabel } from '../analysis/metricDefs';
 import { cellValueLine, exact, pair, shownName } from './format';
 
 const FIXED: Domain = [0, 1];
+
+/** "chance 0.142 ± 0.005 (z 160, p 0.048; 20 permutations)": a cell's chance level in a tooltip. */
+function chanceLine(b: Baseline): string {
+  return `chance ${b.mean.toFixed(3)} ± ${b.sd.toFixed(3)} (z ${b.z === null ? '—' : b.z.toFixed(1)}, p ${b.p.toFixed(3)}; ${b.permutations} permutations of the datapoints)`;
+}
+
+/** Each layer's curve's chance band (mean ± 2 sd per step), from baseline[t][i][j]. */
+function chanceBands(baseline: (Baseline | null)[][][], rows: readonly string[], cols: readonly string[]): ChanceBand[] {
+  return rows.flatMap((layer, i) => {
+    const j = cols.indexOf(layer);
+    if (j < 0) return [];
+    return [{ layer, band: baseline.map((grid) => {
+      const b = grid[i]?.[j] ?? null;
+      return b ? { lo: b.mean - 2 * b.sd, hi: b.mean + 2 * b.sd } : null;
+    }) }];
+  });
+}
 
 /** ← / → step through checkpoints when the focus is not in a control that uses them. */
 function useArrowStepping(enabled: boolean) {
@@ -57,7 +77,7 @@ function useArrowStepping(enabled: boolean) {
 }
 
 /** Where each layer starts to stay above the threshold; the first 12 layers, then "Show all". */
-function FreezeList({ freeze, steps }: { freeze: { layer: string; t: number | null }[]; steps: readonly number[] }) {
+function FreezeList({ freeze, steps }: { freeze: { layer: string; t: number | null; chance?: string }[]; steps: readonly number[] }) {
   const [all, setAll] = useState(false);
   const shown = all ? freeze : freeze.slice(0, 12);
   return (
@@ -67,6 +87,7 @@ function FreezeList({ freeze, steps }: { freeze: { layer: string; t: number | nu
           <li key={f.layer}>
             <span className="layer">{shownName(f.layer)}</span>
             <span>{f.t === null ? 'not yet' : `from step ${steps[f.t]}`}</span>
+            {f.chance && <span className="freeze-chance">{f.chance}</span>}
           </li>
         ))}
       </ul>
@@ -89,6 +110,7 @@ export function DynamicsView() {
   const domainMode = useAppStore((s) => s.domain);
   const threshold = useAppStore((s) => s.threshold);
   const showFreeze = useAppStore((s) => s.showFreeze);
+  const chance = useAppStore((s) => s.chance);
   const selected = useAppStore((s) => s.selected);
   const playing = useAppStore((s) => s.playing);
   const runIndex = useAppStore((s) => s.runIndex);
@@ -106,6 +128,9 @@ export function DynamicsView() {
 
   const domain = useMemo<Domain>(() => (domainMode === 'fit' && job ? dataDomain(job.values) : FIXED), [domainMode, job]);
   const series = useMemo(() => (job ? convergenceSeries(job.values, job.rows, job.cols) : []), [job]);
+  // The chance level of each curve's cells, when the job computed one (analysis/baseline.ts).
+  const baseline = job?.kind === 'dynamics' && job.result && 'baseline' in job.result ? ((job.result as DynamicsResult).baseline ?? null) : null;
+  const bands = useMemo(() => (job && baseline ? chanceBands(baseline, job.rows, job.cols) : undefined), [job, baseline]);
   const t = job ? Math.max(0, Math.min(stepIndex, job.steps.length - 1)) : 0;
   const metric = job ? metricLabel(job.metric) : '';
   const exportInfo = useMemo(() => gridExportInfo(job, bundles), [job, bundles]);
@@ -116,13 +141,15 @@ export function DynamicsView() {
       if (!job) return [];
       const v = job.values[t]?.[i]?.[j] ?? null;
       const kept = job.kept[t]?.[i]?.[j] ?? null;
+      const b = baseline?.[t]?.[i]?.[j] ?? null;
       return [
         `${job.rows[i]} at step ${job.steps[t]} × ${job.cols[j]} at step ${job.reference} (reference)`,
         cellValueLine(metric, v, job.blank?.[i]?.[j] ?? null),
+        b ? chanceLine(b) : '',
         kept ? `${metricDef(job.metric).keptNoun}: ${pair(kept)}` : '',
       ].filter(Boolean);
     },
-    [job, t, metric],
+    [job, t, metric, baseline],
   );
   const onSelect = useCallback((i: number, j: number) => openPair({ view: 'dynamics', t, i, j }), [t]);
 
@@ -142,7 +169,11 @@ export function DynamicsView() {
   const step = steps[t];
   const caption = `${metric} similarity of each layer at step ${step} (rows) to each layer at the reference step ${job.reference} (columns), ${job.names.a}. Colour: viridis on [${domain[0]}, ${domain[1]}], shared by every checkpoint.`;
   const multiCaption = `${metric} learning dynamics at all ${steps.length} checkpoints of ${job.names.a}: each panel is layers at that step (rows) against layers at the reference step ${job.reference} (columns). Colour: viridis on [${domain[0]}, ${domain[1]}].`;
-  const freeze = series.map((s) => ({ layer: s.layer, t: freezeIndex(s.values, threshold) }));
+  const freeze = series.map((s) => {
+    const f = freezeStep(s.values, baseline ? baseline.map((g) => g[job.rows.indexOf(s.layer)]?.[job.cols.indexOf(s.layer)] ?? null) : null, steps, threshold);
+    const chanceText = f.baseline ? `chance ${f.baseline.mean.toFixed(3)} ± ${f.baseline.sd.toFixed(3)}: threshold ${f.aboveChance ? 'above' : 'NOT above'} chance + 2 sd` : undefined;
+    return { layer: s.layer, t: f.t, chance: chanceText };
+  });
   const grid = job.values[t] ?? [];
   const selectedHere = selected?.view === 'dynamics' && selected.t === t ? { i: selected.i, j: selected.j } : null;
 
@@ -249,7 +280,7 @@ export function DynamicsView() {
           <ErrorBoundary name="convergence">
             <ChartFigure
               title="convergence curves"
-              caption={`Convergence: each layer's ${metric} to itself at the reference step ${job.reference}, against the training step${showFreeze ? `; ◆ marks where it stays at or above ${threshold}` : ''}.`}
+              caption={`Convergence: each layer's ${metric} to itself at the reference step ${job.reference}, against the training step${showFreeze ? `; ◆ marks where it stays at or above ${threshold}` : ''}${chance && bands ? `; shaded: chance level (datapoints permuted, ${APP_BASELINE.permutations} permutations), mean ± 2 sd` : ''}.`}
               file={`${base}-convergence`}
               stamp={stamp}
               exportable={anyValue}
@@ -260,12 +291,17 @@ export function DynamicsView() {
                 threshold={showFreeze ? threshold : null}
                 label={`Convergence curves: each layer's ${metric} to its own representation at the reference step, against the training step`}
                 yLabel={`${metric} to itself at step ${job.reference}`}
+                chance={chance ? bands : undefined}
               />
             </ChartFigure>
             <div className="freeze-controls">
               <label className="check">
                 <input type="checkbox" checked={showFreeze} onChange={(e) => setShowFreeze(e.currentTarget.checked)} />
                 Freeze steps
+              </label>
+              <label className="check" title={`Each curve's chance level: its layer against the reference with the datapoints permuted, ${APP_BASELINE.permutations} permutations (seed ${APP_BASELINE.seed}); band = mean ± 2 sd`}>
+                <input type="checkbox" checked={chance} onChange={(e) => setChance(e.currentTarget.checked)} />
+                Chance level
               </label>
               <label className="field inline-field">
                 <span>Threshold</span>

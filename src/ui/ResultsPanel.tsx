@@ -80,6 +80,13 @@ export function ResultView({
           <Stat label="datapoints" value={count(result.datapoints)} testId="datapoints" />
           <Stat label="neurons" value={pair(result.neurons, count)} testId="neurons" />
           <Stat label="dropped neurons" value={pair(result.dropped, count)} testId="dropped" />
+          {result.baseline && (
+            <Stat
+              label={`chance (${result.baseline.permutations} permutations)`}
+              value={`${fixed(result.baseline.mean, 4)} ± ${fixed(result.baseline.sd, 4)} · z ${result.baseline.z === null ? '—' : result.baseline.z.toFixed(1)} · p ${fixed(result.baseline.p, 3)}`}
+              testId="chance"
+            />
+          )}
         </dl>
       </div>
 

@@ -9,7 +9,7 @@
 // layout says which axis is datapoints. The engine itself works on n neurons × m datapoints.
 
 import type { BundleEntry, DetectedLayout, Layout } from '../io/types';
-import type { AnalysisOptions, PairResult, Progress } from '../analysis/types';
+import type { AnalysisOptions, BaselineRequest, PairResult, Progress } from '../analysis/types';
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
 
 /** One array the worker holds: a .npy file, or one array of a file of several (.npz member,
@@ -124,6 +124,8 @@ export interface DynamicsJobRequest {
   /** Layers left out of the job. */
   dropped: string[];
   options: AnalysisOptions;
+  /** The chance level of the convergence curves' cells (or every cell), when asked for. */
+  baseline?: BaselineRequest | null;
 }
 
 export interface DynamicsJobResult {
@@ -175,6 +177,8 @@ export interface PairJobRequest {
   directions: number;
   /** At most this many datapoints per direction (an evenly spaced sample past it); all when absent. */
   maxPoints?: number;
+  /** The pair's chance level, when its grid shows one. */
+  baseline?: BaselineRequest | null;
 }
 
 export interface PairJobResult {

@@ -22,7 +22,7 @@ import type { Bundle, BundleEntry, DetectedLayout, NdArray } from '../io/types';
 import type { BackendChoice, ComputeBackend } from '../analysis/backend';
 import type { CrossRequest, DynamicsRequest } from '../analysis/engine';
 import type { Prepared } from '../analysis/prepare';
-import type { Activation, AnalysisOptions, CrossResult, DynamicsResult, JobControl, PairDirections, PairResult, Progress } from '../analysis/types';
+import type { Activation, AnalysisOptions, BaselineRequest, CrossResult, DynamicsResult, JobControl, PairDirections, PairResult, Progress } from '../analysis/types';
 import type {
   AddFilesResult,
   AddInputResult,
@@ -50,7 +50,7 @@ import { arrayBytes, datapointsOfShape, mostFrequent } from './shapes';
 /** The engine functions the worker needs (analysis/engine and analysis/backend in the app). */
 export interface Engine {
   prepare(activation: Activation, options: AnalysisOptions, datapointsHint?: number): Prepared;
-  comparePrepared(a: Prepared, b: Prepared, options: AnalysisOptions, backend?: ComputeBackend): Promise<PairResult>;
+  comparePrepared(a: Prepared, b: Prepared, options: AnalysisOptions, backend?: ComputeBackend, baseline?: Partial<BaselineRequest> | null): Promise<PairResult>;
   computeDynamics(request: DynamicsRequest, options: AnalysisOptions, control?: JobControl, backend?: ComputeBackend): Promise<DynamicsResult>;
   computeCross(request: CrossRequest, options: AnalysisOptions, control?: JobControl, backend?: ComputeBackend): Promise<CrossResult>;
   pairDirections(a: Prepared, b: Prepared, options: AnalysisOptions, count: number, maxPoints?: number): PairDirections | null;
@@ -394,7 +394,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       kept[t] = grid;
       partial({ t, values, kept: grid });
     };
-    const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference, cache: factorCache }, req.options, { ...control, onValues }, backend);
+    const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference, cache: factorCache, baseline: req.baseline }, req.options, { ...control, onValues }, backend);
     // As the CLI does, so that Export JSON has the same schema as `svcca-lens dynamics --json`.
     result.conventions.backendReason = reason;
     const described = await withDynamicsProvenance(result, { bundle: bundle.name, run: req.run, entries: bundle.entries, options: req.options, leftOut: req.dropped, reason });
@@ -455,7 +455,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     const pb = engine.prepare({ name: eb.source, array: await eb.load() }, req.options, hint);
     checkAborted(control.signal);
     const { backend, reason } = await chooseBackend(req.options);
-    const result = await engine.comparePrepared(pa, pb, req.options, backend);
+    const result = await engine.comparePrepared(pa, pb, req.options, backend, req.baseline);
     result.conventions.backendReason = reason;
     checkAborted(control.signal);
     result.directions = req.directions > 0 ? engine.pairDirections(pa, pb, req.options, req.directions, req.maxPoints ?? Infinity) : null;

@@ -32,7 +32,7 @@ describe('svcca-lens many seeds', () => {
     expect((await call(['cross', DEMO, '--all-pairs', '--run-a', 'seed0', '--backend', 'cpu'])).stderr).toContain('--all-pairs and --run-a/--run-b exclude each other');
     expect((await call(['cross', DEMO, '--all-pairs', '--step', '20', '--backend', 'cpu'])).stderr).toContain('has no step 20 in run seed1');
     expect((await call(['compare', 'a.npy', 'b.npy', '--all-runs'])).stderr).toContain('--all-runs belongs to dynamics');
-    expect((await call(['dynamics', DEMO, '--all-runs', '--threshold', '2'])).stderr).toContain('--threshold must be a number in [0, 1]');
+    expect((await call(['dynamics', DEMO, '--all-runs', '--threshold', '2'])).stderr).toContain('--threshold must be a similarity in [0, 1]');
   });
   it('cross --all-pairs on the demo: one pair, so n = 1 and no sd', async () => {
     const out = await call(['cross', DEMO, '--all-pairs', '--backend', 'cpu', '--json']);

@@ -15,6 +15,7 @@
 import { acquireDevice } from '../../gpu/device';
 import { GpuLimitError, GpuRuntime } from '../../gpu/runtime';
 import type { Representation } from '../../math/reduce';
+import { factorPermuted } from '../baseline';
 import { checkAborted, forgetGpuBackend, type ComputeBackend, type GpuBackendFactory } from '../backend';
 import { compareFactors, factorize, type Factor, type PairNumbers } from '../metrics';
 import type { AnalysisOptions } from '../types';
@@ -26,6 +27,9 @@ import { comparePwcca } from './pwcca';
 import { unreachableMetric, type GpuCcaFactor, type GpuCkaFactor, type GpuDftFactor, type GpuFactor, type GpuJob, type PrecisionWork } from './types';
 
 export type { GpuFactor } from './types';
+
+/** Why the chance level of a GPU job is computed in float64 (provenance). */
+export const PERMUTED_IN_FLOAT64 = 'the chance level (datapoints permuted) is computed from float64 factors re-indexed on the host';
 
 export class GpuBackend implements ComputeBackend<GpuFactor> {
   readonly kind = 'webgpu' as const;
@@ -64,6 +68,16 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
 
   datapointsOfFactor(f: GpuFactor): number {
     return f.kind === 'cpu' ? f.factor.datapoints : f.datapoints;
+  }
+
+  /**
+   * The chance level's permuted factors run in float64: each representation's float64 twin (made
+   * once per factor) re-indexed on the host, so every pair with a permuted side takes the float64
+   * path and says so. A GPU gather of Z's columns would keep them in float32; until then the
+   * contract holds trivially (float64 is the oracle).
+   */
+  permuteDatapoints(factors: GpuFactor[], perm: Int32Array, options: AnalysisOptions): GpuFactor[] {
+    return factors.map((f) => ({ kind: 'cpu', factor: factorPermuted(this.cpuFactor(f, options), perm), rep: f.rep, reason: PERMUTED_IN_FLOAT64 }));
   }
 
   release(factors: GpuFactor[]): void {

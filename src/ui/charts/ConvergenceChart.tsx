@@ -5,7 +5,7 @@ import { memo, useMemo } from 'react';
 import { Axes } from './Axes';
 import { compactStep, layoutConvergence } from './convergenceLayout';
 import { textWidth } from './heatmapLayout';
-import type { Series } from './convergenceLayout';
+import type { ChanceBand, Series } from './convergenceLayout';
 import type { Frame } from './frame';
 import { useWidth } from './useWidth';
 import { useDarkMode } from '../theme';
@@ -21,6 +21,7 @@ export const ConvergenceChart = memo(function ConvergenceChart({
   label,
   yLabel,
   bands,
+  chance,
 }: {
   series: readonly Series[];
   steps: readonly number[];
@@ -29,13 +30,15 @@ export const ConvergenceChart = memo(function ConvergenceChart({
   yLabel: string;
   /** Many seeds: a shaded band per series (same order) from lo[t] to hi[t], e.g. mean ± sd over runs. */
   bands?: readonly { lo: readonly (number | null)[]; hi: readonly (number | null)[] }[];
+  /** Chance bands (mean ± 2 sd per layer per step), drawn under the curves. */
+  chance?: readonly ChanceBand[];
 }) {
   const [box, width] = useWidth<HTMLDivElement>(520);
   const dark = useDarkMode();
   const legendWidth = Math.min(150, Math.max(0, ...series.map((s) => textWidth(s.layer))) + 34);
   const layout = useMemo(
-    () => layoutConvergence(series, steps, { width, height: HEIGHT, margin: MARGIN }, { threshold, legendWidth, dark }),
-    [series, steps, width, threshold, legendWidth, dark],
+    () => layoutConvergence(series, steps, { width, height: HEIGHT, margin: MARGIN }, { threshold, legendWidth, dark, chance }),
+    [series, steps, width, threshold, legendWidth, dark, chance],
   );
   const { plot } = layout;
   const bandPaths = useMemo(() => {
@@ -53,6 +56,15 @@ export const ConvergenceChart = memo(function ConvergenceChart({
     <div ref={box} className="chart-box">
       <svg className="chart convergence" data-export width={width} height={HEIGHT} viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={label}>
         <Axes plot={plot} xTicks={layout.xTicks} yTicks={layout.yTicks}  xLabel={layout.logSteps ? 'training step (symlog axis)' : 'training step'} yLabel={yLabel} />
+        {layout.chanceBands.length > 0 && (
+          <g className="chance-bands" data-testid="chance-bands">
+            {layout.chanceBands.map((b) => (
+              <path key={b.layer} d={b.path} fill={b.color} fillOpacity={0.16} stroke="none">
+                <title>{`${shownName(b.layer)}: chance level (datapoints permuted), mean ± 2 sd`}</title>
+              </path>
+            ))}
+          </g>
+        )}
         {layout.threshold && (
           <g className="threshold">
             <line x1={plot.x} x2={plot.x + plot.width} y1={layout.threshold.y} y2={layout.threshold.y} />

@@ -4,10 +4,10 @@
 // which a layer stays above a threshold is its Freeze Training signal.
 // Pure: d3 scales and line generators turn numbers into paths; React draws them.
 
-import { interpolatePlasma, line, scaleLinear, scaleSymlog } from 'd3';
+import { freezeIndex } from '../../analysis/chanceDefs';
+import { area, interpolatePlasma, line, scaleLinear, scaleSymlog } from 'd3';
 import type { Frame, PlotArea, Tick } from './frame';
 import { plotArea, r2 } from './frame';
-import { freezeIndex } from '../../analysis/seeds';
 
 export interface Series {
   layer: string;
@@ -27,8 +27,9 @@ export function convergenceSeries(values: readonly (readonly (readonly (number |
   });
 }
 
-// The freeze step of one series: analysis/seeds.ts (shared with the many-seeds aggregation).
-export { freezeIndex } from '../../analysis/seeds';
+// The Freeze Training step: one definition (analysis/chanceDefs.ts), shared with the CLI, the chance
+// level and the many-seeds aggregation.
+export { freezeIndex };
 
 /**
  * Colours by depth along plasma: on a light background from dark purple to orange (without the
@@ -77,6 +78,14 @@ export interface ConvergenceLayout {
    * Empty when they do not fit in the plot's height (then `legend` samples the layers instead).
    */
   endLabels: { layer: string; color: string; x: number; y: number; fromX: number; fromY: number }[];
+  /** Per layer with a chance level: the band mean ± 2 sd over the steps where it is known (closed area path). */
+  chanceBands: { layer: string; color: string; path: string }[];
+}
+
+/** A layer's chance level along its curve: [mean − 2 sd, mean + 2 sd] per step, null where not computed. */
+export interface ChanceBand {
+  layer: string;
+  band: ({ lo: number; hi: number } | null)[];
 }
 
 /** Vertical gap between two end labels (px). */
@@ -97,7 +106,7 @@ export function layoutConvergence(
   series: readonly Series[],
   steps: readonly number[],
   frame: Frame,
-  options: { threshold: number | null; legendWidth?: number; dark?: boolean },
+  options: { threshold: number | null; legendWidth?: number; dark?: boolean; chance?: readonly ChanceBand[] },
 ): ConvergenceLayout {
   const legendWidth = options.legendWidth ?? 0;
   const plot = plotArea({ ...frame, margin: { ...frame.margin, right: frame.margin.right + legendWidth } });
@@ -155,7 +164,20 @@ export function layoutConvergence(
   const legend =
     legendWidth > 0 && endLabels.length === 0 ? shown.map((i, k) => ({ layer: lines[i].layer, color: lines[i].color, x: r2(legendX), y: r2(plot.y + 6 + k * rowHeight) })) : [];
 
-  return { logSteps, frame, plot, xTicks, yTicks, lines, threshold, freeze, legend, endLabels };
+  const chanceBands = (options.chance ?? []).flatMap((c) => {
+    const i = series.findIndex((s) => s.layer === c.layer);
+    if (i < 0 || c.band.every((b) => b === null)) return [];
+    const path =
+      area<{ lo: number; hi: number } | null>()
+        .defined((b) => b !== null)
+        .x((_, t) => x(steps[t]))
+        .y0((b) => y(clamp(b!.lo)))
+        .y1((b) => y(clamp(b!.hi)))
+        .digits(2)(c.band as ({ lo: number; hi: number } | null)[]) ?? '';
+    return [{ layer: c.layer, color: lines[i].color, path }];
+  });
+
+  return { logSteps, frame, plot, xTicks, yTicks, lines, threshold, freeze, legend, endLabels, chanceBands };
 }
 
 /** 1500 → "1.5k", 2000000 → "2M": steps stay short on the axis. */

@@ -1,0 +1,69 @@
+// `node bin/run-ts.mjs scripts/bench-baseline.ts [--permutations P] [--metric M] [--conv R] [--diagonal-only] [--json FILE]`
+//
+// What the chance level (src/analysis/baseline.ts) adds to a learning-dynamics job (issue 14's
+// target: P = 20 adds at most 50%), as ratios measured in one run: the demo's first run
+// (public/demo, CPU float64 path, one thread) computed without a baseline, with the baseline of
+// the convergence curves' cells ('diagonal': each layer against its own reference) and with the
+// baseline of every cell ('all'). Each job runs once after a warm-up job; the CPU time of this
+// process is reported beside the wall clock (on a shared machine the CPU time is what an idle
+// machine's wall clock would be), and the ratios are of CPU times.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { cpuBackend } from '../src/analysis/backend';
+import { computeDynamics } from '../src/analysis/engine';
+import { METRICS } from '../src/analysis/metricDefs';
+import { CONV_REDUCTIONS, DEFAULT_OPTIONS, type AnalysisOptions, type BaselineRequest, type ConvReduction, type Metric } from '../src/analysis/types';
+import { openBundlePath } from '../src/io/node';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DEMO = join(ROOT, 'public', 'demo');
+const args = process.argv.slice(2);
+const value = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const permutations = Number(value('--permutations') ?? 20);
+const metric = (value('--metric') ?? DEFAULT_OPTIONS.metric) as Metric;
+const conv = (value('--conv') ?? DEFAULT_OPTIONS.convReduction) as ConvReduction;
+if (!METRICS.includes(metric) || !CONV_REDUCTIONS.includes(conv)) throw new Error(`--metric one of ${METRICS.join(', ')}; --conv one of ${CONV_REDUCTIONS.join(', ')}`);
+
+const clock = () => ({ wall: performance.now() / 1000, cpu: (process.cpuUsage().user + process.cpuUsage().system) / 1e6 });
+const since = (start: { wall: number; cpu: number }) => {
+  const now = clock();
+  return { wall: +(now.wall - start.wall).toFixed(2), cpu: +(now.cpu - start.cpu).toFixed(2) };
+};
+
+const entry = (JSON.parse(readFileSync(join(DEMO, 'index.json'), 'utf8')) as { file: string }[])[0];
+const bundle = await openBundlePath(join(DEMO, entry.file));
+const options: AnalysisOptions = { ...DEFAULT_OPTIONS, metric, convReduction: conv, backend: 'cpu' };
+const run = bundle.runs[0];
+
+async function job(baseline: BaselineRequest | null) {
+  const start = clock();
+  const result = await computeDynamics({ bundle, run, baseline }, options, {}, cpuBackend);
+  return { time: since(start), cells: result.values.length * result.layers.length ** 2 };
+}
+
+const loadBefore = loadavg()[0];
+await job(null); // warm-up: JIT, file reads
+const plain = await job(null);
+const diagonal = await job({ permutations, seed: 1, cells: 'diagonal' });
+// --diagonal-only: skip the every-cell job (P times the comparisons: minutes through the DFT).
+const all = args.includes('--diagonal-only') ? null : await job({ permutations, seed: 1, cells: 'all' });
+const ratio = (t: { cpu: number }) => +(t.cpu / plain.time.cpu).toFixed(3);
+const report = {
+  bundle: entry.file,
+  run,
+  metric,
+  convReduction: conv,
+  permutations,
+  cells: plain.cells,
+  seconds: { plain: plain.time, diagonal: diagonal.time, all: all?.time ?? null },
+  /** Job time with the baseline / job time without (CPU time): 1.5 is the issue's "at most 50% extra". */
+  ratio: { diagonal: ratio(diagonal.time), all: all ? ratio(all.time) : null },
+  load: { before: loadBefore, after: loadavg()[0] },
+};
+console.log(JSON.stringify(report, null, 2));
+const out = value('--json');
+if (out) writeFileSync(out, JSON.stringify(report, null, 2) + '\n');

@@ -1,0 +1,111 @@
+// Chance level of a similarity: the same pair with one side's datapoints permuted (issue 14, item 1).
+//
+// Permuting Y's datapoints breaks every correspondence between X and Y while keeping both sides'
+// shapes, spectra, k and ε, so the permuted similarity carries exactly the overfitting of the
+// observed one (with 600 datapoints and 126 kept directions, CCA between unrelated representations
+// is far above 0). Whitening, the SVD step and centring are all equivariant under a permutation of
+// the datapoints (columns), so the permuted factor is the factor re-indexed: no new SVD, only a
+// k × m gather (factorPermuted below; the DFT reduction permutes every frequency block alike).
+//
+// Permutations are reproducible from (seed, m): mulberry32(seed) drives a Fisher–Yates shuffle,
+// P shuffles drawn from one stream (scripts/baseline_reference.py draws the same ones in numpy).
+//
+// Shapes: every matrix here is rows × m datapoints, row-major; a permutation maps new column j to
+// old column perm[j].
+
+import type { CcaFactor } from '../math/cca';
+import type { CkaFactor } from '../math/cka';
+import { permuteColumns } from '../math/matrix';
+import { mulberry32 } from '../math/random';
+import type { Factor } from './metrics';
+import { DEFAULT_BASELINE_SEED, DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS } from './chanceDefs';
+import type { Baseline, BaselineRequest } from './types';
+
+export { DEFAULT_BASELINE_SEED, DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS, freezeIndex, freezeStep, freezeSteps, type FreezeStep } from './chanceDefs';
+
+/** `count` permutations of 0..m−1 (Fisher–Yates, j = ⌊u·(i + 1)⌋ for i = m−1 … 1), one stream from `seed`. */
+export function datapointPermutations(seed: number, m: number, count: number): Int32Array[] {
+  const next = mulberry32(seed);
+  const out: Int32Array[] = [];
+  for (let p = 0; p < count; p++) {
+    const perm = new Int32Array(m);
+    for (let i = 0; i < m; i++) perm[i] = i;
+    for (let i = m - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      const t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+    out.push(perm);
+  }
+  return out;
+}
+
+function permuteCca(f: CcaFactor, perm: Int32Array): CcaFactor {
+  // Row means, the eigenbasis and the pruning do not depend on the order of the datapoints.
+  return { ...f, z: permuteColumns(f.z, perm), centered: permuteColumns(f.centered, perm) };
+}
+
+function permuteCka(f: CkaFactor, perm: Int32Array): CkaFactor {
+  const rowNorms = new Float64Array(perm.length);
+  for (let j = 0; j < perm.length; j++) rowNorms[j] = f.rowNorms[perm[j]];
+  return { ...f, centered: permuteColumns(f.centered, perm), rowNorms };
+}
+
+/** `perm` applied after what `before` already did (both map new index → old index). */
+function compose(before: Int32Array | undefined, perm: Int32Array): Int32Array {
+  if (!before) return perm;
+  const out = new Int32Array(perm.length);
+  for (let j = 0; j < perm.length; j++) out[j] = before[perm[j]];
+  return out;
+}
+
+/**
+ * The float64 factor of the same representation with its datapoints permuted. Every metric: CCA,
+ * SVCCA and PWCCA re-index Z (and the centred rows PWCCA weighs against), CKA its centred rows and
+ * per-datapoint norms; a DFT spectrum carries the permutation, which dftSimilarity applies to every
+ * frequency block's whitened rows (the per-frequency factors are memoised on the unpermuted spectrum).
+ */
+export function factorPermuted(f: Factor, perm: Int32Array): Factor {
+  switch (f.kind) {
+    case 'svcca':
+      return { ...f, factor: { ...f.factor, cca: permuteCca(f.factor.cca, perm) } };
+    case 'cca':
+    case 'pwcca':
+      return { ...f, factor: permuteCca(f.factor, perm) };
+    case 'cka':
+      return { ...f, factor: permuteCka(f.factor, perm) };
+    case 'dft':
+      return { ...f, permutation: compose(f.permutation, perm) };
+  }
+}
+
+/** Mean, sd (n − 1), z and the permutation p of `observed` against its permuted values. */
+export function baselineStatistics(observed: number, permuted: readonly number[], seed: number): Baseline {
+  const count = permuted.length;
+  const mean = permuted.reduce((s, v) => s + v, 0) / count;
+  const variance = count > 1 ? permuted.reduce((s, v) => s + (v - mean) ** 2, 0) / (count - 1) : 0;
+  const sd = Math.sqrt(variance);
+  // Ties count against the observed value (≥): identical layers give p = 1/(P + 1), never 0.
+  const atLeast = permuted.filter((v) => v >= observed).length;
+  return {
+    mean,
+    sd,
+    z: sd > 0 ? (observed - mean) / sd : null,
+    p: (1 + atLeast) / (count + 1),
+    permutations: count,
+    seed,
+  };
+}
+
+/** A request with its defaults filled in and checked (throws a message for the user). */
+export function resolveBaseline(request: Partial<BaselineRequest> | undefined | null): BaselineRequest | null {
+  if (!request) return null;
+  const permutations = request.permutations ?? DEFAULT_PERMUTATIONS;
+  const seed = request.seed ?? DEFAULT_BASELINE_SEED;
+  if (!Number.isInteger(permutations) || permutations < 2 || permutations > MAX_PERMUTATIONS) {
+    throw new Error(`the chance level needs a whole number of permutations from 2 to ${MAX_PERMUTATIONS}, got ${permutations}`);
+  }
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`the chance level's seed must be a whole number from 0 to 4294967295, got ${seed}`);
+  return { permutations, seed, cells: request.cells ?? 'all' };
+}
