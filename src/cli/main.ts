@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { registerGpuBackend, resolveBackend } from '../analysis/backend';
 import { computeCross, computeDynamics, comparePair } from '../analysis/engine';
+import { dimensionsOverTraining } from '../analysis/classes';
 import { webgpuBackendFactory } from '../analysis/gpu';
 import { nodeGpu, nodeGpuFailure } from '../gpu/node';
 import { METRICS } from '../analysis/metricDefs';
@@ -19,6 +20,7 @@ import { anyConv } from '../analysis/rules';
 import type { Bundle } from '../io/types';
 import type { OpenedBundle } from '../io/bundle';
 import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
+import { CLASS_OPTIONS_HELP, classesCommand, pairSweepK, parseClassFlag, CLASS_VALUE_FLAGS, type ClassFlags } from './classes';
 
 const OPTIONS_HELP = `options:
   --metric ${METRICS.join('|')}   (default ${DEFAULT_OPTIONS.metric})
@@ -41,6 +43,8 @@ export const USAGE = `usage:
                                              values[t][i][j] = sim(layer i at step t, layer j at reference)
   svcca-lens cross BUNDLE_A BUNDLE_B [--step N] [--run-a NAME] [--run-b NAME] [options]
                                              values[i][j] = sim(A's layer i, B's layer j)
+  svcca-lens classes BUNDLE [--layer L] [--target logits|indicator] [--logits LAYER] [--run R]
+                                             values[l][c][t] = ρ(layer l at step t, class c's logit or indicator)
   svcca-lens view PATH… [--port N] [--open]  the app on http://127.0.0.1:N (default 6060) with these
                                              files or folders loaded, as if dropped together; Ctrl+C stops it
 ${OPTIONS_HELP}
@@ -60,8 +64,12 @@ const COMMAND_HELP: ReadonlyMap<string, string> = new Map([
   A, B: file.npy, or FILE:NAME in any format the app reads (file.npz:member, file.safetensors:tensor,
   file.pt:layer1.0.conv, file.pkl:name, file.h5:group/dataset)
 ${OPTIONS_HELP}
+  --sweep-k                   also SVCCA's similarity against the number k of SVD directions kept on
+                              both sides, k = 1…min(rank A, rank B), from one SVD per side
+                              (JSON: sweepK [{k, similarity}], k99 [A, B]; text: a compact table)
 examples:
   svcca-lens compare conv1.npy conv2.npy
+  svcca-lens compare conv1.npy conv2.npy --sweep-k
   svcca-lens compare run.npz:step_700/s1b1 run.npz:step_700/s2b1 --metric cca --epsilon 0 --json
 ${EXIT_HELP}`,
   ],
@@ -75,6 +83,8 @@ ${OPTIONS_HELP}
 examples:
   svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0
   svcca-lens dynamics runs/ --reference 1600 --metric pwcca --json | jq .values
+--json also gives k99[t][i]: the SVD directions holding 99% of layer i's variance at steps[t]
+(conv layers flattened, or mean-pooled with --conv meanpool).
 ${EXIT_HELP}`,
   ],
   [
@@ -86,6 +96,20 @@ ${OPTIONS_HELP}
 examples:
   svcca-lens cross public/demo/fashion-resnet.npz public/demo/fashion-resnet.npz --run-a seed0 --run-b seed1
   svcca-lens cross seed0.npz seed1.npz --step 700 --json
+${EXIT_HELP}`,
+  ],
+  [
+    'classes',
+    `usage: svcca-lens classes BUNDLE [--layer L] [--target logits|indicator] [--logits LAYER] [--run R] [options]
+  Class sensitivity over training (paper §5, Figure 5): values[l][c][t] = the CCA correlation between
+  layer l at steps[t] after SVCCA's SVD step (same --keep/--dims and --epsilon) and class c's target:
+  its logit (column c of the logits layer at the same step) or the indicator 1[label = c].
+  With a 1-D target this is the multiple correlation ‖Z y‖/‖y‖. Needs the bundle's labels.
+${CLASS_OPTIONS_HELP}
+${OPTIONS_HELP}
+examples:
+  svcca-lens classes public/demo/fashion-resnet.npz --run seed0
+  svcca-lens classes public/demo/fashion-resnet.npz --target indicator --layer s3b2 --json | jq .firstStep
 ${EXIT_HELP}`,
   ],
   [
@@ -115,6 +139,10 @@ interface Parsed {
   run?: string;
   runA?: string;
   runB?: string;
+  /** compare --sweep-k */
+  sweepK?: boolean;
+  /** The classes command's flags (cli/classes.ts). */
+  classes: ClassFlags;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -131,15 +159,19 @@ function number(flag: string, value: string, check: (v: number) => boolean, what
 export function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
   const options: AnalysisOptions = { ...DEFAULT_OPTIONS };
-  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, convGiven: false, reference: 'last' };
+  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, convGiven: false, reference: 'last', classes: {} };
   const valueFlags = new Set([
     '--metric', '--keep', '--dims', '--epsilon', '--layout', '--conv', '--conv-layout', '--pwcca', '--backend',
-    '--reference', '--step', '--run', '--run-a', '--run-b',
+    '--reference', '--step', '--run', '--run-a', '--run-b', ...CLASS_VALUE_FLAGS,
   ]);
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     if (arg === '--json') {
       parsed.json = true;
+      continue;
+    }
+    if (arg === '--sweep-k') {
+      parsed.sweepK = true;
       continue;
     }
     if (!arg.startsWith('--')) {
@@ -194,6 +226,8 @@ export function parseArgs(argv: string[]): Parsed {
       case '--run-b':
         parsed.runB = value;
         break;
+      default:
+        parseClassFlag(parsed.classes, flag, value, number, oneOf);
     }
   }
   return parsed;
@@ -355,6 +389,12 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       ({ warnings } = result);
       json = compareJson(result);
       text = formatPair(result, a.name, b.name);
+      if (parsed.sweepK) {
+        const sweep = pairSweepK(a, b, parsed.options);
+        warnings.push(...sweep.warnings);
+        Object.assign(json as object, { sweepK: sweep.json.sweepK, k99: sweep.json.k99 });
+        text += '\n' + sweep.text;
+      }
     } else if (parsed.command === 'dynamics') {
       expectPositional(parsed, 1, 'one bundle');
       const bundle = await openBundlePath(parsed.positional[0]);
@@ -365,6 +405,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       result.conventions.backendReason = reason;
       const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
       json = await withDynamicsProvenance(result, { bundle: bundle.name, run, entries: bundle.entries, options: parsed.options, leftOut: [], reason });
+      if (parsed.json) (json as { k99?: number[][] }).k99 = (await dimensionsOverTraining(bundle, run, parsed.options)).k99;
       ({ warnings } = result);
       text = formatDynamics(result);
     } else if (parsed.command === 'cross') {
@@ -390,8 +431,13 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       });
       ({ warnings } = result);
       text = formatCross(result);
+    } else if (parsed.command === 'classes') {
+      expectPositional(parsed, 1, 'one bundle');
+      const bundle = await openBundlePath(parsed.positional[0]);
+      ({ json, text, warnings } = await classesCommand(bundle, parsed.run, parsed.classes, parsed.options));
+      warnings.push(...leftOutWarnings([bundle]));
     } else {
-      throw new UsageError(`unknown command ${parsed.command || '(none)'}; use compare, dynamics, cross or view`);
+      throw new UsageError(`unknown command ${parsed.command || '(none)'}; use compare, dynamics, cross, classes or view`);
     }
     (json as { conventions: { backendReason?: string } }).conventions.backendReason = reason;
     for (const w of warnings) out.stderr(`svcca-lens: warning: ${w}`);
