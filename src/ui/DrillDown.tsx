@@ -10,6 +10,7 @@ import { ChartFigure } from './ChartFigure';
 import { ResultView } from './ResultsPanel';
 import { count } from './format';
 import { DirectionsChart } from './charts/DirectionsChart';
+import { SweepKFigure } from './SweepKFigure';
 import { shownMessage } from './format';
 
 export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
@@ -58,6 +59,7 @@ export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
       )}
       {r && (
         <ResultView result={r.result} names={{ a: ta, b: tb }} stale={false} backend={r.backend}>
+          <SweepKFigure request={job.request} names={[ta, tb]} />
           {directions && directions.x.length > 0 ? (
             <ChartFigure
               title="direction pairs"
