@@ -109,7 +109,7 @@ export function ClassesView() {
         {r && (
           <label className="field">
             <span>Layer</span>
-            <select value={l} aria-label="Layer" onChange={(e) => setClassLayer(Number(e.currentTarget.value))}>
+            <select value={l} aria-label="Class layer" onChange={(e) => setClassLayer(Number(e.currentTarget.value))}>
               {r.layers.map((name, k) => (
                 <option key={name} value={k}>
                   {name}
