@@ -6,7 +6,6 @@
 import { createStore } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type { ClassTarget } from '../analysis/classes';
-import { DEFAULT_CLASS_THRESHOLD } from '../analysis/classes';
 import type { SweepK } from '../analysis/dimensionality';
 import type { Progress } from '../analysis/types';
 import type { ClassesExport, ClassesJobRequest, SweepKJobRequest } from '../worker/protocol';
@@ -19,14 +18,15 @@ export type JobStatus = 'running' | 'done' | 'error' | 'cancelled';
 
 export interface ClassesState {
   target: ClassTarget | 'auto';
-  threshold: number;
+  /** The threshold for "first step" marks; null: the job's own (analysis/classes' default). */
+  threshold: number | null;
   /** The layer whose classes × steps heatmap is shown (index into the result's layers). */
   layerIndex: number;
   job: { key: string; status: JobStatus; request: ClassesJobRequest; result: ClassesExport | null; error: string | null; progress: Progress | null } | null;
   sweep: { key: string; status: JobStatus; result: SweepK | null; error: string | null } | null;
 }
 
-const initial = (): ClassesState => ({ target: 'auto', threshold: DEFAULT_CLASS_THRESHOLD, layerIndex: 0, job: null, sweep: null });
+const initial = (): ClassesState => ({ target: 'auto', threshold: null, layerIndex: 0, job: null, sweep: null });
 
 export const classesStore = createStore<ClassesState>()(() => initial());
 
@@ -58,7 +58,7 @@ export function classesRequest(s: AppState, target: ClassTarget | 'auto'): Class
   if (!info || !info.labels) return null;
   const run = info.runs[Math.min(s.runIndex, info.runs.length - 1)] ?? null;
   // The threshold only moves the "first step" marks, which the view derives: it is not part of the job.
-  return { bundle: info.id, run, dropped: s.dropped[info.id] ?? [], target, threshold: DEFAULT_CLASS_THRESHOLD, options: s.options };
+  return { bundle: info.id, run, dropped: s.dropped[info.id] ?? [], target, options: s.options };
 }
 
 /** Computes class sensitivity unless the shown job already answers the same request (`force`: again). */

@@ -35,7 +35,7 @@ export function ClassesView() {
   const options = useAppStore((s) => s.options);
   const job = useClassesStore((s) => s.job);
   const target = useClassesStore((s) => s.target);
-  const threshold = useClassesStore((s) => s.threshold);
+  const chosenThreshold = useClassesStore((s) => s.threshold);
   const layerIndex = useClassesStore((s) => s.layerIndex);
 
   useEffect(() => {
@@ -43,6 +43,7 @@ export function ClassesView() {
   }, [unavailable, activeBundle, runIndex, dropped, options, target]);
 
   const r = job?.status === 'done' ? job.result : null;
+  const threshold = chosenThreshold ?? r?.threshold ?? 0;
   const l = r ? Math.min(layerIndex, r.layers.length - 1) : 0;
   const first = useMemo(() => (r ? firstSteps(r.values, r.steps, threshold) : []), [r, threshold]);
   const classLabels = useMemo(() => (r ? r.classes.map((c) => `class ${c}`) : []), [r]);
@@ -118,10 +119,12 @@ export function ClassesView() {
             </select>
           </label>
         )}
-        <label className="field inline-field">
-          <span>Threshold</span>
-          <input type="number" min={0} max={1} step={0.05} value={threshold} aria-label="Class threshold" onChange={(e) => setClassThreshold(Number(e.currentTarget.value))} />
-        </label>
+        {r && (
+          <label className="field inline-field">
+            <span>Threshold</span>
+            <input type="number" min={0} max={1} step={0.05} value={threshold} aria-label="Class threshold" onChange={(e) => setClassThreshold(Number(e.currentTarget.value))} />
+          </label>
+        )}
       </div>
       {job?.status === 'running' && (
         <p className="job-status running" role="status">

@@ -196,7 +196,8 @@ export interface ClassesJobRequest {
   dropped: string[];
   /** 'auto': the logits when the bundle has a layer named logits, else the class indicator. */
   target: ClassTarget | 'auto';
-  threshold: number;
+  /** Default: analysis/classes' DEFAULT_CLASS_THRESHOLD (the view moves its marks without a new job). */
+  threshold?: number;
   options: AnalysisOptions;
 }
 
