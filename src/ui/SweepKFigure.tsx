@@ -10,6 +10,9 @@ import { SweepChart } from './charts/SweepChart';
 import { download, matrixCsv, slug } from './exportChart';
 import { shownMessage } from './format';
 
+/** The drill-down calls its sides A and B (badges beside the names). */
+const SIDES: [string, string] = ['A', 'B'];
+
 export function SweepKFigure({ request, names }: { request: PairJobRequest; names: [string, string] }) {
   const sweepRequest = useMemo(() => ({ a: request.a, b: request.b, scope: request.scope, dropped: request.dropped, options: request.options }), [request]);
   const key = JSON.stringify(sweepRequest);
@@ -63,7 +66,7 @@ export function SweepKFigure({ request, names }: { request: PairJobRequest; name
         </>
       }
     >
-      <SweepChart points={r.points} k99={r.k99} names={names} />
+      <SweepChart points={r.points} k99={r.k99} names={SIDES} />
     </ChartFigure>
   );
 }

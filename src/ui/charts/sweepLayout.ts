@@ -27,11 +27,13 @@ export function layoutSweep(points: readonly { k: number; similarity: number }[]
     .y((p) => p.y)(placed) ?? '';
   const xTicks = indexTickValues(maxK, Math.max(2, Math.floor(plot.width / 60))).map((v) => ({ value: v, pos: r2(x(v)), label: String(v) }));
   const yTicks = [0, 0.25, 0.5, 0.75, 1].map((v) => ({ value: v, pos: r2(y(v)), label: format('.2f')(v) }));
-  const sides = k99[0] === k99[1] ? [{ k: k99[0], label: `k99 = ${k99[0]} (both)` }] : k99.map((k, i) => ({ k, label: `k99 ${names[i]} = ${k}` }));
+  // A side whose k99 lies beyond the largest k (the other side's rank) is marked at the right edge.
+  const beyond = (k: number) => (k > maxK ? ` (beyond k = ${maxK})` : '');
+  const sides = k99[0] === k99[1] ? [{ k: k99[0], label: `k99 = ${k99[0]} (both)${beyond(k99[0])}` }] : k99.map((k, i) => ({ k, label: `k99 ${names[i]} = ${k}${beyond(k)}` }));
   const marks = sides
-    .filter((s) => s.k >= 1 && s.k <= maxK)
+    .filter((s) => s.k >= 1)
     .map((s) => {
-      const at = r2(x(s.k));
+      const at = r2(x(Math.min(s.k, maxK)));
       return { x: at, k: s.k, label: s.label, anchor: at > plot.x + plot.width * 0.6 ? ('end' as const) : ('start' as const) };
     });
   return { plot, xTicks, yTicks, path, points: placed, marks };
