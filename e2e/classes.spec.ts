@@ -106,3 +106,18 @@ test('the drill-down sweeps k with both k99 marked, and exports the sweep', asyn
   expect(json.k99).toHaveLength(2);
   await downloaded(page, () => detail.getByRole('button', { name: 'Export k sweep as SVG' }).click());
 });
+
+test('the Classes view passes axe (WCAG 2 A/AA), light and dark', async ({ page }) => {
+  const { default: AxeBuilder } = await import('@axe-core/playwright');
+  const check = async (view: string) => {
+    const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
+    expect(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`), `axe on ${view}`).toEqual([]);
+  };
+  await page.goto('/');
+  await computeBundle(page, [npzBundle('toy.npz')]);
+  await page.getByRole('tab', { name: 'Classes' }).click();
+  await expect(classesView(page)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await check('the Classes view');
+  await page.getByLabel('Theme').selectOption('dark');
+  await check('the Classes view, dark');
+});
