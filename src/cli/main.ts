@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { registerGpuBackend, resolveBackend } from '../analysis/backend';
 import { computeCross, computeDynamics, comparePair } from '../analysis/engine';
+import { dimensionsOverTraining } from '../analysis/classes';
 import { webgpuBackendFactory } from '../analysis/gpu';
 import { nodeGpu, nodeGpuFailure } from '../gpu/node';
 import { METRICS } from '../analysis/metricDefs';
@@ -24,6 +25,7 @@ import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
 import { computeCrossAllPairs, computeDynamicsAllRuns } from '../analysis/seedJobs';
 import { formatSeedsCross, formatSeedsDynamics, seedsCrossJson, seedsDynamicsJson } from './seeds';
 
+import { CLASS_OPTIONS_HELP, classesCommand, pairSweepK, parseClassFlag, CLASS_VALUE_FLAGS, type ClassFlags } from './classes';
 
 const OPTIONS_HELP = `options:
   --metric ${METRICS.join('|')}   (default ${DEFAULT_OPTIONS.metric})
@@ -56,6 +58,8 @@ export const USAGE = `usage:
                                              values[i][j] = sim(A's layer i, B's layer j)
   svcca-lens cross BUNDLE --all-pairs [--step N] [options]
                                              mean ± sd over every pair of runs per cell
+  svcca-lens classes BUNDLE [--layer L] [--target logits|indicator] [--logits LAYER] [--run R]
+                                             values[l][c][t] = ρ(layer l at step t, class c's logit or indicator)
   svcca-lens view PATH… [--port N] [--open]  the app on http://127.0.0.1:N (default 6060) with these
                                              files or folders loaded, as if dropped together; Ctrl+C stops it
 ${OPTIONS_HELP}
@@ -75,9 +79,13 @@ const COMMAND_HELP: ReadonlyMap<string, string> = new Map([
   A, B: file.npy, or FILE:NAME in any format the app reads (file.npz:member, file.safetensors:tensor,
   file.pt:layer1.0.conv, file.pkl:name, file.h5:group/dataset)
 ${OPTIONS_HELP}
+  --sweep-k                   also SVCCA's similarity against the number k of SVD directions kept on
+                              both sides, k = 1…min(rank A, rank B), from one SVD per side
+                              (JSON: sweepK [{k, similarity}], k99 [A, B]; text: a compact table)
 examples:
   svcca-lens compare conv1.npy conv2.npy
   svcca-lens compare conv1.npy conv2.npy --baseline 99 --seed 3
+  svcca-lens compare conv1.npy conv2.npy --sweep-k
   svcca-lens compare run.npz:step_700/s1b1 run.npz:step_700/s2b1 --metric cca --epsilon 0 --json
 ${EXIT_HELP}`,
   ],
@@ -103,6 +111,8 @@ examples:
   svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0 --baseline 20 --seed 7
   svcca-lens dynamics runs/ --reference 1600 --metric pwcca --json | jq .values
   svcca-lens dynamics seeds.npz --all-runs --threshold 0.9 --json | jq '.freeze'
+--json also gives k99[t][i]: the SVD directions holding 99% of layer i's variance at steps[t]
+(conv layers flattened, or mean-pooled with --conv meanpool).
 ${EXIT_HELP}`,
   ],
   [
@@ -123,6 +133,20 @@ examples:
   svcca-lens cross seed0.npz seed1.npz --baseline 20 --json | jq .baseline
   svcca-lens cross seed0.npz seed1.npz --step 700 --json
   svcca-lens cross seeds.npz --all-pairs --json | jq '.diagonal'
+${EXIT_HELP}`,
+  ],
+  [
+    'classes',
+    `usage: svcca-lens classes BUNDLE [--layer L] [--target logits|indicator] [--logits LAYER] [--run R] [options]
+  Class sensitivity over training (paper §5, Figure 5): values[l][c][t] = the CCA correlation between
+  layer l at steps[t] after SVCCA's SVD step (same --keep/--dims and --epsilon) and class c's target:
+  its logit (column c of the logits layer at the same step) or the indicator 1[label = c].
+  With a 1-D target this is the multiple correlation ‖Z y‖/‖y‖. Needs the bundle's labels.
+${CLASS_OPTIONS_HELP}
+${OPTIONS_HELP}
+examples:
+  svcca-lens classes public/demo/fashion-resnet.npz --run seed0
+  svcca-lens classes public/demo/fashion-resnet.npz --target indicator --layer s3b2 --json | jq .firstStep
 ${EXIT_HELP}`,
   ],
   [
@@ -161,6 +185,10 @@ interface Parsed {
   baselineCells?: 'all' | 'diagonal';
   threshold: number;
   thresholdGiven?: boolean;
+  /** compare --sweep-k */
+  sweepK?: boolean;
+  /** The classes command's flags (cli/classes.ts). */
+  classes: ClassFlags;
 }
 
 
@@ -178,10 +206,10 @@ function number(flag: string, value: string, check: (v: number) => boolean, what
 export function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
   const options: AnalysisOptions = { ...DEFAULT_OPTIONS };
-  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, convGiven: false, reference: 'last', allRuns: false, allPairs: false, threshold: DEFAULT_FREEZE_THRESHOLD };
+  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, convGiven: false, reference: 'last', allRuns: false, allPairs: false, threshold: DEFAULT_FREEZE_THRESHOLD, classes: {} };
   const valueFlags = new Set([
     '--metric', '--keep', '--dims', '--epsilon', '--layout', '--conv', '--conv-layout', '--pwcca', '--backend',
-    '--reference', '--step', '--run', '--run-a', '--run-b', '--baseline', '--seed', '--baseline-cells', '--threshold',
+    '--reference', '--step', '--run', '--run-a', '--run-b', '--baseline', '--seed', '--baseline-cells', ...CLASS_VALUE_FLAGS,
   ]);
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
@@ -192,6 +220,10 @@ export function parseArgs(argv: string[]): Parsed {
     if (arg === '--all-runs' || arg === '--all-pairs') {
       if (arg === '--all-runs') parsed.allRuns = true;
       else parsed.allPairs = true;
+      continue;
+    }
+    if (arg === '--sweep-k') {
+      parsed.sweepK = true;
       continue;
     }
     if (!arg.startsWith('--')) {
@@ -260,9 +292,16 @@ export function parseArgs(argv: string[]): Parsed {
         parsed.baselineCells = oneOf(flag, value, ['all', 'diagonal'] as const);
         break;
       case '--threshold':
+        // classes: the correlation a class must reach (cli/classes.ts); otherwise the freeze threshold.
+        if (parsed.command === 'classes') {
+          parseClassFlag(parsed.classes, flag, value, number, oneOf);
+          break;
+        }
         parsed.threshold = number(flag, value, (v) => v >= 0 && v <= 1, 'a similarity in [0, 1]');
         parsed.thresholdGiven = true;
         break;
+      default:
+        parseClassFlag(parsed.classes, flag, value, number, oneOf);
     }
   }
   if (parsed.baseline) {
@@ -433,6 +472,12 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       ({ warnings } = result);
       json = compareJson(result);
       text = formatPair(result, a.name, b.name);
+      if (parsed.sweepK) {
+        const sweep = pairSweepK(a, b, parsed.options);
+        warnings.push(...sweep.warnings);
+        Object.assign(json as object, { sweepK: sweep.json.sweepK, k99: sweep.json.k99 });
+        text += '\n' + sweep.text;
+      }
     } else if (parsed.command === 'dynamics' && parsed.allRuns) {
       expectPositional(parsed, 1, 'one bundle');
       if (parsed.run !== undefined) throw new UsageError('--all-runs and --run exclude each other');
@@ -470,6 +515,7 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       const described = await withDynamicsProvenance(result, { bundle: bundle.name, run, entries: bundle.entries, options: parsed.options, leftOut: [], reason });
       // `freeze` when asked about (--baseline or --threshold): otherwise the schema stays the app's Export JSON.
       json = parsed.baseline || parsed.thresholdGiven ? { ...described, freeze: { threshold: parsed.threshold, layers: freeze } } : described;
+      if (parsed.json) (json as { k99?: number[][] }).k99 = (await dimensionsOverTraining(bundle, run, parsed.options)).k99;
       ({ warnings } = result);
       text = formatDynamics(result) + '\n' + formatFreeze(freeze, parsed.threshold, result.reference);
     } else if (parsed.command === 'cross') {
@@ -495,8 +541,13 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       });
       ({ warnings } = result);
       text = formatCross(result);
+    } else if (parsed.command === 'classes') {
+      expectPositional(parsed, 1, 'one bundle');
+      const bundle = await openBundlePath(parsed.positional[0]);
+      ({ json, text, warnings } = await classesCommand(bundle, parsed.run, parsed.classes, parsed.options));
+      warnings.push(...leftOutWarnings([bundle]));
     } else {
-      throw new UsageError(`unknown command ${parsed.command || '(none)'}; use compare, dynamics, cross or view`);
+      throw new UsageError(`unknown command ${parsed.command || '(none)'}; use compare, dynamics, cross, classes or view`);
     }
     (json as { conventions: { backendReason?: string } }).conventions.backendReason = reason;
     for (const w of warnings) out.stderr(`svcca-lens: warning: ${w}`);

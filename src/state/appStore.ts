@@ -131,7 +131,7 @@ export interface ExplorerSlice {
   pair: PairJob | null;
 }
 
-export type Tab = 'dynamics' | 'cross' | 'arrays';
+export type Tab = 'dynamics' | 'cross' | 'arrays' | 'classes';
 export type Theme = 'system' | 'light' | 'dark';
 
 /** One side of the across-runs view: a run of a loaded bundle. */

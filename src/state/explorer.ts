@@ -10,6 +10,7 @@ import type { BundleInfo, CrossJobRequest, DynamicsJobRequest, GridPartial, Inpu
 import { appStore, getAnalysisClient, isAbort, message, onReset } from './appStore';
 import type { AppState, CrossSide, GridJob, PairJob, PairSelection } from './appStore';
 import { applyLooseResult, compareIsStale, compareSelected } from './arrays';
+import { runClasses } from './classes';
 import { hasConvLayers, relevantOptions } from './jobKey';
 import { lastSharedStep, positionsBlanks, positionsSides, stepsOfRun, summariseBundle } from './preview';
 import { informativeStepIndex, takeStepFromLink } from './defaultStep';
@@ -587,6 +588,10 @@ export function recomputeView(): void {
   const s = get();
   if (s.tab === 'arrays') {
     if (compareIsStale()) void compareSelected();
+    return;
+  }
+  if (s.tab === 'classes') {
+    void runClasses();
     return;
   }
   void runGrid(s.tab);

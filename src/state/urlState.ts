@@ -36,7 +36,7 @@ export interface UrlState {
   dropped?: string[];
 }
 
-const TABS: readonly Tab[] = ['dynamics', 'cross', 'arrays'];
+const TABS: readonly Tab[] = ['dynamics', 'cross', 'arrays', 'classes'];
 
 const isIndex = (v: number) => Number.isInteger(v) && v >= 0;
 const num = (text: string | null): number | null => {

@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { KeyboardEvent } from 'react';
 import { ArraysPanel } from './ArraysPanel';
+import { ClassesView } from './ClassesView';
 import { CrossView } from './CrossView';
 import { DataPreview } from './DataPreview';
 import { DynamicsView } from './DynamicsView';
@@ -29,6 +30,7 @@ const TAB_LABELS: Record<Tab, string> = {
   dynamics: 'Learning dynamics',
   cross: 'Across runs',
   arrays: 'Compare two arrays',
+  classes: 'Classes',
 };
 
 export const THEME_KEY = 'svcca-lens-theme';
@@ -57,7 +59,7 @@ export function App() {
   const demo = useAppStore((s) => (s.demo && s.demo.bundle === s.activeBundle ? s.demo : null));
   useTheme(theme);
 
-  const tabs: Tab[] = [...(hasBundles ? (['dynamics', 'cross'] as const) : []), ...(hasArrays ? (['arrays'] as const) : [])];
+  const tabs: Tab[] = [...(hasBundles ? (['dynamics', 'cross', 'classes'] as const) : []), ...(hasArrays ? (['arrays'] as const) : [])];
   const current: Tab | null = tabs.includes(tab) ? tab : (tabs[0] ?? null);
   const hasData = hasArrays || hasBundles;
 
@@ -131,6 +133,7 @@ export function App() {
               <ErrorBoundary name={TAB_LABELS[current]}>
                 {current === 'dynamics' && <DynamicsView />}
                 {current === 'cross' && <CrossView />}
+                {current === 'classes' && <ClassesView />}
                 {current === 'arrays' && (
                   <>
                     <ErrorBoundary name="arrays">

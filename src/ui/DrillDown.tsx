@@ -10,12 +10,16 @@ import { ChartFigure } from './ChartFigure';
 import { ResultView } from './ResultsPanel';
 import { count } from './format';
 import { DirectionsChart } from './charts/DirectionsChart';
+import { SweepKFigure } from './SweepKFigure';
+import { useClassesStore } from '../state/classes';
 import { shownMessage } from './format';
 
 export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
   const job = useAppStore((s) => s.pair);
   const selected = useAppStore((s) => s.selected);
   const [byLabel, setByLabel] = useState(true);
+  // The k sweep runs as its own job: the drill-down is done when both are.
+  const sweeping = useClassesStore((s) => s.sweep?.status === 'running');
   const ref = useRef<HTMLElement>(null);
   const key = job?.key;
   useEffect(() => {
@@ -35,7 +39,7 @@ export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
       : `all ${count(directions.datapoints)} datapoints`
     : '';
   return (
-    <section ref={ref} className="card drill" aria-label="Pair detail" data-status={job.status}>
+    <section ref={ref} className="card drill" aria-label="Pair detail" data-status={job.status === 'done' && sweeping ? 'running' : job.status}>
       <div className="card-head">
         <h3>{`${ta} × ${tb}`}</h3>
         <button type="button" className="button small" aria-label="Close pair detail" onClick={closePair}>
@@ -58,6 +62,7 @@ export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
       )}
       {r && (
         <ResultView result={r.result} names={{ a: ta, b: tb }} stale={false} backend={r.backend}>
+          <SweepKFigure request={job.request} names={[ta, tb]} />
           {directions && directions.x.length > 0 ? (
             <ChartFigure
               title="direction pairs"

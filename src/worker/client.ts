@@ -18,6 +18,8 @@ import type {
   Method,
   Methods,
   PairJobRequest,
+  ClassesJobRequest,
+  SweepKJobRequest,
   Request,
   Response,
   SerializedError,
@@ -92,6 +94,14 @@ export class WorkerClient implements AnalysisClient {
 
   pair(request: PairJobRequest, control: JobCallbacks = {}) {
     return this.call('pair', request, control);
+  }
+
+  classes(request: ClassesJobRequest, control: JobCallbacks = {}) {
+    return this.call('classes', request, control);
+  }
+
+  sweepK(request: SweepKJobRequest, control: JobCallbacks = {}) {
+    return this.call('sweepK', request, control);
   }
 
   /** Stops the worker; pending requests reject. */

@@ -11,6 +11,8 @@
 import type { BundleEntry, DetectedLayout, Layout } from '../io/types';
 import type { AnalysisOptions, BaselineRequest, PairResult, Progress } from '../analysis/types';
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
+import type { ClassSensitivityResult, ClassTarget } from '../analysis/classes';
+import type { SweepK } from '../analysis/dimensionality';
 
 /** One array the worker holds: a .npy file, or one array of a file of several (.npz member,
  *  safetensors/torch tensor, pickle entry, HDF5 dataset). */
@@ -191,6 +193,34 @@ export interface PairJobResult {
   names: [string, string];
 }
 
+/** Class sensitivity over training (analysis/classes.ts) of one run of a loaded bundle. */
+export interface ClassesJobRequest {
+  bundle: string;
+  run: string | null;
+  dropped: string[];
+  /** 'auto': the logits when the bundle has a layer named logits, else the class indicator. */
+  target: ClassTarget | 'auto';
+  /** Default: analysis/classes' DEFAULT_CLASS_THRESHOLD (the view moves its marks without a new job). */
+  threshold?: number;
+  options: AnalysisOptions;
+}
+
+/** The CLI's `classes --json` schema: the result with what it was computed from. */
+export type ClassesExport = ClassSensitivityResult & {
+  analysis: 'class-sensitivity';
+  bundle: string;
+  run: string | null;
+  leftOut: string[];
+  options: { keep: AnalysisOptions['keep']; epsilon: number; layout: AnalysisOptions['layout']; convReduction: 'flatten' | 'meanpool' | null };
+  inputHash: string;
+  inputArrays: number;
+  computed: { backend: 'cpu'; precision: 'float64'; reason: string };
+  app: { name: string; version: string };
+};
+
+/** The k sweep of one pair of a grid (analysis/dimensionality.ts). */
+export type SweepKJobRequest = Pick<PairJobRequest, 'a' | 'b' | 'scope' | 'dropped' | 'options'>;
+
 /** Method name → parameters and result. Add a method here and both ends are type-checked. */
 export interface Methods {
   addFiles: { params: { files: File[] }; result: AddFilesResult };
@@ -202,6 +232,8 @@ export interface Methods {
   dynamics: { params: DynamicsJobRequest; result: DynamicsJobResult };
   cross: { params: CrossJobRequest; result: CrossJobResult };
   pair: { params: PairJobRequest; result: PairJobResult };
+  classes: { params: ClassesJobRequest; result: ClassesExport };
+  sweepK: { params: SweepKJobRequest; result: SweepK };
   /** Aborts the running job with request id `target` (it answers with an 'aborted' error). */
   cancel: { params: { target: number }; result: { cancelled: boolean } };
 }
@@ -254,6 +286,9 @@ export interface AnalysisClient {
   dynamics(request: DynamicsJobRequest, control?: JobCallbacks): Promise<DynamicsJobResult>;
   cross(request: CrossJobRequest, control?: JobCallbacks): Promise<CrossJobResult>;
   pair(request: PairJobRequest, control?: JobCallbacks): Promise<PairJobResult>;
+  /** Optional: test doubles of the store may leave the issue-14 analyses out. */
+  classes?(request: ClassesJobRequest, control?: JobCallbacks): Promise<ClassesExport>;
+  sweepK?(request: SweepKJobRequest, control?: JobCallbacks): Promise<SweepK>;
 }
 
 /** A compare request dropped in favour of a newer one (the user kept changing settings). */

@@ -43,6 +43,7 @@ import type {
   SerializedError,
 } from './protocol';
 import { SupersededError } from './protocol';
+import { classesJob, sweepKJob } from './classesJobs';
 import { FactorCache } from '../analysis/factorCache';
 import { withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
 import { arrayBytes, datapointsOfShape, mostFrequent } from './shapes';
@@ -523,6 +524,16 @@ export function createWorkerCore(engine: Engine): WorkerCore {
         }
         case 'pair': {
           post({ id, type: 'result', method: 'pair', result: await pair(request.params, job()) });
+          break;
+        }
+        case 'classes': {
+          const params = request.params;
+          post({ id, type: 'result', method: 'classes', result: await classesJob(bundleView(params.bundle, params.dropped), params, job()) });
+          break;
+        }
+        case 'sweepK': {
+          const p = request.params;
+          post({ id, type: 'result', method: 'sweepK', result: await sweepKJob(bundleView(p.a.bundle, p.dropped.a), bundleView(p.b.bundle, p.dropped.b), p, job()) });
           break;
         }
         case 'cancel': {

@@ -167,6 +167,7 @@ describe('values printed in cells', () => {
     expect(small.cell).toBeLessThan(VALUE_TEXT_MIN_CELL);
     expect(small.cellTexts).toEqual([]);
     expect(cellValueText(-0.1)).toBe('−.10');
+    expect(cellValueText(16)).toBe('16'); // k99 counts (Classes view)
     // Viridis' teal middle (#21918c, luminance 0.22): black text has contrast 5.5, white only 3.8.
     expect(textTone(heatColor([0, 1])(0.5))).toBe('dark');
     expect(textTone(heatColor([0, 1])(0.3))).toBe('light');

@@ -236,8 +236,10 @@ export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
   };
 }
 
-/** Two decimals, the leading zero dropped to fit ("0.873" → ".87", 1 → "1.00", −0.1 → "−.10"). */
+/** Two decimals, the leading zero dropped to fit ("0.873" → ".87", 1 → "1.00", −0.1 → "−.10");
+ *  counts above 1 (the Classes view's k99 heatmap) as integers ("16"). */
 export function cellValueText(v: number): string {
+  if (Number.isInteger(v) && Math.abs(v) > 1) return String(v).replace('-', '−');
   const text = v.toFixed(2);
   return text.replace(/^(-?)0\./, '$1.').replace('-', '−');
 }

@@ -1,0 +1,100 @@
+// How many directions matter (intrinsic dimensionality): SVCCA's similarity as a function of the
+// number k of SVD directions kept on both sides, from one factorisation per side, and the number
+// of directions holding 99% of a layer's variance.
+//
+// Shapes: X is n neurons × m datapoints (row-major). With Xc = U S Vᵀ (V: m × r, the right singular
+// vectors in datapoint space, orthonormal columns), the top-k SVD directions of X are S_k V_kᵀ, whose
+// whitened factor is V_kᵀ. So the CCA between the top-k directions of A and the top-k of B has
+// canonical correlations = singular values of V_a,kᵀ V_b,k, the leading k × k block of
+// M = V_aᵀ V_b (r_a × r_b), formed once. ε is not applied (it would only rescale the whitening by
+// 1/sqrt(1 + ε·λmax/λ_i) and prune directions below ε, as svccaFactor does); directions carrying no
+// variance (λ ≤ 1e-12·λmax, the pseudo-inverse clip) are left out, so k runs to min(rank_a, rank_b).
+
+import { CLIP_TOLERANCE_F64, chooseK, svdStep, type SvdStep } from '../math/cca';
+import { symmetricEigen } from '../math/eigen';
+import { multiplyABt, transpose, zeros, type Matrix } from '../math/matrix';
+
+/** Fraction of the variance the "k99" dimension holds. */
+export const K99_FRACTION = 0.99;
+
+/** The number of SVD directions that hold 99% of the variance (chooseK's rule, as SVCCA's default keep). */
+export function k99(spectrum: ArrayLike<number>): number {
+  return chooseK(spectrum, { kind: 'variance', fraction: K99_FRACTION });
+}
+
+/** r × m: the right singular vectors vᵢ of the centred representation (rows, orthonormal), r = its rank. */
+export function rightSingularVectors(step: SvdStep): Matrix {
+  const { centered, vectors, gramValues } = step;
+  const n = centered.rows;
+  const m = centered.cols;
+  const top = Math.max(gramValues[0] ?? 0, 0);
+  let rank = 0;
+  while (rank < gramValues.length && gramValues[rank] > CLIP_TOLERANCE_F64 * top) rank++;
+  if (step.wide) return { rows: rank, cols: m, data: vectors.data.slice(0, rank * m) };
+  // vᵢ = Xcᵀ uᵢ / sᵢ: rows of U_rᵀ Xc, each divided by its singular value.
+  const v = multiplyABt({ rows: rank, cols: n, data: vectors.data.subarray(0, rank * n) }, transpose(centered));
+  for (let i = 0; i < rank; i++) {
+    const s = Math.sqrt(gramValues[i]);
+    for (let j = 0; j < m; j++) v.data[i * m + j] /= s;
+  }
+  return v;
+}
+
+export interface SweepPoint {
+  /** Directions kept on each side. */
+  k: number;
+  /** Mean of the k canonical correlations between the top-k directions of each side (SVCCA's ρ̄). */
+  similarity: number;
+}
+
+export interface SweepK {
+  points: SweepPoint[];
+  /** Directions holding 99% of the variance, per side. */
+  k99: [number, number];
+  /** Variance spectra λᵢ = sᵢ²/(m−1), per side. */
+  spectra: [number[], number[]];
+  /** Largest k possible (min of the two ranks). */
+  maxK: number;
+}
+
+/** Every k up to this is swept; above it, SWEEP_POINTS values spread evenly on a log scale (plus maxK). */
+const SWEEP_ALL_UP_TO = 128;
+const SWEEP_POINTS = 128;
+
+/** Which k a sweep evaluates: all of 1…maxK when maxK ≤ 128, else 1…128 and 128 more on a log scale. */
+export function sweepKs(maxK: number): number[] {
+  const ks: number[] = [];
+  for (let k = 1; k <= Math.min(maxK, SWEEP_ALL_UP_TO); k++) ks.push(k);
+  if (maxK > SWEEP_ALL_UP_TO) {
+    const ratio = Math.log(maxK / SWEEP_ALL_UP_TO) / SWEEP_POINTS;
+    for (let i = 1; i <= SWEEP_POINTS; i++) {
+      const k = Math.round(SWEEP_ALL_UP_TO * Math.exp(ratio * i));
+      if (k > ks[ks.length - 1]) ks.push(k);
+    }
+    if (ks[ks.length - 1] !== maxK) ks.push(maxK);
+  }
+  return ks;
+}
+
+/** Mean singular value of the leading k × k block of M (r_a × r_b, row-major). */
+function blockMeanSingularValue(m: Matrix, k: number): number {
+  const block = zeros(k, k);
+  for (let i = 0; i < k; i++) block.data.set(m.data.subarray(i * m.cols, i * m.cols + k), i * k);
+  const eig = symmetricEigen(multiplyABt(block, block), 'tridiagonal');
+  let sum = 0;
+  for (let i = 0; i < k; i++) sum += Math.sqrt(Math.max(eig.values[i], 0));
+  return sum / k;
+}
+
+/** SVCCA similarity against k for two neurons × datapoints representations of the same datapoints. */
+export function sweepK(a: Matrix, b: Matrix, ks?: number[]): SweepK {
+  if (a.cols !== b.cols) throw new Error(`the two representations have ${a.cols} and ${b.cols} datapoints`);
+  const stepA = svdStep(a);
+  const stepB = svdStep(b);
+  const va = rightSingularVectors(stepA);
+  const vb = rightSingularVectors(stepB);
+  const cross = multiplyABt(va, vb); // M = V_aᵀ V_b, r_a × r_b
+  const maxK = Math.min(va.rows, vb.rows);
+  const points = (ks ?? sweepKs(maxK)).filter((k) => k >= 1 && k <= maxK).map((k) => ({ k, similarity: blockMeanSingularValue(cross, k) }));
+  return { points, k99: [k99(stepA.spectrum), k99(stepB.spectrum)], spectra: [stepA.spectrum, stepB.spectrum], maxK };
+}
