@@ -1,0 +1,128 @@
+// The WebAssembly SIMD product kernels (src/wasm/products.wat) behind multiplyABt: loading, the
+// choice of variant, and the copies in and out of the module's linear memory.
+//
+// Variants, best first: f64x2 SIMD with relaxed-SIMD FMA (Chromium ≥ 114, Node ≥ 22), f64x2 SIMD
+// with separate multiply and add (Node 20, Firefox, Safari), and none (no WebAssembly SIMD, or
+// WebAssembly disabled): then src/math/matrix.ts keeps its plain-JS kernel. The binaries are inlined
+// as base64 (wasmProducts.generated.ts), so loading needs no fetch and no file path: the same code
+// runs in the browser worker, in Node, in vitest and in the CLI bundle. The module is compiled
+// synchronously on first use (it is ~2 KB, well under the main thread's 4 KB limit for sync compiles).
+//
+// Shapes: A is p × k and B is q × k, row-major (neurons × datapoints: the shared dimension k is the
+// datapoints, contiguous in each row); C = A·Bᵀ is p × q.
+
+import { PRODUCTS_RELAXED_SIMD, PRODUCTS_SIMD } from './wasmProducts.generated';
+
+/** Which kernel computes the float64 products A·Bᵀ in this process. */
+export type ProductKernel = 'wasm-relaxed-simd' | 'wasm-simd' | 'js';
+
+interface LoadedKernels {
+  kind: Exclude<ProductKernel, 'js'>;
+  memory: WebAssembly.Memory;
+  abt: (a: number, b: number, c: number, p: number, q: number, k: number, symmetric: number) => void;
+}
+
+/** Bytes of linear memory the operand chunks may take: the shared dimension is copied in slices this wide. */
+const CHUNK_BYTES = 32 * 1024 * 1024;
+/** The kernel's cache tile of the shared dimension (KT in the .wat): chunks are whole tiles. */
+const KERNEL_TILE = 256;
+/** Linear memory is 32-bit: keep well under 4 GiB. */
+const MAX_MEMORY_BYTES = 2 ** 31;
+const PAGE_BYTES = 65536;
+
+let loaded: LoadedKernels | null | undefined;
+let enabled = true;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function load(): LoadedKernels | null {
+  if (typeof WebAssembly !== 'object') return null;
+  const variants: [LoadedKernels['kind'], string][] = [
+    ['wasm-relaxed-simd', PRODUCTS_RELAXED_SIMD],
+    ['wasm-simd', PRODUCTS_SIMD],
+  ];
+  for (const [kind, base64] of variants) {
+    const bytes = decodeBase64(base64);
+    if (!WebAssembly.validate(bytes)) continue;
+    try {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+      const exports = instance.exports as unknown as Pick<LoadedKernels, 'memory' | 'abt'>;
+      return { kind, memory: exports.memory, abt: exports.abt };
+    } catch {
+      // A validating module that will not instantiate (e.g. a memory limit): try the next one.
+    }
+  }
+  return null;
+}
+
+function kernels(): LoadedKernels | null {
+  if (!enabled) return null;
+  if (loaded === undefined) loaded = load();
+  return loaded;
+}
+
+/** The product kernel in use: what provenance and the benchmark report. */
+export function productKernel(): ProductKernel {
+  return kernels()?.kind ?? 'js';
+}
+
+/**
+ * Turns the WebAssembly kernels off (false) or back on: for the benchmark's before/after in one
+ * run and for tests that compare against the plain-JS kernel. Returns the previous setting.
+ */
+export function useWasmProducts(on: boolean): boolean {
+  const previous = enabled;
+  enabled = on;
+  return previous;
+}
+
+/**
+ * C = A·Bᵀ into `c` (p × q, overwritten) with the WebAssembly kernel; `symmetric` (A and B the same
+ * rows) computes the upper triangle and mirrors it. Returns false, leaving `c` alone, when no
+ * WebAssembly kernel is available or the operands do not fit in 32-bit linear memory.
+ */
+export function wasmMultiplyABt(
+  a: Float64Array,
+  b: Float64Array,
+  c: Float64Array,
+  p: number,
+  q: number,
+  k: number,
+  symmetric: boolean,
+  chunkBytes = CHUNK_BYTES,
+): boolean {
+  const wasm = kernels();
+  if (!wasm) return false;
+  const rowsIn = symmetric ? p : p + q;
+  // Chunk width of the shared dimension: whole kernel tiles, all of k when it fits.
+  let width = k;
+  if (rowsIn * k * 8 > chunkBytes) width = Math.max(KERNEL_TILE, Math.floor(chunkBytes / (8 * rowsIn) / KERNEL_TILE) * KERNEL_TILE);
+  const aOffset = 0; // in float64 elements
+  const bOffset = symmetric ? aOffset : p * width;
+  const cOffset = rowsIn * width;
+  const bytes = (cOffset + p * q) * 8;
+  if (bytes > MAX_MEMORY_BYTES) return false;
+  const have = wasm.memory.buffer.byteLength;
+  if (bytes > have) wasm.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+  const heap = new Float64Array(wasm.memory.buffer);
+  heap.fill(0, cOffset, cOffset + p * q);
+  for (let t0 = 0; t0 < k; t0 += width) {
+    const len = Math.min(width, k - t0);
+    if (len === k) {
+      heap.set(a.subarray(0, p * k), aOffset);
+      if (!symmetric) heap.set(b.subarray(0, q * k), bOffset);
+    } else {
+      for (let i = 0; i < p; i++) heap.set(a.subarray(i * k + t0, i * k + t0 + len), aOffset + i * len);
+      if (!symmetric) for (let j = 0; j < q; j++) heap.set(b.subarray(j * k + t0, j * k + t0 + len), bOffset + j * len);
+    }
+    wasm.abt(aOffset * 8, bOffset * 8, cOffset * 8, p, q, len, symmetric ? 1 : 0);
+  }
+  c.set(heap.subarray(cOffset, cOffset + p * q));
+  if (symmetric) for (let i = 0; i < p; i++) for (let j = 0; j < i; j++) c[i * q + j] = c[j * q + i];
+  return true;
+}
