@@ -4,7 +4,7 @@
 // representations therefore contract over their rows: X Yᵀ is a table of row dot products, which
 // keeps both operands' inner loops contiguous.
 
-import { wasmMultiplyABt } from './wasmProducts';
+import { wasmMultiplyAB, wasmMultiplyABt } from './wasmProducts';
 
 export interface Matrix {
   rows: number;
@@ -156,8 +156,21 @@ function dot4x4(
   C[r3] += c30; C[r3 + 1] += c31; C[r3 + 2] += c32; C[r3 + 3] += c33;
 }
 
-/** C = A B for A p × k and B k × q (row-major). Used for small factor products. */
+/**
+ * C = A B for A p × k and B k × q (row-major): W·Xc and U_kᵀ·Xc (B a representation) and small
+ * factor products. The WebAssembly SIMD kernel where the engine has one, else multiplyJs.
+ */
 export function multiply(a: Matrix, b: Matrix): Matrix {
+  if (a.cols !== b.rows) throw new Error(`multiply: inner sizes differ (${a.cols} vs ${b.rows})`);
+  if (a.rows * b.cols * a.cols >= WASM_MIN_WORK) {
+    const c = zeros(a.rows, b.cols);
+    if (wasmMultiplyAB(a.data, b.data, c.data, a.rows, b.cols, a.cols)) return c;
+  }
+  return multiplyJs(a, b);
+}
+
+/** multiply's plain-JS kernel: the fallback without WebAssembly SIMD, and the tests' reference. */
+export function multiplyJs(a: Matrix, b: Matrix): Matrix {
   if (a.cols !== b.rows) throw new Error(`multiply: inner sizes differ (${a.cols} vs ${b.rows})`);
   const { rows: p, cols: k } = a;
   const q = b.cols;

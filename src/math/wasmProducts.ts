@@ -20,13 +20,14 @@ interface LoadedKernels {
   kind: Exclude<ProductKernel, 'js'>;
   memory: WebAssembly.Memory;
   abt: (a: number, b: number, c: number, p: number, q: number, k: number, symmetric: number) => void;
+  ab: (a: number, b: number, c: number, p: number, q: number, k: number) => void;
 }
 
 /** Bytes of linear memory the operand chunks may take: the shared dimension is copied in slices this wide. */
 const CHUNK_BYTES = 32 * 1024 * 1024;
 /** The kernel's cache tile of the shared dimension (KT in the .wat): chunks are whole tiles. */
 const KERNEL_TILE = 256;
-/** Linear memory is 32-bit: keep well under 4 GiB. */
+/** Linear memory is 32-bit: keep well under 4 GiB. It grows to the largest product seen and stays. */
 const MAX_MEMORY_BYTES = 2 ** 31;
 const PAGE_BYTES = 65536;
 
@@ -51,8 +52,8 @@ function load(): LoadedKernels | null {
     if (!WebAssembly.validate(bytes)) continue;
     try {
       const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-      const exports = instance.exports as unknown as Pick<LoadedKernels, 'memory' | 'abt'>;
-      return { kind, memory: exports.memory, abt: exports.abt };
+      const exports = instance.exports as unknown as Omit<LoadedKernels, 'kind'>;
+      return { kind, memory: exports.memory, abt: exports.abt, ab: exports.ab };
     } catch {
       // A validating module that will not instantiate (e.g. a memory limit): try the next one.
     }
@@ -105,11 +106,8 @@ export function wasmMultiplyABt(
   const aOffset = 0; // in float64 elements
   const bOffset = symmetric ? aOffset : p * width;
   const cOffset = rowsIn * width;
-  const bytes = (cOffset + p * q) * 8;
-  if (bytes > MAX_MEMORY_BYTES) return false;
-  const have = wasm.memory.buffer.byteLength;
-  if (bytes > have) wasm.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
-  const heap = new Float64Array(wasm.memory.buffer);
+  const heap = heapOf(wasm, cOffset + p * q);
+  if (!heap) return false;
   heap.fill(0, cOffset, cOffset + p * q);
   for (let t0 = 0; t0 < k; t0 += width) {
     const len = Math.min(width, k - t0);
@@ -125,4 +123,33 @@ export function wasmMultiplyABt(
   c.set(heap.subarray(cOffset, cOffset + p * q));
   if (symmetric) for (let i = 0; i < p; i++) for (let j = 0; j < i; j++) c[i * q + j] = c[j * q + i];
   return true;
+}
+
+/**
+ * C = A·B into `c` (p × q, overwritten) for A p × k and B k × q, row-major: the products whose right
+ * operand is a representation (W·Xc, U_kᵀ·Xc: B's rows are the contiguous datapoints). Returns false,
+ * leaving `c` alone, when no WebAssembly kernel is available or the operands do not fit.
+ */
+export function wasmMultiplyAB(a: Float64Array, b: Float64Array, c: Float64Array, p: number, q: number, k: number): boolean {
+  const wasm = kernels();
+  if (!wasm) return false;
+  const bOffset = p * k; // in float64 elements
+  const cOffset = bOffset + k * q;
+  const heap = heapOf(wasm, cOffset + p * q);
+  if (!heap) return false;
+  heap.set(a.subarray(0, p * k), 0);
+  heap.set(b.subarray(0, k * q), bOffset);
+  heap.fill(0, cOffset, cOffset + p * q);
+  wasm.ab(0, bOffset * 8, cOffset * 8, p, q, k);
+  c.set(heap.subarray(cOffset, cOffset + p * q));
+  return true;
+}
+
+/** The module's memory as float64, grown to hold `elements` (null when that exceeds MAX_MEMORY_BYTES). */
+function heapOf(wasm: LoadedKernels, elements: number): Float64Array | null {
+  const bytes = elements * 8;
+  if (bytes > MAX_MEMORY_BYTES) return null;
+  const have = wasm.memory.buffer.byteLength;
+  if (bytes > have) wasm.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+  return new Float64Array(wasm.memory.buffer);
 }

@@ -10,7 +10,10 @@
 ;; f64x2 lanes run along the shared dimension (even and odd elements), and the two lanes are added
 ;; once per dot product at the end.
 ;;
-;; Blocking: a register block of 4 rows of A × 2 rows of B (8 f64x2 accumulators, 2 B vectors and
+;; A·B (the `ab` export, for W·Xc and U_kᵀ·Xc where B's rows are the contiguous datapoints): the lanes
+;; run along C's columns instead, 4 rows × 4 columns of C in registers, A's entries splat.
+;;
+;; Blocking of A·Bᵀ: a register block of 4 rows of A × 2 rows of B (8 f64x2 accumulators, 2 B vectors and
 ;; one A vector live: 11 of x86-64's 16 vector registers); cache tiles of KT = 256 elements of the
 ;; shared dimension (4 A rows = 8 KiB in L1) × JT = 64 rows of B (128 KiB in L2), the A rows swept
 ;; against the whole B tile before moving on.
@@ -179,4 +182,129 @@
             (br $jTiles)))
         (local.set $t0 (i32.add (local.get $t0) (i32.const 256)))
         (br $kTiles))))
+
+  ;; C[i..i+4, j..j+4] += A[i..i+4, 0..len] · B[0..len, j..j+4]: the A·B product, B's rows contiguous,
+  ;; so the f64x2 lanes run along C's columns and A's entry is splat. $a: address of A[i, 0]; $b: of
+  ;; B[0, j]; $c: of C[i, j]; $rowA, $rowB, $rowC: row strides in bytes.
+  (func $block4x4 (param $a i32) (param $b i32) (param $c i32) (param $rowA i32) (param $rowB i32) (param $rowC i32) (param $len i32)
+    (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $end i32) (local $t i32)
+    (local $x v128) (local $y0 v128) (local $y1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $a1 (i32.add (local.get $a) (local.get $rowA)))
+    (local.set $a2 (i32.add (local.get $a1) (local.get $rowA)))
+    (local.set $a3 (i32.add (local.get $a2) (local.get $rowA)))
+    (local.set $end (i32.shl (local.get $len) (i32.const 3)))
+    (block $done
+      (loop $steps
+        (br_if $done (i32.ge_u (local.get $t) (local.get $end)))
+        (local.set $y0 (v128.load (local.get $b)))
+        (local.set $y1 (v128.load offset=16 (local.get $b)))
+        (local.set $x (f64x2.splat (f64.load (i32.add (local.get $a) (local.get $t)))))
+        (local.set $c00 (f64x2.relaxed_madd (local.get $x) (local.get $y0) (local.get $c00)))
+        (local.set $c01 (f64x2.relaxed_madd (local.get $x) (local.get $y1) (local.get $c01)))
+        (local.set $x (f64x2.splat (f64.load (i32.add (local.get $a1) (local.get $t)))))
+        (local.set $c10 (f64x2.relaxed_madd (local.get $x) (local.get $y0) (local.get $c10)))
+        (local.set $c11 (f64x2.relaxed_madd (local.get $x) (local.get $y1) (local.get $c11)))
+        (local.set $x (f64x2.splat (f64.load (i32.add (local.get $a2) (local.get $t)))))
+        (local.set $c20 (f64x2.relaxed_madd (local.get $x) (local.get $y0) (local.get $c20)))
+        (local.set $c21 (f64x2.relaxed_madd (local.get $x) (local.get $y1) (local.get $c21)))
+        (local.set $x (f64x2.splat (f64.load (i32.add (local.get $a3) (local.get $t)))))
+        (local.set $c30 (f64x2.relaxed_madd (local.get $x) (local.get $y0) (local.get $c30)))
+        (local.set $c31 (f64x2.relaxed_madd (local.get $x) (local.get $y1) (local.get $c31)))
+        (local.set $b (i32.add (local.get $b) (local.get $rowB)))
+        (local.set $t (i32.add (local.get $t) (i32.const 8)))
+        (br $steps)))
+    (call $addVector (local.get $c) (local.get $c00))
+    (call $addVector (i32.add (local.get $c) (i32.const 16)) (local.get $c01))
+    (local.set $c (i32.add (local.get $c) (local.get $rowC)))
+    (call $addVector (local.get $c) (local.get $c10))
+    (call $addVector (i32.add (local.get $c) (i32.const 16)) (local.get $c11))
+    (local.set $c (i32.add (local.get $c) (local.get $rowC)))
+    (call $addVector (local.get $c) (local.get $c20))
+    (call $addVector (i32.add (local.get $c) (i32.const 16)) (local.get $c21))
+    (local.set $c (i32.add (local.get $c) (local.get $rowC)))
+    (call $addVector (local.get $c) (local.get $c30))
+    (call $addVector (i32.add (local.get $c) (i32.const 16)) (local.get $c31)))
+
+  ;; memory[$at .. $at+16] += $v (two float64)
+  (func $addVector (param $at i32) (param $v v128)
+    (v128.store (local.get $at) (f64x2.add (v128.load (local.get $at)) (local.get $v))))
+
+  ;; memory[$c] += Σ_t A[t] · B[t·rowB] over $len steps: one entry of A·B ($a: A row, $b: B column top)
+  (func $dotColumn (param $a i32) (param $b i32) (param $c i32) (param $rowB i32) (param $len i32)
+    (local $t i32) (local $s f64)
+    (block $done
+      (loop $steps
+        (br_if $done (i32.ge_s (local.get $t) (local.get $len)))
+        (local.set $s (f64.add (local.get $s)
+          (f64.mul (f64.load (i32.add (local.get $a) (i32.shl (local.get $t) (i32.const 3)))) (f64.load (local.get $b)))))
+        (local.set $b (i32.add (local.get $b) (local.get $rowB)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $steps)))
+    (f64.store (local.get $c) (f64.add (f64.load (local.get $c)) (local.get $s))))
+
+  ;; C += A·B: A is p × k at $A, B is k × q at $B, C is p × q at $C (row-major). Column tiles of
+  ;; 64 (B's k × 64 strip stays in L2 while every 4-row block of A passes over it).
+  (func (export "ab") (param $A i32) (param $B i32) (param $C i32) (param $p i32) (param $q i32) (param $k i32)
+    (local $rowA i32) (local $rowBC i32) (local $j0 i32) (local $j1 i32) (local $i i32) (local $j i32) (local $r i32)
+    (local.set $rowA (i32.shl (local.get $k) (i32.const 3)))
+    (local.set $rowBC (i32.shl (local.get $q) (i32.const 3)))
+    (block $jTilesDone
+      (loop $jTiles
+        (br_if $jTilesDone (i32.ge_s (local.get $j0) (local.get $q)))
+        (local.set $j1 (select (i32.add (local.get $j0) (i32.const 64)) (local.get $q)
+          (i32.lt_s (i32.add (local.get $j0) (i32.const 64)) (local.get $q))))
+        (local.set $i (i32.const 0))
+        (block $iDone
+          (loop $iBlocks
+            (br_if $iDone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $p)))
+            (local.set $j (local.get $j0))
+            (block $jDone
+              (loop $jBlocks
+                (br_if $jDone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
+                (call $block4x4
+                  (i32.add (local.get $A) (i32.mul (local.get $i) (local.get $rowA)))
+                  (i32.add (local.get $B) (i32.shl (local.get $j) (i32.const 3)))
+                  (i32.add (local.get $C) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $q)) (local.get $j)) (i32.const 3)))
+                  (local.get $rowA) (local.get $rowBC) (local.get $rowBC) (local.get $k))
+                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                (br $jBlocks)))
+            ;; the last q mod 4 columns of the tile: single entries
+            (block $colsDone
+              (loop $cols
+                (br_if $colsDone (i32.ge_s (local.get $j) (local.get $j1)))
+                (local.set $r (i32.const 0))
+                (block $rDone
+                  (loop $rows
+                    (br_if $rDone (i32.ge_s (local.get $r) (i32.const 4)))
+                    (call $dotColumn
+                      (i32.add (local.get $A) (i32.mul (i32.add (local.get $i) (local.get $r)) (local.get $rowA)))
+                      (i32.add (local.get $B) (i32.shl (local.get $j) (i32.const 3)))
+                      (i32.add (local.get $C) (i32.shl (i32.add (i32.mul (i32.add (local.get $i) (local.get $r)) (local.get $q)) (local.get $j)) (i32.const 3)))
+                      (local.get $rowBC) (local.get $k))
+                    (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                    (br $rows)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $cols)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $iBlocks)))
+        ;; the last p mod 4 rows: single entries
+        (block $tailDone
+          (loop $tailRows
+            (br_if $tailDone (i32.ge_s (local.get $i) (local.get $p)))
+            (local.set $j (local.get $j0))
+            (block $tailColsDone
+              (loop $tailCols
+                (br_if $tailColsDone (i32.ge_s (local.get $j) (local.get $j1)))
+                (call $dotColumn
+                  (i32.add (local.get $A) (i32.mul (local.get $i) (local.get $rowA)))
+                  (i32.add (local.get $B) (i32.shl (local.get $j) (i32.const 3)))
+                  (i32.add (local.get $C) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $q)) (local.get $j)) (i32.const 3)))
+                  (local.get $rowBC) (local.get $k))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $tailCols)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $tailRows)))
+        (local.set $j0 (local.get $j1))
+        (br $jTiles))))
 )

@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { multiplyABt, multiplyABtJs, type Matrix } from '../../src/math/matrix';
+import { multiply, multiplyABt, multiplyABtJs, multiplyJs, transpose, type Matrix } from '../../src/math/matrix';
 import { randn } from '../../src/math/random';
-import { productKernel, useWasmProducts, wasmMultiplyABt } from '../../src/math/wasmProducts';
+import { productKernel, useWasmProducts, wasmMultiplyAB, wasmMultiplyABt } from '../../src/math/wasmProducts';
 import { TOL } from '../helpers/tolerance';
 
 const ROOT = join(__dirname, '..', '..');
@@ -97,6 +97,33 @@ describe('WebAssembly SIMD products A·Bᵀ', () => {
     useWasmProducts(false);
     expect(productKernel()).toBe('js');
     expect(Array.from(multiplyABt(x, y).data)).toEqual(Array.from(multiplyABtJs(x, y).data));
+  });
+
+  // A·B with B's rows contiguous (W·Xc, U_kᵀ·Xc): [p, k, q], q one short of / past the 4-column
+  // block and the 64-column tile.
+  const abShapes: [number, number, number][] = [
+    [1, 1, 1],
+    [3, 5, 7],
+    [4, 3, 4],
+    [5, 9, 63],
+    [9, 33, 65],
+    [47, 129, 1000],
+  ];
+  it.each(abShapes)('A %i × %i · B (k × %i) as the JS kernel', (p, k, q) => {
+    const a = randn(p * 13 + q, p, k);
+    const b = randn(k * 17 + q, k, q);
+    const c = new Float64Array(p * q).fill(Number.NaN);
+    expect(wasmMultiplyAB(a.data, b.data, c, p, q, k)).toBe(true);
+    // Entry (i, j) is row i of A against column j of B: the A·Bᵀ check with Bᵀ.
+    expectSameProduct(c, a, transpose(b), `${p}×${k}·${k}×${q}`);
+  });
+
+  it('multiply uses the A·B kernel above its size threshold and the JS kernel when turned off', () => {
+    const w = randn(7, 12, 40);
+    const x = randn(8, 40, 301);
+    expectSameProduct(multiply(w, x).data, w, transpose(x), 'multiply');
+    useWasmProducts(false);
+    expect(Array.from(multiply(w, x).data)).toEqual(Array.from(multiplyJs(w, x).data));
   });
 
   it('the committed binaries are a fresh build of src/wasm/products.wat', () => {
