@@ -21,6 +21,10 @@ interface LoadedKernels {
   memory: WebAssembly.Memory;
   abt: (a: number, b: number, c: number, p: number, q: number, k: number, symmetric: number) => void;
   ab: (a: number, b: number, c: number, p: number, q: number, k: number) => void;
+  tredProduct: (w: number, d: number, e: number, n: number, i: number) => void;
+  tredRank2: (w: number, d: number, e: number, n: number, i: number) => void;
+  tredAccumulate: (w: number, d: number, n: number, i: number) => void;
+  rotateRows: (ri: number, rj: number, n: number, c: number, s: number) => void;
 }
 
 /** Bytes of linear memory the operand chunks may take: the shared dimension is copied in slices this wide. */
@@ -53,7 +57,7 @@ function load(): LoadedKernels | null {
     try {
       const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
       const exports = instance.exports as unknown as Omit<LoadedKernels, 'kind'>;
-      return { kind, memory: exports.memory, abt: exports.abt, ab: exports.ab };
+      return { kind, ...exports };
     } catch {
       // A validating module that will not instantiate (e.g. a memory limit): try the next one.
     }
@@ -152,4 +156,44 @@ function heapOf(wasm: LoadedKernels, elements: number): Float64Array | null {
   const have = wasm.memory.buffer.byteLength;
   if (bytes > have) wasm.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
   return new Float64Array(wasm.memory.buffer);
+}
+
+/**
+ * The inner loops of tridiagonalEigen (src/math/eigen.ts) on W = Vᵀ (n × n), d and e, all held in
+ * the module's memory (the views below: valid until the next call into this module that is not one
+ * of these). Step i of tred2: `product` (the symmetric product into e), `rank2` (W −= d eᵀ + e dᵀ on
+ * the leading block), `accumulate` (the back-transformation); QL: `rotate` two adjacent rows.
+ */
+export interface TridiagonalKernels {
+  w: Float64Array;
+  d: Float64Array;
+  e: Float64Array;
+  product(i: number): void;
+  rank2(i: number): void;
+  accumulate(i: number): void;
+  rotate(i: number, c: number, s: number): void;
+}
+
+/** Bytes kept free at the start of memory: tredAccumulate's scratch for one dot product. */
+const SCRATCH_BYTES = 64;
+
+/** W, d and e for an n × n tridiagonalisation in the module's memory; null without WebAssembly SIMD. */
+export function wasmTridiagonalKernels(n: number): TridiagonalKernels | null {
+  const wasm = kernels();
+  if (!wasm) return null;
+  const wAt = SCRATCH_BYTES / 8; // in float64 elements
+  const dAt = wAt + n * n;
+  const eAt = dAt + n;
+  const heap = heapOf(wasm, eAt + n);
+  if (!heap) return null;
+  const [wBytes, dBytes, eBytes, rowBytes] = [wAt * 8, dAt * 8, eAt * 8, n * 8];
+  return {
+    w: heap.subarray(wAt, wAt + n * n),
+    d: heap.subarray(dAt, dAt + n),
+    e: heap.subarray(eAt, eAt + n),
+    product: (i) => wasm.tredProduct(wBytes, dBytes, eBytes, n, i),
+    rank2: (i) => wasm.tredRank2(wBytes, dBytes, eBytes, n, i),
+    accumulate: (i) => wasm.tredAccumulate(wBytes, dBytes, n, i),
+    rotate: (i, c, s) => wasm.rotateRows(wBytes + i * rowBytes, wBytes + (i + 1) * rowBytes, n, c, s),
+  };
 }

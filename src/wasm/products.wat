@@ -307,4 +307,135 @@
             (br $tailRows)))
         (local.set $j0 (local.get $j1))
         (br $jTiles))))
+
+  ;; ---- Householder tridiagonalisation (tred2 on W = Vᵀ, src/math/eigen.ts) and QL rotations ----
+  ;; W is n × n row-major at $W, d and e are n-vectors at $d and $e (all addresses in bytes).
+
+  ;; The symmetric product of step i: for j < i: f = d[j]; W[i, j] = f; g = e[j] + W[j, j]·f;
+  ;; for k in (j, i): g += W[j, k]·d[k], e[k] += W[j, k]·f; e[j] = g.
+  (func (export "tredProduct") (param $W i32) (param $d i32) (param $e i32) (param $n i32) (param $i i32)
+    (local $j i32) (local $row i32) (local $f f64) (local $g f64) (local $k i32) (local $w f64)
+    (local $fv v128) (local $gv v128) (local $wv v128) (local $at i32)
+    (block $jDone
+      (loop $rows
+        (br_if $jDone (i32.ge_s (local.get $j) (local.get $i)))
+        (local.set $row (i32.add (local.get $W) (i32.shl (i32.mul (local.get $j) (local.get $n)) (i32.const 3))))
+        (local.set $f (f64.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 3)))))
+        (f64.store (i32.add (local.get $W) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 3))) (local.get $f))
+        (local.set $g (f64.add (f64.load (i32.add (local.get $e) (i32.shl (local.get $j) (i32.const 3))))
+          (f64.mul (f64.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 3)))) (local.get $f))))
+        (local.set $fv (f64x2.splat (local.get $f)))
+        (local.set $gv (v128.const i64x2 0 0))
+        (local.set $k (i32.add (local.get $j) (i32.const 1)))
+        (block $pairsDone
+          (loop $pairs
+            (br_if $pairsDone (i32.gt_s (i32.add (local.get $k) (i32.const 2)) (local.get $i)))
+            (local.set $at (i32.shl (local.get $k) (i32.const 3)))
+            (local.set $wv (v128.load (i32.add (local.get $row) (local.get $at))))
+            (local.set $gv (f64x2.add (local.get $gv) (f64x2.mul (local.get $wv) (v128.load (i32.add (local.get $d) (local.get $at))))))
+            (v128.store (i32.add (local.get $e) (local.get $at))
+              (f64x2.add (v128.load (i32.add (local.get $e) (local.get $at))) (f64x2.mul (local.get $wv) (local.get $fv))))
+            (local.set $k (i32.add (local.get $k) (i32.const 2)))
+            (br $pairs)))
+        (if (i32.lt_s (local.get $k) (local.get $i))
+          (then
+            (local.set $at (i32.shl (local.get $k) (i32.const 3)))
+            (local.set $w (f64.load (i32.add (local.get $row) (local.get $at))))
+            (local.set $g (f64.add (local.get $g) (f64.mul (local.get $w) (f64.load (i32.add (local.get $d) (local.get $at))))))
+            (f64.store (i32.add (local.get $e) (local.get $at))
+              (f64.add (f64.load (i32.add (local.get $e) (local.get $at))) (f64.mul (local.get $w) (local.get $f))))))
+        (f64.store (i32.add (local.get $e) (i32.shl (local.get $j) (i32.const 3)))
+          (f64.add (local.get $g) (f64.add (f64x2.extract_lane 0 (local.get $gv)) (f64x2.extract_lane 1 (local.get $gv)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $rows))))
+
+  ;; The rank-2 update of step i: for j < i: W[j, k] −= d[j]·e[k] + e[j]·d[k] for k in [j, i);
+  ;; then d[j] = W[j, i − 1] and W[j, i] = 0.
+  (func (export "tredRank2") (param $W i32) (param $d i32) (param $e i32) (param $n i32) (param $i i32)
+    (local $j i32) (local $row i32) (local $f f64) (local $g f64) (local $k i32) (local $at i32)
+    (local $fv v128) (local $gv v128)
+    (block $jDone
+      (loop $rows
+        (br_if $jDone (i32.ge_s (local.get $j) (local.get $i)))
+        (local.set $row (i32.add (local.get $W) (i32.shl (i32.mul (local.get $j) (local.get $n)) (i32.const 3))))
+        (local.set $f (f64.load (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 3)))))
+        (local.set $g (f64.load (i32.add (local.get $e) (i32.shl (local.get $j) (i32.const 3)))))
+        (local.set $fv (f64x2.splat (local.get $f)))
+        (local.set $gv (f64x2.splat (local.get $g)))
+        (local.set $k (local.get $j))
+        (block $pairsDone
+          (loop $pairs
+            (br_if $pairsDone (i32.gt_s (i32.add (local.get $k) (i32.const 2)) (local.get $i)))
+            (local.set $at (i32.shl (local.get $k) (i32.const 3)))
+            (v128.store (i32.add (local.get $row) (local.get $at))
+              (f64x2.sub (v128.load (i32.add (local.get $row) (local.get $at)))
+                (f64x2.add (f64x2.mul (local.get $fv) (v128.load (i32.add (local.get $e) (local.get $at))))
+                  (f64x2.mul (local.get $gv) (v128.load (i32.add (local.get $d) (local.get $at)))))))
+            (local.set $k (i32.add (local.get $k) (i32.const 2)))
+            (br $pairs)))
+        (if (i32.lt_s (local.get $k) (local.get $i))
+          (then
+            (local.set $at (i32.shl (local.get $k) (i32.const 3)))
+            (f64.store (i32.add (local.get $row) (local.get $at))
+              (f64.sub (f64.load (i32.add (local.get $row) (local.get $at)))
+                (f64.add (f64.mul (local.get $f) (f64.load (i32.add (local.get $e) (local.get $at))))
+                  (f64.mul (local.get $g) (f64.load (i32.add (local.get $d) (local.get $at)))))))))
+        (f64.store (i32.add (local.get $d) (i32.shl (local.get $j) (i32.const 3)))
+          (f64.load (i32.add (local.get $row) (i32.shl (i32.sub (local.get $i) (i32.const 1)) (i32.const 3)))))
+        (f64.store (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 3))) (f64.const 0))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $rows))))
+
+  ;; The accumulation of step i: for j ≤ i: g = Σ_{k ≤ i} W[i + 1, k]·W[j, k]; W[j, k] −= g·d[k].
+  (func (export "tredAccumulate") (param $W i32) (param $d i32) (param $n i32) (param $i i32)
+    (local $j i32) (local $row i32) (local $next i32) (local $k i32) (local $at i32) (local $g f64) (local $gv v128) (local $len i32)
+    (local.set $next (i32.add (local.get $W) (i32.shl (i32.mul (i32.add (local.get $i) (i32.const 1)) (local.get $n)) (i32.const 3))))
+    (local.set $len (i32.add (local.get $i) (i32.const 1)))
+    (block $jDone
+      (loop $rows
+        (br_if $jDone (i32.gt_s (local.get $j) (local.get $i)))
+        (local.set $row (i32.add (local.get $W) (i32.shl (i32.mul (local.get $j) (local.get $n)) (i32.const 3))))
+        ;; $dot1 adds the dot product to memory[0..8) (scratch: the callers keep W, d and e above it)
+        (f64.store (i32.const 0) (f64.const 0))
+        (call $dot1 (local.get $next) (local.get $row) (i32.const 0) (local.get $len))
+        (local.set $g (f64.load (i32.const 0)))
+        (local.set $gv (f64x2.splat (local.get $g)))
+        (local.set $k (i32.const 0))
+        (block $pairsDone
+          (loop $pairs
+            (br_if $pairsDone (i32.gt_s (i32.add (local.get $k) (i32.const 2)) (local.get $len)))
+            (local.set $at (i32.shl (local.get $k) (i32.const 3)))
+            (v128.store (i32.add (local.get $row) (local.get $at))
+              (f64x2.sub (v128.load (i32.add (local.get $row) (local.get $at))) (f64x2.mul (local.get $gv) (v128.load (i32.add (local.get $d) (local.get $at))))))
+            (local.set $k (i32.add (local.get $k) (i32.const 2)))
+            (br $pairs)))
+        (if (i32.lt_s (local.get $k) (local.get $len))
+          (then
+            (local.set $at (i32.shl (local.get $k) (i32.const 3)))
+            (f64.store (i32.add (local.get $row) (local.get $at))
+              (f64.sub (f64.load (i32.add (local.get $row) (local.get $at))) (f64.mul (local.get $g) (f64.load (i32.add (local.get $d) (local.get $at))))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $rows))))
+
+  ;; One QL rotation of two rows of Vt: (v_i, v_{i+1}) ← (c·v_i − s·v_{i+1}, s·v_i + c·v_{i+1}).
+  (func (export "rotateRows") (param $ri i32) (param $rj i32) (param $n i32) (param $c f64) (param $s f64)
+    (local $t i32) (local $end i32) (local $cv v128) (local $sv v128) (local $vi v128) (local $vh v128)
+    (local.set $cv (f64x2.splat (local.get $c)))
+    (local.set $sv (f64x2.splat (local.get $s)))
+    (local.set $end (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3)))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $t) (local.get $end)))
+        (local.set $vi (v128.load (i32.add (local.get $ri) (local.get $t))))
+        (local.set $vh (v128.load (i32.add (local.get $rj) (local.get $t))))
+        (v128.store (i32.add (local.get $rj) (local.get $t)) (f64x2.add (f64x2.mul (local.get $sv) (local.get $vi)) (f64x2.mul (local.get $cv) (local.get $vh))))
+        (v128.store (i32.add (local.get $ri) (local.get $t)) (f64x2.sub (f64x2.mul (local.get $cv) (local.get $vi)) (f64x2.mul (local.get $sv) (local.get $vh))))
+        (local.set $t (i32.add (local.get $t) (i32.const 16)))
+        (br $pairs)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (local.set $vi (v128.load64_zero (i32.add (local.get $ri) (local.get $t))))
+        (local.set $vh (v128.load64_zero (i32.add (local.get $rj) (local.get $t))))
+        (f64.store (i32.add (local.get $rj) (local.get $t)) (f64x2.extract_lane 0 (f64x2.add (f64x2.mul (local.get $sv) (local.get $vi)) (f64x2.mul (local.get $cv) (local.get $vh)))))
+        (f64.store (i32.add (local.get $ri) (local.get $t)) (f64x2.extract_lane 0 (f64x2.sub (f64x2.mul (local.get $cv) (local.get $vi)) (f64x2.mul (local.get $sv) (local.get $vh))))))))
 )

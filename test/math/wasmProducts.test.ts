@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { multiply, multiplyABt, multiplyABtJs, multiplyJs, transpose, type Matrix } from '../../src/math/matrix';
+import { tridiagonalEigen, WASM_EIGEN_MIN } from '../../src/math/eigen';
 import { randn } from '../../src/math/random';
 import { productKernel, useWasmProducts, wasmMultiplyAB, wasmMultiplyABt } from '../../src/math/wasmProducts';
 import { TOL } from '../helpers/tolerance';
@@ -124,6 +125,32 @@ describe('WebAssembly SIMD products A·Bᵀ', () => {
     expectSameProduct(multiply(w, x).data, w, transpose(x), 'multiply');
     useWasmProducts(false);
     expect(Array.from(multiply(w, x).data)).toEqual(Array.from(multiplyJs(w, x).data));
+  });
+
+  // tridiagonalEigen with its O(n³) loops in WebAssembly (tred2's product, rank-2 update and
+  // accumulation; the QL rotations) against the same algorithm in JS: odd and even n, a Gram of
+  // full rank and one of rank 20 (a cluster of zero eigenvalues).
+  it.each([[WASM_EIGEN_MIN, 300], [63, 200], [130, 20], [201, 400]])('tridiagonalEigen, Gram of %i × %i: WebAssembly loops as the JS ones', (n, m) => {
+    const x = randn(n * 3 + m, n, m);
+    const g = multiplyABtJs(x, x);
+    const fast = tridiagonalEigen(g);
+    useWasmProducts(false);
+    const reference = tridiagonalEigen(g);
+    useWasmProducts(true);
+    const top = reference.values[0];
+    let worstValue = 0;
+    for (let i = 0; i < n; i++) worstValue = Math.max(worstValue, Math.abs(fast.values[i] - reference.values[i]) / top);
+    expect(worstValue, 'eigenvalues relative to λ_max').toBeLessThanOrEqual(TOL.f64Residual);
+    // Eigenvectors up to sign, where the eigenvalue is separated from its neighbours (not the null cluster).
+    let worstVector = 0;
+    for (let i = 0; i < Math.min(n, m) - 1; i++) {
+      const gap = Math.min(i > 0 ? reference.values[i - 1] - reference.values[i] : Infinity, reference.values[i] - reference.values[i + 1]);
+      if (gap < 1e-6 * top) continue;
+      let dot = 0;
+      for (let t = 0; t < n; t++) dot += fast.vectors.data[i * n + t] * reference.vectors.data[i * n + t];
+      worstVector = Math.max(worstVector, 1 - Math.abs(dot));
+    }
+    expect(worstVector, '1 − |v_wasm · v_js|').toBeLessThanOrEqual(TOL.f64Residual);
   });
 
   it('the committed binaries are a fresh build of src/wasm/products.wat', () => {
