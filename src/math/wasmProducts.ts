@@ -1,5 +1,7 @@
-// The WebAssembly SIMD product kernels (src/wasm/products.wat) behind multiplyABt: loading, the
-// choice of variant, and the copies in and out of the module's linear memory.
+// The WebAssembly SIMD kernels (src/wasm/products.wat) behind multiplyABt, multiply and
+// tridiagonalEigen: loading, the choice of variant, and the copies in and out of the module's
+// linear memory. One module per thread (worker or process); calls are synchronous and never
+// interleave, so every kernel may use the memory from address 0.
 //
 // Variants, best first: f64x2 SIMD with relaxed-SIMD FMA (Chromium ≥ 114, Node ≥ 22), f64x2 SIMD
 // with separate multiply and add (Node 20, Firefox, Safari), and none (no WebAssembly SIMD, or

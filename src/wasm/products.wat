@@ -1,4 +1,5 @@
-;; float64 product kernels of the CPU path, WebAssembly SIMD (f64x2). Source of the binaries in
+;; float64 kernels of the CPU path, WebAssembly SIMD (f64x2): the products A·Bᵀ and A·B, and the
+;; O(n³) loops of the tridiagonal eigensolver (tred2 and the QL rotations, at the end of the file). Source of the binaries in
 ;; src/math/wasmProducts.generated.ts, assembled by scripts/build-wasm.mjs with wabt (npm): twice,
 ;; once as written (relaxed-SIMD FMA: f64x2.relaxed_madd) and once with every
 ;; `(f64x2.relaxed_madd X Y Z)` rewritten to `(f64x2.add (f64x2.mul X Y) Z)` for engines without
