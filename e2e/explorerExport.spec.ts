@@ -27,7 +27,7 @@ type Conventions = { backendReason?: string; backend: string };
  * Same schema, same conventions and warnings, same provenance (bundle, run, options, app version,
  * and the content hash of the arrays read), values equal to 1e-9. Only the sentence saying why the
  * CPU ran (`conventions.backendReason`, `computed.reason`) may differ: the CLI and the browser look
- * for a GPU in different places.
+ * for a GPU in different places; and `provenance.products`, the WebAssembly product kernel each engine has.
  */
 function expectSameResult(app: Record<string, unknown>, reference: Record<string, unknown>, matrixKey: 'values') {
   expect(Object.keys(app).sort()).toEqual(Object.keys(reference).sort());
@@ -37,8 +37,15 @@ function expectSameResult(app: Record<string, unknown>, reference: Record<string
   expect(cr.backendReason).toMatch(/^CPU \(float64\)/);
   for (const key of Object.keys(reference)) {
     if (key === matrixKey) continue;
+    // provenance.products: the WebAssembly kernel variant (Chromium has relaxed SIMD, Node 20 not).
     const strip = (v: unknown) =>
-      key === 'conventions' ? { ...(v as Conventions), backendReason: undefined } : key === 'computed' ? { ...(v as { reason: string }), reason: undefined } : v;
+      key === 'conventions'
+        ? { ...(v as Conventions), backendReason: undefined }
+        : key === 'computed'
+          ? { ...(v as { reason: string }), reason: undefined }
+          : key === 'provenance'
+            ? { ...(v as { products: string }), products: undefined }
+            : v;
     expect(strip(app[key]), key).toEqual(strip(reference[key]));
   }
   const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);

@@ -17,6 +17,8 @@ export interface Args {
   out: string | null;
   numpyThreads: 'both' | 'default' | '1';
   python: string;
+  /** float64 product kernel: the WebAssembly SIMD one (default) or the plain-JS one (the 'before'). */
+  products: 'wasm' | 'js';
 }
 
 const USAGE = `usage: npm run bench -- --backend cpu|webgpu [--quick] [--no-reference] [--out FILE] [--numpy-threads both|default|1] [--python PYTHON]
@@ -25,10 +27,11 @@ const USAGE = `usage: npm run bench -- --backend cpu|webgpu [--quick] [--no-refe
   --no-reference   skip the numpy reference (scripts/reference_pairwise.py)
   --out FILE       JSON results (default bench-results/bench-<date>.json)
   --numpy-threads  run numpy with its default threads, with 1 thread, or both (default: both)
-  --python         Python interpreter with numpy (default: python3)`;
+  --python         Python interpreter with numpy (default: python3)
+  --products       float64 product kernel: wasm (WebAssembly SIMD where the engine has it; default) or js (the plain-JS kernel)`;
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'cpu', quick: false, reference: true, out: null, numpyThreads: 'both', python: 'python3' };
+  const args: Args = { backend: 'cpu', quick: false, reference: true, out: null, numpyThreads: 'both', python: 'python3', products: 'wasm' };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -52,6 +55,11 @@ export function parseArgs(argv: string[]): Args {
       if (v !== 'both' && v !== 'default' && v !== '1') fail(`--numpy-threads must be both, default or 1, got ${v}`);
       args.numpyThreads = v;
     } else if (flag === '--python') args.python = value();
+    else if (flag === '--products') {
+      const v = value();
+      if (v !== 'wasm' && v !== 'js') fail(`--products must be wasm or js, got ${v}`);
+      args.products = v;
+    }
     else if (flag === '--help' || flag === '-h') {
       console.log(USAGE);
       process.exit(0);

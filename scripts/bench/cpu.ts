@@ -10,17 +10,20 @@ import { dirname, join, resolve } from 'node:path';
 import { comparePair, computeDynamics } from '../../src/analysis/engine';
 import { multiplyABt } from '../../src/math/matrix';
 import { jacobiEigen } from '../../src/math/eigen';
+import { productKernel, useWasmProducts } from '../../src/math/wasmProducts';
 import { ActivationGenerator, DEFAULT_GENERATOR, describeGenerator, formatSeconds, keepCount, populationSpectrum, type GeneratorSpec } from '../bench-data';
 import { FULL, KEEP, now, OPTIONS, parseArgs, QUICK, ROOT } from './args';
 import { dynamicsJob } from './dynamics';
 import { randomSquare, runMicroKernels, yieldLatency } from './micro';
 import { pairJob } from './pair';
+import { runProductKernels } from './products';
 import { threadModes } from './reference';
 import { printReport } from './report';
 import { syntheticJob } from './synthetic';
 
 export async function runCpuBench(raw: string[]): Promise<void> {
   const args = parseArgs(raw);
+  useWasmProducts(args.products === 'wasm');
   const config = args.quick ? QUICK : FULL;
   const started = new Date();
   const wallStart = now();
@@ -61,6 +64,7 @@ export async function runCpuBench(raw: string[]): Promise<void> {
   log(`      our cost grows with k (projection 2knm, pairs 2·k1·k2·m); the reference's is dominated by the two SVDs per pair and hardly depends on k.`);
   log(`reference: ${args.reference ? `scripts/reference_pairwise.py (numpy, pair by pair), threads: ${args.numpyThreads === 'both' ? 'default and 1' : args.numpyThreads}` : 'skipped (--no-reference)'}`);
   log(`FLOPs: ${flopConvention}`);
+  log(`float64 products: ${productKernel()} (--products ${args.products})`);
   log(`SVCCA options: keep 99% of Σs², ε = ${OPTIONS.epsilon}, mean ρ; arrays (m, n) float32, datapoints first.`);
   log('');
 
@@ -91,6 +95,11 @@ export async function runCpuBench(raw: string[]): Promise<void> {
     log('micro-kernels');
     const { micro, pairStages, jacobiExtra } = runMicroKernels(config, pairGen, log);
     log('');
+    log('product kernels, WebAssembly SIMD vs plain JS (same run)');
+    const wasWasm = useWasmProducts(true);
+    const products = runProductKernels(config, log);
+    useWasmProducts(wasWasm);
+    log('');
 
     // (b), (c) learning dynamics.
     log(`${config.small.label}`);
@@ -112,6 +121,7 @@ export async function runCpuBench(raw: string[]): Promise<void> {
       quick: args.quick,
       backend: 'cpu',
       precision: 'float64',
+      productKernel: productKernel(),
       machine: { ...machine, loadavgEnd: loadEnd },
       totalWallSeconds: now() - wallStart,
       generator: {
@@ -132,6 +142,7 @@ export async function runCpuBench(raw: string[]): Promise<void> {
       eventLoopYieldSeconds: yieldSeconds,
       jobs: { pair, small, large },
       micro,
+      products,
       jacobiExtra,
       criterion,
     };

@@ -33,6 +33,7 @@ import type {
 import { PRECISION_CONTRACT } from './precision';
 import { positionsWarning, type PositionsSide } from './positions';
 import { datapointsOfRepresentation } from '../math/reduce';
+import { productKernel } from '../math/wasmProducts';
 
 function conventionsFor(options: AnalysisOptions, a: Prepared, b: Prepared, dft: boolean, backend: ComputeBackend): Conventions {
   const used = optionsUsed(options, a.rep.kind === 'conv' || b.rep.kind === 'conv');
@@ -124,7 +125,7 @@ const chanceSentence = (why: string) => `chance level: computed in float64 on th
 function provenanceOf(backend: ComputeBackend, float64: Iterable<string>): Provenance {
   const list = [...new Set(float64)];
   const arithmetic = backend.precision === 'float64' ? 'float64' : list.length > 0 ? 'float32 and float64' : 'float32';
-  return { backend: backend.kind, arithmetic, contract: PRECISION_CONTRACT, float64: list };
+  return { backend: backend.kind, arithmetic, contract: PRECISION_CONTRACT, float64: list, products: productKernel() };
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

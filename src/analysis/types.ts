@@ -6,6 +6,7 @@
 // detects that and math/reduce transposes.
 
 import type { ConvLayout, Layout, NdArray } from '../io/types';
+import type { ProductKernel } from '../math/wasmProducts';
 
 /** What each metric is, and what depends on it: analysis/metricDefs.ts (METRICS lists them in order). */
 export type Metric = 'svcca' | 'cca' | 'pwcca' | 'cka' | 'cka-debiased';
@@ -74,6 +75,12 @@ export interface Provenance {
   contract: number;
   /** What a GPU job computed in float64 instead, and why ("CCA on layer conv1: computed in float64, …"). */
   float64: string[];
+  /**
+   * The kernel of the float64 products A·Bᵀ in the process that computed (src/math/wasmProducts.ts):
+   * WebAssembly SIMD with or without relaxed-SIMD FMA, or plain JS. It changes no number beyond the
+   * float64 tolerance; it says which code ran (Chromium has relaxed SIMD, Node 20 has plain SIMD).
+   */
+  products: ProductKernel;
 }
 
 /** An activation array with a name, as handed to the engine. */

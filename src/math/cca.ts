@@ -13,6 +13,7 @@
 
 import { centerRows, multiply, multiplyABt, selectRows, transpose, zeros, type Matrix } from './matrix';
 import { symmetricEigen } from './eigen';
+import { productKernel } from './wasmProducts';
 
 /** Relative eigenvalue floor below which whitening treats a direction as null (float64). */
 export const CLIP_TOLERANCE_F64 = 1e-12;
@@ -191,8 +192,11 @@ export function svccaFactorFromStep(step: SvdStep, k: number, epsilon: number, c
   const kept = Math.max(0, Math.min(k, spectrum.length));
   let reduced: Matrix;
   if (!step.wide) {
-    // X' = U_kᵀ Xc as row dot products against Xcᵀ: the blocked kernel, 3–4× faster than the i-t-j loop.
-    reduced = multiplyABt({ rows: kept, cols: n, data: vectors.data.subarray(0, kept * n) }, transpose(centered));
+    // X' = U_kᵀ Xc (k × n · n × m): the A·B kernel, whose f64x2 lanes run along Xc's contiguous rows.
+    // (Without WebAssembly, multiply's JS loop is slower than row dot products against a transposed
+    // copy, so that path keeps the transpose.)
+    const uk: Matrix = { rows: kept, cols: n, data: vectors.data.subarray(0, kept * n) };
+    reduced = productKernel() === 'js' ? multiplyABt(uk, transpose(centered)) : multiply(uk, centered);
   } else {
     reduced = zeros(kept, m); // X'_i = s_i v_iᵀ
     for (let i = 0; i < kept; i++) {

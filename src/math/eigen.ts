@@ -10,6 +10,7 @@
 //    uses it above SMALL_N. Both are tested against each other and against A·v = λ·v.
 
 import type { Matrix } from './matrix';
+import { wasmTridiagonalKernels, type TridiagonalKernels } from './wasmProducts';
 
 export interface EigenResult {
   /** Eigenvalues, descending. */
@@ -90,14 +91,21 @@ export function tridiagonalEigen(a: Matrix): EigenResult {
   const n = a.rows;
   if (n === 0) return { values: new Float64Array(0), vectors: { rows: 0, cols: 0, data: new Float64Array(0) }, iterations: 0 };
   // Vt starts as Aᵀ = A; tred2 leaves in it the orthogonal matrix of the reduction, transposed
-  // (row j = column j of V), so that the QL rotations below update contiguous rows.
-  const Vt = Float64Array.from(a.data);
-  const d = new Float64Array(n);
-  const e = new Float64Array(n);
-  householderTridiagonalize(Vt, d, e, n);
-  const iterations = implicitQl(Vt, d, e, n);
+  // (row j = column j of V), so that the QL rotations below update contiguous rows. From
+  // WASM_EIGEN_MIN on, Vt, d and e live in the WebAssembly module's memory and its SIMD kernels run
+  // the O(n³) loops (src/wasm/products.wat); the sort copies the result out.
+  const wasm = n >= WASM_EIGEN_MIN ? wasmTridiagonalKernels(n) : null;
+  const Vt = wasm ? wasm.w : new Float64Array(n * n);
+  Vt.set(a.data);
+  const d = wasm ? wasm.d.fill(0) : new Float64Array(n);
+  const e = wasm ? wasm.e.fill(0) : new Float64Array(n);
+  householderTridiagonalize(Vt, d, e, n, wasm);
+  const iterations = implicitQl(Vt, d, e, n, wasm);
   return sortDescending(d, Vt, n, iterations);
 }
+
+/** From this size on tridiagonalEigen runs its loops in WebAssembly (below, the copies cost more than they save). */
+export const WASM_EIGEN_MIN = 48;
 
 /**
  * tred2 (JAMA's, after EISPACK) on W = Vᵀ: on return d = diagonal, e = sub-diagonal (e[0] = 0) and
@@ -106,7 +114,7 @@ export function tridiagonalEigen(a: Matrix): EigenResult {
  * QL below wants the rows anyway, so no transposed copy is made (tridiagonalEigen at n = 512:
  * 1.06 s → 0.93 s; what remains is split evenly between this and the QL rotations).
  */
-function householderTridiagonalize(W: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+function householderTridiagonalize(W: Float64Array, d: Float64Array, e: Float64Array, n: number, wasm: TridiagonalKernels | null): void {
   for (let j = 0; j < n; j++) d[j] = W[j * n + n - 1];
   for (let i = n - 1; i > 0; i--) {
     let scale = 0;
@@ -131,15 +139,18 @@ function householderTridiagonalize(W: Float64Array, d: Float64Array, e: Float64A
       h -= f * g;
       d[i - 1] = f - g;
       for (let j = 0; j < i; j++) e[j] = 0;
-      for (let j = 0; j < i; j++) {
-        f = d[j];
-        W[i * n + j] = f;
-        g = e[j] + W[j * n + j] * f;
-        for (let k = j + 1; k <= i - 1; k++) {
-          g += W[j * n + k] * d[k];
-          e[k] += W[j * n + k] * f;
+      if (wasm) wasm.product(i);
+      else {
+        for (let j = 0; j < i; j++) {
+          f = d[j];
+          W[i * n + j] = f;
+          g = e[j] + W[j * n + j] * f;
+          for (let k = j + 1; k <= i - 1; k++) {
+            g += W[j * n + k] * d[k];
+            e[k] += W[j * n + k] * f;
+          }
+          e[j] = g;
         }
-        e[j] = g;
       }
       f = 0;
       for (let j = 0; j < i; j++) {
@@ -148,12 +159,15 @@ function householderTridiagonalize(W: Float64Array, d: Float64Array, e: Float64A
       }
       const hh = f / (h + h);
       for (let j = 0; j < i; j++) e[j] -= hh * d[j];
-      for (let j = 0; j < i; j++) {
-        f = d[j];
-        g = e[j];
-        for (let k = j; k <= i - 1; k++) W[j * n + k] -= f * e[k] + g * d[k];
-        d[j] = W[j * n + i - 1];
-        W[j * n + i] = 0;
+      if (wasm) wasm.rank2(i);
+      else {
+        for (let j = 0; j < i; j++) {
+          f = d[j];
+          g = e[j];
+          for (let k = j; k <= i - 1; k++) W[j * n + k] -= f * e[k] + g * d[k];
+          d[j] = W[j * n + i - 1];
+          W[j * n + i] = 0;
+        }
       }
     }
     d[i] = h;
@@ -165,7 +179,8 @@ function householderTridiagonalize(W: Float64Array, d: Float64Array, e: Float64A
     const h = d[i + 1];
     if (h !== 0) {
       for (let k = 0; k <= i; k++) d[k] = W[(i + 1) * n + k] / h;
-      for (let j = 0; j <= i; j++) {
+      if (wasm) wasm.accumulate(i);
+      else for (let j = 0; j <= i; j++) {
         let g = 0;
         for (let k = 0; k <= i; k++) g += W[(i + 1) * n + k] * W[j * n + k];
         for (let k = 0; k <= i; k++) W[j * n + k] -= g * d[k];
@@ -182,7 +197,7 @@ function householderTridiagonalize(W: Float64Array, d: Float64Array, e: Float64A
 }
 
 /** tql2 on the tridiagonal (d, e); Vt rows are the eigenvectors being accumulated. Returns iterations. */
-function implicitQl(Vt: Float64Array, d: Float64Array, e: Float64Array, n: number): number {
+function implicitQl(Vt: Float64Array, d: Float64Array, e: Float64Array, n: number, wasm: TridiagonalKernels | null): number {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0;
@@ -229,6 +244,10 @@ function implicitQl(Vt: Float64Array, d: Float64Array, e: Float64Array, n: numbe
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
+          if (wasm) {
+            wasm.rotate(i, c, s);
+            continue;
+          }
           const ri = i * n;
           const rj = ri + n;
           for (let k = 0; k < n; k++) {

@@ -4,6 +4,8 @@
 // representations therefore contract over their rows: X Yᵀ is a table of row dot products, which
 // keeps both operands' inner loops contiguous.
 
+import { wasmMultiplyAB, wasmMultiplyABt } from './wasmProducts';
+
 export interface Matrix {
   rows: number;
   cols: number;
@@ -64,11 +66,25 @@ export function centerRows(x: Matrix): { centered: Matrix; means: Float64Array }
 // slices in L1/L2 while the 4×4 block of accumulators stays in registers.
 const INNER_TILE = 512;
 
+/** Below this many multiply-adds (p·q·k) the copies into WebAssembly memory cost more than they save. */
+const WASM_MIN_WORK = 16384;
+
 /**
  * C = A Bᵀ: A is p × k, B is q × k (both row-major, contracting over their columns) → C is p × q.
- * With A = B (same object) only the upper triangle is computed and mirrored.
+ * With A = B (same object) only the upper triangle is computed and mirrored. Runs the WebAssembly
+ * SIMD kernel (src/math/wasmProducts.ts) where the engine has one, else the plain-JS kernel below.
  */
 export function multiplyABt(a: Matrix, b: Matrix): Matrix {
+  if (a.cols !== b.cols) throw new Error(`multiplyABt: inner sizes differ (${a.cols} vs ${b.cols})`);
+  if (a.rows * b.rows * a.cols >= WASM_MIN_WORK) {
+    const c = zeros(a.rows, b.rows);
+    if (wasmMultiplyABt(a.data, b.data, c.data, a.rows, b.rows, a.cols, a === b)) return c;
+  }
+  return multiplyABtJs(a, b);
+}
+
+/** multiplyABt's plain-JS kernel: the fallback without WebAssembly SIMD, and the tests' reference. */
+export function multiplyABtJs(a: Matrix, b: Matrix): Matrix {
   if (a.cols !== b.cols) throw new Error(`multiplyABt: inner sizes differ (${a.cols} vs ${b.cols})`);
   const p = a.rows;
   const q = b.rows;
@@ -140,8 +156,21 @@ function dot4x4(
   C[r3] += c30; C[r3 + 1] += c31; C[r3 + 2] += c32; C[r3 + 3] += c33;
 }
 
-/** C = A B for A p × k and B k × q (row-major). Used for small factor products. */
+/**
+ * C = A B for A p × k and B k × q (row-major): W·Xc and U_kᵀ·Xc (B a representation) and small
+ * factor products. The WebAssembly SIMD kernel where the engine has one, else multiplyJs.
+ */
 export function multiply(a: Matrix, b: Matrix): Matrix {
+  if (a.cols !== b.rows) throw new Error(`multiply: inner sizes differ (${a.cols} vs ${b.rows})`);
+  if (a.rows * b.cols * a.cols >= WASM_MIN_WORK) {
+    const c = zeros(a.rows, b.cols);
+    if (wasmMultiplyAB(a.data, b.data, c.data, a.rows, b.cols, a.cols)) return c;
+  }
+  return multiplyJs(a, b);
+}
+
+/** multiply's plain-JS kernel: the fallback without WebAssembly SIMD, and the tests' reference. */
+export function multiplyJs(a: Matrix, b: Matrix): Matrix {
   if (a.cols !== b.rows) throw new Error(`multiply: inner sizes differ (${a.cols} vs ${b.rows})`);
   const { rows: p, cols: k } = a;
   const q = b.cols;

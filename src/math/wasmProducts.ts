@@ -1,0 +1,201 @@
+// The WebAssembly SIMD kernels (src/wasm/products.wat) behind multiplyABt, multiply and
+// tridiagonalEigen: loading, the choice of variant, and the copies in and out of the module's
+// linear memory. One module per thread (worker or process); calls are synchronous and never
+// interleave, so every kernel may use the memory from address 0.
+//
+// Variants, best first: f64x2 SIMD with relaxed-SIMD FMA (Chromium ≥ 114, Node ≥ 22), f64x2 SIMD
+// with separate multiply and add (Node 20, Firefox, Safari), and none (no WebAssembly SIMD, or
+// WebAssembly disabled): then src/math/matrix.ts keeps its plain-JS kernel. The binaries are inlined
+// as base64 (wasmProducts.generated.ts), so loading needs no fetch and no file path: the same code
+// runs in the browser worker, in Node, in vitest and in the CLI bundle. The module is compiled
+// synchronously on first use (it is ~2 KB, well under the main thread's 4 KB limit for sync compiles).
+//
+// Shapes: A is p × k and B is q × k, row-major (neurons × datapoints: the shared dimension k is the
+// datapoints, contiguous in each row); C = A·Bᵀ is p × q.
+
+import { PRODUCTS_RELAXED_SIMD, PRODUCTS_SIMD } from './wasmProducts.generated';
+
+/** Which kernel computes the float64 products A·Bᵀ in this process. */
+export type ProductKernel = 'wasm-relaxed-simd' | 'wasm-simd' | 'js';
+
+interface LoadedKernels {
+  kind: Exclude<ProductKernel, 'js'>;
+  memory: WebAssembly.Memory;
+  abt: (a: number, b: number, c: number, p: number, q: number, k: number, symmetric: number) => void;
+  ab: (a: number, b: number, c: number, p: number, q: number, k: number) => void;
+  tredProduct: (w: number, d: number, e: number, n: number, i: number) => void;
+  tredRank2: (w: number, d: number, e: number, n: number, i: number) => void;
+  tredAccumulate: (w: number, d: number, n: number, i: number) => void;
+  rotateRows: (ri: number, rj: number, n: number, c: number, s: number) => void;
+}
+
+/** Bytes of linear memory the operand chunks may take: the shared dimension is copied in slices this wide. */
+const CHUNK_BYTES = 32 * 1024 * 1024;
+/** The kernel's cache tile of the shared dimension (KT in the .wat): chunks are whole tiles. */
+const KERNEL_TILE = 256;
+/** Linear memory is 32-bit: keep well under 4 GiB. It grows to the largest product seen and stays. */
+const MAX_MEMORY_BYTES = 2 ** 31;
+const PAGE_BYTES = 65536;
+
+let loaded: LoadedKernels | null | undefined;
+let enabled = true;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function load(): LoadedKernels | null {
+  if (typeof WebAssembly !== 'object') return null;
+  const variants: [LoadedKernels['kind'], string][] = [
+    ['wasm-relaxed-simd', PRODUCTS_RELAXED_SIMD],
+    ['wasm-simd', PRODUCTS_SIMD],
+  ];
+  for (const [kind, base64] of variants) {
+    const bytes = decodeBase64(base64);
+    if (!WebAssembly.validate(bytes)) continue;
+    try {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+      const exports = instance.exports as unknown as Omit<LoadedKernels, 'kind'>;
+      return { kind, ...exports };
+    } catch {
+      // A validating module that will not instantiate (e.g. a memory limit): try the next one.
+    }
+  }
+  return null;
+}
+
+function kernels(): LoadedKernels | null {
+  if (!enabled) return null;
+  if (loaded === undefined) loaded = load();
+  return loaded;
+}
+
+/** The product kernel in use: what provenance and the benchmark report. */
+export function productKernel(): ProductKernel {
+  return kernels()?.kind ?? 'js';
+}
+
+/**
+ * Turns the WebAssembly kernels off (false) or back on: for the benchmark's before/after in one
+ * run and for tests that compare against the plain-JS kernel. Returns the previous setting.
+ */
+export function useWasmProducts(on: boolean): boolean {
+  const previous = enabled;
+  enabled = on;
+  return previous;
+}
+
+/**
+ * C = A·Bᵀ into `c` (p × q, overwritten) with the WebAssembly kernel; `symmetric` (A and B the same
+ * rows) computes the upper triangle and mirrors it. Returns false, leaving `c` alone, when no
+ * WebAssembly kernel is available or the operands do not fit in 32-bit linear memory.
+ */
+export function wasmMultiplyABt(
+  a: Float64Array,
+  b: Float64Array,
+  c: Float64Array,
+  p: number,
+  q: number,
+  k: number,
+  symmetric: boolean,
+  chunkBytes = CHUNK_BYTES,
+): boolean {
+  const wasm = kernels();
+  if (!wasm) return false;
+  const rowsIn = symmetric ? p : p + q;
+  // Chunk width of the shared dimension: whole kernel tiles, all of k when it fits.
+  let width = k;
+  if (rowsIn * k * 8 > chunkBytes) width = Math.max(KERNEL_TILE, Math.floor(chunkBytes / (8 * rowsIn) / KERNEL_TILE) * KERNEL_TILE);
+  const aOffset = 0; // in float64 elements
+  const bOffset = symmetric ? aOffset : p * width;
+  const cOffset = rowsIn * width;
+  const heap = heapOf(wasm, cOffset + p * q);
+  if (!heap) return false;
+  heap.fill(0, cOffset, cOffset + p * q);
+  for (let t0 = 0; t0 < k; t0 += width) {
+    const len = Math.min(width, k - t0);
+    if (len === k) {
+      heap.set(a.subarray(0, p * k), aOffset);
+      if (!symmetric) heap.set(b.subarray(0, q * k), bOffset);
+    } else {
+      for (let i = 0; i < p; i++) heap.set(a.subarray(i * k + t0, i * k + t0 + len), aOffset + i * len);
+      if (!symmetric) for (let j = 0; j < q; j++) heap.set(b.subarray(j * k + t0, j * k + t0 + len), bOffset + j * len);
+    }
+    wasm.abt(aOffset * 8, bOffset * 8, cOffset * 8, p, q, len, symmetric ? 1 : 0);
+  }
+  c.set(heap.subarray(cOffset, cOffset + p * q));
+  if (symmetric) for (let i = 0; i < p; i++) for (let j = 0; j < i; j++) c[i * q + j] = c[j * q + i];
+  return true;
+}
+
+/**
+ * C = A·B into `c` (p × q, overwritten) for A p × k and B k × q, row-major: the products whose right
+ * operand is a representation (W·Xc, U_kᵀ·Xc: B's rows are the contiguous datapoints). Returns false,
+ * leaving `c` alone, when no WebAssembly kernel is available or the operands do not fit.
+ */
+export function wasmMultiplyAB(a: Float64Array, b: Float64Array, c: Float64Array, p: number, q: number, k: number): boolean {
+  const wasm = kernels();
+  if (!wasm) return false;
+  const bOffset = p * k; // in float64 elements
+  const cOffset = bOffset + k * q;
+  const heap = heapOf(wasm, cOffset + p * q);
+  if (!heap) return false;
+  heap.set(a.subarray(0, p * k), 0);
+  heap.set(b.subarray(0, k * q), bOffset);
+  heap.fill(0, cOffset, cOffset + p * q);
+  wasm.ab(0, bOffset * 8, cOffset * 8, p, q, k);
+  c.set(heap.subarray(cOffset, cOffset + p * q));
+  return true;
+}
+
+/** The module's memory as float64, grown to hold `elements` (null when that exceeds MAX_MEMORY_BYTES). */
+function heapOf(wasm: LoadedKernels, elements: number): Float64Array | null {
+  const bytes = elements * 8;
+  if (bytes > MAX_MEMORY_BYTES) return null;
+  const have = wasm.memory.buffer.byteLength;
+  if (bytes > have) wasm.memory.grow(Math.ceil((bytes - have) / PAGE_BYTES));
+  return new Float64Array(wasm.memory.buffer);
+}
+
+/**
+ * The inner loops of tridiagonalEigen (src/math/eigen.ts) on W = Vᵀ (n × n), d and e, all held in
+ * the module's memory (the views below: valid until the next call into this module that is not one
+ * of these). Step i of tred2: `product` (the symmetric product into e), `rank2` (W −= d eᵀ + e dᵀ on
+ * the leading block), `accumulate` (the back-transformation); QL: `rotate` two adjacent rows.
+ */
+export interface TridiagonalKernels {
+  w: Float64Array;
+  d: Float64Array;
+  e: Float64Array;
+  product(i: number): void;
+  rank2(i: number): void;
+  accumulate(i: number): void;
+  rotate(i: number, c: number, s: number): void;
+}
+
+/** Bytes kept free at the start of memory: tredAccumulate's scratch for one dot product. */
+const SCRATCH_BYTES = 64;
+
+/** W, d and e for an n × n tridiagonalisation in the module's memory; null without WebAssembly SIMD. */
+export function wasmTridiagonalKernels(n: number): TridiagonalKernels | null {
+  const wasm = kernels();
+  if (!wasm) return null;
+  const wAt = SCRATCH_BYTES / 8; // in float64 elements
+  const dAt = wAt + n * n;
+  const eAt = dAt + n;
+  const heap = heapOf(wasm, eAt + n);
+  if (!heap) return null;
+  const [wBytes, dBytes, eBytes, rowBytes] = [wAt * 8, dAt * 8, eAt * 8, n * 8];
+  return {
+    w: heap.subarray(wAt, wAt + n * n),
+    d: heap.subarray(dAt, dAt + n),
+    e: heap.subarray(eAt, eAt + n),
+    product: (i) => wasm.tredProduct(wBytes, dBytes, eBytes, n, i),
+    rank2: (i) => wasm.tredRank2(wBytes, dBytes, eBytes, n, i),
+    accumulate: (i) => wasm.tredAccumulate(wBytes, dBytes, n, i),
+    rotate: (i, c, s) => wasm.rotateRows(wBytes + i * rowBytes, wBytes + (i + 1) * rowBytes, n, c, s),
+  };
+}
