@@ -18,7 +18,7 @@ let server: Server;
 let origin = '';
 
 test.beforeAll(async () => {
-  server = createServer(async (request, response) => {
+  server = createServer((request, response) => void (async () => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
     if (!path.startsWith(PREFIX)) {
       response.writeHead(404).end('not under the deployment prefix');
@@ -35,7 +35,7 @@ test.beforeAll(async () => {
     } catch {
       response.writeHead(404).end('not found');
     }
-  });
+  })());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

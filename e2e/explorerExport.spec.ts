@@ -18,7 +18,7 @@ async function cli(args: string[]): Promise<Record<string, unknown>> {
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())) };
 }
 
 type Conventions = { backendReason?: string; backend: string };

@@ -15,7 +15,7 @@ const DEMO = 'test/fixtures/real/digits-cnn.npz';
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<Buffer> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return readFileSync((await download.path())!);
+  return readFileSync((await download.path()));
 }
 
 const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);

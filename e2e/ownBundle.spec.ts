@@ -15,7 +15,7 @@ const DEMO = 'test/fixtures/real/digits-cnn.npz';
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())) };
 }
 
 test('own CNN bundle: preview wording, CKA fixed for conv layers, an export that says what it is and equals the CLI', async ({ page }, testInfo) => {

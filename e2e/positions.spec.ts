@@ -19,7 +19,7 @@ const SIZE = [6400, 6400, 1600, 400, 400];
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())) };
 }
 
 test('positions with conv and dense layers: blank cells with the reason, nulls in exports equal to the CLI, a bounded drill-down', async ({ page }, testInfo) => {

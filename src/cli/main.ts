@@ -152,7 +152,7 @@ export function parseArgs(argv: string[]): Parsed {
     if (value === undefined) throw new UsageError(`${flag} needs a value`);
     switch (flag) {
       case '--metric':
-        options.metric = oneOf(flag, value, METRICS) as Metric;
+        options.metric = oneOf<Metric>(flag, value, METRICS);
         break;
       case '--keep':
         options.keep = { kind: 'variance', fraction: number(flag, value, (v) => v > 0 && v <= 1, 'a fraction in (0, 1]') };
@@ -167,7 +167,7 @@ export function parseArgs(argv: string[]): Parsed {
         options.layout = oneOf(flag, value, ['auto', 'datapoints-first', 'neurons-first'] as const);
         break;
       case '--conv':
-        options.convReduction = oneOf(flag, value, CONV_REDUCTIONS) as ConvReduction;
+        options.convReduction = oneOf<ConvReduction>(flag, value, CONV_REDUCTIONS);
         parsed.convGiven = true;
         break;
       case '--conv-layout':

@@ -142,7 +142,7 @@ export class GpuRuntime {
     };
     if (typeof device.addEventListener === 'function') device.addEventListener('uncapturederror', onError);
     else (device as unknown as { onuncapturederror: (e: Event) => void }).onuncapturederror = onError;
-    device.lost.then((info) => {
+    void device.lost.then((info) => {
       if (this.destroyed) return; // an intentional destroy is not an error
       this.lostReason = `the GPU device was lost (${info.reason ?? 'unknown'}: ${info.message || 'no message'})`;
       this.pipelines.clear();

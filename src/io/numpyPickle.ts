@@ -43,10 +43,10 @@ export class NumpyDtype extends PyObject {
   override build(state: PyValue, fail: (why: string) => never): void {
     // (version, endian, subarray, names, fields, elsize, alignment, flags[, metadata])
     if (!(state instanceof PyTuple) || state.items.length < 8) fail('dtype state is not the tuple numpy writes');
-    const items = (state as PyTuple).items;
+    const items = (state).items;
     const endian = asString(items[1]);
     if (endian === null || !['<', '>', '|', '='].includes(endian)) fail('dtype state has no byte order');
-    this.byteOrder = endian as string;
+    this.byteOrder = endian;
     if (items[2] !== null) this.structured = true; // a subarray dtype
     if (items[3] !== null || items[4] !== null) this.structured = true; // named fields
   }
@@ -67,7 +67,7 @@ export class NumpyArray extends PyObject {
   override build(state: PyValue, fail: (why: string) => never): void {
     // (version, shape, dtype, is_fortran, rawdata), or without the version in old pickles.
     if (!(state instanceof PyTuple) || (state.items.length !== 5 && state.items.length !== 4)) fail('ndarray state is not the tuple numpy writes');
-    const items = (state as PyTuple).items;
+    const items = (state).items;
     const [shape, dtype, fortran, raw] = items.length === 5 ? items.slice(1) : items;
     this.fill(shape, dtype, fortran === true || fortran === 1, raw, fail);
   }
@@ -75,9 +75,9 @@ export class NumpyArray extends PyObject {
     const dims = asIntList(shape);
     if (!dims) fail(`ndarray shape is a ${typeOf(shape)} of something other than integers`);
     if (!(dtype instanceof NumpyDtype)) fail(`ndarray dtype is a ${typeOf(dtype)}, not a numpy dtype`);
-    const type = elementTypeOf(dtype as NumpyDtype, fail);
-    const count = countOrFail(dims!, fail);
-    if (raw instanceof PyObject || raw instanceof PyTuple) fail(`holds an ndarray of dtype '${printable((dtype as NumpyDtype).str)}' whose data is a ${typeOf(raw)} (an object array?)`);
+    const type = elementTypeOf(dtype, fail);
+    const count = countOrFail(dims, fail);
+    if (raw instanceof PyObject || raw instanceof PyTuple) fail(`holds an ndarray of dtype '${printable((dtype).str)}' whose data is a ${typeOf(raw)} (an object array?)`);
     let bytes: PyBytes;
     if (raw instanceof PyBytes) bytes = raw;
     else if (typeof raw === 'string') bytes = new PyBytes(latin1Bytes(raw, fail)); // Python 2 str unpickled as text
@@ -85,10 +85,10 @@ export class NumpyArray extends PyObject {
     else return fail(`ndarray data is a ${typeOf(raw)}, not bytes`);
     const needed = count * ITEM_SIZE[type];
     if (bytes.bytes.length !== needed) {
-      fail(`ndarray of shape ${formatShape(dims!)} and dtype '${printable((dtype as NumpyDtype).str)}' needs ${needed} bytes of data but holds ${bytes.bytes.length}`);
+      fail(`ndarray of shape ${formatShape(dims)} and dtype '${printable((dtype).str)}' needs ${needed} bytes of data but holds ${bytes.bytes.length}`);
     }
     this.shape = dims!;
-    this.dtype = dtype as NumpyDtype;
+    this.dtype = dtype;
     this.fortran = fortran;
     this.data = bytes;
   }
@@ -105,7 +105,7 @@ function elementTypeOf(dtype: NumpyDtype, fail: (why: string) => never): Element
   const match = /^([a-zA-Z?])(\d*)$/.exec(dtype.typestr);
   const kind = match?.[1];
   const size = Number(match?.[2] ?? 0);
-  switch (kind) {
+  switch (kind ?? '') {
     case 'f':
       if (size === 2 || size === 4 || size === 8) return `f${size}` as ElementType;
       return fail(`holds a float dtype '${shown}', which is not supported (float16, float32 and float64 are)`);

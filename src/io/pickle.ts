@@ -628,7 +628,7 @@ export function collectLeaves<T>(root: PyValue, isLeaf: (v: PyValue) => v is PyV
     if (onPath.has(value)) throw new InputError(source, `contains itself (a reference cycle at '${printable(path.join('.'))}')`);
     onPath.add(value);
     if (isDict) {
-      for (const entry of (value as PyDict).entries) {
+      for (const entry of (value).entries) {
         path.push(keyName(entry.key, source));
         visit(entry.value);
         path.pop();

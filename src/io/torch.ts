@@ -125,7 +125,7 @@ for (const [storage, names, element] of TYPES) {
 function rebuildTensor(args: PyValue[], dtype: TorchType | null, fail: (why: string) => never): TorchTensor {
   const [storage, offsetValue, sizeValue, strideValue] = args;
   if (!(storage instanceof TorchStorage)) fail(`rebuilds a tensor from a ${typeOf(storage ?? null)}, not a storage`);
-  const store = storage as TorchStorage;
+  const store = storage;
   const type = dtype ?? store.type;
   if (!type) fail('rebuilds a tensor from an untyped storage without saying its dtype');
   const offset = asInt(offsetValue ?? null);
@@ -133,16 +133,16 @@ function rebuildTensor(args: PyValue[], dtype: TorchType | null, fail: (why: str
   const strides = asIntList(strideValue ?? null);
   if (offset === null || offset < 0) fail('has a storage offset that is not a non-negative integer');
   if (!shape || !strides) fail('has a size or stride that is not a tuple of integers');
-  if (shape!.length !== strides!.length) fail(`has size ${formatShape(shape!)} but ${strides!.length} strides`);
-  if (shape!.some((d) => d < 0) || strides!.some((s) => s < 0)) fail(`has a negative size or stride (size ${formatShape(shape!)}, stride ${formatShape(strides!)})`);
-  const elements = store.type ? store.numel : store.numel / ITEM_SIZE[type!.element];
-  if (!Number.isInteger(elements)) fail(`views an untyped storage of ${store.numel} bytes as ${type!.name}, which is not a whole number of elements`);
-  const { maxIndex, empty } = stridedExtent(shape!, strides!, offset!);
+  if (shape.length !== strides.length) fail(`has size ${formatShape(shape)} but ${strides.length} strides`);
+  if (shape.some((d) => d < 0) || strides.some((s) => s < 0)) fail(`has a negative size or stride (size ${formatShape(shape)}, stride ${formatShape(strides)})`);
+  const elements = store.type ? store.numel : store.numel / ITEM_SIZE[type.element];
+  if (!Number.isInteger(elements)) fail(`views an untyped storage of ${store.numel} bytes as ${type.name}, which is not a whole number of elements`);
+  const { maxIndex, empty } = stridedExtent(shape, strides, offset);
   if (!Number.isSafeInteger(maxIndex)) fail('has a size and stride too large to address');
   if (!empty && maxIndex >= elements) {
-    fail(`has a view (offset ${offset}, size ${formatShape(shape!)}, stride ${formatShape(strides!)}) that reaches element ${maxIndex} of a storage of ${elements}`);
+    fail(`has a view (offset ${offset}, size ${formatShape(shape)}, stride ${formatShape(strides)}) that reaches element ${maxIndex} of a storage of ${elements}`);
   }
-  return new TorchTensor(store, type!, offset!, shape!, strides!);
+  return new TorchTensor(store, type, offset, shape, strides);
 }
 
 /** The values behind the dtype and storage-class globals (filled while TORCH_GLOBALS is built). */

@@ -563,7 +563,7 @@ function afterGrid(kind: GridKind): void {
   const s = get();
   const job = s[kind];
   if (kind === 'dynamics' && job && s.stepIndex >= job.steps.length) set({ stepIndex: Math.max(0, job.steps.length - 1) });
-  if (s.selected?.view === kind && s.tab === kind) runPair();
+  if (s.selected?.view === kind && s.tab === kind) void runPair();
 }
 
 /** Stops a view's job; what it computed so far stays. */
@@ -579,7 +579,7 @@ export function recomputeView(): void {
     return;
   }
   void runGrid(s.tab);
-  if (get().selected?.view === s.tab) runPair();
+  if (get().selected?.view === s.tab) void runPair();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -631,13 +631,13 @@ export function openPair(selection: PairSelection): void {
   const s = get().selected;
   if (!s || s.view !== selection.view || s.t !== selection.t || s.i !== selection.i || s.j !== selection.j) directionCount = DEFAULT_DIRECTIONS;
   set({ selected: selection });
-  runPair();
+  void runPair(); // runPair reports its own errors in the store
 }
 
 /** Shows `count` direction pairs in the open drill-down (more than the top 10, up to all). */
 export function showDirections(count: number): void {
   directionCount = Math.max(1, Math.floor(count));
-  runPair();
+  void runPair();
 }
 
 export function closePair(): void {

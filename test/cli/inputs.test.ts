@@ -19,7 +19,7 @@ async function cli(...argv: string[]): Promise<{ code: number; stdout: string; s
   const cwd = process.cwd();
   process.chdir(dir);
   try {
-    const code = await main(argv, { stdout: (t: string) => void (out.stdout += `${t}\n`), stderr: (t: string) => void (out.stderr += `${t}\n`) } as Parameters<typeof main>[1]);
+    const code = await main(argv, { stdout: (t: string) => void (out.stdout += `${t}\n`), stderr: (t: string) => void (out.stderr += `${t}\n`) });
     return { code, ...out };
   } finally {
     process.chdir(cwd);

@@ -29,11 +29,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function startView(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [bin, 'view', ...args], { cwd: dir, env: { ...process.env, SVCCA_LENS_DIST: join(dir, 'dist') } });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
-    child.stdout!.on('data', () => {
+    child.stdout.on('data', () => {
       const url = out.match(/^(http:\/\/127\.0\.0\.1:\d+\/\S*)$/m)?.[1];
       if (url) {
         clearTimeout(timer);

@@ -48,19 +48,19 @@ const batch: ProductBatch = { aOffset: 3, bOffset: 5, cOffset: 7, p: 70, q: 130,
 
 /** Each kernel with sizes to encode and, per struct field, the value those sizes must give. */
 const CASES: { kernel: AnyKernel; sizes: unknown; expected: Record<string, number>; workgroups: [number, number, number] }[] = [
-  { kernel: dftAxisKernel as AnyKernel, sizes: { n: 3, h: 5, w: 7, c: 2, axis: 1 }, expected: { n: 3, h: 5, w: 7, c: 2, axis: 1, _pad0: 0 }, workgroups: [Math.ceil(210 / 64), 1, 1] },
-  { kernel: frequencyMeansKernel as AnyKernel, sizes: { n: 3, h: 5, w: 7, c: 40, blocks: 9 }, expected: { n: 3, h: 5, w: 7, c: 40, blocks: 9 }, workgroups: [Math.ceil(360 / 64), 1, 1] },
-  { kernel: embedBlocksKernel as AnyKernel, sizes: { n: 30, h: 5, w: 7, c: 20, blocks: 9 }, expected: { n: 30, c: 20, blocks: 9 }, workgroups: [Math.ceil(60 / 16), Math.ceil(40 / 16), 9] },
-  { kernel: jacobiRotateKernel as AnyKernel, sizes: { n: 34, step: 5, count: 3, vectors: true }, expected: { n: 34, step: 5, count: 3, vectors: 1 }, workgroups: [3, 3, 6] },
-  { kernel: jacobiMeasureKernel as AnyKernel, sizes: { n: 34, count: 3 }, expected: { n: 34, step: 0, count: 3, vectors: 0 }, workgroups: [1, 3, 1] },
+  { kernel: dftAxisKernel, sizes: { n: 3, h: 5, w: 7, c: 2, axis: 1 }, expected: { n: 3, h: 5, w: 7, c: 2, axis: 1, _pad0: 0 }, workgroups: [Math.ceil(210 / 64), 1, 1] },
+  { kernel: frequencyMeansKernel, sizes: { n: 3, h: 5, w: 7, c: 40, blocks: 9 }, expected: { n: 3, h: 5, w: 7, c: 40, blocks: 9 }, workgroups: [Math.ceil(360 / 64), 1, 1] },
+  { kernel: embedBlocksKernel, sizes: { n: 30, h: 5, w: 7, c: 20, blocks: 9 }, expected: { n: 30, c: 20, blocks: 9 }, workgroups: [Math.ceil(60 / 16), Math.ceil(40 / 16), 9] },
+  { kernel: jacobiRotateKernel, sizes: { n: 34, step: 5, count: 3, vectors: true }, expected: { n: 34, step: 5, count: 3, vectors: 1 }, workgroups: [3, 3, 6] },
+  { kernel: jacobiMeasureKernel, sizes: { n: 34, count: 3 }, expected: { n: 34, step: 0, count: 3, vectors: 0 }, workgroups: [1, 3, 1] },
   ...(['workgroup', 'storage'] as const).map((place) => ({
-    kernel: jacobiSweepsKernel(place, place === 'workgroup' ? 32 : 128) as AnyKernel,
+    kernel: jacobiSweepsKernel(place, place === 'workgroup' ? 32 : 128),
     sizes: { n: 30, count: 4, vectors: false, sweepBudget: 3, maxSweeps: 40, tolerance: 2e-7, first: true },
     expected: { n: 30, count: 4, vectors: 0, sweep_budget: 3, max_sweeps: 40, tolerance: Math.fround(2e-7), first: 1, _pad: 0 },
     workgroups: [4, 1, 1] as [number, number, number],
   })),
   ...([8, 16] as const).map((edge) => ({
-    kernel: productKernel(edge) as AnyKernel,
+    kernel: productKernel(edge),
     sizes: [batch, { ...batch, p: 10, q: 10 }],
     expected: { a_offset: 3, b_offset: 5, c_offset: 7, p: 70, q: 130, k: 11, lda: 13, ldb: 17, ldc: 19, flags: PRODUCT_FLAGS.accumulate | PRODUCT_FLAGS.transB, alpha: 0.5 },
     workgroups: [Math.ceil(130 / (edge * 4)), Math.ceil(70 / (edge * 4)), 2] as [number, number, number],

@@ -26,7 +26,7 @@ function inProcessClient(): WorkerClient {
     },
     addEventListener: target.addEventListener.bind(target),
     terminate() {},
-  } as unknown as WorkerPort;
+  };
   return new WorkerClient(port);
 }
 

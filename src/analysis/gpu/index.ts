@@ -119,15 +119,15 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       onPairs?.(a.length * b.length);
       return done;
     };
-    const ckaGrid = (job: GpuJob, debiased: boolean) => (a.every(all('gpu-cka')) && b.every(all('gpu-cka')) ? whole(compareCka(job, a as GpuCkaFactor[], b as GpuCkaFactor[], debiased)) : null);
+    const ckaGrid = (job: GpuJob, debiased: boolean) => (a.every(all('gpu-cka')) && b.every(all('gpu-cka')) ? whole(compareCka(job, a, b, debiased)) : null);
     try {
       const onGpu = await this.job(options, signal, async (job): Promise<PairNumbers[][] | null> => {
         switch (options.metric) {
           case 'svcca':
           case 'cca':
             // Through the DFT (factors.ts makes DFT factors for these two metrics alone), or whole layers.
-            if (a.every(all('gpu-dft')) && b.every(all('gpu-dft'))) return compareDft(job, a as GpuDftFactor[], b as GpuDftFactor[], onPairs);
-            if (a.every(all('gpu-cca')) && b.every(all('gpu-cca'))) return whole(compareCca(job, a as GpuCcaFactor[], b as GpuCcaFactor[]));
+            if (a.every(all('gpu-dft')) && b.every(all('gpu-dft'))) return compareDft(job, a, b, onPairs);
+            if (a.every(all('gpu-cca')) && b.every(all('gpu-cca'))) return whole(compareCca(job, a, b));
             return null;
           case 'pwcca': {
             const withExtras = (f: GpuFactor) => f.kind === 'gpu-cca' && f.pwcca !== undefined;

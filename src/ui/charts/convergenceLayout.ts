@@ -134,7 +134,7 @@ export function layoutConvergence(
         .defined((v) => v !== null && Number.isFinite(v))
         .x((_, t) => x(steps[t]))
         .y((v) => y(clamp(v as number)))
-        .digits(2)(s.values as (number | null)[]) ?? '';
+        .digits(2)(s.values) ?? '';
     const points = s.values.flatMap((v, t) => (v === null || !Number.isFinite(v) ? [] : [{ t, x: r2(x(steps[t])), y: r2(y(clamp(v))), value: v }]));
     return { layer: s.layer, color, path, points };
   });
