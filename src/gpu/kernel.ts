@@ -29,9 +29,6 @@ export function structLayout<const F extends string>(struct: string, fields: rea
   return { struct, fields };
 }
 
-/** Bytes of one struct (every field 4 bytes). */
-export const structBytes = (layout: StructLayout) => layout.fields.length * 4;
-
 /**
  * The words of one struct, u32 fields as integers and f32 fields as their bit patterns, written into
  * `out` at word `at` (a fresh array by default).

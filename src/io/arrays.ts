@@ -20,7 +20,7 @@ import { openSafetensors } from './safetensors';
 import { DEFAULT_LIMITS, InputError } from './types';
 import type { NdArray, ReadLimits } from './types';
 
-export { ARRAY_EXTENSIONS, ARRAY_FORMATS, arrayExtension, arrayStem } from './formats';
+export { ARRAY_EXTENSIONS, arrayExtension, arrayStem } from './formats';
 export type { ArrayFormat } from './formats';
 
 /** One array inside a file, known from its header alone. */

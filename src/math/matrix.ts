@@ -15,20 +15,6 @@ export function zeros(rows: number, cols: number): Matrix {
   return { rows, cols, data: new Float64Array(rows * cols) };
 }
 
-export function fromRows(values: number[][]): Matrix {
-  const rows = values.length;
-  const cols = rows === 0 ? 0 : values[0].length;
-  const out = zeros(rows, cols);
-  values.forEach((row, i) => out.data.set(row, i * cols));
-  return out;
-}
-
-export function toRows(a: Matrix): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < a.rows; i++) out.push(Array.from(a.data.subarray(i * a.cols, (i + 1) * a.cols)));
-  return out;
-}
-
 export function transpose(a: Matrix): Matrix {
   const out = zeros(a.cols, a.rows);
   for (let i = 0; i < a.rows; i++) {
@@ -156,21 +142,4 @@ export function multiply(a: Matrix, b: Matrix): Matrix {
     }
   }
   return c;
-}
-
-/** Largest absolute entry. */
-export function maxAbs(values: Float64Array): number {
-  let m = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = Math.abs(values[i]);
-    if (v > m) m = v;
-  }
-  return m;
-}
-
-/** Frobenius norm. */
-export function frobenius(a: Matrix): number {
-  let s = 0;
-  for (let i = 0; i < a.data.length; i++) s += a.data[i] * a.data[i];
-  return Math.sqrt(s);
 }
