@@ -16,7 +16,9 @@ import { gridMaxDelta } from './precision';
 import { GpuRuntime } from '../gpu/runtime';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type Metric } from './types';
 
-export const SELF_CHECK_TOLERANCE = { similarity: 1e-4, rho: 1e-3 } as const;
+import { SELF_CHECK_TOLERANCE } from './selfCheckVerdict';
+
+export { SELF_CHECK_TOLERANCE };
 
 function stored(x: Matrix): NdArray {
   return { shape: [x.rows, x.cols], dtype: '<f8', data: x.data };
