@@ -16,9 +16,10 @@ import { gridMaxDelta } from './precision';
 import { GpuRuntime } from '../gpu/runtime';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type Metric } from './types';
 
-import { SELF_CHECK_TOLERANCE } from './selfCheckVerdict';
+import { SELF_CHECK_TOLERANCE, type CheckRow, type DeviceLossCheck, type GpuSelfCheck } from './selfCheckVerdict';
 
 export { SELF_CHECK_TOLERANCE };
+export type { CheckRow, DeviceLossCheck, GpuSelfCheck };
 
 function stored(x: Matrix): NdArray {
   return { shape: [x.rows, x.cols], dtype: '<f8', data: x.data };
@@ -93,17 +94,6 @@ export function selfCheckCases(): CheckCase[] {
   ];
 }
 
-export interface CheckRow {
-  name: string;
-  metric: Metric;
-  cpu: { similarity: number; rho: number[]; kept: [number, number] };
-  gpu: { similarity: number; rho: number[]; kept: [number, number] };
-  deltaSimilarity: number;
-  maxDeltaRho: number;
-  keptEqual: boolean;
-  ok: boolean;
-}
-
 function optionsFor(c: CheckCase, metric: Metric): AnalysisOptions {
   return { ...DEFAULT_OPTIONS, ...c.options, metric, keep: c.name.includes('fixed k') ? { kind: 'dims', k: 10 } : DEFAULT_OPTIONS.keep };
 }
@@ -168,18 +158,6 @@ async function runReferencePair(backend: ComputeBackend) {
   return comparePair({ name: 'x', array: asArray(c.a) }, { name: 'y', array: asArray(c.b) }, DEFAULT_OPTIONS, backend);
 }
 
-export interface GpuSelfCheck {
-  rows: CheckRow[];
-  gridMaxDelta: number;
-  gridCkaMaxDelta: number;
-  /** The same cases with datapoints streamed in column chunks (a 64 KiB binding cap forces it). */
-  chunkedRows: CheckRow[];
-  chunkedGridMaxDelta: number;
-  /** Work beyond the device's limits (a 64 KiB binding limit): the float64 path, and a warning. */
-  limitedRows: CheckRow[];
-  limitedWarnings: string[];
-}
-
 /** Everything the WebGPU backend promises, on `backend`'s device: the browser's gpu-check page and
  *  the Node parity tests (Dawn) both run this. */
 export async function runGpuSelfCheck(backend: GpuBackend, onRow?: (row: CheckRow) => void): Promise<GpuSelfCheck> {
@@ -193,17 +171,6 @@ export async function runGpuSelfCheck(backend: GpuBackend, onRow?: (row: CheckRo
   const limitedRows = (await runSelfCheck(small)).filter((row) => row.name.startsWith('semantics-doc'));
   const limitedWarnings = (await runReferencePair(small)).warnings;
   return { rows, gridMaxDelta: grid.maxDelta, gridCkaMaxDelta: gridCka.maxDelta, chunkedRows, chunkedGridMaxDelta: chunkedGrid.maxDelta, limitedRows, limitedWarnings };
-}
-
-export interface DeviceLossCheck {
-  /** "DeviceLostError: …" from the interrupted job. */
-  error: string;
-  /** Checkpoints whose values arrived before the loss. */
-  keptCheckpoints: number;
-  /** A different backend (fresh adapter and device) was handed out after the loss. */
-  freshBackend: boolean;
-  /** The same job on the fresh backend against the CPU oracle. */
-  recomputedMaxDelta: number;
 }
 
 /** Destroys the device after the first checkpoint's values arrive (not runtime.destroy(): an

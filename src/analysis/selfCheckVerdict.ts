@@ -2,13 +2,47 @@
 // shared by the Dawn parity suite (test/gpu/dawnParity.test.ts), the Chromium one (e2e/gpu.spec.ts)
 // and the gpu-check page, so the tolerances and the reference values are written once.
 // Pure and type-only imports: Playwright's loader can import it without the shaders.
-import type { DeviceLossCheck, GpuSelfCheck } from './selfCheck';
+import type { Metric } from './types';
 
 /** |Δ similarity| and max |Δρ| allowed between a float32 GPU result and the float64 oracle. */
 export const SELF_CHECK_TOLERANCE = { similarity: 1e-4, rho: 1e-3 } as const;
 
 /** The semantics doc's reference case (docs/conventions.md): CCA and PWCCA (sign-free) similarity. */
 export const SEMANTICS_DOC_REFERENCE = { cca: 0.658407, pwcca: 0.661973 } as const;
+
+export interface CheckRow {
+  name: string;
+  metric: Metric;
+  cpu: { similarity: number; rho: number[]; kept: [number, number] };
+  gpu: { similarity: number; rho: number[]; kept: [number, number] };
+  deltaSimilarity: number;
+  maxDeltaRho: number;
+  keptEqual: boolean;
+  ok: boolean;
+}
+
+export interface GpuSelfCheck {
+  rows: CheckRow[];
+  gridMaxDelta: number;
+  gridCkaMaxDelta: number;
+  /** The same cases with datapoints streamed in column chunks (a 64 KiB binding cap forces it). */
+  chunkedRows: CheckRow[];
+  chunkedGridMaxDelta: number;
+  /** Work beyond the device's limits (a 64 KiB binding limit): the float64 path, and a warning. */
+  limitedRows: CheckRow[];
+  limitedWarnings: string[];
+}
+
+export interface DeviceLossCheck {
+  /** "DeviceLostError: …" from the interrupted job. */
+  error: string;
+  /** Checkpoints whose values arrived before the loss. */
+  keptCheckpoints: number;
+  /** A different backend (fresh adapter and device) was handed out after the loss. */
+  freshBackend: boolean;
+  /** The same job on the fresh backend against the CPU oracle. */
+  recomputedMaxDelta: number;
+}
 
 /** The parts of a self-check, each judged on its own so a suite can report them separately. */
 export type SelfCheckPart = 'rows' | 'reference' | 'grids' | 'chunked' | 'limited';
