@@ -9,7 +9,14 @@ import { existsSync } from 'node:fs';
  * inherits it; a machine with a GPU (/dev/dri, /dev/nvidia0) or its own VK_ICD_FILENAMES keeps it.
  */
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (process.env.VITEST && process.platform === 'linux' && !process.env.VK_ICD_FILENAMES && !existsSync('/dev/dri') && !existsSync('/dev/nvidia0') && existsSync(SWIFTSHADER_ICD)) {
+if (
+  process.env.VITEST &&
+  process.platform === 'linux' &&
+  !process.env.VK_ICD_FILENAMES &&
+  !existsSync('/dev/dri') &&
+  !existsSync('/dev/nvidia0') &&
+  existsSync(SWIFTSHADER_ICD)
+) {
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
 }
 if (process.env.VITEST) process.env.XDG_RUNTIME_DIR ??= '/tmp'; // silences the Vulkan loader's warning

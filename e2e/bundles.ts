@@ -40,7 +40,10 @@ export function bundleArrays(spec: BundleSpec = {}): { name: string; shape: numb
   // Latent inputs: a class mean plus noise, so directions over datapoints show the labels.
   const means = randn(seed, classes * latentDim);
   const noise = randn(seed + 1, m * latentDim);
-  const latent = Float64Array.from({ length: m * latentDim }, (_, k) => 1.5 * means[labels[Math.floor(k / latentDim)] * latentDim + (k % latentDim)] + noise[k]);
+  const latent = Float64Array.from(
+    { length: m * latentDim },
+    (_, k) => 1.5 * means[labels[Math.floor(k / latentDim)] * latentDim + (k % latentDim)] + noise[k],
+  );
   const out: { name: string; shape: number[]; data: Float32Array | Float64Array }[] = [];
   runs.forEach((run, r) => {
     layers.forEach((layer, l) => {

@@ -11,7 +11,7 @@ import { expect, test } from './fixtures';
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
 }
 
 test('chance bands on the convergence curves, chance at the freeze steps and in the exports', async ({ page }) => {
@@ -35,7 +35,10 @@ test('chance bands on the convergence curves, chance at the freeze steps and in 
 
   // Export JSON: the engine's baseline per cell (the convergence curves' cells; others null).
   const json = await downloaded(page, () => view.getByRole('button', { name: 'Export JSON' }).click());
-  const exported = JSON.parse(json.bytes.toString('utf8')) as { baseline: ({ mean: number; sd: number; p: number; permutations: number; seed: number } | null)[][][]; values: number[][][] };
+  const exported = JSON.parse(json.bytes.toString('utf8')) as {
+    baseline: ({ mean: number; sd: number; p: number; permutations: number; seed: number } | null)[][][];
+    values: number[][][];
+  };
   expect(exported.baseline.length).toBe(exported.values.length);
   const diagonal = exported.baseline[0][0][0]!;
   expect(diagonal.permutations).toBe(20);

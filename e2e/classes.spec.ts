@@ -18,7 +18,7 @@ const classesView = (page: Page) => page.locator('section[aria-labelledby="class
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
 }
 
 /** The shipped demo, served as the page's demo (the fixtures serve an empty demo list otherwise). */
@@ -48,7 +48,9 @@ test('Classes on the demo: heatmap, curves, learned first, k99; exports equal th
   await expect(page.getByTestId('learned-first')).toContainText(/never: .*class 6/);
   await expect(page.getByRole('img', { name: 'k99 heatmap: layers × steps' }).locator('g.cells rect')).toHaveCount(14 * 14);
 
-  const cli = JSON.parse((await run('node', ['bin/svcca-lens.mjs', 'classes', DEMO, '--target', 'indicator', '--threshold', '0.9', '--json'], { maxBuffer: 1 << 24 })).stdout);
+  const cli = JSON.parse(
+    (await run('node', ['bin/svcca-lens.mjs', 'classes', DEMO, '--target', 'indicator', '--threshold', '0.9', '--json'], { maxBuffer: 1 << 24 })).stdout,
+  );
   const figure = figureOf(heatmap);
   const json = JSON.parse((await downloaded(page, () => figure.getByRole('button', { name: 'Export JSON' }).click())).bytes.toString('utf8'));
   expect(json.values).toEqual(cli.values);
@@ -75,8 +77,17 @@ test('Classes on the demo: heatmap, curves, learned first, k99; exports equal th
   expect(png.bytes.subarray(1, 4).toString('latin1')).toBe('PNG');
   const curvesSvg = await downloaded(page, () => figureOf(curves).getByRole('button', { name: 'Export class curves as SVG' }).click());
   expect(curvesSvg.bytes.toString('utf8')).toContain('class 6');
-  const k99Csv = await downloaded(page, () => figureOf(page.getByRole('img', { name: 'k99 heatmap: layers × steps' })).getByRole('button', { name: 'Export CSV of the current matrix' }).click());
-  expect(k99Csv.bytes.toString('utf8').split('\n').filter((l) => l && !l.startsWith('#'))[1]).toBe(`stem,${cli.k99.map((row: number[]) => row[0]).join(',')}`);
+  const k99Csv = await downloaded(page, () =>
+    figureOf(page.getByRole('img', { name: 'k99 heatmap: layers × steps' }))
+      .getByRole('button', { name: 'Export CSV of the current matrix' })
+      .click(),
+  );
+  expect(
+    k99Csv.bytes
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))[1],
+  ).toBe(`stem,${cli.k99.map((row: number[]) => row[0]).join(',')}`);
 });
 
 test('a bundle without labels: the Classes view says why nothing is shown', async ({ page }) => {
@@ -89,14 +100,20 @@ test('a bundle without labels: the Classes view says why nothing is shown', asyn
 test('the drill-down sweeps k with both k99 marked, and exports the sweep', async ({ page }) => {
   await page.goto('/');
   await computeBundle(page, [npzBundle('toy.npz')]);
-  await dynamicsHeatmap(page).locator('g.cells rect').nth(5 * 2 + 2).click();
+  await dynamicsHeatmap(page)
+    .locator('g.cells rect')
+    .nth(5 * 2 + 2)
+    .click();
   const detail = pairDetail(page);
   await expect(detail).toHaveAttribute('data-status', 'done');
   const chart = detail.getByRole('img', { name: 'Similarity against the number of kept directions k' });
   await expect(chart).toBeVisible();
   await expect(chart.locator('g.cut text').first()).toContainText('k99');
   const csv = await downloaded(page, () => detail.getByRole('button', { name: 'Export CSV of the k sweep' }).click());
-  const rows = csv.bytes.toString('utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  const rows = csv.bytes
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'));
   expect(rows[0]).toBe('k,similarity');
   expect(rows[1].startsWith('1,')).toBe(true);
   // The same layer against itself at the same step would be 1 everywhere; here every value is a correlation.
@@ -111,7 +128,10 @@ test('the Classes view passes axe (WCAG 2 A/AA), light and dark', async ({ page 
   const { default: AxeBuilder } = await import('@axe-core/playwright');
   const check = async (view: string) => {
     const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze();
-    expect(violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`), `axe on ${view}`).toEqual([]);
+    expect(
+      violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`),
+      `axe on ${view}`,
+    ).toEqual([]);
   };
   await page.goto('/');
   await computeBundle(page, [npzBundle('toy.npz')]);

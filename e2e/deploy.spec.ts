@@ -13,29 +13,39 @@ const PREFIX = '/nested/deeper/svcca/';
  *  them (h5wasm, the HDF5 reader, on the first HDF5 file), the demo data, and everything deployed. */
 const BUDGET = { firstVisitScript: 1_000_000, lazyScript: 5_200_000, demoData: 20_000_000, total: 26_500_000 };
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
 let server: Server;
 let origin = '';
 
 test.beforeAll(async () => {
-  server = createServer(async (request, response) => {
-    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
-    if (!path.startsWith(PREFIX)) {
-      response.writeHead(404).end('not under the deployment prefix');
-      return;
-    }
-    const relative = normalize(path.slice(PREFIX.length) || 'index.html');
-    if (relative.startsWith('..')) {
-      response.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = await readFile(join(DIST, relative));
-      response.writeHead(200, { 'content-type': TYPES[extname(relative)] ?? 'application/octet-stream' }).end(body);
-    } catch {
-      response.writeHead(404).end('not found');
-    }
-  });
+  server = createServer(
+    (request, response) =>
+      void (async () => {
+        const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+        if (!path.startsWith(PREFIX)) {
+          response.writeHead(404).end('not under the deployment prefix');
+          return;
+        }
+        const relative = normalize(path.slice(PREFIX.length) || 'index.html');
+        if (relative.startsWith('..')) {
+          response.writeHead(403).end();
+          return;
+        }
+        try {
+          const body = await readFile(join(DIST, relative));
+          response.writeHead(200, { 'content-type': TYPES[extname(relative)] ?? 'application/octet-stream' }).end(body);
+        } catch {
+          response.writeHead(404).end('not found');
+        }
+      })(),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -111,7 +121,10 @@ test('the build stays within its size budget (scripts, demo data, everything dep
     description: `first-visit scripts ${firstVisitScript} B (${[...firstVisit].join(', ')}), loaded on demand ${lazyScript} B (${lazy.map((f) => `${f.path} ${f.size} B`).join(', ')}), demo data ${demoData} B, everything ${total} B`,
   });
   expect(demoData, 'the demo ships with the build').toBeGreaterThan(0);
-  expect([...firstVisit].some((p) => /analysisWorker/.test(p)), 'the worker counts as first-visit script').toBe(true);
+  expect(
+    [...firstVisit].some((p) => /analysisWorker/.test(p)),
+    'the worker counts as first-visit script',
+  ).toBe(true);
   // h5wasm (the HDF5 C library as WebAssembly, inlined) is its own chunk, never in an entry or the worker.
   expect(lazy.map((f) => f.path).filter((p) => /hdf5/.test(p))).toHaveLength(1);
   expect(firstVisitScript).toBeLessThanOrEqual(BUDGET.firstVisitScript);

@@ -30,7 +30,10 @@ export async function computeBundle(page: Page, files: FilePayload[], firstStep 
 
 /** The value of heatmap cell (i, j) as drawn (data-value of its rect), null if not computed. */
 export async function cellValue(page: Page, i: number, j: number, cols: number): Promise<number | null> {
-  const v = await dynamicsHeatmap(page).locator('g.cells rect').nth(i * cols + j).getAttribute('data-value');
+  const v = await dynamicsHeatmap(page)
+    .locator('g.cells rect')
+    .nth(i * cols + j)
+    .getAttribute('data-value');
   return v === null ? null : Number(v);
 }
 

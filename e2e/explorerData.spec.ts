@@ -119,7 +119,11 @@ test('?data=URL loads a bundle and shows it at once; a failing URL is one line',
 test('the demo: without data the first demo is shown, heatmap and curves, with a caption', async ({ page }) => {
   const bundle = npzBundle('digits.npz');
   await page.route('**/demo/index.json', (route) =>
-    route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify([{ id: 'digits', title: 'Digits MLP', caption: 'a small MLP learning digits.', file: 'digits.npz' }]) }),
+    route.fulfill({
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify([{ id: 'digits', title: 'Digits MLP', caption: 'a small MLP learning digits.', file: 'digits.npz' }]),
+    }),
   );
   await page.route('**/demo/digits.npz', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: bundle.buffer }));
   await page.goto('/');

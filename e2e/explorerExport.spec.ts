@@ -18,7 +18,7 @@ async function cli(args: string[]): Promise<Record<string, unknown>> {
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
 }
 
 type Conventions = { backendReason?: string; backend: string };
@@ -67,7 +67,15 @@ test('Export JSON of the learning dynamics equals `svcca-lens dynamics --json` o
   const exported = JSON.parse(app.bytes.toString('utf8'));
   expectSameResult(exported, await reference, 'values');
   expect(exported).toMatchObject({ bundle: 'toy.npz', run: null, leftOut: [], inputArrays: 30, app: { name: 'svcca-lens', version: '0.1.0' } });
-  expect(exported.options).toEqual({ metric: 'svcca', keep: { kind: 'variance', fraction: 0.99 }, epsilon: 1e-10, layout: 'auto', convLayout: null, convReduction: null, pwccaVariant: null });
+  expect(exported.options).toEqual({
+    metric: 'svcca',
+    keep: { kind: 'variance', fraction: 0.99 },
+    epsilon: 1e-10,
+    layout: 'auto',
+    convLayout: null,
+    convReduction: null,
+    pwccaVariant: null,
+  });
   expect(exported.inputHash).toMatch(/^[0-9a-f]{12}$/);
   expect(exported.computed.reason).toMatch(/^CPU \(float64\)/);
 
@@ -115,7 +123,12 @@ test('CSV of the current matrix, PNG and SVG of a chart with its legend and capt
   const lines = all.filter((l) => !l.startsWith('#'));
   expect(lines[0]).toBe('layer at step 200 \\ layer at step 1600,conv1,conv2,fc1,fc2,logits');
   expect(lines).toHaveLength(6);
-  const shown = Number(await dynamicsHeatmap(page).locator('g.cells rect').nth(2 * 5 + 1).getAttribute('data-value'));
+  const shown = Number(
+    await dynamicsHeatmap(page)
+      .locator('g.cells rect')
+      .nth(2 * 5 + 1)
+      .getAttribute('data-value'),
+  );
   expect(Number(lines[3].split(',')[2])).toBe(shown);
 
   const svg = await downloaded(page, () => figure.getByRole('button', { name: 'Export heatmap as SVG' }).click());
@@ -126,7 +139,12 @@ test('CSV of the current matrix, PNG and SVG of a chart with its legend and capt
   expect(text).toContain('SVCCA similarity of each layer at step 200'); // the caption
   expect(text.match(/<rect[^>]*fill="rgb|<rect[^>]*fill="#/g)?.length ?? 0).toBeGreaterThanOrEqual(25);
   expect(text).not.toContain('var(--');
-  const metadata = JSON.parse(text.match(/<metadata id="svcca-lens-export">([^<]*)<\/metadata>/)![1].replace(/&quot;/g, '"').replace(/&amp;/g, '&'));
+  const metadata = JSON.parse(
+    text
+      .match(/<metadata id="svcca-lens-export">([^<]*)<\/metadata>/)![1]
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&'),
+  );
   expect(metadata).toMatchObject({ bundle: 'toy.npz', metric: 'svcca', 'step shown': '200', app: 'svcca-lens 0.1.0' });
   const footer = [...text.matchAll(/<text[^>]*class="export-footer"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]).join(' ');
   expect(footer).toMatch(/^toy\.npz · svcca · variance 0\.99 · ε 1e-10 · inputs [0-9a-f]{12} · svcca-lens 0\.1\.0$/);
@@ -146,7 +164,9 @@ test('CSV of the current matrix, PNG and SVG of a chart with its legend and capt
   expect(curves.bytes.toString('utf8')).toContain('conv1'); // the legend's layer names
 });
 
-test('With the GPU backend chosen, the worker computes on WebGPU: the exported values equal the CLI\'s float64 within f32 tolerance', async ({ page }, testInfo) => {
+test("With the GPU backend chosen, the worker computes on WebGPU: the exported values equal the CLI's float64 within f32 tolerance", async ({
+  page,
+}, testInfo) => {
   test.setTimeout(180_000);
   const bundle = npzBundle('toy.npz');
   const file = testInfo.outputPath('toy.npz');

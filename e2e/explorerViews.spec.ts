@@ -58,7 +58,9 @@ test('step through checkpoints: slider, ← / →, play and pause; small multipl
 test('hover shows the exact value, layers, steps, metric and kept dimensions; the colour scale can fit the data', async ({ page }) => {
   await page.goto('/');
   await computeBundle(page, [toy()]);
-  const cell = dynamicsHeatmap(page).locator('g.cells rect').nth(1 * 5 + 3); // conv2 × fc2
+  const cell = dynamicsHeatmap(page)
+    .locator('g.cells rect')
+    .nth(1 * 5 + 3); // conv2 × fc2
   const value = Number(await cell.getAttribute('data-value'));
   await cell.hover();
   const tip = dynamicsView(page).locator('.tooltip');
@@ -128,7 +130,11 @@ test('across runs: layers of run A × layers of run B at a chosen step', async (
   await page.getByRole('combobox', { name: /^Step/ }).selectOption('100');
   await finished(crossView(page));
   await expect(page.getByRole('img', { name: /at step 100$/ })).toBeVisible();
-  await page.getByRole('img', { name: /at step 100$/ }).locator('g.cells rect').nth(6).click();
+  await page
+    .getByRole('img', { name: /at step 100$/ })
+    .locator('g.cells rect')
+    .nth(6)
+    .click();
   await expect(pairDetail(page)).toHaveAttribute('data-status', 'done');
   await expect(pairDetail(page).locator('.card-head h3')).toHaveText('run a · conv2 × run b · conv2');
   await expect(page).toHaveURL(/view=cross.*a=runs\.npz%7Ea.*b=runs\.npz%7Eb.*step=100/);

@@ -2,19 +2,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  activationsX,
-  activationsY,
-  arrayRow,
-  dropFiles,
-  expect,
-  npyFile,
-  openFiles,
-  results,
-  shownSimilarity,
-  test,
-  truncatedNpy,
-} from './fixtures';
+import { activationsX, activationsY, arrayRow, dropFiles, expect, npyFile, openFiles, results, shownSimilarity, test, truncatedNpy } from './fixtures';
 
 test.beforeEach(async ({ page }) => {
   await page.goto('/');

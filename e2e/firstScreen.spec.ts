@@ -29,11 +29,13 @@ test('at 1280 × 800 the heatmap is visible without scrolling, on a mid-training
   }
   // Convergence lines are named at their ends.
   const curves = page.getByRole('img', { name: /^Convergence curves/ });
-  await expect(curves.locator('g.end-labels text')).toHaveText(['conv1', 'conv2', 'conv3', 'fc1', 'logits'].sort() as string[], { useInnerText: true }).catch(async () => {
-    // Ordered by where each line ends (top to bottom), not alphabetically: compare as sets.
-    const names = await curves.locator('g.end-labels text').allTextContents();
-    expect([...names].sort()).toEqual(['conv1', 'conv2', 'conv3', 'fc1', 'logits']);
-  });
+  await expect(curves.locator('g.end-labels text'))
+    .toHaveText(['conv1', 'conv2', 'conv3', 'fc1', 'logits'].sort(), { useInnerText: true })
+    .catch(async () => {
+      // Ordered by where each line ends (top to bottom), not alphabetically: compare as sets.
+      const names = await curves.locator('g.end-labels text').allTextContents();
+      expect([...names].sort()).toEqual(['conv1', 'conv2', 'conv3', 'fc1', 'logits']);
+    });
   await expect(curves.locator('g.legend text')).toHaveCount(0);
 });
 

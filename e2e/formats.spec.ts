@@ -14,7 +14,8 @@ import { expect, results, shownSimilarity, test } from './fixtures';
 const run = promisify(execFile);
 const FIXTURES = 'test/fixtures/formats';
 const file = (rel: string, name = rel.split('/').pop()!) => ({ name, mimeType: 'application/octet-stream', buffer: readFileSync(`${FIXTURES}/${rel}`) });
-const cli = async (...args: string[]) => JSON.parse((await run('node', ['bin/svcca-lens.mjs', ...args, '--backend', 'cpu', '--json'], { encoding: 'utf8' })).stdout);
+const cli = async (...args: string[]) =>
+  JSON.parse((await run('node', ['bin/svcca-lens.mjs', ...args, '--backend', 'cpu', '--json'], { encoding: 'utf8' })).stdout);
 /** The app may compute on the GPU (float32): within the precision contract of the float64 CLI. */
 const GPU_CONTRACT = 1e-4;
 
@@ -35,7 +36,10 @@ test('a .pt bundle computes to the CLI’s heatmap; an .h5 file’s datasets com
   await expect(page.getByText('my-run.pt').first()).toBeVisible();
   await expect(page.locator('tr[data-layer="layer1.0.fc"]')).toBeVisible();
   const reference = await dynamics;
-  expect([reference.steps, reference.layers]).toEqual([[0, 10, 20], ['conv1', 'layer1.0.fc']]);
+  expect([reference.steps, reference.layers]).toEqual([
+    [0, 10, 20],
+    ['conv1', 'layer1.0.fc'],
+  ]);
   await expect(dynamicsView(page).locator('g.cells rect[data-value]')).toHaveCount(4);
   for (let i = 0; i < 2; i++) {
     for (let j = 0; j < 2; j++) expect(Math.abs((await cellValue(page, i, j, 2))! - reference.values[0][i][j])).toBeLessThanOrEqual(GPU_CONTRACT);

@@ -15,7 +15,7 @@ const DEMO = 'test/fixtures/real/digits-cnn.npz';
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<Buffer> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return readFileSync((await download.path())!);
+  return readFileSync(await download.path());
 }
 
 const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
@@ -23,7 +23,10 @@ const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v 
 for (const metric of ['cca', 'svcca'] as const) {
   test(`real digits CNN, ${metric} with conv layers flattened: the GPU worker's grid equals float64 within 1e-4`, async ({ page }) => {
     test.setTimeout(420_000);
-    const cli = run('node', ['bin/svcca-lens.mjs', 'dynamics', DEMO, '--metric', metric, '--conv', 'flatten', '--backend', 'cpu', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const cli = run('node', ['bin/svcca-lens.mjs', 'dynamics', DEMO, '--metric', metric, '--conv', 'flatten', '--backend', 'cpu', '--json'], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
     await page.goto('/');
     // The bundle's preview raises no question, so it computes at once with the defaults; each
     // setting below then recomputes, and the last job is the one with all three.

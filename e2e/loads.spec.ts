@@ -26,7 +26,8 @@ function npyHeaderOnly(header: string): Buffer {
 }
 
 /** One seed's checkpoints, as `np.savez(f"{name}", **{f"step_{s}/{layer}": …})` writes them. */
-const seedFile = (name: string, seed: number) => npzBundle(name, { steps: [0, 800, 1600], layers: ['conv1', 'fc1', 'logits'], seed, labels: false, manifest: false });
+const seedFile = (name: string, seed: number) =>
+  npzBundle(name, { steps: [0, 800, 1600], layers: ['conv1', 'fc1', 'logits'], seed, labels: false, manifest: false });
 
 /** Serves a two-run demo; its bundle's response waits for `release` (the user's pick comes first). */
 async function serveDemo(page: Page, held?: Promise<void>): Promise<{ requested: Promise<void>; served: Promise<void> }> {
@@ -35,7 +36,11 @@ async function serveDemo(page: Page, held?: Promise<void>): Promise<{ requested:
   let served!: () => void;
   const result = { requested: new Promise<void>((r) => (requested = r)), served: new Promise<void>((r) => (served = r)) };
   await page.route('**/demo/index.json', (route) =>
-    route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify([{ id: 'digits', title: 'Digits', caption: 'the demo.', file: 'digits.npz' }]) }),
+    route.fulfill({
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify([{ id: 'digits', title: 'Digits', caption: 'the demo.', file: 'digits.npz' }]),
+    }),
   );
   await page.route('**/demo/digits.npz', async (route) => {
     requested();
@@ -84,7 +89,9 @@ test('after an upload no view shows the previous bundle: a guessed layout waits,
   await pick(page, [npzBundle('square.npz', { datapoints: 16, neurons: [16, 4], layers: ['sq', 'fc'], steps: [0, 1], labels: false })]);
   await expect(page.getByRole('region', { name: 'square.npz' })).toBeVisible();
   await expect(crossView(page).getByRole('img')).toHaveCount(0);
-  await expect(crossView(page).getByTestId('not-computed')).toContainText('Not computed yet: square.npz waits: the layout of a layer is a guess (layer sq: (16, 16)');
+  await expect(crossView(page).getByTestId('not-computed')).toContainText(
+    'Not computed yet: square.npz waits: the layout of a layer is a guess (layer sq: (16, 16)',
+  );
   await page.getByRole('tab', { name: 'Learning dynamics' }).click();
   await expect(dynamicsHeatmap(page)).toHaveCount(0);
   const waiting = page.getByRole('region', { name: 'Learning dynamics' });
@@ -145,7 +152,9 @@ test('one .npz per seed picked together is one study with a run per file; across
   // Across runs: run A × run B of this study, not the demo's runs.
   await page.getByRole('tab', { name: 'Across runs' }).click();
   await finished(crossView(page));
-  await expect(crossView(page).locator('.sub')).toHaveText(/^runA\.npz \+ runB_final\.npz · run runA × runA\.npz \+ runB_final\.npz · run runB_final · .* · step 1600$/);
+  await expect(crossView(page).locator('.sub')).toHaveText(
+    /^runA\.npz \+ runB_final\.npz · run runA × runA\.npz \+ runB_final\.npz · run runB_final · .* · step 1600$/,
+  );
 });
 
 test('a lone .npy is an array to compare; bad .npy files get the reader’s reason', async ({ page }) => {
@@ -160,7 +169,9 @@ test('a lone .npy is an array to compare; bad .npy files get the reader’s reas
   await expect(errors(page)).toContainText('notes.npy: not a .npy file (it does not start with "\\x93NUMPY")');
   await pick(page, [{ name: 'empty.npy', mimeType: 'application/octet-stream', buffer: Buffer.alloc(0) }]);
   await expect(errors(page)).toContainText('empty.npy: file is empty');
-  await pick(page, [{ name: 'huge.npy', mimeType: 'application/octet-stream', buffer: npyHeaderOnly("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 4), }") }]);
+  await pick(page, [
+    { name: 'huge.npy', mimeType: 'application/octet-stream', buffer: npyHeaderOnly("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 4), }") },
+  ]);
   await expect(errors(page).locator('li')).toHaveCount(3);
   await expect(errors(page).locator('li').nth(2)).toContainText('huge.npy: ');
   await expect(errors(page)).not.toContainText('no arrays named');

@@ -15,14 +15,17 @@ const DEMO = 'test/fixtures/real/digits-cnn.npz';
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
 }
 
 test('own CNN bundle: preview wording, CKA fixed for conv layers, an export that says what it is and equals the CLI', async ({ page }, testInfo) => {
   test.setTimeout(240_000);
   const file = testInfo.outputPath('my-cnn.npz');
   copyFileSync(DEMO, file);
-  const cli = run('node', ['bin/svcca-lens.mjs', 'dynamics', file, '--metric', 'cka', '--run', 'cnn-seed0', '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const cli = run('node', ['bin/svcca-lens.mjs', 'dynamics', file, '--metric', 'cka', '--run', 'cnn-seed0', '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
 
   await page.goto('/');
   await page.getByTestId('file-input').setInputFiles(file);
@@ -30,7 +33,12 @@ test('own CNN bundle: preview wording, CKA fixed for conv layers, an export that
   // Item 7: the stored shape and how it is read; the features each reduction feeds.
   const conv1 = page.locator('tr[data-layer="conv1"]');
   await expect(conv1.locator('.reading')).toHaveText('stored (400, 8, 4, 4), read as NCHW: C=8, H=W=4');
-  await expect(conv1.locator('td.features li')).toHaveText(['flatten 128', 'mean-pool 8', 'positions 8 (over 6400 datapoints)', 'DFT 8 channels × 16 frequencies (chosen)']);
+  await expect(conv1.locator('td.features li')).toHaveText([
+    'flatten 128',
+    'mean-pool 8',
+    'positions 8 (over 6400 datapoints)',
+    'DFT 8 channels × 16 frequencies (chosen)',
+  ]);
   await expect(conv1.locator('td.features li.current')).toHaveText(/^DFT/);
   await expect(page.locator('tr[data-layer="fc1"] td.features')).toHaveText('64');
   // Its preview raises no question, so it computes at once (no Compute to press).
@@ -55,7 +63,15 @@ test('own CNN bundle: preview wording, CKA fixed for conv layers, an export that
   expect(json.name).toBe('my-cnn_cnn-seed0-dynamics-cka-flatten.json');
   const app = JSON.parse(json.bytes.toString('utf8'));
   const reference = JSON.parse((await cli).stdout);
-  expect(app).toMatchObject({ bundle: 'my-cnn.npz', run: 'cnn-seed0', metric: 'cka', steps: [0, 5, 14, 37, 100, 270, 740, 2000], reference: 2000, inputArrays: 40, app: { name: 'svcca-lens', version: '0.1.0' } });
+  expect(app).toMatchObject({
+    bundle: 'my-cnn.npz',
+    run: 'cnn-seed0',
+    metric: 'cka',
+    steps: [0, 5, 14, 37, 100, 270, 740, 2000],
+    reference: 2000,
+    inputArrays: 40,
+    app: { name: 'svcca-lens', version: '0.1.0' },
+  });
   expect(app.options).toEqual(reference.options);
   expect(app.options.convReduction).toBe('flatten');
   expect(app.inputHash).toMatch(/^[0-9a-f]{12}$/);
@@ -72,7 +88,15 @@ test('own CNN bundle: preview wording, CKA fixed for conv layers, an export that
   const csv = await downloaded(page, () => figure.getByRole('button', { name: 'Export CSV of the current matrix' }).click());
   expect(csv.name).toBe('my-cnn_cnn-seed0-dynamics-cka-flatten-step-100.csv');
   const text = csv.bytes.toString('utf8');
-  for (const line of ['# bundle: my-cnn.npz', '# run: cnn-seed0', '# metric: cka', '# conv reduction: flatten', '# step shown: 100', `# input hash: ${app.inputHash} `]) expect(text).toContain(line);
+  for (const line of [
+    '# bundle: my-cnn.npz',
+    '# run: cnn-seed0',
+    '# metric: cka',
+    '# conv reduction: flatten',
+    '# step shown: 100',
+    `# input hash: ${app.inputHash} `,
+  ])
+    expect(text).toContain(line);
   const png = await downloaded(page, () => figure.getByRole('button', { name: 'Export heatmap as PNG' }).click());
   expect(png.name).toBe('my-cnn_cnn-seed0-dynamics-cka-flatten-step-100.png');
   expect(png.bytes.toString('latin1')).toContain(`tEXtinput hash\0${app.inputHash}`);

@@ -19,14 +19,19 @@ const SIZE = [6400, 6400, 1600, 400, 400];
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
 }
 
-test('positions with conv and dense layers: blank cells with the reason, nulls in exports equal to the CLI, a bounded drill-down', async ({ page }, testInfo) => {
+test('positions with conv and dense layers: blank cells with the reason, nulls in exports equal to the CLI, a bounded drill-down', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(300_000);
   const file = testInfo.outputPath('my-cnn.npz');
   copyFileSync(CNN, file);
-  const cli = run('node', ['bin/svcca-lens.mjs', 'dynamics', file, '--conv', 'positions', '--run', 'cnn-seed0', '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const cli = run('node', ['bin/svcca-lens.mjs', 'dynamics', file, '--conv', 'positions', '--run', 'cnn-seed0', '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
 
   await page.goto('/');
   await page.getByTestId('file-input').setInputFiles(file);
@@ -49,7 +54,9 @@ test('positions with conv and dense layers: blank cells with the reason, nulls i
   await expect(heat.locator('g.cells g.blank-cell')).toHaveCount(16);
   await expect(heat.locator('g.cells rect.pending')).toHaveCount(0);
   // One warning names the pairs.
-  await expect(view).toContainText('positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; the cells between these groups (8 pairs) are left empty');
+  await expect(view).toContainText(
+    'positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; the cells between these groups (8 pairs) are left empty',
+  );
 
   // Hovering a blank cell (conv1 × fc1: row 0, column 3) says why it is empty.
   const cell = heat.locator('g.cells > *').nth(3);
@@ -97,7 +104,10 @@ test('positions with conv and dense layers: blank cells with the reason, nulls i
   const first = heat.locator('g.cells > *').nth(0);
   await first.click();
   const detail = pairDetail(page);
-  await expect(detail.locator('figcaption, .caption').filter({ hasText: 'direction pairs' }).first()).toContainText('2\u202f000 of 6\u202f400 datapoints shown (evenly spaced)', { timeout: 60_000 });
+  await expect(detail.locator('figcaption, .caption').filter({ hasText: 'direction pairs' }).first()).toContainText(
+    '2\u202f000 of 6\u202f400 datapoints shown (evenly spaced)',
+    { timeout: 60_000 },
+  );
 
   // Under CCA fc1 × fc1 has a direction pair per neuron (64): the top 10, then all on request.
   await page.getByLabel('Metric').selectOption('cca');

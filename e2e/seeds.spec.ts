@@ -25,7 +25,7 @@ async function cli(args: string[]): Promise<Record<string, unknown>> {
 
 async function downloaded(page: Page, click: () => Promise<void>): Promise<{ name: string; bytes: Buffer }> {
   const [download] = await Promise.all([page.waitForEvent('download'), click()]);
-  return { name: download.suggestedFilename(), bytes: readFileSync((await download.path())!) };
+  return { name: download.suggestedFilename(), bytes: readFileSync(await download.path()) };
 }
 
 type Spread = { mean: number | null; sd: number | null; min: number | null; max: number | null; n: number };
@@ -36,7 +36,9 @@ function expectSameNumbers(app: (number | null)[], reference: (number | null)[])
   app.forEach((v, k) => expect(Math.abs((v as number) - (reference[k] as number)), `cell ${k}`).toBeLessThan(SAME));
 }
 
-test('learning dynamics over all runs: mean ± sd per cell and freeze steps per run, as the CLI computes them; exports carry them', async ({ page }, testInfo) => {
+test('learning dynamics over all runs: mean ± sd per cell and freeze steps per run, as the CLI computes them; exports carry them', async ({
+  page,
+}, testInfo) => {
   const bundle = npzBundle('seeds.npz', SPEC);
   const file = testInfo.outputPath('seeds.npz');
   writeFileSync(file, bundle.buffer);
@@ -114,7 +116,9 @@ test('across runs over all pairs of runs: mean ± sd per cell and the diagonal, 
   expectSameNumbers(means(json.aggregate.cells), means(cliJson.cells));
   expect(json.aggregate.pairs.map((p: { a: string; b: string }) => `${p.a}×${p.b}`)).toEqual(['seed0×seed1', 'seed0×seed2', 'seed1×seed2']);
   expect(json.aggregate.diagonal.map((d: { layer: string }) => d.layer)).toEqual((cliJson.diagonal as { layer: string }[]).map((d) => d.layer));
-  const csv = (await downloaded(page, () => crossView(page).getByRole('button', { name: "Export CSV of every run's values and the mean over runs" }).click())).bytes.toString('utf8');
+  const csv = (
+    await downloaded(page, () => crossView(page).getByRole('button', { name: "Export CSV of every run's values and the mean over runs" }).click())
+  ).bytes.toString('utf8');
   expect(csv).toContain("A's layer,B's layer,mean,sd,min,max,n,seed0×seed1,seed0×seed2,seed1×seed2");
   const svg = await downloaded(page, () => crossView(page).getByRole('button', { name: 'Export mean over pairs heatmap as SVG' }).click());
   expect(svg.bytes.toString('utf8')).toContain('svcca-lens');

@@ -25,7 +25,7 @@ test('Backend CPU: the worker computes with the WebAssembly kernels and agrees w
   await expect(page.getByLabel('Backend')).toHaveValue('cpu');
   await expect(dynamicsView(page).getByTestId('dynamics-backend')).toHaveText('Computed on the CPU in float64, as chosen under Backend.');
   const [download] = await Promise.all([page.waitForEvent('download'), dynamicsView(page).getByRole('button', { name: 'Export JSON' }).click()]);
-  const app = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+  const app = JSON.parse(readFileSync(await download.path(), 'utf8'));
   const reference = JSON.parse((await cli).stdout);
 
   expect(app.provenance).toMatchObject({ backend: 'cpu', arithmetic: 'float64' });

@@ -26,7 +26,8 @@ const value = (name: string) => (args.includes(name) ? args[args.indexOf(name) +
 const permutations = Number(value('--permutations') ?? 20);
 const metric = (value('--metric') ?? DEFAULT_OPTIONS.metric) as Metric;
 const conv = (value('--conv') ?? DEFAULT_OPTIONS.convReduction) as ConvReduction;
-if (!METRICS.includes(metric) || !CONV_REDUCTIONS.includes(conv)) throw new Error(`--metric one of ${METRICS.join(', ')}; --conv one of ${CONV_REDUCTIONS.join(', ')}`);
+if (!METRICS.includes(metric) || !CONV_REDUCTIONS.includes(conv))
+  throw new Error(`--metric one of ${METRICS.join(', ')}; --conv one of ${CONV_REDUCTIONS.join(', ')}`);
 
 const clock = () => ({ wall: performance.now() / 1000, cpu: (process.cpuUsage().user + process.cpuUsage().system) / 1e6 });
 const since = (start: { wall: number; cpu: number }) => {

@@ -48,7 +48,8 @@ const dynamics = await computeDynamics(
 );
 const dynamicsTime = since(dynStart);
 const crossStart = clock();
-const cross = bundle.runs.length > 1 ? await computeCross({ a: { bundle, run: bundle.runs[0] }, b: { bundle, run: bundle.runs[1] } }, DEFAULT_OPTIONS, {}, backend) : null;
+const cross =
+  bundle.runs.length > 1 ? await computeCross({ a: { bundle, run: bundle.runs[0] }, b: { bundle, run: bundle.runs[1] } }, DEFAULT_OPTIONS, {}, backend) : null;
 const crossTime = since(crossStart);
 const total = since(start);
 

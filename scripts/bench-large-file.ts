@@ -29,7 +29,9 @@ const planned = bundleBytes(spec);
 const fs = statfsSync(parent);
 const free = fs.bavail * fs.bsize;
 if (planned + 2e9 > free) {
-  console.error(`bench-large-file: ${(planned / 1e9).toFixed(1)} GB would leave less than 2 GB free in ${parent} (${(free / 1e9).toFixed(1)} GB free); use a smaller --gb or another --dir`);
+  console.error(
+    `bench-large-file: ${(planned / 1e9).toFixed(1)} GB would leave less than 2 GB free in ${parent} (${(free / 1e9).toFixed(1)} GB free); use a smaller --gb or another --dir`,
+  );
   process.exit(2);
 }
 

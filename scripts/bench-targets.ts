@@ -18,23 +18,41 @@ export function judgeTargets(result: BenchResult, peakGflops: number | null): Ta
   const best = result.bestProductGflops;
   rows.push({
     target: 'covariance kernel ≥ 30% of the GPU f32 peak',
-    measured: peakGflops ? `${best.toFixed(1)} GFLOP/s = ${((best / peakGflops) * 100).toFixed(0)}% of ${peakGflops}` : `${best.toFixed(2)} GFLOP/s (pass --peak-gflops)`,
+    measured: peakGflops
+      ? `${best.toFixed(1)} GFLOP/s = ${((best / peakGflops) * 100).toFixed(0)}% of ${peakGflops}`
+      : `${best.toFixed(2)} GFLOP/s (pass --peak-gflops)`,
     verdict: peakGflops ? judge(best >= 0.3 * peakGflops, true) : 'not judged (no peak given)',
   });
   const eigen512 = result.eigen.filter((e) => e.n === 512);
   if (eigen512.length > 0) {
     const fastest = eigen512.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     const chosen = eigen512.find((e) => e.chosen)!;
-    rows.push({ target: '512 × 512 eigendecomposition ≤ 30 ms', measured: `${(chosen.seconds * 1000).toFixed(1)} ms (${chosen.strategy}, as chosen); fastest ${(fastest.seconds * 1000).toFixed(1)} ms (${fastest.strategy})`, verdict: judge(chosen.seconds <= 0.03, true) });
+    rows.push({
+      target: '512 × 512 eigendecomposition ≤ 30 ms',
+      measured: `${(chosen.seconds * 1000).toFixed(1)} ms (${chosen.strategy}, as chosen); fastest ${(fastest.seconds * 1000).toFixed(1)} ms (${fastest.strategy})`,
+      verdict: judge(chosen.seconds <= 0.03, true),
+    });
   }
   if (result.pair.n === 512 && result.pair.m === 10000) {
-    rows.push({ target: 'one SVCCA pair, n = 512, m = 10 000 ≤ 100 ms', measured: `${(result.pair.seconds * 1000).toFixed(1)} ms`, verdict: judge(result.pair.seconds <= 0.1, true) });
+    rows.push({
+      target: 'one SVCCA pair, n = 512, m = 10 000 ≤ 100 ms',
+      measured: `${(result.pair.seconds * 1000).toFixed(1)} ms`,
+      verdict: judge(result.pair.seconds <= 0.1, true),
+    });
   }
   const big = result.jobs.find((j) => j.name.includes('10 layers × 20 checkpoints, n = 512'));
-  if (big) rows.push({ target: '10 × 10 layers × 20 checkpoints, n = 512, m = 5000 ≤ 10 s', measured: `${big.gpuSeconds.toFixed(2)} s`, verdict: judge(big.gpuSeconds <= 10, true) });
+  if (big)
+    rows.push({
+      target: '10 × 10 layers × 20 checkpoints, n = 512, m = 5000 ≤ 10 s',
+      measured: `${big.gpuSeconds.toFixed(2)} s`,
+      verdict: judge(big.gpuSeconds <= 10, true),
+    });
   for (const job of result.jobs) {
-    rows.push({ target: `end to end ≥ 50% of the best product's GFLOP/s: ${job.name}`, measured: `${(job.fractionOfBestProduct * 100).toFixed(0)}%`, verdict: judge(job.fractionOfBestProduct >= 0.5, false) });
+    rows.push({
+      target: `end to end ≥ 50% of the best product's GFLOP/s: ${job.name}`,
+      measured: `${(job.fractionOfBestProduct * 100).toFixed(0)}%`,
+      verdict: judge(job.fractionOfBestProduct >= 0.5, false),
+    });
   }
   return rows;
 }
-

@@ -43,7 +43,16 @@ function bundleOf(generator: ActivationGenerator, loading = { seconds: 0 }): Bun
       entries.push({ run: null, step: t, layer: `layer${l}`, source: `bench:step_${t}/layer${l}`, shape: [datapoints, n], dtype: '<f4', load });
     });
   }
-  return { name: 'bench', runs: [null], steps: Array.from({ length: steps }, (_, t) => t), layers: widths.map((_, l) => `layer${l}`), entries, unmatched: [], labels: null, manifest: null };
+  return {
+    name: 'bench',
+    runs: [null],
+    steps: Array.from({ length: steps }, (_, t) => t),
+    layers: widths.map((_, l) => `layer${l}`),
+    entries,
+    unmatched: [],
+    labels: null,
+    manifest: null,
+  };
 }
 
 /** Wraps a backend to time its two stages. */
@@ -121,7 +130,10 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
   // One SVCCA pair, cold and warm.
   const pairGenerator = new ActivationGenerator({ ...DEFAULT_GENERATOR, widths: [config.pair.n, config.pair.n], steps: 1, datapoints: config.pair.m });
   // Generated before the clock starts: the timing is the comparison (upload included), not the data.
-  const [layer0, layer1] = [0, 1].map((l) => ({ name: `layer${l}`, array: { shape: [config.pair.m, config.pair.n], dtype: '<f4' as const, data: pairGenerator.generate(l, 0) } }));
+  const [layer0, layer1] = [0, 1].map((l) => ({
+    name: `layer${l}`,
+    array: { shape: [config.pair.m, config.pair.n], dtype: '<f4' as const, data: pairGenerator.generate(l, 0) },
+  }));
   const pairTimes: number[] = [];
   let pairSimilarity = 0;
   for (let run = 0; run < 2; run++) {
@@ -162,7 +174,8 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
     let gpuMillisecondsByStage: Record<string, number> | null = null;
     if (stagesAfter && stagesBefore) {
       gpuMillisecondsByStage = {};
-      for (const [stage, ms] of Object.entries(stagesAfter)) if (ms > (stagesBefore[stage] ?? 0)) gpuMillisecondsByStage[stage] = ms - (stagesBefore[stage] ?? 0);
+      for (const [stage, ms] of Object.entries(stagesAfter))
+        if (ms > (stagesBefore[stage] ?? 0)) gpuMillisecondsByStage[stage] = ms - (stagesBefore[stage] ?? 0);
     }
     let cpuSeconds: number | null = null;
     let maxDelta: number | null = null;

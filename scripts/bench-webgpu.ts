@@ -64,7 +64,8 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
   const extraFlags = argv.flatMap((a, i) => (a === '--chromium-flag' ? [argv[i + 1]] : []));
   const peakIndex = argv.indexOf('--peak-gflops');
   const peakGflops = peakIndex >= 0 ? Number(argv[peakIndex + 1]) : null;
-  if (peakGflops !== null && !(peakGflops > 0)) throw new Error(`--peak-gflops must be a positive number (the GPU's f32 peak in GFLOP/s), got ${argv[peakIndex + 1]}`);
+  if (peakGflops !== null && !(peakGflops > 0))
+    throw new Error(`--peak-gflops must be a positive number (the GPU's f32 peak in GFLOP/s), got ${argv[peakIndex + 1]}`);
   const config = smoke ? SMOKE : quick ? QUICK : FULL;
   const sizes = smoke ? 'SMOKE' : quick ? 'QUICK' : 'FULL';
   const started = Date.now();
@@ -72,7 +73,12 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   console.log(`SVCCA Lens WebGPU benchmark, ${sizes} sizes, in ${runtime === 'node' ? 'Node (Dawn)' : 'headless Chromium'}; adapter: ${result.adapter}`);
   console.log(`(wall-clock timings around onSubmittedWorkDone, generating the synthetic activations left out; ratios are measured in this one run)\n`);
-  console.log(renderTable(['product X·Yᵀ (n × m each)', 'seconds', 'GFLOP/s'], result.products.map((p) => [`${p.n} × ${p.m}`, p.seconds.toFixed(4), p.gflops.toFixed(2)])));
+  console.log(
+    renderTable(
+      ['product X·Yᵀ (n × m each)', 'seconds', 'GFLOP/s'],
+      result.products.map((p) => [`${p.n} × ${p.m}`, p.seconds.toFixed(4), p.gflops.toFixed(2)]),
+    ),
+  );
   console.log('');
   console.log(
     renderTable(
@@ -81,7 +87,12 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
     ),
   );
   console.log('');
-  console.log(renderTable(['SVCCA pair', 'cold s', 'warm s', 'similarity'], [[`n = ${result.pair.n}, m = ${result.pair.m}`, result.pair.coldSeconds.toFixed(3), result.pair.seconds.toFixed(4), result.pair.similarity.toFixed(6)]]));
+  console.log(
+    renderTable(
+      ['SVCCA pair', 'cold s', 'warm s', 'similarity'],
+      [[`n = ${result.pair.n}, m = ${result.pair.m}`, result.pair.coldSeconds.toFixed(3), result.pair.seconds.toFixed(4), result.pair.similarity.toFixed(6)]],
+    ),
+  );
   console.log('');
   console.log(
     renderTable(
@@ -116,7 +127,12 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
       const stages = Object.entries(job.gpuMillisecondsByStage ?? {}).sort((a, b) => b[1] - a[1]);
       const total = stages.reduce((sum, [, ms]) => sum + ms, 0);
       console.log(`\nGPU time by stage (timestamp queries): ${job.name}; GPU busy ${(total / 1000).toFixed(2)} s of ${job.gpuSeconds.toFixed(2)} s`);
-      console.log(renderTable(['stage', 'GPU ms', 'share'], stages.map(([stage, ms]) => [stage, ms.toFixed(1), `${((ms / total) * 100).toFixed(0)}%`])));
+      console.log(
+        renderTable(
+          ['stage', 'GPU ms', 'share'],
+          stages.map(([stage, ms]) => [stage, ms.toFixed(1), `${((ms / total) * 100).toFixed(0)}%`]),
+        ),
+      );
     }
   } else {
     console.log('\n(no timestamp-query on this adapter: stage split by wall clock only)');
@@ -126,12 +142,23 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
   const targets = smoke ? [] : judgeTargets(result, peakGflops);
   if (!smoke) {
     console.log('\nSpeed targets, from this run');
-    console.log(renderTable(['target', 'measured', 'verdict'], targets.map((t) => [t.target, t.measured, t.verdict])));
+    console.log(
+      renderTable(
+        ['target', 'measured', 'verdict'],
+        targets.map((t) => [t.target, t.measured, t.verdict]),
+      ),
+    );
   }
-  const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const date = new Date()
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
   const out = resolve(outIndex >= 0 ? argv[outIndex + 1] : join(ROOT, 'bench-results', `bench-webgpu-${date}-${sizes.toLowerCase()}.json`));
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ command: ['npm run bench --', ...argv].join(' '), date: new Date().toISOString(), seconds, config, result, targets }, null, 2));
+  writeFileSync(
+    out,
+    JSON.stringify({ command: ['npm run bench --', ...argv].join(' '), date: new Date().toISOString(), seconds, config, result, targets }, null, 2),
+  );
   console.log(`\nJSON: ${out}`);
 }
 
@@ -153,7 +180,16 @@ async function measureInChromium(config: WebgpuBenchConfig, executablePath: stri
   const port = typeof address === 'object' && address ? address.port : 0;
   const browser = await chromium.launch({
     executablePath,
-    args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', ...extraFlags],
+    args: [
+      '--enable-unsafe-webgpu',
+      '--no-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      ...extraFlags,
+    ],
   });
   try {
     const page = await browser.newPage();

@@ -22,7 +22,8 @@ const MADD = /\(f64x2\.relaxed_madd (\(local\.get \$\w+\)) (\(local\.get \$\w+\)
 /** The .wat with every relaxed_madd spelled as a separate multiply and add (plain SIMD). */
 export function withoutFma(wat) {
   const plain = wat.replace(MADD, '(f64x2.add (f64x2.mul $1 $2) $3)');
-  if (plain.replace(/;;.*$/gm, '').includes('relaxed_')) throw new Error('build-wasm: a relaxed-SIMD instruction is left that the plain variant cannot rewrite');
+  if (plain.replace(/;;.*$/gm, '').includes('relaxed_'))
+    throw new Error('build-wasm: a relaxed-SIMD instruction is left that the plain variant cannot rewrite');
   return plain;
 }
 

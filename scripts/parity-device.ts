@@ -36,12 +36,17 @@ async function main(): Promise<number> {
   const [run, otherRun] = full.runs;
   const steps = quick ? [full.steps[0], full.steps[full.steps.length - 1]] : full.steps.filter((_, i) => i % 2 === 1 || i === full.steps.length - 1);
   const sub = subBundle(full, [run, otherRun], steps);
-  const bundle = layers.length > 0 ? { ...sub, layers: sub.layers.filter((l) => layers.includes(l)), entries: sub.entries.filter((e) => layers.includes(e.layer)) } : sub;
+  const bundle =
+    layers.length > 0 ? { ...sub, layers: sub.layers.filter((l) => layers.includes(l)), entries: sub.entries.filter((e) => layers.includes(e.layer)) } : sub;
   const last = steps[steps.length - 1];
   const started = Date.now();
   // The report is rewritten after every job, so that a stage cut short by its timeout keeps what finished.
   const partial: Record<string, ParityReport> = {};
-  const save = () => writeFileSync(out, JSON.stringify({ adapter: choice.reason, bundle: bundlePath, steps, seconds: (Date.now() - started) / 1000, complete: false, reports: partial }, null, 1));
+  const save = () =>
+    writeFileSync(
+      out,
+      JSON.stringify({ adapter: choice.reason, bundle: bundlePath, steps, seconds: (Date.now() - started) / 1000, complete: false, reports: partial }, null, 1),
+    );
   const logAs = (name: string) => (line: string, sofar: ParityReport) => {
     console.log(`  ${line}`);
     partial[name] = sofar;
@@ -69,7 +74,10 @@ async function main(): Promise<number> {
   const all = [...real.cases, ...stress.cases];
   const broken = all.filter((c) => !(c.delta <= real.contract));
   const fellBack = all.filter((c) => c.float64).length;
-  writeFileSync(out, JSON.stringify({ adapter: choice.reason, bundle: bundlePath, steps, seconds: (Date.now() - started) / 1000, complete: true, reports }, null, 1));
+  writeFileSync(
+    out,
+    JSON.stringify({ adapter: choice.reason, bundle: bundlePath, steps, seconds: (Date.now() - started) / 1000, complete: true, reports }, null, 1),
+  );
   const worst = (cases: typeof all) => cases.reduce((w, c) => Math.max(w, c.delta), 0).toExponential(2);
   const verdict = broken.length === 0 ? 'PASS' : 'FAIL';
   console.log(

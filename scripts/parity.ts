@@ -36,7 +36,9 @@ export interface ParityReport {
 }
 
 /** The grid of metric × reduction the contract covers (dft only with svcca and cca). */
-export function metricReductions(reductions: readonly ConvReduction[] = ['flatten', 'positions', 'meanpool', 'dft']): { metric: Metric; reduction: ConvReduction }[] {
+export function metricReductions(
+  reductions: readonly ConvReduction[] = ['flatten', 'positions', 'meanpool', 'dft'],
+): { metric: Metric; reduction: ConvReduction }[] {
   const metrics: Metric[] = ['svcca', 'cca', 'pwcca', 'cka', 'cka-debiased'];
   return reductions.flatMap((reduction) => metrics.filter((m) => reduction !== 'dft' || m === 'svcca' || m === 'cca').map((metric) => ({ metric, reduction })));
 }
@@ -58,7 +60,8 @@ function push(c: Collector, base: Omit<ParityCase, 'gpu' | 'cpu' | 'delta'>, gpu
 }
 
 /** Whether a fallback sentence covers the layer named in a grid cell. */
-const mentions = (sentences: string[], ...layers: string[]) => sentences.some((s) => s.startsWith('computed in float64 on the CPU') || layers.some((l) => s.includes(`${l}:`)));
+const mentions = (sentences: string[], ...layers: string[]) =>
+  sentences.some((s) => s.startsWith('computed in float64 on the CPU') || layers.some((l) => s.includes(`${l}:`)));
 
 export interface RealDataPlan {
   name: string;
@@ -129,7 +132,17 @@ export async function realDataParity(
       g.values.forEach((step, t) =>
         step.forEach((row, i) =>
           row.forEach((v, j) => {
-            push(c, { ...base, label: `dynamics ${tag}: values[${t}][${i}][${j}]`, job: 'dynamics', float64: mentions(sentences, `layer ${g.layers[i]}`, `layer ${g.layers[j]}`) }, v ?? NaN, f.values[t][i][j] ?? NaN);
+            push(
+              c,
+              {
+                ...base,
+                label: `dynamics ${tag}: values[${t}][${i}][${j}]`,
+                job: 'dynamics',
+                float64: mentions(sentences, `layer ${g.layers[i]}`, `layer ${g.layers[j]}`),
+              },
+              v ?? NaN,
+              f.values[t][i][j] ?? NaN,
+            );
             worst = Math.max(worst, cellDelta(v, f.values[t][i][j]));
           }),
         ),
@@ -145,7 +158,17 @@ export async function realDataParity(
       let worst = 0;
       g.values.forEach((row, i) =>
         row.forEach((v, j) => {
-          push(c, { ...base, label: `cross ${tag}: values[${i}][${j}]`, job: 'cross', float64: mentions(sentences, `A's layer ${g.layersA[i]}`, `B's layer ${g.layersB[j]}`) }, v ?? NaN, f.values[i][j] ?? NaN);
+          push(
+            c,
+            {
+              ...base,
+              label: `cross ${tag}: values[${i}][${j}]`,
+              job: 'cross',
+              float64: mentions(sentences, `A's layer ${g.layersA[i]}`, `B's layer ${g.layersB[j]}`),
+            },
+            v ?? NaN,
+            f.values[i][j] ?? NaN,
+          );
           worst = Math.max(worst, cellDelta(v, f.values[i][j]));
         }),
       );
@@ -217,9 +240,29 @@ export function stressCases(): StressCase[] {
   const x = rowsOf(11, n, m);
   const y = mixed(x, 21, 0.8);
   const cases: StressCase[] = [];
-  cases.push({ name: 'offset 1e4 on every neuron', x: stored(x.map((r) => r.map((v) => v + 1e4)), m), y: stored(y.map((r) => r.map((v) => v - 1e4)), m) });
+  cases.push({
+    name: 'offset 1e4 on every neuron',
+    x: stored(
+      x.map((r) => r.map((v) => v + 1e4)),
+      m,
+    ),
+    y: stored(
+      y.map((r) => r.map((v) => v - 1e4)),
+      m,
+    ),
+  });
   const scale = (i: number) => 10 ** (-3 + (6 * i) / (n - 1)); // 1e-3 .. 1e3
-  cases.push({ name: 'neuron scales spanning 1e-3 to 1e3', x: stored(x.map((r, i) => r.map((v) => v * scale(i))), m), y: stored(y.map((r, i) => r.map((v) => v * scale(n - 1 - i))), m) });
+  cases.push({
+    name: 'neuron scales spanning 1e-3 to 1e3',
+    x: stored(
+      x.map((r, i) => r.map((v) => v * scale(i))),
+      m,
+    ),
+    y: stored(
+      y.map((r, i) => r.map((v) => v * scale(n - 1 - i))),
+      m,
+    ),
+  });
   // Rank-deficient: 12 independent directions spread over 24 neurons.
   const low = rowsOf(31, 12, m);
   const mix = randn(32, n, 12).data;
@@ -234,7 +277,17 @@ export function stressCases(): StressCase[] {
   cases.push({ name: 'near-constant neurons (3 of 24 vary by 1e-7)', x: stored(nearConstant, m), y: stored(y, m) });
   const tight = rowsOf(41, 60, 72);
   cases.push({ name: 'm barely above n (72 datapoints, 60 neurons)', x: stored(tight, 72), y: stored(mixed(tight, 42, 1), 72) });
-  cases.push({ name: 'float16-rounded values', x: stored(x.map((r) => r.map(f16)), m), y: stored(y.map((r) => r.map(f16)), m) });
+  cases.push({
+    name: 'float16-rounded values',
+    x: stored(
+      x.map((r) => r.map(f16)),
+      m,
+    ),
+    y: stored(
+      y.map((r) => r.map(f16)),
+      m,
+    ),
+  });
   for (const convReduction of ['dft', 'flatten'] as const) {
     cases.push({
       name: `conv layer with an offset of 100 through ${convReduction}`,

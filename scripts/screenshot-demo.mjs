@@ -62,8 +62,14 @@ try {
   // Computed: no job is running any more (the progress bar of a running job is gone).
   await page.waitForFunction(() => document.querySelector('.job-status.running') === null, null, { timeout: 300_000, polling: 100 });
   const computed = (Date.now() - started) / 1000;
-  const backend = (await page.locator('[data-testid="dynamics-backend"]').textContent().catch(() => null)) ?? 'unknown';
-  console.log(`${url} at ${width}x${height}${flag('--cpu') ? ' (WebGPU off)' : ''}: first heatmap after ${firstHeatmap.toFixed(1)} s, demo computed after ${computed.toFixed(1)} s; ${backend.trim()}`);
+  const backend =
+    (await page
+      .locator('[data-testid="dynamics-backend"]')
+      .textContent()
+      .catch(() => null)) ?? 'unknown';
+  console.log(
+    `${url} at ${width}x${height}${flag('--cpu') ? ' (WebGPU off)' : ''}: first heatmap after ${firstHeatmap.toFixed(1)} s, demo computed after ${computed.toFixed(1)} s; ${backend.trim()}`,
+  );
   if (errors.length) console.log(`console errors: ${errors.join(' | ')}`);
   if (!flag('--no-shot')) {
     await page.evaluate(() => window.scrollTo(0, 0));

@@ -28,7 +28,10 @@ function sources(dir: string): string[] {
   });
 }
 
-const imports = (file: string) => [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'|^\s*import\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/gm)].map((m) => m[1] ?? m[2] ?? m[3]);
+const imports = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'|^\s*import\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/gm)].map(
+    (m) => m[1] ?? m[2] ?? m[3],
+  );
 
 describe('layering of src/', () => {
   const files = sources(SRC).filter((f) => relative(SRC, f).includes('/'));
@@ -38,7 +41,8 @@ describe('layering of src/', () => {
     for (const file of files.filter((f) => relative(SRC, f).startsWith(`${folder}/`))) {
       for (const spec of imports(file)) {
         if (!spec.startsWith('.')) {
-          if (['gpu', 'math', 'io', 'analysis', 'worker'].includes(folder) && /^(react|react-dom|zustand|d3)(\/|$)/.test(spec)) offending.push(`${relative(SRC, file)} → ${spec}`);
+          if (['gpu', 'math', 'io', 'analysis', 'worker'].includes(folder) && /^(react|react-dom|zustand|d3)(\/|$)/.test(spec))
+            offending.push(`${relative(SRC, file)} → ${spec}`);
           continue;
         }
         const target = relative(SRC, join(file, '..', spec));
@@ -53,7 +57,17 @@ describe('layering of src/', () => {
 });
 
 /** The analysis modules the main thread may run: pure tables and rules, no engine. */
-const MAIN_THREAD_ANALYSIS = ['analysis/types.ts', 'analysis/metricDefs.ts', 'analysis/rules.ts', 'analysis/prepare.ts', 'analysis/compatibility.ts', 'analysis/positions.ts', 'analysis/memory.ts', 'analysis/seeds.ts', 'analysis/chanceDefs.ts'];
+const MAIN_THREAD_ANALYSIS = [
+  'analysis/types.ts',
+  'analysis/metricDefs.ts',
+  'analysis/rules.ts',
+  'analysis/prepare.ts',
+  'analysis/compatibility.ts',
+  'analysis/positions.ts',
+  'analysis/memory.ts',
+  'analysis/seeds.ts',
+  'analysis/chanceDefs.ts',
+];
 /** Entry of gpu-check.html, a page of its own whose job is to run the GPU self-check in the page. */
 const SELF_CHECK_PAGE = 'ui/gpuCheck.ts';
 
@@ -84,7 +98,13 @@ function importEdges(file: string): ImportEdge[] {
     if (target === null) continue;
     const names = m[3] ?? '';
     const braced = /^\{([\s\S]*)\}$/.exec(names.trim());
-    const allTyped = braced !== null && braced[1].split(',').map((n) => n.trim()).filter(Boolean).every((n) => n.startsWith('type '));
+    const allTyped =
+      braced !== null &&
+      braced[1]
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean)
+        .every((n) => n.startsWith('type '));
     edges.push({ target, typeOnly: m[2] !== undefined || allTyped });
   }
   return edges;
@@ -103,7 +123,8 @@ describe('the main thread and the import graph', () => {
     const offending: string[] = [];
     for (const [file, edges] of graph) {
       if (!/^(state|ui)\//.test(file) || file === SELF_CHECK_PAGE) continue;
-      for (const e of edges) if (e.target.startsWith('analysis/') && !e.typeOnly && !MAIN_THREAD_ANALYSIS.includes(e.target)) offending.push(`${file} → ${e.target}`);
+      for (const e of edges)
+        if (e.target.startsWith('analysis/') && !e.typeOnly && !MAIN_THREAD_ANALYSIS.includes(e.target)) offending.push(`${file} → ${e.target}`);
     }
     expect(offending).toEqual([]);
   });
@@ -118,7 +139,9 @@ describe('the main thread and the import graph', () => {
       }
     };
     MAIN_THREAD_ANALYSIS.forEach(visit);
-    const heavy = [...reached].filter((f) => (f.startsWith('analysis/') && !MAIN_THREAD_ANALYSIS.includes(f)) || f.startsWith('gpu/') || f.startsWith('worker/'));
+    const heavy = [...reached].filter(
+      (f) => (f.startsWith('analysis/') && !MAIN_THREAD_ANALYSIS.includes(f)) || f.startsWith('gpu/') || f.startsWith('worker/'),
+    );
     expect(heavy).toEqual([]);
   });
 

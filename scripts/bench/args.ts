@@ -59,8 +59,7 @@ export function parseArgs(argv: string[]): Args {
       const v = value();
       if (v !== 'wasm' && v !== 'js') fail(`--products must be wasm or js, got ${v}`);
       args.products = v;
-    }
-    else if (flag === '--help' || flag === '-h') {
+    } else if (flag === '--help' || flag === '-h') {
       console.log(USAGE);
       process.exit(0);
     } else fail(`unknown option ${flag}`);

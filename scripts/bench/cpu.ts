@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { comparePair, computeDynamics } from '../../src/analysis/engine';
 import { multiplyABt } from '../../src/math/matrix';
 import { jacobiEigen } from '../../src/math/eigen';
-import { productKernel, useWasmProducts } from '../../src/math/wasmProducts';
+import { productKernel, setWasmProductsEnabled } from '../../src/math/wasmProducts';
 import { ActivationGenerator, DEFAULT_GENERATOR, describeGenerator, formatSeconds, keepCount, populationSpectrum, type GeneratorSpec } from '../bench-data';
 import { FULL, KEEP, now, OPTIONS, parseArgs, QUICK, ROOT } from './args';
 import { dynamicsJob } from './dynamics';
@@ -23,11 +23,14 @@ import { syntheticJob } from './synthetic';
 
 export async function runCpuBench(raw: string[]): Promise<void> {
   const args = parseArgs(raw);
-  useWasmProducts(args.products === 'wasm');
+  setWasmProductsEnabled(args.products === 'wasm');
   const config = args.quick ? QUICK : FULL;
   const started = new Date();
   const wallStart = now();
-  const date = started.toISOString().replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const date = started
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
   const outFile = resolve(args.out ?? join(ROOT, 'bench-results', `bench-${date}${args.quick ? '-quick' : ''}.json`));
   const tmp = mkdtempSync(join(tmpdir(), 'svcca-bench-'));
   const cleanup = () => rmSync(tmp, { recursive: true, force: true });
@@ -46,7 +49,10 @@ export async function runCpuBench(raw: string[]): Promise<void> {
     loadavgStart: loadavg(),
   };
   const populationK = Object.fromEntries(
-    [...new Set([config.pair.n, ...config.small.widths, ...config.large.widths])].map((n) => [n, keepCount(populationSpectrum(n, DEFAULT_GENERATOR.spectrumExponent), KEEP)]),
+    [...new Set([config.pair.n, ...config.small.widths, ...config.large.widths])].map((n) => [
+      n,
+      keepCount(populationSpectrum(n, DEFAULT_GENERATOR.spectrumExponent), KEEP),
+    ]),
   );
   const flopConvention =
     '2 flops per multiply-add; memory-bound passes (transposes, copies) count 0. Ours: the work done — per representation centre 2nm, Gram Xc·Xcᵀ ' +
@@ -58,11 +64,20 @@ export async function runCpuBench(raw: string[]): Promise<void> {
     .join(', ')} for the population spectrum)`;
 
   log(`SVCCA Lens speed benchmark — backend cpu (float64, one thread)${args.quick ? ' — QUICK sizes' : ''}`);
-  log(`machine: ${machine.cpus} × ${machine.model}, ${machine.totalMemoryGiB} GiB, Node ${machine.node}; load average ${machine.loadavgStart.map((x) => x.toFixed(2)).join(' ')}`);
+  log(
+    `machine: ${machine.cpus} × ${machine.model}, ${machine.totalMemoryGiB} GiB, Node ${machine.node}; load average ${machine.loadavgStart.map((x) => x.toFixed(2)).join(' ')}`,
+  );
   log(`data: synthetic, generated lazily per checkpoint; spectrum ${spectrumText}`);
-  log(`      model: ${describeGenerator({ ...DEFAULT_GENERATOR, widths: [256], steps: 20, datapoints: 5000 }).split('; ').filter((s) => !s.startsWith('1 layers')).join('; ')}`);
+  log(
+    `      model: ${describeGenerator({ ...DEFAULT_GENERATOR, widths: [256], steps: 20, datapoints: 5000 })
+      .split('; ')
+      .filter((s) => !s.startsWith('1 layers'))
+      .join('; ')}`,
+  );
   log(`      our cost grows with k (projection 2knm, pairs 2·k1·k2·m); the reference's is dominated by the two SVDs per pair and hardly depends on k.`);
-  log(`reference: ${args.reference ? `scripts/reference_pairwise.py (numpy, pair by pair), threads: ${args.numpyThreads === 'both' ? 'default and 1' : args.numpyThreads}` : 'skipped (--no-reference)'}`);
+  log(
+    `reference: ${args.reference ? `scripts/reference_pairwise.py (numpy, pair by pair), threads: ${args.numpyThreads === 'both' ? 'default and 1' : args.numpyThreads}` : 'skipped (--no-reference)'}`,
+  );
   log(`FLOPs: ${flopConvention}`);
   log(`float64 products: ${productKernel()} (--products ${args.products})`);
   log(`SVCCA options: keep 99% of Σs², ε = ${OPTIONS.epsilon}, mean ρ; arrays (m, n) float32, datapoints first.`);
@@ -96,9 +111,9 @@ export async function runCpuBench(raw: string[]): Promise<void> {
     const { micro, pairStages, jacobiExtra } = runMicroKernels(config, pairGen, log);
     log('');
     log('product kernels, WebAssembly SIMD vs plain JS (same run)');
-    const wasWasm = useWasmProducts(true);
+    const wasWasm = setWasmProductsEnabled(true);
     const products = runProductKernels(config, log);
-    useWasmProducts(wasWasm);
+    setWasmProductsEnabled(wasWasm);
     log('');
 
     // (b), (c) learning dynamics.
@@ -112,7 +127,9 @@ export async function runCpuBench(raw: string[]): Promise<void> {
     const criterion = printReport({ args, config, machine, pair, small, large, micro, pairStages, jacobiExtra, yieldSeconds }, log);
 
     const loadEnd = loadavg();
-    log(`load average at the end: ${loadEnd.map((x) => x.toFixed(2)).join(' ')} (on ${machine.cpus} cores; a load above the core count means other processes shared the CPUs: compare ratios, not seconds)`);
+    log(
+      `load average at the end: ${loadEnd.map((x) => x.toFixed(2)).join(' ')} (on ${machine.cpus} cores; a load above the core count means other processes shared the CPUs: compare ratios, not seconds)`,
+    );
     const environment = [pair, small, large].flatMap((j) => j.numpy).find((r) => r.ok)?.environment ?? null;
     const results = {
       schema: 'svcca-lens-bench/1',

@@ -7,7 +7,17 @@ import { join } from 'node:path';
 
 import { computeDynamics } from '../../src/analysis/engine';
 import type { Progress } from '../../src/analysis/types';
-import { DEFAULT_GENERATOR, describeGenerator, formatSeconds, median, oursFactorFlops, oursPairFlops, sampleIndices, sum, type GeneratorSpec } from '../bench-data';
+import {
+  DEFAULT_GENERATOR,
+  describeGenerator,
+  formatSeconds,
+  median,
+  oursFactorFlops,
+  oursPairFlops,
+  sampleIndices,
+  sum,
+  type GeneratorSpec,
+} from '../bench-data';
 import { KEEP, now, OPTIONS, type Args, type DynamicsConfig } from './args';
 import { numpyJobResult, runReference, threadModes, type NumpyJobResult, type ThreadMode } from './reference';
 import { runReplica, type ReplicaResult } from './replica';

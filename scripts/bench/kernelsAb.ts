@@ -6,7 +6,7 @@
 
 import { computeDynamics } from '../../src/analysis/engine';
 import type { Bundle, BundleEntry } from '../../src/io/types';
-import { productKernel, useWasmProducts } from '../../src/math/wasmProducts';
+import { productKernel, setWasmProductsEnabled } from '../../src/math/wasmProducts';
 import { ActivationGenerator, DEFAULT_GENERATOR, formatSeconds } from '../bench-data';
 import { FULL, now, OPTIONS, QUICK, type DynamicsConfig } from './args';
 import { layerName } from './synthetic';
@@ -19,10 +19,27 @@ function pregenerated(config: DynamicsConfig): Bundle {
     config.widths.forEach((n, l) => {
       const shape = [config.datapoints, n];
       const data = gen.generate(l, t);
-      entries.push({ run: null, step: t, layer: layers[l], source: `synthetic:step_${t}/${layers[l]}`, shape, dtype: '<f4', load: async () => ({ shape, dtype: '<f4', data }) });
+      entries.push({
+        run: null,
+        step: t,
+        layer: layers[l],
+        source: `synthetic:step_${t}/${layers[l]}`,
+        shape,
+        dtype: '<f4',
+        load: async () => ({ shape, dtype: '<f4', data }),
+      });
     });
   }
-  return { name: 'synthetic', runs: [null], steps: Array.from({ length: config.steps }, (_, t) => t), layers, entries, unmatched: [], labels: null, manifest: null };
+  return {
+    name: 'synthetic',
+    runs: [null],
+    steps: Array.from({ length: config.steps }, (_, t) => t),
+    layers,
+    entries,
+    unmatched: [],
+    labels: null,
+    manifest: null,
+  };
 }
 
 const roundsFlag = process.argv.indexOf('--rounds');
@@ -35,14 +52,14 @@ for (const config of jobs) {
   let values: { wasm: number[]; js: number[] } = { wasm: [], js: [] };
   for (let r = 0; r < rounds; r++) {
     for (const kernel of ['wasm', 'js'] as const) {
-      useWasmProducts(kernel === 'wasm');
+      setWasmProductsEnabled(kernel === 'wasm');
       const start = now();
       const result = await computeDynamics({ bundle }, OPTIONS);
       best[kernel] = Math.min(best[kernel], now() - start);
       values = { ...values, [kernel]: result.values.flat(2) as number[] };
     }
   }
-  useWasmProducts(true);
+  setWasmProductsEnabled(true);
   let worst = 0;
   values.wasm.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - values.js[i]))));
   const n = config.widths.length;

@@ -44,7 +44,11 @@ function best<T>(repeats: number, run: () => T, seconds: (r: T) => number): T {
 }
 
 function microKernels(array: NdArray, repeats: number, jacobi: boolean): { micro: MicroResult; factor: TimedFactor } {
-  const factor = best(repeats, () => timedFactor('micro', array), (f) => f.seconds.gram + f.seconds.eigen + f.seconds.project);
+  const factor = best(
+    repeats,
+    () => timedFactor('micro', array),
+    (f) => f.seconds.gram + f.seconds.eigen + f.seconds.project,
+  );
   const { n, m, k, gram } = factor;
   const tri = best(
     repeats,
@@ -64,7 +68,11 @@ function microKernels(array: NdArray, repeats: number, jacobi: boolean): { micro
     for (let i = 0; i < n; i++) agreement = Math.max(agreement, Math.abs(r.values[i] - tri.r.values[i]) / Math.abs(tri.r.values[0]));
     jac = { seconds, sweeps: r.iterations, agreement };
   }
-  const pair = best(repeats, () => timedPair(factor.factor, factor.factor), (p) => p.seconds.cross + p.seconds.small);
+  const pair = best(
+    repeats,
+    () => timedPair(factor.factor, factor.factor),
+    (p) => p.seconds.cross + p.seconds.small,
+  );
   const f = oursFactorFlops(n, m, k);
   const pf = oursPairFlops(factor.factor.z.rows, factor.factor.z.rows, m);
   const eigenTri = 9 * n ** 3;
@@ -107,7 +115,11 @@ export async function yieldLatency(): Promise<number> {
 
 /** The micro-kernels at every configured size (the largest is side A of job (a), instrumented), then
  *  the eigensolvers alone at the Jacobi sizes that are not among them. */
-export function runMicroKernels(config: Config, pairGen: ActivationGenerator, log: (s: string) => void): { micro: MicroResult[]; pairStages: TimedFactor | null; jacobiExtra: EigenOnlyResult[] } {
+export function runMicroKernels(
+  config: Config,
+  pairGen: ActivationGenerator,
+  log: (s: string) => void,
+): { micro: MicroResult[]; pairStages: TimedFactor | null; jacobiExtra: EigenOnlyResult[] } {
   const micro: MicroResult[] = [];
   let pairStages: TimedFactor | null = null;
   for (const [n, m] of config.micro.sizes) {

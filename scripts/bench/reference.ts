@@ -49,7 +49,8 @@ export function runReference(python: string, args: string[], threads: ThreadMode
   const child = spawnSync(python, [REFERENCE_SCRIPT, ...args], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
   const processSeconds = now() - start;
   if (child.error) return { threads, ok: false, error: String(child.error.message), processSeconds };
-  if (child.status !== 0) return { threads, ok: false, error: `exit ${child.status}: ${child.stderr.trim().split('\n').slice(-3).join(' | ')}`, processSeconds };
+  if (child.status !== 0)
+    return { threads, ok: false, error: `exit ${child.status}: ${child.stderr.trim().split('\n').slice(-3).join(' | ')}`, processSeconds };
   try {
     return { threads, ok: true, output: JSON.parse(child.stdout) as ReferenceOutput, processSeconds };
   } catch (error) {

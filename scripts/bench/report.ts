@@ -71,15 +71,34 @@ export function printReport(input: ReportInput, log: (s: string) => void): Crite
   log('=== results (speed-up = numpy seconds / our seconds, both measured in this run) ===');
   log(renderTable(header, rows));
   for (const job of [small, large]) {
-    for (const r of job.numpy) if (r.ok && r.extrapolated) log(`  * ${job.label}, numpy ${r.threads === 'default' ? 'default threads' : '1 thread'}: ${r.label} of ${r.totalPairs} (measured ${formatSeconds(r.measuredSeconds)})`);
+    for (const r of job.numpy)
+      if (r.ok && r.extrapolated)
+        log(
+          `  * ${job.label}, numpy ${r.threads === 'default' ? 'default threads' : '1 thread'}: ${r.label} of ${r.totalPairs} (measured ${formatSeconds(r.measuredSeconds)})`,
+        );
     for (const r of job.numpy) if (!r.ok) log(`  ${job.label}, numpy ${r.threads}: failed: ${r.error}`);
   }
   log(`  max |Δ| = largest |ours − numpy| of the SVCCA similarity over the pairs numpy ran.`);
-  log(`  load average (1 min) at the start → end of each job: ${[pair, small, large].map((j) => `${j.label.split(' ')[0]} ${j.loadavg.start[0].toFixed(1)} → ${j.loadavg.end[0].toFixed(1)}`).join(', ')} (${machine.cpus} cores)`);
+  log(
+    `  load average (1 min) at the start → end of each job: ${[pair, small, large].map((j) => `${j.label.split(' ')[0]} ${j.loadavg.start[0].toFixed(1)} → ${j.loadavg.end[0].toFixed(1)}`).join(', ')} (${machine.cpus} cores)`,
+  );
   log('');
 
   log('=== where our time goes (instrumented replica: same functions as the engine, timed per stage, scaled to the job) ===');
-  const stageHeader = ['job', 'engine', 'replica→job', 'prepare', 'centre', 'Gram', 'eigen', 'project', 'pair XYᵀ', 'pair eig', 'pairs (progress)', 'generation (excl.)'];
+  const stageHeader = [
+    'job',
+    'engine',
+    'replica→job',
+    'prepare',
+    'centre',
+    'Gram',
+    'eigen',
+    'project',
+    'pair XYᵀ',
+    'pair eig',
+    'pairs (progress)',
+    'generation (excl.)',
+  ];
   const stageRows = [small, large].map((job) => {
     const f = job.ours.replica.fractions;
     const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
@@ -119,13 +138,32 @@ export function printReport(input: ReportInput, log: (s: string) => void): Crite
     ]);
   }
   log(renderTable(stageHeader, stageRows));
-  log(`  prepare = float32 (m, n) → float64 n × m transpose + checks; project = U_kᵀ·Xc and whitening; pair XYᵀ = Zx·Zyᵀ; pair eig = T·Tᵀ and its eigenvalues.`);
-  log(`  pairs (progress) = from the engine's progress events (includes one ${formatSeconds(yieldSeconds)} event-loop yield per row). (a): side A instrumented ×2 + one timed pair.`);
-  for (const job of [small, large]) log(`  ${job.label}: FLOPs ${job.ours.flopsNote}; replica values vs engine max |Δ| = ${job.ours.replica.maxDiffVsEngine.toExponential(1)}.`);
+  log(
+    `  prepare = float32 (m, n) → float64 n × m transpose + checks; project = U_kᵀ·Xc and whitening; pair XYᵀ = Zx·Zyᵀ; pair eig = T·Tᵀ and its eigenvalues.`,
+  );
+  log(
+    `  pairs (progress) = from the engine's progress events (includes one ${formatSeconds(yieldSeconds)} event-loop yield per row). (a): side A instrumented ×2 + one timed pair.`,
+  );
+  for (const job of [small, large])
+    log(`  ${job.label}: FLOPs ${job.ours.flopsNote}; replica values vs engine max |Δ| = ${job.ours.replica.maxDiffVsEngine.toExponential(1)}.`);
   log('');
 
   log('=== micro-kernels (one thread, float64) ===');
-  const microHeader = ['n × m', 'Gram XXᵀ', 'GFLOP/s', 'tri eigen', '≈GFLOP/s', 'Jacobi', 'sweeps', 'Jacobi/tri', 'k', 'U_kᵀXc', 'GFLOP/s', 'pair k×k', 'GFLOP/s'];
+  const microHeader = [
+    'n × m',
+    'Gram XXᵀ',
+    'GFLOP/s',
+    'tri eigen',
+    '≈GFLOP/s',
+    'Jacobi',
+    'sweeps',
+    'Jacobi/tri',
+    'k',
+    'U_kᵀXc',
+    'GFLOP/s',
+    'pair k×k',
+    'GFLOP/s',
+  ];
   const microRows = micro.map((r) => [
     `${r.n} × ${r.m}`,
     formatSeconds(r.gramSeconds),
@@ -141,7 +179,22 @@ export function printReport(input: ReportInput, log: (s: string) => void): Crite
     formatSeconds(r.pairSeconds),
     r.pairGflops.toFixed(2),
   ]);
-  for (const j of jacobiExtra) microRows.push([`${j.n} (eigen only)`, '—', '—', formatSeconds(j.tridiagonalSeconds), (eigenFlops(j.n) / j.tridiagonalSeconds / 1e9).toFixed(2), formatSeconds(j.jacobiSeconds), String(j.sweeps), formatRatio(j.jacobiSeconds / j.tridiagonalSeconds), '—', '—', '—', '—', '—']);
+  for (const j of jacobiExtra)
+    microRows.push([
+      `${j.n} (eigen only)`,
+      '—',
+      '—',
+      formatSeconds(j.tridiagonalSeconds),
+      (eigenFlops(j.n) / j.tridiagonalSeconds / 1e9).toFixed(2),
+      formatSeconds(j.jacobiSeconds),
+      String(j.sweeps),
+      formatRatio(j.jacobiSeconds / j.tridiagonalSeconds),
+      '—',
+      '—',
+      '—',
+      '—',
+      '—',
+    ]);
   log(renderTable(microHeader, microRows));
   log('');
 
@@ -164,7 +217,8 @@ export function printReport(input: ReportInput, log: (s: string) => void): Crite
     const parts: string[] = [];
     if (c.vsDefaultThreads !== null) parts.push(`${formatRatio(c.vsDefaultThreads)} vs numpy default threads`);
     if (c.vsOneThread !== null) parts.push(`${formatRatio(c.vsOneThread)} vs numpy 1 thread`);
-    if (c.conservative !== null) parts.push(`conservative (vs the faster numpy mode) ${formatRatio(c.conservative)}: ${c.conservative >= 3 ? 'meets' : 'BELOW'} the 3× goal`);
+    if (c.conservative !== null)
+      parts.push(`conservative (vs the faster numpy mode) ${formatRatio(c.conservative)}: ${c.conservative >= 3 ? 'meets' : 'BELOW'} the 3× goal`);
     log(`${c.job}: ${parts.length ? parts.join('; ') : 'no reference run'}`);
   }
   return criterion;

@@ -104,7 +104,10 @@ export async function resolveBackend(choice: 'auto' | 'cpu' | 'webgpu'): Promise
   }
   if (choice === 'webgpu') return { backend: gpu.backend, reason: `WebGPU (float32) on ${gpu.adapter}, as chosen` };
   if (gpu.fallback) {
-    return { backend: cpuBackend, reason: `CPU (float64): the WebGPU adapter (${gpu.adapter}) is a software fallback, slower than the CPU path; choose GPU to use it anyway` };
+    return {
+      backend: cpuBackend,
+      reason: `CPU (float64): the WebGPU adapter (${gpu.adapter}) is a software fallback, slower than the CPU path; choose GPU to use it anyway`,
+    };
   }
   return { backend: gpu.backend, reason: `WebGPU (float32) on ${gpu.adapter}` };
 }

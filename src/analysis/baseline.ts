@@ -21,7 +21,7 @@ import type { Factor } from './metrics';
 import { DEFAULT_BASELINE_SEED, DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS } from './chanceDefs';
 import type { Baseline, BaselineRequest } from './types';
 
-export { DEFAULT_BASELINE_SEED, DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS, freezeIndex, freezeStep, freezeSteps, type FreezeStep } from './chanceDefs';
+export { DEFAULT_BASELINE_SEED, MAX_PERMUTATIONS, freezeStep, freezeSteps, type FreezeStep } from './chanceDefs';
 
 /** `count` permutations of 0..m−1 (Fisher–Yates, j = ⌊u·(i + 1)⌋ for i = m−1 … 1), one stream from `seed`. */
 export function datapointPermutations(seed: number, m: number, count: number): Int32Array[] {
@@ -106,6 +106,7 @@ export function resolveBaseline(request: Partial<BaselineRequest> | undefined | 
   if (!Number.isInteger(permutations) || permutations < 2 || permutations > MAX_PERMUTATIONS) {
     throw new Error(`the chance level needs a whole number of permutations from 2 to ${MAX_PERMUTATIONS}, got ${permutations}`);
   }
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`the chance level's seed must be a whole number from 0 to 4294967295, got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new Error(`the chance level's seed must be a whole number from 0 to 4294967295, got ${seed}`);
   return { permutations, seed, cells: request.cells ?? 'all' };
 }

@@ -52,7 +52,13 @@ export async function chanceOfBlock<F>(
     const chunk = Math.max(1, Math.floor(FACTORS_PER_CALL / columns.length));
     for (let start = 0; start < perms.length; start += chunk) {
       checkAborted(signal);
-      const shuffled = perms.slice(start, start + chunk).flatMap((perm) => backend.permuteDatapoints(columns.map((c) => b[c]), perm, options));
+      const shuffled = perms.slice(start, start + chunk).flatMap((perm) =>
+        backend.permuteDatapoints(
+          columns.map((c) => b[c]),
+          perm,
+          options,
+        ),
+      );
       try {
         const grid = await backend.compareGrid(a, shuffled, options, undefined, signal);
         grid.forEach((row, r) => row.forEach((numbers, q) => cells[r][columns[q % columns.length]] && record(r, columns[q % columns.length], numbers)));
@@ -68,7 +74,13 @@ export async function chanceOfBlock<F>(
       const rows = a.flatMap((_, r) => (cells[r][c] ? [r] : []));
       const shuffled = perms.flatMap((perm) => backend.permuteDatapoints([b[c]], perm, options));
       try {
-        const grid = await backend.compareGrid(rows.map((r) => a[r]), shuffled, options, undefined, signal);
+        const grid = await backend.compareGrid(
+          rows.map((r) => a[r]),
+          shuffled,
+          options,
+          undefined,
+          signal,
+        );
         grid.forEach((row, k) => row.forEach((numbers) => record(rows[k], c, numbers)));
       } finally {
         backend.release(shuffled);

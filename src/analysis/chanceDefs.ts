@@ -41,7 +41,12 @@ export function freezeIndex(values: readonly (number | null)[], threshold: numbe
   return first;
 }
 
-export function freezeStep(values: readonly (number | null)[], baseline: readonly (Baseline | null)[] | null, steps: readonly number[], threshold: number): FreezeStep {
+export function freezeStep(
+  values: readonly (number | null)[],
+  baseline: readonly (Baseline | null)[] | null,
+  steps: readonly number[],
+  threshold: number,
+): FreezeStep {
   const t = freezeIndex(values, threshold);
   if (t === null) return { t: null, step: null, similarity: null, baseline: null, aboveChance: null };
   const b = baseline?.[t] ?? null;

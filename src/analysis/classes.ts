@@ -67,7 +67,8 @@ export interface ClassSensitivityResult {
 /** The logits layer a bundle offers: `requested`, or the one named "logits" (any case), or null. */
 export function findLogitsLayer(bundle: Bundle, requested?: string): string | null {
   if (requested !== undefined) {
-    if (!bundle.layers.includes(requested)) throw new InputError(bundle.name, `has no layer ${requested} to use as logits (layers: ${bundle.layers.join(', ')})`);
+    if (!bundle.layers.includes(requested))
+      throw new InputError(bundle.name, `has no layer ${requested} to use as logits (layers: ${bundle.layers.join(', ')})`);
     return requested;
   }
   return bundle.layers.find((l) => l.toLowerCase() === 'logits') ?? null;
@@ -107,7 +108,12 @@ function entryAt(bundle: Bundle, run: string | null, step: number, layer: string
 }
 
 /** A layer's array as n neurons × m datapoints for this analysis (see the module comment). */
-async function layerMatrix(entry: BundleEntry, options: AnalysisOptions, hint: number | undefined, reduction: 'flatten' | 'meanpool'): Promise<{ x: Matrix; conv: boolean }> {
+async function layerMatrix(
+  entry: BundleEntry,
+  options: AnalysisOptions,
+  hint: number | undefined,
+  reduction: 'flatten' | 'meanpool',
+): Promise<{ x: Matrix; conv: boolean }> {
   const prepared = prepare({ name: entry.source, array: await entry.load() }, options, hint);
   return { x: reduceToMatrix(prepared.rep, reduction), conv: prepared.rep.kind === 'conv' };
 }
@@ -127,17 +133,22 @@ function stepsOf(bundle: Bundle, run: string | null): number[] {
 /** Class sensitivity of every requested layer at every checkpoint of one run (see the module comment). */
 export async function computeClassSensitivity(request: ClassRequest, options: AnalysisOptions, control: JobControl = {}): Promise<ClassSensitivityResult> {
   const { bundle } = request;
-  if (!bundle.labels) throw new InputError(bundle.name, 'has no labels (a labels member or labels.npy, one integer class per datapoint); class sensitivity needs them');
+  if (!bundle.labels)
+    throw new InputError(bundle.name, 'has no labels (a labels member or labels.npy, one integer class per datapoint); class sensitivity needs them');
   const run = runOf(bundle, request.run);
   const steps = stepsOf(bundle, run);
   const layers = request.layers ?? bundle.layers;
-  for (const layer of layers) if (!bundle.layers.includes(layer)) throw new InputError(bundle.name, `has no layer ${layer} (layers: ${bundle.layers.join(', ')})`);
+  for (const layer of layers)
+    if (!bundle.layers.includes(layer)) throw new InputError(bundle.name, `has no layer ${layer} (layers: ${bundle.layers.join(', ')})`);
   const labels = Array.from(bundle.labels.data, Number);
   const classes = [...new Set(labels)].sort((a, b) => a - b);
   const requestedTarget = request.target ?? 'auto';
   const logitsLayer = requestedTarget === 'indicator' ? null : findLogitsLayer(bundle, request.logitsLayer);
   if (requestedTarget === 'logits' && logitsLayer === null) {
-    throw new InputError(bundle.name, `has no layer named logits; name one with --logits LAYER, or use the class indicator (--target indicator) (layers: ${bundle.layers.join(', ')})`);
+    throw new InputError(
+      bundle.name,
+      `has no layer named logits; name one with --logits LAYER, or use the class indicator (--target indicator) (layers: ${bundle.layers.join(', ')})`,
+    );
   }
   const target: ClassTarget = logitsLayer === null ? 'indicator' : 'logits';
   const threshold = request.threshold ?? DEFAULT_CLASS_THRESHOLD;
@@ -160,7 +171,10 @@ export async function computeClassSensitivity(request: ClassRequest, options: An
       if (logits.cols !== m) throw new InputError(bundle.name, `layer ${logitsLayer} has ${logits.cols} datapoints but there are ${m} labels`);
       const top = classes[classes.length - 1];
       if (classes[0] < 0 || top >= logits.rows) {
-        throw new InputError(bundle.name, `layer ${logitsLayer} has ${logits.rows} columns, but the labels name class ${classes[0] < 0 ? classes[0] : top}; a logits layer has one column per class (or use --target indicator)`);
+        throw new InputError(
+          bundle.name,
+          `layer ${logitsLayer} has ${logits.rows} columns, but the labels name class ${classes[0] < 0 ? classes[0] : top}; a logits layer has one column per class (or use --target indicator)`,
+        );
       }
       targets = classes.map((c) => centred(logits.data.subarray(c * m, (c + 1) * m)));
     }
@@ -176,18 +190,26 @@ export async function computeClassSensitivity(request: ClassRequest, options: An
       multipleCorrelations(factor.cca.z, targets).forEach((rho, c) => values[l][c].push(rho));
       k99Row.push(k99(svd.spectrum));
       keptRow.push(factor.k);
-      if (factor.k * 5 > m) warnings.add(`layer ${layer}: ${factor.k} kept directions for ${m} datapoints; with so few datapoints per direction ρ is high by chance alone (about sqrt(k/m) = ${Math.sqrt(factor.k / m).toFixed(2)} for an unrelated target)`);
+      if (factor.k * 5 > m)
+        warnings.add(
+          `layer ${layer}: ${factor.k} kept directions for ${m} datapoints; with so few datapoints per direction ρ is high by chance alone (about sqrt(k/m) = ${Math.sqrt(factor.k / m).toFixed(2)} for an unrelated target)`,
+        );
       done++;
       control.onProgress?.({ done, total, stage: `step ${step}` });
     }
     k99s.push(k99Row);
     kept.push(keptRow);
   }
-  const firstStep = values.map((perClass) => perClass.map((series) => {
-    const t = series.findIndex((rho) => rho >= threshold);
-    return t < 0 ? null : steps[t];
-  }));
-  if (anyConv && options.convReduction !== reduction) warnings.add(`conv layers are ${reduction === 'flatten' ? 'flattened (every channel at every position a neuron)' : 'mean-pooled'} for class sensitivity: the ${options.convReduction} reduction has no single representation to correlate with a class`);
+  const firstStep = values.map((perClass) =>
+    perClass.map((series) => {
+      const t = series.findIndex((rho) => rho >= threshold);
+      return t < 0 ? null : steps[t];
+    }),
+  );
+  if (anyConv && options.convReduction !== reduction)
+    warnings.add(
+      `conv layers are ${reduction === 'flatten' ? 'flattened (every channel at every position a neuron)' : 'mean-pooled'} for class sensitivity: the ${options.convReduction} reduction has no single representation to correlate with a class`,
+    );
   return {
     steps,
     layers,
@@ -206,7 +228,12 @@ export async function computeClassSensitivity(request: ClassRequest, options: An
 }
 
 /** k99[t][l] for every layer of one run: the per-checkpoint intrinsic dimensionality (dynamics --json). */
-export async function dimensionsOverTraining(bundle: Bundle, run: string | null | undefined, options: AnalysisOptions, control: JobControl = {}): Promise<{ steps: number[]; layers: string[]; k99: number[][] }> {
+export async function dimensionsOverTraining(
+  bundle: Bundle,
+  run: string | null | undefined,
+  options: AnalysisOptions,
+  control: JobControl = {},
+): Promise<{ steps: number[]; layers: string[]; k99: number[][] }> {
   const chosen = runOf(bundle, run);
   const steps = stepsOf(bundle, chosen);
   const hint = inferDatapoints(bundle.entries.filter((e) => e.run === chosen).map((e) => e.shape));

@@ -64,7 +64,8 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
   const grid = names !== undefined;
   warnings.push(...float64Sentences(a, b, numbers, options, names));
   for (const [p, i] of sides) {
-    if (p.layoutGuessed) warnings.push(`${names?.[i] ?? p.name}: datapoints axis guessed from the shape alone: ${p.layoutReason}; set the layout if that is wrong`);
+    if (p.layoutGuessed)
+      warnings.push(`${names?.[i] ?? p.name}: datapoints axis guessed from the shape alone: ${p.layoutReason}; set the layout if that is wrong`);
   }
   const cca = isCcaFamily(options.metric);
   const svd = hasSvdStep(options.metric);
@@ -85,12 +86,7 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
     }
     // Degeneracy of CCA: the neurons it sees (k after the SVD step for svcca) against the datapoints.
     // Through the DFT every frequency block is its own CCA over at most C channels.
-    const fed =
-      numbers.frequencies !== null
-        ? Math.ceil(numbers.neurons[i] / Math.max(1, numbers.frequencies))
-        : svd
-          ? numbers.kept[i]
-          : numbers.neurons[i];
+    const fed = numbers.frequencies !== null ? Math.ceil(numbers.neurons[i] / Math.max(1, numbers.frequencies)) : svd ? numbers.kept[i] : numbers.neurons[i];
     if (cca && tooFewDatapointsPerDimension(datapoints, fed)) {
       const what = numbers.frequencies !== null ? 'channels per frequency block' : svd ? 'kept directions' : 'neurons';
       warnings.push(fewDatapointsWarning(names?.[i] ?? p.name, datapoints, fed, what, '; compare with a random baseline of the same shapes'));
@@ -100,7 +96,9 @@ function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: An
       warnings.push(`${names?.[i] ?? p.name}: ${plural(numbers.dropped[i], what)} with relative variance below ε = ${options.epsilon} dropped (dead neurons)`);
     }
     if (numbers.clipped[i] > 0) {
-      warnings.push(`${names?.[i] ?? p.name}: rank-deficient: ${plural(numbers.clipped[i], 'direction')} carry no variance and count as correlation 0 (pseudo-inverse)`);
+      warnings.push(
+        `${names?.[i] ?? p.name}: rank-deficient: ${plural(numbers.clipped[i], 'direction')} carry no variance and count as correlation 0 (pseudo-inverse)`,
+      );
     }
   }
   return warnings;
@@ -153,7 +151,9 @@ function toPairResult(
     directions: null,
     warnings: warningsFor(a, b, numbers, options, datapoints),
     provenance: provenanceOf(backend, float64Sentences(a, b, numbers, options)),
-    conventions: numbers.fallback ? { ...conventionsFor(options, a, b, dft, backend), backend: 'cpu', precision: 'float64' } : conventionsFor(options, a, b, dft, backend),
+    conventions: numbers.fallback
+      ? { ...conventionsFor(options, a, b, dft, backend), backend: 'cpu', precision: 'float64' }
+      : conventionsFor(options, a, b, dft, backend),
   };
 }
 
@@ -188,7 +188,8 @@ export async function comparePrepared(
     const result = toPairResult(pa, pb, numbers, options, dft, backend.datapointsOfFactor(factors[0]), backend);
     if (!chance) return result;
     const block = await chanceOfBlock(backend, [factors[0]], [factors[1]], [[numbers.similarity]], options, chance);
-    const provenance = result.provenance && block.float64 ? provenanceOf(backend, [...result.provenance.float64, chanceSentence(block.float64)]) : result.provenance;
+    const provenance =
+      result.provenance && block.float64 ? provenanceOf(backend, [...result.provenance.float64, chanceSentence(block.float64)]) : result.provenance;
     return { ...result, provenance, baseline: block.baseline[0][0]! };
   } finally {
     backend.release(factors);
@@ -390,7 +391,16 @@ async function compareSides(
       // 'diagonal': the convergence curves' cells, layer i against the other side's layer i.
       const wanted = chance.cells === 'all' ? undefined : (r: number, c: number) => rows[r] === cols[c];
       const observed = rows.map((i) => cols.map((j) => values[i][j]));
-      const block = await chanceOfBlock(backend, rows.map((i) => a.factors[i]), cols.map((j) => b.factors[j]), observed, options, chance, wanted, signal);
+      const block = await chanceOfBlock(
+        backend,
+        rows.map((i) => a.factors[i]),
+        cols.map((j) => b.factors[j]),
+        observed,
+        options,
+        chance,
+        wanted,
+        signal,
+      );
       block.baseline.forEach((row, r) => row.forEach((cell, c) => (baseline[rows[r]][cols[c]] = cell)));
       if (block.float64) float64.add(chanceSentence(block.float64));
     }
@@ -499,8 +509,10 @@ export async function computeCross(
   const shared = [...stepsA].filter((s) => stepsB.has(s)).sort((x, y) => x - y);
   let step: number;
   if (request.step !== undefined) {
-    if (!stepsA.has(request.step)) throw new InputError(request.a.bundle.name, `has no step ${request.step} (steps: ${[...stepsA].sort((x, y) => x - y).join(', ')})`);
-    if (!stepsB.has(request.step)) throw new InputError(request.b.bundle.name, `has no step ${request.step} (steps: ${[...stepsB].sort((x, y) => x - y).join(', ')})`);
+    if (!stepsA.has(request.step))
+      throw new InputError(request.a.bundle.name, `has no step ${request.step} (steps: ${[...stepsA].sort((x, y) => x - y).join(', ')})`);
+    if (!stepsB.has(request.step))
+      throw new InputError(request.b.bundle.name, `has no step ${request.step} (steps: ${[...stepsB].sort((x, y) => x - y).join(', ')})`);
     step = request.step;
   } else {
     if (shared.length === 0) throw new InputError(request.b.bundle.name, `shares no step with ${request.a.bundle.name}; pass --step for each`);

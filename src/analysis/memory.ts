@@ -45,10 +45,10 @@ export function jobMemory(layers: readonly LayerFootprint[]): JobMemory {
     const bytes = inFlightBytes(l);
     if (!largest || bytes > largest.bytes) largest = { layer: l.layer, bytes };
   }
-  const factorBytes = 2 * layers.reduce((sum, l) => sum + Math.min(l.neurons, l.datapoints) * l.datapoints * 8 + l.neurons * Math.min(l.neurons, l.datapoints) * 8, 0);
+  const factorBytes =
+    2 * layers.reduce((sum, l) => sum + Math.min(l.neurons, l.datapoints) * l.datapoints * 8 + l.neurons * Math.min(l.neurons, l.datapoints) * 8, 0);
   return { bytes: (largest?.bytes ?? 0) + factorBytes, largest, factorBytes };
 }
-
 
 /**
  * A plain-language warning when a job would need more than `bound`, saying what takes the memory

@@ -16,7 +16,13 @@ export type Factor =
   | { kind: 'cca'; factor: CcaFactor; neurons: number; datapoints: number }
   | { kind: 'cka'; factor: CkaFactor; neurons: number; datapoints: number }
   | { kind: 'pwcca'; factor: CcaFactor; neurons: number; datapoints: number }
-  | { kind: 'dft'; spectrum: Spectrum; neurons: number; datapoints: number; /** Datapoints permuted (chance level, analysis/baseline.ts): new j ← old permutation[j]. */ permutation?: Int32Array };
+  | {
+      kind: 'dft';
+      spectrum: Spectrum;
+      neurons: number;
+      datapoints: number;
+      /** Datapoints permuted (chance level, analysis/baseline.ts): new j ← old permutation[j]. */ permutation?: Int32Array;
+    };
 
 /** What one pair yields before it is dressed up as a PairResult. */
 export interface PairNumbers {

@@ -33,11 +33,7 @@ export function describeDatapoints(side: Pick<PositionsSide, 'datapoints' | 'con
  * agree: both sides hold the same N inputs (`inputs`: datapoints before the spatial split) but
  * a different count after it. Other mismatches (different N) are refused, not left empty.
  */
-export function positionsMismatch(
-  reduction: string,
-  a: { datapoints: number; inputs: number },
-  b: { datapoints: number; inputs: number },
-): boolean {
+export function positionsMismatch(reduction: string, a: { datapoints: number; inputs: number }, b: { datapoints: number; inputs: number }): boolean {
   return reduction === 'positions' && a.datapoints !== b.datapoints && a.inputs === b.inputs;
 }
 

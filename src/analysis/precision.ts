@@ -62,18 +62,19 @@ export function gpuVerdict(c: Conditioning): Verdict {
   const fallback = (why: string): Verdict => ({ gpu: false, estimatedError: error, reason: why });
   const decisionFloor = 1e-4; // float32 Gram entries carry ~u·√m ≈ 1e-6 relative: decisions closer than this may flip
   if (c.metric === 'cca') {
-    if (c.nullNeurons > 0) return fallback(`${c.nullNeurons === 1 ? 'a neuron is' : `${c.nullNeurons} neurons are`} constant (float32 cannot tell round-off from variance there)`);
-    if (c.epsilonMargin < decisionFloor) return fallback('a neuron\'s variance sits at ε, where float32 cannot decide whether it is pruned');
+    if (c.nullNeurons > 0)
+      return fallback(`${c.nullNeurons === 1 ? 'a neuron is' : `${c.nullNeurons} neurons are`} constant (float32 cannot tell round-off from variance there)`);
+    if (c.epsilonMargin < decisionFloor) return fallback("a neuron's variance sits at ε, where float32 cannot decide whether it is pruned");
     // float64 treats directions below 1e-12 of λ_max as null; the GPU must be clear of that floor.
-    if (c.floorRatio < 1e3 * F64_CLIP) return fallback('the layer is too ill-conditioned for the GPU\'s float32 (directions near float64\'s null floor)');
+    if (c.floorRatio < 1e3 * F64_CLIP) return fallback("the layer is too ill-conditioned for the GPU's float32 (directions near float64's null floor)");
   } else {
     // The cumulative variance fractions carry about u·√m of round-off from the f32 Gram.
-    if (c.cutMargin < 10 * F32_UNIT_ROUNDOFF * Math.sqrt(c.datapoints)) return fallback('the 99% variance cut falls within float32\'s round-off');
+    if (c.cutMargin < 10 * F32_UNIT_ROUNDOFF * Math.sqrt(c.datapoints)) return fallback("the 99% variance cut falls within float32's round-off");
     if (c.gap < 1e-3) return fallback('the last kept direction and the first dropped one have variances too close for float32 to separate');
-    if (c.floorRatio < 1e3 * F64_CLIP) return fallback('kept directions near float64\'s null floor');
+    if (c.floorRatio < 1e3 * F64_CLIP) return fallback("kept directions near float64's null floor");
   }
   if (!(c.refinementPivot > 1e-6)) return fallback('the whitened layer is numerically rank-deficient in float32');
-  if (error > CONTRACT_MARGIN * PRECISION_CONTRACT) return fallback('the layer is too ill-conditioned for the GPU\'s float32');
+  if (error > CONTRACT_MARGIN * PRECISION_CONTRACT) return fallback("the layer is too ill-conditioned for the GPU's float32");
   return { gpu: true, estimatedError: error };
 }
 
@@ -100,7 +101,11 @@ export function pwccaPairVerdict(rho: ArrayLike<number>, weighted: number, datap
   // Calibrated on the digits CNN (meanpool, flatten) and the stress suite: this overestimates the
   // measured |Δ| by ~50× where directions are well separated, so half the contract leaves a margin.
   if (estimate > 0.5 * PRECISION_CONTRACT) {
-    return { gpu: false, estimatedError: estimate, reason: 'canonical correlations that coincide to within float32\'s round-off leave PWCCA\'s weights to the choice of directions' };
+    return {
+      gpu: false,
+      estimatedError: estimate,
+      reason: "canonical correlations that coincide to within float32's round-off leave PWCCA's weights to the choice of directions",
+    };
   }
   return { gpu: true, estimatedError: estimate };
 }

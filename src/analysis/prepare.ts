@@ -35,7 +35,9 @@ export function prepare(activation: Activation, options: AnalysisOptions, datapo
   const isConv = array.shape.length === 4;
   const convLayout = isConv ? (options.convLayout === 'auto' ? (detected.convLayout ?? 'nhwc') : options.convLayout) : null;
   const layoutReason =
-    options.layout === 'auto' && (!isConv || options.convLayout === 'auto') ? detected.reason : `set by the user: ${layout}${convLayout ? `, ${convLayout}` : ''}`;
+    options.layout === 'auto' && (!isConv || options.convLayout === 'auto')
+      ? detected.reason
+      : `set by the user: ${layout}${convLayout ? `, ${convLayout}` : ''}`;
   let rep: Representation;
   try {
     rep = toRepresentation(array, layout, convLayout ?? 'nhwc');

@@ -93,9 +93,7 @@ export async function inputHash(entries: readonly BundleEntry[]): Promise<string
 /** The arrays a learning-dynamics job reads, in hash order: steps ascending, layers in bundle order. */
 export function dynamicsEntries(entries: readonly BundleEntry[], layers: readonly string[], run: string | null): BundleEntry[] {
   const order = new Map(layers.map((l, k) => [l, k]));
-  return entries
-    .filter((e) => e.run === run && order.has(e.layer))
-    .sort((x, y) => x.step - y.step || order.get(x.layer)! - order.get(y.layer)!);
+  return entries.filter((e) => e.run === run && order.has(e.layer)).sort((x, y) => x.step - y.step || order.get(x.layer)! - order.get(y.layer)!);
 }
 
 /** The arrays a cross job reads: A's layers at the step, then B's. */
@@ -104,7 +102,8 @@ export function crossEntries(
   b: { entries: readonly BundleEntry[]; layers: readonly string[]; run: string | null },
   step: number,
 ): BundleEntry[] {
-  const side = (s: typeof a) => s.layers.map((l) => s.entries.find((e) => e.run === s.run && e.step === step && e.layer === l)).filter((e): e is BundleEntry => !!e);
+  const side = (s: typeof a) =>
+    s.layers.map((l) => s.entries.find((e) => e.run === s.run && e.step === step && e.layer === l)).filter((e): e is BundleEntry => !!e);
   return [...side(a), ...side(b)];
 }
 
@@ -144,7 +143,11 @@ export async function withCrossProvenance(
   const read =
     result.step === null
       ? []
-      : crossEntries({ entries: job.a.entries, layers: result.layersA, run: job.a.run }, { entries: job.b.entries, layers: result.layersB, run: job.b.run }, result.step);
+      : crossEntries(
+          { entries: job.a.entries, layers: result.layersA, run: job.a.run },
+          { entries: job.b.entries, layers: result.layersB, run: job.b.run },
+          result.step,
+        );
   const out = result as CrossExport;
   out.bundleA = job.a.bundle;
   out.runA = job.a.run;

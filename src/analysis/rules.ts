@@ -76,7 +76,8 @@ export function checkPair(a: Prepared, b: Prepared, options: AnalysisOptions, df
   if (ma !== mb) {
     // When a count came from a guessed orientation, the guess is named: it may be what is wrong.
     const guesses = [a, b].filter((p) => p.layoutGuessed).map((p) => `${p.name}: ${p.layoutReason}`);
-    const guessed = guesses.length > 0 ? ` (the datapoints axis was guessed from the shape alone, ${guesses.join('; ')}; if that is wrong, set the layout)` : '';
+    const guessed =
+      guesses.length > 0 ? ` (the datapoints axis was guessed from the shape alone, ${guesses.join('; ')}; if that is wrong, set the layout)` : '';
     throw new InputError(a.name, `has ${ma} datapoints but ${b.name} has ${mb}: both must hold the same inputs in the same order${guessed}`);
   }
   if (dft && !METRIC_DEFS[options.metric].runsThroughDft) {

@@ -56,9 +56,13 @@ export async function computeDynamicsAllRuns(
   const runs = bundle.runs.filter((r) => stepsOf(bundle, r).length >= 2);
   const warnings: string[] = [];
   const single = bundle.runs.filter((r) => !runs.includes(r));
-  if (single.length > 0) warnings.push(`run${single.length === 1 ? '' : 's'} ${single.join(', ')}: a single checkpoint, no learning dynamics; left out of the mean over runs`);
+  if (single.length > 0)
+    warnings.push(`run${single.length === 1 ? '' : 's'} ${single.join(', ')}: a single checkpoint, no learning dynamics; left out of the mean over runs`);
   if (runs.length < MIN_RUNS) {
-    throw new InputError(bundle.name, `has ${runs.length} run${runs.length === 1 ? '' : 's'} with two or more checkpoints; the mean over runs needs at least ${MIN_RUNS} (runs: ${bundle.runs.join(', ')})`);
+    throw new InputError(
+      bundle.name,
+      `has ${runs.length} run${runs.length === 1 ? '' : 's'} with two or more checkpoints; the mean over runs needs at least ${MIN_RUNS} (runs: ${bundle.runs.join(', ')})`,
+    );
   }
   const cache = request.cache ?? new FactorCache();
   const results = [];
@@ -68,7 +72,8 @@ export async function computeDynamicsAllRuns(
       options,
       {
         signal: control.signal,
-        onProgress: control.onProgress && ((p) => control.onProgress!({ done: p.done + r * p.total, total: p.total * runs.length, stage: `run ${run}: ${p.stage}` })),
+        onProgress:
+          control.onProgress && ((p) => control.onProgress!({ done: p.done + r * p.total, total: p.total * runs.length, stage: `run ${run}: ${p.stage}` })),
       },
       backend,
     );
@@ -102,7 +107,11 @@ export async function computeCrossAllPairs(
 ): Promise<SeedsCrossResult> {
   const { bundle } = request;
   const runs = bundle.runs;
-  if (runs.length < MIN_RUNS) throw new InputError(bundle.name, `has ${runs.length} run; all pairs of runs need at least ${MIN_RUNS} (name arrays <run>/step_<N>/<layer>, or load one file per run)`);
+  if (runs.length < MIN_RUNS)
+    throw new InputError(
+      bundle.name,
+      `has ${runs.length} run; all pairs of runs need at least ${MIN_RUNS} (name arrays <run>/step_<N>/<layer>, or load one file per run)`,
+    );
   let step = request.step;
   if (step === undefined) {
     const perRun = runs.map((r) => stepsOf(bundle, r));
@@ -122,7 +131,9 @@ export async function computeCrossAllPairs(
       options,
       {
         signal: control.signal,
-        onProgress: control.onProgress && ((p) => control.onProgress!({ done: p.done + k * p.total, total: p.total * pairs.length, stage: `runs ${runs[a]} × ${runs[b]}: ${p.stage}` })),
+        onProgress:
+          control.onProgress &&
+          ((p) => control.onProgress!({ done: p.done + k * p.total, total: p.total * pairs.length, stage: `runs ${runs[a]} × ${runs[b]}: ${p.stage}` })),
       },
       backend,
     );

@@ -92,7 +92,10 @@ export function aggregateDynamics(runs: readonly RunDynamics[], layers: readonly
   const notes: string[] = [];
   for (const r of runs) {
     const extra = r.steps.filter((s) => !shared.includes(s));
-    if (extra.length > 0) notes.push(`run ${String(r.run)}: step${extra.length === 1 ? '' : 's'} ${extra.join(', ')} not in every run, left out of the mean (kept in its own freeze step)`);
+    if (extra.length > 0)
+      notes.push(
+        `run ${String(r.run)}: step${extra.length === 1 ? '' : 's'} ${extra.join(', ')} not in every run, left out of the mean (kept in its own freeze step)`,
+      );
   }
   const perRun = runs.map((r) => shared.map((s) => r.values[r.steps.indexOf(s)].map((row) => row.slice())));
   const cells = shared.map((_, t) => matrixSpread(perRun.map((grid) => grid[t])));
@@ -107,7 +110,18 @@ export function aggregateDynamics(runs: readonly RunDynamics[], layers: readonly
     });
     return { layer, steps, spread: spreadOf(steps) };
   });
-  return { runs: runs.map((r) => r.run), steps: shared, layers: [...layers], references: runs.map((r) => r.reference), perRun, cells, curves, threshold, freeze, notes };
+  return {
+    runs: runs.map((r) => r.run),
+    steps: shared,
+    layers: [...layers],
+    references: runs.map((r) => r.reference),
+    perRun,
+    cells,
+    curves,
+    threshold,
+    freeze,
+    notes,
+  };
 }
 
 /** Every unordered pair of runs (a before b in the bundle's order), as index pairs. */

@@ -16,7 +16,10 @@ import { gridMaxDelta } from './precision';
 import { GpuRuntime } from '../gpu/runtime';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type Metric } from './types';
 
-export const SELF_CHECK_TOLERANCE = { similarity: 1e-4, rho: 1e-3 } as const;
+import { SELF_CHECK_TOLERANCE, type CheckRow, type DeviceLossCheck, type GpuSelfCheck } from './selfCheckVerdict';
+
+export { SELF_CHECK_TOLERANCE };
+export type { CheckRow, DeviceLossCheck, GpuSelfCheck };
 
 function stored(x: Matrix): NdArray {
   return { shape: [x.rows, x.cols], dtype: '<f8', data: x.data };
@@ -50,8 +53,7 @@ function convPair(seed: number, n: number, h: number, w: number, c: number, outC
         for (let o = 0; o < outChannels; o++) {
           let sum = 0;
           for (let dy = 0; dy < 2; dy++)
-            for (let dx = 0; dx < 2; dx++)
-              for (let ch = 0; ch < c; ch++) sum += mix[o * c + ch] * x[((i * h + 2 * u + dy) * w + 2 * v + dx) * c + ch];
+            for (let dx = 0; dx < 2; dx++) for (let ch = 0; ch < c; ch++) sum += mix[o * c + ch] * x[((i * h + 2 * u + dy) * w + 2 * v + dx) * c + ch];
           const at = ((i * h2 + u) * w2 + v) * outChannels + o;
           y[at] = Math.tanh(sum / 4) + 0.3 * noise[at];
         }
@@ -89,17 +91,6 @@ export function selfCheckCases(): CheckCase[] {
     { name: 'dead neuron', a: dead, b: randn(31, 6, 300), metrics: ['svcca', 'cca'] },
     { name: 'decaying spectrum, fixed k', a: decaying, b: randn(41, 20, 600), metrics: ['svcca'] },
   ];
-}
-
-export interface CheckRow {
-  name: string;
-  metric: Metric;
-  cpu: { similarity: number; rho: number[]; kept: [number, number] };
-  gpu: { similarity: number; rho: number[]; kept: [number, number] };
-  deltaSimilarity: number;
-  maxDeltaRho: number;
-  keptEqual: boolean;
-  ok: boolean;
 }
 
 function optionsFor(c: CheckCase, metric: Metric): AnalysisOptions {
@@ -146,14 +137,25 @@ export function selfCheckBundle(): Bundle {
   for (const step of [0, 10, 20]) {
     finals.forEach((final, l) => {
       const array = stored(plus(final, randn(200 + step * 7 + l, final.rows, 300), (20 - step) / 10));
-      entries.push({ run: null, step, layer: `layer${l}`, source: `self-check:step_${step}/layer${l}`, shape: array.shape, dtype: array.dtype, load: async () => array });
+      entries.push({
+        run: null,
+        step,
+        layer: `layer${l}`,
+        source: `self-check:step_${step}/layer${l}`,
+        shape: array.shape,
+        dtype: array.dtype,
+        load: async () => array,
+      });
     });
   }
   return { name: 'self-check', runs: [null], steps: [0, 10, 20], layers: ['layer0', 'layer1', 'layer2'], entries, unmatched: [], labels: null, manifest: null };
 }
 
 /** The batched grid path: a dynamics job on `backend` against the CPU oracle; the largest |Δ|. */
-export async function runGridCheck(backend: ComputeBackend, metric: Metric = 'svcca'): Promise<{ maxDelta: number; cpu: (number | null)[][][]; gpu: (number | null)[][][] }> {
+export async function runGridCheck(
+  backend: ComputeBackend,
+  metric: Metric = 'svcca',
+): Promise<{ maxDelta: number; cpu: (number | null)[][][]; gpu: (number | null)[][][] }> {
   const options = { ...DEFAULT_OPTIONS, metric };
   const cpu = await computeDynamics({ bundle: selfCheckBundle() }, options, {}, cpuBackend);
   const gpu = await computeDynamics({ bundle: selfCheckBundle() }, options, {}, backend);
@@ -164,18 +166,6 @@ export async function runGridCheck(backend: ComputeBackend, metric: Metric = 'sv
 async function runReferencePair(backend: ComputeBackend) {
   const c = selfCheckCases().find((x) => x.name.startsWith('semantics-doc'))!;
   return comparePair({ name: 'x', array: asArray(c.a) }, { name: 'y', array: asArray(c.b) }, DEFAULT_OPTIONS, backend);
-}
-
-export interface GpuSelfCheck {
-  rows: CheckRow[];
-  gridMaxDelta: number;
-  gridCkaMaxDelta: number;
-  /** The same cases with datapoints streamed in column chunks (a 64 KiB binding cap forces it). */
-  chunkedRows: CheckRow[];
-  chunkedGridMaxDelta: number;
-  /** Work beyond the device's limits (a 64 KiB binding limit): the float64 path, and a warning. */
-  limitedRows: CheckRow[];
-  limitedWarnings: string[];
 }
 
 /** Everything the WebGPU backend promises, on `backend`'s device: the browser's gpu-check page and
@@ -190,18 +180,15 @@ export async function runGpuSelfCheck(backend: GpuBackend, onRow?: (row: CheckRo
   const small = new GpuBackend(new GpuRuntime(backend.runtime.device, undefined, 64 * 1024));
   const limitedRows = (await runSelfCheck(small)).filter((row) => row.name.startsWith('semantics-doc'));
   const limitedWarnings = (await runReferencePair(small)).warnings;
-  return { rows, gridMaxDelta: grid.maxDelta, gridCkaMaxDelta: gridCka.maxDelta, chunkedRows, chunkedGridMaxDelta: chunkedGrid.maxDelta, limitedRows, limitedWarnings };
-}
-
-export interface DeviceLossCheck {
-  /** "DeviceLostError: …" from the interrupted job. */
-  error: string;
-  /** Checkpoints whose values arrived before the loss. */
-  keptCheckpoints: number;
-  /** A different backend (fresh adapter and device) was handed out after the loss. */
-  freshBackend: boolean;
-  /** The same job on the fresh backend against the CPU oracle. */
-  recomputedMaxDelta: number;
+  return {
+    rows,
+    gridMaxDelta: grid.maxDelta,
+    gridCkaMaxDelta: gridCka.maxDelta,
+    chunkedRows,
+    chunkedGridMaxDelta: chunkedGrid.maxDelta,
+    limitedRows,
+    limitedWarnings,
+  };
 }
 
 /** Destroys the device after the first checkpoint's values arrive (not runtime.destroy(): an
@@ -212,12 +199,17 @@ export async function runDeviceLossCheck(acquire: () => Promise<ComputeBackend>)
   const partial: (number | null)[][][] = [];
   let error = '';
   try {
-    await computeDynamics({ bundle: selfCheckBundle() }, DEFAULT_OPTIONS, {
-      onValues: (t, values) => {
-        partial[t] = values;
-        if (t === 0) (backend as GpuBackend).runtime.device.destroy();
+    await computeDynamics(
+      { bundle: selfCheckBundle() },
+      DEFAULT_OPTIONS,
+      {
+        onValues: (t, values) => {
+          partial[t] = values;
+          if (t === 0) (backend as GpuBackend).runtime.device.destroy();
+        },
       },
-    }, backend);
+      backend,
+    );
   } catch (e) {
     error = `${(e as Error).name}: ${(e as Error).message}`;
   }
@@ -225,5 +217,10 @@ export async function runDeviceLossCheck(acquire: () => Promise<ComputeBackend>)
   const fresh = await acquire();
   const again = await computeDynamics({ bundle: selfCheckBundle() }, DEFAULT_OPTIONS, {}, fresh);
   const cpu = await computeDynamics({ bundle: selfCheckBundle() }, DEFAULT_OPTIONS, {}, cpuBackend);
-  return { error, keptCheckpoints: partial.filter(Boolean).length, freshBackend: fresh !== backend, recomputedMaxDelta: gridMaxDelta(cpu.values, again.values) };
+  return {
+    error,
+    keptCheckpoints: partial.filter(Boolean).length,
+    freshBackend: fresh !== backend,
+    recomputedMaxDelta: gridMaxDelta(cpu.values, again.values),
+  };
 }

@@ -50,7 +50,10 @@ function classesText(r: ClassSensitivityResult): string {
       const first = r.firstStep[l][ci];
       lines.push(String(c).padEnd(8) + r.values[l][ci].map((v) => v.toFixed(3).padStart(width)).join('') + `  ${first === null ? 'never' : `step ${first}`}`);
     });
-    const order = r.classes.map((c, ci) => ({ c, first: r.firstStep[l][ci] })).filter((e) => e.first !== null).sort((a, b) => a.first! - b.first! || a.c - b.c);
+    const order = r.classes
+      .map((c, ci) => ({ c, first: r.firstStep[l][ci] }))
+      .filter((e) => e.first !== null)
+      .sort((a, b) => a.first! - b.first! || a.c - b.c);
     lines.push(`learned first: ${order.length === 0 ? `no class reaches ${r.threshold}` : order.map((e) => `${e.c} (${e.first})`).join(', ')}`);
   });
   lines.push('', 'k99 (SVD directions holding 99% of the variance; rows: step)');
@@ -62,7 +65,14 @@ function classesText(r: ClassSensitivityResult): string {
 /** `svcca-lens classes BUNDLE`: the result, its JSON (with provenance) and text. */
 export async function classesCommand(bundle: Bundle & { name: string }, run: string | undefined, flags: ClassFlags, options: AnalysisOptions) {
   const result = await computeClassSensitivity(
-    { bundle, run, layers: flags.layer === undefined ? undefined : [flags.layer], target: flags.target ?? 'auto', logitsLayer: flags.logits, threshold: flags.threshold },
+    {
+      bundle,
+      run,
+      layers: flags.layer === undefined ? undefined : [flags.layer],
+      target: flags.target ?? 'auto',
+      logitsLayer: flags.logits,
+      threshold: flags.threshold,
+    },
     options,
   );
   const chosenRun = run === undefined ? bundle.runs[0] : run;
@@ -83,7 +93,11 @@ export async function classesCommand(bundle: Bundle & { name: string }, run: str
     },
     inputHash: await inputHash(read),
     inputArrays: read.length,
-    computed: { backend: 'cpu', precision: 'float64', reason: 'class sensitivity always runs in float64 on the CPU (its work is one SVD step per layer and checkpoint)' },
+    computed: {
+      backend: 'cpu',
+      precision: 'float64',
+      reason: 'class sensitivity always runs in float64 on the CPU (its work is one SVD step per layer and checkpoint)',
+    },
     app: appInfo(),
   };
   return { json, text: classesText(result), warnings: [...result.warnings] };
@@ -105,7 +119,9 @@ export function pairSweepK(a: Activation, b: Activation, options: AnalysisOption
   const sweep = sweepK(reduceToMatrix(pa.rep, reduction), reduceToMatrix(pb.rep, reduction));
   const warnings: string[] = [];
   if ((pa.rep.kind === 'conv' || pb.rep.kind === 'conv') && options.convReduction !== reduction) {
-    warnings.push(`--sweep-k: conv layers are ${reduction === 'flatten' ? 'flattened' : 'mean-pooled'} for the sweep (the ${options.convReduction} reduction has no single SVD to sweep)`);
+    warnings.push(
+      `--sweep-k: conv layers are ${reduction === 'flatten' ? 'flattened' : 'mean-pooled'} for the sweep (the ${options.convReduction} reduction has no single SVD to sweep)`,
+    );
   }
   return { json: { sweepK: sweep.points, k99: sweep.k99 }, text: sweepText(sweep), warnings };
 }

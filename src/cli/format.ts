@@ -9,7 +9,9 @@ function table(rowLabels: string[], columnLabels: string[], values: (number | nu
   const width = Math.max(8, ...columnLabels.map((l) => l.length)) + 1;
   const labelWidth = Math.max(...rowLabels.map((l) => l.length), 1) + 2;
   const header = ' '.repeat(labelWidth) + columnLabels.map((l) => l.padStart(width)).join('');
-  const lines = values.map((row, i) => rowLabels[i].padEnd(labelWidth) + row.map((v) => (v !== null && Number.isFinite(v) ? v.toFixed(4) : "—").padStart(width)).join(''));
+  const lines = values.map(
+    (row, i) => rowLabels[i].padEnd(labelWidth) + row.map((v) => (v !== null && Number.isFinite(v) ? v.toFixed(4) : '—').padStart(width)).join(''),
+  );
   return [header, ...lines].join('\n');
 }
 
@@ -28,7 +30,10 @@ export function formatPair(r: PairResult, nameA: string, nameB: string): string 
   lines.push(`datapoints   ${r.datapoints}`);
   if (r.dropped[0] + r.dropped[1] > 0) lines.push(`dropped      ${r.dropped[0]} / ${r.dropped[1]}  (variance below ε)`);
   if (r.rho.length > 0) {
-    const shown = r.rho.slice(0, 10).map((v) => v.toFixed(4)).join(' ');
+    const shown = r.rho
+      .slice(0, 10)
+      .map((v) => v.toFixed(4))
+      .join(' ');
     lines.push(`ρ            ${shown}${r.rho.length > 10 ? ` … (${r.rho.length} in all)` : ''}`);
   }
   const c = r.conventions;

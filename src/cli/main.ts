@@ -9,7 +9,17 @@ import { dimensionsOverTraining } from '../analysis/classes';
 import { webgpuBackendFactory } from '../analysis/gpu';
 import { nodeGpu, nodeGpuFailure } from '../gpu/node';
 import { METRICS } from '../analysis/metricDefs';
-import { CONV_REDUCTIONS, DEFAULT_OPTIONS, type AnalysisOptions, type BaselineRequest, type ConvReduction, type CrossResult, type DynamicsResult, type Metric, type PairResult } from '../analysis/types';
+import {
+  CONV_REDUCTIONS,
+  DEFAULT_OPTIONS,
+  type AnalysisOptions,
+  type BaselineRequest,
+  type ConvReduction,
+  type CrossResult,
+  type DynamicsResult,
+  type Metric,
+  type PairResult,
+} from '../analysis/types';
 import { loadArrayRef, openBundlePath } from '../io/node';
 import { InputError } from '../io/types';
 import { printable, printableLines, terminalSafeJson } from '../io/printable';
@@ -42,7 +52,6 @@ const OPTIONS_HELP = `options:
                               permutations, seed} per value in --json (null where the value is null),
                               a chance line or table in the text
   --seed S                    the permutations' seed (default ${DEFAULT_BASELINE_SEED}): same seed, same numbers`;
-
 
 const EXIT_HELP = `exit status: 0 done; 2 bad input or a bad call (one line on stderr: "svcca-lens: …").`;
 
@@ -191,7 +200,6 @@ interface Parsed {
   classes: ClassFlags;
 }
 
-
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got ${value})`);
   return value as T;
@@ -206,10 +214,37 @@ function number(flag: string, value: string, check: (v: number) => boolean, what
 export function parseArgs(argv: string[]): Parsed {
   const [command, ...rest] = argv;
   const options: AnalysisOptions = { ...DEFAULT_OPTIONS };
-  const parsed: Parsed = { command: command ?? '', positional: [], options, json: false, convGiven: false, reference: 'last', allRuns: false, allPairs: false, threshold: DEFAULT_FREEZE_THRESHOLD, classes: {} };
+  const parsed: Parsed = {
+    command: command ?? '',
+    positional: [],
+    options,
+    json: false,
+    convGiven: false,
+    reference: 'last',
+    allRuns: false,
+    allPairs: false,
+    threshold: DEFAULT_FREEZE_THRESHOLD,
+    classes: {},
+  };
   const valueFlags = new Set([
-    '--metric', '--keep', '--dims', '--epsilon', '--layout', '--conv', '--conv-layout', '--pwcca', '--backend',
-    '--reference', '--step', '--run', '--run-a', '--run-b', '--baseline', '--seed', '--baseline-cells', ...CLASS_VALUE_FLAGS,
+    '--metric',
+    '--keep',
+    '--dims',
+    '--epsilon',
+    '--layout',
+    '--conv',
+    '--conv-layout',
+    '--pwcca',
+    '--backend',
+    '--reference',
+    '--step',
+    '--run',
+    '--run-a',
+    '--run-b',
+    '--baseline',
+    '--seed',
+    '--baseline-cells',
+    ...CLASS_VALUE_FLAGS,
   ]);
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
@@ -236,7 +271,7 @@ export function parseArgs(argv: string[]): Parsed {
     if (value === undefined) throw new UsageError(`${flag} needs a value`);
     switch (flag) {
       case '--metric':
-        options.metric = oneOf(flag, value, METRICS) as Metric;
+        options.metric = oneOf<Metric>(flag, value, METRICS);
         break;
       case '--keep':
         options.keep = { kind: 'variance', fraction: number(flag, value, (v) => v > 0 && v <= 1, 'a fraction in (0, 1]') };
@@ -251,7 +286,7 @@ export function parseArgs(argv: string[]): Parsed {
         options.layout = oneOf(flag, value, ['auto', 'datapoints-first', 'neurons-first'] as const);
         break;
       case '--conv':
-        options.convReduction = oneOf(flag, value, CONV_REDUCTIONS) as ConvReduction;
+        options.convReduction = oneOf<ConvReduction>(flag, value, CONV_REDUCTIONS);
         parsed.convGiven = true;
         break;
       case '--conv-layout':
@@ -280,7 +315,12 @@ export function parseArgs(argv: string[]): Parsed {
         break;
       case '--baseline':
         parsed.baseline = {
-          permutations: number(flag, value, (v) => Number.isInteger(v) && v >= 2 && v <= MAX_PERMUTATIONS, `a whole number of permutations from 2 to ${MAX_PERMUTATIONS}`),
+          permutations: number(
+            flag,
+            value,
+            (v) => Number.isInteger(v) && v >= 2 && v <= MAX_PERMUTATIONS,
+            `a whole number of permutations from 2 to ${MAX_PERMUTATIONS}`,
+          ),
           seed: DEFAULT_BASELINE_SEED,
           cells: 'all',
         };
@@ -333,13 +373,16 @@ function gpuVisible(): boolean {
 /** Picks the backend for this run; a message, not a stack trace, when WebGPU is demanded but missing. */
 async function chooseBackend(options: AnalysisOptions) {
   if (options.backend === 'cpu') return resolveBackend('cpu');
-  if (options.backend === 'auto' && !gpuVisible()) return { ...(await resolveBackend('cpu')), reason: 'CPU (float64): no GPU device is visible on this machine' };
+  if (options.backend === 'auto' && !gpuVisible())
+    return { ...(await resolveBackend('cpu')), reason: 'CPU (float64): no GPU device is visible on this machine' };
   registerGpuBackend(webgpuBackendFactory(nodeGpu));
   try {
     return await resolveBackend(options.backend);
   } catch (error) {
     const loading = nodeGpuFailure();
-    throw new UsageError(`--backend webgpu: ${(error as Error).message}${loading ? ` (the webgpu package did not load: ${loading})` : ''} (install the optional 'webgpu' package and a Vulkan, Metal or D3D12 driver, or use --backend cpu)`);
+    throw new UsageError(
+      `--backend webgpu: ${(error as Error).message}${loading ? ` (the webgpu package did not load: ${loading})` : ''} (install the optional 'webgpu' package and a Vulkan, Metal or D3D12 driver, or use --backend cpu)`,
+    );
   }
 }
 
@@ -416,7 +459,9 @@ async function view(args: string[], out: Output): Promise<number> {
     throw new UsageError(error.code === 'EADDRINUSE' ? `port ${port} is in use; choose another with --port N (0: any free port)` : error.message);
   });
   const count = `${input.files.length} file${input.files.length === 1 ? '' : 's'}`;
-  out.stdout(`svcca-lens view: ${input.name === count ? count : `${input.name} (${count})`}, served on 127.0.0.1 only; nothing leaves this machine. Ctrl+C stops it.`);
+  out.stdout(
+    `svcca-lens view: ${input.name === count ? count : `${input.name} (${count})`}, served on 127.0.0.1 only; nothing leaves this machine. Ctrl+C stops it.`,
+  );
   out.stdout(served.url);
   if (open && !openBrowser(served.url)) out.stderr('svcca-lens view: could not start a browser; open the URL above');
   return new Promise((resolveExit) => {
@@ -506,13 +551,25 @@ export async function main(argv: string[], out: Output = processOutput): Promise
       expectPositional(parsed, 1, 'one bundle');
       const bundle = await openBundlePath(parsed.positional[0]);
       const switched = fitConvReduction(parsed, [bundle]);
-      const result: DynamicsResult = await computeDynamics({ bundle, run: parsed.run, reference: parsed.reference, baseline: parsed.baseline }, parsed.options, {}, backend);
+      const result: DynamicsResult = await computeDynamics(
+        { bundle, run: parsed.run, reference: parsed.reference, baseline: parsed.baseline },
+        parsed.options,
+        {},
+        backend,
+      );
       if (switched) result.warnings.unshift(switched);
       result.warnings.push(...leftOutWarnings([bundle]));
       result.conventions.backendReason = reason;
       const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
       const freeze = freezeSteps(result, parsed.threshold);
-      const described = await withDynamicsProvenance(result, { bundle: bundle.name, run, entries: bundle.entries, options: parsed.options, leftOut: [], reason });
+      const described = await withDynamicsProvenance(result, {
+        bundle: bundle.name,
+        run,
+        entries: bundle.entries,
+        options: parsed.options,
+        leftOut: [],
+        reason,
+      });
       // `freeze` when asked about (--baseline or --threshold): otherwise the schema stays the app's Export JSON.
       json = parsed.baseline || parsed.thresholdGiven ? { ...described, freeze: { threshold: parsed.threshold, layers: freeze } } : described;
       if (parsed.json) (json as { k99?: number[][] }).k99 = (await dimensionsOverTraining(bundle, run, parsed.options)).k99;

@@ -44,7 +44,9 @@ export function formatSeedsCross(r: SeedsCrossResult): string {
     '(rows: A; columns: B)',
     spreadTable(r.layers, r.layers, r.cells),
     '\nthe same layer across seeds (diagonal), over pairs of runs:',
-    ...r.diagonal.map((d) => `${d.layer.padEnd(width)}${formatSpread(d.spread, 4)}  min ${d.spread.min?.toFixed(4) ?? '—'}  max ${d.spread.max?.toFixed(4) ?? '—'}`),
+    ...r.diagonal.map(
+      (d) => `${d.layer.padEnd(width)}${formatSpread(d.spread, 4)}  min ${d.spread.min?.toFixed(4) ?? '—'}  max ${d.spread.max?.toFixed(4) ?? '—'}`,
+    ),
   ].join('\n');
 }
 
@@ -59,13 +61,18 @@ async function provenanceFields(read: BundleEntry[], conventions: SeedsDynamicsR
 }
 
 /** The --json object of `dynamics --all-runs`: the aggregate, every run's values, and where they came from. */
-export async function seedsDynamicsJson(r: SeedsDynamicsResult, job: { bundle: string; entries: readonly BundleEntry[]; options: AnalysisOptions; reason: string }) {
+export async function seedsDynamicsJson(
+  r: SeedsDynamicsResult,
+  job: { bundle: string; entries: readonly BundleEntry[]; options: AnalysisOptions; reason: string },
+) {
   const read = r.runs.flatMap((run) => dynamicsEntries(job.entries, r.layers, run));
   return { analysis: 'dynamics over runs', bundle: job.bundle, ...r, ...(await provenanceFields(read, r.conventions, job.options, job.reason)) };
 }
 
 /** The --json object of `cross --all-pairs`. */
 export async function seedsCrossJson(r: SeedsCrossResult, job: { bundle: string; entries: readonly BundleEntry[]; options: AnalysisOptions; reason: string }) {
-  const read = r.runs.flatMap((run) => r.layers.map((l) => job.entries.find((e) => e.run === run && e.step === r.step && e.layer === l)).filter((e): e is BundleEntry => !!e));
+  const read = r.runs.flatMap((run) =>
+    r.layers.map((l) => job.entries.find((e) => e.run === run && e.step === r.step && e.layer === l)).filter((e): e is BundleEntry => !!e),
+  );
   return { analysis: 'across runs, all pairs', bundle: job.bundle, ...r, ...(await provenanceFields(read, r.conventions, job.options, job.reason)) };
 }

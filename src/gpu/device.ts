@@ -63,7 +63,9 @@ export async function acquireDevice(gpu: GPU | undefined | null, label = 'svcca-
     return { kind: 'no-device', message: `the WebGPU adapter refused a device: ${(error as Error).message}` };
   }
   const info = adapter.info ?? ({} as GPUAdapterInfo);
-  const fallback = Boolean((adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter) || /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`);
+  const fallback =
+    Boolean((adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter || (info as { isFallbackAdapter?: boolean }).isFallbackAdapter) ||
+    /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`);
   const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
   return { kind: 'ok', device, adapterName: fallback ? `${name} (software fallback)` : name, fallback, timestamps };
 }

@@ -29,14 +29,16 @@ export function structLayout<const F extends string>(struct: string, fields: rea
   return { struct, fields };
 }
 
-/** Bytes of one struct (every field 4 bytes). */
-export const structBytes = (layout: StructLayout) => layout.fields.length * 4;
-
 /**
  * The words of one struct, u32 fields as integers and f32 fields as their bit patterns, written into
  * `out` at word `at` (a fresh array by default).
  */
-export function encodeStruct<F extends string>(layout: StructLayout<F>, values: StructValues<F>, out: Uint32Array<ArrayBuffer> = new Uint32Array(layout.fields.length), at = 0): Uint32Array<ArrayBuffer> {
+export function encodeStruct<F extends string>(
+  layout: StructLayout<F>,
+  values: StructValues<F>,
+  out: Uint32Array<ArrayBuffer> = new Uint32Array(layout.fields.length),
+  at = 0,
+): Uint32Array<ArrayBuffer> {
   const floats = new Float32Array(out.buffer, out.byteOffset, out.length);
   layout.fields.forEach(([name, type], index) => {
     const value = name.startsWith('_') ? 0 : Number((values as Record<string, number | boolean>)[name]);

@@ -6,7 +6,19 @@
 
 import { dftAxisKernel, embedBlocksKernel, frequencyMeansKernel, type ConvDims } from './kernels/dft';
 import { productEdge, productKernel, type ProductBatch } from './kernels/product';
-import { jacobiMeasureKernel, jacobiRotateKernel, jacobiSweepsKernel, largestWorkgroupN, MEASURED, SWEEPS_STATE, sweepsPerDispatch, sweepsSizeClass, sweepsThreads, SWEEPS_STORAGE_MAX_N, type SweepsMatrixPlace } from './kernels/jacobi';
+import {
+  jacobiMeasureKernel,
+  jacobiRotateKernel,
+  jacobiSweepsKernel,
+  largestWorkgroupN,
+  MEASURED,
+  SWEEPS_STATE,
+  sweepsPerDispatch,
+  sweepsSizeClass,
+  sweepsThreads,
+  SWEEPS_STORAGE_MAX_N,
+  type SweepsMatrixPlace,
+} from './kernels/jacobi';
 import { MAX_WORKGROUPS_PER_DIMENSION } from './kernel';
 import type { GpuRuntime } from './runtime';
 import { checkAborted } from '../cancel';
@@ -104,7 +116,14 @@ export async function jacobiEigenBatch(rt: GpuRuntime, matrices: GPUBuffer, n: n
 }
 
 /** Whole sweeps per dispatch, one workgroup per matrix (shaders/jacobi-sweeps.wgsl). */
-async function jacobiBySweeps(rt: GpuRuntime, matrices: GPUBuffer, n: number, count: number, options: JacobiOptions, place: SweepsMatrixPlace): Promise<JacobiBatchResult> {
+async function jacobiBySweeps(
+  rt: GpuRuntime,
+  matrices: GPUBuffer,
+  n: number,
+  count: number,
+  options: JacobiOptions,
+  place: SweepsMatrixPlace,
+): Promise<JacobiBatchResult> {
   const maxSweeps = options.maxSweeps ?? 40;
   const tolerance = options.tolerance ?? JACOBI_TOLERANCE_F32;
   const maxN = sweepsSizeClass(place, n, rt.limits.maxComputeWorkgroupStorageSize);
@@ -185,7 +204,9 @@ async function jacobiBySteps(rt: GpuRuntime, matrices: GPUBuffer, n: number, cou
     const values = new Float32Array(count * n);
     for (let sweep = 0; sweep <= maxSweeps; sweep++) {
       // Measure first (sweep 0 tells whether there is anything to do).
-      rt.submit('jacobi.measure', (pass) => rt.dispatch(pass, jacobiMeasureKernel, [aCur, measured, measureParams], jacobiMeasureKernel.workgroups({ n, count })));
+      rt.submit('jacobi.measure', (pass) =>
+        rt.dispatch(pass, jacobiMeasureKernel, [aCur, measured, measureParams], jacobiMeasureKernel.workgroups({ n, count })),
+      );
       const out = await rt.read(measured, count * n * MEASURED.words * 4, 'jacobi.measure');
       let worst = 0;
       for (let b = 0; b < count; b++) {
@@ -206,7 +227,12 @@ async function jacobiBySteps(rt: GpuRuntime, matrices: GPUBuffer, n: number, cou
       checkAborted(options.signal);
       rt.submit('jacobi.sweep', (pass) => {
         for (const sizes of steps) {
-          rt.dispatch(pass, jacobiRotateKernel, [aCur, vCur, aNext, vNext, { buffer: paramsBuffer, offset: sizes.step * stride, size: entryBytes }], jacobiRotateKernel.workgroups(sizes));
+          rt.dispatch(
+            pass,
+            jacobiRotateKernel,
+            [aCur, vCur, aNext, vNext, { buffer: paramsBuffer, offset: sizes.step * stride, size: entryBytes }],
+            jacobiRotateKernel.workgroups(sizes),
+          );
           [aCur, aNext] = [aNext, aCur];
           [vCur, vNext] = [vNext, vCur];
         }
@@ -223,7 +249,6 @@ async function jacobiBySteps(rt: GpuRuntime, matrices: GPUBuffer, n: number, cou
 
 // ---------------------------------------------------------------------------------------------
 // Conv layers through the DFT.
-
 
 /** The 2-D DFT over (H, W) of an NHWC conv tensor (float64 on the host), as complex f32 pairs on the GPU (the caller owns it). */
 export function spectrumOf(rt: GpuRuntime, dims: ConvDims, data: Float64Array): GPUBuffer {

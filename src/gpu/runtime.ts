@@ -142,7 +142,7 @@ export class GpuRuntime {
     };
     if (typeof device.addEventListener === 'function') device.addEventListener('uncapturederror', onError);
     else (device as unknown as { onuncapturederror: (e: Event) => void }).onuncapturederror = onError;
-    device.lost.then((info) => {
+    void device.lost.then((info) => {
       if (this.destroyed) return; // an intentional destroy is not an error
       this.lostReason = `the GPU device was lost (${info.reason ?? 'unknown'}: ${info.message || 'no message'})`;
       this.pipelines.clear();
@@ -328,20 +328,27 @@ export class GpuRuntime {
     pass.end();
     if (querySet) {
       // Two u64 timestamps (16 bytes) → resolve → a mappable copy, read after the work is done.
-      const resolved = this.device.createBuffer({ label: `${label}.timestamps-resolve`, size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const resolved = this.device.createBuffer({
+        label: `${label}.timestamps-resolve`,
+        size: 16,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      });
       const readback = this.device.createBuffer({ label: `${label}.timestamps-read`, size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
       encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16);
       this.device.queue.submit([encoder.finish()]);
       this.pendingTimings.push(
-        readback.mapAsync(GPUMapMode.READ).then(() => {
-          const [begin, end] = new BigUint64Array(readback.getMappedRange());
-          const ns = end > begin ? Number(end - begin) : 0;
-          this.gpuNanoseconds.set(label, (this.gpuNanoseconds.get(label) ?? 0) + ns);
-          readback.unmap();
-          for (const b of [readback, resolved]) b.destroy();
-          querySet.destroy();
-        }, () => undefined),
+        readback.mapAsync(GPUMapMode.READ).then(
+          () => {
+            const [begin, end] = new BigUint64Array(readback.getMappedRange());
+            const ns = end > begin ? Number(end - begin) : 0;
+            this.gpuNanoseconds.set(label, (this.gpuNanoseconds.get(label) ?? 0) + ns);
+            readback.unmap();
+            for (const b of [readback, resolved]) b.destroy();
+            querySet.destroy();
+          },
+          () => undefined,
+        ),
       );
       return;
     }
@@ -351,7 +358,11 @@ export class GpuRuntime {
   /** The single readback path: copies `bytes` from `buffer` and maps them as f32 or u32 words. */
   async read(buffer: GPUBuffer, bytes: number, label: string): Promise<Float32Array> {
     this.checkAlive();
-    const staging = this.device.createBuffer({ label: `${label}.readback`, size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.device.createBuffer({
+      label: `${label}.readback`,
+      size: Math.ceil(bytes / 4) * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     const encoder = this.device.createCommandEncoder({ label: `${label}.readback-encoder` });
     encoder.copyBufferToBuffer(buffer, 0, staging, 0, staging.size);
     this.device.queue.submit([encoder.finish()]);

@@ -20,7 +20,7 @@ import { openSafetensors } from './safetensors';
 import { DEFAULT_LIMITS, InputError } from './types';
 import type { NdArray, ReadLimits } from './types';
 
-export { ARRAY_EXTENSIONS, ARRAY_FORMATS, arrayExtension, arrayStem } from './formats';
+export { ARRAY_EXTENSIONS, arrayExtension, arrayStem } from './formats';
 export type { ArrayFormat } from './formats';
 
 /** One array inside a file, known from its header alone. */
@@ -58,9 +58,11 @@ export interface OpenedArrays {
 
 type Opener = (blob: Blob, source: string, stem: string, limits: ReadLimits) => Promise<OpenedArrays>;
 
-const noText = (source: string) => async (path: string): Promise<string> => {
-  throw new InputError(`${source}:${path}`, 'no such member');
-};
+const noText =
+  (source: string) =>
+  async (path: string): Promise<string> => {
+    throw new InputError(`${source}:${path}`, 'no such member');
+  };
 
 const READERS: Record<ArrayFormat, Opener> = {
   npy: async (blob, source, stem, limits) => {

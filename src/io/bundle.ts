@@ -226,7 +226,12 @@ async function readFiles(
       const entry = opened.entries[0];
       const where = parseEntryName(withoutExt, false);
       if (rel === 'labels.npy') setLabels(path, await opened.read(entry.name));
-      else if (where) perFile.push({ path: rel, selfNamed: false, entries: [{ ...where, source: path, shape: entry.shape, dtype: entry.dtype, load: () => opened.read(entry.name) }] });
+      else if (where)
+        perFile.push({
+          path: rel,
+          selfNamed: false,
+          entries: [{ ...where, source: path, shape: entry.shape, dtype: entry.dtype, load: () => opened.read(entry.name) }],
+        });
       else addLoose(opened, path, entry.name, path, entry.shape, entry.dtype);
       continue;
     }

@@ -13,7 +13,19 @@ import type { ReadLimits } from './types';
 export type ElementType = 'f2' | 'f4' | 'f8' | 'bf16' | 'i1' | 'i2' | 'i4' | 'i8' | 'u1' | 'u2' | 'u4' | 'u8' | 'b1';
 
 export const ITEM_SIZE: Record<ElementType, number> = {
-  f2: 2, f4: 4, f8: 8, bf16: 2, i1: 1, i2: 2, i4: 4, i8: 8, u1: 1, u2: 2, u4: 4, u8: 8, b1: 1,
+  f2: 2,
+  f4: 4,
+  f8: 8,
+  bf16: 2,
+  i1: 1,
+  i2: 2,
+  i4: 4,
+  i8: 8,
+  u1: 1,
+  u2: 2,
+  u4: 4,
+  u8: 8,
+  b1: 1,
 };
 
 /** Typed arrays use the host's byte order; every current browser and Node platform is little-endian,
@@ -25,19 +37,12 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  * f4 and f8 data already in host byte order and aligned is returned as a view on `bytes.buffer`
  * without copying (so a 2 GiB array is not held twice); every other case allocates the result.
  */
-export function decodeElements(
-  bytes: Uint8Array,
-  type: ElementType,
-  count: number,
-  littleEndian: boolean,
-): Float32Array | Float64Array {
+export function decodeElements(bytes: Uint8Array, type: ElementType, count: number, littleEndian: boolean): Float32Array | Float64Array {
   const size = ITEM_SIZE[type];
   if ((type === 'f4' || type === 'f8') && littleEndian === HOST_LITTLE_ENDIAN) {
     // Typed-array views need an offset that is a multiple of the item size; copy when it is not.
     const aligned = bytes.byteOffset % size === 0 ? bytes : bytes.slice(0, count * size);
-    return type === 'f4'
-      ? new Float32Array(aligned.buffer, aligned.byteOffset, count)
-      : new Float64Array(aligned.buffer, aligned.byteOffset, count);
+    return type === 'f4' ? new Float32Array(aligned.buffer, aligned.byteOffset, count) : new Float64Array(aligned.buffer, aligned.byteOffset, count);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, count * size);
   if (type === 'f8') {
@@ -168,14 +173,7 @@ export function describeValue(value: unknown): string {
 }
 
 /** Refuses, before anything is allocated, an array whose stored size is over limits.maxArrayBytes. */
-export function checkArrayBytes(
-  count: number,
-  type: ElementType,
-  shape: readonly number[],
-  dtype: string,
-  source: string,
-  limits: ReadLimits,
-): number {
+export function checkArrayBytes(count: number, type: ElementType, shape: readonly number[], dtype: string, source: string, limits: ReadLimits): number {
   const bytes = count * ITEM_SIZE[type];
   if (bytes > limits.maxArrayBytes) {
     throw new InputError(

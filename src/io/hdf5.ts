@@ -39,7 +39,15 @@ const MAX_OBJECTS = 100_000;
 const H5T_INTEGER = 0;
 const H5T_FLOAT = 1;
 const TYPE_CLASS_NAMES: Record<number, string> = {
-  2: 'time', 3: 'string', 4: 'bitfield', 5: 'opaque', 6: 'compound', 7: 'reference', 8: 'enum', 9: 'variable-length', 10: 'array',
+  2: 'time',
+  3: 'string',
+  4: 'bitfield',
+  5: 'opaque',
+  6: 'compound',
+  7: 'reference',
+  8: 'enum',
+  9: 'variable-length',
+  10: 'array',
 };
 
 export interface Hdf5File extends ArrayFile {
@@ -112,7 +120,10 @@ export async function openHdf5(blob: Blob, source: string, limits: ReadLimits = 
   } else {
     const maxBytes = limits.maxArrayBytes + limits.maxHeaderBytes;
     if (blob.size > maxBytes) {
-      throw new InputError(source, `HDF5 file of ${formatBytes(blob.size)} is over the ${formatBytes(maxBytes)} that can be copied into memory here (in the app, files are read in place)`);
+      throw new InputError(
+        source,
+        `HDF5 file of ${formatBytes(blob.size)} is over the ${formatBytes(maxBytes)} that can be copied into memory here (in the app, files are read in place)`,
+      );
     }
     path = `/svcca-lens-${id}.h5`;
     FS.writeFile(path, new Uint8Array(await blob.arrayBuffer()));
@@ -237,7 +248,7 @@ function hdf5Message(error: unknown): string {
   // A filter HDF5 does not have built in (LZF, Blosc, …) is looked for as a plugin in a directory
   // of h5wasm's build machine; say what that means instead.
   if (/plugin|required filter .* is not registered/i.test(detail)) {
-    return 'HDF5 cannot read it: the dataset is compressed with a filter this HDF5 build does not include (h5py\'s lzf, Blosc, …); gzip-compressed datasets can be read';
+    return "HDF5 cannot read it: the dataset is compressed with a filter this HDF5 build does not include (h5py's lzf, Blosc, …); gzip-compressed datasets can be read";
   }
   return `HDF5 cannot read it: ${printable(detail || 'unknown error', 200)}`;
 }

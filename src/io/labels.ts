@@ -29,7 +29,8 @@ export function labelsProblem(labels: NdArray, datapoints: number | undefined): 
     }
     if (fractional < 0 && !Number.isInteger(value)) fractional = i;
   }
-  if (nonFinite >= 0) return `label ${nonFinite} is ${Number.isNaN(data[nonFinite]) ? 'NaN' : data[nonFinite] > 0 ? '+Inf' : '-Inf'}; labels must be integer classes`;
+  if (nonFinite >= 0)
+    return `label ${nonFinite} is ${Number.isNaN(data[nonFinite]) ? 'NaN' : data[nonFinite] > 0 ? '+Inf' : '-Inf'}; labels must be integer classes`;
   if (fractional >= 0) return `label ${fractional} is ${data[fractional]}, not an integer; labels must be integer classes`;
   if (datapoints !== undefined && data.length !== datapoints) {
     return `${data.length} labels for ${datapoints} datapoints; there must be one label per datapoint`;

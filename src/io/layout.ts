@@ -107,8 +107,7 @@ export function datapointsFromShapes(shapes: readonly (readonly number[])[]): nu
   const isLargerAxis = (size: number, s: readonly number[]) => size >= Math.max(...s);
   const candidates = [...new Set(shapes[0])].filter(
     (size) =>
-      shapes.every((s) => s.includes(size)) &&
-      (shapes.every((s) => isLargerAxis(size, s)) || shapes.some((s) => isLargerAxis(size, s) && Math.min(...s) > 1)),
+      shapes.every((s) => s.includes(size)) && (shapes.every((s) => isLargerAxis(size, s)) || shapes.some((s) => isLargerAxis(size, s) && Math.min(...s) > 1)),
   );
   return candidates.length === 1 ? candidates[0] : undefined;
 }
@@ -136,10 +135,7 @@ export function checkFinite(array: NdArray, source: string): void {
 export function checkSameDatapoints(sourceA: string, countA: number, sourceB: string, countB: number): void {
   if (countA === countB) return;
   // "a.npy: has 2000 datapoints but b.npy has 1999: …" (InputError's "SOURCE: detail" form).
-  throw new InputError(
-    sourceA,
-    `has ${countA} datapoints but ${sourceB} has ${countB}: both must hold the same inputs in the same order`,
-  );
+  throw new InputError(sourceA, `has ${countA} datapoints but ${sourceB} has ${countB}: both must hold the same inputs in the same order`);
 }
 
 /** C-order flat index → multi-index of `shape`. */

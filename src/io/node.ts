@@ -161,7 +161,14 @@ export async function loadArrayRef(ref: string, limits: ReadLimits = DEFAULT_LIM
       return { name: file, array: await opened.read(opened.entries[0].name) };
     }
     const [what, placeholder] = NAMED[opened.format];
-    const chosen = member ?? onlyOne(file, opened.entries.map((e) => e.name), what, placeholder);
+    const chosen =
+      member ??
+      onlyOne(
+        file,
+        opened.entries.map((e) => e.name),
+        what,
+        placeholder,
+      );
     return { name: `${file}:${chosen}`, array: await opened.read(chosen) };
   } finally {
     opened.close();
@@ -175,9 +182,7 @@ export async function openBundlePath(path: string, limits: ReadLimits = DEFAULT_
   if (!info.isDirectory()) return openBundle(name, [{ path: name, blob: await openPathAsBlob(path) }], limits);
   // Paths start with the folder's own name, as a folder dropped in a browser arrives.
   const relativePaths = (await walk(path, '')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const files: InputFile[] = await Promise.all(
-    relativePaths.map(async (rel) => ({ path: `${name}/${rel}`, blob: await openPathAsBlob(join(path, rel)) })),
-  );
+  const files: InputFile[] = await Promise.all(relativePaths.map(async (rel) => ({ path: `${name}/${rel}`, blob: await openPathAsBlob(join(path, rel)) })));
   return openBundle(name, files, limits);
 }
 

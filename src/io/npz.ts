@@ -67,8 +67,7 @@ const UTF8_FLAG = 1 << 11;
 const UTF8 = new TextDecoder('utf-8');
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** Code page 437 (the zip format's default name encoding), bytes 0x80–0xFF; 0x00–0x7F are ASCII. */
-const CP437_HIGH =
-  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
+const CP437_HIGH = 'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
 /** Compressed bytes fed to the inflater per step while looking for a member's npy header. */
 const HEADER_INFLATE_CHUNK = 16 * 1024;
 
@@ -126,7 +125,10 @@ export async function openNpz(blob: Blob, source: string, limits: ReadLimits = D
   const memberBytes = async (entry: Entry, maxBytes: number, what: string): Promise<Uint8Array> => {
     const src = memberSource(entry);
     if (entry.uncompressedSize > maxBytes || entry.compressedSize > maxBytes) {
-      throw new InputError(src, `member of ${formatBytes(Math.max(entry.uncompressedSize, entry.compressedSize))} is over the ${formatBytes(maxBytes)} limit for ${what}`);
+      throw new InputError(
+        src,
+        `member of ${formatBytes(Math.max(entry.uncompressedSize, entry.compressedSize))} is over the ${formatBytes(maxBytes)} limit for ${what}`,
+      );
     }
     const start = await dataStart(entry);
     const raw = await read(start, start + entry.compressedSize);

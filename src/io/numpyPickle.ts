@@ -43,10 +43,10 @@ export class NumpyDtype extends PyObject {
   override build(state: PyValue, fail: (why: string) => never): void {
     // (version, endian, subarray, names, fields, elsize, alignment, flags[, metadata])
     if (!(state instanceof PyTuple) || state.items.length < 8) fail('dtype state is not the tuple numpy writes');
-    const items = (state as PyTuple).items;
+    const items = state.items;
     const endian = asString(items[1]);
     if (endian === null || !['<', '>', '|', '='].includes(endian)) fail('dtype state has no byte order');
-    this.byteOrder = endian as string;
+    this.byteOrder = endian;
     if (items[2] !== null) this.structured = true; // a subarray dtype
     if (items[3] !== null || items[4] !== null) this.structured = true; // named fields
   }
@@ -67,7 +67,7 @@ export class NumpyArray extends PyObject {
   override build(state: PyValue, fail: (why: string) => never): void {
     // (version, shape, dtype, is_fortran, rawdata), or without the version in old pickles.
     if (!(state instanceof PyTuple) || (state.items.length !== 5 && state.items.length !== 4)) fail('ndarray state is not the tuple numpy writes');
-    const items = (state as PyTuple).items;
+    const items = state.items;
     const [shape, dtype, fortran, raw] = items.length === 5 ? items.slice(1) : items;
     this.fill(shape, dtype, fortran === true || fortran === 1, raw, fail);
   }
@@ -75,20 +75,22 @@ export class NumpyArray extends PyObject {
     const dims = asIntList(shape);
     if (!dims) fail(`ndarray shape is a ${typeOf(shape)} of something other than integers`);
     if (!(dtype instanceof NumpyDtype)) fail(`ndarray dtype is a ${typeOf(dtype)}, not a numpy dtype`);
-    const type = elementTypeOf(dtype as NumpyDtype, fail);
-    const count = countOrFail(dims!, fail);
-    if (raw instanceof PyObject || raw instanceof PyTuple) fail(`holds an ndarray of dtype '${printable((dtype as NumpyDtype).str)}' whose data is a ${typeOf(raw)} (an object array?)`);
+    const type = elementTypeOf(dtype, fail);
+    const count = countOrFail(dims, fail);
+    if (raw instanceof PyObject || raw instanceof PyTuple)
+      fail(`holds an ndarray of dtype '${printable(dtype.str)}' whose data is a ${typeOf(raw)} (an object array?)`);
     let bytes: PyBytes;
     if (raw instanceof PyBytes) bytes = raw;
-    else if (typeof raw === 'string') bytes = new PyBytes(latin1Bytes(raw, fail)); // Python 2 str unpickled as text
+    else if (typeof raw === 'string')
+      bytes = new PyBytes(latin1Bytes(raw, fail)); // Python 2 str unpickled as text
     else if (raw instanceof PyText) bytes = new PyBytes(utf8ToLatin1(raw.utf8, fail));
     else return fail(`ndarray data is a ${typeOf(raw)}, not bytes`);
     const needed = count * ITEM_SIZE[type];
     if (bytes.bytes.length !== needed) {
-      fail(`ndarray of shape ${formatShape(dims!)} and dtype '${printable((dtype as NumpyDtype).str)}' needs ${needed} bytes of data but holds ${bytes.bytes.length}`);
+      fail(`ndarray of shape ${formatShape(dims)} and dtype '${printable(dtype.str)}' needs ${needed} bytes of data but holds ${bytes.bytes.length}`);
     }
     this.shape = dims!;
-    this.dtype = dtype as NumpyDtype;
+    this.dtype = dtype;
     this.fortran = fortran;
     this.data = bytes;
   }
@@ -105,7 +107,7 @@ function elementTypeOf(dtype: NumpyDtype, fail: (why: string) => never): Element
   const match = /^([a-zA-Z?])(\d*)$/.exec(dtype.typestr);
   const kind = match?.[1];
   const size = Number(match?.[2] ?? 0);
-  switch (kind) {
+  switch (kind ?? '') {
     case 'f':
       if (size === 2 || size === 4 || size === 8) return `f${size}` as ElementType;
       return fail(`holds a float dtype '${shown}', which is not supported (float16, float32 and float64 are)`);
@@ -236,7 +238,8 @@ const codecsEncode: GlobalImpl = {
   // _codecs.encode(text, 'latin1'): how protocols 0–2 store Python 3 bytes.
   call(args, fail) {
     const [text, encoding] = args;
-    if ((typeof text !== 'string' && !(text instanceof PyText)) || (encoding !== 'latin1' && encoding !== 'latin-1')) fail("is only allowed as encode(text, 'latin1')");
+    if ((typeof text !== 'string' && !(text instanceof PyText)) || (encoding !== 'latin1' && encoding !== 'latin-1'))
+      fail("is only allowed as encode(text, 'latin1')");
     return new PyBytes(text instanceof PyText ? utf8ToLatin1(text.utf8, fail) : latin1Bytes(text as string, fail));
   },
 };
@@ -312,11 +315,24 @@ export async function openNumpyPickle(blob: Blob, source: string, limits: ReadLi
   for (const { name, value: array } of leaves) {
     const where = `${source}:${printable(name)}`;
     if (!array.dtype || !array.data) throw new InputError(where, 'pickle rebuilds an ndarray but never gives it its data (BUILD missing)');
-    checkArrayBytes(elementCount(array.shape, where), elementTypeOf(array.dtype, (why) => { throw new InputError(where, why); }), array.shape, array.dtype.str, where, limits);
+    checkArrayBytes(
+      elementCount(array.shape, where),
+      elementTypeOf(array.dtype, (why) => {
+        throw new InputError(where, why);
+      }),
+      array.shape,
+      array.dtype.str,
+      where,
+      limits,
+    );
     arrays.push({ name, shape: array.shape, dtype: array.dtype.str });
     const raw = array.data.bytes;
     const inFile = raw.buffer === bytes.buffer;
-    places.set(name, { array, range: inFile ? [raw.byteOffset - bytes.byteOffset, raw.byteOffset - bytes.byteOffset + raw.length] : null, copy: inFile ? null : raw });
+    places.set(name, {
+      array,
+      range: inFile ? [raw.byteOffset - bytes.byteOffset, raw.byteOffset - bytes.byteOffset + raw.length] : null,
+      copy: inFile ? null : raw,
+    });
   }
   return {
     arrays,

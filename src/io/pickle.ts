@@ -263,7 +263,8 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
     opPos = pos;
     const op = u8();
     switch (op) {
-      case 0x80: { // PROTO
+      case 0x80: {
+        // PROTO
         const protocol = u8();
         if (protocol > 5) fail(`uses protocol ${protocol} (protocols 0 to 5 can be read)`);
         break;
@@ -296,7 +297,8 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
       case 0x89: // NEWFALSE
         stack.push(false);
         break;
-      case 0x49: { // INT (text; I01/I00 are bools)
+      case 0x49: {
+        // INT (text; I01/I00 are bools)
         const text = line();
         if (text === '01' || text === '00') stack.push(text === '01');
         else stack.push(parseIntText(text, fail));
@@ -317,13 +319,15 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
       case 0x8a: // LONG1
         stack.push(littleEndianSigned(take(u8())));
         break;
-      case 0x8b: { // LONG4
+      case 0x8b: {
+        // LONG4
         const length = i32();
         if (length < 0 || length > MAX_LONG_BYTES) fail(`has a ${length}-byte integer`);
         stack.push(littleEndianSigned(take(length)));
         break;
       }
-      case 0x46: { // FLOAT (text)
+      case 0x46: {
+        // FLOAT (text)
         const text = line().trim();
         if (!/^[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf|nan)$/i.test(text)) fail('has a malformed float');
         stack.push(new PyFloat(/^[-+]?inf$/i.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : /nan/i.test(text) ? NaN : Number(text)));
@@ -337,7 +341,8 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
       case 0x53: // STRING (protocol 0 Python 2 str: a quoted repr)
         stack.push(new PyBytes(parseQuotedString(line(), fail), true));
         break;
-      case 0x54: { // BINSTRING
+      case 0x54: {
+        // BINSTRING
         const length = i32();
         if (length < 0) fail('has a negative string length');
         stack.push(new PyBytes(take(length), true));
@@ -378,12 +383,14 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
       case 0x6c: // LIST
         stack.push(new PyList(popMark()));
         break;
-      case 0x61: { // APPEND
+      case 0x61: {
+        // APPEND
         const item = pop();
         appendItems(top(), [item]);
         break;
       }
-      case 0x65: { // APPENDS
+      case 0x65: {
+        // APPENDS
         const items = popMark();
         appendItems(top(), items);
         break;
@@ -397,13 +404,15 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
       case 0x85: // TUPLE1
         stack.push(new PyTuple([pop()]));
         break;
-      case 0x86: { // TUPLE2
+      case 0x86: {
+        // TUPLE2
         const b = pop();
         const a = pop();
         stack.push(new PyTuple([a, b]));
         break;
       }
-      case 0x87: { // TUPLE3
+      case 0x87: {
+        // TUPLE3
         const c = pop();
         const b = pop();
         const a = pop();
@@ -413,19 +422,22 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
       case 0x7d: // EMPTY_DICT
         stack.push(new PyDict());
         break;
-      case 0x64: { // DICT
+      case 0x64: {
+        // DICT
         const dict = new PyDict();
         setItems(dict, popMark());
         stack.push(dict);
         break;
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const value = pop();
         const key = pop();
         setItems(top(), [key, value]);
         break;
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const items = popMark();
         setItems(top(), items);
         break;
@@ -433,44 +445,51 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
       case 0x8f: // EMPTY_SET
         stack.push(new PyDict('set'));
         break;
-      case 0x90: { // ADDITEMS
+      case 0x90: {
+        // ADDITEMS
         const items = popMark();
         appendItems(top(), items);
         break;
       }
-      case 0x91: { // FROZENSET
+      case 0x91: {
+        // FROZENSET
         const set = new PyDict('frozenset');
         for (const item of popMark()) set.set(item, null);
         stack.push(set);
         break;
       }
-      case 0x63: { // GLOBAL "module\nname\n"
+      case 0x63: {
+        // GLOBAL "module\nname\n"
         const module = line();
         const name = line();
         stack.push(findGlobal(module, name));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         stack.push(findGlobal(asText(module, 'module name'), asText(name, 'global name')));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = pop();
         const callable = pop();
         if (!(args instanceof PyTuple)) fail(`calls with arguments that are a ${typeOf(args)}, not a tuple`);
         stack.push(callGlobal(callable, (args as PyTuple).items, 'call'));
         break;
       }
-      case 0x81: { // NEWOBJ
+      case 0x81: {
+        // NEWOBJ
         const args = pop();
         const cls = pop();
         if (!(args instanceof PyTuple)) fail(`constructs with arguments that are a ${typeOf(args)}, not a tuple`);
         stack.push(callGlobal(cls, (args as PyTuple).items, 'construct'));
         break;
       }
-      case 0x92: { // NEWOBJ_EX
+      case 0x92: {
+        // NEWOBJ_EX
         const kwargs = pop();
         const args = pop();
         const cls = pop();
@@ -479,20 +498,23 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
         stack.push(callGlobal(cls, (args as PyTuple).items, 'construct'));
         break;
       }
-      case 0x69: { // INST "module\nname\n", args after MARK
+      case 0x69: {
+        // INST "module\nname\n", args after MARK
         const module = line();
         const name = line();
         const cls = findGlobal(module, name);
         stack.push(callGlobal(cls, popMark(), 'construct'));
         break;
       }
-      case 0x6f: { // OBJ: MARK cls args…
+      case 0x6f: {
+        // OBJ: MARK cls args…
         const items = popMark();
         if (items.length === 0) fail('has OBJ without a class');
         stack.push(callGlobal(items[0], items.slice(1), 'construct'));
         break;
       }
-      case 0x62: { // BUILD
+      case 0x62: {
+        // BUILD
         const state = pop();
         const target = top();
         if (!(target instanceof PyObject)) fail(`sets the state of a ${typeOf(target)} (BUILD)`);
@@ -521,7 +543,8 @@ export function unpickle(bytes: Uint8Array, source: string, options: UnpickleOpt
         stack.push(memoGet(u32()));
         break;
       case 0x50: // PERSID (text)
-      case 0x51: { // BINPERSID
+      case 0x51: {
+        // BINPERSID
         const pid = op === 0x50 ? line() : pop();
         if (!options.persistentLoad) fail('refers to an object stored outside the pickle (a persistent id), which this file type does not have');
         stack.push(options.persistentLoad!(pid, fail));
@@ -628,7 +651,7 @@ export function collectLeaves<T>(root: PyValue, isLeaf: (v: PyValue) => v is PyV
     if (onPath.has(value)) throw new InputError(source, `contains itself (a reference cycle at '${printable(path.join('.'))}')`);
     onPath.add(value);
     if (isDict) {
-      for (const entry of (value as PyDict).entries) {
+      for (const entry of value.entries) {
         path.push(keyName(entry.key, source));
         visit(entry.value);
         path.pop();

@@ -35,9 +35,18 @@ export interface SafetensorsFile {
 // A Map, not an object literal: a dtype spelled "constructor" or "__proto__" must not reach
 // Object.prototype.
 const DTYPES = new Map<string, ElementType>([
-  ['F16', 'f2'], ['BF16', 'bf16'], ['F32', 'f4'], ['F64', 'f8'],
-  ['I8', 'i1'], ['I16', 'i2'], ['I32', 'i4'], ['I64', 'i8'],
-  ['U8', 'u1'], ['U16', 'u2'], ['U32', 'u4'], ['U64', 'u8'],
+  ['F16', 'f2'],
+  ['BF16', 'bf16'],
+  ['F32', 'f4'],
+  ['F64', 'f8'],
+  ['I8', 'i1'],
+  ['I16', 'i2'],
+  ['I32', 'i4'],
+  ['I64', 'i8'],
+  ['U8', 'u1'],
+  ['U16', 'u2'],
+  ['U32', 'u4'],
+  ['U64', 'u8'],
   ['BOOL', 'b1'],
 ]);
 
@@ -121,7 +130,10 @@ function parseTensor(name: string, info: unknown, source: string, dataSize: numb
   }
   const expected = count * ITEM_SIZE[type];
   if (end - begin !== expected) {
-    throw new InputError(source, `data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape ${formatShape(shape as number[])} of ${dtype} needs ${expected}`);
+    throw new InputError(
+      source,
+      `data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape ${formatShape(shape as number[])} of ${dtype} needs ${expected}`,
+    );
   }
   return { name, dtype, shape: shape as number[], begin, end };
 }
@@ -139,16 +151,25 @@ function checkTiling(tensors: readonly SafetensorsTensor[], dataSize: number, so
     if (tensor.begin === tensor.end) continue;
     const named = `'${printable(tensor.name)}' [${tensor.begin}, ${tensor.end}]`;
     if (tensor.begin < covered) {
-      throw new InputError(source, `tensors overlap: ${named} begins inside '${printable(previous!.name)}' [${previous!.begin}, ${previous!.end}] (the format forbids overlapping data)`);
+      throw new InputError(
+        source,
+        `tensors overlap: ${named} begins inside '${printable(previous!.name)}' [${previous!.begin}, ${previous!.end}] (the format forbids overlapping data)`,
+      );
     }
     if (tensor.begin > covered) {
-      throw new InputError(source, `the data section has a hole: bytes [${covered}, ${tensor.begin}) before ${named} belong to no tensor (the format forbids holes)`);
+      throw new InputError(
+        source,
+        `the data section has a hole: bytes [${covered}, ${tensor.begin}) before ${named} belong to no tensor (the format forbids holes)`,
+      );
     }
     covered = tensor.end;
     previous = tensor;
   }
   if (covered !== dataSize) {
-    throw new InputError(source, `the data section has ${dataSize - covered} byte${dataSize - covered === 1 ? '' : 's'} after the last tensor (bytes [${covered}, ${dataSize}) belong to no tensor; the format forbids them)`);
+    throw new InputError(
+      source,
+      `the data section has ${dataSize - covered} byte${dataSize - covered === 1 ? '' : 's'} after the last tensor (bytes [${covered}, ${dataSize}) belong to no tensor; the format forbids them)`,
+    );
   }
 }
 

@@ -125,7 +125,7 @@ for (const [storage, names, element] of TYPES) {
 function rebuildTensor(args: PyValue[], dtype: TorchType | null, fail: (why: string) => never): TorchTensor {
   const [storage, offsetValue, sizeValue, strideValue] = args;
   if (!(storage instanceof TorchStorage)) fail(`rebuilds a tensor from a ${typeOf(storage ?? null)}, not a storage`);
-  const store = storage as TorchStorage;
+  const store = storage;
   const type = dtype ?? store.type;
   if (!type) fail('rebuilds a tensor from an untyped storage without saying its dtype');
   const offset = asInt(offsetValue ?? null);
@@ -133,16 +133,19 @@ function rebuildTensor(args: PyValue[], dtype: TorchType | null, fail: (why: str
   const strides = asIntList(strideValue ?? null);
   if (offset === null || offset < 0) fail('has a storage offset that is not a non-negative integer');
   if (!shape || !strides) fail('has a size or stride that is not a tuple of integers');
-  if (shape!.length !== strides!.length) fail(`has size ${formatShape(shape!)} but ${strides!.length} strides`);
-  if (shape!.some((d) => d < 0) || strides!.some((s) => s < 0)) fail(`has a negative size or stride (size ${formatShape(shape!)}, stride ${formatShape(strides!)})`);
-  const elements = store.type ? store.numel : store.numel / ITEM_SIZE[type!.element];
-  if (!Number.isInteger(elements)) fail(`views an untyped storage of ${store.numel} bytes as ${type!.name}, which is not a whole number of elements`);
-  const { maxIndex, empty } = stridedExtent(shape!, strides!, offset!);
+  if (shape.length !== strides.length) fail(`has size ${formatShape(shape)} but ${strides.length} strides`);
+  if (shape.some((d) => d < 0) || strides.some((s) => s < 0))
+    fail(`has a negative size or stride (size ${formatShape(shape)}, stride ${formatShape(strides)})`);
+  const elements = store.type ? store.numel : store.numel / ITEM_SIZE[type.element];
+  if (!Number.isInteger(elements)) fail(`views an untyped storage of ${store.numel} bytes as ${type.name}, which is not a whole number of elements`);
+  const { maxIndex, empty } = stridedExtent(shape, strides, offset);
   if (!Number.isSafeInteger(maxIndex)) fail('has a size and stride too large to address');
   if (!empty && maxIndex >= elements) {
-    fail(`has a view (offset ${offset}, size ${formatShape(shape!)}, stride ${formatShape(strides!)}) that reaches element ${maxIndex} of a storage of ${elements}`);
+    fail(
+      `has a view (offset ${offset}, size ${formatShape(shape)}, stride ${formatShape(strides)}) that reaches element ${maxIndex} of a storage of ${elements}`,
+    );
   }
-  return new TorchTensor(store, type!, offset!, shape!, strides!);
+  return new TorchTensor(store, type, offset, shape, strides);
 }
 
 /** The values behind the dtype and storage-class globals (filled while TORCH_GLOBALS is built). */
@@ -220,7 +223,6 @@ const TORCH_GLOBALS: ReadonlyMap<string, GlobalImpl> = (() => {
 class TorchDevice extends PyObject {
   readonly typeName = 'torch.device';
 }
-
 
 function resolveDtype(value: PyValue): TorchDtype | null {
   if (value instanceof TorchDtype) return value;
@@ -303,12 +305,17 @@ async function openTorchLegacy(blob: Blob, source: string, limits: ReadLimits): 
     }
   };
   const magic = wrap('magic number', () => unpickle(bytes, source, plain, 0));
-  if (magic.value !== LEGACY_MAGIC) throw new InputError(source, 'not a torch.save file (a pickle, but without torch\'s magic number)');
+  if (magic.value !== LEGACY_MAGIC) throw new InputError(source, "not a torch.save file (a pickle, but without torch's magic number)");
   const protocol = wrap('protocol version', () => unpickle(bytes, source, plain, magic.end));
-  if (protocol.value !== LEGACY_PROTOCOL) throw new InputError(source, `legacy torch.save file of protocol version ${String(typeof protocol.value === 'number' ? protocol.value : typeOf(protocol.value))} (1001 can be read)`);
+  if (protocol.value !== LEGACY_PROTOCOL)
+    throw new InputError(
+      source,
+      `legacy torch.save file of protocol version ${String(typeof protocol.value === 'number' ? protocol.value : typeOf(protocol.value))} (1001 can be read)`,
+    );
   const sysInfo = wrap('system information', () => unpickle(bytes, source, plain, protocol.end));
   const littleEndian = sysInfo.value instanceof PyDict ? sysInfo.value.entries.find((e) => e.key === 'little_endian')?.value : undefined;
-  if (littleEndian !== true) throw new InputError(source, 'legacy torch.save file written on a big-endian machine (or without system information), which cannot be read');
+  if (littleEndian !== true)
+    throw new InputError(source, 'legacy torch.save file written on a big-endian machine (or without system information), which cannot be read');
 
   // The object pickle comes next; its end is where the storage key list starts.
   const storages = new Map<string, TorchStorage>();
@@ -340,7 +347,10 @@ async function openTorchLegacy(blob: Blob, source: string, limits: ReadLimits): 
       const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       const numel = raw.length >= 8 ? view.getUint32(4, true) * 4294967296 + view.getUint32(0, true) : -1;
       if (raw.length !== 8 + storage.byteLength || numel !== storage.numel) {
-        throw new InputError(source, `legacy torch.save file: storage '${printable(storage.key)}' does not hold the ${storage.numel} elements its tensors declare`);
+        throw new InputError(
+          source,
+          `legacy torch.save file: storage '${printable(storage.key)}' does not hold the ${storage.numel} elements its tensors declare`,
+        );
       }
       return raw.subarray(8);
     },
@@ -391,7 +401,8 @@ async function finish(
       if (memberSize) {
         const size = memberSize(key!);
         if (size === null) fail(`refers to storage '${printable(key!)}', which the archive does not hold`);
-        if (size !== byteLength) fail(`declares storage '${printable(key!)}' of ${numel} ${type ? type.name : 'bytes'} (${byteLength} bytes) but the archive holds ${size} bytes`);
+        if (size !== byteLength)
+          fail(`declares storage '${printable(key!)}' of ${numel} ${type ? type.name : 'bytes'} (${byteLength} bytes) but the archive holds ${size} bytes`);
       }
       const storage = new TorchStorage(key!, type, numel!, byteLength);
       storages.set(key!, storage);
@@ -400,7 +411,9 @@ async function finish(
   };
   const { value, end } = unpickle(pickle, source, options, start);
   objectEnd.value = end;
-  const leaves = collectLeaves(value, (v): v is TorchTensor | NumpyArray => v instanceof TorchTensor || v instanceof NumpyArray, source, { rootName: 'tensor' });
+  const leaves = collectLeaves(value, (v): v is TorchTensor | NumpyArray => v instanceof TorchTensor || v instanceof NumpyArray, source, {
+    rootName: 'tensor',
+  });
 
   const arrays: ArrayInfo[] = [];
   const byName = new Map<string, TorchTensor | NumpyArray>();

@@ -215,8 +215,18 @@ export function dftSimilarity(
   if (sa.datapoints !== sb.datapoints) throw new Error(`datapoint counts differ (${sa.datapoints} vs ${sb.datapoints})`);
   const frequencies = sharedFrequencies(sa, sb);
   const multiplicities = frequencies.map((f) => f.multiplicity);
-  const sideA = sideFactors(sa, frequencies.map((f) => f.indexA), multiplicities, options);
-  const sideB = sideFactors(sb, frequencies.map((f) => f.indexB), multiplicities, options);
+  const sideA = sideFactors(
+    sa,
+    frequencies.map((f) => f.indexA),
+    multiplicities,
+    options,
+  );
+  const sideB = sideFactors(
+    sb,
+    frequencies.map((f) => f.indexB),
+    multiplicities,
+    options,
+  );
   const factorsA = sideA.factors;
   // An embedded block's 2m columns are [datapoints | datapoints again] (see embeddedBlock): both halves move alike.
   const embedded = permutationB ? embeddedPermutation(permutationB) : null;
@@ -274,7 +284,12 @@ interface SideFactors {
 const sideMemo = new WeakMap<Spectrum, Map<string, SideFactors>>();
 const SIDE_MEMO_LISTS = 4;
 
-function sideFactors(spec: Spectrum, list: [number, number][], multiplicities: number[], options: { metric: 'cca' | 'svcca'; keep: KeepRule; epsilon: number }): SideFactors {
+function sideFactors(
+  spec: Spectrum,
+  list: [number, number][],
+  multiplicities: number[],
+  options: { metric: 'cca' | 'svcca'; keep: KeepRule; epsilon: number },
+): SideFactors {
   const key = JSON.stringify([list, multiplicities, options.metric, options.keep, options.epsilon]);
   let memo = sideMemo.get(spec);
   const hit = memo?.get(key);
@@ -283,7 +298,11 @@ function sideFactors(spec: Spectrum, list: [number, number][], multiplicities: n
   let result: SideFactors;
   if (options.metric === 'svcca') {
     const steps = blocks.map(svdStep);
-    const k = globalKeep(steps.map((st) => st.spectrum), multiplicities, options.keep);
+    const k = globalKeep(
+      steps.map((st) => st.spectrum),
+      multiplicities,
+      options.keep,
+    );
     // Embedded eigenvalues come in equal pairs: k complex directions are 2k real ones.
     const factors = steps.map((st, b) => svccaFactorFromStep(st, 2 * k[b], options.epsilon).cca);
     const all: number[] = [];

@@ -180,11 +180,12 @@ function householderTridiagonalize(W: Float64Array, d: Float64Array, e: Float64A
     if (h !== 0) {
       for (let k = 0; k <= i; k++) d[k] = W[(i + 1) * n + k] / h;
       if (wasm) wasm.accumulate(i);
-      else for (let j = 0; j <= i; j++) {
-        let g = 0;
-        for (let k = 0; k <= i; k++) g += W[(i + 1) * n + k] * W[j * n + k];
-        for (let k = 0; k <= i; k++) W[j * n + k] -= g * d[k];
-      }
+      else
+        for (let j = 0; j <= i; j++) {
+          let g = 0;
+          for (let k = 0; k <= i; k++) g += W[(i + 1) * n + k] * W[j * n + k];
+          for (let k = 0; k <= i; k++) W[j * n + k] -= g * d[k];
+        }
     }
     for (let k = 0; k <= i; k++) W[(i + 1) * n + k] = 0;
   }

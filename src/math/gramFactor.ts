@@ -114,7 +114,8 @@ export function draftCca(g: Float64Array, size: number, m: number, epsilon: numb
   const k = live.length;
   const scales = Float64Array.from(live, (i) => Math.sqrt(g[i * size + i]));
   const base = { metric: 'cca' as const, datapoints: m, cutMargin: Infinity, gap: Infinity, epsilonMargin, nullNeurons };
-  if (k === 0 || nullNeurons > 0) return { kind: 'cca', size, gmax, kept, live, scales, eigen: null, conditioning: { ...base, smallestKept: 1, varianceSpread: 1, floorRatio: 1 } };
+  if (k === 0 || nullNeurons > 0)
+    return { kind: 'cca', size, gmax, kept, live, scales, eigen: null, conditioning: { ...base, smallestKept: 1, varianceSpread: 1, floorRatio: 1 } };
   // R + E: the correlation matrix of the live kept rows, with cca_core's ε as the diagonal ε·xmax/Σ_ii.
   const r: Matrix = { rows: k, cols: k, data: new Float64Array(k * k) };
   let smallestVariance = Infinity;
@@ -137,7 +138,12 @@ export function draftCca(g: Float64Array, size: number, m: number, epsilon: numb
     scales,
     eigen,
     // floorRatio is set with W₀ (whitenCca).
-    conditioning: { ...base, smallestKept: top > 0 ? Math.max(eigen.values[k - 1], 0) / top : 0, varianceSpread: smallestVariance / largestVariance, floorRatio: 1 },
+    conditioning: {
+      ...base,
+      smallestKept: top > 0 ? Math.max(eigen.values[k - 1], 0) / top : 0,
+      varianceSpread: smallestVariance / largestVariance,
+      floorRatio: 1,
+    },
   };
 }
 
@@ -159,7 +165,17 @@ export function whitenCca(draft: CcaDraft, epsilon: number): Whitening {
   let trace = 0;
   for (const s of scales) trace += s * s;
   const floorRatio = rows > 0 && frobenius > 0 ? (1 / frobenius - ridge) / trace : draft.conditioning.floorRatio;
-  return { rows, projection, ridge, live: livePositions, keptDims: kept.length, dropped: size - kept.length, kept, spectrum: null, conditioning: { ...draft.conditioning, floorRatio } };
+  return {
+    rows,
+    projection,
+    ridge,
+    live: livePositions,
+    keptDims: kept.length,
+    dropped: size - kept.length,
+    kept,
+    spectrum: null,
+    conditioning: { ...draft.conditioning, floorRatio },
+  };
 }
 
 export function draftSvd(g: Float64Array, size: number, m: number): SvdDraft {

@@ -17,20 +17,6 @@ export function zeros(rows: number, cols: number): Matrix {
   return { rows, cols, data: new Float64Array(rows * cols) };
 }
 
-export function fromRows(values: number[][]): Matrix {
-  const rows = values.length;
-  const cols = rows === 0 ? 0 : values[0].length;
-  const out = zeros(rows, cols);
-  values.forEach((row, i) => out.data.set(row, i * cols));
-  return out;
-}
-
-export function toRows(a: Matrix): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < a.rows; i++) out.push(Array.from(a.data.subarray(i * a.cols, (i + 1) * a.cols)));
-  return out;
-}
-
 export function transpose(a: Matrix): Matrix {
   const out = zeros(a.cols, a.rows);
   for (let i = 0; i < a.rows; i++) {
@@ -124,36 +110,77 @@ export function multiplyABtJs(a: Matrix, b: Matrix): Matrix {
 }
 
 /** 4 rows of A against 4 rows of B over t ∈ [k0, k1): 16 dot products accumulated into C. */
-function dot4x4(
-  A: Float64Array,
-  B: Float64Array,
-  C: Float64Array,
-  i: number,
-  j: number,
-  k: number,
-  q: number,
-  k0: number,
-  k1: number,
-): void {
-  const a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-  const b0 = j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
-  let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
-  let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+function dot4x4(A: Float64Array, B: Float64Array, C: Float64Array, i: number, j: number, k: number, q: number, k0: number, k1: number): void {
+  const a0 = i * k,
+    a1 = a0 + k,
+    a2 = a1 + k,
+    a3 = a2 + k;
+  const b0 = j * k,
+    b1 = b0 + k,
+    b2 = b1 + k,
+    b3 = b2 + k;
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0,
+    c03 = 0;
+  let c10 = 0,
+    c11 = 0,
+    c12 = 0,
+    c13 = 0;
+  let c20 = 0,
+    c21 = 0,
+    c22 = 0,
+    c23 = 0;
+  let c30 = 0,
+    c31 = 0,
+    c32 = 0,
+    c33 = 0;
   for (let t = k0; t < k1; t++) {
-    const x0 = A[a0 + t], x1 = A[a1 + t], x2 = A[a2 + t], x3 = A[a3 + t];
-    const y0 = B[b0 + t], y1 = B[b1 + t], y2 = B[b2 + t], y3 = B[b3 + t];
-    c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
-    c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
-    c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
-    c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
+    const x0 = A[a0 + t],
+      x1 = A[a1 + t],
+      x2 = A[a2 + t],
+      x3 = A[a3 + t];
+    const y0 = B[b0 + t],
+      y1 = B[b1 + t],
+      y2 = B[b2 + t],
+      y3 = B[b3 + t];
+    c00 += x0 * y0;
+    c01 += x0 * y1;
+    c02 += x0 * y2;
+    c03 += x0 * y3;
+    c10 += x1 * y0;
+    c11 += x1 * y1;
+    c12 += x1 * y2;
+    c13 += x1 * y3;
+    c20 += x2 * y0;
+    c21 += x2 * y1;
+    c22 += x2 * y2;
+    c23 += x2 * y3;
+    c30 += x3 * y0;
+    c31 += x3 * y1;
+    c32 += x3 * y2;
+    c33 += x3 * y3;
   }
-  const r0 = i * q + j, r1 = r0 + q, r2 = r1 + q, r3 = r2 + q;
-  C[r0] += c00; C[r0 + 1] += c01; C[r0 + 2] += c02; C[r0 + 3] += c03;
-  C[r1] += c10; C[r1 + 1] += c11; C[r1 + 2] += c12; C[r1 + 3] += c13;
-  C[r2] += c20; C[r2 + 1] += c21; C[r2 + 2] += c22; C[r2 + 3] += c23;
-  C[r3] += c30; C[r3 + 1] += c31; C[r3 + 2] += c32; C[r3 + 3] += c33;
+  const r0 = i * q + j,
+    r1 = r0 + q,
+    r2 = r1 + q,
+    r3 = r2 + q;
+  C[r0] += c00;
+  C[r0 + 1] += c01;
+  C[r0 + 2] += c02;
+  C[r0 + 3] += c03;
+  C[r1] += c10;
+  C[r1 + 1] += c11;
+  C[r1 + 2] += c12;
+  C[r1 + 3] += c13;
+  C[r2] += c20;
+  C[r2 + 1] += c21;
+  C[r2 + 2] += c22;
+  C[r2 + 3] += c23;
+  C[r3] += c30;
+  C[r3 + 1] += c31;
+  C[r3 + 2] += c32;
+  C[r3 + 3] += c33;
 }
 
 /**
@@ -185,23 +212,6 @@ export function multiplyJs(a: Matrix, b: Matrix): Matrix {
     }
   }
   return c;
-}
-
-/** Largest absolute entry. */
-export function maxAbs(values: Float64Array): number {
-  let m = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = Math.abs(values[i]);
-    if (v > m) m = v;
-  }
-  return m;
-}
-
-/** Frobenius norm. */
-export function frobenius(a: Matrix): number {
-  let s = 0;
-  for (let i = 0; i < a.data.length; i++) s += a.data[i] * a.data[i];
-  return Math.sqrt(s);
 }
 
 /** Columns of `x` re-indexed (a permutation of the datapoints, rows × m): out[:, j] = x[:, perm[j]]. */

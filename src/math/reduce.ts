@@ -56,8 +56,7 @@ export function toRepresentation(array: Stored, layout: Layout, convLayout: Conv
     const out = new Float64Array(n * c * h * w);
     for (let i = 0; i < n; i++)
       for (let ch = 0; ch < c; ch++)
-        for (let y = 0; y < h; y++)
-          for (let x = 0; x < w; x++) out[((i * h + y) * w + x) * c + ch] = data[((i * c + ch) * h + y) * w + x];
+        for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[((i * h + y) * w + x) * c + ch] = data[((i * c + ch) * h + y) * w + x];
     return { kind: 'conv', conv: { datapoints: n, height: h, width: w, channels: c, data: out } };
   }
   throw new Error(`has ${shape.length} dimensions (${shape.join(' × ')}); expected 1 (one neuron), 2 (dense), 3 (N, T, D) or 4 (conv)`);

@@ -82,7 +82,7 @@ export function productKernel(): ProductKernel {
  * Turns the WebAssembly kernels off (false) or back on: for the benchmark's before/after in one
  * run and for tests that compare against the plain-JS kernel. Returns the previous setting.
  */
-export function useWasmProducts(on: boolean): boolean {
+export function setWasmProductsEnabled(on: boolean): boolean {
   const previous = enabled;
   enabled = on;
   return previous;

@@ -15,15 +15,7 @@ import type { Layout } from '../io/types';
 import type { AnalysisOptions, CrossResult, DynamicsResult, Metric, PairResult, Progress } from '../analysis/types';
 import { DEFAULT_OPTIONS } from '../analysis/types';
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
-import type {
-  AnalysisClient,
-  ArrayInfo,
-  BundleInfo,
-  CrossJobRequest,
-  DynamicsJobRequest,
-  PairJobRequest,
-  PairJobResult,
-} from '../worker/protocol';
+import type { AnalysisClient, ArrayInfo, BundleInfo, CrossJobRequest, DynamicsJobRequest, PairJobRequest, PairJobResult } from '../worker/protocol';
 
 export type Side = 'a' | 'b';
 

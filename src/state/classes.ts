@@ -140,7 +140,13 @@ export async function runSweep(request: SweepKJobRequest): Promise<void> {
 }
 
 /** What a Classes export says about itself (as state/exportInfo does for grids): fields and file-name base. */
-export function classesExportInfo(result: ClassesExport | null, request: ClassesJobRequest, bundleName: string, layer: string | null, threshold: number): ExportInfo {
+export function classesExportInfo(
+  result: ClassesExport | null,
+  request: ClassesJobRequest,
+  bundleName: string,
+  layer: string | null,
+  threshold: number,
+): ExportInfo {
   const fields: [string, string][] = [];
   const add = (key: string, value: string | number | null | undefined) => {
     if (value !== null && value !== undefined && value !== '') fields.push([key, String(value)]);

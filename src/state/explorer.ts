@@ -222,8 +222,9 @@ export function activateBundle(id: string, view: { previewOpen?: boolean } = {})
   const demoBundle = s.demo?.bundle ?? null;
   const runIndex = first ? Math.min(s.runIndex, bundle.runs.length - 1) : 0;
   // The first checkpoint shown: a link's, the demo's, else an informative one (not initialisation).
-  const stepIndex =
-    takeStepFromLink() ? s.stepIndex : informativeStepIndex(stepsOfRun(bundle, bundle.runs[runIndex]), s.demo?.bundle === id ? s.demo.step : undefined);
+  const stepIndex = takeStepFromLink()
+    ? s.stepIndex
+    : informativeStepIndex(stepsOfRun(bundle, bundle.runs[runIndex]), s.demo?.bundle === id ? s.demo.step : undefined);
   set({
     activeBundle: id,
     demo: s.demo && s.demo.bundle !== id ? null : s.demo,
@@ -403,11 +404,31 @@ export function planDynamics(s: AppState): Plan | null {
     options: s.options,
     baseline: s.chance ? APP_BASELINE : null,
   };
-  const key = JSON.stringify(['dynamics', info.id, versions.get(info.id) ?? 0, run, reference, dropped, relevantOptions(s.options, hasConvLayers(info, dropped)), s.chance ? APP_BASELINE : null]);
+  const key = JSON.stringify([
+    'dynamics',
+    info.id,
+    versions.get(info.id) ?? 0,
+    run,
+    reference,
+    dropped,
+    relevantOptions(s.options, hasConvLayers(info, dropped)),
+    s.chance ? APP_BASELINE : null,
+  ]);
   const name = info.runs.length > 1 ? `${info.name} · run ${run}` : info.name;
   const sides = positionsSides(info, s.options, dropped);
   const blank = positionsBlanks(layers, layers, sides, sides, s.options.convReduction);
-  return { kind: 'dynamics', key, request, rows: layers, cols: layers, steps, reference, names: { a: name, b: name }, problem: blocking(info, s.options, dropped), blank };
+  return {
+    kind: 'dynamics',
+    key,
+    request,
+    rows: layers,
+    cols: layers,
+    steps,
+    reference,
+    names: { a: name, b: name },
+    problem: blocking(info, s.options, dropped),
+    blank,
+  };
 }
 
 /** "run a" within one bundle; "digits.npz · run a" across bundles. */
@@ -449,7 +470,13 @@ export function planCross(s: AppState): Plan | null {
       : (blocking(ia, s.options, droppedA) ?? (ib.id !== ia.id ? blocking(ib, s.options, droppedB) : null));
   const rows = keptLayers(ia, droppedA);
   const cols = keptLayers(ib, droppedB);
-  const blank = positionsBlanks(rows, cols, positionsSides(ia, s.options, droppedA, "A's "), positionsSides(ib, s.options, droppedB, "B's "), s.options.convReduction);
+  const blank = positionsBlanks(
+    rows,
+    cols,
+    positionsSides(ia, s.options, droppedA, "A's "),
+    positionsSides(ib, s.options, droppedB, "B's "),
+    s.options.convReduction,
+  );
   return {
     kind: 'cross',
     key,
@@ -546,10 +573,23 @@ export async function runGrid(kind: GridKind, force = false): Promise<void> {
     let finished: Partial<GridJob>;
     if (kind === 'dynamics') {
       const res = await client.dynamics(plan.request as DynamicsJobRequest, control);
-      finished = { values: res.result.values, kept: res.kept, result: res.result, backend: res.backend, steps: res.result.steps, reference: res.result.reference };
+      finished = {
+        values: res.result.values,
+        kept: res.kept,
+        result: res.result,
+        backend: res.backend,
+        steps: res.result.steps,
+        reference: res.result.reference,
+      };
     } else {
       const res = await client.cross(plan.request as CrossJobRequest, control);
-      finished = { values: [res.result.values], kept: [res.kept], result: res.result, backend: res.backend, steps: res.result.step === null ? [] : [res.result.step] };
+      finished = {
+        values: [res.result.values],
+        kept: [res.kept],
+        result: res.result,
+        backend: res.backend,
+        steps: res.result.step === null ? [] : [res.result.step],
+      };
     }
     if (!live()) return;
     const done: GridJob = { ...(get()[kind] ?? job), ...finished, status: 'done', finishedAt: Date.now() };
@@ -561,7 +601,9 @@ export async function runGrid(kind: GridKind, force = false): Promise<void> {
   } catch (e) {
     if (!live()) return;
     const now = get()[kind] ?? job;
-    set({ [kind]: isAbort(e) ? { ...now, status: 'cancelled', finishedAt: Date.now() } : { ...now, status: 'error', error: message(e), finishedAt: Date.now() } });
+    set({
+      [kind]: isAbort(e) ? { ...now, status: 'cancelled', finishedAt: Date.now() } : { ...now, status: 'error', error: message(e), finishedAt: Date.now() },
+    });
   } finally {
     if (live()) {
       controllers[kind] = null;
@@ -575,7 +617,7 @@ function afterGrid(kind: GridKind): void {
   const s = get();
   const job = s[kind];
   if (kind === 'dynamics' && job && s.stepIndex >= job.steps.length) set({ stepIndex: Math.max(0, job.steps.length - 1) });
-  if (s.selected?.view === kind && s.tab === kind) runPair();
+  if (s.selected?.view === kind && s.tab === kind) void runPair();
 }
 
 /** Stops a view's job; what it computed so far stays. */
@@ -595,7 +637,7 @@ export function recomputeView(): void {
     return;
   }
   void runGrid(s.tab);
-  if (get().selected?.view === s.tab) runPair();
+  if (get().selected?.view === s.tab) void runPair();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -649,13 +691,13 @@ export function openPair(selection: PairSelection): void {
   const s = get().selected;
   if (!s || s.view !== selection.view || s.t !== selection.t || s.i !== selection.i || s.j !== selection.j) directionCount = DEFAULT_DIRECTIONS;
   set({ selected: selection });
-  runPair();
+  void runPair(); // runPair reports its own errors in the store
 }
 
 /** Shows `count` direction pairs in the open drill-down (more than the top 10, up to all). */
 export function showDirections(count: number): void {
   directionCount = Math.max(1, Math.floor(count));
-  runPair();
+  void runPair();
 }
 
 export function closePair(): void {

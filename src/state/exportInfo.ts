@@ -31,7 +31,8 @@ export function filePart(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
 }
 
-const describeKeep = (keep: DynamicsExport['options']['keep']) => (keep === null ? null : keep.kind === 'variance' ? `variance ${keep.fraction}` : `k = ${keep.k}`);
+const describeKeep = (keep: DynamicsExport['options']['keep']) =>
+  keep === null ? null : keep.kind === 'variance' ? `variance ${keep.fraction}` : `k = ${keep.k}`;
 
 function nameOf(bundles: readonly BundleInfo[], id: string): string {
   return bundles.find((b) => b.id === id)?.name ?? id;

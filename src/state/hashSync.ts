@@ -25,10 +25,11 @@ export function startHashSync(): () => void {
   };
   let timer: ReturnType<typeof setTimeout> | null = null;
   const unsubscribe = appStore.subscribe(() => {
-    if (timer === null) timer = setTimeout(() => {
-      timer = null;
-      write();
-    }, 60);
+    if (timer === null)
+      timer = setTimeout(() => {
+        timer = null;
+        write();
+      }, 60);
   });
   const onHashChange = () => {
     if (location.hash === written) return;

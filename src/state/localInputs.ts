@@ -15,7 +15,13 @@ interface InputList {
 
 function isInputList(v: unknown): v is InputList {
   const l = v as InputList;
-  return typeof l === 'object' && l !== null && typeof l.name === 'string' && Array.isArray(l.files) && l.files.every((f) => typeof f?.path === 'string' && typeof f?.url === 'string');
+  return (
+    typeof l === 'object' &&
+    l !== null &&
+    typeof l.name === 'string' &&
+    Array.isArray(l.files) &&
+    l.files.every((f) => typeof f?.path === 'string' && typeof f?.url === 'string')
+  );
 }
 
 export async function loadInputList(listUrl: string): Promise<void> {

@@ -48,7 +48,12 @@ export interface ReductionFeatures {
  */
 export function featuresByReduction(shape: readonly number[], convLayout: ConvLayout | null): ReductionFeatures[] | null {
   if (shape.length < 3) return null;
-  const [n, h, w, c] = shape.length === 3 ? [shape[0], shape[1], 1, shape[2]] : convLayout === 'nchw' ? [shape[0], shape[2], shape[3], shape[1]] : [shape[0], shape[1], shape[2], shape[3]];
+  const [n, h, w, c] =
+    shape.length === 3
+      ? [shape[0], shape[1], 1, shape[2]]
+      : convLayout === 'nchw'
+        ? [shape[0], shape[2], shape[3], shape[1]]
+        : [shape[0], shape[1], shape[2], shape[3]];
   return [
     { reduction: 'flatten', label: `flatten ${c * h * w}` },
     { reduction: 'meanpool', label: `mean-pool ${c}` },
@@ -131,7 +136,12 @@ export function countsOf(
     return layout === 'neurons-first' ? { datapoints: shape[1], neurons: shape[0], conv: false } : { datapoints: shape[0], neurons: shape[1], conv: false };
   }
   // (N, T, D) is a conv layer with H = T, W = 1; 4-D per its conv layout.
-  const [n, h, w, c] = shape.length === 3 ? [shape[0], shape[1], 1, shape[2]] : convLayout === 'nchw' ? [shape[0], shape[2], shape[3], shape[1]] : [shape[0], shape[1], shape[2], shape[3]];
+  const [n, h, w, c] =
+    shape.length === 3
+      ? [shape[0], shape[1], 1, shape[2]]
+      : convLayout === 'nchw'
+        ? [shape[0], shape[2], shape[3], shape[1]]
+        : [shape[0], shape[1], shape[2], shape[3]];
   switch (reduction) {
     case 'flatten':
       return { datapoints: n, neurons: c * h * w, conv: true };

@@ -92,7 +92,15 @@ export async function runSeeds(kind: SeedsKind, force = false): Promise<void> {
   controllers[kind] = controller;
   const live = () => controllers[kind] === controller;
   const units = kind === 'dynamics' ? plan.runs.map((r) => [r]) : runPairs(plan.runs.length).map(([a, b]) => [plan.runs[a], plan.runs[b]]);
-  const job: SeedsJob<DynamicsExport | CrossExport> = { key: plan.key, status: 'running', bundle: plan.bundle.id, runs: plan.runs, results: [], progress: { done: 0, total: units.length, stage: 'starting' }, error: null };
+  const job: SeedsJob<DynamicsExport | CrossExport> = {
+    key: plan.key,
+    status: 'running',
+    bundle: plan.bundle.id,
+    runs: plan.runs,
+    results: [],
+    progress: { done: 0, total: units.length, stage: 'starting' },
+    error: null,
+  };
   set({ [jobField(kind)]: job });
   const update = (patch: Partial<SeedsJob<DynamicsExport | CrossExport>>) => {
     if (live()) set({ [jobField(kind)]: { ...(get()[jobField(kind)] ?? job), ...patch } });
@@ -104,11 +112,19 @@ export async function runSeeds(kind: SeedsKind, force = false): Promise<void> {
       const onProgress = (p: { done: number; total: number; stage: string }) =>
         update({ progress: { done: k * p.total + p.done, total: units.length * p.total, stage: `${name} (${k + 1} of ${units.length}): ${p.stage}` } });
       if (kind === 'dynamics') {
-        const res = await client.dynamics({ bundle: plan.bundle.id, run: unit[0], reference: 'last', dropped: plan.dropped, options: plan.options }, { signal: controller.signal, onProgress });
+        const res = await client.dynamics(
+          { bundle: plan.bundle.id, run: unit[0], reference: 'last', dropped: plan.dropped, options: plan.options },
+          { signal: controller.signal, onProgress },
+        );
         results.push(res.result);
       } else {
         const res = await client.cross(
-          { a: { bundle: plan.bundle.id, run: unit[0], dropped: plan.dropped }, b: { bundle: plan.bundle.id, run: unit[1], dropped: plan.dropped }, step: plan.step, options: plan.options },
+          {
+            a: { bundle: plan.bundle.id, run: unit[0], dropped: plan.dropped },
+            b: { bundle: plan.bundle.id, run: unit[1], dropped: plan.dropped },
+            step: plan.step,
+            options: plan.options,
+          },
           { signal: controller.signal, onProgress },
         );
         results.push(res.result);
@@ -147,12 +163,22 @@ export function seedsCrossOf(job: SeedsJob<CrossExport>): SeedsCross | null {
 }
 
 /** What a many-seeds export says about itself ("# key: value" in the CSV, SVG metadata, PNG text) and its file name base. */
-export function seedsExportInfo(kind: SeedsKind, job: SeedsJob<DynamicsExport | CrossExport>, bundles: readonly BundleInfo[], extra: [string, string][] = []): { base: string; fields: [string, string][] } {
+export function seedsExportInfo(
+  kind: SeedsKind,
+  job: SeedsJob<DynamicsExport | CrossExport>,
+  bundles: readonly BundleInfo[],
+  extra: [string, string][] = [],
+): { base: string; fields: [string, string][] } {
   const info = bundles.find((b) => b.id === job.bundle);
   const name = info?.name ?? job.bundle;
   const first = job.results[0];
   const fields: [string, string][] = [
-    ['view', kind === 'dynamics' ? 'learning dynamics over runs: each run against its own reference step; mean, sd (n − 1), min, max per cell over runs' : "across runs, all pairs: values[i][j] = sim(run a's layer i, run b's layer j), a before b; mean, sd (n − 1), min, max per cell over pairs"],
+    [
+      'view',
+      kind === 'dynamics'
+        ? 'learning dynamics over runs: each run against its own reference step; mean, sd (n − 1), min, max per cell over runs'
+        : "across runs, all pairs: values[i][j] = sim(run a's layer i, run b's layer j), a before b; mean, sd (n − 1), min, max per cell over pairs",
+    ],
     ['bundle', name],
     ['runs', job.runs.map(String).join(' ')],
   ];
@@ -181,26 +207,48 @@ const spreadCells = (s: Spread) => [num(s.mean), num(s.sd), num(s.min), num(s.ma
 
 /** Long CSV: one line per step × row layer × column layer: the aggregate, then each run's value. */
 export function seedsDynamicsCsv(agg: SeedsDynamics, fields: readonly [string, string][]): string {
-  const lines = [...head(fields), ['step', 'layer', 'reference layer', 'mean', 'sd', 'min', 'max', 'n', ...agg.runs.map((r) => `run ${String(r)}`)].map(csvText).join(',')];
+  const lines = [
+    ...head(fields),
+    ['step', 'layer', 'reference layer', 'mean', 'sd', 'min', 'max', 'n', ...agg.runs.map((r) => `run ${String(r)}`)].map(csvText).join(','),
+  ];
   agg.steps.forEach((step, t) =>
     agg.layers.forEach((row, i) =>
-      agg.layers.forEach((col, j) => lines.push([String(step), csvText(row), csvText(col), ...spreadCells(agg.cells[t][i][j]), ...agg.perRun.map((g) => num(g[t][i][j]))].join(','))),
+      agg.layers.forEach((col, j) =>
+        lines.push([String(step), csvText(row), csvText(col), ...spreadCells(agg.cells[t][i][j]), ...agg.perRun.map((g) => num(g[t][i][j]))].join(',')),
+      ),
     ),
   );
   lines.push('', `# freeze step (stays >= ${agg.threshold} from this step on) per run`);
   lines.push(['layer', 'freeze mean', 'freeze min', 'freeze max', 'runs frozen', ...agg.runs.map((r) => `run ${String(r)}`)].map(csvText).join(','));
-  for (const f of agg.freeze) lines.push([csvText(f.layer), num(f.spread.mean), num(f.spread.min), num(f.spread.max), String(f.spread.n), ...f.steps.map(num)].join(','));
+  for (const f of agg.freeze)
+    lines.push([csvText(f.layer), num(f.spread.mean), num(f.spread.min), num(f.spread.max), String(f.spread.n), ...f.steps.map(num)].join(','));
   return `${lines.join('\n')}\n`;
 }
 
 /** Long CSV: one line per A layer × B layer: the aggregate, then each pair's value. */
 export function seedsCrossCsv(agg: SeedsCross, rows: readonly string[], cols: readonly string[], fields: readonly [string, string][]): string {
-  const lines = [...head(fields), ["A's layer", "B's layer", 'mean', 'sd', 'min', 'max', 'n', ...agg.pairs.map((p) => `${String(p.a)}×${String(p.b)}`)].map(csvText).join(',')];
-  rows.forEach((row, i) => cols.forEach((col, j) => lines.push([csvText(row), csvText(col), ...spreadCells(agg.cells[i][j]), ...agg.pairs.map((p) => num(p.values[i][j]))].join(','))));
+  const lines = [
+    ...head(fields),
+    ["A's layer", "B's layer", 'mean', 'sd', 'min', 'max', 'n', ...agg.pairs.map((p) => `${String(p.a)}×${String(p.b)}`)].map(csvText).join(','),
+  ];
+  rows.forEach((row, i) =>
+    cols.forEach((col, j) => lines.push([csvText(row), csvText(col), ...spreadCells(agg.cells[i][j]), ...agg.pairs.map((p) => num(p.values[i][j]))].join(','))),
+  );
   return `${lines.join('\n')}\n`;
 }
 
 /** The JSON export: what it is, the aggregate, and every run's (pair's) full result with its provenance. */
-export function seedsJson(kind: SeedsKind, job: SeedsJob<DynamicsExport | CrossExport>, aggregate: SeedsDynamics | SeedsCross, fields: readonly [string, string][]) {
-  return { analysis: kind === 'dynamics' ? 'dynamics over runs' : 'across runs, all pairs', about: Object.fromEntries(fields), status: job.status, aggregate, results: job.results };
+export function seedsJson(
+  kind: SeedsKind,
+  job: SeedsJob<DynamicsExport | CrossExport>,
+  aggregate: SeedsDynamics | SeedsCross,
+  fields: readonly [string, string][],
+) {
+  return {
+    analysis: kind === 'dynamics' ? 'dynamics over runs' : 'across runs, all pairs',
+    about: Object.fromEntries(fields),
+    status: job.status,
+    aggregate,
+    results: job.results,
+  };
 }

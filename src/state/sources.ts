@@ -92,7 +92,8 @@ export async function loadDemo(indexUrl: string): Promise<void> {
   }
   // The caption's threshold, unless a link chose one (a link's thr differs from the default).
   const threshold = demo.threshold;
-  if (typeof threshold === 'number' && threshold >= 0 && threshold <= 1 && appStore.getState().threshold === DEFAULT_THRESHOLD) appStore.setState({ threshold });
+  if (typeof threshold === 'number' && threshold >= 0 && threshold <= 1 && appStore.getState().threshold === DEFAULT_THRESHOLD)
+    appStore.setState({ threshold });
   await loadInput(
     [{ path: file.name, file }],
     file.name,

@@ -86,7 +86,7 @@ export function parseHash(hash: string): UrlState {
   const clayout = params.get('clayout');
   if (clayout === 'nchw' || clayout === 'nhwc') options.convLayout = clayout;
   const backend = params.get('backend');
-  if (backend === 'cpu' || backend === 'webgpu') options.backend = backend as Backend;
+  if (backend === 'cpu' || backend === 'webgpu') options.backend = backend;
   if (params.get('pwcca') === 'paper') options.pwccaVariant = 'paper';
 
   const view = params.get('view');
@@ -122,7 +122,10 @@ export function parseHash(hash: string): UrlState {
   const drop = params.get('drop');
   if (drop) {
     try {
-      out.dropped = drop.split(',').filter((l) => l !== '').map(decodeURIComponent);
+      out.dropped = drop
+        .split(',')
+        .filter((l) => l !== '')
+        .map(decodeURIComponent);
     } catch {
       // a malformed escape: ignore the entry
     }

@@ -174,7 +174,8 @@ function DemoCaption({ caption }: { caption: string }) {
         </button>
       )}
       <p className="own">
-        Your own activations: drop an <code>.npz</code>, <code>.pt</code> or <code>.h5</code> (arrays <code>step_N/layer</code>) or a folder anywhere on this page, or{' '}
+        Your own activations: drop an <code>.npz</code>, <code>.pt</code> or <code>.h5</code> (arrays <code>step_N/layer</code>) or a folder anywhere on this
+        page, or{' '}
         <button type="button" className="link-button" onClick={openFileDialog}>
           Open files
         </button>{' '}
@@ -193,11 +194,13 @@ function EmptyState() {
     <section className="card empty" aria-label="Drop zone">
       <p className="empty-title">Drop activation files or a folder anywhere in this window</p>
       <p>
-        A <strong>bundle</strong> of checkpoints for learning dynamics: an <code>.npz</code>, <code>.pt</code> or <code>.h5</code> with
-        arrays <code>[run/]step_N/layer</code> (a torch dict <code>{'{'}"step_N": {'{'}"layer": t{'}}'}</code> too), a folder{' '}
-        <code>[run/]step_N/layer.npy</code>, or <code>step_N.safetensors</code> files. Or two arrays ({USUAL_EXTENSIONS_TEXT}) to
-        compare directly. Rows are usually datapoints:{' '}
-        <code>(N, features)</code>, conv layers <code>(N, C, H, W)</code> or <code>(N, H, W, C)</code>.
+        A <strong>bundle</strong> of checkpoints for learning dynamics: an <code>.npz</code>, <code>.pt</code> or <code>.h5</code> with arrays{' '}
+        <code>[run/]step_N/layer</code> (a torch dict{' '}
+        <code>
+          {'{'}"step_N": {'{'}"layer": t{'}}'}
+        </code>{' '}
+        too), a folder <code>[run/]step_N/layer.npy</code>, or <code>step_N.safetensors</code> files. Or two arrays ({USUAL_EXTENSIONS_TEXT}) to compare
+        directly. Rows are usually datapoints: <code>(N, features)</code>, conv layers <code>(N, C, H, W)</code> or <code>(N, H, W, C)</code>.
       </p>
       <div className="inline center">
         <button type="button" className="button primary" onClick={openFileDialog}>

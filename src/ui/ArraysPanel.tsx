@@ -101,13 +101,7 @@ function ArrayRow({ row, selection }: { row: Row; selection: Record<Side, string
             Flip
           </button>
         )}
-        <button
-          type="button"
-          className="icon-button"
-          aria-label={`Remove ${shownMessage(info.name)}`}
-          title="Remove"
-          onClick={() => void removeArray(info.id)}
-        >
+        <button type="button" className="icon-button" aria-label={`Remove ${shownMessage(info.name)}`} title="Remove" onClick={() => void removeArray(info.id)}>
           ×
         </button>
       </td>

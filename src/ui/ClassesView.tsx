@@ -60,12 +60,23 @@ export function ClassesView() {
     (ci: number, t: number) => {
       if (!r) return [];
       const f = first[l]?.[ci];
-      return [`class ${r.classes[ci]} at step ${r.steps[t]}, layer ${r.layers[l]}`, `ρ = ${r.values[l][ci][t].toFixed(4)}`, f === null || f === undefined ? `never reaches ${threshold}` : `first ≥ ${threshold} at step ${f}`];
+      return [
+        `class ${r.classes[ci]} at step ${r.steps[t]}, layer ${r.layers[l]}`,
+        `ρ = ${r.values[l][ci][t].toFixed(4)}`,
+        f === null || f === undefined ? `never reaches ${threshold}` : `first ≥ ${threshold} at step ${f}`,
+      ];
     },
     [r, l, first, threshold],
   );
   const describeK99 = useCallback(
-    (li: number, t: number) => (r ? [`layer ${r.layers[li]} at step ${r.steps[t]}`, `k99 = ${r.k99[t][li]} directions hold 99% of the variance`, `kept by the keep rule: ${r.kept[t][li]}`] : []),
+    (li: number, t: number) =>
+      r
+        ? [
+            `layer ${r.layers[li]} at step ${r.steps[t]}`,
+            `k99 = ${r.k99[t][li]} directions hold 99% of the variance`,
+            `kept by the keep rule: ${r.kept[t][li]}`,
+          ]
+        : [],
     [r],
   );
 
@@ -122,7 +133,15 @@ export function ClassesView() {
         {r && (
           <label className="field inline-field">
             <span>Threshold</span>
-            <input type="number" min={0} max={1} step={0.05} value={threshold} aria-label="Class threshold" onChange={(e) => setClassThreshold(Number(e.currentTarget.value))} />
+            <input
+              type="number"
+              min={0}
+              max={1}
+              step={0.05}
+              value={threshold}
+              aria-label="Class threshold"
+              onChange={(e) => setClassThreshold(Number(e.currentTarget.value))}
+            />
           </label>
         )}
       </div>
@@ -189,7 +208,13 @@ export function ClassesView() {
             file={`${base}-${layer}-curves`}
             stamp={stamp}
           >
-            <ConvergenceChart series={series} steps={r.steps} threshold={threshold} label={`Class sensitivity curves of layer ${layer}`} yLabel="ρ with the class target" />
+            <ConvergenceChart
+              series={series}
+              steps={r.steps}
+              threshold={threshold}
+              label={`Class sensitivity curves of layer ${layer}`}
+              yLabel="ρ with the class target"
+            />
           </ChartFigure>
           <p className="note" data-testid="learned-first">
             {order.length === 0

@@ -80,7 +80,9 @@ export function CrossView() {
       <div className="card-head">
         <h2 id="cross-heading">Across runs</h2>
         {allPairs && <p className="sub">all pairs of runs (mean ± spread)</p>}
-        {job && !allPairs && <p className="sub">{`${shownName(job.names.a)} × ${shownName(job.names.b)} · ${metric}${step !== undefined ? ` · step ${step}` : ''}`}</p>}
+        {job && !allPairs && (
+          <p className="sub">{`${shownName(job.names.a)} × ${shownName(job.names.b)} · ${metric}${step !== undefined ? ` · step ${step}` : ''}`}</p>
+        )}
       </div>
       <div className="view-controls">
         {(['a', 'b'] as const).map((side) => (
@@ -95,54 +97,68 @@ export function CrossView() {
             </select>
           </label>
         ))}
-        <StepSelect label="Step" value={crossStep ?? 'last'} lastLabel={`last shared (${shared[shared.length - 1] ?? '—'})`} steps={shared} onChange={(s) => setCrossStep(s === 'last' ? null : s)} />
+        <StepSelect
+          label="Step"
+          value={crossStep ?? 'last'}
+          lastLabel={`last shared (${shared[shared.length - 1] ?? '—'})`}
+          steps={shared}
+          onChange={(s) => setCrossStep(s === 'last' ? null : s)}
+        />
         <FitColoursCheck />
         {allPairsOffered && <AllPairsCheck />}
       </div>
-      {allPairs ? <SeedsCrossView /> : <>
-      {sameRun && <p className="hint">Both sides are the same run: load a second run or bundle (or pick another run) to compare networks.</p>}
-      {!allConfirmed && <p className="hint" data-testid="not-computed">{waiting ?? 'Check the preview above, then press Compute.'}</p>}
-      <JobStatus kind="cross" />
-      {job && job.rows.length > 0 && (anyValue || job.status === 'running') && (
-        <ErrorBoundary name="heatmap">
-          <ChartFigure
-            title="heatmap"
-            className="side-exports"
-            caption={`${metric} similarity of the layers of ${job.names.a} (rows) to the layers of ${job.names.b} (columns) at step ${step}. Colour: viridis on [${domain[0]}, ${domain[1]}].`}
-            file={`${base}-step-${step}`}
-            stamp={stamp}
-            exportable={anyValue}
-            extra={
-              <MatrixExportButtons
-                matrix={{ corner: `A \\ B at step ${step}`, rows: job.rows, cols: job.cols, values: grid, file: `${base}-step-${step}.csv` }}
-                json={{ result: job.result, ready: job.status === 'done', file: `${base}.json` }}
-                fields={exportInfo?.fields}
-              />
-            }
-          >
-            <Heatmap
-              values={grid}
-              blank={job.blank}
-              rows={job.rows}
-              cols={job.cols}
-              domain={domain}
-              label={`Across-runs heatmap: ${metric} of the layers of ${job.names.a} against the layers of ${job.names.b} at step ${step}`}
-              xTitle={`layer of ${job.names.b}`}
-              yTitle={`layer of ${job.names.a}`}
-              legendTitle={metric}
-              describe={describe}
-              selected={selected?.view === 'cross' ? { i: selected.i, j: selected.j } : null}
-              onSelect={onSelect}
-            />
-          </ChartFigure>
-        </ErrorBoundary>
+      {allPairs ? (
+        <SeedsCrossView />
+      ) : (
+        <>
+          {sameRun && <p className="hint">Both sides are the same run: load a second run or bundle (or pick another run) to compare networks.</p>}
+          {!allConfirmed && (
+            <p className="hint" data-testid="not-computed">
+              {waiting ?? 'Check the preview above, then press Compute.'}
+            </p>
+          )}
+          <JobStatus kind="cross" />
+          {job && job.rows.length > 0 && (anyValue || job.status === 'running') && (
+            <ErrorBoundary name="heatmap">
+              <ChartFigure
+                title="heatmap"
+                className="side-exports"
+                caption={`${metric} similarity of the layers of ${job.names.a} (rows) to the layers of ${job.names.b} (columns) at step ${step}. Colour: viridis on [${domain[0]}, ${domain[1]}].`}
+                file={`${base}-step-${step}`}
+                stamp={stamp}
+                exportable={anyValue}
+                extra={
+                  <MatrixExportButtons
+                    matrix={{ corner: `A \\ B at step ${step}`, rows: job.rows, cols: job.cols, values: grid, file: `${base}-step-${step}.csv` }}
+                    json={{ result: job.result, ready: job.status === 'done', file: `${base}.json` }}
+                    fields={exportInfo?.fields}
+                  />
+                }
+              >
+                <Heatmap
+                  values={grid}
+                  blank={job.blank}
+                  rows={job.rows}
+                  cols={job.cols}
+                  domain={domain}
+                  label={`Across-runs heatmap: ${metric} of the layers of ${job.names.a} against the layers of ${job.names.b} at step ${step}`}
+                  xTitle={`layer of ${job.names.b}`}
+                  yTitle={`layer of ${job.names.a}`}
+                  legendTitle={metric}
+                  describe={describe}
+                  selected={selected?.view === 'cross' ? { i: selected.i, j: selected.j } : null}
+                  onSelect={onSelect}
+                />
+              </ChartFigure>
+            </ErrorBoundary>
+          )}
+          <ComputedOn kind="cross" />
+          {job?.result && <WarningList warnings={job.result.warnings} />}
+          <ErrorBoundary name="pair detail">
+            <DrillDown view="cross" />
+          </ErrorBoundary>
+        </>
       )}
-      <ComputedOn kind="cross" />
-      {job?.result && <WarningList warnings={job.result.warnings} />}
-      <ErrorBoundary name="pair detail">
-        <DrillDown view="cross" />
-      </ErrorBoundary>
-      </>}
     </section>
   );
 }

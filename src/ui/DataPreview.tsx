@@ -6,15 +6,7 @@
 import { useMemo } from 'react';
 import type { ConvLayout, Layout } from '../io/types';
 import { useAppStore } from '../state/hooks';
-import {
-  activeBundle,
-  confirmBundle,
-  removeBundle,
-  setActiveBundle,
-  setLayerDropped,
-  setOptions,
-  setPreviewOpen,
-} from '../state/store';
+import { activeBundle, confirmBundle, removeBundle, setActiveBundle, setLayerDropped, setOptions, setPreviewOpen } from '../state/store';
 import { gridLabel, megabytes, stepsOfRun, summariseBundle } from '../state/preview';
 import { formatShape } from '../worker/shapes';
 import { printableLines } from '../io/printable';
@@ -156,7 +148,12 @@ export function DataPreview() {
             {summary.perLayer.map((l) => (
               <tr key={l.layer} data-layer={l.layer} className={l.dropped ? 'dropped' : undefined}>
                 <td>
-                  <input type="checkbox" checked={!l.dropped} aria-label={`Use layer ${shownName(l.layer)}`} onChange={(e) => setLayerDropped(info.id, l.layer, !e.currentTarget.checked)} />
+                  <input
+                    type="checkbox"
+                    checked={!l.dropped}
+                    aria-label={`Use layer ${shownName(l.layer)}`}
+                    onChange={(e) => setLayerDropped(info.id, l.layer, !e.currentTarget.checked)}
+                  />
                 </td>
                 <th scope="row" className="name">
                   {shownName(l.layer)}

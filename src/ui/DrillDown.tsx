@@ -82,7 +82,12 @@ export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
               {drawn < available && (
                 <p className="more-directions" data-testid="more-directions">
                   {`Top ${drawn} of ${available} direction pairs shown. `}
-                  <button type="button" className="button small" disabled={running} onClick={() => showDirections(Math.min(available, drawn + DEFAULT_DIRECTIONS))}>
+                  <button
+                    type="button"
+                    className="button small"
+                    disabled={running}
+                    onClick={() => showDirections(Math.min(available, drawn + DEFAULT_DIRECTIONS))}
+                  >
                     {`Show ${Math.min(DEFAULT_DIRECTIONS, available - drawn)} more`}
                   </button>{' '}
                   <button type="button" className="button small" disabled={running} onClick={() => showDirections(available)}>

@@ -52,10 +52,15 @@ function chanceBands(baseline: (Baseline | null)[][][], rows: readonly string[],
   return rows.flatMap((layer, i) => {
     const j = cols.indexOf(layer);
     if (j < 0) return [];
-    return [{ layer, band: baseline.map((grid) => {
-      const b = grid[i]?.[j] ?? null;
-      return b ? { lo: b.mean - 2 * b.sd, hi: b.mean + 2 * b.sd } : null;
-    }) }];
+    return [
+      {
+        layer,
+        band: baseline.map((grid) => {
+          const b = grid[i]?.[j] ?? null;
+          return b ? { lo: b.mean - 2 * b.sd, hi: b.mean + 2 * b.sd } : null;
+        }),
+      },
+    ];
   });
 }
 
@@ -158,7 +163,9 @@ export function DynamicsView() {
   if (!job) {
     return (
       <section className="card view" aria-label="Learning dynamics">
-        <p className="hint" data-testid="not-computed">{confirmed ? 'Preparing…' : (waiting ?? 'Check the preview above, then press Compute.')}</p>
+        <p className="hint" data-testid="not-computed">
+          {confirmed ? 'Preparing…' : (waiting ?? 'Check the preview above, then press Compute.')}
+        </p>
       </section>
     );
   }
@@ -171,7 +178,9 @@ export function DynamicsView() {
   const multiCaption = `${metric} learning dynamics at all ${steps.length} checkpoints of ${job.names.a}: each panel is layers at that step (rows) against layers at the reference step ${job.reference} (columns). Colour: viridis on [${domain[0]}, ${domain[1]}].`;
   const freeze = series.map((s) => {
     const f = freezeStep(s.values, baseline ? baseline.map((g) => g[job.rows.indexOf(s.layer)]?.[job.cols.indexOf(s.layer)] ?? null) : null, steps, threshold);
-    const chanceText = f.baseline ? `chance ${f.baseline.mean.toFixed(3)} ± ${f.baseline.sd.toFixed(3)}: threshold ${f.aboveChance ? 'above' : 'NOT above'} chance + 2 sd` : undefined;
+    const chanceText = f.baseline
+      ? `chance ${f.baseline.mean.toFixed(3)} ± ${f.baseline.sd.toFixed(3)}: threshold ${f.aboveChance ? 'above' : 'NOT above'} chance + 2 sd`
+      : undefined;
     return { layer: s.layer, t: f.t, chance: chanceText };
   });
   const grid = job.values[t] ?? [];
@@ -181,7 +190,13 @@ export function DynamicsView() {
   const stepFields: [string, string][] = [...(exportInfo?.fields ?? []), ['step shown', String(step)]];
   const exportButtons = (
     <MatrixExportButtons
-      matrix={{ corner: `layer at step ${step} \\ layer at step ${job.reference}`, rows: job.rows, cols: job.cols, values: grid, file: `${base}-step-${step}.csv` }}
+      matrix={{
+        corner: `layer at step ${step} \\ layer at step ${job.reference}`,
+        rows: job.rows,
+        cols: job.cols,
+        values: grid,
+        file: `${base}-step-${step}.csv`,
+      }}
       json={{ result: job.result, ready: job.status === 'done', file: `${base}.json` }}
       fields={stepFields}
     />
@@ -237,90 +252,110 @@ export function DynamicsView() {
         <FitColoursCheck />
       </div>
       <JobStatus kind="dynamics" />
-      {(anyValue || job.status === 'running') && <div className="dynamics-grid">
-        <ErrorBoundary name="heatmap">
-          {multiples ? (
-            <ChartFigure title="small multiples" caption={multiCaption} file={`${base}-all-checkpoints`} extra={exportButtons} stamp={stamp} exportable={anyValue}>
-              <SmallMultiples
-                grids={job.values}
-                blank={job.blank}
-                steps={steps}
-                rows={job.rows}
-                cols={job.cols}
-                domain={domain}
-                label={`Learning dynamics heatmaps of all ${steps.length} checkpoints, side by side (small multiples)`}
-                legendTitle={metric}
-                current={t}
-                onPick={(k) => {
-                  setStepIndex(k);
-                  setMultiples(false);
-                }}
-              />
-            </ChartFigure>
-          ) : (
-            <ChartFigure title="heatmap" className="side-exports" caption={caption} file={`${base}-step-${step}`} extra={exportButtons} stamp={stepStamp} exportable={anyValue}>
-              <Heatmap
-                values={grid}
-                blank={job.blank}
-                rows={job.rows}
-                cols={job.cols}
-                domain={domain}
-                label={`Learning dynamics heatmap: ${metric} of each layer at step ${step} against each layer at the reference step ${job.reference}`}
-                xTitle={`layer at step ${job.reference} (reference)`}
-                yTitle={`layer at step ${step}`}
-                legendTitle={metric}
-                describe={describe}
-                selected={selectedHere}
-                onSelect={onSelect}
-              />
-            </ChartFigure>
-          )}
-        </ErrorBoundary>
-        <section className="convergence-section" aria-label="Convergence curves">
-          <ErrorBoundary name="convergence">
-            <ChartFigure
-              title="convergence curves"
-              caption={`Convergence: each layer's ${metric} to itself at the reference step ${job.reference}, against the training step${showFreeze ? `; ◆ marks where it stays at or above ${threshold}` : ''}${chance && bands ? `; shaded: chance level (datapoints permuted, ${APP_BASELINE.permutations} permutations), mean ± 2 sd` : ''}.`}
-              file={`${base}-convergence`}
-              stamp={stamp}
-              exportable={anyValue}
-            >
-              <ConvergenceChart
-                series={series}
-                steps={steps}
-                threshold={showFreeze ? threshold : null}
-                label={`Convergence curves: each layer's ${metric} to its own representation at the reference step, against the training step`}
-                yLabel={`${metric} to itself at step ${job.reference}`}
-                chance={chance ? bands : undefined}
-              />
-            </ChartFigure>
-            <div className="freeze-controls">
-              <label className="check">
-                <input type="checkbox" checked={showFreeze} onChange={(e) => setShowFreeze(e.currentTarget.checked)} />
-                Freeze steps
-              </label>
-              <label className="check" title={`Each curve's chance level: its layer against the reference with the datapoints permuted, ${APP_BASELINE.permutations} permutations (seed ${APP_BASELINE.seed}); band = mean ± 2 sd`}>
-                <input type="checkbox" checked={chance} onChange={(e) => setChance(e.currentTarget.checked)} />
-                Chance level
-              </label>
-              <label className="field inline-field">
-                <span>Threshold</span>
-                <input
-                  type="number"
-                  min={0}
-                  max={1}
-                  step={0.01}
-                  value={threshold}
-                  disabled={!showFreeze}
-                  onChange={(e) => setThreshold(Number(e.currentTarget.value))}
-                  style={{ width: '8ch' }}
+      {(anyValue || job.status === 'running') && (
+        <div className="dynamics-grid">
+          <ErrorBoundary name="heatmap">
+            {multiples ? (
+              <ChartFigure
+                title="small multiples"
+                caption={multiCaption}
+                file={`${base}-all-checkpoints`}
+                extra={exportButtons}
+                stamp={stamp}
+                exportable={anyValue}
+              >
+                <SmallMultiples
+                  grids={job.values}
+                  blank={job.blank}
+                  steps={steps}
+                  rows={job.rows}
+                  cols={job.cols}
+                  domain={domain}
+                  label={`Learning dynamics heatmaps of all ${steps.length} checkpoints, side by side (small multiples)`}
+                  legendTitle={metric}
+                  current={t}
+                  onPick={(k) => {
+                    setStepIndex(k);
+                    setMultiples(false);
+                  }}
                 />
-              </label>
-            </div>
-            {showFreeze && <FreezeList freeze={freeze} steps={steps} />}
+              </ChartFigure>
+            ) : (
+              <ChartFigure
+                title="heatmap"
+                className="side-exports"
+                caption={caption}
+                file={`${base}-step-${step}`}
+                extra={exportButtons}
+                stamp={stepStamp}
+                exportable={anyValue}
+              >
+                <Heatmap
+                  values={grid}
+                  blank={job.blank}
+                  rows={job.rows}
+                  cols={job.cols}
+                  domain={domain}
+                  label={`Learning dynamics heatmap: ${metric} of each layer at step ${step} against each layer at the reference step ${job.reference}`}
+                  xTitle={`layer at step ${job.reference} (reference)`}
+                  yTitle={`layer at step ${step}`}
+                  legendTitle={metric}
+                  describe={describe}
+                  selected={selectedHere}
+                  onSelect={onSelect}
+                />
+              </ChartFigure>
+            )}
           </ErrorBoundary>
-        </section>
-      </div>}
+          <section className="convergence-section" aria-label="Convergence curves">
+            <ErrorBoundary name="convergence">
+              <ChartFigure
+                title="convergence curves"
+                caption={`Convergence: each layer's ${metric} to itself at the reference step ${job.reference}, against the training step${showFreeze ? `; ◆ marks where it stays at or above ${threshold}` : ''}${chance && bands ? `; shaded: chance level (datapoints permuted, ${APP_BASELINE.permutations} permutations), mean ± 2 sd` : ''}.`}
+                file={`${base}-convergence`}
+                stamp={stamp}
+                exportable={anyValue}
+              >
+                <ConvergenceChart
+                  series={series}
+                  steps={steps}
+                  threshold={showFreeze ? threshold : null}
+                  label={`Convergence curves: each layer's ${metric} to its own representation at the reference step, against the training step`}
+                  yLabel={`${metric} to itself at step ${job.reference}`}
+                  chance={chance ? bands : undefined}
+                />
+              </ChartFigure>
+              <div className="freeze-controls">
+                <label className="check">
+                  <input type="checkbox" checked={showFreeze} onChange={(e) => setShowFreeze(e.currentTarget.checked)} />
+                  Freeze steps
+                </label>
+                <label
+                  className="check"
+                  title={`Each curve's chance level: its layer against the reference with the datapoints permuted, ${APP_BASELINE.permutations} permutations (seed ${APP_BASELINE.seed}); band = mean ± 2 sd`}
+                >
+                  <input type="checkbox" checked={chance} onChange={(e) => setChance(e.currentTarget.checked)} />
+                  Chance level
+                </label>
+                <label className="field inline-field">
+                  <span>Threshold</span>
+                  <input
+                    type="number"
+                    min={0}
+                    max={1}
+                    step={0.01}
+                    value={threshold}
+                    disabled={!showFreeze}
+                    onChange={(e) => setThreshold(Number(e.currentTarget.value))}
+                    style={{ width: '8ch' }}
+                  />
+                </label>
+              </div>
+              {showFreeze && <FreezeList freeze={freeze} steps={steps} />}
+            </ErrorBoundary>
+          </section>
+        </div>
+      )}
       <ComputedOn kind="dynamics" />
       {job.result && <WarningList warnings={job.result.warnings} />}
       <ErrorBoundary name="pair detail">

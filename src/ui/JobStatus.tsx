@@ -18,7 +18,7 @@ export function JobStatus({ kind }: { kind: 'dynamics' | 'cross' }) {
   const error = useAppStore((s) => s[kind]?.error ?? null);
   const backend = useAppStore((s) => s[kind]?.backend ?? null);
   const total = useAppStore((s) => s[kind]?.total ?? 0);
-  const done = useAppStore((s) => (s[kind] ? countDone(s[kind]!.values) : 0));
+  const done = useAppStore((s) => (s[kind] ? countDone(s[kind].values) : 0));
   const text = useRef<HTMLSpanElement>(null);
   const bar = useRef<HTMLProgressElement>(null);
 

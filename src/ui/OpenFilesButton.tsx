@@ -40,16 +40,7 @@ export function OpenFilesButton({ primary = false }: { primary?: boolean }) {
       <button type="button" className="button" onClick={() => folder.current?.click()}>
         Open folder
       </button>
-      <input
-        ref={input}
-        id={INPUT_ID}
-        type="file"
-        multiple
-        accept={ACCEPT}
-        hidden
-        data-testid="file-input"
-        onChange={(e) => onPicked(e.currentTarget)}
-      />
+      <input ref={input} id={INPUT_ID} type="file" multiple accept={ACCEPT} hidden data-testid="file-input" onChange={(e) => onPicked(e.currentTarget)} />
       <input ref={folder} id={FOLDER_ID} type="file" multiple hidden data-testid="folder-input" onChange={(e) => onPicked(e.currentTarget)} />
     </>
   );

@@ -7,7 +7,17 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useAppStore } from '../state/hooks';
 import { setThreshold } from '../state/store';
-import { cancelSeeds, runSeeds, seedsCrossCsv, seedsCrossOf, seedsDynamicsCsv, seedsDynamicsOf, seedsExportInfo, seedsJson, setSeedsView } from '../state/seeds';
+import {
+  cancelSeeds,
+  runSeeds,
+  seedsCrossCsv,
+  seedsCrossOf,
+  seedsDynamicsCsv,
+  seedsDynamicsOf,
+  seedsExportInfo,
+  seedsJson,
+  setSeedsView,
+} from '../state/seeds';
 import { footerLine } from '../state/exportInfo';
 import type { Spread } from '../analysis/seeds';
 import { metricLabel } from '../analysis/metricDefs';
@@ -26,11 +36,24 @@ const NO_SELECTION = () => {};
 /** "mean 0.912 · sd 0.031 · min 0.88 · max 0.94 · n 3 runs" for a tooltip. */
 function spreadLines(s: Spread, unit: string): string[] {
   if (s.mean === null) return ['not computed'];
-  return [`mean ${s.mean.toFixed(4)}${s.sd === null ? '' : ` ± sd ${s.sd.toFixed(4)}`}`, `min ${s.min!.toFixed(4)} · max ${s.max!.toFixed(4)} · n = ${s.n} ${unit}`];
+  return [
+    `mean ${s.mean.toFixed(4)}${s.sd === null ? '' : ` ± sd ${s.sd.toFixed(4)}`}`,
+    `min ${s.min!.toFixed(4)} · max ${s.max!.toFixed(4)} · n = ${s.n} ${unit}`,
+  ];
 }
 
 /** The "Run" choice of the learning-dynamics view: one run, or all runs (mean ± spread). */
-export function RunChoice({ runs, runIndex, all, onRun }: { runs: readonly (string | null)[]; runIndex: number; all: boolean; onRun: (index: number) => void }) {
+export function RunChoice({
+  runs,
+  runIndex,
+  all,
+  onRun,
+}: {
+  runs: readonly (string | null)[];
+  runIndex: number;
+  all: boolean;
+  onRun: (index: number) => void;
+}) {
   return (
     <label className="field">
       <span>Run</span>
@@ -70,7 +93,12 @@ export function AllPairsCheck() {
 function SeedsProgress({ kind }: { kind: 'dynamics' | 'cross' }) {
   const job = useAppStore((s) => (kind === 'dynamics' ? s.seedsDynamics : s.seedsCross));
   if (!job) return null;
-  if (job.status === 'error') return <p className="error" role="alert">{job.error}</p>;
+  if (job.status === 'error')
+    return (
+      <p className="error" role="alert">
+        {job.error}
+      </p>
+    );
   if (job.status === 'cancelled') {
     return (
       <p className="hint">
@@ -95,7 +123,12 @@ function SeedsProgress({ kind }: { kind: 'dynamics' | 'cross' }) {
 function ExportButtons({ csv, json, base }: { csv: () => string; json: () => unknown; base: string }) {
   return (
     <>
-      <button type="button" className="button small" aria-label="Export CSV of every run's values and the mean over runs" onClick={() => download(new Blob([csv()], { type: 'text/csv' }), `${base}.csv`)}>
+      <button
+        type="button"
+        className="button small"
+        aria-label="Export CSV of every run's values and the mean over runs"
+        onClick={() => download(new Blob([csv()], { type: 'text/csv' }), `${base}.csv`)}
+      >
         CSV
       </button>
       <button type="button" className="button small" onClick={() => download(new Blob([JSON.stringify(json())], { type: 'application/json' }), `${base}.json`)}>
@@ -118,17 +151,35 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
   const metric = job?.results[0] ? metricLabel(job.results[0].metric) : '';
   const step = agg ? Math.min(t ?? agg.steps.length - 1, agg.steps.length - 1) : 0;
   const describe = useCallback(
-    (i: number, j: number) => (agg ? [`${agg.layers[i]} at step ${agg.steps[step]} × ${agg.layers[j]} at each run's reference step`, ...spreadLines(agg.cells[step][i][j], agg.runs.length === 1 ? 'run' : 'runs')] : []),
+    (i: number, j: number) =>
+      agg
+        ? [
+            `${agg.layers[i]} at step ${agg.steps[step]} × ${agg.layers[j]} at each run's reference step`,
+            ...spreadLines(agg.cells[step][i][j], agg.runs.length === 1 ? 'run' : 'runs'),
+          ]
+        : [],
     [agg, step],
   );
   const info = useMemo(
-    () => (job && agg ? seedsExportInfo('dynamics', job, bundles, [['reference steps', agg.runs.map((r, k) => `${String(r)}: ${agg.references[k]}`).join(', ')], ['freeze threshold', String(threshold)]]) : null),
+    () =>
+      job && agg
+        ? seedsExportInfo('dynamics', job, bundles, [
+            ['reference steps', agg.runs.map((r, k) => `${String(r)}: ${agg.references[k]}`).join(', ')],
+            ['freeze threshold', String(threshold)],
+          ])
+        : null,
     [job, agg, bundles, threshold],
   );
   const stamp = info ? { footer: footerLine(info), fields: info.fields } : null;
   const series = useMemo(() => (agg ? agg.layers.map((layer, i) => ({ layer, values: agg.curves[i].map((s) => s.mean) })) : []), [agg]);
   const bands = useMemo(
-    () => (agg ? agg.curves.map((curve) => ({ lo: curve.map((s) => (s.mean === null ? null : s.mean - (s.sd ?? 0))), hi: curve.map((s) => (s.mean === null ? null : s.mean + (s.sd ?? 0))) })) : []),
+    () =>
+      agg
+        ? agg.curves.map((curve) => ({
+            lo: curve.map((s) => (s.mean === null ? null : s.mean - (s.sd ?? 0))),
+            hi: curve.map((s) => (s.mean === null ? null : s.mean + (s.sd ?? 0))),
+          }))
+        : [],
     [agg],
   );
   const runNames = job ? job.runs.map(String).join(', ') : '';
@@ -155,7 +206,15 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
         )}
         <label className="field inline-field">
           <span>Freeze threshold</span>
-          <input type="number" min={0} max={1} step={0.01} value={threshold} onChange={(e) => setThreshold(Number(e.currentTarget.value))} style={{ width: '8ch' }} />
+          <input
+            type="number"
+            min={0}
+            max={1}
+            step={0.01}
+            value={threshold}
+            onChange={(e) => setThreshold(Number(e.currentTarget.value))}
+            style={{ width: '8ch' }}
+          />
         </label>
       </div>
       <SeedsProgress kind="dynamics" />
@@ -167,7 +226,9 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
               caption={`Mean ${metric} over ${agg.runs.length} runs (${runNames}) of each layer at step ${agg.steps[step]} (rows) against each layer at the run's own reference step (columns; ${agg.references.join(', ')}). Hover a cell for sd, min, max and n.`}
               file={`${info.base}-step-${agg.steps[step]}`}
               stamp={stamp}
-              extra={<ExportButtons base={info.base} csv={() => seedsDynamicsCsv(agg, info.fields)} json={() => seedsJson('dynamics', job, agg, info.fields)} />}
+              extra={
+                <ExportButtons base={info.base} csv={() => seedsDynamicsCsv(agg, info.fields)} json={() => seedsJson('dynamics', job, agg, info.fields)} />
+              }
             >
               <Heatmap
                 values={agg.cells[step].map((row) => row.map((c) => c.mean))}
@@ -207,7 +268,9 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
                   <tr>
                     <th scope="col">layer</th>
                     {agg.runs.map((r) => (
-                      <th scope="col" key={String(r)}>{String(r)}</th>
+                      <th scope="col" key={String(r)}>
+                        {String(r)}
+                      </th>
                     ))}
                     <th scope="col">mean</th>
                     <th scope="col">min–max</th>
@@ -221,7 +284,11 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
                         <td key={k}>{s === null ? 'not yet' : s}</td>
                       ))}
                       <td>{f.spread.mean === null ? '—' : f.spread.mean.toFixed(0)}</td>
-                      <td>{f.spread.mean === null ? '—' : `${f.spread.min === f.spread.max ? f.spread.min : `${f.spread.min}–${f.spread.max}`}${f.spread.n < agg.runs.length ? ` (${f.spread.n} of ${agg.runs.length} runs)` : ''}`}</td>
+                      <td>
+                        {f.spread.mean === null
+                          ? '—'
+                          : `${f.spread.min === f.spread.max ? f.spread.min : `${f.spread.min}–${f.spread.max}`}${f.spread.n < agg.runs.length ? ` (${f.spread.n} of ${agg.runs.length} runs)` : ''}`}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -246,7 +313,13 @@ export function SeedsCrossView() {
   const first = job?.results[0];
   const metric = first ? metricLabel(first.metric) : '';
   const describe = useCallback(
-    (i: number, j: number) => (agg && first ? [`A ${first.layersA[i]} × B ${first.layersB[j]} at step ${first.step}, over pairs of runs`, ...spreadLines(agg.cells[i][j], agg.pairs.length === 1 ? 'pair' : 'pairs')] : []),
+    (i: number, j: number) =>
+      agg && first
+        ? [
+            `A ${first.layersA[i]} × B ${first.layersB[j]} at step ${first.step}, over pairs of runs`,
+            ...spreadLines(agg.cells[i][j], agg.pairs.length === 1 ? 'pair' : 'pairs'),
+          ]
+        : [],
     [agg, first],
   );
   const info = useMemo(() => (job && first ? seedsExportInfo('cross', job, bundles, [['step', String(first.step)]]) : null), [job, first, bundles]);
@@ -263,7 +336,13 @@ export function SeedsCrossView() {
               caption={`Mean ${metric} over ${agg.pairs.length} pairs of runs (${agg.pairs.map((p) => `${String(p.a)}×${String(p.b)}`).join(', ')}) at step ${first.step}: A's layer i (rows, the earlier run) against B's layer j (columns). Hover a cell for sd, min, max and n.`}
               file={`${info.base}-step-${first.step}`}
               stamp={stamp}
-              extra={<ExportButtons base={info.base} csv={() => seedsCrossCsv(agg, first.layersA, first.layersB, info.fields)} json={() => seedsJson('cross', job, agg, info.fields)} />}
+              extra={
+                <ExportButtons
+                  base={info.base}
+                  csv={() => seedsCrossCsv(agg, first.layersA, first.layersB, info.fields)}
+                  json={() => seedsJson('cross', job, agg, info.fields)}
+                />
+              }
             >
               <Heatmap
                 values={agg.cells.map((row) => row.map((c) => c.mean))}

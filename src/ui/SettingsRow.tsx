@@ -140,10 +140,7 @@ export function SettingsRow() {
 
       <label className="field">
         <span>Conv layers</span>
-        <select
-          value={options.convReduction}
-          onChange={(e) => setOptions({ convReduction: e.currentTarget.value as ConvReduction })}
-        >
+        <select value={options.convReduction} onChange={(e) => setOptions({ convReduction: e.currentTarget.value as ConvReduction })}>
           {CONV_REDUCTIONS.map((c) => (
             <option key={c} value={c}>
               {CONV_REDUCTION_LABELS[c]}
@@ -161,9 +158,7 @@ export function SettingsRow() {
         </select>
       </label>
 
-      <p className="settings-note">
-        {METRIC_DEFS[options.metric].settingsNote}
-      </p>
+      <p className="settings-note">{METRIC_DEFS[options.metric].settingsNote}</p>
       {notice && (
         <p className="settings-notice" role="status" data-testid="settings-notice">
           <span>{notice.text}</span>{' '}

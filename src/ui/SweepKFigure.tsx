@@ -51,7 +51,23 @@ export function SweepKFigure({ request, names }: { request: PairJobRequest; name
             type="button"
             className="button small"
             aria-label="Export CSV of the k sweep"
-            onClick={() => download(new Blob([matrixCsv('k', r.points.map((p) => String(p.k)), ['similarity'], r.points.map((p) => [p.similarity]), fields)], { type: 'text/csv' }), `${file}.csv`)}
+            onClick={() =>
+              download(
+                new Blob(
+                  [
+                    matrixCsv(
+                      'k',
+                      r.points.map((p) => String(p.k)),
+                      ['similarity'],
+                      r.points.map((p) => [p.similarity]),
+                      fields,
+                    ),
+                  ],
+                  { type: 'text/csv' },
+                ),
+                `${file}.csv`,
+              )
+            }
           >
             CSV
           </button>
@@ -59,7 +75,14 @@ export function SweepKFigure({ request, names }: { request: PairJobRequest; name
             type="button"
             className="button small"
             aria-label="Export JSON of the k sweep"
-            onClick={() => download(new Blob([JSON.stringify({ sweepK: r.points, k99: r.k99, maxK: r.maxK, a: names[0], b: names[1], fields: Object.fromEntries(fields) })], { type: 'application/json' }), `${file}.json`)}
+            onClick={() =>
+              download(
+                new Blob([JSON.stringify({ sweepK: r.points, k99: r.k99, maxK: r.maxK, a: names[0], b: names[1], fields: Object.fromEntries(fields) })], {
+                  type: 'application/json',
+                }),
+                `${file}.json`,
+              )
+            }
           >
             JSON
           </button>

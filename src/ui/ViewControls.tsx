@@ -6,7 +6,19 @@ import { useAppStore } from '../state/hooks';
 import { download, matrixCsv } from './exportChart';
 
 /** A step picker: 'last' (labelled `lastLabel`) or one of `steps`. */
-export function StepSelect({ label, value, lastLabel, steps, onChange }: { label: string; value: number | 'last'; lastLabel: string; steps: readonly number[]; onChange: (step: number | 'last') => void }) {
+export function StepSelect({
+  label,
+  value,
+  lastLabel,
+  steps,
+  onChange,
+}: {
+  label: string;
+  value: number | 'last';
+  lastLabel: string;
+  steps: readonly number[];
+  onChange: (step: number | 'last') => void;
+}) {
   return (
     <label className="field">
       <span>{label}</span>
@@ -55,7 +67,12 @@ export function MatrixExportButtons({
       >
         CSV
       </button>
-      <button type="button" className="button small" disabled={!json.ready || !json.result} onClick={() => json.result && download(new Blob([JSON.stringify(json.result)], { type: 'application/json' }), json.file)}>
+      <button
+        type="button"
+        className="button small"
+        disabled={!json.ready || !json.result}
+        onClick={() => json.result && download(new Blob([JSON.stringify(json.result)], { type: 'application/json' }), json.file)}
+      >
         Export JSON
       </button>
     </>

@@ -52,11 +52,14 @@ export function takeDrop(dt: DataTransfer): () => Promise<Picked> {
   return async () => {
     if (entries.length > 0 && entries.every((e) => e !== null)) {
       const files: InputFileRef[] = [];
-      for (const entry of entries as Entry[]) await walk(entry, files);
+      for (const entry of entries) await walk(entry, files);
       const kept = files.filter((f) => !hidden(f.path)).sort(byPath);
       return { files: kept, name: nameOf(kept) };
     }
-    const files = plain.map((file) => ({ path: file.name, file })).filter((f) => !hidden(f.path)).sort(byPath);
+    const files = plain
+      .map((file) => ({ path: file.name, file }))
+      .filter((f) => !hidden(f.path))
+      .sort(byPath);
     return { files, name: nameOf(files) };
   };
 }

@@ -58,8 +58,10 @@ export function plainBackend(reason: string): string {
   if ((m = reason.match(/^CPU \(float64\): the WebGPU adapter \((.*)\) is a software fallback/))) {
     return `Computed on the CPU in float64: this browser’s WebGPU has no graphics card behind it (${adapterName(m[1])} draws on the processor), which is slower than the CPU path. Choose Backend: GPU to use it anyway.`;
   }
-  if ((m = reason.match(/^WebGPU \(float32\) on (.*), as chosen$/))) return `Computed on the graphics card (${adapterName(m[1])}) with WebGPU in float32, as chosen under Backend.`;
-  if ((m = reason.match(/^WebGPU \(float32\) on (.*)$/))) return `Computed on the graphics card (${adapterName(m[1])}) with WebGPU in float32: results within 1e-4 of the float64 path.`;
+  if ((m = reason.match(/^WebGPU \(float32\) on (.*), as chosen$/)))
+    return `Computed on the graphics card (${adapterName(m[1])}) with WebGPU in float32, as chosen under Backend.`;
+  if ((m = reason.match(/^WebGPU \(float32\) on (.*)$/)))
+    return `Computed on the graphics card (${adapterName(m[1])}) with WebGPU in float32: results within 1e-4 of the float64 path.`;
   if ((m = reason.match(/^CPU \(float64\): (.*)$/))) return `Computed on the CPU in float64: WebGPU could not be used (${m[1]}).`;
   return `Computed on: ${reason}`;
 }

@@ -44,7 +44,10 @@ export async function sweepKJob(a: Bundle, b: Bundle, req: SweepKJobRequest, con
   const shapes =
     req.scope === 'dynamics'
       ? a.entries.filter((e) => e.run === req.a.run).map((e) => e.shape)
-      : [...a.entries.filter((e) => e.run === req.a.run && e.step === req.a.step), ...b.entries.filter((e) => e.run === req.b.run && e.step === req.b.step)].map((e) => e.shape);
+      : [
+          ...a.entries.filter((e) => e.run === req.a.run && e.step === req.a.step),
+          ...b.entries.filter((e) => e.run === req.b.run && e.step === req.b.step),
+        ].map((e) => e.shape);
   const hint = inferDatapoints(shapes);
   const reduction = req.options.convReduction === 'meanpool' ? 'meanpool' : 'flatten';
   const xa = reduceToMatrix(prepare({ name: ea.source, array: await ea.load() }, req.options, hint).rep, reduction);

@@ -57,7 +57,7 @@ export class WorkerClient implements AnalysisClient {
   constructor(private readonly port: WorkerPort) {
     port.addEventListener('message', (event) => this.onMessage((event as MessageEvent<Response>).data));
     port.addEventListener('error', (event) => {
-      const message = (event as ErrorEvent).message || 'it could not start';
+      const message = event.message || 'it could not start';
       this.fail(new Error(`the analysis worker failed: ${message}`));
     });
     port.addEventListener('messageerror', () => this.fail(new Error('the analysis worker sent an unreadable message')));
@@ -116,8 +116,8 @@ export class WorkerClient implements AnalysisClient {
     if (signal?.aborted) return Promise.reject(cancelledError());
     const id = this.nextId++;
     return new Promise<Methods[K]['result']>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: never) => void, reject, onProgress, onPartial });
-      this.port.postMessage({ id, method, params } as Request);
+      this.pending.set(id, { resolve: resolve, reject, onProgress, onPartial });
+      this.port.postMessage({ id, method, params });
       // The worker answers a cancelled job with an 'aborted' error once it has stopped.
       signal?.addEventListener('abort', () => void this.call('cancel', { target: id }).catch(() => {}), { once: true });
     });

@@ -22,7 +22,17 @@ import type { Bundle, BundleEntry, DetectedLayout, NdArray } from '../io/types';
 import type { BackendChoice, ComputeBackend } from '../analysis/backend';
 import type { CrossRequest, DynamicsRequest } from '../analysis/engine';
 import type { Prepared } from '../analysis/prepare';
-import type { Activation, AnalysisOptions, BaselineRequest, CrossResult, DynamicsResult, JobControl, PairDirections, PairResult, Progress } from '../analysis/types';
+import type {
+  Activation,
+  AnalysisOptions,
+  BaselineRequest,
+  CrossResult,
+  DynamicsResult,
+  JobControl,
+  PairDirections,
+  PairResult,
+  Progress,
+} from '../analysis/types';
 import type {
   AddFilesResult,
   AddInputResult,
@@ -51,7 +61,13 @@ import { arrayBytes, datapointsOfShape, mostFrequent } from './shapes';
 /** The engine functions the worker needs (analysis/engine and analysis/backend in the app). */
 export interface Engine {
   prepare(activation: Activation, options: AnalysisOptions, datapointsHint?: number): Prepared;
-  comparePrepared(a: Prepared, b: Prepared, options: AnalysisOptions, backend?: ComputeBackend, baseline?: Partial<BaselineRequest> | null): Promise<PairResult>;
+  comparePrepared(
+    a: Prepared,
+    b: Prepared,
+    options: AnalysisOptions,
+    backend?: ComputeBackend,
+    baseline?: Partial<BaselineRequest> | null,
+  ): Promise<PairResult>;
   computeDynamics(request: DynamicsRequest, options: AnalysisOptions, control?: JobControl, backend?: ComputeBackend): Promise<DynamicsResult>;
   computeCross(request: CrossRequest, options: AnalysisOptions, control?: JobControl, backend?: ComputeBackend): Promise<CrossResult>;
   pairDirections(a: Prepared, b: Prepared, options: AnalysisOptions, count: number, maxPoints?: number): PairDirections | null;
@@ -65,7 +81,6 @@ interface Held {
   array: NdArray;
   detected: DetectedLayout;
 }
-
 
 /** Lets messages already queued behind the current one arrive (so a newer compare can supersede). */
 const yieldToQueue = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -182,9 +197,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
   /** Each side is prepared with its own layout (the user's flip or the detected one). */
   async function compare(req: CompareRequest): Promise<PairResult> {
     const sides = [lookup(req.a), lookup(req.b)] as const;
-    const [pa, pb] = sides.map((h, i) =>
-      engine.prepare({ name: h.name, array: h.array }, { ...req.options, layout: req.layouts[i] ?? h.detected.layout }),
-    );
+    const [pa, pb] = sides.map((h, i) => engine.prepare({ name: h.name, array: h.array }, { ...req.options, layout: req.layouts[i] ?? h.detected.layout }));
     const { backend, reason } = await chooseBackend(req.options);
     const result = await engine.comparePrepared(pa, pb, req.options, backend);
     result.conventions.backendReason = reason;
@@ -395,10 +408,22 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       kept[t] = grid;
       partial({ t, values, kept: grid });
     };
-    const result = await engine.computeDynamics({ bundle, run: req.run, reference: req.reference, cache: factorCache, baseline: req.baseline }, req.options, { ...control, onValues }, backend);
+    const result = await engine.computeDynamics(
+      { bundle, run: req.run, reference: req.reference, cache: factorCache, baseline: req.baseline },
+      req.options,
+      { ...control, onValues },
+      backend,
+    );
     // As the CLI does, so that Export JSON has the same schema as `svcca-lens dynamics --json`.
     result.conventions.backendReason = reason;
-    const described = await withDynamicsProvenance(result, { bundle: bundle.name, run: req.run, entries: bundle.entries, options: req.options, leftOut: req.dropped, reason });
+    const described = await withDynamicsProvenance(result, {
+      bundle: bundle.name,
+      run: req.run,
+      entries: bundle.entries,
+      options: req.options,
+      leftOut: req.dropped,
+      reason,
+    });
     return { result: described, kept, backend: reason };
   }
 
@@ -533,7 +558,12 @@ export function createWorkerCore(engine: Engine): WorkerCore {
         }
         case 'sweepK': {
           const p = request.params;
-          post({ id, type: 'result', method: 'sweepK', result: await sweepKJob(bundleView(p.a.bundle, p.dropped.a), bundleView(p.b.bundle, p.dropped.b), p, job()) });
+          post({
+            id,
+            type: 'result',
+            method: 'sweepK',
+            result: await sweepKJob(bundleView(p.a.bundle, p.dropped.a), bundleView(p.b.bundle, p.dropped.b), p, job()),
+          });
           break;
         }
         case 'cancel': {
@@ -572,7 +602,6 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     },
   };
 }
-
 
 function isInputError(e: unknown): e is InputError {
   return e instanceof InputError || (e instanceof Error && e.name === 'InputError' && 'source' in e && 'detail' in e);

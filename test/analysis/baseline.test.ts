@@ -54,7 +54,9 @@ describe('the permuted factor is the factor of the permuted data (no new SVD)', 
       const options = cpu(metric, metric === 'svcca' ? { keep: { kind: 'dims', k: 4 } } : {});
       const result = await comparePair(act('x', x), act('y', y), options, undefined, { permutations, seed });
       const direct = await Promise.all(
-        datapointPermutations(seed, 40, permutations).map(async (perm) => (await comparePair(act('x', x), act('y', permuteColumns(y, perm)), options)).similarity),
+        datapointPermutations(seed, 40, permutations).map(
+          async (perm) => (await comparePair(act('x', x), act('y', permuteColumns(y, perm)), options)).similarity,
+        ),
       );
       const mean = direct.reduce((s, v) => s + v, 0) / permutations;
       expectClose(result.baseline!.mean, mean, TOL.f64Identity, `${metric} mean`);
@@ -139,13 +141,10 @@ describe('grids', () => {
   it('cross: the same numbers as each pair on its own', async () => {
     const cross = await computeCross({ a: { bundle }, b: { bundle }, step: 1, baseline: { permutations: 4, seed: 2 } }, cpu('svcca'));
     const entry = (layer: string) => bundle.entries.find((e) => e.step === 1 && e.layer === layer)!;
-    const pair = await comparePair(
-      { name: 'a', array: await entry('l1').load() },
-      { name: 'b', array: await entry('l2').load() },
-      cpu('svcca'),
-      undefined,
-      { permutations: 4, seed: 2 },
-    );
+    const pair = await comparePair({ name: 'a', array: await entry('l1').load() }, { name: 'b', array: await entry('l2').load() }, cpu('svcca'), undefined, {
+      permutations: 4,
+      seed: 2,
+    });
     expectClose(cross.baseline![0][1]!.mean, pair.baseline!.mean, TOL.f64Identity, 'cross vs pair');
     expectClose(cross.baseline![0][1]!.p, pair.baseline!.p, TOL.f64Identity, 'cross vs pair p');
   });

@@ -36,7 +36,12 @@ const missing = numpyMissing();
 if (missing) console.warn(`test/analysis/classes.test.ts: skipping the numpy comparisons: ${missing}`);
 
 function python(...args: string[]): any {
-  const done = spawnSync(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', timeout: 240_000, maxBuffer: 64 * 2 ** 20, env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' } });
+  const done = spawnSync(PYTHON, [SCRIPT, ...args], {
+    encoding: 'utf8',
+    timeout: 240_000,
+    maxBuffer: 64 * 2 ** 20,
+    env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' },
+  });
   if (done.status !== 0) throw new Error(`classes_reference.py ${args.join(' ')}: ${done.stderr || done.error}`);
   return JSON.parse(done.stdout);
 }
@@ -67,12 +72,26 @@ async function checkBundle(bundle: Bundle, expected: Expected, options: Analysis
     expect(r.k99).toEqual(expected.k99);
     r.layers.forEach((layer, l) =>
       r.classes.forEach((c, ci) =>
-        expectClose(r.values[l][ci], expected[target][layer].map((row) => row[ci]), TOL.f64Reference, `${target} ${layer} class ${c}`),
+        expectClose(
+          r.values[l][ci],
+          expected[target][layer].map((row) => row[ci]),
+          TOL.f64Reference,
+          `${target} ${layer} class ${c}`,
+        ),
       ),
     );
     if (options.epsilon === 0 && target === 'indicator') {
       // A second, independent definition: sqrt(R²) of a least-squares fit on the kept directions.
-      r.layers.forEach((layer, l) => r.classes.forEach((c, ci) => expectClose(r.values[l][ci], expected.lstsq[layer].map((row) => row[ci]), TOL.f64Reference, `lstsq ${layer} class ${c}`)));
+      r.layers.forEach((layer, l) =>
+        r.classes.forEach((c, ci) =>
+          expectClose(
+            r.values[l][ci],
+            expected.lstsq[layer].map((row) => row[ci]),
+            TOL.f64Reference,
+            `lstsq ${layer} class ${c}`,
+          ),
+        ),
+      );
     }
     // firstStep is read off the values.
     r.values.forEach((perClass, l) =>
@@ -91,9 +110,18 @@ async function checkSweeps(bundle: Bundle, expected: Expected, options: Analysis
       const entry = bundle.entries.find((e) => `${e.run === null ? '' : e.run + '/'}step_${e.step}/${e.layer}` === name)!;
       return reduceToMatrix(prepare({ name, array: await entry.load() }, options, bundle.labels?.data.length).rep, 'flatten');
     };
-    const sweep = sweepK(await matrix(s.a), await matrix(s.b), s.points.map((p) => p.k));
+    const sweep = sweepK(
+      await matrix(s.a),
+      await matrix(s.b),
+      s.points.map((p) => p.k),
+    );
     expect(sweep.points.map((p) => p.k)).toEqual(s.points.map((p) => p.k));
-    expectClose(sweep.points.map((p) => p.similarity), s.points.map((p) => p.similarity), TOL.f64Reference, `sweep ${s.a} ~ ${s.b}`);
+    expectClose(
+      sweep.points.map((p) => p.similarity),
+      s.points.map((p) => p.similarity),
+      TOL.f64Reference,
+      `sweep ${s.a} ~ ${s.b}`,
+    );
   }
 }
 
@@ -116,12 +144,16 @@ describe('class sensitivity and k sweep against numpy (seeded bundle)', () => {
 });
 
 describe('class sensitivity and k sweep against numpy (the demo bundle)', () => {
-  it.skipIf(missing !== null)('fashion-resnet seed0: every layer, class and step, both targets; k99; a sweep', async () => {
-    const expected: Expected = python('demo', DEMO, 'seed0');
-    const bundle = await open(DEMO);
-    await checkBundle(bundle, expected, DEFAULT_OPTIONS, 'seed0');
-    await checkSweeps(bundle, expected, DEFAULT_OPTIONS);
-  }, 300_000);
+  it.skipIf(missing !== null)(
+    'fashion-resnet seed0: every layer, class and step, both targets; k99; a sweep',
+    async () => {
+      const expected: Expected = python('demo', DEMO, 'seed0');
+      const bundle = await open(DEMO);
+      await checkBundle(bundle, expected, DEFAULT_OPTIONS, 'seed0');
+      await checkSweeps(bundle, expected, DEFAULT_OPTIONS);
+    },
+    300_000,
+  );
 });
 
 describe('identities', () => {
@@ -176,7 +208,9 @@ describe('refusals', () => {
     const data = Float64Array.from(bundle.labels!.data, Number);
     data[0] = 12; // a class the 10 logits cannot hold
     const twelve = { ...bundle, labels: { ...bundle.labels!, dtype: 'float64', data } } as Bundle;
-    await expect(computeClassSensitivity({ bundle: twelve, layers: ['stem'] }, DEFAULT_OPTIONS)).rejects.toThrow(/layer logits has 10 columns, but the labels name class 12/);
+    await expect(computeClassSensitivity({ bundle: twelve, layers: ['stem'] }, DEFAULT_OPTIONS)).rejects.toThrow(
+      /layer logits has 10 columns, but the labels name class 12/,
+    );
     await expect(computeClassSensitivity({ bundle, logitsLayer: 'nope' }, DEFAULT_OPTIONS)).rejects.toThrow(/has no layer nope/);
     const noLogits = { ...bundle, layers: bundle.layers.filter((l) => l !== 'logits') };
     await expect(computeClassSensitivity({ bundle: noLogits, target: 'logits' }, DEFAULT_OPTIONS)).rejects.toThrow(/no layer named logits/);

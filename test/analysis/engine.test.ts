@@ -42,7 +42,11 @@ describe('comparePair', () => {
   it('warns when datapoints are fewer than 5 per neuron, and for dead neurons', async () => {
     const few = randn(7, 30, 100);
     few.data.fill(0, 0, 100);
-    const r = await comparePair({ name: 'few.npy', array: storedDatapointsFirst(few) }, { name: 'y.npy', array: storedDatapointsFirst(randn(8, 4, 100)) }, options({ metric: 'cca' }));
+    const r = await comparePair(
+      { name: 'few.npy', array: storedDatapointsFirst(few) },
+      { name: 'y.npy', array: storedDatapointsFirst(randn(8, 4, 100)) },
+      options({ metric: 'cca' }),
+    );
     expect(r.warnings.some((w) => w.startsWith('few.npy: 100 datapoints for 30 neurons'))).toBe(true);
     expect(r.warnings.some((w) => w.startsWith('few.npy: 1 neuron with relative variance below'))).toBe(true);
   });
@@ -57,16 +61,44 @@ describe('comparePair', () => {
   it('refuses CKA through the DFT with a way out', async () => {
     const conv: NdArray = { shape: [50, 2, 2, 3], dtype: '<f4', data: new Float32Array(600).map((_, i) => Math.sin(i)) };
     await expect(comparePair({ name: 'c.npy', array: conv }, { name: 'c2.npy', array: conv }, options({ metric: 'cka' }))).rejects.toThrow(InputError);
-    await expect(comparePair({ name: 'c.npy', array: conv }, { name: 'c2.npy', array: conv }, options({ metric: 'cka' }))).rejects.toThrow(/choose flatten, positions or meanpool/);
+    await expect(comparePair({ name: 'c.npy', array: conv }, { name: 'c2.npy', array: conv }, options({ metric: 'cka' }))).rejects.toThrow(
+      /choose flatten, positions or meanpool/,
+    );
   });
   it('infers the shared datapoint count from shapes', () => {
-    expect(inferDatapoints([[500, 20], [500, 3, 4, 4]])).toBe(500);
-    expect(inferDatapoints([[20, 500], [500, 30]])).toBe(500);
+    expect(
+      inferDatapoints([
+        [500, 20],
+        [500, 3, 4, 4],
+      ]),
+    ).toBe(500);
+    expect(
+      inferDatapoints([
+        [20, 500],
+        [500, 30],
+      ]),
+    ).toBe(500);
     // Identical shapes: the larger shared axis is the datapoints.
-    expect(inferDatapoints([[50, 2000], [50, 2000]])).toBe(2000);
-    expect(inferDatapoints([[300, 6], [300, 4], [300, 3, 4, 4]])).toBe(300);
+    expect(
+      inferDatapoints([
+        [50, 2000],
+        [50, 2000],
+      ]),
+    ).toBe(2000);
+    expect(
+      inferDatapoints([
+        [300, 6],
+        [300, 4],
+        [300, 3, 4, 4],
+      ]),
+    ).toBe(300);
     // A shared small axis is no evidence of datapoints: the larger axes then differ and are refused.
-    expect(inferDatapoints([[400, 16], [300, 16]])).toBeUndefined();
+    expect(
+      inferDatapoints([
+        [400, 16],
+        [300, 16],
+      ]),
+    ).toBeUndefined();
   });
 });
 
@@ -126,7 +158,9 @@ describe('computeDynamics', () => {
     expectClose(r.values[1][1][1], 1, TOL.f64Identity, 'self at reference');
   });
   it('refuses a reference step that does not exist', async () => {
-    await expect(computeDynamics({ bundle: dynamicsBundle(), reference: 7 }, options())).rejects.toThrow(/has no step 7 to use as reference \(steps: 0, 10, 20\)/);
+    await expect(computeDynamics({ bundle: dynamicsBundle(), reference: 7 }, options())).rejects.toThrow(
+      /has no step 7 to use as reference \(steps: 0, 10, 20\)/,
+    );
   });
   it('cancels between chunks with an AbortError', async () => {
     const controller = new AbortController();
@@ -193,7 +227,7 @@ describe('FactorCache across jobs', () => {
     await computeDynamics({ bundle, cache }, options());
     expect(loads()).toBe(18);
   });
-  it('forgets a removed bundle\'s factors and keeps the others', async () => {
+  it("forgets a removed bundle's factors and keeps the others", async () => {
     const cache = new FactorCache();
     const kept = dynamicsBundle();
     const removed = dynamicsBundle();
@@ -237,7 +271,9 @@ describe('refusals with a message, not an internal error', () => {
         return load();
       };
     }
-    await expect(computeDynamics({ bundle }, options({ metric: 'cka' }))).rejects.toThrow(/c\.npz:step_0\/conv: is a conv layer and the DFT reduction works with SVCCA and CCA only/);
+    await expect(computeDynamics({ bundle }, options({ metric: 'cka' }))).rejects.toThrow(
+      /c\.npz:step_0\/conv: is a conv layer and the DFT reduction works with SVCCA and CCA only/,
+    );
     expect(loads).toBe(0);
   });
 });

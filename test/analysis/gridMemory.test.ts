@@ -34,7 +34,7 @@ function recordingBackend() {
 function array(m: number, n: number, seed: number): NdArray {
   const data = new Float32Array(m * n);
   let s = seed;
-  for (let i = 0; i < data.length; i++) data[i] = ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+  for (let i = 0; i < data.length; i++) data[i] = (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5;
   return { shape: [m, n], dtype: '<f4', data };
 }
 
@@ -59,7 +59,14 @@ function bundle(layers: { name: string; m: number; n: number; fail?: boolean }[]
 describe('grid jobs and memory', () => {
   it('a checkpoint of ordinary layers is one factorize call', async () => {
     const r = recordingBackend();
-    const b = bundle([{ name: 'a', m: 300, n: 8 }, { name: 'b', m: 300, n: 6 }, { name: 'c', m: 300, n: 4 }], [0, 1, 2]);
+    const b = bundle(
+      [
+        { name: 'a', m: 300, n: 8 },
+        { name: 'b', m: 300, n: 6 },
+        { name: 'c', m: 300, n: 4 },
+      ],
+      [0, 1, 2],
+    );
     const result = await computeDynamics({ bundle: b }, DEFAULT_OPTIONS, {}, r.backend);
     expect(result.values).toHaveLength(3);
     expect(r.calls).toEqual([3, 3, 3]);
@@ -68,15 +75,33 @@ describe('grid jobs and memory', () => {
   it('arrays of 64 MiB of float64 or more are factored one at a time', { timeout: 60_000 }, async () => {
     const r = recordingBackend();
     // 2 100 000 datapoints × 4 neurons: 8.4 M values, 67 MB as float64; one small layer between.
-    const b = bundle([{ name: 'big1', m: 2_100_000, n: 4 }, { name: 'small', m: 2_100_000, n: 1 }, { name: 'big2', m: 2_100_000, n: 4 }], [0]);
+    const b = bundle(
+      [
+        { name: 'big1', m: 2_100_000, n: 4 },
+        { name: 'small', m: 2_100_000, n: 1 },
+        { name: 'big2', m: 2_100_000, n: 4 },
+      ],
+      [0],
+    );
     const result = await computeDynamics({ bundle: b }, { ...DEFAULT_OPTIONS, metric: 'cka' }, {}, r.backend);
-    expectClose(result.values[0].map((row, i) => row[i]), [1, 1, 1], TOL.f64Identity, 'each layer against itself');
+    expectClose(
+      result.values[0].map((row, i) => row[i]),
+      [1, 1, 1],
+      TOL.f64Identity,
+      'each layer against itself',
+    );
     expect(r.calls).toEqual([1, 2]); // big1 alone; then small and big2 once their data passed the bound
   });
 
   it('a load that fails after a factored batch releases that batch and names the array', { timeout: 60_000 }, async () => {
     const r = recordingBackend();
-    const b = bundle([{ name: 'big', m: 2_100_000, n: 4 }, { name: 'bad', m: 2_100_000, n: 4, fail: true }], [0]);
+    const b = bundle(
+      [
+        { name: 'big', m: 2_100_000, n: 4 },
+        { name: 'bad', m: 2_100_000, n: 4, fail: true },
+      ],
+      [0],
+    );
     await expect(computeDynamics({ bundle: b }, { ...DEFAULT_OPTIONS, metric: 'cka' }, {}, r.backend)).rejects.toThrow(/step_0\/bad: CRC mismatch/);
     expect(r.calls).toEqual([1]);
     expect(r.released()).toBe(1);

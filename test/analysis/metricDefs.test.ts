@@ -44,7 +44,15 @@ describe('the metric registry', () => {
   });
 
   it.each(dependsOn)('%s: the factor cache key changes with exactly those options', (metric, want) => {
-    const entry = { run: null, step: 0, layer: 'fc', source: 'x.npy', shape: [10, 3], dtype: '<f4', load: async () => ({ shape: [], dtype: '<f4', data: new Float32Array() }) } as BundleEntry;
+    const entry = {
+      run: null,
+      step: 0,
+      layer: 'fc',
+      source: 'x.npy',
+      shape: [10, 3],
+      dtype: '<f4',
+      load: async () => ({ shape: [], dtype: '<f4', data: new Float32Array() }),
+    } as BundleEntry;
     const key = (o: Partial<AnalysisOptions>) => factorKey(entry, options({ metric, ...o }), undefined, false);
     expect(key({ keep: { kind: 'dims', k: 3 } }) !== key({})).toBe(want.keep);
     expect(key({ epsilon: 1e-3 }) !== key({})).toBe(want.epsilon);
@@ -62,7 +70,11 @@ describe('the metric registry', () => {
   // The one-line summaries as the engine wrote them before the registry (engine.describeSummary).
   it.each([
     ['svcca', false, 'mean ρ over min(k1, k2) canonical correlations after keeping 99% of Σs²'],
-    ['svcca', true, 'mean ρ over min(k1, k2) canonical correlations after keeping 99% of Σs² (rule applied globally over all frequency blocks) (union over shared DFT frequencies)'],
+    [
+      'svcca',
+      true,
+      'mean ρ over min(k1, k2) canonical correlations after keeping 99% of Σs² (rule applied globally over all frequency blocks) (union over shared DFT frequencies)',
+    ],
     ['cca', true, "mean ρ over min(n1', n2') canonical correlations (union over shared DFT frequencies)"],
     ['pwcca', false, 'projection-weighted mean ρ (google/svcca pwcca semantics, without its + μ)'],
     ['cka', false, 'linear CKA (feature space)'],
@@ -74,7 +86,11 @@ describe('the metric registry', () => {
 
 describe('the comparison rules', () => {
   const dense = (name: string, datapoints: number, neurons: number) =>
-    prepare({ name, array: { shape: [datapoints, neurons], dtype: '<f8', data: Float64Array.from({ length: datapoints * neurons }, (_, i) => Math.sin(i * 1.7)) } }, DEFAULT_OPTIONS, datapoints);
+    prepare(
+      { name, array: { shape: [datapoints, neurons], dtype: '<f8', data: Float64Array.from({ length: datapoints * neurons }, (_, i) => Math.sin(i * 1.7)) } },
+      DEFAULT_OPTIONS,
+      datapoints,
+    );
   const conv = (name: string) =>
     prepare({ name, array: { shape: [6, 2, 2, 3], dtype: '<f8', data: Float64Array.from({ length: 72 }, (_, i) => Math.cos(i)) } }, DEFAULT_OPTIONS, 6);
 
@@ -89,7 +105,9 @@ describe('the comparison rules', () => {
     expect(() => checkPair(dense('a.npy', 30, 2), dense('b.npy', 20, 2), DEFAULT_OPTIONS, false)).toThrow(
       'a.npy: has 30 datapoints but b.npy has 20: both must hold the same inputs in the same order',
     );
-    expect(() => checkPair(dense('a.npy', 6, 2), conv('c.npy'), options({ metric: 'cka' }), true)).toThrow(`c.npy: ${DFT_REFUSAL}; choose flatten, positions or meanpool for cka`);
+    expect(() => checkPair(dense('a.npy', 6, 2), conv('c.npy'), options({ metric: 'cka' }), true)).toThrow(
+      `c.npy: ${DFT_REFUSAL}; choose flatten, positions or meanpool for cka`,
+    );
     expect(() => checkPair(dense('a.npy', 6, 2), conv('c.npy'), options({ metric: 'cca' }), true)).not.toThrow();
   });
 
@@ -100,6 +118,8 @@ describe('the comparison rules', () => {
   it('warns below 5 datapoints per dimension, one wording for the engine and the preview', () => {
     expect(tooFewDatapointsPerDimension(99, 20)).toBe(true);
     expect(tooFewDatapointsPerDimension(100, 20)).toBe(false);
-    expect(fewDatapointsWarning('layer fc', 99, 20, 'neurons', '')).toBe('layer fc: 99 datapoints for 20 neurons (fewer than 5 per dimension): CCA drifts towards 1 as they approach each other');
+    expect(fewDatapointsWarning('layer fc', 99, 20, 'neurons', '')).toBe(
+      'layer fc: 99 datapoints for 20 neurons (fewer than 5 per dimension): CCA drifts towards 1 as they approach each other',
+    );
   });
 });

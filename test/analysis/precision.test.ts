@@ -24,7 +24,7 @@ describe('the precision rule', () => {
     expect(v.estimatedError).toBeLessThan(PRECISION_CONTRACT / 10);
   });
 
-  it('sends CCA to float64 for constant neurons, variances at ε, directions near float64\'s null floor', () => {
+  it("sends CCA to float64 for constant neurons, variances at ε, directions near float64's null floor", () => {
     const cases: [Partial<Conditioning>, RegExp][] = [
       [{ nullNeurons: 2 }, /^2 neurons are constant/],
       [{ epsilonMargin: 1e-6 }, /variance sits at ε/],

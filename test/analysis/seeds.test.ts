@@ -9,7 +9,7 @@ describe('spreadOf', () => {
   it('gives mean, sample sd (n − 1), min, max and n, leaving nulls out', () => {
     const s = spreadOf([0.2, null, 0.4, 0.9]);
     expect(s.n).toBe(3);
-    expectClose([s.mean!, s.sd!, s.min!, s.max!], [0.5, Math.sqrt(((0.3 ** 2) + (0.1 ** 2) + (0.4 ** 2)) / 2), 0.2, 0.9], TOL.f64Identity, 'spread');
+    expectClose([s.mean!, s.sd!, s.min!, s.max!], [0.5, Math.sqrt((0.3 ** 2 + 0.1 ** 2 + 0.4 ** 2) / 2), 0.2, 0.9], TOL.f64Identity, 'spread');
   });
   it('has no sd for one value and nothing for none', () => {
     expect(spreadOf([0.7])).toEqual({ mean: 0.7, sd: null, min: 0.7, max: 0.7, n: 1 });
@@ -26,12 +26,57 @@ describe('spreadOf', () => {
 describe('aggregateDynamics', () => {
   const layers = ['a', 'b'];
   // values[t][i][j]; run r2 has one more step (150) than r1: it is left out of the mean, not of r2's freeze step.
-  const r1 = { run: 'r1', steps: [0, 100, 200], reference: 200, values: [[[0.1, 0.2], [0.3, 0.4]], [[0.96, 0.5], [0.5, 0.5]], [[1, 0.6], [0.6, 1]]] };
-  const r2 = { run: 'r2', steps: [0, 100, 150, 200], reference: 200, values: [[[0.3, 0.2], [0.3, 0.6]], [[0.5, 0.5], [0.5, 0.97]], [[0.99, 0.5], [0.5, 0.98]], [[1, 0.6], [0.6, 1]]] };
+  const r1 = {
+    run: 'r1',
+    steps: [0, 100, 200],
+    reference: 200,
+    values: [
+      [
+        [0.1, 0.2],
+        [0.3, 0.4],
+      ],
+      [
+        [0.96, 0.5],
+        [0.5, 0.5],
+      ],
+      [
+        [1, 0.6],
+        [0.6, 1],
+      ],
+    ],
+  };
+  const r2 = {
+    run: 'r2',
+    steps: [0, 100, 150, 200],
+    reference: 200,
+    values: [
+      [
+        [0.3, 0.2],
+        [0.3, 0.6],
+      ],
+      [
+        [0.5, 0.5],
+        [0.5, 0.97],
+      ],
+      [
+        [0.99, 0.5],
+        [0.5, 0.98],
+      ],
+      [
+        [1, 0.6],
+        [0.6, 1],
+      ],
+    ],
+  };
   const agg = aggregateDynamics([r1, r2], layers, 0.95);
   it('averages each cell over runs on the steps all runs have', () => {
     expect(agg.steps).toEqual([0, 100, 200]);
-    expectClose(agg.cells[0].flat().map((c) => c.mean!), [0.2, 0.2, 0.3, 0.5], TOL.f64Identity, 'step 0');
+    expectClose(
+      agg.cells[0].flat().map((c) => c.mean!),
+      [0.2, 0.2, 0.3, 0.5],
+      TOL.f64Identity,
+      'step 0',
+    );
     expect(agg.curves[1].map((c) => c.mean)).toEqual([agg.cells[0][1][1].mean, agg.cells[1][1][1].mean, agg.cells[2][1][1].mean]);
     expect(agg.notes).toEqual(['run r2: step 150 not in every run, left out of the mean (kept in its own freeze step)']);
   });
@@ -48,16 +93,37 @@ describe('aggregateDynamics', () => {
 
 describe('aggregateCross', () => {
   it('pairs every two runs once and averages the matrices, with the diagonal by layer name', () => {
-    expect(runPairs(3)).toEqual([[0, 1], [0, 2], [1, 2]]);
+    expect(runPairs(3)).toEqual([
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ]);
     const agg = aggregateCross(
       [
-        { a: 's0', b: 's1', values: [[0.9, 0.1], [0.2, 0.5]] },
-        { a: 's0', b: 's2', values: [[0.7, 0.3], [0.2, null]] },
+        {
+          a: 's0',
+          b: 's1',
+          values: [
+            [0.9, 0.1],
+            [0.2, 0.5],
+          ],
+        },
+        {
+          a: 's0',
+          b: 's2',
+          values: [
+            [0.7, 0.3],
+            [0.2, null],
+          ],
+        },
       ],
       ['x', 'y'],
       ['x', 'y'],
     );
     expectClose([agg.cells[0][0].mean!, agg.cells[0][1].mean!], [0.8, 0.2], TOL.f64Identity, 'means');
-    expect(agg.diagonal.map((d) => [d.layer, d.spread.n])).toEqual([['x', 2], ['y', 1]]);
+    expect(agg.diagonal.map((d) => [d.layer, d.spread.n])).toEqual([
+      ['x', 2],
+      ['y', 1],
+    ]);
   });
 });

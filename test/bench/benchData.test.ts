@@ -169,10 +169,13 @@ describe('utilities', () => {
   });
 
   it('renderTable aligns columns', () => {
-    const text = renderTable(['job', 's'], [
-      ['a', '1.0'],
-      ['longer', '10.25'],
-    ]);
+    const text = renderTable(
+      ['job', 's'],
+      [
+        ['a', '1.0'],
+        ['longer', '10.25'],
+      ],
+    );
     const lines = text.split('\n');
     expect(new Set(lines.map((l) => l.length)).size).toBe(1);
     expect(lines[3].startsWith('longer')).toBe(true);

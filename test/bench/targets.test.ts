@@ -11,7 +11,13 @@ function run(software: boolean, overrides: { eigenSeconds?: number; pairSeconds?
       { n: 512, strategy: 'sweeps-in-storage', chosen: false, coldSeconds: 1, seconds: 0.01, sweeps: 9 },
     ],
     pair: { n: 512, m: 10000, coldSeconds: 1, seconds: overrides.pairSeconds ?? 0.05, similarity: 0.5 },
-    jobs: [{ name: 'dynamics 10 layers × 20 checkpoints, n = 512, m = 5000', gpuSeconds: overrides.jobSeconds ?? 8, fractionOfBestProduct: overrides.fraction ?? 0.6 }],
+    jobs: [
+      {
+        name: 'dynamics 10 layers × 20 checkpoints, n = 512, m = 5000',
+        gpuSeconds: overrides.jobSeconds ?? 8,
+        fractionOfBestProduct: overrides.fraction ?? 0.6,
+      },
+    ],
   } as unknown as BenchResult;
 }
 

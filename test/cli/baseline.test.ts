@@ -37,22 +37,33 @@ beforeAll(() => {
   writeFileSync(join(dir, 'y.npy'), encodeNpy([120, 6], randn(2, 120, 6).data));
   const members: Record<string, Uint8Array> = {};
   for (const step of [0, 5, 10]) {
-    for (const [layer, n] of [['fc1', 6], ['fc2', 4]] as const) members[`step_${step}/${layer}.npy`] = encodeNpy([120, n], Float32Array.from(randn(step * 10 + n, 120, n).data));
+    for (const [layer, n] of [
+      ['fc1', 6],
+      ['fc2', 4],
+    ] as const)
+      members[`step_${step}/${layer}.npy`] = encodeNpy([120, n], Float32Array.from(randn(step * 10 + n, 120, n).data));
   }
   // The last step again as step 20: the curves end at 1 and freeze.
-  for (const [layer, n] of [['fc1', 6], ['fc2', 4]] as const) members[`step_20/${layer}.npy`] = members[`step_10/${layer}.npy`];
+  for (const [layer, n] of [
+    ['fc1', 6],
+    ['fc2', 4],
+  ] as const)
+    members[`step_20/${layer}.npy`] = members[`step_10/${layer}.npy`];
   writeFileSync(join(dir, 'run.npz'), zipSync(members, { level: 0 }));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('svcca-lens --baseline', () => {
-  it('compare: the engine\'s baseline in --json and a chance line in the text', async () => {
+  it("compare: the engine's baseline in --json and a chance line in the text", async () => {
     const json = await cli('compare', 'x.npy', 'y.npy', '--metric', 'cca', '--baseline', '9', '--seed', '4', '--json');
     expect(json.code, json.stderr).toBe(0);
     const out = JSON.parse(json.stdout) as { similarity: number; baseline: Baseline };
     const load = (name: string, seed: number, n: number) => ({ name, array: { shape: [120, n], dtype: '<f8', data: randn(seed, 120, n).data } });
-    const engine = await comparePair(load('x', 1, 8), load('y', 2, 6), { ...DEFAULT_OPTIONS, metric: 'cca', backend: 'cpu' }, undefined, { permutations: 9, seed: 4 });
+    const engine = await comparePair(load('x', 1, 8), load('y', 2, 6), { ...DEFAULT_OPTIONS, metric: 'cca', backend: 'cpu' }, undefined, {
+      permutations: 9,
+      seed: 4,
+    });
     expect(out.baseline.permutations).toBe(9);
     expect(out.baseline.seed).toBe(4);
     expectClose(out.baseline.mean, engine.baseline!.mean, TOL.f64Identity, 'cli mean');
@@ -66,7 +77,11 @@ describe('svcca-lens --baseline', () => {
   it('dynamics: a baseline per cell, freeze steps with their chance level', async () => {
     const json = await cli('dynamics', 'run.npz', '--baseline', '5', '--json', '--threshold', '0.9');
     expect(json.code, json.stderr).toBe(0);
-    const out = JSON.parse(json.stdout) as { baseline: (Baseline | null)[][][]; values: number[][][]; freeze: { threshold: number; layers: { layer: string; step: number; aboveChance: boolean; baseline: Baseline }[] } };
+    const out = JSON.parse(json.stdout) as {
+      baseline: (Baseline | null)[][][];
+      values: number[][][];
+      freeze: { threshold: number; layers: { layer: string; step: number; aboveChance: boolean; baseline: Baseline }[] };
+    };
     expect(out.baseline.length).toBe(out.values.length);
     expect(out.baseline[0][0][1]!.permutations).toBe(5);
     expect(out.freeze.threshold).toBe(0.9);

@@ -53,7 +53,10 @@ beforeAll(() => {
   // A bundle: step_<N>/<layer> members, datapoints-first (300, n), float32.
   const members: Record<string, Uint8Array> = {};
   for (const step of [1, 2, 10]) {
-    for (const [layer, n] of [['fc1', 6], ['fc2', 4]] as const) {
+    for (const [layer, n] of [
+      ['fc1', 6],
+      ['fc2', 4],
+    ] as const) {
       const a = randn(step * 10 + n, 300, n);
       members[`step_${step}/${layer}.npy`] = encodeNpy([300, n], Float32Array.from(a.data));
     }
@@ -82,7 +85,9 @@ describe('svcca-lens compare', () => {
     const { code, stdout } = await cli('compare', 'x.npy', 'y.npy', '--metric', 'cca', '--epsilon', '0', '--json');
     expect(code).toBe(0);
     const r = JSON.parse(stdout);
-    expect(Object.keys(r)).toEqual(expect.arrayContaining(['metric', 'similarity', 'mean98', 'rho', 'kept', 'datapoints', 'neurons', 'conventions', 'warnings']));
+    expect(Object.keys(r)).toEqual(
+      expect.arrayContaining(['metric', 'similarity', 'mean98', 'rho', 'kept', 'datapoints', 'neurons', 'conventions', 'warnings']),
+    );
     expectClose([r.similarity, r.mean98], [0.6584066005202817, 0.7186799900570044], TOL.f64Reference, 'cca');
     expect(r.kept).toEqual([50, 50]);
     expect(r.datapoints).toBe(2000);
@@ -121,7 +126,15 @@ describe('svcca-lens dynamics and cross', () => {
   it('dynamics --json says what it is: bundle, run, options, backend, version and a content hash of the arrays read', async () => {
     const r = JSON.parse((await cli('dynamics', 'run.npz', '--json')).stdout);
     expect(r).toMatchObject({ bundle: 'run.npz', run: null, leftOut: [], inputArrays: 6, app: { name: 'svcca-lens', version: '0.1.0' } });
-    expect(r.options).toEqual({ metric: 'svcca', keep: { kind: 'variance', fraction: 0.99 }, epsilon: 1e-10, layout: 'auto', convLayout: null, convReduction: null, pwccaVariant: null });
+    expect(r.options).toEqual({
+      metric: 'svcca',
+      keep: { kind: 'variance', fraction: 0.99 },
+      epsilon: 1e-10,
+      layout: 'auto',
+      convLayout: null,
+      convReduction: null,
+      pwccaVariant: null,
+    });
     expect(r.computed).toEqual({ backend: 'cpu', precision: 'float64', reason: r.conventions.backendReason });
     // The hash, recomputed here from its definition: SHA-256 per array over "dtype|shape|" + the
     // float32 bytes, then SHA-256 over "run/step/layer digest" lines (steps ascending), 12 hex digits.
@@ -173,7 +186,8 @@ describe('svcca-lens dynamics and cross', () => {
       expect(typeof grid[1][1]).toBe('number');
     }
     expectClose(r.values[1][0][0], 1, 1e-9, 'conv1 against itself at the reference');
-    const why = 'layer conv1 (N·H·W = 2\u202f700 datapoints) and layer logits (300 datapoints): positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; its cells are left empty';
+    const why =
+      'layer conv1 (N·H·W = 2\u202f700 datapoints) and layer logits (300 datapoints): positions compares layers at the same spatial size only; choose mean-pool or flatten to compare them; its cells are left empty';
     expect(r.warnings).toContain(why);
     expect(positions.stderr).toContain(why);
     const table = await cli('cross', 'cnn.npz', 'cnn.npz', '--metric', 'cka', '--conv', 'positions');
@@ -207,7 +221,19 @@ describe('svcca-lens --backend webgpu (Dawn, through the optional webgpu package
   ];
   for (const [file, mean, mean98, rho] of references) {
     it.runIf(vulkanDriver)(`reproduces the reference CCA values of the semantics doc: X vs ${file}`, async () => {
-      const { code, stdout, stderr } = await cliWith({ driver: vulkanDriver }, 'compare', 'x.npy', file, '--metric', 'cca', '--epsilon', '0', '--json', '--backend', 'webgpu');
+      const { code, stdout, stderr } = await cliWith(
+        { driver: vulkanDriver },
+        'compare',
+        'x.npy',
+        file,
+        '--metric',
+        'cca',
+        '--epsilon',
+        '0',
+        '--json',
+        '--backend',
+        'webgpu',
+      );
       expect(code, stderr).toBe(0);
       expect(stderr).toMatch(/svcca-lens: backend: WebGPU \(float32\) on .*as chosen/);
       const r = JSON.parse(stdout);
@@ -234,7 +260,11 @@ describe('svcca-lens errors: exit 2, one line, no stack trace', () => {
     ['truncated npy', ['compare', 'other/truncated.npy', 'x.npy'], /^svcca-lens: other\/truncated\.npy: .*truncated|^svcca-lens: other\/truncated\.npy: /],
     ['missing member', ['compare', 'run.npz:step_3/fc1', 'x.npy'], /^svcca-lens: run\.npz(:step_3\/fc1)?: /],
     ['different datapoints', ['compare', 'x.npy', 'run.npz:step_1/fc1'], /^svcca-lens: x\.npy: has 2000 datapoints but run\.npz:step_1\/fc1 has 300/],
-    ['bad option', ['compare', 'x.npy', 'y.npy', '--metric', 'bogus'], /^svcca-lens: --metric must be one of svcca, cca, pwcca, cka, cka-debiased \(got bogus\)/],
+    [
+      'bad option',
+      ['compare', 'x.npy', 'y.npy', '--metric', 'bogus'],
+      /^svcca-lens: --metric must be one of svcca, cca, pwcca, cka, cka-debiased \(got bogus\)/,
+    ],
     ['unknown command', ['frobnicate'], /^svcca-lens: unknown command frobnicate/],
     ['missing reference step', ['dynamics', 'run.npz', '--reference', '5'], /^svcca-lens: run\.npz: has no step 5/],
   ];
@@ -254,7 +284,10 @@ describe('svcca-lens errors: exit 2, one line, no stack trace', () => {
     const { code, stderr, stdout } = await cliWith({ driver: '/nonexistent/vk_icd.json' }, 'compare', 'x.npy', 'y.npy', '--backend', 'webgpu');
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    const ours = stderr.trimEnd().split('\n').filter((line) => line.startsWith('svcca-lens:'));
+    const ours = stderr
+      .trimEnd()
+      .split('\n')
+      .filter((line) => line.startsWith('svcca-lens:'));
     expect(ours).toHaveLength(1);
     expect(ours[0]).toMatch(/^svcca-lens: --backend webgpu: (no WebGPU adapter|no WebGPU API here).*use --backend cpu\)/);
   });

@@ -52,7 +52,10 @@ describe('svcca-lens on torch, pickle and HDF5 files', () => {
     );
     for (const r of [pt, h5, pkl]) expect(r.code, r.stderr).toBe(0);
     const [a, b, c] = [pt, h5, pkl].map((r) => JSON.parse(r.stdout));
-    expect([a.steps, a.layers]).toEqual([[0, 10, 20], ['conv1', 'layer1.0.fc']]);
+    expect([a.steps, a.layers]).toEqual([
+      [0, 10, 20],
+      ['conv1', 'layer1.0.fc'],
+    ]);
     expect([b.steps, b.layers, c.layers]).toEqual([a.steps, a.layers, a.layers]);
     expectClose(b.values.flat(2), a.values.flat(2), SAME_ARRAYS, 'h5 vs pt');
     expectClose(c.values.flat(2), a.values.flat(2), SAME_ARRAYS, 'pkl vs pt');

@@ -73,7 +73,8 @@ describe('svcca-lens with a bad file beside a good bundle', () => {
     const folder = join(dir, 'runs');
     for (const step of [1, 2]) {
       mkdirSync(join(folder, `step_${step}`), { recursive: true });
-      for (const layer of ['fc1', 'fc2']) writeFileSync(join(folder, `step_${step}`, `${layer}.npy`), encodeNpy([60, 4], Float32Array.from(randn(step * 7 + layer.length, 60, 4).data)));
+      for (const layer of ['fc1', 'fc2'])
+        writeFileSync(join(folder, `step_${step}`, `${layer}.npy`), encodeNpy([60, 4], Float32Array.from(randn(step * 7 + layer.length, 60, 4).data)));
     }
     writeFileSync(join(folder, 'notes.npy'), 'not an array at all');
     const { code, stdout, stderr } = await cli('dynamics', 'runs', '--backend', 'cpu', '--json');

@@ -19,7 +19,7 @@ async function cli(...argv: string[]): Promise<{ code: number; stdout: string; s
   const cwd = process.cwd();
   process.chdir(dir);
   try {
-    const code = await main(argv, { stdout: (t: string) => void (out.stdout += `${t}\n`), stderr: (t: string) => void (out.stderr += `${t}\n`) } as Parameters<typeof main>[1]);
+    const code = await main(argv, { stdout: (t: string) => void (out.stdout += `${t}\n`), stderr: (t: string) => void (out.stderr += `${t}\n`) });
     return { code, ...out };
   } finally {
     process.chdir(cwd);
@@ -30,7 +30,11 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'svcca-inputs-'));
   for (const step of [0, 1]) {
     mkdirSync(join(dir, 'run', `step_${step}`), { recursive: true });
-    for (const [l, f] of [['a', 4], ['b', 5]] as const) writeFileSync(join(dir, 'run', `step_${step}`, `${l}.npy`), acts(60, f, step * 10 + f));
+    for (const [l, f] of [
+      ['a', 4],
+      ['b', 5],
+    ] as const)
+      writeFileSync(join(dir, 'run', `step_${step}`, `${l}.npy`), acts(60, f, step * 10 + f));
   }
   writeFileSync(join(dir, 'run', 'labels.npy'), encodeNpy([60, 2], new Float32Array(120)));
   const members: Record<string, Uint8Array> = {};
@@ -50,14 +54,18 @@ describe('svcca-lens on inconsistent inputs', { timeout: 30_000 }, () => {
   it('dynamics: 2-D labels are a warning naming labels.npy; the result is computed', async () => {
     const { code, stderr, stdout } = await cli('dynamics', 'run', '--backend', 'cpu', '--metric', 'cka');
     expect(code, stderr).toBe(0);
-    expect(stderr).toContain('svcca-lens: warning: run/labels.npy: labels must be 1-D (one class per datapoint) or (N, 1), not shape (60, 2); the labels are left out');
+    expect(stderr).toContain(
+      'svcca-lens: warning: run/labels.npy: labels must be 1-D (one class per datapoint) or (N, 1), not shape (60, 2); the labels are left out',
+    );
     expect(stdout.length).toBeGreaterThan(0);
   });
 
   it('dynamics: names inside a file that look like paths are flagged', async () => {
     const { code, stderr } = await cli('dynamics', 'odd.npz', '--backend', 'cpu', '--metric', 'cka');
     expect(code, stderr).toBe(0);
-    expect(stderr).toContain("odd.npz: 2 names inside look like paths leaving the file: 'step_0/../up' (a '..' segment), 'step_1/../up' (a '..' segment); read as plain names, never as paths");
+    expect(stderr).toContain(
+      "odd.npz: 2 names inside look like paths leaving the file: 'step_0/../up' (a '..' segment), 'step_1/../up' (a '..' segment); read as plain names, never as paths",
+    );
   });
 
   it('compare: (1, 24) against (600, 24) is refused with exit 2, naming the guess', async () => {

@@ -29,7 +29,9 @@ describe('svcca-lens many seeds', () => {
     const one = await call(['dynamics', DEMO, '--all-runs', '--backend', 'cpu']);
     expect(one.status).toBe(2);
     expect(one.stderr).toBe('svcca-lens: fashion-resnet.npz: has 1 run with two or more checkpoints; the mean over runs needs at least 2 (runs: seed0, seed1)');
-    expect((await call(['cross', DEMO, '--all-pairs', '--run-a', 'seed0', '--backend', 'cpu'])).stderr).toContain('--all-pairs and --run-a/--run-b exclude each other');
+    expect((await call(['cross', DEMO, '--all-pairs', '--run-a', 'seed0', '--backend', 'cpu'])).stderr).toContain(
+      '--all-pairs and --run-a/--run-b exclude each other',
+    );
     expect((await call(['cross', DEMO, '--all-pairs', '--step', '20', '--backend', 'cpu'])).stderr).toContain('has no step 20 in run seed1');
     expect((await call(['compare', 'a.npy', 'b.npy', '--all-runs'])).stderr).toContain('--all-runs belongs to dynamics');
     expect((await call(['dynamics', DEMO, '--all-runs', '--threshold', '2'])).stderr).toContain('--threshold must be a similarity in [0, 1]');

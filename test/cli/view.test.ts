@@ -29,11 +29,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function startView(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [bin, 'view', ...args], { cwd: dir, env: { ...process.env, SVCCA_LENS_DIST: join(dir, 'dist') } });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
-    child.stdout!.on('data', () => {
+    child.stdout.on('data', () => {
       const url = out.match(/^(http:\/\/127\.0\.0\.1:\d+\/\S*)$/m)?.[1];
       if (url) {
         clearTimeout(timer);
@@ -91,7 +91,10 @@ describe('svcca-lens view', () => {
     const first = await startView(['labels.npy', '--port', '0']);
     try {
       const port = new URL(first.url).port;
-      const second = spawn(process.execPath, [bin, 'view', 'labels.npy', '--port', port], { cwd: dir, env: { ...process.env, SVCCA_LENS_DIST: join(dir, 'dist') } });
+      const second = spawn(process.execPath, [bin, 'view', 'labels.npy', '--port', port], {
+        cwd: dir,
+        env: { ...process.env, SVCCA_LENS_DIST: join(dir, 'dist') },
+      });
       let err2 = '';
       second.stderr.on('data', (d) => (err2 += d));
       expect(await new Promise((r) => second.on('exit', r))).toBe(2);

@@ -20,10 +20,18 @@ beforeAll(async () => {
 const conv = (seed: number) => ({ shape: [40, 3, 3, 2], dtype: '<f8' as const, data: randn(seed, 1, 40 * 18).data });
 
 describe('chance level on Dawn', () => {
-  for (const [metric, kind] of [['cca', 'dense'], ['svcca', 'conv'], ['cka', 'dense']] as [Metric, string][]) {
+  for (const [metric, kind] of [
+    ['cca', 'dense'],
+    ['svcca', 'conv'],
+    ['cka', 'dense'],
+  ] as [Metric, string][]) {
     it(`${metric} (${kind}): the GPU job's baseline matches the float64 backend's`, async () => {
       const arrays = [0, 1].flatMap((step) =>
-        ['a', 'b'].map((layer, i) => ({ step, layer, array: kind === 'conv' ? conv(10 * step + i + 1) : storedDatapointsFirst(randn(10 * step + i + 1, 5, 50)) })),
+        ['a', 'b'].map((layer, i) => ({
+          step,
+          layer,
+          array: kind === 'conv' ? conv(10 * step + i + 1) : storedDatapointsFirst(randn(10 * step + i + 1, 5, 50)),
+        })),
       );
       const options = { ...DEFAULT_OPTIONS, metric, ...(kind === 'conv' ? { convLayout: 'nhwc' as const } : {}) };
       const request = () => ({ bundle: memoryBundle('b.npz', arrays), baseline: { permutations: 6, seed: 3 } });

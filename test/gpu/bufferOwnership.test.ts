@@ -76,7 +76,13 @@ interface Job {
   dft: boolean;
 }
 
-const metricJob = (metric: Metric, extra: Partial<AnalysisOptions> = {}): Job => ({ name: metric, options: { ...DEFAULT_OPTIONS, metric, convReduction: 'flatten', ...extra }, a: dense(10), b: dense(20), dft: false });
+const metricJob = (metric: Metric, extra: Partial<AnalysisOptions> = {}): Job => ({
+  name: metric,
+  options: { ...DEFAULT_OPTIONS, metric, convReduction: 'flatten', ...extra },
+  a: dense(10),
+  b: dense(20),
+  dft: false,
+});
 const JOBS: Job[] = [
   metricJob('svcca'),
   metricJob('cca'),
@@ -107,20 +113,24 @@ async function float64(job: Job): Promise<number[]> {
 }
 
 describe('GPU jobs own their buffers (Dawn)', () => {
-  it.each(JOBS.map((job) => [job.name, job] as const))('%s: a limit error at any acquisition leaves no buffer behind, and the numbers come from float64', async (_, job) => {
-    const expected = await float64(job);
-    runtime.arm({});
-    await runJob(job);
-    const acquisitions = runtime.acquisitions;
-    expect(acquisitions).toBeGreaterThan(5);
-    expect(runtime.liveBuffers).toBe(0);
-    for (let k = 1; k <= acquisitions; k++) {
-      runtime.arm({ failAt: k });
-      const values = await runJob(job);
-      expect(runtime.liveBuffers, `failure at acquisition ${k} of ${acquisitions}`).toBe(0);
-      expectClose(values, expected, TOL.f32Mean, `${job.name}, failure at acquisition ${k}`);
-    }
-  }, 240_000);
+  it.each(JOBS.map((job) => [job.name, job] as const))(
+    '%s: a limit error at any acquisition leaves no buffer behind, and the numbers come from float64',
+    async (_, job) => {
+      const expected = await float64(job);
+      runtime.arm({});
+      await runJob(job);
+      const acquisitions = runtime.acquisitions;
+      expect(acquisitions).toBeGreaterThan(5);
+      expect(runtime.liveBuffers).toBe(0);
+      for (let k = 1; k <= acquisitions; k++) {
+        runtime.arm({ failAt: k });
+        const values = await runJob(job);
+        expect(runtime.liveBuffers, `failure at acquisition ${k} of ${acquisitions}`).toBe(0);
+        expectClose(values, expected, TOL.f32Mean, `${job.name}, failure at acquisition ${k}`);
+      }
+    },
+    240_000,
+  );
 
   it('a factorisation failing halfway, 50 times: no live buffer left, and the pool creates nothing new', async () => {
     const job = JOBS[1]; // CCA: Gram, host step, Z₀, refinement
@@ -138,32 +148,36 @@ describe('GPU jobs own their buffers (Dawn)', () => {
     expect(runtime.createdBuffers).toBe(created);
   }, 240_000);
 
-  it.each(JOBS.filter((job) => !job.dft).map((job) => [job.name, job] as const))('%s: a grid cancelled at any of its acquisitions releases what it acquired', async (_, job) => {
-    const fa = await backend.factorize(job.a, job.options, false);
-    const fb = await backend.factorize(job.b, job.options, false);
-    try {
-      const factorBuffers = runtime.liveBuffers; // what the factors hold (theirs until released)
-      runtime.arm({});
-      await backend.compareGrid(fa, fb, job.options);
-      const acquisitions = runtime.acquisitions;
-      let cancelled = 0;
-      for (let k = 1; k <= acquisitions; k++) {
-        const cancel = new AbortController();
-        runtime.arm({ cancelAt: k, cancel });
-        try {
-          await backend.compareGrid(fa, fb, job.options, undefined, cancel.signal);
-        } catch (error) {
-          expect((error as Error).name).toBe('AbortError');
-          cancelled++;
+  it.each(JOBS.filter((job) => !job.dft).map((job) => [job.name, job] as const))(
+    '%s: a grid cancelled at any of its acquisitions releases what it acquired',
+    async (_, job) => {
+      const fa = await backend.factorize(job.a, job.options, false);
+      const fb = await backend.factorize(job.b, job.options, false);
+      try {
+        const factorBuffers = runtime.liveBuffers; // what the factors hold (theirs until released)
+        runtime.arm({});
+        await backend.compareGrid(fa, fb, job.options);
+        const acquisitions = runtime.acquisitions;
+        let cancelled = 0;
+        for (let k = 1; k <= acquisitions; k++) {
+          const cancel = new AbortController();
+          runtime.arm({ cancelAt: k, cancel });
+          try {
+            await backend.compareGrid(fa, fb, job.options, undefined, cancel.signal);
+          } catch (error) {
+            expect((error as Error).name).toBe('AbortError');
+            cancelled++;
+          }
+          expect(runtime.liveBuffers, `cancel at acquisition ${k} of ${acquisitions}`).toBe(factorBuffers);
         }
-        expect(runtime.liveBuffers, `cancel at acquisition ${k} of ${acquisitions}`).toBe(factorBuffers);
+        expect(cancelled).toBeGreaterThan(0);
+      } finally {
+        backend.release([...fa, ...fb]);
       }
-      expect(cancelled).toBeGreaterThan(0);
-    } finally {
-      backend.release([...fa, ...fb]);
-    }
-    expect(runtime.liveBuffers).toBe(0);
-  }, 240_000);
+      expect(runtime.liveBuffers).toBe(0);
+    },
+    240_000,
+  );
 
   it('a grid cancelled mid-way, 50 times (PWCCA, paper weights: GPU work per pair): the pool creates nothing new', async () => {
     const job = JOBS[2];

@@ -45,7 +45,10 @@ function errors(matrices: Matrix[], padded: number, values: Float32Array, vector
     const scale = reference.values[0];
     const all = Array.from(values.subarray(b * padded, (b + 1) * padded));
     // The zero padding adds eigenvalues 0; these Grams are positive definite: keep the n largest.
-    const got = all.sort((x, y) => Math.abs(y) - Math.abs(x)).slice(0, n).sort((x, y) => y - x);
+    const got = all
+      .sort((x, y) => Math.abs(y) - Math.abs(x))
+      .slice(0, n)
+      .sort((x, y) => y - x);
     got.forEach((v, i) => (eigen = Math.max(eigen, Math.abs(v - reference.values[i]) / scale)));
     if (!vectors) return;
     for (let i = 0; i < padded; i++) {
@@ -69,15 +72,19 @@ describe.each(strategies)('Jacobi driver %s on Dawn', (strategy) => {
   it.each([
     [7, 3],
     [32, 2],
-  ])('n = %i, %i matrices: eigenvalues and eigenvectors', async (n, count) => {
-    const { matrices, padded, data } = batch(n, count, 10 * n);
-    const r = await jacobiEigenBatch(rt, rt.upload(data, 'test.matrices'), padded, count, { vectors: true, strategy });
-    const e = errors(matrices, padded, r.values, r.vectors);
-    expect(e.eigen).toBeLessThanOrEqual(TOL.f32Eigen);
-    expect(e.residual).toBeLessThanOrEqual(TOL.f32Eigen);
-    expect(r.sweeps).toBeGreaterThanOrEqual(3);
-    expect(r.sweeps).toBeLessThan(20);
-  }, 120_000);
+  ])(
+    'n = %i, %i matrices: eigenvalues and eigenvectors',
+    async (n, count) => {
+      const { matrices, padded, data } = batch(n, count, 10 * n);
+      const r = await jacobiEigenBatch(rt, rt.upload(data, 'test.matrices'), padded, count, { vectors: true, strategy });
+      const e = errors(matrices, padded, r.values, r.vectors);
+      expect(e.eigen).toBeLessThanOrEqual(TOL.f32Eigen);
+      expect(e.residual).toBeLessThanOrEqual(TOL.f32Eigen);
+      expect(r.sweeps).toBeGreaterThanOrEqual(3);
+      expect(r.sweeps).toBeLessThan(20);
+    },
+    120_000,
+  );
 
   it('eigenvalues only', async () => {
     const { matrices, padded, data } = batch(20, 2, 77);
@@ -88,37 +95,50 @@ describe.each(strategies)('Jacobi driver %s on Dawn', (strategy) => {
 });
 
 describe('a batch of matrices of different sizes, each rotated over its own size', () => {
-  it.each(strategies)('%s', async (strategy) => {
-    const sizes = [7, 20, 32];
-    const padded = 32;
-    const matrices = sizes.map((n, b) => batch(n, 1, 40 + b).matrices[0]);
-    const data = new Float32Array(sizes.length * padded * padded);
-    matrices.forEach((m, b) => {
-      for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.rows; j++) data[b * padded * padded + i * padded + j] = m.data[i * m.rows + j];
-    });
-    const r = await jacobiEigenBatch(rt, rt.upload(data, 'test.matrices'), padded, sizes.length, { vectors: true, strategy, sizes });
-    matrices.forEach((m, b) => {
-      const values = r.values.slice(b * padded, (b + 1) * padded);
-      const vectors = r.vectors!.slice(b * padded * padded, (b + 1) * padded * padded);
-      const e = errors([m], padded, values, vectors);
-      expect(e.eigen, `size ${m.rows}`).toBeLessThanOrEqual(TOL.f32Eigen);
-      expect(e.residual, `size ${m.rows}`).toBeLessThanOrEqual(TOL.f32Eigen);
-    });
-  }, 120_000);
+  it.each(strategies)(
+    '%s',
+    async (strategy) => {
+      const sizes = [7, 20, 32];
+      const padded = 32;
+      const matrices = sizes.map((n, b) => batch(n, 1, 40 + b).matrices[0]);
+      const data = new Float32Array(sizes.length * padded * padded);
+      matrices.forEach((m, b) => {
+        for (let i = 0; i < m.rows; i++) for (let j = 0; j < m.rows; j++) data[b * padded * padded + i * padded + j] = m.data[i * m.rows + j];
+      });
+      const r = await jacobiEigenBatch(rt, rt.upload(data, 'test.matrices'), padded, sizes.length, { vectors: true, strategy, sizes });
+      matrices.forEach((m, b) => {
+        const values = r.values.slice(b * padded, (b + 1) * padded);
+        const vectors = r.vectors!.slice(b * padded * padded, (b + 1) * padded * padded);
+        const e = errors([m], padded, values, vectors);
+        expect(e.eigen, `size ${m.rows}`).toBeLessThanOrEqual(TOL.f32Eigen);
+        expect(e.residual, `size ${m.rows}`).toBeLessThanOrEqual(TOL.f32Eigen);
+      });
+    },
+    120_000,
+  );
 });
 
 describe('whole-sweep drivers carry their state across dispatches', () => {
-  it.each(['sweeps-in-workgroup', 'sweeps-in-storage'] as JacobiStrategy[])('%s: one sweep per dispatch gives the same result as many', async (strategy) => {
-    const { matrices, padded, data } = batch(24, 3, 5);
-    const chunks: number[] = [];
-    const one = await jacobiEigenBatch(rt, rt.upload(data, 'test.matrices'), padded, 3, { vectors: true, strategy, sweepsPerDispatch: 1, onSweep: (s) => chunks.push(s) });
-    const all = await jacobiEigenBatch(rt, rt.upload(data, 'test.matrices'), padded, 3, { vectors: true, strategy, sweepsPerDispatch: 40 });
-    // One progress report per dispatch: the sweeps count up one at a time, then the final check.
-    expect(chunks.slice(0, one.sweeps)).toEqual(Array.from({ length: one.sweeps }, (_, i) => i + 1));
-    expect(one.sweeps).toBe(all.sweeps);
-    expect(Array.from(one.values)).toEqual(Array.from(all.values));
-    expect(errors(matrices, padded, one.values, one.vectors).residual).toBeLessThanOrEqual(TOL.f32Eigen);
-  }, 120_000);
+  it.each(['sweeps-in-workgroup', 'sweeps-in-storage'] as JacobiStrategy[])(
+    '%s: one sweep per dispatch gives the same result as many',
+    async (strategy) => {
+      const { matrices, padded, data } = batch(24, 3, 5);
+      const chunks: number[] = [];
+      const one = await jacobiEigenBatch(rt, rt.upload(data, 'test.matrices'), padded, 3, {
+        vectors: true,
+        strategy,
+        sweepsPerDispatch: 1,
+        onSweep: (s) => chunks.push(s),
+      });
+      const all = await jacobiEigenBatch(rt, rt.upload(data, 'test.matrices'), padded, 3, { vectors: true, strategy, sweepsPerDispatch: 40 });
+      // One progress report per dispatch: the sweeps count up one at a time, then the final check.
+      expect(chunks.slice(0, one.sweeps)).toEqual(Array.from({ length: one.sweeps }, (_, i) => i + 1));
+      expect(one.sweeps).toBe(all.sweeps);
+      expect(Array.from(one.values)).toEqual(Array.from(all.values));
+      expect(errors(matrices, padded, one.values, one.vectors).residual).toBeLessThanOrEqual(TOL.f32Eigen);
+    },
+    120_000,
+  );
 
   it('a cancel between chunks stops the job', async () => {
     const { padded, data } = batch(24, 2, 9);

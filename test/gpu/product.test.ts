@@ -24,12 +24,18 @@ beforeAll(async () => {
 function expectProduct(got: Float32Array, want: Matrix, ldc: number, offset: number, label: string): void {
   const rows: number[] = [];
   const expected: number[] = [];
-  for (let i = 0; i < want.rows; i++) for (let j = 0; j < want.cols; j++) {
-    rows.push(got[offset + i * ldc + j]);
-    expected.push(want.data[i * want.cols + j]);
-  }
+  for (let i = 0; i < want.rows; i++)
+    for (let j = 0; j < want.cols; j++) {
+      rows.push(got[offset + i * ldc + j]);
+      expected.push(want.data[i * want.cols + j]);
+    }
   const scale = Math.max(...expected.map(Math.abs));
-  expectClose(rows.map((v) => v / scale), expected.map((v) => v / scale), TOL.f32Product, label);
+  expectClose(
+    rows.map((v) => v / scale),
+    expected.map((v) => v / scale),
+    TOL.f32Product,
+    label,
+  );
 }
 
 async function product(a: Float32Array, b: Float32Array | null, batches: ProductBatch[], cWords: number): Promise<Float32Array> {
@@ -70,18 +76,34 @@ describe('product kernel on Dawn', () => {
   it('transposed operands: P·X with X stored n × m (op(B) = Xᵀ)', async () => {
     const p = randn(3, 5, 40); // 5 directions × 40 neurons
     const x = randn(4, 40, 120); // 40 neurons × 120 datapoints
-    const out = await product(f32(p), f32(x), [{ aOffset: 0, bOffset: 0, cOffset: 0, p: 5, q: 120, k: 40, lda: 40, ldb: 120, ldc: 120, transB: true }], 5 * 120);
+    const out = await product(
+      f32(p),
+      f32(x),
+      [{ aOffset: 0, bOffset: 0, cOffset: 0, p: 5, q: 120, k: 40, lda: 40, ldb: 120, ldc: 120, transB: true }],
+      5 * 120,
+    );
     expectProduct(out, multiplyABt(p, transpose(x)), 120, 0, 'p·x');
   });
 
   it('accumulation over datapoint chunks equals the whole product', async () => {
     const x = randn(5, 30, 256);
-    const half = (from: number) => ({ rows: 30, cols: 128, data: Float64Array.from({ length: 30 * 128 }, (_, i) => x.data[Math.floor(i / 128) * 256 + from + (i % 128)]) });
+    const half = (from: number) => ({
+      rows: 30,
+      cols: 128,
+      data: Float64Array.from({ length: 30 * 128 }, (_, i) => x.data[Math.floor(i / 128) * 256 + from + (i % 128)]),
+    });
     const chunks = [half(0), half(128)];
     const c = rt.zeros(30 * 30 * 4, 'test.c');
     for (const [index, chunk] of chunks.entries()) {
       const buffer = rt.upload(f32(chunk), 'test.chunk');
-      runProducts(rt, buffer, buffer, c, [{ aOffset: 0, bOffset: 0, cOffset: 0, p: 30, q: 30, k: 128, lda: 128, ldb: 128, ldc: 30, accumulate: index > 0 }], 'test.chunked');
+      runProducts(
+        rt,
+        buffer,
+        buffer,
+        c,
+        [{ aOffset: 0, bOffset: 0, cOffset: 0, p: 30, q: 30, k: 128, lda: 128, ldb: 128, ldc: 30, accumulate: index > 0 }],
+        'test.chunked',
+      );
       rt.release(buffer);
     }
     const out = await rt.read(c, 30 * 30 * 4, 'test.c');

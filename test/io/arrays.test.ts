@@ -60,7 +60,11 @@ describe('openArrays', () => {
     await expectInputError(() => openArrays(new Blob(['my notes']), 'notes.npy'), 'notes.npy', /^not a \.npy file \(it does not start with "\\x93NUMPY"\)$/);
     await expectInputError(() => openArrays(new Blob([]), 'empty.npy'), 'empty.npy', /^file is empty$/);
     await expectInputError(() => openArrays(new Blob(['PK nope']), 'bad.npz'), 'bad.npz', /zip/);
-    await expectInputError(() => openArrays(new Blob(['x']), 'table.csv'), 'table.csv', /^not a \.npy, \.npz, \.safetensors, \.pt, \.pth, \.ckpt, \.pkl, \.pickle, \.p, \.h5, \.hdf5, \.hdf or \.he5 file$/);
+    await expectInputError(
+      () => openArrays(new Blob(['x']), 'table.csv'),
+      'table.csv',
+      /^not a \.npy, \.npz, \.safetensors, \.pt, \.pth, \.ckpt, \.pkl, \.pickle, \.p, \.h5, \.hdf5, \.hdf or \.he5 file$/,
+    );
   });
 
   it('derives the accepted extensions and stems from the readers', () => {
@@ -103,7 +107,11 @@ describe('readInput: files as researchers have them', () => {
       { path: 'one.npz', blob: new Blob([zipSync(member)]) },
       { path: 'two.npz', blob: new Blob([zipSync(member)]) },
     ];
-    await expectInputError(() => readInput('pick', files), 'pick', /one\.npz:a\/step_1\/x and two\.npz:a\/step_1\/x are both run a, step 1, layer x: each array must appear once; open the files one at a time, or name their members <run>\/step_<N>\/<layer>/);
+    await expectInputError(
+      () => readInput('pick', files),
+      'pick',
+      /one\.npz:a\/step_1\/x and two\.npz:a\/step_1\/x are both run a, step 1, layer x: each array must appear once; open the files one at a time, or name their members <run>\/step_<N>\/<layer>/,
+    );
   });
 
   it('the same labels in every file are one set; different ones are refused', async () => {
@@ -111,7 +119,11 @@ describe('readInput: files as researchers have them', () => {
     const { bundle } = await readInput('pick', [withLabels('a.npz', [0, 1]), withLabels('b.npz', [0, 1])]);
     expect(bundle.runs).toEqual(['a', 'b']);
     expect(Array.from(bundle.labels!.data)).toEqual([0, 1]);
-    await expectInputError(() => readInput('pick', [withLabels('a.npz', [0, 1]), withLabels('b.npz', [1, 0])]), 'pick', /two sets of labels: a\.npz:labels and b\.npz:labels, with different values/);
+    await expectInputError(
+      () => readInput('pick', [withLabels('a.npz', [0, 1]), withLabels('b.npz', [1, 0])]),
+      'pick',
+      /two sets of labels: a\.npz:labels and b\.npz:labels, with different values/,
+    );
   });
 
   it('a lone .npy or .safetensors is loose arrays (a bundle with no entries); openBundle still refuses it', async () => {
@@ -124,7 +136,11 @@ describe('readInput: files as researchers have them', () => {
   });
 
   it('a file that cannot be read stops the read with the reader’s reason, naming it', async () => {
-    await expectInputError(() => readInput('pick', [seedNpz('runA.npz', 1), { path: 'notes.npy', blob: new Blob(['hello']) }]), 'notes.npy', /not a \.npy file/);
+    await expectInputError(
+      () => readInput('pick', [seedNpz('runA.npz', 1), { path: 'notes.npy', blob: new Blob(['hello']) }]),
+      'notes.npy',
+      /not a \.npy file/,
+    );
   });
 
   it('stops between files when cancelled', async () => {

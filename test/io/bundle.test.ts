@@ -30,9 +30,14 @@ describe('openBundle on an .npz of step_<N>/<layer> members', () => {
     expect(bundle.steps).toEqual([0, 2, 10]);
     expect(bundle.layers).toEqual(['block1/conv', 'conv1', 'fc.out']);
     expect(bundle.entries.map((e) => e.source)).toEqual([
-      'steps.npz:step_0/block1/conv', 'steps.npz:step_0/conv1', 'steps.npz:step_0/fc.out',
-      'steps.npz:step_2/block1/conv', 'steps.npz:step_2/conv1', 'steps.npz:step_2/fc.out',
-      'steps.npz:step_10/conv1', 'steps.npz:step_10/fc.out',
+      'steps.npz:step_0/block1/conv',
+      'steps.npz:step_0/conv1',
+      'steps.npz:step_0/fc.out',
+      'steps.npz:step_2/block1/conv',
+      'steps.npz:step_2/conv1',
+      'steps.npz:step_2/fc.out',
+      'steps.npz:step_10/conv1',
+      'steps.npz:step_10/fc.out',
     ]);
     expect(bundle.unmatched).toEqual(['steps.npz:stray']);
     expectArray(bundle.labels!, 'labels');
@@ -52,7 +57,14 @@ describe('openBundle on an .npz of step_<N>/<layer> members', () => {
     expect(bundle.steps).toEqual([1, 2]);
     expect(bundle.layers).toEqual(['l1', 'l2']);
     expect(bundle.entries.map((e) => `${e.run}/${e.step}/${e.layer}`)).toEqual([
-      'runB/1/l1', 'runB/1/l2', 'runB/2/l1', 'runB/2/l2', 'runA/1/l1', 'runA/1/l2', 'runA/2/l1', 'runA/2/l2',
+      'runB/1/l1',
+      'runB/1/l2',
+      'runB/2/l1',
+      'runB/2/l2',
+      'runA/1/l1',
+      'runA/1/l2',
+      'runA/2/l1',
+      'runA/2/l2',
     ]);
     for (const entry of bundle.entries) expectArray(await entry.load(), entry.source);
     expect(bundle.labels).toBeNull();
@@ -61,11 +73,17 @@ describe('openBundle on an .npz of step_<N>/<layer> members', () => {
   });
 
   it('reads only headers until an entry is loaded', async () => {
-    const big = encodeNpy([400, 600], new Float32Array(240_000).map((_, i) => (i * 7919) % 1009));
+    const big = encodeNpy(
+      [400, 600],
+      new Float32Array(240_000).map((_, i) => (i * 7919) % 1009),
+    );
     const zip = zipSync({ 'step_1/big.npy': [big, { level: 0 }], 'step_2/big.npy': [big, { level: 0 }] });
     const counter = { bytes: 0 };
     const bundle = await openBundle('big.npz', [{ path: 'big.npz', blob: new CountingBlob([zip], counter) }]);
-    expect(bundle.entries.map((e) => e.shape)).toEqual([[400, 600], [400, 600]]);
+    expect(bundle.entries.map((e) => e.shape)).toEqual([
+      [400, 600],
+      [400, 600],
+    ]);
     expect(counter.bytes).toBeLessThan(zip.length / 5);
     expect((await bundle.entries[1].load()).data[239_999]).toBe((239_999 * 7919) % 1009);
   });
@@ -150,7 +168,11 @@ describe('openBundle refuses', { timeout: 5000 }, () => {
 
   it('files that follow no convention, listing what was found', async () => {
     const files = [npyFile('drop/acts.npy'), { path: 'drop/notes.txt', blob: new Blob(['hi']) }, npyFile('drop/labels.npy')];
-    await expectInputError(() => openBundle('drop', files), 'drop', /no arrays named \[<run>\/\]step_<N>\/<layer> .* \(found: drop\/acts\.npy, drop\/notes\.txt, drop\/labels\.npy\)$/);
+    await expectInputError(
+      () => openBundle('drop', files),
+      'drop',
+      /no arrays named \[<run>\/\]step_<N>\/<layer> .* \(found: drop\/acts\.npy, drop\/notes\.txt, drop\/labels\.npy\)$/,
+    );
   });
 
   it('a manifest that is not JSON', async () => {
@@ -161,7 +183,11 @@ describe('openBundle refuses', { timeout: 5000 }, () => {
   it('the same entry twice', async () => {
     const zip = zipSync({ 'runA/step_1/conv1.npy': encodeNpy([1], new Float32Array([1])) });
     const files = [npyFile('d/runA/step_1/conv1.npy'), { path: 'd/more.npz', blob: new Blob([zip]) }];
-    await expectInputError(() => openBundle('d', files), 'd', /d\/runA\/step_1\/conv1\.npy and d\/more\.npz:runA\/step_1\/conv1 are both run runA, step 1, layer conv1/);
+    await expectInputError(
+      () => openBundle('d', files),
+      'd',
+      /d\/runA\/step_1\/conv1\.npy and d\/more\.npz:runA\/step_1\/conv1 are both run runA, step 1, layer conv1/,
+    );
   });
 
   it('two sets of labels', async () => {

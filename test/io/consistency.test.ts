@@ -46,11 +46,16 @@ async function refusal(action: () => Promise<unknown>): Promise<InputError> {
 const f32 = (shape: number[], begin: number, end: number) => ({ dtype: 'F32', shape, data_offsets: [begin, end] });
 
 describe('lookups keyed by file content', () => {
-  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])("a safetensors dtype '%s' is an unknown dtype, not a prototype member", async (dtype) => {
-    const bytes = safetensors(`{"t": {"dtype": "${dtype}", "shape": [1], "data_offsets": [0, 4]}}`, 4);
-    const error = await refusal(() => openSafetensors(new Blob([bytes]), 'x.safetensors'));
-    expect(error.message).toBe(`x.safetensors:t: unknown or unsupported dtype '${dtype}' (F16, BF16, F32, F64, I8, I16, I32, I64, U8, U16, U32, U64, BOOL can be read)`);
-  });
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])(
+    "a safetensors dtype '%s' is an unknown dtype, not a prototype member",
+    async (dtype) => {
+      const bytes = safetensors(`{"t": {"dtype": "${dtype}", "shape": [1], "data_offsets": [0, 4]}}`, 4);
+      const error = await refusal(() => openSafetensors(new Blob([bytes]), 'x.safetensors'));
+      expect(error.message).toBe(
+        `x.safetensors:t: unknown or unsupported dtype '${dtype}' (F16, BF16, F32, F64, I8, I16, I32, I64, U8, U16, U32, U64, BOOL can be read)`,
+      );
+    },
+  );
 
   it('a tensor named __proto__ is an ordinary tensor', async () => {
     const file = await openSafetensors(new Blob([safetensors('{"__proto__": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}', 4)]), 'x.safetensors');
@@ -87,7 +92,11 @@ describe('safetensors: the data section is tiled exactly', () => {
   });
 
   it('refuses two tensors sharing the same bytes', async () => {
-    await expectInputError(() => openSafetensors(new Blob([safetensors({ a: f32([1], 0, 4), b: f32([1], 0, 4) }, 4)]), 'x.safetensors'), 'x.safetensors', /tensors overlap/);
+    await expectInputError(
+      () => openSafetensors(new Blob([safetensors({ a: f32([1], 0, 4), b: f32([1], 0, 4) }, 4)]), 'x.safetensors'),
+      'x.safetensors',
+      /tensors overlap/,
+    );
   });
 
   it('refuses a hole between tensors', async () => {
@@ -100,11 +109,18 @@ describe('safetensors: the data section is tiled exactly', () => {
   });
 
   it('refuses bytes after the last tensor, saying how many', async () => {
-    await expectInputError(() => openSafetensors(new Blob([safetensors({ a: f32([1], 0, 4) }, 7)]), 'x.safetensors'), 'x.safetensors', /has 3 bytes after the last tensor \(bytes \[4, 7\)/);
+    await expectInputError(
+      () => openSafetensors(new Blob([safetensors({ a: f32([1], 0, 4) }, 7)]), 'x.safetensors'),
+      'x.safetensors',
+      /has 3 bytes after the last tensor \(bytes \[4, 7\)/,
+    );
   });
 
   it('accepts tensors in any header order that tile the buffer, and empty tensors anywhere', async () => {
-    const file = await openSafetensors(new Blob([safetensors({ b: f32([1], 4, 8), e: f32([0], 8, 8), a: f32([1], 0, 4), z: f32([0, 3], 0, 0) }, 8)]), 'x.safetensors');
+    const file = await openSafetensors(
+      new Blob([safetensors({ b: f32([1], 4, 8), e: f32([0], 8, 8), a: f32([1], 0, 4), z: f32([0, 3], 0, 0) }, 8)]),
+      'x.safetensors',
+    );
     expect(file.tensors.map((t) => t.name)).toEqual(['b', 'e', 'a', 'z']);
   });
 });
@@ -119,7 +135,8 @@ describe('safetensors keeps the header order of names', () => {
   });
 
   it('escaped keys and nested objects do not confuse the key scan', async () => {
-    const header = '{"a\\"b": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": {"y": "}, \\"z\\": ["}}, "\\u0031": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}';
+    const header =
+      '{"a\\"b": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4], "x": {"y": "}, \\"z\\": ["}}, "\\u0031": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}';
     const file = await openSafetensors(new Blob([safetensors(header, 8)]), 'x.safetensors');
     expect(file.tensors.map((t) => t.name)).toEqual(['a"b', '1']);
   });
@@ -174,30 +191,49 @@ describe('activations that cannot be compared are refused, not scored', () => {
   };
 
   it.each([
-    [[0, 24], [0, 24]],
-    [[600, 0], [600, 24]],
+    [
+      [0, 24],
+      [0, 24],
+    ],
+    [
+      [600, 0],
+      [600, 24],
+    ],
     [[0], [0]],
-    [[10, 0, 4, 4], [10, 3, 4, 4]],
+    [
+      [10, 0, 4, 4],
+      [10, 3, 4, 4],
+    ],
   ])('%j against %j: an empty dimension is an error, not a similarity of 0', async (a, b) => {
     const error = await refusal(() => comparePair({ name: 'a.npy', array: array(a) }, { name: 'b.npy', array: array(b, 2) }, DEFAULT_OPTIONS));
     expect(error.message).toMatch(/has an empty dimension \(axis \d is 0\): the array holds no values/);
   });
 
   it('(1, 24) against (600, 24) is not read as 24 datapoints of 600 neurons: refused, naming the guess', async () => {
-    const error = await refusal(() => comparePair({ name: 'one.npy', array: array([1, 24]) }, { name: 'many.npy', array: array([600, 24], 2) }, DEFAULT_OPTIONS));
+    const error = await refusal(() =>
+      comparePair({ name: 'one.npy', array: array([1, 24]) }, { name: 'many.npy', array: array([600, 24], 2) }, DEFAULT_OPTIONS),
+    );
     expect(error.message).toMatch(/^one\.npy: has 24 datapoints but many\.npy has 600/);
     expect(error.message).toMatch(/the datapoints axis was guessed from the shape alone, one\.npy: \(1, 24\): the second axis is larger.*set the layout/);
   });
 
   it('the same pair with the layout set by the user is compared as told, without a guess', async () => {
     // Told neurons-first: 24 datapoints each, of 1 and of 600 neurons.
-    const result = await comparePair({ name: 'one.npy', array: array([1, 24]) }, { name: 'many.npy', array: array([600, 24], 2) }, { ...DEFAULT_OPTIONS, metric: 'cka', layout: 'neurons-first' });
+    const result = await comparePair(
+      { name: 'one.npy', array: array([1, 24]) },
+      { name: 'many.npy', array: array([600, 24], 2) },
+      { ...DEFAULT_OPTIONS, metric: 'cka', layout: 'neurons-first' },
+    );
     expect(result.datapoints).toBe(24);
     expect(result.warnings.filter((w) => /guessed/.test(w))).toEqual([]);
   });
 
   it('warns when the datapoints axis had to be guessed from an orientation', async () => {
-    const result = await comparePair({ name: 'a.npy', array: array([40, 40]) }, { name: 'b.npy', array: array([40, 40], 2) }, { ...DEFAULT_OPTIONS, metric: 'cka' });
+    const result = await comparePair(
+      { name: 'a.npy', array: array([40, 40]) },
+      { name: 'b.npy', array: array([40, 40], 2) },
+      { ...DEFAULT_OPTIONS, metric: 'cka' },
+    );
     expect(result.warnings).toContain(
       'a.npy: datapoints axis guessed from the shape alone: (40, 40): both axes match the 40 datapoints of the other arrays; assumed datapoints-first; set the layout if that is wrong',
     );
@@ -205,20 +241,72 @@ describe('activations that cannot be compared are refused, not scored', () => {
   });
 
   it('does not warn when the shapes say which axis is datapoints', async () => {
-    const result = await comparePair({ name: 'a.npy', array: array([300, 10]) }, { name: 'b.npy', array: array([300, 12], 2) }, { ...DEFAULT_OPTIONS, metric: 'cka' });
+    const result = await comparePair(
+      { name: 'a.npy', array: array([300, 10]) },
+      { name: 'b.npy', array: array([300, 12], 2) },
+      { ...DEFAULT_OPTIONS, metric: 'cka' },
+    );
     expect(result.warnings.filter((w) => /guessed/.test(w))).toEqual([]);
   });
 
   it.each([
-    [[[1, 24], [600, 24]], undefined],
-    [[[1, 24], [1, 24]], 24],
-    [[[300, 10], [300, 12]], 300],
-    [[[10, 300], [12, 300]], 300],
-    [[[500, 30], [1, 30]], undefined],
-    [[[500, 30], [2, 30]], 30], // (2, 30) is evidence: 30 datapoints of 2 neurons
-    [[[2, 30], [5, 30]], 30],
+    [
+      [
+        [1, 24],
+        [600, 24],
+      ],
+      undefined,
+    ],
+    [
+      [
+        [1, 24],
+        [1, 24],
+      ],
+      24,
+    ],
+    [
+      [
+        [300, 10],
+        [300, 12],
+      ],
+      300,
+    ],
+    [
+      [
+        [10, 300],
+        [12, 300],
+      ],
+      300,
+    ],
+    [
+      [
+        [500, 30],
+        [1, 30],
+      ],
+      undefined,
+    ],
+    [
+      [
+        [500, 30],
+        [2, 30],
+      ],
+      30,
+    ], // (2, 30) is evidence: 30 datapoints of 2 neurons
+    [
+      [
+        [2, 30],
+        [5, 30],
+      ],
+      30,
+    ],
     [[[600], [600, 24]], 600],
-    [[[8, 3, 4, 4], [2, 8]], 8],
+    [
+      [
+        [8, 3, 4, 4],
+        [2, 8],
+      ],
+      8,
+    ],
   ] as [number[][], number | undefined][])('datapointsFromShapes(%j) = %s', (shapes, expected) => {
     expect(datapointsFromShapes(shapes)).toBe(expected);
   });
@@ -228,13 +316,19 @@ describe('traversal-like names are data, flagged', () => {
   const npy = (seed: number) => encodeNpy([6, 2], Float32Array.from(randn(seed, 6, 2).data));
 
   it('in an .npz: members named ../, absolute, with backslashes are read as names and listed in one warning', async () => {
-    const zip = zipSync({ 'step_1/../../etc/passwd.npy': npy(1), 'step_2/../../etc/passwd.npy': npy(2), '/abs.npy': npy(3), 'step_1\\fc.npy': npy(4) }, { level: 0 });
+    const zip = zipSync(
+      { 'step_1/../../etc/passwd.npy': npy(1), 'step_2/../../etc/passwd.npy': npy(2), '/abs.npy': npy(3), 'step_1\\fc.npy': npy(4) },
+      { level: 0 },
+    );
     const read = await readInput('t', [{ path: 't.npz', blob: new Blob([zip]) }]);
     expect(read.bundle.layers).toEqual(['../../etc/passwd']);
     expect(read.bundle.unmatched).toEqual(['t.npz:/abs', 't.npz:step_1\\fc']);
     expect(read.warnings).toHaveLength(1);
     expect(read.warnings[0]).toBe(
-      "t.npz: 4 names inside look like paths leaving the file: 'step_1/../../etc/passwd' ('..' segment), 'step_2/../../etc/passwd' ('..' segment), '/abs' (an absolute path), 'step_1\\fc' (a backslash); read as plain names, never as paths".replace(/\('\.\.' segment\)/g, "(a '..' segment)"),
+      "t.npz: 4 names inside look like paths leaving the file: 'step_1/../../etc/passwd' ('..' segment), 'step_2/../../etc/passwd' ('..' segment), '/abs' (an absolute path), 'step_1\\fc' (a backslash); read as plain names, never as paths".replace(
+        /\('\.\.' segment\)/g,
+        "(a '..' segment)",
+      ),
     );
     expect(Array.from((await read.bundle.entries[0].load()).data)).toEqual(Array.from(randn(1, 6, 2).data).map(Math.fround));
     read.close();
@@ -250,7 +344,9 @@ describe('traversal-like names are data, flagged', () => {
   });
 
   it('ordinary names raise no warning', async () => {
-    const read = await readInput('s', [{ path: 's.safetensors', blob: new Blob([safetensors({ 'step_1/a..b': f32([1], 0, 4), 'run.1/step_2/x': f32([1], 4, 8) }, 8)]) }]);
+    const read = await readInput('s', [
+      { path: 's.safetensors', blob: new Blob([safetensors({ 'step_1/a..b': f32([1], 0, 4), 'run.1/step_2/x': f32([1], 4, 8) }, 8)]) },
+    ]);
     expect(read.warnings).toEqual([]);
   });
 });
@@ -275,10 +371,31 @@ describe('labels are checked where they are loaded', () => {
 
   it.each([
     ['the wrong length', f64([19], classes.slice(1)), 'b.npz:labels: 19 labels for 20 datapoints; there must be one label per datapoint'],
-    ['non-integer classes', f64([20], classes.map((c, i) => (i === 3 ? 0.5 : c))), 'b.npz:labels: label 3 is 0.5, not an integer; labels must be integer classes'],
+    [
+      'non-integer classes',
+      f64(
+        [20],
+        classes.map((c, i) => (i === 3 ? 0.5 : c)),
+      ),
+      'b.npz:labels: label 3 is 0.5, not an integer; labels must be integer classes',
+    ],
     ['a 2-D array', f64([10, 2], classes), 'b.npz:labels: labels must be 1-D (one class per datapoint) or (N, 1), not shape (10, 2)'],
-    ['a NaN', f64([20], classes.map((c, i) => (i === 7 ? Number.NaN : c))), 'b.npz:labels: label 7 is NaN; labels must be integer classes'],
-    ['an infinity', f64([20], classes.map((c, i) => (i === 0 ? -Infinity : c))), 'b.npz:labels: label 0 is -Inf; labels must be integer classes'],
+    [
+      'a NaN',
+      f64(
+        [20],
+        classes.map((c, i) => (i === 7 ? Number.NaN : c)),
+      ),
+      'b.npz:labels: label 7 is NaN; labels must be integer classes',
+    ],
+    [
+      'an infinity',
+      f64(
+        [20],
+        classes.map((c, i) => (i === 0 ? -Infinity : c)),
+      ),
+      'b.npz:labels: label 0 is -Inf; labels must be integer classes',
+    ],
     ['nothing', f64([0], []), 'b.npz:labels: labels are empty'],
   ])('leaves out labels of %s with a warning naming them; the bundle loads', async (_, labels, message) => {
     const bundle = await open(labels);
@@ -292,6 +409,8 @@ describe('labels are checked where they are loaded', () => {
     files.push({ path: 'run/labels.npy', blob: new Blob([f64([21], [...classes, 0])]) });
     const read = await readInput('run', files);
     expect(read.bundle.labels).toBeNull();
-    expect(read.warnings).toEqual(['run/labels.npy: 21 labels for 20 datapoints; there must be one label per datapoint; the labels are left out (the arrays load without them)']);
+    expect(read.warnings).toEqual([
+      'run/labels.npy: 21 labels for 20 datapoints; there must be one label per datapoint; the labels are left out (the arrays load without them)',
+    ]);
   });
 });

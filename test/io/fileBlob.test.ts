@@ -24,7 +24,16 @@ describe('openPathAsBlob', () => {
     const file = await openPathAsBlob(path);
     const reference = new Blob([bytes]);
     expect(file.size).toBe(bytes.length);
-    const ranges: [number | undefined, number | undefined][] = [[0, 10], [1000, 250_000], [1000, 2_500_000], [-100, undefined], [5, 3], [2_999_990, 4_000_000], [undefined, undefined], [-4_000_000, 20]];
+    const ranges: [number | undefined, number | undefined][] = [
+      [0, 10],
+      [1000, 250_000],
+      [1000, 2_500_000],
+      [-100, undefined],
+      [5, 3],
+      [2_999_990, 4_000_000],
+      [undefined, undefined],
+      [-4_000_000, 20],
+    ];
     for (const [start, end] of ranges) {
       const got = await file.slice(start, end).arrayBuffer();
       expect(got.byteLength).toBe(reference.slice(start, end).size);

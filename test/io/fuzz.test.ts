@@ -54,7 +54,12 @@ describe('every reader fuzzed through openArrays', { timeout: 20_000 }, () => {
 describe('a zip member whose bytes do not match its CRC is never read', () => {
   let originalValues = '';
   /** Opens `bytes` and reads every array listed: 'read' when all succeed and `member` was among them. */
-  async function readAll(bytes: Uint8Array<ArrayBuffer>, name: string, format: ArrayFormat, member: string): Promise<'read' | 'same data' | 'listed as unreadable' | InputError> {
+  async function readAll(
+    bytes: Uint8Array<ArrayBuffer>,
+    name: string,
+    format: ArrayFormat,
+    member: string,
+  ): Promise<'read' | 'same data' | 'listed as unreadable' | InputError> {
     try {
       const opened = await openArrays(new Blob([bytes]), name, undefined, format);
       const values = [];
@@ -74,7 +79,7 @@ describe('a zip member whose bytes do not match its CRC is never read', () => {
     ['npz/stored.npz', FIXTURES, 'npz'],
     ['npz/compressed.npz', FIXTURES, 'npz'],
     ['torch/nested.pt', FORMAT_FIXTURES, 'torch'],
-  ] as const)('%s: a bit flipped anywhere in any member\'s data is refused', async (rel, folder, format) => {
+  ] as const)("%s: a bit flipped anywhere in any member's data is refused", async (rel, folder, format) => {
     const original = new Uint8Array(readFileSync(join(folder, rel)));
     const opened = await openArrays(new Blob([original]), `crc.${format === 'torch' ? 'pt' : 'npz'}`, undefined, format);
     const values = [];

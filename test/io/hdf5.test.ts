@@ -53,12 +53,20 @@ describe('openHdf5 refuses', () => {
     await expectRefused(() => openHdf5(new Blob([]), 'x.h5'), 'x.h5', /file is empty/);
   });
 
-  it('a truncated file, with HDF5\'s own reason', async () => {
-    await expectRefused(() => openHdf5(new Blob([formatBytes(REL).subarray(0, 3000)]), 'x.h5'), 'x.h5', /^HDF5 cannot read it: truncated file: eof = 3000, sblock->base_addr = 0, stored_eof = \d+$/);
+  it("a truncated file, with HDF5's own reason", async () => {
+    await expectRefused(
+      () => openHdf5(new Blob([formatBytes(REL).subarray(0, 3000)]), 'x.h5'),
+      'x.h5',
+      /^HDF5 cannot read it: truncated file: eof = 3000, sblock->base_addr = 0, stored_eof = \d+$/,
+    );
   });
 
   it('a dataset over the size limit, before reading it', async () => {
-    await expectRefused(() => openHdf5(formatBlob(REL), 'x.h5', { ...DEFAULT_LIMITS, maxArrayBytes: 1000 }), 'x.h5:compressed', /shape \(40, 30\) of <f4 needs 4.69 KiB, over the 1000 B limit/);
+    await expectRefused(
+      () => openHdf5(formatBlob(REL), 'x.h5', { ...DEFAULT_LIMITS, maxArrayBytes: 1000 }),
+      'x.h5:compressed',
+      /shape \(40, 30\) of <f4 needs 4.69 KiB, over the 1000 B limit/,
+    );
   });
 
   it("a dataset compressed with a filter HDF5 does not build in (h5py's LZF), naming the cause", async () => {

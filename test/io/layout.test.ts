@@ -61,7 +61,11 @@ describe('checkFinite', () => {
   });
 
   const bad: [string, Float32Array | Float64Array, RegExp][] = [
-    ['NaN', new Float32Array([0, 1, 2, 3, 4, 5, NaN, 7, 8, 9, 10, NaN]), /^value at index \[1, 2\] is NaN \(and 1 more non-finite value\); activations must be finite$/],
+    [
+      'NaN',
+      new Float32Array([0, 1, 2, 3, 4, 5, NaN, 7, 8, 9, 10, NaN]),
+      /^value at index \[1, 2\] is NaN \(and 1 more non-finite value\); activations must be finite$/,
+    ],
     ['+Inf', new Float64Array([0, 1, 2, 3, Infinity, 5, 6, 7, 8, 9, 10, 11]), /^value at index \[1, 0\] is \+Inf; activations must be finite$/],
     ['-Inf', new Float64Array([-Infinity, NaN, Infinity, 3, 4, 5, 6, 7, 8, 9, 10, 11]), /^value at index \[0, 0\] is -Inf \(and 2 more non-finite values\)/],
   ];

@@ -44,7 +44,11 @@ describe('loadArrayRef', () => {
     await expectInputError(() => loadArrayRef('nowhere/acts.npy'), 'nowhere/acts.npy', /^no such file$/);
     await expectInputError(() => loadArrayRef('nowhere/acts.npz:conv1'), 'nowhere/acts.npz', /^no such file$/);
     await expectInputError(() => loadArrayRef(`${at('npz/stored.npz')}:zz`), at('npz/stored.npz'), /has no array 'zz'/);
-    await expectInputError(() => loadArrayRef(at('bundle/tree/notes.txt')), at('bundle/tree/notes.txt'), /expected FILE\.npy or FILE\.EXT\[:NAME\] with EXT one of \.npz, \.safetensors, \.pt, .* or \.he5$/);
+    await expectInputError(
+      () => loadArrayRef(at('bundle/tree/notes.txt')),
+      at('bundle/tree/notes.txt'),
+      /expected FILE\.npy or FILE\.EXT\[:NAME\] with EXT one of \.npz, \.safetensors, \.pt, .* or \.he5$/,
+    );
   });
 });
 

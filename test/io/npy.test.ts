@@ -82,7 +82,10 @@ describe('parseNpy on numpy-written files', () => {
 
 describe('encodeNpy', () => {
   it('writes exactly what numpy writes for <f4 and <f8', () => {
-    for (const [key, Type] of [['npy/f4_le.npy', Float32Array], ['npy/f8_le.npy', Float64Array]] as const) {
+    for (const [key, Type] of [
+      ['npy/f4_le.npy', Float32Array],
+      ['npy/f8_le.npy', Float64Array],
+    ] as const) {
       const { shape, values } = EXPECTED[key];
       expect(encodeNpy(shape, Type.from(values))).toEqual(fixtureBytes(key));
     }
@@ -135,7 +138,11 @@ describe('parseNpy refuses bad files', { timeout: 5000 }, () => {
     ['fortran_order not a bool', () => header(`{'descr': '<f4', 'fortran_order': 'no', 'shape': (3,)}`), /'fortran_order' is not True or False/],
     ['a shape that is a list', () => header(`{'descr': '<f4', 'fortran_order': False, 'shape': [3]}`), /'shape' is not a tuple/],
     ['a parenthesised int as shape', () => header(`{'descr': '<f4', 'fortran_order': False, 'shape': (3)}`), /'shape' is not a tuple/],
-    ['an object dtype', () => header(`{'descr': '|O', 'fortran_order': False, 'shape': (3,), }`), /object dtype '\|O' \(pickled Python objects\) cannot be read/],
+    [
+      'an object dtype',
+      () => header(`{'descr': '|O', 'fortran_order': False, 'shape': (3,), }`),
+      /object dtype '\|O' \(pickled Python objects\) cannot be read/,
+    ],
     ['a complex64 dtype', () => header(`{'descr': '<c8', 'fortran_order': False, 'shape': (3,), }`), /complex dtype '<c8' is not supported/],
     ['a complex128 dtype', () => header(`{'descr': '<c16', 'fortran_order': False, 'shape': (3,), }`), /complex dtype '<c16'/],
     ['a structured dtype', () => header(`{'descr': [('x', '<f4'), ('y', '<i4')], 'fortran_order': False, 'shape': (3,), }`), /structured dtype/],
@@ -148,9 +155,21 @@ describe('parseNpy refuses bad files', { timeout: 5000 }, () => {
     ['a non-integer dimension', () => header(`{'descr': '<f4', 'fortran_order': False, 'shape': (3.5, 4), }`), /not an integer/],
     ['a float-typed integral dimension', () => header(`{'descr': '<f4', 'fortran_order': False, 'shape': (3.0, 4), }`), /not an integer/],
     ['a string dimension', () => header(`{'descr': '<f4', 'fortran_order': False, 'shape': ('3', 4), }`), /not an integer/],
-    ['an overflowing element count', () => header(`{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }`), /too many elements to count/],
-    ['a huge shape', () => header(`{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000, 100000), }`), /needs 3\.55 PiB, over the 2 GiB limit for one array/],
-    ['data shorter than declared', () => good.slice(0, 128 + 20), /data is truncated: the header declares shape \(3, 4\) of <f4 \(48 bytes\) but only 20 bytes follow \(28 bytes missing\)/],
+    [
+      'an overflowing element count',
+      () => header(`{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }`),
+      /too many elements to count/,
+    ],
+    [
+      'a huge shape',
+      () => header(`{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000, 100000), }`),
+      /needs 3\.55 PiB, over the 2 GiB limit for one array/,
+    ],
+    [
+      'data shorter than declared',
+      () => good.slice(0, 128 + 20),
+      /data is truncated: the header declares shape \(3, 4\) of <f4 \(48 bytes\) but only 20 bytes follow \(28 bytes missing\)/,
+    ],
   ];
 
   it.each(cases)('%s', async (_, bytes, detail) => {

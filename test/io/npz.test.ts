@@ -56,7 +56,10 @@ describe('openNpz on numpy-written archives', () => {
 describe('openNpz reads lazily', () => {
   // A 1 MB member of poorly compressible values: a header listing must not touch its data.
   const value = (i: number) => Math.fround(((i * 2654435761) % 4294967296) / 4294967296);
-  const big = encodeNpy([500, 500], Float32Array.from({ length: 250_000 }, (_, i) => value(i)));
+  const big = encodeNpy(
+    [500, 500],
+    Float32Array.from({ length: 250_000 }, (_, i) => value(i)),
+  );
   const small = encodeNpy([2], new Float32Array([1, 2]));
 
   it.each([

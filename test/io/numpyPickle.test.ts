@@ -14,12 +14,19 @@ import { expectRefused, expectWholeFile, formatBlob, formatBytes, fuzzReader } f
 const PWNED = '/tmp/svcca-lens-pwned';
 
 describe('openNumpyPickle on files pickle.dump wrote', () => {
-  it.each(['pickle/p0.pkl', 'pickle/p2.pkl', 'pickle/py2-p0.pkl', 'pickle/py2-p2.pkl', 'pickle/p4.pkl', 'pickle/p5.pkl', 'pickle/numpy2-names.pkl', 'pickle/array.pkl', 'pickle/list.pkl'])(
-    '%s: lists and reads every array exactly',
-    async (rel) => {
-      await expectWholeFile(await openNumpyPickle(formatBlob(rel), rel), rel);
-    },
-  );
+  it.each([
+    'pickle/p0.pkl',
+    'pickle/p2.pkl',
+    'pickle/py2-p0.pkl',
+    'pickle/py2-p2.pkl',
+    'pickle/p4.pkl',
+    'pickle/p5.pkl',
+    'pickle/numpy2-names.pkl',
+    'pickle/array.pkl',
+    'pickle/list.pkl',
+  ])('%s: lists and reads every array exactly', async (rel) => {
+    await expectWholeFile(await openNumpyPickle(formatBlob(rel), rel), rel);
+  });
 
   it('skips non-array values (an int, a str) and names dict entries by key, list entries by index', async () => {
     const file = await openNumpyPickle(formatBlob('pickle/p4.pkl'), 'p4.pkl');
@@ -93,7 +100,11 @@ describe('openNumpyPickle refuses, running nothing', () => {
     const bytes = formatBytes('pickle/p2.pkl');
     const at = findBytes(bytes, [0x4b, 2, 0x4b, 3, 0x4b, 2, 0x4b, 2]);
     bytes[at + 7] = 3;
-    await expectRefused(() => openNumpyPickle(new Blob([bytes]), 'x.pkl'), 'x.pkl', /ndarray of shape \(2, 3, 2, 3\) and dtype '<f4' needs 144 bytes of data but holds 96/);
+    await expectRefused(
+      () => openNumpyPickle(new Blob([bytes]), 'x.pkl'),
+      'x.pkl',
+      /ndarray of shape \(2, 3, 2, 3\) and dtype '<f4' needs 144 bytes of data but holds 96/,
+    );
   });
 
   it('an array over the size limit, before reading it', async () => {
@@ -133,8 +144,14 @@ describe('unpickle of OrderedDicts as Python 2 pickled them: OrderedDict([[key, 
   //   pickle.dump(collections.OrderedDict([('b', [1, 2]), ('a', {'x': 1.5})]), f, protocol)
   const hex = (h: string) => Uint8Array.from(h.match(/../g)!.map((b) => parseInt(b, 16)));
   it.each([
-    ['protocol 2', '800263636f6c6c656374696f6e730a4f726465726564446963740a71005d7101285d71022855016271035d7104284b014b0265655d71052855016171067d71075501787108473ff800000000000073656585710952710a2e'],
-    ['protocol 0', '63636f6c6c656374696f6e730a4f726465726564446963740a70300a28286c70310a286c70320a532762270a70330a61286c70340a49310a6149320a616161286c70350a532761270a70360a61286470370a532778270a70380a46312e350a7361617470390a527031300a2e'],
+    [
+      'protocol 2',
+      '800263636f6c6c656374696f6e730a4f726465726564446963740a71005d7101285d71022855016271035d7104284b014b0265655d71052855016171067d71075501787108473ff800000000000073656585710952710a2e',
+    ],
+    [
+      'protocol 0',
+      '63636f6c6c656374696f6e730a4f726465726564446963740a70300a28286c70310a286c70320a532762270a70330a61286c70340a49310a6149320a616161286c70350a532761270a70360a61286470370a532778270a70380a46312e350a7361617470390a527031300a2e',
+    ],
   ])('%s', (_, bytes) => {
     const { value } = unpickle(hex(bytes), 'x', { globals: NUMPY_GLOBALS, allowedWhat: '' });
     const entries = (value as unknown as { typeName: string; entries: { key: { latin1(): string }; value: unknown }[] }).entries;
@@ -162,12 +179,21 @@ describe('unpickle of long strings (how protocols 0-2 hold array bytes)', () => 
 
   it('refuses a character beyond U+00FF', async () => {
     const bad = new TextEncoder().encode('a'.repeat(70_000) + '€');
-    await expectRefused(() => unpickle(encodePickle(bad), 'x', { globals: NUMPY_GLOBALS, allowedWhat: '' }), 'x', /_codecs\.encode: has bytes written as latin-1 text with a character beyond U\+00FF/);
+    await expectRefused(
+      () => unpickle(encodePickle(bad), 'x', { globals: NUMPY_GLOBALS, allowedWhat: '' }),
+      'x',
+      /_codecs\.encode: has bytes written as latin-1 text with a character beyond U\+00FF/,
+    );
   });
 });
 
 describe('openNumpyPickle fuzzed', () => {
-  it.each([['pickle/p2.pkl', 1], ['pickle/p4.pkl', 2], ['pickle/p0.pkl', 3], ['pickle/py2-p0.pkl', 4]] as const)('%s: 150 mutations, only clean InputErrors', async (rel, seed) => {
+  it.each([
+    ['pickle/p2.pkl', 1],
+    ['pickle/p4.pkl', 2],
+    ['pickle/p0.pkl', 3],
+    ['pickle/py2-p0.pkl', 4],
+  ] as const)('%s: 150 mutations, only clean InputErrors', async (rel, seed) => {
     const outcome = await fuzzReader(formatBytes(rel), (blob) => openNumpyPickle(blob, 'fuzz.pkl'), seed, 150);
     expect(outcome.refused).toBeGreaterThan(0);
   });

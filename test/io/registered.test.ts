@@ -129,7 +129,10 @@ describe('readInput on torch, pickle and HDF5 bundles', () => {
       { path: 'ckpts/step_30.pt', blob: formatBlob('bundles/step_30.pt') },
       { path: 'ckpts/step_40.pt', blob: formatBlob('bundles/step_30.pt') },
     ]);
-    expect([folder.bundle.steps, folder.bundle.layers]).toEqual([[30, 40], ['conv1', 'fc']]);
+    expect([folder.bundle.steps, folder.bundle.layers]).toEqual([
+      [30, 40],
+      ['conv1', 'fc'],
+    ]);
     expect(folder.bundle.entries[0].source).toBe('ckpts/step_30.pt:conv1');
   });
 
@@ -155,9 +158,20 @@ describe('readInput on torch, pickle and HDF5 bundles', () => {
     const held = () => h5wasm.FS!.readdir('/').filter((name: string) => name.startsWith('svcca-lens-'));
     const before = held().length;
     const h5 = formatBlob('bundles/steps.h5');
-    await expectRefused(() => readInput('pick', [{ path: 'a.h5', blob: h5 }, { path: 'b.pt', blob: formatBlob('torch/module.pt') }]), /^b\.pt/, /torch\.nn\.modules/);
+    await expectRefused(
+      () =>
+        readInput('pick', [
+          { path: 'a.h5', blob: h5 },
+          { path: 'b.pt', blob: formatBlob('torch/module.pt') },
+        ]),
+      /^b\.pt/,
+      /torch\.nn\.modules/,
+    );
     expect(held().length).toBe(before);
-    const input = await readInput('pick', [{ path: 'a.h5', blob: h5 }, { path: 'b.h5', blob: h5 }]);
+    const input = await readInput('pick', [
+      { path: 'a.h5', blob: h5 },
+      { path: 'b.h5', blob: h5 },
+    ]);
     expect(held().length).toBe(before + 2);
     input.close();
     expect(held().length).toBe(before);
@@ -174,7 +188,10 @@ describe('readInput: files named otherwise', () => {
       { path: 'drop/cache.bin', blob: fake },
       { path: 'drop/notes.txt', blob: new Blob(['hello']) },
     ]);
-    expect([input.bundle.steps, input.bundle.layers]).toEqual([[30, 40], ['conv1', 'fc']]);
+    expect([input.bundle.steps, input.bundle.layers]).toEqual([
+      [30, 40],
+      ['conv1', 'fc'],
+    ]);
     expect(input.bundle.unmatched).toEqual(['drop/cache.bin', 'drop/notes.txt']);
     expect(input.unreadable).toHaveLength(1);
     expect(input.unreadable[0]).toMatch(/^drop\/cache\.bin: /);

@@ -23,12 +23,18 @@ function rezip(rel: string, edit: (members: Record<string, Uint8Array>) => void)
 const text = (s: string) => new TextEncoder().encode(s);
 
 describe('openTorch on files torch.save wrote', () => {
-  it.each(['torch/checkpoint.pt', 'torch/state_dict.pt', 'torch/nested.pt', 'torch/views.pt', 'torch/dtypes.pt', 'torch/tensor.pt', 'torch/parameters.pt', 'torch/legacy.pt'])(
-    '%s: lists and reads every tensor exactly',
-    async (rel) => {
-      await expectWholeFile(await openTorch(formatBlob(rel), rel), rel);
-    },
-  );
+  it.each([
+    'torch/checkpoint.pt',
+    'torch/state_dict.pt',
+    'torch/nested.pt',
+    'torch/views.pt',
+    'torch/dtypes.pt',
+    'torch/tensor.pt',
+    'torch/parameters.pt',
+    'torch/legacy.pt',
+  ])('%s: lists and reads every tensor exactly', async (rel) => {
+    await expectWholeFile(await openTorch(formatBlob(rel), rel), rel);
+  });
 
   it('names state_dict entries as PyTorch does, with torch dtypes and shapes from the pickle', async () => {
     const file = await openTorch(formatBlob('torch/state_dict.pt'), 'model.pt');
@@ -107,40 +113,78 @@ describe('openTorch refuses, running nothing', () => {
   });
 
   const cases: [string, () => Blob, RegExp][] = [
-    ['a storage member shorter than its numel', () => rezip('torch/tensor.pt', (m) => {
-      const key = Object.keys(m).find((k) => k.endsWith('/data/0'))!;
-      m[key] = m[key].subarray(0, 40);
-    }), /declares storage '0' of 6 torch\.float64 \(48 bytes\) but the archive holds 40 bytes/],
-    ['a missing storage member', () => rezip('torch/tensor.pt', (m) => {
-      delete m[Object.keys(m).find((k) => k.endsWith('/data/0'))!];
-    }), /refers to storage '0', which the archive does not hold/],
-    ['a bad byteorder record', () => rezip('torch/tensor.pt', (m) => {
-      m[Object.keys(m)[0].replace(/\/.*/, '/byteorder')] = text('middle\x1b');
-    }), /byteorder record says 'middle\\x1b'/],
-    ['a TorchScript archive', () => rezip('torch/tensor.pt', (m) => {
-      m[Object.keys(m)[0].replace(/\/.*/, '/constants.pkl')] = text('');
-    }), /TorchScript archive/],
-    ['a zip without data.pkl', () => rezip('torch/tensor.pt', (m) => {
-      delete m[Object.keys(m).find((k) => k.endsWith('/data.pkl'))!];
-    }), /zip archive without a data\.pkl/],
+    [
+      'a storage member shorter than its numel',
+      () =>
+        rezip('torch/tensor.pt', (m) => {
+          const key = Object.keys(m).find((k) => k.endsWith('/data/0'))!;
+          m[key] = m[key].subarray(0, 40);
+        }),
+      /declares storage '0' of 6 torch\.float64 \(48 bytes\) but the archive holds 40 bytes/,
+    ],
+    [
+      'a missing storage member',
+      () =>
+        rezip('torch/tensor.pt', (m) => {
+          delete m[Object.keys(m).find((k) => k.endsWith('/data/0'))!];
+        }),
+      /refers to storage '0', which the archive does not hold/,
+    ],
+    [
+      'a bad byteorder record',
+      () =>
+        rezip('torch/tensor.pt', (m) => {
+          m[Object.keys(m)[0].replace(/\/.*/, '/byteorder')] = text('middle\x1b');
+        }),
+      /byteorder record says 'middle\\x1b'/,
+    ],
+    [
+      'a TorchScript archive',
+      () =>
+        rezip('torch/tensor.pt', (m) => {
+          m[Object.keys(m)[0].replace(/\/.*/, '/constants.pkl')] = text('');
+        }),
+      /TorchScript archive/,
+    ],
+    [
+      'a zip without data.pkl',
+      () =>
+        rezip('torch/tensor.pt', (m) => {
+          delete m[Object.keys(m).find((k) => k.endsWith('/data.pkl'))!];
+        }),
+      /zip archive without a data\.pkl/,
+    ],
     ['an .npz', () => new Blob([zipSync({ 'a.npy': new Uint8Array(4) })]), /is an \.npz archive/],
     ['a text file', () => new Blob(['hello']), /not a torch\.save file/],
     ['an empty file', () => new Blob([]), /file is empty/],
-    ['a view reaching past its storage', () => rezip('torch/tensor.pt', (m) => {
-      const key = Object.keys(m).find((k) => k.endsWith('/data.pkl'))!;
-      // size (3, 2) → (4, 2): BININT1 3, BININT1 2, TUPLE2 in the pickle.
-      const pkl = m[key];
-      const at = findBytes(pkl, [0x4b, 3, 0x4b, 2, 0x86]);
-      pkl[at + 1] = 4;
-    }), /reaches element 7 of a storage of 6/],
-    ['a truncated legacy file', () => new Blob([formatBytes('torch/legacy.pt').subarray(0, 900)]), /legacy torch\.save file is truncated: its storages need 986 bytes, the file has 900/],
+    [
+      'a view reaching past its storage',
+      () =>
+        rezip('torch/tensor.pt', (m) => {
+          const key = Object.keys(m).find((k) => k.endsWith('/data.pkl'))!;
+          // size (3, 2) → (4, 2): BININT1 3, BININT1 2, TUPLE2 in the pickle.
+          const pkl = m[key];
+          const at = findBytes(pkl, [0x4b, 3, 0x4b, 2, 0x86]);
+          pkl[at + 1] = 4;
+        }),
+      /reaches element 7 of a storage of 6/,
+    ],
+    [
+      'a truncated legacy file',
+      () => new Blob([formatBytes('torch/legacy.pt').subarray(0, 900)]),
+      /legacy torch\.save file is truncated: its storages need 986 bytes, the file has 900/,
+    ],
   ];
   it.each(cases)('%s', async (_, blob, detail) => {
     await expectRefused(() => openTorch(blob(), 'x.pt'), 'x.pt', detail);
   });
 
   it('a tensor over the size limit, before reading it', async () => {
-    await expectRefused(() => openTorch(formatBlob('torch/tensor.pt'), 'x.pt', { ...DEFAULT_LIMITS, maxArrayBytes: 40 }), 'x.pt:tensor', /needs 48 B, over the 40 B limit/);
+    await expectRefused(
+      () => openTorch(formatBlob('torch/tensor.pt'), 'x.pt', { ...DEFAULT_LIMITS, maxArrayBytes: 40 }),
+      'x.pt:tensor',
+      /needs 48 B, over the 40 B limit/,
+    );
   });
 
   it('names a missing tensor and lists the others', async () => {
@@ -150,14 +194,21 @@ describe('openTorch refuses, running nothing', () => {
 });
 
 describe('openTorch fuzzed', () => {
-  it.each([['torch/nested.pt', 11], ['torch/views.pt', 12], ['torch/legacy.pt', 13]] as const)('%s: 120 mutations, only clean InputErrors', async (rel, seed) => {
+  it.each([
+    ['torch/nested.pt', 11],
+    ['torch/views.pt', 12],
+    ['torch/legacy.pt', 13],
+  ] as const)('%s: 120 mutations, only clean InputErrors', async (rel, seed) => {
     const outcome = await fuzzReader(formatBytes(rel), (blob) => openTorch(blob, 'fuzz.pt'), seed, 120);
     expect(outcome.refused).toBeGreaterThan(0);
   });
 });
 
 describe('openTorch with a fuzzed data.pkl in a valid archive (CRC recomputed)', () => {
-  it.each([['torch/views.pt', 31], ['torch/checkpoint.pt', 32]] as const)('%s: 150 mutations of the pickle, only clean InputErrors', async (rel, seed) => {
+  it.each([
+    ['torch/views.pt', 31],
+    ['torch/checkpoint.pt', 32],
+  ] as const)('%s: 150 mutations of the pickle, only clean InputErrors', async (rel, seed) => {
     const members = unzipSync(formatBytes(rel));
     const key = Object.keys(members).find((k) => k.endsWith('/data.pkl'))!;
     const outcome = await fuzzReader(
@@ -174,4 +225,3 @@ function findBytes(haystack: Uint8Array, needle: number[]): number {
   for (let i = 0; i + needle.length <= haystack.length; i++) if (needle.every((b, k) => haystack[i + k] === b)) return i;
   throw new Error('not found');
 }
-

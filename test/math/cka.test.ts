@@ -31,7 +31,10 @@ function hsicUnbiased(kIn: number[][], lIn: number[][]): number {
   const m = kIn.length;
   const k = kIn.map((row, i) => row.map((v, j) => (i === j ? 0 : v)));
   const l = lIn.map((row, i) => row.map((v, j) => (i === j ? 0 : v)));
-  let trace = 0, sumK = 0, sumL = 0, cross = 0;
+  let trace = 0,
+    sumK = 0,
+    sumL = 0,
+    cross = 0;
   const kRow = k.map((row) => row.reduce((a, b) => a + b, 0));
   const lRow = l.map((row) => row.reduce((a, b) => a + b, 0));
   for (let i = 0; i < m; i++) {

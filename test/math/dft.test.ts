@@ -17,8 +17,7 @@ function allShifts(seed: number, n0: number, h: number, w: number, c: number): C
       for (let dx = 0; dx < w; dx++, i++)
         for (let y = 0; y < h; y++)
           for (let x = 0; x < w; x++)
-            for (let ch = 0; ch < c; ch++)
-              data[((i * h + y) * w + x) * c + ch] = base[((img * h + ((y + dy) % h)) * w + ((x + dx) % w)) * c + ch];
+            for (let ch = 0; ch < c; ch++) data[((i * h + y) * w + x) * c + ch] = base[((img * h + ((y + dy) % h)) * w + ((x + dx) % w)) * c + ch];
   return { datapoints: n, height: h, width: w, channels: c, data };
 }
 
@@ -44,8 +43,14 @@ describe('2-D DFT', () => {
   it('matches the definition F[u,v] = Σ x[h,w]·e^{−2πi(uh/H + vw/W)} on odd and even sizes', () => {
     const conv: Conv = { datapoints: 2, height: 3, width: 4, channels: 2, data: randn(1, 1, 2 * 3 * 4 * 2).data };
     const s = dft2(conv);
-    for (const [i, u, v, c] of [[0, 0, 0, 0], [1, 2, 3, 1], [0, 1, 2, 1], [1, 2, 1, 0]]) {
-      let re = 0, im = 0;
+    for (const [i, u, v, c] of [
+      [0, 0, 0, 0],
+      [1, 2, 3, 1],
+      [0, 1, 2, 1],
+      [1, 2, 1, 0],
+    ]) {
+      let re = 0,
+        im = 0;
       for (let y = 0; y < 3; y++)
         for (let x = 0; x < 4; x++) {
           const value = conv.data[((i * 3 + y) * 4 + x) * 2 + c];
@@ -61,9 +66,17 @@ describe('2-D DFT', () => {
 
 describe('shared frequencies', () => {
   it('cover every frequency once, conjugate pairs counted twice', () => {
-    for (const [h, w] of [[4, 4], [3, 5], [6, 2], [1, 1]]) {
+    for (const [h, w] of [
+      [4, 4],
+      [3, 5],
+      [6, 2],
+      [1, 1],
+    ]) {
       const f = sharedFrequencies({ height: h, width: w }, { height: h, width: w });
-      expect(f.reduce((s, x) => s + x.multiplicity, 0), `${h}×${w}`).toBe(h * w);
+      expect(
+        f.reduce((s, x) => s + x.multiplicity, 0),
+        `${h}×${w}`,
+      ).toBe(h * w);
     }
   });
   it('crop to the smaller layer’s low frequencies in FFT ordering', () => {
@@ -78,7 +91,11 @@ describe('shared frequencies', () => {
 });
 
 describe('Theorem 1 of the paper', () => {
-  for (const [h, w] of [[3, 4], [4, 4], [5, 3]]) {
+  for (const [h, w] of [
+    [3, 4],
+    [4, 4],
+    [5, 3],
+  ]) {
     it(`on all circular shifts, per-frequency CCA equals CCA of the flattened layers (${h}×${w})`, () => {
       const a = allShifts(10 + h, 10, h, w, 2);
       const b = convLayerOf(a, 3, 20 + w);
@@ -120,8 +137,14 @@ describe('DFT similarity', () => {
     const r = dftSimilarity(dft2(denseAsConv(x)), dft2(denseAsConv(y)), { metric: 'svcca', keep: { kind: 'variance', fraction: 0.99 }, epsilon: 1e-10 });
     expectClose(r.mean, svcca(x, y, { kind: 'variance', fraction: 0.99 }, 1e-10).mean, TOL.f64Identity, 'svcca');
   });
-  it('a layer\'s per-frequency factors, kept with its spectrum, give the same numbers as fresh ones for every partner and option', () => {
-    const conv = (seed: number, h: number, w: number, c: number): Conv => ({ datapoints: 150, height: h, width: w, channels: c, data: randn(seed, 1, 150 * h * w * c).data });
+  it("a layer's per-frequency factors, kept with its spectrum, give the same numbers as fresh ones for every partner and option", () => {
+    const conv = (seed: number, h: number, w: number, c: number): Conv => ({
+      datapoints: 150,
+      height: h,
+      width: w,
+      channels: c,
+      data: randn(seed, 1, 150 * h * w * c).data,
+    });
     const a = dft2(conv(60, 5, 4, 3));
     const partners = [dft2(conv(61, 3, 2, 4)), dft2(conv(62, 5, 4, 2)), dft2(conv(63, 1, 1, 5))];
     const settings = [

@@ -48,7 +48,12 @@ describe('symmetric eigensolvers', () => {
       checkDecomposition(a, j, `jacobi ${c.tag}`);
       checkDecomposition(a, t, `tridiagonal ${c.tag}`);
       const scale = Math.max(1, Math.abs(t.values[0]));
-      expectClose(Array.from(j.values, (v) => v / scale), Array.from(t.values, (v) => v / scale), TOL.f64Residual, `${c.tag}: eigenvalues`);
+      expectClose(
+        Array.from(j.values, (v) => v / scale),
+        Array.from(t.values, (v) => v / scale),
+        TOL.f64Residual,
+        `${c.tag}: eigenvalues`,
+      );
     });
   }
   it('eigenvectors of distinct eigenvalues agree up to sign', () => {

@@ -107,7 +107,9 @@ describe('CCA details', () => {
     for (let i = 0; i < 4; i++) {
       const a = dirs.x.data.subarray(i * m, (i + 1) * m);
       const b = dirs.y.data.subarray(i * m, (i + 1) * m);
-      let ab = 0, aa = 0, bb = 0;
+      let ab = 0,
+        aa = 0,
+        bb = 0;
       for (let t = 0; t < m; t++) {
         ab += a[t] * b[t];
         aa += a[t] * a[t];

@@ -17,7 +17,12 @@ describe('PWCCA', () => {
     for (const variant of ['reference', 'paper'] as const) {
       const x = randn(3, 10, 500);
       const r = pwcca(x, related(x, 12, 2, 4), 1e-10, variant);
-      expectClose(r.weights.reduce((a, b) => a + b, 0), 1, TOL.f64Identity, `${variant} Σα`);
+      expectClose(
+        r.weights.reduce((a, b) => a + b, 0),
+        1,
+        TOL.f64Identity,
+        `${variant} Σα`,
+      );
       expect(r.similarity).toBeLessThanOrEqual(r.rho[0] + TOL.f64Identity);
       expect(r.similarity).toBeGreaterThanOrEqual(r.rho[r.rho.length - 1] - TOL.f64Identity);
     }

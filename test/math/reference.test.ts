@@ -27,7 +27,14 @@ describe('portable generator (semantics doc)', () => {
 describe('CCA against google/svcca cca_core (epsilon = 0)', () => {
   const cases = [
     // doc (6 decimals) and scripts/reference_values.py (full precision)
-    { name: 'independent Y', y: randn(2, 50, 2000), mean: 0.133122006870571, mean98: 0.1519311665165448, doc: [0.133122, 0.151931], rho: [0.28610527120392065, 0.276345950288104, 0.26932810432813836] },
+    {
+      name: 'independent Y',
+      y: randn(2, 50, 2000),
+      mean: 0.133122006870571,
+      mean98: 0.1519311665165448,
+      doc: [0.133122, 0.151931],
+      rho: [0.28610527120392065, 0.276345950288104, 0.26932810432813836],
+    },
     { name: 'Y = AX + 1N', y: add(AX, N, 1), mean: 0.9173364641733266, mean98: 0.9444402921241911, doc: [0.917336, 0.94444], rho: null },
     { name: 'Y = AX + 5N', y: add(AX, N, 5), mean: 0.6584066005202817, mean98: 0.7186799900570044, doc: [0.658407, 0.71868], rho: null },
   ];

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { multiply, multiplyABt, multiplyABtJs, multiplyJs, transpose, type Matrix } from '../../src/math/matrix';
 import { tridiagonalEigen, WASM_EIGEN_MIN } from '../../src/math/eigen';
 import { randn } from '../../src/math/random';
-import { productKernel, useWasmProducts, wasmMultiplyAB, wasmMultiplyABt } from '../../src/math/wasmProducts';
+import { productKernel, setWasmProductsEnabled, wasmMultiplyAB, wasmMultiplyABt } from '../../src/math/wasmProducts';
 import { TOL } from '../helpers/tolerance';
 
 const ROOT = join(__dirname, '..', '..');
@@ -48,7 +48,7 @@ function wasmProduct(a: Matrix, b: Matrix, chunkBytes?: number): Float64Array {
 }
 
 afterEach(() => {
-  useWasmProducts(true);
+  setWasmProductsEnabled(true);
 });
 
 describe('WebAssembly SIMD products A·Bᵀ', () => {
@@ -75,7 +75,13 @@ describe('WebAssembly SIMD products A·Bᵀ', () => {
     expectSameProduct(wasmProduct(a, b), a, b, `${p}×${q}×${k}`);
   });
 
-  it.each([[1, 1], [3, 7], [9, 33], [129, 1000], [66, 2049]])('Gram X·Xᵀ of X %i × %i (upper triangle, mirrored), symmetric', (n, m) => {
+  it.each([
+    [1, 1],
+    [3, 7],
+    [9, 33],
+    [129, 1000],
+    [66, 2049],
+  ])('Gram X·Xᵀ of X %i × %i (upper triangle, mirrored), symmetric', (n, m) => {
     const x = randn(n + 31 * m, n, m);
     const c = wasmProduct(x, x);
     expectSameProduct(c, x, x, `gram ${n}×${m}`);
@@ -95,7 +101,7 @@ describe('WebAssembly SIMD products A·Bᵀ', () => {
     const y = randn(6, 24, 300);
     const withWasm = multiplyABt(x, y);
     expectSameProduct(withWasm.data, x, y, 'multiplyABt');
-    useWasmProducts(false);
+    setWasmProductsEnabled(false);
     expect(productKernel()).toBe('js');
     expect(Array.from(multiplyABt(x, y).data)).toEqual(Array.from(multiplyABtJs(x, y).data));
   });
@@ -123,20 +129,25 @@ describe('WebAssembly SIMD products A·Bᵀ', () => {
     const w = randn(7, 12, 40);
     const x = randn(8, 40, 301);
     expectSameProduct(multiply(w, x).data, w, transpose(x), 'multiply');
-    useWasmProducts(false);
+    setWasmProductsEnabled(false);
     expect(Array.from(multiply(w, x).data)).toEqual(Array.from(multiplyJs(w, x).data));
   });
 
   // tridiagonalEigen with its O(n³) loops in WebAssembly (tred2's product, rank-2 update and
   // accumulation; the QL rotations) against the same algorithm in JS: odd and even n, a Gram of
   // full rank and one of rank 20 (a cluster of zero eigenvalues).
-  it.each([[WASM_EIGEN_MIN, 300], [63, 200], [130, 20], [201, 400]])('tridiagonalEigen, Gram of %i × %i: WebAssembly loops as the JS ones', (n, m) => {
+  it.each([
+    [WASM_EIGEN_MIN, 300],
+    [63, 200],
+    [130, 20],
+    [201, 400],
+  ])('tridiagonalEigen, Gram of %i × %i: WebAssembly loops as the JS ones', (n, m) => {
     const x = randn(n * 3 + m, n, m);
     const g = multiplyABtJs(x, x);
     const fast = tridiagonalEigen(g);
-    useWasmProducts(false);
+    setWasmProductsEnabled(false);
     const reference = tridiagonalEigen(g);
-    useWasmProducts(true);
+    setWasmProductsEnabled(true);
     const top = reference.values[0];
     let worstValue = 0;
     for (let i = 0; i < n; i++) worstValue = Math.max(worstValue, Math.abs(fast.values[i] - reference.values[i]) / top);

@@ -28,7 +28,7 @@ function inProcessClient(): WorkerClient {
     },
     addEventListener: target.addEventListener.bind(target),
     terminate() {},
-  } as unknown as WorkerPort;
+  };
   return new WorkerClient(port);
 }
 
@@ -117,7 +117,19 @@ describe('the class-sensitivity job through the worker', () => {
 
 describe('marks and export fields', () => {
   it('firstSteps: the first step at or above the threshold, null when never', () => {
-    expect(firstSteps([[[0.1, 0.5, 0.9], [0.95, 0.2, 0.3], [0, 0, 0]]], [0, 10, 20], 0.9)).toEqual([[20, 0, null]]);
+    expect(
+      firstSteps(
+        [
+          [
+            [0.1, 0.5, 0.9],
+            [0.95, 0.2, 0.3],
+            [0, 0, 0],
+          ],
+        ],
+        [0, 10, 20],
+        0.9,
+      ),
+    ).toEqual([[20, 0, null]]);
   });
 
   it('an export names bundle, run, target, layer, threshold, keep, ε, hash and version', () => {
@@ -125,7 +137,15 @@ describe('marks and export fields', () => {
     const info = classesExportInfo(null, request, 'runs.npz', 'conv1', 0.7);
     const fields = Object.fromEntries(info.fields);
     expect(info.base).toBe('runs_seed0-classes');
-    expect(fields).toMatchObject({ bundle: 'runs.npz', run: 'seed0', 'left out': 'fc', 'layer shown': 'conv1', threshold: '0.7', keep: 'variance 0.99', epsilon: '1e-10' });
+    expect(fields).toMatchObject({
+      bundle: 'runs.npz',
+      run: 'seed0',
+      'left out': 'fc',
+      'layer shown': 'conv1',
+      threshold: '0.7',
+      keep: 'variance 0.99',
+      epsilon: '1e-10',
+    });
     expect(fields.app).toMatch(/^svcca-lens /);
   });
 });

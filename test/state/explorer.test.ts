@@ -103,7 +103,11 @@ describe('loading a bundle', () => {
     const done = loadInput([{ path: 'x.npy', file: file('x.npy') }], 'x.npy');
     client.inputs[0].resolve({
       bundle: null,
-      files: { arrays: [{ id: 'x.npy', name: 'x.npy', file: 'x.npy', shape: [10, 2], dtype: '<f4', detected: { layout: 'datapoints-first', reason: 'r' } }], added: ['x.npy'], errors: [] },
+      files: {
+        arrays: [{ id: 'x.npy', name: 'x.npy', file: 'x.npy', shape: [10, 2], dtype: '<f4', detected: { layout: 'datapoints-first', reason: 'r' } }],
+        added: ['x.npy'],
+        errors: [],
+      },
       errors: ['y.npy: truncated'],
     });
     await done;
@@ -350,7 +354,15 @@ describe('across runs', () => {
     expect(req.step).toBe(20);
     expect(state().cross!.rows).toEqual(LAYERS);
     expect(state().cross!.cols).toEqual(['x', 'y']);
-    client.crossJobs[0].control!.onPartial!({ t: 0, values: [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], kept: [] });
+    client.crossJobs[0].control!.onPartial!({
+      t: 0,
+      values: [
+        [0.1, 0.2],
+        [0.3, 0.4],
+        [0.5, 0.6],
+      ],
+      kept: [],
+    });
     expect(state().cross!.values[0][2][1]).toBe(0.6);
   });
 });
@@ -371,7 +383,10 @@ describe('settings that cannot go together', () => {
     const job = client.dynamicsJobs.at(-1)!;
     expect(job.params.options).toMatchObject({ metric: 'cka', convReduction: 'flatten' });
     expect(state().dynamics?.status).toBe('running'); // computing, not an error over an empty chart
-    expect(noticeStore.getState().notice).toMatchObject({ text: 'CKA does not run through the DFT (SVCCA and CCA only), so conv layers now use flatten.', undoLabel: 'Undo' });
+    expect(noticeStore.getState().notice).toMatchObject({
+      text: 'CKA does not run through the DFT (SVCCA and CCA only), so conv layers now use flatten.',
+      undoLabel: 'Undo',
+    });
     undoSwitch();
     expect(state().options).toMatchObject({ metric: 'svcca', convReduction: 'dft' });
     expect(noticeStore.getState().notice).toBeNull();

@@ -104,9 +104,7 @@ export class FakeClient implements AnalysisClient {
 /** A bundle of `layers` × `steps` (one run unless `runs`), 100 datapoints × 8 neurons each. */
 export function bundleInfo(name: string, layers: string[], steps: number[], runs: (string | null)[] = [null], shape = [100, 8]): BundleInfo {
   const entries = runs.flatMap((run) =>
-    steps.flatMap((step) =>
-      layers.map((layer) => ({ run, step, layer, source: `${name}:${run ? `${run}/` : ''}step_${step}/${layer}`, shape, dtype: '<f4' })),
-    ),
+    steps.flatMap((step) => layers.map((layer) => ({ run, step, layer, source: `${name}:${run ? `${run}/` : ''}step_${step}/${layer}`, shape, dtype: '<f4' }))),
   );
   return { id: name, name, runs, steps, layers, entries, unmatched: [], labels: null, manifest: null, bytes: entries.length * shape[0] * shape[1] * 4 };
 }

@@ -8,10 +8,20 @@ import { arrayBytes } from '../../src/worker/shapes';
 
 describe('names and sizes of the registered formats', () => {
   it('an export is named after the file without its extension, whatever the format', () => {
-    expect(['digits_runA.npz', 'ckpt.pt', 'run.PTH', 'acts.h5', 'acts.hdf5', 'act.pkl', 'runs'].map(stem)).toEqual(['digits_runA', 'ckpt', 'run', 'acts', 'acts', 'act', 'runs']);
+    expect(['digits_runA.npz', 'ckpt.pt', 'run.PTH', 'acts.h5', 'acts.hdf5', 'act.pkl', 'runs'].map(stem)).toEqual([
+      'digits_runA',
+      'ckpt',
+      'run',
+      'acts',
+      'acts',
+      'act',
+      'runs',
+    ]);
   });
 
   it('counts the bytes of torch, HDF5 and pickle dtypes', () => {
-    expect(['torch.float32', 'torch.float64', 'torch.bfloat16', 'torch.uint8', 'torch.bool', '>f4', '|u1'].map((d) => arrayBytes([10, 3], d))).toEqual([120, 240, 60, 30, 30, 120, 30]);
+    expect(['torch.float32', 'torch.float64', 'torch.bfloat16', 'torch.uint8', 'torch.bool', '>f4', '|u1'].map((d) => arrayBytes([10, 3], d))).toEqual([
+      120, 240, 60, 30, 30, 120, 30,
+    ]);
   });
 });

@@ -56,7 +56,9 @@ describe('bundle preview', () => {
   it('refuses too few datapoints for the metric, with the engine’s wording', () => {
     const info = bundleInfo('b.npz', ['fc'], [0], [null], [3, 2]);
     expect(summariseBundle(info, { ...DEFAULT_OPTIONS, metric: 'cka' }, []).problems).toEqual([]);
-    expect(summariseBundle(info, { ...DEFAULT_OPTIONS, metric: 'cka-debiased' }, []).problems).toEqual(['b.npz:step_0/fc has 3 datapoints; debiased CKA needs at least 4']);
+    expect(summariseBundle(info, { ...DEFAULT_OPTIONS, metric: 'cka-debiased' }, []).problems).toEqual([
+      'b.npz:step_0/fc has 3 datapoints; debiased CKA needs at least 4',
+    ]);
   });
 
   it('lists holes in the grid as a problem', () => {
@@ -98,13 +100,15 @@ describe('what a job depends on', () => {
     expect(relevantOptions({ ...DEFAULT_OPTIONS, epsilon: 1e-3 }, false)).not.toEqual(relevantOptions(DEFAULT_OPTIONS, false));
   });
 
-describe('warnings of the reading (issue 12)', () => {
-  it('labels left out and path-like names are preview warnings, never problems or questions', () => {
-    const read = ['b.npz:labels: 19 labels for 400 datapoints; there must be one label per datapoint; the labels are left out (the arrays load without them)'];
-    const s = summariseBundle({ ...bundleInfo('b.npz', ['conv1', 'fc'], [0, 10], [null], [400, 16]), warnings: read }, DEFAULT_OPTIONS, []);
-    expect(s.warnings[0]).toBe(read[0]);
-    expect(s.problems).toEqual([]);
-    expect(s.questions).toEqual([]);
+  describe('warnings of the reading (issue 12)', () => {
+    it('labels left out and path-like names are preview warnings, never problems or questions', () => {
+      const read = [
+        'b.npz:labels: 19 labels for 400 datapoints; there must be one label per datapoint; the labels are left out (the arrays load without them)',
+      ];
+      const s = summariseBundle({ ...bundleInfo('b.npz', ['conv1', 'fc'], [0, 10], [null], [400, 16]), warnings: read }, DEFAULT_OPTIONS, []);
+      expect(s.warnings[0]).toBe(read[0]);
+      expect(s.problems).toEqual([]);
+      expect(s.questions).toEqual([]);
+    });
   });
-});
 });

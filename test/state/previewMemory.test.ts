@@ -28,13 +28,17 @@ describe('memory a job needs at once', () => {
     const info = bundleInfo('resnet.npz', ['stem', 'fc'], steps(2), [null], [2000, 64, 56, 56]);
     info.entries = info.entries.map((e) => (e.layer === 'fc' ? { ...e, shape: [2000, 10] } : e));
     const warning = summariseBundle(info, { ...DEFAULT_OPTIONS, convReduction: 'meanpool' }, []).warnings.find((w) => w.includes('memory'));
-    expect(warning).toMatch(/^this bundle needs about 5\.98 GiB of memory at once, over the 2 GiB this app keeps to in a browser tab: layer stem alone needs 5\.98 GiB while it is read/);
-    expect(warning).toMatch(/Leave that layer out, save it with fewer datapoints or pooled over space \(e\.g\. x\.mean\(axis=\(2, 3\)\) for NCHW\), or run the svcca-lens CLI/);
+    expect(warning).toMatch(
+      /^this bundle needs about 5\.98 GiB of memory at once, over the 2 GiB this app keeps to in a browser tab: layer stem alone needs 5\.98 GiB while it is read/,
+    );
+    expect(warning).toMatch(
+      /Leave that layer out, save it with fewer datapoints or pooled over space \(e\.g\. x\.mean\(axis=\(2, 3\)\) for NCHW\), or run the svcca-lens CLI/,
+    );
     // Leaving the layer out clears it.
     expect(summariseBundle(info, { ...DEFAULT_OPTIONS, convReduction: 'meanpool' }, ['stem']).warnings.join('\n')).not.toMatch(/memory/);
   });
 
-  it("many wide layers: the factors of two checkpoints; mean-pool is suggested for conv layers", () => {
+  it('many wide layers: the factors of two checkpoints; mean-pool is suggested for conv layers', () => {
     const dense = bundleInfo('wide.npz', layerNames(30), steps(3), [null], [5000, 4096]);
     const warning = summariseBundle(dense, DEFAULT_OPTIONS, []).warnings.find((w) => w.includes('memory'));
     expect(warning).toMatch(/the factors of two checkpoints of 30 layers take 16\.7 GiB\. Leave out layers you do not need, or run the svcca-lens CLI/);
@@ -48,6 +52,8 @@ describe('memory a job needs at once', () => {
   it('fits → no warning; a custom bound applies', () => {
     const layers = [{ layer: 'a', storedBytes: 4e6, elements: 1e6, neurons: 100, datapoints: 10_000, conv: false }];
     expect(memoryWarning(layers)).toBeNull();
-    expect(memoryWarning(layers, 1e6)).toMatch(/^this bundle needs about 38\.3 MiB of memory at once, over the 977 KiB .*: layer a alone needs 22\.9 MiB while it is read/);
+    expect(memoryWarning(layers, 1e6)).toMatch(
+      /^this bundle needs about 38\.3 MiB of memory at once, over the 977 KiB .*: layer a alone needs 22\.9 MiB while it is read/,
+    );
   });
 });

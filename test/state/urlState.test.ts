@@ -22,17 +22,43 @@ describe('URL hash', () => {
       activeBundle: 'b.npz',
       dropped: { 'b.npz': ['fc,2', 'logits'] },
     };
-    s.options = { ...s.options, metric: 'pwcca', keep: { kind: 'dims', k: 20 }, epsilon: 1e-6, convReduction: 'meanpool', layout: 'neurons-first', convLayout: 'nchw', backend: 'cpu', pwccaVariant: 'paper' };
+    s.options = {
+      ...s.options,
+      metric: 'pwcca',
+      keep: { kind: 'dims', k: 20 },
+      epsilon: 1e-6,
+      convReduction: 'meanpool',
+      layout: 'neurons-first',
+      convLayout: 'nchw',
+      backend: 'cpu',
+      pwccaVariant: 'paper',
+    };
     const hash = toHash(s);
     expect(hash).not.toContain('b.npz'); // names of the data's layers only, never the data
     const back = parseHash(hash);
     expect(back.options).toEqual(s.options);
-    expect(back).toMatchObject({ stepIndex: 3, selected: s.selected, domain: 'fit', multiples: true, threshold: 0.9, showFreeze: false, reference: 200, runIndex: 1 });
+    expect(back).toMatchObject({
+      stepIndex: 3,
+      selected: s.selected,
+      domain: 'fit',
+      multiples: true,
+      threshold: 0.9,
+      showFreeze: false,
+      reference: 200,
+      runIndex: 1,
+    });
     expect(back.dropped).toEqual(['fc,2', 'logits']);
   });
 
   it('keeps the across-runs sides and step for that view', () => {
-    const s = { ...initialState(), tab: 'cross' as const, crossA: { bundle: 'x.npz', run: 'a' }, crossB: { bundle: 'x.npz', run: null }, crossStep: 40, selected: { view: 'cross' as const, t: 0, i: 2, j: 1 } };
+    const s = {
+      ...initialState(),
+      tab: 'cross' as const,
+      crossA: { bundle: 'x.npz', run: 'a' },
+      crossB: { bundle: 'x.npz', run: null },
+      crossStep: 40,
+      selected: { view: 'cross' as const, t: 0, i: 2, j: 1 },
+    };
     const back = parseHash(toHash(s));
     expect(back).toMatchObject({ tab: 'cross', crossA: s.crossA, crossB: s.crossB, crossStep: 40, selected: s.selected });
   });

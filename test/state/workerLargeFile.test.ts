@@ -48,7 +48,7 @@ function inProcessClient(): WorkerClient {
     },
     addEventListener: target.addEventListener.bind(target),
     terminate() {},
-  } as unknown as WorkerPort;
+  };
   return new WorkerClient(port);
 }
 
@@ -59,7 +59,7 @@ describe('a large bundle in the app', () => {
     let seed = 1;
     for (let t = 0; t < 4; t++) {
       for (let l = 0; l < 3; l++) {
-        const data = Float32Array.from({ length: 200 * 16 * 16 * 16 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5);
+        const data = Float32Array.from({ length: 200 * 16 * 16 * 16 }, () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5);
         members[`step_${t}/conv${l}.npy`] = encodeNpy([200, 16, 16, 16], data);
       }
     }
@@ -76,7 +76,13 @@ describe('a large bundle in the app', () => {
     expect(listing).toBeLessThan(zip.length / 50); // the central directory and 12 npy headers
 
     reads.length = 0;
-    const job = await client.dynamics({ bundle: added.bundle!.id, run: null, reference: 'last', dropped: [], options: { ...DEFAULT_OPTIONS, convReduction: 'meanpool' } });
+    const job = await client.dynamics({
+      bundle: added.bundle!.id,
+      run: null,
+      reference: 'last',
+      dropped: [],
+      options: { ...DEFAULT_OPTIONS, convReduction: 'meanpool' },
+    });
     expect(job.result.values).toHaveLength(4);
     const large = reads.filter((n) => n > 64 * 1024);
     // Every large read is one member (local header + .npy), never more: no whole-file ArrayBuffer.

@@ -23,14 +23,16 @@ function inProcessClient(): WorkerClient {
     },
     addEventListener: target.addEventListener.bind(target),
     terminate() {},
-  } as unknown as WorkerPort;
+  };
   return new WorkerClient(port);
 }
 
 const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, k) => Math.sin(seed * 13 + k * 0.7));
 const npz = (name: string, seed: number, runs: (string | null)[] = [null]): InputFileRef => {
   const members: Record<string, Uint8Array> = {};
-  for (const run of runs) for (const s of [0, 10]) for (const l of ['a', 'b']) members[`${run ? `${run}/` : ''}step_${s}/${l}.npy`] = encodeNpy([20, 3], values(60, seed + s + l.length));
+  for (const run of runs)
+    for (const s of [0, 10])
+      for (const l of ['a', 'b']) members[`${run ? `${run}/` : ''}step_${s}/${l}.npy`] = encodeNpy([20, 3], values(60, seed + s + l.length));
   return { path: name, file: new File([zipSync(members)], name) };
 };
 
@@ -42,7 +44,9 @@ describe('loads in the worker', () => {
     await expect(demo).rejects.toMatchObject({ name: 'AbortError' });
     expect((await mine).bundle).toMatchObject({ id: 'mine.npz', runs: [null], steps: [0, 10] });
     // The demo was never kept: a job on it says it is not loaded.
-    await expect(client.dynamics({ bundle: 'digits.npz', run: 'x', reference: 'last', dropped: [], options: DEFAULT_OPTIONS })).rejects.toThrow(/no longer loaded/);
+    await expect(client.dynamics({ bundle: 'digits.npz', run: 'x', reference: 'last', dropped: [], options: DEFAULT_OPTIONS })).rejects.toThrow(
+      /no longer loaded/,
+    );
   });
 
   it('a user’s load never supersedes another user’s load', async () => {
@@ -65,7 +69,18 @@ describe('loads in the worker', () => {
 
   it('one .npz per seed and labels.npy picked together: one study, a run per file, with the labels', async () => {
     const client = inProcessClient();
-    const labels = { path: 'labels.npy', file: new File([encodeNpy([20], Float32Array.from({ length: 20 }, (_, i) => i % 4))], 'labels.npy') };
+    const labels = {
+      path: 'labels.npy',
+      file: new File(
+        [
+          encodeNpy(
+            [20],
+            Float32Array.from({ length: 20 }, (_, i) => i % 4),
+          ),
+        ],
+        'labels.npy',
+      ),
+    };
     const res = await client.addInput([npz('runA.npz', 1), npz('runB_final.npz', 2), labels], 'runA.npz + runB_final.npz');
     expect(res.errors).toEqual([]);
     expect(res.bundle).toMatchObject({ runs: ['runA', 'runB_final'], steps: [0, 10], layers: ['a', 'b'], labels: { count: 20, classes: 4 } });
@@ -164,7 +179,9 @@ describe('loads in the worker', () => {
     expect(result.bundle).toMatchObject({ id: 'run', steps: [0, 10], layers: ['a', 'b'], labels: null });
     // A warning of the bundle (shown in its preview), not a load error that would hold it back.
     expect(result.errors).toEqual([]);
-    expect(result.bundle?.warnings).toEqual(['run/labels.npy: 19 labels for 20 datapoints; there must be one label per datapoint; the labels are left out (the arrays load without them)']);
+    expect(result.bundle?.warnings).toEqual([
+      'run/labels.npy: 19 labels for 20 datapoints; there must be one label per datapoint; the labels are left out (the arrays load without them)',
+    ]);
   });
 
   it('names inside a file that look like paths are flagged and kept as names', async () => {

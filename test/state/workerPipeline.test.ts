@@ -26,7 +26,7 @@ function inProcessClient(): WorkerClient {
     },
     addEventListener: target.addEventListener.bind(target),
     terminate() {},
-  } as unknown as WorkerPort;
+  };
   return new WorkerClient(port);
 }
 
@@ -203,27 +203,52 @@ describe('bundles through the worker (real readers, real engine)', () => {
   };
   const folder = () => {
     const files: { path: string; file: File }[] = [];
-    for (const s of [0, 1, 2]) for (const [l, name] of ['a', 'b'].entries()) files.push({ path: `run/step_${s}/${name}.npy`, file: npy(`${name}.npy`, [M2, 6], layer(l, s)) });
-    files.push({ path: 'run/labels.npy', file: npy('labels.npy', [M2], Float64Array.from({ length: M2 }, (_, i) => i % 3)) });
+    for (const s of [0, 1, 2])
+      for (const [l, name] of ['a', 'b'].entries()) files.push({ path: `run/step_${s}/${name}.npy`, file: npy(`${name}.npy`, [M2, 6], layer(l, s)) });
+    files.push({
+      path: 'run/labels.npy',
+      file: npy(
+        'labels.npy',
+        [M2],
+        Float64Array.from({ length: M2 }, (_, i) => i % 3),
+      ),
+    });
     return files;
   };
 
   it('reads a folder as a bundle; a bad file is reported by name and left out', async () => {
     const client = inProcessClient();
-    const files = [...folder(), { path: 'run/step_1/broken.npz', file: new File([new Uint8Array([1, 2, 3, 4])], 'broken.npz') }, { path: 'run/notes.txt', file: new File(['hi'], 'notes.txt') }];
+    const files = [
+      ...folder(),
+      { path: 'run/step_1/broken.npz', file: new File([new Uint8Array([1, 2, 3, 4])], 'broken.npz') },
+      { path: 'run/notes.txt', file: new File(['hi'], 'notes.txt') },
+    ];
     const res = await client.addInput(files, 'run');
     expect(res.files).toBeNull();
     expect(res.errors).toHaveLength(1);
     expect(res.errors[0]).toMatch(/^run\/step_1\/broken\.npz: /);
     const info = res.bundle!;
-    expect(info).toMatchObject({ id: 'run', runs: [null], steps: [0, 1, 2], layers: ['a', 'b'], unmatched: ['run/notes.txt'], labels: { count: M2, classes: 3 } });
+    expect(info).toMatchObject({
+      id: 'run',
+      runs: [null],
+      steps: [0, 1, 2],
+      layers: ['a', 'b'],
+      unmatched: ['run/notes.txt'],
+      labels: { count: M2, classes: 3 },
+    });
     expect(info.entries).toHaveLength(6);
     expect(info.bytes).toBe(6 * M2 * 6 * 8);
   });
 
   it('files that form no bundle are loose arrays', async () => {
     const client = inProcessClient();
-    const res = await client.addInput([{ path: 'x.npy', file: npy('x.npy', [M, N], X) }, { path: 'y.npy', file: npy('y.npy', [M, 6], Y) }], '2 files');
+    const res = await client.addInput(
+      [
+        { path: 'x.npy', file: npy('x.npy', [M, N], X) },
+        { path: 'y.npy', file: npy('y.npy', [M, 6], Y) },
+      ],
+      '2 files',
+    );
     expect(res.bundle).toBeNull();
     expect(res.files!.arrays.map((a) => a.name)).toEqual(['x.npy', 'y.npy']);
   });
@@ -283,7 +308,10 @@ describe('bundles through the worker (real readers, real engine)', () => {
     await client.addInput(folder(), 'run');
     const controller = new AbortController();
     const options = { ...state().options };
-    const job = client.dynamics({ bundle: 'run', run: null, reference: 'last', dropped: [], options }, { signal: controller.signal, onPartial: () => controller.abort() });
+    const job = client.dynamics(
+      { bundle: 'run', run: null, reference: 'last', dropped: [], options },
+      { signal: controller.signal, onPartial: () => controller.abort() },
+    );
     await expect(job).rejects.toMatchObject({ name: 'AbortError' });
     const again = await client.dynamics({ bundle: 'run', run: null, reference: 'last', dropped: [], options });
     expect(again.result.values).toHaveLength(3);
@@ -294,6 +322,8 @@ describe('bundles through the worker (real readers, real engine)', () => {
     const options = { ...state().options };
     await expect(client.dynamics({ bundle: 'gone', run: null, reference: 'last', dropped: [], options })).rejects.toThrow(/^gone: is no longer loaded/);
     await client.addInput(folder(), 'run');
-    await expect(client.dynamics({ bundle: 'run', run: null, reference: 'last', dropped: [], options: { ...options, backend: 'webgpu' } })).rejects.toThrow(/^Backend: /);
+    await expect(client.dynamics({ bundle: 'run', run: null, reference: 'last', dropped: [], options: { ...options, backend: 'webgpu' } })).rejects.toThrow(
+      /^Backend: /,
+    );
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { compactStep, convergenceSeries, freezeIndex, layerColor, layoutConvergence, spreadApart, thinTicks, wantsLogSteps } from '../../src/ui/charts/convergenceLayout';
+import {
+  compactStep,
+  convergenceSeries,
+  freezeIndex,
+  layerColor,
+  layoutConvergence,
+  spreadApart,
+  thinTicks,
+  wantsLogSteps,
+} from '../../src/ui/charts/convergenceLayout';
 
 const frame = { width: 500, height: 300, margin: { top: 10, right: 10, bottom: 40, left: 50 } };
 

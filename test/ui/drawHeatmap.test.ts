@@ -45,7 +45,16 @@ describe('drawHeatmap', () => {
   });
 
   it('draws a blank cell (never a value) apart from a pending one', () => {
-    const layout = layoutHeatmap({ values: [[null, null]], blank: [[null, 'not comparable under positions']], rows: ['r'], cols: ['a', 'b'], domain: [0, 1], width: 300, bare: true, maxCell: 10 });
+    const layout = layoutHeatmap({
+      values: [[null, null]],
+      blank: [[null, 'not comparable under positions']],
+      rows: ['r'],
+      cols: ['a', 'b'],
+      domain: [0, 1],
+      width: 300,
+      bare: true,
+      maxCell: 10,
+    });
     expect(layout.cells.map((c) => c.blank)).toEqual([false, true]);
     const { ctx, calls } = recorder();
     drawHeatmap(ctx, layout.cells, 20, 10, '#ccc');

@@ -3,10 +3,15 @@ import { matrixCsv, pngWithText, slug, wrapText } from '../../src/ui/exportChart
 
 describe('exports', () => {
   it('writes the current matrix as CSV: header of columns, one line per row, empty where not computed', () => {
-    const csv = matrixCsv('rows \\ cols', ['conv1', 'fc,1'], ['a', 'b'], [
-      [0.5, 1],
-      [null, 0.25],
-    ]);
+    const csv = matrixCsv(
+      'rows \\ cols',
+      ['conv1', 'fc,1'],
+      ['a', 'b'],
+      [
+        [0.5, 1],
+        [null, 0.25],
+      ],
+    );
     expect(csv).toBe('rows \\ cols,a,b\nconv1,0.5,1\n"fc,1",,0.25\n');
   });
 
@@ -27,13 +32,27 @@ describe('exports', () => {
 
 describe('exports say what they are', () => {
   it('CSV: "# key: value" lines before the header', () => {
-    const csv = matrixCsv('r \\ c', ['a'], ['b'], [[0.5]], [['bundle', 'digits.npz'], ['input hash', '0123456789ab']]);
+    const csv = matrixCsv(
+      'r \\ c',
+      ['a'],
+      ['b'],
+      [[0.5]],
+      [
+        ['bundle', 'digits.npz'],
+        ['input hash', '0123456789ab'],
+      ],
+    );
     expect(csv).toBe('# bundle: digits.npz\n# input hash: 0123456789ab\nr \\ c,b\na,0.5\n');
   });
   it('PNG: tEXt chunks after IHDR, each with its CRC', async () => {
     // A 1 × 1 PNG (signature, IHDR, IDAT, IEND).
     const png = Uint8Array.from(Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64'));
-    const out = Buffer.from(pngWithText(png, [['bundle', 'digits.npz'], ['metric', 'svcca']]));
+    const out = Buffer.from(
+      pngWithText(png, [
+        ['bundle', 'digits.npz'],
+        ['metric', 'svcca'],
+      ]),
+    );
     expect(out.subarray(0, 33).equals(Buffer.from(png.subarray(0, 33)))).toBe(true); // signature + IHDR untouched
     expect(out.readUInt32BE(33)).toBe('bundle\0digits.npz'.length);
     expect(out.subarray(37, 41).toString('latin1')).toBe('tEXt');

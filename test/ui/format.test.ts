@@ -29,10 +29,16 @@ describe('format', () => {
 describe('the backend line in plain words', () => {
   it('says which processor computed and why, without jargon', () => {
     expect(plainBackend('CPU (float64), as chosen')).toBe('Computed on the CPU in float64, as chosen under Backend.');
-    const software = plainBackend('CPU (float64): the WebGPU adapter (google swiftshader (software fallback)) is a software fallback, slower than the CPU path; choose GPU to use it anyway');
-    expect(software).toBe('Computed on the CPU in float64: this browser’s WebGPU has no graphics card behind it (google swiftshader draws on the processor), which is slower than the CPU path. Choose Backend: GPU to use it anyway.');
+    const software = plainBackend(
+      'CPU (float64): the WebGPU adapter (google swiftshader (software fallback)) is a software fallback, slower than the CPU path; choose GPU to use it anyway',
+    );
+    expect(software).toBe(
+      'Computed on the CPU in float64: this browser’s WebGPU has no graphics card behind it (google swiftshader draws on the processor), which is slower than the CPU path. Choose Backend: GPU to use it anyway.',
+    );
     expect(software).not.toMatch(/fallback/);
-    expect(plainBackend('WebGPU (float32) on nvidia h100, as chosen')).toBe('Computed on the graphics card (nvidia h100) with WebGPU in float32, as chosen under Backend.');
+    expect(plainBackend('WebGPU (float32) on nvidia h100, as chosen')).toBe(
+      'Computed on the graphics card (nvidia h100) with WebGPU in float32, as chosen under Backend.',
+    );
     expect(plainBackend('CPU (float64): WebGPU is not available here')).toBe('Computed on the CPU in float64: this browser offers no WebGPU.');
     expect(plainBackend('something new')).toBe('Computed on: something new');
   });

@@ -53,7 +53,9 @@ export async function compareCca(job: GpuJob, a: GpuCcaFactor[], b: GpuCcaFactor
   const pairs = a.flatMap((fa, i) => b.map((fb, j) => ({ i, j, small: Math.min(fa.rows, fb.rows) })));
   const padded = even(Math.max(2, ...pairs.map((p) => p.small)));
   const grams = own.zeros(pairs.length * padded * padded * 4, 'pairs.gram');
-  const batches = pairs.flatMap((p, index) => (p.small > 0 ? [blockGramBatch(offsetsA[p.i] * rowsB + offsetsB[p.j], a[p.i].rows, b[p.j].rows, rowsB, index * padded * padded, padded)] : []));
+  const batches = pairs.flatMap((p, index) =>
+    p.small > 0 ? [blockGramBatch(offsetsA[p.i] * rowsB + offsetsB[p.j], a[p.i].rows, b[p.j].rows, rowsB, index * padded * padded, padded)] : [],
+  );
   if (batches.length > 0) runProducts(rt, t, t, grams, batches, 'pairs.gram');
   const eig = await jacobiEigenBatch(rt, grams, padded, pairs.length, { vectors: false, signal: job.signal, sizes: pairs.map((p) => p.small) });
   release();

@@ -51,7 +51,17 @@ async function blockSet(job: GpuJob, f: GpuDftFactor, frequencies: SharedFrequen
     embedded,
     embedded,
     gram,
-    offsets.map((row, blockIndex) => ({ aOffset: row * 2 * n, bOffset: row * 2 * n, cOffset: blockIndex * padded * padded, p: 2 * c, q: 2 * c, k: 2 * n, lda: 2 * n, ldb: 2 * n, ldc: padded })),
+    offsets.map((row, blockIndex) => ({
+      aOffset: row * 2 * n,
+      bOffset: row * 2 * n,
+      cOffset: blockIndex * padded * padded,
+      p: 2 * c,
+      q: 2 * c,
+      k: 2 * n,
+      lda: 2 * n,
+      ldb: 2 * n,
+      ldc: padded,
+    })),
     'dft.gram',
   );
   // SVCCA through the DFT: the 99% rule over all blocks' complex eigenvalues together.
@@ -92,7 +102,15 @@ export async function compareDft(job: GpuJob, a: GpuDftFactor[], b: GpuDftFactor
   return grid;
 }
 
-async function dftPair(job: GpuJob, setA: StackedFactors, setB: StackedFactors, frequencies: SharedFrequency[], channelsA: number, channelsB: number, m: number): Promise<PairNumbers> {
+async function dftPair(
+  job: GpuJob,
+  setA: StackedFactors,
+  setB: StackedFactors,
+  frequencies: SharedFrequency[],
+  channelsA: number,
+  channelsB: number,
+  m: number,
+): Promise<PairNumbers> {
   const { rt, own } = job;
   const blocks = frequencies.map((_, index) => ({ pa: setA.plans[index], pb: setB.plans[index] }));
   const crossOffsets: number[] = [];
@@ -108,14 +126,28 @@ async function dftPair(job: GpuJob, setA: StackedFactors, setB: StackedFactors, 
   const gramBatches: ProductBatch[] = [];
   blocks.forEach(({ pa, pb }, index) => {
     if (pa.rows === 0 || pb.rows === 0) return;
-    crossBatches.push({ aOffset: pa.rowOffset * m, bOffset: pb.rowOffset * m, cOffset: crossOffsets[index], p: pa.rows, q: pb.rows, k: m, lda: m, ldb: m, ldc: pb.rows });
+    crossBatches.push({
+      aOffset: pa.rowOffset * m,
+      bOffset: pb.rowOffset * m,
+      cOffset: crossOffsets[index],
+      p: pa.rows,
+      q: pb.rows,
+      k: m,
+      lda: m,
+      ldb: m,
+      ldc: pb.rows,
+    });
     gramBatches.push(blockGramBatch(crossOffsets[index], pa.rows, pb.rows, pb.rows, index * padded * padded, padded));
   });
   if (crossBatches.length > 0) {
     runProducts(rt, setA.z, setB.z, cross, crossBatches, 'dft.cross');
     runProducts(rt, cross, cross, grams, gramBatches, 'dft.pair-gram');
   }
-  const eig = await jacobiEigenBatch(rt, grams, padded, blocks.length, { vectors: false, signal: job.signal, sizes: blocks.map(({ pa, pb }) => Math.min(pa.rows, pb.rows)) });
+  const eig = await jacobiEigenBatch(rt, grams, padded, blocks.length, {
+    vectors: false,
+    signal: job.signal,
+    sizes: blocks.map(({ pa, pb }) => Math.min(pa.rows, pb.rows)),
+  });
   own.release(cross);
   const union: number[] = [];
   const kept: [number, number] = [0, 0];

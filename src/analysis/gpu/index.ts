@@ -94,14 +94,29 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     }
   }
 
-  async compareGrid(a: GpuFactor[], b: GpuFactor[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
+  async compareGrid(
+    a: GpuFactor[],
+    b: GpuFactor[],
+    options: AnalysisOptions,
+    onPairs?: (count: number) => void,
+    signal?: AbortSignal,
+  ): Promise<PairNumbers[][]> {
     this.runtime.checkAlive();
     // Representations the precision rule sent to float64: their pairs run there, the rest on the GPU.
     const toCpu = (f: GpuFactor) => f.kind === 'cpu' && f.conditioning === true;
     if (!a.some(toCpu) && !b.some(toCpu)) return this.compareUniform(a, b, options, onPairs, signal);
     const onGpuA = a.flatMap((f, i) => (toCpu(f) ? [] : [i]));
     const onGpuB = b.flatMap((f, j) => (toCpu(f) ? [] : [j]));
-    const sub = onGpuA.length > 0 && onGpuB.length > 0 ? await this.compareUniform(onGpuA.map((i) => a[i]), onGpuB.map((j) => b[j]), options, undefined, signal) : [];
+    const sub =
+      onGpuA.length > 0 && onGpuB.length > 0
+        ? await this.compareUniform(
+            onGpuA.map((i) => a[i]),
+            onGpuB.map((j) => b[j]),
+            options,
+            undefined,
+            signal,
+          )
+        : [];
     const grid = a.map((fa, i) =>
       b.map((fb, j): PairNumbers => {
         const si = onGpuA.indexOf(i);
@@ -126,22 +141,31 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
   }
 
   /** Pairs whose factors are all of one GPU kind, on the GPU; anything else (or a limit met on the way) on the float64 path. */
-  private async compareUniform(a: GpuFactor[], b: GpuFactor[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
-    const all = <K extends GpuFactor['kind']>(kind: K) => (f: GpuFactor): f is Extract<GpuFactor, { kind: K }> => f.kind === kind;
+  private async compareUniform(
+    a: GpuFactor[],
+    b: GpuFactor[],
+    options: AnalysisOptions,
+    onPairs?: (count: number) => void,
+    signal?: AbortSignal,
+  ): Promise<PairNumbers[][]> {
+    const all =
+      <K extends GpuFactor['kind']>(kind: K) =>
+      (f: GpuFactor): f is Extract<GpuFactor, { kind: K }> =>
+        f.kind === kind;
     const whole = async (grid: Promise<PairNumbers[][]>) => {
       const done = await grid;
       onPairs?.(a.length * b.length);
       return done;
     };
-    const ckaGrid = (job: GpuJob, debiased: boolean) => (a.every(all('gpu-cka')) && b.every(all('gpu-cka')) ? whole(compareCka(job, a as GpuCkaFactor[], b as GpuCkaFactor[], debiased)) : null);
+    const ckaGrid = (job: GpuJob, debiased: boolean) => (a.every(all('gpu-cka')) && b.every(all('gpu-cka')) ? whole(compareCka(job, a, b, debiased)) : null);
     try {
       const onGpu = await this.job(options, signal, async (job): Promise<PairNumbers[][] | null> => {
         switch (options.metric) {
           case 'svcca':
           case 'cca':
             // Through the DFT (factors.ts makes DFT factors for these two metrics alone), or whole layers.
-            if (a.every(all('gpu-dft')) && b.every(all('gpu-dft'))) return compareDft(job, a as GpuDftFactor[], b as GpuDftFactor[], onPairs);
-            if (a.every(all('gpu-cca')) && b.every(all('gpu-cca'))) return whole(compareCca(job, a as GpuCcaFactor[], b as GpuCcaFactor[]));
+            if (a.every(all('gpu-dft')) && b.every(all('gpu-dft'))) return compareDft(job, a, b, onPairs);
+            if (a.every(all('gpu-cca')) && b.every(all('gpu-cca'))) return whole(compareCca(job, a, b));
             return null;
           case 'pwcca': {
             const withExtras = (f: GpuFactor) => f.kind === 'gpu-cca' && f.pwcca !== undefined;
@@ -165,7 +189,14 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
   }
 
   /** The float64 path, pair by pair, for factors (or pairs) the GPU does not handle; `reason` travels with every pair. */
-  private async compareOnCpu(a: GpuFactor[], b: GpuFactor[], options: AnalysisOptions, reason: string, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
+  private async compareOnCpu(
+    a: GpuFactor[],
+    b: GpuFactor[],
+    options: AnalysisOptions,
+    reason: string,
+    onPairs?: (count: number) => void,
+    signal?: AbortSignal,
+  ): Promise<PairNumbers[][]> {
     const fa = a.map((f) => this.cpuFactor(f, options));
     const fb = b.map((f) => this.cpuFactor(f, options));
     const grid: PairNumbers[][] = [];

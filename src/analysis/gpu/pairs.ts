@@ -15,7 +15,12 @@ interface StackedRows {
 }
 
 /** Copies the factors' rows into one stacked buffer (unless they already are one, in order). */
-function stack<F extends StackedRows>(job: GpuJob, factors: F[], bufferOf: (f: F) => GPUBuffer, label: string): { buffer: GPUBuffer; offsets: number[]; owned: boolean } {
+function stack<F extends StackedRows>(
+  job: GpuJob,
+  factors: F[],
+  bufferOf: (f: F) => GPUBuffer,
+  label: string,
+): { buffer: GPUBuffer; offsets: number[]; owned: boolean } {
   const { rt, own } = job;
   const m = factors[0].datapoints;
   const first = bufferOf(factors[0]);
@@ -55,7 +60,14 @@ export function stackedCross<F extends StackedRows>(job: GpuJob, a: F[], b: F[],
   const t = own.zeros(Math.max(1, rowsA * rowsB) * 4, `${label}.cross`);
   if (rowsA > 0 && rowsB > 0) {
     const first = (stacked: typeof sa, factors: F[]) => (stacked.owned ? 0 : factors[0].rowOffset) * m;
-    runProducts(rt, sa.buffer, sb.buffer, t, [{ aOffset: first(sa, a), bOffset: first(sb, b), cOffset: 0, p: rowsA, q: rowsB, k: m, lda: m, ldb: m, ldc: rowsB }], `${label}.cross`);
+    runProducts(
+      rt,
+      sa.buffer,
+      sb.buffer,
+      t,
+      [{ aOffset: first(sa, a), bOffset: first(sb, b), cOffset: 0, p: rowsA, q: rowsB, k: m, lda: m, ldb: m, ldc: rowsB }],
+      `${label}.cross`,
+    );
   }
   const release = () => {
     own.release(t);

@@ -27,10 +27,13 @@ export async function comparePwcca(job: GpuJob, a: GpuCcaFactor[], b: GpuCcaFact
     for (let j = 0; j < b.length; j++) {
       checkAborted(job.signal);
       const block = { rows: a[i].rows, cols: b[j].rows, data: new Float64Array(a[i].rows * b[j].rows) };
-      for (let r = 0; r < block.rows; r++) for (let c = 0; c < block.cols; c++) block.data[r * block.cols + c] = cross[(offsetsA[i] + r) * rowsB + offsetsB[j] + c];
+      for (let r = 0; r < block.rows; r++)
+        for (let c = 0; c < block.cols; c++) block.data[r * block.cols + c] = cross[(offsetsA[i] + r) * rowsB + offsetsB[j] + c];
       const svd = svdOfCross(block);
       const verdict = pwccaPairVerdict(svd.values, Math.min(a[i].keptDims, b[j].keptDims), a[i].datapoints);
-      grid[i][j] = verdict.gpu ? await pwccaPair(job, a[i], b[j], svd) : { ...compareFactors(job.twin(a[i]), job.twin(b[j]), job.options), fallbackPair: verdict.reason };
+      grid[i][j] = verdict.gpu
+        ? await pwccaPair(job, a[i], b[j], svd)
+        : { ...compareFactors(job.twin(a[i]), job.twin(b[j]), job.options), fallbackPair: verdict.reason };
     }
   }
   return grid;
@@ -71,9 +74,23 @@ async function pwccaPair(job: GpuJob, fa: GpuCcaFactor, fb: GpuCcaFactor, svd: C
   const gram = own.zeros(r * r * 4, 'pwcca.gram');
   const projections = own.zeros(r * n * 4, 'pwcca.projections');
   try {
-    runProducts(rt, rotation, ownFactor.z.buffer, directions, [{ aOffset: 0, bOffset: ownFactor.rowOffset * m, cOffset: 0, p: r, q: m, k: ownFactor.rows, lda: ownFactor.rows, ldb: m, ldc: m, transB: true }], 'pwcca.directions');
+    runProducts(
+      rt,
+      rotation,
+      ownFactor.z.buffer,
+      directions,
+      [{ aOffset: 0, bOffset: ownFactor.rowOffset * m, cOffset: 0, p: r, q: m, k: ownFactor.rows, lda: ownFactor.rows, ldb: m, ldc: m, transB: true }],
+      'pwcca.directions',
+    );
     runProducts(rt, directions, directions, gram, [{ aOffset: 0, bOffset: 0, cOffset: 0, p: r, q: r, k: m, lda: m, ldb: m, ldc: r }], 'pwcca.gram');
-    runProducts(rt, directions, extras.x.buffer, projections, [{ aOffset: 0, bOffset: extras.xRow * m, cOffset: 0, p: r, q: n, k: m, lda: m, ldb: m, ldc: n }], 'pwcca.projections');
+    runProducts(
+      rt,
+      directions,
+      extras.x.buffer,
+      projections,
+      [{ aOffset: 0, bOffset: extras.xRow * m, cOffset: 0, p: r, q: n, k: m, lda: m, ldb: m, ldc: n }],
+      'pwcca.projections',
+    );
     const g = await rt.read(gram, r * r * 4, 'pwcca.gram');
     const mAll = await rt.read(projections, r * n * 4, 'pwcca.projections');
     const keptProjections = { rows: r, cols: count, data: new Float64Array(r * count) };

@@ -58,110 +58,144 @@ export async function factorStacked(
   keeps?: (spectra: number[][]) => number[],
   pwcca = false,
 ): Promise<StackedFactors> {
-    const { rt, own } = job;
-    const count = sizes.length;
-    const grams = await rt.read(gram, count * padded * padded * 4, 'factor.gram');
-    own.release(gram);
-    const cca = hostStep(options.metric) === 'cca';
-    // Step 3 on the host in float64 (see the module comment): the eigendecomposition of the
-    // equilibrated correlation matrix (CCA) or of the Gram itself (SVCCA).
-    const eigenStarted = performance.now();
-    const drafts = sizes.map((size, b) => {
-      const g = new Float64Array(size * size);
-      for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) g[i * size + j] = grams[b * padded * padded + i * padded + j];
-      return cca ? draftCca(g, size, m, options.epsilon) : draftSvd(g, size, m);
-    });
-    job.precisionWork.hostEigenSeconds += (performance.now() - eigenStarted) / 1000;
-    const svdDrafts = drafts as SvdDraft[];
-    const ks = cca ? [] : keeps ? keeps(svdDrafts.map((d) => d.spectrum)) : svdDrafts.map((d) => chooseK(d.spectrum, options.keep));
-    const whitenings = drafts.map((draft, b) => (cca ? whitenCca(draft as CcaDraft, options.epsilon) : whitenSvd(draft as SvdDraft, ks[b], options.epsilon, options.keep, keeps === undefined)));
-    // Step 4: Z₀ = W₀ Xc for every matrix in one batched product.
-    const projectionData = new Float32Array(Math.max(1, whitenings.reduce((s, w, b) => s + w.rows * sizes[b], 0)));
-    const projectionOffsets: number[] = [];
-    const zOffsets: number[] = [];
-    let pOffset = 0;
-    let zRow = 0;
-    whitenings.forEach((w, b) => {
-      projectionOffsets.push(pOffset);
-      zOffsets.push(zRow);
-      for (let i = 0; i < w.rows; i++) for (let t = 0; t < sizes[b]; t++) projectionData[pOffset + i * sizes[b] + t] = w.projection[i * sizes[b] + t];
-      pOffset += w.rows * sizes[b];
-      zRow += w.rows;
-    });
-    const projection = own.upload(projectionData, 'factor.projection');
-    const z0 = own.zeros(Math.max(1, zRow) * m * 4, 'factor.whitened-draft');
-    for (const chunk of chunks) {
-      // Z₀'s columns [column0, column0 + columns) from this chunk of datapoints.
-      const batches: ProductBatch[] = whitenings
-        .map((w, b) => ({
-          aOffset: projectionOffsets[b],
-          bOffset: rowOffsets[b] * chunk.columns,
-          cOffset: zOffsets[b] * m + chunk.column0,
-          p: w.rows,
-          q: chunk.columns,
-          k: sizes[b],
-          lda: sizes[b],
-          ldb: chunk.columns,
-          ldc: m,
-          transB: true, // op(B) = Xcᵀ (columns × n): Z₀ = W₀ · Xc
-        }))
-        .filter((batch) => batch.p > 0);
-      if (batches.length > 0) runProducts(rt, projection, chunk.buffer, z0, batches, 'factor.whiten');
-    }
-    own.release(projection);
-    // Step 5 of the module comment, the refinement: C = Z₀ Z₀ᵀ (+ the ε term) in float64, C = L Lᵀ, Z = L⁻¹ Z₀.
-    const refineStarted = performance.now();
-    const refinePadded = even(Math.max(2, ...whitenings.map((w) => w.rows)));
-    const cBuffer = own.zeros(count * refinePadded * refinePadded * 4, 'factor.refine-gram');
-    const gramBatches: ProductBatch[] = whitenings
-      .map((w, b) => ({ aOffset: zOffsets[b] * m, bOffset: zOffsets[b] * m, cOffset: b * refinePadded * refinePadded, p: w.rows, q: w.rows, k: m, lda: m, ldb: m, ldc: refinePadded }))
+  const { rt, own } = job;
+  const count = sizes.length;
+  const grams = await rt.read(gram, count * padded * padded * 4, 'factor.gram');
+  own.release(gram);
+  const cca = hostStep(options.metric) === 'cca';
+  // Step 3 on the host in float64 (see the module comment): the eigendecomposition of the
+  // equilibrated correlation matrix (CCA) or of the Gram itself (SVCCA).
+  const eigenStarted = performance.now();
+  const drafts = sizes.map((size, b) => {
+    const g = new Float64Array(size * size);
+    for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) g[i * size + j] = grams[b * padded * padded + i * padded + j];
+    return cca ? draftCca(g, size, m, options.epsilon) : draftSvd(g, size, m);
+  });
+  job.precisionWork.hostEigenSeconds += (performance.now() - eigenStarted) / 1000;
+  const svdDrafts = drafts as SvdDraft[];
+  const ks = cca ? [] : keeps ? keeps(svdDrafts.map((d) => d.spectrum)) : svdDrafts.map((d) => chooseK(d.spectrum, options.keep));
+  const whitenings = drafts.map((draft, b) =>
+    cca ? whitenCca(draft as CcaDraft, options.epsilon) : whitenSvd(draft as SvdDraft, ks[b], options.epsilon, options.keep, keeps === undefined),
+  );
+  // Step 4: Z₀ = W₀ Xc for every matrix in one batched product.
+  const projectionData = new Float32Array(
+    Math.max(
+      1,
+      whitenings.reduce((s, w, b) => s + w.rows * sizes[b], 0),
+    ),
+  );
+  const projectionOffsets: number[] = [];
+  const zOffsets: number[] = [];
+  let pOffset = 0;
+  let zRow = 0;
+  whitenings.forEach((w, b) => {
+    projectionOffsets.push(pOffset);
+    zOffsets.push(zRow);
+    for (let i = 0; i < w.rows; i++) for (let t = 0; t < sizes[b]; t++) projectionData[pOffset + i * sizes[b] + t] = w.projection[i * sizes[b] + t];
+    pOffset += w.rows * sizes[b];
+    zRow += w.rows;
+  });
+  const projection = own.upload(projectionData, 'factor.projection');
+  const z0 = own.zeros(Math.max(1, zRow) * m * 4, 'factor.whitened-draft');
+  for (const chunk of chunks) {
+    // Z₀'s columns [column0, column0 + columns) from this chunk of datapoints.
+    const batches: ProductBatch[] = whitenings
+      .map((w, b) => ({
+        aOffset: projectionOffsets[b],
+        bOffset: rowOffsets[b] * chunk.columns,
+        cOffset: zOffsets[b] * m + chunk.column0,
+        p: w.rows,
+        q: chunk.columns,
+        k: sizes[b],
+        lda: sizes[b],
+        ldb: chunk.columns,
+        ldc: m,
+        transB: true, // op(B) = Xcᵀ (columns × n): Z₀ = W₀ · Xc
+      }))
       .filter((batch) => batch.p > 0);
-    if (gramBatches.length > 0) runProducts(rt, z0, z0, cBuffer, gramBatches, 'factor.refine-gram');
-    const cs = await rt.read(cBuffer, count * refinePadded * refinePadded * 4, 'factor.refine-gram');
-    own.release(cBuffer);
-    const inverses: Float32Array[] = [];
-    const plans: FactorPlan[] = whitenings.map((w, b) => {
-      const r = w.rows;
-      const c: Matrix = { rows: r, cols: r, data: new Float64Array(r * r) };
-      for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) c.data[i * r + j] = cs[b * refinePadded * refinePadded + i * refinePadded + j];
-      const { lInverse, pivotRatio } = refinementFactor(c, w, sizes[b]);
-      inverses.push(Float32Array.from(lInverse.data));
-      const conditioning: Conditioning = { ...w.conditioning, refinementPivot: r === 0 ? 1 : pivotRatio };
-      let verdict = gpuVerdict(conditioning);
-      const coordinates = pwcca && verdict.gpu && r > 0 ? pwccaCoordinates(lInverse, w, sizes[b]) : null;
-      if (pwcca && verdict.gpu && r > 0 && !coordinates) verdict = { gpu: false, estimatedError: verdict.estimatedError, reason: 'the whitened layer is numerically rank-deficient in float32' };
-      const empty: Matrix = { rows: 0, cols: 0, data: new Float64Array(0) };
-      return {
-        rowOffset: zOffsets[b],
-        rows: r,
-        keptDims: w.keptDims,
-        dropped: w.dropped,
-        clipped: w.keptDims - r,
-        spectrum: w.spectrum,
-        kept: w.kept,
-        basis: coordinates?.basis ?? empty,
-        neurons: coordinates?.neurons ?? empty,
-        verdict,
-      };
-    });
-    // Z = L⁻¹ Z₀ per matrix (one batched product), into the factor's buffer.
-    const inverseData = new Float32Array(Math.max(1, inverses.reduce((s, x) => s + x.length, 0)));
-    const inverseOffsets: number[] = [];
-    let iOffset = 0;
-    for (const x of inverses) {
-      inverseOffsets.push(iOffset);
-      inverseData.set(x, iOffset);
-      iOffset += x.length;
-    }
-    const inverseBuffer = own.upload(inverseData, 'factor.refine-inverse');
-    const z = own.zeros(Math.max(1, zRow) * m * 4, 'factor.whitened');
-    const refineBatches: ProductBatch[] = whitenings
-      .map((w, b) => ({ aOffset: inverseOffsets[b], bOffset: zOffsets[b] * m, cOffset: zOffsets[b] * m, p: w.rows, q: m, k: w.rows, lda: w.rows, ldb: m, ldc: m, transB: true }))
-      .filter((batch) => batch.p > 0);
-    if (refineBatches.length > 0) runProducts(rt, inverseBuffer, z0, z, refineBatches, 'factor.refine');
-    own.release(inverseBuffer);
-    own.release(z0);
-    await rt.settle();
-    job.precisionWork.refineSeconds += (performance.now() - refineStarted) / 1000;
-    return { z, plans };
+    if (batches.length > 0) runProducts(rt, projection, chunk.buffer, z0, batches, 'factor.whiten');
+  }
+  own.release(projection);
+  // Step 5 of the module comment, the refinement: C = Z₀ Z₀ᵀ (+ the ε term) in float64, C = L Lᵀ, Z = L⁻¹ Z₀.
+  const refineStarted = performance.now();
+  const refinePadded = even(Math.max(2, ...whitenings.map((w) => w.rows)));
+  const cBuffer = own.zeros(count * refinePadded * refinePadded * 4, 'factor.refine-gram');
+  const gramBatches: ProductBatch[] = whitenings
+    .map((w, b) => ({
+      aOffset: zOffsets[b] * m,
+      bOffset: zOffsets[b] * m,
+      cOffset: b * refinePadded * refinePadded,
+      p: w.rows,
+      q: w.rows,
+      k: m,
+      lda: m,
+      ldb: m,
+      ldc: refinePadded,
+    }))
+    .filter((batch) => batch.p > 0);
+  if (gramBatches.length > 0) runProducts(rt, z0, z0, cBuffer, gramBatches, 'factor.refine-gram');
+  const cs = await rt.read(cBuffer, count * refinePadded * refinePadded * 4, 'factor.refine-gram');
+  own.release(cBuffer);
+  const inverses: Float32Array[] = [];
+  const plans: FactorPlan[] = whitenings.map((w, b) => {
+    const r = w.rows;
+    const c: Matrix = { rows: r, cols: r, data: new Float64Array(r * r) };
+    for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) c.data[i * r + j] = cs[b * refinePadded * refinePadded + i * refinePadded + j];
+    const { lInverse, pivotRatio } = refinementFactor(c, w, sizes[b]);
+    inverses.push(Float32Array.from(lInverse.data));
+    const conditioning: Conditioning = { ...w.conditioning, refinementPivot: r === 0 ? 1 : pivotRatio };
+    let verdict = gpuVerdict(conditioning);
+    const coordinates = pwcca && verdict.gpu && r > 0 ? pwccaCoordinates(lInverse, w, sizes[b]) : null;
+    if (pwcca && verdict.gpu && r > 0 && !coordinates)
+      verdict = { gpu: false, estimatedError: verdict.estimatedError, reason: 'the whitened layer is numerically rank-deficient in float32' };
+    const empty: Matrix = { rows: 0, cols: 0, data: new Float64Array(0) };
+    return {
+      rowOffset: zOffsets[b],
+      rows: r,
+      keptDims: w.keptDims,
+      dropped: w.dropped,
+      clipped: w.keptDims - r,
+      spectrum: w.spectrum,
+      kept: w.kept,
+      basis: coordinates?.basis ?? empty,
+      neurons: coordinates?.neurons ?? empty,
+      verdict,
+    };
+  });
+  // Z = L⁻¹ Z₀ per matrix (one batched product), into the factor's buffer.
+  const inverseData = new Float32Array(
+    Math.max(
+      1,
+      inverses.reduce((s, x) => s + x.length, 0),
+    ),
+  );
+  const inverseOffsets: number[] = [];
+  let iOffset = 0;
+  for (const x of inverses) {
+    inverseOffsets.push(iOffset);
+    inverseData.set(x, iOffset);
+    iOffset += x.length;
+  }
+  const inverseBuffer = own.upload(inverseData, 'factor.refine-inverse');
+  const z = own.zeros(Math.max(1, zRow) * m * 4, 'factor.whitened');
+  const refineBatches: ProductBatch[] = whitenings
+    .map((w, b) => ({
+      aOffset: inverseOffsets[b],
+      bOffset: zOffsets[b] * m,
+      cOffset: zOffsets[b] * m,
+      p: w.rows,
+      q: m,
+      k: w.rows,
+      lda: w.rows,
+      ldb: m,
+      ldc: m,
+      transB: true,
+    }))
+    .filter((batch) => batch.p > 0);
+  if (refineBatches.length > 0) runProducts(rt, inverseBuffer, z0, z, refineBatches, 'factor.refine');
+  own.release(inverseBuffer);
+  own.release(z0);
+  await rt.settle();
+  job.precisionWork.refineSeconds += (performance.now() - refineStarted) / 1000;
+  return { z, plans };
 }

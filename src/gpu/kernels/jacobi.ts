@@ -140,7 +140,16 @@ export function jacobiSweepsKernel(place: SweepsMatrixPlace, maxN: number, threa
     params: sweepsParams,
     // One workgroup per matrix.
     workgroups: (s) => [s.count, 1, 1],
-    encodeUniforms: (s) => encodeStruct(sweepsParams, { n: s.n, count: s.count, vectors: s.vectors, sweep_budget: s.sweepBudget, max_sweeps: s.maxSweeps, tolerance: s.tolerance, first: s.first }),
+    encodeUniforms: (s) =>
+      encodeStruct(sweepsParams, {
+        n: s.n,
+        count: s.count,
+        vectors: s.vectors,
+        sweep_budget: s.sweepBudget,
+        max_sweeps: s.maxSweeps,
+        tolerance: s.tolerance,
+        first: s.first,
+      }),
   };
 }
 

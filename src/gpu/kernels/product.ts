@@ -1,6 +1,6 @@
 // Descriptor of shaders/product-batched.wgsl and the host-side encoding of its batch table.
 import source from '../../../shaders/product-batched.wgsl?raw';
-import { ceilDiv, encodeStruct, structBytes, structLayout, type Kernel } from '../kernel';
+import { ceilDiv, encodeStruct, structLayout, type Kernel } from '../kernel';
 
 /** Threads per tile edge: 16 (64 × 64 output tiles) or 8 (32 × 32, for small outputs). */
 export type ProductEdge = 8 | 16;
@@ -21,9 +21,6 @@ const batchLayout = structLayout('Batch', [
   ['alpha', 'f32'],
   ['_pad', 'u32'],
 ]);
-
-/** Bytes of one batch table entry. */
-export const PRODUCT_BATCH_BYTES = structBytes(batchLayout);
 
 /** The products of one dispatch: its sizes are its batch table. */
 export function productKernel(edge: ProductEdge = 16): Kernel<ProductBatch[]> {
@@ -67,7 +64,19 @@ export function encodeBatches(batches: ProductBatch[]): Uint32Array<ArrayBuffer>
   const words = new Uint32Array(batches.length * perBatch);
   batches.forEach((b, i) => {
     const flags = (Object.keys(PRODUCT_FLAGS) as (keyof typeof PRODUCT_FLAGS)[]).reduce((bits, flag) => bits | (b[flag] ? PRODUCT_FLAGS[flag] : 0), 0);
-    const entry = { a_offset: b.aOffset, b_offset: b.bOffset, c_offset: b.cOffset, p: b.p, q: b.q, k: b.k, lda: b.lda, ldb: b.ldb, ldc: b.ldc, flags, alpha: b.alpha ?? 1 };
+    const entry = {
+      a_offset: b.aOffset,
+      b_offset: b.bOffset,
+      c_offset: b.cOffset,
+      p: b.p,
+      q: b.q,
+      k: b.k,
+      lda: b.lda,
+      ldb: b.ldb,
+      ldc: b.ldc,
+      flags,
+      alpha: b.alpha ?? 1,
+    };
     encodeStruct(batchLayout, entry, words, i * perBatch);
   });
   return words;

@@ -2,19 +2,7 @@
 
 import type { PlotArea, Tick } from './frame';
 
-export function Axes({
-  plot,
-  xTicks,
-  yTicks,
-  xLabel,
-  yLabel,
-}: {
-  plot: PlotArea;
-  xTicks: Tick[];
-  yTicks: Tick[];
-  xLabel: string;
-  yLabel: string;
-}) {
+export function Axes({ plot, xTicks, yTicks, xLabel, yLabel }: { plot: PlotArea; xTicks: Tick[]; yTicks: Tick[]; xLabel: string; yLabel: string }) {
   const bottom = plot.y + plot.height;
   return (
     <g className="axes" aria-hidden="true">
@@ -36,11 +24,7 @@ export function Axes({
       <text className="axis-label" x={plot.x + plot.width / 2} y={bottom + 34} textAnchor="middle">
         {xLabel}
       </text>
-      <text
-        className="axis-label"
-        transform={`translate(${plot.x - 40} ${plot.y + plot.height / 2}) rotate(-90)`}
-        textAnchor="middle"
-      >
+      <text className="axis-label" transform={`translate(${plot.x - 40} ${plot.y + plot.height / 2}) rotate(-90)`} textAnchor="middle">
         {yLabel}
       </text>
     </g>

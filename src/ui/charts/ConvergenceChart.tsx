@@ -44,8 +44,18 @@ export const ConvergenceChart = memo(function ConvergenceChart({
   const bandPaths = useMemo(() => {
     if (!bands) return [];
     const frame = { width, height: HEIGHT, margin: MARGIN };
-    const lo = layoutConvergence(bands.map((b, i) => ({ layer: series[i]?.layer ?? '', values: [...b.lo] })), steps, frame, { threshold: null, legendWidth, dark }).lines;
-    const hi = layoutConvergence(bands.map((b, i) => ({ layer: series[i]?.layer ?? '', values: [...b.hi] })), steps, frame, { threshold: null, legendWidth, dark }).lines;
+    const lo = layoutConvergence(
+      bands.map((b, i) => ({ layer: series[i]?.layer ?? '', values: [...b.lo] })),
+      steps,
+      frame,
+      { threshold: null, legendWidth, dark },
+    ).lines;
+    const hi = layoutConvergence(
+      bands.map((b, i) => ({ layer: series[i]?.layer ?? '', values: [...b.hi] })),
+      steps,
+      frame,
+      { threshold: null, legendWidth, dark },
+    ).lines;
     // Upper edge left to right, lower edge back: one closed polygon per series.
     return hi.map((h, i) => {
       const points = [...h.points, ...[...lo[i].points].reverse()];
@@ -55,7 +65,13 @@ export const ConvergenceChart = memo(function ConvergenceChart({
   return (
     <div ref={box} className="chart-box">
       <svg className="chart convergence" data-export width={width} height={HEIGHT} viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={label}>
-        <Axes plot={plot} xTicks={layout.xTicks} yTicks={layout.yTicks}  xLabel={layout.logSteps ? 'training step (symlog axis)' : 'training step'} yLabel={yLabel} />
+        <Axes
+          plot={plot}
+          xTicks={layout.xTicks}
+          yTicks={layout.yTicks}
+          xLabel={layout.logSteps ? 'training step (symlog axis)' : 'training step'}
+          yLabel={yLabel}
+        />
         {layout.chanceBands.length > 0 && (
           <g className="chance-bands" data-testid="chance-bands">
             {layout.chanceBands.map((b) => (

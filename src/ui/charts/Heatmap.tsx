@@ -152,13 +152,7 @@ export const Heatmap = memo(function Heatmap(props: HeatmapProps) {
               </text>
             ))}
             {layout.colLabels.map((l) => (
-              <text
-                key={`c${l.index}`}
-                className="tick"
-                transform={`translate(${l.pos} ${plot.y + plot.height + 8}) rotate(-45)`}
-                textAnchor="end"
-                dy="0.32em"
-              >
+              <text key={`c${l.index}`} className="tick" transform={`translate(${l.pos} ${plot.y + plot.height + 8}) rotate(-45)`} textAnchor="end" dy="0.32em">
                 {l.label}
               </text>
             ))}

@@ -64,8 +64,7 @@ export const SmallMultiples = memo(function SmallMultiples({
               <text className="panel-title" x={p.x} y={p.y - 5}>
                 {p.title}
               </text>
-              {!layout.canvas &&
-                p.layout.cells.map((c) => <CellRect key={`${c.i}:${c.j}`} cell={c} />)}
+              {!layout.canvas && p.layout.cells.map((c) => <CellRect key={`${c.i}:${c.j}`} cell={c} />)}
               <rect className="panel-frame" x={p.x - 1.5} y={p.y - 1.5} width={p.layout.plot.width + 3} height={p.layout.plot.height + 3} />
             </g>
           ))}

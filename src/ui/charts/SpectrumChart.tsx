@@ -9,20 +9,9 @@ import { layoutSpectrum } from './spectrumLayout';
 const HEIGHT = 240;
 const MARGIN: Frame['margin'] = { top: 16, right: 16, bottom: 42, left: 52 };
 
-export const SpectrumChart = memo(function SpectrumChart({
-  rho,
-  mean,
-  mean98,
-}: {
-  rho: readonly number[];
-  mean: number | null;
-  mean98: number | null;
-}) {
+export const SpectrumChart = memo(function SpectrumChart({ rho, mean, mean98 }: { rho: readonly number[]; mean: number | null; mean98: number | null }) {
   const [box, width] = useWidth<HTMLDivElement>(640);
-  const layout = useMemo(
-    () => layoutSpectrum(rho, { mean, mean98 }, { width, height: HEIGHT, margin: MARGIN }),
-    [rho, mean, mean98, width],
-  );
+  const layout = useMemo(() => layoutSpectrum(rho, { mean, mean98 }, { width, height: HEIGHT, margin: MARGIN }), [rho, mean, mean98, width]);
   const descId = useId();
   const { plot } = layout;
   return (
@@ -37,11 +26,7 @@ export const SpectrumChart = memo(function SpectrumChart({
         aria-label="Canonical correlation spectrum"
         aria-describedby={descId}
       >
-        <desc id={descId}>
-          {`${rho.length} canonical correlations, from ${rho[0]?.toFixed(3) ?? '—'} down to ${
-            rho[rho.length - 1]?.toFixed(3) ?? '—'
-          }.`}
-        </desc>
+        <desc id={descId}>{`${rho.length} canonical correlations, from ${rho[0]?.toFixed(3) ?? '—'} down to ${rho[rho.length - 1]?.toFixed(3) ?? '—'}.`}</desc>
         <Axes plot={plot} xTicks={layout.xTicks} yTicks={layout.yTicks} xLabel="direction i" yLabel="ρᵢ" />
         <path className="series" d={layout.path} />
         {layout.points.map((p) => (

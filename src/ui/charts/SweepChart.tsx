@@ -23,7 +23,15 @@ export const SweepChart = memo(function SweepChart({
   const { plot } = layout;
   return (
     <div ref={box} className="chart-box">
-      <svg className="chart sweep" data-export width={width} height={HEIGHT} viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label="Similarity against the number of kept directions k">
+      <svg
+        className="chart sweep"
+        data-export
+        width={width}
+        height={HEIGHT}
+        viewBox={`0 0 ${width} ${HEIGHT}`}
+        role="img"
+        aria-label="Similarity against the number of kept directions k"
+      >
         <Axes plot={plot} xTicks={layout.xTicks} yTicks={layout.yTicks} xLabel="k (SVD directions kept on each side)" yLabel="SVCCA ρ̄" />
         <path className="series" d={layout.path} />
         {layout.points.length <= 64 &&

@@ -9,20 +9,9 @@ import { layoutVarianceSpectrum } from './varianceLayout';
 const HEIGHT = 190;
 const MARGIN: Frame['margin'] = { top: 12, right: 12, bottom: 42, left: 52 };
 
-export const VarianceChart = memo(function VarianceChart({
-  title,
-  lambda,
-  kept,
-}: {
-  title: string;
-  lambda: readonly number[];
-  kept: number;
-}) {
+export const VarianceChart = memo(function VarianceChart({ title, lambda, kept }: { title: string; lambda: readonly number[]; kept: number }) {
   const [box, width] = useWidth<HTMLDivElement>(320);
-  const layout = useMemo(
-    () => layoutVarianceSpectrum(lambda, kept, { width, height: HEIGHT, margin: MARGIN }),
-    [lambda, kept, width],
-  );
+  const layout = useMemo(() => layoutVarianceSpectrum(lambda, kept, { width, height: HEIGHT, margin: MARGIN }), [lambda, kept, width]);
   const { plot, cut } = layout;
   return (
     <>

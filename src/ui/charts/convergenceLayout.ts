@@ -117,7 +117,9 @@ export function layoutConvergence(
   const x = (logSteps ? scaleSymlog().constant(minPositive) : scaleLinear())
     .domain(first === last ? [first - 1, last + 1] : [first, last])
     .range([plot.x, plot.x + plot.width]);
-  const y = scaleLinear().domain([0, 1]).range([plot.y + plot.height, plot.y]);
+  const y = scaleLinear()
+    .domain([0, 1])
+    .range([plot.y + plot.height, plot.y]);
   const clamp = (v: number) => Math.min(1, Math.max(0, v));
 
   // Ticks at the checkpoints when they are few (or the axis is symlog), else round numbers;
@@ -133,7 +135,7 @@ export function layoutConvergence(
         .defined((v) => v !== null && Number.isFinite(v))
         .x((_, t) => x(steps[t]))
         .y((v) => y(clamp(v as number)))
-        .digits(2)(s.values as (number | null)[]) ?? '';
+        .digits(2)(s.values) ?? '';
     const points = s.values.flatMap((v, t) => (v === null || !Number.isFinite(v) ? [] : [{ t, x: r2(x(steps[t])), y: r2(y(clamp(v))), value: v }]));
     return { layer: s.layer, color, path, points };
   });
@@ -152,17 +154,27 @@ export function layoutConvergence(
   // layers, always the first and the last (the colours run by depth, so the ramp reads anyway).
   const legendX = plot.x + plot.width + 16;
   const fit = Math.max(2, Math.floor(plot.height / 12));
-  const shown = lines.length <= fit ? lines.map((_, i) => i) : [...new Set(Array.from({ length: fit }, (_, k) => Math.round((k * (lines.length - 1)) / (fit - 1))))];
+  const shown =
+    lines.length <= fit ? lines.map((_, i) => i) : [...new Set(Array.from({ length: fit }, (_, k) => Math.round((k * (lines.length - 1)) / (fit - 1))))];
   const rowHeight = Math.min(16, plot.height / Math.max(1, shown.length));
   const ends = lines.flatMap((l) => (l.points.length > 0 ? [{ line: l, end: l.points[l.points.length - 1] }] : [])).sort((a, b) => a.end.y - b.end.y);
   const endsFit = legendWidth > 0 && ends.length > 0 && ends.length * END_LABEL_GAP <= plot.height + END_LABEL_GAP;
-  const spread = endsFit ? spreadApart(ends.map((e) => e.end.y), END_LABEL_GAP, plot.y - END_LABEL_GAP / 2, plot.y + plot.height + END_LABEL_GAP / 2) : [];
+  const spread = endsFit
+    ? spreadApart(
+        ends.map((e) => e.end.y),
+        END_LABEL_GAP,
+        plot.y - END_LABEL_GAP / 2,
+        plot.y + plot.height + END_LABEL_GAP / 2,
+      )
+    : [];
   const endLabels = endsFit
     ? ends.map((e, k) => ({ layer: e.line.layer, color: e.line.color, x: r2(plot.x + plot.width + 14), y: r2(spread[k]), fromX: e.end.x, fromY: e.end.y }))
     : [];
   // Before any value is computed, or when the names do not fit at the line ends: the legend.
   const legend =
-    legendWidth > 0 && endLabels.length === 0 ? shown.map((i, k) => ({ layer: lines[i].layer, color: lines[i].color, x: r2(legendX), y: r2(plot.y + 6 + k * rowHeight) })) : [];
+    legendWidth > 0 && endLabels.length === 0
+      ? shown.map((i, k) => ({ layer: lines[i].layer, color: lines[i].color, x: r2(legendX), y: r2(plot.y + 6 + k * rowHeight) }))
+      : [];
 
   const chanceBands = (options.chance ?? []).flatMap((c) => {
     const i = series.findIndex((s) => s.layer === c.layer);

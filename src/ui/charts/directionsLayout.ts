@@ -82,7 +82,9 @@ export function layoutDirections(
   const x = scaleLinear()
     .domain([0, Math.max(1, n - 1)])
     .range([plot.x, plot.x + plot.width]);
-  const y = scaleLinear().domain([-extent, extent]).range([plot.y + plot.height, plot.y]);
+  const y = scaleLinear()
+    .domain([-extent, extent])
+    .range([plot.y + plot.height, plot.y]);
   const buckets = Math.max(1, Math.floor(plot.width));
   const path = (z: number[]) => {
     const keep = new Set([...decimate(z, buckets)]);
@@ -97,12 +99,20 @@ export function layoutDirections(
     for (let k = 1; k <= n; k++) {
       if (k === n || labels[order[k]] !== labels[order[start]]) {
         const label = labels[order[start]];
-        bands.push({ label, x: r2(x(start - 0.5 < 0 ? 0 : start - 0.5)), width: r2(x(Math.min(n - 1, k - 0.5)) - x(start - 0.5 < 0 ? 0 : start - 0.5)), color: labelColor(classes.indexOf(label)) });
+        bands.push({
+          label,
+          x: r2(x(start - 0.5 < 0 ? 0 : start - 0.5)),
+          width: r2(x(Math.min(n - 1, k - 0.5)) - x(start - 0.5 < 0 ? 0 : start - 0.5)),
+          color: labelColor(classes.indexOf(label)),
+        });
         start = k;
       }
     }
   }
   const yTicks = y.ticks(5).map((v) => ({ value: v, pos: r2(y(v)), label: String(v).replace('-', '−') }));
-  const xTicks = x.ticks(5).filter((v) => Number.isInteger(v)).map((v) => ({ value: v, pos: r2(x(v)), label: String(v) }));
+  const xTicks = x
+    .ticks(5)
+    .filter((v) => Number.isInteger(v))
+    .map((v) => ({ value: v, pos: r2(x(v)), label: String(v) }));
   return { frame, plot, yTicks, xTicks, pathA: path(za), pathB: path(zb), bands };
 }

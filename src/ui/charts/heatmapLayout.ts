@@ -185,23 +185,23 @@ export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
   const cellTexts: CellText[] =
     bare || cell < VALUE_TEXT_MIN_CELL || cells.length > CANVAS_CELLS
       ? []
-      : cells.flatMap((c) => (c.value === null || c.fill === null ? [] : [{ x: r2(c.x + cell / 2), y: r2(c.y + cell / 2), text: cellValueText(c.value), tone: textTone(c.fill) }]));
+      : cells.flatMap((c) =>
+          c.value === null || c.fill === null ? [] : [{ x: r2(c.x + cell / 2), y: r2(c.y + cell / 2), text: cellValueText(c.value), tone: textTone(c.fill) }],
+        );
 
   const rowStride = labelStride(cell, rows.length);
   const colStride = labelStride(cell, cols.length);
-  const rowLabels = bare
-    ? []
-    : rows.flatMap((label, index) => (index % rowStride === 0 ? [{ index, label, pos: r2(plot.y + (index + 0.5) * cell) }] : []));
-  const colLabels = bare
-    ? []
-    : cols.flatMap((label, index) => (index % colStride === 0 ? [{ index, label, pos: r2(plot.x + (index + 0.5) * cell) }] : []));
+  const rowLabels = bare ? [] : rows.flatMap((label, index) => (index % rowStride === 0 ? [{ index, label, pos: r2(plot.y + (index + 0.5) * cell) }] : []));
+  const colLabels = bare ? [] : cols.flatMap((label, index) => (index % colStride === 0 ? [{ index, label, pos: r2(plot.x + (index + 0.5) * cell) }] : []));
 
   let height = plot.y + plot.height + margin.bottom;
   let legend: LegendLayout | null = null;
   if (!bare) {
     const [lo, hi] = safeDomain(domain);
     const barHeight = Math.max(plot.height, 120);
-    const y = scaleLinear().domain([lo, hi]).range([plot.y + barHeight, plot.y]);
+    const y = scaleLinear()
+      .domain([lo, hi])
+      .range([plot.y + barHeight, plot.y]);
     const stops = Array.from({ length: 11 }, (_, k) => {
       const v = lo + ((hi - lo) * k) / 10;
       return { offset: k / 10, color: color(v) };
@@ -351,7 +351,9 @@ export function layoutMultiples(spec: {
   const height = Math.max(lines * (panelHeight + titleHeight + gap) - gap, 130);
   const legendLayout = layoutHeatmap({ values: [], rows: ['x'], cols: ['x'], domain: spec.domain, width: 200, legendTitle: spec.legendTitle }).legend!;
   const barHeight = Math.min(Math.max(120, height - titleHeight - 8), 240);
-  const y = scaleLinear().domain(safeDomain(spec.domain)).range([titleHeight + barHeight, titleHeight]);
+  const y = scaleLinear()
+    .domain(safeDomain(spec.domain))
+    .range([titleHeight + barHeight, titleHeight]);
   const legend: LegendLayout = {
     ...legendLayout,
     x: r2(gridWidth + LEGEND_GAP),

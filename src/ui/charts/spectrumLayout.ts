@@ -48,18 +48,16 @@ export function mean(values: readonly number[]): number | null {
 
 const clamp01 = (v: number) => (Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0);
 
-export function layoutSpectrum(
-  rho: readonly number[],
-  marks: { mean: number | null; mean98: number | null },
-  frame: Frame,
-): SpectrumLayout {
+export function layoutSpectrum(rho: readonly number[], marks: { mean: number | null; mean98: number | null }, frame: Frame): SpectrumLayout {
   const plot = plotArea(frame);
   const n = rho.length;
   // Half a step of padding either side so the first and last dots sit inside the plot.
   const x = scaleLinear()
     .domain([0.5, Math.max(n, 1) + 0.5])
     .range([plot.x, plot.x + plot.width]);
-  const y = scaleLinear().domain([0, 1]).range([plot.y + plot.height, plot.y]);
+  const y = scaleLinear()
+    .domain([0, 1])
+    .range([plot.y + plot.height, plot.y]);
 
   const xTicks = indexTickValues(n, 8).map((v) => ({ value: v, pos: r2(x(v)), label: String(v) }));
   const yTicks = y.ticks(5).map((v) => ({ value: v, pos: r2(y(v)), label: v.toFixed(1) }));
@@ -70,10 +68,7 @@ export function layoutSpectrum(
       .y((v) => y(clamp01(v)))
       .digits(2)(rho as number[]) ?? '';
 
-  const points =
-    n <= SPECTRUM_MAX_POINTS
-      ? rho.map((v, i) => ({ i: i + 1, value: v, x: r2(x(i + 1)), y: r2(y(clamp01(v))) }))
-      : [];
+  const points = n <= SPECTRUM_MAX_POINTS ? rho.map((v, i) => ({ i: i + 1, value: v, x: r2(x(i + 1)), y: r2(y(clamp01(v))) })) : [];
 
   const lines: SummaryLine[] = [];
   if (marks.mean !== null && Number.isFinite(marks.mean)) {

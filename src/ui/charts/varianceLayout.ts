@@ -77,8 +77,7 @@ export function layoutVarianceSpectrum(lambda: readonly number[], kept: number, 
       .x((_, i) => x(i + 1))
       .y((v) => yOf(v))
       .digits(2)(shares) ?? '';
-  const points =
-    n <= VARIANCE_MAX_POINTS ? shares.map((v, i) => ({ i: i + 1, share: v, x: r2(x(i + 1)), y: r2(yOf(v)) })) : [];
+  const points = n <= VARIANCE_MAX_POINTS ? shares.map((v, i) => ({ i: i + 1, share: v, x: r2(x(i + 1)), y: r2(yOf(v)) })) : [];
 
   const keptShare = shares.slice(0, k).reduce((s, v) => s + v, 0);
   const cutX = r2(x(k + 0.5));
