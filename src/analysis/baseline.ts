@@ -21,7 +21,7 @@ import type { Factor } from './metrics';
 import { DEFAULT_BASELINE_SEED, DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS } from './chanceDefs';
 import type { Baseline, BaselineRequest } from './types';
 
-export { DEFAULT_BASELINE_SEED, MAX_PERMUTATIONS, freezeStep, freezeSteps, type FreezeStep } from './chanceDefs';
+export { freezeStep, freezeSteps, type FreezeStep } from './chanceDefs';
 
 /** `count` permutations of 0..m−1 (Fisher–Yates, j = ⌊u·(i + 1)⌋ for i = m−1 … 1), one stream from `seed`. */
 export function datapointPermutations(seed: number, m: number, count: number): Int32Array[] {

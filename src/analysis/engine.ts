@@ -13,120 +13,14 @@ import { checkAborted, cpuBackend, type ComputeBackend } from './backend';
 import { resolveBaseline } from './baseline';
 import { chanceOfBlock } from './baselineGrid';
 import { factorKey, shapeOnly, type FactorCache } from './factorCache';
-import { hasSvdStep, isCcaFamily, metricDef, metricLabel, optionsUsed } from './metricDefs';
+import { metricDef } from './metricDefs';
 import { factorize, type Factor, type PairNumbers } from './metrics';
-import { describeConvReading, inferDatapoints, prepare, type Prepared } from './prepare';
-import { checkLonePair, checkPair, fewDatapointsWarning, gridUsesDft, pairUsesDft, positionsSide, tooFewDatapointsPerDimension } from './rules';
-import type {
-  Activation,
-  AnalysisOptions,
-  Baseline,
-  BaselineRequest,
-  Conventions,
-  CrossResult,
-  DynamicsResult,
-  JobControl,
-  PairDirections,
-  PairResult,
-  Provenance,
-} from './types';
-import { PRECISION_CONTRACT } from './precision';
+import { inferDatapoints, prepare, type Prepared } from './prepare';
+import { checkLonePair, checkPair, gridUsesDft, pairUsesDft, positionsSide } from './rules';
+import type { Activation, AnalysisOptions, Baseline, BaselineRequest, CrossResult, DynamicsResult, JobControl, PairDirections, PairResult } from './types';
 import { positionsWarning, type PositionsSide } from './positions';
 import { datapointsOfRepresentation } from '../math/reduce';
-import { productKernel } from '../math/wasmProducts';
-
-function conventionsFor(options: AnalysisOptions, a: Prepared, b: Prepared, dft: boolean, backend: ComputeBackend): Conventions {
-  const used = optionsUsed(options, a.rep.kind === 'conv' || b.rep.kind === 'conv');
-  return {
-    metric: options.metric,
-    keep: used.keep,
-    epsilon: options.epsilon,
-    layout: [a.layout, b.layout],
-    convLayout: [a.convLayout, b.convLayout],
-    convReduction: used.convReduction,
-    pwccaVariant: used.pwccaVariant,
-    summary: metricDef(options.metric).summary(options, dft),
-    backend: backend.kind,
-    precision: backend.precision,
-  };
-}
-
-/**
- * Warnings for one pair. `names` overrides how the two sides are called: grids name layers
- * ("layer conv1") so that one warning covers every checkpoint instead of repeating per step.
- */
-function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, options: AnalysisOptions, datapoints: number, names?: [string, string]): string[] {
-  const warnings: string[] = [];
-  const sides: [Prepared, number][] = [
-    [a, 0],
-    [b, 1],
-  ];
-  const grid = names !== undefined;
-  warnings.push(...float64Sentences(a, b, numbers, options, names));
-  for (const [p, i] of sides) {
-    if (p.layoutGuessed)
-      warnings.push(`${names?.[i] ?? p.name}: datapoints axis guessed from the shape alone: ${p.layoutReason}; set the layout if that is wrong`);
-  }
-  const cca = isCcaFamily(options.metric);
-  const svd = hasSvdStep(options.metric);
-  for (const [p, i] of sides) {
-    if (p.rep.kind === 'conv') {
-      const { datapoints: n, height, width, channels } = p.rep.conv;
-      const detail =
-        options.convReduction === 'dft' && cca
-          ? grid
-            ? 'per-frequency CCA over the frequencies each pair shares'
-            : `per-frequency CCA over ${numbers.frequencies ?? 0} shared frequencies`
-          : options.convReduction === 'positions'
-            ? `${n * height * width} datapoints (every position)`
-            : options.convReduction === 'meanpool'
-              ? `${channels} channels averaged over space`
-              : `${channels * height * width} features`;
-      warnings.push(`${names?.[i] ?? p.name}: conv layer ${describeConvReading(p.shape, p.convLayout)}; reduced with ${options.convReduction}: ${detail}`);
-    }
-    // Degeneracy of CCA: the neurons it sees (k after the SVD step for svcca) against the datapoints.
-    // Through the DFT every frequency block is its own CCA over at most C channels.
-    const fed = numbers.frequencies !== null ? Math.ceil(numbers.neurons[i] / Math.max(1, numbers.frequencies)) : svd ? numbers.kept[i] : numbers.neurons[i];
-    if (cca && tooFewDatapointsPerDimension(datapoints, fed)) {
-      const what = numbers.frequencies !== null ? 'channels per frequency block' : svd ? 'kept directions' : 'neurons';
-      warnings.push(fewDatapointsWarning(names?.[i] ?? p.name, datapoints, fed, what, '; compare with a random baseline of the same shapes'));
-    }
-    if (numbers.dropped[i] > 0) {
-      const what = svd ? 'direction' : 'neuron';
-      warnings.push(`${names?.[i] ?? p.name}: ${plural(numbers.dropped[i], what)} with relative variance below ε = ${options.epsilon} dropped (dead neurons)`);
-    }
-    if (numbers.clipped[i] > 0) {
-      warnings.push(
-        `${names?.[i] ?? p.name}: rank-deficient: ${plural(numbers.clipped[i], 'direction')} carry no variance and count as correlation 0 (pseudo-inverse)`,
-      );
-    }
-  }
-  return warnings;
-}
-
-/** What of this pair a GPU backend computed in float64 instead, one plain sentence each (also warnings). */
-function float64Sentences(a: Prepared, b: Prepared, numbers: PairNumbers, options: AnalysisOptions, names?: [string, string]): string[] {
-  const sentences: string[] = [];
-  if (numbers.fallback) sentences.push(`computed in float64 on the CPU instead of WebGPU: ${numbers.fallback}`);
-  if (numbers.fallbackPair) {
-    sentences.push(`${metricLabel(options.metric)} between ${names?.[0] ?? a.name} and ${names?.[1] ?? b.name}: computed in float64, ${numbers.fallbackPair}`);
-  }
-  numbers.fallbackSides?.forEach((reason, i) => {
-    if (reason) sentences.push(`${metricLabel(options.metric)} on ${names?.[i] ?? [a, b][i].name}: computed in float64, ${reason}`);
-  });
-  return sentences;
-}
-
-/** The provenance line of a chance level computed in float64 on a GPU job. */
-const chanceSentence = (why: string) => `chance level: computed in float64 on the CPU instead of WebGPU: ${why}`;
-
-function provenanceOf(backend: ComputeBackend, float64: Iterable<string>): Provenance {
-  const list = [...new Set(float64)];
-  const arithmetic = backend.precision === 'float64' ? 'float64' : list.length > 0 ? 'float32 and float64' : 'float32';
-  return { backend: backend.kind, arithmetic, contract: PRECISION_CONTRACT, float64: list, products: productKernel() };
-}
-
-const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+import { chanceSentence, conventionsFor, float64Sentences, provenanceOf, warningsFor } from './resultText';
 
 function toPairResult(
   a: Prepared,
