@@ -41,6 +41,23 @@ export function datapointPermutations(seed: number, m: number, count: number): I
   return out;
 }
 
+/**
+ * Permutations of the datapoints that keep each input's spatial positions together: under the
+ * positions reduction a conv layer's datapoints are (input, position) pairs, input-major
+ * (index = input · positionsPerInput + position), and the null hypothesis is "unrelated inputs",
+ * so whole inputs are shuffled and each keeps its positions in order. With one position per input
+ * these are datapointPermutations(seed, inputs, count) themselves.
+ */
+export function inputPermutations(seed: number, inputs: number, positionsPerInput: number, count: number): Int32Array[] {
+  const base = datapointPermutations(seed, inputs, count);
+  if (positionsPerInput === 1) return base;
+  return base.map((perm) => {
+    const out = new Int32Array(inputs * positionsPerInput);
+    for (let i = 0; i < inputs; i++) for (let p = 0; p < positionsPerInput; p++) out[i * positionsPerInput + p] = perm[i] * positionsPerInput + p;
+    return out;
+  });
+}
+
 function permuteCca(f: CcaFactor, perm: Int32Array): CcaFactor {
   // Row means, the eigenbasis and the pruning do not depend on the order of the datapoints.
   return { ...f, z: permuteColumns(f.z, perm), centered: permuteColumns(f.centered, perm) };

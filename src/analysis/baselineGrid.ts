@@ -6,7 +6,7 @@
 // same m datapoints.
 
 import { checkAborted, type ComputeBackend } from './backend';
-import { baselineStatistics, datapointPermutations } from './baseline';
+import { baselineStatistics, inputPermutations } from './baseline';
 import type { PairNumbers } from './metrics';
 import type { AnalysisOptions, Baseline, BaselineRequest } from './types';
 
@@ -33,6 +33,8 @@ export async function chanceOfBlock<F>(
   request: BaselineRequest,
   wanted: (r: number, c: number) => boolean = () => true,
   signal?: AbortSignal,
+  /** Datapoints per input: H·W for conv layers under the positions reduction (whole inputs are shuffled), else 1. */
+  positionsPerInput = 1,
 ): Promise<ChanceBlock> {
   const cells = a.map((_, r) => b.map((_, c) => observed[r][c] !== null && wanted(r, c)));
   const permuted: number[][][] = a.map(() => b.map(() => []));
@@ -44,7 +46,8 @@ export async function chanceOfBlock<F>(
     permuted[r][c].push(numbers.similarity);
     float64 ??= numbers.fallback ?? null;
   };
-  const perms = datapointPermutations(request.seed, backend.datapointsOfFactor(b[0]), request.permutations);
+  const datapoints = backend.datapointsOfFactor(b[0]);
+  const perms = inputPermutations(request.seed, datapoints / positionsPerInput, positionsPerInput, request.permutations);
   const wantedCount = cells.reduce((s, row) => s + row.filter(Boolean).length, 0);
   if (2 * wantedCount > a.length * columns.length) {
     // Most of the block: every row against the permuted columns, several permutations per

@@ -81,7 +81,9 @@ export async function comparePrepared(
     const [[numbers]] = await backend.compareGrid([factors[0]], [factors[1]], options);
     const result = toPairResult(pa, pb, numbers, options, dft, backend.datapointsOfFactor(factors[0]), backend);
     if (!chance) return result;
-    const block = await chanceOfBlock(backend, [factors[0]], [factors[1]], [[numbers.similarity]], options, chance);
+    const inputs = datapointsOfRepresentation(pa.rep, 'flatten');
+    const positionsPerInput = backend.datapointsOfFactor(factors[0]) / inputs;
+    const block = await chanceOfBlock(backend, [factors[0]], [factors[1]], [[numbers.similarity]], options, chance, undefined, undefined, positionsPerInput);
     const provenance =
       result.provenance && block.float64 ? provenanceOf(backend, [...result.provenance.float64, chanceSentence(block.float64)]) : result.provenance;
     return { ...result, provenance, baseline: block.baseline[0][0]! };
@@ -294,6 +296,7 @@ async function compareSides(
         chance,
         wanted,
         signal,
+        size / datapointsOfRepresentation(a.prepared[rows[0]].rep, 'flatten'),
       );
       block.baseline.forEach((row, r) => row.forEach((cell, c) => (baseline[rows[r]][cols[c]] = cell)));
       if (block.float64) float64.add(chanceSentence(block.float64));

@@ -3,7 +3,7 @@
 // far above its chance level; grids, seeds, nulls and the freeze step.
 
 import { describe, expect, it } from 'vitest';
-import { baselineStatistics, datapointPermutations, factorPermuted, freezeStep, resolveBaseline } from '../../src/analysis/baseline';
+import { baselineStatistics, datapointPermutations, factorPermuted, freezeStep, inputPermutations, resolveBaseline } from '../../src/analysis/baseline';
 import { compareFactors, factorize } from '../../src/analysis/metrics';
 import { comparePair, computeCross, computeDynamics } from '../../src/analysis/engine';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type Metric } from '../../src/analysis/types';
@@ -108,6 +108,28 @@ describe('calibration and power', () => {
     expect(r.baseline!.mean).toBeLessThan(0.3);
     expect(r.baseline!.z!).toBeGreaterThan(20);
     expect(r.baseline!.p).toBeCloseTo(1 / 21, 12);
+  });
+});
+
+describe('positions: whole inputs are shuffled, each keeping its positions', () => {
+  it('inputPermutations expands an input permutation to its positions, input-major', () => {
+    const [perm] = inputPermutations(5, 4, 3, 1);
+    const [inputs] = datapointPermutations(5, 4, 1);
+    expect(Array.from(perm)).toEqual(Array.from(inputs).flatMap((i) => [3 * i, 3 * i + 1, 3 * i + 2]));
+    expect(inputPermutations(5, 4, 1, 2)).toEqual(datapointPermutations(5, 4, 2));
+  });
+  it('the chance level under positions is the mean over pairs whose B has its inputs permuted', async () => {
+    const [n, h, w] = [40, 3, 3];
+    const options = cpu('cca', { convReduction: 'positions' });
+    const a = { name: 'a', array: conv(41, n, h, w, 4) };
+    const request = { permutations: 3, seed: 9 };
+    const r = await comparePair(a, { name: 'b', array: conv(42, n, h, w, 5) }, options, undefined, request);
+    const permuted = await Promise.all(
+      datapointPermutations(request.seed, n, request.permutations).map(
+        async (perm) => (await comparePair(a, { name: 'b', array: conv(42, n, h, w, 5, perm) }, options)).similarity,
+      ),
+    );
+    expectClose(r.baseline!.mean, permuted.reduce((x, y) => x + y, 0) / permuted.length, TOL.f64Identity, 'chance mean under positions');
   });
 });
 
