@@ -1,6 +1,6 @@
 // `node bin/run-ts.mjs scripts/bench-baseline.ts [--permutations P] [--metric M] [--conv R] [--diagonal-only] [--json FILE]`
 //
-// What the chance level (src/analysis/baseline.ts) adds to a learning-dynamics job (issue 14's
+// What the chance level (src/analysis/baseline.ts) adds to a learning-dynamics job (the
 // target: P = 20 adds at most 50%), as ratios measured in one run: the demo's first run
 // (public/demo, CPU float64 path, one thread) computed without a baseline, with the baseline of
 // the convergence curves' cells ('diagonal': each layer against its own reference) and with the
@@ -61,7 +61,7 @@ const report = {
   permutations,
   cells: plain.cells,
   seconds: { plain: plain.time, diagonal: diagonal.time, all: all?.time ?? null },
-  /** Job time with the baseline / job time without (CPU time): 1.5 is the issue's "at most 50% extra". */
+  /** Job time with the baseline / job time without (CPU time): 1.5 is the target, "at most 50% extra". */
   ratio: { diagonal: ratio(diagonal.time), all: all ? ratio(all.time) : null },
   load: { before: loadBefore, after: loadavg()[0] },
 };

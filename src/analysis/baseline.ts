@@ -1,4 +1,4 @@
-// Chance level of a similarity: the same pair with one side's datapoints permuted (issue 14, item 1).
+// Chance level of a similarity: the same pair with one side's datapoints permuted.
 //
 // Permuting Y's datapoints breaks every correspondence between X and Y while keeping both sides'
 // shapes, spectra, k and ε, so the permuted similarity carries exactly the overfitting of the

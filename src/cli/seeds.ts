@@ -1,5 +1,5 @@
-// The CLI's many-seeds commands: `dynamics BUNDLE --all-runs` and `cross BUNDLE --all-pairs`
-// (issue 14, item 4): plain-text tables of mean ± sd per cell and the JSON with every run's (or
+// The CLI's many-seeds commands: `dynamics BUNDLE --all-runs` and `cross BUNDLE --all-pairs`:
+// plain-text tables of mean ± sd per cell and the JSON with every run's (or
 // pair's) values, the aggregate and the provenance of the grid commands (bundle, runs, options,
 // content hash of the arrays read, processor, app version).
 

@@ -161,7 +161,7 @@ export interface ViewSlice {
 }
 
 /**
- * A many-seeds job (issue 14, item 4; state/seeds.ts): one grid job per run (learning dynamics,
+ * A many-seeds job (state/seeds.ts): one grid job per run (learning dynamics,
  * each against its own reference) or per unordered pair of runs (across runs), in order; the view
  * aggregates them with analysis/seeds.ts.
  */

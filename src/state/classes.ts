@@ -1,4 +1,4 @@
-// The Classes view's state (issue 14, items 2 and 3): the class-sensitivity job of the active
+// The Classes view's state: the class-sensitivity job of the active
 // bundle's run shown in the learning-dynamics view, and the k sweep of the pair open in the
 // drill-down. Kept in its own small store beside appStore: these jobs depend on the app's state
 // (bundle, run, left-out layers, options) but nothing there depends on them.

@@ -379,7 +379,7 @@ function blocking(info: BundleInfo, options: AnalysisOptions, dropped: readonly 
   return summariseBundle(info, options, dropped).problems[0] ?? null;
 }
 
-/** The app's chance level: the convergence curves' cells, the issue's P = 20, a fixed seed (reproducible exports). */
+/** The app's chance level: the convergence curves' cells, P = 20, a fixed seed (reproducible exports). */
 export const APP_BASELINE: BaselineRequest = { permutations: DEFAULT_PERMUTATIONS, seed: DEFAULT_BASELINE_SEED, cells: 'diagonal' };
 
 /** Shows (and computes) the chance band of the convergence curves, or hides it. */

@@ -1,4 +1,4 @@
-// Many seeds in the app (issue 14, item 4): "all runs (mean ± spread)" in the learning-dynamics
+// Many seeds in the app: "all runs (mean ± spread)" in the learning-dynamics
 // view and "all pairs of runs (mean)" in the across-runs view. A job here is a sequence of the
 // worker's ordinary grid jobs (one per run, each against its own reference; or one per unordered
 // pair of runs at one step), so the worker's factor cache serves every run and pair; the views

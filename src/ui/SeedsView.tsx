@@ -1,4 +1,4 @@
-// Many seeds (issue 14, item 4): the learning-dynamics heatmap and convergence curves as mean ±
+// Many seeds: the learning-dynamics heatmap and convergence curves as mean ±
 // spread over runs (each run against its own reference), with each layer's freeze step per run;
 // and the across-runs matrix averaged over every pair of runs (paper Figure 1), with the same layer
 // across seeds (the diagonal) and its spread. Tooltips give mean, sd, min, max and n; CSV and JSON

@@ -1,4 +1,4 @@
-// The worker's class-sensitivity and k-sweep jobs (issue 14, items 2 and 3): the engine's CPU
+// The worker's class-sensitivity and k-sweep jobs: the engine's CPU
 // float64 analyses (analysis/classes.ts, analysis/dimensionality.ts) on a loaded bundle, with the
 // provenance the CLI's JSON carries (bundle, run, options, content hash, version).
 

@@ -1,4 +1,4 @@
-// Layout of the k sweep (issue 14, "how many directions matter"): SVCCA's similarity against the
+// Layout of the k sweep: SVCCA's similarity against the
 // number k of SVD directions kept on both sides, with each side's k99 (99%-variance k) marked.
 // Pure: d3 scales and a path generator turn numbers into positions; React draws them.
 
