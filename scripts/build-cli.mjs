@@ -6,7 +6,8 @@
 // WGSL imported with ?raw is inlined as text (as Vite does); `webgpu` (an optional native addon)
 // stays external and is loaded only for --backend webgpu; `h5wasm` (4 MB of JavaScript with the
 // HDF5 wasm inlined) stays external too and is imported from node_modules only when an HDF5 file
-// is opened.
+// is opened. The CPU pool's worker thread (src/analysis/pool/nodeWorker.ts) is a second entry,
+// build/cli/poolWorker.mjs, which the bundled CLI starts from next to itself (analysis/pool/node.ts).
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,17 +25,21 @@ export const rawText = {
 };
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const outfile = resolve(root, 'build/cli/main.mjs');
+  const outdir = resolve(root, 'build/cli');
   await build({
-    entryPoints: [resolve(root, 'src/cli/main.ts')],
+    entryPoints: [
+      { in: resolve(root, 'src/cli/main.ts'), out: 'main' },
+      { in: resolve(root, 'src/analysis/pool/nodeWorker.ts'), out: 'poolWorker' },
+    ],
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    outfile,
+    outdir,
+    outExtension: { '.js': '.mjs' },
     external: ['webgpu', 'h5wasm'],
     plugins: [rawText],
     logLevel: 'warning',
   });
-  console.log(`svcca-lens: CLI bundled into ${outfile}`);
+  console.log(`svcca-lens: CLI bundled into ${outdir}/main.mjs (and its worker thread, poolWorker.mjs)`);
 }

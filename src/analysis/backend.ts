@@ -14,6 +14,8 @@ import type { AnalysisOptions } from './types';
 export interface ComputeBackend<F = unknown> {
   readonly kind: 'cpu' | 'webgpu';
   readonly precision: 'float64' | 'float32';
+  /** Threads the float64 work runs on (the CPU pool, analysis/pool); 1 when absent. */
+  readonly threads?: number;
   /** Per-representation work for one side of a grid (centring, SVD, whitening, DFT). */
   factorize(reps: Representation[], options: AnalysisOptions, dft: boolean): Promise<F[]>;
   /**
@@ -70,6 +72,15 @@ export interface BackendChoice {
 export type GpuBackendFactory = () => Promise<{ backend: ComputeBackend; fallback: boolean; adapter: string } | { error: string }>;
 
 let gpuFactory: GpuBackendFactory | null = null;
+let cpuChoice: ComputeBackend = cpuBackend;
+
+/**
+ * Registers the float64 backend jobs get when they run on the CPU: the CPU pool (analysis/pool) where
+ * the job's thread may start workers; null restores the in-process cpuBackend.
+ */
+export function registerCpuBackend(backend: ComputeBackend | null): void {
+  cpuChoice = backend ?? cpuBackend;
+}
 let gpuPromise: ReturnType<GpuBackendFactory> | null = null;
 
 /** Registers how to create the WebGPU backend (called once at start-up where WebGPU may exist). */
@@ -90,22 +101,22 @@ export function forgetGpuBackend(): void {
  * 'cpu' is always available.
  */
 export async function resolveBackend(choice: 'auto' | 'cpu' | 'webgpu'): Promise<BackendChoice> {
-  if (choice === 'cpu') return { backend: cpuBackend, reason: 'CPU (float64), as chosen' };
+  if (choice === 'cpu') return { backend: cpuChoice, reason: 'CPU (float64), as chosen' };
   if (!gpuFactory) {
     if (choice === 'webgpu') throw new Error('WebGPU is not available in this environment');
-    return { backend: cpuBackend, reason: 'CPU (float64): WebGPU is not available here' };
+    return { backend: cpuChoice, reason: 'CPU (float64): WebGPU is not available here' };
   }
   gpuPromise ??= gpuFactory();
   const gpu = await gpuPromise;
   if ('error' in gpu) {
     gpuPromise = null;
     if (choice === 'webgpu') throw new Error(gpu.error);
-    return { backend: cpuBackend, reason: `CPU (float64): ${gpu.error}` };
+    return { backend: cpuChoice, reason: `CPU (float64): ${gpu.error}` };
   }
   if (choice === 'webgpu') return { backend: gpu.backend, reason: `WebGPU (float32) on ${gpu.adapter}, as chosen` };
   if (gpu.fallback) {
     return {
-      backend: cpuBackend,
+      backend: cpuChoice,
       reason: `CPU (float64): the WebGPU adapter (${gpu.adapter}) is a software fallback, slower than the CPU path; choose GPU to use it anyway`,
     };
   }

@@ -100,7 +100,7 @@ export const chanceSentence = (why: string) => `chance level: computed in float6
 export function provenanceOf(backend: ComputeBackend, float64: Iterable<string>): Provenance {
   const list = [...new Set(float64)];
   const arithmetic = backend.precision === 'float64' ? 'float64' : list.length > 0 ? 'float32 and float64' : 'float32';
-  return { backend: backend.kind, arithmetic, contract: PRECISION_CONTRACT, float64: list, products: productKernel() };
+  return { backend: backend.kind, arithmetic, contract: PRECISION_CONTRACT, float64: list, products: productKernel(), threads: backend.threads ?? 1 };
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -81,6 +81,8 @@ export interface Provenance {
    * float64 tolerance; it says which code ran (Chromium has relaxed SIMD, Node 20 has plain SIMD).
    */
   products: ProductKernel;
+  /** Threads the float64 work ran on (the CPU pool, analysis/pool): the numbers are the same on any count. */
+  threads: number;
 }
 
 /** An activation array with a name, as handed to the engine. */

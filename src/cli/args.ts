@@ -4,6 +4,7 @@
 import { DEFAULT_BASELINE_SEED, DEFAULT_FREEZE_THRESHOLD, MAX_PERMUTATIONS } from '../analysis/chanceDefs';
 import { METRICS } from '../analysis/metricDefs';
 import { CONV_REDUCTIONS, DEFAULT_OPTIONS, type AnalysisOptions, type BaselineRequest, type ConvReduction, type Metric } from '../analysis/types';
+import { MAX_THREADS } from '../analysis/pool/pool';
 import { CLASS_VALUE_FLAGS, parseClassFlag, type ClassFlags } from './classes';
 
 /** A mistake in how the command was called (not in the data). */
@@ -34,6 +35,8 @@ export interface Parsed {
   sweepK?: boolean;
   /** The classes command's flags (cli/classes.ts). */
   classes: ClassFlags;
+  /** --threads N: threads of the float64 CPU path (default: one per core, analysis/pool/node.ts). */
+  threads?: number;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -80,6 +83,7 @@ export function parseArgs(argv: string[]): Parsed {
     '--baseline',
     '--seed',
     '--baseline-cells',
+    '--threads',
     ...CLASS_VALUE_FLAGS,
   ]);
   for (let i = 0; i < rest.length; i++) {
@@ -163,6 +167,9 @@ export function parseArgs(argv: string[]): Parsed {
         break;
       case '--seed':
         parsed.seed = numberFlag(flag, value, (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'a whole number from 0 to 4294967295');
+        break;
+      case '--threads':
+        parsed.threads = numberFlag(flag, value, (v) => Number.isInteger(v) && v >= 1 && v <= MAX_THREADS, `a whole number from 1 to ${MAX_THREADS}`);
         break;
       case '--baseline-cells':
         parsed.baselineCells = oneOf(flag, value, ['all', 'diagonal'] as const);

@@ -14,6 +14,8 @@ export const OPTIONS_HELP = `options:
   --conv-layout auto|nchw|nhwc
   --pwcca reference|paper     PWCCA weighting (default reference)
   --backend auto|cpu|webgpu   (default auto)
+  --threads N                 threads of the float64 CPU path (default: one per core, at most 16;
+                              1: no worker threads); the numbers are the same on any count
   --json                      one JSON object on stdout
   --baseline P                also the chance level of every value: the same pair with B's datapoints
                               permuted, P times (P ≥ 2; 20 is a good start): {mean, sd, z, p,

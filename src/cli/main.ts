@@ -3,7 +3,9 @@
 // is wrong"; warnings go to stderr and, with --json, into the JSON object too.
 
 import { existsSync } from 'node:fs';
-import { registerGpuBackend, resolveBackend } from '../analysis/backend';
+import { registerCpuBackend, registerGpuBackend, resolveBackend } from '../analysis/backend';
+import { createNodePool } from '../analysis/pool/node';
+import type { CpuPool } from '../analysis/pool/pool';
 import { computeCross, computeDynamics, comparePair } from '../analysis/engine';
 import { dimensionsOverTraining } from '../analysis/classes';
 import { webgpuBackendFactory } from '../analysis/gpu';
@@ -157,8 +159,21 @@ function leftOutWarnings(bundles: OpenedBundle[]): string[] {
   });
 }
 
+/** The float64 path's worker threads of the command running (started on its first parallel work). */
+let cpuPool: CpuPool | null = null;
+
 /** Runs one command; returns the exit status. */
 export async function main(argv: string[], out: Output = processOutput): Promise<number> {
+  try {
+    return await command(argv, out);
+  } finally {
+    cpuPool?.close();
+    cpuPool = null;
+    registerCpuBackend(null);
+  }
+}
+
+async function command(argv: string[], out: Output): Promise<number> {
   try {
     if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
       out.stdout(USAGE);
@@ -171,6 +186,8 @@ export async function main(argv: string[], out: Output = processOutput): Promise
     }
     if (argv[0] === 'view') return await view(argv.slice(1), out);
     const parsed = parseArgs(argv);
+    cpuPool = createNodePool(parsed.threads);
+    registerCpuBackend(cpuPool);
     const { backend, reason } = await chooseBackend(parsed.options);
     if (parsed.options.backend === 'webgpu') out.stderr(`svcca-lens: backend: ${reason}`);
     if (parsed.allRuns && parsed.command !== 'dynamics') throw new UsageError('--all-runs belongs to dynamics (cross takes --all-pairs)');

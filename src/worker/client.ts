@@ -104,6 +104,11 @@ export class WorkerClient implements AnalysisClient {
     return this.call('sweepK', request, control);
   }
 
+  /** Threads of the float64 CPU path for the jobs that follow; resolves to the count in effect. */
+  setThreads(threads: number) {
+    return this.call('setThreads', { threads });
+  }
+
   /** Stops the worker; pending requests reject. */
   dispose(): void {
     this.port.terminate();
@@ -146,8 +151,20 @@ export class WorkerClient implements AnalysisClient {
   }
 }
 
+/**
+ * `?threads=N` in the page's address: threads of the CPU path (1: no worker threads; default: one
+ * per core but one). null when absent or not a whole number ≥ 1.
+ */
+export function threadsFromSearch(search: string): number | null {
+  const value = new URLSearchParams(search).get('threads');
+  return value !== null && /^[1-9][0-9]*$/.test(value) ? Number(value) : null;
+}
+
 /** The app's client: a module worker bundled by Vite from analysisWorker.ts. */
-export function createWorkerClient(): WorkerClient {
+export function createWorkerClient(threads = threadsFromSearch(globalThis.location?.search ?? '')): WorkerClient {
   const worker = new Worker(new URL('./analysisWorker.ts', import.meta.url), { type: 'module', name: 'svcca-analysis' });
-  return new WorkerClient(worker);
+  const client = new WorkerClient(worker);
+  // Sent first: the worker answers it before any job arrives.
+  if (threads !== null) void client.setThreads(threads).catch(() => {});
+  return client;
 }

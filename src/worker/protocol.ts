@@ -234,6 +234,8 @@ export interface Methods {
   pair: { params: PairJobRequest; result: PairJobResult };
   classes: { params: ClassesJobRequest; result: ClassesExport };
   sweepK: { params: SweepKJobRequest; result: SweepK };
+  /** Threads of the float64 CPU path from now on (1: in the analysis worker itself); answers the count in effect. */
+  setThreads: { params: { threads: number }; result: { threads: number } };
   /** Aborts the running job with request id `target` (it answers with an 'aborted' error). */
   cancel: { params: { target: number }; result: { cancelled: boolean } };
 }

@@ -73,6 +73,8 @@ export interface Engine {
   pairDirections(a: Prepared, b: Prepared, options: AnalysisOptions, count: number, maxPoints?: number): PairDirections | null;
   inferDatapoints(shapes: readonly (readonly number[])[]): number | undefined;
   resolveBackend(choice: AnalysisOptions['backend']): Promise<BackendChoice>;
+  /** Threads of the float64 CPU path (the CPU pool); returns the count in effect. Absent: always 1. */
+  setCpuThreads?(threads: number): number;
 }
 
 interface Held {
@@ -564,6 +566,10 @@ export function createWorkerCore(engine: Engine): WorkerCore {
             method: 'sweepK',
             result: await sweepKJob(bundleView(p.a.bundle, p.dropped.a), bundleView(p.b.bundle, p.dropped.b), p, job()),
           });
+          break;
+        }
+        case 'setThreads': {
+          post({ id, type: 'result', method: 'setThreads', result: { threads: engine.setCpuThreads?.(request.params.threads) ?? 1 } });
           break;
         }
         case 'cancel': {

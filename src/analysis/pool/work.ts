@@ -1,0 +1,88 @@
+// The worker's side of the CPU pool: the same float64 functions as the in-process path
+// (analysis/metrics.ts: factorize, compareFactors), one task at a time. Used by the browser's
+// module worker (worker/poolWorker.ts) and Node's worker thread (pool/nodeWorker.ts) alike.
+
+import { compareFactors, factorize, type Factor } from '../metrics';
+import type { PoolError, PoolRequest, PoolResponse } from './protocol';
+
+/** Sends a response; `transfer` lists buffers whose ownership moves with it. */
+export type PoolPost = (response: PoolResponse, transfer: ArrayBuffer[]) => void;
+
+type TypedArray = Float64Array | Float32Array | Int32Array | Uint32Array | Uint8Array;
+
+/**
+ * Every typed array in a factor (plain objects and arrays of them: what factorize builds), each
+ * replaced by `map`; one array referenced twice stays one array.
+ */
+function mapTypedArrays<T>(value: T, map: (array: TypedArray) => TypedArray, seen = new Map<unknown, unknown>()): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return seen.get(value) as T;
+  if (ArrayBuffer.isView(value)) {
+    const mapped = map(value as unknown as TypedArray);
+    seen.set(value, mapped);
+    return mapped as unknown as T;
+  }
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    seen.set(value, out);
+    for (const item of value) out.push(mapTypedArrays(item, map, seen));
+    return out as T;
+  }
+  const out: Record<string, unknown> = {};
+  seen.set(value, out);
+  for (const [key, item] of Object.entries(value)) out[key] = mapTypedArrays(item, map, seen);
+  return out as T;
+}
+
+/** The factor with every typed array copied into a SharedArrayBuffer: later tasks read it without a copy. */
+function sharedFactor(factor: Factor): Factor {
+  return mapTypedArrays(factor, (array) => {
+    const Kind = array.constructor as new (buffer: SharedArrayBuffer) => TypedArray;
+    const copy = new Kind(new SharedArrayBuffer(array.byteLength));
+    copy.set(array);
+    return copy;
+  });
+}
+
+/** The distinct ArrayBuffers under a factor (its transfer list: they move, not copied). */
+function buffersOf(factor: Factor): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  mapTypedArrays(factor, (array) => {
+    if (array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
+    return array;
+  });
+  return [...buffers];
+}
+
+export function poolError(error: unknown): PoolError {
+  if (error instanceof Error) {
+    const fields = error as Error & { source?: unknown; detail?: unknown };
+    return {
+      name: error.name,
+      message: error.message,
+      ...(typeof fields.source === 'string' && typeof fields.detail === 'string' ? { source: fields.source, detail: fields.detail } : {}),
+    };
+  }
+  return { name: 'Error', message: String(error) };
+}
+
+/** Runs one task and posts its answer (progress rows first for a tile, then the grid). */
+export function handlePoolRequest(request: PoolRequest, post: PoolPost): void {
+  const { id } = request;
+  try {
+    if (request.type === 'factorize') {
+      const factor = factorize(request.rep, request.options, request.dft);
+      if (request.shared) post({ id, type: 'factor', factor: sharedFactor(factor) }, []);
+      else post({ id, type: 'factor', factor }, buffersOf(factor));
+      return;
+    }
+    const grid = request.a.map((fa) => {
+      const row = request.b.map((fb) => compareFactors(fa, fb, request.options));
+      post({ id, type: 'progress', pairs: row.length }, []);
+      return row;
+    });
+    post({ id, type: 'pairs', grid }, []);
+  } catch (error) {
+    post({ id, type: 'error', error: poolError(error) }, []);
+  }
+}
