@@ -52,11 +52,21 @@ function contentSecurityPolicy(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation (COOP + COEP): the page may use SharedArrayBuffer, so the CPU pool's workers
+ * read factors from shared memory instead of copies (docs/deploying.md has the same two headers for a
+ * host). The app loads nothing from other origins but a ?data=URL bundle, fetched with CORS, which
+ * require-corp allows.
+ */
+const CROSS_ORIGIN_ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 // base './' makes every asset URL relative, so dist/ works from any sub-path of any static host.
 export default defineConfig({
   base: './',
   plugins: [react(), contentSecurityPolicy()],
   worker: { format: 'es' },
+  server: { headers: CROSS_ORIGIN_ISOLATION },
+  preview: { headers: CROSS_ORIGIN_ISOLATION },
   build: {
     target: 'es2022',
     outDir: 'dist',

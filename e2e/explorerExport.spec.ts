@@ -40,14 +40,15 @@ function expectSameResult(app: Record<string, unknown>, cliResult: Record<string
   expect(cr.backendReason).toMatch(/^CPU \(float64\)/);
   for (const key of Object.keys(reference)) {
     if (key === matrixKey) continue;
-    // provenance.products: the WebAssembly kernel variant (Chromium has relaxed SIMD, Node 20 not).
+    // provenance.products: the WebAssembly kernel variant (Chromium has relaxed SIMD, Node 20 not);
+    // provenance.threads: the CPU pool of each (one per core but one in the browser, one per core in the CLI).
     const strip = (v: unknown) =>
       key === 'conventions'
         ? { ...(v as Conventions), backendReason: undefined }
         : key === 'computed'
           ? { ...(v as { reason: string }), reason: undefined }
           : key === 'provenance'
-            ? { ...(v as { products: string }), products: undefined }
+            ? { ...(v as { products: string }), products: undefined, threads: undefined }
             : v;
     expect(strip(app[key]), key).toEqual(strip(reference[key]));
   }

@@ -19,19 +19,22 @@ export interface Args {
   python: string;
   /** float64 product kernel: the WebAssembly SIMD one (default) or the plain-JS one (the 'before'). */
   products: 'wasm' | 'js';
+  /** > 1: the dynamics jobs once more on a CPU pool of this many threads (scripts/bench/threads.ts). */
+  threads: number;
 }
 
-const USAGE = `usage: npm run bench -- --backend cpu|webgpu [--quick] [--no-reference] [--out FILE] [--numpy-threads both|default|1] [--python PYTHON]
+const USAGE = `usage: npm run bench -- --backend cpu|webgpu [--quick] [--no-reference] [--out FILE] [--numpy-threads both|default|1] [--python PYTHON] [--threads N]
   --backend        cpu (the float64 engine; default) or webgpu (in headless Chromium; see scripts/bench-webgpu.ts)
   --quick          smaller sizes: a smoke run of about half a minute
   --no-reference   skip the numpy reference (scripts/reference_pairwise.py)
   --out FILE       JSON results (default bench-results/bench-<date>.json)
   --numpy-threads  run numpy with its default threads, with 1 thread, or both (default: both)
   --python         Python interpreter with numpy (default: python3)
-  --products       float64 product kernel: wasm (WebAssembly SIMD where the engine has it; default) or js (the plain-JS kernel)`;
+  --products       float64 product kernel: wasm (WebAssembly SIMD where the engine has it; default) or js (the plain-JS kernel)
+  --threads N      also run the dynamics jobs on a CPU pool of N worker threads and report wall and CPU time, 1 vs N (default 1: not)`;
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'cpu', quick: false, reference: true, out: null, numpyThreads: 'both', python: 'python3', products: 'wasm' };
+  const args: Args = { backend: 'cpu', quick: false, reference: true, out: null, numpyThreads: 'both', python: 'python3', products: 'wasm', threads: 1 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -59,6 +62,10 @@ export function parseArgs(argv: string[]): Args {
       const v = value();
       if (v !== 'wasm' && v !== 'js') fail(`--products must be wasm or js, got ${v}`);
       args.products = v;
+    } else if (flag === '--threads') {
+      const v = Number(value());
+      if (!Number.isInteger(v) || v < 1 || v > 16) fail(`--threads must be a whole number from 1 to 16, got ${v}`);
+      args.threads = v;
     } else if (flag === '--help' || flag === '-h') {
       console.log(USAGE);
       process.exit(0);

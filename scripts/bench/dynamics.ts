@@ -22,6 +22,7 @@ import { KEEP, now, OPTIONS, type Args, type DynamicsConfig } from './args';
 import { numpyJobResult, runReference, threadModes, type NumpyJobResult, type ThreadMode } from './reference';
 import { runReplica, type ReplicaResult } from './replica';
 import { npyPath, syntheticJob, type LoadEvent } from './synthetic';
+import { clockedDynamics, compareThreads, type ThreadsComparison } from './threads';
 
 interface StageSplit {
   /** Seconds of our engine job (generation and .npy writing subtracted). */
@@ -73,6 +74,8 @@ export interface DynamicsJobResult {
     diagonal: (number | null)[][]; // values[t][l][l], the convergence curves
   };
   numpy: NumpyJobResult[];
+  /** --threads N > 1: the same job on the CPU pool, in this run. */
+  threads: ThreadsComparison | null;
   speedup: Partial<Record<ThreadMode, number>>;
   loadavg: { start: number[]; end: number[] };
 }
@@ -105,6 +108,12 @@ export async function dynamicsJob(config: DynamicsConfig, args: Args, tmp: strin
   const wall = now() - start;
   const split = splitFromTimeline(wall, job.loads, progress, T * L);
   log(`    ${formatSeconds(split.seconds)} (wall ${formatSeconds(wall)}, generation + .npy writing ${formatSeconds(split.loadSeconds)} subtracted)`);
+  let threads: ThreadsComparison | null = null;
+  if (args.threads > 1) {
+    // The one-thread job again with a CPU clock (the timeline run above records progress, not CPU).
+    const one = await clockedDynamics(job);
+    threads = await compareThreads(job, one.result, { threads: 1, wallSeconds: one.wallSeconds, cpuSeconds: one.cpuSeconds }, args.threads, log);
+  }
 
   // Instrumented replica.
   const replicaSteps = config.replicaSteps === 'all' ? Array.from({ length: T }, (_, t) => t) : config.replicaSteps.filter((t) => t < T);
@@ -197,6 +206,7 @@ export async function dynamicsJob(config: DynamicsConfig, args: Args, tmp: strin
       diagonal: result.values.map((grid) => grid.map((row, l) => row[l])),
     },
     numpy,
+    threads,
     speedup,
     loadavg: { start: loadStart, end: loadavg() },
   };

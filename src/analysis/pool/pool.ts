@@ -41,6 +41,12 @@ export interface PoolConfig {
   shared: boolean;
 }
 
+/**
+ * A worker idle this long stops: its WebAssembly memory (grown to the largest product it computed)
+ * is freed, and the next parallel work starts a fresh one (a few tens of milliseconds).
+ */
+const IDLE_MS = 20_000;
+
 /** More threads than this only add copies and memory on the machines the app targets. */
 export const MAX_THREADS = 16;
 
@@ -57,6 +63,7 @@ interface Slot {
   task: Task | null;
   /** Whether it has answered once (a worker that fails before that could not start). */
   started: boolean;
+  idle?: ReturnType<typeof setTimeout>;
 }
 
 /** A worker that could not start (a blocked script, a missing file): the pool runs in-process instead. */
@@ -220,6 +227,7 @@ export class CpuPool implements ComputeBackend<Factor> {
   }
 
   private remove(slot: Slot): void {
+    clearTimeout(slot.idle);
     const index = this.slots.indexOf(slot);
     if (index >= 0) this.slots.splice(index, 1);
     slot.port.terminate();
@@ -239,6 +247,7 @@ export class CpuPool implements ComputeBackend<Factor> {
       if (!slot) return;
       const task = this.queue.shift()!;
       task.id = this.nextId++;
+      clearTimeout(slot.idle);
       slot.task = task;
       slot.port.setBusy?.(true);
       slot.port.post({ ...task.request, id: task.id } as PoolRequest);
@@ -256,6 +265,9 @@ export class CpuPool implements ComputeBackend<Factor> {
         if (response.type !== 'progress') {
           slot.task = null;
           slot.port.setBusy?.(false);
+          slot.idle = setTimeout(() => !slot.task && this.remove(slot), IDLE_MS);
+          // Node: an idle worker's timer must not keep the process alive either.
+          (slot.idle as { unref?: () => void }).unref?.();
         }
         task.receive(response);
         this.pump();
