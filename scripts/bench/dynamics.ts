@@ -22,7 +22,7 @@ import { KEEP, now, OPTIONS, type Args, type DynamicsConfig } from './args';
 import { numpyJobResult, runReference, threadModes, type NumpyJobResult, type ThreadMode } from './reference';
 import { runReplica, type ReplicaResult } from './replica';
 import { npyPath, syntheticJob, type LoadEvent } from './synthetic';
-import { clockedDynamics, compareThreads, type ThreadsComparison } from './threads';
+import { compareThreads, type ThreadsComparison } from './threads';
 
 interface StageSplit {
   /** Seconds of our engine job (generation and .npy writing subtracted). */
@@ -108,12 +108,7 @@ export async function dynamicsJob(config: DynamicsConfig, args: Args, tmp: strin
   const wall = now() - start;
   const split = splitFromTimeline(wall, job.loads, progress, T * L);
   log(`    ${formatSeconds(split.seconds)} (wall ${formatSeconds(wall)}, generation + .npy writing ${formatSeconds(split.loadSeconds)} subtracted)`);
-  let threads: ThreadsComparison | null = null;
-  if (args.threads > 1) {
-    // The one-thread job again with a CPU clock (the timeline run above records progress, not CPU).
-    const one = await clockedDynamics(job);
-    threads = await compareThreads(job, one.result, { threads: 1, wallSeconds: one.wallSeconds, cpuSeconds: one.cpuSeconds }, args.threads, log);
-  }
+  const threads = args.threads > 1 ? await compareThreads(job, args.threads, log) : null;
 
   // Instrumented replica.
   const replicaSteps = config.replicaSteps === 'all' ? Array.from({ length: T }, (_, t) => t) : config.replicaSteps.filter((t) => t < T);

@@ -1,15 +1,17 @@
 // `--threads N`: the learning-dynamics jobs once more on the CPU pool of N worker threads
 // (src/analysis/pool), in the same run as the one-thread job, with wall and CPU seconds of both
 // (CPU: process.cpuUsage, which counts every thread of the process) and a check that every value is
-// bit-identical. Generation of the synthetic checkpoints is subtracted from both clocks.
+// bit-identical. The generation of the synthetic checkpoints is subtracted from both clocks (the
+// engine loads a checkpoint before factoring it, so no worker computes while one is generated).
+// The pool's workers are started and warmed up (JIT) on a small job first, as the one-thread path is.
 
 import { computeDynamics } from '../../src/analysis/engine';
 import { createNodePool } from '../../src/analysis/pool/node';
 import type { ComputeBackend } from '../../src/analysis/backend';
 import type { DynamicsResult } from '../../src/analysis/types';
-import { formatSeconds, sum } from '../bench-data';
+import { DEFAULT_GENERATOR, formatSeconds } from '../bench-data';
 import { now, OPTIONS } from './args';
-import type { syntheticJob } from './synthetic';
+import { syntheticJob } from './synthetic';
 
 export interface ThreadsRun {
   threads: number;
@@ -22,48 +24,54 @@ export interface ThreadsComparison {
   pooled: ThreadsRun;
   /** one.wall / pooled.wall: > 1 is faster on the pool. */
   wallSpeedup: number;
-  /** pooled.cpu / one.cpu: the pool's overhead in CPU time (copies, start-up, idle spinning). */
+  /** pooled.cpu / one.cpu: the pool's overhead in CPU time (copies, messages). */
   cpuRatio: number;
   identical: boolean;
 }
 
 type Job = ReturnType<typeof syntheticJob>;
 
+const cpuSeconds = (since: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+};
+
 /** One engine run, clocked: wall and CPU seconds without the generation of checkpoints. */
-export async function clockedDynamics(job: Job, backend?: ComputeBackend): Promise<{ result: DynamicsResult; wallSeconds: number; cpuSeconds: number }> {
-  const loadsBefore = job.loads.length;
+async function clockedDynamics(job: Job, backend?: ComputeBackend): Promise<{ result: DynamicsResult } & Omit<ThreadsRun, 'threads'>> {
+  const generation = { wall: 0, cpu: 0 };
+  const entries = job.bundle.entries.map((entry) => ({
+    ...entry,
+    load: async () => {
+      const [wall, cpu] = [now(), process.cpuUsage()];
+      const array = await entry.load();
+      generation.wall += now() - wall;
+      generation.cpu += cpuSeconds(cpu);
+      return array;
+    },
+  }));
   const cpuStart = process.cpuUsage();
   const start = now();
-  const result = await computeDynamics({ bundle: job.bundle }, OPTIONS, {}, backend);
+  const result = await computeDynamics({ bundle: { ...job.bundle, entries } }, OPTIONS, {}, backend);
   const wall = now() - start;
-  const cpu = process.cpuUsage(cpuStart);
-  const generation = sum(job.loads.slice(loadsBefore).map((l) => l.end - l.start));
-  return { result, wallSeconds: wall - generation, cpuSeconds: (cpu.user + cpu.system) / 1e6 - generation };
+  return { result, wallSeconds: wall - generation.wall, cpuSeconds: cpuSeconds(cpuStart) - generation.cpu };
 }
 
-export async function compareThreads(
-  job: Job,
-  one: DynamicsResult,
-  oneClock: ThreadsRun,
-  threads: number,
-  log: (s: string) => void,
-): Promise<ThreadsComparison> {
+/** The job on one thread and on a pool of `threads`, one after the other, in this process. */
+export async function compareThreads(job: Job, threads: number, log: (s: string) => void): Promise<ThreadsComparison> {
   const pool = createNodePool(threads);
   try {
-    log(`  ours on ${threads} threads (CPU pool)…`);
+    log(`  ours, 1 thread vs ${threads} threads (CPU pool), wall and CPU time…`);
+    const warm = syntheticJob({ ...DEFAULT_GENERATOR, widths: [40, 64, 48], steps: 2, datapoints: 600 }, null, () => false);
+    await computeDynamics({ bundle: warm.bundle }, OPTIONS, {}, pool);
+    const single = await clockedDynamics(job);
     const pooled = await clockedDynamics(job, pool);
-    const identical = JSON.stringify(pooled.result.values) === JSON.stringify(one.values);
+    const one: ThreadsRun = { threads: 1, wallSeconds: single.wallSeconds, cpuSeconds: single.cpuSeconds };
     const run: ThreadsRun = { threads, wallSeconds: pooled.wallSeconds, cpuSeconds: pooled.cpuSeconds };
-    const comparison = {
-      one: oneClock,
-      pooled: run,
-      wallSpeedup: oneClock.wallSeconds / run.wallSeconds,
-      cpuRatio: run.cpuSeconds / oneClock.cpuSeconds,
-      identical,
-    };
+    const identical = JSON.stringify(pooled.result.values) === JSON.stringify(single.result.values);
+    const comparison = { one, pooled: run, wallSpeedup: one.wallSeconds / run.wallSeconds, cpuRatio: run.cpuSeconds / one.cpuSeconds, identical };
     log(
-      `    1 thread: wall ${formatSeconds(oneClock.wallSeconds)}, CPU ${formatSeconds(oneClock.cpuSeconds)}; ${threads} threads: wall ${formatSeconds(run.wallSeconds)}, CPU ${formatSeconds(run.cpuSeconds)}` +
-        ` — wall ×${comparison.wallSpeedup.toFixed(2)} faster, CPU ×${comparison.cpuRatio.toFixed(2)}; values ${identical ? 'bit-identical' : 'DIFFER'}`,
+      `    1 thread: wall ${formatSeconds(one.wallSeconds)}, CPU ${formatSeconds(one.cpuSeconds)}; ${threads} threads: wall ${formatSeconds(run.wallSeconds)}, CPU ${formatSeconds(run.cpuSeconds)}` +
+        ` — wall ×${comparison.wallSpeedup.toFixed(2)}, CPU ×${comparison.cpuRatio.toFixed(2)}; values ${identical ? 'bit-identical' : 'DIFFER'}`,
     );
     return comparison;
   } finally {
