@@ -250,7 +250,7 @@ export class CpuPool implements ComputeBackend<Factor> {
       clearTimeout(slot.idle);
       slot.task = task;
       slot.port.setBusy?.(true);
-      slot.port.post({ ...task.request, id: task.id } as PoolRequest);
+      slot.port.post({ ...task.request, id: task.id });
     }
   }
 
