@@ -24,8 +24,8 @@ export const rawText = {
   },
 };
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const outdir = resolve(root, 'build/cli');
+/** Bundles the CLI and the CPU pool's worker thread into `outdir` (main.mjs, poolWorker.mjs). */
+export async function buildCli(outdir = resolve(root, 'build/cli')) {
   await build({
     entryPoints: [
       { in: resolve(root, 'src/cli/main.ts'), out: 'main' },
@@ -41,5 +41,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     plugins: [rawText],
     logLevel: 'warning',
   });
+  return outdir;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const outdir = await buildCli();
   console.log(`svcca-lens: CLI bundled into ${outdir}/main.mjs (and its worker thread, poolWorker.mjs)`);
 }

@@ -167,6 +167,8 @@ export async function main(argv: string[], out: Output = processOutput): Promise
   try {
     return await command(argv, out);
   } finally {
+    const failure = cpuPool?.startFailure;
+    if (failure) out.stderr(`svcca-lens: warning: worker threads could not start (${failure}); computed on one thread`);
     cpuPool?.close();
     cpuPool = null;
     registerCpuBackend(null);

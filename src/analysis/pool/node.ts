@@ -24,14 +24,28 @@ function tsxApiUrl(): string {
   return new URL(exports['./esm/api'].import.default, pathToFileURL(manifest)).href;
 }
 
+/**
+ * The parent's Node flags without those that belong to a script given on the command line
+ * (`node --input-type=module -e CODE`): a worker inherits the flags, and --input-type refuses a file.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    if (['-e', '--eval', '-p', '--print'].includes(argv[i])) i++;
+    else if (!/^--input-type(=|$)/.test(argv[i]) && !/^(--eval|--print)=/.test(argv[i])) out.push(argv[i]);
+  }
+  return out;
+}
+
 function startWorker(index: number): Worker {
   const bundled = new URL('./poolWorker.mjs', import.meta.url);
-  const name = `svcca-cpu-${index + 1}`;
-  if (bundled.protocol === 'file:' && existsSync(fileURLToPath(bundled))) return new Worker(bundled, { name });
+  const options = { name: `svcca-cpu-${index + 1}`, execArgv: workerExecArgv() };
+  if (bundled.protocol === 'file:' && existsSync(fileURLToPath(bundled))) return new Worker(bundled, options);
   const tsx = tsxApiUrl();
   const entry = new URL('./nodeWorker.ts', import.meta.url).href;
   const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, name });
+  return new Worker(boot, { ...options, eval: true });
 }
 
 function nodePort(index: number): PoolPort {

@@ -114,6 +114,11 @@ export class CpuPool implements ComputeBackend<Factor> {
     return this.broken ? 1 : this.wanted;
   }
 
+  /** Why worker threads could not start here (every call then ran in-process), or null. */
+  get startFailure(): string | null {
+    return this.broken;
+  }
+
   setThreads(threads: number): void {
     this.wanted = clampThreads(threads);
     this.trim();
