@@ -12,8 +12,8 @@ import { cpuBackend } from '../../src/analysis/backend';
 import { comparePair, computeCross, computeDynamics } from '../../src/analysis/engine';
 import { FactorCache } from '../../src/analysis/factorCache';
 import type { Factor } from '../../src/analysis/metrics';
-import { createNodePool } from '../../src/analysis/pool/node';
-import { CpuPool, type PoolPort } from '../../src/analysis/pool/pool';
+import { createNodePool, nodePoolPort } from '../../src/analysis/pool/node';
+import { CpuPool } from '../../src/analysis/pool/pool';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type Metric } from '../../src/analysis/types';
 import { openBundlePath } from '../../src/io/node';
 import type { Bundle } from '../../src/io/types';
@@ -96,7 +96,7 @@ describe('cancel, errors and start-up', () => {
       threads: 2,
       shared: true,
       spawn: (index) => {
-        const port = (createNodePool(2) as unknown as { config: { spawn: (i: number) => PoolPort } }).config.spawn(index);
+        const port = nodePoolPort(index);
         const record = { terminated: false };
         ports.push(record);
         return {
@@ -154,6 +154,7 @@ describe('cancel, errors and start-up', () => {
     const o = options({ metric: 'cca' });
     expect(await broken.compareGrid(grid, grid, o)).toEqual(await cpuBackend.compareGrid(grid, grid, o));
     expect(broken.threads).toBe(1);
+    expect(broken.startFailure).toMatch(/no worker here/);
     broken.close();
   });
 

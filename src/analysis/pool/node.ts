@@ -48,7 +48,8 @@ function startWorker(index: number): Worker {
   return new Worker(boot, { ...options, eval: true });
 }
 
-function nodePort(index: number): PoolPort {
+/** Starts worker thread number `index` of a pool (PoolConfig.spawn). */
+export function nodePoolPort(index: number): PoolPort {
   const worker = startWorker(index);
   worker.unref();
   let terminated = false;
@@ -71,5 +72,5 @@ function nodePort(index: number): PoolPort {
 
 /** A CPU pool of worker threads (`threads` 1: every call runs in-process, no worker starts). */
 export function createNodePool(threads = defaultNodeThreads()): CpuPool {
-  return new CpuPool({ spawn: nodePort, threads, shared: true });
+  return new CpuPool({ spawn: nodePoolPort, threads, shared: true });
 }
