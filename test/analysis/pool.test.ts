@@ -67,6 +67,19 @@ describe('a pooled job equals the one-thread job exactly', () => {
     expect(oneThread(again)).toEqual(single);
   });
 
+  it('without shared memory (a page that is not cross-origin isolated): factors transferred and copied, same numbers', async () => {
+    const copying = new CpuPool({ spawn: nodePoolPort, threads: 2, shared: false });
+    try {
+      const bundle = await open('test/fixtures/real/digits-mlp.npz');
+      const o = options({ metric: 'svcca' });
+      const pooled = await computeDynamics({ bundle }, o, {}, copying);
+      expect(pooled.provenance?.threads).toBe(2);
+      expect(oneThread(pooled)).toEqual(await computeDynamics({ bundle }, o, {}, cpuBackend));
+    } finally {
+      copying.close();
+    }
+  });
+
   it('one pair of the demo, with its chance level', async () => {
     const bundle = await open('public/demo/fashion-resnet.npz');
     const entries = bundle.entries.filter((e) => e.step === bundle.entries[bundle.entries.length - 1].step);
