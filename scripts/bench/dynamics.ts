@@ -18,7 +18,8 @@ import {
   sum,
   type GeneratorSpec,
 } from '../bench-data';
-import { KEEP, now, OPTIONS, type Args, type DynamicsConfig } from './args';
+import { cpuSeconds, KEEP, now, OPTIONS, type Args, type DynamicsConfig } from './args';
+import { runEfficient, type EfficientJobResult } from './efficient';
 import { numpyJobResult, runReference, threadModes, type NumpyJobResult, type ThreadMode } from './reference';
 import { runReplica, type ReplicaResult } from './replica';
 import { npyPath, syntheticJob, type LoadEvent } from './synthetic';
@@ -26,6 +27,8 @@ import { npyPath, syntheticJob, type LoadEvent } from './synthetic';
 interface StageSplit {
   /** Seconds of our engine job (generation and .npy writing subtracted). */
   seconds: number;
+  /** CPU seconds of our engine job (user + system; the loads' CPU subtracted likewise). */
+  cpuSeconds: number;
   loadSeconds: number;
   wallSeconds: number;
   /** From progress events: rows of pairs with no load in between, × all rows. Includes one event-loop yield per row. */
@@ -36,8 +39,9 @@ interface StageSplit {
   pureRows: number;
 }
 
-function splitFromTimeline(totalWall: number, loads: LoadEvent[], progress: { time: number; p: Progress }[], rowsTotal: number): StageSplit {
+function splitFromTimeline(totalWall: number, totalCpu: number, loads: LoadEvent[], progress: { time: number; p: Progress }[], rowsTotal: number): StageSplit {
   const loadSeconds = sum(loads.map((l) => l.end - l.start));
+  const cpu = totalCpu - sum(loads.map((l) => l.cpuSeconds));
   const seconds = totalWall - loadSeconds;
   const rowTimes: number[] = [];
   for (let i = 2; i < progress.length; i++) {
@@ -48,7 +52,16 @@ function splitFromTimeline(totalWall: number, loads: LoadEvent[], progress: { ti
   }
   const meanRow = rowTimes.length > 0 ? sum(rowTimes) / rowTimes.length : 0;
   const pairsSeconds = meanRow * rowsTotal;
-  return { seconds, loadSeconds, wallSeconds: totalWall, pairsSeconds, factoringSeconds: seconds - pairsSeconds, rows: rowsTotal, pureRows: rowTimes.length };
+  return {
+    seconds,
+    cpuSeconds: cpu,
+    loadSeconds,
+    wallSeconds: totalWall,
+    pairsSeconds,
+    factoringSeconds: seconds - pairsSeconds,
+    rows: rowsTotal,
+    pureRows: rowTimes.length,
+  };
 }
 
 export interface DynamicsJobResult {
@@ -73,6 +86,7 @@ export interface DynamicsJobResult {
     diagonal: (number | null)[][]; // values[t][l][l], the convergence curves
   };
   numpy: NumpyJobResult[];
+  efficient: EfficientJobResult[];
   speedup: Partial<Record<ThreadMode, number>>;
   loadavg: { start: number[]; end: number[] };
 }
@@ -101,10 +115,13 @@ export async function dynamicsJob(config: DynamicsConfig, args: Args, tmp: strin
   log(`  ours: computeDynamics on ${T} steps × ${L} layers (${totalPairs} pairs)…`);
   const progress: { time: number; p: Progress }[] = [];
   const start = now();
+  const cpuStart = cpuSeconds();
   const result = await computeDynamics({ bundle: job.bundle }, OPTIONS, { onProgress: (p) => progress.push({ time: now(), p }) });
   const wall = now() - start;
-  const split = splitFromTimeline(wall, job.loads, progress, T * L);
-  log(`    ${formatSeconds(split.seconds)} (wall ${formatSeconds(wall)}, generation + .npy writing ${formatSeconds(split.loadSeconds)} subtracted)`);
+  const split = splitFromTimeline(wall, cpuSeconds() - cpuStart, job.loads, progress, T * L);
+  log(
+    `    ${formatSeconds(split.seconds)}, CPU ${formatSeconds(split.cpuSeconds)} (wall ${formatSeconds(wall)}, generation + .npy writing ${formatSeconds(split.loadSeconds)} subtracted)`,
+  );
 
   // Instrumented replica.
   const replicaSteps = config.replicaSteps === 'all' ? Array.from({ length: T }, (_, t) => t) : config.replicaSteps.filter((t) => t < T);
@@ -146,6 +163,7 @@ export async function dynamicsJob(config: DynamicsConfig, args: Args, tmp: strin
 
   // numpy.
   const numpy: NumpyJobResult[] = [];
+  let efficient: EfficientJobResult[] = [];
   if (modes.length > 0) {
     const pairs = pairOrder.map((index) => {
       const { t, i, j } = decode(index);
@@ -153,6 +171,17 @@ export async function dynamicsJob(config: DynamicsConfig, args: Args, tmp: strin
     });
     const jobFile = join(dataDir, 'job.json');
     writeFileSync(jobFile, JSON.stringify({ root: dataDir, epsilon: OPTIONS.epsilon, keep: KEEP, pairs }));
+    efficient = runEfficient(
+      args,
+      ['--job', jobFile],
+      T * L,
+      totalPairs,
+      (p) => {
+        const { t, i, j } = decode(Number(p.id));
+        return result.values[t][i][j];
+      },
+      log,
+    );
     for (const mode of modes) {
       const budget = mode === 'default' ? config.numpyBudget.default : config.numpyBudget.one;
       log(`  numpy (${mode === 'default' ? 'default threads' : '1 thread'}): ${pairs.length} pairs listed, budget ${budget} s…`);
@@ -197,6 +226,7 @@ export async function dynamicsJob(config: DynamicsConfig, args: Args, tmp: strin
       diagonal: result.values.map((grid) => grid.map((row, l) => row[l])),
     },
     numpy,
+    efficient,
     speedup,
     loadavg: { start: loadStart, end: loadavg() },
   };

@@ -16,7 +16,8 @@
 // Shapes as in eigen.ts: eigenvectors are the ROWS of a k × n matrix.
 
 import type { Matrix } from './matrix';
-import { householderTridiagonal, SMALL_N, symmetricEigen, tridiagonalEigenvalues, type EigenResult } from './eigen';
+import { householderTridiagonal, SMALL_N, symmetricEigen, tridiagonalEigenvalues, WASM_EIGEN_MIN, type EigenResult } from './eigen';
+import { wasmReflectRows } from './wasmProducts';
 
 export interface TopEigenResult {
   /** All n eigenvalues, descending. */
@@ -208,9 +209,10 @@ class TridiagonalLu {
 /**
  * z (k × n, rows = eigenvectors of T) ← rows of Q z: x = P_{n−1}(⋯(P_1 z)), P_i = I − u_i u_iᵀ / h_i
  * on coordinates 0..i−1 (the reduction's order, see householderTridiagonal). Each reflector is
- * applied to all k rows while it is in cache.
+ * applied to all k rows while it is in cache; from WASM_EIGEN_MIN on in WebAssembly SIMD.
  */
 function backTransform(z: Float64Array, k: number, n: number, reflectors: Float64Array, h: Float64Array): void {
+  if (n >= WASM_EIGEN_MIN && wasmReflectRows(reflectors, h, z, k, n)) return;
   for (let i = 1; i < n; i++) {
     const hi = h[i];
     if (hi === 0) continue;
