@@ -107,8 +107,9 @@ export function tridiagonalEigen(a: Matrix): EigenResult {
 
 /**
  * Eigenvalues only, descending: the same reduction and QL as tridiagonalEigen without the
- * back-accumulation and without the rotations of the vectors (4n³/3 flops + O(n²) instead of ~9n³),
- * and bit for bit its values.
+ * back-accumulation and without the rotations of the vectors (4n³/3 flops + O(n²) instead of ~9n³).
+ * Its values bit for bit where both run the reduction in the same kernel (n < WASM_REDUCTION_MIN
+ * or n ≥ WASM_EIGEN_MIN), to round-off in between (WebAssembly's summation order and FMA).
  */
 export function symmetricEigenvalues(a: Matrix): Float64Array {
   if (a.rows !== a.cols) throw new Error(`symmetricEigenvalues: matrix is ${a.rows} × ${a.cols}, not square`);
@@ -129,17 +130,18 @@ export interface HouseholderTridiagonal {
   reflectors: Float64Array;
   /** h_i, i = 0..n−1 (h_0 unused). */
   h: Float64Array;
-  /** Finishes the full decomposition from this reduction (what tridiagonalEigen returns, bit for bit). */
+  /** Finishes the full decomposition from this reduction (what tridiagonalEigen returns; bit for bit under the condition of symmetricEigenvalues). */
   complete(): EigenResult;
 }
 
 /**
- * tred2's reduction without its back-accumulation. From WASM_EIGEN_MIN on the loops run in
+ * tred2's reduction without its back-accumulation. From WASM_REDUCTION_MIN on the loops run in
  * WebAssembly and `reflectors` is a copy out of the module's memory (later kernels reuse it).
+ * complete() consumes the reduction (it may overwrite `reflectors`): call it last.
  */
 export function householderTridiagonal(a: Matrix): HouseholderTridiagonal {
   const n = a.rows;
-  const wasm = n >= WASM_EIGEN_MIN ? wasmTridiagonalKernels(n) : null;
+  const wasm = n >= WASM_REDUCTION_MIN ? wasmTridiagonalKernels(n) : null;
   const W = wasm ? wasm.w : new Float64Array(n * n);
   W.set(a.data);
   const d = wasm ? wasm.d.fill(0) : new Float64Array(n);
@@ -182,6 +184,14 @@ export function tridiagonalEigenvalues(diagonal: Float64Array, subdiagonal: Floa
 
 /** From this size on tridiagonalEigen runs its loops in WebAssembly (below, the copies cost more than they save). */
 export const WASM_EIGEN_MIN = 48;
+
+/**
+ * From this size on the reduction alone (householderTridiagonal: symmetricEigenvalues, the pairs'
+ * k × k eigenvalues, symmetricTopEigen) runs in WebAssembly: without the back-accumulation and the
+ * rotations there is less to copy out, and it pays earlier (measured on this machine's 2 cores:
+ * JS ahead or level up to k = 20–24, WebAssembly 1.3–1.7× ahead from 28 to 44).
+ */
+export const WASM_REDUCTION_MIN = 28;
 
 /**
  * tred2's reduction (JAMA's, after EISPACK) on W = Vᵀ: on return W[i, i] = T's diagonal, row i of W
