@@ -5,6 +5,10 @@
 // (scripts/reference_pairwise.py: numpy, following google/svcca's tutorial + cca_core step by
 // step), measured in ONE run on the same machine, so that the ratios mean something on a shared,
 // noisy machine. Absolute seconds are printed too, but only the ratios are comparable across runs.
+// Beside it, every job also runs scripts/efficient_numpy.py: numpy doing our own algorithm (factor
+// every representation once with a BLAS Gram and numpy.linalg.eigh, then one small SVD per pair) on
+// the same files and pairs (bench/efficient.ts); CPU seconds are reported beside wall seconds, and
+// the report ends with the targets (≥ 12× the reference loop, ≥ 0.5× the efficient program).
 //
 //   (a) one SVCCA pair, n = 512, m = 10000: comparePair vs the numpy script (--pair)   bench/pair.ts
 //   (b) learning dynamics, 5 layers × 6 checkpoints, n ≤ 128, m = 2000: computeDynamics vs numpy,

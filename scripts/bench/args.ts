@@ -8,7 +8,13 @@ import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const REFERENCE_SCRIPT = join(ROOT, 'scripts', 'reference_pairwise.py');
+export const EFFICIENT_SCRIPT = join(ROOT, 'scripts', 'efficient_numpy.py');
 export const now = () => performance.now() / 1000;
+/** This process's CPU seconds so far (user + system, all its threads): beside wall time on a shared machine. */
+export const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 
 export interface Args {
   backend: 'cpu' | 'webgpu';

@@ -18,7 +18,8 @@ import {
   sum,
   type GeneratorSpec,
 } from '../bench-data';
-import { KEEP, now, OPTIONS, type Args, type DynamicsConfig } from './args';
+import { cpuSeconds, KEEP, now, OPTIONS, type Args, type DynamicsConfig } from './args';
+import { runEfficient, type EfficientJobResult } from './efficient';
 import { numpyJobResult, runReference, threadModes, type NumpyJobResult, type ThreadMode } from './reference';
 import { runReplica, type ReplicaResult } from './replica';
 import { npyPath, syntheticJob, type LoadEvent } from './synthetic';
@@ -27,6 +28,8 @@ import { compareThreads, type ThreadsComparison } from './threads';
 interface StageSplit {
   /** Seconds of our engine job (generation and .npy writing subtracted). */
   seconds: number;
+  /** CPU seconds of our engine job (user + system; the loads' CPU subtracted likewise). */
+  cpuSeconds: number;
   loadSeconds: number;
   wallSeconds: number;
   /** From progress events: rows of pairs with no load in between, × all rows. Includes one event-loop yield per row. */
@@ -37,8 +40,9 @@ interface StageSplit {
   pureRows: number;
 }
 
-function splitFromTimeline(totalWall: number, loads: LoadEvent[], progress: { time: number; p: Progress }[], rowsTotal: number): StageSplit {
+function splitFromTimeline(totalWall: number, totalCpu: number, loads: LoadEvent[], progress: { time: number; p: Progress }[], rowsTotal: number): StageSplit {
   const loadSeconds = sum(loads.map((l) => l.end - l.start));
+  const cpu = totalCpu - sum(loads.map((l) => l.cpuSeconds));
   const seconds = totalWall - loadSeconds;
   const rowTimes: number[] = [];
   for (let i = 2; i < progress.length; i++) {
@@ -49,7 +53,16 @@ function splitFromTimeline(totalWall: number, loads: LoadEvent[], progress: { ti
   }
   const meanRow = rowTimes.length > 0 ? sum(rowTimes) / rowTimes.length : 0;
   const pairsSeconds = meanRow * rowsTotal;
-  return { seconds, loadSeconds, wallSeconds: totalWall, pairsSeconds, factoringSeconds: seconds - pairsSeconds, rows: rowsTotal, pureRows: rowTimes.length };
+  return {
+    seconds,
+    cpuSeconds: cpu,
+    loadSeconds,
+    wallSeconds: totalWall,
+    pairsSeconds,
+    factoringSeconds: seconds - pairsSeconds,
+    rows: rowsTotal,
+    pureRows: rowTimes.length,
+  };
 }
 
 export interface DynamicsJobResult {
@@ -76,6 +89,7 @@ export interface DynamicsJobResult {
   numpy: NumpyJobResult[];
   /** --threads N > 1: the same job on the CPU pool, in this run. */
   threads: ThreadsComparison | null;
+  efficient: EfficientJobResult[];
   speedup: Partial<Record<ThreadMode, number>>;
   loadavg: { start: number[]; end: number[] };
 }
@@ -104,10 +118,13 @@ export async function dynamicsJob(config: DynamicsConfig, args: Args, tmp: strin
   log(`  ours: computeDynamics on ${T} steps × ${L} layers (${totalPairs} pairs)…`);
   const progress: { time: number; p: Progress }[] = [];
   const start = now();
+  const cpuStart = cpuSeconds();
   const result = await computeDynamics({ bundle: job.bundle }, OPTIONS, { onProgress: (p) => progress.push({ time: now(), p }) });
   const wall = now() - start;
-  const split = splitFromTimeline(wall, job.loads, progress, T * L);
-  log(`    ${formatSeconds(split.seconds)} (wall ${formatSeconds(wall)}, generation + .npy writing ${formatSeconds(split.loadSeconds)} subtracted)`);
+  const split = splitFromTimeline(wall, cpuSeconds() - cpuStart, job.loads, progress, T * L);
+  log(
+    `    ${formatSeconds(split.seconds)}, CPU ${formatSeconds(split.cpuSeconds)} (wall ${formatSeconds(wall)}, generation + .npy writing ${formatSeconds(split.loadSeconds)} subtracted)`,
+  );
   const threads = args.threads > 1 ? await compareThreads(job, args.threads, log) : null;
 
   // Instrumented replica.
@@ -150,6 +167,7 @@ export async function dynamicsJob(config: DynamicsConfig, args: Args, tmp: strin
 
   // numpy.
   const numpy: NumpyJobResult[] = [];
+  let efficient: EfficientJobResult[] = [];
   if (modes.length > 0) {
     const pairs = pairOrder.map((index) => {
       const { t, i, j } = decode(index);
@@ -157,6 +175,17 @@ export async function dynamicsJob(config: DynamicsConfig, args: Args, tmp: strin
     });
     const jobFile = join(dataDir, 'job.json');
     writeFileSync(jobFile, JSON.stringify({ root: dataDir, epsilon: OPTIONS.epsilon, keep: KEEP, pairs }));
+    efficient = runEfficient(
+      args,
+      ['--job', jobFile],
+      T * L,
+      totalPairs,
+      (p) => {
+        const { t, i, j } = decode(Number(p.id));
+        return result.values[t][i][j];
+      },
+      log,
+    );
     for (const mode of modes) {
       const budget = mode === 'default' ? config.numpyBudget.default : config.numpyBudget.one;
       log(`  numpy (${mode === 'default' ? 'default threads' : '1 thread'}): ${pairs.length} pairs listed, budget ${budget} s…`);
@@ -202,6 +231,7 @@ export async function dynamicsJob(config: DynamicsConfig, args: Args, tmp: strin
     },
     numpy,
     threads,
+    efficient,
     speedup,
     loadavg: { start: loadStart, end: loadavg() },
   };

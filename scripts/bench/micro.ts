@@ -20,6 +20,8 @@ export interface MicroResult {
   gramGflops: number;
   tridiagonalSeconds: number;
   tridiagonalGflopsEstimate: number;
+  /** The engine's SVD step eigensolver: every eigenvalue, the kept k eigenvectors (symmetricTopEigen). */
+  topEigenSeconds: number;
   jacobiSeconds: number | null;
   jacobiSweeps: number | null;
   jacobiGflops: number | null;
@@ -90,6 +92,7 @@ function microKernels(array: NdArray, repeats: number, jacobi: boolean): { micro
       gramGflops: f.gram / factor.seconds.gram / 1e9,
       tridiagonalSeconds: tri.seconds,
       tridiagonalGflopsEstimate: eigenTri / tri.seconds / 1e9,
+      topEigenSeconds: factor.seconds.eigen,
       jacobiSeconds: jac?.seconds ?? null,
       jacobiSweeps: jac?.sweeps ?? null,
       jacobiGflops: jac && jacobiFlops !== null ? jacobiFlops / jac.seconds / 1e9 : null,

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 
 import { comparePair } from '../../src/analysis/engine';
 import { ActivationGenerator, formatSeconds, oursFactorFlops, oursPairFlops } from '../bench-data';
-import { now, OPTIONS, type Args } from './args';
+import { cpuSeconds, now, OPTIONS, type Args } from './args';
+import { runEfficient, type EfficientJobResult } from './efficient';
 import { numpyJobResult, runReference, threadModes, type NumpyJobResult, type ThreadMode } from './reference';
 import { writeNpy } from './synthetic';
 
@@ -13,8 +14,9 @@ export interface PairJobResult {
   label: string;
   n: number;
   m: number;
-  ours: { seconds: number; similarity: number; kept: [number, number]; flops: number; gflops: number };
+  ours: { seconds: number; cpuSeconds: number; similarity: number; kept: [number, number]; flops: number; gflops: number };
   numpy: NumpyJobResult[];
+  efficient: EfficientJobResult[];
   speedup: Partial<Record<ThreadMode, number>>;
   loadavg: { start: number[]; end: number[] };
 }
@@ -26,17 +28,21 @@ export async function pairJob(n: number, m: number, gen: ActivationGenerator, ar
   const shape = [m, n];
   log(`  ours: comparePair…`);
   const start = now();
+  const cpuStart = cpuSeconds();
   const r = await comparePair({ name: 'a.npy', array: { shape, dtype: '<f4', data: a } }, { name: 'b.npy', array: { shape, dtype: '<f4', data: b } }, OPTIONS);
   const seconds = now() - start;
+  const ourCpu = cpuSeconds() - cpuStart;
   const [k1, k2] = r.kept;
   const flops = oursFactorFlops(n, m, k1).total + oursFactorFlops(n, m, k2).total + oursPairFlops(k1, k2, m).total;
-  log(`    ${formatSeconds(seconds)} (similarity ${r.similarity.toFixed(6)}, k = ${k1}, ${k2})`);
+  log(`    ${formatSeconds(seconds)}, CPU ${formatSeconds(ourCpu)} (similarity ${r.similarity.toFixed(6)}, k = ${k1}, ${k2})`);
   const numpy: NumpyJobResult[] = [];
+  let efficient: EfficientJobResult[] = [];
   const modes = threadModes(args);
   if (modes.length > 0) {
     const dir = join(tmp, 'pair');
     writeNpy(dir, 'a.npy', shape, a);
     writeNpy(dir, 'b.npy', shape, b);
+    efficient = runEfficient(args, ['--pair', join(dir, 'a.npy'), join(dir, 'b.npy')], 2, 1, () => r.similarity, log);
     for (const mode of modes) {
       log(`  numpy (${mode === 'default' ? 'default threads' : '1 thread'}) --pair…`);
       const run = runReference(args.python, ['--pair', join(dir, 'a.npy'), join(dir, 'b.npy')], mode);
@@ -56,8 +62,9 @@ export async function pairJob(n: number, m: number, gen: ActivationGenerator, ar
     label: '(a) one pair',
     n,
     m,
-    ours: { seconds, similarity: r.similarity, kept: [k1, k2], flops, gflops: flops / seconds / 1e9 },
+    ours: { seconds, cpuSeconds: ourCpu, similarity: r.similarity, kept: [k1, k2], flops, gflops: flops / seconds / 1e9 },
     numpy,
+    efficient,
     speedup,
     loadavg: { start: loadStart, end: loadavg() },
   };

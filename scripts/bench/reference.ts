@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { median, referencePairFlops, sum } from '../bench-data';
 import { now, REFERENCE_SCRIPT, type Args } from './args';
 
-interface ReferencePair {
+export interface ReferencePair {
   id: number | string | null;
   a: string;
   b: string;
@@ -29,7 +29,7 @@ interface ReferenceOutput {
 
 export type ThreadMode = 'default' | '1';
 
-interface ReferenceRun {
+export interface ReferenceRun {
   threads: ThreadMode;
   ok: boolean;
   error?: string;
@@ -39,14 +39,14 @@ interface ReferenceRun {
 
 const THREAD_VARIABLES = ['OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'VECLIB_MAXIMUM_THREADS', 'NUMEXPR_NUM_THREADS'];
 
-export function runReference(python: string, args: string[], threads: ThreadMode): ReferenceRun {
+export function runReference(python: string, args: string[], threads: ThreadMode, script = REFERENCE_SCRIPT): ReferenceRun {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of THREAD_VARIABLES) {
     if (threads === '1') env[name] = '1';
     else delete env[name];
   }
   const start = now();
-  const child = spawnSync(python, [REFERENCE_SCRIPT, ...args], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const child = spawnSync(python, [script, ...args], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
   const processSeconds = now() - start;
   if (child.error) return { threads, ok: false, error: String(child.error.message), processSeconds };
   if (child.status !== 0)

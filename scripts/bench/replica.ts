@@ -1,12 +1,13 @@
-// The instrumented replica: the engine's SVCCA path (engine.prepare → svdStep → chooseK →
-// svccaFactorFromStep; ccaFromFactors), with a timer around every stage. Same functions, same
+// The instrumented replica: the engine's SVCCA path (engine.prepare → svdStepTop (every eigenvalue,
+// the kept k eigenvectors) → svccaFactorFromStep; ccaFromFactors), with a timer around every stage. Same functions, same
 // order, so its values equal the engine's bit for bit (checked on job (b)).
 
 import { cellDelta } from '../../src/analysis/precision';
 import { prepare } from '../../src/analysis/prepare';
 import type { NdArray } from '../../src/io/types';
 import { chooseK, summarize, svccaFactorFromStep, type CcaFactor, type SvdStep } from '../../src/math/cca';
-import { symmetricEigen } from '../../src/math/eigen';
+import { symmetricEigenvalues } from '../../src/math/eigen';
+import { symmetricTopEigen } from '../../src/math/eigenTop';
 import { centerRows, multiplyABt, transpose, type Matrix } from '../../src/math/matrix';
 import { oursFactorFlops, oursPairFlops, type GeneratorSpec } from '../bench-data';
 import { now, OPTIONS } from './args';
@@ -42,16 +43,11 @@ export function timedFactor(name: string, array: NdArray): TimedFactor {
   const t2 = now();
   const gram = multiplyABt(centered, centered);
   const t3 = now();
-  const eig = symmetricEigen(gram);
+  const spectrumOf = (values: Float64Array) => Array.from(values, (g) => Math.max(g, 0) / (m - 1));
+  const eig = symmetricTopEigen(gram, (values) => chooseK(spectrumOf(values), OPTIONS.keep));
   const t4 = now();
-  const step: SvdStep = {
-    centered,
-    spectrum: Array.from(eig.values, (g) => Math.max(g, 0) / (m - 1)),
-    vectors: eig.vectors,
-    gramValues: eig.values,
-    wide: false,
-  };
-  const k = chooseK(step.spectrum, OPTIONS.keep);
+  const step: SvdStep = { centered, spectrum: spectrumOf(eig.values), vectors: eig.vectors, gramValues: eig.values, wide: false };
+  const k = eig.vectors.rows;
   const svcca = svccaFactorFromStep(step, k, OPTIONS.epsilon);
   const t5 = now();
   return { factor: svcca.cca, k, n, m, gram, seconds: { prepare: t1 - t0, centre: t2 - t1, gram: t3 - t2, eigen: t4 - t3, project: t5 - t4 } };
@@ -70,8 +66,7 @@ export function timedPair(fx: CcaFactor, fy: CcaFactor): TimedPair {
   const rho = new Array<number>(count).fill(0);
   const tt = t.rows <= t.cols ? t : transpose(t);
   if (count > 0 && tt.rows > 0) {
-    const eig = symmetricEigen(multiplyABt(tt, tt));
-    const values = Float64Array.from(eig.values, (g) => Math.sqrt(Math.max(g, 0)));
+    const values = Float64Array.from(symmetricEigenvalues(multiplyABt(tt, tt)), (g) => Math.sqrt(Math.max(g, 0)));
     for (let i = 0; i < Math.min(count, values.length); i++) rho[i] = values[i];
   }
   const similarity = summarize(rho).mean;

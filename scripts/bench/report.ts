@@ -155,6 +155,7 @@ export function printReport(input: ReportInput, log: (s: string) => void): Crite
     'GFLOP/s',
     'tri eigen',
     '≈GFLOP/s',
+    'top-k eigen',
     'Jacobi',
     'sweeps',
     'Jacobi/tri',
@@ -170,6 +171,7 @@ export function printReport(input: ReportInput, log: (s: string) => void): Crite
     r.gramGflops.toFixed(2),
     formatSeconds(r.tridiagonalSeconds),
     r.tridiagonalGflopsEstimate.toFixed(2),
+    formatSeconds(r.topEigenSeconds),
     formatSeconds(r.jacobiSeconds),
     r.jacobiSweeps === null ? '—' : String(r.jacobiSweeps),
     formatRatio(r.jacobiVsTridiagonal),
@@ -186,6 +188,7 @@ export function printReport(input: ReportInput, log: (s: string) => void): Crite
       '—',
       formatSeconds(j.tridiagonalSeconds),
       (eigenFlops(j.n) / j.tridiagonalSeconds / 1e9).toFixed(2),
+      '—',
       formatSeconds(j.jacobiSeconds),
       String(j.sweeps),
       formatRatio(j.jacobiSeconds / j.tridiagonalSeconds),
@@ -221,5 +224,69 @@ export function printReport(input: ReportInput, log: (s: string) => void): Crite
       parts.push(`conservative (vs the faster numpy mode) ${formatRatio(c.conservative)}: ${c.conservative >= 3 ? 'meets' : 'BELOW'} the 3× goal`);
     log(`${c.job}: ${parts.length ? parts.join('; ') : 'no reference run'}`);
   }
+  printTargets([pair, small, large], modes, log);
   return criterion;
+}
+
+/**
+ * Wall and CPU seconds of each job, ours and both numpy programs', and the speed targets: ≥ 12× the
+ * reference loop and ≥ 0.5× the efficient numpy program (factor once), each against numpy's faster
+ * thread mode in this run (the conservative ratio) and per mode.
+ */
+function printTargets(jobs: (PairJobResult | DynamicsJobResult)[], modes: ThreadMode[], log: (s: string) => void): void {
+  if (modes.length === 0) return;
+  const modeName = (mode: ThreadMode) => (mode === 'default' ? 'dflt' : '1 thr');
+  const header = ['job', 'ours wall', 'ours CPU'];
+  for (const mode of modes) header.push(`eff. numpy ${modeName(mode)} (CPU)`, 'ours ÷', 'CPU ÷');
+  for (const mode of modes) header.push(`ref. ${modeName(mode)}`, 'ours ÷');
+  header.push('vs eff. (≥ 0.5×)', 'vs ref. (≥ 12×)');
+  const rows = jobs.map((job) => {
+    const ours = job.ours.seconds;
+    const cells = [job.label, formatSeconds(ours), formatSeconds(job.ours.cpuSeconds)];
+    const efficientTimes: number[] = [];
+    for (const mode of modes) {
+      const r = job.efficient.find((x) => x.threads === mode);
+      if (!r || !r.ok) {
+        cells.push('failed', '—', '—');
+        continue;
+      }
+      efficientTimes.push(r.seconds);
+      cells.push(
+        `${formatSeconds(r.seconds)}${r.extrapolated ? ' *' : ''} (${formatSeconds(r.cpuSeconds)})`,
+        formatRatio(r.seconds / ours),
+        formatRatio(r.cpuSeconds / job.ours.cpuSeconds),
+      );
+    }
+    const referenceTimes: number[] = [];
+    for (const mode of modes) {
+      const r = job.numpy.find((x) => x.threads === mode);
+      if (!r || !r.ok) {
+        cells.push('failed', '—');
+        continue;
+      }
+      referenceTimes.push(r.seconds);
+      cells.push(`${formatSeconds(r.seconds)}${r.extrapolated ? ' *' : ''}`, formatRatio(r.seconds / ours));
+    }
+    const verdict = (times: number[], goal: number) => {
+      if (times.length === 0) return '—';
+      const ratio = Math.min(...times) / ours;
+      return `${formatRatio(ratio)} ${ratio >= goal ? 'meets' : 'BELOW'}`;
+    };
+    cells.push(verdict(efficientTimes, 0.5), verdict(referenceTimes, 12));
+    return cells;
+  });
+  log('');
+  log('=== targets: ours vs the efficient numpy program (scripts/efficient_numpy.py, factor once) and the reference loop ===');
+  log(renderTable(header, rows));
+  log(
+    "  ours ÷ = numpy seconds / our seconds (above 1: we are faster); CPU ÷ = the same with CPU seconds; the verdicts divide numpy's faster thread mode of this run (wall).",
+  );
+  log(
+    '  CPU = user + system seconds of all threads (ours: the Node process during the job, generation subtracted; numpy: the timed part, file reads excluded).',
+  );
+  for (const job of jobs)
+    for (const r of job.efficient) {
+      if (r.ok && r.extrapolated) log(`  * ${job.label}, efficient numpy ${modeName(r.threads)}: ${r.label} (measured ${formatSeconds(r.measuredSeconds)})`);
+      if (r.ok && r.maxAbsDiff !== null) log(`  ${job.label}, efficient numpy ${modeName(r.threads)}: max |ours − numpy| = ${r.maxAbsDiff.toExponential(1)}`);
+    }
 }

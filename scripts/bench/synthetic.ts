@@ -7,13 +7,15 @@ import { dirname, join } from 'node:path';
 import { encodeNpy } from '../../src/io/npy';
 import type { Bundle, BundleEntry } from '../../src/io/types';
 import { ActivationGenerator, type GeneratorSpec } from '../bench-data';
-import { now } from './args';
+import { cpuSeconds, now } from './args';
 
 export interface LoadEvent {
   step: number;
   layer: number;
   start: number;
   end: number;
+  /** Process CPU seconds (user + system) spent in this load: subtracted from our CPU time like the wall time. */
+  cpuSeconds: number;
 }
 
 export interface SyntheticJob {
@@ -50,9 +52,10 @@ export function syntheticJob(spec: GeneratorSpec, dataDir: string | null, needsF
         dtype: '<f4',
         load: async () => {
           const start = now();
+          const cpuStart = cpuSeconds();
           const data = gen.generate(l, t);
           if (dataDir !== null && needsFile(t, l)) writeNpy(dataDir, npyPath(t, l), shape, data);
-          loads.push({ step: t, layer: l, start, end: now() });
+          loads.push({ step: t, layer: l, start, end: now(), cpuSeconds: cpuSeconds() - cpuStart });
           return { shape, dtype: '<f4', data };
         },
       });

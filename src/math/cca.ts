@@ -12,7 +12,8 @@
 // reuses each factor for every pair it takes part in.
 
 import { centerRows, multiply, multiplyABt, selectRows, transpose, zeros, type Matrix } from './matrix';
-import { symmetricEigen } from './eigen';
+import { symmetricEigen, symmetricEigenvalues } from './eigen';
+import { symmetricTopEigen } from './eigenTop';
 import { productKernel } from './wasmProducts';
 
 /** Relative eigenvalue floor below which whitening treats a direction as null (float64). */
@@ -154,7 +155,7 @@ export interface SvdStep {
   centered: Matrix;
   /** λ_i = s_i²/(m−1), descending, length min(n, m). */
   spectrum: number[];
-  /** Eigenvectors of the Gram matrix used (rows): u_i (n-dim) when !wide, v_i (m-dim) when wide. */
+  /** Eigenvectors of the Gram matrix used (rows): u_i (n-dim) when !wide, v_i (m-dim) when wide; all of them (svdStep) or the kept k (svdStepTop). */
   vectors: Matrix;
   /** s_i² (eigenvalues of the Gram matrix). */
   gramValues: Float64Array;
@@ -163,6 +164,24 @@ export interface SvdStep {
 }
 
 export function svdStep(x: Matrix): SvdStep {
+  const { centered, gram, wide } = centredGram(x);
+  const eig = symmetricEigen(gram);
+  return { centered, spectrum: spectrumOf(eig.values, x.cols), vectors: eig.vectors, gramValues: eig.values, wide };
+}
+
+/**
+ * svdStep with only the kept directions: every eigenvalue of the Gram matrix (the keep rule reads
+ * the whole spectrum), then the eigenvectors of the k = chooseK(spectrum, rule) largest only
+ * (symmetricTopEigen: O(n²k) after the reduction instead of O(n³)). `vectors` has k rows.
+ */
+export function svdStepTop(x: Matrix, rule: KeepRule): SvdStep & { k: number } {
+  const { centered, gram, wide } = centredGram(x);
+  const m = x.cols;
+  const eig = symmetricTopEigen(gram, (values) => chooseK(spectrumOf(values, m), rule));
+  return { centered, spectrum: spectrumOf(eig.values, m), vectors: eig.vectors, gramValues: eig.values, wide, k: eig.vectors.rows };
+}
+
+function centredGram(x: Matrix): { centered: Matrix; gram: Matrix; wide: boolean } {
   const n = x.rows;
   const m = x.cols;
   if (m < 2) throw new Error(`SVCCA needs at least 2 datapoints, got ${m}`);
@@ -171,14 +190,11 @@ export function svdStep(x: Matrix): SvdStep {
   // n ≤ m: eigen of the n × n Gram Xc Xcᵀ (rows of `vectors` = left singular vectors u_i);
   // n > m: eigen of the m × m Gram Xcᵀ Xc (rows = right singular vectors v_i).
   const gramOperand = wide ? transpose(centered) : centered;
-  const eig = symmetricEigen(multiplyABt(gramOperand, gramOperand));
-  return {
-    centered,
-    spectrum: Array.from(eig.values, (g) => Math.max(g, 0) / (m - 1)),
-    vectors: eig.vectors,
-    gramValues: eig.values,
-    wide,
-  };
+  return { centered, gram: multiplyABt(gramOperand, gramOperand), wide };
+}
+
+function spectrumOf(gramValues: Float64Array, m: number): number[] {
+  return Array.from(gramValues, (g) => Math.max(g, 0) / (m - 1));
 }
 
 /**
@@ -209,8 +225,8 @@ export function svccaFactorFromStep(step: SvdStep, k: number, epsilon: number, c
 
 /** SVCCA's first step plus the CCA factor of the reduced representation. */
 export function svccaFactor(x: Matrix, rule: KeepRule, epsilon: number, clipTolerance = CLIP_TOLERANCE_F64): SvccaFactor {
-  const step = svdStep(x);
-  return svccaFactorFromStep(step, chooseK(step.spectrum, rule), epsilon, clipTolerance);
+  const step = svdStepTop(x, rule);
+  return svccaFactorFromStep(step, step.k, epsilon, clipTolerance);
 }
 
 /** CCA factor of rows that are already centred and mutually uncorrelated (SVD directions). */
@@ -348,9 +364,9 @@ export function singularValuesOfCross(zx: Matrix, zy: Matrix): Float64Array {
   const t = multiplyABt(zx, zy);
   const tt = t.rows <= t.cols ? t : transpose(t);
   if (tt.rows === 0) return new Float64Array(0);
-  // QL even for small k: at these sizes it is 6–13× faster than Jacobi and just as accurate.
-  const eig = symmetricEigen(multiplyABt(tt, tt), 'tridiagonal');
-  return Float64Array.from(eig.values, (g) => Math.sqrt(Math.max(g, 0)));
+  // QL even for small k (6–13× faster than Jacobi at these sizes and just as accurate), and
+  // without vectors: the reduction and the QL sweeps only.
+  return Float64Array.from(symmetricEigenvalues(multiplyABt(tt, tt)), (g) => Math.sqrt(Math.max(g, 0)));
 }
 
 export interface CanonicalDirections {

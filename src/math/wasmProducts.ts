@@ -1,5 +1,5 @@
-// The WebAssembly SIMD kernels (src/wasm/products.wat) behind multiplyABt, multiply and
-// tridiagonalEigen: loading, the choice of variant, and the copies in and out of the module's
+// The WebAssembly SIMD kernels (src/wasm/products.wat) behind multiplyABt, multiply,
+// tridiagonalEigen and symmetricTopEigen's back-transformation: loading, the choice of variant, and the copies in and out of the module's
 // linear memory. One module per thread (worker or process); calls are synchronous and never
 // interleave, so every kernel may use the memory from address 0.
 //
@@ -8,7 +8,7 @@
 // WebAssembly disabled): then src/math/matrix.ts keeps its plain-JS kernel. The binaries are inlined
 // as base64 (wasmProducts.generated.ts), so loading needs no fetch and no file path: the same code
 // runs in the browser worker, in Node, in vitest and in the CLI bundle. The module is compiled
-// synchronously on first use (it is ~2 KB, well under the main thread's 4 KB limit for sync compiles).
+// synchronously on first use (it is ~3.3 KB, under the main thread's 4 KB limit for sync compiles).
 //
 // Shapes: A is p × k and B is q × k, row-major (neurons × datapoints: the shared dimension k is the
 // datapoints, contiguous in each row); C = A·Bᵀ is p × q.
@@ -27,6 +27,7 @@ interface LoadedKernels {
   tredRank2: (w: number, d: number, e: number, n: number, i: number) => void;
   tredAccumulate: (w: number, d: number, n: number, i: number) => void;
   rotateRows: (ri: number, rj: number, n: number, c: number, s: number) => void;
+  reflectRows: (r: number, h: number, z: number, rows: number, n: number) => void;
 }
 
 /** Bytes of linear memory the operand chunks may take: the shared dimension is copied in slices this wide. */
@@ -198,4 +199,26 @@ export function wasmTridiagonalKernels(n: number): TridiagonalKernels | null {
     accumulate: (i) => wasm.tredAccumulate(wBytes, dBytes, n, i),
     rotate: (i, c, s) => wasm.rotateRows(wBytes + i * rowBytes, wBytes + (i + 1) * rowBytes, n, c, s),
   };
+}
+
+/**
+ * The back-transformation of src/math/eigenTop.ts in WebAssembly: z (rows × n, row-major, rows =
+ * vectors) ← rows of P_{n−1}(⋯(P_1 z)), P_i = I − u_i u_iᵀ / h_i on coordinates 0..i−1, u_i = the
+ * first i entries of row i of `reflectors` (n × n). Returns false, leaving z alone, without
+ * WebAssembly SIMD or when the operands do not fit.
+ */
+export function wasmReflectRows(reflectors: Float64Array, h: Float64Array, z: Float64Array, rows: number, n: number): boolean {
+  const wasm = kernels();
+  if (!wasm) return false;
+  const rAt = SCRATCH_BYTES / 8; // in float64 elements
+  const hAt = rAt + n * n;
+  const zAt = hAt + n;
+  const heap = heapOf(wasm, zAt + rows * n);
+  if (!heap) return false;
+  heap.set(reflectors.subarray(0, n * n), rAt);
+  heap.set(h.subarray(0, n), hAt);
+  heap.set(z.subarray(0, rows * n), zAt);
+  wasm.reflectRows(rAt * 8, hAt * 8, zAt * 8, rows, n);
+  z.set(heap.subarray(zAt, zAt + rows * n));
+  return true;
 }

@@ -1,5 +1,5 @@
 ;; float64 kernels of the CPU path, WebAssembly SIMD (f64x2): the products A·Bᵀ and A·B, and the
-;; O(n³) loops of the tridiagonal eigensolver (tred2 and the QL rotations, at the end of the file). Source of the binaries in
+;; O(n³) loops of the tridiagonal eigensolver (tred2, the QL rotations and the top-k back-transformation, at the end of the file). Source of the binaries in
 ;; src/math/wasmProducts.generated.ts, assembled by scripts/build-wasm.mjs with wabt (npm): twice,
 ;; once as written (relaxed-SIMD FMA: f64x2.relaxed_madd) and once with every
 ;; `(f64x2.relaxed_madd X Y Z)` rewritten to `(f64x2.add (f64x2.mul X Y) Z)` for engines without
@@ -417,6 +417,48 @@
               (f64.sub (f64.load (i32.add (local.get $row) (local.get $at))) (f64.mul (local.get $g) (f64.load (i32.add (local.get $d) (local.get $at))))))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $rows))))
+
+  ;; The back-transformation of k eigenvectors (src/math/eigenTop.ts): for i = 1 … n − 1 with
+  ;; h[i] ≠ 0, and each row z of Z (rows × n): g = (u_i · z[0..i)) / h[i]; z[0..i) −= g·u_i, where u_i
+  ;; is the first i entries of row i of R (n × n). Each reflector is applied to every row while it is in cache.
+  (func (export "reflectRows") (param $R i32) (param $h i32) (param $Z i32) (param $rows i32) (param $n i32)
+    (local $i i32) (local $r i32) (local $u i32) (local $row i32) (local $hi f64) (local $g f64) (local $gv v128)
+    (local $at i32) (local $end i32)
+    (local.set $i (i32.const 1))
+    (block $iDone
+      (loop $reflectors
+        (br_if $iDone (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $hi (f64.load (i32.add (local.get $h) (i32.shl (local.get $i) (i32.const 3)))))
+        (if (f64.ne (local.get $hi) (f64.const 0))
+          (then
+            (local.set $u (i32.add (local.get $R) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 3))))
+            (local.set $end (i32.shl (i32.and (local.get $i) (i32.const -2)) (i32.const 3)))
+            (local.set $r (i32.const 0))
+            (block $rDone
+              (loop $rowsLoop
+                (br_if $rDone (i32.ge_s (local.get $r) (local.get $rows)))
+                (local.set $row (i32.add (local.get $Z) (i32.shl (i32.mul (local.get $r) (local.get $n)) (i32.const 3))))
+                ;; $dot1 adds the dot product to memory[0..8) (scratch: the caller keeps R, h and Z above it)
+                (f64.store (i32.const 0) (f64.const 0))
+                (call $dot1 (local.get $u) (local.get $row) (i32.const 0) (local.get $i))
+                (local.set $g (f64.div (f64.load (i32.const 0)) (local.get $hi)))
+                (local.set $gv (f64x2.splat (local.get $g)))
+                (local.set $at (i32.const 0))
+                (block $pairsDone
+                  (loop $pairs
+                    (br_if $pairsDone (i32.ge_u (local.get $at) (local.get $end)))
+                    (v128.store (i32.add (local.get $row) (local.get $at))
+                      (f64x2.sub (v128.load (i32.add (local.get $row) (local.get $at))) (f64x2.mul (local.get $gv) (v128.load (i32.add (local.get $u) (local.get $at))))))
+                    (local.set $at (i32.add (local.get $at) (i32.const 16)))
+                    (br $pairs)))
+                (if (i32.and (local.get $i) (i32.const 1))
+                  (then
+                    (f64.store (i32.add (local.get $row) (local.get $at))
+                      (f64.sub (f64.load (i32.add (local.get $row) (local.get $at))) (f64.mul (local.get $g) (f64.load (i32.add (local.get $u) (local.get $at))))))))
+                (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                (br $rowsLoop)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $reflectors))))
 
   ;; One QL rotation of two rows of Vt: (v_i, v_{i+1}) ← (c·v_i − s·v_{i+1}, s·v_i + c·v_{i+1}).
   (func (export "rotateRows") (param $ri i32) (param $rj i32) (param $n i32) (param $c f64) (param $s f64)
