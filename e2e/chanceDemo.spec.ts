@@ -67,7 +67,7 @@ function expectClose(app: unknown, reference: unknown, what: string): void {
   expect(a.length, what).toBe(b.length);
   a.forEach((v, k) => {
     if (v === null || b[k] === null) expect(v, `${what} ${k}`).toBe(b[k]);
-    else expect(Math.abs(v - (b[k] as number)), `${what} ${k}`).toBeLessThanOrEqual(TOLERANCE * Math.max(1, Math.abs(b[k] as number)));
+    else expect(Math.abs(v - b[k]), `${what} ${k}`).toBeLessThanOrEqual(TOLERANCE * Math.max(1, Math.abs(b[k])));
   });
 }
 
