@@ -166,6 +166,8 @@ export function labelStride(cell: number, count: number): number {
 const LEGEND_GAP = 18;
 const LEGEND_BAR = 12;
 const LEGEND_WIDTH = LEGEND_GAP + LEGEND_BAR + 44;
+/** Room right of the cells for the legend: wider when its title is ("SVCCA − chance" is wider than the bar and ticks). */
+const legendRoom = (title: string | undefined) => Math.max(LEGEND_WIDTH, LEGEND_GAP + Math.ceil(textWidth(title ?? '')) + 6);
 
 export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
   const { values, domain, width, bare = false } = spec;
@@ -181,7 +183,7 @@ export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
     ? { top: 0, right: 0, bottom: 0, left: 0 }
     : {
         top: 8,
-        right: LEGEND_WIDTH,
+        right: legendRoom(spec.legendTitle),
         bottom: Math.min(120, longestCol * 0.71 + 12) + (spec.xTitle ? 22 : 6),
         left: Math.min(160, longestRow + 10) + (spec.yTitle ? 22 : 4),
       };
@@ -242,7 +244,7 @@ export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
   const yTitle = !bare && spec.yTitle ? { x: 12, y: r2(plot.y + plot.height / 2), text: spec.yTitle } : null;
 
   return {
-    width: Math.ceil(bare ? plot.width : legend ? Math.max(legend.x + LEGEND_WIDTH - LEGEND_GAP, plot.x + plot.width) : plot.x + plot.width),
+    width: Math.ceil(bare ? plot.width : legend ? Math.max(legend.x + legendRoom(spec.legendTitle) - LEGEND_GAP, plot.x + plot.width) : plot.x + plot.width),
     height: Math.ceil(height),
     plot,
     cell,
@@ -347,10 +349,10 @@ export function layoutMultiples(spec: {
 }): MultiplesLayout {
   const { grids, rows, cols, width } = spec;
   const n = grids.length;
-  const legendRoom = LEGEND_WIDTH;
+  const legendSpace = legendRoom(spec.legendTitle);
   const gap = 14;
   const titleHeight = 18;
-  const room = Math.max(80, width - legendRoom);
+  const room = Math.max(80, width - legendSpace);
   // Panels of at least 90 px (or the grid at 3 px a cell), as many per row as fit.
   const nCols = Math.max(1, cols.length);
   const nRows = Math.max(1, rows.length);
@@ -405,7 +407,7 @@ export function layoutMultiples(spec: {
     ticks: y.ticks(5).map((v) => ({ value: v, pos: r2(y(v)), label: formatTick(v) })),
   };
   const cellCount = n * rows.length * cols.length;
-  return { width: Math.ceil(gridWidth + legendRoom), height: Math.ceil(height), panels, legend, cellCount, canvas: cellCount > CANVAS_CELLS };
+  return { width: Math.ceil(gridWidth + legendSpace), height: Math.ceil(height), panels, legend, cellCount, canvas: cellCount > CANVAS_CELLS };
 }
 
 /** The panel under a point, or null. */
