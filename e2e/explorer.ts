@@ -107,3 +107,12 @@ export async function withDigitsDemo(page: Page, entry: Record<string, unknown> 
     route.fulfill({ status: 200, contentType: 'application/octet-stream', body: readFileSync('test/fixtures/real/digits-cnn.npz') }),
   );
 }
+
+/** The shipped demo (public/demo/fashion-resnet.npz: the ResNet on Fashion-MNIST over training, two seeds), served as the page's demo. */
+export async function withShippedDemo(page: Page): Promise<void> {
+  const index = JSON.parse(readFileSync('public/demo/index.json', 'utf8')).filter((e: { file: string }) => e.file === 'fashion-resnet.npz');
+  await page.route('**/demo/index.json', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(index) }));
+  await page.route('**/demo/fashion-resnet.npz', (route) =>
+    route.fulfill({ status: 200, contentType: 'application/octet-stream', body: readFileSync('public/demo/fashion-resnet.npz') }),
+  );
+}

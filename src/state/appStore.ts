@@ -124,6 +124,8 @@ export interface ExplorerSlice {
 }
 
 export type Tab = 'dynamics' | 'cross' | 'arrays' | 'classes';
+export type ChanceCells = 'diagonal' | 'all';
+export type HeatMode = 'similarity' | 'above-chance' | 'z';
 export type Theme = 'system' | 'light' | 'dark';
 
 /** One side of the across-runs view: a run of a loaded bundle. */
@@ -147,9 +149,15 @@ export interface ViewSlice {
   /** Freeze Training signal: the step from which each layer stays at or above this similarity. */
   threshold: number;
   showFreeze: boolean;
-  /** Chance level of the convergence curves (analysis/baseline.ts): P permutations per cell, off by
-   *  default (it costs about P / layers times the job's comparisons: docs/analyses.md). */
+  /** Chance level (analysis/baseline.ts) of the grid views: P permutations per cell, off by default
+   *  (it costs about P / layers times the job's comparisons for the diagonal: docs/analyses.md). */
   chance: boolean;
+  /** Which cells get a chance level: the diagonal (layer i against layer i: the convergence
+   *  curves, the same layer across runs) or every cell of the grid (P times the whole grid). */
+  chanceCells: ChanceCells;
+  /** What the heatmaps' colours show: the similarity, the similarity minus its chance level (mean
+   *  of the permutations), or z = (similarity − mean) / sd. */
+  heatMode: HeatMode;
   crossA: CrossSide | null;
   crossB: CrossSide | null;
   /** null: the last step both runs have. */
@@ -218,6 +226,8 @@ export function initialState(): AppState {
     threshold: DEFAULT_THRESHOLD,
     showFreeze: true,
     chance: false,
+    chanceCells: 'diagonal',
+    heatMode: 'similarity',
     crossA: null,
     crossB: null,
     crossStep: null,

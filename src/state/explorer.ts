@@ -8,7 +8,7 @@ import { DEFAULT_BASELINE_SEED, DEFAULT_PERMUTATIONS } from '../analysis/chanceD
 import type { AnalysisOptions, BaselineRequest, Progress } from '../analysis/types';
 import type { BundleInfo, CrossJobRequest, DynamicsJobRequest, GridPartial, InputFileRef, PairJobRequest } from '../worker/protocol';
 import { appStore, getAnalysisClient, isAbort, message, onReset } from './appStore';
-import type { AppState, CrossSide, GridJob, PairJob, PairSelection } from './appStore';
+import type { AppState, ChanceCells, CrossSide, GridJob, HeatMode, PairJob, PairSelection } from './appStore';
 import { applyLooseResult, compareIsStale, compareSelected } from './arrays';
 import { runClasses } from './classes';
 import { hasConvLayers, relevantOptions } from './jobKey';
@@ -379,13 +379,32 @@ function blocking(info: BundleInfo, options: AnalysisOptions, dropped: readonly 
   return summariseBundle(info, options, dropped).problems[0] ?? null;
 }
 
-/** The app's chance level: the convergence curves' cells, P = 20, a fixed seed (reproducible exports). */
+/** The app's chance level: P = 20 permutations, a fixed seed (reproducible exports); the cells
+ *  (the diagonal or every cell) are the user's choice (AppState.chanceCells). */
 export const APP_BASELINE: BaselineRequest = { permutations: DEFAULT_PERMUTATIONS, seed: DEFAULT_BASELINE_SEED, cells: 'diagonal' };
 
-/** Shows (and computes) the chance band of the convergence curves, or hides it. */
+/** The chance level a grid job asks for, or null when it is off. */
+export function chanceRequest(s: Pick<AppState, 'chance' | 'chanceCells'>): BaselineRequest | null {
+  return s.chance ? { ...APP_BASELINE, cells: s.chanceCells } : null;
+}
+
+/** Shows (and computes) the chance level of the grid views, or hides it; off also shows the heatmaps as similarities. */
 export function setChance(chance: boolean): void {
-  set({ chance });
-  void runGrid('dynamics');
+  set(chance ? { chance } : { chance, heatMode: 'similarity' });
+  recomputeView();
+}
+
+/** The chance level of the diagonal only, or of every cell (recomputes the view's grid). */
+export function setChanceCells(chanceCells: ChanceCells): void {
+  set({ chanceCells });
+  recomputeView();
+}
+
+/** What the heatmaps show: an above-chance mode turns the chance level on. */
+export function setHeatMode(heatMode: HeatMode): void {
+  const s = get();
+  set(heatMode !== 'similarity' && !s.chance ? { heatMode, chance: true } : { heatMode });
+  recomputeView();
 }
 
 export function planDynamics(s: AppState): Plan | null {
@@ -402,7 +421,7 @@ export function planDynamics(s: AppState): Plan | null {
     reference: s.reference !== 'last' && steps.includes(s.reference) ? s.reference : 'last',
     dropped,
     options: s.options,
-    baseline: s.chance ? APP_BASELINE : null,
+    baseline: chanceRequest(s),
   };
   const key = JSON.stringify([
     'dynamics',
@@ -412,7 +431,7 @@ export function planDynamics(s: AppState): Plan | null {
     reference,
     dropped,
     relevantOptions(s.options, hasConvLayers(info, dropped)),
-    s.chance ? APP_BASELINE : null,
+    chanceRequest(s),
   ]);
   const name = info.runs.length > 1 ? `${info.name} · run ${run}` : info.name;
   const sides = positionsSides(info, s.options, dropped);
@@ -455,6 +474,7 @@ export function planCross(s: AppState): Plan | null {
     b: { bundle: ib.id, run: b.run, dropped: droppedB },
     step,
     options: s.options,
+    baseline: chanceRequest(s),
   };
   const conv = hasConvLayers(ia, droppedA) || hasConvLayers(ib, droppedB);
   const key = JSON.stringify([
@@ -463,6 +483,7 @@ export function planCross(s: AppState): Plan | null {
     [ib.id, versions.get(ib.id) ?? 0, b.run, droppedB],
     step,
     relevantOptions(s.options, conv),
+    chanceRequest(s),
   ]);
   const problem =
     step === null
@@ -683,6 +704,7 @@ function pairRequest(job: GridJob, sel: PairSelection): PairJobRequest {
     options,
     directions: directionCount,
     maxPoints: DRILL_POINTS,
+    baseline: r.baseline ? { ...r.baseline, cells: 'all' } : null,
   };
 }
 

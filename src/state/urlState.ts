@@ -12,12 +12,15 @@
 //   thr     freeze threshold                      freeze 0 (hide the freeze steps)
 //   a, b    bundle~run of the across-runs sides   step   across-runs step
 //   drop    left-out layers, each URI-encoded, comma-separated
+//   chance  1 (the diagonal's chance level) | all (every cell's)
+//   heat    above-chance (similarity − chance) | z      (the heatmaps' colours; needs chance)
+//   seeds   dynamics | cross | dynamics,cross          (the many-seeds mode of each view)
 
 import type { AnalysisOptions, Backend, ConvReduction, Keep, Metric } from '../analysis/types';
 import { METRICS } from '../analysis/metricDefs';
 import { CONV_REDUCTIONS, DEFAULT_OPTIONS } from '../analysis/types';
 import { DEFAULT_THRESHOLD } from './appStore';
-import type { AppState, CrossSide, PairSelection, Tab } from './appStore';
+import type { AppState, ChanceCells, CrossSide, HeatMode, PairSelection, Tab } from './appStore';
 
 export interface UrlState {
   options: Partial<AnalysisOptions>;
@@ -34,6 +37,10 @@ export interface UrlState {
   crossB?: CrossSide;
   crossStep?: number;
   dropped?: string[];
+  chance?: boolean;
+  chanceCells?: ChanceCells;
+  heatMode?: HeatMode;
+  seedsView?: { dynamics: boolean; cross: boolean };
 }
 
 const TABS: readonly Tab[] = ['dynamics', 'cross', 'arrays', 'classes'];
@@ -130,6 +137,18 @@ export function parseHash(hash: string): UrlState {
       // a malformed escape: ignore the entry
     }
   }
+  const chance = params.get('chance');
+  if (chance === '1' || chance === 'all') {
+    out.chance = true;
+    out.chanceCells = chance === 'all' ? 'all' : 'diagonal';
+    const heat = params.get('heat');
+    if (heat === 'above-chance' || heat === 'z') out.heatMode = heat;
+  }
+  const seeds = params.get('seeds');
+  if (seeds) {
+    const kinds = seeds.split(',');
+    out.seedsView = { dynamics: kinds.includes('dynamics'), cross: kinds.includes('cross') };
+  }
   for (const k of Object.keys(out) as (keyof UrlState)[]) if (out[k] === undefined) delete out[k];
   return out;
 }
@@ -151,6 +170,10 @@ export type HashSource = Pick<
   | 'crossStep'
   | 'dropped'
   | 'activeBundle'
+  | 'chance'
+  | 'chanceCells'
+  | 'heatMode'
+  | 'seedsView'
 >;
 
 export function toHash(s: HashSource): string {
@@ -184,6 +207,12 @@ export function toHash(s: HashSource): string {
   }
   const dropped = s.activeBundle ? (s.dropped[s.activeBundle] ?? []) : [];
   if (dropped.length > 0) p.set('drop', dropped.map(encodeURIComponent).join(','));
+  if (s.chance) {
+    p.set('chance', s.chanceCells === 'all' ? 'all' : '1');
+    if (s.heatMode !== 'similarity') p.set('heat', s.heatMode);
+  }
+  const seeds = (['dynamics', 'cross'] as const).filter((k) => s.seedsView[k]);
+  if (seeds.length > 0) p.set('seeds', seeds.join(','));
   const text = p.toString();
   return text === '' ? '' : `#${text}`;
 }

@@ -19,6 +19,7 @@ import {
 } from '../state/classes';
 import { footerLine } from '../state/exportInfo';
 import { ChartFigure } from './ChartFigure';
+import { WarningList } from './WarningList';
 import { MatrixExportButtons } from './ViewControls';
 import { Heatmap } from './charts/Heatmap';
 import { ConvergenceChart } from './charts/ConvergenceChart';
@@ -168,13 +169,6 @@ export function ClassesView() {
       )}
       {r && (
         <>
-          {r.warnings.length > 0 && (
-            <ul className="warnings">
-              {r.warnings.map((w) => (
-                <li key={w}>{shownMessage(w)}</li>
-              ))}
-            </ul>
-          )}
           <ChartFigure
             title="class heatmap"
             caption={caption}
@@ -248,6 +242,10 @@ export function ClassesView() {
               onSelect={NONE}
             />
           </ChartFigure>
+          {/* Under the charts, as in the other views, the shown layer's first and the rest behind "Show all" (a run can raise one per layer). */}
+          <WarningList
+            warnings={[...r.warnings.filter((w) => w.startsWith(`layer ${layer}:`)), ...r.warnings.filter((w) => !w.startsWith(`layer ${layer}:`))]}
+          />
         </>
       )}
     </section>

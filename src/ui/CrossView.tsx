@@ -10,17 +10,18 @@ import { ChartFigure } from './ChartFigure';
 import { DrillDown } from './DrillDown';
 import { ErrorBoundary } from './ErrorBoundary';
 import { ComputedOn, JobStatus } from './JobStatus';
-import { FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
+import { ChanceControls, FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
+import { cellLines, shownHeat } from './chanceHeat';
+import type { CrossResult } from '../analysis/types';
 import { WarningList } from './WarningList';
 import { AllPairsCheck, SeedsCrossView } from './SeedsView';
 import { seedsAvailable } from '../state/seeds';
 import { Heatmap } from './charts/Heatmap';
-import { dataDomain } from './charts/heatmapLayout';
-import type { Domain } from './charts/heatmapLayout';
 import { metricDef, metricLabel } from '../analysis/metricDefs';
-import { cellValueLine, exact, pair, shownName } from './format';
+import { pair, shownName } from './format';
 
-const FIXED: Domain = [0, 1];
+/** What a heatmap cell without a chance level says (only the diagonal was asked for). */
+const NO_CHANCE = "no chance level: only the diagonal cells (A's layer i against B's layer i) have one; choose “Chance of: every cell”";
 const sideValue = (s: CrossSide) => JSON.stringify([s.bundle, s.run]);
 
 export function CrossView() {
@@ -30,6 +31,8 @@ export function CrossView() {
   const crossB = useAppStore((s) => s.crossB);
   const crossStep = useAppStore((s) => s.crossStep);
   const domainMode = useAppStore((s) => s.domain);
+  const heatMode = useAppStore((s) => s.heatMode);
+  const chance = useAppStore((s) => s.chance);
   const selected = useAppStore((s) => s.selected);
   const confirmed = useAppStore((s) => s.confirmed);
   const waiting = useAppStore((s) => notComputedReason(s, 'cross'));
@@ -43,21 +46,27 @@ export function CrossView() {
     const b = bundleById({ bundles }, crossB.bundle);
     return a && b ? sharedSteps(stepsOfRun(a, crossA.run), stepsOfRun(b, crossB.run)) : [];
   }, [bundles, crossA, crossB]);
-  const domain = useMemo<Domain>(() => (domainMode === 'fit' && job ? dataDomain(job.values) : FIXED), [domainMode, job]);
   const metric = job ? metricLabel(job.metric) : '';
+  // The chance level of each cell, when the job computed one (analysis/baseline.ts).
+  const baseline = job?.kind === 'cross' && job.result && 'baseline' in job.result ? ((job.result as CrossResult).baseline ?? null) : null;
+  const heat = useMemo(
+    () => (job ? shownHeat(heatMode, metric, job.values, baseline ? [baseline] : null, job.blank, domainMode, job.status === 'done', NO_CHANCE) : null),
+    [job, heatMode, metric, baseline, domainMode],
+  );
   const exportInfo = useMemo(() => gridExportInfo(job, bundles), [job, bundles]);
   const describe = useCallback(
     (i: number, j: number) => {
       if (!job) return [];
       const v = job.values[0]?.[i]?.[j] ?? null;
       const kept = job.kept[0]?.[i]?.[j] ?? null;
+      const b = baseline?.[i]?.[j] ?? null;
       return [
         `A ${job.rows[i]} × B ${job.cols[j]} at step ${job.steps[0]}`,
-        cellValueLine(metric, v, job.blank?.[i]?.[j] ?? null),
+        ...cellLines(heatMode, metric, v, b, job.blank?.[i]?.[j] ?? null, job.status === 'done' || !chance ? NO_CHANCE : 'chance level: computing'),
         kept ? `${metricDef(job.metric).keptNoun}: ${pair(kept)}` : '',
       ].filter(Boolean);
     },
-    [job, metric],
+    [job, metric, baseline, heatMode, chance],
   );
   const onSelect = useCallback((i: number, j: number) => openPair({ view: 'cross', t: 0, i, j }), []);
 
@@ -105,6 +114,7 @@ export function CrossView() {
           onChange={(s) => setCrossStep(s === 'last' ? null : s)}
         />
         <FitColoursCheck />
+        {!allPairs && <ChanceControls diagonal="the same layer (A's i × B's i)" />}
         {allPairsOffered && <AllPairsCheck />}
       </div>
       {allPairs ? (
@@ -118,33 +128,49 @@ export function CrossView() {
             </p>
           )}
           <JobStatus kind="cross" />
-          {job && job.rows.length > 0 && (anyValue || job.status === 'running') && (
+          {heat && heat.missing > 0 && (
+            <p className="hint" data-testid="chance-missing">
+              Hatched cells have no chance level: it was computed for the diagonal only (A&apos;s layer i against B&apos;s layer i). Choose “Chance of: every
+              cell” to compute it for every cell.
+            </p>
+          )}
+          {job && heat && job.rows.length > 0 && (anyValue || job.status === 'running') && (
             <ErrorBoundary name="heatmap">
               <ChartFigure
                 title="heatmap"
                 className="side-exports"
-                caption={`${metric} similarity of the layers of ${job.names.a} (rows) to the layers of ${job.names.b} (columns) at step ${step}. Colour: viridis on [${domain[0]}, ${domain[1]}].`}
+                caption={`${metric} similarity of the layers of ${job.names.a} (rows) to the layers of ${job.names.b} (columns) at step ${step}. ${heat.colour}.${heat.missing > 0 ? ' Hatched: no chance level (only the diagonal has one).' : ''}`}
                 file={`${base}-step-${step}`}
                 stamp={stamp}
                 exportable={anyValue}
                 extra={
                   <MatrixExportButtons
-                    matrix={{ corner: `A \\ B at step ${step}`, rows: job.rows, cols: job.cols, values: grid, file: `${base}-step-${step}.csv` }}
+                    matrix={{
+                      corner: `A \\ B at step ${step}`,
+                      rows: job.rows,
+                      cols: job.cols,
+                      values: grid,
+                      file: `${base}-step-${step}.csv`,
+                      chance: baseline,
+                      keys: ["A's layer", "B's layer"],
+                      metric: job.metric,
+                    }}
                     json={{ result: job.result, ready: job.status === 'done', file: `${base}.json` }}
                     fields={exportInfo?.fields}
                   />
                 }
               >
                 <Heatmap
-                  values={grid}
-                  blank={job.blank}
+                  values={heat.values[0] ?? []}
+                  blank={heat.blanks[0]}
                   rows={job.rows}
                   cols={job.cols}
-                  domain={domain}
-                  label={`Across-runs heatmap: ${metric} of the layers of ${job.names.a} against the layers of ${job.names.b} at step ${step}`}
+                  domain={heat.domain}
+                  scale={heat.scale}
+                  label={`Across-runs heatmap: ${heat.legendTitle} of the layers of ${job.names.a} against the layers of ${job.names.b} at step ${step}`}
                   xTitle={`layer of ${job.names.b}`}
                   yTitle={`layer of ${job.names.a}`}
-                  legendTitle={metric}
+                  legendTitle={heat.legendTitle}
                   describe={describe}
                   selected={selected?.view === 'cross' ? { i: selected.i, j: selected.j } : null}
                   onSelect={onSelect}

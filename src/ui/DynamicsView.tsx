@@ -24,7 +24,9 @@ import { ChartFigure } from './ChartFigure';
 import { DrillDown } from './DrillDown';
 import { ErrorBoundary } from './ErrorBoundary';
 import { ComputedOn, JobStatus } from './JobStatus';
-import { FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
+import { ChanceControls, FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
+import { cellLines, chanceCsv, shownHeat } from './chanceHeat';
+import { download } from './exportChart';
 import { WarningList } from './WarningList';
 import { RunChoice, SeedsDynamicsView } from './SeedsView';
 import { seedsAvailable } from '../state/seeds';
@@ -32,20 +34,14 @@ import { ConvergenceChart } from './charts/ConvergenceChart';
 import { compactStep, convergenceSeries, type ChanceBand } from './charts/convergenceLayout';
 import { freezeStep } from '../analysis/chanceDefs';
 import type { Baseline, DynamicsResult } from '../analysis/types';
-import { APP_BASELINE, setChance } from '../state/explorer';
+import { APP_BASELINE } from '../state/explorer';
 import { Heatmap } from './charts/Heatmap';
-import { dataDomain } from './charts/heatmapLayout';
-import type { Domain } from './charts/heatmapLayout';
 import { SmallMultiples } from './charts/SmallMultiples';
 import { metricDef, metricLabel } from '../analysis/metricDefs';
-import { cellValueLine, exact, pair, shownName } from './format';
+import { pair, shownName } from './format';
 
-const FIXED: Domain = [0, 1];
-
-/** "chance 0.142 ± 0.005 (z 160, p 0.048; 20 permutations)": a cell's chance level in a tooltip. */
-function chanceLine(b: Baseline): string {
-  return `chance ${b.mean.toFixed(3)} ± ${b.sd.toFixed(3)} (z ${b.z === null ? '—' : b.z.toFixed(1)}, p ${b.p.toFixed(3)}; ${b.permutations} permutations of the datapoints)`;
-}
+/** What a heatmap cell without a chance level says (only the diagonal was asked for). */
+const NO_CHANCE = 'no chance level: only the diagonal cells (each layer against itself at the reference step) have one; choose “Chance of: every cell”';
 
 /** Each layer's curve's chance band (mean ± 2 sd per step), from baseline[t][i][j]. */
 function chanceBands(baseline: (Baseline | null)[][][], rows: readonly string[], cols: readonly string[]): ChanceBand[] {
@@ -116,6 +112,7 @@ export function DynamicsView() {
   const threshold = useAppStore((s) => s.threshold);
   const showFreeze = useAppStore((s) => s.showFreeze);
   const chance = useAppStore((s) => s.chance);
+  const heatMode = useAppStore((s) => s.heatMode);
   const selected = useAppStore((s) => s.selected);
   const playing = useAppStore((s) => s.playing);
   const runIndex = useAppStore((s) => s.runIndex);
@@ -131,13 +128,16 @@ export function DynamicsView() {
     return () => clearInterval(timer);
   }, [playing]);
 
-  const domain = useMemo<Domain>(() => (domainMode === 'fit' && job ? dataDomain(job.values) : FIXED), [domainMode, job]);
   const series = useMemo(() => (job ? convergenceSeries(job.values, job.rows, job.cols) : []), [job]);
   // The chance level of each curve's cells, when the job computed one (analysis/baseline.ts).
   const baseline = job?.kind === 'dynamics' && job.result && 'baseline' in job.result ? ((job.result as DynamicsResult).baseline ?? null) : null;
   const bands = useMemo(() => (job && baseline ? chanceBands(baseline, job.rows, job.cols) : undefined), [job, baseline]);
   const t = job ? Math.max(0, Math.min(stepIndex, job.steps.length - 1)) : 0;
   const metric = job ? metricLabel(job.metric) : '';
+  const heat = useMemo(
+    () => (job ? shownHeat(heatMode, metric, job.values, baseline, job.blank, domainMode, job.status === 'done', NO_CHANCE) : null),
+    [job, heatMode, metric, baseline, domainMode],
+  );
   const exportInfo = useMemo(() => gridExportInfo(job, bundles), [job, bundles]);
   const stamp = useMemo(() => (exportInfo ? { footer: footerLine(exportInfo), fields: exportInfo.fields } : null), [exportInfo]);
 
@@ -149,18 +149,17 @@ export function DynamicsView() {
       const b = baseline?.[t]?.[i]?.[j] ?? null;
       return [
         `${job.rows[i]} at step ${job.steps[t]} × ${job.cols[j]} at step ${job.reference} (reference)`,
-        cellValueLine(metric, v, job.blank?.[i]?.[j] ?? null),
-        b ? chanceLine(b) : '',
+        ...cellLines(heatMode, metric, v, b, job.blank?.[i]?.[j] ?? null, job.status === 'done' || !chance ? NO_CHANCE : 'chance level: computing'),
         kept ? `${metricDef(job.metric).keptNoun}: ${pair(kept)}` : '',
       ].filter(Boolean);
     },
-    [job, t, metric, baseline],
+    [job, t, metric, baseline, heatMode, chance],
   );
   const onSelect = useCallback((i: number, j: number) => openPair({ view: 'dynamics', t, i, j }), [t]);
 
   if (!info) return null;
   if (allRuns) return <SeedsDynamicsView runs={info.runs} runIndex={runIndex} onRun={setRunIndex} />;
-  if (!job) {
+  if (!job || !heat) {
     return (
       <section className="card view" aria-label="Learning dynamics">
         <p className="hint" data-testid="not-computed">
@@ -174,8 +173,9 @@ export function DynamicsView() {
   const runs = info.runs;
   const runSteps = stepsOfRun(info, runs[Math.min(runIndex, runs.length - 1)]);
   const step = steps[t];
-  const caption = `${metric} similarity of each layer at step ${step} (rows) to each layer at the reference step ${job.reference} (columns), ${job.names.a}. Colour: viridis on [${domain[0]}, ${domain[1]}], shared by every checkpoint.`;
-  const multiCaption = `${metric} learning dynamics at all ${steps.length} checkpoints of ${job.names.a}: each panel is layers at that step (rows) against layers at the reference step ${job.reference} (columns). Colour: viridis on [${domain[0]}, ${domain[1]}].`;
+  const hatched = heat.missing > 0 ? ' Hatched: no chance level (only the diagonal has one).' : '';
+  const caption = `${metric} similarity of each layer at step ${step} (rows) to each layer at the reference step ${job.reference} (columns), ${job.names.a}. ${heat.colour}, shared by every checkpoint.${hatched}`;
+  const multiCaption = `${metric} learning dynamics at all ${steps.length} checkpoints of ${job.names.a}: each panel is layers at that step (rows) against layers at the reference step ${job.reference} (columns). ${heat.colour}.${hatched}`;
   const freeze = series.map((s) => {
     const f = freezeStep(s.values, baseline ? baseline.map((g) => g[job.rows.indexOf(s.layer)]?.[job.cols.indexOf(s.layer)] ?? null) : null, steps, threshold);
     const chanceText = f.baseline
@@ -196,6 +196,9 @@ export function DynamicsView() {
         cols: job.cols,
         values: grid,
         file: `${base}-step-${step}.csv`,
+        chance: baseline?.[t] ?? null,
+        keys: [`layer at step ${step}`, `layer at step ${job.reference}`],
+        metric: job.metric,
       }}
       json={{ result: job.result, ready: job.status === 'done', file: `${base}.json` }}
       fields={stepFields}
@@ -204,6 +207,18 @@ export function DynamicsView() {
   // Nothing computed (a refused job): the error alone, no empty chart with export buttons under it.
   const anyValue = job.values.some((g) => g.some((row) => row.some((v) => v !== null)));
   const stepStamp = stamp && { ...stamp, fields: stepFields };
+  // The convergence curves as a long CSV: one line per layer and step, with the chance level (empty when off).
+  const curvesCsv = () =>
+    chanceCsv(
+      ['layer', 'step'],
+      job.metric,
+      series.flatMap((s) => {
+        const i = job.rows.indexOf(s.layer);
+        const j = job.cols.indexOf(s.layer);
+        return steps.map((st, k) => ({ keys: [s.layer, String(st)], value: s.values[k] ?? null, baseline: baseline?.[k]?.[i]?.[j] ?? null }));
+      }),
+      [...(exportInfo?.fields ?? []), ['curves', `${job.metric} of each layer at each step against itself at the reference step ${job.reference}`]],
+    );
 
   return (
     <section className="card view" aria-labelledby="dynamics-heading" data-status={job.status}>
@@ -250,8 +265,15 @@ export function DynamicsView() {
           All checkpoints
         </label>
         <FitColoursCheck />
+        <ChanceControls diagonal="the convergence curves (layer i × layer i)" />
       </div>
       <JobStatus kind="dynamics" />
+      {heat.missing > 0 && (
+        <p className="hint" data-testid="chance-missing">
+          Hatched cells have no chance level: it was computed for the diagonal only (each layer against itself at the reference step). Choose “Chance of: every
+          cell” to compute it for every cell ({APP_BASELINE.permutations} times the whole grid).
+        </p>
+      )}
       {(anyValue || job.status === 'running') && (
         <div className="dynamics-grid">
           <ErrorBoundary name="heatmap">
@@ -265,14 +287,15 @@ export function DynamicsView() {
                 exportable={anyValue}
               >
                 <SmallMultiples
-                  grids={job.values}
-                  blank={job.blank}
+                  grids={heat.values}
+                  blanks={heat.blanks}
                   steps={steps}
                   rows={job.rows}
                   cols={job.cols}
-                  domain={domain}
+                  domain={heat.domain}
+                  scale={heat.scale}
                   label={`Learning dynamics heatmaps of all ${steps.length} checkpoints, side by side (small multiples)`}
-                  legendTitle={metric}
+                  legendTitle={heat.legendTitle}
                   current={t}
                   onPick={(k) => {
                     setStepIndex(k);
@@ -291,15 +314,16 @@ export function DynamicsView() {
                 exportable={anyValue}
               >
                 <Heatmap
-                  values={grid}
-                  blank={job.blank}
+                  values={heat.values[t] ?? []}
+                  blank={heat.blanks[t]}
                   rows={job.rows}
                   cols={job.cols}
-                  domain={domain}
-                  label={`Learning dynamics heatmap: ${metric} of each layer at step ${step} against each layer at the reference step ${job.reference}`}
+                  domain={heat.domain}
+                  scale={heat.scale}
+                  label={`Learning dynamics heatmap: ${heat.legendTitle} of each layer at step ${step} against each layer at the reference step ${job.reference}`}
                   xTitle={`layer at step ${job.reference} (reference)`}
                   yTitle={`layer at step ${step}`}
-                  legendTitle={metric}
+                  legendTitle={heat.legendTitle}
                   describe={describe}
                   selected={selectedHere}
                   onSelect={onSelect}
@@ -315,6 +339,16 @@ export function DynamicsView() {
                 file={`${base}-convergence`}
                 stamp={stamp}
                 exportable={anyValue}
+                extra={
+                  <button
+                    type="button"
+                    className="button small"
+                    aria-label="Export CSV of the convergence curves"
+                    onClick={() => download(new Blob([curvesCsv()], { type: 'text/csv' }), `${base}-convergence.csv`)}
+                  >
+                    CSV
+                  </button>
+                }
               >
                 <ConvergenceChart
                   series={series}
@@ -329,13 +363,6 @@ export function DynamicsView() {
                 <label className="check">
                   <input type="checkbox" checked={showFreeze} onChange={(e) => setShowFreeze(e.currentTarget.checked)} />
                   Freeze steps
-                </label>
-                <label
-                  className="check"
-                  title={`Each curve's chance level: its layer against the reference with the datapoints permuted, ${APP_BASELINE.permutations} permutations (seed ${APP_BASELINE.seed}); band = mean ± 2 sd`}
-                >
-                  <input type="checkbox" checked={chance} onChange={(e) => setChance(e.currentTarget.checked)} />
-                  Chance level
                 </label>
                 <label className="field inline-field">
                   <span>Threshold</span>

@@ -1,9 +1,12 @@
 // Controls both grid views (learning dynamics, across runs) carry: a step picker with a "last"
 // choice, the colour-domain toggle, and the CSV/JSON export of the matrix on screen.
 
-import { setDomain } from '../state/store';
+import { setChance, setChanceCells, setDomain, setHeatMode, APP_BASELINE } from '../state/store';
+import type { ChanceCells, HeatMode } from '../state/store';
 import { useAppStore } from '../state/hooks';
+import type { Baseline } from '../analysis/types';
 import { download, matrixCsv } from './exportChart';
+import { chanceCsv, gridChanceLines, HEAT_MODES } from './chanceHeat';
 
 /** A step picker: 'last' (labelled `lastLabel`) or one of `steps`. */
 export function StepSelect({
@@ -45,6 +48,46 @@ export function FitColoursCheck() {
   );
 }
 
+/**
+ * The chance level of a grid view: on or off, which cells get one (the diagonal: layer i against
+ * layer i; or every cell, P times the whole grid) and what the heatmap's colours show.
+ */
+export function ChanceControls({ diagonal }: { diagonal: string }) {
+  const chance = useAppStore((s) => s.chance);
+  const cells = useAppStore((s) => s.chanceCells);
+  const mode = useAppStore((s) => s.heatMode);
+  return (
+    <div className="chance-controls" role="group" aria-label="Chance level">
+      <label
+        className="check"
+        title={`Each similarity's chance level: the same pair with the datapoints of one side permuted, ${APP_BASELINE.permutations} permutations (seed ${APP_BASELINE.seed}); bands = mean ± 2 sd`}
+      >
+        <input type="checkbox" checked={chance} onChange={(e) => setChance(e.currentTarget.checked)} />
+        Chance level
+      </label>
+      <label className="field">
+        <span>Heatmap shows</span>
+        <select value={mode} onChange={(e) => setHeatMode(e.currentTarget.value as HeatMode)}>
+          {HEAT_MODES.map((m) => (
+            <option key={m.mode} value={m.mode}>
+              {m.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {chance && (
+        <label className="field">
+          <span>Chance of</span>
+          <select value={cells} onChange={(e) => setChanceCells(e.currentTarget.value as ChanceCells)}>
+            <option value="diagonal">{diagonal}</option>
+            <option value="all">every cell (slower)</option>
+          </select>
+        </label>
+      )}
+    </div>
+  );
+}
+
 /** CSV of the matrix on screen (`corner` names the row \ column axes) and the job's JSON result,
  *  offered once the job is done. */
 export function MatrixExportButtons({
@@ -52,7 +95,18 @@ export function MatrixExportButtons({
   json,
   fields = [],
 }: {
-  matrix: { corner: string; rows: string[]; cols: string[]; values: (number | null)[][]; file: string };
+  matrix: {
+    corner: string;
+    rows: string[];
+    cols: string[];
+    values: (number | null)[][];
+    file: string;
+    /** The matrix's chance level: the CSV is then long, one line per cell with the chance columns. */
+    chance?: (Baseline | null)[][] | null;
+    /** With `chance`: the long CSV's first two columns and the similarity's column. */
+    keys?: [string, string];
+    metric?: string;
+  };
   json: { result: unknown; ready: boolean; file: string };
   /** What the CSV says about itself (written as leading "# key: value" lines). */
   fields?: [string, string][];
@@ -63,7 +117,17 @@ export function MatrixExportButtons({
         type="button"
         className="button small"
         aria-label="Export CSV of the current matrix"
-        onClick={() => download(new Blob([matrixCsv(matrix.corner, matrix.rows, matrix.cols, matrix.values, fields)], { type: 'text/csv' }), matrix.file)}
+        onClick={() => {
+          const text = matrix.chance
+            ? chanceCsv(
+                matrix.keys ?? ['row', 'column'],
+                matrix.metric ?? 'similarity',
+                gridChanceLines(matrix.rows, matrix.cols, matrix.values, matrix.chance),
+                fields,
+              )
+            : matrixCsv(matrix.corner, matrix.rows, matrix.cols, matrix.values, fields);
+          download(new Blob([text], { type: 'text/csv' }), matrix.file);
+        }}
       >
         CSV
       </button>

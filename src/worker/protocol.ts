@@ -151,6 +151,8 @@ export interface CrossJobRequest {
   /** null: the last step both have. */
   step: number | null;
   options: AnalysisOptions;
+  /** The chance level of A's layer i against B's layer i (or every cell), when asked for. */
+  baseline?: BaselineRequest | null;
 }
 
 export interface CrossJobResult {

@@ -13,7 +13,10 @@ import {
   resetAppState,
   runGrid,
   setAnalysisClient,
+  setChance,
+  setChanceCells,
   setCrossSide,
+  setHeatMode,
   setLayerDropped,
   setOptions,
   setReference,
@@ -342,6 +345,29 @@ describe('across runs', () => {
     setCrossSide('b', { bundle: 'r.npz', run: 'a' });
     expect(client.crossJobs).toHaveLength(2);
     expect(client.crossJobs[0].control!.signal!.aborted).toBe(true);
+  });
+
+  it('the chance level: on asks for the diagonal, "every cell" for all, an above-chance heatmap turns it on, off asks for none', async () => {
+    await load(bundleInfo('r.npz', LAYERS, STEPS, ['a', 'b']));
+    confirmBundle('r.npz');
+    setTab('cross');
+    expect(client.crossJobs[0].params.baseline).toBeNull();
+    setChance(true);
+    expect(client.crossJobs).toHaveLength(2);
+    expect(client.crossJobs[1].params.baseline).toEqual({ permutations: 20, seed: 1, cells: 'diagonal' });
+    setChanceCells('all');
+    expect(client.crossJobs[2].params.baseline).toEqual({ permutations: 20, seed: 1, cells: 'all' });
+    setChance(false);
+    expect(client.crossJobs[3].params.baseline).toBeNull();
+    setHeatMode('z');
+    expect(state()).toMatchObject({ chance: true, heatMode: 'z' });
+    expect(client.crossJobs[4].params.baseline).toMatchObject({ cells: 'all' });
+    setChance(false);
+    expect(state().heatMode).toBe('similarity');
+    // The drill-down of a cross cell asks for its chance level whenever the grid has one.
+    setChance(true);
+    openPair({ view: 'cross', t: 0, i: 0, j: 1 });
+    expect(client.pairJobs.at(-1)!.params.baseline).toMatchObject({ cells: 'all', permutations: 20 });
   });
 
   it('a second bundle becomes side B', async () => {

@@ -63,8 +63,19 @@ describe('URL hash', () => {
     expect(back).toMatchObject({ tab: 'cross', crossA: s.crossA, crossB: s.crossB, crossStep: 40, selected: s.selected });
   });
 
+  it('keeps the chance level, its cells, the heatmap mode and the many-seeds mode', () => {
+    const s = { ...initialState(), chance: true, heatMode: 'z' as const, seedsView: { dynamics: false, cross: true } };
+    expect(toHash(s)).toBe('#chance=1&heat=z&seeds=cross');
+    expect(parseHash(toHash(s))).toMatchObject({ chance: true, chanceCells: 'diagonal', heatMode: 'z', seedsView: { dynamics: false, cross: true } });
+    const all = { ...s, chanceCells: 'all' as const, heatMode: 'above-chance' as const, seedsView: { dynamics: true, cross: true } };
+    expect(parseHash(toHash(all))).toMatchObject({ chance: true, chanceCells: 'all', heatMode: 'above-chance', seedsView: { dynamics: true, cross: true } });
+    // An above-chance mode without the chance level is not a view: ignored.
+    expect(parseHash('#heat=z')).toEqual({ options: {} });
+    expect(toHash({ ...initialState(), heatMode: 'z' })).toBe('');
+  });
+
   it('ignores what it does not understand', () => {
-    const back = parseHash('#metric=nope&keep=v7&eps=-1&t=-2&pair=1.x&view=zzz&thr=3&conv=dft&layout=sideways&x=1');
+    const back = parseHash('#metric=nope&keep=v7&eps=-1&t=-2&pair=1.x&view=zzz&thr=3&conv=dft&layout=sideways&x=1&chance=2&heat=zz');
     expect(back).toEqual({ options: { convReduction: 'dft' } });
   });
 

@@ -301,6 +301,18 @@ describe('bundles through the worker (real readers, real engine)', () => {
     expect(cross.result.layersA).toEqual(['a', 'b']);
     expect(cross.result.layersB).toEqual(['a']);
     expect(cross.result.values[0][0]).toBeCloseTo(1, 9);
+    expect(cross.result.baseline).toBeUndefined();
+    // The across-runs job passes the chance level it is asked for to the engine (the diagonal: A's i × B's i).
+    const chance = await client.cross({
+      a: { bundle: 'run', run: null, dropped: [] },
+      b: { bundle: 'run', run: null, dropped: [] },
+      step: null,
+      options,
+      baseline: { permutations: 5, seed: 3, cells: 'diagonal' },
+    });
+    expect(chance.result.baseline![0][0]).toMatchObject({ permutations: 5, seed: 3 });
+    expect(chance.result.baseline![0][0]!.mean).toBeLessThan(chance.result.values[0][0]!);
+    expect(chance.result.baseline![0][1]).toBeNull();
   });
 
   it('cancelling a job rejects it with an AbortError, and the worker keeps answering', async () => {

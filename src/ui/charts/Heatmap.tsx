@@ -8,7 +8,7 @@ import { CellRect } from './CellRect';
 import { CellsCanvas } from './CellsCanvas';
 import { HeatLegend } from './HeatLegend';
 import { cellAt, layoutHeatmap, moveFocus } from './heatmapLayout';
-import type { Domain } from './heatmapLayout';
+import type { ColourScale, Domain } from './heatmapLayout';
 import { useWidth } from './useWidth';
 import { shownMessage } from '../format';
 
@@ -19,6 +19,8 @@ export interface HeatmapProps {
   rows: readonly string[];
   cols: readonly string[];
   domain: Domain;
+  /** 'viridis' (similarities) unless said; 'diverging' for values around 0 (above chance, z). */
+  scale?: ColourScale;
   /** Accessible name: says what the chart is (contains "heatmap"). */
   label: string;
   xTitle: string;
@@ -31,11 +33,11 @@ export interface HeatmapProps {
 }
 
 export const Heatmap = memo(function Heatmap(props: HeatmapProps) {
-  const { values, blank, rows, cols, domain, label, xTitle, yTitle, legendTitle, describe, selected, onSelect } = props;
+  const { values, blank, rows, cols, domain, scale, label, xTitle, yTitle, legendTitle, describe, selected, onSelect } = props;
   const [box, width] = useWidth<HTMLDivElement>(640);
   const layout = useMemo(
-    () => layoutHeatmap({ values, blank, rows, cols, domain, width, xTitle, yTitle, legendTitle }),
-    [values, blank, rows, cols, domain, width, xTitle, yTitle, legendTitle],
+    () => layoutHeatmap({ values, blank, rows, cols, domain, scale, width, xTitle, yTitle, legendTitle }),
+    [values, blank, rows, cols, domain, scale, width, xTitle, yTitle, legendTitle],
   );
   const [focus, setFocus] = useState({ i: 0, j: 0 });
   const [announce, setAnnounce] = useState('');

@@ -7,16 +7,18 @@ import { CellRect } from './CellRect';
 import { CellsCanvas } from './CellsCanvas';
 import { HeatLegend } from './HeatLegend';
 import { layoutMultiples, panelAt } from './heatmapLayout';
-import type { Domain } from './heatmapLayout';
+import type { ColourScale, Domain } from './heatmapLayout';
 import { useWidth } from './useWidth';
 
 export const SmallMultiples = memo(function SmallMultiples({
   grids,
   blank,
+  blanks,
   steps,
   rows,
   cols,
   domain,
+  scale,
   label,
   legendTitle,
   current,
@@ -25,10 +27,13 @@ export const SmallMultiples = memo(function SmallMultiples({
   grids: readonly (readonly (readonly (number | null)[])[])[];
   /** The same blank cells in every panel (see GridJob.blank). */
   blank?: readonly (readonly (string | null)[])[] | null;
+  /** Per-panel blank cells instead (cells without a chance level differ by checkpoint); wins over `blank`. */
+  blanks?: readonly (readonly (readonly (string | null)[])[] | null)[];
   steps: readonly number[];
   rows: readonly string[];
   cols: readonly string[];
   domain: Domain;
+  scale?: ColourScale;
   label: string;
   legendTitle: string;
   current: number;
@@ -36,8 +41,8 @@ export const SmallMultiples = memo(function SmallMultiples({
 }) {
   const [box, width] = useWidth<HTMLDivElement>(640);
   const layout = useMemo(
-    () => layoutMultiples({ grids, blank, titles: steps.map((s) => `step ${s}`), rows, cols, domain, width, legendTitle }),
-    [grids, blank, steps, rows, cols, domain, width, legendTitle],
+    () => layoutMultiples({ grids, blank, blanks, titles: steps.map((s) => `step ${s}`), rows, cols, domain, scale, width, legendTitle }),
+    [grids, blank, blanks, steps, rows, cols, domain, scale, width, legendTitle],
   );
   const cells = useMemo(() => (layout.canvas ? layout.panels.flatMap((p) => p.layout.cells) : []), [layout]);
   const onClick = (e: MouseEvent<SVGSVGElement>) => {

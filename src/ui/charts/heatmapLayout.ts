@@ -6,7 +6,7 @@
 // Pure: d3 scales turn numbers into positions and colours; React (or drawHeatmap on a canvas,
 // past CANVAS_CELLS cells) draws them.
 
-import { interpolateViridis, rgb, scaleLinear, scaleSequential } from 'd3';
+import { interpolateRdBu, interpolateViridis, rgb, scaleDiverging, scaleLinear, scaleSequential } from 'd3';
 import type { PlotArea, Tick } from './frame';
 import { r2 } from './frame';
 import { shownName } from '../format';
@@ -15,6 +15,9 @@ import { shownName } from '../format';
 export const CANVAS_CELLS = 10_000;
 
 export type Domain = [number, number];
+
+/** Sequential viridis (similarities), or diverging red–blue centred on 0 (above or below chance). */
+export type ColourScale = 'viridis' | 'diverging';
 
 export interface HeatmapCell {
   i: number;
@@ -93,6 +96,8 @@ export interface HeatmapSpec {
   xTitle?: string;
   yTitle?: string;
   legendTitle?: string;
+  /** 'viridis' unless said (see ColourScale). */
+  scale?: ColourScale;
   /** Small multiples leave out labels, titles and legend. */
   bare?: boolean;
   maxCell?: number;
@@ -102,11 +107,27 @@ export interface HeatmapSpec {
 /** Roughly how wide a label is at the charts' 11px font. */
 export const textWidth = (text: string) => text.length * 6.3;
 
-/** The colour of a similarity: viridis over the domain, clamped. */
-export function heatColor(domain: Domain): (v: number) => string {
+/** The colour of a value: viridis over the domain, or (diverging) blue below 0, white at 0, red
+ *  above, clamped. A diverging domain should straddle 0 (see symmetricDomain). */
+export function heatColor(domain: Domain, kind: ColourScale = 'viridis'): (v: number) => string {
   const [lo, hi] = safeDomain(domain);
+  if (kind === 'diverging') {
+    const scale = scaleDiverging((t: number) => interpolateRdBu(1 - t))
+      .domain([Math.min(lo, 0), 0, Math.max(hi, 0)])
+      .clamp(true);
+    return (v) => scale(v);
+  }
   const scale = scaleSequential(interpolateViridis).domain([lo, hi]).clamp(true);
   return (v) => scale(v);
+}
+
+/** [−m, m] with m the largest |value| of the grids rounded up on `grain` ([−1, 1] when nothing is computed). */
+export function symmetricDomain(values: readonly (readonly (readonly (number | null)[])[])[], grain: number): Domain {
+  let m = 0;
+  for (const grid of values) for (const row of grid) for (const v of row) if (v !== null && Number.isFinite(v)) m = Math.max(m, Math.abs(v));
+  if (m === 0) return [-1, 1];
+  const up = r2(Math.ceil(m / grain - 1e-9) * grain);
+  return [-up, up];
 }
 
 function safeDomain([lo, hi]: Domain): Domain {
@@ -145,6 +166,8 @@ export function labelStride(cell: number, count: number): number {
 const LEGEND_GAP = 18;
 const LEGEND_BAR = 12;
 const LEGEND_WIDTH = LEGEND_GAP + LEGEND_BAR + 44;
+/** Room right of the cells for the legend: wider when its title is ("SVCCA − chance" is wider than the bar and ticks). */
+const legendRoom = (title: string | undefined) => Math.max(LEGEND_WIDTH, LEGEND_GAP + Math.ceil(textWidth(title ?? '')) + 6);
 
 export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
   const { values, domain, width, bare = false } = spec;
@@ -160,7 +183,7 @@ export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
     ? { top: 0, right: 0, bottom: 0, left: 0 }
     : {
         top: 8,
-        right: LEGEND_WIDTH,
+        right: legendRoom(spec.legendTitle),
         bottom: Math.min(120, longestCol * 0.71 + 12) + (spec.xTitle ? 22 : 6),
         left: Math.min(160, longestRow + 10) + (spec.yTitle ? 22 : 4),
       };
@@ -169,7 +192,7 @@ export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
   const room = Math.max(1, width - margin.left - margin.right);
   const cell = Math.max(minCell, Math.min(maxCell, Math.floor((room / nCols) * 100) / 100));
   const plot: PlotArea = { x: margin.left, y: margin.top, width: r2(cell * nCols), height: r2(cell * nRows) };
-  const color = heatColor(domain);
+  const color = heatColor(domain, spec.scale);
 
   const cells: HeatmapCell[] = [];
   for (let i = 0; i < rows.length; i++) {
@@ -221,7 +244,7 @@ export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
   const yTitle = !bare && spec.yTitle ? { x: 12, y: r2(plot.y + plot.height / 2), text: spec.yTitle } : null;
 
   return {
-    width: Math.ceil(bare ? plot.width : legend ? Math.max(legend.x + LEGEND_WIDTH - LEGEND_GAP, plot.x + plot.width) : plot.x + plot.width),
+    width: Math.ceil(bare ? plot.width : legend ? Math.max(legend.x + legendRoom(spec.legendTitle) - LEGEND_GAP, plot.x + plot.width) : plot.x + plot.width),
     height: Math.ceil(height),
     plot,
     cell,
@@ -237,9 +260,9 @@ export function layoutHeatmap(spec: HeatmapSpec): HeatmapLayout {
 }
 
 /** Two decimals, the leading zero dropped to fit ("0.873" → ".87", 1 → "1.00", −0.1 → "−.10");
- *  counts above 1 (the Classes view's k99 heatmap) as integers ("16"). */
+ *  counts above 1 (the Classes view's k99 heatmap) and values from 10 on (z scores) as integers ("16"). */
 export function cellValueText(v: number): string {
-  if (Number.isInteger(v) && Math.abs(v) > 1) return String(v).replace('-', '−');
+  if ((Number.isInteger(v) && Math.abs(v) > 1) || Math.abs(v) >= 10) return String(Math.round(v)).replace('-', '−');
   const text = v.toFixed(2);
   return text.replace(/^(-?)0\./, '$1.').replace('-', '−');
 }
@@ -314,19 +337,22 @@ export function layoutMultiples(spec: {
   grids: readonly (readonly (readonly (number | null)[])[])[];
   /** The same blank cells in every panel (see HeatmapSpec.blank). */
   blank?: readonly (readonly (string | null)[])[] | null;
+  /** Each panel's own blank cells (wins over `blank` where given). */
+  blanks?: readonly (readonly (readonly (string | null)[])[] | null)[];
   titles: readonly string[];
   rows: readonly string[];
   cols: readonly string[];
   domain: Domain;
   width: number;
   legendTitle: string;
+  scale?: ColourScale;
 }): MultiplesLayout {
   const { grids, rows, cols, width } = spec;
   const n = grids.length;
-  const legendRoom = LEGEND_WIDTH;
+  const legendSpace = legendRoom(spec.legendTitle);
   const gap = 14;
   const titleHeight = 18;
-  const room = Math.max(80, width - legendRoom);
+  const room = Math.max(80, width - legendSpace);
   // Panels of at least 90 px (or the grid at 3 px a cell), as many per row as fit.
   const nCols = Math.max(1, cols.length);
   const nRows = Math.max(1, rows.length);
@@ -338,7 +364,18 @@ export function layoutMultiples(spec: {
   const panels: MultiplesPanel[] = grids.map((values, t) => {
     const x = r2((t % perRow) * (cell * nCols + gap));
     const y = r2(Math.floor(t / perRow) * (panelHeight + titleHeight + gap) + titleHeight);
-    const layout = layoutHeatmap({ values, blank: spec.blank, rows, cols, domain: spec.domain, width: cell * nCols, bare: true, maxCell: cell, minCell: cell });
+    const layout = layoutHeatmap({
+      values,
+      blank: spec.blanks?.[t] ?? spec.blank,
+      rows,
+      cols,
+      domain: spec.domain,
+      scale: spec.scale,
+      width: cell * nCols,
+      bare: true,
+      maxCell: cell,
+      minCell: cell,
+    });
     const moved = {
       ...layout,
       plot: { ...layout.plot, x, y },
@@ -349,7 +386,15 @@ export function layoutMultiples(spec: {
   const lines = Math.ceil(n / perRow);
   const gridWidth = perRow * cell * nCols + gap * (perRow - 1);
   const height = Math.max(lines * (panelHeight + titleHeight + gap) - gap, 130);
-  const legendLayout = layoutHeatmap({ values: [], rows: ['x'], cols: ['x'], domain: spec.domain, width: 200, legendTitle: spec.legendTitle }).legend!;
+  const legendLayout = layoutHeatmap({
+    values: [],
+    rows: ['x'],
+    cols: ['x'],
+    domain: spec.domain,
+    scale: spec.scale,
+    width: 200,
+    legendTitle: spec.legendTitle,
+  }).legend!;
   const barHeight = Math.min(Math.max(120, height - titleHeight - 8), 240);
   const y = scaleLinear()
     .domain(safeDomain(spec.domain))
@@ -362,7 +407,7 @@ export function layoutMultiples(spec: {
     ticks: y.ticks(5).map((v) => ({ value: v, pos: r2(y(v)), label: formatTick(v) })),
   };
   const cellCount = n * rows.length * cols.length;
-  return { width: Math.ceil(gridWidth + legendRoom), height: Math.ceil(height), panels, legend, cellCount, canvas: cellCount > CANVAS_CELLS };
+  return { width: Math.ceil(gridWidth + legendSpace), height: Math.ceil(height), panels, legend, cellCount, canvas: cellCount > CANVAS_CELLS };
 }
 
 /** The panel under a point, or null. */
