@@ -90,15 +90,16 @@ export interface LayerChance extends CombinedChance {
 /** Each diagonal layer's combined chance with its Holm-adjusted p and verdict. */
 export function layerVerdicts(combined: readonly (CombinedChance | null)[]): (LayerChance | null)[] {
   const adjusted = holmAdjusted(combined.map((c) => c?.p ?? null));
-  return combined.map((c, k) =>
-    c === null ? null : { ...c, pHolm: adjusted[k], aboveChance: adjusted[k] === null ? null : adjusted[k]! <= SEEDS_ALPHA },
-  );
+  return combined.map((c, k) => {
+    const pHolm = adjusted[k];
+    return c === null ? null : { ...c, pHolm, aboveChance: pHolm === null ? null : pHolm <= SEEDS_ALPHA };
+  });
 }
 
 /** How the many-seeds verdict is reached, for exports and the CLI's JSON. */
 export const SEEDS_CHANCE_TEST = {
   alpha: SEEDS_ALPHA,
-  combination: "Stouffer: Z = Σ z / √K over the K run pairs, one-sided p = P(N(0,1) ≥ Z); z = (similarity − chance mean) / chance sd of each pair",
+  combination: 'Stouffer: Z = Σ z / √K over the K run pairs, one-sided p = P(N(0,1) ≥ Z); z = (similarity − chance mean) / chance sd of each pair',
   correction: 'Holm over the layers of the diagonal (family-wise error ≤ α)',
   assumption:
     "under the null each run's datapoints are relabelled independently, so the pairs' z are pairwise uncorrelated although pairs share runs; each pair's permuted similarities are close to normal",

@@ -48,7 +48,9 @@ export function formatSeedsDynamics(r: SeedsDynamicsResult): string {
     const perRun = f.steps.map((s) => (s === null ? 'never' : String(s))).join(', ');
     const s = f.spread;
     const summary =
-      s.mean === null ? 'never' : `mean ${s.mean.toFixed(1)}${s.sd === null ? '' : ` ± ${s.sd.toFixed(1)}`}, min ${s.min}, max ${s.max} (${s.n} of ${r.runs.length} runs)`;
+      s.mean === null
+        ? 'never'
+        : `mean ${s.mean.toFixed(1)}${s.sd === null ? '' : ` ± ${s.sd.toFixed(1)}`}, min ${s.min}, max ${s.max} (${s.n} of ${r.runs.length} runs)`;
     const c = f.chance;
     const chance =
       c && c.frozen > 0
@@ -69,7 +71,13 @@ export function formatSeedsCross(r: SeedsCrossResult): string {
   const request = r.chance?.flat().find((c) => c !== null)?.request;
   if (r.chance && request && r.chance.flat().some((c, k) => c !== null && k % (r.layers.length + 1) !== 0)) {
     parts.push(`chance: each pair's chance mean (${describeRequest(request)}), mean ± sd over pairs`);
-    parts.push(spreadTable(r.layers, r.layers, r.chance.map((row) => row.map((c) => c?.chance ?? { mean: null, sd: null, min: null, max: null, n: 0 }))));
+    parts.push(
+      spreadTable(
+        r.layers,
+        r.layers,
+        r.chance.map((row) => row.map((c) => c?.chance ?? { mean: null, sd: null, min: null, max: null, n: 0 })),
+      ),
+    );
   }
   parts.push(
     '\nthe same layer across seeds (diagonal), over pairs of runs:',
@@ -95,7 +103,7 @@ function formatDiagonalChance(r: SeedsCrossResult, request: ChanceRequestOf): st
   const widths = columns.map((h, k) => Math.max(h.length, ...rows.map((row) => row[k].length)) + 2);
   const labelWidth = Math.max(...r.diagonal.map((d) => d.layer.length), 5) + 2;
   return [
-    `more than chance across seeds: each pair's chance level (${describeRequest(request)}); combined over the ${r.pairs.length} pair${r.pairs.length === 1 ? "" : "s"} by Stouffer (Z = Σz/√K, one-sided p), Holm over ${t.layers} layer${t.layers === 1 ? '' : 's'}, α = ${t.alpha}`,
+    `more than chance across seeds: each pair's chance level (${describeRequest(request)}); combined over the ${r.pairs.length} pair${r.pairs.length === 1 ? '' : 's'} by Stouffer (Z = Σz/√K, one-sided p), Holm over ${t.layers} layer${t.layers === 1 ? '' : 's'}, α = ${t.alpha}`,
     'layer'.padEnd(labelWidth) + columns.map((h, k) => h.padStart(widths[k])).join(''),
     ...rows.map((row, i) => r.diagonal[i].layer.padEnd(labelWidth) + row.map((v, k) => v.padStart(widths[k])).join('')),
   ].join('\n');
@@ -119,7 +127,13 @@ export async function seedsDynamicsJson(
   const perRun = r.runs.map((run) => dynamicsEntries(job.entries, r.layers, run));
   const inputHashes: Record<string, string> = {};
   for (const [k, run] of r.runs.entries()) inputHashes[String(run)] = await inputHash(perRun[k]);
-  return { analysis: 'dynamics over runs', bundle: job.bundle, ...r, ...(await provenanceFields(perRun.flat(), r.conventions, job.options, job.reason)), inputHashes };
+  return {
+    analysis: 'dynamics over runs',
+    bundle: job.bundle,
+    ...r,
+    ...(await provenanceFields(perRun.flat(), r.conventions, job.options, job.reason)),
+    inputHashes,
+  };
 }
 
 /** The --json object of `cross --all-pairs`. */
@@ -132,5 +146,11 @@ export async function seedsCrossJson(r: SeedsCrossResult, job: { bundle: string;
     const side = (run: string | null) => ({ entries: job.entries, layers: r.layers, run });
     inputHashes[`${p.a}×${p.b}`] = await inputHash(crossEntries(side(p.a), side(p.b), r.step));
   }
-  return { analysis: 'across runs, all pairs', bundle: job.bundle, ...r, ...(await provenanceFields(read, r.conventions, job.options, job.reason)), inputHashes };
+  return {
+    analysis: 'across runs, all pairs',
+    bundle: job.bundle,
+    ...r,
+    ...(await provenanceFields(read, r.conventions, job.options, job.reason)),
+    inputHashes,
+  };
 }

@@ -151,6 +151,8 @@ export interface CrossJobRequest {
   /** null: the last step both have. */
   step: number | null;
   options: AnalysisOptions;
+  /** The chance level of every cell or of the diagonal (A's layer i against B's layer i), when asked for. */
+  baseline?: BaselineRequest | null;
 }
 
 export interface CrossJobResult {

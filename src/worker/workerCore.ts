@@ -437,7 +437,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       partial({ t: 0, values, kept });
     };
     const result = await engine.computeCross(
-      { a: { bundle: a, run: req.a.run }, b: { bundle: b, run: req.b.run }, step: req.step ?? undefined, cache: factorCache },
+      { a: { bundle: a, run: req.a.run }, b: { bundle: b, run: req.b.run }, step: req.step ?? undefined, cache: factorCache, baseline: req.baseline },
       req.options,
       { ...control, onValues },
       backend,
