@@ -30,6 +30,12 @@ export const SEEDS_ALPHA = 0.05;
 /** What was asked of the chance level (Baseline without its statistics: permutations, seed, …). */
 export type ChanceRequestOf = Omit<Baseline, 'mean' | 'sd' | 'z' | 'p'>;
 
+/** What was asked of a chance level: the Baseline without its statistics. */
+export function requestOf(b: Baseline): ChanceRequestOf {
+  const { mean: _mean, sd: _sd, z: _z, p: _p, ...request } = b;
+  return request;
+}
+
 /** One cell's chance level over run pairs (or runs) and the combined test. */
 export interface CombinedChance {
   /** Spread over run pairs of each pair's chance mean. */
@@ -70,7 +76,6 @@ export function combineChance(baselines: readonly (Baseline | null | undefined)[
   if (present.length === 0) return null;
   const zs = present.map((b) => b.z).filter((z): z is number => z !== null && Number.isFinite(z));
   const combinedZ = zs.length === 0 ? null : zs.reduce((s, z) => s + z, 0) / Math.sqrt(zs.length);
-  const { mean: _mean, sd: _sd, z: _z, p: _p, ...request } = present[0];
   const variance = standardisedVariance(Math.min(...present.map((b) => b.permutations)));
   return {
     chance: spreadOf(present.map((b) => b.mean)),
@@ -80,7 +85,7 @@ export function combineChance(baselines: readonly (Baseline | null | undefined)[
     p: combinedZ === null ? null : cantelliP(combinedZ, variance),
     pairs: present.length,
     withoutZ: present.length - zs.length,
-    request,
+    request: requestOf(present[0]),
   };
 }
 

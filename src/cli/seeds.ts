@@ -7,7 +7,7 @@ import type { BundleEntry } from '../io/types';
 import { anyConv } from '../analysis/rules';
 import { appInfo, computedBy, crossEntries, dynamicsEntries, inputHash, optionsUsed } from '../analysis/provenance';
 import { formatSpread, type Spread } from '../analysis/seeds';
-import { formatP, SEEDS_ALPHA, type ChanceRequestOf } from '../analysis/seedsChance';
+import { formatP, requestOf, SEEDS_ALPHA, type ChanceRequestOf } from '../analysis/seedsChance';
 import type { SeedsCrossResult, SeedsDynamicsResult } from '../analysis/seedJobs';
 import type { AnalysisOptions } from '../analysis/types';
 
@@ -33,7 +33,8 @@ export function formatSeedsDynamics(r: SeedsDynamicsResult): string {
   const parts = [
     `metric ${r.metric}; runs ${r.runs.join(', ')}; each run against its own reference step (${r.references.join(', ')}); cells: mean ± sd over ${r.runs.length} runs; ${r.conventions.summary}`,
   ];
-  const request = r.perRunBaseline?.flat(3).find((b) => b !== null);
+  const first = r.perRunBaseline?.flat(3).find((b) => b !== null);
+  const request = first ? requestOf(first) : null;
   r.steps.forEach((step, t) => {
     parts.push(`\nstep ${step}  (rows: layer at step ${step}; columns: layer at the reference step)`);
     parts.push(spreadTable(r.layers, r.layers, r.cells[t]));
