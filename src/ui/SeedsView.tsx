@@ -384,7 +384,7 @@ export function SeedsCrossView() {
   const stamp = info ? { footer: footerLine(info), fields: info.fields } : null;
 
   return (
-    <div data-testid="seeds-cross">
+    <div data-testid="seeds-cross" data-status={job?.status ?? 'idle'}>
       <ChanceCheck kind="cross" />
       <SeedsProgress kind="cross" />
       {agg && info && job && first && (
