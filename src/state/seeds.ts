@@ -238,6 +238,7 @@ const num = (v: number | null | undefined) => (v === null || v === undefined || 
 const csvText = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 const head = (fields: readonly [string, string][]) => fields.map(([k, v]) => `# ${k}: ${v.replace(/\n/g, ' ')}`);
 const spreadCells = (s: Spread) => [num(s.mean), num(s.sd), num(s.min), num(s.max), String(s.n)];
+const headerRow = (names: readonly string[]) => names.map(csvText).join(',');
 const yesNo = (v: boolean | null | undefined) => (v === null || v === undefined ? '' : v ? 'yes' : 'no');
 
 /**
@@ -249,7 +250,7 @@ export function seedsDynamicsCsv(agg: SeedsDynamics, fields: readonly [string, s
   const chance = agg.chanceCells;
   const lines = [
     ...head(fields),
-    [
+    headerRow([
       'step',
       'layer',
       'reference layer',
@@ -260,9 +261,7 @@ export function seedsDynamicsCsv(agg: SeedsDynamics, fields: readonly [string, s
       'n',
       ...agg.runs.map((r) => `run ${String(r)}`),
       ...(chance ? ['chance mean', 'chance sd over runs'] : []),
-    ]
-      .map(csvText)
-      .join(','),
+    ]),
   ];
   agg.steps.forEach((step, t) =>
     agg.layers.forEach((row, i) =>
@@ -286,7 +285,7 @@ export function seedsDynamicsCsv(agg: SeedsDynamics, fields: readonly [string, s
     `# freeze step (stays >= ${agg.threshold} from this step on) per run${withChance ? '; chance: at each run\'s freeze step, "above" = the threshold lies above chance mean + 2 sd there' : ''}`,
   );
   lines.push(
-    [
+    headerRow([
       'layer',
       'freeze mean',
       'freeze sd',
@@ -302,9 +301,7 @@ export function seedsDynamicsCsv(agg: SeedsDynamics, fields: readonly [string, s
             ...agg.runs.flatMap((r) => [`run ${String(r)} chance`, `run ${String(r)} above chance`]),
           ]
         : []),
-    ]
-      .map(csvText)
-      .join(','),
+    ]),
   );
   for (const f of agg.freeze) {
     const c = f.chance;
@@ -340,7 +337,7 @@ export function seedsCrossCsv(agg: SeedsCross, rows: readonly string[], cols: re
   const chance = agg.chance;
   const lines = [
     ...head(fields),
-    [
+    headerRow([
       "A's layer",
       "B's layer",
       'mean',
@@ -350,9 +347,7 @@ export function seedsCrossCsv(agg: SeedsCross, rows: readonly string[], cols: re
       'n',
       ...agg.pairs.map((p) => `${String(p.a)}×${String(p.b)}`),
       ...(chance ? ['chance mean', 'chance sd over pairs', 'combined z', 'p'] : []),
-    ]
-      .map(csvText)
-      .join(','),
+    ]),
   ];
   rows.forEach((row, i) =>
     cols.forEach((col, j) => {
@@ -372,7 +367,7 @@ export function seedsCrossCsv(agg: SeedsCross, rows: readonly string[], cols: re
     const t = agg.chanceTest;
     lines.push('', `# the same layer across seeds against chance: ${t.combination}; ${t.correction}; alpha ${t.alpha}`);
     lines.push(
-      [
+      headerRow([
         'layer',
         'mean',
         'sd',
@@ -386,9 +381,7 @@ export function seedsCrossCsv(agg: SeedsCross, rows: readonly string[], cols: re
         'p',
         'p (Holm)',
         'above chance across seeds',
-      ]
-        .map(csvText)
-        .join(','),
+      ]),
     );
     for (const d of agg.diagonal) {
       const c = d.chance;

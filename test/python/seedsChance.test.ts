@@ -15,14 +15,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Baseline } from '../../src/analysis/types';
 import type { CombinedChance, FreezeChance, LayerChance } from '../../src/analysis/seedsChance';
 import type { Spread } from '../../src/analysis/spread';
-import { main } from '../../src/cli/main';
-import { encodeNpy } from '../../src/io/npy';
-import { randn } from '../../src/math/random';
+import { cliJson, numpyMissing, seedsNpz } from '../helpers/seeds';
 import { expectClose, TOL } from '../helpers/tolerance';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,53 +34,20 @@ const THRESHOLD = 0.8;
 const PERMUTATIONS = 20;
 const SEED = 7;
 
-function numpyMissing(): string | null {
-  const probe = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
-  if (probe.error) return `${PYTHON} cannot be run (${probe.error.message})`;
-  if (probe.status !== 0) return `${PYTHON} has no numpy`;
-  return null;
-}
-
-/** Each checkpoint mixes the layer's final state with fresh noise, lower layers sooner; the last step is the final state. */
-function chanceBundle(): Uint8Array {
-  const latentDim = 5;
-  const latent = randn(17, DATAPOINTS, latentDim).data;
-  const members: Record<string, Uint8Array> = {};
-  RUNS.forEach((run, r) => {
-    LAYERS.forEach((layer, l) => {
-      const n = NEURONS[l];
-      let final: Float64Array;
-      if (layer === 'own') final = randn(700 + r, DATAPOINTS, n).data;
-      else {
-        const w = randn(200 + 10 * r + l, latentDim, n).data;
-        final = new Float64Array(DATAPOINTS * n);
-        for (let p = 0; p < DATAPOINTS; p++)
-          for (let j = 0; j < n; j++) {
-            let s = 0;
-            for (let d = 0; d < latentDim; d++) s += latent[p * latentDim + d] * w[d * n + j];
-            final[p * n + j] = Math.tanh(s / Math.sqrt(latentDim));
-          }
-      }
-      STEPS.forEach((step, t) => {
-        const alpha = Math.min(1, ((t + 1) / STEPS.length) * (1.3 + (LAYERS.length - 1 - l) * 0.4 + 0.2 * r));
-        const noise = randn(3000 + 100 * r + 10 * l + t, DATAPOINTS, n).data;
-        members[`${run}/step_${step}/${layer}.npy`] = encodeNpy(
-          [DATAPOINTS, n],
-          Float64Array.from(final, (v, k) => alpha * v + (1 - alpha) * 0.8 * noise[k]),
-        );
-      });
-    });
+/** Two layers map one latent input (shared across seeds); `own` is each run's own noise. */
+const chanceBundle = () =>
+  seedsNpz({
+    runs: RUNS,
+    layers: LAYERS,
+    steps: STEPS,
+    datapoints: DATAPOINTS,
+    neurons: NEURONS,
+    latent: { seed: 17, dim: 5 },
+    weightSeed: (r, l) => 200 + 10 * r + l,
+    noiseSeed: (r, l, t) => 3000 + 100 * r + 10 * l + t,
+    speed: (l, r) => 1.3 + (LAYERS.length - 1 - l) * 0.4 + 0.2 * r,
+    ownNoise: { layers: ['own'], seed: (r) => 700 + r },
   });
-  return zipSync(members, { level: 0 });
-}
-
-async function cli(args: string[]): Promise<Record<string, unknown>> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const status = await main(args, { stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t) });
-  expect(status, stderr.join('\n')).toBe(0);
-  return JSON.parse(stdout.join('\n'));
-}
 
 interface ReferenceCell {
   chance: Spread;
@@ -98,7 +62,7 @@ interface ReferenceCell {
 const spreadNumbers = (s: Spread) => [s.mean, s.sd, s.min, s.max];
 const cellNumbers = (c: CombinedChance | ReferenceCell) => [...spreadNumbers(c.chance), c.chanceSd, ...spreadNumbers(c.z), c.combinedZ, c.p];
 
-const missing = numpyMissing();
+const missing = numpyMissing(PYTHON);
 if (missing) console.warn(`test/python/seedsChance.test.ts: skipping the numpy comparison: ${missing}`);
 
 describe.skipIf(missing !== null)('many seeds with the chance level against numpy', () => {
@@ -125,7 +89,7 @@ describe.skipIf(missing !== null)('many seeds with the chance level against nump
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("cross --all-pairs --baseline: each pair's chance, the combination per cell, Holm and the verdict per layer", async () => {
-    const out = (await cli(['cross', bundle, '--all-pairs', '--baseline', String(PERMUTATIONS), '--seed', String(SEED), '--backend', 'cpu', '--json'])) as unknown as {
+    const out = (await cliJson(['cross', bundle, '--all-pairs', '--baseline', String(PERMUTATIONS), '--seed', String(SEED), '--backend', 'cpu', '--json'])) as unknown as {
       step: number;
       pairs: { a: string; b: string; baseline: Baseline[][] }[];
       chance: CombinedChance[][];
@@ -160,7 +124,7 @@ describe.skipIf(missing !== null)('many seeds with the chance level against nump
   }, 300_000);
 
   it('dynamics --all-runs --baseline: the chance at each run\'s freeze step, the threshold against it, their spread over runs', async () => {
-    const out = (await cli([
+    const out = (await cliJson([
       'dynamics',
       bundle,
       '--all-runs',
