@@ -66,6 +66,8 @@ const MAIN_THREAD_ANALYSIS = [
   'analysis/positions.ts',
   'analysis/memory.ts',
   'analysis/seeds.ts',
+  'analysis/seedsChance.ts',
+  'analysis/spread.ts',
   'analysis/chanceDefs.ts',
 ];
 /** Entry of gpu-check.html, a page of its own whose job is to run the GPU self-check in the page. */

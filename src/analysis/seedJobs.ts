@@ -7,8 +7,8 @@ import { InputError, type Bundle } from '../io/types';
 import { cpuBackend, type ComputeBackend } from './backend';
 import { computeCross, computeDynamics } from './engine';
 import { FactorCache } from './factorCache';
-import { aggregateCross, aggregateDynamics, runPairs, type SeedsCross, type SeedsDynamics } from './seeds';
-import type { AnalysisOptions, Conventions, JobControl, Metric, Provenance } from './types';
+import { aggregateCross, aggregateDynamics, mergeProvenance, runPairs, type SeedsCross, type SeedsDynamics } from './seeds';
+import type { AnalysisOptions, BaselineRequest, Conventions, JobControl, Metric, Provenance } from './types';
 
 /** Runs the aggregates need at least. */
 export const MIN_RUNS = 2;
@@ -34,20 +34,14 @@ function stepsOf(bundle: Bundle, run: string | null): number[] {
   return [...new Set(bundle.entries.filter((e) => e.run === run).map((e) => e.step))].sort((x, y) => x - y);
 }
 
-function mergeProvenance(list: (Provenance | undefined)[]): Provenance | undefined {
-  const first = list.find((p) => p !== undefined);
-  if (!first) return undefined;
-  const float64 = [...new Set(list.flatMap((p) => p?.float64 ?? []))];
-  const arithmetic = list.some((p) => p?.arithmetic !== first.arithmetic) ? 'float32 and float64' : first.arithmetic;
-  return { ...first, arithmetic, float64 };
-}
-
 /**
  * Learning dynamics of every run with at least two checkpoints (each against its own reference:
- * its last step, or `reference` which every run must have), aggregated over runs.
+ * its last step, or `reference` which every run must have), aggregated over runs. `baseline`:
+ * each run's chance level (the same request, so the same permutations, for every run), and with it
+ * the chance at each run's freeze step.
  */
 export async function computeDynamicsAllRuns(
-  request: { bundle: Bundle; reference?: 'last' | number; threshold: number; cache?: FactorCache },
+  request: { bundle: Bundle; reference?: 'last' | number; threshold: number; cache?: FactorCache; baseline?: Partial<BaselineRequest> | null },
   options: AnalysisOptions,
   control: JobControl = {},
   backend: ComputeBackend = cpuBackend,
@@ -68,7 +62,7 @@ export async function computeDynamicsAllRuns(
   const results = [];
   for (const [r, run] of runs.entries()) {
     const result = await computeDynamics(
-      { bundle, run, reference: request.reference, cache },
+      { bundle, run, reference: request.reference, cache, baseline: request.baseline },
       options,
       {
         signal: control.signal,
@@ -80,7 +74,7 @@ export async function computeDynamicsAllRuns(
     results.push({ run, result });
   }
   const aggregate = aggregateDynamics(
-    results.map(({ run, result }) => ({ run, steps: result.steps, reference: result.reference, values: result.values })),
+    results.map(({ run, result }) => ({ run, steps: result.steps, reference: result.reference, values: result.values, baseline: result.baseline })),
     bundle.layers,
     request.threshold,
   );
@@ -97,10 +91,12 @@ export async function computeDynamicsAllRuns(
 
 /**
  * The across-runs matrix of every unordered pair of runs (A = the earlier run in the bundle's
- * order) at one step: `step`, or the last step every run has. Aggregated over pairs.
+ * order) at one step: `step`, or the last step every run has. Aggregated over pairs; `baseline`:
+ * every pair's chance level (the same request for each), combined per cell, and per layer whether
+ * it agrees across seeds more than chance (analysis/seedsChance.ts).
  */
 export async function computeCrossAllPairs(
-  request: { bundle: Bundle; step?: number; cache?: FactorCache },
+  request: { bundle: Bundle; step?: number; cache?: FactorCache; baseline?: Partial<BaselineRequest> | null },
   options: AnalysisOptions,
   control: JobControl = {},
   backend: ComputeBackend = cpuBackend,
@@ -127,7 +123,7 @@ export async function computeCrossAllPairs(
   const results = [];
   for (const [k, [a, b]] of pairs.entries()) {
     const result = await computeCross(
-      { a: { bundle, run: runs[a] }, b: { bundle, run: runs[b] }, step, cache },
+      { a: { bundle, run: runs[a] }, b: { bundle, run: runs[b] }, step, cache, baseline: request.baseline },
       options,
       {
         signal: control.signal,
@@ -140,7 +136,7 @@ export async function computeCrossAllPairs(
     results.push({ a: runs[a], b: runs[b], result });
   }
   const aggregate = aggregateCross(
-    results.map(({ a, b, result }) => ({ a, b, values: result.values })),
+    results.map(({ a, b, result }) => ({ a, b, values: result.values, baseline: result.baseline })),
     bundle.layers,
     bundle.layers,
   );

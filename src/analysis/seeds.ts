@@ -8,48 +8,26 @@
 // the run's own reference step; a cross grid is values[i][j] = similarity of run A's layer i with
 // run B's layer j at one step. null: a pair the positions reduction cannot compare.
 
-import { freezeIndex } from './chanceDefs';
+import { freezeIndex, freezeStep } from './chanceDefs';
+import { combineChance, freezeChance, layerVerdicts, SEEDS_CHANCE_TEST, type CombinedChance, type FreezeChance, type LayerChance } from './seedsChance';
+import { matrixSpread, spreadOf, type Spread } from './spread';
+import type { Baseline, Provenance } from './types';
 
-/** Mean and spread of one cell over runs (or run pairs); nulls are left out and `n` counts the rest. */
-export interface Spread {
-  /** null when no run has a value here. */
-  mean: number | null;
-  /** Sample standard deviation (n − 1 in the denominator, numpy's ddof=1); null when n < 2. */
-  sd: number | null;
-  min: number | null;
-  max: number | null;
-  /** How many runs (or run pairs) have a value in this cell. */
-  n: number;
-}
-
-/** Mean, sample sd (ddof = 1), min and max of the non-null values. */
-export function spreadOf(values: readonly (number | null | undefined)[]): Spread {
-  const present = values.filter((v): v is number => v !== null && v !== undefined && Number.isFinite(v));
-  const n = present.length;
-  if (n === 0) return { mean: null, sd: null, min: null, max: null, n: 0 };
-  let sum = 0;
-  for (const v of present) sum += v;
-  const mean = sum / n;
-  let squares = 0;
-  for (const v of present) squares += (v - mean) * (v - mean);
-  return { mean, sd: n < 2 ? null : Math.sqrt(squares / (n - 1)), min: Math.min(...present), max: Math.max(...present), n };
-}
-
-/** Cell-wise spread of equally shaped matrices: out[i][j] = spreadOf(grids[·][i][j]). */
-export function matrixSpread(grids: readonly (readonly (readonly (number | null)[])[])[]): Spread[][] {
-  if (grids.length === 0) return [];
-  return grids[0].map((row, i) => row.map((_, j) => spreadOf(grids.map((g) => g[i]?.[j] ?? null))));
-}
+export { formatSpread, matrixSpread, spreadOf, type Spread } from './spread';
 
 // The Freeze Training step (paper §4.1): one definition, in chanceDefs.ts.
 export { freezeIndex };
+
+type Grid<T> = readonly (readonly T[])[];
 
 /** One run's learning dynamics, as computeDynamics returns it (values over that run's own steps). */
 export interface RunDynamics {
   run: string | null;
   steps: readonly number[];
   reference: number;
-  values: readonly (readonly (readonly (number | null)[])[])[];
+  values: readonly Grid<number | null>[];
+  /** baseline[t][i][j] on the run's own steps, when the job computed a chance level. */
+  baseline?: readonly Grid<Baseline | null>[];
 }
 
 /** A layer's freeze step in each run, and their spread over the runs where it freezes. */
@@ -59,6 +37,8 @@ export interface FreezeSpread {
   steps: (number | null)[];
   /** Over the runs where it freezes (n of them); mean/min/max null when it freezes in none. */
   spread: Spread;
+  /** With a chance level: the chance at each run's freeze step and whether the threshold lies above it (+ 2 sd). */
+  chance?: FreezeChance;
 }
 
 export interface SeedsDynamics {
@@ -77,13 +57,18 @@ export interface SeedsDynamics {
   threshold: number;
   /** Per layer: its freeze step in each run (on that run's own steps) and their spread. */
   freeze: FreezeSpread[];
+  /** With a chance level: perRunBaseline[r][t][i][j] on the shared steps (null where not computed). */
+  perRunBaseline?: (Baseline | null)[][][][];
+  /** With a chance level: chanceCells[t][i][j] = spread over runs of each run's chance mean there. */
+  chanceCells?: Spread[][][];
   /** Plain sentences: steps some runs lack, and so are left out of the aggregate. */
   notes: string[];
 }
 
 /**
  * Aggregates per-run learning dynamics (each against its own reference) over runs, on the steps
- * all runs share, with each layer's freeze step per run (computed on the run's own steps).
+ * all runs share, with each layer's freeze step per run (computed on the run's own steps) and,
+ * when every run has a chance level, the chance at each run's freeze step.
  * `layers` are the grid's rows and columns, the same in every run.
  */
 export function aggregateDynamics(runs: readonly RunDynamics[], layers: readonly string[], threshold: number): SeedsDynamics {
@@ -97,19 +82,40 @@ export function aggregateDynamics(runs: readonly RunDynamics[], layers: readonly
         `run ${String(r.run)}: step${extra.length === 1 ? '' : 's'} ${extra.join(', ')} not in every run, left out of the mean (kept in its own freeze step)`,
       );
   }
-  const perRun = runs.map((r) => shared.map((s) => r.values[r.steps.indexOf(s)].map((row) => row.slice())));
+  const onShared = <T>(r: RunDynamics, grids: readonly Grid<T>[]) => shared.map((s) => grids[r.steps.indexOf(s)].map((row) => row.slice()));
+  const perRun = runs.map((r) => onShared(r, r.values));
   const cells = shared.map((_, t) => matrixSpread(perRun.map((grid) => grid[t])));
   const curves = layers.map((_, i) => shared.map((__, t) => cells[t][i][i]));
-  const freeze = layers.map((layer, i) => {
-    const steps = runs.map((r) => {
-      const t = freezeIndex(
+  const withChance = runs.every((r) => r.baseline !== undefined);
+  const freeze = layers.map((layer, i): FreezeSpread => {
+    const perRunFreeze = runs.map((r) =>
+      freezeStep(
         r.values.map((grid) => grid[i]?.[i] ?? null),
+        r.baseline ? r.baseline.map((grid) => grid[i]?.[i] ?? null) : null,
+        r.steps,
         threshold,
-      );
-      return t === null ? null : r.steps[t];
-    });
-    return { layer, steps, spread: spreadOf(steps) };
+      ),
+    );
+    const steps = perRunFreeze.map((f) => f.step);
+    return {
+      layer,
+      steps,
+      spread: spreadOf(steps),
+      ...(withChance
+        ? {
+            chance: freezeChance(
+              perRunFreeze.map((f) => f.baseline),
+              perRunFreeze.map((f) => f.aboveChance),
+            ),
+          }
+        : {}),
+    };
   });
+  const chance: Pick<SeedsDynamics, 'perRunBaseline' | 'chanceCells'> = {};
+  if (withChance) {
+    chance.perRunBaseline = runs.map((r) => onShared(r, r.baseline!));
+    chance.chanceCells = shared.map((_, t) => matrixSpread(chance.perRunBaseline!.map((grid) => grid[t].map((row) => row.map((b) => b?.mean ?? null)))));
+  }
   return {
     runs: runs.map((r) => r.run),
     steps: shared,
@@ -120,6 +126,7 @@ export function aggregateDynamics(runs: readonly RunDynamics[], layers: readonly
     curves,
     threshold,
     freeze,
+    ...chance,
     notes,
   };
 }
@@ -135,32 +142,61 @@ export function runPairs(count: number): [number, number][] {
 export interface PairGrid {
   a: string | null;
   b: string | null;
-  values: readonly (readonly (number | null)[])[];
+  values: Grid<number | null>;
+  /** baseline[i][j]: the pair's chance level (analysis/baseline.ts), when computed. */
+  baseline?: Grid<Baseline | null>;
 }
 
 export interface SeedsCross {
-  pairs: { a: string | null; b: string | null; values: (number | null)[][] }[];
+  pairs: { a: string | null; b: string | null; values: (number | null)[][]; baseline?: (Baseline | null)[][] }[];
   /** cells[i][j]: spread over run pairs of values[i][j]. */
   cells: Spread[][];
   /**
    * Per layer present in both axes: the same layer across seeds (values[i][i]), its spread over run
-   * pairs. How far this is above chance needs the permutation baseline (not part of this module).
+   * pairs, and with a chance level whether it agrees across seeds more than chance (seedsChance.ts).
    */
-  diagonal: { layer: string; spread: Spread }[];
+  diagonal: { layer: string; spread: Spread; chance?: LayerChance | null }[];
+  /** With a chance level: chance[i][j] over run pairs, combined (null where no pair has one). */
+  chance?: (CombinedChance | null)[][];
+  /** With a chance level: how the diagonal's verdict is reached (α, combination, correction). */
+  chanceTest?: typeof SEEDS_CHANCE_TEST & { layers: number };
 }
 
-/** Aggregates the across-runs matrices of every pair of runs (paper Figure 1, averaged over pairs). */
+/**
+ * Aggregates the across-runs matrices of every pair of runs (paper Figure 1, averaged over pairs)
+ * and, when every pair has a chance level, combines them per cell and judges the diagonal.
+ */
 export function aggregateCross(pairs: readonly PairGrid[], rows: readonly string[], cols: readonly string[]): SeedsCross {
   const cells = matrixSpread(pairs.map((p) => p.values));
-  const diagonal = rows.flatMap((layer, i) => {
+  const diagonalIndex = rows.flatMap((layer, i) => {
     const j = cols.indexOf(layer);
-    return j < 0 ? [] : [{ layer, spread: spreadOf(pairs.map((p) => p.values[i]?.[j] ?? null)) }];
+    return j < 0 ? [] : [[i, j] as const];
   });
-  return { pairs: pairs.map((p) => ({ a: p.a, b: p.b, values: p.values.map((row) => row.slice()) })), cells, diagonal };
+  const diagonal: SeedsCross['diagonal'] = diagonalIndex.map(([i, j]) => ({ layer: rows[i], spread: spreadOf(pairs.map((p) => p.values[i]?.[j] ?? null)) }));
+  const out: SeedsCross = {
+    pairs: pairs.map((p) => ({
+      a: p.a,
+      b: p.b,
+      values: p.values.map((row) => row.slice()),
+      ...(p.baseline ? { baseline: p.baseline.map((row) => row.slice()) } : {}),
+    })),
+    cells,
+    diagonal,
+  };
+  if (pairs.length > 0 && pairs.every((p) => p.baseline !== undefined)) {
+    out.chance = rows.map((_, i) => cols.map((__, j) => combineChance(pairs.map((p) => p.baseline![i]?.[j] ?? null))));
+    const verdicts = layerVerdicts(diagonalIndex.map(([i, j]) => out.chance![i][j]));
+    diagonal.forEach((d, k) => (d.chance = verdicts[k]));
+    out.chanceTest = { ...SEEDS_CHANCE_TEST, layers: verdicts.filter((v) => v?.pHolm != null).length };
+  }
+  return out;
 }
 
-/** "0.912 ± 0.031 (n = 3)", or "0.912 (n = 1)", or "—" for an empty cell. */
-export function formatSpread(s: Spread, digits = 3): string {
-  if (s.mean === null) return '—';
-  return s.sd === null ? `${s.mean.toFixed(digits)} (n = ${s.n})` : `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)} (n = ${s.n})`;
+/** One provenance for several jobs: the first's, with every job's float64 fallbacks and mixed arithmetic said. */
+export function mergeProvenance(list: readonly (Provenance | undefined)[]): Provenance | undefined {
+  const first = list.find((p) => p !== undefined);
+  if (!first) return undefined;
+  const float64 = [...new Set(list.flatMap((p) => p?.float64 ?? []))];
+  const arithmetic = list.some((p) => p?.arithmetic !== first.arithmetic) ? 'float32 and float64' : first.arithmetic;
+  return { ...first, arithmetic, float64 };
 }

@@ -84,7 +84,10 @@ ${OPTIONS_HELP}
 many seeds:
   --all-runs                  every run with two or more checkpoints, each against its own reference;
                               cells[t][i][j] = {mean, sd (ddof 1), min, max, n} over runs, curves[i][t]
-                              the diagonal with its spread, perRun[r][t][i][j] each run's values (JSON)
+                              the diagonal with its spread, perRun[r][t][i][j] each run's values (JSON);
+                              with --baseline each run's chance level (same permutations for every run):
+                              freeze[].chance the chance at each run's freeze step, whether T lies above
+                              chance + 2 sd there, and their mean ± sd over runs; chanceCells[t][i][j]
 examples:
   svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0
   svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0 --baseline 20 --seed 7
@@ -105,13 +108,17 @@ many seeds:
                               every unordered pair of BUNDLE's runs (A = the earlier run) at step N
                               (default: the last step all runs have); cells[i][j] = {mean, sd (ddof 1),
                               min, max, n} over pairs, pairs[] each pair's values, diagonal[] the same
-                              layer across seeds with its spread (JSON)
+                              layer across seeds with its spread (JSON); with --baseline every pair's
+                              chance level combined per cell (chance[i][j]: chance mean ± sd over pairs,
+                              Stouffer's Z, Cantelli's p) and per layer whether it agrees across seeds
+                              more than chance (diagonal[].chance: Holm over the layers, α = 0.05)
   --baseline-cells all|diagonal   with --baseline: every cell (default) or only A's layer i against B's layer i
 examples:
   svcca-lens cross public/demo/fashion-resnet.npz public/demo/fashion-resnet.npz --run-a seed0 --run-b seed1
   svcca-lens cross seed0.npz seed1.npz --baseline 20 --json | jq .baseline
   svcca-lens cross seed0.npz seed1.npz --step 700 --json
   svcca-lens cross seeds.npz --all-pairs --json | jq '.diagonal'
+  svcca-lens cross seeds.npz --all-pairs --baseline 20 --baseline-cells diagonal
 ${EXIT_HELP}`,
   ],
   [

@@ -215,7 +215,12 @@ async function command(argv: string[], out: Output): Promise<number> {
       if (parsed.run !== undefined) throw new UsageError('--all-runs and --run exclude each other');
       const bundle = await openBundlePath(parsed.positional[0]);
       const switched = fitConvReduction(parsed, [bundle]);
-      const result = await computeDynamicsAllRuns({ bundle, reference: parsed.reference, threshold: parsed.threshold }, parsed.options, {}, backend);
+      const result = await computeDynamicsAllRuns(
+        { bundle, reference: parsed.reference, threshold: parsed.threshold, baseline: parsed.baseline },
+        parsed.options,
+        {},
+        backend,
+      );
       if (switched) result.warnings.unshift(switched);
       result.warnings.push(...leftOutWarnings([bundle]));
       result.conventions.backendReason = reason;
@@ -227,7 +232,7 @@ async function command(argv: string[], out: Output): Promise<number> {
       if (parsed.runA !== undefined || parsed.runB !== undefined) throw new UsageError('--all-pairs and --run-a/--run-b exclude each other');
       const bundle = await openBundlePath(parsed.positional[0]);
       const switched = fitConvReduction(parsed, [bundle]);
-      const result = await computeCrossAllPairs({ bundle, step: parsed.step }, parsed.options, {}, backend);
+      const result = await computeCrossAllPairs({ bundle, step: parsed.step, baseline: parsed.baseline }, parsed.options, {}, backend);
       if (switched) result.warnings.unshift(switched);
       result.warnings.push(...leftOutWarnings([bundle]));
       result.conventions.backendReason = reason;

@@ -7,12 +7,12 @@
 // with bundle, runs, options, input hashes and the app's version.
 
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
-import { aggregateCross, aggregateDynamics, runPairs, type SeedsCross, type SeedsDynamics, type Spread } from '../analysis/seeds';
-import type { AnalysisOptions } from '../analysis/types';
+import { aggregateCross, aggregateDynamics, mergeProvenance, runPairs, type SeedsCross, type SeedsDynamics, type Spread } from '../analysis/seeds';
+import type { AnalysisOptions, BaselineRequest } from '../analysis/types';
 import { APP_NAME, APP_VERSION } from '../version';
 import type { BundleInfo } from '../worker/protocol';
 import { appStore, getAnalysisClient, isAbort, message, onReset, type AppState, type SeedsJob } from './appStore';
-import { activeBundle } from './explorer';
+import { activeBundle, APP_BASELINE } from './explorer';
 import { filePart, stem } from './exportInfo';
 import { hasConvLayers, relevantOptions } from './jobKey';
 import { stepsOfRun } from './preview';
@@ -30,6 +30,15 @@ onReset(() => {
   }
 });
 
+/**
+ * The app's one chance-level switch (`chance`, also the convergence curves'): on, every run (pair)
+ * of a many-seeds job computes the chance level of the convergence curves' cells (dynamics) or of
+ * the diagonal (cross), with the app's request (explorer.APP_BASELINE); the views rerun on it.
+ */
+export function setSeedsChance(on: boolean): void {
+  set({ chance: on });
+}
+
 /** Shows the mean over runs (or run pairs) in a view, or one run (pair) again. */
 export function setSeedsView(kind: SeedsKind, on: boolean): void {
   set({ seedsView: { ...get().seedsView, [kind]: on } });
@@ -44,11 +53,23 @@ interface SeedsPlan {
   options: AnalysisOptions;
   /** Cross: the step every run has (the view's step if all have it, else the last they share). */
   step: number | null;
+  /** Every run's (pair's) chance level, when the chance switch is on. */
+  baseline: BaselineRequest | null;
 }
 
-function keyOf(kind: SeedsKind, info: BundleInfo, runs: (string | null)[], dropped: string[], options: AnalysisOptions, step: number | null): string {
-  return JSON.stringify([kind, info.id, info.entries.length, runs, dropped, step, relevantOptions(options, hasConvLayers(info, dropped))]);
+function keyOf(
+  kind: SeedsKind,
+  info: BundleInfo,
+  runs: (string | null)[],
+  dropped: string[],
+  options: AnalysisOptions,
+  step: number | null,
+  baseline: BaselineRequest | null,
+): string {
+  return JSON.stringify([kind, info.id, info.entries.length, runs, dropped, step, relevantOptions(options, hasConvLayers(info, dropped)), baseline]);
 }
+
+const chanceOf = (s: AppState) => (s.chance ? APP_BASELINE : null);
 
 /** Runs of the active bundle with two or more checkpoints (learning dynamics needs them), when there are at least two. */
 export function seedsDynamicsPlan(s: AppState): SeedsPlan | null {
@@ -57,7 +78,8 @@ export function seedsDynamicsPlan(s: AppState): SeedsPlan | null {
   const runs = info.runs.filter((r) => stepsOfRun(info, r).length >= 2);
   if (runs.length < 2) return null;
   const dropped = s.dropped[info.id] ?? [];
-  return { key: keyOf('dynamics', info, runs, dropped, s.options, null), bundle: info, runs, dropped, options: s.options, step: null };
+  const baseline = chanceOf(s);
+  return { key: keyOf('dynamics', info, runs, dropped, s.options, null, baseline), bundle: info, runs, dropped, options: s.options, step: null, baseline };
 }
 
 /** Every run of the active bundle at one step they all have (the across-runs view's, else the last shared). */
@@ -69,7 +91,16 @@ export function seedsCrossPlan(s: AppState): SeedsPlan | null {
   if (shared.length === 0) return null;
   const step = s.crossStep !== null && shared.includes(s.crossStep) ? s.crossStep : shared[shared.length - 1];
   const dropped = s.dropped[info.id] ?? [];
-  return { key: keyOf('cross', info, info.runs, dropped, s.options, step), bundle: info, runs: info.runs, dropped, options: s.options, step };
+  const baseline = chanceOf(s);
+  return {
+    key: keyOf('cross', info, info.runs, dropped, s.options, step, baseline),
+    bundle: info,
+    runs: info.runs,
+    dropped,
+    options: s.options,
+    step,
+    baseline,
+  };
 }
 
 /** Whether the active bundle offers the many-seeds choice in a view. */
@@ -113,7 +144,7 @@ export async function runSeeds(kind: SeedsKind, force = false): Promise<void> {
         update({ progress: { done: k * p.total + p.done, total: units.length * p.total, stage: `${name} (${k + 1} of ${units.length}): ${p.stage}` } });
       if (kind === 'dynamics') {
         const res = await client.dynamics(
-          { bundle: plan.bundle.id, run: unit[0], reference: 'last', dropped: plan.dropped, options: plan.options },
+          { bundle: plan.bundle.id, run: unit[0], reference: 'last', dropped: plan.dropped, options: plan.options, baseline: plan.baseline },
           { signal: controller.signal, onProgress },
         );
         results.push(res.result);
@@ -124,6 +155,7 @@ export async function runSeeds(kind: SeedsKind, force = false): Promise<void> {
             b: { bundle: plan.bundle.id, run: unit[1], dropped: plan.dropped },
             step: plan.step,
             options: plan.options,
+            baseline: plan.baseline,
           },
           { signal: controller.signal, onProgress },
         );
@@ -147,7 +179,7 @@ export function cancelSeeds(kind: SeedsKind): void {
 export function seedsDynamicsOf(job: SeedsJob<DynamicsExport>, threshold: number): SeedsDynamics | null {
   if (job.results.length === 0) return null;
   return aggregateDynamics(
-    job.results.map((r) => ({ run: r.run, steps: r.steps, reference: r.reference, values: r.values })),
+    job.results.map((r) => ({ run: r.run, steps: r.steps, reference: r.reference, values: r.values, baseline: r.baseline })),
     job.results[0].layers,
     threshold,
   );
@@ -156,11 +188,13 @@ export function seedsDynamicsOf(job: SeedsJob<DynamicsExport>, threshold: number
 export function seedsCrossOf(job: SeedsJob<CrossExport>): SeedsCross | null {
   if (job.results.length === 0) return null;
   return aggregateCross(
-    job.results.map((r) => ({ a: r.runA, b: r.runB, values: r.values })),
+    job.results.map((r) => ({ a: r.runA, b: r.runB, values: r.values, baseline: r.baseline })),
     job.results[0].layersA,
     job.results[0].layersB,
   );
 }
+
+const unitName = (r: DynamicsExport | CrossExport) => ('runA' in r ? `${String(r.runA)}×${String(r.runB)}` : String(r.run));
 
 /** What a many-seeds export says about itself ("# key: value" in the CSV, SVG metadata, PNG text) and its file name base. */
 export function seedsExportInfo(
@@ -191,7 +225,7 @@ export function seedsExportInfo(
     if (first.leftOut.length > 0) fields.push(['left out', first.leftOut.join(' ')]);
     fields.push(['computed on', first.computed.reason]);
   }
-  const hashes = job.results.map((r) => `${'runA' in r ? `${r.runA}×${r.runB}` : r.run}: ${r.inputHash}`);
+  const hashes = job.results.map((r) => `${unitName(r)}: ${r.inputHash}`);
   fields.push(['input hashes', `${hashes.join(', ')} (SHA-256 of the arrays each job read, first 12 hex digits)`]);
   if (job.status !== 'done') fields.push(['status', `not finished (${job.status}): ${job.results.length} ${kind === 'dynamics' ? 'runs' : 'pairs'} done`]);
   fields.push(...extra);
@@ -204,51 +238,210 @@ const num = (v: number | null | undefined) => (v === null || v === undefined || 
 const csvText = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 const head = (fields: readonly [string, string][]) => fields.map(([k, v]) => `# ${k}: ${v.replace(/\n/g, ' ')}`);
 const spreadCells = (s: Spread) => [num(s.mean), num(s.sd), num(s.min), num(s.max), String(s.n)];
+const headerRow = (names: readonly string[]) => names.map(csvText).join(',');
+const yesNo = (v: boolean | null | undefined) => (v === null || v === undefined ? '' : v ? 'yes' : 'no');
 
-/** Long CSV: one line per step × row layer × column layer: the aggregate, then each run's value. */
+/**
+ * Long CSV: one line per step × row layer × column layer: the aggregate, then each run's value (with
+ * a chance level: each run's chance mean there, mean and sd over runs); then each layer's freeze
+ * step per run, its mean ± sd over runs and, with a chance level, the chance at each run's freeze step.
+ */
 export function seedsDynamicsCsv(agg: SeedsDynamics, fields: readonly [string, string][]): string {
+  const chance = agg.chanceCells;
   const lines = [
     ...head(fields),
-    ['step', 'layer', 'reference layer', 'mean', 'sd', 'min', 'max', 'n', ...agg.runs.map((r) => `run ${String(r)}`)].map(csvText).join(','),
+    headerRow([
+      'step',
+      'layer',
+      'reference layer',
+      'mean',
+      'sd',
+      'min',
+      'max',
+      'n',
+      ...agg.runs.map((r) => `run ${String(r)}`),
+      ...(chance ? ['chance mean', 'chance sd over runs'] : []),
+    ]),
   ];
   agg.steps.forEach((step, t) =>
     agg.layers.forEach((row, i) =>
       agg.layers.forEach((col, j) =>
-        lines.push([String(step), csvText(row), csvText(col), ...spreadCells(agg.cells[t][i][j]), ...agg.perRun.map((g) => num(g[t][i][j]))].join(',')),
+        lines.push(
+          [
+            String(step),
+            csvText(row),
+            csvText(col),
+            ...spreadCells(agg.cells[t][i][j]),
+            ...agg.perRun.map((g) => num(g[t][i][j])),
+            ...(chance ? [num(chance[t][i][j].mean), num(chance[t][i][j].sd)] : []),
+          ].join(','),
+        ),
       ),
     ),
   );
-  lines.push('', `# freeze step (stays >= ${agg.threshold} from this step on) per run`);
-  lines.push(['layer', 'freeze mean', 'freeze min', 'freeze max', 'runs frozen', ...agg.runs.map((r) => `run ${String(r)}`)].map(csvText).join(','));
-  for (const f of agg.freeze)
-    lines.push([csvText(f.layer), num(f.spread.mean), num(f.spread.min), num(f.spread.max), String(f.spread.n), ...f.steps.map(num)].join(','));
+  const withChance = agg.freeze.every((f) => f.chance);
+  lines.push(
+    '',
+    `# freeze step (stays >= ${agg.threshold} from this step on) per run${withChance ? '; chance: at each run\'s freeze step, "above" = the threshold lies above chance mean + 2 sd there' : ''}`,
+  );
+  lines.push(
+    headerRow([
+      'layer',
+      'freeze mean',
+      'freeze sd',
+      'freeze min',
+      'freeze max',
+      'runs frozen',
+      ...agg.runs.map((r) => `run ${String(r)}`),
+      ...(withChance
+        ? [
+            'chance at freeze mean',
+            'chance at freeze sd',
+            'runs above chance',
+            ...agg.runs.flatMap((r) => [`run ${String(r)} chance`, `run ${String(r)} above chance`]),
+          ]
+        : []),
+    ]),
+  );
+  for (const f of agg.freeze) {
+    const c = f.chance;
+    lines.push(
+      [
+        csvText(f.layer),
+        num(f.spread.mean),
+        num(f.spread.sd),
+        num(f.spread.min),
+        num(f.spread.max),
+        String(f.spread.n),
+        ...f.steps.map(num),
+        ...(c
+          ? [
+              num(c.chance.mean),
+              num(c.chance.sd),
+              `${c.aboveChanceRuns} of ${c.frozen}`,
+              ...c.baselines.flatMap((b, r) => [num(b?.mean), yesNo(c.aboveChance[r])]),
+            ]
+          : []),
+      ].join(','),
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
-/** Long CSV: one line per A layer × B layer: the aggregate, then each pair's value. */
+/**
+ * Long CSV: one line per A layer × B layer: the aggregate, then each pair's value (with a chance
+ * level: the chance over pairs, Stouffer's Z and p); then, with a chance level, the same layer across
+ * seeds against chance: similarity and chance over pairs, z, Z, p, Holm's p and the verdict.
+ */
 export function seedsCrossCsv(agg: SeedsCross, rows: readonly string[], cols: readonly string[], fields: readonly [string, string][]): string {
+  const chance = agg.chance;
   const lines = [
     ...head(fields),
-    ["A's layer", "B's layer", 'mean', 'sd', 'min', 'max', 'n', ...agg.pairs.map((p) => `${String(p.a)}×${String(p.b)}`)].map(csvText).join(','),
+    headerRow([
+      "A's layer",
+      "B's layer",
+      'mean',
+      'sd',
+      'min',
+      'max',
+      'n',
+      ...agg.pairs.map((p) => `${String(p.a)}×${String(p.b)}`),
+      ...(chance ? ['chance mean', 'chance sd over pairs', 'combined z', 'p'] : []),
+    ]),
   ];
   rows.forEach((row, i) =>
-    cols.forEach((col, j) => lines.push([csvText(row), csvText(col), ...spreadCells(agg.cells[i][j]), ...agg.pairs.map((p) => num(p.values[i][j]))].join(','))),
+    cols.forEach((col, j) => {
+      const c = chance?.[i][j];
+      lines.push(
+        [
+          csvText(row),
+          csvText(col),
+          ...spreadCells(agg.cells[i][j]),
+          ...agg.pairs.map((p) => num(p.values[i][j])),
+          ...(chance ? [num(c?.chance.mean), num(c?.chance.sd), num(c?.combinedZ), num(c?.p)] : []),
+        ].join(','),
+      );
+    }),
   );
+  if (agg.chanceTest) {
+    const t = agg.chanceTest;
+    lines.push('', `# the same layer across seeds against chance: ${t.combination}; ${t.correction}; alpha ${t.alpha}`);
+    lines.push(
+      headerRow([
+        'layer',
+        'mean',
+        'sd',
+        'n',
+        'chance mean',
+        'chance sd over pairs',
+        'chance sd per pair (mean)',
+        'z mean',
+        'z sd',
+        'combined z',
+        'p',
+        'p (Holm)',
+        'above chance across seeds',
+      ]),
+    );
+    for (const d of agg.diagonal) {
+      const c = d.chance;
+      lines.push(
+        [
+          csvText(d.layer),
+          num(d.spread.mean),
+          num(d.spread.sd),
+          String(d.spread.n),
+          num(c?.chance.mean),
+          num(c?.chance.sd),
+          num(c?.chanceSd),
+          num(c?.z.mean),
+          num(c?.z.sd),
+          num(c?.combinedZ),
+          num(c?.p),
+          num(c?.pHolm),
+          yesNo(c?.aboveChance),
+        ].join(','),
+      );
+    }
+  }
   return `${lines.join('\n')}\n`;
 }
 
-/** The JSON export: what it is, the aggregate, and every run's (pair's) full result with its provenance. */
+/**
+ * The JSON export: the CLI's `dynamics --all-runs --json` / `cross --all-pairs --json` object for
+ * the same analysis (same keys, same numbers), except `inputHash` and `inputArrays` over every array
+ * (the worker hashes each job's arrays: `inputHashes` per run or pair, as the CLI gives them too);
+ * and with what only the app has: `about` (the export's header fields), `status` and `results`
+ * (every run's or pair's full result with its provenance).
+ */
 export function seedsJson(
   kind: SeedsKind,
   job: SeedsJob<DynamicsExport | CrossExport>,
   aggregate: SeedsDynamics | SeedsCross,
   fields: readonly [string, string][],
 ) {
+  const about = Object.fromEntries(fields);
+  const first = job.results[0];
+  const warnings = [...new Set([...job.results.flatMap((r) => r.warnings), ...('notes' in aggregate ? aggregate.notes : [])])];
+  const shape =
+    kind === 'dynamics'
+      ? { runs: job.runs }
+      : { step: (first as CrossExport | undefined)?.step ?? null, runs: job.runs, layers: (first as CrossExport | undefined)?.layersA ?? [] };
   return {
     analysis: kind === 'dynamics' ? 'dynamics over runs' : 'across runs, all pairs',
-    about: Object.fromEntries(fields),
+    bundle: about.bundle,
+    ...aggregate,
+    metric: first?.metric ?? null,
+    ...shape,
+    conventions: first?.conventions ?? null,
+    warnings,
+    provenance: mergeProvenance(job.results.map((r) => r.provenance)),
+    options: first?.options ?? null,
+    computed: first?.computed ?? null,
+    app: first?.app ?? null,
+    inputHashes: Object.fromEntries(job.results.map((r) => [unitName(r), r.inputHash])),
+    about,
     status: job.status,
-    aggregate,
     results: job.results,
   };
 }

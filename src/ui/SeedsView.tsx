@@ -1,8 +1,10 @@
 // Many seeds: the learning-dynamics heatmap and convergence curves as mean ±
 // spread over runs (each run against its own reference), with each layer's freeze step per run;
 // and the across-runs matrix averaged over every pair of runs (paper Figure 1), with the same layer
-// across seeds (the diagonal) and its spread. Tooltips give mean, sd, min, max and n; CSV and JSON
-// carry every run's (pair's) values beside the aggregate; PNG and SVG carry the same fields.
+// across seeds (the diagonal) and its spread. With the chance level on (the app's one switch), the
+// freeze steps get the chance at each run's freeze step, and the diagonal whether each layer agrees
+// across seeds more than chance (analysis/seedsChance.ts). Tooltips give mean, sd, min, max and n;
+// CSV and JSON carry every run's (pair's) values beside the aggregate; PNG and SVG the same fields.
 
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useAppStore } from '../state/hooks';
@@ -16,8 +18,11 @@ import {
   seedsDynamicsOf,
   seedsExportInfo,
   seedsJson,
+  setSeedsChance,
   setSeedsView,
 } from '../state/seeds';
+import { APP_BASELINE } from '../state/explorer';
+import { formatP, SEEDS_ALPHA, type CombinedChance } from '../analysis/seedsChance';
 import { footerLine } from '../state/exportInfo';
 import type { Spread } from '../analysis/seeds';
 import { metricLabel } from '../analysis/metricDefs';
@@ -39,6 +44,46 @@ function spreadLines(s: Spread, unit: string): string[] {
   return [
     `mean ${s.mean.toFixed(4)}${s.sd === null ? '' : ` ± sd ${s.sd.toFixed(4)}`}`,
     `min ${s.min!.toFixed(4)} · max ${s.max!.toFixed(4)} · n = ${s.n} ${unit}`,
+  ];
+}
+
+/** "0.912 ± 0.031", "0.912" (one value) or "—". */
+function meanSd(s: Spread, digits = 3): string {
+  if (s.mean === null) return '—';
+  return s.sd === null ? s.mean.toFixed(digits) : `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)}`;
+}
+
+/** A cell's chance over pairs in a tooltip: "chance 0.21 ± 0.01 over pairs · Z 41.2, p < 1e-300". */
+function chanceTip(c: CombinedChance | null | undefined): string[] {
+  if (!c) return [];
+  return [`chance ${meanSd(c.chance, 4)} over pairs · combined z ${c.combinedZ?.toFixed(1) ?? '—'}, p ${formatP(c.p)}`];
+}
+
+/** The app's chance-level switch, in the many-seeds views. */
+function ChanceCheck({ kind }: { kind: 'dynamics' | 'cross' }) {
+  const chance = useAppStore((s) => s.chance);
+  const what =
+    kind === 'dynamics'
+      ? "each run's convergence curves with the datapoints permuted: the chance level at each run's freeze step"
+      : "each pair of runs with B's datapoints permuted, layer i against layer i: whether a layer agrees across seeds more than chance";
+  return (
+    <label
+      className="check"
+      title={`Chance level of ${what}; ${APP_BASELINE.permutations} permutations (seed ${APP_BASELINE.seed}) per run${kind === 'cross' ? ' pair' : ''}`}
+    >
+      <input type="checkbox" checked={chance} onChange={(e) => setSeedsChance(e.currentTarget.checked)} />
+      Chance level
+    </label>
+  );
+}
+
+/** "chance level: 20 permutations of the datapoints per pair, seed 1; …" for the export header. */
+function chanceField(kind: 'dynamics' | 'cross'): [string, string] {
+  return [
+    'chance level',
+    kind === 'dynamics'
+      ? `per run, ${APP_BASELINE.permutations} permutations of the datapoints (seed ${APP_BASELINE.seed}), the convergence curves' cells; at each run's freeze step: is the threshold above chance mean + 2 sd`
+      : `per pair of runs, ${APP_BASELINE.permutations} permutations of B's datapoints (seed ${APP_BASELINE.seed}), the diagonal; combined over pairs by Stouffer, Holm over the layers, alpha ${SEEDS_ALPHA}`,
   ];
 }
 
@@ -142,7 +187,7 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
   const job = useAppStore((s) => s.seedsDynamics);
   const bundles = useAppStore((s) => s.bundles);
   const threshold = useAppStore((s) => s.threshold);
-  const plannedKey = useAppStore((s) => JSON.stringify([s.activeBundle, s.dropped, s.options, s.confirmed]));
+  const plannedKey = useAppStore((s) => JSON.stringify([s.activeBundle, s.dropped, s.options, s.confirmed, s.chance]));
   const [t, setT] = useState<number | null>(null);
   useEffect(() => {
     void runSeeds('dynamics');
@@ -166,6 +211,7 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
         ? seedsExportInfo('dynamics', job, bundles, [
             ['reference steps', agg.runs.map((r, k) => `${String(r)}: ${agg.references[k]}`).join(', ')],
             ['freeze threshold', String(threshold)],
+            ...(agg.chanceCells ? [chanceField('dynamics')] : []),
           ])
         : null,
     [job, agg, bundles, threshold],
@@ -183,6 +229,7 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
     [agg],
   );
   const runNames = job ? job.runs.map(String).join(', ') : '';
+  const withChance = !!agg && agg.freeze.every((f) => f.chance);
 
   return (
     <section className="card view" aria-labelledby="dynamics-heading" data-status={job?.status ?? 'idle'} data-testid="seeds-dynamics">
@@ -216,6 +263,7 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
             style={{ width: '8ch' }}
           />
         </label>
+        <ChanceCheck kind="dynamics" />
       </div>
       <SeedsProgress kind="dynamics" />
       {agg && info && job && (
@@ -263,7 +311,7 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
                 />
               </ChartFigure>
               <table className="seeds-freeze" aria-label="Freeze steps per run">
-                <caption>{`Freeze step per run: from which step each layer stays ≥ ${threshold} (each run on its own checkpoints)`}</caption>
+                <caption>{`Freeze step per run: from which step each layer stays ≥ ${threshold} (each run on its own checkpoints)${withChance ? `; chance: each run's chance level at its freeze step (mean ± sd over runs), and in how many runs the threshold lies above chance + 2 sd there` : ''}`}</caption>
                 <thead>
                   <tr>
                     <th scope="col">layer</th>
@@ -272,8 +320,10 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
                         {String(r)}
                       </th>
                     ))}
-                    <th scope="col">mean</th>
+                    <th scope="col">mean ± sd</th>
                     <th scope="col">min–max</th>
+                    {withChance && <th scope="col">chance at freeze</th>}
+                    {withChance && <th scope="col">above chance + 2 sd</th>}
                   </tr>
                 </thead>
                 <tbody>
@@ -283,12 +333,14 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
                       {f.steps.map((s, k) => (
                         <td key={k}>{s === null ? 'not yet' : s}</td>
                       ))}
-                      <td>{f.spread.mean === null ? '—' : f.spread.mean.toFixed(0)}</td>
+                      <td>{f.spread.mean === null ? '—' : `${f.spread.mean.toFixed(0)}${f.spread.sd === null ? '' : ` ± ${f.spread.sd.toFixed(0)}`}`}</td>
                       <td>
                         {f.spread.mean === null
                           ? '—'
                           : `${f.spread.min === f.spread.max ? f.spread.min : `${f.spread.min}–${f.spread.max}`}${f.spread.n < agg.runs.length ? ` (${f.spread.n} of ${agg.runs.length} runs)` : ''}`}
                       </td>
+                      {withChance && <td>{f.chance && f.chance.frozen > 0 ? meanSd(f.chance.chance) : '—'}</td>}
+                      {withChance && <td>{f.chance && f.chance.frozen > 0 ? `${f.chance.aboveChanceRuns} of ${f.chance.frozen} runs` : '—'}</td>}
                     </tr>
                   ))}
                 </tbody>
@@ -305,7 +357,7 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
 export function SeedsCrossView() {
   const job = useAppStore((s) => s.seedsCross);
   const bundles = useAppStore((s) => s.bundles);
-  const plannedKey = useAppStore((s) => JSON.stringify([s.activeBundle, s.dropped, s.options, s.confirmed, s.crossStep]));
+  const plannedKey = useAppStore((s) => JSON.stringify([s.activeBundle, s.dropped, s.options, s.confirmed, s.crossStep, s.chance]));
   useEffect(() => {
     void runSeeds('cross');
   }, [plannedKey]);
@@ -318,15 +370,22 @@ export function SeedsCrossView() {
         ? [
             `A ${first.layersA[i]} × B ${first.layersB[j]} at step ${first.step}, over pairs of runs`,
             ...spreadLines(agg.cells[i][j], agg.pairs.length === 1 ? 'pair' : 'pairs'),
+            ...chanceTip(agg.chance?.[i][j]),
           ]
         : [],
     [agg, first],
   );
-  const info = useMemo(() => (job && first ? seedsExportInfo('cross', job, bundles, [['step', String(first.step)]]) : null), [job, first, bundles]);
+  const info = useMemo(
+    () =>
+      job && first && agg ? seedsExportInfo('cross', job, bundles, [['step', String(first.step)], ...(agg.chanceTest ? [chanceField('cross')] : [])]) : null,
+    [job, first, agg, bundles],
+  );
+  const test = agg?.chanceTest;
   const stamp = info ? { footer: footerLine(info), fields: info.fields } : null;
 
   return (
-    <div data-testid="seeds-cross">
+    <div data-testid="seeds-cross" data-status={job?.status ?? 'idle'}>
+      <ChanceCheck kind="cross" />
       <SeedsProgress kind="cross" />
       {agg && info && job && first && (
         <>
@@ -360,13 +419,27 @@ export function SeedsCrossView() {
             </ChartFigure>
           </ErrorBoundary>
           <table className="seeds-diagonal" aria-label="The same layer across seeds">
-            <caption>{`The same layer across seeds: ${metric} of a layer with itself in another run, over ${agg.pairs.length} pairs of runs`}</caption>
+            <caption>
+              {`The same layer across seeds: ${metric} of a layer with itself in another run, over ${agg.pairs.length} pairs of runs`}
+              {test &&
+                `; against chance: each pair's chance level (${APP_BASELINE.permutations} permutations of B's datapoints), combined over the pairs by Stouffer (Z = Σz/√K, one-sided p), Holm over ${test.layers} layers, α = ${test.alpha}`}
+            </caption>
             <thead>
               <tr>
                 <th scope="col">layer</th>
                 <th scope="col">mean</th>
                 <th scope="col">sd</th>
                 <th scope="col">min–max</th>
+                {test && (
+                  <>
+                    <th scope="col">chance</th>
+                    <th scope="col">z per pair</th>
+                    <th scope="col">combined z</th>
+                    <th scope="col">p</th>
+                    <th scope="col">p (Holm)</th>
+                    <th scope="col">above chance across seeds</th>
+                  </>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -376,6 +449,18 @@ export function SeedsCrossView() {
                   <td>{d.spread.mean?.toFixed(3) ?? '—'}</td>
                   <td>{d.spread.sd?.toFixed(3) ?? '—'}</td>
                   <td>{d.spread.mean === null ? '—' : `${d.spread.min!.toFixed(3)}–${d.spread.max!.toFixed(3)}`}</td>
+                  {test && (
+                    <>
+                      <td>{d.chance ? meanSd(d.chance.chance) : '—'}</td>
+                      <td>{d.chance ? meanSd(d.chance.z, 1) : '—'}</td>
+                      <td>{d.chance?.combinedZ?.toFixed(1) ?? '—'}</td>
+                      <td>{formatP(d.chance?.p ?? null)}</td>
+                      <td>{formatP(d.chance?.pHolm ?? null)}</td>
+                      <td className={d.chance?.aboveChance ? 'above-chance' : undefined}>
+                        {d.chance?.aboveChance === null || d.chance?.aboveChance === undefined ? '—' : d.chance.aboveChance ? 'yes' : 'no'}
+                      </td>
+                    </>
+                  )}
                 </tr>
               ))}
             </tbody>

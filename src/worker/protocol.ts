@@ -151,7 +151,7 @@ export interface CrossJobRequest {
   /** null: the last step both have. */
   step: number | null;
   options: AnalysisOptions;
-  /** The chance level of A's layer i against B's layer i (or every cell), when asked for. */
+  /** The chance level of every cell or of the diagonal (A's layer i against B's layer i), when asked for. */
   baseline?: BaselineRequest | null;
 }
 

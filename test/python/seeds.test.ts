@@ -13,12 +13,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main';
-import { encodeNpy } from '../../src/io/npy';
-import { randn } from '../../src/math/random';
 import type { Spread } from '../../src/analysis/seeds';
+import { cliJson, numpyMissing, seedsNpz } from '../helpers/seeds';
 import { expectClose, TOL } from '../helpers/tolerance';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -31,56 +28,27 @@ const NEURONS = [12, 9, 6];
 /** Low enough that layers freeze at different steps in different runs. */
 const THRESHOLD = 0.8;
 
-function numpyMissing(): string | null {
-  const probe = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
-  if (probe.error) return `${PYTHON} cannot be run (${probe.error.message})`;
-  if (probe.status !== 0) return `${PYTHON} has no numpy`;
-  return null;
-}
-
 /**
  * Three runs of one "architecture": per run a random final map of shared latent inputs, and each
  * checkpoint a mix of it with fresh noise, lower layers closer to their end sooner (speeds differ
  * per run, so freeze steps spread). The last step has the run's final state exactly.
  */
-function seedsBundle(): Uint8Array {
-  const latentDim = 8;
-  const latent = randn(7, DATAPOINTS, latentDim).data;
-  const members: Record<string, Uint8Array> = {};
-  RUNS.forEach((run, r) => {
-    LAYERS.forEach((layer, l) => {
-      const n = NEURONS[l];
-      const w = randn(100 + 10 * r + l, latentDim, n).data;
-      const final = new Float64Array(DATAPOINTS * n);
-      for (let p = 0; p < DATAPOINTS; p++)
-        for (let j = 0; j < n; j++) {
-          let s = 0;
-          for (let d = 0; d < latentDim; d++) s += latent[p * latentDim + d] * w[d * n + j];
-          final[p * n + j] = Math.tanh(s / Math.sqrt(latentDim));
-        }
-      STEPS.forEach((step, t) => {
-        const speed = 1.2 + (LAYERS.length - 1 - l) * 0.5 + 0.3 * r;
-        const alpha = Math.min(1, ((t + 1) / STEPS.length) * speed);
-        const noise = randn(1000 + 100 * r + 10 * l + t, DATAPOINTS, n).data;
-        const data = Float64Array.from(final, (v, k) => alpha * v + (1 - alpha) * 0.8 * noise[k]);
-        members[`${run}/step_${step}/${layer}.npy`] = encodeNpy([DATAPOINTS, n], data);
-      });
-    });
+const seedsBundle = () =>
+  seedsNpz({
+    runs: RUNS,
+    layers: LAYERS,
+    steps: STEPS,
+    datapoints: DATAPOINTS,
+    neurons: NEURONS,
+    latent: { seed: 7, dim: 8 },
+    weightSeed: (r, l) => 100 + 10 * r + l,
+    noiseSeed: (r, l, t) => 1000 + 100 * r + 10 * l + t,
+    speed: (l, r) => 1.2 + (LAYERS.length - 1 - l) * 0.5 + 0.3 * r,
   });
-  return zipSync(members, { level: 0 });
-}
-
-async function cli(args: string[]): Promise<Record<string, unknown>> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const status = await main(args, { stdout: (t) => stdout.push(t), stderr: (t) => stderr.push(t) });
-  expect(status, stderr.join('\n')).toBe(0);
-  return JSON.parse(stdout.join('\n'));
-}
 
 const field = (cells: Spread[][], key: 'mean' | 'sd' | 'min' | 'max') => cells.flat().map((c) => c[key]);
 
-const missing = numpyMissing();
+const missing = numpyMissing(PYTHON);
 if (missing) console.warn(`test/python/seeds.test.ts: skipping the numpy comparison: ${missing}`);
 
 describe.skipIf(missing !== null)('many seeds against numpy', () => {
@@ -104,7 +72,7 @@ describe.skipIf(missing !== null)('many seeds against numpy', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('dynamics --all-runs: mean, sd, min and max per cell, each run, and the freeze steps per run', async () => {
-    const out = (await cli(['dynamics', bundle, '--all-runs', '--threshold', String(THRESHOLD), '--backend', 'cpu', '--json'])) as unknown as {
+    const out = (await cliJson(['dynamics', bundle, '--all-runs', '--threshold', String(THRESHOLD), '--backend', 'cpu', '--json'])) as unknown as {
       runs: string[];
       steps: number[];
       layers: string[];
@@ -142,7 +110,7 @@ describe.skipIf(missing !== null)('many seeds against numpy', () => {
   });
 
   it('cross --all-pairs: mean, sd, min and max per cell over every pair of runs, and the diagonal', async () => {
-    const out = (await cli(['cross', bundle, '--all-pairs', '--backend', 'cpu', '--json'])) as unknown as {
+    const out = (await cliJson(['cross', bundle, '--all-pairs', '--backend', 'cpu', '--json'])) as unknown as {
       step: number;
       pairs: { a: string; b: string; values: number[][] }[];
       cells: Spread[][];
