@@ -1,4 +1,4 @@
-// The Classes view (paper §5: when are classes learned) on the shipped demo (public/demo, the
+// The Classes view (paper §4.3: when are classes learned) on the shipped demo (public/demo, the
 // ResNet on Fashion-MNIST, which carries labels and a logits layer): the classes × steps heatmap,
 // the per-class curves, which classes come first, the k99 heatmap, and their exports equal to
 // `svcca-lens classes` on the same file. A bundle without labels says so. The drill-down's k

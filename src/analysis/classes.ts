@@ -1,4 +1,4 @@
-// Class sensitivity over training (Raghu et al. 2017, §5 "when are classes learned"): for each
+// Class sensitivity over training (Raghu et al. 2017, §4.3 "when are classes learned"): for each
 // layer L, class c and checkpoint t, the CCA correlation between layer L after SVCCA's SVD step
 // and a one-dimensional class target — the class-c logit (column c of the logits layer at the same
 // checkpoint) or the indicator 1[label = c]. With a 1-D target CCA is the multiple correlation:

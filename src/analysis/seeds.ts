@@ -15,7 +15,7 @@ import type { Baseline, Provenance } from './types';
 
 export { formatSpread, matrixSpread, spreadOf, type Spread } from './spread';
 
-// The Freeze Training step (paper §4.1): one definition, in chanceDefs.ts.
+// The Freeze Training step (paper §4.2): one definition, in chanceDefs.ts.
 export { freezeIndex };
 
 type Grid<T> = readonly (readonly T[])[];

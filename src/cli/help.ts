@@ -124,7 +124,7 @@ ${EXIT_HELP}`,
   [
     'classes',
     `usage: svcca-lens classes BUNDLE [--layer L] [--target logits|indicator] [--logits LAYER] [--run R] [options]
-  Class sensitivity over training (paper §5, Figure 5): values[l][c][t] = the CCA correlation between
+  Class sensitivity over training (paper §4.3, Figure 6): values[l][c][t] = the CCA correlation between
   layer l at steps[t] after SVCCA's SVD step (same --keep/--dims and --epsilon) and class c's target:
   its logit (column c of the logits layer at the same step) or the indicator 1[label = c].
   With a 1-D target this is the multiple correlation ‖Z y‖/‖y‖. Needs the bundle's labels.

@@ -1,4 +1,4 @@
-// The Classes view (paper §5, Figure 5: "when are classes learned"): for the run shown in the
+// The Classes view (paper §4.3, Figure 6: "when are classes learned"): for the run shown in the
 // learning-dynamics view, a classes × steps heatmap of one layer's CCA correlation with each
 // class's target (logit or indicator), the per-class curves with the threshold, which classes reach
 // it first, and each layer's k99 (directions holding 99% of the variance) over training.
@@ -101,7 +101,7 @@ export function ClassesView() {
   const never = r ? r.classes.filter((_, ci) => first[l]?.[ci] === null) : [];
   const targetText = r ? (r.target === 'logits' ? `its logit (column c of layer ${r.logitsLayer}, same step)` : 'the indicator 1[label = c]') : '';
   const caption = r
-    ? `Class sensitivity of layer ${layer} (${shownName(bundleName)}${r.run === null ? '' : `, run ${r.run}`}): CCA correlation between the layer after SVCCA's SVD step and each class c's target, ${targetText}, at every checkpoint (paper §5, Figure 5). ${r.datapoints} datapoints; colour: viridis on [0, 1].`
+    ? `Class sensitivity of layer ${layer} (${shownName(bundleName)}${r.run === null ? '' : `, run ${r.run}`}): CCA correlation between the layer after SVCCA's SVD step and each class c's target, ${targetText}, at every checkpoint (paper §4.3, Figure 6). ${r.datapoints} datapoints; colour: viridis on [0, 1].`
     : '';
 
   return (
