@@ -20,7 +20,7 @@ import { checkLonePair, checkPair, gridUsesDft, pairUsesDft, positionsSide } fro
 import type { Activation, AnalysisOptions, Baseline, BaselineRequest, CrossResult, DynamicsResult, JobControl, PairDirections, PairResult } from './types';
 import { positionsWarning, type PositionsSide } from './positions';
 import { datapointsOfRepresentation } from '../math/reduce';
-import { chanceSentence, conventionsFor, float64Sentences, provenanceOf, warningsFor } from './resultText';
+import { chanceSentence, conventionsFor, float64Sentences, groupLayerWarnings, provenanceOf, warningsFor } from './resultText';
 
 function toPairResult(
   a: Prepared,
@@ -371,7 +371,7 @@ export async function computeDynamics(
       values,
       ...(chance ? { baseline } : {}),
       conventions: conventionsFor(options, first, first, dft, backend),
-      warnings: [...warnings],
+      warnings: groupLayerWarnings([...warnings], referenceSide.names),
       provenance: provenanceOf(backend, float64),
     };
   } finally {
@@ -444,7 +444,7 @@ export async function computeCross(
         values,
         ...(baseline ? { baseline } : {}),
         conventions: conventionsFor(options, sideA.prepared[0], sideB.prepared[0], dft, backend),
-        warnings: [...warnings],
+        warnings: groupLayerWarnings([...warnings], [...sideA.names, ...sideB.names]),
         provenance: provenanceOf(backend, float64),
       };
     } finally {

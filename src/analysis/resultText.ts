@@ -104,3 +104,38 @@ export function provenanceOf(backend: ComputeBackend, float64: Iterable<string>)
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+/**
+ * A grid's warnings with the ones that say the same of several layers said once: "layer a: X" and
+ * "layer b: X" become "layers a, b: X" (a ResNet's conv layers otherwise give one near-identical
+ * line each). `names` are the grid's side names ("layer conv1", "A's layer conv1"); a warning that
+ * starts with none of them is kept as it is. Order: each group where its first warning was.
+ */
+export function groupLayerWarnings(warnings: readonly string[], names: readonly string[]): string[] {
+  const byLength = [...new Set(names)].sort((x, y) => y.length - x.length);
+  const groups = new Map<string, string[]>();
+  const order: (string | { rest: string })[] = [];
+  for (const w of warnings) {
+    const name = byLength.find((n) => w.startsWith(`${n}: `));
+    if (name === undefined) {
+      order.push(w);
+      continue;
+    }
+    const rest = w.slice(name.length + 2);
+    const group = groups.get(rest);
+    if (group) group.push(name);
+    else {
+      groups.set(rest, [name]);
+      order.push({ rest });
+    }
+  }
+  return order.map((item) => {
+    if (typeof item === 'string') return item;
+    const group = groups.get(item.rest)!;
+    if (group.length === 1) return `${group[0]}: ${item.rest}`;
+    const prefix = /^(?:[AB]'s )?layer /.exec(group[0])?.[0];
+    const shared = prefix !== undefined && group.every((n) => n.startsWith(prefix));
+    const list = shared ? `${prefix.replace(/layer $/, 'layers ')}${group.map((n) => n.slice(prefix.length)).join(', ')}` : group.join(', ');
+    return `${list}: ${item.rest}`;
+  });
+}
