@@ -35,6 +35,9 @@ import { compactStep } from './charts/convergenceLayout';
 import { Heatmap } from './charts/Heatmap';
 import { shownName } from './format';
 
+/** "1 pair of runs", "3 pairs of runs". */
+const pairsOfRuns = (count: number) => `${count} ${count === 1 ? 'pair' : 'pairs'} of runs`;
+
 const FIXED: [number, number] = [0, 1];
 const NO_SELECTION = () => {};
 
@@ -392,7 +395,7 @@ export function SeedsCrossView() {
           <ErrorBoundary name="heatmap">
             <ChartFigure
               title="mean over pairs heatmap"
-              caption={`Mean ${metric} over ${agg.pairs.length} pairs of runs (${agg.pairs.map((p) => `${String(p.a)}×${String(p.b)}`).join(', ')}) at step ${first.step}: A's layer i (rows, the earlier run) against B's layer j (columns). Hover a cell for sd, min, max and n.`}
+              caption={`Mean ${metric} over ${pairsOfRuns(agg.pairs.length)} (${agg.pairs.map((p) => `${String(p.a)}×${String(p.b)}`).join(', ')}) at step ${first.step}: A's layer i (rows, the earlier run) against B's layer j (columns). Hover a cell for sd, min, max and n.`}
               file={`${info.base}-step-${first.step}`}
               stamp={stamp}
               extra={
@@ -408,7 +411,7 @@ export function SeedsCrossView() {
                 rows={first.layersA}
                 cols={first.layersB}
                 domain={FIXED}
-                label={`Across-runs heatmap, mean over ${agg.pairs.length} pairs of runs: ${metric} of A's layers against B's layers at step ${first.step}`}
+                label={`Across-runs heatmap, mean over ${pairsOfRuns(agg.pairs.length)}: ${metric} of A's layers against B's layers at step ${first.step}`}
                 xTitle="B's layer"
                 yTitle="A's layer"
                 legendTitle={`mean ${metric}`}
@@ -420,7 +423,7 @@ export function SeedsCrossView() {
           </ErrorBoundary>
           <table className="seeds-diagonal" aria-label="The same layer across seeds">
             <caption>
-              {`The same layer across seeds: ${metric} of a layer with itself in another run, over ${agg.pairs.length} pairs of runs`}
+              {`The same layer across seeds: ${metric} of a layer with itself in another run, over ${pairsOfRuns(agg.pairs.length)}`}
               {test &&
                 `; against chance: each pair's chance level (${APP_BASELINE.permutations} permutations of B's datapoints), combined over the pairs by Stouffer (Z = Σz/√K, one-sided p), Holm over ${test.layers} layers, α = ${test.alpha}`}
             </caption>
