@@ -1,12 +1,14 @@
-// `node bin/run-ts.mjs scripts/bench-baseline.ts [--permutations P] [--metric M] [--conv R] [--diagonal-only] [--json FILE]`
+// `node bin/run-ts.mjs scripts/bench-baseline.ts [--permutations P] [--metric M] [--conv R] [--null auto|gaussian|permutation] [--compare-permutation] [--diagonal-only] [--json FILE]`
 //
 // What the chance level (src/analysis/baseline.ts) adds to a learning-dynamics job (the
 // target: P = 20 adds at most 50%), as ratios measured in one run: the demo's first run
 // (public/demo, CPU float64 path, one thread) computed without a baseline, with the baseline of
 // the convergence curves' cells ('diagonal': each layer against its own reference) and with the
-// baseline of every cell ('all'). Each job runs once after a warm-up job; the CPU time of this
-// process is reported beside the wall clock (on a shared machine the CPU time is what an idle
-// machine's wall clock would be), and the ratios are of CPU times.
+// baseline of every cell ('all'), under the null --null names (default auto: the Gaussian null for
+// cca and svcca). --compare-permutation also times both with the permutation null (minutes through
+// the DFT). Each job runs once after a warm-up job; the CPU time of this process is reported beside
+// the wall clock (on a shared machine the CPU time is what an idle machine's wall clock would be),
+// and the ratios are of CPU times.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -16,7 +18,16 @@ import { fileURLToPath } from 'node:url';
 import { cpuBackend } from '../src/analysis/backend';
 import { computeDynamics } from '../src/analysis/engine';
 import { METRICS } from '../src/analysis/metricDefs';
-import { CONV_REDUCTIONS, DEFAULT_OPTIONS, type AnalysisOptions, type BaselineRequest, type ConvReduction, type Metric } from '../src/analysis/types';
+import {
+  BASELINE_NULLS,
+  CONV_REDUCTIONS,
+  DEFAULT_OPTIONS,
+  type AnalysisOptions,
+  type BaselineNull,
+  type BaselineRequest,
+  type ConvReduction,
+  type Metric,
+} from '../src/analysis/types';
 import { openBundlePath } from '../src/io/node';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,8 +37,9 @@ const value = (name: string) => (args.includes(name) ? args[args.indexOf(name) +
 const permutations = Number(value('--permutations') ?? 20);
 const metric = (value('--metric') ?? DEFAULT_OPTIONS.metric) as Metric;
 const conv = (value('--conv') ?? DEFAULT_OPTIONS.convReduction) as ConvReduction;
-if (!METRICS.includes(metric) || !CONV_REDUCTIONS.includes(conv))
-  throw new Error(`--metric one of ${METRICS.join(', ')}; --conv one of ${CONV_REDUCTIONS.join(', ')}`);
+const nullKind = (value('--null') ?? 'auto') as BaselineNull;
+if (!METRICS.includes(metric) || !CONV_REDUCTIONS.includes(conv) || !BASELINE_NULLS.includes(nullKind))
+  throw new Error(`--metric one of ${METRICS.join(', ')}; --conv one of ${CONV_REDUCTIONS.join(', ')}; --null one of ${BASELINE_NULLS.join(', ')}`);
 
 const clock = () => ({ wall: performance.now() / 1000, cpu: (process.cpuUsage().user + process.cpuUsage().system) / 1e6 });
 const since = (start: { wall: number; cpu: number }) => {
@@ -43,16 +55,31 @@ const run = bundle.runs[0];
 async function job(baseline: BaselineRequest | null) {
   const start = clock();
   const result = await computeDynamics({ bundle, run, baseline }, options, {}, cpuBackend);
-  return { time: since(start), cells: result.values.length * result.layers.length ** 2 };
+  const nulls = result.baseline?.flat(2).reduce((n, b) => (b?.null === 'gaussian' ? n + 1 : n), 0) ?? 0;
+  return { time: since(start), cells: result.values.length * result.layers.length ** 2, gaussianCells: nulls };
 }
 
 const loadBefore = loadavg()[0];
 await job(null); // warm-up: JIT, file reads
 const plain = await job(null);
-const diagonal = await job({ permutations, seed: 1, cells: 'diagonal' });
-// --diagonal-only: skip the every-cell job (P times the comparisons: minutes through the DFT).
-const all = args.includes('--diagonal-only') ? null : await job({ permutations, seed: 1, cells: 'all' });
 const ratio = (t: { cpu: number }) => +(t.cpu / plain.time.cpu).toFixed(3);
+
+/** Diagonal and (unless --diagonal-only: P times the comparisons under permutations) every cell, under one null. */
+async function timed(kind: BaselineNull) {
+  const diagonal = await job({ permutations, seed: 1, cells: 'diagonal', null: kind });
+  const all = args.includes('--diagonal-only') ? null : await job({ permutations, seed: 1, cells: 'all', null: kind });
+  return {
+    null: kind,
+    seconds: { diagonal: diagonal.time, all: all?.time ?? null },
+    /** Cells the Gaussian null took ('all'; the rest were permuted). */
+    gaussianCells: all?.gaussianCells ?? diagonal.gaussianCells,
+    /** Job time with the baseline / job time without (CPU time): 1.5 is the target, "at most 50% extra". */
+    ratio: { diagonal: ratio(diagonal.time), all: all ? ratio(all.time) : null },
+  };
+}
+
+const main = await timed(nullKind);
+const permutation = args.includes('--compare-permutation') && nullKind !== 'permutation' ? await timed('permutation') : null;
 const report = {
   bundle: entry.file,
   run,
@@ -60,9 +87,8 @@ const report = {
   convReduction: conv,
   permutations,
   cells: plain.cells,
-  seconds: { plain: plain.time, diagonal: diagonal.time, all: all?.time ?? null },
-  /** Job time with the baseline / job time without (CPU time): 1.5 is the target, "at most 50% extra". */
-  ratio: { diagonal: ratio(diagonal.time), all: all ? ratio(all.time) : null },
+  seconds: { plain: plain.time },
+  nulls: permutation ? [main, permutation] : [main],
   load: { before: loadBefore, after: loadavg()[0] },
 };
 console.log(JSON.stringify(report, null, 2));

@@ -3,7 +3,16 @@
 
 import { DEFAULT_BASELINE_SEED, DEFAULT_FREEZE_THRESHOLD, MAX_PERMUTATIONS } from '../analysis/chanceDefs';
 import { METRICS } from '../analysis/metricDefs';
-import { CONV_REDUCTIONS, DEFAULT_OPTIONS, type AnalysisOptions, type BaselineRequest, type ConvReduction, type Metric } from '../analysis/types';
+import {
+  BASELINE_NULLS,
+  CONV_REDUCTIONS,
+  DEFAULT_OPTIONS,
+  type AnalysisOptions,
+  type BaselineNull,
+  type BaselineRequest,
+  type ConvReduction,
+  type Metric,
+} from '../analysis/types';
 import { CLASS_VALUE_FLAGS, parseClassFlag, type ClassFlags } from './classes';
 
 /** A mistake in how the command was called (not in the data). */
@@ -24,10 +33,11 @@ export interface Parsed {
   /** Many seeds: dynamics over every run, cross over every pair of runs. */
   allRuns: boolean;
   allPairs: boolean;
-  /** --baseline P / --seed S / --baseline-cells: the chance level, when asked for. */
+  /** --baseline P / --seed S / --baseline-cells / --baseline-null: the chance level, when asked for. */
   baseline?: BaselineRequest;
   seed?: number;
   baselineCells?: 'all' | 'diagonal';
+  baselineNull?: BaselineNull;
   threshold: number;
   thresholdGiven?: boolean;
   /** compare --sweep-k */
@@ -80,6 +90,7 @@ export function parseArgs(argv: string[]): Parsed {
     '--baseline',
     '--seed',
     '--baseline-cells',
+    '--baseline-null',
     ...CLASS_VALUE_FLAGS,
   ]);
   for (let i = 0; i < rest.length; i++) {
@@ -159,6 +170,7 @@ export function parseArgs(argv: string[]): Parsed {
           ),
           seed: DEFAULT_BASELINE_SEED,
           cells: 'all',
+          null: 'auto',
         };
         break;
       case '--seed':
@@ -166,6 +178,9 @@ export function parseArgs(argv: string[]): Parsed {
         break;
       case '--baseline-cells':
         parsed.baselineCells = oneOf(flag, value, ['all', 'diagonal'] as const);
+        break;
+      case '--baseline-null':
+        parsed.baselineNull = oneOf(flag, value, BASELINE_NULLS);
         break;
       case '--threshold':
         // classes: the correlation a class must reach (cli/classes.ts); otherwise the freeze threshold.
@@ -183,8 +198,14 @@ export function parseArgs(argv: string[]): Parsed {
   if (parsed.baseline) {
     if (parsed.seed !== undefined) parsed.baseline.seed = parsed.seed;
     if (parsed.baselineCells) parsed.baseline.cells = parsed.baselineCells;
-  } else if (parsed.seed !== undefined || parsed.baselineCells) {
-    throw new UsageError(`${parsed.seed !== undefined ? '--seed' : '--baseline-cells'} applies to the chance level: add --baseline P`);
+    if (parsed.baselineNull) parsed.baseline.null = parsed.baselineNull;
+    const metric = parsed.options.metric;
+    if (parsed.baseline.null === 'gaussian' && metric !== 'cca' && metric !== 'svcca') {
+      throw new UsageError(`--baseline-null gaussian is for --metric cca or svcca (canonical correlations), not ${metric}: use permutation`);
+    }
+  } else if (parsed.seed !== undefined || parsed.baselineCells || parsed.baselineNull) {
+    const flag = parsed.seed !== undefined ? '--seed' : parsed.baselineCells ? '--baseline-cells' : '--baseline-null';
+    throw new UsageError(`${flag} applies to the chance level: add --baseline P`);
   }
   return parsed;
 }

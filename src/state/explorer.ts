@@ -380,7 +380,7 @@ function blocking(info: BundleInfo, options: AnalysisOptions, dropped: readonly 
 }
 
 /** The app's chance level: the convergence curves' cells, P = 20, a fixed seed (reproducible exports). */
-export const APP_BASELINE: BaselineRequest = { permutations: DEFAULT_PERMUTATIONS, seed: DEFAULT_BASELINE_SEED, cells: 'diagonal' };
+export const APP_BASELINE: BaselineRequest = { permutations: DEFAULT_PERMUTATIONS, seed: DEFAULT_BASELINE_SEED, cells: 'diagonal', null: 'auto' };
 
 /** Shows (and computes) the chance band of the convergence curves, or hides it. */
 export function setChance(chance: boolean): void {
