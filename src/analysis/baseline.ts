@@ -151,16 +151,10 @@ export function chooseNull(
 /**
  * The Gaussian null's chance level of one cell: P draws of the mean canonical correlation between
  * representations of this shape and independent data, from `request.seed` (cells of one shape get
- * the same draws: the null depends on the shape alone). `memo` shares draws between such cells.
+ * the same draws: the null depends on the shape alone).
  */
-export function gaussianChance(observed: number, shape: CanonicalShape, request: BaselineRequest, memo?: Map<string, number[]>): Baseline {
-  const key = JSON.stringify(shape);
-  let draws = memo?.get(key);
-  if (!draws) {
-    draws = gaussianNullDraws(shape, request.seed, request.permutations);
-    memo?.set(key, draws);
-  }
-  return baselineStatistics(observed, draws, request.seed, 'gaussian');
+export function gaussianChance(observed: number, shape: CanonicalShape, request: BaselineRequest): Baseline {
+  return baselineStatistics(observed, gaussianNullDraws(shape, request.seed, request.permutations), request.seed, 'gaussian');
 }
 
 /** A request with its defaults filled in and checked (throws a message for the user). */

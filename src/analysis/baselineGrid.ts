@@ -46,14 +46,13 @@ export async function chanceOfBlock<F>(
   const baseline: (Baseline | null)[][] = a.map(() => b.map(() => null));
   // The Gaussian null first: what it takes leaves the permuted grids.
   const notes: (string | null)[][] = a.map(() => b.map(() => null));
-  const memo = new Map<string, number[]>();
   cells.forEach((row, r) =>
     row.forEach((want, c) => {
       if (!want) return;
       const shape = canonical?.[r]?.[c];
       const choice = chooseNull(request, options, shape, positionsPerInput);
       if (choice.gaussian && shape) {
-        baseline[r][c] = gaussianChance(observed[r][c]!, shape, request, memo);
+        baseline[r][c] = gaussianChance(observed[r][c]!, shape, request);
         row[c] = false;
       } else if (!choice.gaussian) notes[r][c] = choice.note;
     }),

@@ -201,25 +201,47 @@ export function drawCanonicalCorrelations(block: CanonicalBlock, dof: number, ne
 }
 
 /**
+ * Per-block sums Σρ of `count` draws, memoised: they depend only on the block's dimensions, ν, the
+ * seed and the block's index in its pair (a pair's blocks draw from streams of their own, so two
+ * blocks of one shape in one pair are independent). A grid meets the same block shapes again and
+ * again (a layer at every step against the reference), so most cells cost a lookup. Bounded.
+ */
+const blockMemo = new Map<string, Float64Array>();
+const BLOCK_MEMO_ENTRIES = 16_384;
+
+function blockSums(block: CanonicalBlock, dof: number, seed: number, index: number, count: number): Float64Array {
+  const p = Math.min(block.ranks[0], block.ranks[1]);
+  const q = Math.max(block.ranks[0], block.ranks[1]);
+  const key = `${seed}|${index}|${count}|${block.beta}|${p}|${q}|${block.count}|${dof}`;
+  const hit = blockMemo.get(key);
+  if (hit) return hit;
+  // Block 0 draws from mulberry32(seed) itself; block b from a stream offset by b golden-ratio steps.
+  const next = mulberry32((seed + Math.imul(index, 0x9e3779b9)) >>> 0);
+  const sums = new Float64Array(count);
+  const canonical: CanonicalBlock = { ranks: [p, q], count: block.count, beta: block.beta, multiplicity: 1 };
+  for (let d = 0; d < count; d++) sums[d] = drawCanonicalCorrelations(canonical, dof, next).reduce((s, r) => s + r, 0);
+  if (blockMemo.size >= BLOCK_MEMO_ENTRIES) blockMemo.delete(blockMemo.keys().next().value!);
+  blockMemo.set(key, sums);
+  return sums;
+}
+
+/**
  * `count` draws of the mean canonical correlation (the paper's ρ̄ over the union of every block's
  * correlations, each block counted `multiplicity` times: the similarity of cca, svcca and their DFT
- * reduction) under independence, from one mulberry32 stream of `seed`. Throws where
- * gaussianNullLimit says the shape is beyond the null.
+ * reduction) under independence, reproducible from `seed`: pairs of one shape get the same draws.
+ * Throws where gaussianNullLimit says the shape is beyond the null.
  */
 export function gaussianNullDraws(shape: CanonicalShape, seed: number, count: number): number[] {
   const limit = gaussianNullLimit(shape);
   if (limit) throw new Error(`the Gaussian null does not apply: ${limit}`);
-  const next = mulberry32(seed);
   const total = shape.blocks.reduce((s, b) => s + b.multiplicity * b.count, 0);
-  const draws: number[] = [];
-  for (let d = 0; d < count; d++) {
-    let sum = 0;
-    for (const block of shape.blocks) {
-      const rho = drawCanonicalCorrelations(block, shape.dof, next);
-      sum += block.multiplicity * rho.reduce((s, r) => s + r, 0);
-    }
-    draws.push(total > 0 ? sum / total : 0);
-  }
+  const draws = new Array<number>(count).fill(0);
+  if (total === 0) return draws;
+  shape.blocks.forEach((block, index) => {
+    if (block.count === 0) return;
+    const sums = blockSums(block, shape.dof, seed, index, count);
+    for (let d = 0; d < count; d++) draws[d] += (block.multiplicity * sums[d]) / total;
+  });
   return draws;
 }
 
