@@ -84,18 +84,9 @@ export async function comparePrepared(
     if (!chance) return result;
     const inputs = datapointsOfRepresentation(pa.rep, 'flatten');
     const positionsPerInput = backend.datapointsOfFactor(factors[0]) / inputs;
-    const block = await chanceOfBlock(
-      backend,
-      [factors[0]],
-      [factors[1]],
-      [[numbers.similarity]],
-      options,
-      chance,
-      undefined,
-      undefined,
-      positionsPerInput,
-      [[numbers.canonical]],
-    );
+    const block = await chanceOfBlock(backend, [factors[0]], [factors[1]], [[numbers.similarity]], options, chance, undefined, undefined, positionsPerInput, [
+      [numbers.canonical],
+    ]);
     const provenance =
       result.provenance && block.float64 ? provenanceOf(backend, [...result.provenance.float64, chanceSentence(block.float64)]) : result.provenance;
     return { ...result, provenance, baseline: block.baseline[0][0]! };

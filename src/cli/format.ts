@@ -42,7 +42,8 @@ export function formatPair(r: PairResult, nameA: string, nameB: string): string 
 }
 
 /** What the draws of a chance level are, in words. */
-const drawsOf = (b: Baseline) => (b.null === 'gaussian' ? 'draws of the Gaussian null (independent data, same kept dimensions)' : "permutations of B's datapoints");
+const drawsOf = (b: Baseline) =>
+  b.null === 'gaussian' ? 'draws of the Gaussian null (independent data, same kept dimensions)' : "permutations of B's datapoints";
 
 /** "0.3121 ± 0.0154 (z 41.2, p 0.0476; 20 permutations of B's datapoints, seed 1)": a chance level in one phrase. */
 export function describeChance(b: Baseline): string {

@@ -254,8 +254,7 @@ export function denseCanonicalShape(rows: [number, number], kept: [number, numbe
 }
 
 /** A frequency (u, v) of an h × w layer is its own conjugate (DC, Nyquist): its DFT block is real. */
-const selfConjugate = ([u, v]: [number, number], size: { height: number; width: number }) =>
-  (2 * u) % size.height === 0 && (2 * v) % size.width === 0;
+const selfConjugate = ([u, v]: [number, number], size: { height: number; width: number }) => (2 * u) % size.height === 0 && (2 * v) % size.width === 0;
 
 /**
  * One shared frequency of a DFT pair (src/math/dft.ts) as a block of the null. `rows` and `kept` count

@@ -250,9 +250,7 @@ export function dftSimilarity(
   union.sort((x, y) => y - x);
   const totalFrequencies = frequencies.reduce((s, f) => s + f.multiplicity, 0);
   const summary = summarize(union);
-  const blocks = frequencies.map((f, b) =>
-    frequencyBlock(f, [sa, sb], [factorsA[b].z.rows, factorsB[b].z.rows], [factorsA[b].keptDims, factorsB[b].keptDims]),
-  );
+  const blocks = frequencies.map((f, b) => frequencyBlock(f, [sa, sb], [factorsA[b].z.rows, factorsB[b].z.rows], [factorsA[b].keptDims, factorsB[b].keptDims]));
   return {
     ...summary,
     kept,

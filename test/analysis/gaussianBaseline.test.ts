@@ -109,7 +109,13 @@ describe("'auto' and the fallbacks", () => {
   for (const reduction of ['meanpool', 'flatten', 'dft'] as const) {
     it(`svcca, conv layers under ${reduction}: the Gaussian null`, async () => {
       const options = cpu('svcca', { convReduction: reduction, convLayout: 'nhwc' });
-      const r = await comparePair({ name: 'a', array: conv(31, 60, 3, 3, 2) }, { name: 'b', array: conv(32, 60, 3, 3, 3) }, options, undefined, request('auto', 5));
+      const r = await comparePair(
+        { name: 'a', array: conv(31, 60, 3, 3, 2) },
+        { name: 'b', array: conv(32, 60, 3, 3, 3) },
+        options,
+        undefined,
+        request('auto', 5),
+      );
       expect(r.baseline!.null).toBe('gaussian');
     });
   }

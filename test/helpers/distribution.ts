@@ -39,4 +39,3 @@ export function expectSameDistribution(explicit: number[], draws: number[], labe
   const critical = KS_C_ALPHA * Math.sqrt((explicit.length + draws.length) / (explicit.length * draws.length));
   expect(ksStatistic(explicit, draws), `${label}: KS D against ${critical}`).toBeLessThan(critical);
 }
-
