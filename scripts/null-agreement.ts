@@ -1,4 +1,4 @@
-// `node bin/run-ts.mjs scripts/null-agreement.ts [--permutations P] [--draws D] [--cells diagonal|all] [--json FILE]`
+// `node bin/run-ts.mjs scripts/null-agreement.ts [--permutations P] [--draws D] [--cells diagonal|all] [--steps 0,280,700] [--json FILE]`
 //
 // How far the Gaussian null's chance level (src/math/canonicalNull.ts) lies from the permutation
 // null's on real layers: the demo (public/demo/fashion-resnet.npz, run seed0, a ResNet over
@@ -6,8 +6,10 @@
 // SVCCA through the DFT (the default) and CCA on mean-pooled layers. Per cell:
 //   d = (Gaussian mean − permutation mean) / Gaussian sd,   r = permutation sd / Gaussian sd,
 // with D Gaussian draws (default 400: its own Monte-Carlo error is sd/20) and P permutations
-// (default 50: the permutation mean's error is sd/7). Prints the distribution of d and r per job
-// (docs/benchmarks.md "Chance level" quotes it).
+// (default 50: the permutation mean's error is sd/7). --cells all compares every cell (the
+// permutation null then costs P times the job: --steps keeps only the listed checkpoints, the last
+// one, the reference, always). Prints the distribution of d and r per job (docs/benchmarks.md
+// "Chance level" quotes it).
 
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -24,6 +26,7 @@ const value = (name: string) => (args.includes(name) ? args[args.indexOf(name) +
 const permutations = Number(value('--permutations') ?? 50);
 const draws = Number(value('--draws') ?? 400);
 const cells = (value('--cells') ?? 'diagonal') as 'diagonal' | 'all';
+const steps = value('--steps')?.split(',').map(Number) ?? null;
 
 const BUNDLES = [
   { file: 'public/demo/fashion-resnet.npz', run: 'seed0' },
@@ -43,7 +46,10 @@ const quantiles = (values: number[]) => {
 
 const report = [];
 for (const { file, run } of BUNDLES) {
-  const bundle = await openBundlePath(join(ROOT, file));
+  const whole = await openBundlePath(join(ROOT, file));
+  const last = whole.steps[whole.steps.length - 1];
+  const keep = (step: number) => steps === null || step === last || steps.includes(step);
+  const bundle = { ...whole, steps: whole.steps.filter(keep), entries: whole.entries.filter((e) => keep(e.step)) };
   for (const { label, options } of CONFIGS) {
     const job = (kind: 'gaussian' | 'permutation', count: number) =>
       computeDynamics({ bundle, run, baseline: { permutations: count, seed: 1, cells, null: kind } }, options, {}, cpuBackend);
