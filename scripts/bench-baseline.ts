@@ -6,8 +6,8 @@
 // the convergence curves' cells ('diagonal': each layer against its own reference) and with the
 // baseline of every cell ('all'), under the null --null names (default auto: the Gaussian null for
 // cca and svcca). --compare-permutation also times both with the permutation null (minutes through
-// the DFT). Each job runs N times (--repeat, default 3; permutation jobs once) after a warm-up job
-// and its fastest run counts; the CPU time of this process is reported beside the wall clock (on a
+// the DFT). The jobs run interleaved N times (--repeat, default 3; permutation jobs once) after a
+// warm-up job and the fastest run of each counts; the CPU time of this process is reported beside the wall clock (on a
 // shared machine the CPU time is what an idle machine's wall clock would be, and the fastest of a
 // few runs what is left of the noise other processes add), and the ratios are of CPU times.
 
@@ -66,25 +66,26 @@ async function once(request: BaselineRequest | null) {
   return { time: since(start), cells: result.values.length * result.layers.length ** 2, gaussianCells: nulls };
 }
 
-/** The fastest (CPU time) of `repeat` runs; the permutation null's long jobs once. */
-async function job(baseline: BaselineRequest | null) {
-  let best = await once(baseline);
-  for (let r = 1; r < (baseline?.null === 'permutation' ? 1 : repeat); r++) {
-    const next = await once(baseline);
-    if (next.time.cpu < best.time.cpu) best = next;
-  }
-  return best;
-}
+type Timed = Awaited<ReturnType<typeof once>>;
+const faster = (a: Timed | undefined, b: Timed) => (a && a.time.cpu <= b.time.cpu ? a : b);
 
 const loadBefore = loadavg()[0];
 await once(null); // warm-up: JIT, file reads
-const plain = await job(null);
+
+/** The jobs interleaved (without, diagonal, every cell) `repeat` times, the fastest of each counts:
+ *  a job's time depends on what ran before it (JIT, garbage collection), so no kind runs only first. */
+const requests: Record<string, BaselineRequest | null> = {
+  plain: null,
+  diagonal: { permutations, seed: 1, cells: 'diagonal', null: nullKind },
+  ...(args.includes('--diagonal-only') ? {} : { all: { permutations, seed: 1, cells: 'all', null: nullKind } }),
+};
+const best: Record<string, Timed> = {};
+for (let r = 0; r < repeat; r++) for (const [name, request] of Object.entries(requests)) best[name] = faster(best[name], await once(request));
+const plain = best.plain;
 const ratio = (t: { cpu: number }) => +(t.cpu / plain.time.cpu).toFixed(3);
 
-/** Diagonal and (unless --diagonal-only: P times the comparisons under permutations) every cell, under one null. */
-async function timed(kind: BaselineNull) {
-  const diagonal = await job({ permutations, seed: 1, cells: 'diagonal', null: kind });
-  const all = args.includes('--diagonal-only') ? null : await job({ permutations, seed: 1, cells: 'all', null: kind });
+/** Diagonal and every cell under one null, as ratios to the job without. */
+function summary(kind: BaselineNull, diagonal: Timed, all: Timed | undefined) {
   return {
     null: kind,
     seconds: { diagonal: diagonal.time, all: all?.time ?? null },
@@ -95,8 +96,14 @@ async function timed(kind: BaselineNull) {
   };
 }
 
-const main = await timed(nullKind);
-const permutation = args.includes('--compare-permutation') && nullKind !== 'permutation' ? await timed('permutation') : null;
+const main = summary(nullKind, best.diagonal, best.all);
+// --compare-permutation: the permutation null once each (P times the comparisons: minutes through the DFT).
+let permutation = null;
+if (args.includes('--compare-permutation') && nullKind !== 'permutation') {
+  const diagonal = await once({ ...requests.diagonal!, null: 'permutation' });
+  const all = requests.all ? await once({ ...requests.all, null: 'permutation' }) : undefined;
+  permutation = summary('permutation', diagonal, all);
+}
 const report = {
   bundle: entry.file,
   run,
