@@ -14,7 +14,8 @@
 // and the eigenvalues of a p × p tridiagonal matrix, O(p²) per draw and independent of m (a real
 // pair costs p·q·m). test/math/canonicalNull.test.ts checks it against the explicit construction
 // (Gaussian p × m and q × m matrices through the engine's own CCA) and against the exact p = 1 law
-// ρ² ~ Beta(βq/2, β(ν − q)/2); test/python/canonical_null.py against numpy's full Wishart model.
+// ρ² ~ Beta(βq/2, β(ν − q)/2); test/python/canonicalNull.test.ts against numpy's explicit
+// construction (scripts/canonical_null_reference.py: Gaussian matrices, QR, SVD).
 //
 // Random numbers: one mulberry32 stream (src/math/random.ts) per seed; normals by Box–Muller (cos
 // branch, as randn), gammas by Marsaglia & Tsang (2000), O(1) per variate whatever the shape.

@@ -6,7 +6,7 @@
 // - exact laws: p = 1, ρ² ~ Beta(βq/2, β(ν − q)/2) (mean q/ν, variance known in closed form);
 //   Gamma and χ² moments; the tridiagonal eigenvalues against the dense eigensolver;
 // - reproducibility from the seed, and the limit p + q ≤ ν.
-// test/python/canonicalNull.test.ts checks the same draws against numpy's full Wishart model.
+// test/python/canonicalNull.test.ts checks the same draws against numpy's explicit construction (real and complex Gaussian matrices, QR, SVD).
 
 import { describe, expect, it } from 'vitest';
 import {
