@@ -17,8 +17,9 @@
 // ρ² ~ Beta(βq/2, β(ν − q)/2); test/python/canonicalNull.test.ts against numpy's explicit
 // construction (scripts/canonical_null_reference.py: Gaussian matrices, QR, SVD).
 //
-// Random numbers: mulberry32 streams (src/math/random.ts), one per seed and block of a pair; normals by Box–Muller (cos
-// branch, as randn), gammas by Marsaglia & Tsang (2000), O(1) per variate whatever the shape.
+// Random numbers: mulberry32 streams (src/math/random.ts), one per seed and block of a pair;
+// normals by Box–Muller (cos branch, as randn), gammas by Marsaglia & Tsang (2000), O(1) per
+// variate whatever the shape.
 
 import { mulberry32 } from './random';
 
