@@ -1,4 +1,11 @@
-// Chance level of a similarity: the same pair with one side's datapoints permuted.
+// Chance level of a similarity: its value between unrelated data. Two nulls (BaselineRequest.null):
+//
+// The Gaussian null (CCA, SVCCA, their DFT reduction): the canonical correlations against independent
+// Gaussian data depend only on the dimensions each side keeps and the datapoint count, so they are
+// drawn from those alone (src/math/canonicalNull.ts), O(k²) per draw and nothing per datapoint;
+// gaussianChance below. It is the default ('auto') where it applies.
+//
+// The permutation null (every metric; the exact one): the same pair with one side's datapoints permuted.
 //
 // Permuting Y's datapoints breaks every correspondence between X and Y while keeping both sides'
 // shapes, spectra, k and ε, so the permuted similarity carries exactly the overfitting of the
@@ -13,13 +20,14 @@
 // Shapes: every matrix here is rows × m datapoints, row-major; a permutation maps new column j to
 // old column perm[j].
 
+import { gaussianNullDraws, gaussianNullLimit, type CanonicalShape } from '../math/canonicalNull';
 import type { CcaFactor } from '../math/cca';
 import type { CkaFactor } from '../math/cka';
 import { permuteColumns } from '../math/matrix';
 import { mulberry32 } from '../math/random';
 import type { Factor } from './metrics';
 import { DEFAULT_BASELINE_SEED, DEFAULT_PERMUTATIONS, MAX_PERMUTATIONS } from './chanceDefs';
-import type { Baseline, BaselineRequest } from './types';
+import { BASELINE_NULLS, type AnalysisOptions, type Baseline, type BaselineRequest } from './types';
 
 export { freezeStep, freezeSteps, type FreezeStep } from './chanceDefs';
 
@@ -97,8 +105,8 @@ export function factorPermuted(f: Factor, perm: Int32Array): Factor {
   }
 }
 
-/** Mean, sd (n − 1), z and the permutation p of `observed` against its permuted values. */
-export function baselineStatistics(observed: number, permuted: readonly number[], seed: number): Baseline {
+/** Mean, sd (n − 1), z and the Monte-Carlo p of `observed` against the null's draws. */
+export function baselineStatistics(observed: number, permuted: readonly number[], seed: number, kind: Baseline['null'] = 'permutation'): Baseline {
   const count = permuted.length;
   const mean = permuted.reduce((s, v) => s + v, 0) / count;
   const variance = count > 1 ? permuted.reduce((s, v) => s + (v - mean) ** 2, 0) / (count - 1) : 0;
@@ -112,7 +120,41 @@ export function baselineStatistics(observed: number, permuted: readonly number[]
     p: (1 + atLeast) / (count + 1),
     permutations: count,
     seed,
+    null: kind,
   };
+}
+
+/**
+ * Which null a cell gets: the Gaussian null's draws (its shape applies), or why not (a sentence for
+ * Baseline.nullNote; null: the permutation null was asked for, or 'auto' chose it by design).
+ * `positionsPerInput` > 1 (the positions reduction): datapoints within an input are not independent.
+ */
+export function chooseNull(
+  request: BaselineRequest,
+  options: AnalysisOptions,
+  shape: CanonicalShape | undefined,
+  positionsPerInput: number,
+): { gaussian: true } | { gaussian: false; note: string | null } {
+  if (request.null === 'permutation') return { gaussian: false, note: null };
+  const asked = request.null === 'gaussian';
+  if (options.metric !== 'cca' && options.metric !== 'svcca') {
+    return { gaussian: false, note: asked ? `the Gaussian null is for CCA and SVCCA, not ${options.metric}: datapoints permuted instead` : null };
+  }
+  if (positionsPerInput > 1) {
+    return { gaussian: false, note: asked ? 'the positions reduction’s datapoints within one input are not independent: whole inputs permuted instead' : null };
+  }
+  if (!shape) return { gaussian: false, note: 'the kept dimensions were not known: datapoints permuted instead' };
+  const limit = gaussianNullLimit(shape);
+  return limit ? { gaussian: false, note: `the Gaussian null does not apply (${limit}): datapoints permuted instead` } : { gaussian: true };
+}
+
+/**
+ * The Gaussian null's chance level of one cell: P draws of the mean canonical correlation between
+ * representations of this shape and independent data, from `request.seed` (cells of one shape get
+ * the same draws: the null depends on the shape alone).
+ */
+export function gaussianChance(observed: number, shape: CanonicalShape, request: BaselineRequest): Baseline {
+  return baselineStatistics(observed, gaussianNullDraws(shape, request.seed, request.permutations), request.seed, 'gaussian');
 }
 
 /** A request with its defaults filled in and checked (throws a message for the user). */
@@ -125,5 +167,7 @@ export function resolveBaseline(request: Partial<BaselineRequest> | undefined | 
   }
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
     throw new Error(`the chance level's seed must be a whole number from 0 to 4294967295, got ${seed}`);
-  return { permutations, seed, cells: request.cells ?? 'all' };
+  const kind = request.null ?? 'auto';
+  if (!BASELINE_NULLS.includes(kind)) throw new Error(`the chance level's null is one of ${BASELINE_NULLS.join(', ')}, got ${String(kind)}`);
+  return { permutations, seed, cells: request.cells ?? 'all', null: kind };
 }

@@ -1,12 +1,15 @@
-// The chance level of a block of pairs on any backend: every permutation re-indexes the second
-// side's factors once (backend.permuteDatapoints) and compares the block as usual, so a grid's
-// chance level costs P cross products of the grid, never a factorisation (analysis/baseline.ts).
+// The chance level of a block of pairs on any backend. Cells the Gaussian null takes (CCA, SVCCA:
+// analysis/baseline.ts chooseNull) are drawn from their kept dimensions alone, no backend call. For
+// the others every permutation re-indexes the second side's factors once (backend.permuteDatapoints)
+// and compares the block as usual, so their chance level costs P cross products of the grid, never
+// a factorisation.
 //
 // Shapes: `a` and `b` are the factors of one grid block (rows × columns of the grid), all over the
 // same m datapoints.
 
 import { checkAborted, type ComputeBackend } from './backend';
-import { baselineStatistics, inputPermutations } from './baseline';
+import type { CanonicalShape } from '../math/canonicalNull';
+import { baselineStatistics, chooseNull, gaussianChance, inputPermutations } from './baseline';
 import type { PairNumbers } from './metrics';
 import type { AnalysisOptions, Baseline, BaselineRequest } from './types';
 
@@ -35,10 +38,25 @@ export async function chanceOfBlock<F>(
   signal?: AbortSignal,
   /** Datapoints per input: H·W for conv layers under the positions reduction (whole inputs are shuffled), else 1. */
   positionsPerInput = 1,
+  /** canonical[r][c]: the pair's dimensions for the Gaussian null (PairNumbers.canonical); absent: permutations. */
+  canonical: readonly (readonly (CanonicalShape | undefined)[])[] | null = null,
 ): Promise<ChanceBlock> {
   const cells = a.map((_, r) => b.map((_, c) => observed[r][c] !== null && wanted(r, c)));
   const permuted: number[][][] = a.map(() => b.map(() => []));
   const baseline: (Baseline | null)[][] = a.map(() => b.map(() => null));
+  // The Gaussian null first: what it takes leaves the permuted grids.
+  const notes: (string | null)[][] = a.map(() => b.map(() => null));
+  cells.forEach((row, r) =>
+    row.forEach((want, c) => {
+      if (!want) return;
+      const shape = canonical?.[r]?.[c];
+      const choice = chooseNull(request, options, shape, positionsPerInput);
+      if (choice.gaussian && shape) {
+        baseline[r][c] = gaussianChance(observed[r][c]!, shape, request);
+        row[c] = false;
+      } else if (!choice.gaussian) notes[r][c] = choice.note;
+    }),
+  );
   const columns = b.flatMap((_, c) => (cells.some((row) => row[c]) ? [c] : []));
   if (columns.length === 0) return { baseline, float64: null };
   let float64: string | null = null;
@@ -92,7 +110,9 @@ export async function chanceOfBlock<F>(
   }
   cells.forEach((row, r) =>
     row.forEach((want, c) => {
-      if (want) baseline[r][c] = baselineStatistics(observed[r][c]!, permuted[r][c], request.seed);
+      if (!want) return;
+      const note = notes[r][c];
+      baseline[r][c] = { ...baselineStatistics(observed[r][c]!, permuted[r][c], request.seed), ...(note ? { nullNote: note } : {}) };
     }),
   );
   return { baseline, float64 };

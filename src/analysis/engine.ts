@@ -10,6 +10,7 @@
 import { InputError, type Bundle, type BundleEntry, type NdArray } from '../io/types';
 import { canonicalDirections } from '../math/cca';
 import { checkAborted, cpuBackend, type ComputeBackend } from './backend';
+import type { CanonicalShape } from '../math/canonicalNull';
 import { resolveBaseline } from './baseline';
 import { chanceOfBlock } from './baselineGrid';
 import { factorKey, shapeOnly, type FactorCache } from './factorCache';
@@ -83,7 +84,9 @@ export async function comparePrepared(
     if (!chance) return result;
     const inputs = datapointsOfRepresentation(pa.rep, 'flatten');
     const positionsPerInput = backend.datapointsOfFactor(factors[0]) / inputs;
-    const block = await chanceOfBlock(backend, [factors[0]], [factors[1]], [[numbers.similarity]], options, chance, undefined, undefined, positionsPerInput);
+    const block = await chanceOfBlock(backend, [factors[0]], [factors[1]], [[numbers.similarity]], options, chance, undefined, undefined, positionsPerInput, [
+      [numbers.canonical],
+    ]);
     const provenance =
       result.provenance && block.float64 ? provenanceOf(backend, [...result.provenance.float64, chanceSentence(block.float64)]) : result.provenance;
     return { ...result, provenance, baseline: block.baseline[0][0]! };
@@ -259,6 +262,8 @@ async function compareSides(
   if (warning) warnings.add(warning);
   const values: (number | null)[][] = a.prepared.map(() => b.prepared.map(() => null));
   const kept: ([number, number] | null)[][] = a.prepared.map(() => b.prepared.map(() => null));
+  // The Gaussian null's view of every pair (its kept dimensions), for the chance level.
+  const canonical: (CanonicalShape | undefined)[][] = a.prepared.map(() => b.prepared.map(() => undefined));
   const baseline: (Baseline | null)[][] | null = chance ? a.prepared.map(() => b.prepared.map(() => null)) : null;
   const sizeA = a.prepared.map((p) => datapointsOfRepresentation(p.rep, reduction));
   const sizeB = b.prepared.map((p) => datapointsOfRepresentation(p.rep, reduction));
@@ -281,6 +286,7 @@ async function compareSides(
         for (const f of float64Sentences(a.prepared[i], b.prepared[j], numbers, options, [a.names[i], b.names[j]])) float64.add(f);
         values[i][j] = numbers.similarity;
         kept[i][j] = numbers.kept;
+        canonical[i][j] = numbers.canonical;
       }),
     );
     if (chance && baseline) {
@@ -297,6 +303,7 @@ async function compareSides(
         wanted,
         signal,
         size / datapointsOfRepresentation(a.prepared[rows[0]].rep, 'flatten'),
+        rows.map((i) => cols.map((j) => canonical[i][j])),
       );
       block.baseline.forEach((row, r) => row.forEach((cell, c) => (baseline[rows[r]][cols[c]] = cell)));
       if (block.float64) float64.add(chanceSentence(block.float64));

@@ -4,6 +4,7 @@
 //
 // Shapes: dense representations are n neurons × m datapoints (row-major, see src/math/matrix.ts).
 
+import { denseCanonicalShape, type CanonicalShape } from '../math/canonicalNull';
 import { ccaFactor, ccaFromFactors, summarize, svccaFactor, type CcaFactor, type SvccaFactor } from '../math/cca';
 import { ckaFactor, ckaFromFactors, type CkaFactor } from '../math/cka';
 import { dft2, dftSimilarity, type Spectrum } from '../math/dft';
@@ -38,6 +39,9 @@ export interface PairNumbers {
   spectra: [number[], number[]] | null;
   /** Shared DFT frequencies (with conjugates), when the dft reduction ran. */
   frequencies: number | null;
+  /** CCA and SVCCA (whole layers or through the DFT): the dimensions the Gaussian chance level
+   *  depends on (src/math/canonicalNull.ts); absent for PWCCA and CKA. */
+  canonical?: CanonicalShape;
   /** Set when a GPU backend handed this pair to the float64 path: why (a limit, layers wider than their datapoints, …). */
   fallback?: string;
   /** Set when the precision rule (src/analysis/precision.ts) sent a side to float64: per side, why (null: that side was fine on the GPU). */
@@ -70,6 +74,9 @@ export function factorize(rep: Representation, options: AnalysisOptions, dft: bo
   }
 }
 
+/** The Gaussian null's view of a CCA pair: whitened directions (Z's rows) and kept dimensions per side. */
+const ccaShape = (x: CcaFactor, y: CcaFactor): CanonicalShape => denseCanonicalShape([x.z.rows, y.z.rows], [x.keptDims, y.keptDims], x.datapoints);
+
 export function compareFactors(a: Factor, b: Factor, options: AnalysisOptions): PairNumbers {
   if (a.kind === 'dft' && b.kind === 'dft') {
     if (options.metric !== 'svcca' && options.metric !== 'cca') throw new Error('unreachable: dft with ' + options.metric);
@@ -86,6 +93,7 @@ export function compareFactors(a: Factor, b: Factor, options: AnalysisOptions): 
       clipped: [0, 0],
       spectra: r.spectra,
       frequencies: r.frequencies,
+      canonical: r.canonical,
     };
   }
   if (a.kind === 'svcca' && b.kind === 'svcca') {
@@ -101,6 +109,7 @@ export function compareFactors(a: Factor, b: Factor, options: AnalysisOptions): 
       clipped: [a.factor.cca.clipped, b.factor.cca.clipped],
       spectra: [a.factor.spectrum, b.factor.spectrum],
       frequencies: null,
+      canonical: ccaShape(a.factor.cca, b.factor.cca),
     };
   }
   if (a.kind === 'cca' && b.kind === 'cca') {
@@ -116,6 +125,7 @@ export function compareFactors(a: Factor, b: Factor, options: AnalysisOptions): 
       clipped: [a.factor.clipped, b.factor.clipped],
       spectra: null,
       frequencies: null,
+      canonical: ccaShape(a.factor, b.factor),
     };
   }
   if (a.kind === 'cka' && b.kind === 'cka') {

@@ -92,27 +92,43 @@ export interface Activation {
   array: NdArray;
 }
 
-/** Chance level of one similarity (analysis/baseline.ts): its value with one side's datapoints
- *  permuted, over `permutations` seeded permutations. */
+/** Chance level of one similarity (analysis/baseline.ts): its value between unrelated data, over
+ *  `permutations` seeded draws of the null the request chose (`null`). */
 export interface Baseline {
   mean: number;
-  /** Sample standard deviation (n − 1) of the permuted values. */
+  /** Sample standard deviation (n − 1) of the null draws. */
   sd: number;
-  /** (observed − mean) / sd; null when every permutation gave the same value (sd = 0). */
+  /** (observed − mean) / sd; null when every draw gave the same value (sd = 0). */
   z: number | null;
-  /** Permutation p: (1 + #{permuted ≥ observed}) / (permutations + 1). */
+  /** Monte-Carlo p: (1 + #{draws ≥ observed}) / (permutations + 1). */
   p: number;
+  /** Draws of the null: permutations of B's datapoints, or draws of the Gaussian null. */
   permutations: number;
   seed: number;
+  /** Which null the draws come from: 'permutation' (B's datapoints permuted, the pair recomputed) or
+   *  'gaussian' (canonical correlations against independent Gaussian data, drawn from the kept
+   *  dimensions alone: src/math/canonicalNull.ts). */
+  null: 'gaussian' | 'permutation';
+  /** Why the permutation null ran where the request asked for the Gaussian one ('auto' or 'gaussian' on
+   *  a cca/svcca cell that is beyond it); absent otherwise. */
+  nullNote?: string;
 }
 
-/** What chance level a job computes: P permutations from a seed; `cells` (grids): every cell, or only
+/** Which null a chance level draws from. 'auto': the Gaussian null for CCA and SVCCA (dense, mean-pool,
+ *  flatten and DFT reductions), the permutation null for PWCCA, CKA and the positions reduction and
+ *  where the Gaussian null does not apply; 'gaussian' / 'permutation': that one (the Gaussian null
+ *  still falls back to permutations where it does not apply, and says so). */
+export type BaselineNull = 'auto' | 'gaussian' | 'permutation';
+export const BASELINE_NULLS: readonly BaselineNull[] = ['auto', 'gaussian', 'permutation'];
+
+/** What chance level a job computes: P draws of a null from a seed; `cells` (grids): every cell, or only
  *  the cells of the convergence curves (a dynamics job's layer i against its own reference i; for a
  *  cross grid, i against i). */
 export interface BaselineRequest {
   permutations: number;
   seed: number;
   cells: 'all' | 'diagonal';
+  null: BaselineNull;
 }
 
 export interface PairResult {

@@ -3,7 +3,16 @@
 
 import { DEFAULT_BASELINE_SEED, DEFAULT_FREEZE_THRESHOLD, MAX_PERMUTATIONS } from '../analysis/chanceDefs';
 import { METRICS } from '../analysis/metricDefs';
-import { CONV_REDUCTIONS, DEFAULT_OPTIONS, type AnalysisOptions, type BaselineRequest, type ConvReduction, type Metric } from '../analysis/types';
+import {
+  BASELINE_NULLS,
+  CONV_REDUCTIONS,
+  DEFAULT_OPTIONS,
+  type AnalysisOptions,
+  type BaselineNull,
+  type BaselineRequest,
+  type ConvReduction,
+  type Metric,
+} from '../analysis/types';
 import { MAX_THREADS } from '../analysis/pool/pool';
 import { CLASS_VALUE_FLAGS, parseClassFlag, type ClassFlags } from './classes';
 
@@ -25,10 +34,11 @@ export interface Parsed {
   /** Many seeds: dynamics over every run, cross over every pair of runs. */
   allRuns: boolean;
   allPairs: boolean;
-  /** --baseline P / --seed S / --baseline-cells: the chance level, when asked for. */
+  /** --baseline P / --seed S / --baseline-cells / --baseline-null: the chance level, when asked for. */
   baseline?: BaselineRequest;
   seed?: number;
   baselineCells?: 'all' | 'diagonal';
+  baselineNull?: BaselineNull;
   threshold: number;
   thresholdGiven?: boolean;
   /** compare --sweep-k */
@@ -84,6 +94,7 @@ export function parseArgs(argv: string[]): Parsed {
     '--seed',
     '--baseline-cells',
     '--threads',
+    '--baseline-null',
     ...CLASS_VALUE_FLAGS,
   ]);
   for (let i = 0; i < rest.length; i++) {
@@ -163,6 +174,7 @@ export function parseArgs(argv: string[]): Parsed {
           ),
           seed: DEFAULT_BASELINE_SEED,
           cells: 'all',
+          null: 'auto',
         };
         break;
       case '--seed':
@@ -173,6 +185,9 @@ export function parseArgs(argv: string[]): Parsed {
         break;
       case '--baseline-cells':
         parsed.baselineCells = oneOf(flag, value, ['all', 'diagonal'] as const);
+        break;
+      case '--baseline-null':
+        parsed.baselineNull = oneOf(flag, value, BASELINE_NULLS);
         break;
       case '--threshold':
         // classes: the correlation a class must reach (cli/classes.ts); otherwise the freeze threshold.
@@ -190,8 +205,14 @@ export function parseArgs(argv: string[]): Parsed {
   if (parsed.baseline) {
     if (parsed.seed !== undefined) parsed.baseline.seed = parsed.seed;
     if (parsed.baselineCells) parsed.baseline.cells = parsed.baselineCells;
-  } else if (parsed.seed !== undefined || parsed.baselineCells) {
-    throw new UsageError(`${parsed.seed !== undefined ? '--seed' : '--baseline-cells'} applies to the chance level: add --baseline P`);
+    if (parsed.baselineNull) parsed.baseline.null = parsed.baselineNull;
+    const metric = parsed.options.metric;
+    if (parsed.baseline.null === 'gaussian' && metric !== 'cca' && metric !== 'svcca') {
+      throw new UsageError(`--baseline-null gaussian is for --metric cca or svcca (canonical correlations), not ${metric}: use permutation`);
+    }
+  } else if (parsed.seed !== undefined || parsed.baselineCells || parsed.baselineNull) {
+    const flag = parsed.seed !== undefined ? '--seed' : parsed.baselineCells ? '--baseline-cells' : '--baseline-null';
+    throw new UsageError(`${flag} applies to the chance level: add --baseline P`);
   }
   return parsed;
 }

@@ -41,16 +41,29 @@ export function formatPair(r: PairResult, nameA: string, nameB: string): string 
   return lines.join('\n');
 }
 
-/** "0.3121 ± 0.0154 (z 41.2, p 0.0476; 20 permutations, seed 1)": a chance level in one phrase. */
+/** What the draws of a chance level are, in words. */
+const drawsOf = (b: Baseline) =>
+  b.null === 'gaussian' ? 'draws of the Gaussian null (independent data, same kept dimensions)' : "permutations of B's datapoints";
+
+/** "0.3121 ± 0.0154 (z 41.2, p 0.0476; 20 permutations of B's datapoints, seed 1)": a chance level in one phrase. */
 export function describeChance(b: Baseline): string {
   const z = b.z === null ? '—' : b.z.toFixed(1);
-  return `${b.mean.toFixed(4)} ± ${b.sd.toFixed(4)} (z ${z}, p ${b.p.toFixed(4)}; ${b.permutations} permutations of B's datapoints, seed ${b.seed})`;
+  return `${b.mean.toFixed(4)} ± ${b.sd.toFixed(4)} (z ${z}, p ${b.p.toFixed(4)}; ${b.permutations} ${drawsOf(b)}, seed ${b.seed})${b.nullNote ? `; ${b.nullNote}` : ''}`;
 }
 
 const chanceMeans = (grid: (Baseline | null)[][]) => grid.map((row) => row.map((b) => b?.mean ?? null));
 
-function chanceNote(b: Baseline): string {
-  return `chance: mean of ${b.permutations} permutations of the datapoints, seed ${b.seed}`;
+/** The chance tables' heading: the draws per cell and which null(s) the cells used. */
+function chanceNote(grids: (Baseline | null)[][][]): string {
+  const cells = grids.flat(2).filter((b): b is Baseline => b !== null);
+  const first = cells[0];
+  const gaussian = cells.filter((b) => b.null === 'gaussian').length;
+  const kinds =
+    gaussian === cells.length || gaussian === 0
+      ? drawsOf(first)
+      : `draws per cell: the Gaussian null in ${gaussian} cells, permutations of B's datapoints in ${cells.length - gaussian}`;
+  const notes = [...new Set(cells.flatMap((b) => (b.nullNote ? [b.nullNote] : [])))];
+  return `chance: mean of ${first.permutations} ${kinds}, seed ${first.seed}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
 }
 
 const firstBaseline = (grids: (Baseline | null)[][][]) => grids.flat(2).find((b): b is Baseline => b !== null) ?? null;
@@ -62,7 +75,7 @@ export function formatDynamics(r: DynamicsResult): string {
     parts.push(`\nstep ${step}  (rows: layer at step ${step}; columns: layer at step ${r.reference})`);
     parts.push(table(r.layers, r.layers, r.values[t]));
     if (r.baseline && first) {
-      parts.push(`step ${step}  ${chanceNote(first)}`);
+      parts.push(`step ${step}  ${chanceNote(r.baseline)}`);
       parts.push(table(r.layers, r.layers, chanceMeans(r.baseline[t])));
     }
   });
@@ -93,6 +106,6 @@ export function formatCross(r: CrossResult): string {
     table(r.layersA, r.layersB, r.values),
   ];
   const first = r.baseline ? firstBaseline([r.baseline]) : null;
-  if (r.baseline && first) parts.push(chanceNote(first), table(r.layersA, r.layersB, chanceMeans(r.baseline)));
+  if (r.baseline && first) parts.push(chanceNote([r.baseline]), table(r.layersA, r.layersB, chanceMeans(r.baseline)));
   return parts.join('\n');
 }

@@ -17,11 +17,17 @@ export const OPTIONS_HELP = `options:
   --threads N                 threads of the float64 CPU path (default: one per core, at most 16;
                               1: no worker threads); the numbers are the same on any count
   --json                      one JSON object on stdout
-  --baseline P                also the chance level of every value: the same pair with B's datapoints
-                              permuted, P times (P ≥ 2; 20 is a good start): {mean, sd, z, p,
-                              permutations, seed} per value in --json (null where the value is null),
-                              a chance line or table in the text
-  --seed S                    the permutations' seed (default ${DEFAULT_BASELINE_SEED}): same seed, same numbers`;
+  --baseline P                also the chance level of every value: its value between unrelated data,
+                              P draws of the null (P ≥ 2; 20 is a good start): {mean, sd, z, p,
+                              permutations (the draws), seed, null} per value in --json (null where
+                              the value is null), a chance line or table in the text
+  --baseline-null auto|gaussian|permutation
+                              which null (default auto): gaussian draws the canonical correlations
+                              against independent Gaussian data from the kept dimensions alone (cca,
+                              svcca; cheap); permutation permutes B's datapoints and recomputes
+                              (every metric; exact, P times the work); auto: gaussian for cca and
+                              svcca, permutation for pwcca, cka and --conv positions
+  --seed S                    the null's seed (default ${DEFAULT_BASELINE_SEED}): same seed, same numbers`;
 
 export const EXIT_HELP = `exit status: 0 done; 2 bad input or a bad call (one line on stderr: "svcca-lens: …").`;
 

@@ -13,6 +13,7 @@
 // R(X)R(Y)ᵀ = R(X Yᴴ), so every complex canonical correlation appears exactly twice among the real
 // ones. We take every other one. Blocks are centred over datapoints in the complex domain first.
 
+import { frequencyBlock, type CanonicalShape } from './canonicalNull';
 import { ccaFactor, ccaFromFactors, chooseK, summarize, svdStep, svccaFactorFromStep, type CcaFactor, type KeepRule } from './cca';
 import { permuteColumns, type Matrix } from './matrix';
 import type { Conv } from './reduce';
@@ -192,6 +193,8 @@ export interface DftResult {
   /** Global variance spectrum per side for svcca (complex eigenvalues with multiplicity, descending). */
   spectra: [number[], number[]] | null;
   frequencies: number;
+  /** What the Gaussian chance level of this pair depends on: each frequency block's dimensions (src/math/canonicalNull.ts). */
+  canonical: CanonicalShape;
 }
 
 /** Every other value of a descending list of doubled values: the complex spectrum. */
@@ -247,6 +250,7 @@ export function dftSimilarity(
   union.sort((x, y) => y - x);
   const totalFrequencies = frequencies.reduce((s, f) => s + f.multiplicity, 0);
   const summary = summarize(union);
+  const blocks = frequencies.map((f, b) => frequencyBlock(f, [sa, sb], [factorsA[b].z.rows, factorsB[b].z.rows], [factorsA[b].keptDims, factorsB[b].keptDims]));
   return {
     ...summary,
     kept,
@@ -254,6 +258,7 @@ export function dftSimilarity(
     dropped,
     spectra,
     frequencies: totalFrequencies,
+    canonical: { blocks, dof: sa.datapoints - 1 },
   };
 }
 

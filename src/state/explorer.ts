@@ -381,7 +381,7 @@ function blocking(info: BundleInfo, options: AnalysisOptions, dropped: readonly 
 
 /** The app's chance level: P = 20 permutations, a fixed seed (reproducible exports); the cells
  *  (the diagonal or every cell) are the user's choice (AppState.chanceCells). */
-export const APP_BASELINE: BaselineRequest = { permutations: DEFAULT_PERMUTATIONS, seed: DEFAULT_BASELINE_SEED, cells: 'diagonal' };
+export const APP_BASELINE: BaselineRequest = { permutations: DEFAULT_PERMUTATIONS, seed: DEFAULT_BASELINE_SEED, cells: 'diagonal', null: 'auto' };
 
 /** The chance level a grid job asks for, or null when it is off. */
 export function chanceRequest(s: Pick<AppState, 'chance' | 'chanceCells'>): BaselineRequest | null {

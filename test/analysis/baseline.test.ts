@@ -39,7 +39,7 @@ describe('permutations', () => {
     expect(() => resolveBaseline({ permutations: 1 })).toThrow(/from 2 to/);
     expect(() => resolveBaseline({ permutations: 2.5 })).toThrow(/whole number of permutations/);
     expect(() => resolveBaseline({ seed: -1 })).toThrow(/seed/);
-    expect(resolveBaseline({})).toEqual({ permutations: 20, seed: 1, cells: 'all' });
+    expect(resolveBaseline({})).toEqual({ permutations: 20, seed: 1, cells: 'all', null: 'auto' });
     expect(resolveBaseline(null)).toBeNull();
   });
 });
@@ -52,7 +52,7 @@ describe('the permuted factor is the factor of the permuted data (no new SVD)', 
   for (const metric of ['svcca', 'cca', 'pwcca', 'cka', 'cka-debiased'] as Metric[]) {
     it(`${metric}: baseline equals the statistics of recomputed pairs`, async () => {
       const options = cpu(metric, metric === 'svcca' ? { keep: { kind: 'dims', k: 4 } } : {});
-      const result = await comparePair(act('x', x), act('y', y), options, undefined, { permutations, seed });
+      const result = await comparePair(act('x', x), act('y', y), options, undefined, { permutations, seed, null: 'permutation' });
       const direct = await Promise.all(
         datapointPermutations(seed, 40, permutations).map(
           async (perm) => (await comparePair(act('x', x), act('y', permuteColumns(y, perm)), options)).similarity,
@@ -72,7 +72,7 @@ describe('the permuted factor is the factor of the permuted data (no new SVD)', 
       const options = cpu(metric, { convReduction: 'dft', layout: 'datapoints-first', convLayout: 'nhwc' });
       const a = { name: 'a', array: conv(21, 30, 3, 3, 2) };
       const b = { name: 'b', array: conv(22, 30, 3, 3, 2) };
-      const result = await comparePair(a, b, options, undefined, { permutations: 3, seed: 5 });
+      const result = await comparePair(a, b, options, undefined, { permutations: 3, seed: 5, null: 'permutation' });
       const direct = await Promise.all(
         datapointPermutations(5, 30, 3).map(async (perm) => (await comparePair(a, { name: 'b', array: conv(22, 30, 3, 3, 2, perm) }, options)).similarity),
       );
@@ -102,7 +102,7 @@ describe('calibration and power', () => {
 
   it('a layer against itself: similarity 1, chance far below, the smallest p', async () => {
     const x = randn(31, 20, 200);
-    const r = await comparePair(act('x', x), act('x', x), cpu('svcca'), undefined, { permutations: 20, seed: 1 });
+    const r = await comparePair(act('x', x), act('x', x), cpu('svcca'), undefined, { permutations: 20, seed: 1, null: 'permutation' });
     expectClose(r.similarity, 1, TOL.f64Identity, 'self');
     // 200 datapoints, ~20 directions: chance is about k/m, far from 1.
     expect(r.baseline!.mean).toBeLessThan(0.3);
@@ -122,7 +122,7 @@ describe('positions: whole inputs are shuffled, each keeping its positions', () 
     const [n, h, w] = [40, 3, 3];
     const options = cpu('cca', { convReduction: 'positions' });
     const a = { name: 'a', array: conv(41, n, h, w, 4) };
-    const request = { permutations: 3, seed: 9 };
+    const request = { permutations: 3, seed: 9, null: 'permutation' as const };
     const r = await comparePair(a, { name: 'b', array: conv(42, n, h, w, 5) }, options, undefined, request);
     const permuted = await Promise.all(
       datapointPermutations(request.seed, n, request.permutations).map(
@@ -142,12 +142,12 @@ describe('grids', () => {
   );
 
   it('dynamics: a baseline per cell, reproducible; diagonal leaves the off-diagonal null', async () => {
-    const all = await computeDynamics({ bundle, baseline: { permutations: 5, seed: 9 } }, cpu('cca'));
-    const again = await computeDynamics({ bundle, baseline: { permutations: 5, seed: 9 } }, cpu('cca'));
+    const all = await computeDynamics({ bundle, baseline: { permutations: 5, seed: 9, null: 'permutation' } }, cpu('cca'));
+    const again = await computeDynamics({ bundle, baseline: { permutations: 5, seed: 9, null: 'permutation' } }, cpu('cca'));
     expect(all.baseline).toEqual(again.baseline);
     expect(all.baseline!.length).toBe(steps.length);
     for (const grid of all.baseline!) for (const row of grid) for (const cell of row) expect(cell!.permutations).toBe(5);
-    const diagonal = await computeDynamics({ bundle, baseline: { permutations: 5, seed: 9, cells: 'diagonal' } }, cpu('cca'));
+    const diagonal = await computeDynamics({ bundle, baseline: { permutations: 5, seed: 9, cells: 'diagonal', null: 'permutation' } }, cpu('cca'));
     diagonal.baseline!.forEach((grid, t) =>
       grid.forEach((row, i) =>
         row.forEach((cell, j) => {
@@ -161,11 +161,12 @@ describe('grids', () => {
   });
 
   it('cross: the same numbers as each pair on its own', async () => {
-    const cross = await computeCross({ a: { bundle }, b: { bundle }, step: 1, baseline: { permutations: 4, seed: 2 } }, cpu('svcca'));
+    const cross = await computeCross({ a: { bundle }, b: { bundle }, step: 1, baseline: { permutations: 4, seed: 2, null: 'permutation' } }, cpu('svcca'));
     const entry = (layer: string) => bundle.entries.find((e) => e.step === 1 && e.layer === layer)!;
     const pair = await comparePair({ name: 'a', array: await entry('l1').load() }, { name: 'b', array: await entry('l2').load() }, cpu('svcca'), undefined, {
       permutations: 4,
       seed: 2,
+      null: 'permutation',
     });
     expectClose(cross.baseline![0][1]!.mean, pair.baseline!.mean, TOL.f64Identity, 'cross vs pair');
     expectClose(cross.baseline![0][1]!.p, pair.baseline!.p, TOL.f64Identity, 'cross vs pair p');
@@ -173,7 +174,7 @@ describe('grids', () => {
 });
 
 describe('freeze step with its chance level', () => {
-  const b = (mean: number, sd: number) => ({ mean, sd, z: null, p: 0.05, permutations: 20, seed: 1 });
+  const b = (mean: number, sd: number) => ({ mean, sd, z: null, p: 0.05, permutations: 20, seed: 1, null: 'permutation' as const });
   it('finds the step from which the curve stays above the threshold and tests the threshold against chance', () => {
     const f = freezeStep([0.2, 0.95, 0.8, 0.91, 0.99], [null, null, null, b(0.5, 0.1), b(0.5, 0.1)], [0, 10, 20, 30, 40], 0.9);
     expect(f).toMatchObject({ t: 3, step: 30, similarity: 0.91, aboveChance: true });

@@ -56,19 +56,20 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('svcca-lens --baseline', () => {
   it("compare: the engine's baseline in --json and a chance line in the text", async () => {
-    const json = await cli('compare', 'x.npy', 'y.npy', '--metric', 'cca', '--baseline', '9', '--seed', '4', '--json');
+    const json = await cli('compare', 'x.npy', 'y.npy', '--metric', 'cca', '--baseline', '9', '--seed', '4', '--baseline-null', 'permutation', '--json');
     expect(json.code, json.stderr).toBe(0);
     const out = JSON.parse(json.stdout) as { similarity: number; baseline: Baseline };
     const load = (name: string, seed: number, n: number) => ({ name, array: { shape: [120, n], dtype: '<f8', data: randn(seed, 120, n).data } });
     const engine = await comparePair(load('x', 1, 8), load('y', 2, 6), { ...DEFAULT_OPTIONS, metric: 'cca', backend: 'cpu' }, undefined, {
       permutations: 9,
       seed: 4,
+      null: 'permutation',
     });
     expect(out.baseline.permutations).toBe(9);
     expect(out.baseline.seed).toBe(4);
     expectClose(out.baseline.mean, engine.baseline!.mean, TOL.f64Identity, 'cli mean');
     expectClose(out.baseline.p, engine.baseline!.p, TOL.f64Identity, 'cli p');
-    const text = await cli('compare', 'x.npy', 'y.npy', '--baseline', '9');
+    const text = await cli('compare', 'x.npy', 'y.npy', '--baseline', '9', '--baseline-null', 'permutation');
     expect(text.stdout).toMatch(/^chance\s+0\.\d{4} ± 0\.\d{4} \(z -?[\d.]+, p 0\.\d{4}; 9 permutations of B's datapoints, seed 1\)$/m);
     const none = JSON.parse((await cli('compare', 'x.npy', 'y.npy', '--json')).stdout);
     expect(none.baseline).toBeUndefined();
@@ -84,6 +85,8 @@ describe('svcca-lens --baseline', () => {
     };
     expect(out.baseline.length).toBe(out.values.length);
     expect(out.baseline[0][0][1]!.permutations).toBe(5);
+    // SVCCA (the default metric): the Gaussian null by default.
+    expect(new Set(out.baseline.flat(2).map((b) => b!.null))).toEqual(new Set(['gaussian']));
     expect(out.freeze.threshold).toBe(0.9);
     expect(out.freeze.layers.map((f) => f.step)).toEqual([10, 10]);
     for (const f of out.freeze.layers) expect(f.aboveChance).toBe(true);
@@ -91,7 +94,13 @@ describe('svcca-lens --baseline', () => {
     expect(diagonal.baseline[0][0][1]).toBeNull();
     expectClose(diagonal.baseline[0][1][1]!.mean, out.baseline[0][1][1]!.mean, TOL.f64Identity, 'diagonal = all');
     const text = await cli('dynamics', 'run.npz', '--baseline', '5');
-    expect(text.stdout).toContain('chance: mean of 5 permutations of the datapoints, seed 1');
+    expect(text.stdout).toContain('chance: mean of 5 draws of the Gaussian null (independent data, same kept dimensions), seed 1');
+    const permuted = await cli('dynamics', 'run.npz', '--baseline', '5', '--baseline-null', 'permutation', '--json');
+    const byPermutation = JSON.parse(permuted.stdout) as typeof out;
+    expect(new Set(byPermutation.baseline.flat(2).map((b) => b!.null))).toEqual(new Set(['permutation']));
+    expect((await cli('dynamics', 'run.npz', '--baseline', '5', '--baseline-null', 'permutation')).stdout).toContain(
+      "chance: mean of 5 permutations of B's datapoints, seed 1",
+    );
     expect(text.stdout).toMatch(/fc1\s+step 10 \(similarity 1\.000000; chance 0\.\d{4} ± 0\.\d{4}: the threshold is above chance \+ 2 sd\)/);
   });
 
@@ -109,10 +118,19 @@ describe('svcca-lens --baseline', () => {
     const seed = await cli('compare', 'x.npy', 'y.npy', '--seed', '3');
     expect(seed.code).toBe(2);
     expect(seed.stderr).toContain('--seed applies to the chance level: add --baseline P');
+    const lone = await cli('compare', 'x.npy', 'y.npy', '--baseline-null', 'gaussian');
+    expect(lone.code).toBe(2);
+    expect(lone.stderr).toContain('--baseline-null applies to the chance level: add --baseline P');
+    const cka = await cli('compare', 'x.npy', 'y.npy', '--metric', 'cka', '--baseline', '5', '--baseline-null', 'gaussian');
+    expect(cka.code).toBe(2);
+    expect(cka.stderr).toContain('--baseline-null gaussian is for --metric cca or svcca');
+    const bad = await cli('compare', 'x.npy', 'y.npy', '--baseline', '5', '--baseline-null', 'normal');
+    expect(bad.stderr).toContain('--baseline-null must be one of auto, gaussian, permutation (got normal)');
     for (const command of ['compare', 'dynamics', 'cross']) {
       const help = await cli(command, '--help');
       expect(help.stdout).toContain('--baseline P');
       expect(help.stdout).toContain('--seed S');
+      expect(help.stdout).toContain('--baseline-null auto|gaussian|permutation');
     }
     expect((await cli('dynamics', '--help')).stdout).toContain('--threshold T');
   });

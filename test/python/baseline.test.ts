@@ -57,7 +57,11 @@ describe('chance level against numpy (scripts/baseline_reference.py)', () => {
       const noise = randn(c.y[0], c.y[1], c.y[2]);
       const y = c.related ? add(noise, multiply(randn(c.y[0] + 1, c.y[1], c.x[1]), x)) : noise;
       const options = { ...DEFAULT_OPTIONS, metric: c.metric, epsilon: 0, backend: 'cpu' as const, ...(c.k ? { keep: { kind: 'dims' as const, k: c.k } } : {}) };
-      const r = await comparePair({ name: 'x', array: storedDatapointsFirst(x) }, { name: 'y', array: storedDatapointsFirst(y) }, options, undefined, { permutations: c.permutations, seed: c.seed });
+      const r = await comparePair({ name: 'x', array: storedDatapointsFirst(x) }, { name: 'y', array: storedDatapointsFirst(y) }, options, undefined, {
+        permutations: c.permutations,
+        seed: c.seed,
+        null: 'permutation',
+      });
       expectClose(r.similarity, c.observed, TOL.f64Reference, `${label} observed`);
       expectClose(r.baseline!.mean, c.mean, TOL.f64Reference, `${label} mean`);
       expectClose(r.baseline!.sd, c.sd, TOL.f64Reference, `${label} sd`);

@@ -7,6 +7,7 @@
 
 import { checkAborted } from '../../cancel';
 import { jacobiEigenBatch, runProducts } from '../../gpu/ops';
+import { denseCanonicalShape } from '../../math/canonicalNull';
 import { summarize } from '../../math/cca';
 import { factorize, type PairNumbers } from '../metrics';
 import { blockGramBatch, correlationsOf, stackedCross } from './pairs';
@@ -75,6 +76,7 @@ export async function compareCca(job: GpuJob, a: GpuCcaFactor[], b: GpuCcaFactor
       clipped: [fa.clipped, fb.clipped],
       spectra: fa.spectrum && fb.spectrum ? [fa.spectrum, fb.spectrum] : null,
       frequencies: null,
+      canonical: denseCanonicalShape([fa.rows, fb.rows], [fa.keptDims, fb.keptDims], fa.datapoints),
     };
   });
   return grid;

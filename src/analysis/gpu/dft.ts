@@ -10,6 +10,7 @@
 import { checkAborted } from '../../cancel';
 import { embedFrequencyBlocks, jacobiEigenBatch, runProducts, spectrumOf } from '../../gpu/ops';
 import type { ProductBatch } from '../../gpu/kernels/product';
+import { frequencyBlock } from '../../math/canonicalNull';
 import { summarize } from '../../math/cca';
 import { globalKeep, halve, sharedFrequencies, type SharedFrequency } from '../../math/dft';
 import { denseAsConv, type Representation } from '../../math/reduce';
@@ -94,7 +95,7 @@ export async function compareDft(job: GpuJob, a: GpuDftFactor[], b: GpuDftFactor
         const reason = (v: typeof whyA) => (v && !v.gpu ? v.reason : null);
         grid[i][j] = { ...numbers, fallbackSides: [reason(whyA), reason(whyB)] };
       } else {
-        grid[i][j] = await dftPair(job, setA, setB, frequencies, a[i].dims.c, b[j].dims.c, 2 * a[i].dims.n);
+        grid[i][j] = await dftPair(job, setA, setB, frequencies, [a[i].dims, b[j].dims]);
       }
     }
     onPairs?.(b.length);
@@ -107,11 +108,11 @@ async function dftPair(
   setA: StackedFactors,
   setB: StackedFactors,
   frequencies: SharedFrequency[],
-  channelsA: number,
-  channelsB: number,
-  m: number,
+  dims: [GpuDftFactor['dims'], GpuDftFactor['dims']],
 ): Promise<PairNumbers> {
   const { rt, own } = job;
+  const [channelsA, channelsB] = [dims[0].c, dims[1].c];
+  const m = 2 * dims[0].n;
   const blocks = frequencies.map((_, index) => ({ pa: setA.plans[index], pb: setB.plans[index] }));
   const crossOffsets: number[] = [];
   let crossSize = 0;
@@ -182,5 +183,19 @@ async function dftPair(
     // SVCCA's blocks carry their spectra (the SVD step); CCA's do not.
     spectra: blocks.every(({ pa, pb }) => pa.spectrum && pb.spectrum) ? [spectra[0].sort((x, y) => y - x), spectra[1].sort((x, y) => y - x)] : null,
     frequencies: total,
+    canonical: {
+      blocks: blocks.map(({ pa, pb }, index) =>
+        frequencyBlock(
+          frequencies[index],
+          [
+            { height: dims[0].h, width: dims[0].w },
+            { height: dims[1].h, width: dims[1].w },
+          ],
+          [pa.rows, pb.rows],
+          [pa.keptDims, pb.keptDims],
+        ),
+      ),
+      dof: dims[0].n - 1,
+    },
   };
 }
