@@ -194,7 +194,7 @@ test('with the chance level: which layers agree across seeds more than chance, a
   );
   expect(appDiagonal.map((d) => d.chance.aboveChance)).toEqual(cliDiagonal.map((d) => d.chance.aboveChance));
   expect(json.chanceTest).toEqual(cross.chanceTest);
-  expect(json.about['chance level']).toContain('20 permutations');
+  expect(json.about['chance level']).toContain('20 draws of the default null');
   const csv = (
     await downloaded(page, () => seeds.getByRole('button', { name: "Export CSV of every run's values and the mean over runs" }).click())
   ).bytes.toString('utf8');

@@ -2,7 +2,19 @@
 // defaults and the Freeze Training step with its chance level. The
 // permutations and statistics themselves: analysis/baseline.ts.
 
-import type { Baseline, DynamicsResult } from './types';
+import type { Baseline, BaselineNull, DynamicsResult } from './types';
+
+/** What the draws of a chance level are, in words: "20 " + drawsOf(…) (the CLI's and the app's text). */
+export function drawsOf(nullUsed: BaselineNull): string {
+  switch (nullUsed) {
+    case 'gaussian':
+      return 'draws of the Gaussian null (independent data, same kept dimensions)';
+    case 'permutation':
+      return "permutations of B's datapoints";
+    case 'auto':
+      return "draws of the default null (the Gaussian null for CCA and SVCCA, permutations of B's datapoints otherwise)";
+  }
+}
 
 /** The default freeze threshold: a layer has converged from the step it stays at or above it (app and CLI). */
 export const DEFAULT_FREEZE_THRESHOLD = 0.95;

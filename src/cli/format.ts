@@ -1,6 +1,7 @@
 // Plain-text tables for the CLI (the --json output carries the same numbers at full precision).
 
 import type { FreezeStep } from '../analysis/baseline';
+import { drawsOf } from '../analysis/chanceDefs';
 import type { Baseline, CrossResult, DynamicsResult, PairResult } from '../analysis/types';
 
 const fixed = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(6));
@@ -41,14 +42,10 @@ export function formatPair(r: PairResult, nameA: string, nameB: string): string 
   return lines.join('\n');
 }
 
-/** What the draws of a chance level are, in words. */
-const drawsOf = (b: Baseline) =>
-  b.null === 'gaussian' ? 'draws of the Gaussian null (independent data, same kept dimensions)' : "permutations of B's datapoints";
-
 /** "0.3121 ± 0.0154 (z 41.2, p 0.0476; 20 permutations of B's datapoints, seed 1)": a chance level in one phrase. */
 export function describeChance(b: Baseline): string {
   const z = b.z === null ? '—' : b.z.toFixed(1);
-  return `${b.mean.toFixed(4)} ± ${b.sd.toFixed(4)} (z ${z}, p ${b.p.toFixed(4)}; ${b.permutations} ${drawsOf(b)}, seed ${b.seed})${b.nullNote ? `; ${b.nullNote}` : ''}`;
+  return `${b.mean.toFixed(4)} ± ${b.sd.toFixed(4)} (z ${z}, p ${b.p.toFixed(4)}; ${b.permutations} ${drawsOf(b.null)}, seed ${b.seed})${b.nullNote ? `; ${b.nullNote}` : ''}`;
 }
 
 const chanceMeans = (grid: (Baseline | null)[][]) => grid.map((row) => row.map((b) => b?.mean ?? null));
@@ -60,7 +57,7 @@ function chanceNote(grids: (Baseline | null)[][][]): string {
   const gaussian = cells.filter((b) => b.null === 'gaussian').length;
   const kinds =
     gaussian === cells.length || gaussian === 0
-      ? drawsOf(first)
+      ? drawsOf(first.null)
       : `draws per cell: the Gaussian null in ${gaussian} cells, permutations of B's datapoints in ${cells.length - gaussian}`;
   const notes = [...new Set(cells.flatMap((b) => (b.nullNote ? [b.nullNote] : [])))];
   return `chance: mean of ${first.permutations} ${kinds}, seed ${first.seed}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;

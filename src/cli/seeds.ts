@@ -10,15 +10,14 @@ import { formatSpread, type Spread } from '../analysis/seeds';
 import { formatP, requestOf, SEEDS_ALPHA, type ChanceRequestOf } from '../analysis/seedsChance';
 import type { SeedsCrossResult, SeedsDynamicsResult } from '../analysis/seedJobs';
 import type { AnalysisOptions } from '../analysis/types';
+import { drawsOf } from '../analysis/chanceDefs';
 
 /** "0.9123±0.0100", "0.9123" (n = 1) or "—". */
 const meanSd = (s: Spread) => (s.mean === null ? '—' : s.sd === null ? s.mean.toFixed(4) : `${s.mean.toFixed(4)}±${s.sd.toFixed(4)}`);
 
-/** "20 permutations of B's datapoints, seed 1" (and any other field of the request, e.g. its null). */
+/** "20 permutations of B's datapoints, seed 1" or "20 draws of the Gaussian null (…), seed 1" (and a fallback's note). */
 function describeRequest(r: ChanceRequestOf): string {
-  const { permutations, seed, ...rest } = r;
-  const more = Object.entries(rest).map(([k, v]) => `, ${k} ${String(v)}`);
-  return `${permutations} permutations of B's datapoints, seed ${seed}${more.join('')}`;
+  return `${r.permutations} ${drawsOf(r.null)}, seed ${r.seed}${r.nullNote ? `; ${r.nullNote}` : ''}`;
 }
 
 function spreadTable(rowLabels: readonly string[], columnLabels: readonly string[], cells: readonly (readonly Spread[])[]): string {

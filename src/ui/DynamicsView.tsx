@@ -3,6 +3,7 @@
 // shared colour scale; and the convergence curves (the diagonal over time) with the Freeze
 // Training steps. Clicking a cell (or Enter on it) opens the pair's drill-down.
 
+import { drawsOf } from '../analysis/chanceDefs';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useAppStore } from '../state/hooks';
 import {
@@ -335,7 +336,7 @@ export function DynamicsView() {
             <ErrorBoundary name="convergence">
               <ChartFigure
                 title="convergence curves"
-                caption={`Convergence: each layer's ${metric} to itself at the reference step ${job.reference}, against the training step${showFreeze ? `; ◆ marks where it stays at or above ${threshold}` : ''}${chance && bands ? `; shaded: chance level (datapoints permuted, ${APP_BASELINE.permutations} permutations), mean ± 2 sd` : ''}.`}
+                caption={`Convergence: each layer's ${metric} to itself at the reference step ${job.reference}, against the training step${showFreeze ? `; ◆ marks where it stays at or above ${threshold}` : ''}${chance && bands ? `; shaded: chance level (${APP_BASELINE.permutations} ${drawsOf(baseline?.flat(2).find((b) => b !== null)?.null ?? 'auto')}), mean ± 2 sd` : ''}.`}
                 file={`${base}-convergence`}
                 stamp={stamp}
                 exportable={anyValue}

@@ -6,6 +6,7 @@
 // across seeds more than chance (analysis/seedsChance.ts). Tooltips give mean, sd, min, max and n;
 // CSV and JSON carry every run's (pair's) values beside the aggregate; PNG and SVG the same fields.
 
+import { drawsOf } from '../analysis/chanceDefs';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useAppStore } from '../state/hooks';
 import { setThreshold } from '../state/store';
@@ -67,12 +68,12 @@ function ChanceCheck({ kind }: { kind: 'dynamics' | 'cross' }) {
   const chance = useAppStore((s) => s.chance);
   const what =
     kind === 'dynamics'
-      ? "each run's convergence curves with the datapoints permuted: the chance level at each run's freeze step"
-      : "each pair of runs with B's datapoints permuted, layer i against layer i: whether a layer agrees across seeds more than chance";
+      ? "each run's convergence curves against unrelated data: the chance level at each run's freeze step"
+      : 'each pair of runs against unrelated data, layer i against layer i: whether a layer agrees across seeds more than chance';
   return (
     <label
       className="check"
-      title={`Chance level of ${what}; ${APP_BASELINE.permutations} permutations (seed ${APP_BASELINE.seed}) per run${kind === 'cross' ? ' pair' : ''}`}
+      title={`Chance level of ${what}; ${APP_BASELINE.permutations} ${drawsOf('auto')} (seed ${APP_BASELINE.seed}) per run${kind === 'cross' ? ' pair' : ''}`}
     >
       <input type="checkbox" checked={chance} onChange={(e) => setSeedsChance(e.currentTarget.checked)} />
       Chance level
@@ -85,8 +86,8 @@ function chanceField(kind: 'dynamics' | 'cross'): [string, string] {
   return [
     'chance level',
     kind === 'dynamics'
-      ? `per run, ${APP_BASELINE.permutations} permutations of the datapoints (seed ${APP_BASELINE.seed}), the convergence curves' cells; at each run's freeze step: is the threshold above chance mean + 2 sd`
-      : `per pair of runs, ${APP_BASELINE.permutations} permutations of B's datapoints (seed ${APP_BASELINE.seed}), the diagonal; combined over pairs by Stouffer, Holm over the layers, alpha ${SEEDS_ALPHA}`,
+      ? `per run, ${APP_BASELINE.permutations} ${drawsOf('auto')} (seed ${APP_BASELINE.seed}), the convergence curves' cells; at each run's freeze step: is the threshold above chance mean + 2 sd`
+      : `per pair of runs, ${APP_BASELINE.permutations} ${drawsOf('auto')} (seed ${APP_BASELINE.seed}), the diagonal; combined over pairs by Stouffer, Holm over the layers, alpha ${SEEDS_ALPHA}`,
   ];
 }
 
@@ -425,7 +426,7 @@ export function SeedsCrossView() {
             <caption>
               {`The same layer across seeds: ${metric} of a layer with itself in another run, over ${pairsOfRuns(agg.pairs.length)}`}
               {test &&
-                `; against chance: each pair's chance level (${APP_BASELINE.permutations} permutations of B's datapoints), combined over the pairs by Stouffer (Z = Σz/√K, one-sided p), Holm over ${test.layers} layers, α = ${test.alpha}`}
+                `; against chance: each pair's chance level (${APP_BASELINE.permutations} ${drawsOf('auto')}), combined over the pairs by Stouffer (Z = Σz/√K, one-sided p), Holm over ${test.layers} layers, α = ${test.alpha}`}
             </caption>
             <thead>
               <tr>

@@ -1,6 +1,7 @@
 // Controls both grid views (learning dynamics, across runs) carry: a step picker with a "last"
 // choice, the colour-domain toggle, and the CSV/JSON export of the matrix on screen.
 
+import { drawsOf } from '../analysis/chanceDefs';
 import { setChance, setChanceCells, setDomain, setHeatMode, APP_BASELINE } from '../state/store';
 import type { ChanceCells, HeatMode } from '../state/store';
 import { useAppStore } from '../state/hooks';
@@ -60,7 +61,7 @@ export function ChanceControls({ diagonal }: { diagonal: string }) {
     <div className="chance-controls" role="group" aria-label="Chance level">
       <label
         className="check"
-        title={`Each similarity's chance level: the same pair with the datapoints of one side permuted, ${APP_BASELINE.permutations} permutations (seed ${APP_BASELINE.seed}); bands = mean ± 2 sd`}
+        title={`Each similarity's chance level: its value between unrelated data, ${APP_BASELINE.permutations} ${drawsOf('auto')} (seed ${APP_BASELINE.seed}); bands = mean ± 2 sd`}
       >
         <input type="checkbox" checked={chance} onChange={(e) => setChance(e.currentTarget.checked)} />
         Chance level

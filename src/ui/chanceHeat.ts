@@ -4,6 +4,7 @@
 // Also the chance level's words (tooltip, caption) and the long CSV with the chance columns.
 // Pure: grids in, grids and text out.
 
+import { drawsOf } from '../analysis/chanceDefs';
 import type { Baseline } from '../analysis/types';
 import type { HeatMode } from '../state/appStore';
 import { dataDomain, symmetricDomain, type ColourScale, type Domain } from './charts/heatmapLayout';
@@ -73,7 +74,7 @@ export function shownHeat(
           return { v: null, why: missingWhy };
         }
         if (mode === 'above-chance') return { v: v - b.mean, why: null };
-        return b.z === null ? { v: null, why: 'z undefined: every permutation gave the same similarity (chance sd 0)' } : { v: b.z, why: null };
+        return b.z === null ? { v: null, why: 'z undefined: every draw of the null gave the same similarity (chance sd 0)' } : { v: b.z, why: null };
       }),
     ),
   );
@@ -87,7 +88,7 @@ export function shownHeat(
       domain,
       scale: 'diverging',
       legendTitle: `${metric} − chance`,
-      colour: `Colour: ${metric} minus its chance level (mean of the permuted similarities), red above chance, blue below, white at 0, on ${range(domain)}`,
+      colour: `Colour: ${metric} minus its chance level (mean of the null's similarities), red above chance, blue below, white at 0, on ${range(domain)}`,
       missing,
     };
   }
@@ -103,9 +104,9 @@ export function shownHeat(
   };
 }
 
-/** "chance 0.142 ± 0.005 (z 160, p 0.048; 20 permutations of the datapoints)": a cell's chance level. */
+/** "chance 0.142 ± 0.005 (z 160, p 0.048; 20 permutations of B's datapoints)": a cell's chance level. */
 export function chanceLine(b: Baseline): string {
-  return `chance ${b.mean.toFixed(3)} ± ${b.sd.toFixed(3)} (z ${b.z === null ? '—' : b.z.toFixed(1)}, p ${b.p.toFixed(3)}; ${b.permutations} permutations of the datapoints)`;
+  return `chance ${b.mean.toFixed(3)} ± ${b.sd.toFixed(3)} (z ${b.z === null ? '—' : b.z.toFixed(1)}, p ${b.p.toFixed(3)}; ${b.permutations} ${drawsOf(b.null)})`;
 }
 
 /**

@@ -137,7 +137,7 @@ describe('aggregateCross', () => {
   });
 });
 
-const baseline = (mean: number, sd: number, z: number | null, p = 0.05): Baseline => ({ mean, sd, z, p, permutations: 20, seed: 1 });
+const baseline = (mean: number, sd: number, z: number | null, p = 0.05): Baseline => ({ mean, sd, z, p, permutations: 20, seed: 1, null: 'permutation' });
 
 describe('combineChance (Stouffer over run pairs, Cantelli p)', () => {
   it("gives the chance's spread over pairs, the mean sd, z's spread, Z = Σz/√K and its one-sided p", () => {

@@ -56,7 +56,7 @@ describe('svcca-lens many seeds', () => {
     const text = await call(args);
     expect(text.status).toBe(0);
     expect(text.stdout).toContain(
-      "more than chance across seeds: each pair's chance level (5 permutations of B's datapoints, seed 1); combined over the 1 pair by Stouffer (Z = Σz/√K, one-sided p), Holm over 14 layers, α = 0.05",
+      "more than chance across seeds: each pair's chance level (5 draws of the Gaussian null (independent data, same kept dimensions), seed 1); combined over the 1 pair by Stouffer (Z = Σz/√K, one-sided p), Holm over 14 layers, α = 0.05",
     );
     expect(text.stdout).toMatch(/^layer\s+similarity\s+chance\s+z per pair\s+Z\s+p\s+p \(Holm\)\s+above chance \(α 0\.05\)$/m);
     const json = JSON.parse((await call([...args, '--json'])).stdout);
@@ -118,7 +118,9 @@ describe('svcca-lens dynamics --all-runs --baseline', () => {
     expect(text.stdout).toMatch(
       /^l0\s+10, 10\s+mean 10\.0 ± 0\.0, min 10, max 10 \(2 of 2 runs\); chance there 0\.\d{4}±0\.\d{4}: threshold above chance \+ 2 sd in 2 of 2 runs$/m,
     );
-    expect(text.stdout).toContain("step 10  chance: each run's chance mean (10 permutations of B's datapoints, seed 1), mean ± sd over runs");
+    expect(text.stdout).toContain(
+      "step 10  chance: each run's chance mean (10 draws of the Gaussian null (independent data, same kept dimensions), seed 1), mean ± sd over runs",
+    );
     const json = JSON.parse((await call([...args, '--json'])).stdout);
     expect(json.freeze[0].chance).toMatchObject({ aboveChance: [true, true], aboveChanceRuns: 2, frozen: 2 });
     expect(json.freeze[0].chance.baselines[1]).toEqual(json.perRunBaseline[1][1][0][0]);

@@ -89,7 +89,7 @@ describe.skipIf(missing !== null)('many seeds with the chance level against nump
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("cross --all-pairs --baseline: each pair's chance, the combination per cell, Holm and the verdict per layer", async () => {
-    const out = (await cliJson(['cross', bundle, '--all-pairs', '--baseline', String(PERMUTATIONS), '--seed', String(SEED), '--backend', 'cpu', '--json'])) as unknown as {
+    const out = (await cliJson(['cross', bundle, '--all-pairs', '--baseline', String(PERMUTATIONS), '--baseline-null', 'permutation', '--seed', String(SEED), '--backend', 'cpu', '--json'])) as unknown as {
       step: number;
       pairs: { a: string; b: string; baseline: Baseline[][] }[];
       chance: CombinedChance[][];
@@ -136,6 +136,8 @@ describe.skipIf(missing !== null)('many seeds with the chance level against nump
       String(SEED),
       '--baseline-cells',
       'diagonal',
+      '--baseline-null',
+      'permutation',
       '--backend',
       'cpu',
       '--json',

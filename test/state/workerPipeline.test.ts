@@ -308,7 +308,7 @@ describe('bundles through the worker (real readers, real engine)', () => {
       b: { bundle: 'run', run: null, dropped: [] },
       step: null,
       options,
-      baseline: { permutations: 5, seed: 3, cells: 'diagonal' },
+      baseline: { permutations: 5, seed: 3, cells: 'diagonal', null: 'auto' },
     });
     expect(chance.result.baseline![0][0]).toMatchObject({ permutations: 5, seed: 3 });
     expect(chance.result.baseline![0][0]!.mean).toBeLessThan(chance.result.values[0][0]!);

@@ -13,6 +13,7 @@ const chance = (mean: number, sd: number, observed: number): Baseline => ({
   p: 1 / 21,
   permutations: 20,
   seed: 1,
+  null: 'permutation',
 });
 const WHY = 'no chance level here';
 // One checkpoint, 2 × 2: only the diagonal has a chance level; [1][1]'s permutations all agree (sd 0).
@@ -103,7 +104,7 @@ describe('cellLines', () => {
     expect(cellLines('above-chance', 'SVCCA', 0.9, b, null, WHY)).toEqual([
       'SVCCA − chance = 0.800000',
       'SVCCA = 0.900000',
-      'chance 0.100 ± 0.020 (z 40.0, p 0.048; 20 permutations of the datapoints)',
+      "chance 0.100 ± 0.020 (z 40.0, p 0.048; 20 permutations of B's datapoints)",
     ]);
     expect(cellLines('z', 'SVCCA', 0.9, b, null, WHY)[0]).toBe('z = 40.00');
     expect(cellLines('similarity', 'SVCCA', 0.9, b, null, WHY)).toHaveLength(2);
