@@ -151,7 +151,7 @@ describe('combineChance (Stouffer over run pairs, Cantelli p)', () => {
     expect(c.request).toEqual({ permutations: 20, seed: 1 });
   });
   it('leaves out pairs without a z (sd 0) and keeps any other field of the request', () => {
-    const c = combineChance([{ ...baseline(0.2, 0, null), null: 'permutation' } as Baseline, baseline(0.3, 0.02, 2)])!;
+    const c = combineChance([{ ...baseline(0.2, 0, null), null: 'permutation' }, baseline(0.3, 0.02, 2)])!;
     expect([c.pairs, c.withoutZ, c.z.n]).toEqual([2, 1, 1]);
     expectClose(c.combinedZ, 2, TOL.f64Identity, 'Z of the one pair with a z');
     expect(c.request).toEqual({ permutations: 20, seed: 1, null: 'permutation' });
