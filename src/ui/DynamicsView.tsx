@@ -133,6 +133,8 @@ export function DynamicsView() {
   // The chance level of each curve's cells, when the job computed one (analysis/baseline.ts).
   const baseline = job?.kind === 'dynamics' && job.result && 'baseline' in job.result ? ((job.result as DynamicsResult).baseline ?? null) : null;
   const bands = useMemo(() => (job && baseline ? chanceBands(baseline, job.rows, job.cols) : undefined), [job, baseline]);
+  // Every cell's chance level costs little with the Gaussian null (CCA, SVCCA), P times the grid with permutations.
+  const cheapChance = baseline?.flat(2).some((b) => b?.null === 'gaussian') ?? false;
   const t = job ? Math.max(0, Math.min(stepIndex, job.steps.length - 1)) : 0;
   const metric = job ? metricLabel(job.metric) : '';
   const heat = useMemo(
@@ -272,7 +274,9 @@ export function DynamicsView() {
       {heat.missing > 0 && (
         <p className="hint" data-testid="chance-missing">
           Hatched cells have no chance level: it was computed for the diagonal only (each layer against itself at the reference step). Choose “Chance of: every
-          cell” to compute it for every cell ({APP_BASELINE.permutations} times the whole grid).
+          cell” to compute it for every cell (
+          {cheapChance ? 'a few percent more with the Gaussian null of CCA and SVCCA' : `${APP_BASELINE.permutations} times the whole grid with permutations`}
+          ).
         </p>
       )}
       {(anyValue || job.status === 'running') && (
