@@ -148,7 +148,7 @@ describe('combineChance (Stouffer over run pairs, Cantelli p)', () => {
     expectClose(c.combinedZ, 6 / Math.sqrt(3), TOL.f64Identity, 'Z');
     const v = (21 / 20) * (19 / 17);
     expectClose(c.p, v / (v + 12), TOL.f64Identity, 'p (Cantelli, Z² = 12)');
-    expect(c.request).toEqual({ permutations: 20, seed: 1 });
+    expect(c.request).toEqual({ permutations: 20, seed: 1, null: 'permutation' });
   });
   it('leaves out pairs without a z (sd 0) and keeps any other field of the request', () => {
     const c = combineChance([{ ...baseline(0.2, 0, null), null: 'permutation' }, baseline(0.3, 0.02, 2)])!;

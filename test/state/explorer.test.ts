@@ -354,9 +354,9 @@ describe('across runs', () => {
     expect(client.crossJobs[0].params.baseline).toBeNull();
     setChance(true);
     expect(client.crossJobs).toHaveLength(2);
-    expect(client.crossJobs[1].params.baseline).toEqual({ permutations: 20, seed: 1, cells: 'diagonal' });
+    expect(client.crossJobs[1].params.baseline).toEqual({ permutations: 20, seed: 1, cells: 'diagonal', null: 'auto' });
     setChanceCells('all');
-    expect(client.crossJobs[2].params.baseline).toEqual({ permutations: 20, seed: 1, cells: 'all' });
+    expect(client.crossJobs[2].params.baseline).toEqual({ permutations: 20, seed: 1, cells: 'all', null: 'auto' });
     setChance(false);
     expect(client.crossJobs[3].params.baseline).toBeNull();
     setHeatMode('z');
