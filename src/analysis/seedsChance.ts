@@ -7,9 +7,11 @@
 // distribution. Its assumptions: (1) the null is that the runs' datapoints correspond no more than
 // chance, i.e. each run's datapoints could be relabelled independently; then any two pairs of runs
 // are related by independent relabellings ((a, b) and (a, c) by σ_b·σ_a⁻¹ and σ_c·σ_a⁻¹), so the
-// zₖ are pairwise uncorrelated although the pairs share runs, and Var(Z) = Var(zₖ); (2) Var(zₖ) ≈ v =
-// (1 + 1/P)·(P − 1)/(P − 3), the variance of a new value standardised by the mean and sd of P others
-// (Student's t with P − 1 degrees of freedom, for a normal null; with P ≤ 3 there is no bound, p = 1).
+// zₖ are pairwise uncorrelated although the pairs share runs; (2) Var(Z) ≤ v = (1 + K/P)·(P − 1)/(P − 3):
+// a new value standardised by the mean and sd of P others (Student's t with P − 1 degrees of freedom,
+// for a normal null; with P ≤ 3 there is no bound, p = 1), where the K pairs' null means may be one
+// and the same estimate (the Gaussian null's draws are memoised per block shape and seed, so pairs
+// of equal kept dimensions share them): its error then adds K/P to Var(Z) instead of 1/P.
 // A normal tail would be sharper but is not safe: the permuted similarities are skewed (CCA of
 // unrelated data) and their sd comes from a few permutations; on independent random seeds (3 runs,
 // 48 datapoints, 4 neurons, P = 20) a normal p ≤ 0.05 came out in 10% of the layers, Var(zₖ) was
@@ -56,12 +58,13 @@ export interface CombinedChance {
 }
 
 /**
- * Variance of (x − mean) / sd for a new value x against the mean and sample sd of P others from the
- * same normal distribution: (1 + 1/P)·(P − 1)/(P − 3), Student's t with P − 1 degrees of freedom
- * scaled by the new value's own spread; Infinity for P ≤ 3 (no finite variance).
+ * Bound on the variance of Z = Σₖ (xₖ − mean) / sd / √K for K new values xₖ against the mean and
+ * sample sd of P others from the same normal distribution, whether the K share one (mean, sd) or
+ * each has its own: (1 + K/P)·(P − 1)/(P − 3) (K = 1: Student's t with P − 1 degrees of freedom
+ * scaled by the new value's own spread); Infinity for P ≤ 3 (no finite variance).
  */
-export function standardisedVariance(permutations: number): number {
-  return permutations > 3 ? ((1 + 1 / permutations) * (permutations - 1)) / (permutations - 3) : Infinity;
+export function standardisedVariance(permutations: number, combined = 1): number {
+  return permutations > 3 ? ((1 + combined / permutations) * (permutations - 1)) / (permutations - 3) : Infinity;
 }
 
 /** Cantelli's one-sided bound P(Z ≥ z) ≤ v / (v + z²) for a mean-0 variable of variance v; 1 for z ≤ 0. */
@@ -76,7 +79,7 @@ export function combineChance(baselines: readonly (Baseline | null | undefined)[
   if (present.length === 0) return null;
   const zs = present.map((b) => b.z).filter((z): z is number => z !== null && Number.isFinite(z));
   const combinedZ = zs.length === 0 ? null : zs.reduce((s, z) => s + z, 0) / Math.sqrt(zs.length);
-  const variance = standardisedVariance(Math.min(...present.map((b) => b.permutations)));
+  const variance = standardisedVariance(Math.min(...present.map((b) => b.permutations)), Math.max(1, zs.length));
   return {
     chance: spreadOf(present.map((b) => b.mean)),
     chanceSd: present.reduce((s, b) => s + b.sd, 0) / present.length,

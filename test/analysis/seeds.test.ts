@@ -146,7 +146,7 @@ describe('combineChance (Stouffer over run pairs, Cantelli p)', () => {
     expectClose([c.chance.mean!, c.chance.sd!, c.chanceSd!], [0.25, 0.05, 0.02], TOL.f64Identity, 'chance');
     expectClose([c.z.mean!, c.z.sd!], [2, 1], TOL.f64Identity, 'z');
     expectClose(c.combinedZ, 6 / Math.sqrt(3), TOL.f64Identity, 'Z');
-    const v = (21 / 20) * (19 / 17);
+    const v = (23 / 20) * (19 / 17); // (1 + K/P)(P − 1)/(P − 3), K = 3 pairs
     expectClose(c.p, v / (v + 12), TOL.f64Identity, 'p (Cantelli, Z² = 12)');
     expect(c.request).toEqual({ permutations: 20, seed: 1, null: 'permutation' });
   });

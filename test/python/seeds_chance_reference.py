@@ -10,7 +10,7 @@ seeded permutations (mulberry32 Fisher-Yates), recomputes every permuted similar
   cross over all pairs (a < b, at the last shared step), every cell (i, j): each pair's chance
     mean, sd (ddof=1), z; over the pairs: the chance means' mean, sd, min, max, the mean of the
     pairs' sd, the z's mean and sd, Stouffer's Z = sum(z) / sqrt(K), Cantelli's p = v / (v + Z^2)
-    (1 when Z <= 0), v = (1 + 1/P)(P - 1)/(P - 3); on the diagonal Holm's adjusted p and p <= 0.05;
+    (1 when Z <= 0), v = (1 + K/P)(P - 1)/(P - 3); on the diagonal Holm's adjusted p and p <= 0.05;
   dynamics over runs: per run the convergence curves (layer i at each step against layer i at the
     run's last step) with their chance level, each layer's freeze step per run, the chance mean
     there, threshold > mean + 2 sd, and the spread of the chance means over the frozen runs.
@@ -57,7 +57,7 @@ def spread(values):
 def combine(cells, count):
     zs = [c["z"] for c in cells]
     big_z = sum(zs) / np.sqrt(len(zs))
-    v = (1 + 1 / count) * (count - 1) / (count - 3)
+    v = (1 + len(zs) / count) * (count - 1) / (count - 3)
     return {
         "chance": spread([c["mean"] for c in cells]),
         "chanceSd": float(np.mean([c["sd"] for c in cells])),
