@@ -54,7 +54,9 @@ test('own CNN bundle: preview wording, CKA fixed for conv layers, an export that
   await expect(dynamicsView(page).getByRole('alert')).toHaveCount(0);
   await expect(dynamicsView(page).locator('g.cells rect[data-value]')).toHaveCount(25);
   // The warnings say how conv layers were read; the backend line is plain.
-  await expect(dynamicsView(page)).toContainText('layer conv1: conv layer stored (400, 8, 4, 4), read as NCHW: C=8, H=W=4; reduced with flatten: 128 features');
+  await expect(dynamicsView(page)).toContainText(
+    'layers conv1, conv2: conv layer stored (400, 8, 4, 4), read as NCHW: C=8, H=W=4; reduced with flatten: 128 features',
+  );
   await expect(dynamicsView(page).getByTestId('dynamics-backend')).toHaveText(/^Computed on the CPU in float64: /);
   await expect(dynamicsView(page).getByTestId('dynamics-backend')).not.toContainText('fallback');
 

@@ -66,16 +66,19 @@ export function ChanceControls({ diagonal }: { diagonal: string }) {
         <input type="checkbox" checked={chance} onChange={(e) => setChance(e.currentTarget.checked)} />
         Chance level
       </label>
-      <label className="field">
-        <span>Heatmap shows</span>
-        <select value={mode} onChange={(e) => setHeatMode(e.currentTarget.value as HeatMode)}>
-          {HEAT_MODES.map((m) => (
-            <option key={m.mode} value={m.mode}>
-              {m.label}
-            </option>
-          ))}
-        </select>
-      </label>
+      {/* Shown with the chance level only: the first screen keeps one row of controls (the heatmap above the fold). */}
+      {chance && (
+        <label className="field">
+          <span>Heatmap shows</span>
+          <select value={mode} onChange={(e) => setHeatMode(e.currentTarget.value as HeatMode)}>
+            {HEAT_MODES.map((m) => (
+              <option key={m.mode} value={m.mode}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       {chance && (
         <label className="field">
           <span>Chance of</span>
