@@ -78,5 +78,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
+    // Two files at a time: many tests wait on child processes, pipes or file I/O, so the default (one worker
+    // on a 2-core machine) leaves a core idle; CPU-bound tests only share the cores.
+    maxWorkers: 2,
   },
 });
