@@ -82,8 +82,13 @@ export function stridedExtent(shape: readonly number[], strides: readonly number
   return { maxIndex, empty, contiguous };
 }
 
-/** The list of names for a "has no array 'x'" message. */
-export function listNames(arrays: readonly ArrayInfo[], show: (s: string) => string): string {
+/**
+ * The list of names for a "has no array 'x'" message: at most 20 of them, then the arrays whose
+ * path ends with the name asked for ("step_280/s2b2" in a bundle that keeps "seed0/step_280/s2b2").
+ */
+export function listNames(arrays: readonly { name: string }[], show: (s: string) => string, asked?: string): string {
   const names = arrays.map((a) => show(a.name));
-  return names.length === 0 ? 'none' : names.length > 20 ? `${names.slice(0, 20).join(', ')} and ${names.length - 20} more` : names.join(', ');
+  const listed = names.length === 0 ? 'none' : names.length > 20 ? `${names.slice(0, 20).join(', ')} and ${names.length - 20} more` : names.join(', ');
+  const near = asked === undefined ? [] : arrays.filter((a) => a.name.endsWith(`/${asked}`)).map((a) => show(a.name));
+  return near.length > 0 && near.length <= 5 ? `${listed}; did you mean ${near.join(' or ')}?` : listed;
 }

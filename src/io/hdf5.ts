@@ -194,7 +194,7 @@ export async function openHdf5(blob: Blob, source: string, limits: ReadLimits = 
     close,
     read: async (name): Promise<NdArray> => {
       const dataset = datasets.get(name);
-      if (!dataset) throw new InputError(source, `has no dataset '${printable(name)}' (its numeric datasets: ${listNames(arrays, printable)})`);
+      if (!dataset) throw new InputError(source, `has no dataset '${printable(name)}' (its numeric datasets: ${listNames(arrays, printable, name)})`);
       if (closed) throw new InputError(source, 'was closed');
       const where = `${source}:${printable(name)}`;
       const count = elementCount(dataset.shape, where);

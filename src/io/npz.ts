@@ -11,6 +11,7 @@
 
 import { Inflate, inflateSync } from 'fflate';
 import { crc32 } from './crc32';
+import { listNames } from './arrayFile';
 import { formatBytes } from './decode';
 import { parseNpy, readNpyHeaderFrom } from './npy';
 import { DEFAULT_LIMITS, InputError } from './types';
@@ -97,8 +98,7 @@ export async function openNpz(blob: Blob, source: string, limits: ReadLimits = D
   const findMember = (name: string): Entry => {
     const entry = byName.get(name);
     if (entry) return entry;
-    const listed = members.map((m) => m.name).join(', ') || 'none';
-    throw new InputError(source, `has no array '${name}' (its arrays: ${listed})`);
+    throw new InputError(source, `has no array '${name}' (its arrays: ${listNames(members, (s) => s, name)})`);
   };
 
   /** Offset of a member's data: after its local header, whose name and extra lengths may differ

@@ -338,7 +338,7 @@ export async function openNumpyPickle(blob: Blob, source: string, limits: ReadLi
     arrays,
     read: async (name) => {
       const place = places.get(name);
-      if (!place) throw new InputError(source, `has no array '${printable(name)}' (its arrays: ${listNames(arrays, printable)})`);
+      if (!place) throw new InputError(source, `has no array '${printable(name)}' (its arrays: ${listNames(arrays, printable, name)})`);
       const where = `${source}:${printable(name)}`;
       const raw = place.range ? new Uint8Array(await blob.slice(place.range[0], place.range[1]).arrayBuffer()) : place.copy!.slice();
       const expected = place.range ? place.range[1] - place.range[0] : raw.length;

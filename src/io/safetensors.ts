@@ -98,7 +98,7 @@ export async function openSafetensors(blob: Blob, source: string, limits: ReadLi
     read: async (name) => {
       const tensor = byName.get(name);
       if (!tensor) {
-        throw new InputError(source, `has no tensor '${printable(name)}' (its tensors: ${listNames(tensors, printable)})`);
+        throw new InputError(source, `has no tensor '${printable(name)}' (its tensors: ${listNames(tensors, printable, name)})`);
       }
       const tensorSource = `${source}:${printable(name)}`;
       const type = DTYPES.get(tensor.dtype)!;

@@ -433,7 +433,7 @@ async function finish(
     arrays,
     read: async (name) => {
       const leaf = byName.get(name);
-      if (!leaf) throw new InputError(source, `has no tensor '${printable(name)}' (its tensors: ${listNames(arrays, printable)})`);
+      if (!leaf) throw new InputError(source, `has no tensor '${printable(name)}' (its tensors: ${listNames(arrays, printable, name)})`);
       const where = `${source}:${printable(name)}`;
       if (leaf instanceof NumpyArray) return decodeNumpyArray(leaf, leaf.data!.bytes, where, limits);
       const from = storageSource.current!;

@@ -198,4 +198,16 @@ describe('openNpz refuses bad archives', { timeout: 5000 }, () => {
     await expectInputError(() => npz.read('zz'), 'x.npz', /has no array 'zz' \(its arrays: a, b, c\)/);
     await expectInputError(() => npz.readText('zz.json'), 'x.npz', /has no member 'zz\.json'/);
   });
+
+  it('a missing name in a big bundle: 20 names, how many more, and the arrays whose path ends with it', async () => {
+    const one = encodeNpy([1], Float32Array.of(0));
+    const members: Record<string, Uint8Array> = {};
+    for (const run of ['seed0', 'seed1']) for (let step = 0; step < 15; step++) members[`${run}/step_${step}/fc.npy`] = one;
+    const npz = await open(zipSync(members));
+    await expectInputError(
+      () => npz.read('step_3/fc'),
+      'x.npz',
+      /^has no array 'step_3\/fc' \(its arrays: seed0\/step_0\/fc, .* and 10 more; did you mean seed0\/step_3\/fc or seed1\/step_3\/fc\?\)$/,
+    );
+  });
 });
