@@ -133,9 +133,19 @@ export function groupLayerWarnings(warnings: readonly string[], names: readonly 
     if (typeof item === 'string') return item;
     const group = groups.get(item.rest)!;
     if (group.length === 1) return `${group[0]}: ${item.rest}`;
-    const prefix = /^(?:[AB]'s )?layer /.exec(group[0])?.[0];
-    const shared = prefix !== undefined && group.every((n) => n.startsWith(prefix));
-    const list = shared ? `${prefix.replace(/layer $/, 'layers ')}${group.map((n) => n.slice(prefix.length)).join(', ')}` : group.join(', ');
-    return `${list}: ${item.rest}`;
+    // One list per side ("A's layers a, b; B's layers a"), or one for both when they name the same layers.
+    const sides = new Map<string, string[]>();
+    for (const name of group) {
+      const prefix = /^(?:[AB]'s )?layer /.exec(name)?.[0] ?? '';
+      sides.set(prefix, [...(sides.get(prefix) ?? []), name.slice(prefix.length)]);
+    }
+    const lists = [...sides].map(([prefix, layers]) => ({ prefix, layers: layers.join(', ') }));
+    const same = lists.length === 2 && lists.every((l) => l.prefix !== '') && lists[0].layers === lists[1].layers;
+    const named = (prefix: string, layers: string, count: number) =>
+      prefix === '' ? layers : `${count > 1 ? prefix.replace(/layer $/, 'layers ') : prefix}${layers}`;
+    const text = same
+      ? named("A's and B's layer ", lists[0].layers, sides.get(lists[0].prefix)!.length)
+      : lists.map((l) => named(l.prefix, l.layers, sides.get(l.prefix)!.length)).join('; ');
+    return `${text}: ${item.rest}`;
   });
 }

@@ -28,8 +28,11 @@ describe('groupLayerWarnings', () => {
   it('keeps the two sides of an across-runs grid apart in the list, with their own prefixes', () => {
     const warnings = ["A's layer stem: conv layer X", "B's layer stem: conv layer X", "B's layer s1b1: conv layer X"];
     expect(groupLayerWarnings(warnings, ["A's layer stem", "B's layer stem", "B's layer s1b1"])).toEqual([
-      "A's layer stem, B's layer stem, B's layer s1b1: conv layer X",
+      "A's layer stem; B's layers stem, s1b1: conv layer X",
     ]);
+    expect(groupLayerWarnings(warnings.slice(0, 2), ["A's layer stem", "B's layer stem"])).toEqual(["A's and B's layer stem: conv layer X"]);
+    const both = ["A's layer a: X", "A's layer b: X", "B's layer a: X", "B's layer b: X"];
+    expect(groupLayerWarnings(both, ["A's layer a", "A's layer b", "B's layer a", "B's layer b"])).toEqual(["A's and B's layers a, b: X"]);
     expect(groupLayerWarnings(warnings.slice(1), ["B's layer stem", "B's layer s1b1"])).toEqual(["B's layers stem, s1b1: conv layer X"]);
   });
 
