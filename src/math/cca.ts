@@ -14,6 +14,7 @@
 import { centerRows, multiply, multiplyABt, selectRows, transpose, zeros, type Matrix } from './matrix';
 import { symmetricEigen, symmetricEigenvalues } from './eigen';
 import { symmetricTopEigen } from './eigenTop';
+import { scratchFloat64 } from './scratch';
 import { productKernel } from './wasmProducts';
 
 /** Relative eigenvalue floor below which whitening treats a direction as null (float64). */
@@ -174,18 +175,19 @@ export function svdStep(x: Matrix): SvdStep {
  * the whole spectrum), then the eigenvectors of the k = chooseK(spectrum, rule) largest only
  * (symmetricTopEigen: O(n²k) after the reduction instead of O(n³)). `vectors` has k rows.
  */
-export function svdStepTop(x: Matrix, rule: KeepRule): SvdStep & { k: number } {
-  const { centered, gram, wide } = centredGram(x);
+export function svdStepTop(x: Matrix, rule: KeepRule, scratch = false): SvdStep & { k: number } {
+  const { centered, gram, wide } = centredGram(x, scratch);
   const m = x.cols;
   const eig = symmetricTopEigen(gram, (values) => chooseK(spectrumOf(values, m), rule));
   return { centered, spectrum: spectrumOf(eig.values, m), vectors: eig.vectors, gramValues: eig.values, wide, k: eig.vectors.rows };
 }
 
-function centredGram(x: Matrix): { centered: Matrix; gram: Matrix; wide: boolean } {
+/** `scratch`: the centred copy goes to the thread's scratch buffer (math/scratch.ts), for a caller that drops it before returning. */
+function centredGram(x: Matrix, scratch = false): { centered: Matrix; gram: Matrix; wide: boolean } {
   const n = x.rows;
   const m = x.cols;
   if (m < 2) throw new Error(`SVCCA needs at least 2 datapoints, got ${m}`);
-  const { centered } = centerRows(x);
+  const { centered } = centerRows(x, scratch ? scratchFloat64(n * m) : undefined);
   const wide = n > m;
   // n ≤ m: eigen of the n × n Gram Xc Xcᵀ (rows of `vectors` = left singular vectors u_i);
   // n > m: eigen of the m × m Gram Xcᵀ Xc (rows = right singular vectors v_i).
@@ -225,7 +227,8 @@ export function svccaFactorFromStep(step: SvdStep, k: number, epsilon: number, c
 
 /** SVCCA's first step plus the CCA factor of the reduced representation. */
 export function svccaFactor(x: Matrix, rule: KeepRule, epsilon: number, clipTolerance = CLIP_TOLERANCE_F64): SvccaFactor {
-  const step = svdStepTop(x, rule);
+  // The centred copy lives in the scratch buffer: the factor keeps only the reduced rows built from it.
+  const step = svdStepTop(x, rule, true);
   return svccaFactorFromStep(step, step.k, epsilon, clipTolerance);
 }
 

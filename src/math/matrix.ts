@@ -32,10 +32,14 @@ export function selectRows(a: Matrix, rowIndices: readonly number[]): Matrix {
   return out;
 }
 
-/** Centres every row (neuron) over its columns (datapoints). Returns the centred copy and the row means. */
-export function centerRows(x: Matrix): { centered: Matrix; means: Float64Array } {
+/**
+ * Centres every row (neuron) over its columns (datapoints). Returns the centred copy and the row
+ * means. `into`: the array the copy is written to (rows × cols elements; a scratch buffer), else a
+ * new one.
+ */
+export function centerRows(x: Matrix, into?: Float64Array): { centered: Matrix; means: Float64Array } {
   const { rows, cols } = x;
-  const centered = zeros(rows, cols);
+  const centered = into ? { rows, cols, data: into } : zeros(rows, cols);
   const means = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     const offset = i * cols;
