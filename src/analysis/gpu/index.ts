@@ -16,13 +16,15 @@ import { acquireDevice } from '../../gpu/device';
 import { GpuLimitError, GpuRuntime } from '../../gpu/runtime';
 import type { Representation } from '../../math/reduce';
 import { factorPermuted } from '../baseline';
-import { checkAborted, forgetGpuBackend, type ComputeBackend, type GpuBackendFactory } from '../backend';
+import { checkAborted, forgetGpuBackend, registeredCpuBackend, type ComputeBackend, type GpuBackendFactory } from '../backend';
 import { compareFactors, factorize, type Factor, type PairNumbers } from '../metrics';
 import type { AnalysisOptions } from '../types';
 import { compareCca } from './cca';
 import { compareCka } from './cka';
 import { compareDft } from './dft';
 import { factorizeSide, releaseFactors } from './factors';
+import { CpuPool } from '../pool/pool';
+import type { HostPool } from '../pool/gramHost';
 import { comparePwcca } from './pwcca';
 import { unreachableMetric, type GpuCcaFactor, type GpuCkaFactor, type GpuDftFactor, type GpuFactor, type GpuJob, type PrecisionWork } from './types';
 
@@ -30,6 +32,12 @@ export type { GpuFactor } from './types';
 
 /** Why the chance level of a GPU job is computed in float64 (provenance). */
 export const PERMUTED_IN_FLOAT64 = 'the chance level (datapoints permuted) is computed from float64 factors re-indexed on the host';
+
+/** The CPU pool the app or the CLI registered (its threads run the float64 host step, whitening.ts), or null. */
+function hostPool(): HostPool | null {
+  const cpu = registeredCpuBackend();
+  return cpu instanceof CpuPool ? cpu : null;
+}
 
 export class GpuBackend implements ComputeBackend<GpuFactor> {
   readonly kind = 'webgpu' as const;
@@ -58,7 +66,7 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
   /** Runs `work` as one job: its buffers are released when it ends, whether it returns or throws. */
   private async job<T>(options: AnalysisOptions, signal: AbortSignal | undefined, work: (job: GpuJob) => Promise<T>): Promise<T> {
     const own = this.runtime.ledger();
-    const job: GpuJob = { rt: this.runtime, own, options, signal, precisionWork: this.precisionWork, twin: (f) => this.cpuFactor(f, options) };
+    const job: GpuJob = { rt: this.runtime, own, options, signal, precisionWork: this.precisionWork, hostPool: hostPool(), twin: (f) => this.cpuFactor(f, options) };
     try {
       return await work(job);
     } finally {

@@ -55,7 +55,9 @@ export function clampThreads(threads: number): number {
   return Number.isFinite(threads) ? Math.max(1, Math.min(MAX_THREADS, Math.floor(threads))) : 1;
 }
 
-type Task = { request: DistributiveOmit<PoolRequest, 'id'>; call: object; id?: number; receive: (response: PoolResponse) => void };
+/** A request without its id. */
+export type PoolTask = DistributiveOmit<PoolRequest, 'id'>;
+type Task = { request: PoolTask; call: object; id?: number; receive: (response: PoolResponse) => void };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 interface Slot {
@@ -175,6 +177,21 @@ export class CpuPool implements ComputeBackend<Factor> {
     return grid;
   }
 
+  /**
+   * Runs tasks (pool/gramHost.ts: the GPU path's float64 host step) on the workers; the answers in
+   * task order. Requests are copied to the workers, never transferred: when workers cannot start
+   * here the answer is null and the caller runs the same functions in-process on the same arrays.
+   * Rejects on a worker's error or on abort.
+   */
+  async runTasks(requests: PoolTask[], signal?: AbortSignal): Promise<PoolResponse[] | null> {
+    try {
+      return await this.run(requests, signal, undefined);
+    } catch (error) {
+      if (error instanceof PoolStartError) return null;
+      throw error;
+    }
+  }
+
   permuteDatapoints(factors: Factor[], perm: Int32Array, options: AnalysisOptions): Factor[] {
     return cpuBackend.permuteDatapoints(factors, perm, options);
   }
@@ -186,7 +203,7 @@ export class CpuPool implements ComputeBackend<Factor> {
   release(): void {}
 
   /** Runs the tasks on the workers; the answers in task order. Rejects on the first error or on abort. */
-  private run(requests: Task['request'][], signal: AbortSignal | undefined, onPairs: ((count: number) => void) | undefined): Promise<PoolResponse[]> {
+  private run(requests: PoolTask[], signal: AbortSignal | undefined, onPairs: ((count: number) => void) | undefined): Promise<PoolResponse[]> {
     return new Promise((resolve, reject) => {
       const call = {};
       const answers: PoolResponse[] = new Array(requests.length);

@@ -1,7 +1,9 @@
 // The worker's side of the CPU pool: the same float64 functions as the in-process path
-// (analysis/metrics.ts: factorize, compareFactors), one task at a time. Used by the browser's
+// (analysis/metrics.ts: factorize, compareFactors; math/gramFactor.ts for the GPU path's host step,
+// pool/gramHost.ts), one task at a time. Used by the browser's
 // module worker (worker/poolWorker.ts) and Node's worker thread (pool/nodeWorker.ts) alike.
 
+import { draftCca, draftSvd, svdSpectrum } from '../../math/gramFactor';
 import { compareFactors, factorize, type Factor } from '../metrics';
 import type { PoolError, PoolRequest, PoolResponse } from './protocol';
 
@@ -44,10 +46,13 @@ function sharedFactor(factor: Factor): Factor {
   });
 }
 
-/** The distinct ArrayBuffers under a factor (its transfer list: they move, not copied). */
-function buffersOf(factor: Factor): ArrayBuffer[] {
+/**
+ * The distinct ArrayBuffers under a value (a factor, the host step's drafts): its transfer list, they
+ * move, not copied. Everything these builders return owns its buffer (no views of WebAssembly memory).
+ */
+export function buffersOf(value: unknown): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
-  mapTypedArrays(factor, (array) => {
+  mapTypedArrays(value, (array) => {
     if (array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
     return array;
   });
@@ -74,6 +79,17 @@ export function handlePoolRequest(request: PoolRequest, post: PoolPost): void {
       const factor = factorize(request.rep, request.options, request.dft);
       if (request.shared) post({ id, type: 'factor', factor: sharedFactor(factor) }, []);
       else post({ id, type: 'factor', factor }, buffersOf(factor));
+      return;
+    }
+    if (request.type === 'gram-values') {
+      const { step, grams, sizes, m, epsilon } = request;
+      const drafts = grams.map((g, b) => (step === 'cca' ? draftCca(g, sizes[b], m, epsilon) : svdSpectrum(g, sizes[b], m)));
+      post({ id, type: 'gram-values', drafts }, buffersOf(drafts));
+      return;
+    }
+    if (request.type === 'gram-vectors') {
+      const drafts = request.spectra.map((s, b) => draftSvd(s, request.ks[b]));
+      post({ id, type: 'gram-vectors', drafts }, buffersOf(drafts));
       return;
     }
     const grid = request.a.map((fa) => {
