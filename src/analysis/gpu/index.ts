@@ -45,6 +45,10 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
    *  go with their GPU factor (a factor belongs to one job, so to one set of options). */
   private readonly cpuTwins = new WeakMap<GpuFactor, Factor>();
   readonly precision = 'float32' as const;
+  /** Threads the float64 host step runs on (the registered CPU pool's; provenance.threads). */
+  get threads(): number {
+    return hostPool()?.threads ?? 1;
+  }
   /** Wall-clock seconds spent on what the precision contract adds (for the benchmark): the host's
    *  float64 eigendecompositions, and the refinement (Z₀'s Gram, its read-back, Cholesky, Z = L⁻¹ Z₀). */
   readonly precisionWork: PrecisionWork = { hostEigenSeconds: 0, refineSeconds: 0 };
