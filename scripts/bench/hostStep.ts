@@ -84,6 +84,8 @@ export async function runHostStepBench(argv: string[]): Promise<void> {
       rows.push({ n, k: ks, full, topK: single, topKPool: pooled });
       console.log(`  n = ${n}: k = ${ks.join('/')}, full ${formatSeconds(full)}, top-k ${formatSeconds(single)}, top-k × ${threads} ${formatSeconds(pooled)}`);
     }
+    // A pool that could not start ran every "× threads" batch in-process: say so rather than print a false ratio.
+    if (pool.startFailure) throw new Error(`the CPU pool's worker threads could not start: ${pool.startFailure}`);
   } finally {
     pool.close();
   }
