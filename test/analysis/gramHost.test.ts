@@ -1,13 +1,13 @@
 // The GPU path's float64 host step (analysis/pool/gramHost.ts) on real worker threads: the drafts of
 // a batch of Grams on 2 threads are the one-thread drafts to the last bit (CCA's, SVCCA's with each
-// matrix's own 99% rule, SVCCA's with a global rule over DFT-like blocks); a pool whose workers
-// cannot start leaves the batch to this thread with the same numbers. And SVCCA's whitening from
+// matrix's own 99% rule, SVCCA's with a global rule over DFT-like blocks), with shared memory and
+// without; a pool whose workers cannot start leaves the batch to this thread with the same numbers. And SVCCA's whitening from
 // the top-k step (every eigenvalue, the k kept vectors) against the whitening from the full
 // eigendecomposition it replaced: the same W₀ up to the sign of each row, within float64 round-off.
 
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { gramValues, gramVectors, poolGroups, POOL_MIN_WORK, type HostPool } from '../../src/analysis/pool/gramHost';
-import { createNodePool } from '../../src/analysis/pool/node';
+import { createNodePool, nodePoolPort } from '../../src/analysis/pool/node';
 import { CpuPool } from '../../src/analysis/pool/pool';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
 import { chooseK, type KeepRule } from '../../src/math/cca';
@@ -131,6 +131,20 @@ describe('the host step on 2 threads equals the one-thread step to the last bit'
     expect(pooled.ks).toEqual(single.ks);
     expect(pooled.ks.some((k) => k > 0 && k < 2 * c)).toBe(true);
     expect(plain(pooled.drafts)).toEqual(plain(single.drafts));
+  });
+
+  it('without shared memory (a page that is not cross-origin isolated): copies out, transfers back, the same bits', async () => {
+    const copying = new CpuPool({ spawn: nodePoolPort, threads: 2, shared: false });
+    try {
+      const own = (spectra: number[][]) => spectra.map((s) => chooseK(s, VARIANCE_99));
+      const pooled = await svdSteps(copying, grams(), sizes, m, own);
+      const single = await svdSteps(null, grams(), sizes, m, own);
+      expect(copying.workers).toBe(2);
+      expect(pooled.drafts[0].eigen.values.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(plain(pooled.drafts)).toEqual(plain(single.drafts));
+    } finally {
+      copying.close();
+    }
   });
 
   it('a pool whose workers cannot start: the batch runs here, with the same numbers', async () => {

@@ -13,11 +13,12 @@
 //      where k > n/3).
 // The job thread chooses k between the two because the DFT's global 99% rule sees the spectra of all
 // blocks before any block's k is known. The reduction (n² float64 per matrix) travels back to the job
-// thread (transferred: no copy) and out again (copied, like every request: a worker that could not
-// start leaves the arrays intact for the in-process fallback) rather than staying in the worker that
-// made it: no task then has to find the one worker holding its state (the pool hands a task to
-// whichever worker is idle), and the same two phases run in-process, so there is one code path.
-// The copies cost ~1 ms per 512 × 512 matrix against ~100 ms of eigendecomposition.
+// thread and out again rather than staying in the worker that made it: no task then has to find the
+// one worker holding its state (the pool hands a task to whichever worker is idle), and the same two
+// phases run in-process, so there is one code path. Where the pool has shared memory (Node, a
+// cross-origin isolated page) the Grams go out and the reductions come back in SharedArrayBuffers,
+// so neither direction copies them again; otherwise requests are copied (never transferred: a worker
+// that could not start leaves the arrays intact for the in-process fallback) and answers transferred.
 //
 // Matrices are grouped into contiguous tasks of about equal cost (∝ size³), a few per thread, so
 // that many small frequency blocks do not cost a message each.
@@ -39,7 +40,7 @@ export const POOL_MIN_WORK = 2 * 128 ** 3;
 const TASKS_PER_THREAD = 2;
 
 /** What runs the host step: the registered CPU pool (its threads), or null for in-process. */
-export type HostPool = Pick<CpuPool, 'threads' | 'runTasks'>;
+export type HostPool = Pick<CpuPool, 'threads' | 'runTasks' | 'sharedMemory'>;
 
 /** The GPU path's host step, first half: CCA's drafts, or SVCCA's spectra (every eigenvalue). `grams` are not modified. */
 export async function gramValues(
@@ -54,8 +55,10 @@ export async function gramValues(
   const local = () => grams.map((g, b) => (step === 'cca' ? draftCca(g, sizes[b], m, epsilon) : svdSpectrum(g, sizes[b], m)));
   const groups = poolGroups(pool, sizes);
   if (!pool || !groups) return local();
+  const shared = pool.sharedMemory;
+  const out = shared ? grams.map(sharedArray) : grams;
   const answers = await pool.runTasks(
-    groups.map(([from, to]) => ({ type: 'gram-values', step, grams: grams.slice(from, to), sizes: sizes.slice(from, to), m, epsilon })),
+    groups.map(([from, to]) => ({ type: 'gram-values', step, grams: out.slice(from, to), sizes: sizes.slice(from, to), m, epsilon, shared })),
     signal,
   );
   if (!answers) return local();
@@ -100,4 +103,11 @@ export function poolGroups(pool: HostPool | null, sizes: number[]): [number, num
     }
   }
   return groups;
+}
+
+/** A copy of `a` in a SharedArrayBuffer (a worker reads it without a copy of its own). */
+function sharedArray(a: Float64Array): Float64Array {
+  const copy = new Float64Array(new SharedArrayBuffer(a.byteLength));
+  copy.set(a);
+  return copy;
 }

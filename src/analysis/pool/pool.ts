@@ -116,6 +116,11 @@ export class CpuPool implements ComputeBackend<Factor> {
     return this.broken ? 1 : this.wanted;
   }
 
+  /** Whether tasks and answers may use SharedArrayBuffers (Node; a cross-origin isolated page). */
+  get sharedMemory(): boolean {
+    return this.config.shared;
+  }
+
   /** Why worker threads could not start here (every call then ran in-process), or null. */
   get startFailure(): string | null {
     return this.broken;

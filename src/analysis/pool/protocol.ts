@@ -31,12 +31,14 @@ export type PoolRequest =
       /** The GPU path's host step, first half, for a group of Grams (gramFactor.ts draftCca or svdSpectrum). */
       type: 'gram-values';
       step: 'cca' | 'svd';
-      /** size × size each (float64 copies of the GPU's f32 Grams; transferred). */
+      /** size × size each (float64 copies of the GPU's f32 Grams; in SharedArrayBuffers when `shared`). */
       grams: Float64Array[];
       sizes: number[];
       /** Datapoints m. */
       m: number;
       epsilon: number;
+      /** Hand the drafts back in SharedArrayBuffers rather than transferring their buffers. */
+      shared: boolean;
     }
   | {
       id: number;

@@ -36,9 +36,9 @@ function mapTypedArrays<T>(value: T, map: (array: TypedArray) => TypedArray, see
   return out as T;
 }
 
-/** The factor with every typed array copied into a SharedArrayBuffer: later tasks read it without a copy. */
-function sharedFactor(factor: Factor): Factor {
-  return mapTypedArrays(factor, (array) => {
+/** The value (a factor, the host step's drafts) with every typed array copied into a SharedArrayBuffer: later tasks read it without a copy. */
+export function sharedCopy<T>(value: T): T {
+  return mapTypedArrays(value, (array) => {
     const Kind = array.constructor as new (buffer: SharedArrayBuffer) => TypedArray;
     const copy = new Kind(new SharedArrayBuffer(array.byteLength));
     copy.set(array);
@@ -77,14 +77,16 @@ export function handlePoolRequest(request: PoolRequest, post: PoolPost): void {
   try {
     if (request.type === 'factorize') {
       const factor = factorize(request.rep, request.options, request.dft);
-      if (request.shared) post({ id, type: 'factor', factor: sharedFactor(factor) }, []);
+      if (request.shared) post({ id, type: 'factor', factor: sharedCopy(factor) }, []);
       else post({ id, type: 'factor', factor }, buffersOf(factor));
       return;
     }
     if (request.type === 'gram-values') {
       const { step, grams, sizes, m, epsilon } = request;
       const drafts = grams.map((g, b) => (step === 'cca' ? draftCca(g, sizes[b], m, epsilon) : svdSpectrum(g, sizes[b], m)));
-      post({ id, type: 'gram-values', drafts }, buffersOf(drafts));
+      // Shared: SVCCA's reduction goes out again with 'gram-vectors' and is then read, not copied.
+      if (request.shared) post({ id, type: 'gram-values', drafts: sharedCopy(drafts) }, []);
+      else post({ id, type: 'gram-values', drafts }, buffersOf(drafts));
       return;
     }
     if (request.type === 'gram-vectors') {
