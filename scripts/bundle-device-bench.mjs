@@ -18,7 +18,15 @@ if (!out) {
 }
 
 const scripts = dirname(new URL(import.meta.url).pathname);
-const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', external: ['webgpu', '@playwright/test', 'vite'], plugins: [rawText], logLevel: 'warning' };
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['webgpu', '@playwright/test', 'vite'],
+  plugins: [rawText],
+  logLevel: 'warning',
+};
 await build({ ...common, entryPoints: [resolve(scripts, entry.replace(/^scripts\//, ''))], outfile: out });
 const worker = resolve(dirname(out), 'poolWorker.mjs');
 await build({ ...common, entryPoints: [resolve(scripts, '../src/analysis/pool/nodeWorker.ts')], outfile: worker });

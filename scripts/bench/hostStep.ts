@@ -8,7 +8,9 @@
 //             (pool/gramHost.ts gramValues + gramVectors in-process: eigenTop's split);
 //   top-k ×T  the same on a CPU pool of T worker threads (the job thread waits), started beforehand.
 // Data: scripts/bench-data.ts's synthetic activations (λ_i ∝ i^-2), m = 5000 datapoints, so k is
-// the benchmark jobs' k. Times are the best of a few repeats of the whole batch.
+// the benchmark jobs' k. Times are the best of a few repeats of the whole batch, with the process's
+// CPU seconds per repeat (all threads) beside them: on a machine shared with other work, those show
+// what running in parallel costs, the wall times what the machine had free.
 
 import { writeFileSync } from 'node:fs';
 import { gramValues, gramVectors } from '../../src/analysis/pool/gramHost';
@@ -40,15 +42,21 @@ function gramOf(generator: ActivationGenerator, layer: number): Float64Array {
   return Float64Array.from(Float32Array.from(multiplyABt(centered, centered).data));
 }
 
-/** Best wall time of `repeats` runs of `work`. */
-async function best(repeats: number, work: () => Promise<unknown> | unknown): Promise<number> {
+/**
+ * Best wall time of `repeats` runs of `work`, and the process's CPU seconds per run (every thread's,
+ * worker threads included): on a machine shared with other work the wall time of 2 threads says what
+ * the machine had free, the CPU time what the parallel step costs beyond the one-thread step.
+ */
+async function best(repeats: number, work: () => Promise<unknown> | unknown): Promise<{ wall: number; cpu: number }> {
   let fastest = Infinity;
+  const cpuBefore = process.cpuUsage();
   for (let r = 0; r < repeats; r++) {
     const started = performance.now();
     await work();
     fastest = Math.min(fastest, (performance.now() - started) / 1000);
   }
-  return fastest;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { wall: fastest, cpu: (cpu.user + cpu.system) / 1e6 / repeats };
 }
 
 /** The SVCCA host step of whitening.ts on a batch: values, the 99% rule, the kept vectors. */
@@ -81,8 +89,11 @@ export async function runHostStepBench(argv: string[]): Promise<void> {
       const full = await best(repeats, () => grams.map((g) => symmetricEigen({ rows: n, cols: n, data: g })));
       const single = await best(repeats, () => topK(null, grams, n));
       const pooled = await best(repeats, () => topK(pool, grams, n));
-      rows.push({ n, k: ks, full, topK: single, topKPool: pooled });
-      console.log(`  n = ${n}: k = ${ks.join('/')}, full ${formatSeconds(full)}, top-k ${formatSeconds(single)}, top-k × ${threads} ${formatSeconds(pooled)}`);
+      rows.push({ n, k: ks, full: full.wall, topK: single.wall, topKPool: pooled.wall, cpu: { full: full.cpu, topK: single.cpu, topKPool: pooled.cpu } });
+      console.log(
+        `  n = ${n}: k = ${ks.join('/')}, wall (CPU) seconds: full ${formatSeconds(full.wall)} (${formatSeconds(full.cpu)}), ` +
+          `top-k ${formatSeconds(single.wall)} (${formatSeconds(single.cpu)}), top-k × ${threads} ${formatSeconds(pooled.wall)} (${formatSeconds(pooled.cpu)})`,
+      );
     }
     // A pool that could not start ran every "× threads" batch in-process: say so rather than print a false ratio.
     if (pool.startFailure) throw new Error(`the CPU pool's worker threads could not start: ${pool.startFailure}`);
@@ -91,7 +102,17 @@ export async function runHostStepBench(argv: string[]): Promise<void> {
   }
   console.log(
     renderTable(
-      ['n', 'k (99%)', `full eigen, 1 thread (${batch} Grams)`, 'top-k, 1 thread', `top-k, ${threads} threads`, 'full / top-k', `top-k: 1 / ${threads} threads`, `full / top-k × ${threads}`],
+      [
+        'n',
+        'k (99%)',
+        `full eigen, 1 thread (${batch} Grams)`,
+        'top-k, 1 thread',
+        `top-k, ${threads} threads`,
+        'full / top-k',
+        `top-k: 1 / ${threads} threads`,
+        `full / top-k × ${threads}`,
+        `CPU s: top-k × ${threads} / top-k`,
+      ],
       rows.map((r) => [
         String(r.n),
         [...new Set(r.k)].join('/'),
@@ -101,8 +122,17 @@ export async function runHostStepBench(argv: string[]): Promise<void> {
         formatRatio(r.full / r.topK),
         formatRatio(r.topK / r.topKPool),
         formatRatio(r.full / r.topKPool),
+        formatRatio(r.cpu.topKPool / r.cpu.topK),
       ]),
     ),
   );
-  if (out) writeFileSync(out, JSON.stringify({ command: ['npm run bench --', ...argv].join(' '), date: new Date().toISOString(), batch, threads, datapoints: DATAPOINTS, rows }, null, 2));
+  if (out)
+    writeFileSync(
+      out,
+      JSON.stringify(
+        { command: ['npm run bench --', ...argv].join(' '), date: new Date().toISOString(), batch, threads, datapoints: DATAPOINTS, rows },
+        null,
+        2,
+      ),
+    );
 }

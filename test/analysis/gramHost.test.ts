@@ -123,8 +123,7 @@ describe('the host step on 2 threads equals the one-thread step to the last bit'
     const c = 48;
     const blocks = Array.from({ length: 6 }, (_, b) => embeddedBlock(c, 120, 300 + 10 * b));
     const multiplicities = [1, 2, 2, 2, 2, 1];
-    const global = (spectra: number[][]) =>
-      globalKeep(spectra, multiplicities, VARIANCE_99).map((k) => 2 * k); // as dft.ts blockSet: k complex directions are 2k real ones
+    const global = (spectra: number[][]) => globalKeep(spectra, multiplicities, VARIANCE_99).map((k) => 2 * k); // as dft.ts blockSet: k complex directions are 2k real ones
     const blockSizes = blocks.map(() => 2 * c);
     const pooled = await svdSteps(pool, blocks.map(gram), blockSizes, 240, global);
     const single = await svdSteps(null, blocks.map(gram), blockSizes, 240, global);

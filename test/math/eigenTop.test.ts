@@ -196,7 +196,11 @@ describe('symmetricTopEigen against the full solver', () => {
 describe('topEigenValues, then topEigenVectors: k chosen after every spectrum is known', () => {
   const clustered = (n: number) => Array.from({ length: n }, (_, i) => (i < 4 ? 6 : i < 10 ? 2 : i < n / 2 ? 0.5 : 0));
   // Like a DFT layer's frequency blocks: the real embedding of complex channels pairs every eigenvalue.
-  const paired = (n: number, seed: number) => withSpectrum(Array.from({ length: n }, (_, i) => 1 / (1 + Math.floor(i / 2)) ** 2), seed);
+  const paired = (n: number, seed: number) =>
+    withSpectrum(
+      Array.from({ length: n }, (_, i) => 1 / (1 + Math.floor(i / 2)) ** 2),
+      seed,
+    );
   const blocks: { tag: string; matrix: Matrix }[] = [
     { tag: 'spectrum i⁻², n = 200', matrix: withSpectrum(powerSpectrum(200), 21) },
     { tag: 'clustered 6×4, 2×6, 0.5…, zeros, n = 120', matrix: withSpectrum(clustered(120), 22) },

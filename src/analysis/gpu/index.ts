@@ -70,7 +70,15 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
   /** Runs `work` as one job: its buffers are released when it ends, whether it returns or throws. */
   private async job<T>(options: AnalysisOptions, signal: AbortSignal | undefined, work: (job: GpuJob) => Promise<T>): Promise<T> {
     const own = this.runtime.ledger();
-    const job: GpuJob = { rt: this.runtime, own, options, signal, precisionWork: this.precisionWork, hostPool: hostPool(), twin: (f) => this.cpuFactor(f, options) };
+    const job: GpuJob = {
+      rt: this.runtime,
+      own,
+      options,
+      signal,
+      precisionWork: this.precisionWork,
+      hostPool: hostPool(),
+      twin: (f) => this.cpuFactor(f, options),
+    };
     try {
       return await work(job);
     } finally {

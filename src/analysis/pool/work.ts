@@ -37,7 +37,7 @@ function mapTypedArrays<T>(value: T, map: (array: TypedArray) => TypedArray, see
 }
 
 /** The value (a factor, the host step's drafts) with every typed array copied into a SharedArrayBuffer: later tasks read it without a copy. */
-export function sharedCopy<T>(value: T): T {
+function sharedCopy<T>(value: T): T {
   return mapTypedArrays(value, (array) => {
     const Kind = array.constructor as new (buffer: SharedArrayBuffer) => TypedArray;
     const copy = new Kind(new SharedArrayBuffer(array.byteLength));
@@ -50,7 +50,7 @@ export function sharedCopy<T>(value: T): T {
  * The distinct ArrayBuffers under a value (a factor, the host step's drafts): its transfer list, they
  * move, not copied. Everything these builders return owns its buffer (no views of WebAssembly memory).
  */
-export function buffersOf(value: unknown): ArrayBuffer[] {
+function buffersOf(value: unknown): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   mapTypedArrays(value, (array) => {
     if (array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
