@@ -158,11 +158,22 @@ describe('the host step on 2 threads equals the one-thread step to the last bit'
         terminate() {},
       }),
     });
+    // Nor can this one be created at all (Node without the bundled poolWorker.mjs and without tsx).
+    const missing = new CpuPool({
+      threads: 2,
+      shared: true,
+      spawn: () => {
+        throw new Error("Cannot find module 'tsx/package.json'");
+      },
+    });
     const own = (spectra: number[][]) => spectra.map((s) => chooseK(s, VARIANCE_99));
-    const fallen = await svdSteps(broken, grams(), sizes, m, own);
     const single = await svdSteps(null, grams(), sizes, m, own);
-    expect(broken.threads).toBe(1);
-    expect(plain(fallen.drafts)).toEqual(plain(single.drafts));
+    for (const pool of [broken, missing]) {
+      const fallen = await svdSteps(pool, grams(), sizes, m, own);
+      expect(pool.threads).toBe(1);
+      expect(pool.startFailure).toMatch(/no worker script|tsx/);
+      expect(plain(fallen.drafts)).toEqual(plain(single.drafts));
+    }
   });
 });
 

@@ -270,7 +270,20 @@ export class CpuPool implements ComputeBackend<Factor> {
     this.trim();
     while (this.queue.length > 0) {
       let slot = this.slots.find((s) => !s.task);
-      if (!slot && this.slots.length < this.wanted) slot = this.spawn();
+      if (!slot && this.slots.length < this.wanted) {
+        let port: PoolPort;
+        try {
+          port = this.config.spawn(this.slots.length);
+        } catch (error) {
+          // Could not even be created (Node: no bundled poolWorker.mjs and no tsx to run the
+          // sources): like a worker that fails before answering, the calls fall back in-process.
+          this.broken = error instanceof Error ? error.message : String(error);
+          const message = `a CPU worker thread could not start: ${this.broken}`;
+          for (const task of this.queue.splice(0)) task.receive({ id: -1, type: 'error', error: { name: 'PoolStartError', message } });
+          return;
+        }
+        slot = this.spawn(port);
+      }
       if (!slot) return;
       const task = this.queue.shift()!;
       task.id = this.nextId++;
@@ -281,8 +294,8 @@ export class CpuPool implements ComputeBackend<Factor> {
     }
   }
 
-  private spawn(): Slot {
-    const slot: Slot = { port: this.config.spawn(this.slots.length), task: null, started: false };
+  private spawn(port: PoolPort): Slot {
+    const slot: Slot = { port, task: null, started: false };
     this.slots.push(slot);
     slot.port.listen(
       (response) => {
