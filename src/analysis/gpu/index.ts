@@ -18,13 +18,13 @@ import type { Representation } from '../../math/reduce';
 import { factorPermuted } from '../baseline';
 import { checkAborted, forgetGpuBackend, registeredCpuBackend, type ComputeBackend, type GpuBackendFactory } from '../backend';
 import { compareFactors, factorize, type Factor, type PairNumbers } from '../metrics';
+import type { HostPool } from '../pool/gramHost';
+import { CpuPool } from '../pool/pool';
 import type { AnalysisOptions } from '../types';
 import { compareCca } from './cca';
 import { compareCka } from './cka';
 import { compareDft } from './dft';
 import { factorizeSide, releaseFactors } from './factors';
-import { CpuPool } from '../pool/pool';
-import type { HostPool } from '../pool/gramHost';
 import { comparePwcca } from './pwcca';
 import { unreachableMetric, type GpuCcaFactor, type GpuCkaFactor, type GpuDftFactor, type GpuFactor, type GpuJob, type PrecisionWork } from './types';
 
@@ -50,7 +50,8 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     return hostPool()?.threads ?? 1;
   }
   /** Wall-clock seconds spent on what the precision contract adds (for the benchmark): the host's
-   *  float64 eigendecompositions, and the refinement (Z₀'s Gram, its read-back, Cholesky, Z = L⁻¹ Z₀). */
+   *  float64 step (eigenvalues, keep rule, kept eigenvectors; on the CPU pool where registered), and
+   *  the refinement (Z₀'s Gram, its read-back, Cholesky, Z = L⁻¹ Z₀). */
   readonly precisionWork: PrecisionWork = { hostEigenSeconds: 0, refineSeconds: 0 };
   /**
    * @param maxChunkBytes largest buffer of stacked datapoints uploaded at once (default: the device's

@@ -2,9 +2,10 @@
 // job to a pool of workers, each running the same float64 code as the in-process path
 // (analysis/metrics.ts through pool/work.ts) with its own WebAssembly kernels. What runs in parallel:
 // the factorisations of a batch of representations (the layers of a checkpoint: one task each) and
-// the pairs of a grid (tiles of rows or columns, one task each). Every factor and every pair is
-// computed by one thread exactly as the one-thread path computes it, so the numbers are
-// bit-identical; only the order in which they finish changes.
+// the pairs of a grid (tiles of rows or columns, one task each); and, for the WebGPU backend, the
+// float64 host step of a batch of Gram matrices (pool/gramHost.ts, runTasks). Every factor, pair
+// and Gram is computed by one thread exactly as the one-thread path computes it, so the numbers
+// are bit-identical; only the order in which they finish changes.
 //
 // Memory: factors come back in SharedArrayBuffers where the pool is `shared` (Node; a cross-origin
 // isolated page), so a tile reads them without a copy; otherwise their buffers are transferred back
