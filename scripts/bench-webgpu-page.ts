@@ -167,6 +167,8 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
         ? {
             hostEigenSeconds: gpu.precisionWork.hostEigenSeconds - precisionBefore.hostEigenSeconds,
             refineSeconds: gpu.precisionWork.refineSeconds - precisionBefore.refineSeconds,
+            /** CPU threads the host step may run on (the registered CPU pool's: --runtime node registers one; small batches stay in the job thread). */
+            hostThreads: gpu.threads,
             float64: gpuResult.provenance?.float64 ?? [],
           }
         : null;

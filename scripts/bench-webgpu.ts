@@ -112,10 +112,10 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
   console.log('');
   console.log(
     renderTable(
-      ['job', 'precision work: host float64 eigen s', 'refinement s', 'share of GPU job', 'float64 fallbacks'],
+      ['job', 'precision work: host float64 step s (threads)', 'refinement s', 'share of GPU job', 'float64 fallbacks'],
       result.jobs.map((j) => [
         j.name,
-        j.precision ? j.precision.hostEigenSeconds.toFixed(3) : '—',
+        j.precision ? `${j.precision.hostEigenSeconds.toFixed(3)} (${j.precision.hostThreads})` : '—',
         j.precision ? j.precision.refineSeconds.toFixed(3) : '—',
         j.precision ? `${(((j.precision.hostEigenSeconds + j.precision.refineSeconds) / j.gpuSeconds) * 100).toFixed(0)}%` : '—',
         j.precision ? String(j.precision.float64.length) : '—',
@@ -166,7 +166,18 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
 async function measureInNode(config: WebgpuBenchConfig): Promise<WebgpuBenchResult> {
   const { runWebgpuBenchOn } = await import('./bench-webgpu-page');
   const { nodeGpu } = await import('../src/gpu/node');
-  return runWebgpuBenchOn(nodeGpu, config);
+  // The GPU path's float64 host step runs on a CPU pool (src/analysis/pool/gramHost.ts), one thread
+  // per core, as in the CLI; in the device bundle its worker is poolWorker.mjs next to the bench.
+  const { registerCpuBackend } = await import('../src/analysis/backend');
+  const { createNodePool } = await import('../src/analysis/pool/node');
+  const pool = createNodePool();
+  registerCpuBackend(pool);
+  try {
+    return await runWebgpuBenchOn(nodeGpu, config);
+  } finally {
+    registerCpuBackend(null);
+    pool.close();
+  }
 }
 
 /** In headless Chromium (where the app runs), serving the repository with Vite's dev server. */

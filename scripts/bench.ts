@@ -1,5 +1,6 @@
 // `npm run bench -- --backend cpu [--quick] [--no-reference] [--out FILE] [--numpy-threads both|default|1]`
 // `npm run bench -- --backend webgpu [--quick] …` (scripts/bench-webgpu.ts: its own options)
+// `npm run bench -- --host-step [--sizes 128,256,512] …` (scripts/bench/hostStep.ts: the GPU path's float64 host step)
 //
 // Speed benchmark of the SVCCA engine against the reference pair-by-pair algorithm
 // (scripts/reference_pairwise.py: numpy, following google/svcca's tutorial + cca_core step by
@@ -37,7 +38,10 @@
 import { runCpuBench } from './bench/cpu';
 
 const raw = process.argv.slice(2);
-if (raw.includes('--backend=webgpu') || raw[raw.indexOf('--backend') + 1] === 'webgpu') {
+if (raw.includes('--host-step')) {
+  const { runHostStepBench } = await import('./bench/hostStep');
+  await runHostStepBench(raw);
+} else if (raw.includes('--backend=webgpu') || raw[raw.indexOf('--backend') + 1] === 'webgpu') {
   // The WebGPU benchmark runs in headless Chromium and takes its own options.
   const { runWebgpuBench } = await import('./bench-webgpu');
   await runWebgpuBench(raw);

@@ -3,7 +3,9 @@
 // the precision parity suite run where there are no node_modules (a lent GPU machine:
 // scripts/device-bench.sh). WGSL imported with ?raw is inlined as text; `webgpu` stays external
 // (device-bench.sh carries its addon); the Chromium-only imports stay external and are never loaded
-// under --runtime node.
+// under --runtime node. The CPU pool's worker thread (src/analysis/pool/nodeWorker.ts, which the
+// GPU path's float64 host step runs on) is bundled beside OUT as poolWorker.mjs: the bundled pool
+// starts it from next to itself (analysis/pool/node.ts), so it must travel in the same folder.
 import { dirname, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { rawText } from './build-cli.mjs';
@@ -15,15 +17,17 @@ if (!out) {
   process.exit(2);
 }
 
-await build({
-  entryPoints: [resolve(dirname(new URL(import.meta.url).pathname), entry.replace(/^scripts\//, ''))],
+const scripts = dirname(new URL(import.meta.url).pathname);
+const common = {
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  outfile: out,
   external: ['webgpu', '@playwright/test', 'vite'],
   plugins: [rawText],
   logLevel: 'warning',
-});
-console.log(`bundled scripts/${entry.replace(/^scripts\//, '')} into ${out}`);
+};
+await build({ ...common, entryPoints: [resolve(scripts, entry.replace(/^scripts\//, ''))], outfile: out });
+const worker = resolve(dirname(out), 'poolWorker.mjs');
+await build({ ...common, entryPoints: [resolve(scripts, '../src/analysis/pool/nodeWorker.ts')], outfile: worker });
+console.log(`bundled scripts/${entry.replace(/^scripts\//, '')} into ${out}, the CPU pool's worker thread into ${worker}`);

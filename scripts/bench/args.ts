@@ -37,7 +37,9 @@ const USAGE = `usage: npm run bench -- --backend cpu|webgpu [--quick] [--no-refe
   --numpy-threads  run numpy with its default threads, with 1 thread, or both (default: both)
   --python         Python interpreter with numpy (default: python3)
   --products       float64 product kernel: wasm (WebAssembly SIMD where the engine has it; default) or js (the plain-JS kernel)
-  --threads N      also run the dynamics jobs on a CPU pool of N worker threads and report wall and CPU time, 1 vs N (default 1: not)`;
+  --threads N      also run the dynamics jobs on a CPU pool of N worker threads and report wall and CPU time, 1 vs N (default 1: not)
+       npm run bench -- --host-step [--sizes 128,256,512] [--batch 4] [--threads 2] [--out FILE]
+                   the GPU path's float64 host step: full eigen vs top-k, 1 vs N threads (scripts/bench/hostStep.ts)`;
 
 export function parseArgs(argv: string[]): Args {
   const args: Args = { backend: 'cpu', quick: false, reference: true, out: null, numpyThreads: 'both', python: 'python3', products: 'wasm', threads: 1 };

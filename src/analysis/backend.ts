@@ -81,6 +81,11 @@ let cpuChoice: ComputeBackend = cpuBackend;
 export function registerCpuBackend(backend: ComputeBackend | null): void {
   cpuChoice = backend ?? cpuBackend;
 }
+
+/** The registered float64 backend (the CPU pool where one is registered): the GPU backend runs its float64 host step on its threads. */
+export function registeredCpuBackend(): ComputeBackend {
+  return cpuChoice;
+}
 let gpuPromise: ReturnType<GpuBackendFactory> | null = null;
 
 /** Registers how to create the WebGPU backend (called once at start-up where WebGPU may exist). */

@@ -157,19 +157,27 @@ export function householderTridiagonal(a: Matrix): HouseholderTridiagonal {
     tridiagonal: { diagonal, subdiagonal },
     reflectors,
     h,
-    complete() {
-      const kernels = n >= WASM_EIGEN_MIN ? wasmTridiagonalKernels(n) : null;
-      const Vt = kernels ? kernels.w : reflectors;
-      const dd = kernels ? kernels.d : new Float64Array(n);
-      const ee = kernels ? kernels.e : new Float64Array(n);
-      if (kernels) Vt.set(reflectors);
-      dd.set(h);
-      ee.fill(0).set(subdiagonal, 1);
-      accumulateReflections(Vt, dd, ee, n, kernels);
-      const iterations = implicitQl(Vt, dd, ee, n, kernels);
-      return sortDescending(dd, Vt, n, iterations);
-    },
+    complete: () => completeReduction(reflectors, h, subdiagonal),
   };
+}
+
+/**
+ * HouseholderTridiagonal.complete() from the reduction's arrays alone (what a worker thread hands
+ * back: src/math/eigenTop.ts topEigenVectors). Consumes `reflectors` below WASM_EIGEN_MIN (it
+ * becomes the eigenvector matrix).
+ */
+export function completeReduction(reflectors: Float64Array, h: Float64Array, subdiagonal: Float64Array): EigenResult {
+  const n = h.length;
+  const kernels = n >= WASM_EIGEN_MIN ? wasmTridiagonalKernels(n) : null;
+  const Vt = kernels ? kernels.w : reflectors;
+  const dd = kernels ? kernels.d : new Float64Array(n);
+  const ee = kernels ? kernels.e : new Float64Array(n);
+  if (kernels) Vt.set(reflectors);
+  dd.set(h);
+  ee.fill(0).set(subdiagonal, 1);
+  accumulateReflections(Vt, dd, ee, n, kernels);
+  const iterations = implicitQl(Vt, dd, ee, n, kernels);
+  return sortDescending(dd, Vt, n, iterations);
 }
 
 /** Eigenvalues of the symmetric tridiagonal (diagonal, subdiagonal), descending (tql1: QL without vectors). */

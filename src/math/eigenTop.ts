@@ -12,11 +12,13 @@
 //      building Q and the ~6n³ of rotating all n vectors).
 // Where that saves little (k > n/3) or the matrix is small (n ≤ SMALL_N, where the engine uses
 // Jacobi), the full solver's result is returned instead, so those cases are exactly what they were.
+// Steps 1–2 and 4–5 are two calls (topEigenValues, topEigenVectors) for callers that choose k from
+// several matrices' spectra at once; symmetricTopEigen is the two in one.
 //
 // Shapes as in eigen.ts: eigenvectors are the ROWS of a k × n matrix.
 
 import type { Matrix } from './matrix';
-import { householderTridiagonal, SMALL_N, symmetricEigen, tridiagonalEigenvalues, WASM_EIGEN_MIN, type EigenResult } from './eigen';
+import { completeReduction, householderTridiagonal, SMALL_N, symmetricEigen, tridiagonalEigenvalues, WASM_EIGEN_MIN } from './eigen';
 import { wasmReflectRows } from './wasmProducts';
 
 export interface TopEigenResult {
@@ -27,6 +29,32 @@ export interface TopEigenResult {
   /** How the vectors were found: 'inverse-iteration' (top k only) or 'full' (the full solver's). */
   method: 'inverse-iteration' | 'full';
 }
+
+/**
+ * Steps 1–2 done, k not yet known: every eigenvalue and what steps 4–5 need, as plain typed arrays
+ * (so a worker thread can hand it back: src/analysis/pool/work.ts 'gram-values'). The GPU path's
+ * SVCCA needs this split: the DFT's global keep rule sees the spectra of every frequency block
+ * before any block's k is known (src/analysis/gpu/dft.ts).
+ *   'reduction': the Householder reduction (n > SMALL_N);
+ *   'full': the full solver's result, already computed (n ≤ SMALL_N: Jacobi, as before).
+ */
+export type TopEigenValues =
+  | {
+      kind: 'reduction';
+      /** All n eigenvalues, descending (tridiagonalEigenvalues: bit for bit tridiagonalEigen's). */
+      values: Float64Array;
+      diagonal: Float64Array;
+      subdiagonal: Float64Array;
+      /** n × n: row i holds the reflector u_i in its first i entries (householderTridiagonal). */
+      reflectors: Float64Array;
+      h: Float64Array;
+    }
+  | {
+      kind: 'full';
+      values: Float64Array;
+      /** n × n, row i = unit eigenvector for values[i]. */
+      vectors: Float64Array;
+    };
 
 /** Above this fraction of n kept vectors, the full solver is used (inverse iteration would save little). */
 export const TOP_K_MAX_FRACTION = 1 / 3;
@@ -43,28 +71,43 @@ const EXTRA_ITERATIONS = 2;
  * (`pick` sees the values descending and returns k, 0 ≤ k ≤ n).
  */
 export function symmetricTopEigen(a: Matrix, pick: (values: Float64Array) => number): TopEigenResult {
-  if (a.rows !== a.cols) throw new Error(`symmetricTopEigen: matrix is ${a.rows} × ${a.cols}, not square`);
-  const n = a.rows;
-  if (n <= SMALL_N) return leading(symmetricEigen(a), pick);
+  const first = topEigenValues(a);
+  return topEigenVectors(first, pick(first.values));
+}
+
+/** Steps 1–2: every eigenvalue of the symmetric a (descending), and the state topEigenVectors finishes from. `a` is not modified. */
+export function topEigenValues(a: Matrix): TopEigenValues {
+  if (a.rows !== a.cols) throw new Error(`topEigenValues: matrix is ${a.rows} × ${a.cols}, not square`);
+  if (a.rows <= SMALL_N) {
+    const full = symmetricEigen(a);
+    return { kind: 'full', values: full.values, vectors: full.vectors.data };
+  }
   const reduction = householderTridiagonal(a);
   const { diagonal, subdiagonal } = reduction.tridiagonal;
   const values = tridiagonalEigenvalues(diagonal, subdiagonal);
-  const k = Math.max(0, Math.min(n, Math.floor(pick(values))));
+  return { kind: 'reduction', values, diagonal, subdiagonal, reflectors: reduction.reflectors, h: reduction.h };
+}
+
+/**
+ * Steps 4–5: the unit eigenvectors of the largest k eigenvalues (k is clamped to 0..n and floored).
+ * Consumes `first` (below WASM_EIGEN_MIN the full solver's fallback overwrites its reflectors): one
+ * call per state. The result is a pure function of `first` and k, wherever `first` was computed.
+ */
+export function topEigenVectors(first: TopEigenValues, wanted: number): TopEigenResult {
+  const { values } = first;
+  const n = values.length;
+  const k = Math.max(0, Math.min(n, Math.floor(wanted)));
+  if (first.kind === 'full') return { values, vectors: { rows: k, cols: n, data: first.vectors.slice(0, k * n) }, method: 'full' };
+  const { diagonal, subdiagonal } = first;
   let norm = 0; // ‖T‖∞
   for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(diagonal[i]) + Math.abs(subdiagonal[i - 1] ?? 0) + Math.abs(subdiagonal[i] ?? 0));
   if (k > n * TOP_K_MAX_FRACTION || norm === 0 || !Number.isFinite(norm)) {
-    const full = reduction.complete();
+    const full = completeReduction(first.reflectors, first.h, subdiagonal);
     return { values, vectors: { rows: k, cols: n, data: full.vectors.data.slice(0, k * n) }, method: 'full' };
   }
   const z = tridiagonalEigenvectors(diagonal, subdiagonal, values, k, norm);
-  backTransform(z, k, n, reduction.reflectors, reduction.h);
+  backTransform(z, k, n, first.reflectors, first.h);
   return { values, vectors: { rows: k, cols: n, data: z }, method: 'inverse-iteration' };
-}
-
-function leading(full: EigenResult, pick: (values: Float64Array) => number): TopEigenResult {
-  const n = full.values.length;
-  const k = Math.max(0, Math.min(n, Math.floor(pick(full.values))));
-  return { values: full.values, vectors: { rows: k, cols: n, data: full.vectors.data.slice(0, k * n) }, method: 'full' };
 }
 
 /**

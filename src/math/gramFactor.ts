@@ -4,8 +4,9 @@
 //   CCA (and PWCCA's CCA step): cca_core's ε pruning, then the eigendecomposition of the
 //     equilibrated kept block R + E = D⁻¹ G D⁻¹ + ε·xmax·D⁻² (D = diag √G_ii), so what float32
 //     resolves no longer depends on the neurons' scales; W₀ = M^-½ Uᵀ D⁻¹.
-//   SVCCA: the eigendecomposition of G, the 99% (or fixed-k) cut, ε pruning and float64's null
-//     floor on the kept directions; W₀ = the first k eigenvectors scaled as cca_core scales them.
+//   SVCCA: every eigenvalue of G, the 99% (or fixed-k) cut, then the k kept eigenvectors only
+//     (src/math/eigenTop.ts: svdSpectrum, then draftSvd once k is known), ε pruning and float64's
+//     null floor on the kept directions; W₀ = the first k eigenvectors scaled as cca_core scales them.
 // The GPU then forms Z₀ = W₀ Xc; `refinementFactor` is the float64 half of the refinement
 // Z = L⁻¹ Z₀. On the way it measures the conditioning that src/analysis/precision.ts judges.
 //
@@ -13,6 +14,7 @@
 
 import { CLIP_TOLERANCE_F64, type KeepRule } from './cca';
 import { symmetricEigen, type EigenResult } from './eigen';
+import { topEigenValues, topEigenVectors, type TopEigenValues } from './eigenTop';
 import type { Matrix } from './matrix';
 import { cholesky, invertLower } from './whitening';
 
@@ -59,11 +61,26 @@ export interface CcaDraft {
   conditioning: GramConditioning;
 }
 
-/** SVCCA's float64 host step: the eigendecomposition of the Gram matrix. */
+/**
+ * SVCCA's float64 host step, first half: every eigenvalue of the Gram matrix and what the kept
+ * eigenvectors are finished from (src/math/eigenTop.ts), before k is chosen (by this matrix's own
+ * rule, or by the DFT's global rule over every frequency block).
+ */
+export interface SvdSpectrum {
+  kind: 'svd-spectrum';
+  size: number;
+  first: TopEigenValues;
+  /** λ_i = g_i / (m − 1), descending, clamped at 0. */
+  spectrum: number[];
+  datapoints: number;
+}
+
+/** SVCCA's float64 host step: every eigenvalue of the Gram matrix and the eigenvectors of the k kept. */
 export interface SvdDraft {
   kind: 'svd';
   size: number;
-  eigen: EigenResult;
+  /** All `size` eigenvalues (descending) of G, and the k × size eigenvectors of the largest k. */
+  eigen: { values: Float64Array; vectors: Matrix };
   /** λ_i = g_i / (m − 1), descending, clamped at 0. */
   spectrum: number[];
   datapoints: number;
@@ -178,9 +195,19 @@ export function whitenCca(draft: CcaDraft, epsilon: number): Whitening {
   };
 }
 
-export function draftSvd(g: Float64Array, size: number, m: number): SvdDraft {
-  const eigen = symmetricEigen({ rows: size, cols: size, data: g });
-  return { kind: 'svd', size, eigen, spectrum: Array.from(eigen.values, (v) => Math.max(v, 0) / (m - 1)), datapoints: m };
+/** SVCCA's host step, first half (G: size × size, not modified): all eigenvalues, no vectors yet. */
+export function svdSpectrum(g: Float64Array, size: number, m: number): SvdSpectrum {
+  const first = topEigenValues({ rows: size, cols: size, data: g });
+  return { kind: 'svd-spectrum', size, first, spectrum: Array.from(first.values, (v) => Math.max(v, 0) / (m - 1)), datapoints: m };
+}
+
+/**
+ * SVCCA's host step, second half: the eigenvectors of the k kept directions (whitenSvd reads no
+ * others). Consumes `s` (topEigenVectors).
+ */
+export function draftSvd(s: SvdSpectrum, k: number): SvdDraft {
+  const { values, vectors } = topEigenVectors(s.first, k);
+  return { kind: 'svd', size: s.size, eigen: { values, vectors }, spectrum: s.spectrum, datapoints: s.datapoints };
 }
 
 /**

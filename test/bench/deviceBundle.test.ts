@@ -1,5 +1,7 @@
 // The benchmark as it travels to a GPU machine without node_modules (scripts/device-bench.sh): the
-// one-file bundle builds, and its smoke run completes on Dawn with only the webgpu package beside it.
+// one-file bundle builds, and its smoke run completes on Dawn with only the webgpu package beside it;
+// the CPU pool's worker thread is bundled beside it (poolWorker.mjs) and starts from there, so the GPU
+// path's float64 host step runs on the pool there too.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +31,14 @@ describe('device benchmark bundle', () => {
       expect(result.jobs).toHaveLength(1);
       expect(result.jobs[0].maxDelta).toBeLessThanOrEqual(TOL.f32Mean);
       expect(result.eigen.length).toBeGreaterThanOrEqual(2);
+      // The bench registers a CPU pool (one thread per core) for the GPU path's host step.
+      expect(result.jobs[0].precision.hostThreads).toBeGreaterThanOrEqual(1);
+      // The bundled pool starts its workers from poolWorker.mjs (no tsx, no sources here): the
+      // host-step benchmark fails loudly when they cannot start.
+      const host = await run(process.execPath, [join(dir, 'bench.mjs'), '--host-step', '--sizes', '128', '--batch', '3', '--threads', '2'], { cwd: dir });
+      expect(host.stdout).toMatch(/pool of 2 threads/);
+      expect(host.stdout).toMatch(/^128 /m);
     },
-    120_000,
+    180_000,
   );
 });

@@ -1,12 +1,14 @@
 // symmetricTopEigen (every eigenvalue, the leading k eigenvectors) against the full solver
 // (tridiagonalEigen / symmetricEigen) on spectra that make inverse iteration work: repeated
 // eigenvalues, clusters, a gap at the cut, rank-deficient and block-diagonal matrices, real layers;
-// and SVCCA through it (svccaFactor) against SVCCA through the full step (svdStep).
+// and SVCCA through it (svccaFactor) against SVCCA through the full step (svdStep); and the same
+// solver in two calls (topEigenValues, then topEigenVectors once k is chosen from several spectra,
+// the state copied between threads on the way) as the GPU path's host step uses it.
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { ccaFromFactors, chooseK, svccaFactor, svccaFactorFromStep, svdStep, type KeepRule } from '../../src/math/cca';
 import { symmetricEigen, symmetricEigenvalues, tridiagonalEigen, SMALL_N, WASM_EIGEN_MIN, WASM_REDUCTION_MIN } from '../../src/math/eigen';
-import { symmetricTopEigen, TOP_K_MAX_FRACTION } from '../../src/math/eigenTop';
+import { symmetricTopEigen, TOP_K_MAX_FRACTION, topEigenValues, topEigenVectors } from '../../src/math/eigenTop';
 import { centerRows, multiplyABt, transpose, type Matrix } from '../../src/math/matrix';
 import { randn } from '../../src/math/random';
 import { reduceToMatrix, toRepresentation } from '../../src/math/reduce';
@@ -188,6 +190,84 @@ describe('symmetricTopEigen against the full solver', () => {
     }
     expect(() => symmetricTopEigen({ rows: 2, cols: 3, data: new Float64Array(6) }, () => 1)).toThrow(/not square/);
     expect(TOP_K_MAX_FRACTION).toBeLessThan(1);
+  });
+});
+
+describe('topEigenValues, then topEigenVectors: k chosen after every spectrum is known', () => {
+  const clustered = (n: number) => Array.from({ length: n }, (_, i) => (i < 4 ? 6 : i < 10 ? 2 : i < n / 2 ? 0.5 : 0));
+  // Like a DFT layer's frequency blocks: the real embedding of complex channels pairs every eigenvalue.
+  const paired = (n: number, seed: number) =>
+    withSpectrum(
+      Array.from({ length: n }, (_, i) => 1 / (1 + Math.floor(i / 2)) ** 2),
+      seed,
+    );
+  const blocks: { tag: string; matrix: Matrix }[] = [
+    { tag: 'spectrum i⁻², n = 200', matrix: withSpectrum(powerSpectrum(200), 21) },
+    { tag: 'clustered 6×4, 2×6, 0.5…, zeros, n = 120', matrix: withSpectrum(clustered(120), 22) },
+    { tag: 'paired eigenvalues (a real-embedded complex block), n = 96', matrix: paired(96, 23) },
+    { tag: 'paired eigenvalues, n = 64', matrix: paired(64, 24) },
+    { tag: 'n ≤ SMALL_N', matrix: gramOf(randn(25, SMALL_N, 80)) },
+    { tag: 'rank-deficient Gram 90 × 20', matrix: gramOf(randn(26, 90, 20)) },
+  ];
+  /** One k per matrix from all spectra together (a global rule: a value threshold over every block). */
+  function globalKs(spectra: Float64Array[]): number[] {
+    const all = spectra.flatMap((v) => Array.from(v)).sort((x, y) => y - x);
+    const threshold = all[Math.floor(all.length / 10)];
+    return spectra.map((v) => v.filter((x) => x > threshold).length);
+  }
+
+  it('every eigenvalue first; the kept vectors later are eigenpairs and span the full solver’s kept subspace', () => {
+    const firsts = blocks.map(({ matrix }) => topEigenValues(matrix));
+    const ks = globalKs(firsts.map((f) => f.values));
+    expect(ks.some((k) => k > 0)).toBe(true);
+    blocks.forEach(({ tag, matrix }, b) => {
+      const full = symmetricEigen(matrix);
+      const n = matrix.rows;
+      const scale = Math.max(Math.abs(full.values[0]), Math.abs(full.values[n - 1]), 1e-300);
+      expectClose(
+        Array.from(firsts[b].values, (v) => v / scale),
+        Array.from(full.values, (v) => v / scale),
+        EIGENVALUE_TOL,
+        `${tag}: eigenvalues / max|λ|`,
+      );
+      const top = topEigenVectors(firsts[b], ks[b]);
+      expect(top.vectors.rows, tag).toBe(ks[b]);
+      expectEigenpairs(matrix, top.values, top.vectors.data, ks[b], tag);
+      const k = ks[b];
+      const gapAtCut = k > 0 && k < n ? (full.values[k - 1] - full.values[k]) / scale : 1;
+      if (gapAtCut > 1e-8) expect(subspaceSin(top.vectors.data, full.vectors.data, k, n), `${tag}: kept subspace`).toBeLessThanOrEqual(SUBSPACE_SIN);
+    });
+  });
+
+  it('the state copied to another thread (structured clone) finishes to the same bits, on every path', () => {
+    const cases: [string, Matrix, number, string][] = [
+      ['inverse iteration (WebAssembly back-transform)', withSpectrum(powerSpectrum(160), 27), 20, 'inverse-iteration'],
+      ['inverse iteration (JavaScript, n < 48)', gramOf(randn(28, 40, 100)), 6, 'inverse-iteration'],
+      ['paired eigenvalues', paired(96, 29), 16, 'inverse-iteration'],
+      ['k > n/3: the full solver', gramOf(randn(30, 72, 150)), 40, 'full'],
+      ['k > n/3, n < 48: the full solver overwrites its reflectors', gramOf(randn(31, 40, 100)), 30, 'full'],
+      ['n ≤ SMALL_N', gramOf(randn(32, 20, 50)), 5, 'full'],
+    ];
+    for (const [tag, matrix, k, method] of cases) {
+      const before = Float64Array.from(matrix.data);
+      const here = topEigenVectors(topEigenValues(matrix), k);
+      expect(Array.from(matrix.data), `${tag}: the input is not modified`).toEqual(Array.from(before));
+      const there = topEigenVectors(structuredClone(topEigenValues(matrix)), k);
+      expect(here.method, tag).toBe(method);
+      expect(there.method, tag).toBe(method);
+      expect(Array.from(there.values), `${tag}: values`).toEqual(Array.from(here.values));
+      expect(Array.from(there.vectors.data), `${tag}: vectors`).toEqual(Array.from(here.vectors.data));
+      // The one-call form is the two calls.
+      expect(Array.from(symmetricTopEigen(matrix, () => k).vectors.data), `${tag}: symmetricTopEigen`).toEqual(Array.from(here.vectors.data));
+    }
+    expect(() => topEigenValues({ rows: 2, cols: 3, data: new Float64Array(6) })).toThrow(/not square/);
+  });
+
+  it('k is clamped to 0..n and floored, as symmetricTopEigen’s pick', () => {
+    const matrix = gramOf(randn(33, 50, 90));
+    expect(topEigenVectors(topEigenValues(matrix), -3).vectors.rows).toBe(0);
+    expect(topEigenVectors(topEigenValues(matrix), 7.9).vectors.rows).toBe(7);
+    expect(topEigenVectors(topEigenValues(matrix), 80).vectors.rows).toBe(50);
   });
 });
 

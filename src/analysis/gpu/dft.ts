@@ -65,7 +65,9 @@ async function blockSet(job: GpuJob, f: GpuDftFactor, frequencies: SharedFrequen
     })),
     'dft.gram',
   );
-  // SVCCA through the DFT: the 99% rule over all blocks' complex eigenvalues together.
+  // SVCCA through the DFT: the 99% rule over all blocks' complex eigenvalues together. factorStacked
+  // calls it between the host step's two phases (pool/gramHost.ts): every block's eigenvalues
+  // first, then only the kept eigenvectors of each block.
   const keeps = (spectra: number[][]) =>
     globalKeep(
       spectra,

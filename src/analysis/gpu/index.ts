@@ -16,8 +16,10 @@ import { acquireDevice } from '../../gpu/device';
 import { GpuLimitError, GpuRuntime } from '../../gpu/runtime';
 import type { Representation } from '../../math/reduce';
 import { factorPermuted } from '../baseline';
-import { checkAborted, forgetGpuBackend, type ComputeBackend, type GpuBackendFactory } from '../backend';
+import { checkAborted, forgetGpuBackend, registeredCpuBackend, type ComputeBackend, type GpuBackendFactory } from '../backend';
 import { compareFactors, factorize, type Factor, type PairNumbers } from '../metrics';
+import type { HostPool } from '../pool/gramHost';
+import { CpuPool } from '../pool/pool';
 import type { AnalysisOptions } from '../types';
 import { compareCca } from './cca';
 import { compareCka } from './cka';
@@ -31,14 +33,25 @@ export type { GpuFactor } from './types';
 /** Why the chance level of a GPU job is computed in float64 (provenance). */
 export const PERMUTED_IN_FLOAT64 = 'the chance level (datapoints permuted) is computed from float64 factors re-indexed on the host';
 
+/** The CPU pool the app or the CLI registered (its threads run the float64 host step, whitening.ts), or null. */
+function hostPool(): HostPool | null {
+  const cpu = registeredCpuBackend();
+  return cpu instanceof CpuPool ? cpu : null;
+}
+
 export class GpuBackend implements ComputeBackend<GpuFactor> {
   readonly kind = 'webgpu' as const;
   /** Float64 factors of GPU factors that met a pair the GPU does not handle (compareOnCpu); they
    *  go with their GPU factor (a factor belongs to one job, so to one set of options). */
   private readonly cpuTwins = new WeakMap<GpuFactor, Factor>();
   readonly precision = 'float32' as const;
+  /** Threads the float64 host step runs on (the registered CPU pool's; provenance.threads). */
+  get threads(): number {
+    return hostPool()?.threads ?? 1;
+  }
   /** Wall-clock seconds spent on what the precision contract adds (for the benchmark): the host's
-   *  float64 eigendecompositions, and the refinement (Z₀'s Gram, its read-back, Cholesky, Z = L⁻¹ Z₀). */
+   *  float64 step (eigenvalues, keep rule, kept eigenvectors; on the CPU pool where registered), and
+   *  the refinement (Z₀'s Gram, its read-back, Cholesky, Z = L⁻¹ Z₀). */
   readonly precisionWork: PrecisionWork = { hostEigenSeconds: 0, refineSeconds: 0 };
   /**
    * @param maxChunkBytes largest buffer of stacked datapoints uploaded at once (default: the device's
@@ -58,7 +71,15 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
   /** Runs `work` as one job: its buffers are released when it ends, whether it returns or throws. */
   private async job<T>(options: AnalysisOptions, signal: AbortSignal | undefined, work: (job: GpuJob) => Promise<T>): Promise<T> {
     const own = this.runtime.ledger();
-    const job: GpuJob = { rt: this.runtime, own, options, signal, precisionWork: this.precisionWork, twin: (f) => this.cpuFactor(f, options) };
+    const job: GpuJob = {
+      rt: this.runtime,
+      own,
+      options,
+      signal,
+      precisionWork: this.precisionWork,
+      hostPool: hostPool(),
+      twin: (f) => this.cpuFactor(f, options),
+    };
     try {
       return await work(job);
     } finally {

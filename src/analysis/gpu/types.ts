@@ -10,6 +10,7 @@ import type { CentredStack } from '../../math/stack';
 import type { ConvDims } from '../../gpu/ops';
 import type { BufferLedger, GpuRuntime } from '../../gpu/runtime';
 import type { Factor } from '../metrics';
+import type { HostPool } from '../pool/gramHost';
 import type { Verdict } from '../precision';
 import type { AnalysisOptions } from '../types';
 
@@ -136,7 +137,11 @@ export interface CentredSide {
 
 /** Wall-clock seconds spent on what the precision contract adds (for the benchmark). */
 export interface PrecisionWork {
-  /** The host's float64 eigendecompositions. */
+  /**
+   * The host's float64 step (whitening.ts step 3: the Grams' float64 copies, eigenvalues, the keep
+   * rule, the kept eigenvectors): the wall time the job waited for it, on the CPU pool's threads
+   * where the job has more than one (pool/gramHost.ts), so it falls as threads are added.
+   */
   hostEigenSeconds: number;
   /** The refinement: Z₀'s Gram, its read-back, Cholesky, Z = L⁻¹ Z₀. */
   refineSeconds: number;
@@ -151,6 +156,8 @@ export interface GpuJob {
   readonly options: AnalysisOptions;
   readonly signal?: AbortSignal;
   readonly precisionWork: PrecisionWork;
+  /** Where the float64 host step runs (pool/gramHost.ts): the registered CPU pool, or null (in this thread). */
+  readonly hostPool: HostPool | null;
   /** A factor's float64 twin, made once per factor (for pairs the GPU does not take). */
   twin(f: GpuFactor): Factor;
 }

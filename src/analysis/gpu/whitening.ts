@@ -1,9 +1,11 @@
 // Steps 3–6 of the GPU factorisation of CCA-family metrics, the GPU twin of src/math/whitening.ts
 // and of the whitening in src/math/cca.ts (ccaFactor, svccaFactor). For matrices whose centred rows
 // Xc are on the GPU and whose Gram matrices G = Xc Xcᵀ the GPU has just formed:
-//   3. on the host in float64 (src/math/gramFactor.ts): cca_core's rescaling and ε pruning, and the
-//      eigendecomposition of the equilibrated correlation matrix (CCA, PWCCA) or of G (SVCCA: sort,
-//      choose k by 99% of Σs² or fixed); whitening rows W₀;
+//   3. on the host in float64 (src/math/gramFactor.ts; on the CPU pool's threads when the job has
+//      more than one, src/analysis/pool/gramHost.ts): cca_core's rescaling and ε pruning, and the
+//      eigendecomposition of the equilibrated correlation matrix (CCA, PWCCA), or SVCCA's every
+//      eigenvalue of G, k by 99% of Σs² or fixed, then the k kept eigenvectors only
+//      (src/math/eigenTop.ts); whitening rows W₀;
 //   4. Z₀ = W₀ Xc for every matrix in one batched product;
 //   5. the refinement: C = Z₀ Z₀ᵀ (one batched product; well-conditioned by construction) plus the
 //      ε term, C = L Lᵀ by Cholesky in float64, Z = L⁻¹ Z₀ (one batched product): Z Zᵀ = I to f32
@@ -16,9 +18,10 @@
 import type { ProductBatch } from '../../gpu/kernels/product';
 import { runProducts } from '../../gpu/ops';
 import { chooseK } from '../../math/cca';
-import { draftCca, draftSvd, refinementFactor, whitenCca, whitenSvd, type CcaDraft, type SvdDraft } from '../../math/gramFactor';
+import { refinementFactor, whitenCca, whitenSvd, type CcaDraft, type SvdDraft, type SvdSpectrum } from '../../math/gramFactor';
 import type { Matrix } from '../../math/matrix';
 import { pwccaCoordinates } from '../../math/pwccaFactor';
+import { gramValues, gramVectors } from '../pool/gramHost';
 import { gpuVerdict, type Conditioning } from '../precision';
 import type { AnalysisOptions, Metric } from '../types';
 import { even, unreachableMetric, type DataChunk, type FactorPlan, type GpuJob, type StackedFactors } from './types';
@@ -62,18 +65,27 @@ export async function factorStacked(
   const count = sizes.length;
   const grams = await rt.read(gram, count * padded * padded * 4, 'factor.gram');
   own.release(gram);
-  const cca = hostStep(options.metric) === 'cca';
-  // Step 3 on the host in float64 (see the module comment): the eigendecomposition of the
-  // equilibrated correlation matrix (CCA) or of the Gram itself (SVCCA).
+  const step = hostStep(options.metric);
+  const cca = step === 'cca';
+  // Step 3 on the host in float64 (see the module comment), on the CPU pool's threads where the job
+  // has them (pool/gramHost.ts, the same numbers bit for bit): CCA's pruning and the eigendecomposition
+  // of the equilibrated correlation matrix; SVCCA's every eigenvalue of the Gram, the keep rule
+  // (this matrix's own, or the DFT's global one over every block), then the k kept eigenvectors only.
   const eigenStarted = performance.now();
-  const drafts = sizes.map((size, b) => {
+  const g64 = sizes.map((size, b) => {
     const g = new Float64Array(size * size);
     for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) g[i * size + j] = grams[b * padded * padded + i * padded + j];
-    return cca ? draftCca(g, size, m, options.epsilon) : draftSvd(g, size, m);
+    return g;
   });
+  const first = await gramValues(job.hostPool, step, g64, sizes, m, options.epsilon, job.signal);
+  let drafts: (CcaDraft | SvdDraft)[] = first as CcaDraft[];
+  let ks: number[] = [];
+  if (!cca) {
+    const spectra = first as SvdSpectrum[];
+    ks = keeps ? keeps(spectra.map((s) => s.spectrum)) : spectra.map((s) => chooseK(s.spectrum, options.keep));
+    drafts = await gramVectors(job.hostPool, spectra, ks, job.signal);
+  }
   job.precisionWork.hostEigenSeconds += (performance.now() - eigenStarted) / 1000;
-  const svdDrafts = drafts as SvdDraft[];
-  const ks = cca ? [] : keeps ? keeps(svdDrafts.map((d) => d.spectrum)) : svdDrafts.map((d) => chooseK(d.spectrum, options.keep));
   const whitenings = drafts.map((draft, b) =>
     cca ? whitenCca(draft as CcaDraft, options.epsilon) : whitenSvd(draft as SvdDraft, ks[b], options.epsilon, options.keep, keeps === undefined),
   );

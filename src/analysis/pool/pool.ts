@@ -2,9 +2,10 @@
 // job to a pool of workers, each running the same float64 code as the in-process path
 // (analysis/metrics.ts through pool/work.ts) with its own WebAssembly kernels. What runs in parallel:
 // the factorisations of a batch of representations (the layers of a checkpoint: one task each) and
-// the pairs of a grid (tiles of rows or columns, one task each). Every factor and every pair is
-// computed by one thread exactly as the one-thread path computes it, so the numbers are
-// bit-identical; only the order in which they finish changes.
+// the pairs of a grid (tiles of rows or columns, one task each); and, for the WebGPU backend, the
+// float64 host step of a batch of Gram matrices (pool/gramHost.ts, runTasks). Every factor, pair
+// and Gram is computed by one thread exactly as the one-thread path computes it, so the numbers
+// are bit-identical; only the order in which they finish changes.
 //
 // Memory: factors come back in SharedArrayBuffers where the pool is `shared` (Node; a cross-origin
 // isolated page), so a tile reads them without a copy; otherwise their buffers are transferred back
@@ -55,7 +56,9 @@ export function clampThreads(threads: number): number {
   return Number.isFinite(threads) ? Math.max(1, Math.min(MAX_THREADS, Math.floor(threads))) : 1;
 }
 
-type Task = { request: DistributiveOmit<PoolRequest, 'id'>; call: object; id?: number; receive: (response: PoolResponse) => void };
+/** A request without its id. */
+export type PoolTask = DistributiveOmit<PoolRequest, 'id'>;
+type Task = { request: PoolTask; call: object; id?: number; receive: (response: PoolResponse) => void };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 interface Slot {
@@ -112,6 +115,11 @@ export class CpuPool implements ComputeBackend<Factor> {
   /** Threads the float64 work runs on (1: in-process, the one-thread path itself). */
   get threads(): number {
     return this.broken ? 1 : this.wanted;
+  }
+
+  /** Whether tasks and answers may use SharedArrayBuffers (Node; a cross-origin isolated page). */
+  get sharedMemory(): boolean {
+    return this.config.shared;
   }
 
   /** Why worker threads could not start here (every call then ran in-process), or null. */
@@ -175,6 +183,21 @@ export class CpuPool implements ComputeBackend<Factor> {
     return grid;
   }
 
+  /**
+   * Runs tasks (pool/gramHost.ts: the GPU path's float64 host step) on the workers; the answers in
+   * task order. Requests are copied to the workers, never transferred: when workers cannot start
+   * here the answer is null and the caller runs the same functions in-process on the same arrays.
+   * Rejects on a worker's error or on abort.
+   */
+  async runTasks(requests: PoolTask[], signal?: AbortSignal): Promise<PoolResponse[] | null> {
+    try {
+      return await this.run(requests, signal, undefined);
+    } catch (error) {
+      if (error instanceof PoolStartError) return null;
+      throw error;
+    }
+  }
+
   permuteDatapoints(factors: Factor[], perm: Int32Array, options: AnalysisOptions): Factor[] {
     return cpuBackend.permuteDatapoints(factors, perm, options);
   }
@@ -186,7 +209,7 @@ export class CpuPool implements ComputeBackend<Factor> {
   release(): void {}
 
   /** Runs the tasks on the workers; the answers in task order. Rejects on the first error or on abort. */
-  private run(requests: Task['request'][], signal: AbortSignal | undefined, onPairs: ((count: number) => void) | undefined): Promise<PoolResponse[]> {
+  private run(requests: PoolTask[], signal: AbortSignal | undefined, onPairs: ((count: number) => void) | undefined): Promise<PoolResponse[]> {
     return new Promise((resolve, reject) => {
       const call = {};
       const answers: PoolResponse[] = new Array(requests.length);
@@ -248,7 +271,20 @@ export class CpuPool implements ComputeBackend<Factor> {
     this.trim();
     while (this.queue.length > 0) {
       let slot = this.slots.find((s) => !s.task);
-      if (!slot && this.slots.length < this.wanted) slot = this.spawn();
+      if (!slot && this.slots.length < this.wanted) {
+        let port: PoolPort;
+        try {
+          port = this.config.spawn(this.slots.length);
+        } catch (error) {
+          // Could not even be created (Node: no bundled poolWorker.mjs and no tsx to run the
+          // sources): like a worker that fails before answering, the calls fall back in-process.
+          this.broken = error instanceof Error ? error.message : String(error);
+          const message = `a CPU worker thread could not start: ${this.broken}`;
+          for (const task of this.queue.splice(0)) task.receive({ id: -1, type: 'error', error: { name: 'PoolStartError', message } });
+          return;
+        }
+        slot = this.spawn(port);
+      }
       if (!slot) return;
       const task = this.queue.shift()!;
       task.id = this.nextId++;
@@ -259,8 +295,8 @@ export class CpuPool implements ComputeBackend<Factor> {
     }
   }
 
-  private spawn(): Slot {
-    const slot: Slot = { port: this.config.spawn(this.slots.length), task: null, started: false };
+  private spawn(port: PoolPort): Slot {
+    const slot: Slot = { port, task: null, started: false };
     this.slots.push(slot);
     slot.port.listen(
       (response) => {

@@ -1,7 +1,9 @@
 // The worker's side of the CPU pool: the same float64 functions as the in-process path
-// (analysis/metrics.ts: factorize, compareFactors), one task at a time. Used by the browser's
+// (analysis/metrics.ts: factorize, compareFactors; math/gramFactor.ts for the GPU path's host step,
+// pool/gramHost.ts), one task at a time. Used by the browser's
 // module worker (worker/poolWorker.ts) and Node's worker thread (pool/nodeWorker.ts) alike.
 
+import { draftCca, draftSvd, svdSpectrum } from '../../math/gramFactor';
 import { compareFactors, factorize, type Factor } from '../metrics';
 import type { PoolError, PoolRequest, PoolResponse } from './protocol';
 
@@ -34,9 +36,9 @@ function mapTypedArrays<T>(value: T, map: (array: TypedArray) => TypedArray, see
   return out as T;
 }
 
-/** The factor with every typed array copied into a SharedArrayBuffer: later tasks read it without a copy. */
-function sharedFactor(factor: Factor): Factor {
-  return mapTypedArrays(factor, (array) => {
+/** The value (a factor, the host step's drafts) with every typed array copied into a SharedArrayBuffer: later tasks read it without a copy. */
+function sharedCopy<T>(value: T): T {
+  return mapTypedArrays(value, (array) => {
     const Kind = array.constructor as new (buffer: SharedArrayBuffer) => TypedArray;
     const copy = new Kind(new SharedArrayBuffer(array.byteLength));
     copy.set(array);
@@ -44,10 +46,13 @@ function sharedFactor(factor: Factor): Factor {
   });
 }
 
-/** The distinct ArrayBuffers under a factor (its transfer list: they move, not copied). */
-function buffersOf(factor: Factor): ArrayBuffer[] {
+/**
+ * The distinct ArrayBuffers under a value (a factor, the host step's drafts): its transfer list, they
+ * move, not copied. Everything these builders return owns its buffer (no views of WebAssembly memory).
+ */
+function buffersOf(value: unknown): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
-  mapTypedArrays(factor, (array) => {
+  mapTypedArrays(value, (array) => {
     if (array.buffer instanceof ArrayBuffer) buffers.add(array.buffer);
     return array;
   });
@@ -72,8 +77,21 @@ export function handlePoolRequest(request: PoolRequest, post: PoolPost): void {
   try {
     if (request.type === 'factorize') {
       const factor = factorize(request.rep, request.options, request.dft);
-      if (request.shared) post({ id, type: 'factor', factor: sharedFactor(factor) }, []);
+      if (request.shared) post({ id, type: 'factor', factor: sharedCopy(factor) }, []);
       else post({ id, type: 'factor', factor }, buffersOf(factor));
+      return;
+    }
+    if (request.type === 'gram-values') {
+      const { step, grams, sizes, m, epsilon } = request;
+      const drafts = grams.map((g, b) => (step === 'cca' ? draftCca(g, sizes[b], m, epsilon) : svdSpectrum(g, sizes[b], m)));
+      // Shared: SVCCA's reduction goes out again with 'gram-vectors' and is then read, not copied.
+      if (request.shared) post({ id, type: 'gram-values', drafts: sharedCopy(drafts) }, []);
+      else post({ id, type: 'gram-values', drafts }, buffersOf(drafts));
+      return;
+    }
+    if (request.type === 'gram-vectors') {
+      const drafts = request.spectra.map((s, b) => draftSvd(s, request.ks[b]));
+      post({ id, type: 'gram-vectors', drafts }, buffersOf(drafts));
       return;
     }
     const grid = request.a.map((fa) => {
