@@ -5,7 +5,7 @@
 // 128 tile nor 4, several tiles per side, batches of mixed sizes in one dispatch, split-K on and
 // off, accumulation over datapoint chunks. Also the planner (pure: no GPU) and the choice by adapter.
 // Matrices are row-major; X is neurons × datapoints (n × m), so X·Xᵀ is the n × n Gram.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerGpuBackend, resolveBackend } from '../../src/analysis/backend';
 import { webgpuBackendFactory, type GpuBackend } from '../../src/analysis/gpu';
 import { MIN_SLICE_K, planProducts, TILED_BK, TILED_TILE, tiledTiles, type ProductBatch, type ProductPlan } from '../../src/gpu/kernels/product';
@@ -199,6 +199,34 @@ describe('product-tiled on Dawn (forced on SwiftShader)', () => {
       [0, 1, 2].map((i) => ({ aOffset: 0, bOffset: i * m, cOffset: i * 9 * m, p: 9, q: m, k: n, lda: n, ldb: 3 * m, ldc: m, transB: true })),
       `W·X per chunk, ${name}`,
     );
+  });
+});
+
+describe('runProducts picks the kernel', () => {
+  /** The kernels runProducts dispatches for one 40 × 40 Gram over 600 datapoints. */
+  async function dispatched(options: ProductOptions = {}): Promise<string[]> {
+    const spy = vi.spyOn(rt, 'dispatch');
+    try {
+      await runOn(values(20, 40 * 600), null, new Float32Array(40 * 40), [{ aOffset: 0, bOffset: 0, cOffset: 0, p: 40, q: 40, k: 600, lda: 600, ldb: 600, ldc: 40 }], options);
+      return spy.mock.calls.map(([, kernel]) => kernel.name);
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('by adapter (product-batched on SwiftShader); rt.productKernel forces either kernel for every caller', async () => {
+    const tiled = ['product-tiled', 'product-reduce']; // 1 tile of 128: split into 2 slices of ≥ 256 datapoints
+    expect(await dispatched()).toEqual(rt.software ? ['product-batched'] : tiled);
+    try {
+      rt.productKernel = 'tiled';
+      expect(await dispatched()).toEqual(tiled);
+      expect(await dispatched({ targetWorkgroups: 1 })).toEqual(['product-tiled']);
+      expect(await dispatched({ kernel: 'batched' })).toEqual(['product-batched']); // the call's option wins
+      rt.productKernel = 'batched';
+      expect(await dispatched()).toEqual(['product-batched']);
+    } finally {
+      rt.productKernel = 'auto';
+    }
   });
 });
 
