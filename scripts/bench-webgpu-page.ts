@@ -190,8 +190,9 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
       corner: gpuResult.values[0][0][0],
     });
   }
-  // The best general product (X·Yᵀ, real arithmetic) of either kernel: what the targets judge.
-  const best = Math.max(...products.filter((p) => p.kind === 'X·Yᵀ').map((p) => p.gflops));
+  // The best general product (X·Yᵀ: real arithmetic) of the kernel runProducts chooses here, the
+  // one the jobs run on: their "of best product" ratio. The kernel target judges either kernel.
+  const best = Math.max(...products.filter((p) => p.kind === 'X·Yᵀ' && p.chosen).map((p) => p.gflops));
   return {
     adapter: choice.reason,
     software: rt.software,
