@@ -165,19 +165,32 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     workgroupBarrier();
   }
 
+  // Constant indices into acc only (a dynamically indexed private array may live in memory).
+  let r0 = row0 + lid.y * 4u;
+  let r1 = row0 + HALF + lid.y * 4u;
+  write_row(bt, wid, lid, r0, acc[0], acc[1]);
+  write_row(bt, wid, lid, r0 + 1u, acc[2], acc[3]);
+  write_row(bt, wid, lid, r0 + 2u, acc[4], acc[5]);
+  write_row(bt, wid, lid, r0 + 3u, acc[6], acc[7]);
+  write_row(bt, wid, lid, r1, acc[8], acc[9]);
+  write_row(bt, wid, lid, r1 + 1u, acc[10], acc[11]);
+  write_row(bt, wid, lid, r1 + 2u, acc[12], acc[13]);
+  write_row(bt, wid, lid, r1 + 3u, acc[14], acc[15]);
+}
+
+// Writes one output row of a thread: columns col0 + tx·4 + 0..3 (v0) and col0 + 64 + tx·4 + 0..3
+// (v1), times alpha (+C when accumulating), and their mirror images for a Gram's upper tiles.
+fn write_row(bt: Batch, wid: vec3u, lid: vec3u, row: u32, v0: vec4f, v1: vec4f) {
+  if (row >= bt.p) { return; }
   let accumulate = (bt.flags & 1u) != 0u;
-  let mirror = symmetric && wid.y < wid.x;
-  for (var i = 0u; i < 8u; i++) {
-    let row = row0 + (i / 4u) * HALF + lid.y * 4u + i % 4u;
-    if (row >= bt.p) { continue; }
-    for (var j = 0u; j < 8u; j++) {
-      let col = col0 + (j / 4u) * HALF + lid.x * 4u + j % 4u;
-      if (col >= bt.q) { continue; }
-      let index = bt.c_offset + row * bt.ldc + col;
-      var value = bt.alpha * acc[i * 2u + j / 4u][j % 4u];
-      if (accumulate) { value += c[index]; }
-      c[index] = value;
-      if (mirror) { c[bt.c_offset + col * bt.ldc + row] = value; }
-    }
+  let mirror = (bt.flags & 8u) != 0u && wid.y < wid.x;
+  for (var j = 0u; j < 8u; j++) {
+    let col = wid.x * TILE + (j / 4u) * HALF + lid.x * 4u + j % 4u;
+    if (col >= bt.q) { continue; }
+    let index = bt.c_offset + row * bt.ldc + col;
+    var value = bt.alpha * select(v1[j % 4u], v0[j % 4u], j < 4u);
+    if (accumulate) { value += c[index]; }
+    c[index] = value;
+    if (mirror) { c[bt.c_offset + col * bt.ldc + row] = value; }
   }
 }
