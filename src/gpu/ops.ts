@@ -52,7 +52,15 @@ export interface ProductOptions {
  * split product's slices go to a scratch buffer and product-reduce sums them into C, in the same
  * compute pass.
  */
-export function runProducts(rt: GpuRuntime, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, batches: ProductBatch[], label: string, options: ProductOptions = {}): void {
+export function runProducts(
+  rt: GpuRuntime,
+  a: GPUBuffer,
+  b: GPUBuffer,
+  c: GPUBuffer,
+  batches: ProductBatch[],
+  label: string,
+  options: ProductOptions = {},
+): void {
   // z is the batch index: at most MAX_WORKGROUPS_PER_DIMENSION products per dispatch.
   for (let start = 0; start < batches.length; start += MAX_WORKGROUPS_PER_DIMENSION) {
     const chunk = batches.slice(start, start + MAX_WORKGROUPS_PER_DIMENSION).map((batch) => (isGram(a, b, batch) ? { ...batch, symmetric: true } : batch));

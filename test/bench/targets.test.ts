@@ -6,7 +6,16 @@ function run(
   software: boolean,
   overrides: { eigenSeconds?: number; pairSeconds?: number; jobSeconds?: number; fraction?: number; batchedGflops?: number } = {},
 ): BenchResult {
-  const product = (kind: string, kernel: string, gflops: number) => ({ n: 1024, m: 10000, kind, kernel, chosen: kernel === 'tiled', split: 1, seconds: 1, gflops });
+  const product = (kind: string, kernel: string, gflops: number) => ({
+    n: 1024,
+    m: 10000,
+    kind,
+    kernel,
+    chosen: kernel === 'tiled',
+    split: 1,
+    seconds: 1,
+    gflops,
+  });
   return {
     software,
     // Both kernels side by side; the chosen (tiled) one's best X·Yᵀ is the jobs' reference.

@@ -96,7 +96,19 @@ const CASES: { kernel: AnyKernel; sizes: unknown; expected: Record<string, numbe
     // The same table as product-batched; 128 × 128 output tiles.
     kernel: productTiledKernel,
     sizes: [batch, { ...batch, p: 300, q: 10 }],
-    expected: { a_offset: 3, b_offset: 5, c_offset: 7, p: 70, q: 130, k: 11, lda: 13, ldb: 17, ldc: 19, flags: PRODUCT_FLAGS.accumulate | PRODUCT_FLAGS.transB, alpha: 0.5 },
+    expected: {
+      a_offset: 3,
+      b_offset: 5,
+      c_offset: 7,
+      p: 70,
+      q: 130,
+      k: 11,
+      lda: 13,
+      ldb: 17,
+      ldc: 19,
+      flags: PRODUCT_FLAGS.accumulate | PRODUCT_FLAGS.transB,
+      alpha: 0.5,
+    },
     workgroups: [2, 3, 2],
   },
   {

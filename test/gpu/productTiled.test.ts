@@ -44,8 +44,12 @@ function expectProducts(got: Float32Array, before: Float32Array, a: Float32Array
   let worst = 0;
   for (const [index, bt] of batches.entries()) {
     const alpha = bt.alpha ?? 1;
-    const normA = Array.from({ length: bt.p }, (_, i) => Math.hypot(...Array.from({ length: bt.k }, (_, kk) => opAt(a, bt.aOffset, bt.lda, !!bt.transA, i, kk))));
-    const normB = Array.from({ length: bt.q }, (_, j) => Math.hypot(...Array.from({ length: bt.k }, (_, kk) => opAt(b, bt.bOffset, bt.ldb, !!bt.transB, j, kk))));
+    const normA = Array.from({ length: bt.p }, (_, i) =>
+      Math.hypot(...Array.from({ length: bt.k }, (_, kk) => opAt(a, bt.aOffset, bt.lda, !!bt.transA, i, kk))),
+    );
+    const normB = Array.from({ length: bt.q }, (_, j) =>
+      Math.hypot(...Array.from({ length: bt.k }, (_, kk) => opAt(b, bt.bOffset, bt.ldb, !!bt.transB, j, kk))),
+    );
     for (let i = 0; i < bt.p; i++)
       for (let j = 0; j < bt.q; j++) {
         const at = bt.cOffset + i * bt.ldc + j;
@@ -56,7 +60,8 @@ function expectProducts(got: Float32Array, before: Float32Array, a: Float32Array
         const scale = Math.abs(alpha) * normA[i] * normB[j] + Math.abs(start);
         const error = Math.abs(got[at] - want) / scale;
         worst = Math.max(worst, error);
-        if (!(error <= TOL.f32ProductNorms)) expect.fail(`${label}, product ${index}, C[${i}, ${j}]: got ${got[at]}, expected ${want} (relative error ${error.toExponential(2)})`);
+        if (!(error <= TOL.f32ProductNorms))
+          expect.fail(`${label}, product ${index}, C[${i}, ${j}]: got ${got[at]}, expected ${want} (relative error ${error.toExponential(2)})`);
         written.add(at);
       }
   }
@@ -98,19 +103,22 @@ describe('product-tiled on Dawn (forced on SwiftShader)', () => {
     ),
   );
 
-  it.each(flagCases)('general: transA $transA, transB $transB, accumulate $accumulate, aligned $aligned', async ({ transA, transB, accumulate, aligned, alpha }) => {
-    const [aOffset, bOffset, cOffset] = aligned ? [8, 4, 0] : [3, 5, 1];
-    const pad = aligned ? 3 : 2; // leading dimensions: 48 or 47 for k = 45 (aligned: rounded up to 4, + 0/4)
-    const lda = aligned ? Math.ceil(((transA ? p : k) + pad) / 4) * 4 : (transA ? p : k) + pad;
-    const ldb = aligned ? Math.ceil(((transB ? q : k) + pad) / 4) * 4 : (transB ? q : k) + pad;
-    const ldc = q + 3;
-    const a = values(1, operandWords(p, k, transA, aOffset, lda));
-    const b = values(2, operandWords(q, k, transB, bOffset, ldb));
-    const before = values(3, cOffset + p * ldc);
-    const batch: ProductBatch = { aOffset, bOffset, cOffset, p, q, k, lda, ldb, ldc, transA, transB, accumulate, alpha };
-    const out = await runOn(a, b, before, [batch], TILED);
-    expectProducts(out, before, a, b, [batch], `${JSON.stringify({ transA, transB, accumulate, aligned })}`);
-  });
+  it.each(flagCases)(
+    'general: transA $transA, transB $transB, accumulate $accumulate, aligned $aligned',
+    async ({ transA, transB, accumulate, aligned, alpha }) => {
+      const [aOffset, bOffset, cOffset] = aligned ? [8, 4, 0] : [3, 5, 1];
+      const pad = aligned ? 3 : 2; // leading dimensions: 48 or 47 for k = 45 (aligned: rounded up to 4, + 0/4)
+      const lda = aligned ? Math.ceil(((transA ? p : k) + pad) / 4) * 4 : (transA ? p : k) + pad;
+      const ldb = aligned ? Math.ceil(((transB ? q : k) + pad) / 4) * 4 : (transB ? q : k) + pad;
+      const ldc = q + 3;
+      const a = values(1, operandWords(p, k, transA, aOffset, lda));
+      const b = values(2, operandWords(q, k, transB, bOffset, ldb));
+      const before = values(3, cOffset + p * ldc);
+      const batch: ProductBatch = { aOffset, bOffset, cOffset, p, q, k, lda, ldb, ldc, transA, transB, accumulate, alpha };
+      const out = await runOn(a, b, before, [batch], TILED);
+      expectProducts(out, before, a, b, [batch], `${JSON.stringify({ transA, transB, accumulate, aligned })}`);
+    },
+  );
 
   it.each([
     { trans: false, aligned: true },
@@ -124,7 +132,20 @@ describe('product-tiled on Dawn (forced on SwiftShader)', () => {
     const offset = aligned ? 4 : 1;
     const x = values(4, operandWords(n, m, trans, offset, ld));
     const before = new Float32Array(n * n);
-    const batch: ProductBatch = { aOffset: offset, bOffset: offset, cOffset: 0, p: n, q: n, k: m, lda: ld, ldb: ld, ldc: n, transA: trans, transB: trans, alpha: 0.25 };
+    const batch: ProductBatch = {
+      aOffset: offset,
+      bOffset: offset,
+      cOffset: 0,
+      p: n,
+      q: n,
+      k: m,
+      lda: ld,
+      ldb: ld,
+      ldc: n,
+      transA: trans,
+      transB: trans,
+      alpha: 0.25,
+    };
     const plan = planProducts([{ ...batch, symmetric: true }], { software: true, ...TILED, maxScratchWords: 1 << 24 });
     expect(plan.kernel === 'tiled' && plan.direct[0].symmetric).toBe(true); // runProducts sees the Gram (same buffer)
     const out = await runOn(x, null, before, [batch], TILED);
@@ -138,7 +159,17 @@ describe('product-tiled on Dawn (forced on SwiftShader)', () => {
     const m = 90;
     const x = values(5, 155 * m + 2);
     const rows = [0, 12, 152];
-    const batches: ProductBatch[] = widths.map((n, i) => ({ aOffset: rows[i] * m, bOffset: rows[i] * m, cOffset: i * 140 * 140, p: n, q: n, k: m, lda: m, ldb: m, ldc: 140 }));
+    const batches: ProductBatch[] = widths.map((n, i) => ({
+      aOffset: rows[i] * m,
+      bOffset: rows[i] * m,
+      cOffset: i * 140 * 140,
+      p: n,
+      q: n,
+      k: m,
+      lda: m,
+      ldb: m,
+      ldc: 140,
+    }));
     batches.push({ aOffset: 12 * m, bOffset: 0, cOffset: 3 * 140 * 140, p: 140, q: 12, k: m - 7, lda: m, ldb: m, ldc: 140, alpha: 2 });
     const before = new Float32Array(4 * 140 * 140);
     const out = await runOn(x, null, before, batches, TILED);
@@ -154,10 +185,11 @@ describe('product-tiled on Dawn (forced on SwiftShader)', () => {
     const x = values(6, 2 * n * m + 1);
     const gram: ProductBatch = { aOffset: 0, bOffset: 0, cOffset: 0, p: n, q: n, k: m, lda: m, ldb: m, ldc: n };
     const cross: ProductBatch = { aOffset: 0, bOffset: n * m + 1, cOffset: n * n, p: n, q: n - 3, k: m, lda: m, ldb: m, ldc: n, accumulate: true };
-    const plan = planProducts(
-      [{ ...gram, symmetric: true }, cross],
-      { software: true, ...options, maxScratchWords: Math.floor(Math.min(2 ** 28, rt.maxStorageBindingBytes) / 4) },
-    );
+    const plan = planProducts([{ ...gram, symmetric: true }, cross], {
+      software: true,
+      ...options,
+      maxScratchWords: Math.floor(Math.min(2 ** 28, rt.maxStorageBindingBytes) / 4),
+    });
     expect(plan.kernel === 'tiled' && plan.split).toBe(name === 'split-K' ? Math.floor(m / MIN_SLICE_K) : 1);
     const before = values(7, 2 * n * n);
     const out = await runOn(x, null, before, [gram, cross], options);
@@ -181,7 +213,15 @@ describe('product-tiled on Dawn (forced on SwiftShader)', () => {
     for (const [i, chunk] of chunks.entries()) {
       const buffer = rt.upload(chunk, 'test.chunk');
       runProducts(rt, buffer, buffer, c, [batches[i]], 'test.chunked', options);
-      runProducts(rt, wBuffer, buffer, d, [{ aOffset: 0, bOffset: 0, cOffset: i * 9 * m, p: 9, q: m, k: n, lda: n, ldb: m, ldc: m, transB: true }], 'test.wx', options);
+      runProducts(
+        rt,
+        wBuffer,
+        buffer,
+        d,
+        [{ aOffset: 0, bOffset: 0, cOffset: i * 9 * m, p: 9, q: m, k: n, lda: n, ldb: m, ldc: m, transB: true }],
+        'test.wx',
+        options,
+      );
       rt.release(buffer);
     }
     const out = await rt.read(c, n * n * 4, 'test.c');
@@ -190,7 +230,14 @@ describe('product-tiled on Dawn (forced on SwiftShader)', () => {
     // The whole X (n × 3m) in one array: the reference product over all datapoints.
     const whole = new Float32Array(n * 3 * m);
     for (let row = 0; row < n; row++) chunks.forEach((chunk, i) => whole.set(chunk.subarray(row * m, (row + 1) * m), row * 3 * m + i * m));
-    expectProducts(out, new Float32Array(n * n), whole, whole, [{ aOffset: 0, bOffset: 0, cOffset: 0, p: n, q: n, k: 3 * m, lda: 3 * m, ldb: 3 * m, ldc: n }], `chunked gram, ${name}`);
+    expectProducts(
+      out,
+      new Float32Array(n * n),
+      whole,
+      whole,
+      [{ aOffset: 0, bOffset: 0, cOffset: 0, p: n, q: n, k: 3 * m, lda: 3 * m, ldb: 3 * m, ldc: n }],
+      `chunked gram, ${name}`,
+    );
     expectProducts(
       projected,
       new Float32Array(projected.length),
@@ -207,7 +254,13 @@ describe('runProducts picks the kernel', () => {
   async function dispatched(options: ProductOptions = {}): Promise<string[]> {
     const spy = vi.spyOn(rt, 'dispatch');
     try {
-      await runOn(values(20, 40 * 600), null, new Float32Array(40 * 40), [{ aOffset: 0, bOffset: 0, cOffset: 0, p: 40, q: 40, k: 600, lda: 600, ldb: 600, ldc: 40 }], options);
+      await runOn(
+        values(20, 40 * 600),
+        null,
+        new Float32Array(40 * 40),
+        [{ aOffset: 0, bOffset: 0, cOffset: 0, p: 40, q: 40, k: 600, lda: 600, ldb: 600, ldc: 40 }],
+        options,
+      );
       return spy.mock.calls.map(([, kernel]) => kernel.name);
     } finally {
       spy.mockRestore();
@@ -270,7 +323,20 @@ describe('planProducts (which kernel, which split)', () => {
   });
 
   it('transposed operands are sliced along their rows; the split halves until the scratch fits', () => {
-    const batch: ProductBatch = { aOffset: 4, bOffset: 8, cOffset: 0, p: 256, q: 256, k: 4096, lda: 256, ldb: 260, ldc: 256, transA: true, transB: true, accumulate: true };
+    const batch: ProductBatch = {
+      aOffset: 4,
+      bOffset: 8,
+      cOffset: 0,
+      p: 256,
+      q: 256,
+      k: 4096,
+      lda: 256,
+      ldb: 260,
+      ldc: 256,
+      transA: true,
+      transB: true,
+      accumulate: true,
+    };
     const plan = tiled(planProducts([batch], { software: false, ...limits }));
     expect(plan.split).toBe(16); // 4 tiles: ⌈256 / 4⌉ = 64 wanted, ⌊4096 / 256⌋ = 16
     expect(plan.partial[1]).toMatchObject({ aOffset: 4 + 256 * 256, bOffset: 8 + 256 * 260, k: 256, accumulate: false });
