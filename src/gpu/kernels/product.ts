@@ -172,11 +172,7 @@ export const productReduceKernel: Kernel<ReduceEntry[]> = {
   overrides: { WG: REDUCE_WG },
   bindings: ['read-only-storage', 'storage', 'read-only-storage'],
   params: reduceLayout,
-  workgroups: (entries) => [
-    ceilDiv(Math.max(...entries.map((e) => e.q)), REDUCE_WG),
-    ceilDiv(Math.max(...entries.map((e) => e.p)), REDUCE_WG),
-    entries.length,
-  ],
+  workgroups: (entries) => [ceilDiv(Math.max(...entries.map((e) => e.q)), REDUCE_WG), ceilDiv(Math.max(...entries.map((e) => e.p)), REDUCE_WG), entries.length],
   encodeUniforms: (entries) => {
     const perEntry = reduceLayout.fields.length;
     const words = new Uint32Array(entries.length * perEntry);
