@@ -33,8 +33,8 @@ override WG: u32 = 16u;      // threads per workgroup edge; a workgroup covers a
 
 // Without workgroup memory or barriers: each thread streams its RB rows of op(A) and RB rows of
 // op(B) over k from global memory (the caches do the sharing). This is the fastest form on CPU
-// adapters (SwiftShader, lavapipe), where barriers are expensive; a shared-memory variant is the
-// next step for real GPUs.
+// adapters (SwiftShader, lavapipe), where barriers are expensive. Hardware GPUs run the
+// workgroup-memory variant, product-tiled.wgsl (planProducts in src/gpu/kernels/product.ts chooses).
 
 fn load_a(bt: Batch, row: u32, kk: u32) -> f32 {
   if (row >= bt.p) { return 0.0; }
