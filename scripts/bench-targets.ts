@@ -10,17 +10,24 @@ interface TargetRow {
 }
 
 /** The speed targets, from one run: real-GPU targets are judged only on a hardware adapter; the
- *  "≥ 50% of the best product" target on any adapter. */
+ *  "≥ 50% of the best product" target (the best of the product kernel the jobs run on) on any adapter. */
 export function judgeTargets(result: BenchResult, peakGflops: number | null): TargetRow[] {
   const onGpu = !result.software;
   const judge = (ok: boolean, realGpuOnly: boolean) => (realGpuOnly && !onGpu ? 'not judged (software adapter)' : ok ? 'met' : 'NOT met');
   const rows: TargetRow[] = [];
-  const best = result.bestProductGflops;
+  // The product kernels: the best general product (X·Yᵀ) of either kernel at any size is judged;
+  // beside it, which kernel and size that was, and the best of the kernel runProducts chooses here
+  // (result.bestProductGflops, the jobs' reference).
+  const general = result.products.filter((p) => p.kind === 'X·Yᵀ');
+  const bestProduct = general.reduce((a, b) => (b.gflops > a.gflops ? b : a));
+  const best = bestProduct.gflops;
+  const figure = (gflops: number) => (gflops >= 100 ? gflops.toFixed(0) : gflops.toPrecision(3));
+  const where = `${bestProduct.kernel}, X·Yᵀ ${bestProduct.n} × ${bestProduct.m}; the chosen kernel's best ${figure(result.bestProductGflops)}`;
   rows.push({
     target: 'covariance kernel ≥ 30% of the GPU f32 peak',
     measured: peakGflops
-      ? `${best.toFixed(1)} GFLOP/s = ${((best / peakGflops) * 100).toFixed(0)}% of ${peakGflops}`
-      : `${best.toFixed(2)} GFLOP/s (pass --peak-gflops)`,
+      ? `${figure(best)} GFLOP/s = ${((best / peakGflops) * 100).toFixed(0)}% of ${peakGflops} (${where})`
+      : `${figure(best)} GFLOP/s (${where}; pass --peak-gflops)`,
     verdict: peakGflops ? judge(best >= 0.3 * peakGflops, true) : 'not judged (no peak given)',
   });
   const eigen512 = result.eigen.filter((e) => e.n === 512);

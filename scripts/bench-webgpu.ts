@@ -73,10 +73,18 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
   const seconds = (Date.now() - started) / 1000;
   console.log(`SVCCA Lens WebGPU benchmark, ${sizes} sizes, in ${runtime === 'node' ? 'Node (Dawn)' : 'headless Chromium'}; adapter: ${result.adapter}`);
   console.log(`(wall-clock timings around onSubmittedWorkDone, generating the synthetic activations left out; ratios are measured in this one run)\n`);
+  console.log('Products: GFLOP/s = 2·n²·m / s for both kinds; X·Xᵀ is a Gram (tiles on and above the diagonal only),');
+  console.log('so its figure is the rate of a full product doing the same job. "chosen": the kernel runProducts uses on this adapter.');
   console.log(
     renderTable(
-      ['product X·Yᵀ (n × m each)', 'seconds', 'GFLOP/s'],
-      result.products.map((p) => [`${p.n} × ${p.m}`, p.seconds.toFixed(4), p.gflops.toFixed(2)]),
+      ['product (X, Y: n × m each)', 'kernel', 'split-K', 'seconds', 'GFLOP/s'],
+      result.products.map((p) => [
+        `${p.kind} ${p.n} × ${p.m}`,
+        `${p.kernel}${p.chosen ? ' (chosen)' : ''}`,
+        String(p.split),
+        p.seconds.toFixed(4),
+        p.gflops.toFixed(2),
+      ]),
     ),
   );
   console.log('');

@@ -32,9 +32,10 @@ const RB: u32 = 4u;          // each thread computes an RB × RB block of C
 override WG: u32 = 16u;      // threads per workgroup edge; a workgroup covers a (WG·RB)² tile of C
 
 // Without workgroup memory or barriers: each thread streams its RB rows of op(A) and RB rows of
-// op(B) over k from global memory (the caches do the sharing). This is the fastest form on CPU
-// adapters (SwiftShader, lavapipe), where barriers are expensive; a shared-memory variant is the
-// next step for real GPUs.
+// op(B) over k from global memory (the caches do the sharing). The default on software adapters
+// (SwiftShader, lavapipe), where its pipeline compiles in ~0.3 s; hardware GPUs run the
+// workgroup-memory variant, product-tiled.wgsl (planProducts in src/gpu/kernels/product.ts chooses;
+// on SwiftShader too the tiled one measured faster from n = 64 up, see docs/benchmarks.md).
 
 fn load_a(bt: Batch, row: u32, kk: u32) -> f32 {
   if (row >= bt.p) { return 0.0; }

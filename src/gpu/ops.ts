@@ -5,7 +5,15 @@
 // however it ends: finished, beyond a limit, cancelled or with the device lost.
 
 import { dftAxisKernel, embedBlocksKernel, frequencyMeansKernel, type ConvDims } from './kernels/dft';
-import { productEdge, productKernel, type ProductBatch } from './kernels/product';
+import {
+  MAX_SCRATCH_BYTES,
+  planProducts,
+  productKernel,
+  productReduceKernel,
+  productTiledKernel,
+  type ProductBatch,
+  type ProductKernelChoice,
+} from './kernels/product';
 import {
   jacobiMeasureKernel,
   jacobiRotateKernel,
@@ -30,17 +38,63 @@ function isGram(a: GPUBuffer, b: GPUBuffer, batch: ProductBatch): boolean {
   return a === b && batch.aOffset === batch.bOffset && batch.p === batch.q && batch.lda === batch.ldb && !!batch.transA === !!batch.transB;
 }
 
-/** C-buffer products of a batch table, in as few dispatches as the z limit allows. Gram matrices
- *  (A·Aᵀ) are computed as symmetric: half the tiles, mirrored. */
-export function runProducts(rt: GpuRuntime, a: GPUBuffer, b: GPUBuffer, c: GPUBuffer, batches: ProductBatch[], label: string): void {
+export interface ProductOptions {
+  /** Force a kernel (tests and the bench on SwiftShader); default rt.productKernel ('auto': by adapter). */
+  kernel?: ProductKernelChoice;
+  /** Workgroups a split-K product aims to fill (default TARGET_WORKGROUPS). */
+  targetWorkgroups?: number;
+}
+
+/**
+ * C-buffer products of a batch table, in as few dispatches as the z limit allows. Gram matrices
+ * (A·Aᵀ) are computed as symmetric: half the tiles, mirrored. planProducts chooses the kernel
+ * (product-tiled on a hardware GPU, product-batched on a software adapter) and the split-K; a
+ * split product's slices go to a scratch buffer and product-reduce sums them into C, in the same
+ * compute pass.
+ */
+export function runProducts(
+  rt: GpuRuntime,
+  a: GPUBuffer,
+  b: GPUBuffer,
+  c: GPUBuffer,
+  batches: ProductBatch[],
+  label: string,
+  options: ProductOptions = {},
+): void {
   // z is the batch index: at most MAX_WORKGROUPS_PER_DIMENSION products per dispatch.
   for (let start = 0; start < batches.length; start += MAX_WORKGROUPS_PER_DIMENSION) {
     const chunk = batches.slice(start, start + MAX_WORKGROUPS_PER_DIMENSION).map((batch) => (isGram(a, b, batch) ? { ...batch, symmetric: true } : batch));
-    const kernel = productKernel(productEdge(chunk));
+    const plan = planProducts(chunk, {
+      software: rt.software,
+      kernel: options.kernel ?? rt.productKernel,
+      targetWorkgroups: options.targetWorkgroups,
+      maxScratchWords: Math.floor(Math.min(MAX_SCRATCH_BYTES, rt.maxStorageBindingBytes, rt.limits.maxBufferSize) / 4),
+    });
     const own = rt.ledger();
     try {
-      const table = own.upload(kernel.encodeUniforms(chunk), `${label}.batches`);
-      rt.submit(label, (pass) => rt.dispatch(pass, kernel, [a, b, c, table], kernel.workgroups(chunk)));
+      if (plan.kernel === 'batched') {
+        const kernel = productKernel(plan.edge);
+        const table = own.upload(kernel.encodeUniforms(plan.batches), `${label}.batches`);
+        rt.submit(label, (pass) => rt.dispatch(pass, kernel, [a, b, c, table], kernel.workgroups(plan.batches)));
+        continue;
+      }
+      const tiled = productTiledKernel;
+      const direct = plan.direct.length > 0 ? own.upload(tiled.encodeUniforms(plan.direct), `${label}.batches`) : null;
+      const split =
+        plan.partial.length > 0
+          ? {
+              table: own.upload(tiled.encodeUniforms(plan.partial), `${label}.split-batches`),
+              reduce: own.upload(productReduceKernel.encodeUniforms(plan.reduce), `${label}.reduce`),
+              scratch: own.acquire(plan.scratchWords * 4, GPUBufferUsage.STORAGE, `${label}.split-partials`),
+            }
+          : null;
+      rt.submit(label, (pass) => {
+        if (direct) rt.dispatch(pass, tiled, [a, b, c, direct], tiled.workgroups(plan.direct));
+        if (split) {
+          rt.dispatch(pass, tiled, [a, b, split.scratch, split.table], tiled.workgroups(plan.partial));
+          rt.dispatch(pass, productReduceKernel, [split.scratch, c, split.reduce], productReduceKernel.workgroups(plan.reduce));
+        }
+      });
     } finally {
       own.close();
     }

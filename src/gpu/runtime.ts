@@ -122,6 +122,10 @@ export class GpuRuntime {
    *  arithmetic is slow; drivers that can, choose fewer, larger dispatches. */
   software = false;
 
+  /** Which product kernel runProducts uses: 'auto' (product-tiled on a hardware adapter,
+   *  product-batched on a software one) unless a test or the bench forces one. */
+  productKernel: 'auto' | 'batched' | 'tiled' = 'auto';
+
   /** The first error the device reported outside an error scope (validation, out of memory). */
   private firstError: string | null = null;
 

@@ -2,9 +2,29 @@
 import { describe, expect, it } from 'vitest';
 import { judgeTargets, type BenchResult } from '../../scripts/bench-targets';
 
-function run(software: boolean, overrides: { eigenSeconds?: number; pairSeconds?: number; jobSeconds?: number; fraction?: number } = {}): BenchResult {
+function run(
+  software: boolean,
+  overrides: { eigenSeconds?: number; pairSeconds?: number; jobSeconds?: number; fraction?: number; batchedGflops?: number } = {},
+): BenchResult {
+  const product = (kind: string, kernel: string, gflops: number) => ({
+    n: 1024,
+    m: 10000,
+    kind,
+    kernel,
+    chosen: kernel === 'tiled',
+    split: 1,
+    seconds: 1,
+    gflops,
+  });
   return {
     software,
+    // Both kernels side by side; the chosen (tiled) one's best X·Yᵀ is the jobs' reference.
+    products: [
+      product('X·Yᵀ', 'batched', overrides.batchedGflops ?? 3_000),
+      product('X·Yᵀ', 'tiled', 20_000),
+      product('X·Xᵀ', 'batched', 5_000),
+      product('X·Xᵀ', 'tiled', 90_000), // GEMM-equivalent rate of a Gram: never judged
+    ],
     bestProductGflops: 20_000,
     eigen: [
       { n: 512, strategy: 'step-per-dispatch', chosen: true, coldSeconds: 1, seconds: overrides.eigenSeconds ?? 0.02, sweeps: 9 },
@@ -42,6 +62,14 @@ describe('judgeTargets', () => {
     const rows = judgeTargets(run(false, { eigenSeconds: 0.05 }), null);
     expect(verdict(rows, '512 × 512')).toBe('NOT met');
     expect(rows.find((r) => r.target.startsWith('512'))!.measured).toMatch(/fastest 10\.0 ms \(sweeps-in-storage\)/);
+  });
+
+  it('judges the best general product of either kernel, and names it beside the chosen kernel', () => {
+    const tiledBest = judgeTargets(run(false), 50_000).find((r) => r.target.startsWith('covariance'))!;
+    expect(tiledBest.measured).toBe("20000 GFLOP/s = 40% of 50000 (tiled, X·Yᵀ 1024 × 10000; the chosen kernel's best 20000)");
+    const batchedBest = judgeTargets(run(false, { batchedGflops: 30_000 }), 100_000).find((r) => r.target.startsWith('covariance'))!;
+    expect(batchedBest.verdict).toBe('met'); // 30% of the peak, by the kernel not chosen
+    expect(batchedBest.measured).toMatch(/\(batched, X·Yᵀ 1024 × 10000; the chosen kernel's best 20000\)/);
   });
 
   it('on a software adapter judges only the end-to-end fraction, and the kernel target needs a peak', () => {

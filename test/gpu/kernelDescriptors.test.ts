@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeStruct, MAX_WORKGROUPS_PER_DIMENSION, structLayout, type AnyKernel, type BindingKind, type StructLayout } from '../../src/gpu/kernel';
 import { dftAxisKernel, embedBlocksKernel, frequencyMeansKernel } from '../../src/gpu/kernels/dft';
 import { jacobiMeasureKernel, jacobiRotateKernel, jacobiSweepsKernel } from '../../src/gpu/kernels/jacobi';
-import { PRODUCT_FLAGS, productKernel, type ProductBatch } from '../../src/gpu/kernels/product';
+import { PRODUCT_FLAGS, productKernel, productReduceKernel, productTiledKernel, type ProductBatch } from '../../src/gpu/kernels/product';
 
 /** Strips WGSL comments. */
 const code = (source: string) => source.replace(/\/\/[^\n]*/g, '');
@@ -92,6 +92,34 @@ const CASES: { kernel: AnyKernel; sizes: unknown; expected: Record<string, numbe
     },
     workgroups: [Math.ceil(130 / (edge * 4)), Math.ceil(70 / (edge * 4)), 2] as [number, number, number],
   })),
+  {
+    // The same table as product-batched; 128 × 128 output tiles.
+    kernel: productTiledKernel,
+    sizes: [batch, { ...batch, p: 300, q: 10 }],
+    expected: {
+      a_offset: 3,
+      b_offset: 5,
+      c_offset: 7,
+      p: 70,
+      q: 130,
+      k: 11,
+      lda: 13,
+      ldb: 17,
+      ldc: 19,
+      flags: PRODUCT_FLAGS.accumulate | PRODUCT_FLAGS.transB,
+      alpha: 0.5,
+    },
+    workgroups: [2, 3, 2],
+  },
+  {
+    kernel: productReduceKernel,
+    sizes: [
+      { cOffset: 7, ldc: 19, p: 70, q: 130, sOffset: 11, splits: 5, accumulate: true },
+      { cOffset: 0, ldc: 3, p: 3, q: 3, sOffset: 0, splits: 2, accumulate: false },
+    ],
+    expected: { c_offset: 7, ldc: 19, p: 70, q: 130, s_offset: 11, splits: 5, flags: PRODUCT_FLAGS.accumulate, _pad: 0 },
+    workgroups: [Math.ceil(130 / 16), Math.ceil(70 / 16), 2],
+  },
 ];
 
 describe('kernel descriptors match their WGSL', () => {

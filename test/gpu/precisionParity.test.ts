@@ -8,9 +8,11 @@
 //  - the stress suite of ill-conditioned ordinary activations (scripts/parity.ts stressCases).
 // Also: the fallback names the metric and the layer, and the demo's default job (SVCCA through the
 // DFT) never falls back.
+// SVCCA_PRODUCT_KERNEL=tiled|batched forces runProducts' kernel (default: the adapter's choice,
+// product-batched on SwiftShader), so the suite also checks product-tiled here.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerGpuBackend, resolveBackend, type ComputeBackend } from '../../src/analysis/backend';
-import { webgpuBackendFactory } from '../../src/analysis/gpu';
+import { webgpuBackendFactory, type GpuBackend } from '../../src/analysis/gpu';
 import { PRECISION_CONTRACT } from '../../src/analysis/precision';
 import { nodeGpu } from '../../src/gpu/node';
 import { openBundlePath } from '../../src/io/node';
@@ -21,6 +23,9 @@ let gpu: ComputeBackend;
 beforeAll(async () => {
   registerGpuBackend(webgpuBackendFactory(nodeGpu));
   gpu = (await resolveBackend('webgpu')).backend;
+  const forced = process.env.SVCCA_PRODUCT_KERNEL;
+  if (forced === 'tiled' || forced === 'batched') (gpu as GpuBackend).runtime.productKernel = forced;
+  else if (forced) throw new Error(`SVCCA_PRODUCT_KERNEL must be tiled or batched, got ${forced}`);
 }, 60_000);
 
 function expectContract(report: ParityReport): void {

@@ -20,6 +20,10 @@ export const TOL = {
   /** GPU float32 matrix products against float64, relative to the largest entry: sums of k ≤ 300
    *  terms round to ~k·2⁻²⁴ of their magnitude at worst (measured ≤ 1e-6). */
   f32Product: 1e-5,
+  /** GPU float32 matrix products against float64, each entry C_ij relative to ‖a_i‖·‖b_j‖ (+|C₀_ij|
+   *  when accumulating): the forward-error scale of an f32 dot product, ≤ k·2⁻²⁴ at worst and
+   *  ~√k·2⁻²⁴ for random data; k ≤ 1800 in test/gpu/productTiled.test.ts, measured ≤ 1.8e-6 (k = 1037 in one f32 sum). */
+  f32ProductNorms: 1e-5,
   /** GPU float32 Jacobi against the float64 eigensolver: eigenvalues and ‖A·v − λ·v‖, relative to
    *  λ_max, on well-conditioned Gram matrices (N ≤ 64); measured ~1e-5 at N = 64. */
   f32Eigen: 1e-4,
