@@ -63,6 +63,26 @@ export interface JacobiOptions {
   sizes?: number[];
   /** Sweeps per dispatch of the whole-sweep drivers (default: sweepsPerDispatch's work bound). */
   sweepsPerDispatch?: number;
+  /** Dispatches of the whole-sweep drivers submitted between two readbacks of the convergence
+   *  state (default: dispatchesPerReadback). The results do not depend on it. */
+  dispatchesPerReadback?: number;
+}
+
+/** Sweeps f32 Jacobi usually needs to converge (or stagnate) on the matrices of a job: 6–12. */
+const TYPICAL_F32_SWEEPS = 12;
+
+/**
+ * How many whole-sweep dispatches go to the GPU between two readbacks of the convergence state.
+ * Each dispatch stays within its work bound (sweepsPerDispatch: what a browser lets one GPU command
+ * run), and a matrix that has converged returns at once from the dispatches after, so the results
+ * are those of one dispatch per readback; only the host's round trips (a GPU idle while the host
+ * waits for the state, then decides) go. A hardware GPU gets enough dispatches to cover a typical
+ * solve in one round trip. On a software adapter, where one dispatch at the bound runs for about a
+ * second on the CPU, two per round trip keep cancellation and progress prompt.
+ */
+export function dispatchesPerReadback(rt: GpuRuntime, sweepsPerDispatchBudget: number, maxSweeps: number): number {
+  const typical = Math.ceil(Math.min(TYPICAL_F32_SWEEPS, maxSweeps) / sweepsPerDispatchBudget);
+  return Math.max(1, rt.software ? Math.min(2, typical) : typical);
 }
 
 /**
@@ -136,17 +156,25 @@ async function jacobiBySweeps(
   const meanCube = ownSizes.reduce((sum, size) => sum + size ** 3, 0) / count;
   const budget = options.sweepsPerDispatch ?? sweepsPerDispatch(Math.cbrt(meanCube), count, options.vectors, maxSweeps);
   const dispatchSizes = (first: boolean) => ({ n, count, vectors: options.vectors, sweepBudget: budget, maxSweeps, tolerance, first });
+  const perReadback = options.dispatchesPerReadback ?? dispatchesPerReadback(rt, budget, maxSweeps);
   const own = rt.ledger();
   try {
     const vt = own.zeros(options.vectors ? bytes : 4, options.vectors ? 'jacobi.vt' : 'jacobi.vt-unused');
     const state = own.zeros(count * stride * 4, 'jacobi.state');
-    const params = own.uniform(kernel.encodeUniforms(dispatchSizes(true)), 'jacobi.sweeps-params');
+    // The first dispatch starts every matrix (Vᵀ = I, state "not started"); the rest resume from the state.
+    const startParams = own.uniform(kernel.encodeUniforms(dispatchSizes(true)), 'jacobi.sweeps-params');
+    const resumeParams = own.uniform(kernel.encodeUniforms(dispatchSizes(false)), 'jacobi.sweeps-params');
     const sizes = own.upload(ownSizes, 'jacobi.sizes');
     let out: Float32Array;
     let sweeps = 0;
-    for (let chunk = 0; ; chunk++) {
-      if (chunk > 0) rt.device.queue.writeBuffer(params, 0, kernel.encodeUniforms(dispatchSizes(false)));
-      rt.submit('jacobi.sweeps', (pass) => rt.dispatch(pass, kernel, [matrices, vt, state, params, sizes], kernel.workgroups(dispatchSizes(false))));
+    for (let round = 0; ; round++) {
+      // One round: `perReadback` dispatches in one pass (each sees the state the last one wrote), then the state is read once.
+      rt.submit('jacobi.sweeps', (pass) => {
+        for (let d = 0; d < perReadback; d++) {
+          const params = round === 0 && d === 0 ? startParams : resumeParams;
+          rt.dispatch(pass, kernel, [matrices, vt, state, params, sizes], kernel.workgroups(dispatchSizes(false)));
+        }
+      });
       out = await rt.read(state, count * stride * 4, 'jacobi.state');
       let done = true;
       let worst = 0;
