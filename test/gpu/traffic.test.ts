@@ -9,6 +9,7 @@
 //
 // Layers are n neurons × m datapoints (seeded Gaussian rows, each checkpoint a noisier copy of the last).
 import { beforeAll, describe, expect, it } from 'vitest';
+import { cpuBackend } from '../../src/analysis/backend';
 import { computeDynamics } from '../../src/analysis/engine';
 import { GpuBackend } from '../../src/analysis/gpu';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
@@ -16,7 +17,9 @@ import { acquireDevice } from '../../src/gpu/device';
 import { nodeGpu } from '../../src/gpu/node';
 import { GpuRuntime, type GpuTraffic } from '../../src/gpu/runtime';
 import { randn } from '../../src/math/random';
+import type { Representation } from '../../src/math/reduce';
 import { memoryBundle, storedDatapointsFirst } from '../helpers/bundle';
+import { TOL, expectClose } from '../helpers/tolerance';
 
 let runtime: GpuRuntime;
 let backend: GpuBackend;
@@ -93,6 +96,29 @@ describe('dispatches, submissions and readbacks of a dynamics job', () => {
     },
     300_000,
   );
+
+  it("PWCCA's paper weights: one readback for the grid's pass, not two per pair, and the float64 numbers", async () => {
+    const options = { ...DEFAULT_OPTIONS, metric: 'pwcca' as const, pwccaVariant: 'paper' as const };
+    const layers = (seed: number): Representation[] => [5, 8, 6].map((n, l) => ({ kind: 'dense', x: randn(seed + l, n, DATAPOINTS) }));
+    const [a, b] = [layers(700), layers(800)];
+    const [fa, fb] = [await backend.factorize(a, options, false), await backend.factorize(b, options, false)];
+    runtime.resetTraffic();
+    const grid = await backend.compareGrid(fa, fb, options);
+    const traffic = runtime.traffic();
+    backend.release([...fa, ...fb]);
+    // The cross product of all pairs, then one batched pass for all nine pairs' directions, Grams and projections.
+    expect(traffic.readbacks).toBe(2);
+    expect(traffic.byLabel['pwcca.gram'].dispatches).toBe(1);
+    const [ca, cb] = [a.map((rep) => cpuBackend.factorize([rep], options, false)), b.map((rep) => cpuBackend.factorize([rep], options, false))];
+    const cpu = await Promise.all(ca.map(async (x) => Promise.all(cb.map(async (y) => (await cpuBackend.compareGrid(await x, await y, options))[0][0]))));
+    expect(grid.flat().every((p) => p.fallbackPair === undefined)).toBe(true);
+    expectClose(
+      grid.flat().map((p) => p.similarity),
+      cpu.flat().map((p) => p.similarity),
+      TOL.f32Mean,
+      'PWCCA (paper) grid',
+    );
+  }, 300_000);
 
   it('counts by label and resets', async () => {
     const traffic = await countedJob([6, 9, 12]);
