@@ -149,7 +149,15 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
         ['label', 'dispatches', 'passes', 'submits', 'readbacks', 'KiB read', 'KiB uploaded'],
         Object.entries(largest.traffic.byLabel)
           .sort((x, y) => y[1].dispatches - x[1].dispatches || y[1].readbacks - x[1].readbacks)
-          .map(([label, c]) => [label, String(c.dispatches), String(c.passes), String(c.submits), String(c.readbacks), (c.bytesRead / 1024).toFixed(1), (c.bytesUploaded / 1024).toFixed(1)]),
+          .map(([label, c]) => [
+            label,
+            String(c.dispatches),
+            String(c.passes),
+            String(c.submits),
+            String(c.readbacks),
+            (c.bytesRead / 1024).toFixed(1),
+            (c.bytesUploaded / 1024).toFixed(1),
+          ]),
       ),
     );
   }

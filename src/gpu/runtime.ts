@@ -463,7 +463,11 @@ export class GpuRuntime {
     if (work.querySet && work.passLabels.length > 0) {
       // Two u64 timestamps (16 bytes) per pass → resolve → a mappable copy, read after the work is done.
       const bytes = 16 * work.passLabels.length;
-      const resolved = this.device.createBuffer({ label: 'runtime.timestamps-resolve', size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const resolved = this.device.createBuffer({
+        label: 'runtime.timestamps-resolve',
+        size: bytes,
+        usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+      });
       const readback = this.device.createBuffer({ label: 'runtime.timestamps-read', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       work.encoder.resolveQuerySet(work.querySet, 0, 2 * work.passLabels.length, resolved, 0);
       work.encoder.copyBufferToBuffer(resolved, 0, readback, 0, bytes);

@@ -147,7 +147,12 @@ describe('whole-sweep drivers carry their state across dispatches', () => {
       const { padded, data } = batch(24, 3, 5);
       const solve = async (dispatchesPerReadback: number) => {
         rt.resetTraffic();
-        const r = await jacobiEigenBatch(rt, rt.upload(data, 'test.matrices'), padded, 3, { vectors: true, strategy, sweepsPerDispatch: 1, dispatchesPerReadback });
+        const r = await jacobiEigenBatch(rt, rt.upload(data, 'test.matrices'), padded, 3, {
+          vectors: true,
+          strategy,
+          sweepsPerDispatch: 1,
+          dispatchesPerReadback,
+        });
         return { ...r, traffic: rt.traffic() };
       };
       const each = await solve(1);
