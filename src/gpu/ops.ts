@@ -4,6 +4,7 @@
 // Each driver acquires its buffers through a ledger (runtime.ts BufferLedger) and releases them
 // however it ends: finished, beyond a limit, cancelled or with the device lost.
 
+import { BLOCK_SQUARES_WG, blockSquaresKernel, type SquaresBlock } from './kernels/blockSquares';
 import { dftAxisKernel, embedBlocksKernel, frequencyMeansKernel, type ConvDims } from './kernels/dft';
 import { productEdge, productKernel, type ProductBatch } from './kernels/product';
 import {
@@ -44,6 +45,30 @@ export function runProducts(rt: GpuRuntime, a: GPUBuffer, b: GPUBuffer, c: GPUBu
     } finally {
       own.close();
     }
+  }
+}
+
+/**
+ * ‖block‖²_F of every block of `data` (rows × cols f32 words each, see SquaresBlock), with one
+ * readback of WG partial sums per block (added here in float64) instead of the blocks themselves.
+ */
+export async function blockSquaredSums(rt: GpuRuntime, data: GPUBuffer, blocks: SquaresBlock[], label: string): Promise<Float64Array> {
+  const sums = new Float64Array(blocks.length);
+  const own = rt.ledger();
+  try {
+    const partials = own.zeros(Math.max(1, blocks.length) * BLOCK_SQUARES_WG * 4, `${label}.partials`);
+    // x is the block index: at most MAX_WORKGROUPS_PER_DIMENSION blocks per dispatch.
+    for (let start = 0; start < blocks.length; start += MAX_WORKGROUPS_PER_DIMENSION) {
+      const chunk = blocks.slice(start, start + MAX_WORKGROUPS_PER_DIMENSION);
+      const table = own.upload(blockSquaresKernel.encodeUniforms(chunk), `${label}.blocks`);
+      const out = { buffer: partials, offset: start * BLOCK_SQUARES_WG * 4, size: chunk.length * BLOCK_SQUARES_WG * 4 };
+      rt.submit(label, (pass) => rt.dispatch(pass, blockSquaresKernel, [data, table, out], blockSquaresKernel.workgroups(chunk)));
+    }
+    const values = await rt.read(partials, Math.max(1, blocks.length) * BLOCK_SQUARES_WG * 4, label);
+    for (let b = 0; b < blocks.length; b++) for (let t = 0; t < BLOCK_SQUARES_WG; t++) sums[b] += values[b * BLOCK_SQUARES_WG + t];
+    return sums;
+  } finally {
+    own.close();
   }
 }
 

@@ -120,6 +120,31 @@ describe('dispatches, submissions and readbacks of a dynamics job', () => {
     );
   }, 300_000);
 
+  it.each(['cka', 'cka-debiased'] as const)(
+    "%s: the pairs' and the layers' sums of squares are read back, not the cross product and the Grams",
+    async (metric) => {
+      const options = { ...DEFAULT_OPTIONS, metric };
+      const layers = (seed: number): Representation[] => [5, 8, 6].map((n, l) => ({ kind: 'dense', x: randn(seed + l, n, DATAPOINTS) }));
+      const [a, b] = [layers(900), layers(1000)];
+      runtime.resetTraffic();
+      const [fa, fb] = [await backend.factorize(a, options, false), await backend.factorize(b, options, false)];
+      const grid = await backend.compareGrid(fa, fb, options);
+      const traffic = runtime.traffic();
+      backend.release([...fa, ...fb]);
+      // One readback per side's factors and one for the grid, each of 256 partial sums (f32) per layer or pair.
+      expect(traffic.readbacks).toBe(3);
+      expect(traffic.bytesRead).toBe((3 + 3 + 9) * 256 * 4);
+      const cpu = await cpuBackend.compareGrid(await cpuBackend.factorize(a, options, false), await cpuBackend.factorize(b, options, false), options);
+      expectClose(
+        grid.flat().map((p) => p.similarity),
+        cpu.flat().map((p) => p.similarity),
+        TOL.f32Mean,
+        `${metric} grid`,
+      );
+    },
+    300_000,
+  );
+
   it('counts by label and resets', async () => {
     const traffic = await countedJob([6, 9, 12]);
     // The pair stage's Jacobi: one readback of its state per checkpoint, none per pair.
