@@ -135,12 +135,15 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
     await computeDynamics({ bundle: bundleOf(new ActivationGenerator({ ...spec, steps: Math.min(2, job.steps) })) }, DEFAULT_OPTIONS, {}, gpu);
     const warmUpSeconds = (performance.now() - warmStart) / 1000;
     const stagesBefore = timestamps ? await rt.gpuTimes() : null;
+    rt.resetTraffic();
     const { wrapped, times } = timed(gpu);
     const precisionBefore = gpu instanceof GpuBackend ? { ...gpu.precisionWork } : null;
     const gpuLoading = { seconds: 0 };
     const t0 = performance.now();
     const gpuResult = await computeDynamics({ bundle: bundleOf(generator, gpuLoading) }, DEFAULT_OPTIONS, {}, wrapped);
     const gpuSeconds = (performance.now() - t0) / 1000 - gpuLoading.seconds;
+    // Dispatches, passes, submissions and readbacks of the timed run (counted by the runtime: the same on any adapter).
+    const traffic = rt.traffic();
     // What the precision contract costs in this job: float64 eigendecompositions on the host and the
     // refinement of the whitening (src/analysis/gpu/whitening.ts steps 3 and 5).
     const precision =
@@ -187,6 +190,10 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
       modelFlops: flops,
       gflops: flops / gpuSeconds / 1e9,
       gpuMillisecondsByStage,
+      /** GPU time (sum of the timestamped passes) over the job's wall-clock time; null without timestamp-query. */
+      gpuBusyFraction: gpuMillisecondsByStage ? Object.values(gpuMillisecondsByStage).reduce((sum, ms) => sum + ms, 0) / 1000 / gpuSeconds : null,
+      traffic,
+      checkpoints: job.steps,
       stageFractions: { factorize: times.factorize / 1000 / gpuSeconds, pairs: times.pairs / 1000 / gpuSeconds },
       precision,
       corner: gpuResult.values[0][0][0],

@@ -130,6 +130,45 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
       ]),
     ),
   );
+  console.log('');
+  // Counted by the runtime (src/gpu/runtime.ts traffic()): the same on any adapter, so what a
+  // software adapter measures here is what a GPU machine gets.
+  const perCheckpoint = (count: number, checkpoints: number) => (count / checkpoints).toFixed(1);
+  console.log(
+    renderTable(
+      ['job', 'dispatches', 'passes', 'submits', 'readbacks', 'per checkpoint: dispatches / submits / readbacks', 'MiB read / uploaded', 'GPU busy'],
+      result.jobs.map((j) => [
+        j.name,
+        String(j.traffic.dispatches),
+        String(j.traffic.passes),
+        String(j.traffic.submits),
+        String(j.traffic.readbacks),
+        `${perCheckpoint(j.traffic.dispatches, j.checkpoints)} / ${perCheckpoint(j.traffic.submits, j.checkpoints)} / ${perCheckpoint(j.traffic.readbacks, j.checkpoints)}`,
+        `${(j.traffic.bytesRead / 2 ** 20).toFixed(2)} / ${(j.traffic.bytesUploaded / 2 ** 20).toFixed(2)}`,
+        j.gpuBusyFraction === null ? '—' : `${(j.gpuBusyFraction * 100).toFixed(0)}%`,
+      ]),
+    ),
+  );
+  const largest = result.jobs[result.jobs.length - 1];
+  if (largest) {
+    console.log(`\nBy label: ${largest.name}`);
+    console.log(
+      renderTable(
+        ['label', 'dispatches', 'passes', 'submits', 'readbacks', 'KiB read', 'KiB uploaded'],
+        Object.entries(largest.traffic.byLabel)
+          .sort((x, y) => y[1].dispatches - x[1].dispatches || y[1].readbacks - x[1].readbacks)
+          .map(([label, c]) => [
+            label,
+            String(c.dispatches),
+            String(c.passes),
+            String(c.submits),
+            String(c.readbacks),
+            (c.bytesRead / 1024).toFixed(1),
+            (c.bytesUploaded / 1024).toFixed(1),
+          ]),
+      ),
+    );
+  }
   if (result.timestamps) {
     for (const job of result.jobs) {
       const stages = Object.entries(job.gpuMillisecondsByStage ?? {}).sort((a, b) => b[1] - a[1]);

@@ -4,6 +4,7 @@
 // Each driver acquires its buffers through a ledger (runtime.ts BufferLedger) and releases them
 // however it ends: finished, beyond a limit, cancelled or with the device lost.
 
+import { BLOCK_SQUARES_WG, blockSquaresKernel, type SquaresBlock } from './kernels/blockSquares';
 import { dftAxisKernel, embedBlocksKernel, frequencyMeansKernel, type ConvDims } from './kernels/dft';
 import {
   MAX_SCRATCH_BYTES,
@@ -101,6 +102,30 @@ export function runProducts(
   }
 }
 
+/**
+ * ‖block‖²_F of every block of `data` (rows × cols f32 words each, see SquaresBlock), with one
+ * readback of WG partial sums per block (added here in float64) instead of the blocks themselves.
+ */
+export async function blockSquaredSums(rt: GpuRuntime, data: GPUBuffer, blocks: SquaresBlock[], label: string): Promise<Float64Array> {
+  const sums = new Float64Array(blocks.length);
+  const own = rt.ledger();
+  try {
+    const partials = own.zeros(Math.max(1, blocks.length) * BLOCK_SQUARES_WG * 4, `${label}.partials`);
+    // x is the block index: at most MAX_WORKGROUPS_PER_DIMENSION blocks per dispatch.
+    for (let start = 0; start < blocks.length; start += MAX_WORKGROUPS_PER_DIMENSION) {
+      const chunk = blocks.slice(start, start + MAX_WORKGROUPS_PER_DIMENSION);
+      const table = own.upload(blockSquaresKernel.encodeUniforms(chunk), `${label}.blocks`);
+      const out = { buffer: partials, offset: start * BLOCK_SQUARES_WG * 4, size: chunk.length * BLOCK_SQUARES_WG * 4 };
+      rt.submit(label, (pass) => rt.dispatch(pass, blockSquaresKernel, [data, table, out], blockSquaresKernel.workgroups(chunk)));
+    }
+    const values = await rt.read(partials, Math.max(1, blocks.length) * BLOCK_SQUARES_WG * 4, label);
+    for (let b = 0; b < blocks.length; b++) for (let t = 0; t < BLOCK_SQUARES_WG; t++) sums[b] += values[b * BLOCK_SQUARES_WG + t];
+    return sums;
+  } finally {
+    own.close();
+  }
+}
+
 export interface JacobiOptions {
   /** Keep and return the eigenvectors (rows of Vᵀ). */
   vectors: boolean;
@@ -117,6 +142,26 @@ export interface JacobiOptions {
   sizes?: number[];
   /** Sweeps per dispatch of the whole-sweep drivers (default: sweepsPerDispatch's work bound). */
   sweepsPerDispatch?: number;
+  /** Dispatches of the whole-sweep drivers submitted between two readbacks of the convergence
+   *  state (default: dispatchesPerReadback). The results do not depend on it. */
+  dispatchesPerReadback?: number;
+}
+
+/** Sweeps f32 Jacobi usually needs to converge (or stagnate) on the matrices of a job: 6–12. */
+const TYPICAL_F32_SWEEPS = 12;
+
+/**
+ * How many whole-sweep dispatches go to the GPU between two readbacks of the convergence state.
+ * Each dispatch stays within its work bound (sweepsPerDispatch: what a browser lets one GPU command
+ * run), and a matrix that has converged returns at once from the dispatches after, so the results
+ * are those of one dispatch per readback; only the host's round trips (a GPU idle while the host
+ * waits for the state, then decides) go. A hardware GPU gets enough dispatches to cover a typical
+ * solve in one round trip. On a software adapter, where one dispatch at the bound runs for about a
+ * second on the CPU, two per round trip keep cancellation and progress prompt.
+ */
+export function dispatchesPerReadback(rt: GpuRuntime, sweepsPerDispatchBudget: number, maxSweeps: number): number {
+  const typical = Math.ceil(Math.min(TYPICAL_F32_SWEEPS, maxSweeps) / sweepsPerDispatchBudget);
+  return Math.max(1, rt.software ? Math.min(2, typical) : typical);
 }
 
 /**
@@ -190,17 +235,25 @@ async function jacobiBySweeps(
   const meanCube = ownSizes.reduce((sum, size) => sum + size ** 3, 0) / count;
   const budget = options.sweepsPerDispatch ?? sweepsPerDispatch(Math.cbrt(meanCube), count, options.vectors, maxSweeps);
   const dispatchSizes = (first: boolean) => ({ n, count, vectors: options.vectors, sweepBudget: budget, maxSweeps, tolerance, first });
+  const perReadback = options.dispatchesPerReadback ?? dispatchesPerReadback(rt, budget, maxSweeps);
   const own = rt.ledger();
   try {
     const vt = own.zeros(options.vectors ? bytes : 4, options.vectors ? 'jacobi.vt' : 'jacobi.vt-unused');
     const state = own.zeros(count * stride * 4, 'jacobi.state');
-    const params = own.uniform(kernel.encodeUniforms(dispatchSizes(true)), 'jacobi.sweeps-params');
+    // The first dispatch starts every matrix (Vᵀ = I, state "not started"); the rest resume from the state.
+    const startParams = own.uniform(kernel.encodeUniforms(dispatchSizes(true)), 'jacobi.sweeps-params');
+    const resumeParams = own.uniform(kernel.encodeUniforms(dispatchSizes(false)), 'jacobi.sweeps-params');
     const sizes = own.upload(ownSizes, 'jacobi.sizes');
     let out: Float32Array;
     let sweeps = 0;
-    for (let chunk = 0; ; chunk++) {
-      if (chunk > 0) rt.device.queue.writeBuffer(params, 0, kernel.encodeUniforms(dispatchSizes(false)));
-      rt.submit('jacobi.sweeps', (pass) => rt.dispatch(pass, kernel, [matrices, vt, state, params, sizes], kernel.workgroups(dispatchSizes(false))));
+    for (let round = 0; ; round++) {
+      // One round: `perReadback` dispatches in one pass (each sees the state the last one wrote), then the state is read once.
+      rt.submit('jacobi.sweeps', (pass) => {
+        for (let d = 0; d < perReadback; d++) {
+          const params = round === 0 && d === 0 ? startParams : resumeParams;
+          rt.dispatch(pass, kernel, [matrices, vt, state, params, sizes], kernel.workgroups(dispatchSizes(false)));
+        }
+      });
       out = await rt.read(state, count * stride * 4, 'jacobi.state');
       let done = true;
       let worst = 0;

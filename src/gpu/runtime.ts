@@ -36,6 +36,48 @@ function formatBytes(bytes: number): string {
 /** Bytes of idle buffers the pool keeps for reuse. */
 const POOL_MAX_BYTES = 512 * 2 ** 20;
 
+/**
+ * Compute passes one command buffer may carry before it is submitted without being asked (see
+ * GpuRuntime.submit). Each pass is bounded by its driver (Jacobi's sweeps per dispatch, one product
+ * table per pass); this bounds how much of them a browser's GPU watchdog sees in one submission.
+ */
+export const MAX_PASSES_PER_SUBMISSION = 64;
+
+/** What crossed between host and GPU for one label (or in all): counted by the runtime, on any adapter. */
+export interface TrafficCounts {
+  /** dispatchWorkgroups calls. */
+  dispatches: number;
+  /** Compute passes (one per GpuRuntime.submit call). */
+  passes: number;
+  /** queue.submit calls: command buffers handed to the GPU (a label's are those it flushed). */
+  submits: number;
+  /** Results mapped back to the host (GpuRuntime.read), each a host–GPU round trip. The profiling's
+   *  own timestamp reads are not counted. */
+  readbacks: number;
+  bytesRead: number;
+  /** queue.writeBuffer bytes (data, batch tables, uniforms); cleared buffers upload nothing. */
+  bytesUploaded: number;
+}
+
+/** Traffic since the last reset, in all and by label ("factor.gram", "jacobi.sweeps", …). */
+export interface GpuTraffic extends TrafficCounts {
+  byLabel: Record<string, TrafficCounts>;
+}
+
+const noTraffic = (): TrafficCounts => ({ dispatches: 0, passes: 0, submits: 0, readbacks: 0, bytesRead: 0, bytesUploaded: 0 });
+
+/** Work recorded and not yet submitted: one command encoder, the labels of its passes, the buffers it uses. */
+interface PendingWork {
+  encoder: GPUCommandEncoder;
+  passLabels: string[];
+  /** Buffers bound, copied or cleared by the recorded work: a host write to one of them must wait
+   *  for the submission (queue.writeBuffer runs before any later submit), and one released goes
+   *  back to the pool only after it. */
+  buffers: Set<GPUBuffer>;
+  /** Begin/end timestamps of every pass (profiling only). */
+  querySet: GPUQuerySet | null;
+}
+
 interface PooledBuffer {
   buffer: GPUBuffer;
   size: number;
@@ -76,7 +118,7 @@ export class BufferLedger {
   /** A uniform buffer holding `words` (a kernel's encodeUniforms). */
   uniform(words: Uint32Array<ArrayBuffer>, label: string): GPUBuffer {
     const buffer = this.acquire(words.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label);
-    this.rt.device.queue.writeBuffer(buffer, 0, words);
+    this.rt.write(buffer, words, label);
     return buffer;
   }
 
@@ -113,10 +155,15 @@ export class GpuRuntime {
   /** Buffers this runtime has created for its pool (a job that leaks makes the next create more). */
   private created = 0;
   private nextLease = 1;
-  /** GPU nanoseconds per submission label, from timestamp queries (see enableProfiling). */
+  /** GPU nanoseconds per pass label, from timestamp queries (see enableProfiling). */
   private readonly gpuNanoseconds = new Map<string, number>();
   private readonly pendingTimings: Promise<void>[] = [];
   private profiling = false;
+  /** Recorded work not yet submitted (see submit). */
+  private pending: PendingWork | null = null;
+  /** Buffers released while recorded work still uses them: back to the pool at the next submission. */
+  private retiring: PooledBuffer[] = [];
+  private counts: GpuTraffic = { ...noTraffic(), byLabel: {} };
 
   /** The adapter is a software fallback (SwiftShader, lavapipe): dispatches are expensive and
    *  arithmetic is slow; drivers that can, choose fewer, larger dispatches. */
@@ -152,6 +199,8 @@ export class GpuRuntime {
       this.pipelines.clear();
       this.free.length = 0;
       this.inUse.clear();
+      this.pending = null;
+      this.retiring.length = 0;
       this.bytesInUse = 0;
       onLost?.(this.lostReason);
     });
@@ -263,30 +312,56 @@ export class GpuRuntime {
     if (!pooled) return;
     this.inUse.delete(buffer);
     this.bytesInUse -= pooled.size;
+    // Recorded work still reads or writes it: a new holder's writes would overtake that work.
+    if (this.pending?.buffers.has(buffer)) this.retiring.push(pooled);
+    else this.returnToPool(pooled);
+  }
+
+  private returnToPool(pooled: PooledBuffer): void {
     // Keep a bounded pool (by count and bytes); destroy what would only sit there.
     const pooledBytes = this.free.reduce((sum, b) => sum + b.size, 0);
     if (this.free.length < 64 && pooledBytes + pooled.size <= POOL_MAX_BYTES) this.free.push(pooled);
     else pooled.buffer.destroy();
   }
 
+  /** Writes `data` into `buffer` at byte `offset` from the host (after any recorded work that uses the buffer). */
+  write(buffer: GPUBuffer, data: Float32Array | Uint32Array, label: string, offset = 0): void {
+    // queue.writeBuffer runs before any later submission: recorded work that uses this buffer goes first.
+    if (this.pending?.buffers.has(buffer)) this.flush(label);
+    this.device.queue.writeBuffer(buffer, offset, data.buffer, data.byteOffset, data.byteLength);
+    this.count(label, { bytesUploaded: data.byteLength });
+  }
+
   /** A storage buffer filled with `data` (f32 or u32 words). */
   upload(data: Float32Array | Uint32Array, label: string, extraUsage = 0): GPUBuffer {
     const buffer = this.acquire(data.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC | extraUsage, label);
-    this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    this.write(buffer, data, label);
     return buffer;
   }
 
-  /** A zero-filled storage buffer of `bytes`. */
+  /** A zero-filled storage buffer of `bytes` (cleared on the GPU, in order with the recorded work: nothing uploaded). */
   zeros(bytes: number, label: string): GPUBuffer {
     const buffer = this.acquire(bytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC, label);
-    this.device.queue.writeBuffer(buffer, 0, new Uint8Array(Math.min(buffer.size, Math.ceil(bytes / 4) * 4)));
+    const work = this.work();
+    work.encoder.clearBuffer(buffer, 0, Math.min(buffer.size, Math.ceil(bytes / 4) * 4));
+    work.buffers.add(buffer);
     return buffer;
   }
 
-  /** Records one dispatch of `kernel` with `buffers` bound in order. */
+  /** Records a copy of `bytes` from `source` to `target` in order with the recorded work (no submission of its own). */
+  copy(source: GPUBuffer, sourceOffset: number, target: GPUBuffer, targetOffset: number, bytes: number): void {
+    this.checkAlive();
+    const work = this.work();
+    work.encoder.copyBufferToBuffer(source, sourceOffset, target, targetOffset, bytes);
+    work.buffers.add(source).add(target);
+  }
+
+  /** Records one dispatch of `kernel` with `buffers` bound in order (inside submit's `record`). */
   dispatch(pass: GPUComputePassEncoder, kernel: AnyKernel, buffers: (GPUBuffer | GPUBufferBinding)[], workgroups: [number, number, number]): void {
     this.checkWorkgroups(kernel.name, workgroups);
     const pipeline = this.pipeline(kernel);
+    const used = this.work().buffers;
+    for (const b of buffers) used.add('buffer' in b ? b.buffer : b);
     // A pooled buffer (rounded up) may be larger than what it holds; bind at most the binding limit:
     // acquire() keeps what a storage buffer holds within it.
     const limit = Math.floor(this.device.limits.maxStorageBufferBindingSize / 4) * 4; // the device's own
@@ -301,52 +376,121 @@ export class GpuRuntime {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(...workgroups);
+    this.count(this.recordingLabel, { dispatches: 1 });
   }
 
   /**
-   * Times every later submission's compute pass on the GPU with timestamp queries, when the device
-   * has 'timestamp-query' (returns false otherwise). Costs a readback per submission: for
-   * benchmarks, not for normal use.
+   * Times every later compute pass on the GPU with timestamp queries, when the device has
+   * 'timestamp-query' (returns false otherwise). Costs a timestamp readback per submission (not
+   * counted in traffic()): for benchmarks, not for normal use.
    */
   enableProfiling(): boolean {
+    this.flush('profiling');
     this.profiling = this.device.features.has('timestamp-query');
     return this.profiling;
   }
 
-  /** GPU milliseconds per submission label since profiling was enabled (waits for pending readbacks). */
+  /** GPU milliseconds per pass label since profiling was enabled (submits recorded work and waits for pending timestamp reads). */
   async gpuTimes(): Promise<Record<string, number>> {
+    this.flush('profiling');
     await Promise.all(this.pendingTimings.splice(0));
     return Object.fromEntries([...this.gpuNanoseconds].map(([label, ns]) => [label, ns / 1e6]));
   }
 
-  /** Encodes work with `record` in one compute pass and submits it. */
-  submit(label: string, record: (pass: GPUComputePassEncoder, encoder: GPUCommandEncoder) => void): void {
+  /** Dispatches, passes, submissions, readbacks and bytes since the last resetTraffic (a copy). */
+  traffic(): GpuTraffic {
+    const byLabel = Object.fromEntries(Object.entries(this.counts.byLabel).map(([label, c]) => [label, { ...c }]));
+    return { ...this.counts, byLabel };
+  }
+
+  /** Starts counting afresh (a benchmark's job, a test). */
+  resetTraffic(): void {
+    this.counts = { ...noTraffic(), byLabel: {} };
+  }
+
+  private count(label: string, add: Partial<TrafficCounts>): void {
+    const own = (this.counts.byLabel[label] ??= noTraffic());
+    for (const [key, value] of Object.entries(add) as [keyof TrafficCounts, number][]) {
+      own[key] += value;
+      this.counts[key] += value;
+    }
+  }
+
+  /** The label of the pass being recorded (dispatches are counted under it). */
+  private recordingLabel = 'unlabelled';
+
+  /** The command encoder recorded work goes into (a fresh one after each submission). */
+  private work(): PendingWork {
+    if (!this.pending) {
+      const encoder = this.device.createCommandEncoder({ label: 'runtime.encoder' });
+      const querySet = this.profiling
+        ? this.device.createQuerySet({ label: 'runtime.timestamps', type: 'timestamp', count: 2 * MAX_PASSES_PER_SUBMISSION })
+        : null;
+      this.pending = { encoder, passLabels: [], buffers: new Set(), querySet };
+    }
+    return this.pending;
+  }
+
+  /**
+   * Records work with `record` in one compute pass. It is submitted with whatever else was recorded
+   * before it, at the next read() or settle() (or flush(), or once MAX_PASSES_PER_SUBMISSION passes
+   * are waiting): a job's products, copies and clears between two readbacks go to the GPU as one
+   * command buffer instead of one each. Host writes (write, upload) to a buffer the recorded work
+   * uses submit it first, and a buffer released meanwhile is reused only after it is submitted, so
+   * the order of work is what the calls say.
+   */
+  submit(label: string, record: (pass: GPUComputePassEncoder) => void): void {
     this.checkAlive();
-    const encoder = this.device.createCommandEncoder({ label: `${label}.encoder` });
-    const querySet = this.profiling ? this.device.createQuerySet({ label: `${label}.timestamps`, type: 'timestamp', count: 2 }) : null;
-    const pass = encoder.beginComputePass({
+    if (this.pending && this.pending.passLabels.length >= MAX_PASSES_PER_SUBMISSION) this.flush(label);
+    const work = this.work();
+    const index = work.passLabels.length;
+    work.passLabels.push(label);
+    const pass = work.encoder.beginComputePass({
       label: `${label}.pass`,
-      ...(querySet ? { timestampWrites: { querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {}),
+      ...(work.querySet ? { timestampWrites: { querySet: work.querySet, beginningOfPassWriteIndex: 2 * index, endOfPassWriteIndex: 2 * index + 1 } } : {}),
     });
-    record(pass, encoder);
-    pass.end();
-    if (querySet) {
-      // Two u64 timestamps (16 bytes) → resolve → a mappable copy, read after the work is done.
+    this.recordingLabel = label;
+    this.count(label, { passes: 1 });
+    try {
+      record(pass);
+    } finally {
+      pass.end(); // a dispatch refused at a limit leaves what was recorded before it valid
+    }
+  }
+
+  /** Submits the recorded work now, if there is any (`label`: whom the submission is counted for). */
+  flush(label = 'flush'): void {
+    const work = this.pending;
+    if (!work) return;
+    this.pending = null;
+    let timestamps: { resolved: GPUBuffer; readback: GPUBuffer; labels: string[]; querySet: GPUQuerySet } | null = null;
+    if (work.querySet && work.passLabels.length > 0) {
+      // Two u64 timestamps (16 bytes) per pass → resolve → a mappable copy, read after the work is done.
+      const bytes = 16 * work.passLabels.length;
       const resolved = this.device.createBuffer({
-        label: `${label}.timestamps-resolve`,
-        size: 16,
+        label: 'runtime.timestamps-resolve',
+        size: bytes,
         usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
       });
-      const readback = this.device.createBuffer({ label: `${label}.timestamps-read`, size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      encoder.resolveQuerySet(querySet, 0, 2, resolved, 0);
-      encoder.copyBufferToBuffer(resolved, 0, readback, 0, 16);
-      this.device.queue.submit([encoder.finish()]);
+      const readback = this.device.createBuffer({ label: 'runtime.timestamps-read', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      work.encoder.resolveQuerySet(work.querySet, 0, 2 * work.passLabels.length, resolved, 0);
+      work.encoder.copyBufferToBuffer(resolved, 0, readback, 0, bytes);
+      timestamps = { resolved, readback, labels: work.passLabels, querySet: work.querySet };
+    }
+    this.device.queue.submit([work.encoder.finish()]);
+    this.count(label, { submits: 1 });
+    for (const pooled of this.retiring.splice(0)) this.returnToPool(pooled);
+    if (timestamps) {
+      const { resolved, readback, labels, querySet } = timestamps;
       this.pendingTimings.push(
         readback.mapAsync(GPUMapMode.READ).then(
           () => {
-            const [begin, end] = new BigUint64Array(readback.getMappedRange());
-            const ns = end > begin ? Number(end - begin) : 0;
-            this.gpuNanoseconds.set(label, (this.gpuNanoseconds.get(label) ?? 0) + ns);
+            const stamps = new BigUint64Array(readback.getMappedRange());
+            labels.forEach((passLabel, index) => {
+              const [begin, end] = [stamps[2 * index], stamps[2 * index + 1]];
+              const ns = end > begin ? Number(end - begin) : 0;
+              this.gpuNanoseconds.set(passLabel, (this.gpuNanoseconds.get(passLabel) ?? 0) + ns);
+            });
             readback.unmap();
             for (const b of [readback, resolved]) b.destroy();
             querySet.destroy();
@@ -354,12 +498,12 @@ export class GpuRuntime {
           () => undefined,
         ),
       );
-      return;
+    } else {
+      work.querySet?.destroy();
     }
-    this.device.queue.submit([encoder.finish()]);
   }
 
-  /** The single readback path: copies `bytes` from `buffer` and maps them as f32 or u32 words. */
+  /** The single readback path: copies `bytes` from `buffer` (after the recorded work) and maps them as f32 or u32 words. */
   async read(buffer: GPUBuffer, bytes: number, label: string): Promise<Float32Array> {
     this.checkAlive();
     const staging = this.device.createBuffer({
@@ -367,9 +511,9 @@ export class GpuRuntime {
       size: Math.ceil(bytes / 4) * 4,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
-    const encoder = this.device.createCommandEncoder({ label: `${label}.readback-encoder` });
-    encoder.copyBufferToBuffer(buffer, 0, staging, 0, staging.size);
-    this.device.queue.submit([encoder.finish()]);
+    this.work().encoder.copyBufferToBuffer(buffer, 0, staging, 0, staging.size);
+    this.flush(label);
+    this.count(label, { readbacks: 1, bytesRead: staging.size });
     try {
       await staging.mapAsync(GPUMapMode.READ);
     } catch (error) {
@@ -391,13 +535,16 @@ export class GpuRuntime {
 
   /** Waits for submitted work: the boundary between chunks (progress, cancel, browser watchdogs). */
   async settle(): Promise<void> {
+    this.flush('settle');
     await this.device.queue.onSubmittedWorkDone();
     this.checkAlive();
   }
 
   destroy(): void {
     this.destroyed = true;
-    for (const b of this.free) b.buffer.destroy();
+    this.pending = null;
+    for (const b of [...this.free, ...this.retiring]) b.buffer.destroy();
+    this.retiring.length = 0;
     for (const b of this.inUse.values()) b.buffer.destroy();
     this.free.length = 0;
     this.inUse.clear();

@@ -179,7 +179,7 @@ describe('GPU jobs own their buffers (Dawn)', () => {
     240_000,
   );
 
-  it('a grid cancelled mid-way, 50 times (PWCCA, paper weights: GPU work per pair): the pool creates nothing new', async () => {
+  it('a grid cancelled mid-way, 50 times (PWCCA, paper weights: a GPU pass after the pairs): the pool creates nothing new', async () => {
     const job = JOBS[2];
     const fa = await backend.factorize(job.a, job.options, false);
     const fb = await backend.factorize(job.b, job.options, false);
@@ -188,7 +188,7 @@ describe('GPU jobs own their buffers (Dawn)', () => {
       let created = 0;
       for (let i = 0; i <= 50; i++) {
         const cancel = new AbortController();
-        runtime.arm({ cancelAfterRead: 4, cancel }); // the cross product, then the first pairs' Gram and projections
+        runtime.arm({ cancelAfterRead: 1, cancel }); // the cross product read, the pairs' SVDs begun: cancelled before the grid's paper pass
         await expect(backend.compareGrid(fa, fb, job.options, undefined, cancel.signal)).rejects.toMatchObject({ name: 'AbortError' });
         expect(runtime.liveBuffers).toBe(factorBuffers);
         if (i === 0) created = runtime.createdBuffers;

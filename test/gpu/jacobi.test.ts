@@ -128,6 +128,7 @@ describe('whole-sweep drivers carry their state across dispatches', () => {
         vectors: true,
         strategy,
         sweepsPerDispatch: 1,
+        dispatchesPerReadback: 1,
         onSweep: (s) => chunks.push(s),
       });
       const all = await jacobiEigenBatch(rt, rt.upload(data, 'test.matrices'), padded, 3, { vectors: true, strategy, sweepsPerDispatch: 40 });
@@ -140,6 +141,33 @@ describe('whole-sweep drivers carry their state across dispatches', () => {
     120_000,
   );
 
+  it.each(['sweeps-in-workgroup', 'sweeps-in-storage'] as JacobiStrategy[])(
+    '%s: several dispatches per readback give the bitwise same result with fewer readbacks',
+    async (strategy) => {
+      const { padded, data } = batch(24, 3, 5);
+      const solve = async (dispatchesPerReadback: number) => {
+        rt.resetTraffic();
+        const r = await jacobiEigenBatch(rt, rt.upload(data, 'test.matrices'), padded, 3, {
+          vectors: true,
+          strategy,
+          sweepsPerDispatch: 1,
+          dispatchesPerReadback,
+        });
+        return { ...r, traffic: rt.traffic() };
+      };
+      const each = await solve(1);
+      const rounds = await solve(12);
+      expect(rounds.sweeps).toBe(each.sweeps);
+      expect(Array.from(rounds.values)).toEqual(Array.from(each.values));
+      expect(Array.from(rounds.vectors!)).toEqual(Array.from(each.vectors!));
+      // One state readback per dispatch (a dispatch tests convergence after its sweep) against one per 12 dispatches; the vectors once each.
+      expect(each.traffic.byLabel['jacobi.state'].readbacks).toBe(each.sweeps);
+      expect(rounds.traffic.byLabel['jacobi.state'].readbacks).toBe(Math.ceil(each.sweeps / 12));
+      expect(rounds.traffic.readbacks).toBe(rounds.traffic.byLabel['jacobi.state'].readbacks + 1);
+    },
+    120_000,
+  );
+
   it('a cancel between chunks stops the job', async () => {
     const { padded, data } = batch(24, 2, 9);
     const controller = new AbortController();
@@ -147,6 +175,7 @@ describe('whole-sweep drivers carry their state across dispatches', () => {
       vectors: true,
       strategy: 'sweeps-in-storage',
       sweepsPerDispatch: 1,
+      dispatchesPerReadback: 1,
       signal: controller.signal,
       onSweep: (sweep) => sweep >= 2 && controller.abort(),
     });

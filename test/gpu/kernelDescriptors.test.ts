@@ -3,6 +3,7 @@
 // override exists in the source and sizes the workgroups; the encoded words decode, field by field
 // by name, to the sizes given.
 import { describe, expect, it } from 'vitest';
+import { blockSquaresKernel } from '../../src/gpu/kernels/blockSquares';
 import { encodeStruct, MAX_WORKGROUPS_PER_DIMENSION, structLayout, type AnyKernel, type BindingKind, type StructLayout } from '../../src/gpu/kernel';
 import { dftAxisKernel, embedBlocksKernel, frequencyMeansKernel } from '../../src/gpu/kernels/dft';
 import { jacobiMeasureKernel, jacobiRotateKernel, jacobiSweepsKernel } from '../../src/gpu/kernels/jacobi';
@@ -74,6 +75,15 @@ const CASES: { kernel: AnyKernel; sizes: unknown; expected: Record<string, numbe
     expected: { n: 30, count: 4, vectors: 0, sweep_budget: 3, max_sweeps: 40, tolerance: Math.fround(2e-7), first: 1, _pad: 0 },
     workgroups: [4, 1, 1] as [number, number, number],
   })),
+  {
+    kernel: blockSquaresKernel,
+    sizes: [
+      { offset: 3, rows: 5, cols: 7, ld: 11 },
+      { offset: 0, rows: 1, cols: 1, ld: 1 },
+    ],
+    expected: { offset: 3, rows: 5, cols: 7, ld: 11 },
+    workgroups: [2, 1, 1],
+  },
   ...([8, 16] as const).map((edge) => ({
     kernel: productKernel(edge),
     sizes: [batch, { ...batch, p: 10, q: 10 }],

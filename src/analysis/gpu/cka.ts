@@ -1,10 +1,12 @@
 // CKA on the GPU, the twin of src/math/cka.ts: the factor is the centred rows themselves (on the
 // GPU) with the float64 statistics taken while centring and from the Gram Xc Xcᵀ; a grid of pairs
-// is one product of all cross-covariances, whose squared sums give ⟨K_x, K_y⟩ per pair.
+// is one product of all cross-covariances, whose squared sums give ⟨K_x, K_y⟩ per pair. The sums
+// of squares are taken on the GPU (shaders/block-squares.wgsl) and only they are read back.
 //
 // Shapes: Xc_i is n_i × m (row-major, f32), centred rows.
 
 import { checkAborted } from '../../cancel';
+import { blockSquaredSums } from '../../gpu/ops';
 import { ckaFromStatistics } from '../../math/cka';
 import type { PairNumbers } from '../metrics';
 import { stackedCross } from './pairs';
@@ -14,12 +16,17 @@ import type { CentredSide, GpuCkaFactor, GpuJob } from './types';
 export async function ckaFactors(job: GpuJob, side: CentredSide): Promise<GpuCkaFactor[]> {
   const { rt, own } = job;
   const { matrices, padded, m, stack } = side;
-  const grams = await rt.read(side.gram, matrices.length * padded * padded * 4, 'factor.gram');
+  // ‖Xc Xcᵀ‖²_F of every layer on the GPU: one readback of partial sums, not of the Grams.
+  const selfDots = await blockSquaredSums(
+    rt,
+    side.gram,
+    matrices.map((mat, i) => ({ offset: i * padded * padded, rows: mat.rows, cols: mat.rows, ld: padded })),
+    'cka.self',
+  );
   own.release(side.gram);
   const shared = { buffer: own.handOn(side.chunks[0].buffer), references: matrices.length };
   return matrices.map((mat, i) => {
-    let selfDot = 0;
-    for (let r = 0; r < mat.rows; r++) for (let c = 0; c < mat.rows; c++) selfDot += grams[i * padded * padded + r * padded + c] ** 2;
+    const selfDot = selfDots[i];
     return {
       kind: 'gpu-cka',
       x: shared,
@@ -37,16 +44,15 @@ export async function ckaFactors(job: GpuJob, side: CentredSide): Promise<GpuCka
 
 /** Linear CKA (or its debiased form) of every pair (a[i], b[j]). */
 export async function compareCka(job: GpuJob, a: GpuCkaFactor[], b: GpuCkaFactor[], debiased: boolean): Promise<PairNumbers[][]> {
-  const { t, rowsA, rowsB, offsetsA, offsetsB, release } = stackedCross(job, a, b, (f) => f.x.buffer, 'cka');
+  const { t, rowsB, offsetsA, offsetsB, release } = stackedCross(job, a, b, (f) => f.x.buffer, 'cka');
   checkAborted(job.signal);
-  const values = await job.rt.read(t, Math.max(1, rowsA * rowsB) * 4, 'cka.cross');
+  // ⟨K_x, K_y⟩ = ‖T_ij‖²_F of every pair block on the GPU: one readback of partial sums, not of T.
+  const blocks = a.flatMap((fa, i) => b.map((fb, j) => ({ offset: offsetsA[i] * rowsB + offsetsB[j], rows: fa.rows, cols: fb.rows, ld: rowsB })));
+  const crossDots = await blockSquaredSums(job.rt, t, blocks, 'cka.cross');
   release();
   return a.map((fa, i) =>
     b.map((fb, j) => {
-      let crossDot = 0;
-      for (let r = 0; r < fa.rows; r++) {
-        for (let c = 0; c < fb.rows; c++) crossDot += values[(offsetsA[i] + r) * rowsB + offsetsB[j] + c] ** 2;
-      }
+      const crossDot = crossDots[i * b.length + j];
       return {
         similarity: ckaFromStatistics(crossDot, fa, fb, debiased),
         mean98: null,

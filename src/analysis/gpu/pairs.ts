@@ -33,15 +33,14 @@ function stack<F extends StackedRows>(
   if (contiguous) return { buffer: first, offsets: factors.map((f) => f.rowOffset - factors[0].rowOffset), owned: false };
   const total = factors.reduce((s, f) => s + f.rows, 0);
   const buffer = own.zeros(Math.max(1, total) * m * 4, label);
-  const encoder = rt.device.createCommandEncoder({ label: `${label}.encoder` });
   const offsets: number[] = [];
   let at = 0;
   for (const f of factors) {
     offsets.push(at);
-    if (f.rows > 0) encoder.copyBufferToBuffer(bufferOf(f), f.rowOffset * m * 4, buffer, at * m * 4, f.rows * m * 4);
+    // Recorded with the product that reads them: no submission of their own.
+    if (f.rows > 0) rt.copy(bufferOf(f), f.rowOffset * m * 4, buffer, at * m * 4, f.rows * m * 4);
     at += f.rows;
   }
-  rt.device.queue.submit([encoder.finish()]);
   return { buffer, offsets, owned: true };
 }
 

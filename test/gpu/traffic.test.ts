@@ -1,0 +1,161 @@
+// What a learning-dynamics job sends to the GPU and reads back, counted by the runtime
+// (src/gpu/runtime.ts traffic()): dispatches, compute passes, submissions and readbacks are the
+// same on any adapter, so SwiftShader here tells what an H200 gets. The design: per checkpoint,
+// the layers of the checkpoint are factored together (one batched Gram, whitening, refinement Gram
+// and refinement: 4 dispatches, the 2 readbacks the host's float64 steps need) and its grid of
+// pairs is one cross product, one batched Gram of the pair blocks and one batched Jacobi (1
+// dispatch and 1 readback per round of sweeps), all whatever the number of layers and pairs. Work
+// recorded between two readbacks goes to the GPU as one submission.
+//
+// Layers are n neurons × m datapoints (seeded Gaussian rows, each checkpoint a noisier copy of the last).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cpuBackend } from '../../src/analysis/backend';
+import { computeDynamics } from '../../src/analysis/engine';
+import { GpuBackend } from '../../src/analysis/gpu';
+import { DEFAULT_OPTIONS } from '../../src/analysis/types';
+import { acquireDevice } from '../../src/gpu/device';
+import { nodeGpu } from '../../src/gpu/node';
+import { GpuRuntime, type GpuTraffic } from '../../src/gpu/runtime';
+import { randn } from '../../src/math/random';
+import type { Representation } from '../../src/math/reduce';
+import { memoryBundle, storedDatapointsFirst } from '../helpers/bundle';
+import { TOL, expectClose } from '../helpers/tolerance';
+
+let runtime: GpuRuntime;
+let backend: GpuBackend;
+
+beforeAll(async () => {
+  const outcome = await acquireDevice(await nodeGpu());
+  if (outcome.kind !== 'ok') throw new Error(`no WebGPU device in Node: ${outcome.message}`);
+  runtime = new GpuRuntime(outcome.device);
+  runtime.software = outcome.fallback;
+  backend = new GpuBackend(runtime);
+}, 60_000);
+
+const CHECKPOINTS = 3;
+const DATAPOINTS = 80;
+
+/** A bundle of `widths.length` dense layers over CHECKPOINTS checkpoints. */
+function dynamicsBundle(widths: number[]) {
+  const arrays = widths.flatMap((n, l) => {
+    const final = randn(500 + l, n, DATAPOINTS);
+    return Array.from({ length: CHECKPOINTS }, (_, step) => {
+      const noise = randn(600 + 10 * l + step, n, DATAPOINTS);
+      const weight = (CHECKPOINTS - 1 - step) / CHECKPOINTS;
+      const x = { rows: n, cols: DATAPOINTS, data: final.data.map((v, i) => v + weight * noise.data[i]) };
+      return { step, layer: `layer${l}`, array: storedDatapointsFirst(x) };
+    });
+  });
+  return memoryBundle('dynamics.npz', arrays);
+}
+
+/** The traffic of one dynamics job after a warm-up run of the same job (pipelines compiled). */
+async function countedJob(widths: number[]): Promise<GpuTraffic> {
+  const bundle = dynamicsBundle(widths);
+  await computeDynamics({ bundle }, DEFAULT_OPTIONS, {}, backend);
+  runtime.resetTraffic();
+  const result = await computeDynamics({ bundle }, DEFAULT_OPTIONS, {}, backend);
+  // Every value came from the GPU: a float64 fallback would count less and prove nothing.
+  expect(result.provenance?.float64 ?? []).toEqual([]);
+  return runtime.traffic();
+}
+
+// Per checkpoint (a dynamics job factors each checkpoint's side once, the reference's among them).
+/** Gram, whitening, refinement Gram, refinement; cross product, pair Grams; one Jacobi round (small matrices: every sweep fits one dispatch). */
+const DISPATCHES_PER_CHECKPOINT = 4 + 2 + 1;
+/** The Gram and the refinement Gram for the host's float64 steps; the Jacobi state once per round. */
+const READBACKS_PER_CHECKPOINT = 2 + 1;
+/** One submission per readback, and the refinement's at the end of the factoring. */
+const SUBMITS_PER_CHECKPOINT = READBACKS_PER_CHECKPOINT + 1;
+
+const perCheckpoint = (traffic: GpuTraffic) => ({
+  dispatches: traffic.dispatches / CHECKPOINTS,
+  readbacks: traffic.readbacks / CHECKPOINTS,
+  submits: traffic.submits / CHECKPOINTS,
+});
+
+describe('dispatches, submissions and readbacks of a dynamics job', () => {
+  it.each([
+    ['as this adapter chooses', null],
+    ['as a hardware GPU chooses (workgroup-memory Jacobi)', false],
+  ] as const)(
+    'a constant number per checkpoint, whatever the number of layers and pairs (%s)',
+    async (_, software) => {
+      const adapterSoftware = runtime.software;
+      if (software !== null) runtime.software = software;
+      try {
+        const two = perCheckpoint(await countedJob([6, 9])); // 4 pairs per checkpoint
+        const four = perCheckpoint(await countedJob([6, 9, 12, 7])); // 16 pairs per checkpoint
+        expect(four).toEqual(two);
+        expect(four.dispatches).toBeLessThanOrEqual(DISPATCHES_PER_CHECKPOINT);
+        expect(four.readbacks).toBeLessThanOrEqual(READBACKS_PER_CHECKPOINT);
+        expect(four.submits).toBeLessThanOrEqual(SUBMITS_PER_CHECKPOINT);
+      } finally {
+        runtime.software = adapterSoftware;
+      }
+    },
+    300_000,
+  );
+
+  it("PWCCA's paper weights: one readback for the grid's pass, not two per pair, and the float64 numbers", async () => {
+    const options = { ...DEFAULT_OPTIONS, metric: 'pwcca' as const, pwccaVariant: 'paper' as const };
+    const layers = (seed: number): Representation[] => [5, 8, 6].map((n, l) => ({ kind: 'dense', x: randn(seed + l, n, DATAPOINTS) }));
+    const [a, b] = [layers(700), layers(800)];
+    const [fa, fb] = [await backend.factorize(a, options, false), await backend.factorize(b, options, false)];
+    runtime.resetTraffic();
+    const grid = await backend.compareGrid(fa, fb, options);
+    const traffic = runtime.traffic();
+    backend.release([...fa, ...fb]);
+    // The cross product of all pairs, then one batched pass for all nine pairs' directions, Grams and projections.
+    expect(traffic.readbacks).toBe(2);
+    expect(traffic.byLabel['pwcca.gram'].dispatches).toBe(1);
+    const [ca, cb] = [a.map((rep) => cpuBackend.factorize([rep], options, false)), b.map((rep) => cpuBackend.factorize([rep], options, false))];
+    const cpu = await Promise.all(ca.map(async (x) => Promise.all(cb.map(async (y) => (await cpuBackend.compareGrid(await x, await y, options))[0][0]))));
+    expect(grid.flat().every((p) => p.fallbackPair === undefined)).toBe(true);
+    expectClose(
+      grid.flat().map((p) => p.similarity),
+      cpu.flat().map((p) => p.similarity),
+      TOL.f32Mean,
+      'PWCCA (paper) grid',
+    );
+  }, 300_000);
+
+  it.each(['cka', 'cka-debiased'] as const)(
+    "%s: the pairs' and the layers' sums of squares are read back, not the cross product and the Grams",
+    async (metric) => {
+      const options = { ...DEFAULT_OPTIONS, metric };
+      const layers = (seed: number): Representation[] => [5, 8, 6].map((n, l) => ({ kind: 'dense', x: randn(seed + l, n, DATAPOINTS) }));
+      const [a, b] = [layers(900), layers(1000)];
+      runtime.resetTraffic();
+      const [fa, fb] = [await backend.factorize(a, options, false), await backend.factorize(b, options, false)];
+      const grid = await backend.compareGrid(fa, fb, options);
+      const traffic = runtime.traffic();
+      backend.release([...fa, ...fb]);
+      // One readback per side's factors and one for the grid, each of 256 partial sums (f32) per layer or pair.
+      expect(traffic.readbacks).toBe(3);
+      expect(traffic.bytesRead).toBe((3 + 3 + 9) * 256 * 4);
+      const cpu = await cpuBackend.compareGrid(await cpuBackend.factorize(a, options, false), await cpuBackend.factorize(b, options, false), options);
+      expectClose(
+        grid.flat().map((p) => p.similarity),
+        cpu.flat().map((p) => p.similarity),
+        TOL.f32Mean,
+        `${metric} grid`,
+      );
+    },
+    300_000,
+  );
+
+  it('counts by label and resets', async () => {
+    const traffic = await countedJob([6, 9, 12]);
+    // The pair stage's Jacobi: one readback of its state per checkpoint, none per pair.
+    expect(traffic.byLabel['jacobi.state'].readbacks).toBe(CHECKPOINTS);
+    expect(traffic.byLabel['pairs.cross'].dispatches).toBe(CHECKPOINTS);
+    expect(traffic.byLabel['pairs.gram'].dispatches).toBe(CHECKPOINTS);
+    // Totals are the sums over labels; bytes read are what the readbacks mapped.
+    const sum = (key: keyof GpuTraffic['byLabel'][string]) => Object.values(traffic.byLabel).reduce((s, c) => s + c[key], 0);
+    for (const key of ['dispatches', 'passes', 'submits', 'readbacks', 'bytesRead', 'bytesUploaded'] as const) expect(sum(key)).toBe(traffic[key]);
+    expect(traffic.bytesUploaded).toBeGreaterThanOrEqual(CHECKPOINTS * (6 + 9 + 12) * DATAPOINTS * 4); // the centred rows, f32
+    runtime.resetTraffic();
+    expect(runtime.traffic()).toEqual({ dispatches: 0, passes: 0, submits: 0, readbacks: 0, bytesRead: 0, bytesUploaded: 0, byLabel: {} });
+  }, 300_000);
+});
