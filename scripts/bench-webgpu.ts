@@ -70,7 +70,8 @@ export function selectParts(config: WebgpuBenchConfig, only: string | null): Web
     const job = /^job=(\d+)$/.exec(part);
     if (job) {
       const index = Number(job[1]);
-      if (index >= config.jobs.length) throw new Error(`--only ${part}: this size set has ${config.jobs.length} jobs (job=0 … job=${config.jobs.length - 1}; --list shows them)`);
+      if (index >= config.jobs.length)
+        throw new Error(`--only ${part}: this size set has ${config.jobs.length} jobs (job=0 … job=${config.jobs.length - 1}; --list shows them)`);
       jobIndices.add(index);
     } else if (part === 'jobs') config.jobs.forEach((_, i) => jobIndices.add(i));
     else if (!['products', 'eigen', 'pair'].includes(part)) throw new Error(`--only: unknown part ${part} (products, eigen, pair, jobs, job=N)`);

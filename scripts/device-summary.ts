@@ -167,7 +167,11 @@ const gflops = (g: number) => (g >= 1000 ? `${Number((g / 1000).toPrecision(3))}
 /** A plain-text table, every column left-aligned (cells here are phrases, not only numbers). */
 export function textTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -192,11 +196,7 @@ export function summarize(run: DeviceRun, peakGflops: number | null): { header: 
   const software = benchFiles.some((f) => f.result.software);
   const torch = run.torch;
   const fullSizes = run.sizes?.sizes === 'FULL';
-  const notJudged = !fullSizes
-    ? `not judged (${run.sizes?.sizes ?? 'unknown'} sizes)`
-    : software
-      ? 'not judged (software adapter)'
-      : null;
+  const notJudged = !fullSizes ? `not judged (${run.sizes?.sizes ?? 'unknown'} sizes)` : software ? 'not judged (software adapter)' : null;
   const torchNotJudged = torch && torch.cuda === false ? 'not judged (PyTorch not on CUDA)' : null;
   const judge = (ok: boolean, needsTorch = false) => notJudged ?? (needsTorch ? torchNotJudged : null) ?? (ok ? 'met' : 'NOT met');
   const header = [
@@ -207,7 +207,10 @@ export function summarize(run: DeviceRun, peakGflops: number | null): { header: 
 
   // Every dynamics job, smallest first, and the pair: ≥ 2× PyTorch f32's speed; GPU busy ≥ 70%.
   const jobOrder = (run.sizes?.jobs ?? []).map((job, index) => ({ job, index }));
-  jobOrder.sort((a, b) => a.job.widths.reduce((s, w) => s + w, 0) * a.job.steps * a.job.datapoints - b.job.widths.reduce((s, w) => s + w, 0) * b.job.steps * b.job.datapoints);
+  jobOrder.sort(
+    (a, b) =>
+      a.job.widths.reduce((s, w) => s + w, 0) * a.job.steps * a.job.datapoints - b.job.widths.reduce((s, w) => s + w, 0) * b.job.steps * b.job.datapoints,
+  );
   for (const { job, index } of jobOrder) {
     const ours = run.jobs.get(index)?.result.jobs.find((j) => j.name === job.name) ?? null;
     const reference = torch?.jobs.find((j) => j.name === job.name)?.torch_f32_s ?? null;
@@ -250,7 +253,10 @@ export function summarize(run: DeviceRun, peakGflops: number | null): { header: 
     what: `product X·Yᵀ${largest ? `, ${largest.n} × ${largest.m}` : ''}`,
     ours: largest ? gflops(largest.gflops) : missing(run, 'products'),
     reference: sgemm !== null ? `SGEMM ${gflops(sgemm)} PyTorch` : 'no PyTorch figure',
-    ratio: largest && peakGflops ? `${percent(largest.gflops / peakGflops)} of the ${gflops(peakGflops)} peak${sgemm ? `; ${times(largest.gflops / sgemm)} SGEMM` : ''}` : '—',
+    ratio:
+      largest && peakGflops
+        ? `${percent(largest.gflops / peakGflops)} of the ${gflops(peakGflops)} peak${sgemm ? `; ${times(largest.gflops / sgemm)} SGEMM` : ''}`
+        : '—',
     target: '≥ 30% of the f32 peak',
     verdict: largest ? (peakGflops ? judge(largest.gflops >= 0.3 * peakGflops) : 'not judged (no --peak-gflops)') : 'NOT met (no figure)',
   });
@@ -263,7 +269,9 @@ export function summarize(run: DeviceRun, peakGflops: number | null): { header: 
   const eigh = torch?.eigh?.find((e) => e.n === eigenN)?.seconds ?? null;
   rows.push({
     what: `eigendecomposition${eigenN ? ` ${eigenN} × ${eigenN}` : ''}, with vectors`,
-    ours: chosen ? `${seconds(chosen.seconds)} (${chosen.strategy}${fastest && fastest !== chosen ? `; fastest ${fastest.strategy} ${seconds(fastest.seconds)}` : ''})` : missing(run, 'eigen'),
+    ours: chosen
+      ? `${seconds(chosen.seconds)} (${chosen.strategy}${fastest && fastest !== chosen ? `; fastest ${fastest.strategy} ${seconds(fastest.seconds)}` : ''})`
+      : missing(run, 'eigen'),
     reference: eigh !== null ? `eigh ${seconds(eigh)} PyTorch` : 'no PyTorch figure',
     ratio: chosen && eigh !== null ? times(eigh / chosen.seconds) : '—',
     target: eigenN === 512 ? '≤ 30 ms' : '—',
@@ -288,7 +296,14 @@ export function summarize(run: DeviceRun, peakGflops: number | null): { header: 
       verdict: outside > 0 ? 'NOT met' : parity.complete ? 'met' : `NOT met (${missing(run, 'parity')})`,
     });
   } else {
-    rows.push({ what: 'precision parity, GPU against float64', ours: missing(run, 'parity'), reference: '', ratio: '', target: 'every |Δ| within the contract', verdict: 'NOT met (no figure)' });
+    rows.push({
+      what: 'precision parity, GPU against float64',
+      ours: missing(run, 'parity'),
+      reference: '',
+      ratio: '',
+      target: 'every |Δ| within the contract',
+      verdict: 'NOT met (no figure)',
+    });
   }
   return { header, rows };
 }
@@ -310,7 +325,7 @@ function referenceTable(run: DeviceRun): string | null {
         cell(t?.torch_f32_s),
         cell(t?.torch_f64_s),
         cell(t?.numpy_f64_s),
-        `${cell(t?.torch_per_pair_f32_s)}${sampled ? ` (${t!.torch_per_pair_pairs_timed} of ${t!.torch_per_pair_pairs} pairs)` : ''}`,
+        `${cell(t?.torch_per_pair_f32_s)}${sampled ? ` (${t.torch_per_pair_pairs_timed} of ${t.torch_per_pair_pairs} pairs)` : ''}`,
       ];
     }),
   );
@@ -327,10 +342,16 @@ export function formatSummary(run: DeviceRun, peakGflops: number | null): string
   );
   const reference = referenceTable(run);
   if (reference) lines.push('', reference);
-  const counted = [...run.jobs.values()].flatMap((f) => f.result.jobs).map((j) => [j.name, counters(j)] as const).filter(([, c]) => c.length > 0);
+  const counted = [...run.jobs.values()]
+    .flatMap((f) => f.result.jobs)
+    .map((j) => [j.name, counters(j)] as const)
+    .filter(([, c]) => c.length > 0);
   for (const [name, found] of counted) lines.push(`counters, ${name}: ${found.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (run.stages.length > 0)
-    lines.push('', `stages: ${run.stages.map((s) => `${s.stage} ${s.status}${s.status === 'skipped' ? '' : ` ${s.seconds} s`}${s.status === 'timeout' ? ` (limit ${s.limit} s)` : ''}`).join(', ')}`);
+    lines.push(
+      '',
+      `stages: ${run.stages.map((s) => `${s.stage} ${s.status}${s.status === 'skipped' ? '' : ` ${s.seconds} s`}${s.status === 'timeout' ? ` (limit ${s.limit} s)` : ''}`).join(', ')}`,
+    );
   const met = rows.filter((r) => r.verdict === 'met').length;
   const notMet = rows.filter((r) => r.verdict.startsWith('NOT met')).length;
   lines.push(`targets: ${met} met, ${notMet} not met, ${rows.length - met - notMet} not judged`);

@@ -95,7 +95,8 @@ describe('svcca-lens view', () => {
       for (const target of [url, `${base}assets/app.js`, list.href, new URL('files/0/step_10/fc%201.npy', list).href, `${base}secret.txt`]) {
         for (const method of ['GET', 'HEAD']) {
           const response = await fetch(target, { method });
-          for (const [name, value] of Object.entries(expected)) expect(`${method} ${target} ${name}: ${response.headers.get(name)}`).toBe(`${method} ${target} ${name}: ${value}`);
+          for (const [name, value] of Object.entries(expected))
+            expect(`${method} ${target} ${name}: ${response.headers.get(name)}`).toBe(`${method} ${target} ${name}: ${value}`);
           await response.arrayBuffer();
         }
       }
