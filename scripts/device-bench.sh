@@ -2,7 +2,7 @@
 # The WebGPU checks on a lent GPU machine (the device tool: one prepared run of ~6 minutes). That
 # machine has no Node, no node_modules and no browser, so:
 #
-#   scripts/device-bench.sh prepare   (here) fills .device/ (git-ignored, ~45 MB): single-file bundles
+#   scripts/device-bench.sh prepare   (here) fills .device/ (git-ignored, ~31 MB): single-file bundles
 #       of scripts/bench.ts, scripts/parity-device.ts and scripts/device-summary.ts, the real digits
 #       bundle the parity suite reads, scripts/torch_reference.py, Dawn's Node addon from the `webgpu`
 #       package, this machine's Node binary (xz) and Debian's Vulkan loader with the GL vendor-neutral
@@ -12,45 +12,52 @@
 #
 #   scripts/device-bench.sh run   (there, with `carry: [".device"]`) unpacks them into a private
 #       folder (/tmp/svcca-device; nothing is written outside it but $OUT) and runs these stages, one
-#       process each, each under its own `timeout` and all within RUN_BUDGET seconds (default 345:
-#       a stage never gets more than what is left), writing into $OUT (default bench-results/):
-#         smoke      the smoke sizes (the whole pipeline on this adapter)        bench-smoke.json
-#         products   the product kernel X·Yᵀ at the full sizes                    bench-products.json
-#         pair       one SVCCA pair, n = 512, m = 10 000                          bench-pair.json
-#         eigen      the Jacobi eigendecomposition per size and driver           bench-eigen.json
-#         job-N      one learning-dynamics job per process, the smallest first   bench-job-N.json
-#                    (N: its index in sizes.json, the size set as `--list` prints it); the largest
-#                    last, with all the time left
-#         parity     the precision parity suite, GPU against float64 (real digits CNN at its first
-#                    and last checkpoints, and the stress suite)                  parity.json
-#         torch      scripts/torch_reference.py on the same size set (sizes.json): PyTorch f32 per
-#                    job first, then the pair, products and eigh, then f64, numpy and the per-pair
-#                    loop; rewritten after every figure                          torch-reference.json
-#         summary    scripts/device-summary.ts: one table of every GPU target as a ratio from this
-#                    run (svcca-lens vs PyTorch f32 per job and pair, GPU busy %, product vs the
-#                    peak, eigen 512, parity verdict)                             summary.txt/.json
-#       Each stage's output goes to $OUT/<stage>.log; stages.jsonl says how each ended (exit status,
-#       seconds, limit: 124 = cut by its timeout). Whatever finished is kept.
+#       process each, each under its own `timeout`, all within RUN_BUDGET seconds (default 345: a
+#       stage never gets more than what is left, less 10 s kept for the summary):
+#         smoke         the smoke sizes (the whole pipeline on this adapter)     bench-smoke.json
+#         products      the product kernel X·Yᵀ at the full sizes                bench-products.json
+#         pair          one SVCCA pair, n = 512, m = 10 000                      bench-pair.json
+#         eigen         the Jacobi eigendecomposition per size and driver        bench-eigen.json
+#         job-N         the smallest learning-dynamics job (N: its index in sizes.json, the size set
+#                       as the benchmark's --list prints it)                     bench-job-N.json
+#         parity        the precision parity suite, GPU against float64 (real digits CNN at its
+#                       first and last checkpoints, and the stress suite)        parity.json
+#         torch         scripts/torch_reference.py --part core on the same size set: PyTorch f32
+#                       per job (factor once, batched eigh), then the pair, the products and eigh
+#                                                                                torch-reference.json
+#         job-N …       the other jobs, one process each, smallest first; the largest gets all the
+#                       time that is left
+#         torch-extras  --part extras: PyTorch f64, numpy f64, the per-pair loop (what the largest
+#                       job left of the budget)                                  torch-extras.json
+#       Each stage writes <stage>.log and a line in stages.jsonl (status ok/failed/timeout/skipped,
+#       exit status, seconds, limit); every JSON is written as soon as its part finished. After each
+#       stage scripts/device-summary.ts (summary.mjs) turns what is there into one table: every GPU
+#       target as a ratio from this run (svcca-lens against PyTorch f32 per job and for the pair, GPU
+#       busy %, the product kernel against the peak and SGEMM, eigen 512, the parity verdict), and
+#       $OUT receives summary.txt, summary.json and device-run.tar.gz (every file above): the lending
+#       tool brings back at most 8 files, and a run cut short anywhere still returns what finished.
 #
 # Settings (environment): PEAK_GFLOPS (the GPU's f32 peak, default 67 000: H100/H200 SXM);
-# RUN_BUDGET (345 s); per-stage caps SMOKE_TIMEOUT 25, PRODUCTS_TIMEOUT 20, PAIR_TIMEOUT 25,
-# EIGEN_TIMEOUT 30, JOB_TIMEOUT 75 (every job but the last, which gets what is left), PARITY_TIMEOUT
-# 45, TORCH_TIMEOUT 100; PARITY_OPTIONS (--quick); DEVICE_SIZES full|quick|smoke (full); PYTHON
-# (python3).
+# RUN_BUDGET (345 s); caps per stage SMOKE_TIMEOUT 25, PRODUCTS_TIMEOUT 20, PAIR_TIMEOUT 25,
+# EIGEN_TIMEOUT 30, JOB_TIMEOUT 75 (each job but the largest), PARITY_TIMEOUT 45, TORCH_TIMEOUT 60,
+# TORCH_EXTRAS_TIMEOUT 90; PARITY_OPTIONS (--quick); DEVICE_SIZES full|quick|smoke (full); PYTHON
+# (python3: the machine's, with PyTorch and CUDA).
 # DEVICE_DRY_RUN=1: the same run on this machine's SwiftShader (Debian chromium's Vulkan ICD, Dawn's
-# software adapter) with the smoke sizes, a smaller parity suite, a longer budget and Debian's
-# /usr/bin/python3 (PyTorch on the CPU, labelled so): checks the whole script without a GPU.
+# software adapter) with the smoke sizes, parity on two layers, RUN_BUDGET 900 and /usr/bin/python3
+# (PyTorch on the CPU, labelled so): checks the whole script without a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEBS="libvulkan1 libglvnd0 libgl1 libglx0 libegl1 libopengl0 libgles2"
 case "${1:-}" in
 prepare)
   rm -rf .device
-  mkdir -p .device/node_modules/webgpu/dist/linux-x64 .device/deb .device/data
+  mkdir -p .device/node_modules/webgpu/dist/linux-x64 .device/deb
   node scripts/bundle-device-bench.mjs .device/bench.mjs
   node scripts/bundle-device-bench.mjs .device/parity.mjs scripts/parity-device.ts
   node scripts/bundle-device-bench.mjs .device/summary.mjs scripts/device-summary.ts
-  cp test/fixtures/real/digits-cnn.npz .device/data/
+  # The tool that lends the machine carries at most 64 MiB, the tracked tree included (~28 MB; the
+  # digits bundle the parity suite reads travels in it): the bundles go compressed too.
+  xz -T2 -9 .device/*.mjs
   cp scripts/torch_reference.py .device/
   cp node_modules/webgpu/index.js node_modules/webgpu/package.json .device/node_modules/webgpu/
   xz -T2 -6 -c node_modules/webgpu/dist/linux-x64/dawn.node > .device/node_modules/webgpu/dist/linux-x64/dawn.node.xz
@@ -104,11 +111,12 @@ run)
   mkdir -p "$root/node_modules/webgpu/dist/linux-x64"
   cp .device/node_modules/webgpu/index.js .device/node_modules/webgpu/package.json "$root/node_modules/webgpu/"
   xz -dc .device/node_modules/webgpu/dist/linux-x64/dawn.node.xz > "$root/node_modules/webgpu/dist/linux-x64/dawn.node"
-  cp .device/bench.mjs .device/parity.mjs .device/summary.mjs .device/torch_reference.py "$root/"
-  # Anything else prepare put beside the bundles (e.g. a worker entry of the CPU pool) goes with them.
+  # The bundles (bench, parity, summary, and any other module prepare put beside them, e.g. a
+  # worker entry of the CPU pool), then whatever else is there.
+  for f in .device/*.mjs.xz; do xz -dc "$f" > "$root/$(basename "$f" .xz)"; done
   for extra in .device/*; do
-    case "$(basename "$extra")" in deb | data | node_modules | node.xz) continue ;; esac
-    [ -e "$root/$(basename "$extra")" ] || cp -r "$extra" "$root/"
+    case "$(basename "$extra")" in deb | node_modules | node.xz | *.mjs.xz) continue ;; esac
+    cp -r "$extra" "$root/"
   done
   out="$(mkdir -p "${OUT:-bench-results}" && cd "${OUT:-bench-results}" && pwd)"
   # The tool that lends the machine brings back at most 8 files of $OUT: each stage writes into
@@ -116,7 +124,7 @@ run)
   # summary.json, so a run cut short anywhere still returns everything that finished.
   work="$root/out"
   mkdir -p "$work"
-  data="$(pwd)/.device/data/digits-cnn.npz"
+  data="$(pwd)/test/fixtures/real/digits-cnn.npz"
   : > "$work/stages.jsonl"
   pack() {
     (cd "$root" && timeout 20 ./node summary.mjs "$work" --peak-gflops "${PEAK_GFLOPS:-67000}" > "$work/summary.txt" 2>&1) || true
@@ -156,7 +164,7 @@ run)
 
   stage smoke "${SMOKE_TIMEOUT:-25}" "${bench[@]}" --smoke --out "$work/bench-smoke.json"
   # shellcheck disable=SC2086
-  (cd "$root" && ./node bench.mjs --backend webgpu --runtime node $sizes_flag --list) > "$work/sizes.json" || true
+  (cd "$root" && timeout 20 ./node bench.mjs --backend webgpu --runtime node $sizes_flag --list) > "$work/sizes.json" || true
   # The jobs, smallest first (by widths × checkpoints × datapoints).
   order=$("$root/node" -e '
     const { jobs } = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -175,12 +183,11 @@ run)
   fi
   # shellcheck disable=SC2086
   stage parity "${PARITY_TIMEOUT:-45}" ./node parity.mjs --bundle "$data" --out "$work/parity.json" $parity_options
-  if "$python" -c 'import numpy' 2>/dev/null; then
-    stage torch "${TORCH_TIMEOUT:-100}" env PYTHONUNBUFFERED=1 "$python" torch_reference.py --config "$work/sizes.json" \
-      --repeats 2 --extra-repeats 1 --per-pair-budget 3 --out "$work/torch-reference.json"
-  else
-    echo "== torch: skipped, $python has no numpy"
-    printf '{"stage":"torch","status":"skipped","rc":null,"seconds":0,"limit":0}\n' >> "$work/stages.jsonl"
+  torch=("$python" torch_reference.py --config "$work/sizes.json" --repeats 2 --extra-repeats 1 --per-pair-budget 3)
+  has_numpy=0
+  if "$python" -c 'import numpy' 2>/dev/null; then has_numpy=1; else echo "== torch: skipped, $python has no numpy"; fi
+  if [ "$has_numpy" = 1 ]; then
+    stage torch "${TORCH_TIMEOUT:-60}" env PYTHONUNBUFFERED=1 "${torch[@]}" --part core --out "$work/torch-reference.json"
   fi
   for ((i = 1; i < ${#jobs[@]}; i++)); do
     cap="${JOB_TIMEOUT:-75}"
@@ -188,6 +195,11 @@ run)
     # shellcheck disable=SC2086
     stage "job-${jobs[$i]}" "$cap" "${bench[@]}" $sizes_flag --only "job=${jobs[$i]}" --out "$work/bench-job-${jobs[$i]}.json"
   done
+  # What a researcher would run instead, beyond the targets' reference (f64, numpy, the per-pair
+  # loop): with whatever time the largest job left.
+  if [ "$has_numpy" = 1 ]; then
+    stage torch-extras "${TORCH_EXTRAS_TIMEOUT:-90}" env PYTHONUNBUFFERED=1 "${torch[@]}" --part extras --out "$work/torch-extras.json"
+  fi
   pack
   echo "== summary (run took $((SECONDS - started)) s; in $out: device-run.tar.gz, every file of the run; summary.txt, this table)"
   cat "$out/summary.txt"

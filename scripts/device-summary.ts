@@ -100,6 +100,12 @@ function readJson<T>(dir: string, file: string): T | null {
   }
 }
 
+/** The reference's two stages (--part core, then --part extras) as one: the extras' fields added to each job. */
+function mergeTorch(core: TorchFile | null, extras: TorchFile | null): TorchFile | null {
+  if (!core || !extras) return core ?? extras;
+  return { ...core, jobs: core.jobs.map((job) => ({ ...extras.jobs.find((e) => e.name === job.name), ...job })) };
+}
+
 /** Everything a device run left in `dir`; what is missing is null. */
 export function readDeviceRun(dir: string): DeviceRun {
   const stagesPath = join(dir, 'stages.jsonl');
@@ -123,7 +129,7 @@ export function readDeviceRun(dir: string): DeviceRun {
     pair: readJson(dir, 'bench-pair.json'),
     eigen: readJson(dir, 'bench-eigen.json'),
     jobs,
-    torch: readJson(dir, 'torch-reference.json'),
+    torch: mergeTorch(readJson(dir, 'torch-reference.json'), readJson(dir, 'torch-extras.json')),
     parity: readJson(dir, 'parity.json'),
   };
 }

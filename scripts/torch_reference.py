@@ -24,7 +24,8 @@ Usage: python3 scripts/torch_reference.py [--config SIZES.json] [--out FILE.json
             built-in FULL (or --quick) sizes below.
   --device: cuda by default; without CUDA PyTorch runs on the CPU and every figure is labelled so
             ("device": "cpu (no CUDA …)", "cuda": false): a check of this script, not a GPU reference.
-Order (the JSON is rewritten after every figure, so a run cut short by `timeout` keeps what finished):
+Order (the JSON is rewritten after every figure, so a run cut short by `timeout` keeps what finished;
+--part core runs 1 and 2, --part extras runs 3):
   1. per job, PyTorch f32 factored (the speed targets' reference), smallest job first;
   2. the pair, X·Yᵀ per product size, eigh per eigen size (f32);
   3. per job, the extras: PyTorch f64, numpy f64 (all cores), the reference per-pair loop (sampled
@@ -260,6 +261,7 @@ def main():
     parser.add_argument("--out", default=None)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-per-pair", action="store_true")
+    parser.add_argument("--part", choices=("all", "core", "extras"), default="all", help="core: steps 1 and 2 below; extras: step 3 (the device run runs them as two stages)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of each f32 figure after one warm-up (median)")
     parser.add_argument("--extra-repeats", type=int, default=1, help="timed runs of the f64 and numpy figures")
     parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu, labelled so)")
@@ -285,6 +287,7 @@ def main():
         "device": label,
         "cuda": device == "cuda",
         "cpu_threads": os.cpu_count(),
+        "part": args.part,
         "complete": False,
         "jobs": [{"name": job["name"]} for job in jobs],
     }
@@ -304,6 +307,7 @@ def main():
     save()
     if use_torch:
         torch.backends.cuda.matmul.allow_tf32 = False
+    if use_torch and args.part != "extras":
         # 1. The targets' reference: f32, factor once, batched eigh; smallest job first.
         for job, entry in zip(jobs, report["jobs"]):
             acts = [[x.float() for x in row] for row in make_activations(torch, job, seed=7, device=device)]
@@ -335,7 +339,7 @@ def main():
         del x, y
         say({k: v for k, v in report.items() if k != "jobs"})
     # 3. The extras: f64, numpy, the reference per-pair loop.
-    for job, entry in zip(jobs, report["jobs"]):
+    for job, entry in zip(jobs, report["jobs"] if args.part != "core" else []):
         if use_torch:
             acts = make_activations(torch, job, seed=7, device=device)
             entry["torch_f64_s"], entry["torch_f64_mean"] = timed(lambda: dynamics_torch(acts), args.extra_repeats, sync)
