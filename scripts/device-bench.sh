@@ -98,6 +98,15 @@ run)
     python="${PYTHON:-python3}"
   fi
   [ "$sizes_flag" = --full ] && sizes_flag=""
+  if [ ! -f "$VK_DRIVER_FILES" ]; then
+    # Another layout of the driver: the first NVIDIA ICD file in the usual places.
+    found=$(ls /usr/local/nvidia/share/vulkan/icd.d/nvidia*.json /usr/share/vulkan/icd.d/nvidia*.json /etc/vulkan/icd.d/nvidia*.json 2>/dev/null | head -1 || true)
+    echo "VK_DRIVER_FILES=$VK_DRIVER_FILES does not exist; ${found:+using $found}${found:-no NVIDIA ICD file found}"
+    if [ -n "$found" ]; then export VK_DRIVER_FILES="$found"; fi
+  fi
+  for deb in $DEBS; do
+    ls .device/deb/"${deb}"_*.deb >/dev/null 2>&1 || echo "WARNING: .device/deb has no $deb (run prepare again): the NVIDIA driver may not load"
+  done
   export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
   root=/tmp/svcca-device
   rm -rf "$root"
@@ -155,8 +164,12 @@ run)
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then status=timeout; elif [ "$rc" -ne 0 ]; then status=failed; fi
     printf '{"stage":"%s","status":"%s","rc":%d,"seconds":%d,"limit":%d}\n' "$name" "$status" "$rc" $((SECONDS - t0)) "$limit" >> "$work/stages.jsonl"
     # A stage that did not end well shows its last lines (the error); every log is in the tarball.
-    if [ "$status" != ok ]; then tail -n 5 "$work/$name.log" | cut -c1-300 | sed 's/^/   /'; fi
-    grep -E '^PARITY' "$work/$name.log" | cut -c1-300 | sed 's/^/   /' || true
+    if [ "$status" != ok ]; then
+      # The loader's warnings and the error's first line, else the log's last lines.
+      { grep -m 4 -E '^(Warning: vk|[A-Za-z]*Error|PARITY)' "$work/$name.log" || tail -n 4 "$work/$name.log"; } | cut -c1-300 | sed 's/^/   /'
+    else
+      grep -E '^PARITY' "$work/$name.log" | cut -c1-300 | sed 's/^/   /' || true
+    fi
     echo "   -> $status (exit $rc) in $((SECONDS - t0)) s"
     pack
   }
