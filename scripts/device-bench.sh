@@ -43,7 +43,7 @@
 # TORCH_EXTRAS_TIMEOUT 90; PARITY_OPTIONS (--quick); DEVICE_SIZES full|quick|smoke (full); PYTHON
 # (python3: the machine's, with PyTorch and CUDA).
 # DEVICE_DRY_RUN=1: the same run on this machine's SwiftShader (Debian chromium's Vulkan ICD, Dawn's
-# software adapter) with the smoke sizes, parity on two layers, RUN_BUDGET 900 and /usr/bin/python3
+# software adapter) with the smoke sizes, parity on two layers (PARITY_TIMEOUT 120), RUN_BUDGET 900 and /usr/bin/python3
 # (PyTorch on the CPU, labelled so): checks the whole script without a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,12 +89,14 @@ run)
     sizes_flag="--${DEVICE_SIZES:-smoke}"
     budget="${RUN_BUDGET:-900}"
     parity_options="${PARITY_OPTIONS:---quick --layers fc1,logits}"
+    parity_cap="${PARITY_TIMEOUT:-120}" # SwiftShader on two shared cores: 30–45 s
     python="${PYTHON:-$([ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3)}"
   else
     export VK_DRIVER_FILES="${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}"
     sizes_flag="--${DEVICE_SIZES:-full}"
     budget="${RUN_BUDGET:-345}"
     parity_options="${PARITY_OPTIONS:---quick}"
+    parity_cap="${PARITY_TIMEOUT:-45}" # 20 s on the H200 (2026-12-04)
     python="${PYTHON:-python3}"
   fi
   [ "$sizes_flag" = --full ] && sizes_flag=""
@@ -195,7 +197,7 @@ run)
     stage "job-${jobs[0]}" "${JOB_TIMEOUT:-75}" "${bench[@]}" $sizes_flag --only "job=${jobs[0]}" --out "$work/bench-job-${jobs[0]}.json"
   fi
   # shellcheck disable=SC2086
-  stage parity "${PARITY_TIMEOUT:-45}" ./node parity.mjs --bundle "$data" --out "$work/parity.json" $parity_options
+  stage parity "$parity_cap" ./node parity.mjs --bundle "$data" --out "$work/parity.json" $parity_options
   torch=("$python" torch_reference.py --config "$work/sizes.json" --repeats 2 --extra-repeats 1 --per-pair-budget 3)
   has_numpy=0
   if "$python" -c 'import numpy' 2>/dev/null; then has_numpy=1; else echo "== torch: skipped, $python has no numpy"; fi
