@@ -39,6 +39,8 @@ base('svcca-lens view FILE prints a URL that shows the file, computed, from 127.
     await expect(view.locator('.card-head .sub')).toContainText('digits_runA.npz');
     await expect(page.getByTestId('demo-caption')).toHaveCount(0); // the user's file, not the demo
     await expect(view.locator('g.cells rect[data-value]')).toHaveCount(16);
+    // view sends vite preview's COOP/COEP headers: the page may use SharedArrayBuffer (the CPU pool's shared factors).
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(outside).toEqual([]);
   } finally {
     child.kill('SIGINT');

@@ -1,4 +1,7 @@
-// `npm run bench -- --backend webgpu [--quick|--smoke] [--out FILE] [--peak-gflops G] [--runtime chromium|node] [--chromium PATH] [--chromium-flag F]…`
+// `npm run bench -- --backend webgpu [--quick|--smoke] [--only PARTS] [--list] [--out FILE] [--peak-gflops G] [--runtime chromium|node] [--chromium PATH] [--chromium-flag F]…`
+// --only PARTS: a comma list of products, eigen, pair, jobs, job=N (the N-th job of the size set,
+// from 0): measures only those (one job per process, so a device run under `timeout` keeps every job
+// that finished: scripts/device-bench.sh). --list prints the size set as JSON and exits.
 // Runs the WebGPU benchmark in headless Chromium on whatever adapter it offers (SwiftShader here,
 // the machine's GPU elsewhere): the browser is where the app runs, so that is what is measured by
 // default (Vite's dev server serves scripts/bench-webgpu.html). --runtime node measures the same
@@ -52,6 +55,36 @@ const FULL: WebgpuBenchConfig = {
   ],
 };
 
+/** The pair measured when --only leaves the pair out (the page always measures one): the smallest there is. */
+const TOKEN_PAIR = { n: 16, m: 200 };
+
+/**
+ * The parts of a size set that `--only` names (null: all of it). Parts left out are empty, except
+ * the pair, which becomes TOKEN_PAIR; `only` in the JSON says which parts were asked for.
+ */
+export function selectParts(config: WebgpuBenchConfig, only: string | null): WebgpuBenchConfig {
+  if (only === null) return config;
+  const parts = only.split(',').filter(Boolean);
+  const jobIndices = new Set<number>();
+  for (const part of parts) {
+    const job = /^job=(\d+)$/.exec(part);
+    if (job) {
+      const index = Number(job[1]);
+      if (index >= config.jobs.length)
+        throw new Error(`--only ${part}: this size set has ${config.jobs.length} jobs (job=0 … job=${config.jobs.length - 1}; --list shows them)`);
+      jobIndices.add(index);
+    } else if (part === 'jobs') config.jobs.forEach((_, i) => jobIndices.add(i));
+    else if (!['products', 'eigen', 'pair'].includes(part)) throw new Error(`--only: unknown part ${part} (products, eigen, pair, jobs, job=N)`);
+  }
+  if (parts.length === 0) throw new Error('--only needs a comma list of parts: products, eigen, pair, jobs, job=N');
+  return {
+    products: parts.includes('products') ? config.products : [],
+    eigen: parts.includes('eigen') ? config.eigen : [],
+    pair: parts.includes('pair') ? config.pair : TOKEN_PAIR,
+    jobs: config.jobs.filter((_, i) => jobIndices.has(i)),
+  };
+}
+
 export async function runWebgpuBench(argv: string[]): Promise<void> {
   const quick = argv.includes('--quick');
   const smoke = argv.includes('--smoke');
@@ -66,8 +99,14 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
   const peakGflops = peakIndex >= 0 ? Number(argv[peakIndex + 1]) : null;
   if (peakGflops !== null && !(peakGflops > 0))
     throw new Error(`--peak-gflops must be a positive number (the GPU's f32 peak in GFLOP/s), got ${argv[peakIndex + 1]}`);
-  const config = smoke ? SMOKE : quick ? QUICK : FULL;
+  const onlyIndex = argv.indexOf('--only');
+  const only = onlyIndex >= 0 ? argv[onlyIndex + 1] : null;
+  const config = selectParts(smoke ? SMOKE : quick ? QUICK : FULL, only);
   const sizes = smoke ? 'SMOKE' : quick ? 'QUICK' : 'FULL';
+  if (argv.includes('--list')) {
+    console.log(JSON.stringify({ sizes, ...config }));
+    return;
+  }
   const started = Date.now();
   const result = runtime === 'node' ? await measureInNode(config) : await measureInChromium(config, executablePath, extraFlags);
   const seconds = (Date.now() - started) / 1000;
@@ -186,7 +225,7 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
   }
   console.log(`\nWarm-up runs (two checkpoints of each job, compiling its pipelines): ${result.jobs.map((j) => `${j.warmUpSeconds.toFixed(2)} s`).join(', ')}`);
   // Smoke sizes only check that everything runs: too small for any target to mean anything.
-  const targets = smoke ? [] : judgeTargets(result, peakGflops);
+  const targets = smoke || config.products.length === 0 ? [] : judgeTargets(result, peakGflops);
   if (!smoke) {
     console.log('\nSpeed targets, from this run');
     console.log(
@@ -204,7 +243,7 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
-    JSON.stringify({ command: ['npm run bench --', ...argv].join(' '), date: new Date().toISOString(), seconds, config, result, targets }, null, 2),
+    JSON.stringify({ command: ['npm run bench --', ...argv].join(' '), date: new Date().toISOString(), seconds, only, config, result, targets }, null, 2),
   );
   console.log(`\nJSON: ${out}`);
 }

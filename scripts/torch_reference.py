@@ -17,9 +17,22 @@ Data: synthetic activations with the benchmark generator's shape and spectrum (�
 orthogonal basis, positive offsets), generated on the device before any clock starts. Timings
 include centring and every product, eigendecomposition and SVD; they exclude data generation.
 
-Usage: python3 scripts/torch_reference.py [--out FILE.json] [--quick] [--skip-per-pair]
-Prints one line per job and writes a JSON object: versions, device, per job the seconds of each
-variant (median of --repeats after one warm-up) and the checksum (mean similarity) of each.
+Usage: python3 scripts/torch_reference.py [--config SIZES.json] [--out FILE.json] [--quick] [--skip-per-pair]
+  --config: the WebGPU benchmark's size set as `npm run bench -- --backend webgpu --list` prints it
+            (products, eigen, pair, jobs): the same jobs, pair, product and eigen sizes, so the device
+            run (scripts/device-bench.sh) compares like with like by construction. Without it the
+            built-in FULL (or --quick) sizes below.
+  --device: cuda by default; without CUDA PyTorch runs on the CPU and every figure is labelled so
+            ("device": "cpu (no CUDA …)", "cuda": false): a check of this script, not a GPU reference.
+Order (the JSON is rewritten after every figure, so a run cut short by `timeout` keeps what finished;
+--part core runs 1 and 2, --part extras runs 3):
+  1. per job, PyTorch f32 factored (the speed targets' reference), smallest job first;
+  2. the pair, X·Yᵀ per product size, eigh per eigen size (f32);
+  3. per job, the extras: PyTorch f64, numpy f64 (all cores), the reference per-pair loop (sampled
+     for --per-pair-budget seconds, then extrapolated).
+Prints one line per figure and writes a JSON object: versions, device, per job the seconds of each
+variant (median of --repeats after one warm-up; numpy and f64: --extra-repeats) and the checksum
+(mean similarity) of each.
 """
 
 import argparse
@@ -57,27 +70,33 @@ def keep_count(eigenvalues_desc, fraction=KEEP):
 # ------------------------------------------------------------------------------------------------
 # Data: (steps, layers) of n × m arrays, on `device` in `dtype`.
 
-def make_activations(xp, job, seed, device=None, dtype=None):
-    """Returns acts[t][l] (n_l × m). xp is numpy or torch."""
-    rng = np.random.default_rng(seed)
+def make_activations(xp, job, seed, device=None):
+    """Returns acts[t][l] (n_l × m float64): numpy arrays (xp = np) or tensors on `device` (xp =
+    torch; generated there, seconds even for 10 × 20 layers of 512 × 5000)."""
     m = job["datapoints"]
-    acts = []
+    if xp is np:
+        rng = np.random.default_rng(seed)
+        normal = lambda *shape: rng.standard_normal(shape)
+        qr = np.linalg.qr
+        ranks = lambda n: np.arange(1, n + 1, dtype=np.float64)
+    else:
+        g = torch.Generator(device=device).manual_seed(seed)
+        normal = lambda *shape: torch.randn(shape, generator=g, dtype=torch.float64, device=device)
+        qr = torch.linalg.qr
+        ranks = lambda n: torch.arange(1, n + 1, dtype=torch.float64, device=device)
     bases = []
     for n in job["widths"]:
-        q, _ = np.linalg.qr(rng.standard_normal((n, n)))
-        bases.append(q * (np.arange(1, n + 1) ** -1.0)[None, :])  # Q·diag(i^−1): λ_i ∝ i^−2
-    offsets = [np.abs(rng.standard_normal(n))[:, None] for n in job["widths"]]
-    finals = [rng.standard_normal((n, m)) for n in job["widths"]]
+        q, _ = qr(normal(n, n))
+        bases.append(q * (ranks(n) ** -1.0)[None, :])  # Q·diag(i^−1): λ_i ∝ i^−2
+    offsets = [abs(normal(n))[:, None] for n in job["widths"]]
+    finals = [normal(n, m) for n in job["widths"]]
+    acts = []
     for t in range(job["steps"]):
         row = []
         for l, n in enumerate(job["widths"]):
             alpha = 0.3 + 0.7 * (t / max(job["steps"] - 1, 1)) ** (1 + l / 3)
-            latent = alpha * finals[l] + math.sqrt(1 - alpha * alpha) * rng.standard_normal((n, m))
-            x = bases[l] @ latent + offsets[l]
-            if xp is np:
-                row.append(np.asarray(x, dtype=np.float64))
-            else:
-                row.append(torch.as_tensor(x, dtype=dtype, device=device))
+            latent = alpha * finals[l] + math.sqrt(1 - alpha * alpha) * normal(n, m)
+            row.append(bases[l] @ latent + offsets[l])
         acts.append(row)
     return acts
 
@@ -209,10 +228,11 @@ def dynamics_reference_torch(acts, budget_s):
 
 # ------------------------------------------------------------------------------------------------
 
-def timed(fn, repeats, sync=None):
-    fn()  # warm-up: library initialisation, kernel selection
-    if sync:
-        sync()
+def timed(fn, repeats, sync=None, warm_up=True):
+    if warm_up:
+        fn()  # library initialisation, kernel selection
+        if sync:
+            sync()
     seconds = []
     value = None
     for _ in range(repeats):
@@ -224,65 +244,123 @@ def timed(fn, repeats, sync=None):
     return float(np.median(seconds)), value
 
 
+def sizes_from(args):
+    """(jobs, pair, product sizes, eigen sizes): from --config (the WebGPU benchmark's --list) or built in."""
+    if args.config:
+        with open(args.config) as f:
+            config = json.load(f)
+        return config["jobs"], config["pair"], [tuple(p) for p in config["products"]], list(config["eigen"])
+    if args.quick:
+        return QUICK_JOBS, QUICK_PAIR, [(256, 2000)], [32, 64]
+    return FULL_JOBS, FULL_PAIR, [(1024, 10000)], [128, 256, 512]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", default=None, help="the size set as `npm run bench -- --backend webgpu --list` prints it")
     parser.add_argument("--out", default=None)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-per-pair", action="store_true")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--device", default=None, help="torch device (default: cuda when available; cpu to check this script on a machine without a GPU)")
-    parser.add_argument("--per-pair-budget", type=float, default=8.0, help="seconds of the per-pair loop before extrapolating")
+    parser.add_argument("--part", choices=("all", "core", "extras"), default="all", help="core: steps 1 and 2 below; extras: step 3 (the device run runs them as two stages)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each f32 figure after one warm-up (median)")
+    parser.add_argument("--extra-repeats", type=int, default=1, help="timed runs of the f64 and numpy figures")
+    parser.add_argument("--device", default=None, help="torch device (default: cuda when available, else cpu, labelled so)")
+    parser.add_argument("--per-pair-budget", type=float, default=8.0, help="seconds of the per-pair loop per job before extrapolating")
     args = parser.parse_args()
-    jobs, pair = (QUICK_JOBS, QUICK_PAIR) if args.quick else (FULL_JOBS, FULL_PAIR)
+    jobs, pair, products, eigen_sizes = sizes_from(args)
+    jobs = sorted(jobs, key=lambda j: sum(j["widths"]) * j["steps"] * j["datapoints"])  # smallest first
     cuda = torch is not None and torch.cuda.is_available()
-    device = args.device or ("cuda" if cuda else None)
-    use_torch = torch is not None and device is not None
+    device = args.device or ("cuda" if cuda else "cpu")
+    use_torch = torch is not None
+    if not use_torch:
+        label = "none (no PyTorch: numpy only)"
+    elif device == "cuda":
+        label = torch.cuda.get_device_name(0)
+    elif cuda:
+        label = device
+    else:
+        label = f"cpu (no CUDA: PyTorch on the CPU, {torch.get_num_threads()} threads; not a GPU reference)"
     report = {
         "python": platform.python_version(),
         "numpy": np.__version__,
         "torch": torch.__version__ if torch else None,
-        "device": torch.cuda.get_device_name(0) if device == "cuda" else device,
+        "device": label,
+        "cuda": device == "cuda",
         "cpu_threads": os.cpu_count(),
-        "jobs": [],
+        "part": args.part,
+        "complete": False,
+        "jobs": [{"name": job["name"]} for job in jobs],
     }
+
+    def save():
+        if args.out:
+            with open(args.out + ".tmp", "w") as f:
+                json.dump(report, f, indent=1)
+            os.replace(args.out + ".tmp", args.out)  # never a half-written file, even when killed
+
+    def say(what):
+        print(json.dumps(what), flush=True)
+        save()
+
     sync = torch.cuda.synchronize if device == "cuda" else None
     print(f"torch {report['torch']}, device {report['device']}, numpy {report['numpy']}", flush=True)
-    for job in jobs:
-        entry = {"name": job["name"]}
-        acts64 = make_activations(np, job, seed=7)
-        entry["numpy_f64_s"], entry["numpy_f64_mean"] = timed(lambda: dynamics_numpy(acts64), 1)
-        if use_torch:
-            for label, dtype in (("torch_f32", torch.float32), ("torch_f64", torch.float64)):
-                acts = [[torch.as_tensor(x, dtype=dtype, device=device) for x in row] for row in acts64]
-                torch.backends.cuda.matmul.allow_tf32 = False
-                entry[f"{label}_s"], entry[f"{label}_mean"] = timed(lambda: dynamics_torch(acts), args.repeats, sync)
-                del acts
-            if not args.skip_per_pair:
-                acts = [[torch.as_tensor(x, dtype=torch.float32, device=device) for x in row] for row in acts64]
-                pair_reference_torch(acts[0][0], acts[-1][0])  # warm-up
-                seconds, mean, done, listed = dynamics_reference_torch(acts, args.per_pair_budget)
-                entry.update({"torch_per_pair_f32_s": seconds, "torch_per_pair_f32_mean": mean, "torch_per_pair_pairs_timed": done, "torch_per_pair_pairs": listed})
-                del acts
-        report["jobs"].append(entry)
-        print(json.dumps(entry), flush=True)
+    save()
     if use_torch:
-        # One pair n = 512, m = 10 000 and the product X·Xᵀ at 1024 × 10 000 (f32, no TF32).
+        torch.backends.cuda.matmul.allow_tf32 = False
+    if use_torch and args.part != "extras":
+        # 1. The targets' reference: f32, factor once, batched eigh; smallest job first.
+        for job, entry in zip(jobs, report["jobs"]):
+            acts = [[x.float() for x in row] for row in make_activations(torch, job, seed=7, device=device)]
+            entry["torch_f32_s"], entry["torch_f32_mean"] = timed(lambda: dynamics_torch(acts), args.repeats, sync)
+            del acts
+            say(entry)
+        # 2. The pair, the products and eigh at the benchmark's sizes (f32, no TF32).
         g = torch.Generator(device=device).manual_seed(3)
         x = torch.randn((pair["n"], pair["m"]), device=device, generator=g)
         y = torch.randn((pair["n"], pair["m"]), device=device, generator=g) + 0.5 * x
+        report["pair"] = {"n": pair["n"], "m": pair["m"]}
         report["pair_factored_f32_s"], _ = timed(lambda: float(pair_means_torch(*[factor_torch([v]) for v in (x, y)])), args.repeats, sync)
         report["pair_per_pair_f32_s"], _ = timed(lambda: pair_reference_torch(x, y), args.repeats, sync)
-        big = torch.randn((1024, 10000), device=device, generator=g)
-        product_s, _ = timed(lambda: big @ big.mT, max(args.repeats, 10), sync)
-        report["product_1024x10000_f32_gflops"] = 2 * 1024 * 1024 * 10000 / product_s / 1e9
-        for n in (128, 256, 512):
-            a = torch.randn((n, n), device=device, generator=g)
+        report["products"] = []
+        for n, m in products:
+            a = torch.randn((n, m), device=device, generator=g)
+            b = torch.randn((n, m), device=device, generator=g)
+            seconds, _ = timed(lambda: a @ b.mT, max(args.repeats, 10), sync)
+            report["products"].append({"n": n, "m": m, "seconds": seconds, "gflops": 2 * n * n * m / seconds / 1e9})
+            if (n, m) == (1024, 10000):
+                report["product_1024x10000_f32_gflops"] = report["products"][-1]["gflops"]
+        report["eigh"] = []
+        for n in eigen_sizes:
+            a = torch.randn((n, 2 * n), device=device, generator=g)
             a = a @ a.mT
-            report[f"eigh_{n}_f32_s"], _ = timed(lambda: torch.linalg.eigh(a), args.repeats, sync)
-        print(json.dumps({k: v for k, v in report.items() if k != "jobs"}), flush=True)
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump(report, f, indent=1)
+            seconds, _ = timed(lambda: torch.linalg.eigh(a), args.repeats, sync)
+            report["eigh"].append({"n": n, "seconds": seconds})
+            report[f"eigh_{n}_f32_s"] = seconds
+        del x, y
+        say({k: v for k, v in report.items() if k != "jobs"})
+    # 3. The extras: f64, numpy, the reference per-pair loop.
+    for job, entry in zip(jobs, report["jobs"] if args.part != "core" else []):
+        if use_torch:
+            acts = make_activations(torch, job, seed=7, device=device)
+            entry["torch_f64_s"], entry["torch_f64_mean"] = timed(lambda: dynamics_torch(acts), args.extra_repeats, sync)
+            save()
+            acts64 = [[x.cpu().numpy() for x in row] for row in acts]
+        else:
+            acts64 = make_activations(np, job, seed=7)
+        # No warm-up: numpy has nothing to initialise, and this is the slowest figure.
+        entry["numpy_f64_s"], entry["numpy_f64_mean"] = timed(lambda: dynamics_numpy(acts64), args.extra_repeats, warm_up=False)
+        del acts64
+        save()
+        if use_torch and not args.skip_per_pair:
+            acts = [[x.float() for x in row] for row in acts]
+            pair_reference_torch(acts[0][0], acts[-1][0])  # warm-up
+            seconds, mean, done, listed = dynamics_reference_torch(acts, args.per_pair_budget)
+            entry.update({"torch_per_pair_f32_s": seconds, "torch_per_pair_f32_mean": mean, "torch_per_pair_pairs_timed": done, "torch_per_pair_pairs": listed})
+        if use_torch:
+            del acts
+        say(entry)
+    report["complete"] = True
+    save()
     return 0
 
 

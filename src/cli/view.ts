@@ -33,6 +33,14 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
+/**
+ * Cross-origin isolation, the same two headers as `vite dev`/`vite preview` (vite.config.ts) and a
+ * deployed host (docs/deploying.md): the page may then use SharedArrayBuffer, so the CPU pool's
+ * workers read the factors from shared memory instead of copies. Everything `view` serves is
+ * same-origin, which require-corp allows.
+ */
+export const CROSS_ORIGIN_ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } as const;
+
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** The built app; SVCCA_LENS_DIST points elsewhere (tests, or a build kept outside the checkout). */
 export const DIST = process.env.SVCCA_LENS_DIST ? resolve(process.env.SVCCA_LENS_DIST) : join(REPO_ROOT, 'dist');
@@ -92,6 +100,8 @@ export function serveView(input: ViewInput, port: number, dist = DIST): Promise<
   const byPath = new Map(input.files.map((f) => [`/_view/${f.url.split('/').map(decodeURIComponent).join('/')}`, f.absolute]));
   const listing = JSON.stringify({ name: input.name, files: input.files.map(({ path, url }) => ({ path, url })) });
   const server = createServer((req, res) => {
+    // On every response (the page, its scripts and workers, the files, the errors).
+    for (const [name, value] of Object.entries(CROSS_ORIGIN_ISOLATION)) res.setHeader(name, value);
     const send = (status: number, text: string) => {
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(text);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../src/io/npy';
+import viteConfig from '../../vite.config';
 
 const bin = join(__dirname, '../../bin/svcca-lens.mjs');
 let dir: string;
@@ -78,6 +79,31 @@ describe('svcca-lens view', () => {
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       child.kill('SIGINT');
       expect(await exited).toBe(0);
+    }
+  });
+
+  it('sends the cross-origin isolation headers of vite dev and preview on everything it serves, so the page gets shared memory', async () => {
+    // The headers vite.config.ts gives `vite preview` (and docs/deploying.md gives a host), lower-cased as fetch reports them.
+    const expected = Object.fromEntries(Object.entries(viteConfig.preview?.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]));
+    expect(expected).toEqual({ 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
+    expect(viteConfig.server?.headers).toEqual(viteConfig.preview?.headers);
+    const { child, url } = await startView(['runs', '--port', '0']);
+    try {
+      const base = url.slice(0, url.indexOf('?'));
+      const list = new URL('_view/inputs.json', base);
+      // The page, a script (module workers are scripts too), the list, a file, and an error.
+      for (const target of [url, `${base}assets/app.js`, list.href, new URL('files/0/step_10/fc%201.npy', list).href, `${base}secret.txt`]) {
+        for (const method of ['GET', 'HEAD']) {
+          const response = await fetch(target, { method });
+          for (const [name, value] of Object.entries(expected))
+            expect(`${method} ${target} ${name}: ${response.headers.get(name)}`).toBe(`${method} ${target} ${name}: ${value}`);
+          await response.arrayBuffer();
+        }
+      }
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.kill('SIGINT');
+      await exited;
     }
   });
 
