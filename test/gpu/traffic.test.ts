@@ -61,7 +61,8 @@ async function countedJob(widths: number[]): Promise<GpuTraffic> {
 }
 
 // Per checkpoint (a dynamics job factors each checkpoint's side once, the reference's among them).
-/** Gram, whitening, refinement Gram, refinement; cross product, pair Grams; one Jacobi round (small matrices: every sweep fits one dispatch). */
+/** Gram, whitening, refinement Gram, refinement; cross product, pair Grams; one Jacobi round (small matrices: every sweep fits one dispatch).
+ *  DATAPOINTS is below 2·MIN_SLICE_K, so no product is split: a split one adds its reduction dispatch (src/gpu/kernels/product.ts planProducts). */
 const DISPATCHES_PER_CHECKPOINT = 4 + 2 + 1;
 /** The Gram and the refinement Gram for the host's float64 steps; the Jacobi state once per round. */
 const READBACKS_PER_CHECKPOINT = 2 + 1;
