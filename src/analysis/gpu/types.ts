@@ -143,7 +143,7 @@ export interface PrecisionWork {
    * where the job has more than one (pool/gramHost.ts), so it falls as threads are added.
    */
   hostEigenSeconds: number;
-  /** The refinement: Z₀'s Gram, its read-back, Cholesky, Z = L⁻¹ Z₀. */
+  /** The host's part of the refinement: Z₀'s Gram and its read-back, Cholesky, encoding Z = L⁻¹ Z₀ (whose GPU time goes with the next readback). */
   refineSeconds: number;
 }
 
