@@ -153,12 +153,13 @@ export function gpuBusy(job: BenchJob): number | null {
   return ms / 1000 / job.gpuSeconds;
 }
 
-/** Numeric fields of a job whose name speaks of dispatches, submissions or readbacks (the engine's counters, when it reports them). */
+/** Numeric fields of a job whose name speaks of dispatches, submissions or readbacks (the engine's counters, when it reports them);
+ *  the per-label breakdown (`byLabel`) stays in the JSON: one line per job keeps the summary readable. */
 export function counters(job: BenchJob): [string, number][] {
   const found: [string, number][] = [];
   const visit = (value: unknown, path: string) => {
     if (typeof value === 'number' && /dispatch|submi|readback/i.test(path)) found.push([path, value]);
-    else if (value && typeof value === 'object' && !Array.isArray(value))
+    else if (value && typeof value === 'object' && !Array.isArray(value) && !path.endsWith('byLabel'))
       for (const [key, inner] of Object.entries(value)) visit(inner, path ? `${path}.${key}` : key);
   };
   visit(job, '');

@@ -134,7 +134,14 @@ describe('device run summary', () => {
   });
 
   it('lists the engine counters of a job (dispatches, submissions, readbacks) when the benchmark reports them', () => {
-    const job = { name: 'j', gpuSeconds: 1, gpuMillisecondsByStage: null, maxDelta: null, dispatches: 120, work: { readbacks: 3, bytes: 9 } };
+    const job = {
+      name: 'j',
+      gpuSeconds: 1,
+      gpuMillisecondsByStage: null,
+      maxDelta: null,
+      dispatches: 120,
+      work: { readbacks: 3, bytes: 9, byLabel: { 'pairs.gram': { dispatches: 4 } } },
+    };
     expect(counters(job)).toEqual([
       ['dispatches', 120],
       ['work.readbacks', 3],
