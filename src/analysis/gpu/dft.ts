@@ -1,8 +1,9 @@
 // CCA and SVCCA through the 2-D DFT on the GPU, the twin of src/math/dft.ts: a conv layer's factor
 // is its spectrum (on the GPU); for every pair, the blocks of the frequencies both layers share are
 // cut, centred and real-embedded on the GPU and factored as in whitening.ts (once per layer and
-// frequency list, batched over frequencies), then one product, one Gram and one Jacobi batch over
-// the blocks give the per-frequency canonical correlations.
+// frequency list, batched over frequencies). Then, for all pairs of the grid together (or as many
+// as DFT_PAIRS_BYTES allows), one product, one Gram and one Jacobi batch over every pair's blocks
+// give the per-frequency canonical correlations: one readback per round of sweeps, not per pair.
 //
 // Shapes: a conv tensor is n datapoints × h × w × c (NHWC); frequency block b is 2c × 2n (the real
 // embedding of c complex channels over n datapoints).
@@ -15,7 +16,7 @@ import { summarize } from '../../math/cca';
 import { globalKeep, halve, sharedFrequencies, type SharedFrequency } from '../../math/dft';
 import { denseAsConv, type Representation } from '../../math/reduce';
 import { compareFactors, type PairNumbers } from '../metrics';
-import { blockGramBatch, correlationsOf } from './pairs';
+import { blockGramBatch, correlationsOf, stack } from './pairs';
 import { convDims, even, type GpuDftFactor, type GpuJob, type StackedFactors } from './types';
 import { factorStacked } from './whitening';
 
@@ -80,9 +81,40 @@ async function blockSet(job: GpuJob, f: GpuDftFactor, frequencies: SharedFrequen
   return set;
 }
 
-/** Per-frequency CCA / SVCCA of every pair (a[i], b[j]) of conv layers. */
+/** The most bytes one buffer of a batch of the pair stage holds (each side's stacked blocks, the cross products, the pair Grams). */
+const DFT_PAIRS_BYTES = 256 * 2 ** 20;
+
+/** A pair (a[i], b[j]) whose blocks all keep the precision contract: its GPU work waits for its batch. */
+interface DftPair {
+  i: number;
+  j: number;
+  setA: StackedFactors;
+  setB: StackedFactors;
+  frequencies: SharedFrequency[];
+  dims: [GpuDftFactor['dims'], GpuDftFactor['dims']];
+}
+
+/**
+ * Per-frequency CCA / SVCCA of every pair (a[i], b[j]) of conv layers. The pairs' GPU work runs for
+ * as many pairs together as DFT_PAIRS_BYTES allows (the whole grid, as a rule): one cross product,
+ * one batched Gram of every pair's per-frequency blocks, one Jacobi batch over all of them, one
+ * readback per round of sweeps. Progress is told per batch.
+ */
 export async function compareDft(job: GpuJob, a: GpuDftFactor[], b: GpuDftFactor[], onPairs?: (count: number) => void): Promise<PairNumbers[][]> {
   const grid: PairNumbers[][] = a.map(() => []);
+  const limit = Math.min(DFT_PAIRS_BYTES, job.rt.maxStorageBindingBytes);
+  let pending = new PairBatch(limit);
+  let visited = 0; // pairs done or pending
+  let told = 0; // pairs reported through onPairs
+  const flush = async () => {
+    if (pending.pairs.length > 0) {
+      const numbers = await dftPairs(job, pending);
+      pending.pairs.forEach((pair, index) => (grid[pair.i][pair.j] = numbers[index]));
+      pending = new PairBatch(limit);
+    }
+    if (visited > told) onPairs?.(visited - told);
+    told = visited;
+  };
   for (let i = 0; i < a.length; i++) {
     for (let j = 0; j < b.length; j++) {
       checkAborted(job.signal);
@@ -97,61 +129,146 @@ export async function compareDft(job: GpuJob, a: GpuDftFactor[], b: GpuDftFactor
         const reason = (v: typeof whyA) => (v && !v.gpu ? v.reason : null);
         grid[i][j] = { ...numbers, fallbackSides: [reason(whyA), reason(whyB)] };
       } else {
-        grid[i][j] = await dftPair(job, setA, setB, frequencies, [a[i].dims, b[j].dims]);
+        const pair: DftPair = { i, j, setA, setB, frequencies, dims: [a[i].dims, b[j].dims] };
+        if (!pending.fits(pair)) await flush();
+        pending.add(pair);
       }
+      visited++;
     }
-    onPairs?.(b.length);
   }
+  await flush();
   return grid;
 }
 
-async function dftPair(
-  job: GpuJob,
-  setA: StackedFactors,
-  setB: StackedFactors,
-  frequencies: SharedFrequency[],
-  dims: [GpuDftFactor['dims'], GpuDftFactor['dims']],
-): Promise<PairNumbers> {
+/** The rows of a block set's whitened buffer (its blocks' Z, stacked in order). */
+function setRows(set: StackedFactors): number {
+  return set.plans.reduce((most, plan) => Math.max(most, plan.rowOffset + plan.rows), 0);
+}
+
+/** The smaller side of each block of a pair: the order of its pair Gram. */
+function gramSizes(pair: DftPair): number[] {
+  return pair.setA.plans.map((pa, index) => Math.min(pa.rows, pair.setB.plans[index].rows));
+}
+
+/** The word count of a pair's cross products, one rowsA × rowsB block per frequency. */
+function crossWords(pair: DftPair): number {
+  return pair.setA.plans.reduce((sum, pa, index) => sum + pa.rows * pair.setB.plans[index].rows, 0);
+}
+
+/**
+ * Pairs whose GPU work runs together, and the sizes of the buffers that work needs, so that none
+ * passes `limit` bytes (a pair that alone passes it goes alone, as it would by itself).
+ * Shapes: each side's distinct block sets stacked (rows × 2n datapoints); the cross products;
+ * `blocks` pair Grams of padded × padded (f32).
+ */
+class PairBatch {
+  pairs: DftPair[] = [];
+  private readonly sets: [Set<StackedFactors>, Set<StackedFactors>] = [new Set(), new Set()];
+  private readonly rows: [number, number] = [0, 0];
+  private cross = 0;
+  private blocks = 0;
+  private largest = 0;
+
+  constructor(private readonly limit: number) {}
+
+  fits(pair: DftPair): boolean {
+    if (this.pairs.length === 0) return true;
+    const m = 2 * pair.dims[0].n;
+    const rows = ([pair.setA, pair.setB] as const).map((set, side) => this.rows[side] + (this.sets[side].has(set) ? 0 : setRows(set)));
+    const padded = even(Math.max(2, this.largest, ...gramSizes(pair)));
+    const words = [rows[0] * m, rows[1] * m, this.cross + crossWords(pair), (this.blocks + pair.frequencies.length) * padded * padded];
+    return words.every((w) => w * 4 <= this.limit);
+  }
+
+  add(pair: DftPair): void {
+    ([pair.setA, pair.setB] as const).forEach((set, side) => {
+      if (this.sets[side].has(set)) return;
+      this.sets[side].add(set);
+      this.rows[side] += setRows(set);
+    });
+    this.cross += crossWords(pair);
+    this.blocks += pair.frequencies.length;
+    this.largest = Math.max(this.largest, ...gramSizes(pair));
+    this.pairs.push(pair);
+  }
+}
+
+/**
+ * The numbers of a batch of pairs: each side's block sets stacked in one buffer (copies, no
+ * dispatch), then every pair's per-frequency cross products Z_a Z_bᵀ in one batched product, their
+ * Grams over the smaller side in another, and one Jacobi batch over every pair's blocks (each
+ * matrix its own size, zero-padded to the largest). The Jacobi of a matrix does not depend on its
+ * neighbours in the batch (test/gpu/traffic.test.ts compares against float64).
+ */
+async function dftPairs(job: GpuJob, batch: PairBatch): Promise<PairNumbers[]> {
   const { rt, own } = job;
-  const [channelsA, channelsB] = [dims[0].c, dims[1].c];
-  const m = 2 * dims[0].n;
-  const blocks = frequencies.map((_, index) => ({ pa: setA.plans[index], pb: setB.plans[index] }));
-  const crossOffsets: number[] = [];
+  const pairs = batch.pairs;
+  const m = 2 * pairs[0].dims[0].n;
+  const sides = (['setA', 'setB'] as const).map((side) => {
+    const sets = [...new Set(pairs.map((pair) => pair[side]))];
+    const stacked = stack(
+      job,
+      sets.map((set) => ({ set, rowOffset: 0, rows: setRows(set), datapoints: m })),
+      ({ set }) => set.z,
+      `dft.stack-${side === 'setA' ? 'a' : 'b'}`,
+    );
+    return { ...stacked, rowsOf: new Map(sets.map((set, index) => [set, stacked.offsets[index]])) };
+  });
+  const padded = even(Math.max(2, ...pairs.flatMap(gramSizes)));
+  const crossBase: number[] = [];
+  const blockBase: number[] = [];
   let crossSize = 0;
-  for (const { pa, pb } of blocks) {
-    crossOffsets.push(crossSize);
-    crossSize += pa.rows * pb.rows;
+  let blockCount = 0;
+  for (const pair of pairs) {
+    crossBase.push(crossSize);
+    blockBase.push(blockCount);
+    crossSize += crossWords(pair);
+    blockCount += pair.frequencies.length;
   }
   const cross = own.zeros(Math.max(1, crossSize) * 4, 'dft.cross');
-  const padded = even(Math.max(2, ...blocks.map(({ pa, pb }) => Math.min(pa.rows, pb.rows))));
-  const grams = own.zeros(blocks.length * padded * padded * 4, 'dft.pair-gram');
+  const grams = own.zeros(blockCount * padded * padded * 4, 'dft.pair-gram');
   const crossBatches: ProductBatch[] = [];
   const gramBatches: ProductBatch[] = [];
-  blocks.forEach(({ pa, pb }, index) => {
-    if (pa.rows === 0 || pb.rows === 0) return;
-    crossBatches.push({
-      aOffset: pa.rowOffset * m,
-      bOffset: pb.rowOffset * m,
-      cOffset: crossOffsets[index],
-      p: pa.rows,
-      q: pb.rows,
-      k: m,
-      lda: m,
-      ldb: m,
-      ldc: pb.rows,
+  pairs.forEach((pair, p) => {
+    const [rowA, rowB] = [sides[0].rowsOf.get(pair.setA)!, sides[1].rowsOf.get(pair.setB)!];
+    let offset = crossBase[p];
+    pair.setA.plans.forEach((pa, index) => {
+      const pb = pair.setB.plans[index];
+      const at = offset;
+      offset += pa.rows * pb.rows;
+      if (pa.rows === 0 || pb.rows === 0) return;
+      crossBatches.push({
+        aOffset: (rowA + pa.rowOffset) * m,
+        bOffset: (rowB + pb.rowOffset) * m,
+        cOffset: at,
+        p: pa.rows,
+        q: pb.rows,
+        k: m,
+        lda: m,
+        ldb: m,
+        ldc: pb.rows,
+      });
+      gramBatches.push(blockGramBatch(at, pa.rows, pb.rows, pb.rows, (blockBase[p] + index) * padded * padded, padded));
     });
-    gramBatches.push(blockGramBatch(crossOffsets[index], pa.rows, pb.rows, pb.rows, index * padded * padded, padded));
   });
   if (crossBatches.length > 0) {
-    runProducts(rt, setA.z, setB.z, cross, crossBatches, 'dft.cross');
+    runProducts(rt, sides[0].buffer, sides[1].buffer, cross, crossBatches, 'dft.cross');
     runProducts(rt, cross, cross, grams, gramBatches, 'dft.pair-gram');
   }
-  const eig = await jacobiEigenBatch(rt, grams, padded, blocks.length, {
+  for (const side of sides) if (side.owned) own.release(side.buffer);
+  own.release(cross);
+  const eig = await jacobiEigenBatch(rt, grams, padded, blockCount, {
     vectors: false,
     signal: job.signal,
-    sizes: blocks.map(({ pa, pb }) => Math.min(pa.rows, pb.rows)),
+    sizes: pairs.flatMap(gramSizes),
   });
-  own.release(cross);
+  return pairs.map((pair, p) => dftSummary(pair, eig.values, blockBase[p], padded));
+}
+
+/** One pair's numbers from the eigenvalues of its blocks' Grams (at `firstBlock` of a Jacobi batch of padded × padded matrices). */
+function dftSummary({ setA, setB, frequencies, dims }: DftPair, eigenvalues: Float32Array, firstBlock: number, padded: number): PairNumbers {
+  const [channelsA, channelsB] = [dims[0].c, dims[1].c];
+  const blocks = frequencies.map((_, index) => ({ pa: setA.plans[index], pb: setB.plans[index] }));
   const union: number[] = [];
   const kept: [number, number] = [0, 0];
   const dropped: [number, number] = [0, 0];
@@ -159,7 +276,7 @@ async function dftPair(
   blocks.forEach(({ pa, pb }, index) => {
     const multiplicity = frequencies[index].multiplicity;
     // Embedded dimensions come in equal pairs: halve counts, take every other value.
-    const complexRho = halve(correlationsOf(eig.values, index, padded, Math.min(pa.rows, pb.rows), Math.min(pa.keptDims, pb.keptDims)));
+    const complexRho = halve(correlationsOf(eigenvalues, firstBlock + index, padded, Math.min(pa.rows, pb.rows), Math.min(pa.keptDims, pb.keptDims)));
     for (let t = 0; t < multiplicity; t++) {
       union.push(...complexRho);
       if (pa.spectrum) spectra[0].push(...halve(pa.spectrum));
