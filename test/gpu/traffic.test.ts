@@ -11,6 +11,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cpuBackend } from '../../src/analysis/backend';
 import { computeDynamics } from '../../src/analysis/engine';
+import type { PairNumbers } from '../../src/analysis/metrics';
 import { GpuBackend } from '../../src/analysis/gpu';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
 import { acquireDevice } from '../../src/gpu/device';
@@ -184,7 +185,11 @@ describe('dispatches, submissions and readbacks of a dynamics job', () => {
         const grid = await backend.compareGrid(fa, fb, options, (count) => progress.push(count));
         const traffic = runtime.traffic();
         // Each pair alone: a 1 × 1 grid is a batch of one pair, the per-pair work of before.
-        const alone = await Promise.all(fa.map(async (x) => Promise.all(fb.map(async (y) => (await backend.compareGrid([x], [y], options))[0][0]))));
+        const alone: PairNumbers[][] = [];
+        for (const x of fa) {
+          alone.push([]);
+          for (const y of fb) alone[alone.length - 1].push((await backend.compareGrid([x], [y], options))[0][0]);
+        }
         return { grid, traffic, progress, alone };
       } finally {
         backend.release([...fa, ...fb]);
