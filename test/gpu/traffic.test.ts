@@ -74,6 +74,8 @@ const SUBMITS_PER_CHECKPOINT = READBACKS_PER_CHECKPOINT + 1;
 const DFT_DATAPOINTS = 60;
 /** The pair stage of a DFT grid whose blocks are factored: the Jacobi state once (small matrices: one round). */
 const DFT_READBACKS_PER_GRID = 1;
+/** Factoring every layer's blocks for every frequency list a grid needs, together: the Gram and the refinement Gram for the host's float64 steps. */
+const DFT_FACTORING_READBACKS = 2;
 /** A storage-binding limit (bytes) that the largest block set below fits (42 rows × 120 f32, 20 KiB) but not a side's sets
  *  together: the 3 × 3 grid goes in 2 batches (6 pairs, then 3). */
 const BUDGET_BINDING_BYTES = 64 * 1024;
@@ -175,11 +177,14 @@ describe('dispatches, submissions and readbacks of a dynamics job', () => {
       ],
     ] as [number, number, number][][];
 
-    /** The grid of a × b on the GPU; `traffic` counts its second run, the layers' frequency blocks factored (and kept) by the first. */
+    /** The grid of a × b on the GPU, run twice: `first` counts the run that factors the layers' frequency
+     *  blocks (and keeps them), `traffic` the second, the pair stage alone. */
     async function dftGrid(a: Representation[], b: Representation[], options: typeof DEFAULT_OPTIONS) {
       const [fa, fb] = [await backend.factorize(a, options, true), await backend.factorize(b, options, true)];
       try {
+        runtime.resetTraffic();
         await backend.compareGrid(fa, fb, options);
+        const first = runtime.traffic();
         runtime.resetTraffic();
         const progress: number[] = [];
         const grid = await backend.compareGrid(fa, fb, options, (count) => progress.push(count));
@@ -190,7 +195,7 @@ describe('dispatches, submissions and readbacks of a dynamics job', () => {
           alone.push([]);
           for (const y of fb) alone[alone.length - 1].push((await backend.compareGrid([x], [y], options))[0][0]);
         }
-        return { grid, traffic, progress, alone };
+        return { grid, first, traffic, progress, alone };
       } finally {
         backend.release([...fa, ...fb]);
       }
@@ -210,12 +215,18 @@ describe('dispatches, submissions and readbacks of a dynamics job', () => {
           const small = await dftGrid(convLayers(1100, shapesA.slice(0, 2)), convLayers(1200, shapesB.slice(0, 2)), options);
           const [a, b] = [convLayers(1100, shapesA), convLayers(1200, shapesB)];
           const large = await dftGrid(a, b, options);
-          // Per pair (before): a cross product, a pair Gram and a Jacobi with its readback; now per grid.
-          for (const { traffic } of [small, large]) {
+          // Per pair (before): a cross product, a pair Gram and a Jacobi with its readback; per layer and
+          // frequency list, a Gram and the factoring's 2 readbacks. Now per grid.
+          for (const { first, traffic } of [small, large]) {
+            expect(first.readbacks).toBe(DFT_FACTORING_READBACKS + DFT_READBACKS_PER_GRID);
+            expect(first.byLabel['dft.gram'].dispatches).toBe(1);
             expect(traffic.readbacks).toBe(DFT_READBACKS_PER_GRID);
             expect(traffic.byLabel['dft.cross'].dispatches).toBe(1);
             expect(traffic.byLabel['dft.pair-gram'].dispatches).toBe(1);
           }
+          // What grows with the layers: cutting each layer's blocks for each frequency list it meets (2 dispatches, no readback).
+          expect(large.first.submits).toBe(small.first.submits);
+          expect(large.first.dispatches - large.first.byLabel.blocks.dispatches).toBe(small.first.dispatches - small.first.byLabel.blocks.dispatches);
           expect(large.traffic.dispatches).toBe(small.traffic.dispatches);
           expect(large.traffic.submits).toBe(small.traffic.submits);
           expect(large.progress.reduce((s, c) => s + c, 0)).toBe(9);

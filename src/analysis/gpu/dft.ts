@@ -1,7 +1,7 @@
 // CCA and SVCCA through the 2-D DFT on the GPU, the twin of src/math/dft.ts: a conv layer's factor
 // is its spectrum (on the GPU); for every pair, the blocks of the frequencies both layers share are
 // cut, centred and real-embedded on the GPU and factored as in whitening.ts (once per layer and
-// frequency list, batched over frequencies). Then, for all pairs of the grid together (or as many
+// frequency list, every layer and list a grid needs in one pass). Then, for all pairs of the grid together (or as many
 // as DFT_PAIRS_BYTES allows), one product, one Gram and one Jacobi batch over every pair's blocks
 // give the per-frequency canonical correlations: one readback per round of sweeps, not per pair.
 //
@@ -31,54 +31,144 @@ export function dftFactors(job: GpuJob, reps: Representation[]): GpuDftFactor[] 
   return factors;
 }
 
+/** A layer's blocks for one frequency list: what blockSets keys them by. */
+interface BlockSetNeed {
+  f: GpuDftFactor;
+  frequencies: SharedFrequency[];
+  /** The layer's own frequency of each block. */
+  list: [number, number][];
+  key: string;
+}
+
+function blockSetNeed(f: GpuDftFactor, frequencies: SharedFrequency[], side: 'indexA' | 'indexB'): BlockSetNeed {
+  const list = frequencies.map((q) => q[side]);
+  // The blocks depend on which of its frequencies are cut and on their multiplicities (the global 99% rule weighs them).
+  return { f, frequencies, list, key: JSON.stringify([list, frequencies.map((q) => q.multiplicity)]) };
+}
+
 /**
- * A layer's factored blocks for one frequency list. They depend on which of its frequencies are cut
- * and on their multiplicities (the global 99% rule weighs them); the options are those of the job
- * the factor belongs to. Made once and kept by the factor.
+ * A layer's factored blocks for one frequency list; the options are those of the job the factor
+ * belongs to. Made once and kept by the factor (compareDft makes a grid's sets beforehand, together).
  */
 async function blockSet(job: GpuJob, f: GpuDftFactor, frequencies: SharedFrequency[], side: 'indexA' | 'indexB'): Promise<StackedFactors> {
+  const need = blockSetNeed(f, frequencies, side);
+  if (!f.blockSets.has(need.key)) await factorBlockSets(job, [need]);
+  return f.blockSets.get(need.key)!;
+}
+
+/**
+ * Makes the block sets every pair of a × b needs that their layers do not keep yet, as many sets
+ * per pass as DFT_PAIRS_BYTES allows (all of them, as a rule): per pass one batched Gram and one
+ * factorStacked, so its 2 readbacks, whatever the number of layers and frequency lists.
+ */
+async function makeBlockSets(job: GpuJob, a: GpuDftFactor[], b: GpuDftFactor[]): Promise<void> {
+  const needs = new Map<GpuDftFactor, Map<string, BlockSetNeed>>();
+  for (const fa of a) {
+    for (const fb of b) {
+      const frequencies = sharedFrequencies({ height: fa.dims.h, width: fa.dims.w }, { height: fb.dims.h, width: fb.dims.w });
+      for (const need of [blockSetNeed(fa, frequencies, 'indexA'), blockSetNeed(fb, frequencies, 'indexB')]) {
+        if (need.f.blockSets.has(need.key)) continue;
+        if (!needs.has(need.f)) needs.set(need.f, new Map());
+        needs.get(need.f)!.set(need.key, need);
+      }
+    }
+  }
+  // Bounded by the stacked blocks (rows × 2n f32) and their Grams (2c × 2c, padded to the largest).
+  const limit = Math.min(DFT_PAIRS_BYTES, job.rt.maxStorageBindingBytes);
+  let group: BlockSetNeed[] = [];
+  let [rows, blocks, padded] = [0, 0, 0];
+  for (const need of [...needs.values()].flatMap((byKey) => [...byKey.values()])) {
+    checkAborted(job.signal);
+    const { n, c } = need.f.dims;
+    const [moreRows, moreBlocks, morePadded] = [rows + need.list.length * 2 * c, blocks + need.list.length, Math.max(padded, 2 * c)];
+    if (group.length > 0 && (moreRows * 2 * n * 4 > limit || moreBlocks * morePadded ** 2 * 4 > limit)) {
+      await factorBlockSets(job, group);
+      [group, rows, blocks, padded] = [[], 0, 0, 0];
+    }
+    group.push(need);
+    rows += need.list.length * 2 * c;
+    blocks += need.list.length;
+    padded = Math.max(padded, 2 * c);
+  }
+  if (group.length > 0) await factorBlockSets(job, group);
+}
+
+/**
+ * Factors block sets together and gives each layer its own: every set's blocks cut, centred and
+ * real-embedded, stacked in one buffer (copies), their Grams in one batched product, one
+ * factorStacked over all blocks (the 99% rule of each set over its own blocks), then each set's
+ * rows of Z copied to a buffer of its own, which its layer keeps.
+ * Shapes: block b of a set is 2c × 2n (rows × embedded datapoints); its Gram 2c × 2c, padded to the largest 2c.
+ */
+async function factorBlockSets(job: GpuJob, needs: BlockSetNeed[]): Promise<void> {
   const { rt, own, options } = job;
-  const list = frequencies.map((q) => q[side]);
-  const key = JSON.stringify([list, frequencies.map((q) => q.multiplicity)]);
-  const cached = f.blockSets.get(key);
-  if (cached) return cached;
-  const { n, c } = f.dims;
-  const embedded = own.adopt(embedFrequencyBlocks(rt, f.spectrum, f.dims, list));
-  const sizes = list.map(() => 2 * c);
-  const offsets = list.map((_, blockIndex) => blockIndex * 2 * c);
-  const padded = 2 * c;
-  const gram = own.zeros(list.length * padded * padded * 4, 'dft.gram');
+  const m = 2 * needs[0].f.dims.n;
+  const embedded = needs.map((need) => ({
+    buffer: own.adopt(embedFrequencyBlocks(rt, need.f.spectrum, need.f.dims, need.list)),
+    rowOffset: 0,
+    rows: need.list.length * 2 * need.f.dims.c,
+    datapoints: m,
+  }));
+  const stacked = stack(job, embedded, (e) => e.buffer, 'dft.blocks-stack');
+  const sizes: number[] = [];
+  const offsets: number[] = [];
+  const firstBlock: number[] = [];
+  needs.forEach((need, s) => {
+    firstBlock.push(sizes.length);
+    const size = 2 * need.f.dims.c;
+    need.list.forEach((_, blockIndex) => {
+      sizes.push(size);
+      offsets.push(stacked.offsets[s] + blockIndex * size);
+    });
+  });
+  const padded = Math.max(...sizes);
+  const gram = own.zeros(sizes.length * padded * padded * 4, 'dft.gram');
   runProducts(
     rt,
-    embedded,
-    embedded,
+    stacked.buffer,
+    stacked.buffer,
     gram,
     offsets.map((row, blockIndex) => ({
-      aOffset: row * 2 * n,
-      bOffset: row * 2 * n,
+      aOffset: row * m,
+      bOffset: row * m,
       cOffset: blockIndex * padded * padded,
-      p: 2 * c,
-      q: 2 * c,
-      k: 2 * n,
-      lda: 2 * n,
-      ldb: 2 * n,
+      p: sizes[blockIndex],
+      q: sizes[blockIndex],
+      k: m,
+      lda: m,
+      ldb: m,
       ldc: padded,
     })),
     'dft.gram',
   );
-  // SVCCA through the DFT: the 99% rule over all blocks' complex eigenvalues together. factorStacked
-  // calls it between the host step's two phases (pool/gramHost.ts): every block's eigenvalues
-  // first, then only the kept eigenvectors of each block.
+  // SVCCA through the DFT: the 99% rule over all of a set's blocks' complex eigenvalues together.
+  // factorStacked calls it between the host step's two phases (pool/gramHost.ts): every block's
+  // eigenvalues first, then only the kept eigenvectors of each block.
   const keeps = (spectra: number[][]) =>
-    globalKeep(
-      spectra,
-      frequencies.map((q) => q.multiplicity),
-      options.keep,
-    ).map((k) => 2 * k); // k complex directions are 2k real ones
-  const set = await factorStacked(job, [{ buffer: embedded, column0: 0, columns: 2 * n }], gram, sizes, offsets, 2 * n, padded, options, keeps);
-  own.release(embedded);
-  f.blockSets.set(key, { ...set, z: own.handOn(set.z) });
-  return set;
+    needs.flatMap(
+      (need, s) =>
+        globalKeep(
+          spectra.slice(firstBlock[s], firstBlock[s] + need.list.length),
+          need.frequencies.map((q) => q.multiplicity),
+          options.keep,
+        ).map((k) => 2 * k), // k complex directions are 2k real ones
+    );
+  const set = await factorStacked(job, [{ buffer: stacked.buffer, column0: 0, columns: m }], gram, sizes, offsets, m, padded, options, keeps);
+  for (const e of embedded) own.release(e.buffer);
+  if (stacked.owned) own.release(stacked.buffer);
+  if (needs.length === 1) {
+    needs[0].f.blockSets.set(needs[0].key, { ...set, z: own.handOn(set.z) });
+    return;
+  }
+  needs.forEach((need, s) => {
+    const plans = set.plans.slice(firstBlock[s], firstBlock[s] + need.list.length);
+    const start = plans[0].rowOffset;
+    const rows = plans.reduce((sum, plan) => sum + plan.rows, 0);
+    const z = own.zeros(Math.max(1, rows) * m * 4, 'dft.block-set');
+    if (rows > 0) rt.copy(set.z, start * m * 4, z, 0, rows * m * 4);
+    need.f.blockSets.set(need.key, { z: own.handOn(z), plans: plans.map((plan) => ({ ...plan, rowOffset: plan.rowOffset - start })) });
+  });
+  own.release(set.z);
 }
 
 /** The most bytes one buffer of a batch of the pair stage holds (each side's stacked blocks, the cross products, the pair Grams). */
@@ -102,6 +192,7 @@ interface DftPair {
  */
 export async function compareDft(job: GpuJob, a: GpuDftFactor[], b: GpuDftFactor[], onPairs?: (count: number) => void): Promise<PairNumbers[][]> {
   const grid: PairNumbers[][] = a.map(() => []);
+  await makeBlockSets(job, a, b);
   const limit = Math.min(DFT_PAIRS_BYTES, job.rt.maxStorageBindingBytes);
   let pending = new PairBatch(limit);
   let visited = 0; // pairs done or pending
