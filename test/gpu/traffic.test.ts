@@ -11,6 +11,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cpuBackend } from '../../src/analysis/backend';
 import { computeDynamics } from '../../src/analysis/engine';
+import type { PairNumbers } from '../../src/analysis/metrics';
 import { GpuBackend } from '../../src/analysis/gpu';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
 import { acquireDevice } from '../../src/gpu/device';
@@ -68,6 +69,16 @@ const DISPATCHES_PER_CHECKPOINT = 4 + 2 + 1;
 const READBACKS_PER_CHECKPOINT = 2 + 1;
 /** One submission per readback, and the refinement's at the end of the factoring. */
 const SUBMITS_PER_CHECKPOINT = READBACKS_PER_CHECKPOINT + 1;
+
+/** Datapoints of the conv layers below: 2n = 120 embedded columns, below 2·MIN_SLICE_K, so no product is split. */
+const DFT_DATAPOINTS = 60;
+/** The pair stage of a DFT grid whose blocks are factored: the Jacobi state once (small matrices: one round). */
+const DFT_READBACKS_PER_GRID = 1;
+/** Factoring every layer's blocks for every frequency list a grid needs, together: the Gram and the refinement Gram for the host's float64 steps. */
+const DFT_FACTORING_READBACKS = 2;
+/** A storage-binding limit (bytes) that the largest block set below fits (42 rows × 120 f32, 20 KiB) but not a side's sets
+ *  together: the 3 × 3 grid goes in 2 batches (6 pairs, then 3). */
+const BUDGET_BINDING_BYTES = 64 * 1024;
 
 const perCheckpoint = (traffic: GpuTraffic) => ({
   dispatches: traffic.dispatches / CHECKPOINTS,
@@ -145,6 +156,124 @@ describe('dispatches, submissions and readbacks of a dynamics job', () => {
     },
     300_000,
   );
+
+  describe('CCA and SVCCA of conv layers through the DFT', () => {
+    /** NHWC activations (datapoints × height × width × channels), seeded; shapes differ so the pairs' frequency lists do. */
+    const convLayers = (seed: number, shapes: [number, number, number][]): Representation[] =>
+      shapes.map(([h, w, c], l) => ({
+        kind: 'conv',
+        conv: { datapoints: DFT_DATAPOINTS, height: h, width: w, channels: c, data: randn(seed + l, 1, DFT_DATAPOINTS * h * w * c).data },
+      }));
+    const [shapesA, shapesB] = [
+      [
+        [4, 3, 3],
+        [3, 3, 2],
+        [2, 2, 4],
+      ],
+      [
+        [4, 3, 2],
+        [5, 2, 3],
+        [1, 1, 5],
+      ],
+    ] as [number, number, number][][];
+
+    /** The grid of a × b on the GPU, run twice: `first` counts the run that factors the layers' frequency
+     *  blocks (and keeps them), `traffic` the second, the pair stage alone. */
+    async function dftGrid(a: Representation[], b: Representation[], options: typeof DEFAULT_OPTIONS) {
+      const [fa, fb] = [await backend.factorize(a, options, true), await backend.factorize(b, options, true)];
+      try {
+        runtime.resetTraffic();
+        await backend.compareGrid(fa, fb, options);
+        const first = runtime.traffic();
+        runtime.resetTraffic();
+        const progress: number[] = [];
+        const grid = await backend.compareGrid(fa, fb, options, (count) => progress.push(count));
+        const traffic = runtime.traffic();
+        // Each pair alone: a 1 × 1 grid is a batch of one pair, the per-pair work of before.
+        const alone: PairNumbers[][] = [];
+        for (const x of fa) {
+          alone.push([]);
+          for (const y of fb) alone[alone.length - 1].push((await backend.compareGrid([x], [y], options))[0][0]);
+        }
+        return { grid, first, traffic, progress, alone };
+      } finally {
+        backend.release([...fa, ...fb]);
+      }
+    }
+
+    it.each([
+      ['svcca', 'as this adapter chooses', null],
+      ['cca', 'as this adapter chooses', null],
+      ['svcca', 'as a hardware GPU chooses', false],
+    ] as const)(
+      '%s (%s): one batch of products and one Jacobi readback per grid, whatever the number of pairs; the float64 numbers',
+      async (metric, _, software) => {
+        const options = { ...DEFAULT_OPTIONS, metric };
+        const adapterSoftware = runtime.software;
+        if (software !== null) runtime.software = software;
+        try {
+          const small = await dftGrid(convLayers(1100, shapesA.slice(0, 2)), convLayers(1200, shapesB.slice(0, 2)), options);
+          const [a, b] = [convLayers(1100, shapesA), convLayers(1200, shapesB)];
+          const large = await dftGrid(a, b, options);
+          // Per pair (before): a cross product, a pair Gram and a Jacobi with its readback; per layer and
+          // frequency list, a Gram and the factoring's 2 readbacks. Now per grid.
+          for (const { first, traffic } of [small, large]) {
+            expect(first.readbacks).toBe(DFT_FACTORING_READBACKS + DFT_READBACKS_PER_GRID);
+            expect(first.byLabel['dft.gram'].dispatches).toBe(1);
+            expect(traffic.readbacks).toBe(DFT_READBACKS_PER_GRID);
+            expect(traffic.byLabel['dft.cross'].dispatches).toBe(1);
+            expect(traffic.byLabel['dft.pair-gram'].dispatches).toBe(1);
+          }
+          // What grows with the layers: cutting each layer's blocks for each frequency list it meets (2 dispatches, no readback).
+          expect(large.first.submits).toBe(small.first.submits);
+          expect(large.first.dispatches - large.first.byLabel.blocks.dispatches).toBe(small.first.dispatches - small.first.byLabel.blocks.dispatches);
+          expect(large.traffic.dispatches).toBe(small.traffic.dispatches);
+          expect(large.traffic.submits).toBe(small.traffic.submits);
+          expect(large.progress.reduce((s, c) => s + c, 0)).toBe(9);
+          // A pair's numbers do not depend on the pairs batched with it (the same kernels on the same
+          // inputs; no product here is split over its datapoints, which a larger batch could slice otherwise).
+          expect(large.grid).toEqual(large.alone);
+          expect(large.grid.flat().every((p) => p.fallbackSides === undefined)).toBe(true);
+          const cpu = await cpuBackend.compareGrid(await cpuBackend.factorize(a, options, true), await cpuBackend.factorize(b, options, true), options);
+          for (const key of ['similarity', 'mean98', 'meanSquared'] as const) {
+            expectClose(
+              large.grid.flat().map((p) => p[key]),
+              cpu.flat().map((p) => p[key]),
+              TOL.f32Mean,
+              `DFT ${metric} grid, ${key}`,
+            );
+          }
+        } finally {
+          runtime.software = adapterSoftware;
+        }
+      },
+      300_000,
+    );
+
+    it('a grid beyond the memory budget runs in several batches, progress told per batch, the same numbers', async () => {
+      const options = { ...DEFAULT_OPTIONS, metric: 'svcca' as const };
+      const [a, b] = [convLayers(1100, shapesA), convLayers(1200, shapesB)];
+      const whole = await dftGrid(a, b, options);
+      // The same device with a binding limit (BUDGET_BINDING_BYTES) that one layer's blocks fit but
+      // not a whole side's stacked blocks: the pairs go in batches, each its own Jacobi readback.
+      const bounded = new GpuBackend(new GpuRuntime(runtime.device, undefined, BUDGET_BINDING_BYTES));
+      bounded.runtime.software = runtime.software;
+      const [fa, fb] = [await bounded.factorize(a, options, true), await bounded.factorize(b, options, true)];
+      try {
+        expect([...fa, ...fb].every((f) => f.kind === 'gpu-dft')).toBe(true);
+        await bounded.compareGrid(fa, fb, options);
+        bounded.runtime.resetTraffic();
+        const progress: number[] = [];
+        const grid = await bounded.compareGrid(fa, fb, options, (count) => progress.push(count));
+        expect(progress.length).toBeGreaterThan(1);
+        expect(progress.reduce((s, c) => s + c, 0)).toBe(9);
+        expect(bounded.runtime.traffic().byLabel['jacobi.state'].readbacks).toBe(progress.length);
+        expect(grid).toEqual(whole.grid);
+      } finally {
+        bounded.release([...fa, ...fb]);
+      }
+    }, 300_000);
+  });
 
   it('counts by label and resets', async () => {
     const traffic = await countedJob([6, 9, 12]);

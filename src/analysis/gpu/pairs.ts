@@ -15,7 +15,7 @@ interface StackedRows {
 }
 
 /** Copies the factors' rows into one stacked buffer (unless they already are one, in order). */
-function stack<F extends StackedRows>(
+export function stack<F extends StackedRows>(
   job: GpuJob,
   factors: F[],
   bufferOf: (f: F) => GPUBuffer,
