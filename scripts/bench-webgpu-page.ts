@@ -18,6 +18,7 @@ import { chooseJacobiStrategy, jacobiEigenBatch, runProducts, type JacobiStrateg
 import type { Bundle, BundleEntry } from '../src/io/types';
 import { multiplyABt } from '../src/math/matrix';
 import { randn } from '../src/math/random';
+import type { Pregenerate } from './bench/pregenerate';
 import { ActivationGenerator, DEFAULT_GENERATOR, describeGenerator, keepCount, oursFactorFlops, oursPairFlops, populationSpectrum } from './bench-data';
 
 export interface WebgpuBenchConfig {
@@ -29,13 +30,21 @@ export interface WebgpuBenchConfig {
 }
 
 /** The generator's activations as a bundle; `loading.seconds` adds up the time spent generating
- *  them, which the job timings leave out (in the app this is reading files, not computing). */
-function bundleOf(generator: ActivationGenerator, loading = { seconds: 0 }): Bundle {
-  const { widths, steps, datapoints } = generator.spec;
+ *  them, which the job timings leave out (in the app this is reading files, not computing). With
+ *  `pregenerated` (arrays[step][layer], made before the clock starts) the bundle reads those, and
+ *  `steps` may take the first checkpoints only. */
+function bundleOf(
+  generator: ActivationGenerator,
+  loading = { seconds: 0 },
+  pregenerated: Float32Array[][] | null = null,
+  steps = generator.spec.steps,
+): Bundle {
+  const { widths, datapoints } = generator.spec;
   const entries: BundleEntry[] = [];
   for (let t = 0; t < steps; t++) {
     widths.forEach((n, l) => {
       const load = async () => {
+        if (pregenerated) return { shape: [datapoints, n], dtype: '<f4' as const, data: pregenerated[t][l] };
         const started = performance.now();
         const data = generator.generate(l, t);
         loading.seconds += (performance.now() - started) / 1000;
@@ -82,7 +91,12 @@ function timed(backend: ComputeBackend) {
 }
 
 /** The whole benchmark on the adapter `getGpu` offers: navigator.gpu in the page, Dawn in Node. */
-export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | null>, config: WebgpuBenchConfig) {
+/**
+ * `pregenerate` (Node: scripts/bench/pregenerate.ts, worker threads) makes each job's checkpoints
+ * before its runs; without it (the browser page) they are generated lazily on this thread, and the
+ * time is subtracted from the job's timings either way.
+ */
+export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | null>, config: WebgpuBenchConfig, pregenerate?: Pregenerate) {
   registerGpuBackend(webgpuBackendFactory(getGpu));
   const choice = await resolveBackend('webgpu');
   const gpu = choice.backend as GpuBackend;
@@ -129,10 +143,14 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
   for (const job of config.jobs) {
     const spec = { ...DEFAULT_GENERATOR, widths: job.widths, steps: job.steps, datapoints: job.datapoints };
     const generator = new ActivationGenerator(spec);
+    const pregenerated = pregenerate ? await pregenerate(spec) : null;
     // Warm-up: the same layers over two checkpoints compile every pipeline the job uses (as the app's
     // worker does once per session); the timed run below then measures the computation.
     const warmStart = performance.now();
-    await computeDynamics({ bundle: bundleOf(new ActivationGenerator({ ...spec, steps: Math.min(2, job.steps) })) }, DEFAULT_OPTIONS, {}, gpu);
+    const warmBundle = pregenerated
+      ? bundleOf(generator, undefined, pregenerated.arrays, Math.min(2, job.steps))
+      : bundleOf(new ActivationGenerator({ ...spec, steps: Math.min(2, job.steps) }));
+    await computeDynamics({ bundle: warmBundle }, DEFAULT_OPTIONS, {}, gpu);
     const warmUpSeconds = (performance.now() - warmStart) / 1000;
     const stagesBefore = timestamps ? await rt.gpuTimes() : null;
     rt.resetTraffic();
@@ -140,7 +158,7 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
     const precisionBefore = gpu instanceof GpuBackend ? { ...gpu.precisionWork } : null;
     const gpuLoading = { seconds: 0 };
     const t0 = performance.now();
-    const gpuResult = await computeDynamics({ bundle: bundleOf(generator, gpuLoading) }, DEFAULT_OPTIONS, {}, wrapped);
+    const gpuResult = await computeDynamics({ bundle: bundleOf(generator, gpuLoading, pregenerated?.arrays) }, DEFAULT_OPTIONS, {}, wrapped);
     const gpuSeconds = (performance.now() - t0) / 1000 - gpuLoading.seconds;
     // Dispatches, passes, submissions and readbacks of the timed run (counted by the runtime: the same on any adapter).
     const traffic = rt.traffic();
@@ -168,7 +186,7 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
     if (job.cpu) {
       const cpuLoading = { seconds: 0 };
       const t1 = performance.now();
-      const cpuResult = await computeDynamics({ bundle: bundleOf(generator, cpuLoading) }, DEFAULT_OPTIONS, {}, cpuBackend);
+      const cpuResult = await computeDynamics({ bundle: bundleOf(generator, cpuLoading, pregenerated?.arrays) }, DEFAULT_OPTIONS, {}, cpuBackend);
       cpuSeconds = (performance.now() - t1) / 1000 - cpuLoading.seconds;
       maxDelta = gridMaxDelta(cpuResult.values, gpuResult.values);
     }
@@ -181,8 +199,10 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
       name: job.name,
       generator: describeGenerator(spec),
       gpuSeconds,
-      /** Generating the activations (left out of gpuSeconds and cpuSeconds). */
-      generationSeconds: gpuLoading.seconds,
+      /** Generating the activations (left out of gpuSeconds and cpuSeconds): wall time of the
+       *  pregeneration on `generationThreads` threads, or of the lazy generation on this thread. */
+      generationSeconds: pregenerated ? pregenerated.seconds : gpuLoading.seconds,
+      generationThreads: pregenerated ? pregenerated.threads : 1,
       warmUpSeconds,
       cpuSeconds,
       gpuVsCpu: cpuSeconds !== null ? cpuSeconds / gpuSeconds : null,

@@ -256,10 +256,12 @@ async function measureInNode(config: WebgpuBenchConfig): Promise<WebgpuBenchResu
   // per core, as in the CLI; in the device bundle its worker is poolWorker.mjs next to the bench.
   const { registerCpuBackend } = await import('../src/analysis/backend');
   const { createNodePool } = await import('../src/analysis/pool/node');
+  const { workerPregenerator } = await import('./bench/pregenerate');
   const pool = createNodePool();
   registerCpuBackend(pool);
   try {
-    return await runWebgpuBenchOn(nodeGpu, config);
+    // Each job's checkpoints are generated on every core before its runs (not timed).
+    return await runWebgpuBenchOn(nodeGpu, config, workerPregenerator());
   } finally {
     registerCpuBackend(null);
     pool.close();

@@ -30,4 +30,9 @@ const common = {
 await build({ ...common, entryPoints: [resolve(scripts, entry.replace(/^scripts\//, ''))], outfile: out });
 const worker = resolve(dirname(out), 'poolWorker.mjs');
 await build({ ...common, entryPoints: [resolve(scripts, '../src/analysis/pool/nodeWorker.ts')], outfile: worker });
-console.log(`bundled scripts/${entry.replace(/^scripts\//, '')} into ${out}, the CPU pool's worker thread into ${worker}`);
+// The benchmark's data generator threads (scripts/bench/pregenerate.ts) start generateWorker.mjs from beside the bench.
+const generator = resolve(dirname(out), 'generateWorker.mjs');
+await build({ ...common, entryPoints: [resolve(scripts, 'bench/generateWorker.ts')], outfile: generator });
+console.log(
+  `bundled scripts/${entry.replace(/^scripts\//, '')} into ${out}, the CPU pool's worker thread into ${worker}, the bench's generator thread into ${generator}`,
+);

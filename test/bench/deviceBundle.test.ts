@@ -3,7 +3,7 @@
 // the CPU pool's worker thread is bundled beside it (poolWorker.mjs) and starts from there, so the GPU
 // path's float64 host step runs on the pool there too.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,8 @@ describe('device benchmark bundle', () => {
     'builds into one file and runs the smoke sizes on Dawn',
     async () => {
       await run(process.execPath, [join(root, 'scripts/bundle-device-bench.mjs'), join(dir, 'bench.mjs')]);
+      // The threads that pregenerate the large jobs' checkpoints start this file from beside the bench.
+      expect(existsSync(join(dir, 'generateWorker.mjs'))).toBe(true);
       mkdirSync(join(dir, 'node_modules'));
       symlinkSync(join(root, 'node_modules/webgpu'), join(dir, 'node_modules/webgpu'));
       const out = join(dir, 'smoke.json');

@@ -18,7 +18,7 @@ export function defaultNodeThreads(): number {
 }
 
 /** tsx's ESM API (`tsx/esm/api` under the import condition, which require.resolve cannot ask for). */
-function tsxApiUrl(): string {
+export function tsxApiUrl(): string {
   const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
   const exports = JSON.parse(readFileSync(manifest, 'utf8')).exports as Record<string, { import: { default: string } }>;
   return new URL(exports['./esm/api'].import.default, pathToFileURL(manifest)).href;
@@ -28,7 +28,7 @@ function tsxApiUrl(): string {
  * The parent's Node flags without those that belong to a script given on the command line
  * (`node --input-type=module -e CODE`): a worker inherits the flags, and --input-type refuses a file.
  */
-function workerExecArgv(): string[] {
+export function workerExecArgv(): string[] {
   const out: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
