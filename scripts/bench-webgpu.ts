@@ -226,7 +226,7 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
   console.log(`\nWarm-up runs (two checkpoints of each job, compiling its pipelines): ${result.jobs.map((j) => `${j.warmUpSeconds.toFixed(2)} s`).join(', ')}`);
   // Smoke sizes only check that everything runs: too small for any target to mean anything.
   const targets = smoke || config.products.length === 0 ? [] : judgeTargets(result, peakGflops);
-  if (!smoke) {
+  if (!smoke && targets.length > 0) {
     console.log('\nSpeed targets, from this run');
     console.log(
       renderTable(
@@ -234,6 +234,9 @@ export async function runWebgpuBench(argv: string[]): Promise<void> {
         targets.map((t) => [t.target, t.measured, t.verdict]),
       ),
     );
+  } else if (!smoke) {
+    // judgeTargets reads the best product's GFLOP/s: a run without the products part judges none.
+    console.log(`\nSpeed targets: none judged in this run (they need the products part; --only ${only ?? 'all'})`);
   }
   const date = new Date()
     .toISOString()
