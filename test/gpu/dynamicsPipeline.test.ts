@@ -1,7 +1,7 @@
 // The learning-dynamics schedule on the GPU backend (src/analysis/checkpointPipeline.ts), on Dawn:
 // checkpoint t + 1 is factored (Grams, float64 host step, whitening) while checkpoint t's pairs run.
 // Shown here:
-//  - the values, kept dimensions' warnings and provenance are those of the plain order
+//  - the values, warnings and provenance are those of the plain order
 //    (checkpointsAhead: 0), bit for bit, on synthetic layers with a power-law spectrum and on the real
 //    digits CNN (test/fixtures/real, through the DFT and flattened);
 //  - the overlap really happens: a checkpoint's factoring starts before the previous one's pairs end
@@ -150,13 +150,17 @@ describe('learning dynamics with checkpoint t + 1 factored during checkpoint tâ€
   );
 
   it.each([
-    ['through the DFT', 'dft'],
-    ['flattened', 'flatten'],
+    // Through the DFT every value stays on the GPU (the demo's default job never falls back).
+    ['through the DFT', 'dft', []],
+    // Flattened, conv1's 99% cut lands within float32's round-off at one checkpoint: that layer's pairs
+    // run in float64 (the documented fallback), in both orders alike.
+    ['flattened', 'flatten', ["SVCCA on layer conv1: computed in float64, the 99% variance cut falls within float32's round-off"]],
   ] as const)(
     'SVCCA on the real digits CNN %s: the plain orderâ€™s numbers bit for bit',
-    async (_, convReduction) => {
+    async (_, convReduction, float64) => {
       const { plain, pipelined } = await bothSchedules(await digitsBundle(), { ...DEFAULT_OPTIONS, convReduction });
       expect(plain.result.values.flat(2).every((v) => v !== null && Number.isFinite(v))).toBe(true);
+      expect(plain.result.provenance?.float64 ?? []).toEqual(float64);
       expect(pipelined.result.values).toEqual(plain.result.values);
       expect(pipelined.result.warnings).toEqual(plain.result.warnings);
       expect(pipelined.result.provenance).toEqual(plain.result.provenance);
