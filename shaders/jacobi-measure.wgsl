@@ -2,12 +2,7 @@
 // that row's squared off-diagonal mass, its squared total mass and its diagonal entry; the host adds
 // the rows up (count × N × 3 floats is small next to the matrices).
 
-struct Params {
-  n: u32,      // padded size N
-  step: u32,     // unused here (Params layout shared with jacobi-rotate)
-  count: u32,    // matrices in the batch
-  vectors: u32,  // unused here
-}
+// struct Params: shaders/common/jacobi-step-params.wgsl (composed in src/gpu/kernels/jacobi.ts).
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;          // count × N × N
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;  // count × N × 3: off², total², diagonal

@@ -5,14 +5,9 @@
 // Over N − 1 steps every (p, q) meets once: one sweep. The N/2 rotations of a step are disjoint, so
 // A' = Jᵀ A J and Vᵀ' = Jᵀ Vᵀ are computed element-wise from the previous matrices (ping-pong).
 // Every thread recomputes the rotations of its row's and column's pairs from a_in: no extra pass.
-// Composed with shaders/common/jacobi-rotation.wgsl (rotation_of).
+// Composed with shaders/common/jacobi-rotation.wgsl (rotation_of) and jacobi-step-params.wgsl (Params).
 
-struct Params {
-  n: u32,        // padded size N (even)
-  step: u32,     // round-robin step s in [0, N − 1)
-  count: u32,    // matrices in the batch
-  vectors: u32,  // 1: also rotate Vᵀ (z = 2·matrix + which); 0: eigenvalues only (z = matrix)
-}
+// struct Params: shaders/common/jacobi-step-params.wgsl (composed in src/gpu/kernels/jacobi.ts).
 
 @group(0) @binding(0) var<storage, read> a_in: array<f32>;         // count × N × N, row-major
 @group(0) @binding(1) var<storage, read> v_in: array<f32>;         // count × N × N, row i = eigenvector estimate i

@@ -8,20 +8,7 @@
 // A symmetric product (a Gram matrix, op(A) = op(B)) computes only the tiles on and above the
 // diagonal and writes the ones above it transposed as well: half the arithmetic.
 
-struct Batch {
-  a_offset: u32,   // first element of A[b] in `a` (f32 words)
-  b_offset: u32,   // first element of B[b] in `b`
-  c_offset: u32,   // first element of C[b] in `c`
-  p: u32,          // rows of C
-  q: u32,          // columns of C
-  k: u32,          // contracted dimension
-  lda: u32,        // leading dimension (row stride) of A as stored
-  ldb: u32,        // leading dimension of B as stored
-  ldc: u32,        // leading dimension of C
-  flags: u32,      // bit 0: accumulate into C; bit 1: transA; bit 2: transB; bit 3: symmetric (op(A) = op(B))
-  alpha: f32,      // scale of the product
-  _pad: u32,
-}
+// struct Batch: shaders/common/product-batch.wgsl (composed in src/gpu/kernels/product.ts).
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;          // A matrices, f32
 @group(0) @binding(1) var<storage, read> b: array<f32>;          // B matrices, f32

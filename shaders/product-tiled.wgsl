@@ -23,20 +23,7 @@
 // Gram, op(A) = op(B)) computes only tiles on and above the diagonal and writes those above it
 // transposed as well.
 
-struct Batch {
-  a_offset: u32,   // first element of A[b] in `a` (f32 words)
-  b_offset: u32,   // first element of B[b] in `b`
-  c_offset: u32,   // first element of C[b] in `c`
-  p: u32,          // rows of C
-  q: u32,          // columns of C
-  k: u32,          // contracted dimension
-  lda: u32,        // leading dimension (row stride) of A as stored
-  ldb: u32,        // leading dimension of B as stored
-  ldc: u32,        // leading dimension of C
-  flags: u32,      // bit 0: accumulate into C; bit 1: transA; bit 2: transB; bit 3: symmetric (op(A) = op(B))
-  alpha: f32,      // scale of the product
-  _pad: u32,
-}
+// struct Batch: shaders/common/product-batch.wgsl (composed in src/gpu/kernels/product.ts).
 
 // A and B as vec4 words: vec4 loads where aligned, single components elsewhere (element i is
 // a[i / 4][i % 4]). The buffers' sizes are multiples of 16 bytes (the runtime's pool rounds them).

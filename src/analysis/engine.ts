@@ -10,6 +10,7 @@
 import { InputError, type Bundle, type BundleEntry, type NdArray } from '../io/types';
 import { canonicalDirections } from '../math/cca';
 import { checkAborted, cpuBackend, type ComputeBackend } from './backend';
+import { runCheckpoints } from './checkpointPipeline';
 import type { CanonicalShape } from '../math/canonicalNull';
 import { resolveBaseline } from './baseline';
 import { chanceOfBlock } from './baselineGrid';
@@ -323,6 +324,8 @@ export interface DynamicsRequest {
   cache?: FactorCache;
   /** The chance level of every cell ('all', the default) or of the convergence curves' cells ('diagonal'). */
   baseline?: Partial<BaselineRequest> | null;
+  /** Checkpoints factored while the one before runs its pairs (checkpointPipeline.ts; default 1 on the GPU, else 0). */
+  checkpointsAhead?: 0 | 1;
 }
 
 /** values[t][i][j] = similarity of layer i at steps[t] to layer j at the reference step (paper Figure 4). */
@@ -353,22 +356,20 @@ export async function computeDynamics(
   try {
     const values: (number | null)[][][] = [];
     const baseline: (Baseline | null)[][][] = [];
-    for (const step of steps) {
-      checkAborted(control.signal);
-      const side = step === reference ? referenceSide : await loadSide(entriesFor(bundle, run, step), options, hint, dft, backend, '', request.cache);
-      try {
-        const onPairs = (count: number) => {
-          done += count;
-          control.onProgress?.({ done, total, stage: `step ${step}` });
-        };
+    await runCheckpoints<GridSide>({
+      steps,
+      ahead: request.checkpointsAhead ?? (backend.kind === 'webgpu' ? 1 : 0),
+      load: async (step) => (step === reference ? referenceSide : loadSide(entriesFor(bundle, run, step), options, hint, dft, backend, '', request.cache)),
+      visit: async (step, side) => {
+        const onPairs = (count: number) => control.onProgress?.({ done: (done += count), total, stage: `step ${step}` });
         const grid = await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal, float64, chance);
         values.push(grid.values);
         if (grid.baseline) baseline.push(grid.baseline);
         control.onValues?.(values.length - 1, grid.values, grid.kept);
-      } finally {
-        if (side !== referenceSide) releaseSide(backend, side);
-      }
-    }
+      },
+      release: (side) => side !== referenceSide && releaseSide(backend, side),
+      signal: control.signal,
+    });
     const first = referenceSide.prepared[0];
     return {
       metric: options.metric,

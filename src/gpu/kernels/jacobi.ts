@@ -5,9 +5,10 @@ import sweepsSource from '../../../shaders/jacobi-sweeps.wgsl?raw';
 import matrixInWorkgroupSource from '../../../shaders/common/jacobi-matrix-workgroup.wgsl?raw';
 import matrixInStorageSource from '../../../shaders/common/jacobi-matrix-storage.wgsl?raw';
 import rotationSource from '../../../shaders/common/jacobi-rotation.wgsl?raw';
+import stepParamsSource from '../../../shaders/common/jacobi-step-params.wgsl?raw';
 import { ceilDiv, encodeStruct, structLayout, type Kernel } from '../kernel';
 
-/** shaders/jacobi-rotate.wgsl and jacobi-measure.wgsl `Params` (one layout, so one uniform entry per step serves both). */
+/** shaders/common/jacobi-step-params.wgsl `Params`, composed into jacobi-rotate.wgsl and jacobi-measure.wgsl (one layout, so one uniform entry per step serves both). */
 const stepParams = structLayout('Params', [
   ['n', 'u32'],
   ['step', 'u32'],
@@ -27,7 +28,7 @@ const ROTATE_WG = 16; // workgroup edge: WG × WG threads cover a WG × WG block
 
 export const jacobiRotateKernel: Kernel<JacobiStepSizes> = {
   name: 'jacobi-rotate',
-  source: `${rotateSource}\n${rotationSource}`,
+  source: `${rotateSource}\n${stepParamsSource}\n${rotationSource}`,
   overrides: { WG: ROTATE_WG },
   bindings: ['read-only-storage', 'read-only-storage', 'storage', 'storage', 'uniform'],
   params: stepParams,
@@ -46,7 +47,7 @@ const MEASURE_WG = 64; // rows per workgroup
 
 export const jacobiMeasureKernel: Kernel<Pick<JacobiStepSizes, 'n' | 'count'>> = {
   name: 'jacobi-measure',
-  source: measureSource,
+  source: `${measureSource}\n${stepParamsSource}`,
   overrides: { WG: MEASURE_WG },
   bindings: ['read-only-storage', 'storage', 'uniform'],
   params: stepParams,

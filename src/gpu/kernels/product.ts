@@ -6,13 +6,14 @@
 import source from '../../../shaders/product-batched.wgsl?raw';
 import tiledSource from '../../../shaders/product-tiled.wgsl?raw';
 import reduceSource from '../../../shaders/product-reduce.wgsl?raw';
+import batchSource from '../../../shaders/common/product-batch.wgsl?raw';
 import { ceilDiv, encodeStruct, MAX_WORKGROUPS_PER_DIMENSION, structLayout, type Kernel } from '../kernel';
 
 /** Threads per tile edge: 16 (64 × 64 output tiles) or 8 (32 × 32, for small outputs). */
 export type ProductEdge = 8 | 16;
 const RB = 4; // each thread computes RB × RB outputs
 
-/** shaders/product-batched.wgsl and product-tiled.wgsl `Batch`: one entry of the batch table (binding 3). */
+/** shaders/common/product-batch.wgsl `Batch`, composed into product-batched.wgsl and product-tiled.wgsl: one entry of the batch table (binding 3). */
 const batchLayout = structLayout('Batch', [
   ['a_offset', 'u32'],
   ['b_offset', 'u32'],
@@ -32,7 +33,7 @@ const batchLayout = structLayout('Batch', [
 export function productKernel(edge: ProductEdge = 16): Kernel<ProductBatch[]> {
   return {
     name: 'product-batched',
-    source,
+    source: `${source}\n${batchSource}`,
     overrides: { WG: edge },
     bindings: ['read-only-storage', 'read-only-storage', 'storage', 'read-only-storage'],
     params: batchLayout,
@@ -130,7 +131,7 @@ const REDUCE_WG = 16;
  *  entries of their own, written to the scratch buffer bound as C). */
 export const productTiledKernel: Kernel<ProductBatch[]> = {
   name: 'product-tiled',
-  source: tiledSource,
+  source: `${tiledSource}\n${batchSource}`,
   overrides: { WG: TILED_WG },
   bindings: ['read-only-storage', 'read-only-storage', 'storage', 'read-only-storage'],
   params: batchLayout,
