@@ -87,16 +87,26 @@ async function poolPair(a: Float32Array, b: Float32Array, shape: number[], oneTh
   try {
     // Start and warm the workers (module load, JIT, WebAssembly compile) on a small pair of the same generator's shape.
     const [m, n] = shape;
-    const small = (data: Float32Array, name: string) => ({ name, array: { shape: [Math.min(m, 500), Math.min(n, 48)], dtype: '<f4', data: data.subarray(0, Math.min(m, 500) * Math.min(n, 48)) } });
+    const small = (data: Float32Array, name: string) => ({
+      name,
+      array: { shape: [Math.min(m, 500), Math.min(n, 48)], dtype: '<f4', data: data.subarray(0, Math.min(m, 500) * Math.min(n, 48)) },
+    });
     await comparePair(small(a, 'wa.npy'), small(b, 'wb.npy'), OPTIONS, pool);
     log(`  ours: comparePair on a pool of ${threads} worker threads (the CLI's default; workers started and warmed)…`);
     const start = now();
     const cpuStart = cpuSeconds();
-    const r = await comparePair({ name: 'a.npy', array: { shape, dtype: '<f4', data: a } }, { name: 'b.npy', array: { shape, dtype: '<f4', data: b } }, OPTIONS, pool);
+    const r = await comparePair(
+      { name: 'a.npy', array: { shape, dtype: '<f4', data: a } },
+      { name: 'b.npy', array: { shape, dtype: '<f4', data: b } },
+      OPTIONS,
+      pool,
+    );
     const seconds = now() - start;
     const cpu = cpuSeconds() - cpuStart;
     const identical = Object.is(r.similarity, oneThread);
-    log(`    ${formatSeconds(seconds)}, CPU ${formatSeconds(cpu)} (similarity ${r.similarity.toFixed(6)}, ${identical ? 'bit-identical to 1 thread' : 'DIFFERS from 1 thread'})`);
+    log(
+      `    ${formatSeconds(seconds)}, CPU ${formatSeconds(cpu)} (similarity ${r.similarity.toFixed(6)}, ${identical ? 'bit-identical to 1 thread' : 'DIFFERS from 1 thread'})`,
+    );
     return { threads, seconds, cpuSeconds: cpu, similarity: r.similarity, identical };
   } finally {
     pool.close();

@@ -17,7 +17,7 @@ const rounds = roundsAt >= 0 ? Number(process.argv[roundsAt + 1]) : 6;
 const n = 512;
 const m = 10_000;
 const epsilon = OPTIONS.epsilon;
-const keep = OPTIONS.keep as KeepRule;
+const keep = OPTIONS.keep;
 
 const gen = new ActivationGenerator({ ...DEFAULT_GENERATOR, widths: [n, n], steps: 1, datapoints: m });
 const a = gen.generate(0, 0); // (m, n) float32
@@ -50,13 +50,19 @@ for (let r = 0; r < rounds; r++) {
 }
 const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
 for (const name of ['copy', 'resident']) {
-  console.log(`svccaFactor ${name.padEnd(8)} median wall ${ms(median(times[name].wall))} · CPU ${ms(median(times[name].cpu))}  (walls: ${times[name].wall.map(ms).join(', ')})`);
+  console.log(
+    `svccaFactor ${name.padEnd(8)} median wall ${ms(median(times[name].wall))} · CPU ${ms(median(times[name].cpu))}  (walls: ${times[name].wall.map(ms).join(', ')})`,
+  );
 }
 console.log(`factors bit-identical: ${same}`);
 
 const shape = [m, n];
 for (let r = 0; r < 3; r++) {
   const [w0, c0] = [now(), cpuSeconds()];
-  const result = await comparePair({ name: 'a.npy', array: { shape, dtype: '<f4', data: a } }, { name: 'b.npy', array: { shape, dtype: '<f4', data: b } }, OPTIONS);
+  const result = await comparePair(
+    { name: 'a.npy', array: { shape, dtype: '<f4', data: a } },
+    { name: 'b.npy', array: { shape, dtype: '<f4', data: b } },
+    OPTIONS,
+  );
   console.log(`comparePair (1 thread) call ${r + 1}: wall ${ms(now() - w0)} · CPU ${ms(cpuSeconds() - c0)} (similarity ${result.similarity.toFixed(12)})`);
 }

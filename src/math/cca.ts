@@ -258,7 +258,8 @@ function residentSvccaFactor(x: Matrix, rule: KeepRule, epsilon: number, clipTol
     const k = eig.vectors.rows;
     const uk = eig.vectors.data.subarray(0, k * n); // k × n, rows = u_i
     // multiply() runs its JS kernel below WASM_MIN_WORK: do the same there, reading the resident copy.
-    const reducedData = k * n * m >= WASM_MIN_WORK ? resident.leftMultiply(uk, k) : multiply({ rows: k, cols: n, data: uk }, { rows: n, cols: m, data: resident.data() }).data;
+    const reducedData =
+      k * n * m >= WASM_MIN_WORK ? resident.leftMultiply(uk, k) : multiply({ rows: k, cols: n, data: uk }, { rows: n, cols: m, data: resident.data() }).data;
     if (!reducedData) return null;
     return { spectrum, k, cca: diagonalCcaFactor({ rows: k, cols: m, data: reducedData }, epsilon, clipTolerance) };
   } finally {

@@ -13,6 +13,7 @@ import { decaying } from '../helpers/data';
 import { TOL } from '../helpers/tolerance';
 
 const keep99: KeepRule = { kind: 'variance', fraction: 0.99 };
+const keep3: KeepRule = { kind: 'dims', k: 3 };
 const epsilon = 1e-10;
 
 function copyPath(x: Matrix, rule: KeepRule): SvccaFactor {
@@ -41,7 +42,7 @@ describe('SVCCA factor on a resident centred copy', () => {
   it.each([
     ['power-law spectrum, 64 × 3000 (the Gram in one call, k ≈ n/4)', () => decaying(11, 64, 3000, 2), keep99],
     ['isotropic, 96 × 1200 (k near n)', () => randn(12, 96, 1200), keep99],
-    ['fixed k = 3 of 9 × 400: U_kᵀ·Xc under the WebAssembly threshold (plain-JS multiply)', () => randn(13, 9, 400), { kind: 'dims', k: 3 } as KeepRule],
+    ['fixed k = 3 of 9 × 400: U_kᵀ·Xc under the WebAssembly threshold (plain-JS multiply)', () => randn(13, 9, 400), keep3],
     ['odd sizes 37 × 517 with a constant neuron (zero variance)', () => withConstantRow(decaying(14, 37, 517), 5), keep99],
   ])('%s: bit for bit the copy path', (_label, make, rule) => {
     const x = make();
