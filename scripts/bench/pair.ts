@@ -4,6 +4,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
 import { comparePair } from '../../src/analysis/engine';
+import { createNodePool, defaultNodeThreads } from '../../src/analysis/pool/node';
 import { ActivationGenerator, formatSeconds, oursFactorFlops, oursPairFlops } from '../bench-data';
 import { cpuSeconds, now, OPTIONS, type Args } from './args';
 import { runEfficient, type EfficientJobResult } from './efficient';
@@ -15,6 +16,12 @@ export interface PairJobResult {
   n: number;
   m: number;
   ours: { seconds: number; cpuSeconds: number; similarity: number; kept: [number, number]; flops: number; gflops: number };
+  /**
+   * The same pair through a CPU pool of one worker thread per core, as the CLI runs it by default
+   * (the two layers factored in parallel); the pool's workers started and warmed on a small pair
+   * first. Null with one core (the pool would run in-process: the figure above).
+   */
+  pool: { threads: number; seconds: number; cpuSeconds: number; similarity: number; identical: boolean } | null;
   numpy: NumpyJobResult[];
   efficient: EfficientJobResult[];
   speedup: Partial<Record<ThreadMode, number>>;
@@ -35,6 +42,7 @@ export async function pairJob(n: number, m: number, gen: ActivationGenerator, ar
   const [k1, k2] = r.kept;
   const flops = oursFactorFlops(n, m, k1).total + oursFactorFlops(n, m, k2).total + oursPairFlops(k1, k2, m).total;
   log(`    ${formatSeconds(seconds)}, CPU ${formatSeconds(ourCpu)} (similarity ${r.similarity.toFixed(6)}, k = ${k1}, ${k2})`);
+  const pool = await poolPair(a, b, shape, r.similarity, log);
   const numpy: NumpyJobResult[] = [];
   let efficient: EfficientJobResult[] = [];
   const modes = threadModes(args);
@@ -63,9 +71,44 @@ export async function pairJob(n: number, m: number, gen: ActivationGenerator, ar
     n,
     m,
     ours: { seconds, cpuSeconds: ourCpu, similarity: r.similarity, kept: [k1, k2], flops, gflops: flops / seconds / 1e9 },
+    pool,
     numpy,
     efficient,
     speedup,
     loadavg: { start: loadStart, end: loadavg() },
   };
+}
+
+/** The pair through a pool of defaultNodeThreads() workers (what `svcca-lens pair` uses by default). */
+async function poolPair(a: Float32Array, b: Float32Array, shape: number[], oneThread: number, log: (s: string) => void): Promise<PairJobResult['pool']> {
+  const threads = defaultNodeThreads();
+  if (threads < 2) return null;
+  const pool = createNodePool(threads);
+  try {
+    // Start and warm the workers (module load, JIT, WebAssembly compile) on a small pair of the same generator's shape.
+    const [m, n] = shape;
+    const small = (data: Float32Array, name: string) => ({
+      name,
+      array: { shape: [Math.min(m, 500), Math.min(n, 48)], dtype: '<f4', data: data.subarray(0, Math.min(m, 500) * Math.min(n, 48)) },
+    });
+    await comparePair(small(a, 'wa.npy'), small(b, 'wb.npy'), OPTIONS, pool);
+    log(`  ours: comparePair on a pool of ${threads} worker threads (the CLI's default; workers started and warmed)…`);
+    const start = now();
+    const cpuStart = cpuSeconds();
+    const r = await comparePair(
+      { name: 'a.npy', array: { shape, dtype: '<f4', data: a } },
+      { name: 'b.npy', array: { shape, dtype: '<f4', data: b } },
+      OPTIONS,
+      pool,
+    );
+    const seconds = now() - start;
+    const cpu = cpuSeconds() - cpuStart;
+    const identical = Object.is(r.similarity, oneThread);
+    log(
+      `    ${formatSeconds(seconds)}, CPU ${formatSeconds(cpu)} (similarity ${r.similarity.toFixed(6)}, ${identical ? 'bit-identical to 1 thread' : 'DIFFERS from 1 thread'})`,
+    );
+    return { threads, seconds, cpuSeconds: cpu, similarity: r.similarity, identical };
+  } finally {
+    pool.close();
+  }
 }

@@ -240,9 +240,18 @@ function printTargets(jobs: (PairJobResult | DynamicsJobResult)[], modes: Thread
   for (const mode of modes) header.push(`eff. numpy ${modeName(mode)} (CPU)`, 'ours ÷', 'CPU ÷');
   for (const mode of modes) header.push(`ref. ${modeName(mode)}`, 'ours ÷');
   header.push('vs eff. (≥ 0.5×)', 'vs ref. (≥ 12×)');
-  const rows = jobs.map((job) => {
-    const ours = job.ours.seconds;
-    const cells = [job.label, formatSeconds(ours), formatSeconds(job.ours.cpuSeconds)];
+  // The single pair twice: on one thread (the bench's engine call) and on the CLI's default pool.
+  const entries = jobs.flatMap((job) => {
+    const one = { job, label: job.label, seconds: job.ours.seconds, cpuSeconds: job.ours.cpuSeconds };
+    const pool = 'pool' in job ? job.pool : null;
+    if (!pool) return [one];
+    return [
+      { ...one, label: `${job.label}, 1 thread` },
+      { job, label: `${job.label}, pool of ${pool.threads}`, seconds: pool.seconds, cpuSeconds: pool.cpuSeconds },
+    ];
+  });
+  const rows = entries.map(({ job, label, seconds: ours, cpuSeconds: oursCpu }) => {
+    const cells = [label, formatSeconds(ours), formatSeconds(oursCpu)];
     const efficientTimes: number[] = [];
     for (const mode of modes) {
       const r = job.efficient.find((x) => x.threads === mode);
@@ -254,7 +263,7 @@ function printTargets(jobs: (PairJobResult | DynamicsJobResult)[], modes: Thread
       cells.push(
         `${formatSeconds(r.seconds)}${r.extrapolated ? ' *' : ''} (${formatSeconds(r.cpuSeconds)})`,
         formatRatio(r.seconds / ours),
-        formatRatio(r.cpuSeconds / job.ours.cpuSeconds),
+        formatRatio(r.cpuSeconds / oursCpu),
       );
     }
     const referenceTimes: number[] = [];

@@ -11,11 +11,11 @@
 // correlations are the singular values of the small product Zx Zyᵀ (r1 × r2). Learning dynamics
 // reuses each factor for every pair it takes part in.
 
-import { centerRows, multiply, multiplyABt, selectRows, transpose, zeros, type Matrix } from './matrix';
+import { centerRows, multiply, multiplyABt, selectRows, transpose, WASM_MIN_WORK, zeros, type Matrix } from './matrix';
 import { symmetricEigen, symmetricEigenvalues } from './eigen';
 import { symmetricTopEigen } from './eigenTop';
 import { scratchFloat64 } from './scratch';
-import { productKernel } from './wasmProducts';
+import { productKernel, wasmResident } from './wasmProducts';
 
 /** Relative eigenvalue floor below which whitening treats a direction as null (float64). */
 export const CLIP_TOLERANCE_F64 = 1e-12;
@@ -227,9 +227,44 @@ export function svccaFactorFromStep(step: SvdStep, k: number, epsilon: number, c
 
 /** SVCCA's first step plus the CCA factor of the reduced representation. */
 export function svccaFactor(x: Matrix, rule: KeepRule, epsilon: number, clipTolerance = CLIP_TOLERANCE_F64): SvccaFactor {
+  const fused = residentSvccaFactor(x, rule, epsilon, clipTolerance);
+  if (fused) return fused;
   // The centred copy lives in the scratch buffer: the factor keeps only the reduced rows built from it.
   const step = svdStepTop(x, rule, true);
   return svccaFactorFromStep(step, step.k, epsilon, clipTolerance);
+}
+
+/**
+ * svccaFactor with the centred copy written once, straight into the WebAssembly module's memory
+ * (wasmResident), where the Gram Xc·Xcᵀ and the projection U_kᵀ·Xc both read it in place: the
+ * scratch copy and the two copies into linear memory of svdStepTop + svccaFactorFromStep become one
+ * pass. Same kernels, same operands, same order of summation: the factor is bit for bit theirs
+ * (test/math/residentFactor.test.ts). Null, and the caller takes the other path, where that path
+ * would not run both products in WebAssembly (no SIMD, tiny products, n > m: the m × m Gram) or the
+ * matrix does not fit in linear memory. X: n neurons × m datapoints.
+ */
+function residentSvccaFactor(x: Matrix, rule: KeepRule, epsilon: number, clipTolerance: number): SvccaFactor | null {
+  const n = x.rows;
+  const m = x.cols;
+  if (m < 2 || n > m || n * n * m < WASM_MIN_WORK) return null;
+  const resident = wasmResident(n, m);
+  if (!resident) return null;
+  try {
+    centerRows(x, resident.data());
+    const gramData = resident.gram();
+    if (!gramData) return null;
+    const eig = symmetricTopEigen({ rows: n, cols: n, data: gramData }, (values) => chooseK(spectrumOf(values, m), rule));
+    const spectrum = spectrumOf(eig.values, m);
+    const k = eig.vectors.rows;
+    const uk = eig.vectors.data.subarray(0, k * n); // k × n, rows = u_i
+    // multiply() runs its JS kernel below WASM_MIN_WORK: do the same there, reading the resident copy.
+    const reducedData =
+      k * n * m >= WASM_MIN_WORK ? resident.leftMultiply(uk, k) : multiply({ rows: k, cols: n, data: uk }, { rows: n, cols: m, data: resident.data() }).data;
+    if (!reducedData) return null;
+    return { spectrum, k, cca: diagonalCcaFactor({ rows: k, cols: m, data: reducedData }, epsilon, clipTolerance) };
+  } finally {
+    resident.release();
+  }
 }
 
 /** CCA factor of rows that are already centred and mutually uncorrelated (SVD directions). */

@@ -57,7 +57,7 @@ export function centerRows(x: Matrix, into?: Float64Array): { centered: Matrix; 
 const INNER_TILE = 512;
 
 /** Below this many multiply-adds (p·q·k) the copies into WebAssembly memory cost more than they save. */
-const WASM_MIN_WORK = 16384;
+export const WASM_MIN_WORK = 16384;
 
 /**
  * C = A Bᵀ: A is p × k, B is q × k (both row-major, contracting over their columns) → C is p × q.

@@ -41,6 +41,15 @@ const PAGE_BYTES = 65536;
 let loaded: LoadedKernels | null | undefined;
 let enabled = true;
 
+/** Bytes kept free at the start of memory: tredAccumulate's scratch for one dot product (address 0). */
+const SCRATCH_BYTES = 64;
+/**
+ * First float64 element the kernels below may use for their operands: just above the scratch bytes,
+ * or above a resident matrix while one is held (wasmResident).
+ */
+let freeStart = SCRATCH_BYTES / 8;
+let residentHeld = false;
+
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
@@ -110,9 +119,9 @@ export function wasmMultiplyABt(
   // Chunk width of the shared dimension: whole kernel tiles, all of k when it fits.
   let width = k;
   if (rowsIn * k * 8 > chunkBytes) width = Math.max(KERNEL_TILE, Math.floor(chunkBytes / (8 * rowsIn) / KERNEL_TILE) * KERNEL_TILE);
-  const aOffset = 0; // in float64 elements
-  const bOffset = symmetric ? aOffset : p * width;
-  const cOffset = rowsIn * width;
+  const aOffset = freeStart; // in float64 elements
+  const bOffset = symmetric ? aOffset : aOffset + p * width;
+  const cOffset = aOffset + rowsIn * width;
   const heap = heapOf(wasm, cOffset + p * q);
   if (!heap) return false;
   heap.fill(0, cOffset, cOffset + p * q);
@@ -128,8 +137,13 @@ export function wasmMultiplyABt(
     wasm.abt(aOffset * 8, bOffset * 8, cOffset * 8, p, q, len, symmetric ? 1 : 0);
   }
   c.set(heap.subarray(cOffset, cOffset + p * q));
-  if (symmetric) for (let i = 0; i < p; i++) for (let j = 0; j < i; j++) c[i * q + j] = c[j * q + i];
+  if (symmetric) mirrorUpper(c, p);
   return true;
+}
+
+/** Copies the upper triangle of the p × p matrix c onto its lower triangle. */
+function mirrorUpper(c: Float64Array, p: number): void {
+  for (let i = 0; i < p; i++) for (let j = 0; j < i; j++) c[i * p + j] = c[j * p + i];
 }
 
 /**
@@ -140,14 +154,15 @@ export function wasmMultiplyABt(
 export function wasmMultiplyAB(a: Float64Array, b: Float64Array, c: Float64Array, p: number, q: number, k: number): boolean {
   const wasm = kernels();
   if (!wasm) return false;
-  const bOffset = p * k; // in float64 elements
+  const aOffset = freeStart; // in float64 elements
+  const bOffset = aOffset + p * k;
   const cOffset = bOffset + k * q;
   const heap = heapOf(wasm, cOffset + p * q);
   if (!heap) return false;
-  heap.set(a.subarray(0, p * k), 0);
+  heap.set(a.subarray(0, p * k), aOffset);
   heap.set(b.subarray(0, k * q), bOffset);
   heap.fill(0, cOffset, cOffset + p * q);
-  wasm.ab(0, bOffset * 8, cOffset * 8, p, q, k);
+  wasm.ab(aOffset * 8, bOffset * 8, cOffset * 8, p, q, k);
   c.set(heap.subarray(cOffset, cOffset + p * q));
   return true;
 }
@@ -177,14 +192,11 @@ export interface TridiagonalKernels {
   rotate(i: number, c: number, s: number): void;
 }
 
-/** Bytes kept free at the start of memory: tredAccumulate's scratch for one dot product. */
-const SCRATCH_BYTES = 64;
-
 /** W, d and e for an n × n tridiagonalisation in the module's memory; null without WebAssembly SIMD. */
 export function wasmTridiagonalKernels(n: number): TridiagonalKernels | null {
   const wasm = kernels();
   if (!wasm) return null;
-  const wAt = SCRATCH_BYTES / 8; // in float64 elements
+  const wAt = freeStart; // in float64 elements
   const dAt = wAt + n * n;
   const eAt = dAt + n;
   const heap = heapOf(wasm, eAt + n);
@@ -210,7 +222,7 @@ export function wasmTridiagonalKernels(n: number): TridiagonalKernels | null {
 export function wasmReflectRows(reflectors: Float64Array, h: Float64Array, z: Float64Array, rows: number, n: number): boolean {
   const wasm = kernels();
   if (!wasm) return false;
-  const rAt = SCRATCH_BYTES / 8; // in float64 elements
+  const rAt = freeStart; // in float64 elements
   const hAt = rAt + n * n;
   const zAt = hAt + n;
   const heap = heapOf(wasm, zAt + rows * n);
@@ -221,4 +233,77 @@ export function wasmReflectRows(reflectors: Float64Array, h: Float64Array, z: Fl
   wasm.reflectRows(rAt * 8, hAt * 8, zAt * 8, rows, n);
   z.set(heap.subarray(zAt, zAt + rows * n));
   return true;
+}
+
+/**
+ * A rows × cols matrix (row-major; for SVCCA the centred representation, n neurons × m datapoints)
+ * written once into the module's linear memory and used by several kernels in place, instead of
+ * being copied in for each product: the Gram R·Rᵀ, then the projection A·R. While it is held, every
+ * other kernel of this module places its operands above it, so the eigensolver's kernels may run
+ * between the two products. One at a time per thread; `release` frees the place (the memory stays
+ * grown, as after any product).
+ */
+export interface WasmResidentMatrix {
+  rows: number;
+  cols: number;
+  /** The matrix in linear memory: fill it through this view. A view is invalid after any call that grows memory: ask again. */
+  data(): Float64Array;
+  /** R·Rᵀ (rows × rows, symmetric, a new array): the same kernel and order of summation as wasmMultiplyABt(R, R, …, true). Null if it does not fit. */
+  gram(): Float64Array | null;
+  /** A·R for A p × rows (a new p × cols array): the same kernel as wasmMultiplyAB(A, R, …). Null if it does not fit. */
+  leftMultiply(a: Float64Array, p: number): Float64Array | null;
+  release(): void;
+}
+
+/**
+ * Reserves a resident rows × cols matrix in the module's memory; null without WebAssembly SIMD,
+ * when one is already held, or when it does not fit in linear memory.
+ */
+export function wasmResident(rows: number, cols: number): WasmResidentMatrix | null {
+  const wasm = kernels();
+  if (!wasm || residentHeld) return null;
+  const at = freeStart; // in float64 elements; 64-byte aligned
+  const size = rows * cols;
+  // Room for the matrix and its Gram up front: the Gram is written right above it.
+  if (!heapOf(wasm, at + size + rows * rows)) return null;
+  residentHeld = true;
+  freeStart = at + size + (size % 8 === 0 ? 0 : 8 - (size % 8)); // keep the kernels' operands 64-byte aligned
+  let held = true;
+  const live = (): LoadedKernels => {
+    if (!held) throw new Error('wasmResident: the matrix was released');
+    return wasm;
+  };
+  return {
+    rows,
+    cols,
+    data: () => new Float64Array(live().memory.buffer, at * 8, size),
+    gram() {
+      const w = live();
+      const cOffset = freeStart;
+      const heap = heapOf(w, cOffset + rows * rows);
+      if (!heap) return null;
+      heap.fill(0, cOffset, cOffset + rows * rows);
+      w.abt(at * 8, at * 8, cOffset * 8, rows, rows, cols, 1);
+      const c = heap.slice(cOffset, cOffset + rows * rows);
+      mirrorUpper(c, rows);
+      return c;
+    },
+    leftMultiply(a, p) {
+      const w = live();
+      const aOffset = freeStart;
+      const cOffset = aOffset + p * rows;
+      const heap = heapOf(w, cOffset + p * cols);
+      if (!heap) return null;
+      heap.set(a.subarray(0, p * rows), aOffset);
+      heap.fill(0, cOffset, cOffset + p * cols);
+      w.ab(aOffset * 8, at * 8, cOffset * 8, p, cols, rows);
+      return heap.slice(cOffset, cOffset + p * cols);
+    },
+    release() {
+      if (!held) return;
+      held = false;
+      residentHeld = false;
+      freeStart = at;
+    },
+  };
 }
