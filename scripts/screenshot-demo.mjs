@@ -60,7 +60,7 @@ try {
   await heatmap.waitFor({ state: 'visible', timeout: 180_000 });
   const firstHeatmap = (Date.now() - started) / 1000;
   // Computed: no job is running any more (the progress bar of a running job is gone).
-  await page.waitForFunction(() => document.querySelector('.job-status.running') === null, null, { timeout: 300_000, polling: 100 });
+  await page.locator('.job-status.running').first().waitFor({ state: 'detached', timeout: 300_000 });
   const computed = (Date.now() - started) / 1000;
   const backend =
     (await page
@@ -72,7 +72,7 @@ try {
   );
   if (errors.length) console.log(`console errors: ${errors.join(' | ')}`);
   if (!flag('--no-shot')) {
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)'); // runs in the page (a string: the page's globals, not Node's)
     await page.waitForTimeout(300); // let the last frame paint
     await page.screenshot({ path: out, animations: 'disabled' });
     console.log(`wrote ${out}`);

@@ -18,13 +18,6 @@ export interface ClassFlags {
 
 export const CLASS_VALUE_FLAGS = ['--layer', '--target', '--logits', '--threshold'] as const;
 
-export const CLASS_OPTIONS_HELP = `  --layer L                   only this layer (default: every layer)
-  --target logits|indicator   the class target (default: logits when the bundle has a layer named
-                              logits, else the indicator 1[label = c])
-  --logits LAYER              the layer holding one logit per class (default: the layer named logits)
-  --threshold T               firstStep: the first step a class reaches ρ ≥ T (default 0.8)
-  --run NAME                  which run (default: the first)`;
-
 /** Reads one of the classes command's flags into `flags` (the parser's own checks passed in). */
 export function parseClassFlag(
   flags: ClassFlags,

@@ -3,7 +3,22 @@
 import { DEFAULT_BASELINE_SEED, DEFAULT_FREEZE_THRESHOLD } from '../analysis/chanceDefs';
 import { METRICS } from '../analysis/metricDefs';
 import { DEFAULT_OPTIONS } from '../analysis/types';
-import { CLASS_OPTIONS_HELP } from './classes';
+
+/** The commands, as argv[0]. */
+export const COMMANDS = ['compare', 'dynamics', 'cross', 'classes', 'view'] as const;
+
+/** The refusal of a first argument that is not a command (without the "svcca-lens: " prefix). */
+export function unknownCommand(name: string): string {
+  return `unknown command ${name || '(none)'}; use ${COMMANDS.slice(0, -1).join(', ')} or ${COMMANDS[COMMANDS.length - 1]}`;
+}
+
+/** The classes command's own flags (parsed in classes.ts). */
+const CLASS_OPTIONS_HELP = `  --layer L                   only this layer (default: every layer)
+  --target logits|indicator   the class target (default: logits when the bundle has a layer named
+                              logits, else the indicator 1[label = c])
+  --logits LAYER              the layer holding one logit per class (default: the layer named logits)
+  --threshold T               firstStep: the first step a class reaches ρ ≥ T (default 0.8)
+  --run NAME                  which run (default: the first)`;
 
 export const OPTIONS_HELP = `options:
   --metric ${METRICS.join('|')}   (default ${DEFAULT_OPTIONS.metric})
@@ -48,7 +63,7 @@ export const USAGE = `usage:
   svcca-lens view PATH… [--port N] [--open]  the app on http://127.0.0.1:N (default 6060) with these
                                              files or folders loaded, as if dropped together; Ctrl+C stops it
 ${OPTIONS_HELP}
-svcca-lens COMMAND --help: that command's options and examples.
+svcca-lens COMMAND --help: that command's options and examples. svcca-lens --version: the version.
 ${EXIT_HELP}
 BUNDLE: a .npz, .safetensors, torch.save (.pt) or pickle (.pkl) file with arrays named
 [<run>/]step_<N>/<layer> (torch/pickle: nested dicts {"step_<N>": {"<layer>": t}} too), an HDF5

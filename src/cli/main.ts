@@ -1,316 +1,34 @@
-// svcca-lens: the engine on the command line (Node). Runs through tsx from bin/svcca-lens.mjs, so it
-// needs no build step. Errors: exit status 2 and one line on stderr, "svcca-lens: FILE[:MEMBER]: what
-// is wrong"; warnings go to stderr and, with --json, into the JSON object too.
+// svcca-lens: the entry point (bin/svcca-lens.mjs runs it, bundled or through tsx). It answers
+// --help, --version, each command's --help and a misspelt command from the help texts alone, and
+// only for a real command loads the engine (commands.ts, imported dynamically: a chunk of its own
+// in the bundle, scripts/build-cli.mjs), so that those answers start as fast as Node itself.
 
-import { existsSync } from 'node:fs';
-import { registerCpuBackend, registerGpuBackend, resolveBackend } from '../analysis/backend';
-import { createNodePool } from '../analysis/pool/node';
-import type { CpuPool } from '../analysis/pool/pool';
-import { computeCross, computeDynamics, comparePair } from '../analysis/engine';
-import { dimensionsOverTraining } from '../analysis/classes';
-import { webgpuBackendFactory } from '../analysis/gpu';
-import { nodeGpu, nodeGpuFailure } from '../gpu/node';
-import { type AnalysisOptions, type CrossResult, type DynamicsResult, type PairResult } from '../analysis/types';
-import { loadArrayRef, openBundlePath } from '../io/node';
-import { InputError } from '../io/types';
-import { printable, printableLines, terminalSafeJson } from '../io/printable';
-import { formatCross, formatDynamics, formatFreeze, formatPair } from './format';
-import { freezeSteps } from '../analysis/baseline';
-import { convReductionFits, switchNotice, workingConvReduction } from '../analysis/compatibility';
-import { withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
-import { anyConv } from '../analysis/rules';
-import type { Bundle } from '../io/types';
-import type { OpenedBundle } from '../io/bundle';
-import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
-import { computeCrossAllPairs, computeDynamicsAllRuns } from '../analysis/seedJobs';
-import { formatSeedsCross, formatSeedsDynamics, seedsCrossJson, seedsDynamicsJson } from './seeds';
+import { APP_NAME, APP_VERSION } from '../version';
+import { COMMAND_HELP, COMMANDS, USAGE, unknownCommand } from './help';
+import { processOutput, type Output } from './output';
 
-import { classesCommand, pairSweepK } from './classes';
-import { COMMAND_HELP, USAGE } from './help';
-import { UsageError, expectPositional, numberFlag, parseArgs, type Parsed } from './args';
+const wantsHelp = (a: string) => a === '--help' || a === '-h';
 
-/**
- * Whether this machine shows a GPU that Dawn could drive. Loading Dawn costs start-up time and its
- * drivers write to stderr, so 'auto' only probes where a GPU is visible: a DRM render node or an
- * NVIDIA device (Linux), macOS and Windows (Metal, D3D12), or an explicitly chosen Vulkan ICD.
- */
-function gpuVisible(): boolean {
-  if (process.platform === 'darwin' || process.platform === 'win32') return true;
-  if (process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return true;
-  return existsSync('/dev/dri') || existsSync('/dev/nvidia0');
-}
-
-/** Picks the backend for this run; a message, not a stack trace, when WebGPU is demanded but missing. */
-async function chooseBackend(options: AnalysisOptions) {
-  if (options.backend === 'cpu') return resolveBackend('cpu');
-  if (options.backend === 'auto' && !gpuVisible())
-    return { ...(await resolveBackend('cpu')), reason: 'CPU (float64): no GPU device is visible on this machine' };
-  registerGpuBackend(webgpuBackendFactory(nodeGpu));
-  try {
-    return await resolveBackend(options.backend);
-  } catch (error) {
-    const loading = nodeGpuFailure();
-    throw new UsageError(
-      `--backend webgpu: ${(error as Error).message}${loading ? ` (the webgpu package did not load: ${loading})` : ''} (install the optional 'webgpu' package and a Vulkan, Metal or D3D12 driver, or use --backend cpu)`,
-    );
-  }
-}
-
-interface Output {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-/** The process's streams. Every stderr line is one message that may carry text from a file (a
- *  name, a dtype, header text), so it is escaped here, at the boundary (io/printable); stdout's
- *  result is escaped where it is written, below. */
-const processOutput: Output = {
-  stdout: (text) => process.stdout.write(text + '\n'),
-  stderr: (text) => process.stderr.write(printable(text, Number.POSITIVE_INFINITY) + '\n'),
-};
-
-function compareJson(r: PairResult) {
-  return {
-    metric: r.metric,
-    similarity: r.similarity,
-    mean98: r.mean98,
-    meanSquared: r.meanSquared,
-    rho: r.rho,
-    kept: r.kept,
-    datapoints: r.datapoints,
-    neurons: r.neurons,
-    dropped: r.dropped,
-    conventions: r.conventions,
-    warnings: r.warnings,
-    provenance: r.provenance,
-    ...(r.baseline ? { baseline: r.baseline } : {}),
-  };
-}
-
-/**
- * CKA or PWCCA on conv layers under the default DFT: use a reduction that works (as the app does)
- * and say so, unless --conv dft was asked for explicitly (then the engine's refusal stands).
- */
-function fitConvReduction(parsed: Parsed, bundles: Bundle[]): string | null {
-  const { options } = parsed;
-  if (parsed.convGiven || convReductionFits(options.metric, options.convReduction)) return null;
-  if (!bundles.some((b) => anyConv(b.entries))) return null;
-  options.convReduction = workingConvReduction(options.metric);
-  return `${switchNotice(options.metric, options.convReduction)} Pass --conv to choose another.`;
-}
-
-/**
- * `view PATH… [--port N] [--open]`: serves the app and the files until interrupted; resolves with
- * the exit status when the server closes (SIGINT / SIGTERM), so the process stays up until then.
- */
-async function view(args: string[], out: Output): Promise<number> {
-  const paths: string[] = [];
-  let port = 6060;
-  let open = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === '--open') open = true;
-    else if (arg === '--port' || arg.startsWith('--port=')) {
-      const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[++i];
-      if (value === undefined) throw new UsageError('--port needs a value');
-      port = numberFlag('--port', value, (v) => Number.isInteger(v) && v >= 0 && v < 65536, 'a port number (0: any free port)');
-    } else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg} for view (it takes --port N and --open)`);
-    else paths.push(arg);
-  }
-  if (paths.length === 0) throw new UsageError('view takes one or more files or folders');
-  let input;
-  try {
-    input = listInputs(paths);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  ensureBuilt(out.stderr);
-  const served = await serveView(input, port).catch((error: NodeJS.ErrnoException) => {
-    throw new UsageError(error.code === 'EADDRINUSE' ? `port ${port} is in use; choose another with --port N (0: any free port)` : error.message);
-  });
-  const count = `${input.files.length} file${input.files.length === 1 ? '' : 's'}`;
-  out.stdout(
-    `svcca-lens view: ${input.name === count ? count : `${input.name} (${count})`}, served on 127.0.0.1 only; nothing leaves this machine. Ctrl+C stops it.`,
-  );
-  out.stdout(served.url);
-  if (open && !openBrowser(served.url)) out.stderr('svcca-lens view: could not start a browser; open the URL above');
-  return new Promise((resolveExit) => {
-    const stop = () => {
-      served.server.close(() => resolveExit(0));
-      served.server.closeAllConnections();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-}
-
-/** One warning per bundle naming everything it left out: files and members outside the
- *  step × layer grid, and files that could not be read, with their reader's reason; then the
- *  bundle's own warnings (labels left out, names that look like paths). */
-function leftOutWarnings(bundles: OpenedBundle[]): string[] {
-  return bundles.flatMap((b) => {
-    const found: string[] = [];
-    if (b.unmatched.length > 0) {
-      const listed = b.unmatched.length > 20 ? `${b.unmatched.slice(0, 20).join(', ')} and ${b.unmatched.length - 20} more` : b.unmatched.join(', ');
-      const why = b.unreadable.length > 0 ? `; could not be read: ${b.unreadable.join('; ')}` : '';
-      found.push(`${b.name}: left out ${b.unmatched.length} file(s) or member(s) that are not [<run>/]step_<N>/<layer> arrays: ${listed}${why}`);
-    }
-    return [...found, ...b.warnings];
-  });
-}
-
-/** The float64 path's worker threads of the command running (started on its first parallel work). */
-let cpuPool: CpuPool | null = null;
-
-/** Runs one command; returns the exit status. */
+/** Runs one call of the CLI (argv without node and the script); returns the exit status. */
 export async function main(argv: string[], out: Output = processOutput): Promise<number> {
-  try {
-    return await command(argv, out);
-  } finally {
-    const failure = cpuPool?.startFailure;
-    if (failure) out.stderr(`svcca-lens: warning: worker threads could not start (${failure}); computed on one thread`);
-    cpuPool?.close();
-    cpuPool = null;
-    registerCpuBackend(null);
+  const [first = '', ...rest] = argv;
+  if (argv.length === 0 || wantsHelp(first) || first === 'help') {
+    out.stdout(USAGE);
+    return argv.length === 0 ? 2 : 0;
   }
-}
-
-async function command(argv: string[], out: Output): Promise<number> {
-  try {
-    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-      out.stdout(USAGE);
-      return argv.length === 0 ? 2 : 0;
-    }
-    const commandHelp = COMMAND_HELP.get(argv[0]);
-    if (commandHelp && argv.slice(1).some((a) => a === '--help' || a === '-h')) {
-      out.stdout(commandHelp);
-      return 0;
-    }
-    if (argv[0] === 'view') return await view(argv.slice(1), out);
-    const parsed = parseArgs(argv);
-    cpuPool = createNodePool(parsed.threads);
-    registerCpuBackend(cpuPool);
-    const { backend, reason } = await chooseBackend(parsed.options);
-    if (parsed.options.backend === 'webgpu') out.stderr(`svcca-lens: backend: ${reason}`);
-    if (parsed.allRuns && parsed.command !== 'dynamics') throw new UsageError('--all-runs belongs to dynamics (cross takes --all-pairs)');
-    if (parsed.allPairs && parsed.command !== 'cross') throw new UsageError('--all-pairs belongs to cross (dynamics takes --all-runs)');
-    let warnings: string[];
-    let json: unknown;
-    let text: string;
-    if (parsed.command === 'compare') {
-      expectPositional(parsed, 2, 'two arrays, A and B');
-      const [a, b] = await Promise.all(parsed.positional.map((ref) => loadArrayRef(ref)));
-      const result = await comparePair(a, b, parsed.options, backend, parsed.baseline);
-      ({ warnings } = result);
-      json = compareJson(result);
-      text = formatPair(result, a.name, b.name);
-      if (parsed.sweepK) {
-        const sweep = pairSweepK(a, b, parsed.options);
-        warnings.push(...sweep.warnings);
-        Object.assign(json as object, { sweepK: sweep.json.sweepK, k99: sweep.json.k99 });
-        text += '\n' + sweep.text;
-      }
-    } else if (parsed.command === 'dynamics' && parsed.allRuns) {
-      expectPositional(parsed, 1, 'one bundle');
-      if (parsed.run !== undefined) throw new UsageError('--all-runs and --run exclude each other');
-      const bundle = await openBundlePath(parsed.positional[0]);
-      const switched = fitConvReduction(parsed, [bundle]);
-      const result = await computeDynamicsAllRuns(
-        { bundle, reference: parsed.reference, threshold: parsed.threshold, baseline: parsed.baseline },
-        parsed.options,
-        {},
-        backend,
-      );
-      if (switched) result.warnings.unshift(switched);
-      result.warnings.push(...leftOutWarnings([bundle]));
-      result.conventions.backendReason = reason;
-      json = await seedsDynamicsJson(result, { bundle: bundle.name, entries: bundle.entries, options: parsed.options, reason });
-      ({ warnings } = result);
-      text = formatSeedsDynamics(result);
-    } else if (parsed.command === 'cross' && parsed.allPairs) {
-      expectPositional(parsed, 1, 'one bundle with two or more runs');
-      if (parsed.runA !== undefined || parsed.runB !== undefined) throw new UsageError('--all-pairs and --run-a/--run-b exclude each other');
-      const bundle = await openBundlePath(parsed.positional[0]);
-      const switched = fitConvReduction(parsed, [bundle]);
-      const result = await computeCrossAllPairs({ bundle, step: parsed.step, baseline: parsed.baseline }, parsed.options, {}, backend);
-      if (switched) result.warnings.unshift(switched);
-      result.warnings.push(...leftOutWarnings([bundle]));
-      result.conventions.backendReason = reason;
-      json = await seedsCrossJson(result, { bundle: bundle.name, entries: bundle.entries, options: parsed.options, reason });
-      ({ warnings } = result);
-      text = formatSeedsCross(result);
-    } else if (parsed.command === 'dynamics') {
-      expectPositional(parsed, 1, 'one bundle');
-      const bundle = await openBundlePath(parsed.positional[0]);
-      const switched = fitConvReduction(parsed, [bundle]);
-      const result: DynamicsResult = await computeDynamics(
-        { bundle, run: parsed.run, reference: parsed.reference, baseline: parsed.baseline },
-        parsed.options,
-        {},
-        backend,
-      );
-      if (switched) result.warnings.unshift(switched);
-      result.warnings.push(...leftOutWarnings([bundle]));
-      result.conventions.backendReason = reason;
-      const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
-      const freeze = freezeSteps(result, parsed.threshold);
-      const described = await withDynamicsProvenance(result, {
-        bundle: bundle.name,
-        run,
-        entries: bundle.entries,
-        options: parsed.options,
-        leftOut: [],
-        reason,
-      });
-      // `freeze` when asked about (--baseline or --threshold): otherwise the schema stays the app's Export JSON.
-      json = parsed.baseline || parsed.thresholdGiven ? { ...described, freeze: { threshold: parsed.threshold, layers: freeze } } : described;
-      if (parsed.json) (json as { k99?: number[][] }).k99 = (await dimensionsOverTraining(bundle, run, parsed.options)).k99;
-      ({ warnings } = result);
-      text = formatDynamics(result) + '\n' + formatFreeze(freeze, parsed.threshold, result.reference);
-    } else if (parsed.command === 'cross') {
-      expectPositional(parsed, 2, 'two bundles, A and B');
-      const [bundleA, bundleB] = await Promise.all(parsed.positional.map((p) => openBundlePath(p)));
-      const switched = fitConvReduction(parsed, [bundleA, bundleB]);
-      const result: CrossResult = await computeCross(
-        { a: { bundle: bundleA, run: parsed.runA }, b: { bundle: bundleB, run: parsed.runB }, step: parsed.step, baseline: parsed.baseline },
-        parsed.options,
-        {},
-        backend,
-      );
-      if (switched) result.warnings.unshift(switched);
-      result.warnings.push(...leftOutWarnings(parsed.positional[0] === parsed.positional[1] ? [bundleA] : [bundleA, bundleB]));
-      result.conventions.backendReason = reason;
-      const runA = parsed.runA === undefined ? bundleA.runs[0] : parsed.runA;
-      const runB = parsed.runB === undefined ? bundleB.runs[0] : parsed.runB;
-      json = await withCrossProvenance(result, {
-        a: { bundle: bundleA.name, run: runA, entries: bundleA.entries, leftOut: [] },
-        b: { bundle: bundleB.name, run: runB, entries: bundleB.entries, leftOut: [] },
-        options: parsed.options,
-        reason,
-      });
-      ({ warnings } = result);
-      text = formatCross(result);
-    } else if (parsed.command === 'classes') {
-      expectPositional(parsed, 1, 'one bundle');
-      const bundle = await openBundlePath(parsed.positional[0]);
-      ({ json, text, warnings } = await classesCommand(bundle, parsed.run, parsed.classes, parsed.options));
-      warnings.push(...leftOutWarnings([bundle]));
-    } else {
-      throw new UsageError(`unknown command ${parsed.command || '(none)'}; use compare, dynamics, cross, classes or view`);
-    }
-    (json as { conventions: { backendReason?: string } }).conventions.backendReason = reason;
-    for (const w of warnings) out.stderr(`svcca-lens: warning: ${w}`);
-    out.stdout(parsed.json ? terminalSafeJson(JSON.stringify(json)) : printableLines(text));
+  if (first === '--version' || first === '-V') {
+    out.stdout(`${APP_NAME} ${APP_VERSION}`);
     return 0;
-  } catch (error) {
-    if (error instanceof InputError) {
-      out.stderr(`svcca-lens: ${error.message}`);
-    } else if (error instanceof UsageError) {
-      out.stderr(`svcca-lens: ${error.message} (see svcca-lens --help)`);
-    } else {
-      // A bug, not bad input: still one line, no stack trace.
-      out.stderr(`svcca-lens: internal error: ${(error as Error).message ?? String(error)}`);
-    }
+  }
+  if (!(COMMANDS as readonly string[]).includes(first)) {
+    out.stderr(`svcca-lens: ${unknownCommand(first)} (see svcca-lens --help)`);
     return 2;
   }
+  const commandHelp = COMMAND_HELP.get(first);
+  if (commandHelp && rest.some(wantsHelp)) {
+    out.stdout(commandHelp);
+    return 0;
+  }
+  const { runCommand } = await import('./commands');
+  return runCommand(argv, out);
 }

@@ -9,6 +9,7 @@
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
 import { aggregateCross, aggregateDynamics, mergeProvenance, runPairs, type SeedsCross, type SeedsDynamics, type Spread } from '../analysis/seeds';
 import type { AnalysisOptions, BaselineRequest } from '../analysis/types';
+import { csvComment, csvNumber, csvText } from '../io/csv';
 import { APP_NAME, APP_VERSION } from '../version';
 import type { BundleInfo } from '../worker/protocol';
 import { appStore, getAnalysisClient, isAbort, message, onReset, type AppState, type SeedsJob } from './appStore';
@@ -234,10 +235,8 @@ export function seedsExportInfo(
   return { base: filePart(`${stem(name)}-${kind === 'dynamics' ? 'dynamics-all-runs' : 'cross-all-pairs'}-${metric}`), fields };
 }
 
-const num = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '' : String(v));
-const csvText = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-const head = (fields: readonly [string, string][]) => fields.map(([k, v]) => `# ${k}: ${v.replace(/\n/g, ' ')}`);
-const spreadCells = (s: Spread) => [num(s.mean), num(s.sd), num(s.min), num(s.max), String(s.n)];
+const head = (fields: readonly [string, string][]) => fields.map(([k, v]) => csvComment(k, v));
+const spreadCells = (s: Spread) => [csvNumber(s.mean), csvNumber(s.sd), csvNumber(s.min), csvNumber(s.max), String(s.n)];
 const headerRow = (names: readonly string[]) => names.map(csvText).join(',');
 const yesNo = (v: boolean | null | undefined) => (v === null || v === undefined ? '' : v ? 'yes' : 'no');
 
@@ -272,8 +271,8 @@ export function seedsDynamicsCsv(agg: SeedsDynamics, fields: readonly [string, s
             csvText(row),
             csvText(col),
             ...spreadCells(agg.cells[t][i][j]),
-            ...agg.perRun.map((g) => num(g[t][i][j])),
-            ...(chance ? [num(chance[t][i][j].mean), num(chance[t][i][j].sd)] : []),
+            ...agg.perRun.map((g) => csvNumber(g[t][i][j])),
+            ...(chance ? [csvNumber(chance[t][i][j].mean), csvNumber(chance[t][i][j].sd)] : []),
           ].join(','),
         ),
       ),
@@ -308,18 +307,18 @@ export function seedsDynamicsCsv(agg: SeedsDynamics, fields: readonly [string, s
     lines.push(
       [
         csvText(f.layer),
-        num(f.spread.mean),
-        num(f.spread.sd),
-        num(f.spread.min),
-        num(f.spread.max),
+        csvNumber(f.spread.mean),
+        csvNumber(f.spread.sd),
+        csvNumber(f.spread.min),
+        csvNumber(f.spread.max),
         String(f.spread.n),
-        ...f.steps.map(num),
+        ...f.steps.map(csvNumber),
         ...(c
           ? [
-              num(c.chance.mean),
-              num(c.chance.sd),
+              csvNumber(c.chance.mean),
+              csvNumber(c.chance.sd),
               `${c.aboveChanceRuns} of ${c.frozen}`,
-              ...c.baselines.flatMap((b, r) => [num(b?.mean), yesNo(c.aboveChance[r])]),
+              ...c.baselines.flatMap((b, r) => [csvNumber(b?.mean), yesNo(c.aboveChance[r])]),
             ]
           : []),
       ].join(','),
@@ -357,8 +356,8 @@ export function seedsCrossCsv(agg: SeedsCross, rows: readonly string[], cols: re
           csvText(row),
           csvText(col),
           ...spreadCells(agg.cells[i][j]),
-          ...agg.pairs.map((p) => num(p.values[i][j])),
-          ...(chance ? [num(c?.chance.mean), num(c?.chance.sd), num(c?.combinedZ), num(c?.p)] : []),
+          ...agg.pairs.map((p) => csvNumber(p.values[i][j])),
+          ...(chance ? [csvNumber(c?.chance.mean), csvNumber(c?.chance.sd), csvNumber(c?.combinedZ), csvNumber(c?.p)] : []),
         ].join(','),
       );
     }),
@@ -388,17 +387,17 @@ export function seedsCrossCsv(agg: SeedsCross, rows: readonly string[], cols: re
       lines.push(
         [
           csvText(d.layer),
-          num(d.spread.mean),
-          num(d.spread.sd),
+          csvNumber(d.spread.mean),
+          csvNumber(d.spread.sd),
           String(d.spread.n),
-          num(c?.chance.mean),
-          num(c?.chance.sd),
-          num(c?.chanceSd),
-          num(c?.z.mean),
-          num(c?.z.sd),
-          num(c?.combinedZ),
-          num(c?.p),
-          num(c?.pHolm),
+          csvNumber(c?.chance.mean),
+          csvNumber(c?.chance.sd),
+          csvNumber(c?.chanceSd),
+          csvNumber(c?.z.mean),
+          csvNumber(c?.z.sd),
+          csvNumber(c?.combinedZ),
+          csvNumber(c?.p),
+          csvNumber(c?.pHolm),
           yesNo(c?.aboveChance),
         ].join(','),
       );

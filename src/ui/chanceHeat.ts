@@ -9,7 +9,7 @@ import type { Baseline } from '../analysis/types';
 import type { HeatMode } from '../state/appStore';
 import { dataDomain, symmetricDomain, type ColourScale, type Domain } from './charts/heatmapLayout';
 import { cellValueLine, exact, fixed } from './format';
-import { csvField } from './exportChart';
+import { csvComment, csvNumber, csvText } from '../io/csv';
 
 type Grid<T> = readonly (readonly (T | null)[])[];
 
@@ -126,14 +126,12 @@ export function cellLines(mode: HeatMode, metric: string, value: number | null, 
   return [...(shown ? [shown] : []), similarity, chanceLine(b)];
 }
 
-const num = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '' : String(v));
-
 /** The chance level's columns of the long CSVs. */
 export const CHANCE_COLUMNS = ['chance mean', 'chance sd', 'z', 'p', 'permutations', 'seed'];
 
 /** A chance level as CSV cells (empty where there is none). */
 export function chanceCells(b: Baseline | null | undefined): string[] {
-  return b ? [num(b.mean), num(b.sd), num(b.z), num(b.p), String(b.permutations), String(b.seed)] : CHANCE_COLUMNS.map(() => '');
+  return b ? [csvNumber(b.mean), csvNumber(b.sd), csvNumber(b.z), csvNumber(b.p), String(b.permutations), String(b.seed)] : CHANCE_COLUMNS.map(() => '');
 }
 
 /**
@@ -146,8 +144,8 @@ export function chanceCsv(
   lines: readonly { keys: readonly string[]; value: number | null; baseline: Baseline | null }[],
   fields: readonly [string, string][] = [],
 ): string {
-  const out = [...fields.map(([k, v]) => `# ${k}: ${v.replace(/\n/g, ' ')}`), [...keys, similarity, ...CHANCE_COLUMNS].map(csvField).join(',')];
-  for (const l of lines) out.push([...l.keys.map(csvField), num(l.value), ...chanceCells(l.baseline)].join(','));
+  const out = [...fields.map(([k, v]) => csvComment(k, v)), [...keys, similarity, ...CHANCE_COLUMNS].map(csvText).join(',')];
+  for (const l of lines) out.push([...l.keys.map(csvText), csvNumber(l.value), ...chanceCells(l.baseline)].join(','));
   return `${out.join('\n')}\n`;
 }
 

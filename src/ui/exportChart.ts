@@ -4,6 +4,7 @@
 // them inlined; a canvas under the SVG (big heatmaps) becomes an embedded image.
 
 import { crc32 } from '../io/crc32';
+import { csvComment, csvNumber, csvText } from '../io/csv';
 
 /** Presentation properties copied from the computed style into the exported SVG. */
 const STYLE_PROPS = [
@@ -202,8 +203,6 @@ export function download(blob: Blob, filename: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }
 
-export const csvField = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-
 /**
  * The matrix as CSV: "# key: value" lines saying what it is (read with pandas'
  * `read_csv(path, comment='#')`), a header of column labels, then one row per row label; empty
@@ -216,13 +215,9 @@ export function matrixCsv(
   values: readonly (readonly (number | null)[])[],
   fields: readonly [string, string][] = [],
 ): string {
-  const lines = [...fields.map(([k, v]) => `# ${k}: ${v.replace(/\n/g, ' ')}`), [corner, ...cols].map(csvField).join(',')];
+  const lines = [...fields.map(([k, v]) => csvComment(k, v)), [corner, ...cols].map(csvText).join(',')];
   rows.forEach((label, i) => {
-    const cells = cols.map((_, j) => {
-      const v = values[i]?.[j];
-      return v === null || v === undefined || !Number.isFinite(v) ? '' : String(v);
-    });
-    lines.push([csvField(label), ...cells].join(','));
+    lines.push([csvText(label), ...cols.map((_, j) => csvNumber(values[i]?.[j]))].join(','));
   });
   return `${lines.join('\n')}\n`;
 }

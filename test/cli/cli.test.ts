@@ -1,6 +1,6 @@
 // The CLI end to end, spawned as a user runs it (node bin/svcca-lens.mjs = npx svcca-lens).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -306,6 +306,14 @@ describe('svcca-lens errors: exit 2, one line, no stack trace', () => {
     const { code, stdout } = await cli('--help');
     expect(code).toBe(0);
     expect(stdout).toMatch(/svcca-lens compare A B/);
+  });
+  it('--version (and -V) prints the package version and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const { code, stdout } = await cli(flag);
+      expect(code).toBe(0);
+      expect(stdout).toBe(`svcca-lens ${version}\n`);
+    }
   });
 
   for (const command of ['compare', 'dynamics', 'cross', 'view']) {
