@@ -85,20 +85,29 @@ test('a bad file dropped among good ones: its error names it, the rest loads and
   await expect(errors(page).locator('li')).toHaveCount(1);
 });
 
-test('layer names in the preview are not broken inside a short name', async ({ page }) => {
+test('layer names in the preview and the freeze steps are not broken inside a short name', async ({ page }) => {
   await page.goto('/');
   await dropFiles(page, [npzBundle('toy.npz')]);
+  // One line box per name: its text's client rects all share one top.
+  const linesOf = (names: import('@playwright/test').Locator) =>
+    names.evaluateAll((cells) =>
+      cells.map((cell) => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        return [cell.textContent, new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size];
+      }),
+    );
   const names = page.getByRole('region', { name: 'toy.npz' }).locator('th.name');
   await expect(names).toHaveCount(DEFAULT_LAYERS.length);
-  // One line box per name: its text's client rects all share one top.
-  const lines = await names.evaluateAll((cells) =>
-    cells.map((cell) => {
-      const range = document.createRange();
-      range.selectNodeContents(cell);
-      return [cell.textContent, new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size];
-    }),
-  );
-  expect(lines).toEqual(DEFAULT_LAYERS.map((layer) => [layer, 1]));
+  expect(await linesOf(names)).toEqual(DEFAULT_LAYERS.map((layer) => [layer, 1]));
+  await finished(dynamicsView(page));
+  // A threshold a layer meets only at the reference step: the longest text beside a name.
+  await page.getByRole('spinbutton', { name: 'Threshold' }).fill('0.9999');
+  const freeze = page.getByRole('list', { name: 'Freeze steps' });
+  await expect(freeze.locator('li', { hasText: 'not before the reference step 1600' }).first()).toBeVisible();
+  const freezeNames = freeze.locator('.layer');
+  await expect(freezeNames).toHaveCount(DEFAULT_LAYERS.length);
+  expect(await linesOf(freezeNames)).toEqual(DEFAULT_LAYERS.map((layer) => [layer, 1]));
 });
 
 test('loose .npy files dropped beside a bundle: compared on their own, and a truncated one named with its reason', async ({ page }) => {
