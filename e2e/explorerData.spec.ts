@@ -85,6 +85,43 @@ test('a bad file dropped among good ones: its error names it, the rest loads and
   await expect(errors(page).locator('li')).toHaveCount(1);
 });
 
+test('layer names in the preview and the freeze steps are not broken inside a short name', async ({ page }) => {
+  await page.goto('/');
+  await dropFiles(page, [npzBundle('toy.npz')]);
+  // One line box per name: its text's client rects all share one top.
+  const linesOf = (names: import('@playwright/test').Locator) =>
+    names.evaluateAll((cells) =>
+      cells.map((cell) => {
+        const range = document.createRange();
+        range.selectNodeContents(cell);
+        return [cell.textContent, new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size];
+      }),
+    );
+  const names = page.getByRole('region', { name: 'toy.npz' }).locator('th.name');
+  await expect(names).toHaveCount(DEFAULT_LAYERS.length);
+  expect(await linesOf(names)).toEqual(DEFAULT_LAYERS.map((layer) => [layer, 1]));
+  await finished(dynamicsView(page));
+  // A threshold a layer meets only at the reference step: the longest text beside a name.
+  await page.getByRole('spinbutton', { name: 'Threshold' }).fill('0.9999');
+  const freeze = page.getByRole('list', { name: 'Freeze steps' });
+  await expect(freeze.locator('li', { hasText: 'not before the reference step 1600' }).first()).toBeVisible();
+  const freezeNames = freeze.locator('.layer');
+  await expect(freezeNames).toHaveCount(DEFAULT_LAYERS.length);
+  expect(await linesOf(freezeNames)).toEqual(DEFAULT_LAYERS.map((layer) => [layer, 1]));
+});
+
+test('loose .npy files dropped beside a bundle: compared on their own, and a truncated one named with its reason', async ({ page }) => {
+  await page.goto('/');
+  const whole = npyFile('probe.npy', activationsX(3));
+  const cut = { ...whole, name: 'cut.npy', buffer: whole.buffer.subarray(0, 500) };
+  await dropFiles(page, [npzBundle('toy.npz'), whole, cut]);
+  await expect(errors(page)).toContainText(/cut\.npy: data is truncated/);
+  await expect(page.getByTestId('preview-summary')).toContainText('1 run × 6 checkpoints × 5 layers');
+  await page.getByRole('tab', { name: 'Compare two arrays' }).click();
+  await expect(page.locator('tr[data-array="probe.npy"]')).toBeVisible();
+  await expect(page.locator('tr[data-array="cut.npy"]')).toHaveCount(0);
+});
+
 test('arrays over different datapoints are refused with both counts named', async ({ page }) => {
   await page.goto('/');
   const files = folderBundle('acts', { steps: [0, 10], layers: ['a', 'b'] });

@@ -169,10 +169,12 @@ export async function loadInput(
       onProgress: (p) => ticket.progress(p),
     });
     ticket.finish();
-    if (res.files) {
+    if (res.files && !res.bundle) {
       applyLooseResult(res.files, res.errors, mayActivate(ticket));
       return;
     }
+    // Loose files picked beside a bundle: offered in Compare two arrays; the bundle's view stays shown.
+    if (res.files && !ticket.superseded()) applyLooseResult(res.files, [], false);
     const s = get();
     if (!res.bundle) {
       set({ loadErrors: [...s.loadErrors, ...res.errors] });

@@ -39,7 +39,7 @@ import { APP_BASELINE } from '../state/explorer';
 import { Heatmap } from './charts/Heatmap';
 import { SmallMultiples } from './charts/SmallMultiples';
 import { metricDef, metricLabel } from '../analysis/metricDefs';
-import { pair, shownName } from './format';
+import { freezeText, pair, shownName } from './format';
 
 /** What a heatmap cell without a chance level says (only the diagonal was asked for). */
 const NO_CHANCE = 'no chance level: only the diagonal cells (each layer against itself at the reference step) have one; choose “Chance of: every cell”';
@@ -79,7 +79,15 @@ function useArrowStepping(enabled: boolean) {
 }
 
 /** Where each layer starts to stay above the threshold; the first 12 layers, then "Show all". */
-function FreezeList({ freeze, steps }: { freeze: { layer: string; t: number | null; chance?: string }[]; steps: readonly number[] }) {
+function FreezeList({
+  freeze,
+  steps,
+  reference,
+}: {
+  freeze: { layer: string; t: number | null; chance?: string }[];
+  steps: readonly number[];
+  reference: number | null;
+}) {
   const [all, setAll] = useState(false);
   const shown = all ? freeze : freeze.slice(0, 12);
   return (
@@ -88,7 +96,7 @@ function FreezeList({ freeze, steps }: { freeze: { layer: string; t: number | nu
         {shown.map((f) => (
           <li key={f.layer}>
             <span className="layer">{shownName(f.layer)}</span>
-            <span>{f.t === null ? 'not yet' : `from step ${steps[f.t]}`}</span>
+            <span>{freezeText(f.t, steps, reference)}</span>
             {f.chance && <span className="freeze-chance">{f.chance}</span>}
           </li>
         ))}
@@ -383,7 +391,7 @@ export function DynamicsView() {
                   />
                 </label>
               </div>
-              {showFreeze && <FreezeList freeze={freeze} steps={steps} />}
+              {showFreeze && <FreezeList freeze={freeze} steps={steps} reference={job.reference} />}
             </ErrorBoundary>
           </section>
         </div>

@@ -79,3 +79,14 @@ export function shownName(name: string): string {
 export function shownMessage(message: string): string {
   return printable(message, Number.POSITIVE_INFINITY);
 }
+
+/**
+ * When a layer starts to stay at or above the freeze threshold (t: index into steps, null: never).
+ * A curve that reaches it only at the last step, the reference itself (where every layer is 1 to
+ * itself), has not frozen: saying "from step 400" there reads as a finding.
+ */
+export function freezeText(t: number | null, steps: readonly number[], reference: number | null): string {
+  if (t === null) return 'not yet';
+  if (t === steps.length - 1 && steps[t] === reference) return `not before the reference step ${reference}`;
+  return `from step ${steps[t]}`;
+}

@@ -103,7 +103,8 @@ export interface AddInputParams {
 export interface AddInputResult {
   /** The bundle the files formed (null when they follow no bundle convention: then `files`). */
   bundle: BundleInfo | null;
-  /** Loose arrays (the "Compare two arrays" view) when the files formed no bundle. */
+  /** Loose arrays (the "Compare two arrays" view): every array when the files formed no bundle;
+   *  beside a bundle, the arrays of the picked files that hold none of it (null when there are none). */
   files: AddFilesResult | null;
   /** One line per bad file ("FILE[:MEMBER]: what is wrong"); good files still load. */
   errors: string[];

@@ -38,7 +38,8 @@ export function mostFrequent(values: readonly number[]): number | null {
 export function dtypeBytes(dtype: string): number {
   const upper = dtype.toUpperCase();
   if (upper === 'BOOL' || upper === 'TORCH.BOOL') return 1;
-  const numpy = /^[<>|=]?[fiub](\d+)$/i.exec(dtype);
+  // numpy's codes are lower case and count bytes ('<f4'); safetensors' are upper case and count bits ('F32').
+  const numpy = /^[<>|=]?[fiub](\d+)$/.exec(dtype);
   if (numpy) return Number(numpy[1]);
   const bits = /(\d+)$/.exec(upper);
   return bits ? Math.max(1, Number(bits[1]) / 8) : 4;

@@ -293,9 +293,20 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       bundles.set(bundle.name, bundle);
       bundleFiles.set(bundle.name, read.close);
       errors.push(...truncatedEntries(bundle));
+      // Files picked beside the bundle that hold none of it (a loose acts.npy): arrays to compare,
+      // read now, so that one that cannot be read is reported naming it (a truncated .npy) rather
+      // than only listed as not part of the bundle. Arrays inside the bundle's own files (a
+      // state_dict's weights beside the activations) stay listed only: they may be large.
+      const madeIt = new Set(pathsThatMadeIt(remaining.map((f) => f.path), bundle.entries.map((e) => e.source)));
+      const besides = read.loose.filter((l) => !madeIt.has(l.file));
+      let files: AddFilesResult | null = null;
+      if (besides.length > 0) {
+        const added = await holdLoose(besides, errors, () => {}, signal);
+        files = { arrays: infos(), added, errors: [] };
+      }
       progress({ done: remaining.length, total: remaining.length, stage: 'done' });
       // Labels left out, names that look like paths (io/bundle): warnings of the bundle, not errors.
-      return { bundle: { ...describeBundle(bundle), warnings: read.warnings }, files: null, errors };
+      return { bundle: { ...describeBundle(bundle), warnings: read.warnings }, files, errors };
     }
     if (!read || read.loose.length === 0) {
       read?.close();

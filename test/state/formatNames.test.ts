@@ -24,4 +24,8 @@ describe('names and sizes of the registered formats', () => {
       120, 240, 60, 30, 30, 120, 30,
     ]);
   });
+
+  it('counts the bytes of safetensors dtypes (upper case: F32 is 4 bytes, not numpy’s f32)', () => {
+    expect(['F32', 'F64', 'F16', 'BF16', 'I64', 'U8', 'BOOL'].map((d) => arrayBytes([10, 3], d))).toEqual([120, 240, 60, 60, 240, 30, 30]);
+  });
 });

@@ -102,6 +102,21 @@ describe('loads in the worker', () => {
     expect(clean.bundle?.id).toBe('seed0.npz + seed1.npz (3)');
   });
 
+  it('loose .npy files picked beside a bundle: arrays to compare, and a truncated one is named with its reason', async () => {
+    const client = inProcessClient();
+    const loose = (name: string, bytes: Uint8Array<ArrayBuffer>): InputFileRef => ({ path: name, file: new File([bytes], name) });
+    const whole = encodeNpy([20, 3], values(60, 5));
+    const picked = [npz('seed0.npz', 1), npz('seed1.npz', 2), loose('probe.npy', whole), loose('cut.npy', whole.slice(0, 140))];
+    const res = await client.addInput(picked, 'seed0.npz + seed1.npz + probe.npy + cut.npy');
+    expect(res.bundle).toMatchObject({ runs: ['seed0', 'seed1'], steps: [0, 10] });
+    expect(res.bundle!.unmatched).toEqual(['probe.npy', 'cut.npy']);
+    expect(res.errors).toEqual([expect.stringMatching(/^cut\.npy: data is truncated: /)]);
+    expect(res.files!.added).toEqual(['probe.npy']);
+    expect(res.files!.arrays.map((a) => [a.name, a.shape])).toEqual([['probe.npy', [20, 3]]]);
+    // A bundle alone offers nothing to compare.
+    expect((await client.addInput([npz('alone.npz', 3)], 'alone.npz')).files).toBeNull();
+  });
+
   it('a lone .npy is an array to compare; bad ones give the reader’s reason', async () => {
     const client = inProcessClient();
     const lone = await client.addInput([{ path: 'acts.npy', file: new File([encodeNpy([20, 3], values(60, 1))], 'acts.npy') }], 'acts.npy');

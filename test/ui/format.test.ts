@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { count, epsilonLabel, fixed, keepLabel, pair, plainBackend } from '../../src/ui/format';
+import { count, epsilonLabel, fixed, freezeText, keepLabel, pair, plainBackend } from '../../src/ui/format';
 
 describe('format', () => {
+  it('freezeText: a layer at the threshold only at the last step, the reference, has not frozen', () => {
+    const steps = [0, 20, 50, 100, 200, 400];
+    expect(freezeText(3, steps, 400)).toBe('from step 100');
+    expect(freezeText(5, steps, 400)).toBe('not before the reference step 400');
+    expect(freezeText(null, steps, 400)).toBe('not yet');
+    // A reference before the end: staying above it from the reference on is a finding.
+    expect(freezeText(4, steps, 200)).toBe('from step 200');
+  });
   it('fixed: decimals, real minus, dash for missing', () => {
     expect(fixed(1, 4)).toBe('1.0000');
     expect(fixed(0.912345, 3)).toBe('0.912');
