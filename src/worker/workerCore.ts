@@ -297,7 +297,12 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       // read now, so that one that cannot be read is reported naming it (a truncated .npy) rather
       // than only listed as not part of the bundle. Arrays inside the bundle's own files (a
       // state_dict's weights beside the activations) stay listed only: they may be large.
-      const madeIt = new Set(pathsThatMadeIt(remaining.map((f) => f.path), bundle.entries.map((e) => e.source)));
+      const madeIt = new Set(
+        pathsThatMadeIt(
+          remaining.map((f) => f.path),
+          bundle.entries.map((e) => e.source),
+        ),
+      );
       const besides = read.loose.filter((l) => !madeIt.has(l.file));
       let files: AddFilesResult | null = null;
       if (besides.length > 0) {
