@@ -7,12 +7,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cpuBackend } from '../../src/analysis/backend';
 import { GpuBackend, type GpuFactor } from '../../src/analysis/gpu';
 import { DEFAULT_OPTIONS, type AnalysisOptions, type Metric } from '../../src/analysis/types';
-import { acquireDevice } from '../../src/gpu/device';
-import { nodeGpu } from '../../src/gpu/node';
 import { GpuLimitError, GpuRuntime } from '../../src/gpu/runtime';
 import { randn } from '../../src/math/random';
 import type { Representation } from '../../src/math/reduce';
 import { TOL, expectClose } from '../helpers/tolerance';
+import { nodeRuntime } from '../helpers/gpu';
 
 /**
  * A runtime that throws a limit error at its `failAt`-th acquisition, and aborts `cancel` at its
@@ -53,10 +52,7 @@ let runtime: FaultyRuntime;
 let backend: GpuBackend;
 
 beforeAll(async () => {
-  const outcome = await acquireDevice(await nodeGpu());
-  if (outcome.kind !== 'ok') throw new Error(`no WebGPU device in Node: ${outcome.message}`);
-  runtime = new FaultyRuntime(outcome.device);
-  runtime.software = outcome.fallback;
+  runtime = await nodeRuntime((device) => new FaultyRuntime(device));
   backend = new GpuBackend(runtime);
 }, 60_000);
 

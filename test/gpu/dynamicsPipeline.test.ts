@@ -13,22 +13,18 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { computeDynamics, type DynamicsRequest } from '../../src/analysis/engine';
 import { GpuBackend } from '../../src/analysis/gpu';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types';
-import { acquireDevice } from '../../src/gpu/device';
-import { nodeGpu } from '../../src/gpu/node';
 import { GpuRuntime } from '../../src/gpu/runtime';
 import { InputError, type Bundle } from '../../src/io/types';
 import { openBundlePath } from '../../src/io/node';
 import { randn } from '../../src/math/random';
 import { memoryBundle, storedDatapointsFirst } from '../helpers/bundle';
+import { nodeRuntime } from '../helpers/gpu';
 
 let runtime: GpuRuntime;
 let backend: GpuBackend;
 
 beforeAll(async () => {
-  const outcome = await acquireDevice(await nodeGpu());
-  if (outcome.kind !== 'ok') throw new Error(`no WebGPU device in Node: ${outcome.message}`);
-  runtime = new GpuRuntime(outcome.device);
-  runtime.software = outcome.fallback;
+  runtime = await nodeRuntime((device) => new GpuRuntime(device));
   backend = new GpuBackend(runtime);
 }, 60_000);
 

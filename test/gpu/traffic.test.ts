@@ -14,22 +14,18 @@ import { computeDynamics } from '../../src/analysis/engine';
 import type { PairNumbers } from '../../src/analysis/metrics';
 import { GpuBackend } from '../../src/analysis/gpu';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
-import { acquireDevice } from '../../src/gpu/device';
-import { nodeGpu } from '../../src/gpu/node';
 import { GpuRuntime, type GpuTraffic } from '../../src/gpu/runtime';
 import { randn } from '../../src/math/random';
 import type { Representation } from '../../src/math/reduce';
 import { memoryBundle, storedDatapointsFirst } from '../helpers/bundle';
 import { TOL, expectClose } from '../helpers/tolerance';
+import { nodeRuntime } from '../helpers/gpu';
 
 let runtime: GpuRuntime;
 let backend: GpuBackend;
 
 beforeAll(async () => {
-  const outcome = await acquireDevice(await nodeGpu());
-  if (outcome.kind !== 'ok') throw new Error(`no WebGPU device in Node: ${outcome.message}`);
-  runtime = new GpuRuntime(outcome.device);
-  runtime.software = outcome.fallback;
+  runtime = await nodeRuntime((device) => new GpuRuntime(device));
   backend = new GpuBackend(runtime);
 }, 60_000);
 
