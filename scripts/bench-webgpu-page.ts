@@ -19,7 +19,16 @@ import type { Bundle, BundleEntry } from '../src/io/types';
 import { multiplyABt } from '../src/math/matrix';
 import { randn } from '../src/math/random';
 import type { Pregenerate } from './bench/pregenerate';
-import { ActivationGenerator, DEFAULT_GENERATOR, describeGenerator, keepCount, oursFactorFlops, oursPairFlops, populationSpectrum } from './bench-data';
+import {
+  ActivationGenerator,
+  DEFAULT_GENERATOR,
+  describeGenerator,
+  type GeneratorSpec,
+  keepCount,
+  oursFactorFlops,
+  oursPairFlops,
+  populationSpectrum,
+} from './bench-data';
 
 export interface WebgpuBenchConfig {
   products: [number, number][]; // X·Yᵀ, X and Y n × m
@@ -29,24 +38,18 @@ export interface WebgpuBenchConfig {
   jobs: { name: string; widths: number[]; steps: number; datapoints: number; cpu: boolean }[];
 }
 
-/** The generator's activations as a bundle; `loading.seconds` adds up the time spent generating
- *  them, which the job timings leave out (in the app this is reading files, not computing). With
- *  `pregenerated` (arrays[step][layer], made before the clock starts) the bundle reads those, and
- *  `steps` may take the first checkpoints only. */
-function bundleOf(
-  generator: ActivationGenerator,
-  loading = { seconds: 0 },
-  pregenerated: Float32Array[][] | null = null,
-  steps = generator.spec.steps,
-): Bundle {
-  const { widths, datapoints } = generator.spec;
+/** A job's activations as a bundle of its first `steps` checkpoints: `arrayOf(layer, step)` gives
+ *  X_layer(step) as (m, n_layer) float32, generated on this thread or read from arrays pregenerated
+ *  before the clock starts; `loading.seconds` adds up the time it takes, which the job timings leave
+ *  out (in the app this is reading files, not computing). */
+function bundleOf(spec: GeneratorSpec, arrayOf: (layer: number, step: number) => Float32Array, loading = { seconds: 0 }, steps = spec.steps): Bundle {
+  const { widths, datapoints } = spec;
   const entries: BundleEntry[] = [];
   for (let t = 0; t < steps; t++) {
     widths.forEach((n, l) => {
       const load = async () => {
-        if (pregenerated) return { shape: [datapoints, n], dtype: '<f4' as const, data: pregenerated[t][l] };
         const started = performance.now();
-        const data = generator.generate(l, t);
+        const data = arrayOf(l, t);
         loading.seconds += (performance.now() - started) / 1000;
         return { shape: [datapoints, n], dtype: '<f4' as const, data };
       };
@@ -142,15 +145,19 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
   const jobs = [];
   for (const job of config.jobs) {
     const spec = { ...DEFAULT_GENERATOR, widths: job.widths, steps: job.steps, datapoints: job.datapoints };
-    const generator = new ActivationGenerator(spec);
     const pregenerated = pregenerate ? await pregenerate(spec) : null;
+    // Pregenerated arrays are read as they are (no generator built here: its latents take ~1 s at
+    // 10 layers of 512 × 5000); otherwise this thread generates each array when the job loads it.
+    let arrayOf: (layer: number, step: number) => Float32Array;
+    if (pregenerated) arrayOf = (l, t) => pregenerated.arrays[t][l];
+    else {
+      const generator = new ActivationGenerator(spec);
+      arrayOf = (l, t) => generator.generate(l, t);
+    }
     // Warm-up: the same layers over two checkpoints compile every pipeline the job uses (as the app's
     // worker does once per session); the timed run below then measures the computation.
     const warmStart = performance.now();
-    const warmBundle = pregenerated
-      ? bundleOf(generator, undefined, pregenerated.arrays, Math.min(2, job.steps))
-      : bundleOf(new ActivationGenerator({ ...spec, steps: Math.min(2, job.steps) }));
-    await computeDynamics({ bundle: warmBundle }, DEFAULT_OPTIONS, {}, gpu);
+    await computeDynamics({ bundle: bundleOf(spec, arrayOf, undefined, Math.min(2, job.steps)) }, DEFAULT_OPTIONS, {}, gpu);
     const warmUpSeconds = (performance.now() - warmStart) / 1000;
     const stagesBefore = timestamps ? await rt.gpuTimes() : null;
     rt.resetTraffic();
@@ -158,7 +165,7 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
     const precisionBefore = gpu instanceof GpuBackend ? { ...gpu.precisionWork } : null;
     const gpuLoading = { seconds: 0 };
     const t0 = performance.now();
-    const gpuResult = await computeDynamics({ bundle: bundleOf(generator, gpuLoading, pregenerated?.arrays) }, DEFAULT_OPTIONS, {}, wrapped);
+    const gpuResult = await computeDynamics({ bundle: bundleOf(spec, arrayOf, gpuLoading) }, DEFAULT_OPTIONS, {}, wrapped);
     const gpuSeconds = (performance.now() - t0) / 1000 - gpuLoading.seconds;
     // Dispatches, passes, submissions and readbacks of the timed run (counted by the runtime: the same on any adapter).
     const traffic = rt.traffic();
@@ -186,7 +193,7 @@ export async function runWebgpuBenchOn(getGpu: () => Promise<GPU | undefined | n
     if (job.cpu) {
       const cpuLoading = { seconds: 0 };
       const t1 = performance.now();
-      const cpuResult = await computeDynamics({ bundle: bundleOf(generator, cpuLoading, pregenerated?.arrays) }, DEFAULT_OPTIONS, {}, cpuBackend);
+      const cpuResult = await computeDynamics({ bundle: bundleOf(spec, arrayOf, cpuLoading) }, DEFAULT_OPTIONS, {}, cpuBackend);
       cpuSeconds = (performance.now() - t1) / 1000 - cpuLoading.seconds;
       maxDelta = gridMaxDelta(cpuResult.values, gpuResult.values);
     }
