@@ -31,7 +31,7 @@ function run(): { report: Record<string, unknown> & { jobs: Record<string, numbe
   const config = join(dir, 'sizes.json');
   const out = join(dir, 'torch-reference.json');
   writeFileSync(config, JSON.stringify(sizes));
-  const done = spawnSync(PYTHON, ['scripts/torch_reference.py', '--config', config, '--out', out, '--repeats', '1', '--per-pair-budget', '0.2'], {
+  const done = spawnSync(PYTHON, ['scripts/torch_reference.py', '--config', config, '--out', out, '--repeats', '1', '--per-pair-budget', '60'], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 120_000,
@@ -59,7 +59,8 @@ describe('PyTorch/numpy reference of the device run', () => {
       expect(numpy).toBeLessThanOrEqual(1);
       if (report.torch === null) continue;
       // The same similarity in PyTorch f64 (to round-off), f32 (the GPU contract's tolerance) and by
-      // the reference per-pair loop (every pair timed at this size; CCA through eigh: f32 round-off).
+      // the reference per-pair loop (every pair timed: the 60 s budget is far above this size's cost even
+      // on a loaded machine, where 0.2 s was not; CCA through eigh: f32 round-off).
       expect(Math.abs((job.torch_f64_mean as number) - numpy), job.name as string).toBeLessThanOrEqual(TOL.f64Identity);
       expect(Math.abs((job.torch_f32_mean as number) - numpy), job.name as string).toBeLessThanOrEqual(TOL.f32Mean);
       expect(job.torch_per_pair_pairs_timed).toBe(job.torch_per_pair_pairs);
