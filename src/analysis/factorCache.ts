@@ -56,7 +56,11 @@ function arraysBytes(value: unknown, seen = new Set<unknown>()): number {
 
 /** The representation's dimensions without its data (all that pair checks and warnings read). */
 export function shapeOnly(rep: Representation): Representation {
-  if (rep.kind === 'dense') return { kind: 'dense', x: { rows: rep.x.rows, cols: rep.x.cols, data: new Float64Array(0) } };
+  if (rep.kind === 'dense') {
+    // From the stored array's sizes where there is one: reading `x` would build the float64 matrix (math/reduce.ts).
+    const [rows, cols] = rep.stored ? [rep.stored.neurons, rep.stored.datapoints] : [rep.x.rows, rep.x.cols];
+    return { kind: 'dense', x: { rows, cols, data: new Float64Array(0) } };
+  }
   return { kind: 'conv', conv: { ...rep.conv, data: new Float64Array(0) } };
 }
 

@@ -9,7 +9,7 @@ import { ccaFactor, ccaFromFactors, summarize, svccaFactor, type CcaFactor, type
 import { ckaFactor, ckaFromFactors, type CkaFactor } from '../math/cka';
 import { dft2, dftSimilarity, type Spectrum } from '../math/dft';
 import { pwccaFromFactors } from '../math/pwcca';
-import { denseAsConv, reduceToMatrix, type Representation } from '../math/reduce';
+import { denseAsConv, reduceToMatrix, reduceToSource, type Representation } from '../math/reduce';
 import type { AnalysisOptions } from './types';
 
 export type Factor =
@@ -59,11 +59,15 @@ export function factorize(rep: Representation, options: AnalysisOptions, dft: bo
     const conv = rep.kind === 'conv' ? rep.conv : denseAsConv(rep.x);
     return { kind: 'dft', spectrum: dft2(conv), neurons: conv.channels * conv.height * conv.width, datapoints: conv.datapoints };
   }
-  const x = reduceToMatrix(rep, options.convReduction === 'dft' ? 'flatten' : options.convReduction);
+  const reduction = options.convReduction === 'dft' ? 'flatten' : options.convReduction;
+  if (options.metric === 'svcca') {
+    // A stored dense layer is centred straight from its stored array (no float64 copy of it).
+    const source = reduceToSource(rep, reduction);
+    return { kind: 'svcca', factor: svccaFactor(source, options.keep, options.epsilon), neurons: source.rows, datapoints: source.cols };
+  }
+  const x = reduceToMatrix(rep, reduction);
   const base = { neurons: x.rows, datapoints: x.cols };
   switch (options.metric) {
-    case 'svcca':
-      return { kind: 'svcca', factor: svccaFactor(x, options.keep, options.epsilon), ...base };
     case 'cca':
       return { kind: 'cca', factor: ccaFactor(x, options.epsilon), ...base };
     case 'cka':

@@ -175,7 +175,7 @@ export function svdStep(x: Matrix): SvdStep {
  * the whole spectrum), then the eigenvectors of the k = chooseK(spectrum, rule) largest only
  * (symmetricTopEigen: O(n²k) after the reduction instead of O(n³)). `vectors` has k rows.
  */
-export function svdStepTop(x: Matrix, rule: KeepRule, scratch = false): SvdStep & { k: number } {
+export function svdStepTop(x: Matrix | CentringSource, rule: KeepRule, scratch = false): SvdStep & { k: number } {
   const { centered, gram, wide } = centredGram(x, scratch);
   const m = x.cols;
   const eig = symmetricTopEigen(gram, (values) => chooseK(spectrumOf(values, m), rule));
@@ -183,11 +183,17 @@ export function svdStepTop(x: Matrix, rule: KeepRule, scratch = false): SvdStep 
 }
 
 /** `scratch`: the centred copy goes to the thread's scratch buffer (math/scratch.ts), for a caller that drops it before returning. */
-function centredGram(x: Matrix, scratch = false): { centered: Matrix; gram: Matrix; wide: boolean } {
+function centredGram(x: Matrix | CentringSource, scratch = false): { centered: Matrix; gram: Matrix; wide: boolean } {
   const n = x.rows;
   const m = x.cols;
   if (m < 2) throw new Error(`SVCCA needs at least 2 datapoints, got ${m}`);
-  const { centered } = centerRows(x, scratch ? scratchFloat64(n * m) : undefined);
+  const into = scratch ? scratchFloat64(n * m) : undefined;
+  let centered: Matrix;
+  if (isMatrix(x)) centered = centerRows(x, into).centered;
+  else {
+    centered = { rows: n, cols: m, data: into ?? new Float64Array(n * m) };
+    x.centerRowsInto(centered.data);
+  }
   const wide = n > m;
   // n ≤ m: eigen of the n × n Gram Xc Xcᵀ (rows of `vectors` = left singular vectors u_i);
   // n > m: eigen of the m × m Gram Xcᵀ Xc (rows = right singular vectors v_i).
@@ -225,8 +231,26 @@ export function svccaFactorFromStep(step: SvdStep, k: number, epsilon: number, c
   return { spectrum, k: kept, cca: diagonalCcaFactor(reduced, epsilon, clipTolerance) };
 }
 
-/** SVCCA's first step plus the CCA factor of the reduced representation. */
-export function svccaFactor(x: Matrix, rule: KeepRule, epsilon: number, clipTolerance = CLIP_TOLERANCE_F64): SvccaFactor {
+/**
+ * X (n neurons × m datapoints) where it lies, when that is not a float64 Matrix (a stored float32 or
+ * datapoints-first array: math/reduce.ts reduceToSource): it writes its centred rows into a given
+ * n·m array (row-major, neurons × datapoints), bit for bit centerRows of its float64 matrix, and
+ * returns the row means.
+ */
+export interface CentringSource {
+  rows: number;
+  cols: number;
+  centerRowsInto(into: Float64Array): Float64Array;
+}
+
+const isMatrix = (x: Matrix | CentringSource): x is Matrix => 'data' in x;
+
+/**
+ * SVCCA's first step plus the CCA factor of the reduced representation. X: a float64 Matrix or a
+ * CentringSource; the factor is bit for bit the same either way, and a source's matrix is never
+ * built (it is centred into WebAssembly memory or into the scratch buffer).
+ */
+export function svccaFactor(x: Matrix | CentringSource, rule: KeepRule, epsilon: number, clipTolerance = CLIP_TOLERANCE_F64): SvccaFactor {
   const fused = residentSvccaFactor(x, rule, epsilon, clipTolerance);
   if (fused) return fused;
   // The centred copy lives in the scratch buffer: the factor keeps only the reduced rows built from it.
@@ -241,16 +265,18 @@ export function svccaFactor(x: Matrix, rule: KeepRule, epsilon: number, clipTole
  * pass. Same kernels, same operands, same order of summation: the factor is bit for bit theirs
  * (test/math/residentFactor.test.ts). Null, and the caller takes the other path, where that path
  * would not run both products in WebAssembly (no SIMD, tiny products, n > m: the m × m Gram) or the
- * matrix does not fit in linear memory. X: n neurons × m datapoints.
+ * matrix does not fit in linear memory. X: n neurons × m datapoints, a Matrix or a CentringSource.
  */
-function residentSvccaFactor(x: Matrix, rule: KeepRule, epsilon: number, clipTolerance: number): SvccaFactor | null {
+function residentSvccaFactor(x: Matrix | CentringSource, rule: KeepRule, epsilon: number, clipTolerance: number): SvccaFactor | null {
   const n = x.rows;
   const m = x.cols;
   if (m < 2 || n > m || n * n * m < WASM_MIN_WORK) return null;
   const resident = wasmResident(n, m);
   if (!resident) return null;
   try {
-    centerRows(x, resident.data());
+    // A source widens (and transposes) its stored array into the module's memory in the same pass.
+    if (isMatrix(x)) centerRows(x, resident.data());
+    else x.centerRowsInto(resident.data());
     const gramData = resident.gram();
     if (!gramData) return null;
     const eig = symmetricTopEigen({ rows: n, cols: n, data: gramData }, (values) => chooseK(spectrumOf(values, m), rule));

@@ -1,6 +1,10 @@
 // From a stored array to a representation the metrics take.
 //
-// Dense layers become X: n neurons × m datapoints (row-major), whatever the file's layout.
+// Dense layers become X: n neurons × m datapoints (row-major), whatever the file's layout. The
+// representation keeps the stored array (float32 or float64, either orientation) and builds that
+// float64 matrix only when a path asks for `x`: SVCCA's factor centres straight from the stored
+// array (reduceToSource, centerStoredRows), so a large single pair never allocates the n × m
+// float64 copy (40 MB at 512 × 10 000, paid mostly in page faults on a fresh allocation).
 // Conv layers (and (N, T, D) sequences, read as H = T, W = 1) are first normalised to a Conv tensor
 // in NHWC order (datapoints, height, width, channels), then reduced:
 //   flatten   → (C·H·W) neurons × N datapoints   (features ordered (h, w, c))
@@ -8,6 +12,7 @@
 //   meanpool  → C neurons × N datapoints         (average over space)
 //   dft       → per-frequency blocks (see dft.ts); a dense layer there is the DC term, (N, 1, 1, F).
 
+import type { CentringSource } from './cca';
 import { zeros, type Matrix } from './matrix';
 
 export type Layout = 'datapoints-first' | 'neurons-first';
@@ -23,7 +28,22 @@ export interface Conv {
   data: Float64Array;
 }
 
-export type Representation = { kind: 'dense'; x: Matrix } | { kind: 'conv'; conv: Conv };
+/**
+ * A dense layer as the file stores it, read in place: `neuronsFirst` n neurons × m datapoints,
+ * else m datapoints × n neurons (row-major either way).
+ */
+export interface StoredDense {
+  data: Float32Array | Float64Array;
+  neurons: number;
+  datapoints: number;
+  neuronsFirst: boolean;
+}
+
+/**
+ * Dense: `x` is the n neurons × m datapoints float64 matrix. From toRepresentation it is built on
+ * first read of `x` (then kept) from `stored`; literals built elsewhere give `x` alone.
+ */
+export type Representation = { kind: 'dense'; x: Matrix; stored?: StoredDense } | { kind: 'conv'; conv: Conv };
 
 interface Stored {
   shape: readonly number[];
@@ -33,14 +53,11 @@ interface Stored {
 /** Reads a stored array as a representation. Throws Error with a plain-language reason on shapes it cannot use. */
 export function toRepresentation(array: Stored, layout: Layout, convLayout: ConvLayout): Representation {
   const { shape, data } = array;
-  if (shape.length === 1) return { kind: 'dense', x: { rows: 1, cols: shape[0], data: new Float64Array(data) } }; // one neuron
+  if (shape.length === 1) return denseRepresentation({ data, neurons: 1, datapoints: shape[0], neuronsFirst: true }); // one neuron
   if (shape.length === 2) {
     const [a, b] = shape;
-    if (layout === 'neurons-first') return { kind: 'dense', x: { rows: a, cols: b, data: new Float64Array(data) } };
-    // datapoints-first (m, n) → n × m
-    const x = zeros(b, a);
-    for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) x.data[j * a + i] = data[i * b + j];
-    return { kind: 'dense', x };
+    if (layout === 'neurons-first') return denseRepresentation({ data, neurons: a, datapoints: b, neuronsFirst: true });
+    return denseRepresentation({ data, neurons: b, datapoints: a, neuronsFirst: false }); // stored (m, n)
   }
   if (shape.length === 3) {
     // (N, T, D): a sequence is a conv layer with H = T, W = 1 (datapoints always first).
@@ -62,9 +79,110 @@ export function toRepresentation(array: Stored, layout: Layout, convLayout: Conv
   throw new Error(`has ${shape.length} dimensions (${shape.join(' × ')}); expected 1 (one neuron), 2 (dense), 3 (N, T, D) or 4 (conv)`);
 }
 
+/** Reps whose float64 matrix has been built (denseMatrixBuilt). */
+const built = new WeakSet<Representation>();
+
+/**
+ * A dense representation over a stored array: `x` (n neurons × m datapoints, float64) is built on
+ * its first read, the same values toRepresentation always gave (a widening copy of a neurons-first
+ * array, the transpose of a datapoints-first one), then kept. `x` is an enumerable getter, so a
+ * spread or a structured clone builds it: send `stored` across threads instead (analysis/pool).
+ */
+export function denseRepresentation(stored: StoredDense): Representation & { kind: 'dense' } {
+  let matrix: Matrix | undefined;
+  const rep = { kind: 'dense' as const, stored } as Representation & { kind: 'dense' };
+  Object.defineProperty(rep, 'x', {
+    enumerable: true,
+    get: () => {
+      if (!matrix) {
+        matrix = storedMatrix(stored);
+        built.add(rep);
+      }
+      return matrix;
+    },
+  });
+  return rep;
+}
+
+/** Whether a dense representation's float64 matrix exists (literals: always; denseRepresentation: once `x` was read). */
+export function denseMatrixBuilt(rep: Representation): boolean {
+  return rep.kind === 'dense' && (!rep.stored || built.has(rep));
+}
+
+/** The n neurons × m datapoints float64 matrix of a stored dense layer (a new array). */
+export function storedMatrix(stored: StoredDense): Matrix {
+  const { data, neurons: n, datapoints: m } = stored;
+  if (stored.neuronsFirst) return { rows: n, cols: m, data: new Float64Array(data.subarray(0, n * m)) };
+  // datapoints-first (m, n) → n × m
+  const x = zeros(n, m);
+  for (let j = 0; j < m; j++) for (let i = 0; i < n; i++) x.data[i * m + j] = data[j * n + i];
+  return x;
+}
+
+/** Datapoints tile of the transposing pass: a tile of the stored (m, n) rows and of `into`'s rows stays in L1. */
+const TRANSPOSE_TILE = 64;
+
+/**
+ * centerRows (math/matrix.ts) of storedMatrix(stored), without building it: the centred n neurons ×
+ * m datapoints rows written into `into` (n·m elements, e.g. WebAssembly memory), widened to float64,
+ * transposed from a datapoints-first array in the same pass. Returns the row means. Bit for bit
+ * centerRows's result: each neuron's sum runs over its datapoints in the same order, then the same
+ * division and subtraction.
+ */
+export function centerStoredRows(stored: StoredDense, into: Float64Array): Float64Array {
+  const { data, neurons: n, datapoints: m } = stored;
+  const means = new Float64Array(n);
+  if (stored.neuronsFirst) {
+    for (let i = 0; i < n; i++) {
+      const offset = i * m;
+      let sum = 0;
+      for (let j = 0; j < m; j++) sum += data[offset + j];
+      const mean = sum / m;
+      means[i] = mean;
+      for (let j = 0; j < m; j++) into[offset + j] = data[offset + j] - mean;
+    }
+    return means;
+  }
+  // Stored (m, n): the sums in one sequential pass (datapoint j outer, so each neuron's sum still
+  // adds its datapoints in order j = 0, 1, …), then the transposing subtraction in tiles.
+  const sums = new Float64Array(n);
+  for (let j = 0; j < m; j++) {
+    const row = j * n;
+    for (let i = 0; i < n; i++) sums[i] += data[row + i];
+  }
+  for (let i = 0; i < n; i++) means[i] = sums[i] / m;
+  for (let j0 = 0; j0 < m; j0 += TRANSPOSE_TILE) {
+    const j1 = Math.min(m, j0 + TRANSPOSE_TILE);
+    for (let i0 = 0; i0 < n; i0 += TRANSPOSE_TILE) {
+      const i1 = Math.min(n, i0 + TRANSPOSE_TILE);
+      for (let i = i0; i < i1; i++) {
+        const mean = means[i];
+        const offset = i * m;
+        for (let j = j0; j < j1; j++) into[offset + j] = data[j * n + i] - mean;
+      }
+    }
+  }
+  return means;
+}
+
+/**
+ * reduceToMatrix for SVCCA's factor, which centres straight from a stored dense array: such a
+ * layer (its float64 matrix not built yet) comes back as a CentringSource, and stays unbuilt;
+ * anything else as reduceToMatrix gives it.
+ */
+export function reduceToSource(rep: Representation, reduction: Exclude<ConvReduction, 'dft'>): Matrix | CentringSource {
+  if (rep.kind !== 'dense' || !rep.stored || built.has(rep)) return reduceToMatrix(rep, reduction);
+  const stored = rep.stored;
+  return {
+    rows: stored.neurons,
+    cols: stored.datapoints,
+    centerRowsInto: (into) => centerStoredRows(stored, into),
+  };
+}
+
 /** Datapoints of a representation (columns of the dense matrix it becomes under `reduction`). */
 export function datapointsOfRepresentation(rep: Representation, reduction: ConvReduction): number {
-  if (rep.kind === 'dense') return rep.x.cols;
+  if (rep.kind === 'dense') return rep.stored ? rep.stored.datapoints : rep.x.cols;
   const { datapoints, height, width } = rep.conv;
   return reduction === 'positions' ? datapoints * height * width : datapoints;
 }

@@ -10,7 +10,9 @@
 // Memory: factors come back in SharedArrayBuffers where the pool is `shared` (Node; a cross-origin
 // isolated page), so a tile reads them without a copy; otherwise their buffers are transferred back
 // and a tile's factors are copied to its worker. A representation is copied to its worker (its data
-// may be a view of an array the bundle keeps). Batches stay as the engine makes them (bounded).
+// may be a view of an array the bundle keeps); a dense layer as its stored array (float32 where the
+// file is), in a SharedArrayBuffer where the pool is `shared` (protocol.ts representationMessage),
+// never as the float64 matrix. Batches stay as the engine makes them (bounded).
 //
 // Cancel: an aborted signal rejects the call at once and terminates the workers running its tasks
 // (the pool starts fresh ones on the next call). Workers start lazily, on the first task.
@@ -23,7 +25,7 @@ import type { Representation } from '../../math/reduce';
 import { cpuBackend, type ComputeBackend } from '../backend';
 import type { Factor, PairNumbers } from '../metrics';
 import type { AnalysisOptions } from '../types';
-import type { PoolError, PoolRequest, PoolResponse } from './protocol';
+import { representationMessage, type PoolError, type PoolRequest, type PoolResponse } from './protocol';
 
 /** What the pool needs of one worker (a Web Worker or a Node worker thread). */
 export interface PoolPort {
@@ -147,7 +149,7 @@ export class CpuPool implements ComputeBackend<Factor> {
     if (this.threads <= 1 || reps.length < 2) return cpuBackend.factorize(reps, options, dft);
     try {
       const answers = await this.run(
-        reps.map((rep) => ({ type: 'factorize', rep, options, dft, shared: this.config.shared })),
+        reps.map((rep) => ({ type: 'factorize', rep: representationMessage(rep, this.config.shared), options, dft, shared: this.config.shared })),
         undefined,
         undefined,
       );

@@ -4,15 +4,47 @@
 // Shapes: representations are n neurons × m datapoints (src/math/reduce.ts); a Gram is size × size.
 
 import type { CcaDraft, SvdDraft, SvdSpectrum } from '../../math/gramFactor';
-import type { Representation } from '../../math/reduce';
+import { denseRepresentation, type Representation, type StoredDense } from '../../math/reduce';
 import type { Factor, PairNumbers } from '../metrics';
 import type { AnalysisOptions } from '../types';
+
+/**
+ * A representation on its way to a worker. A dense layer read from a file goes as its stored array
+ * (float32 where the file was: half the bytes of the float64 matrix; never that matrix, which the
+ * worker's factor may not need at all); anything else as it is.
+ */
+export type RepresentationMessage = Representation | { kind: 'stored-dense'; stored: StoredDense };
+
+/**
+ * The message form of a representation. `shared`: the stored array goes in a SharedArrayBuffer
+ * (one copy here, none in the worker); otherwise it is cloned, and a view of a larger buffer (a
+ * member of a bundle) is first cut to its own bytes, since a clone would carry the whole buffer.
+ */
+export function representationMessage(rep: Representation, shared: boolean): RepresentationMessage {
+  if (rep.kind !== 'dense' || !rep.stored) return rep;
+  const { data, neurons, datapoints, neuronsFirst } = rep.stored;
+  const values = data.subarray(0, neurons * datapoints);
+  const inShared = typeof SharedArrayBuffer !== 'undefined' && values.buffer instanceof SharedArrayBuffer;
+  let sent: Float32Array | Float64Array;
+  if (inShared || (!shared && values.byteLength === values.buffer.byteLength)) sent = values;
+  else if (shared) {
+    const Kind = (values instanceof Float32Array ? Float32Array : Float64Array) as new (buffer: SharedArrayBuffer) => Float32Array | Float64Array;
+    sent = new Kind(new SharedArrayBuffer(values.byteLength));
+    sent.set(values);
+  } else sent = values.slice();
+  return { kind: 'stored-dense', stored: { data: sent, neurons, datapoints, neuronsFirst } };
+}
+
+/** The worker's side of representationMessage. */
+export function representationOf(message: RepresentationMessage): Representation {
+  return message.kind === 'stored-dense' ? denseRepresentation(message.stored) : message;
+}
 
 export type PoolRequest =
   | {
       id: number;
       type: 'factorize';
-      rep: Representation;
+      rep: RepresentationMessage;
       options: AnalysisOptions;
       dft: boolean;
       /** Hand the factor back in SharedArrayBuffers (shared memory) rather than transferring its buffers. */

@@ -5,7 +5,7 @@
 
 import { draftCca, draftSvd, svdSpectrum } from '../../math/gramFactor';
 import { compareFactors, factorize, type Factor } from '../metrics';
-import type { PoolError, PoolRequest, PoolResponse } from './protocol';
+import { representationOf, type PoolError, type PoolRequest, type PoolResponse } from './protocol';
 
 /** Sends a response; `transfer` lists buffers whose ownership moves with it. */
 export type PoolPost = (response: PoolResponse, transfer: ArrayBuffer[]) => void;
@@ -76,7 +76,7 @@ export function handlePoolRequest(request: PoolRequest, post: PoolPost): void {
   const { id } = request;
   try {
     if (request.type === 'factorize') {
-      const factor = factorize(request.rep, request.options, request.dft);
+      const factor = factorize(representationOf(request.rep), request.options, request.dft);
       if (request.shared) post({ id, type: 'factor', factor: sharedCopy(factor) }, []);
       else post({ id, type: 'factor', factor }, buffersOf(factor));
       return;

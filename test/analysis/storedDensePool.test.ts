@@ -1,0 +1,94 @@
+// A dense layer kept as stored (math/reduce.ts) through the engine's factorize and the CPU pool:
+// SVCCA factors it without building its float64 matrix, in-process and in a worker (which receives
+// the stored float32 array, in shared memory in Node), bit for bit the factor of that matrix; the
+// other metrics build the matrix and give what they gave. Shapes: n neurons × m datapoints; the
+// stored arrays are (m, n) datapoints-first float32 like the benchmark's, or (n, m) float64.
+import { afterAll, describe, expect, it } from 'vitest';
+import { cpuBackend } from '../../src/analysis/backend';
+import { shapeOnly } from '../../src/analysis/factorCache';
+import { factorize } from '../../src/analysis/metrics';
+import { createNodePool } from '../../src/analysis/pool/node';
+import { representationMessage, representationOf } from '../../src/analysis/pool/protocol';
+import { DEFAULT_OPTIONS, type AnalysisOptions, type Metric } from '../../src/analysis/types';
+import { transpose, type Matrix } from '../../src/math/matrix';
+import { denseMatrixBuilt, toRepresentation, type Representation } from '../../src/math/reduce';
+import { decaying } from '../helpers/data';
+
+const options = (metric: Metric): AnalysisOptions => ({ ...DEFAULT_OPTIONS, backend: 'cpu', metric });
+const pool = createNodePool(2);
+afterAll(() => pool.close());
+
+/** x (n × m) stored datapoints-first as float32, and the float64 matrix the engine used to make of it. */
+function storedF32(x: Matrix): { rep: Representation; matrix: Representation } {
+  const data = Float32Array.from(transpose(x).data);
+  const rep = toRepresentation({ shape: [x.cols, x.rows], data }, 'datapoints-first', 'nhwc');
+  const widened: Matrix = { rows: x.rows, cols: x.cols, data: Float64Array.from(transpose({ rows: x.cols, cols: x.rows, data: Float64Array.from(data) }).data) };
+  return { rep, matrix: { kind: 'dense', x: widened } };
+}
+
+describe('factorize on a stored dense layer', () => {
+  it('SVCCA: bit for bit the factor of the float64 matrix, the matrix never built', () => {
+    const { rep, matrix } = storedF32(decaying(41, 60, 900, 2));
+    const fast = factorize(rep, options('svcca'), false);
+    expect(denseMatrixBuilt(rep)).toBe(false);
+    expect(fast).toEqual(factorize(matrix, options('svcca'), false));
+    // The cache's shape-only copy reads the sizes without building it either.
+    expect(shapeOnly(rep)).toEqual({ kind: 'dense', x: { rows: 60, cols: 900, data: new Float64Array(0) } });
+    expect(denseMatrixBuilt(rep)).toBe(false);
+  });
+
+  it.each<Metric>(['cca', 'pwcca', 'cka'])('%s: builds the matrix and gives the same factor', (metric) => {
+    const { rep, matrix } = storedF32(decaying(42, 20, 300, 2));
+    expect(factorize(rep, options(metric), false)).toEqual(factorize(matrix, options(metric), false));
+    expect(denseMatrixBuilt(rep)).toBe(true);
+  });
+
+  it('the DFT (a dense layer as the DC term) builds it and gives the same spectrum', () => {
+    const { rep, matrix } = storedF32(decaying(43, 12, 200, 2));
+    expect(factorize(rep, options('svcca'), true)).toEqual(factorize(matrix, options('svcca'), true));
+  });
+});
+
+describe('the CPU pool receives the stored array', () => {
+  it('in shared memory where the pool is shared, its own bytes otherwise, never the float64 matrix', () => {
+    const big = new Float32Array(1000).map((_, i) => i);
+    const view = big.subarray(100, 100 + 6 * 50); // a member of a bundle: a view of a larger buffer
+    const rep = toRepresentation({ shape: [50, 6], data: view }, 'datapoints-first', 'nhwc');
+    const shared = representationMessage(rep, true);
+    const copied = representationMessage(rep, false);
+    for (const [message, inShared] of [
+      [shared, true],
+      [copied, false],
+    ] as const) {
+      if (message.kind !== 'stored-dense') throw new Error('stored-dense expected');
+      expect(message.stored.data).toBeInstanceOf(Float32Array);
+      expect(message.stored.data.buffer instanceof SharedArrayBuffer).toBe(inShared);
+      expect(message.stored.data.buffer.byteLength).toBe(6 * 50 * 4);
+      expect(Array.from(message.stored.data)).toEqual(Array.from(view));
+      const received = representationOf(message);
+      expect(received.kind === 'dense' && received.x).toEqual(rep.kind === 'dense' && rep.x);
+    }
+    // A float64 literal goes as it is.
+    const literal: Representation = { kind: 'dense', x: { rows: 1, cols: 3, data: new Float64Array([1, 2, 3]) } };
+    expect(representationMessage(literal, true)).toBe(literal);
+  });
+
+  it('a pooled SVCCA factorisation equals the in-process one exactly, and builds no matrix here', async () => {
+    const sides = [storedF32(decaying(44, 80, 1200, 2)), storedF32(decaying(45, 64, 1200, 2))];
+    const pooled = await pool.factorize(
+      sides.map((s) => s.rep),
+      options('svcca'),
+      false,
+    );
+    expect(sides.every((s) => !denseMatrixBuilt(s.rep))).toBe(true);
+    const single = await cpuBackend.factorize(
+      sides.map((s) => s.matrix),
+      options('svcca'),
+      false,
+    );
+    // Shared-memory arrays compare by value, not by their buffer's kind.
+    expect(pooled.map((f) => JSON.stringify(f, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v)))).toEqual(
+      single.map((f) => JSON.stringify(f, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v))),
+    );
+  });
+});
