@@ -68,6 +68,11 @@ describe('the CPU pool receives the stored array', () => {
       const received = representationOf(message);
       expect(received.kind === 'dense' && received.x).toEqual(rep.kind === 'dense' && rep.x);
     }
+    // A buffer the pool keeps between calls carries it when given (only the array's length of it is read).
+    const kept = new SharedArrayBuffer(4096);
+    const staged = representationMessage(rep, true, () => kept);
+    expect(staged.kind === 'stored-dense' && staged.stored.data.buffer).toBe(kept);
+    expect(staged.kind === 'stored-dense' && Array.from(staged.stored.data)).toEqual(Array.from(view));
     // A float64 literal goes as it is.
     const literal: Representation = { kind: 'dense', x: { rows: 1, cols: 3, data: new Float64Array([1, 2, 3]) } };
     expect(representationMessage(literal, true)).toBe(literal);
@@ -86,9 +91,33 @@ describe('the CPU pool receives the stored array', () => {
       options('svcca'),
       false,
     );
-    // Shared-memory arrays compare by value, not by their buffer's kind.
-    expect(pooled.map((f) => JSON.stringify(f, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v)))).toEqual(
-      single.map((f) => JSON.stringify(f, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v))),
-    );
+    expect(byValue(pooled)).toEqual(byValue(single));
+  });
+
+  it('consecutive calls reuse the shared buffers, larger layers and other values included, and stay exact', async () => {
+    for (const [seed, n, m] of [
+      [46, 30, 700],
+      [47, 50, 1500], // larger than the kept buffers: grown
+      [48, 20, 400], // smaller: a kept buffer, partly read
+      [49, 20, 400],
+    ]) {
+      const sides = [storedF32(decaying(seed, n, m, 2)), storedF32(decaying(seed + 100, n + 3, m, 2)), storedF32(decaying(seed + 200, n, m, 2))];
+      const pooled = await pool.factorize(
+        sides.map((s) => s.rep),
+        options('svcca'),
+        false,
+      );
+      const single = await cpuBackend.factorize(
+        sides.map((s) => s.matrix),
+        options('svcca'),
+        false,
+      );
+      expect(byValue(pooled)).toEqual(byValue(single));
+    }
   });
 });
+
+/** Factors as JSON with every typed array as its values (shared-memory arrays compare by value, not by their buffer's kind). */
+function byValue(factors: unknown[]): string[] {
+  return factors.map((f) => JSON.stringify(f, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v)));
+}

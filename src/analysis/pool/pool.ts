@@ -50,6 +50,13 @@ export interface PoolConfig {
  */
 const IDLE_MS = 20_000;
 
+/**
+ * Shared buffers that carried stored arrays to the workers are kept for the next factorize up to
+ * this many bytes in all: a fresh one costs page faults on first touch (~60 ms for a 20 MB float32
+ * layer on the development VM), refilling a kept one ~1 ms.
+ */
+const MAX_STAGING_BYTES = 256 * 1024 * 1024;
+
 /** More threads than this only add copies and memory on the machines the app targets. */
 export const MAX_THREADS = 16;
 
@@ -109,6 +116,9 @@ export class CpuPool implements ComputeBackend<Factor> {
   private nextId = 1;
   /** Why workers cannot start here (then every call runs in-process). */
   private broken: string | null = null;
+  /** Shared buffers kept between factorize calls (MAX_STAGING_BYTES), free while none runs; dropped with the last worker. */
+  private staging: SharedArrayBuffer[] = [];
+  private stagingInUse = false;
 
   constructor(private readonly config: PoolConfig) {
     this.wanted = clampThreads(config.threads);
@@ -142,14 +152,18 @@ export class CpuPool implements ComputeBackend<Factor> {
   /** Stops every worker; queued tasks fail. The pool starts new workers if used again. */
   close(): void {
     for (const slot of this.slots.splice(0)) slot.port.terminate();
+    this.staging = [];
     for (const task of this.queue.splice(0)) task.receive({ id: -1, type: 'error', error: { name: 'Error', message: 'the CPU thread pool was closed' } });
   }
 
   async factorize(reps: Representation[], options: AnalysisOptions, dft: boolean): Promise<Factor[]> {
     if (this.threads <= 1 || reps.length < 2) return cpuBackend.factorize(reps, options, dft);
+    // Kept shared buffers carry this call's stored arrays unless another call holds them.
+    const stage = this.config.shared && !this.stagingInUse ? this.stager() : undefined;
+    if (stage) this.stagingInUse = true;
     try {
       const answers = await this.run(
-        reps.map((rep) => ({ type: 'factorize', rep: representationMessage(rep, this.config.shared), options, dft, shared: this.config.shared })),
+        reps.map((rep) => ({ type: 'factorize', rep: representationMessage(rep, this.config.shared, stage), options, dft, shared: this.config.shared })),
         undefined,
         undefined,
       );
@@ -157,7 +171,22 @@ export class CpuPool implements ComputeBackend<Factor> {
     } catch (error) {
       if (error instanceof PoolStartError) return cpuBackend.factorize(reps, options, dft);
       throw error;
+    } finally {
+      if (stage) this.stagingInUse = false;
     }
+  }
+
+  /** Hands out the kept shared buffers in turn (grown where too small) for one factorize call. */
+  private stager(): (bytes: number) => SharedArrayBuffer {
+    let next = 0;
+    return (bytes) => {
+      const k = next++;
+      if (k < this.staging.length && this.staging[k].byteLength >= bytes) return this.staging[k];
+      const buffer = new SharedArrayBuffer(bytes);
+      const others = this.staging.reduce((sum, b, i) => sum + (i === k ? 0 : b.byteLength), 0);
+      if (k <= this.staging.length && others + bytes <= MAX_STAGING_BYTES) this.staging[k] = buffer;
+      return buffer;
+    };
   }
 
   async compareGrid(a: Factor[], b: Factor[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
@@ -261,6 +290,7 @@ export class CpuPool implements ComputeBackend<Factor> {
     const index = this.slots.indexOf(slot);
     if (index >= 0) this.slots.splice(index, 1);
     slot.port.terminate();
+    if (this.slots.length === 0) this.staging = [];
   }
 
   /** Stops idle workers beyond the wanted count. */

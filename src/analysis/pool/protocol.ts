@@ -17,10 +17,12 @@ export type RepresentationMessage = Representation | { kind: 'stored-dense'; sto
 
 /**
  * The message form of a representation. `shared`: the stored array goes in a SharedArrayBuffer
- * (one copy here, none in the worker); otherwise it is cloned, and a view of a larger buffer (a
- * member of a bundle) is first cut to its own bytes, since a clone would carry the whole buffer.
+ * (one copy here, none in the worker), from `stage` (a buffer of at least that many bytes, which the
+ * caller may reuse once the task is done) or a new one; otherwise it is cloned, and a view of a
+ * larger buffer (a member of a bundle) is first cut to its own bytes, since a clone would carry the
+ * whole buffer.
  */
-export function representationMessage(rep: Representation, shared: boolean): RepresentationMessage {
+export function representationMessage(rep: Representation, shared: boolean, stage?: (bytes: number) => SharedArrayBuffer): RepresentationMessage {
   if (rep.kind !== 'dense' || !rep.stored) return rep;
   const { data, neurons, datapoints, neuronsFirst } = rep.stored;
   const values = data.subarray(0, neurons * datapoints);
@@ -28,8 +30,12 @@ export function representationMessage(rep: Representation, shared: boolean): Rep
   let sent: Float32Array | Float64Array;
   if (inShared || (!shared && values.byteLength === values.buffer.byteLength)) sent = values;
   else if (shared) {
-    const Kind = (values instanceof Float32Array ? Float32Array : Float64Array) as new (buffer: SharedArrayBuffer) => Float32Array | Float64Array;
-    sent = new Kind(new SharedArrayBuffer(values.byteLength));
+    const Kind = (values instanceof Float32Array ? Float32Array : Float64Array) as new (
+      buffer: SharedArrayBuffer,
+      offset: number,
+      length: number,
+    ) => Float32Array | Float64Array;
+    sent = new Kind(stage ? stage(values.byteLength) : new SharedArrayBuffer(values.byteLength), 0, values.length);
     sent.set(values);
   } else sent = values.slice();
   return { kind: 'stored-dense', stored: { data: sent, neurons, datapoints, neuronsFirst } };
