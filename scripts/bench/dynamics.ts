@@ -34,7 +34,7 @@ interface StageSplit {
   wallSeconds: number;
   /** From progress events: rows of pairs with no load in between, × all rows. Includes one event-loop yield per row. */
   pairsSeconds: number;
-  /** seconds − pairsSeconds: prepare (float32 → float64 transpose, checks) + factoring. */
+  /** seconds − pairsSeconds: prepare (checks) + factoring (from centring the stored float32 array). */
   factoringSeconds: number;
   rows: number;
   pureRows: number;

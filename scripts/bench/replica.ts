@@ -1,6 +1,8 @@
-// The instrumented replica: the engine's SVCCA path (engine.prepare → svdStepTop (every eigenvalue,
-// the kept k eigenvectors) → svccaFactorFromStep; ccaFromFactors), with a timer around every stage. Same functions, same
-// order, so its values equal the engine's bit for bit (checked on job (b)).
+// The instrumented replica: the engine's SVCCA path (engine.prepare → the stored array centred
+// (reduceToSource) → the Gram → every eigenvalue, the kept k eigenvectors → svccaFactorFromStep;
+// ccaFromFactors), with a timer around every stage. Same kernels, same order of summation, so its
+// values equal the engine's bit for bit (checked on job (b)); the engine keeps the centred matrix
+// in WebAssembly memory for both products, where the replica copies it in for each.
 
 import { cellDelta } from '../../src/analysis/precision';
 import { prepare } from '../../src/analysis/prepare';
@@ -8,7 +10,9 @@ import type { NdArray } from '../../src/io/types';
 import { chooseK, summarize, svccaFactorFromStep, type CcaFactor, type SvdStep } from '../../src/math/cca';
 import { symmetricEigenvalues } from '../../src/math/eigen';
 import { symmetricTopEigen } from '../../src/math/eigenTop';
-import { centerRows, multiplyABt, transpose, type Matrix } from '../../src/math/matrix';
+import { multiplyABt, transpose, type Matrix } from '../../src/math/matrix';
+import { reduceToSource } from '../../src/math/reduce';
+import { scratchFloat64 } from '../../src/math/scratch';
 import { oursFactorFlops, oursPairFlops, type GeneratorSpec } from '../bench-data';
 import { now, OPTIONS } from './args';
 import { layerName, type SyntheticJob } from './synthetic';
@@ -33,13 +37,16 @@ export interface TimedFactor {
 export function timedFactor(name: string, array: NdArray): TimedFactor {
   const t0 = now();
   const prepared = prepare({ name, array }, OPTIONS, array.shape[0]);
-  if (prepared.rep.kind !== 'dense') throw new Error('bench: expected a dense representation');
-  const x = prepared.rep.x;
-  const n = x.rows;
-  const m = x.cols;
+  const source = reduceToSource(prepared.rep, 'flatten');
+  if ('data' in source) throw new Error('bench: expected a stored dense representation');
+  const n = source.rows;
+  const m = source.cols;
   if (n > m) throw new Error('bench: the replica covers n ≤ m only');
   const t1 = now();
-  const { centered } = centerRows(x);
+  // As the engine: centred, widened and transposed from the stored array in one pass (it writes
+  // into WebAssembly memory, the replica into the scratch buffer; the Gram then copies it in).
+  const centered: Matrix = { rows: n, cols: m, data: scratchFloat64(n * m) };
+  source.centerRowsInto(centered.data);
   const t2 = now();
   const gram = multiplyABt(centered, centered);
   const t3 = now();

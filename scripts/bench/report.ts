@@ -139,7 +139,7 @@ export function printReport(input: ReportInput, log: (s: string) => void): Crite
   }
   log(renderTable(stageHeader, stageRows));
   log(
-    `  prepare = float32 (m, n) → float64 n × m transpose + checks; project = U_kᵀ·Xc and whitening; pair XYᵀ = Zx·Zyᵀ; pair eig = T·Tᵀ and its eigenvalues.`,
+    `  prepare = layout and finiteness checks (the stored array is kept); centre = float32 (m, n) → centred float64 n × m in one pass; project = U_kᵀ·Xc and whitening; pair XYᵀ = Zx·Zyᵀ; pair eig = T·Tᵀ and its eigenvalues.`,
   );
   log(
     `  pairs (progress) = from the engine's progress events (includes one ${formatSeconds(yieldSeconds)} event-loop yield per row). (a): side A instrumented ×2 + one timed pair.`,
