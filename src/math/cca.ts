@@ -261,13 +261,13 @@ export function svccaFactor(x: Matrix | CentringSource, rule: KeepRule, epsilon:
 }
 
 /**
- * The most float64 the resident path holds in WebAssembly memory at once. A larger layer is held a
- * block of datapoints at a time and centred, block by block, twice (once for the Gram, once for
- * U_kᵀ·Xc): on a process's first large layer the memory the module must grow (and fault in, ~4 ms per
- * MiB on the development VM) is ~16 MiB instead of the whole n × m (40 MB at 512 × 10 000), for a
- * second centring pass of ~16 ms. Layers up to 16 MiB (256 × 8192) are centred once, as before.
+ * The widest block of datapoints the resident path holds in WebAssembly memory at once. A layer
+ * wider than this is centred, block by block, twice (once for the Gram, once for U_kᵀ·Xc): on a
+ * process's first large layer the memory the module must grow (and fault in, ~4 ms per MiB on the
+ * development VM) is ~8 MiB instead of the whole n × m (40 MB at 512 × 10 000), for a second
+ * centring pass of ~10 ms.
  */
-const RESIDENT_BLOCK_BYTES = 16 * 1024 * 1024;
+const RESIDENT_BLOCK_BYTES = 8 * 1024 * 1024;
 /** Blocks are whole tiles of both kernels (the Gram's 256 datapoints, the projection's 64 columns), so that every sum runs as in one call. */
 const RESIDENT_BLOCK_TILE = 256;
 
@@ -317,7 +317,7 @@ function residentSvccaFactor(x: Matrix | CentringSource, rule: KeepRule, epsilon
       for (let from = 0; from < m; from += block) {
         const width = Math.min(block, m - from);
         source.centerColumnsInto(means, from, from + width, resident.data(width));
-        const part = resident.leftMultiply(uk, k, width, true); // k × width, a view of the module's memory
+        const part = resident.leftMultiply(uk, k, width); // k × width
         if (!part) return null;
         for (let i = 0; i < k; i++) reducedData.set(part.subarray(i * width, (i + 1) * width), i * m + from);
       }

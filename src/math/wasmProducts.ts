@@ -263,10 +263,9 @@ export interface WasmResidentMatrix {
   /**
    * A·R for A p × rows (a new p × width array): the same kernel as wasmMultiplyAB(A, R, …). Null if it
    * does not fit. Per block of columns (multiples of 64, the kernel's column tile) each column is
-   * summed exactly as in the whole product. `view`: the result as a view of linear memory instead,
-   * valid until the next call into the module (no new array per block).
+   * summed exactly as in the whole product.
    */
-  leftMultiply(a: Float64Array, p: number, width?: number, view?: boolean): Float64Array | null;
+  leftMultiply(a: Float64Array, p: number, width?: number): Float64Array | null;
   release(): void;
 }
 
@@ -321,7 +320,7 @@ export function wasmResident(rows: number, cols: number): WasmResidentMatrix | n
       mirrorUpper(c, rows);
       return c;
     },
-    leftMultiply(a, p, width = cols, view = false) {
+    leftMultiply(a, p, width = cols) {
       const w = live();
       checkWidth(width);
       const aOffset = freeStart;
@@ -331,7 +330,7 @@ export function wasmResident(rows: number, cols: number): WasmResidentMatrix | n
       heap.set(a.subarray(0, p * rows), aOffset);
       heap.fill(0, cOffset, cOffset + p * width);
       w.ab(aOffset * 8, at * 8, cOffset * 8, p, width, rows);
-      return view ? heap.subarray(cOffset, cOffset + p * width) : heap.slice(cOffset, cOffset + p * width);
+      return heap.slice(cOffset, cOffset + p * width);
     },
     release() {
       if (!held) return;

@@ -54,7 +54,7 @@ function expectSameFactor(a: SvccaFactor, b: SvccaFactor): void {
 const CASES: [string, () => Matrix][] = [
   ['power-law 70 × 1500 (tiles of 64 with an edge; resident path)', () => decaying(31, 70, 1500, 2)],
   ['odd 37 × 517 with a constant neuron', () => withConstantRow(decaying(32, 37, 517), 4)],
-  ['520 × 4350: over 16 MiB, so held in blocks of 3840 datapoints (the last 510 wide), centred twice', () => decaying(39, 520, 4350, 2)],
+  ['520 × 2302: over 8 MiB, so held in blocks of 1792 datapoints (the last 510 wide), centred twice', () => decaying(39, 520, 2302, 2)],
   ['wide 90 × 40 (n > m: the copy path)', () => randn(33, 90, 40)],
   ['tiny 3 × 20 (under the WebAssembly threshold)', () => randn(34, 3, 20)],
 ];
