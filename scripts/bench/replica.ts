@@ -46,7 +46,7 @@ export function timedFactor(name: string, array: NdArray): TimedFactor {
   // As the engine: centred, widened and transposed from the stored array in one pass (it writes
   // into WebAssembly memory, the replica into the scratch buffer; the Gram then copies it in).
   const centered: Matrix = { rows: n, cols: m, data: scratchFloat64(n * m) };
-  source.centerColumnsInto(source.rowMeans(), 0, m, centered.data);
+  source.centerRowsInto(centered.data);
   const t2 = now();
   const gram = multiplyABt(centered, centered);
   const t3 = now();

@@ -15,7 +15,6 @@ import { centerRows, multiply, multiplyABt, selectRows, transpose, WASM_MIN_WORK
 import { symmetricEigen, symmetricEigenvalues } from './eigen';
 import { symmetricTopEigen } from './eigenTop';
 import { scratchFloat64 } from './scratch';
-import { storedSource } from './reduce';
 import { productKernel, wasmResident } from './wasmProducts';
 
 /** Relative eigenvalue floor below which whitening treats a direction as null (float64). */
@@ -193,7 +192,7 @@ function centredGram(x: Matrix | CentringSource, scratch = false): { centered: M
   if (isMatrix(x)) centered = centerRows(x, into).centered;
   else {
     centered = { rows: n, cols: m, data: into ?? new Float64Array(n * m) };
-    x.centerColumnsInto(x.rowMeans(), 0, m, centered.data);
+    x.centerRowsInto(centered.data);
   }
   const wide = n > m;
   // n ≤ m: eigen of the n × n Gram Xc Xcᵀ (rows of `vectors` = left singular vectors u_i);
@@ -234,15 +233,14 @@ export function svccaFactorFromStep(step: SvdStep, k: number, epsilon: number, c
 
 /**
  * X (n neurons × m datapoints) where it lies, when that is not a float64 Matrix (a stored float32 or
- * datapoints-first array: math/reduce.ts storedSource): its row means, and any range of datapoints
- * of its centred rows written into a given array as an n × (to − from) row-major block, bit for bit
- * those columns of centerRows of its float64 matrix.
+ * datapoints-first array: math/reduce.ts reduceToSource): it writes its centred rows into a given
+ * n·m array (row-major, neurons × datapoints), bit for bit centerRows of its float64 matrix, and
+ * returns the row means.
  */
 export interface CentringSource {
   rows: number;
   cols: number;
-  rowMeans(): Float64Array;
-  centerColumnsInto(means: Float64Array, from: number, to: number, into: Float64Array): void;
+  centerRowsInto(into: Float64Array): Float64Array;
 }
 
 const isMatrix = (x: Matrix | CentringSource): x is Matrix => 'data' in x;
@@ -261,76 +259,38 @@ export function svccaFactor(x: Matrix | CentringSource, rule: KeepRule, epsilon:
 }
 
 /**
- * The widest block of datapoints the resident path holds in WebAssembly memory at once. A layer
- * wider than this is centred, block by block, twice (once for the Gram, once for U_kᵀ·Xc): on a
- * process's first large layer the memory the module must grow (and fault in, ~4 ms per MiB on the
- * development VM) is ~8 MiB instead of the whole n × m (40 MB at 512 × 10 000), for a second
- * centring pass of ~10 ms.
- */
-const RESIDENT_BLOCK_BYTES = 8 * 1024 * 1024;
-/** Blocks are whole tiles of both kernels (the Gram's 256 datapoints, the projection's 64 columns), so that every sum runs as in one call. */
-const RESIDENT_BLOCK_TILE = 256;
-
-/**
- * svccaFactor with the centred representation written straight into the WebAssembly module's memory
- * (wasmResident), where the Gram Xc·Xcᵀ and the projection U_kᵀ·Xc read it in place: no scratch
- * copy and no copies into linear memory per product. A layer of more than RESIDENT_BLOCK_BYTES is
- * held a block of datapoints at a time: the Gram accumulated block by block, then each block centred
- * again for its columns of U_kᵀ·Xc. Same kernels, same operands, same order of summation: the factor
- * is bit for bit that of svdStepTop + svccaFactorFromStep (test/math/residentFactor.test.ts,
- * test/math/storedDense.test.ts). Null, and the caller takes that path, where it would not run both
- * products in WebAssembly (no SIMD, tiny products, n > m: the m × m Gram) or the block does not fit
- * in linear memory. X: n neurons × m datapoints, a Matrix or a CentringSource.
+ * svccaFactor with the centred copy written once, straight into the WebAssembly module's memory
+ * (wasmResident), where the Gram Xc·Xcᵀ and the projection U_kᵀ·Xc both read it in place: the
+ * scratch copy and the two copies into linear memory of svdStepTop + svccaFactorFromStep become one
+ * pass. Same kernels, same operands, same order of summation: the factor is bit for bit theirs
+ * (test/math/residentFactor.test.ts). Null, and the caller takes the other path, where that path
+ * would not run both products in WebAssembly (no SIMD, tiny products, n > m: the m × m Gram) or the
+ * matrix does not fit in linear memory. X: n neurons × m datapoints, a Matrix or a CentringSource.
  */
 function residentSvccaFactor(x: Matrix | CentringSource, rule: KeepRule, epsilon: number, clipTolerance: number): SvccaFactor | null {
   const n = x.rows;
   const m = x.cols;
   if (m < 2 || n > m || n * n * m < WASM_MIN_WORK) return null;
-  const source = isMatrix(x) ? matrixSource(x) : x;
-  const fit = Math.floor(RESIDENT_BLOCK_BYTES / (8 * n) / RESIDENT_BLOCK_TILE) * RESIDENT_BLOCK_TILE;
-  const block = n * m * 8 <= RESIDENT_BLOCK_BYTES ? m : Math.min(m, Math.max(RESIDENT_BLOCK_TILE, fit));
-  const resident = wasmResident(n, block);
+  const resident = wasmResident(n, m);
   if (!resident) return null;
   try {
-    const means = source.rowMeans();
-    for (let from = 0; from < m; from += block) {
-      const width = Math.min(block, m - from);
-      source.centerColumnsInto(means, from, from + width, resident.data(width));
-      resident.accumulateGram(width);
-    }
-    const eig = symmetricTopEigen({ rows: n, cols: n, data: resident.takeGram() }, (values) => chooseK(spectrumOf(values, m), rule));
+    // A source widens (and transposes) its stored array into the module's memory in the same pass.
+    if (isMatrix(x)) centerRows(x, resident.data());
+    else x.centerRowsInto(resident.data());
+    const gramData = resident.gram();
+    if (!gramData) return null;
+    const eig = symmetricTopEigen({ rows: n, cols: n, data: gramData }, (values) => chooseK(spectrumOf(values, m), rule));
     const spectrum = spectrumOf(eig.values, m);
     const k = eig.vectors.rows;
     const uk = eig.vectors.data.subarray(0, k * n); // k × n, rows = u_i
-    let reducedData: Float64Array;
-    if (k * n * m < WASM_MIN_WORK) {
-      // multiply() runs its JS kernel below WASM_MIN_WORK: do the same here, on the whole centred matrix (small).
-      const centered = new Float64Array(n * m);
-      source.centerColumnsInto(means, 0, m, centered);
-      reducedData = multiply({ rows: k, cols: n, data: uk }, { rows: n, cols: m, data: centered }).data;
-    } else if (block === m) {
-      const product = resident.leftMultiply(uk, k); // the matrix is still there
-      if (!product) return null;
-      reducedData = product;
-    } else {
-      reducedData = new Float64Array(k * m); // k × m, filled a block of columns at a time
-      for (let from = 0; from < m; from += block) {
-        const width = Math.min(block, m - from);
-        source.centerColumnsInto(means, from, from + width, resident.data(width));
-        const part = resident.leftMultiply(uk, k, width); // k × width
-        if (!part) return null;
-        for (let i = 0; i < k; i++) reducedData.set(part.subarray(i * width, (i + 1) * width), i * m + from);
-      }
-    }
+    // multiply() runs its JS kernel below WASM_MIN_WORK: do the same there, reading the resident copy.
+    const reducedData =
+      k * n * m >= WASM_MIN_WORK ? resident.leftMultiply(uk, k) : multiply({ rows: k, cols: n, data: uk }, { rows: n, cols: m, data: resident.data() }).data;
+    if (!reducedData) return null;
     return { spectrum, k, cca: diagonalCcaFactor({ rows: k, cols: m, data: reducedData }, epsilon, clipTolerance) };
   } finally {
     resident.release();
   }
-}
-
-/** A float64 Matrix as a CentringSource: its means and centred columns exactly as centerRows computes them. */
-function matrixSource(x: Matrix): CentringSource {
-  return storedSource({ data: x.data, neurons: x.rows, datapoints: x.cols, neuronsFirst: true });
 }
 
 /** CCA factor of rows that are already centred and mutually uncorrelated (SVD directions). */

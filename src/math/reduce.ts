@@ -123,76 +123,46 @@ export function storedMatrix(stored: StoredDense): Matrix {
 const TRANSPOSE_TILE = 64;
 
 /**
- * The row means of storedMatrix(stored) (one per neuron), bit for bit centerRows's: each neuron's
- * datapoints summed in order j = 0, 1, … (a datapoints-first array in one sequential pass, datapoint
- * j outer), then divided by m.
+ * centerRows (math/matrix.ts) of storedMatrix(stored), without building it: the centred n neurons ×
+ * m datapoints rows written into `into` (n·m elements, e.g. WebAssembly memory), widened to float64,
+ * transposed from a datapoints-first array in the same pass. Returns the row means. Bit for bit
+ * centerRows's result: each neuron's sum runs over its datapoints in the same order, then the same
+ * division and subtraction.
  */
-export function storedRowMeans(stored: StoredDense): Float64Array {
+export function centerStoredRows(stored: StoredDense, into: Float64Array): Float64Array {
   const { data, neurons: n, datapoints: m } = stored;
-  const sums = new Float64Array(n);
+  const means = new Float64Array(n);
   if (stored.neuronsFirst) {
     for (let i = 0; i < n; i++) {
       const offset = i * m;
       let sum = 0;
       for (let j = 0; j < m; j++) sum += data[offset + j];
-      sums[i] = sum;
+      const mean = sum / m;
+      means[i] = mean;
+      for (let j = 0; j < m; j++) into[offset + j] = data[offset + j] - mean;
     }
-  } else {
-    for (let j = 0; j < m; j++) {
-      const row = j * n;
-      for (let i = 0; i < n; i++) sums[i] += data[row + i];
-    }
+    return means;
   }
-  for (let i = 0; i < n; i++) sums[i] /= m;
-  return sums;
-}
-
-/**
- * Datapoints [from, to) of the centred n neurons × m datapoints rows of storedMatrix(stored), widened
- * to float64 (transposed from a datapoints-first array in the same pass), written into `into` as an
- * n × (to − from) row-major block: bit for bit the same columns of centerRows's result, given
- * `means` from storedRowMeans.
- */
-export function centerStoredColumns(stored: StoredDense, means: Float64Array, from: number, to: number, into: Float64Array): void {
-  const { data, neurons: n, datapoints: m } = stored;
-  const width = to - from;
-  if (stored.neuronsFirst) {
-    for (let i = 0; i < n; i++) {
-      const mean = means[i];
-      const row = i * m;
-      const target = i * width - from;
-      for (let j = from; j < to; j++) into[target + j] = data[row + j] - mean;
-    }
-    return;
+  // Stored (m, n): the sums in one sequential pass (datapoint j outer, so each neuron's sum still
+  // adds its datapoints in order j = 0, 1, …), then the transposing subtraction in tiles.
+  const sums = new Float64Array(n);
+  for (let j = 0; j < m; j++) {
+    const row = j * n;
+    for (let i = 0; i < n; i++) sums[i] += data[row + i];
   }
-  for (let j0 = from; j0 < to; j0 += TRANSPOSE_TILE) {
-    const j1 = Math.min(to, j0 + TRANSPOSE_TILE);
+  for (let i = 0; i < n; i++) means[i] = sums[i] / m;
+  for (let j0 = 0; j0 < m; j0 += TRANSPOSE_TILE) {
+    const j1 = Math.min(m, j0 + TRANSPOSE_TILE);
     for (let i0 = 0; i0 < n; i0 += TRANSPOSE_TILE) {
       const i1 = Math.min(n, i0 + TRANSPOSE_TILE);
       for (let i = i0; i < i1; i++) {
         const mean = means[i];
-        const target = i * width - from;
-        for (let j = j0; j < j1; j++) into[target + j] = data[j * n + i] - mean;
+        const offset = i * m;
+        for (let j = j0; j < j1; j++) into[offset + j] = data[j * n + i] - mean;
       }
     }
   }
-}
-
-/** centerRows (math/matrix.ts) of storedMatrix(stored) without building it: the centred rows into `into` (n·m elements); returns the means. */
-export function centerStoredRows(stored: StoredDense, into: Float64Array): Float64Array {
-  const means = storedRowMeans(stored);
-  centerStoredColumns(stored, means, 0, stored.datapoints, into);
   return means;
-}
-
-/** A stored dense layer as SVCCA's factor reads it (math/cca.ts): means, then centred datapoint ranges. */
-export function storedSource(stored: StoredDense): CentringSource {
-  return {
-    rows: stored.neurons,
-    cols: stored.datapoints,
-    rowMeans: () => storedRowMeans(stored),
-    centerColumnsInto: (means, from, to, into) => centerStoredColumns(stored, means, from, to, into),
-  };
 }
 
 /**
@@ -202,7 +172,12 @@ export function storedSource(stored: StoredDense): CentringSource {
  */
 export function reduceToSource(rep: Representation, reduction: Exclude<ConvReduction, 'dft'>): Matrix | CentringSource {
   if (rep.kind !== 'dense' || !rep.stored || built.has(rep)) return reduceToMatrix(rep, reduction);
-  return storedSource(rep.stored);
+  const stored = rep.stored;
+  return {
+    rows: stored.neurons,
+    cols: stored.datapoints,
+    centerRowsInto: (into) => centerStoredRows(stored, into),
+  };
 }
 
 /** Datapoints of a representation (columns of the dense matrix it becomes under `reduction`). */

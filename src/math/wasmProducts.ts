@@ -238,69 +238,45 @@ export function wasmReflectRows(reflectors: Float64Array, h: Float64Array, z: Fl
 /**
  * A rows × cols matrix (row-major; for SVCCA the centred representation, n neurons × m datapoints)
  * written once into the module's linear memory and used by several kernels in place, instead of
- * being copied in for each product: the Gram R·Rᵀ, then the projection A·R. Or a block of its
- * columns at a time (`cols` the widest block): the Gram accumulated block by block in the module's
- * memory (accumulateGram, takeGram), the projection computed per block. While it is held, every
- * other kernel of this module places its operands above it and the Gram, so the eigensolver's
- * kernels may run between the two products. One at a time per thread; `release` frees the place
- * (the memory stays grown, as after any product).
+ * being copied in for each product: the Gram R·Rᵀ, then the projection A·R. While it is held, every
+ * other kernel of this module places its operands above it, so the eigensolver's kernels may run
+ * between the two products. One at a time per thread; `release` frees the place (the memory stays
+ * grown, as after any product).
  */
 export interface WasmResidentMatrix {
   rows: number;
   cols: number;
-  /** The matrix (rows × width, row stride width; width = cols when omitted) in linear memory: fill it through this view. A view is invalid after any call that grows memory: ask again. */
-  data(width?: number): Float64Array;
+  /** The matrix in linear memory: fill it through this view. A view is invalid after any call that grows memory: ask again. */
+  data(): Float64Array;
   /** R·Rᵀ (rows × rows, symmetric, a new array): the same kernel and order of summation as wasmMultiplyABt(R, R, …, true). Null if it does not fit. */
   gram(): Float64Array | null;
-  /**
-   * Adds R·Rᵀ of the block held now (rows × width, as data(width) wrote it) to the Gram kept in the
-   * module's memory (zero when reserved). Blocks of whole kernel tiles (multiples of 256 columns, the
-   * last one any width) give bit for bit gram() of the whole matrix, as wasmMultiplyABt's chunks do.
-   */
-  accumulateGram(width: number): void;
-  /** The Gram accumulateGram summed (rows × rows, symmetric, a new array). */
-  takeGram(): Float64Array;
-  /**
-   * A·R for A p × rows (a new p × width array): the same kernel as wasmMultiplyAB(A, R, …). Null if it
-   * does not fit. Per block of columns (multiples of 64, the kernel's column tile) each column is
-   * summed exactly as in the whole product.
-   */
-  leftMultiply(a: Float64Array, p: number, width?: number): Float64Array | null;
+  /** A·R for A p × rows (a new p × cols array): the same kernel as wasmMultiplyAB(A, R, …). Null if it does not fit. */
+  leftMultiply(a: Float64Array, p: number): Float64Array | null;
   release(): void;
 }
 
-/** Keeps a float64 offset a multiple of 8 elements (64 bytes, the kernels' alignment). */
-const aligned = (elements: number) => elements + (elements % 8 === 0 ? 0 : 8 - (elements % 8));
-
 /**
- * Reserves a resident rows × cols matrix (or block of columns) and a rows × rows Gram accumulator in
- * the module's memory; null without WebAssembly SIMD, when one is already held, or when it does not
- * fit in linear memory.
+ * Reserves a resident rows × cols matrix in the module's memory; null without WebAssembly SIMD,
+ * when one is already held, or when it does not fit in linear memory.
  */
 export function wasmResident(rows: number, cols: number): WasmResidentMatrix | null {
   const wasm = kernels();
   if (!wasm || residentHeld) return null;
   const at = freeStart; // in float64 elements; 64-byte aligned
   const size = rows * cols;
-  const gramAt = aligned(at + size);
-  // Room for the matrix and the Gram up front, and for gram()'s result right above them.
-  if (!heapOf(wasm, gramAt + 2 * rows * rows)) return null;
-  new Float64Array(wasm.memory.buffer, gramAt * 8, rows * rows).fill(0);
+  // Room for the matrix and its Gram up front: the Gram is written right above it.
+  if (!heapOf(wasm, at + size + rows * rows)) return null;
   residentHeld = true;
-  freeStart = aligned(gramAt + rows * rows);
+  freeStart = at + size + (size % 8 === 0 ? 0 : 8 - (size % 8)); // keep the kernels' operands 64-byte aligned
   let held = true;
   const live = (): LoadedKernels => {
     if (!held) throw new Error('wasmResident: the matrix was released');
     return wasm;
   };
-  const checkWidth = (width: number) => {
-    if (width < 0 || width > cols) throw new Error(`wasmResident: a block of ${width} columns in a place for ${cols}`);
-    return width;
-  };
   return {
     rows,
     cols,
-    data: (width = cols) => new Float64Array(live().memory.buffer, at * 8, rows * checkWidth(width)),
+    data: () => new Float64Array(live().memory.buffer, at * 8, size),
     gram() {
       const w = live();
       const cOffset = freeStart;
@@ -312,25 +288,16 @@ export function wasmResident(rows: number, cols: number): WasmResidentMatrix | n
       mirrorUpper(c, rows);
       return c;
     },
-    accumulateGram(width) {
-      live().abt(at * 8, at * 8, gramAt * 8, rows, rows, checkWidth(width), 1);
-    },
-    takeGram() {
-      const c = new Float64Array(live().memory.buffer, gramAt * 8, rows * rows).slice();
-      mirrorUpper(c, rows);
-      return c;
-    },
-    leftMultiply(a, p, width = cols) {
+    leftMultiply(a, p) {
       const w = live();
-      checkWidth(width);
       const aOffset = freeStart;
       const cOffset = aOffset + p * rows;
-      const heap = heapOf(w, cOffset + p * width);
+      const heap = heapOf(w, cOffset + p * cols);
       if (!heap) return null;
       heap.set(a.subarray(0, p * rows), aOffset);
-      heap.fill(0, cOffset, cOffset + p * width);
-      w.ab(aOffset * 8, at * 8, cOffset * 8, p, width, rows);
-      return heap.slice(cOffset, cOffset + p * width);
+      heap.fill(0, cOffset, cOffset + p * cols);
+      w.ab(aOffset * 8, at * 8, cOffset * 8, p, cols, rows);
+      return heap.slice(cOffset, cOffset + p * cols);
     },
     release() {
       if (!held) return;
