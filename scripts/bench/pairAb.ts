@@ -91,10 +91,16 @@ const dir = mkdtempSync(join(tmpdir(), 'pair-ab-'));
 writeNpy(dir, 'a.npy', shape, a);
 writeNpy(dir, 'b.npy', shape, b);
 const quiet = () => {};
-console.log(`single pair n = ${n}, m = ${m}, float32 (m, n); ${rounds} rounds; load average at the start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `single pair n = ${n}, m = ${m}, float32 (m, n); ${rounds} rounds; load average at the start ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 try {
   for (let r = 0; r < rounds; r++) {
-    const order = (Object.keys(runs) as Variant[]).sort((p, q) => (p.startsWith('old') === q.startsWith('old') ? 0 : p.startsWith('old') === (r % 2 === 0) ? -1 : 1));
+    const order = (Object.keys(runs) as Variant[]).sort((p, q) =>
+      p.startsWith('old') === q.startsWith('old') ? 0 : p.startsWith('old') === (r % 2 === 0) ? -1 : 1,
+    );
     for (const name of order) {
       const [w0, c0, l0] = [now(), cpuSeconds(), load()];
       similarities.add(await runs[name]());
@@ -107,7 +113,14 @@ try {
     const [similarity] = similarities;
     for (const python of pythons) {
       const l0 = load();
-      const results = runEfficient({ ...parseArgs([]), python, numpyThreads: 'both' }, ['--pair', join(dir, 'a.npy'), join(dir, 'b.npy')], 2, 1, () => similarity, quiet);
+      const results = runEfficient(
+        { ...parseArgs([]), python, numpyThreads: 'both' },
+        ['--pair', join(dir, 'a.npy'), join(dir, 'b.npy')],
+        2,
+        1,
+        () => similarity,
+        quiet,
+      );
       for (const e of results) {
         if (!e.ok) throw new Error(`the efficient numpy program failed (${python}): ${e.error}`);
         const key = `numpy ${e.threads === '1' ? '1 thread' : 'default threads'} (${python})`;
@@ -124,7 +137,9 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 const [similarity] = similarities;
-console.log(`similarities: ${similarities.size === 1 ? `bit-identical on every path and round (${similarity.toPrecision(17)})` : `DIFFER: ${[...similarities].join(', ')}`}`);
+console.log(
+  `similarities: ${similarities.size === 1 ? `bit-identical on every path and round (${similarity.toPrecision(17)})` : `DIFFER: ${[...similarities].join(', ')}`}`,
+);
 if (maxDiffs.length > 0) console.log(`numpy's similarity differs from ours by at most ${Math.max(...maxDiffs).toExponential(1)}`);
 const all = new Map<string, { wall: number[]; cpu: number[] }>([...Object.entries(times), ...numpyTimes]);
 for (const [name, t] of all) {
@@ -135,7 +150,9 @@ for (const [next, previous] of [
   ['new, pool of 2', 'old, pool of 2'],
 ] as const) {
   const perRound = times[next].wall.map((w, r) => times[previous].wall[r] / w);
-  console.log(`${next} vs ${previous}: ${(median(times[previous].wall) / median(times[next].wall)).toFixed(2)}× faster (medians); per round ${perRound.map((x) => x.toFixed(2)).join(', ')}`);
+  console.log(
+    `${next} vs ${previous}: ${(median(times[previous].wall) / median(times[next].wall)).toFixed(2)}× faster (medians); per round ${perRound.map((x) => x.toFixed(2)).join(', ')}`,
+  );
 }
 // The target: ours ≥ 0.5× the efficient program's speed, against its faster thread mode, per round (same load) and on the medians.
 for (const python of pythons) {
@@ -160,4 +177,8 @@ for (const call of ['first', 'second']) {
     `stages (replica, ${call} call, both layers, load ${load()}): ${stageNames.map((k) => `${k} ${ms(stages[0].seconds[k] + stages[1].seconds[k])}`).join(' · ')} · pair ${ms(pairTime.seconds.cross + pairTime.seconds.small)}`,
   );
 }
-console.log(`load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `load average at the end ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);

@@ -27,7 +27,11 @@ const argv = process.argv.slice(2);
 const option = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
 const versions = option('--versions');
 if (versions) {
-  await drive(versions.split(',').map((v) => resolve(v)), Number(option('--rounds') ?? 5), option('--python') ?? 'python3');
+  await drive(
+    versions.split(',').map((v) => resolve(v)),
+    Number(option('--rounds') ?? 5),
+    option('--python') ?? 'python3',
+  );
   process.exit(0);
 }
 const root = resolve(option('--root') ?? ROOT);
@@ -43,7 +47,8 @@ const a = gen.generate(0, 0);
 const b = gen.generate(1, 0);
 const activation = (name: string, data: Float32Array, shape = [m, n]) => ({ name, array: { shape, dtype: '<f4', data } });
 const pool = usePool ? poolModule.createNodePool(2) : undefined;
-if (pool) await engine.comparePair(activation('wa.npy', a.subarray(0, 500 * 48), [500, 48]), activation('wb.npy', b.subarray(0, 500 * 48), [500, 48]), OPTIONS, pool);
+if (pool)
+  await engine.comparePair(activation('wa.npy', a.subarray(0, 500 * 48), [500, 48]), activation('wb.npy', b.subarray(0, 500 * 48), [500, 48]), OPTIONS, pool);
 const load = loadavg()[0];
 const wall: number[] = [];
 const cpu: number[] = [];
@@ -76,7 +81,11 @@ async function drive(roots: string[], rounds: number, python: string): Promise<v
   };
   const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
   const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
-  console.log(`single pair n = 512, m = 10 000 in fresh processes; ${rounds} rounds; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `single pair n = 512, m = 10 000 in fresh processes; ${rounds} rounds; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   try {
     writeNpy(dir, 'a.npy', [10_000, 512], gen.generate(0, 0));
     writeNpy(dir, 'b.npy', [10_000, 512], gen.generate(1, 0));
@@ -85,18 +94,31 @@ async function drive(roots: string[], rounds: number, python: string): Promise<v
       const order = roots.map((_, i) => roots[(i + r) % roots.length]);
       for (const root of order) {
         for (const pool of [false, true]) {
-          const child = spawnSync(process.execPath, [join(ROOT, 'bin/run-ts.mjs'), join(ROOT, 'scripts/bench/pairCold.ts'), '--root', root, '--calls', '2', ...(pool ? ['--pool'] : [])], {
-            encoding: 'utf8',
-          });
+          const child = spawnSync(
+            process.execPath,
+            [join(ROOT, 'bin/run-ts.mjs'), join(ROOT, 'scripts/bench/pairCold.ts'), '--root', root, '--calls', '2', ...(pool ? ['--pool'] : [])],
+            {
+              encoding: 'utf8',
+            },
+          );
           if (child.status !== 0) throw new Error(`pairCold.ts --root ${root} failed: ${child.stderr}`);
           const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as ProcessResult;
           similarities.add(result.similarity);
           const key = `${root}${pool ? ', pool of 2' : ', 1 thread'}`;
           record(key, result.wall[0], result.wall[1], result.cpu[0]);
-          console.log(`  round ${r + 1} ${key}: first call ${ms(result.wall[0])} (CPU ${ms(result.cpu[0])}), second ${ms(result.wall[1])}  (load ${result.load.toFixed(1)})`);
+          console.log(
+            `  round ${r + 1} ${key}: first call ${ms(result.wall[0])} (CPU ${ms(result.cpu[0])}), second ${ms(result.wall[1])}  (load ${result.load.toFixed(1)})`,
+          );
         }
       }
-      const results = runEfficient({ ...parseArgs([]), python, numpyThreads: 'both' }, ['--pair', join(dir, 'a.npy'), join(dir, 'b.npy')], 2, 1, () => [...similarities][0], () => {});
+      const results = runEfficient(
+        { ...parseArgs([]), python, numpyThreads: 'both' },
+        ['--pair', join(dir, 'a.npy'), join(dir, 'b.npy')],
+        2,
+        1,
+        () => [...similarities][0],
+        () => {},
+      );
       for (const e of results) {
         if (!e.ok) throw new Error(`the efficient numpy program failed: ${e.error}`);
         const key = `efficient numpy (${python}), ${e.threads === '1' ? '1 thread' : 'default threads'}`;

@@ -22,7 +22,11 @@ afterAll(() => pool.close());
 function storedF32(x: Matrix): { rep: Representation; matrix: Representation } {
   const data = Float32Array.from(transpose(x).data);
   const rep = toRepresentation({ shape: [x.cols, x.rows], data }, 'datapoints-first', 'nhwc');
-  const widened: Matrix = { rows: x.rows, cols: x.cols, data: Float64Array.from(transpose({ rows: x.cols, cols: x.rows, data: Float64Array.from(data) }).data) };
+  const widened: Matrix = {
+    rows: x.rows,
+    cols: x.cols,
+    data: Float64Array.from(transpose({ rows: x.cols, cols: x.rows, data: Float64Array.from(data) }).data),
+  };
   return { rep, matrix: { kind: 'dense', x: widened } };
 }
 

@@ -6,17 +6,10 @@
 // path of svccaFactor (resident, copy path for n > m and tiny inputs, plain JS); and that fast path
 // must not build the matrix.
 import { afterEach, describe, expect, it } from 'vitest';
-import { svccaFactor, type KeepRule, type SvccaFactor } from '../../src/math/cca';
+import { svccaFactor, svccaFactorFromStep, svdStepTop, type KeepRule, type SvccaFactor } from '../../src/math/cca';
 import { centerRows, transpose, type Matrix } from '../../src/math/matrix';
 import { randn } from '../../src/math/random';
-import {
-  centerStoredRows,
-  datapointsOfRepresentation,
-  denseMatrixBuilt,
-  reduceToSource,
-  toRepresentation,
-  type Layout,
-} from '../../src/math/reduce';
+import { centerStoredRows, datapointsOfRepresentation, denseMatrixBuilt, reduceToSource, toRepresentation, type Layout } from '../../src/math/reduce';
 import { setWasmProductsEnabled } from '../../src/math/wasmProducts';
 import { decaying } from '../helpers/data';
 
@@ -111,7 +104,11 @@ describe("SVCCA's factor straight from the stored array", () => {
       expect('data' in source).toBe(false); // a CentringSource, not a Matrix
       const fast = svccaFactor(source, keep99, epsilon);
       expect(denseMatrixBuilt(rep)).toBe(false);
-      expectSameFactor(fast, svccaFactor(previousMatrix(array.shape, array.data, layout), keep99, epsilon));
+      const matrix = previousMatrix(array.shape, array.data, layout);
+      expectSameFactor(fast, svccaFactor(matrix, keep99, epsilon));
+      // … and that of the copy path (centred copy, chunked Gram, whole projection), which never holds the matrix resident.
+      const step = svdStepTop(matrix, keep99);
+      expectSameFactor(fast, svccaFactorFromStep(step, step.k, epsilon));
     });
   });
 
