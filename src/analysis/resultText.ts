@@ -28,6 +28,19 @@ export function conventionsFor(options: AnalysisOptions, a: Prepared, b: Prepare
   };
 }
 
+/** How the conv-reading line goes on after the layer's name(s) (describeConvReading starts "stored ("). */
+const CONV_READING = 'conv layer ';
+
+/**
+ * Whether a line of a result's `warnings` is information rather than a warning: how a conv layer
+ * was read and reduced ("layers a, b: conv layer stored (400, 16, 2, 2), read as NCHW: …; reduced
+ * with dft: …") says what was done, not that anything may be wrong. The app shows such lines apart,
+ * in a quieter style; the list (and the CLI's --json) keeps them in order with the warnings.
+ */
+export function isInformational(line: string): boolean {
+  return line.includes(`: ${CONV_READING}stored (`);
+}
+
 /**
  * Warnings for one pair. `names` overrides how the two sides are called: grids name layers
  * ("layer conv1") so that one warning covers every checkpoint instead of repeating per step.
@@ -59,7 +72,7 @@ export function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, opti
             : options.convReduction === 'meanpool'
               ? `${channels} channels averaged over space`
               : `${channels * height * width} features`;
-      warnings.push(`${names?.[i] ?? p.name}: conv layer ${describeConvReading(p.shape, p.convLayout)}; reduced with ${options.convReduction}: ${detail}`);
+      warnings.push(`${names?.[i] ?? p.name}: ${CONV_READING}${describeConvReading(p.shape, p.convLayout)}; reduced with ${options.convReduction}: ${detail}`);
     }
     // Degeneracy of CCA: the neurons it sees (k after the SVD step for svcca) against the datapoints.
     // Through the DFT every frequency block is its own CCA over at most C channels.

@@ -10,7 +10,18 @@ import type { GridJob } from '../../src/state/appStore';
 import { computedPart, gridExportInfo, requestedPart } from '../../src/state/exportInfo';
 import type { BundleInfo, CrossJobRequest, DynamicsJobRequest } from '../../src/worker/protocol';
 
-const bundle: BundleInfo = { id: 'digits.npz', name: 'digits.npz', runs: ['runA'], steps: [0, 100, 200], layers: ['fc1', 'fc2'], entries: [], unmatched: [], labels: null };
+const bundle: BundleInfo = {
+  id: 'digits.npz',
+  name: 'digits.npz',
+  runs: ['runA'],
+  steps: [0, 100, 200],
+  layers: ['fc1', 'fc2'],
+  entries: [],
+  unmatched: [],
+  labels: null,
+  manifest: null,
+  bytes: 0,
+};
 
 function dynamicsJob(options: AnalysisOptions, computed: { backend: 'cpu' | 'webgpu'; precision: 'float64' | 'float32' } | null, reference = 200): GridJob {
   const request: DynamicsJobRequest = { bundle: bundle.id, run: 'runA', reference: 'last', dropped: [], options };
@@ -89,7 +100,13 @@ describe('export file names', () => {
       step: null,
       options: { ...DEFAULT_OPTIONS, metric: 'cca' },
     };
-    const job = { ...dynamicsJob(request.options, { backend: 'webgpu', precision: 'float32' }), kind: 'cross', request, reference: null, steps: [200] } as GridJob;
+    const job = {
+      ...dynamicsJob(request.options, { backend: 'webgpu', precision: 'float32' }),
+      kind: 'cross',
+      request,
+      reference: null,
+      steps: [200],
+    } as GridJob;
     expect(baseOf(job)).toBe('digits_runA-vs-runB-cross-cca-gpu-f32');
   });
 });
