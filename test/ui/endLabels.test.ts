@@ -63,16 +63,18 @@ describe('placeEndLabels', () => {
     expect(placed.map((p) => p.y)).toEqual([14, 26, 38]);
   });
 
-  it('labels stay beside ends that are apart; close ends are nudged apart symmetrically', () => {
-    const placed = placeEndLabels(ends([250, 100, 106]), options)!;
-    // Ordered top to bottom; the lone end keeps its y.
-    expect(placed.map((p) => p.members[0])).toEqual([1, 2, 0]);
+  it('lines ending within a label’s height share it where the names fit; otherwise each is nudged apart symmetrically', () => {
+    // 98 … 106 px: one bundle on screen, "line 0–2" fits.
+    expect(placeEndLabels(ends([98, 106, 102]), options)!.map((p) => [p.text, p.target, p.y])).toEqual([['line 0–2', 102, 102]]);
+    // Names too long to share one label (maxWidth 40): ordered top to bottom, the lone end keeps its y.
+    const placed = placeEndLabels(ends([250, 100, 106]), { ...options, maxWidth: 40 })!;
+    expect(placed.map((p) => p.members)).toEqual([[1], [2], [0]]);
     expect(placed.map((p) => p.y)).toEqual([97, 109, 250]);
     expect(placed.map((p) => p.target)).toEqual([100, 106, 250]);
   });
 
   it('is null when the labels cannot fit in the band (the chart shows a legend instead)', () => {
-    expect(placeEndLabels(ends([0, 10, 20, 30]), { ...options, hi: 30 })).toBeNull();
+    expect(placeEndLabels(ends([0, 10, 20, 30]), { ...options, hi: 30, maxWidth: 40 })).toBeNull();
     expect(placeEndLabels([], options)).toEqual([]);
   });
 });
@@ -94,17 +96,21 @@ describe('the per-class curves (Classes view)', () => {
     expect(layout.legend).toHaveLength(0);
   });
 
-  it('curves ending at different heights: each label at its own curve’s end, moved only to clear its neighbour', () => {
+  it('curves ending at different heights: each label at its own curves’ end, moved only to clear its neighbour', () => {
     const finals = [0.95, 0.6, 0.9, 0.3, 0.92];
     const series = finals.map((v, c) => ({ layer: `class ${c}`, values: steps.map((_, t) => (v * (t + 1)) / steps.length) }));
     const layout = layoutConvergence(series, steps, frame, { threshold: null, legendWidth });
-    const byName = new Map(layout.endLabels.map((e) => [e.text, e]));
     const end = (c: number) => layout.lines[c].points.at(-1)!.y;
-    // Alone: exactly at the end, no leader.
+    const byName = new Map(layout.endLabels.map((e) => [e.text, e]));
+    // 0.95 and 0.92 end 7 px apart: one label between them; 0.9 is 12 px below 0.95: its own label.
+    expect([...byName.keys()].sort()).toEqual(['class 0, 4', 'class 1', 'class 2', 'class 3']);
+    // Alone: exactly at its end, no leader.
     for (const c of [1, 3]) expect([byName.get(`class ${c}`)!.y, byName.get(`class ${c}`)!.leader]).toEqual([end(c), false]);
-    // 0.95, 0.92, 0.9 are within a few px: nudged apart by no more than a gap, with leaders.
-    const crowd = [0, 4, 2].map((c) => byName.get(`class ${c}`)!);
-    for (let k = 1; k < crowd.length; k++) expect(crowd[k].y - crowd[k - 1].y).toBeGreaterThanOrEqual(12 - 0.01);
-    for (const c of [0, 4, 2]) expect(Math.abs(byName.get(`class ${c}`)!.y - end(c))).toBeLessThanOrEqual(12);
+    // The crowd: a gap apart, each moved by less than a gap from where its lines end, with leaders.
+    const [top, next] = [byName.get('class 0, 4')!, byName.get('class 2')!];
+    expect(next.y - top.y).toBeGreaterThanOrEqual(12 - 0.01);
+    expect(Math.abs(top.y - (end(0) + end(4)) / 2)).toBeLessThan(12);
+    expect(Math.abs(next.y - end(2))).toBeLessThan(12);
+    expect([top.leader, next.leader]).toEqual([true, true]);
   });
 });

@@ -1,8 +1,9 @@
 // Names at the ends of a chart's lines (convergence curves, per-class curves): each name sits beside
 // its line's last point, moved only as much as it takes for the names not to overlap, with a leader
-// back to the point when it moved. Lines that end at the same point share one name where one short
-// name says them all (ten classes at ρ = 1: "class 0–9", not ten names stacked down the axis away
-// from where the lines end); otherwise each keeps its own, spread as little as possible.
+// back to the point when it moved. Lines that end within a label's height of each other share one
+// name where one short name says them all (ten classes at ρ ≈ 1: "class 0–9", not ten names
+// stacked down the axis away from where the lines end); otherwise each keeps its own, spread as
+// little as possible.
 // Pure: pixel positions in, positions and texts out.
 
 /** One line's end: its name and the y (px) of its last point. */
@@ -29,7 +30,8 @@ export interface EndLabelOptions {
   /** Band the labels stay in (px, lo < hi). */
   lo: number;
   hi: number;
-  /** Ends closer than this (px) are one point on screen: their lines may share a label. */
+  /** Ends closer than this (px) are one point on screen: their lines share a label where the
+   *  lines ending within `gap` of each other cannot (their names together too long). */
   together: number;
   /** Room for a label's text (px) and the width of a text (px). */
   maxWidth: number;
@@ -37,27 +39,27 @@ export interface EndLabelOptions {
 }
 
 /**
- * Groups ends that coincide (one label for the group where its text fits, else one per line),
- * then places the labels as near their lines' ends as the gap allows: the y minimising
- * Σ (y − target)² with consecutive labels at least `gap` apart, inside [lo, hi] (a crowd spreads
- * around where its lines end, not downwards from the top one). null when they cannot all fit.
+ * Groups lines whose ends lie within one label's height (`gap`) of each other under one label where
+ * its text fits, else those that coincide (`together`), else one label per line; then places the
+ * labels as near their lines' ends as the gap allows: the y minimising Σ (y − target)² with
+ * consecutive labels at least `gap` apart, inside [lo, hi] (a crowd spreads around where its lines
+ * end, not downwards from the top one). null when they cannot all fit.
  */
 export function placeEndLabels(ends: readonly LineEnd[], options: EndLabelOptions): PlacedEndLabel[] | null {
   const order = ends.map((_, i) => i).sort((a, b) => ends[a].y - ends[b].y || a - b);
-  const together: number[][] = [];
-  for (const i of order) {
-    const group = together[together.length - 1];
-    if (group && ends[i].y - ends[group[0]].y <= options.together) group.push(i);
-    else together.push([i]);
-  }
-  const labels = together.flatMap((group): Omit<PlacedEndLabel, 'y'>[] => {
+  const label = (group: readonly number[]): Omit<PlacedEndLabel, 'y'> => {
     const members = [...group].sort((a, b) => a - b);
     const names = members.map((i) => ends[i].name);
-    const text = groupText(names);
-    if (members.length === 1 || options.textWidth(text) <= options.maxWidth) {
-      return [{ members, names, text, target: members.reduce((sum, i) => sum + ends[i].y, 0) / members.length }];
-    }
-    return group.map((i) => ({ members: [i], names: [ends[i].name], text: ends[i].name, target: ends[i].y }));
+    return { members, names, text: groupText(names), target: members.reduce((sum, i) => sum + ends[i].y, 0) / members.length };
+  };
+  const fits = (l: Omit<PlacedEndLabel, 'y'>) => l.members.length === 1 || options.textWidth(l.text) <= options.maxWidth;
+  const labels = runsWithin(order, ends, options.gap).flatMap((bundle) => {
+    const whole = label(bundle);
+    if (fits(whole)) return [whole];
+    return runsWithin(bundle, ends, options.together).flatMap((point) => {
+      const shared = label(point);
+      return fits(shared) ? [shared] : point.map((i) => label([i]));
+    });
   });
   if (labels.length === 0) return [];
   if ((labels.length - 1) * options.gap > options.hi - options.lo) return null;
@@ -68,6 +70,17 @@ export function placeEndLabels(ends: readonly LineEnd[], options: EndLabelOption
     options.hi,
   );
   return labels.map((l, k) => ({ ...l, y: ys[k] }));
+}
+
+/** Consecutive ends (indices in ascending y) cut into runs that each span at most `span` px. */
+function runsWithin(order: readonly number[], ends: readonly LineEnd[], span: number): number[][] {
+  const runs: number[][] = [];
+  for (const i of order) {
+    const run = runs[runs.length - 1];
+    if (run && ends[i].y - ends[run[0]].y <= span) run.push(i);
+    else runs.push([i]);
+  }
+  return runs;
 }
 
 /**
