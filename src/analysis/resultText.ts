@@ -8,7 +8,7 @@ import { hasSvdStep, isCcaFamily, metricDef, metricLabel, optionsUsed } from './
 import type { PairNumbers } from './metrics';
 import { PRECISION_CONTRACT } from './precision';
 import { describeConvReading, type Prepared } from './prepare';
-import { fewDatapointsWarning, tooFewDatapointsPerDimension } from './rules';
+import { convReadingLine, fewDatapointsWarning, tooFewDatapointsPerDimension } from './rules';
 import type { AnalysisOptions, Conventions, Provenance } from './types';
 import { productKernel } from '../math/wasmProducts';
 
@@ -26,19 +26,6 @@ export function conventionsFor(options: AnalysisOptions, a: Prepared, b: Prepare
     backend: backend.kind,
     precision: backend.precision,
   };
-}
-
-/** How the conv-reading line goes on after the layer's name(s) (describeConvReading starts "stored ("). */
-const CONV_READING = 'conv layer ';
-
-/**
- * Whether a line of a result's `warnings` is information rather than a warning: how a conv layer
- * was read and reduced ("layers a, b: conv layer stored (400, 16, 2, 2), read as NCHW: …; reduced
- * with dft: …") says what was done, not that anything may be wrong. The app shows such lines apart,
- * in a quieter style; the list (and the CLI's --json) keeps them in order with the warnings.
- */
-export function isInformational(line: string): boolean {
-  return line.includes(`: ${CONV_READING}stored (`);
 }
 
 /**
@@ -72,7 +59,7 @@ export function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, opti
             : options.convReduction === 'meanpool'
               ? `${channels} channels averaged over space`
               : `${channels * height * width} features`;
-      warnings.push(`${names?.[i] ?? p.name}: ${CONV_READING}${describeConvReading(p.shape, p.convLayout)}; reduced with ${options.convReduction}: ${detail}`);
+      warnings.push(convReadingLine(names?.[i] ?? p.name, describeConvReading(p.shape, p.convLayout), options.convReduction, detail));
     }
     // Degeneracy of CCA: the neurons it sees (k after the SVD step for svcca) against the datapoints.
     // Through the DFT every frequency block is its own CCA over at most C channels.

@@ -1,10 +1,10 @@
 // Warnings, the first few shown and the rest behind "Show all" (a grid job can raise many), and
 // under them the informational lines of the same list (how conv layers were read and reduced:
-// analysis/resultText.ts isInformational) in a quieter style of their own: a note says what was
+// analysis/rules.ts isInformational) in a quieter style of their own: a note says what was
 // done, a warning that something may be wrong.
 
 import { useState } from 'react';
-import { isInformational } from '../analysis/resultText';
+import { isInformational } from '../analysis/rules';
 import { shownMessage } from './format';
 
 export function WarningList({ warnings: lines, limit = 3, label = 'Warnings' }: { warnings: readonly string[]; limit?: number; label?: string }) {

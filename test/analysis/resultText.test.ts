@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { comparePair } from '../../src/analysis/engine';
-import { groupLayerWarnings, isInformational } from '../../src/analysis/resultText';
+import { groupLayerWarnings } from '../../src/analysis/resultText';
+import { isInformational } from '../../src/analysis/rules';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
 import type { NdArray } from '../../src/io/types';
 import { randn } from '../../src/math/random';
