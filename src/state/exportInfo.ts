@@ -10,11 +10,11 @@
 // e.g. "digits_runA-dynamics-svcca-flatten-k20-gpu-f32". Options at their defaults are left out.
 
 import { arrayExtension } from '../io/formats';
-import { optionsUsed, type OptionsUsed } from '../analysis/metricDefs';
+import { optionsUsed, usesEpsilon, type OptionsUsed } from '../analysis/metricDefs';
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
 import { anyConv } from '../analysis/rules';
 import { POSITIONS_ADVICE } from '../analysis/positions';
-import { DEFAULT_OPTIONS, type AnalysisOptions } from '../analysis/types';
+import { DEFAULT_OPTIONS, type AnalysisOptions, type Conventions } from '../analysis/types';
 import { APP_NAME, APP_VERSION } from '../version';
 import type { BundleInfo, CrossJobRequest, DynamicsJobRequest } from '../worker/protocol';
 import type { GridJob } from './appStore';
@@ -63,7 +63,7 @@ export function requestedPart(backend: AnalysisOptions['backend']): string | nul
 }
 
 /** The options a job's numbers depend on that differ from the defaults, as file-name parts ("k20", "v0.9", "eps1e-6", "paper"). */
-export function optionParts(used: OptionsUsed): string[] {
+export function optionParts(used: Pick<OptionsUsed, 'keep' | 'epsilon' | 'pwccaVariant'>): string[] {
   const d = DEFAULT_OPTIONS;
   const parts: string[] = [];
   const keep = used.keep;
@@ -72,6 +72,15 @@ export function optionParts(used: OptionsUsed): string[] {
   if (used.epsilon !== null && used.epsilon !== d.epsilon) parts.push(`eps${used.epsilon}`);
   if (used.pwccaVariant !== null && used.pwccaVariant !== d.pwccaVariant) parts.push(used.pwccaVariant);
   return parts;
+}
+
+/**
+ * The end of a pair's export file names (Compare two arrays, the drill-down): metric, conv
+ * reduction, options off their defaults, backend and precision ("svcca-dft-k20-gpu-f32").
+ */
+export function pairExportTag(c: Conventions): string {
+  const used = { keep: c.keep, epsilon: usesEpsilon(c.metric) ? c.epsilon : null, pwccaVariant: c.pwccaVariant };
+  return [c.metric, c.convReduction, ...optionParts(used), computedPart(c.backend, c.precision)].filter((p) => p !== null).join('-');
 }
 
 /** The export description of a grid job (null when there is no job). */

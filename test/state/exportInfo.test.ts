@@ -7,7 +7,8 @@ import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types'
 import type { DynamicsExport } from '../../src/analysis/provenance';
 import { optionsUsed } from '../../src/analysis/metricDefs';
 import type { GridJob } from '../../src/state/appStore';
-import { computedPart, gridExportInfo, requestedPart } from '../../src/state/exportInfo';
+import { computedPart, gridExportInfo, pairExportTag, requestedPart } from '../../src/state/exportInfo';
+import type { Conventions } from '../../src/analysis/types';
 import type { BundleInfo, CrossJobRequest, DynamicsJobRequest } from '../../src/worker/protocol';
 
 const bundle: BundleInfo = {
@@ -108,5 +109,25 @@ describe('export file names', () => {
       steps: [200],
     } as GridJob;
     expect(baseOf(job)).toBe('digits_runA-vs-runB-cross-cca-gpu-f32');
+  });
+
+  it('a pair (Compare two arrays, the drill-down): metric, conv reduction, options off their defaults, backend and precision', () => {
+    const base: Conventions = {
+      metric: 'svcca',
+      keep: { kind: 'variance', fraction: 0.99 },
+      epsilon: 1e-10,
+      layout: ['datapoints-first', 'datapoints-first'],
+      convLayout: [null, null],
+      convReduction: null,
+      pwccaVariant: null,
+      summary: '',
+      backend: 'cpu',
+      precision: 'float64',
+    };
+    expect(pairExportTag(base)).toBe('svcca-cpu-f64');
+    expect(pairExportTag({ ...base, backend: 'webgpu', precision: 'float32' })).toBe('svcca-gpu-f32');
+    expect(pairExportTag({ ...base, keep: { kind: 'dims', k: 20 }, convReduction: 'dft' })).toBe('svcca-dft-k20-cpu-f64');
+    // ε does not enter CKA's numbers: not in its name either.
+    expect(pairExportTag({ ...base, metric: 'cka', keep: null, epsilon: 1e-6 })).toBe('cka-cpu-f64');
   });
 });
