@@ -134,7 +134,7 @@ test('chance on the shipped demo: bands, heatmap above chance, tooltip, exports 
   );
   const t = reference.steps.indexOf(280); // the demo opens on step 280
   const csv = await downloaded(page, () => figureOf(heatmap).getByRole('button', { name: 'Export CSV of the current matrix' }).click());
-  expect(csv.name).toBe('fashion-resnet_seed0-dynamics-svcca-dft-step-280.csv');
+  expect(csv.name).toBe('fashion-resnet_seed0-dynamics-svcca-dft-cpu-f64-step-280.csv');
   const rows = csvRows(csv.text);
   expect(rows[0]).toEqual(['layer at step 280', 'layer at step 700', 'svcca', 'chance mean', 'chance sd', 'z', 'p', 'permutations', 'seed']);
   expect(rows).toHaveLength(1 + LAYERS * LAYERS);

@@ -67,7 +67,7 @@ test('Export JSON of the learning dynamics equals `svcca-lens dynamics --json` o
   await page.goto('/');
   await computeBundle(page, [bundle]);
   const app = await downloaded(page, () => dynamicsView(page).getByRole('button', { name: 'Export JSON' }).click());
-  expect(app.name).toBe('toy-dynamics-svcca.json');
+  expect(app.name).toBe('toy-dynamics-svcca-cpu-f64.json');
   const exported = JSON.parse(app.bytes.toString('utf8'));
   expectSameResult(exported, await reference, 'values');
   expect(exported).toMatchObject({ bundle: 'toy.npz', run: null, leftOut: [], inputArrays: 30, app: { name: 'svcca-lens', version: '0.1.0' } });
@@ -107,7 +107,7 @@ test('Export JSON of the across-runs view equals `svcca-lens cross --json`', asy
   await finished(crossView(page));
   await expect(crossView(page)).toContainText('PWCCA · step 100');
   const app = await downloaded(page, () => crossView(page).getByRole('button', { name: 'Export JSON' }).click());
-  expect(app.name).toBe('runs_a-vs-b-cross-pwcca.json');
+  expect(app.name).toBe('runs_a-vs-b-cross-pwcca-cpu-f64.json');
   expectSameResult(JSON.parse(app.bytes.toString('utf8')), await reference, 'values');
 });
 
@@ -118,7 +118,7 @@ test('CSV of the current matrix, PNG and SVG of a chart with its legend and capt
   const figure = figureOf(dynamicsHeatmap(page));
 
   const csv = await downloaded(page, () => figure.getByRole('button', { name: 'Export CSV of the current matrix' }).click());
-  expect(csv.name).toBe('toy-dynamics-svcca-step-200.csv');
+  expect(csv.name).toBe('toy-dynamics-svcca-cpu-f64-step-200.csv');
   const all = csv.bytes.toString('utf8').trim().split('\n');
   // What it is, as "# key: value" lines first (pandas: read_csv(path, comment='#')).
   const comments = all.filter((l) => l.startsWith('# '));
@@ -136,7 +136,7 @@ test('CSV of the current matrix, PNG and SVG of a chart with its legend and capt
   expect(Number(lines[3].split(',')[2])).toBe(shown);
 
   const svg = await downloaded(page, () => figure.getByRole('button', { name: 'Export heatmap as SVG' }).click());
-  expect(svg.name).toBe('toy-dynamics-svcca-step-200.svg');
+  expect(svg.name).toBe('toy-dynamics-svcca-cpu-f64-step-200.svg');
   const text = svg.bytes.toString('utf8');
   expect(text).toMatch(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   expect(text).toContain('linearGradient'); // the legend
@@ -154,7 +154,7 @@ test('CSV of the current matrix, PNG and SVG of a chart with its legend and capt
   expect(footer).toMatch(/^toy\.npz · svcca · variance 0\.99 · ε 1e-10 · inputs [0-9a-f]{12} · svcca-lens 0\.1\.0$/);
 
   const png = await downloaded(page, () => figure.getByRole('button', { name: 'Export heatmap as PNG' }).click());
-  expect(png.name).toBe('toy-dynamics-svcca-step-200.png');
+  expect(png.name).toBe('toy-dynamics-svcca-cpu-f64-step-200.png');
   expect(png.bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
   const pngText = png.bytes.toString('latin1');
   expect(pngText).toContain('tEXtbundle\0toy.npz');
@@ -168,7 +168,7 @@ test('CSV of the current matrix, PNG and SVG of a chart with its legend and capt
   expect(curves.bytes.toString('utf8')).toContain('conv1'); // the legend's layer names
 });
 
-test("With the GPU backend chosen, the worker computes on WebGPU: the exported values equal the CLI's float64 within f32 tolerance", async ({
+test("With the GPU backend chosen, the worker computes on WebGPU: the exported values equal the CLI's float64 within f32 tolerance, under a file name of their own", async ({
   page,
 }, testInfo) => {
   test.setTimeout(180_000);
@@ -178,9 +178,17 @@ test("With the GPU backend chosen, the worker computes on WebGPU: the exported v
   const reference = cli(['dynamics', file, '--backend', 'cpu']);
   await page.goto('/');
   await computeBundle(page, [bundle]);
+  // The same view exported from the CPU job (auto on SwiftShader) and from the GPU job: two file names,
+  // so that saving both keeps both.
+  const exportJson = () => downloaded(page, () => dynamicsView(page).getByRole('button', { name: 'Export JSON' }).click());
+  expect((await exportJson()).name).toBe('toy-dynamics-svcca-cpu-f64.json');
   await page.getByLabel('Backend').selectOption('webgpu');
   await finished(dynamicsView(page));
-  const app = JSON.parse((await downloaded(page, () => dynamicsView(page).getByRole('button', { name: 'Export JSON' }).click())).bytes.toString('utf8'));
+  const gpu = await exportJson();
+  expect(gpu.name).toBe('toy-dynamics-svcca-gpu-f32.json');
+  const csv = await downloaded(page, () => figureOf(dynamicsHeatmap(page)).getByRole('button', { name: 'Export CSV of the current matrix' }).click());
+  expect(csv.name).toBe('toy-dynamics-svcca-gpu-f32-step-0.csv');
+  const app = JSON.parse(gpu.bytes.toString('utf8'));
   const conventions = app.conventions as Conventions;
   expect(conventions.backend).toBe('webgpu');
   expect(conventions.backendReason).toMatch(/^WebGPU \(float32\) on .*as chosen/);

@@ -62,7 +62,7 @@ test('own CNN bundle: preview wording, CKA fixed for conv layers, an export that
 
   // Item 3: the export's name and fields; its numbers and hash equal the CLI's.
   const json = await downloaded(page, () => dynamicsView(page).getByRole('button', { name: 'Export JSON' }).click());
-  expect(json.name).toBe('my-cnn_cnn-seed0-dynamics-cka-flatten.json');
+  expect(json.name).toBe('my-cnn_cnn-seed0-dynamics-cka-flatten-cpu-f64.json');
   const app = JSON.parse(json.bytes.toString('utf8'));
   const reference = JSON.parse((await cli).stdout);
   expect(app).toMatchObject({
@@ -88,7 +88,7 @@ test('own CNN bundle: preview wording, CKA fixed for conv layers, an export that
   // The CSV of the checkpoint shown says the same, and so does the PNG.
   const figure = dynamicsView(page).locator('figure').first();
   const csv = await downloaded(page, () => figure.getByRole('button', { name: 'Export CSV of the current matrix' }).click());
-  expect(csv.name).toBe('my-cnn_cnn-seed0-dynamics-cka-flatten-step-100.csv');
+  expect(csv.name).toBe('my-cnn_cnn-seed0-dynamics-cka-flatten-cpu-f64-step-100.csv');
   const text = csv.bytes.toString('utf8');
   for (const line of [
     '# bundle: my-cnn.npz',
@@ -100,7 +100,7 @@ test('own CNN bundle: preview wording, CKA fixed for conv layers, an export that
   ])
     expect(text).toContain(line);
   const png = await downloaded(page, () => figure.getByRole('button', { name: 'Export heatmap as PNG' }).click());
-  expect(png.name).toBe('my-cnn_cnn-seed0-dynamics-cka-flatten-step-100.png');
+  expect(png.name).toBe('my-cnn_cnn-seed0-dynamics-cka-flatten-cpu-f64-step-100.png');
   expect(png.bytes.toString('latin1')).toContain(`tEXtinput hash\0${app.inputHash}`);
 
   // Undo goes back to SVCCA through the DFT.

@@ -70,7 +70,7 @@ test('positions with conv and dense layers: blank cells with the reason, nulls i
 
   // Exports: JSON null where blank, equal to the CLI's numbers elsewhere; CSV cells empty, and said why.
   const json = await downloaded(page, () => view.getByRole('button', { name: 'Export JSON' }).click());
-  expect(json.name).toBe('my-cnn_cnn-seed0-dynamics-svcca-positions.json');
+  expect(json.name).toBe('my-cnn_cnn-seed0-dynamics-svcca-positions-cpu-f64.json');
   const app = JSON.parse(json.bytes.toString('utf8'));
   const reference = JSON.parse((await cli).stdout);
   expect(app.layers).toEqual(LAYERS);

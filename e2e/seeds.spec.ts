@@ -88,7 +88,7 @@ test('learning dynamics over all runs: mean ± sd per cell and freeze steps per 
   expect(json.about['input hashes']).toMatch(/seed0: [0-9a-f]{12}, seed1: [0-9a-f]{12}, seed2: [0-9a-f]{12}/);
 
   const csv = await downloaded(page, () => view.getByRole('button', { name: "Export CSV of every run's values and the mean over runs" }).click());
-  expect(csv.name).toBe('seeds-dynamics-all-runs-svcca.csv');
+  expect(csv.name).toBe('seeds-dynamics-all-runs-svcca-cpu-f64.csv');
   const text = csv.bytes.toString('utf8');
   expect(text).toContain('# runs: seed0 seed1 seed2');
   expect(text).toContain('step,layer,reference layer,mean,sd,min,max,n,run seed0,run seed1,run seed2');

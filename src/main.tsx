@@ -10,9 +10,18 @@ import { loadDemo, loadFromUrl } from './state/sources';
 import { loadInputList } from './state/localInputs';
 import { App, THEME_KEY } from './ui/App';
 import './ui/app.css';
-import { createWorkerClient } from './worker/client';
+import { createWorkerClient, threadsFromSearch } from './worker/client';
+import { initialThreads, startThreads, THREADS_KEY } from './state/workerThreads';
 
-setAnalysisClient(createWorkerClient());
+// The CPU threads setting (state/workerThreads.ts) is sent before any job; ?threads=N still wins.
+setAnalysisClient(createWorkerClient(null));
+let storedThreads: string | null = null;
+try {
+  storedThreads = localStorage.getItem(THREADS_KEY);
+} catch {
+  // no storage: auto
+}
+void startThreads(initialThreads(threadsFromSearch(location.search), storedThreads, navigator.hardwareConcurrency));
 
 try {
   const saved = localStorage.getItem(THEME_KEY);

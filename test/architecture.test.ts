@@ -69,6 +69,7 @@ const MAIN_THREAD_ANALYSIS = [
   'analysis/seedsChance.ts',
   'analysis/spread.ts',
   'analysis/chanceDefs.ts',
+  'analysis/threads.ts',
 ];
 /** Entry of gpu-check.html, a page of its own whose job is to run the GPU self-check in the page. */
 const SELF_CHECK_PAGE = 'ui/gpuCheck.ts';

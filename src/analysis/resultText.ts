@@ -8,7 +8,7 @@ import { hasSvdStep, isCcaFamily, metricDef, metricLabel, optionsUsed } from './
 import type { PairNumbers } from './metrics';
 import { PRECISION_CONTRACT } from './precision';
 import { describeConvReading, type Prepared } from './prepare';
-import { fewDatapointsWarning, tooFewDatapointsPerDimension } from './rules';
+import { convReadingLine, fewDatapointsWarning, tooFewDatapointsPerDimension } from './rules';
 import type { AnalysisOptions, Conventions, Provenance } from './types';
 import { productKernel } from '../math/wasmProducts';
 
@@ -59,7 +59,7 @@ export function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, opti
             : options.convReduction === 'meanpool'
               ? `${channels} channels averaged over space`
               : `${channels * height * width} features`;
-      warnings.push(`${names?.[i] ?? p.name}: conv layer ${describeConvReading(p.shape, p.convLayout)}; reduced with ${options.convReduction}: ${detail}`);
+      warnings.push(convReadingLine(names?.[i] ?? p.name, describeConvReading(p.shape, p.convLayout), options.convReduction, detail));
     }
     // Degeneracy of CCA: the neurons it sees (k after the SVD step for svcca) against the datapoints.
     // Through the DFT every frequency block is its own CCA over at most C channels.

@@ -10,6 +10,24 @@ import type { Prepared } from './prepare';
 import { describeDatapoints, POSITIONS_ADVICE, positionsMismatch, type PositionsSide } from './positions';
 import type { AnalysisOptions, ConvReduction, Metric } from './types';
 
+/** How the conv-reading line goes on after the layer's name(s); `reading` is describeConvReading's "stored (…), read as …". */
+const CONV_READING = 'conv layer ';
+
+/** The line saying how a conv layer was read and reduced ("conv.npy: conv layer stored (…), read as NCHW: …; reduced with dft: …"). */
+export function convReadingLine(name: string, reading: string, reduction: ConvReduction, detail: string): string {
+  return `${name}: ${CONV_READING}${reading}; reduced with ${reduction}: ${detail}`;
+}
+
+/**
+ * Whether a line of a result's `warnings` is information rather than a warning: how a conv layer
+ * was read and reduced says what was done, not that anything may be wrong (also once a grid has
+ * said it for several layers: "layers a, b: conv layer stored …"). The app shows such lines apart,
+ * in a quieter style; the list (and the CLI's --json) keeps them in order with the warnings.
+ */
+export function isInformational(line: string): boolean {
+  return line.includes(`: ${CONV_READING}stored (`);
+}
+
 /** Fewest datapoints any comparison needs (a metric may need more: MetricDef.minDatapoints). */
 export const MIN_DATAPOINTS = 2;
 

@@ -3,12 +3,18 @@
 // its file name ("digits_runA-dynamics-svcca-flatten"). Built from a grid job: its request (bundle,
 // run, options, left-out layers) and, once finished, its result's provenance (content hash of the
 // arrays read, which processor computed it). Pure.
+//
+// The file name says what tells two exports of the same view apart, so that exporting a CPU and a
+// GPU job (or SVCCA and CKA, or k = 20 and 99% variance) never overwrites one with the other:
+// bundle_run-view-metric[-conv reduction][-keep][-eps][-pwcca variant][-ref step]-backend-precision,
+// e.g. "digits_runA-dynamics-svcca-flatten-k20-gpu-f32". Options at their defaults are left out.
 
 import { arrayExtension } from '../io/formats';
-import { optionsUsed } from '../analysis/metricDefs';
+import { optionsUsed, usesEpsilon, type OptionsUsed } from '../analysis/metricDefs';
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
 import { anyConv } from '../analysis/rules';
 import { POSITIONS_ADVICE } from '../analysis/positions';
+import { DEFAULT_OPTIONS, type AnalysisOptions, type Conventions } from '../analysis/types';
 import { APP_NAME, APP_VERSION } from '../version';
 import type { BundleInfo, CrossJobRequest, DynamicsJobRequest } from '../worker/protocol';
 import type { GridJob } from './appStore';
@@ -41,6 +47,40 @@ function nameOf(bundles: readonly BundleInfo[], id: string): string {
 function entriesOf(bundles: readonly BundleInfo[], id: string, dropped: readonly string[]) {
   const out = new Set(dropped);
   return (bundles.find((b) => b.id === id)?.entries ?? []).filter((e) => !out.has(e.layer));
+}
+
+/** "cpu-f64", "gpu-f32": which processor computed the numbers and in which precision (file names). */
+export function computedPart(backend: 'cpu' | 'webgpu', precision: 'float64' | 'float32'): string {
+  return `${backend === 'webgpu' ? 'gpu' : 'cpu'}-${precision === 'float64' ? 'f64' : 'f32'}`;
+}
+
+/**
+ * The same before a job has finished: what the Backend setting asked for (CPU runs float64, GPU
+ * float32), null for auto, which picks only when the job starts.
+ */
+export function requestedPart(backend: AnalysisOptions['backend']): string | null {
+  return backend === 'cpu' ? computedPart('cpu', 'float64') : backend === 'webgpu' ? computedPart('webgpu', 'float32') : null;
+}
+
+/** The options a job's numbers depend on that differ from the defaults, as file-name parts ("k20", "v0.9", "eps1e-6", "paper"). */
+export function optionParts(used: Pick<OptionsUsed, 'keep' | 'epsilon' | 'pwccaVariant'>): string[] {
+  const d = DEFAULT_OPTIONS;
+  const parts: string[] = [];
+  const keep = used.keep;
+  if (keep && !(keep.kind === 'variance' && d.keep.kind === 'variance' && keep.fraction === d.keep.fraction))
+    parts.push(keep.kind === 'variance' ? `v${keep.fraction}` : `k${keep.k}`);
+  if (used.epsilon !== null && used.epsilon !== d.epsilon) parts.push(`eps${used.epsilon}`);
+  if (used.pwccaVariant !== null && used.pwccaVariant !== d.pwccaVariant) parts.push(used.pwccaVariant);
+  return parts;
+}
+
+/**
+ * The end of a pair's export file names (Compare two arrays, the drill-down): metric, conv
+ * reduction, options off their defaults, backend and precision ("svcca-dft-k20-gpu-f32").
+ */
+export function pairExportTag(c: Conventions): string {
+  const used = { keep: c.keep, epsilon: usesEpsilon(c.metric) ? c.epsilon : null, pwccaVariant: c.pwccaVariant };
+  return [c.metric, c.convReduction, ...optionParts(used), computedPart(c.backend, c.precision)].filter((p) => p !== null).join('-');
 }
 
 /** The export description of a grid job (null when there is no job). */
@@ -96,7 +136,12 @@ export function gridExportInfo(job: GridJob | null, bundles: readonly BundleInfo
   add('input hash', result ? `${result.inputHash} (SHA-256 of the ${result.inputArrays} arrays read, first 12 hex digits)` : null);
   add('app', `${APP_NAME} ${APP_VERSION}`);
   const kind = job.kind === 'dynamics' ? 'dynamics' : 'cross';
-  return { base: `${base}-${kind}-${used.metric}${used.convReduction ? `-${used.convReduction}` : ''}`, fields };
+  // A reference step other than the last one changes every number of a dynamics grid.
+  const lastStep = job.steps[job.steps.length - 1];
+  const reference = job.kind === 'dynamics' && job.reference !== null && job.reference !== lastStep ? `ref${job.reference}` : null;
+  const computed = result ? computedPart(result.computed.backend, result.computed.precision) : requestedPart(options.backend);
+  const parts = [base, kind, used.metric, used.convReduction, ...optionParts(used), reference, computed];
+  return { base: filePart(parts.filter((p) => p !== null && p !== '').join('-')), fields };
 }
 
 /** The fields as one short line for a chart's footer. */

@@ -14,7 +14,7 @@ import { APP_NAME, APP_VERSION } from '../version';
 import type { BundleInfo } from '../worker/protocol';
 import { appStore, getAnalysisClient, isAbort, message, onReset, type AppState, type SeedsJob } from './appStore';
 import { activeBundle, APP_BASELINE } from './explorer';
-import { filePart, stem } from './exportInfo';
+import { computedPart, filePart, optionParts, stem } from './exportInfo';
 import { hasConvLayers, relevantOptions } from './jobKey';
 import { stepsOfRun } from './preview';
 
@@ -231,8 +231,14 @@ export function seedsExportInfo(
   if (job.status !== 'done') fields.push(['status', `not finished (${job.status}): ${job.results.length} ${kind === 'dynamics' ? 'runs' : 'pairs'} done`]);
   fields.push(...extra);
   fields.push(['app', `${APP_NAME} ${APP_VERSION}`]);
-  const metric = first?.metric ?? 'svcca';
-  return { base: filePart(`${stem(name)}-${kind === 'dynamics' ? 'dynamics-all-runs' : 'cross-all-pairs'}-${metric}`), fields };
+  // As a single grid's name (state/exportInfo): what tells two many-seeds exports of the bundle apart.
+  const parts = [
+    stem(name),
+    kind === 'dynamics' ? 'dynamics-all-runs' : 'cross-all-pairs',
+    first?.metric ?? 'svcca',
+    ...(first ? [first.options.convReduction, ...optionParts(first.options), computedPart(first.computed.backend, first.computed.precision)] : []),
+  ];
+  return { base: filePart(parts.filter((p) => p !== null && p !== '').join('-')), fields };
 }
 
 const head = (fields: readonly [string, string][]) => fields.map(([k, v]) => csvComment(k, v));

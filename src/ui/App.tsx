@@ -168,23 +168,26 @@ function DemoCaption({ caption }: { caption: string }) {
       <p className={long && !open ? 'clamped' : undefined}>
         <strong>Demo:</strong> {caption}
       </p>
-      {long && (
-        <button type="button" className="link-button" aria-expanded={open} onClick={() => setOpen(!open)}>
-          {open ? 'Show less' : 'Read the whole caption'}
-        </button>
-      )}
-      <p className="own">
-        Your own activations: drop an <code>.npz</code>, <code>.pt</code> or <code>.h5</code> (arrays <code>step_N/layer</code>) or a folder anywhere on this
-        page, or{' '}
-        <button type="button" className="link-button" onClick={openFileDialog}>
-          Open files
-        </button>{' '}
-        /{' '}
-        <button type="button" className="link-button" onClick={openFolderDialog}>
-          Open folder
-        </button>
-        .
-      </p>
+      {/* The toggle at the right of the "own activations" line: one line less above the heatmap. */}
+      <div className="demo-foot">
+        <p className="own">
+          Your own activations: drop an <code>.npz</code>, <code>.pt</code> or <code>.h5</code> (arrays <code>step_N/layer</code>) or a folder anywhere on this
+          page, or{' '}
+          <button type="button" className="link-button" onClick={openFileDialog}>
+            Open files
+          </button>{' '}
+          /{' '}
+          <button type="button" className="link-button" onClick={openFolderDialog}>
+            Open folder
+          </button>
+          .
+        </p>
+        {long && (
+          <button type="button" className="link-button toggle" aria-expanded={open} onClick={() => setOpen(!open)}>
+            {open ? 'Show less' : 'Read the whole caption'}
+          </button>
+        )}
+      </div>
     </section>
   );
 }

@@ -138,7 +138,6 @@ export function CrossView() {
             <ErrorBoundary name="heatmap">
               <ChartFigure
                 title="heatmap"
-                className="side-exports"
                 caption={`${metric} similarity of the layers of ${job.names.a} (rows) to the layers of ${job.names.b} (columns) at step ${step}. ${heat.colour}.${heat.missing > 0 ? ' Hatched: no chance level (only the diagonal has one).' : ''}`}
                 file={`${base}-step-${step}`}
                 stamp={stamp}

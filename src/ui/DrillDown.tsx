@@ -7,6 +7,8 @@ import { useEffect, useRef, useState } from 'react';
 import { useAppStore } from '../state/hooks';
 import { DEFAULT_DIRECTIONS, cancelJob, closePair, showDirections } from '../state/store';
 import { ChartFigure } from './ChartFigure';
+import { taggedSlug } from './exportChart';
+import { pairExportTag } from '../state/exportInfo';
 import { ResultView } from './ResultsPanel';
 import { count } from './format';
 import { DirectionsChart } from './charts/DirectionsChart';
@@ -67,7 +69,7 @@ export function DrillDown({ view }: { view: 'dynamics' | 'cross' }) {
             <ChartFigure
               title="direction pairs"
               caption={`Top ${drawn} of ${available} canonical direction pairs over the datapoints (paper Figure 1d), each variate standardised; ${shown}; ${byLabel && r.labels ? 'datapoints ordered and shaded by label' : 'datapoints in stored order'}.`}
-              file={`directions-${ta}-${tb}`}
+              file={taggedSlug(`directions-${ta}-${tb}`, pairExportTag(r.result.conventions))}
               className="directions-figure"
               extra={
                 r.labels ? (

@@ -319,7 +319,7 @@ export function DynamicsView() {
             ) : (
               <ChartFigure
                 title="heatmap"
-                className="side-exports"
+                className="first-screen-heatmap"
                 caption={caption}
                 file={`${base}-step-${step}`}
                 extra={exportButtons}

@@ -6,6 +6,8 @@ import type { ReactNode } from 'react';
 import type { Conventions, PairResult } from '../analysis/types';
 import { useAppStore } from '../state/hooks';
 import { ChartFigure } from './ChartFigure';
+import { taggedSlug } from './exportChart';
+import { pairExportTag } from '../state/exportInfo';
 import { ErrorBoundary } from './ErrorBoundary';
 import { WarningList } from './WarningList';
 import { SpectrumChart } from './charts/SpectrumChart';
@@ -59,6 +61,8 @@ export function ResultView({
   children?: ReactNode;
 }) {
   const metric = metricLabel(result.metric);
+  // Exports of the same pair computed otherwise (another metric, the GPU) get names of their own.
+  const tag = pairExportTag(result.conventions);
   const hasRho = result.rho.length > 0;
   const meanRho = mean(result.rho);
   return (
@@ -97,7 +101,7 @@ export function ResultView({
         <ChartFigure
           title="canonical correlation spectrum"
           caption={`Canonical correlations ρᵢ, descending, with mean ρ and mean98: ${names.a} × ${names.b}`}
-          file={`spectrum-${names.a}-${names.b}`}
+          file={taggedSlug(`spectrum-${names.a}-${names.b}`, tag)}
           className="spectrum-figure"
         >
           <SpectrumChart rho={result.rho} mean={meanRho} mean98={result.mean98} />
@@ -113,7 +117,7 @@ export function ResultView({
               key={side}
               title={`variance spectrum of ${side.toUpperCase()}`}
               caption={`${side.toUpperCase()} · ${names[side]}: share of variance λᵢ/Σλ per SVD direction; the cut keeps k = ${result.kept[k]}`}
-              file={`variance-${side}-${names[side]}`}
+              file={taggedSlug(`variance-${side}-${names[side]}`, tag)}
               className="variance"
             >
               <VarianceChart title={`${side.toUpperCase()} · ${names[side]}`} lambda={result.spectra![k]} kept={result.kept[k]} />

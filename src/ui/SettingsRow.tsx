@@ -1,4 +1,5 @@
-// The analysis options: metric, SVCCA's keep rule, ε, and how conv layers are reduced.
+// The analysis options: metric, SVCCA's keep rule, ε, how conv layers are reduced, the backend,
+// and the CPU path's threads (a property of this machine, not of the numbers: state/workerThreads).
 
 import { useEffect, useState } from 'react';
 import type { Backend, ConvReduction, Keep, Metric } from '../analysis/types';
@@ -7,6 +8,7 @@ import { CONV_REDUCTIONS } from '../analysis/types';
 import { useAppStore } from '../state/hooks';
 import { useStore } from 'zustand';
 import { dismissNotice, noticeStore, setOptions, undoSwitch } from '../state/store';
+import { maxThreads, parseThreads, setThreads, threadsStore } from '../state/workerThreads';
 
 /** A text field holding a draft; commits whenever the draft parses, marks itself invalid otherwise. */
 function NumberField({
@@ -67,6 +69,35 @@ const parseEpsilon = (t: string) => {
   const v = Number(t.trim());
   return t.trim() !== '' && Number.isFinite(v) && v >= 0 && v < 1 ? v : null;
 };
+
+/** Threads of the float64 CPU path: auto (one per core but one) or 1 … this machine's cores. */
+function ThreadsField() {
+  const setting = useStore(threadsStore, (s) => s.setting);
+  const inEffect = useStore(threadsStore, (s) => s.inEffect);
+  const max = maxThreads(navigator.hardwareConcurrency);
+  // A ?threads=N above this machine's cores is shown as it is (the worker caps it), not hidden.
+  const counts = Array.from({ length: Math.max(max, setting === 'auto' ? 0 : setting) }, (_, k) => k + 1);
+  return (
+    <label className="field" title="Threads of the CPU (float64) path; the next job runs on them. The numbers do not depend on it.">
+      <span>CPU threads</span>
+      <select
+        aria-label="CPU threads"
+        value={String(setting)}
+        onChange={(e) => {
+          const next = parseThreads(e.currentTarget.value, counts.length);
+          if (next !== null) void setThreads(next);
+        }}
+      >
+        <option value="auto">{setting === 'auto' && inEffect !== null ? `auto (${inEffect})` : 'auto'}</option>
+        {counts.map((n) => (
+          <option key={n} value={n}>
+            {n}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
 
 export function SettingsRow() {
   const options = useAppStore((s) => s.options);
@@ -153,10 +184,12 @@ export function SettingsRow() {
         <span>Backend</span>
         <select value={options.backend} onChange={(e) => setOptions({ backend: e.currentTarget.value as Backend })}>
           <option value="auto">auto</option>
-          <option value="webgpu">GPU (WebGPU, float32)</option>
+          <option value="webgpu">GPU (float32)</option>
           <option value="cpu">CPU (float64)</option>
         </select>
       </label>
+
+      <ThreadsField />
 
       <p className="settings-note">{METRIC_DEFS[options.metric].settingsNote}</p>
       {notice && (

@@ -222,13 +222,19 @@ export function matrixCsv(
   return `${lines.join('\n')}\n`;
 }
 
-/** A file-name-safe version of a label ("conv1 at step 10" → "conv1-at-step-10"). */
-export function slug(text: string): string {
+/** A file-name-safe version of a label ("conv1 at step 10" → "conv1-at-step-10"), at most `max` characters. */
+export function slug(text: string, max = 80): string {
   return (
     text
       .toLowerCase()
       .replace(/[^a-z0-9.]+/g, '-')
       .replace(/^-+|-+$/g, '')
-      .slice(0, 80) || 'chart'
+      .slice(0, max) || 'chart'
   );
+}
+
+/** A label's slug with a tag at its end that the 80-character cut never removes ("spectrum-a-b" + "svcca-cpu-f64"). */
+export function taggedSlug(text: string, tag: string): string {
+  const end = slug(tag);
+  return `${slug(text, Math.max(8, 80 - end.length - 1))}-${end}`;
 }

@@ -6,7 +6,7 @@ import { webgpuBackendFactory } from '../analysis/gpu';
 import type { Request, Response } from './protocol';
 import { realEngine } from './engine';
 import { createWorkerCore } from './workerCore';
-import { createBrowserPool } from './cpuPool';
+import { createBrowserPool, defaultThreads } from './cpuPool';
 
 // ---- Start-up: the one place where the WebGPU backend is registered. ---------------------------
 // This worker owns the GPUDevice. 'auto' uses it on a hardware adapter; a device lost mid-job fails
@@ -14,7 +14,7 @@ import { createBrowserPool } from './cpuPool';
 // asks for a fresh adapter (the factory forgets the lost backend).
 registerGpuBackend(webgpuBackendFactory(async () => (typeof navigator !== 'undefined' ? navigator.gpu : undefined)));
 // The float64 CPU path runs on a pool of module workers (worker/cpuPool.ts; `?threads=N` in the
-// page's address sets how many, 1: in this worker, as before).
+// page's address or the CPU threads setting sets how many, 1: in this worker, as before).
 const cpuPool = createBrowserPool();
 registerCpuBackend(cpuPool);
 // -------------------------------------------------------------------------------------------------
@@ -23,7 +23,7 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 const core = createWorkerCore({
   ...realEngine,
   setCpuThreads(threads) {
-    cpuPool.setThreads(threads);
+    cpuPool.setThreads(threads === 'auto' ? defaultThreads() : threads);
     return cpuPool.threads;
   },
 });

@@ -104,8 +104,8 @@ export class WorkerClient implements AnalysisClient {
     return this.call('sweepK', request, control);
   }
 
-  /** Threads of the float64 CPU path for the jobs that follow; resolves to the count in effect. */
-  setThreads(threads: number) {
+  /** Threads of the float64 CPU path for the jobs that follow ('auto': one per core but one); resolves to the count in effect. */
+  setThreads(threads: number | 'auto') {
     return this.call('setThreads', { threads });
   }
 

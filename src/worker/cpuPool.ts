@@ -6,7 +6,7 @@ import { clampThreads, CpuPool, type PoolPort } from '../analysis/pool/pool';
 import type { PoolResponse } from '../analysis/pool/protocol';
 
 /** One thread per core but one (the page and this worker keep it), capped: 1 on a two-core machine. */
-function defaultThreads(): number {
+export function defaultThreads(): number {
   return clampThreads((navigator.hardwareConcurrency || 1) - 1);
 }
 

@@ -237,8 +237,9 @@ export interface Methods {
   pair: { params: PairJobRequest; result: PairJobResult };
   classes: { params: ClassesJobRequest; result: ClassesExport };
   sweepK: { params: SweepKJobRequest; result: SweepK };
-  /** Threads of the float64 CPU path from now on (1: in the analysis worker itself); answers the count in effect. */
-  setThreads: { params: { threads: number }; result: { threads: number } };
+  /** Threads of the float64 CPU path from now on (1: in the analysis worker itself; 'auto': one per
+   *  core but one, the default); answers the count in effect. */
+  setThreads: { params: { threads: number | 'auto' }; result: { threads: number } };
   /** Aborts the running job with request id `target` (it answers with an 'aborted' error). */
   cancel: { params: { target: number }; result: { cancelled: boolean } };
 }
@@ -294,6 +295,8 @@ export interface AnalysisClient {
   /** Optional: test doubles of the store may leave the issue-14 analyses out. */
   classes?(request: ClassesJobRequest, control?: JobCallbacks): Promise<ClassesExport>;
   sweepK?(request: SweepKJobRequest, control?: JobCallbacks): Promise<SweepK>;
+  /** Threads of the CPU path from the next job on (the CPU threads setting); optional for test doubles. */
+  setThreads?(threads: number | 'auto'): Promise<{ threads: number }>;
 }
 
 /** A compare request dropped in favour of a newer one (the user kept changing settings). */

@@ -73,8 +73,8 @@ export interface Engine {
   pairDirections(a: Prepared, b: Prepared, options: AnalysisOptions, count: number, maxPoints?: number): PairDirections | null;
   inferDatapoints(shapes: readonly (readonly number[])[]): number | undefined;
   resolveBackend(choice: AnalysisOptions['backend']): Promise<BackendChoice>;
-  /** Threads of the float64 CPU path (the CPU pool); returns the count in effect. Absent: always 1. */
-  setCpuThreads?(threads: number): number;
+  /** Threads of the float64 CPU path (the CPU pool; 'auto': its default); returns the count in effect. Absent: always 1. */
+  setCpuThreads?(threads: number | 'auto'): number;
 }
 
 interface Held {

@@ -1,6 +1,45 @@
 import { describe, expect, it } from 'vitest';
 
+import { comparePair } from '../../src/analysis/engine';
 import { groupLayerWarnings } from '../../src/analysis/resultText';
+import { isInformational } from '../../src/analysis/rules';
+import { DEFAULT_OPTIONS } from '../../src/analysis/types';
+import type { NdArray } from '../../src/io/types';
+import { randn } from '../../src/math/random';
+import { storedDatapointsFirst } from '../helpers/bundle';
+
+describe('isInformational', () => {
+  it('tells how a conv layer was read and reduced (a note) from the warnings of the same result', async () => {
+    // A conv layer (NCHW) through the DFT against a layer of 60 neurons on 100 datapoints: one note, and real warnings.
+    const conv: NdArray = { shape: [100, 3, 4, 4], dtype: '<f4', data: Float32Array.from(randn(9, 1, 100 * 48).data) };
+    const r = await comparePair(
+      { name: 'conv.npy', array: conv },
+      { name: 'fc.npy', array: storedDatapointsFirst(randn(10, 60, 100)) },
+      { ...DEFAULT_OPTIONS, metric: 'cca' },
+    );
+    const notes = r.warnings.filter(isInformational);
+    expect(notes).toEqual([expect.stringMatching(/^conv\.npy: conv layer stored \(100, 3, 4, 4\), read as NCHW: C=3, H=W=4; reduced with dft: /)]);
+    const warnings = r.warnings.filter((w) => !isInformational(w));
+    expect(warnings).toEqual([expect.stringMatching(/^fc\.npy: 100 datapoints for 60 channels per frequency block/)]);
+  });
+
+  it('still holds once a grid has said it once for several layers', () => {
+    const grouped = groupLayerWarnings(
+      [
+        'layer a: conv layer stored (400, 16, 2, 2), read as NCHW: C=16, H=W=2; reduced with dft: x',
+        'layer b: conv layer stored (400, 16, 2, 2), read as NCHW: C=16, H=W=2; reduced with dft: x',
+      ],
+      ['layer a', 'layer b'],
+    );
+    expect(grouped.map(isInformational)).toEqual([true]);
+    for (const w of [
+      'layer a: datapoints axis guessed from the shape alone: …',
+      'layer a: rank-deficient: 2 directions carry no variance',
+      'layer a: 3 neurons with relative variance below ε = 1e-10 dropped (dead neurons)',
+    ])
+      expect(isInformational(w), w).toBe(false);
+  });
+});
 
 describe('groupLayerWarnings', () => {
   const names = ['layer stem', 'layer s1b1', 'layer s1b1-inner', 'layer logits'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matrixCsv, pngWithText, slug, wrapText } from '../../src/ui/exportChart';
+import { matrixCsv, pngWithText, slug, taggedSlug, wrapText } from '../../src/ui/exportChart';
 
 describe('exports', () => {
   it('writes the current matrix as CSV: header of columns, one line per row, empty where not computed', () => {
@@ -27,6 +27,11 @@ describe('exports', () => {
   it('makes file names', () => {
     expect(slug('conv1 at step 10 × fc')).toBe('conv1-at-step-10-fc');
     expect(slug('***')).toBe('chart');
+    expect(taggedSlug('spectrum-x.npy-y.npy', 'svcca-gpu-f32')).toBe('spectrum-x.npy-y.npy-svcca-gpu-f32');
+    // A long label is cut, never the tag that tells a CPU export from a GPU one.
+    const long = taggedSlug(`directions-${'conv1 at step 300 '.repeat(6)}`, 'svcca-dft-cpu-f64');
+    expect(long.length).toBeLessThanOrEqual(80);
+    expect(long.endsWith('-svcca-dft-cpu-f64')).toBe(true);
   });
 });
 

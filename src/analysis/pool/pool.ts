@@ -26,6 +26,7 @@ import { cpuBackend, type ComputeBackend } from '../backend';
 import type { Factor, PairNumbers } from '../metrics';
 import type { AnalysisOptions } from '../types';
 import { representationMessage, type PoolError, type PoolRequest, type PoolResponse } from './protocol';
+import { MAX_THREADS } from '../threads';
 
 /** What the pool needs of one worker (a Web Worker or a Node worker thread). */
 export interface PoolPort {
@@ -57,8 +58,8 @@ const IDLE_MS = 20_000;
  */
 const MAX_STAGING_BYTES = 256 * 1024 * 1024;
 
-/** More threads than this only add copies and memory on the machines the app targets. */
-export const MAX_THREADS = 16;
+// The limit lives in analysis/threads.ts (pure: the app's settings read it on the main thread).
+export { MAX_THREADS };
 
 /** A thread count from a flag, a setting or the hardware: a whole number from 1 to MAX_THREADS. */
 export function clampThreads(threads: number): number {

@@ -112,9 +112,10 @@ export const ConvergenceChart = memo(function ConvergenceChart({
         <g className="end-labels" aria-hidden="true">
           {layout.endLabels.map((e) => (
             <g key={e.layer}>
-              <line x1={e.fromX + 3} x2={e.x - 3} y1={e.fromY} y2={e.y} stroke={e.color} strokeWidth={1} />
+              {e.layers.length > 1 && <title>{e.layers.map(shownName).join(', ')}</title>}
+              {e.leader && <line x1={e.fromX + 3} x2={e.x - 3} y1={e.fromY} y2={e.y} stroke={e.color} strokeWidth={1} />}
               <text className="tick end-label" x={e.x} y={e.y} dy="0.32em" fill={e.color}>
-                {shownName(e.layer)}
+                {shownName(e.text)}
               </text>
             </g>
           ))}

@@ -8,6 +8,8 @@ import { freezeIndex } from '../../analysis/chanceDefs';
 import { area, interpolatePlasma, line, scaleLinear, scaleSymlog } from 'd3';
 import type { Frame, PlotArea, Tick } from './frame';
 import { plotArea, r2 } from './frame';
+import { placeEndLabels } from './endLabels';
+import { textWidth } from './heatmapLayout';
 
 export interface Series {
   layer: string;
@@ -73,11 +75,12 @@ export interface ConvergenceLayout {
   freeze: { layer: string; color: string; t: number; step: number; x: number; y: number }[];
   legend: { layer: string; color: string; x: number; y: number }[];
   /**
-   * Each line's name at its end (its last computed point), spread apart vertically so none
-   * overlap, with a leader from the point: lines are told apart by name, not only by colour.
-   * Empty when they do not fit in the plot's height (then `legend` samples the layers instead).
+   * Each line's name at its end (its last computed point), moved only as far as it takes for none
+   * to overlap (endLabels.ts), with a leader from the point when it moved: lines are told apart by
+   * name, not only by colour. Lines ending at the same point share one label (`layers`, `text`
+   * "class 0–9"). Empty when they do not fit in the plot's height (then `legend` samples the layers).
    */
-  endLabels: { layer: string; color: string; x: number; y: number; fromX: number; fromY: number }[];
+  endLabels: { layer: string; layers: string[]; text: string; color: string; x: number; y: number; fromX: number; fromY: number; leader: boolean }[];
   /** Per layer with a chance level: the band mean ± 2 sd over the steps where it is known (closed area path). */
   chanceBands: { layer: string; color: string; path: string }[];
 }
@@ -90,17 +93,8 @@ export interface ChanceBand {
 
 /** Vertical gap between two end labels (px). */
 const END_LABEL_GAP = 12;
-
-/** Spreads targets (ascending) apart by `gap` within [lo, hi], moving each as little as it can. */
-export function spreadApart(targets: readonly number[], gap: number, lo: number, hi: number): number[] {
-  const out = targets.map((t) => Math.min(hi, Math.max(lo, t)));
-  for (let k = 1; k < out.length; k++) out[k] = Math.max(out[k], out[k - 1] + gap);
-  if (out.length > 0 && out[out.length - 1] > hi) {
-    out[out.length - 1] = hi;
-    for (let k = out.length - 2; k >= 0; k--) out[k] = Math.min(out[k], out[k + 1] - gap);
-  }
-  return out;
-}
+/** Line ends this close (px, about a point's diameter) are one point: their lines share a name. */
+const END_TOGETHER = 3;
 
 export function layoutConvergence(
   series: readonly Series[],
@@ -157,19 +151,40 @@ export function layoutConvergence(
   const shown =
     lines.length <= fit ? lines.map((_, i) => i) : [...new Set(Array.from({ length: fit }, (_, k) => Math.round((k * (lines.length - 1)) / (fit - 1))))];
   const rowHeight = Math.min(16, plot.height / Math.max(1, shown.length));
-  const ends = lines.flatMap((l) => (l.points.length > 0 ? [{ line: l, end: l.points[l.points.length - 1] }] : [])).sort((a, b) => a.end.y - b.end.y);
-  const endsFit = legendWidth > 0 && ends.length > 0 && ends.length * END_LABEL_GAP <= plot.height + END_LABEL_GAP;
-  const spread = endsFit
-    ? spreadApart(
-        ends.map((e) => e.end.y),
-        END_LABEL_GAP,
-        plot.y - END_LABEL_GAP / 2,
-        plot.y + plot.height + END_LABEL_GAP / 2,
-      )
-    : [];
-  const endLabels = endsFit
-    ? ends.map((e, k) => ({ layer: e.line.layer, color: e.line.color, x: r2(plot.x + plot.width + 14), y: r2(spread[k]), fromX: e.end.x, fromY: e.end.y }))
-    : [];
+  const ends = lines.flatMap((l) => (l.points.length > 0 ? [{ line: l, end: l.points[l.points.length - 1] }] : []));
+  const labelX = r2(plot.x + plot.width + 14);
+  const placed =
+    legendWidth > 0
+      ? placeEndLabels(
+          ends.map((e) => ({ name: e.line.layer, y: e.end.y })),
+          {
+            gap: END_LABEL_GAP,
+            lo: plot.y - END_LABEL_GAP / 2,
+            hi: plot.y + plot.height + END_LABEL_GAP / 2,
+            together: END_TOGETHER,
+            maxWidth: legendWidth + frame.margin.right - 16,
+            textWidth,
+          },
+        )
+      : null;
+  const endLabels = (placed ?? []).map((p) => {
+    const first = ends[p.members[0]];
+    const fromX = Math.max(...p.members.map((m) => ends[m].end.x));
+    const y = r2(p.y);
+    const fromY = r2(p.target);
+    return {
+      layer: first.line.layer,
+      layers: p.names,
+      text: p.text,
+      color: first.line.color,
+      x: labelX,
+      y,
+      fromX,
+      fromY,
+      // Moved off its line's end (up or down, or the line stops before the last step): a leader shows whose it is.
+      leader: Math.abs(y - fromY) > 0.5 || labelX - fromX > 16,
+    };
+  });
   // Before any value is computed, or when the names do not fit at the line ends: the legend.
   const legend =
     legendWidth > 0 && endLabels.length === 0
