@@ -103,6 +103,21 @@ export const ConvergenceChart = memo(function ConvergenceChart({
               ))}
           </g>
         ))}
+        {layout.gaps.length > 0 && (
+          <g className="missing-marks" data-testid="missing-marks">
+            {layout.gaps.map((g) => (
+              <g key={`${g.layer}-${g.step}`} className="missing-mark">
+                <path
+                  d={`M${g.x - 3},${g.y - 3}L${g.x + 3},${g.y + 3}M${g.x - 3},${g.y + 3}L${g.x + 3},${g.y - 3}`}
+                  stroke={g.color}
+                  strokeWidth={1.5}
+                  fill="none"
+                />
+                <title>{`${shownName(g.layer)} at step ${compactStep(g.step)}: ${g.why}`}</title>
+              </g>
+            ))}
+          </g>
+        )}
         {layout.freeze.map((m) => (
           <g key={m.layer} className="freeze-mark">
             <rect x={m.x - 4.5} y={m.y - 4.5} width={9} height={9} transform={`rotate(45 ${m.x} ${m.y})`} stroke={m.color} />
@@ -112,7 +127,7 @@ export const ConvergenceChart = memo(function ConvergenceChart({
         <g className="end-labels" aria-hidden="true">
           {layout.endLabels.map((e) => (
             <g key={e.layer}>
-              <line x1={e.fromX + 3} x2={e.x - 3} y1={e.fromY} y2={e.y} stroke={e.color} strokeWidth={1} />
+              {e.leader && <line x1={e.fromX + 3} x2={e.x - 3} y1={e.fromY} y2={e.y} stroke={e.color} strokeWidth={1} />}
               <text className="tick end-label" x={e.x} y={e.y} dy="0.32em" fill={e.color}>
                 {shownName(e.layer)}
               </text>

@@ -13,6 +13,8 @@ export interface Series {
   layer: string;
   /** One value per checkpoint; null where not computed. */
   values: (number | null)[];
+  /** Per checkpoint: why the value is missing for good (a bad array), else null. The curve has a gap there. */
+  missing?: (string | null)[];
 }
 
 /**
@@ -77,7 +79,9 @@ export interface ConvergenceLayout {
    * overlap, with a leader from the point: lines are told apart by name, not only by colour.
    * Empty when they do not fit in the plot's height (then `legend` samples the layers instead).
    */
-  endLabels: { layer: string; color: string; x: number; y: number; fromX: number; fromY: number }[];
+  endLabels: { layer: string; color: string; x: number; y: number; fromX: number; fromY: number; leader: boolean }[];
+  /** Missing values (bad arrays): a mark on the step axis per layer and step, with why. */
+  gaps: { layer: string; color: string; step: number; x: number; y: number; why: string }[];
   /** Per layer with a chance level: the band mean ± 2 sd over the steps where it is known (closed area path). */
   chanceBands: { layer: string; color: string; path: string }[];
 }
@@ -168,8 +172,26 @@ export function layoutConvergence(
       )
     : [];
   const endLabels = endsFit
-    ? ends.map((e, k) => ({ layer: e.line.layer, color: e.line.color, x: r2(plot.x + plot.width + 14), y: r2(spread[k]), fromX: e.end.x, fromY: e.end.y }))
+    ? ends.map((e, k) => ({
+        layer: e.line.layer,
+        color: e.line.color,
+        x: r2(plot.x + plot.width + 14),
+        y: r2(spread[k]),
+        fromX: e.end.x,
+        fromY: e.end.y,
+        // A leader only from a point at the last checkpoint: one from an earlier point would cross
+        // the plot like a flat line to the end, reading as data where there is none.
+        leader: e.end.t === steps.length - 1,
+      }))
     : [];
+  // Missing values: small marks just above the step axis, stacked by layer, so that a gap reads as missing.
+  const gaps = series.flatMap((s, i) =>
+    (s.missing ?? []).flatMap((why, t) =>
+      why === null || t >= steps.length
+        ? []
+        : [{ layer: s.layer, color: lines[i].color, step: steps[t], x: r2(x(steps[t])), y: r2(plot.y + plot.height - 6 - 7 * i), why }],
+    ),
+  );
   // Before any value is computed, or when the names do not fit at the line ends: the legend.
   const legend =
     legendWidth > 0 && endLabels.length === 0
@@ -189,7 +211,7 @@ export function layoutConvergence(
     return [{ layer: c.layer, color: lines[i].color, path }];
   });
 
-  return { logSteps, frame, plot, xTicks, yTicks, lines, threshold, freeze, legend, endLabels, chanceBands };
+  return { logSteps, frame, plot, xTicks, yTicks, lines, threshold, freeze, legend, endLabels, chanceBands, gaps };
 }
 
 /** 1500 → "1.5k", 2000000 → "2M": steps stay short on the axis. */
