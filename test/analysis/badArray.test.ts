@@ -4,6 +4,7 @@
 // Freeze steps come from the values that exist, undecided where a missing one could change them.
 // Layers are stored datapoints-first (m datapoints, n neurons), as files hold them.
 import { describe, expect, it } from 'vitest';
+import { createNodePool } from '../../src/analysis/pool/node';
 import { computeDynamics } from '../../src/analysis/engine';
 import { FactorCache } from '../../src/analysis/factorCache';
 import { badCellWhy, freezeStep, freezeSteps, freezeWithGaps, undecidedText } from '../../src/analysis/chanceDefs';
@@ -103,6 +104,19 @@ describe('a bad array in a learning-dynamics job', () => {
     expect(r.values[1][0]).toEqual([null, null, null]);
     expect(r.values[2].flat().every((v) => v !== null)).toBe(true);
     expect(r.warnings[0]).toMatch(/^study\.npz:step_100\/fc1: is truncated: 4800 bytes of 11520; layer fc1 at step 100 is left out/);
+  });
+
+  it('the same on the CPU thread pool: the one-thread numbers exactly, the bad cells missing', async () => {
+    const pool = createNodePool(2);
+    try {
+      const plain = await computeDynamics({ bundle: bundleWith(200, 'fc2', (a) => withNaN(a, 7)) }, DEFAULT_OPTIONS);
+      const pooled = await computeDynamics({ bundle: bundleWith(200, 'fc2', (a) => withNaN(a, 7)) }, DEFAULT_OPTIONS, {}, pool);
+      expect(pooled.values).toEqual(plain.values);
+      expect(pooled.values[2][1]).toEqual([null, null, null]);
+      expect(pooled.badArrays).toEqual(plain.badArrays);
+    } finally {
+      pool.close();
+    }
   });
 
   it('an error that is not bad input (a bug, a lost device) still stops the job', async () => {
