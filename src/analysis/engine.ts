@@ -256,7 +256,7 @@ function throwFirstBad(side: GridSide): void {
  * The one warning of a bad array in a learning-dynamics job: the file and array, what is wrong, and
  * which cells it leaves missing (its row at its step; at the reference step, its column at every step too).
  */
-export function badArrayWarning(bad: BadArray, reference: number, steps: number, layers: number): string {
+function badArrayWarning(bad: BadArray, reference: number, steps: number, layers: number): string {
   const left =
     bad.step === reference
       ? `layer ${bad.layer} at the reference step ${reference} is left out: its column is missing at all ${steps} checkpoints (and its row at step ${reference})`
