@@ -2,7 +2,7 @@
 // defaults and the Freeze Training step with its chance level. The
 // permutations and statistics themselves: analysis/baseline.ts.
 
-import type { Baseline, BaselineNull, DynamicsResult } from './types';
+import type { BadArray, Baseline, BaselineNull, DynamicsResult } from './types';
 
 /** What the draws of a chance level are, in words: "20 " + drawsOf(…) (the CLI's and the app's text). */
 export function drawsOf(nullUsed: BaselineNull): string {
@@ -37,6 +37,71 @@ export interface FreezeStep {
   similarity: number | null;
   baseline: Baseline | null;
   aboveChance: boolean | null;
+  /** Set (and t null) when missing values (bad arrays) leave the freeze step undecidable; in steps. */
+  undecided?: UndecidedFreeze;
+}
+
+/**
+ * A freeze step that missing values make undecidable (checkpoint indices from freezeWithGaps,
+ * steps in FreezeStep): it is `earliest` if every missing value
+ * after the last known one below the threshold was at or above it, else as late as `latest`
+ * (null: it may never freeze). `missing`: the steps whose values are missing there, ascending.
+ */
+export interface UndecidedFreeze {
+  earliest: number;
+  latest: number | null;
+  missing: number[];
+}
+
+/** "undecidable (step 200 missing): from step 100 if it was at or above the threshold, else from step 300". */
+export function undecidedText(u: UndecidedFreeze): string {
+  const one = u.missing.length === 1;
+  const late = u.latest === null ? 'not yet' : `from step ${u.latest}`;
+  return `undecidable (step${one ? '' : 's'} ${u.missing.join(', ')} missing): from step ${u.earliest} if ${one ? 'it was' : 'they were'} at or above the threshold, else ${late}`;
+}
+
+/**
+ * The freeze step of a curve with missing values (`missing[t]`: the value at t is missing for
+ * good, a bad array's cell; null without missing[t] is a value not computed yet). Decided from the
+ * values that exist when the missing ones cannot change it (they lie before the last value below
+ * the threshold), else undecided with the range the missing ones leave.
+ */
+export function freezeWithGaps(
+  values: readonly (number | null)[],
+  threshold: number,
+  missing: readonly boolean[] | null,
+): { t: number | null; undecided?: UndecidedFreeze } {
+  const gaps: number[] = [];
+  let below = -1;
+  for (let t = values.length - 1; t >= 0; t--) {
+    if (missing?.[t]) {
+      gaps.push(t);
+      continue;
+    }
+    const v = values[t];
+    if (v === null || !(v >= threshold)) {
+      below = t;
+      break;
+    }
+  }
+  if (gaps.length === 0) return { t: freezeIndex(values, threshold) };
+  const latest = gaps[0] + 1;
+  return { t: null, undecided: { earliest: below + 1, latest: latest < values.length ? latest : null, missing: gaps.reverse() } };
+}
+
+/** Why cell (t, row layer, column layer) of a dynamics grid is missing for good (a bad array), or null. */
+export function badCellWhy(badArrays: readonly BadArray[] | undefined, step: number, reference: number, row: string, col: string): string | null {
+  if (!badArrays || badArrays.length === 0) return null;
+  const rowBad = badArrays.find((b) => b.step === step && b.layer === row);
+  const colBad = badArrays.find((b) => b.step === reference && b.layer === col);
+  const bad = rowBad ?? colBad;
+  return bad ? `missing: ${bad.source}: ${bad.problem}` : null;
+}
+
+/** missing[t] of layer's convergence curve (layer at step t against itself at the reference). */
+export function curveGaps(badArrays: readonly BadArray[] | undefined, steps: readonly number[], reference: number, layer: string): boolean[] | null {
+  if (!badArrays || badArrays.length === 0) return null;
+  return steps.map((step) => badCellWhy(badArrays, step, reference, layer, layer) !== null);
 }
 
 /**
@@ -58,8 +123,18 @@ export function freezeStep(
   baseline: readonly (Baseline | null)[] | null,
   steps: readonly number[],
   threshold: number,
+  missing: readonly boolean[] | null = null,
 ): FreezeStep {
-  const t = freezeIndex(values, threshold);
+  const { t, undecided } = freezeWithGaps(values, threshold, missing);
+  if (undecided) {
+    // In steps, as the freeze step itself is given.
+    const inSteps = {
+      earliest: steps[undecided.earliest],
+      latest: undecided.latest === null ? null : steps[undecided.latest],
+      missing: undecided.missing.map((k) => steps[k]),
+    };
+    return { t: null, step: null, similarity: null, baseline: null, aboveChance: null, undecided: inSteps };
+  }
   if (t === null) return { t: null, step: null, similarity: null, baseline: null, aboveChance: null };
   const b = baseline?.[t] ?? null;
   return { t, step: steps[t], similarity: values[t], baseline: b, aboveChance: b ? threshold > b.mean + 2 * b.sd : null };
@@ -70,6 +145,6 @@ export function freezeSteps(result: DynamicsResult, threshold: number): (FreezeS
   return result.layers.map((layer, i) => {
     const curve = result.values.map((grid) => grid[i]?.[i] ?? null);
     const chance = result.baseline ? result.baseline.map((grid) => grid[i]?.[i] ?? null) : null;
-    return { layer, ...freezeStep(curve, chance, result.steps, threshold) };
+    return { layer, ...freezeStep(curve, chance, result.steps, threshold, curveGaps(result.badArrays, result.steps, result.reference, layer)) };
   });
 }

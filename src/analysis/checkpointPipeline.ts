@@ -23,7 +23,9 @@
 // throws, and released if the job does not visit it, so a cancelled or failed job leaves no buffer
 // behind (the GPU backend's factoring takes no signal: a cancel lands after that factoring ends, at
 // most one checkpoint's factoring later than in the plain order). A failure loading t + 1 surfaces
-// after t is visited, where the plain order would meet it.
+// after t is visited, where the plain order would meet it. A bad array (bad input: unreadable,
+// non-finite) is no failure here: the engine's load records it and leaves its cells missing
+// (engine.ts loadSide), so only errors that are not bad input (a bug, a lost device) stop the job.
 
 import { checkAborted } from './backend';
 

@@ -234,17 +234,41 @@ export async function dimensionsOverTraining(
   options: AnalysisOptions,
   control: JobControl = {},
 ): Promise<{ steps: number[]; layers: string[]; k99: number[][] }> {
+  return k99Table(bundle, run, options, control, false) as Promise<{ steps: number[]; layers: string[]; k99: number[][] }>;
+}
+
+/** As dimensionsOverTraining, with null where an array is bad input (dynamics --json beside a job that left it out). */
+export function dimensionsOverTrainingWithGaps(
+  bundle: Bundle,
+  run: string | null | undefined,
+  options: AnalysisOptions,
+): Promise<{ steps: number[]; layers: string[]; k99: (number | null)[][] }> {
+  return k99Table(bundle, run, options, {}, true);
+}
+
+async function k99Table(
+  bundle: Bundle,
+  run: string | null | undefined,
+  options: AnalysisOptions,
+  control: JobControl,
+  gaps: boolean,
+): Promise<{ steps: number[]; layers: string[]; k99: (number | null)[][] }> {
   const chosen = runOf(bundle, run);
   const steps = stepsOf(bundle, chosen);
   const hint = inferDatapoints(bundle.entries.filter((e) => e.run === chosen).map((e) => e.shape));
   const reduction = options.convReduction === 'meanpool' ? 'meanpool' : 'flatten';
-  const table: number[][] = [];
+  const table: (number | null)[][] = [];
   for (const step of steps) {
-    const row: number[] = [];
+    const row: (number | null)[] = [];
     for (const layer of bundle.layers) {
       checkAborted(control.signal);
-      const { x } = await layerMatrix(entryAt(bundle, chosen, step, layer), options, hint, reduction);
-      row.push(k99(svdStep(x).spectrum));
+      try {
+        const { x } = await layerMatrix(entryAt(bundle, chosen, step, layer), options, hint, reduction);
+        row.push(k99(svdStep(x).spectrum));
+      } catch (error) {
+        if (!gaps || !(error instanceof InputError)) throw error;
+        row.push(null);
+      }
     }
     table.push(row);
   }

@@ -19,7 +19,18 @@ import { metricDef } from './metricDefs';
 import { factorize, type Factor, type PairNumbers } from './metrics';
 import { inferDatapoints, prepare, type Prepared } from './prepare';
 import { checkLonePair, checkPair, gridUsesDft, pairUsesDft, positionsSide } from './rules';
-import type { Activation, AnalysisOptions, Baseline, BaselineRequest, CrossResult, DynamicsResult, JobControl, PairDirections, PairResult } from './types';
+import type {
+  Activation,
+  AnalysisOptions,
+  BadArray,
+  Baseline,
+  BaselineRequest,
+  CrossResult,
+  DynamicsResult,
+  JobControl,
+  PairDirections,
+  PairResult,
+} from './types';
 import { positionsWarning, type PositionsSide } from './positions';
 import { datapointsOfRepresentation } from '../math/reduce';
 import { chanceSentence, conventionsFor, float64Sentences, groupLayerWarnings, provenanceOf, warningsFor } from './resultText';
@@ -136,8 +147,11 @@ export function pairDirections(pa: Prepared, pb: Prepared, options: AnalysisOpti
 // Grids: learning dynamics and cross-run comparisons.
 
 interface GridSide {
+  /** undefined where the array is bad (see `bad`). */
   prepared: Prepared[];
   factors: unknown[];
+  /** Per array: what is wrong with it (it could not be read or prepared), else null. Its cells stay missing. */
+  bad: (BadArray | null)[];
   /** How warnings name each array: "layer conv1" (or "A's layer conv1" across runs). */
   names: string[];
   /** Factors owned by a FactorCache: not released after the job. */
@@ -145,7 +159,12 @@ interface GridSide {
 }
 
 function releaseSide(backend: ComputeBackend, side: GridSide): void {
-  if (!side.cached) backend.release(side.factors);
+  if (!side.cached) backend.release(side.factors.filter((f) => f !== undefined));
+}
+
+/** A bad input the job skips rather than stops at: bad input (InputError), never a cancel or a bug. */
+function isInputError(e: unknown): e is InputError {
+  return e instanceof InputError || (e instanceof Error && e.name === 'InputError' && 'source' in e && 'detail' in e);
 }
 
 /** Float64 bytes of prepared arrays factored together in one backend call (see loadSide). */
@@ -164,6 +183,7 @@ async function loadSide(
   const useCache = cache !== undefined && backend.kind === 'cpu'; // float64 factors (wrappers of the CPU backend too)
   const prepared: (Prepared | undefined)[] = [];
   const factors: unknown[] = [];
+  const bad: (BadArray | null)[] = entries.map(() => null);
   const missing: number[] = [];
   for (const [i, entry] of entries.entries()) {
     const hit = useCache ? cache.get(factorKey(entry, options, hint, dft)) : undefined;
@@ -198,8 +218,20 @@ async function loadSide(
   };
   try {
     for (const i of missing) {
-      const array: NdArray = await entries[i].load();
-      fresh.push(prepare({ name: entries[i].source, array }, options, hint));
+      // One bad array (unreadable, NaN, a shape that cannot be read) costs only its own cells: it is
+      // recorded and the others are factored as usual.
+      let array: NdArray;
+      let ready: Prepared;
+      try {
+        array = await entries[i].load();
+        ready = prepare({ name: entries[i].source, array }, options, hint);
+      } catch (error) {
+        if (!isInputError(error)) throw error;
+        const { step, layer, source } = entries[i];
+        bad[i] = { step, layer, source, problem: error.source === source ? error.detail : error.message };
+        continue;
+      }
+      fresh.push(ready);
       batch.push(i);
       batchBytes += array.data.length * 8;
       if (batchBytes >= FACTOR_BATCH_BYTES) await factorBatch();
@@ -211,7 +243,25 @@ async function loadSide(
     if (!useCache) backend.release(factors.filter((f) => f !== undefined));
     throw error;
   }
-  return { prepared: prepared as Prepared[], factors, names, cached: useCache };
+  return { prepared: prepared as Prepared[], factors, bad, names, cached: useCache };
+}
+
+/** Across runs one step is compared: a bad array there stops the job with its message (as before). */
+function throwFirstBad(side: GridSide): void {
+  const bad = side.bad.find((b) => b !== null);
+  if (bad) throw new InputError(bad.source, bad.problem);
+}
+
+/**
+ * The one warning of a bad array in a learning-dynamics job: the file and array, what is wrong, and
+ * which cells it leaves missing (its row at its step; at the reference step, its column at every step too).
+ */
+function badArrayWarning(bad: BadArray, reference: number, steps: number, layers: number): string {
+  const left =
+    bad.step === reference
+      ? `layer ${bad.layer} at the reference step ${reference} is left out: its column is missing at all ${steps} checkpoints (and its row at step ${reference})`
+      : `layer ${bad.layer} at step ${bad.step} is left out: its row at that step is missing (${layers} cell${layers === 1 ? '' : 's'}); every other cell is computed`;
+  return `${bad.source}: ${bad.problem}; ${left}`;
 }
 
 function entriesFor(bundle: Bundle, run: string | null, step: number): BundleEntry[] {
@@ -255,20 +305,26 @@ async function compareSides(
   const skipped: [PositionsSide, PositionsSide][] = [];
   for (const [i, pa] of a.prepared.entries()) {
     for (const [j, pb] of b.prepared.entries()) {
+      if (a.bad[i] || b.bad[j]) continue;
       if (checkPair(pa, pb, options, dft) === 'positions') skipped.push([positionsSide(pa, a.names[i], reduction), positionsSide(pb, b.names[j], reduction)]);
     }
   }
   // First among the job's warnings: it explains the empty cells the user sees at once.
   const warning = positionsWarning(skipped);
   if (warning) warnings.add(warning);
-  const values: (number | null)[][] = a.prepared.map(() => b.prepared.map(() => null));
-  const kept: ([number, number] | null)[][] = a.prepared.map(() => b.prepared.map(() => null));
+  // Grids of a.bad.length × b.bad.length (prepared has holes where an array is bad: those cells stay null).
+  const filled = <T>(fill: T): T[][] => a.bad.map(() => b.bad.map(() => fill));
+  const values: (number | null)[][] = filled(null);
+  const kept: ([number, number] | null)[][] = filled(null);
   // The Gaussian null's view of every pair (its kept dimensions), for the chance level.
-  const canonical: (CanonicalShape | undefined)[][] = a.prepared.map(() => b.prepared.map(() => undefined));
-  const baseline: (Baseline | null)[][] | null = chance ? a.prepared.map(() => b.prepared.map(() => null)) : null;
-  const sizeA = a.prepared.map((p) => datapointsOfRepresentation(p.rep, reduction));
-  const sizeB = b.prepared.map((p) => datapointsOfRepresentation(p.rep, reduction));
+  const canonical: (CanonicalShape | undefined)[][] = filled(undefined);
+  const baseline: (Baseline | null)[][] | null = chance ? filled(null) : null;
+  // -1: a bad array, in no block.
+  const sizeOf = (side: GridSide) => side.bad.map((why, i) => (why ? -1 : datapointsOfRepresentation(side.prepared[i].rep, reduction)));
+  const sizeA = sizeOf(a);
+  const sizeB = sizeOf(b);
   for (const size of new Set(sizeA)) {
+    if (size < 0) continue;
     const rows = sizeA.flatMap((m, i) => (m === size ? [i] : []));
     const cols = sizeB.flatMap((m, j) => (m === size ? [j] : []));
     if (cols.length === 0) continue;
@@ -353,6 +409,10 @@ export async function computeDynamics(
   const float64 = new Set<string>();
   control.onProgress?.({ done, total, stage: `factoring the reference step ${reference}` });
   const referenceSide = await loadSide(entriesFor(bundle, run, reference), options, hint, dft, backend, '', request.cache);
+  // Every bad array, once (the reference step's first: they empty a column at every checkpoint).
+  const badArrays: BadArray[] = referenceSide.bad.filter((b): b is BadArray => b !== null);
+  // The conventions read the first good array's layout.
+  let first: Prepared | undefined = referenceSide.prepared.find((p) => p !== undefined);
   try {
     const values: (number | null)[][][] = [];
     const baseline: (Baseline | null)[][][] = [];
@@ -362,15 +422,17 @@ export async function computeDynamics(
       load: async (step) => (step === reference ? referenceSide : loadSide(entriesFor(bundle, run, step), options, hint, dft, backend, '', request.cache)),
       visit: async (step, side) => {
         const onPairs = (count: number) => control.onProgress?.({ done: (done += count), total, stage: `step ${step}` });
+        if (side !== referenceSide) badArrays.push(...side.bad.filter((b): b is BadArray => b !== null));
+        first ??= side.prepared.find((p) => p !== undefined);
         const grid = await compareSides(side, referenceSide, options, dft, backend, warnings, onPairs, control.signal, float64, chance);
         values.push(grid.values);
         if (grid.baseline) baseline.push(grid.baseline);
-        control.onValues?.(values.length - 1, grid.values, grid.kept);
+        control.onValues?.(values.length - 1, grid.values, grid.kept, [...badArrays]);
       },
       release: (side) => side !== referenceSide && releaseSide(backend, side),
       signal: control.signal,
     });
-    const first = referenceSide.prepared[0];
+    if (!first) throw new InputError(badArrays[0].source, `${badArrays[0].problem}; every array of the job is bad, nothing to compare`);
     return {
       metric: options.metric,
       steps,
@@ -378,8 +440,12 @@ export async function computeDynamics(
       reference,
       values,
       ...(chance ? { baseline } : {}),
+      badArrays,
       conventions: conventionsFor(options, first, first, dft, backend),
-      warnings: groupLayerWarnings([...warnings], referenceSide.names),
+      warnings: [
+        ...badArrays.map((b) => badArrayWarning(b, reference, steps.length, layers.length)),
+        ...groupLayerWarnings([...warnings], referenceSide.names),
+      ],
       provenance: provenanceOf(backend, float64),
     };
   } finally {
@@ -434,8 +500,10 @@ export async function computeCross(
   const sideA = await loadSide(entriesA, options, hint, dft, backend, "A's ", request.cache);
   try {
     checkAborted(control.signal);
+    throwFirstBad(sideA);
     const sideB = await loadSide(entriesB, options, hint, dft, backend, "B's ", request.cache);
     try {
+      throwFirstBad(sideB);
       const warnings = new Set<string>();
       const float64 = new Set<string>();
       const onPairs = (count: number) => {

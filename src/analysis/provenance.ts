@@ -4,7 +4,7 @@
 // The hash is SHA-256 over the arrays as the readers decode them (dtype, shape, values), so the
 // app and the CLI give the same hash for the same files and an export can be matched to its data.
 
-import type { BundleEntry } from '../io/types';
+import { InputError, type BundleEntry } from '../io/types';
 import { APP_NAME, APP_VERSION } from '../version';
 import { optionsUsed, type OptionsUsed } from './metricDefs';
 import { anyConv } from './rules';
@@ -86,7 +86,14 @@ function entryDigest(entry: BundleEntry): Promise<string> {
  */
 export async function inputHash(entries: readonly BundleEntry[]): Promise<string> {
   const lines: string[] = [];
-  for (const e of entries) lines.push(`${e.run ?? ''}/${e.step}/${e.layer} ${await entryDigest(e)}`);
+  for (const e of entries) {
+    // An array that cannot be read (a job left it out: its cells are missing) hashes as its message.
+    const digest = await entryDigest(e).catch((error: unknown) => {
+      if (error instanceof InputError) return `unreadable: ${error.message}`;
+      throw error;
+    });
+    lines.push(`${e.run ?? ''}/${e.step}/${e.layer} ${digest}`);
+  }
   return (await sha256(new TextEncoder().encode(lines.join('\n')))).slice(0, HASH_CHARS);
 }
 

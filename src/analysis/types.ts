@@ -172,14 +172,26 @@ export interface PairDirections {
   indices: number[] | null;
 }
 
+/** An array a learning-dynamics job could not use (unreadable, non-finite values, a shape it cannot read): its cells stay null. */
+export interface BadArray {
+  step: number;
+  layer: string;
+  /** How messages name it: "bundle.npz:step_200/fc2". */
+  source: string;
+  /** What is wrong with it: "value at index [3, 1] is NaN; activations must be finite". */
+  problem: string;
+}
+
 /** values[t][i][j] = similarity of layer i at steps[t] to layer j at the reference step. */
 export interface DynamicsResult {
   metric: Metric;
   steps: number[];
   layers: string[];
   reference: number;
-  /** null: a pair the positions reduction cannot compare (see analysis/positions.ts). */
+  /** null: a pair the positions reduction cannot compare (see analysis/positions.ts), or a cell of a bad array (badArrays). */
   values: (number | null)[][][];
+  /** Arrays the job left out, each once: layer at step t (its row at t is null) or at the reference step (its column is null at every t). */
+  badArrays?: BadArray[];
   /** Chance level per cell, when requested: baseline[t][i][j] (null where the value is null or the cell was not asked for). */
   baseline?: (Baseline | null)[][][];
   conventions: Conventions;
@@ -214,7 +226,7 @@ export interface JobControl {
   onProgress?: (p: Progress) => void;
   /** Values as soon as they are known: one checkpoint's grid (dynamics: index = t) or the whole grid (cross: index 0).
    *  What arrived before a cancel or a device loss stays valid. null: a pair the positions reduction
-   *  cannot compare. `kept`: dimensions each side kept, per pair (SVD directions for SVCCA, neurons otherwise). */
-  onValues?: (index: number, values: (number | null)[][], kept: ([number, number] | null)[][]) => void;
+   *  cannot compare or a bad array's cell. `badArrays` (dynamics): the bad arrays met so far. `kept`: dimensions each side kept, per pair (SVD directions for SVCCA, neurons otherwise). */
+  onValues?: (index: number, values: (number | null)[][], kept: ([number, number] | null)[][], badArrays?: readonly BadArray[]) => void;
   signal?: AbortSignal;
 }

@@ -9,7 +9,7 @@ import { registerCpuBackend, registerGpuBackend, resolveBackend } from '../analy
 import { createNodePool } from '../analysis/pool/node';
 import type { CpuPool } from '../analysis/pool/pool';
 import { computeCross, computeDynamics, comparePair } from '../analysis/engine';
-import { dimensionsOverTraining } from '../analysis/classes';
+import { dimensionsOverTrainingWithGaps } from '../analysis/classes';
 import { webgpuBackendFactory } from '../analysis/gpu';
 import { nodeGpu, nodeGpuFailure } from '../gpu/node';
 import { type AnalysisOptions, type CrossResult, type DynamicsResult, type PairResult } from '../analysis/types';
@@ -245,7 +245,7 @@ async function command(argv: string[], out: Output): Promise<number> {
       });
       // `freeze` when asked about (--baseline or --threshold): otherwise the schema stays the app's Export JSON.
       json = parsed.baseline || parsed.thresholdGiven ? { ...described, freeze: { threshold: parsed.threshold, layers: freeze } } : described;
-      if (parsed.json) (json as { k99?: number[][] }).k99 = (await dimensionsOverTraining(bundle, run, parsed.options)).k99;
+      if (parsed.json) (json as { k99?: (number | null)[][] }).k99 = (await dimensionsOverTrainingWithGaps(bundle, run, parsed.options)).k99;
       ({ warnings } = result);
       text = formatDynamics(result) + '\n' + formatFreeze(freeze, parsed.threshold, result.reference);
     } else if (parsed.command === 'cross') {

@@ -1,7 +1,7 @@
 // Plain-text tables for the CLI (the --json output carries the same numbers at full precision).
 
 import type { FreezeStep } from '../analysis/baseline';
-import { drawsOf } from '../analysis/chanceDefs';
+import { drawsOf, undecidedText } from '../analysis/chanceDefs';
 import type { Baseline, CrossResult, DynamicsResult, PairResult } from '../analysis/types';
 
 const fixed = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(6));
@@ -71,6 +71,11 @@ export function formatDynamics(r: DynamicsResult): string {
   r.steps.forEach((step, t) => {
     parts.push(`\nstep ${step}  (rows: layer at step ${step}; columns: layer at step ${r.reference})`);
     parts.push(table(r.layers, r.layers, r.values[t]));
+    // Cells a bad array leaves missing ("—"), named with the array and what is wrong with it.
+    for (const b of r.badArrays ?? []) {
+      if (b.step === r.reference) parts.push(`missing: column ${b.layer} (${b.source}: ${b.problem})${step === r.reference ? ` and row ${b.layer}` : ''}`);
+      else if (b.step === step) parts.push(`missing: row ${b.layer} (${b.source}: ${b.problem})`);
+    }
     if (r.baseline && first) {
       parts.push(`step ${step}  ${chanceNote(r.baseline)}`);
       parts.push(table(r.layers, r.layers, chanceMeans(r.baseline[t])));
@@ -84,6 +89,10 @@ export function formatFreeze(freeze: readonly (FreezeStep & { layer: string })[]
   const width = Math.max(...freeze.map((f) => f.layer.length), 5) + 2;
   const lines = [`freeze steps (each layer stays ≥ ${threshold} against itself at step ${reference} from this step on)`];
   for (const f of freeze) {
+    if (f.undecided) {
+      lines.push(`${f.layer.padEnd(width)}${undecidedText(f.undecided)}`);
+      continue;
+    }
     if (f.step === null) {
       lines.push(`${f.layer.padEnd(width)}never`);
       continue;

@@ -12,7 +12,7 @@
 import { DEFAULT_FREEZE_THRESHOLD } from '../analysis/chanceDefs';
 import { createStore } from 'zustand/vanilla';
 import type { Layout } from '../io/types';
-import type { AnalysisOptions, CrossResult, DynamicsResult, Metric, PairResult, Progress } from '../analysis/types';
+import type { AnalysisOptions, BadArray, CrossResult, DynamicsResult, Metric, PairResult, Progress } from '../analysis/types';
 import { DEFAULT_OPTIONS } from '../analysis/types';
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
 import type { AnalysisClient, ArrayInfo, BundleInfo, CrossJobRequest, DynamicsJobRequest, PairJobRequest, PairJobResult } from '../worker/protocol';
@@ -81,6 +81,8 @@ export interface GridJob {
    *  null when every cell computes. Known from the shapes before the job starts. */
   blank: (string | null)[][] | null;
   kept: ([number, number] | null)[][][];
+  /** Dynamics: arrays the job left out (bad input), as they are met; their cells stay null (analysis/chanceDefs badCellWhy says why). */
+  badArrays?: BadArray[];
   /** The engine's whole result (what Export JSON writes), once finished. */
   result: DynamicsResult | CrossResult | null;
   /** "CPU (float64): …": which backend ran and why. */

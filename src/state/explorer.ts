@@ -590,7 +590,7 @@ export async function runGrid(kind: GridKind, force = false): Promise<void> {
         const kept = now.kept.slice();
         values[p.t] = p.values;
         kept[p.t] = p.kept;
-        set({ [kind]: { ...now, values, kept } });
+        set({ [kind]: { ...now, values, kept, ...(p.badArrays ? { badArrays: p.badArrays } : {}) } });
       },
     };
     let finished: Partial<GridJob>;
@@ -603,6 +603,7 @@ export async function runGrid(kind: GridKind, force = false): Promise<void> {
         backend: res.backend,
         steps: res.result.steps,
         reference: res.result.reference,
+        badArrays: res.result.badArrays ?? [],
       };
     } else {
       const res = await client.cross(plan.request as CrossJobRequest, control);

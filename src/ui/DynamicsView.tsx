@@ -26,15 +26,15 @@ import { DrillDown } from './DrillDown';
 import { ErrorBoundary } from './ErrorBoundary';
 import { ComputedOn, JobStatus } from './JobStatus';
 import { ChanceControls, FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
-import { cellLines, chanceCsv, shownHeat } from './chanceHeat';
+import { cellLines, chanceCsv, shownHeat, type ShownHeat } from './chanceHeat';
 import { download } from './exportChart';
 import { WarningList } from './WarningList';
 import { RunChoice, SeedsDynamicsView } from './SeedsView';
 import { seedsAvailable } from '../state/seeds';
 import { ConvergenceChart } from './charts/ConvergenceChart';
 import { compactStep, convergenceSeries, type ChanceBand } from './charts/convergenceLayout';
-import { freezeStep } from '../analysis/chanceDefs';
-import type { Baseline, DynamicsResult } from '../analysis/types';
+import { badCellWhy, curveGaps, freezeStep, undecidedText, type UndecidedFreeze } from '../analysis/chanceDefs';
+import type { BadArray, Baseline, DynamicsResult } from '../analysis/types';
 import { APP_BASELINE } from '../state/explorer';
 import { Heatmap } from './charts/Heatmap';
 import { SmallMultiples } from './charts/SmallMultiples';
@@ -61,6 +61,22 @@ function chanceBands(baseline: (Baseline | null)[][][], rows: readonly string[],
   });
 }
 
+/** Per checkpoint: the shown blanks with every bad array's cells added (missing for good, with the file, array and why). */
+function withBadCells(
+  blanks: ShownHeat['blanks'],
+  badArrays: readonly BadArray[] | undefined,
+  steps: readonly number[],
+  reference: number,
+  rows: readonly string[],
+  cols: readonly string[],
+): ShownHeat['blanks'] {
+  if (!badArrays || badArrays.length === 0) return blanks;
+  return steps.map((step, t) => {
+    const why = rows.map((row, i) => cols.map((col, j) => badCellWhy(badArrays, step, reference, row, col) ?? blanks[t]?.[i]?.[j] ?? null));
+    return why.some((r) => r.some((w) => w !== null)) ? why : (blanks[t] ?? null);
+  });
+}
+
 /** ← / → step through checkpoints when the focus is not in a control that uses them. */
 function useArrowStepping(enabled: boolean) {
   useEffect(() => {
@@ -84,7 +100,7 @@ function FreezeList({
   steps,
   reference,
 }: {
-  freeze: { layer: string; t: number | null; chance?: string }[];
+  freeze: { layer: string; t: number | null; chance?: string; undecided?: UndecidedFreeze }[];
   steps: readonly number[];
   reference: number | null;
 }) {
@@ -96,7 +112,7 @@ function FreezeList({
         {shown.map((f) => (
           <li key={f.layer}>
             <span className="layer">{shownName(f.layer)}</span>
-            <span>{freezeText(f.t, steps, reference)}</span>
+            <span>{f.undecided ? undecidedText(f.undecided) : freezeText(f.t, steps, reference)}</span>
             {f.chance && <span className="freeze-chance">{f.chance}</span>}
           </li>
         ))}
@@ -137,7 +153,13 @@ export function DynamicsView() {
     return () => clearInterval(timer);
   }, [playing]);
 
-  const series = useMemo(() => (job ? convergenceSeries(job.values, job.rows, job.cols) : []), [job]);
+  const series = useMemo(() => {
+    if (!job) return [];
+    const plain = convergenceSeries(job.values, job.rows, job.cols);
+    if (!job.badArrays || job.badArrays.length === 0) return plain;
+    const reference = job.reference ?? job.steps[job.steps.length - 1];
+    return plain.map((s) => ({ ...s, missing: job.steps.map((step) => badCellWhy(job.badArrays, step, reference, s.layer, s.layer)) }));
+  }, [job]);
   // The chance level of each curve's cells, when the job computed one (analysis/baseline.ts).
   const baseline = job?.kind === 'dynamics' && job.result && 'baseline' in job.result ? ((job.result as DynamicsResult).baseline ?? null) : null;
   const bands = useMemo(() => (job && baseline ? chanceBands(baseline, job.rows, job.cols) : undefined), [job, baseline]);
@@ -145,10 +167,11 @@ export function DynamicsView() {
   const cheapChance = baseline?.flat(2).some((b) => b?.null === 'gaussian') ?? false;
   const t = job ? Math.max(0, Math.min(stepIndex, job.steps.length - 1)) : 0;
   const metric = job ? metricLabel(job.metric) : '';
-  const heat = useMemo(
-    () => (job ? shownHeat(heatMode, metric, job.values, baseline, job.blank, domainMode, job.status === 'done', NO_CHANCE) : null),
-    [job, heatMode, metric, baseline, domainMode],
-  );
+  const heat = useMemo(() => {
+    if (!job) return null;
+    const shown = shownHeat(heatMode, metric, job.values, baseline, job.blank, domainMode, job.status === 'done', NO_CHANCE);
+    return { ...shown, blanks: withBadCells(shown.blanks, job.badArrays, job.steps, job.reference ?? 0, job.rows, job.cols) };
+  }, [job, heatMode, metric, baseline, domainMode]);
   const exportInfo = useMemo(() => gridExportInfo(job, bundles), [job, bundles]);
   const stamp = useMemo(() => (exportInfo ? { footer: footerLine(exportInfo), fields: exportInfo.fields } : null), [exportInfo]);
 
@@ -160,11 +183,11 @@ export function DynamicsView() {
       const b = baseline?.[t]?.[i]?.[j] ?? null;
       return [
         `${job.rows[i]} at step ${job.steps[t]} × ${job.cols[j]} at step ${job.reference} (reference)`,
-        ...cellLines(heatMode, metric, v, b, job.blank?.[i]?.[j] ?? null, job.status === 'done' || !chance ? NO_CHANCE : 'chance level: computing'),
+        ...cellLines(heatMode, metric, v, b, heat?.blanks[t]?.[i]?.[j] ?? null, job.status === 'done' || !chance ? NO_CHANCE : 'chance level: computing'),
         kept ? `${metricDef(job.metric).keptNoun}: ${pair(kept)}` : '',
       ].filter(Boolean);
     },
-    [job, t, metric, baseline, heatMode, chance],
+    [job, t, metric, baseline, heatMode, chance, heat],
   );
   const onSelect = useCallback((i: number, j: number) => openPair({ view: 'dynamics', t, i, j }), [t]);
 
@@ -188,11 +211,17 @@ export function DynamicsView() {
   const caption = `${metric} similarity of each layer at step ${step} (rows) to each layer at the reference step ${job.reference} (columns), ${job.names.a}. ${heat.colour}, shared by every checkpoint.${hatched}`;
   const multiCaption = `${metric} learning dynamics at all ${steps.length} checkpoints of ${job.names.a}: each panel is layers at that step (rows) against layers at the reference step ${job.reference} (columns). ${heat.colour}.${hatched}`;
   const freeze = series.map((s) => {
-    const f = freezeStep(s.values, baseline ? baseline.map((g) => g[job.rows.indexOf(s.layer)]?.[job.cols.indexOf(s.layer)] ?? null) : null, steps, threshold);
+    const f = freezeStep(
+      s.values,
+      baseline ? baseline.map((g) => g[job.rows.indexOf(s.layer)]?.[job.cols.indexOf(s.layer)] ?? null) : null,
+      steps,
+      threshold,
+      curveGaps(job.badArrays, steps, job.reference ?? steps[steps.length - 1], s.layer),
+    );
     const chanceText = f.baseline
       ? `chance ${f.baseline.mean.toFixed(3)} ± ${f.baseline.sd.toFixed(3)}: threshold ${f.aboveChance ? 'above' : 'NOT above'} chance + 2 sd`
       : undefined;
-    return { layer: s.layer, t: f.t, chance: chanceText };
+    return { layer: s.layer, t: f.t, chance: chanceText, undecided: f.undecided };
   });
   const grid = job.values[t] ?? [];
   const selectedHere = selected?.view === 'dynamics' && selected.t === t ? { i: selected.i, j: selected.j } : null;

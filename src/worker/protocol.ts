@@ -9,7 +9,7 @@
 // layout says which axis is datapoints. The engine itself works on n neurons × m datapoints.
 
 import type { BundleEntry, DetectedLayout, Layout } from '../io/types';
-import type { AnalysisOptions, BaselineRequest, PairResult, Progress } from '../analysis/types';
+import type { AnalysisOptions, BadArray, BaselineRequest, PairResult, Progress } from '../analysis/types';
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
 import type { ClassSensitivityResult, ClassTarget } from '../analysis/classes';
 import type { SweepK } from '../analysis/dimensionality';
@@ -118,6 +118,8 @@ export interface GridPartial {
   values: (number | null)[][];
   /** Dimensions each side kept, per pair (SVD directions for SVCCA, neurons after pruning otherwise); null where values is. */
   kept: ([number, number] | null)[][];
+  /** Dynamics: the bad arrays met so far (their cells are null for good). */
+  badArrays?: BadArray[];
 }
 
 export interface DynamicsJobRequest {

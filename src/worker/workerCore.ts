@@ -25,6 +25,7 @@ import type { Prepared } from '../analysis/prepare';
 import type {
   Activation,
   AnalysisOptions,
+  BadArray,
   BaselineRequest,
   CrossResult,
   DynamicsResult,
@@ -422,9 +423,9 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     const bundle = bundleView(req.bundle, req.dropped);
     const { backend, reason } = await chooseBackend(req.options);
     const kept: ([number, number] | null)[][][] = [];
-    const onValues = (t: number, values: (number | null)[][], grid: ([number, number] | null)[][]) => {
+    const onValues = (t: number, values: (number | null)[][], grid: ([number, number] | null)[][], badArrays?: readonly BadArray[]) => {
       kept[t] = grid;
-      partial({ t, values, kept: grid });
+      partial({ t, values, kept: grid, ...(badArrays && badArrays.length > 0 ? { badArrays: [...badArrays] } : {}) });
     };
     const result = await engine.computeDynamics(
       { bundle, run: req.run, reference: req.reference, cache: factorCache, baseline: req.baseline },

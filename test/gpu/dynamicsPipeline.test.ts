@@ -14,7 +14,7 @@ import { computeDynamics, type DynamicsRequest } from '../../src/analysis/engine
 import { GpuBackend } from '../../src/analysis/gpu';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types';
 import { GpuRuntime } from '../../src/gpu/runtime';
-import { InputError, type Bundle } from '../../src/io/types';
+import type { Bundle } from '../../src/io/types';
 import { openBundlePath } from '../../src/io/node';
 import { randn } from '../../src/math/random';
 import { memoryBundle, storedDatapointsFirst } from '../helpers/bundle';
@@ -191,7 +191,7 @@ describe('learning dynamics with checkpoint t + 1 factored during checkpoint tâ€
     expect(after.values).toHaveLength(STEPS.length);
   }, 300_000);
 
-  it('a checkpoint that fails to load during the previous oneâ€™s pairs: the same error after the same checkpoints, no buffer left', async () => {
+  it('a checkpoint that fails (not bad input: a bug, a lost device) during the previous oneâ€™s pairs: the same error after the same checkpoints, no buffer left', async () => {
     const failing = (): Bundle => {
       const bundle = powerLawBundle([24, 16]);
       const entries = bundle.entries.map((e) =>
@@ -199,7 +199,7 @@ describe('learning dynamics with checkpoint t + 1 factored during checkpoint tâ€
           ? {
               ...e,
               load: async () => {
-                throw new InputError(bundle.name, `has a truncated array ${e.source}`);
+                throw new Error(`lost the device reading ${e.source}`);
               },
             }
           : e,
@@ -223,8 +223,55 @@ describe('learning dynamics with checkpoint t + 1 factored during checkpoint tâ€
     };
     const plain = await outcome(0);
     const pipelined = await outcome(1);
-    expect(plain.message).toMatch(/truncated array/);
+    expect(plain.message).toMatch(/lost the device/);
     expect(pipelined).toEqual(plain);
     expect(pipelined.delivered).toEqual([0, 1]);
   }, 300_000);
+
+  it.each([
+    ['a NaN in a middle checkpoint', STEPS[1], 'layer1'],
+    ['the reference checkpointâ€™s array with a NaN', STEPS[3], 'layer0'],
+  ] as const)(
+    '%s: only its cells missing, every other cell the all-good GPU value bit for bit, in both orders, no buffer left',
+    async (_, badStep, badLayer) => {
+      const good = powerLawBundle([24, 16]);
+      const bad = powerLawBundle([24, 16]);
+      bad.entries = bad.entries.map((e) =>
+        e.step === badStep && e.layer === badLayer
+          ? {
+              ...e,
+              load: async () => {
+                const array = await powerLawBundle([24, 16])
+                  .entries.find((g) => g.step === badStep && g.layer === badLayer)!
+                  .load();
+                const data = Float64Array.from(array.data);
+                data[11] = Number.NaN;
+                return { ...array, data };
+              },
+            }
+          : e,
+      );
+      const live = runtime.liveBuffers;
+      const all = await computeDynamics({ bundle: good }, DEFAULT_OPTIONS, {}, backend);
+      const i = ['layer0', 'layer1'].indexOf(badLayer);
+      for (const ahead of [0, 1] as const) {
+        const r = await computeDynamics({ bundle: bad, checkpointsAhead: ahead }, DEFAULT_OPTIONS, {}, backend);
+        expect(runtime.liveBuffers).toBe(live);
+        r.values.forEach((grid, t) =>
+          grid.forEach((row, a) =>
+            row.forEach((v, b) => {
+              const missing = badStep === r.reference ? b === i || (STEPS[t] === badStep && a === i) : STEPS[t] === badStep && a === i;
+              if (missing) expect(v).toBeNull();
+              else expect(v).toBe(all.values[t][a][b]);
+            }),
+          ),
+        );
+        expect(r.badArrays).toEqual([
+          { step: badStep, layer: badLayer, source: `power-law.npz:step_${badStep}/${badLayer}`, problem: expect.stringMatching(/is NaN/) },
+        ]);
+        expect(r.warnings.filter((w) => w.startsWith(`power-law.npz:step_${badStep}/${badLayer}: `))).toHaveLength(1);
+      }
+    },
+    300_000,
+  );
 });

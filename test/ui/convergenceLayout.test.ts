@@ -138,3 +138,30 @@ describe('the legend of many layers', () => {
     expect(ys.at(-1)!).toBeLessThanOrEqual(layout.plot.y + layout.plot.height + 6);
   });
 });
+
+describe('a curve with a missing value (a bad array)', () => {
+  const steps = [0, 100, 200, 300];
+  const frame = { width: 500, height: 300, margin: { top: 10, right: 10, bottom: 30, left: 40 } };
+  it('breaks the line there, marks it with why, and draws no leader from an earlier point to the end label', () => {
+    const layout = layoutConvergence(
+      [
+        { layer: 'fc1', values: [0.2, 0.5, 0.8, 1] },
+        { layer: 'fc2', values: [0.3, null, 0.9, null], missing: [null, 'missing: s.npz:step_100/fc2: NaN', null, 'missing: s.npz:step_300/fc2: NaN'] },
+      ],
+      steps,
+      frame,
+      { threshold: null, legendWidth: 60 },
+    );
+    const fc2 = layout.lines[1];
+    expect(fc2.path.match(/M/g)).toHaveLength(2);
+    expect(layout.gaps.map((g) => [g.layer, g.step, g.why])).toEqual([
+      ['fc2', 100, 'missing: s.npz:step_100/fc2: NaN'],
+      ['fc2', 300, 'missing: s.npz:step_300/fc2: NaN'],
+    ]);
+    // fc1 ends at the last checkpoint: a leader exactly when its label moved off the end; fc2's last
+    // value is at step 200: never one (a leader would read as a flat line to the end).
+    const fc1Label = layout.endLabels.find((e) => e.layer === 'fc1')!;
+    expect(fc1Label.leader).toBe(Math.abs(fc1Label.y - fc1Label.fromY) > 0.5);
+    expect(layout.endLabels.find((e) => e.layer === 'fc2')!.leader).toBe(false);
+  });
+});

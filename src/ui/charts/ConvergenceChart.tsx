@@ -103,6 +103,21 @@ export const ConvergenceChart = memo(function ConvergenceChart({
               ))}
           </g>
         ))}
+        {layout.gaps.length > 0 && (
+          <g className="missing-marks" data-testid="missing-marks">
+            {layout.gaps.map((g) => (
+              <g key={`${g.layer}-${g.step}`} className="missing-mark">
+                <path
+                  d={`M${g.x - 3},${g.y - 3}L${g.x + 3},${g.y + 3}M${g.x - 3},${g.y + 3}L${g.x + 3},${g.y - 3}`}
+                  stroke={g.color}
+                  strokeWidth={1.5}
+                  fill="none"
+                />
+                <title>{`${shownName(g.layer)} at step ${compactStep(g.step)}: ${g.why}`}</title>
+              </g>
+            ))}
+          </g>
+        )}
         {layout.freeze.map((m) => (
           <g key={m.layer} className="freeze-mark">
             <rect x={m.x - 4.5} y={m.y - 4.5} width={9} height={9} transform={`rotate(45 ${m.x} ${m.y})`} stroke={m.color} />

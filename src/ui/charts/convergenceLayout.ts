@@ -15,6 +15,8 @@ export interface Series {
   layer: string;
   /** One value per checkpoint; null where not computed. */
   values: (number | null)[];
+  /** Per checkpoint: why the value is missing for good (a bad array), else null. The curve has a gap there. */
+  missing?: (string | null)[];
 }
 
 /**
@@ -81,6 +83,8 @@ export interface ConvergenceLayout {
    * "class 0–9"). Empty when they do not fit in the plot's height (then `legend` samples the layers).
    */
   endLabels: { layer: string; layers: string[]; text: string; color: string; x: number; y: number; fromX: number; fromY: number; leader: boolean }[];
+  /** Missing values (bad arrays): a mark on the step axis per layer and step, with why. */
+  gaps: { layer: string; color: string; step: number; x: number; y: number; why: string }[];
   /** Per layer with a chance level: the band mean ± 2 sd over the steps where it is known (closed area path). */
   chanceBands: { layer: string; color: string; path: string }[];
 }
@@ -181,10 +185,20 @@ export function layoutConvergence(
       y,
       fromX,
       fromY,
-      // Moved off its line's end (up or down, or the line stops before the last step): a leader shows whose it is.
-      leader: Math.abs(y - fromY) > 0.5 || labelX - fromX > 16,
+      // Moved off its line's end: a leader shows whose it is. Only from a point at the last
+      // checkpoint: one from an earlier point (a line cut by a missing value) would cross the plot
+      // like a flat line to the end, reading as data where there is none.
+      leader: Math.abs(y - fromY) > 0.5 && p.members.every((m) => ends[m].end.t === steps.length - 1),
     };
   });
+  // Missing values: small marks just above the step axis, stacked by layer, so that a gap reads as missing.
+  const gaps = series.flatMap((s, i) =>
+    (s.missing ?? []).flatMap((why, t) =>
+      why === null || t >= steps.length
+        ? []
+        : [{ layer: s.layer, color: lines[i].color, step: steps[t], x: r2(x(steps[t])), y: r2(plot.y + plot.height - 6 - 7 * i), why }],
+    ),
+  );
   // Before any value is computed, or when the names do not fit at the line ends: the legend.
   const legend =
     legendWidth > 0 && endLabels.length === 0
@@ -204,7 +218,7 @@ export function layoutConvergence(
     return [{ layer: c.layer, color: lines[i].color, path }];
   });
 
-  return { logSteps, frame, plot, xTicks, yTicks, lines, threshold, freeze, legend, endLabels, chanceBands };
+  return { logSteps, frame, plot, xTicks, yTicks, lines, threshold, freeze, legend, endLabels, chanceBands, gaps };
 }
 
 /** 1500 → "1.5k", 2000000 → "2M": steps stay short on the axis. */

@@ -1,0 +1,74 @@
+// One bad array in a learning-dynamics study (a NaN in step_200/fc2 of the toy bundle): the job
+// runs to the end; only fc2's row at step 200 is missing (drawn as missing, its tooltip naming the
+// file, the array and what is wrong); fc2's convergence curve has a gap there, not a flat line; the
+// freeze list says what the missing value leaves undecidable; the CSV has an empty cell; and the
+// rest of the app stays usable.
+
+import { zipSync } from 'fflate';
+import { readFileSync } from 'node:fs';
+import { encodeNpy } from '../src/io/npy';
+import { bundleArrays } from './bundles';
+import { cellValue, computeBundle, dynamicsHeatmap, dynamicsView } from './explorer';
+import { expect, test, type FilePayload } from './fixtures';
+
+const LAYERS = 5; // conv1, conv2, fc1, fc2, logits
+const FC2 = 3;
+
+function badBundle(): FilePayload {
+  const members: Record<string, Uint8Array> = {};
+  for (const a of bundleArrays()) {
+    const data = a.name === 'step_200/fc2' ? Float32Array.from(a.data, (v, k) => (k === 17 ? Number.NaN : v)) : a.data;
+    members[`${a.name}.npy`] = encodeNpy(a.shape, data);
+  }
+  return { name: 'study.npz', mimeType: 'application/octet-stream', buffer: Buffer.from(zipSync(members, { level: 0 })) };
+}
+
+test('a NaN in one middle checkpoint leaves only its cells missing; the curve has a gap and the freeze list says what is undecidable', async ({ page }) => {
+  await page.goto('/');
+  await computeBundle(page, [badBundle()]);
+  const view = dynamicsView(page);
+  // Reported once, naming the file, the array and what is wrong.
+  await expect(
+    view.getByRole('list', { name: 'Warnings' }).getByText(/study\.npz:step_200\/fc2: value at index \[\d+, \d+\] is NaN.*fc2 at step 200 is left out/),
+  ).toHaveCount(1);
+
+  // Step 200: fc2's row is missing, the other rows computed; its cells say why.
+  await page.getByRole('slider', { name: 'Checkpoint' }).fill('2');
+  for (let j = 0; j < LAYERS; j++) {
+    expect(await cellValue(page, FC2, j, LAYERS)).toBeNull();
+    expect(await cellValue(page, FC2 - 1, j, LAYERS)).not.toBeNull();
+  }
+  await dynamicsHeatmap(page)
+    .locator('g.cells rect')
+    .nth(FC2 * LAYERS + 1)
+    .hover({ force: true });
+  await expect(view.locator('.tooltip')).toContainText(/missing: study\.npz:step_200\/fc2: value at index .* is NaN/);
+  await page.mouse.move(0, 0);
+  // Later checkpoints are all computed.
+  await page.getByRole('slider', { name: 'Checkpoint' }).fill('3');
+  for (let j = 0; j < LAYERS; j++) expect(await cellValue(page, FC2, j, LAYERS)).not.toBeNull();
+
+  // The convergence curve of fc2: two pieces (a gap at step 200), a missing mark, no leader across the plot.
+  const chart = view.locator('svg.convergence');
+  const fc2Path = await chart.locator('g.layer-line path').nth(FC2).getAttribute('d');
+  expect(fc2Path!.match(/M/g)).toHaveLength(2);
+  await expect(chart.getByTestId('missing-marks').locator('title')).toHaveText([/fc2 at step 200: missing: study\.npz:step_200\/fc2/]);
+  for (let l = 0; l < LAYERS; l++) expect((await chart.locator('g.layer-line path').nth(l).getAttribute('d'))!.length).toBeGreaterThan(10);
+
+  // The freeze list: fc2's step is undecidable between step 200 and step 400; the others decided.
+  const freeze = view.getByRole('list', { name: 'Freeze steps' });
+  await expect(freeze.locator('li').nth(FC2)).toContainText(
+    'undecidable (step 200 missing): from step 200 if it was at or above the threshold, else from step 400',
+  );
+  await expect(freeze.locator('li').nth(0)).toContainText(/from step \d+|not before/);
+
+  // The curves' CSV: fc2 at step 200 is empty, never 0 or NaN.
+  const [download] = await Promise.all([page.waitForEvent('download'), view.getByRole('button', { name: 'Export CSV of the convergence curves' }).click()]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  expect(csv).toMatch(/^fc2,200,,/m);
+  expect(csv).not.toMatch(/NaN/);
+
+  // The rest of the app stays usable: the small multiples and another metric recompute.
+  await page.getByLabel('All checkpoints').check();
+  await expect(page.getByRole('img', { name: /all 6 checkpoints, side by side/ }).locator('g.panel')).toHaveCount(6);
+});
