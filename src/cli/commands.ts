@@ -9,7 +9,6 @@ import { registerCpuBackend, registerGpuBackend, resolveBackend } from '../analy
 import { createNodePool } from '../analysis/pool/node';
 import type { CpuPool } from '../analysis/pool/pool';
 import { computeCross, computeDynamics, comparePair } from '../analysis/engine';
-import { dimensionsOverTraining } from '../analysis/classes';
 import { webgpuBackendFactory } from '../analysis/gpu';
 import { nodeGpu, nodeGpuFailure } from '../gpu/node';
 import { type AnalysisOptions, type CrossResult, type DynamicsResult, type PairResult } from '../analysis/types';
@@ -235,17 +234,9 @@ async function command(argv: string[], out: Output): Promise<number> {
       result.conventions.backendReason = reason;
       const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
       const freeze = freezeSteps(result, parsed.threshold);
-      const described = await withDynamicsProvenance(result, {
-        bundle: bundle.name,
-        run,
-        entries: bundle.entries,
-        options: parsed.options,
-        leftOut: [],
-        reason,
-      });
+      const described = await withDynamicsProvenance(result, { bundle, run, options: parsed.options, leftOut: [], reason });
       // `freeze` when asked about (--baseline or --threshold): otherwise the schema stays the app's Export JSON.
       json = parsed.baseline || parsed.thresholdGiven ? { ...described, freeze: { threshold: parsed.threshold, layers: freeze } } : described;
-      if (parsed.json) (json as { k99?: number[][] }).k99 = (await dimensionsOverTraining(bundle, run, parsed.options)).k99;
       ({ warnings } = result);
       text = formatDynamics(result) + '\n' + formatFreeze(freeze, parsed.threshold, result.reference);
     } else if (parsed.command === 'cross') {

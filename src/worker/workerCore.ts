@@ -434,14 +434,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     );
     // As the CLI does, so that Export JSON has the same schema as `svcca-lens dynamics --json`.
     result.conventions.backendReason = reason;
-    const described = await withDynamicsProvenance(result, {
-      bundle: bundle.name,
-      run: req.run,
-      entries: bundle.entries,
-      options: req.options,
-      leftOut: req.dropped,
-      reason,
-    });
+    const described = await withDynamicsProvenance(result, { bundle, run: req.run, options: req.options, leftOut: req.dropped, reason }, control);
     return { result: described, kept, backend: reason };
   }
 
