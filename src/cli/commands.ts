@@ -146,7 +146,7 @@ function leftOutWarnings(bundles: OpenedBundle[]): string[] {
       const why = b.unreadable.length > 0 ? `; could not be read: ${b.unreadable.join('; ')}` : '';
       found.push(`${b.name}: left out ${b.unmatched.length} file(s) or member(s) that are not [<run>/]step_<N>/<layer> arrays: ${listed}${why}`);
     }
-    return [...found, ...b.warnings];
+    return [...b.excluded, ...found, ...b.warnings];
   });
 }
 

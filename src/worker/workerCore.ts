@@ -292,7 +292,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       dropBundle(bundle.name);
       bundles.set(bundle.name, bundle);
       bundleFiles.set(bundle.name, read.close);
-      errors.push(...truncatedEntries(bundle));
+      errors.push(...read.excluded, ...truncatedEntries(bundle));
       // Files picked beside the bundle that hold none of it (a loose acts.npy): arrays to compare,
       // read now, so that one that cannot be read is reported naming it (a truncated .npy) rather
       // than only listed as not part of the bundle. Arrays inside the bundle's own files (a

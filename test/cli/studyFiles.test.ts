@@ -92,6 +92,18 @@ describe('a study given as one file per seed', () => {
     }
   });
 
+  it('a seed file whose arrays disagree on the datapoint count is left out, named, and the good seeds are the study', async () => {
+    const bad = seedMembers(3, '');
+    bad['step_10/l1.npy'] = encodeNpy([M - 5, 6], randn(7, M - 5, 6).data);
+    writeFileSync(join(dir, 'seedC.npz'), zipSync(bad));
+    const r = await cli('dynamics', join(dir, 'seedA.npz'), join(dir, 'seedB.npz'), join(dir, 'seedC.npz'), '--all-runs', '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: seedC\.npz: left out of the study: array step_10\/l1 \(shape \(75, 6\)\) has 75 datapoints but .* 80;/);
+    const study = JSON.parse(r.stdout);
+    expect(study.runs).toEqual(['seedA', 'seedB']);
+    expect(study.cells).toEqual((await json('dynamics', join(dir, 'both.npz'), '--all-runs')).cells);
+  });
+
   it('no input at all is a usage error', async () => {
     const r = await cli('dynamics');
     expect(r.code).toBe(2);
