@@ -10,26 +10,10 @@ import { runCommand } from '../../src/cli/commands';
 import { encodeNpy } from '../../src/io/npy';
 import { randn } from '../../src/math/random';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
-import { WorkerClient } from '../../src/worker/client';
-import type { Request, Response } from '../../src/worker/protocol';
-import { createWorkerCore } from '../../src/worker/workerCore';
-import { realEngine } from '../../src/worker/engine';
+import { inProcessClient } from '../helpers/worker';
 
 const dir = mkdtempSync(join(tmpdir(), 'svcca-export-parity-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A Worker stand-in: requests go to a worker core, responses come back as message events. */
-function inProcessClient(): WorkerClient {
-  const core = createWorkerCore(realEngine);
-  const target = new EventTarget();
-  return new WorkerClient({
-    postMessage(request: Request) {
-      void core.receive(request, (response: Response) => queueMicrotask(() => target.dispatchEvent(new MessageEvent('message', { data: response }))));
-    },
-    addEventListener: target.addEventListener.bind(target),
-    terminate() {},
-  });
-}
 
 const M = 90; // datapoints; each array is datapoints × neurons
 /** step_<s>/<layer>: a shared signal with less noise at later steps, and a layer of lower rank, so k99 varies. */

@@ -6,22 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../src/io/npy';
 import { randn } from '../../src/math/random';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
-import { WorkerClient } from '../../src/worker/client';
-import type { Request, Response } from '../../src/worker/protocol';
-import { createWorkerCore } from '../../src/worker/workerCore';
-import { realEngine } from '../../src/worker/engine';
-
-function inProcessClient(): WorkerClient {
-  const core = createWorkerCore(realEngine);
-  const target = new EventTarget();
-  return new WorkerClient({
-    postMessage(request: Request) {
-      void core.receive(request, (response: Response) => queueMicrotask(() => target.dispatchEvent(new MessageEvent('message', { data: response }))));
-    },
-    addEventListener: target.addEventListener.bind(target),
-    terminate() {},
-  });
-}
+import { inProcessClient } from '../helpers/worker';
 
 const M = 60; // datapoints; arrays are datapoints × 5 neurons
 function seedFile(name: string, seed: number, badLayer?: string): File {
