@@ -119,7 +119,8 @@ export const appInfo = () => ({ name: APP_NAME, version: APP_VERSION });
 /** Adds the provenance fields to a dynamics result (in place; returns it typed). */
 export async function withDynamicsProvenance(
   result: DynamicsResult,
-  job: { bundle: Bundle; run: string | null; options: AnalysisOptions; leftOut: string[]; reason: string },
+  /** `k99: false` skips the SVDs of k99 (the CLI's plain-text output, which does not show it): then []. */
+  job: { bundle: Bundle; run: string | null; options: AnalysisOptions; leftOut: string[]; reason: string; k99?: boolean },
   control: JobControl = {},
 ): Promise<DynamicsExport> {
   const read = dynamicsEntries(job.bundle.entries, result.layers, job.run);
@@ -132,7 +133,7 @@ export async function withDynamicsProvenance(
   out.inputArrays = read.length;
   out.computed = computedBy(result.conventions, job.reason);
   out.app = appInfo();
-  out.k99 = (await dimensionsOverTraining(job.bundle, job.run, job.options, control)).k99;
+  out.k99 = job.k99 === false ? [] : (await dimensionsOverTraining(job.bundle, job.run, job.options, control)).k99;
   return out;
 }
 

@@ -236,7 +236,7 @@ async function command(argv: string[], out: Output): Promise<number> {
       result.conventions.backendReason = reason;
       const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
       const freeze = freezeSteps(result, parsed.threshold);
-      const described = await withDynamicsProvenance(result, { bundle, run, options: parsed.options, leftOut: [], reason });
+      const described = await withDynamicsProvenance(result, { bundle, run, options: parsed.options, leftOut: [], reason, k99: parsed.json });
       // `freeze` when asked about (--baseline or --threshold): otherwise the schema stays the app's Export JSON.
       json = parsed.baseline || parsed.thresholdGiven ? { ...described, freeze: { threshold: parsed.threshold, layers: freeze } } : described;
       ({ warnings } = result);
