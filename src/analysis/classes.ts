@@ -242,8 +242,9 @@ export function dimensionsOverTrainingWithGaps(
   bundle: Bundle,
   run: string | null | undefined,
   options: AnalysisOptions,
+  control: JobControl = {},
 ): Promise<{ steps: number[]; layers: string[]; k99: (number | null)[][] }> {
-  return k99Table(bundle, run, options, {}, true);
+  return k99Table(bundle, run, options, control, true);
 }
 
 async function k99Table(

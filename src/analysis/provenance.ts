@@ -4,11 +4,12 @@
 // The hash is SHA-256 over the arrays as the readers decode them (dtype, shape, values), so the
 // app and the CLI give the same hash for the same files and an export can be matched to its data.
 
-import { InputError, type BundleEntry } from '../io/types';
+import { InputError, type Bundle, type BundleEntry } from '../io/types';
+import { dimensionsOverTrainingWithGaps } from './classes';
 import { APP_NAME, APP_VERSION } from '../version';
 import { optionsUsed, type OptionsUsed } from './metricDefs';
 import { anyConv } from './rules';
-import type { AnalysisOptions, Conventions, CrossResult, DynamicsResult } from './types';
+import type { AnalysisOptions, Conventions, CrossResult, DynamicsResult, JobControl } from './types';
 
 // Which options a grid's numbers depend on is the metric registry's rule (metricDefs.optionsUsed).
 export { optionsUsed, type OptionsUsed };
@@ -37,6 +38,8 @@ export interface DynamicsProvenance extends GridProvenance {
   /** The bundle's file or folder name. */
   bundle: string;
   run: string | null;
+  /** k99[t][i]: SVD directions holding 99% of layer i's variance at steps[t], null where the array is bad input (the app's Export JSON and `dynamics --json` alike). */
+  k99: (number | null)[][];
 }
 
 export interface CrossProvenance extends GridProvenance {
@@ -123,11 +126,13 @@ export const appInfo = () => ({ name: APP_NAME, version: APP_VERSION });
 /** Adds the provenance fields to a dynamics result (in place; returns it typed). */
 export async function withDynamicsProvenance(
   result: DynamicsResult,
-  job: { bundle: string; run: string | null; entries: readonly BundleEntry[]; options: AnalysisOptions; leftOut: string[]; reason: string },
+  /** `k99: false` skips the SVDs of k99 (the CLI's plain-text output, which does not show it): then []. */
+  job: { bundle: Bundle; run: string | null; options: AnalysisOptions; leftOut: string[]; reason: string; k99?: boolean },
+  control: JobControl = {},
 ): Promise<DynamicsExport> {
-  const read = dynamicsEntries(job.entries, result.layers, job.run);
+  const read = dynamicsEntries(job.bundle.entries, result.layers, job.run);
   const out = result as DynamicsExport;
-  out.bundle = job.bundle;
+  out.bundle = job.bundle.name;
   out.run = job.run;
   out.options = optionsUsed(job.options, anyConv(read));
   out.leftOut = job.leftOut;
@@ -135,6 +140,7 @@ export async function withDynamicsProvenance(
   out.inputArrays = read.length;
   out.computed = computedBy(result.conventions, job.reason);
   out.app = appInfo();
+  out.k99 = job.k99 === false ? [] : (await dimensionsOverTrainingWithGaps(job.bundle, job.run, job.options, control)).k99;
   return out;
 }
 

@@ -222,3 +222,8 @@ export function expectPositional(parsed: Parsed, count: number, names: string): 
     throw new UsageError(`${parsed.command} takes ${names} (got ${parsed.positional.length} argument${parsed.positional.length === 1 ? '' : 's'})`);
   }
 }
+
+/** A study's inputs: one bundle file or folder, or several files given together (one file per seed). */
+export function expectStudy(parsed: Parsed, names: string): void {
+  if (parsed.positional.length === 0) throw new UsageError(`${parsed.command} takes ${names} (got no arguments)`);
+}

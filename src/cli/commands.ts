@@ -9,11 +9,10 @@ import { registerCpuBackend, registerGpuBackend, resolveBackend } from '../analy
 import { createNodePool } from '../analysis/pool/node';
 import type { CpuPool } from '../analysis/pool/pool';
 import { computeCross, computeDynamics, comparePair } from '../analysis/engine';
-import { dimensionsOverTrainingWithGaps } from '../analysis/classes';
 import { webgpuBackendFactory } from '../analysis/gpu';
 import { nodeGpu, nodeGpuFailure } from '../gpu/node';
 import { type AnalysisOptions, type CrossResult, type DynamicsResult, type PairResult } from '../analysis/types';
-import { loadArrayRef, openBundlePath } from '../io/node';
+import { loadArrayRef, openBundlePath, openBundlePaths } from '../io/node';
 import { InputError } from '../io/types';
 import { printableLines, terminalSafeJson } from '../io/printable';
 import { formatCross, formatDynamics, formatFreeze, formatPair } from './format';
@@ -30,7 +29,9 @@ import { formatSeedsCross, formatSeedsDynamics, seedsCrossJson, seedsDynamicsJso
 import { classesCommand, pairSweepK } from './classes';
 import type { Output } from './output';
 import { unknownCommand } from './help';
-import { UsageError, expectPositional, numberFlag, parseArgs, type Parsed } from './args';
+import { UsageError, expectPositional, expectStudy, numberFlag, parseArgs, type Parsed } from './args';
+
+const STUDY = 'one bundle (a file or folder, or one file per run)';
 
 /**
  * Whether this machine shows a GPU that Dawn could drive. Loading Dawn costs start-up time and its
@@ -145,7 +146,7 @@ function leftOutWarnings(bundles: OpenedBundle[]): string[] {
       const why = b.unreadable.length > 0 ? `; could not be read: ${b.unreadable.join('; ')}` : '';
       found.push(`${b.name}: left out ${b.unmatched.length} file(s) or member(s) that are not [<run>/]step_<N>/<layer> arrays: ${listed}${why}`);
     }
-    return [...found, ...b.warnings];
+    return [...b.excluded, ...found, ...b.warnings];
   });
 }
 
@@ -192,9 +193,9 @@ async function command(argv: string[], out: Output): Promise<number> {
         text += '\n' + sweep.text;
       }
     } else if (parsed.command === 'dynamics' && parsed.allRuns) {
-      expectPositional(parsed, 1, 'one bundle');
+      expectStudy(parsed, STUDY);
       if (parsed.run !== undefined) throw new UsageError('--all-runs and --run exclude each other');
-      const bundle = await openBundlePath(parsed.positional[0]);
+      const bundle = await openBundlePaths(parsed.positional);
       const switched = fitConvReduction(parsed, [bundle]);
       const result = await computeDynamicsAllRuns(
         { bundle, reference: parsed.reference, threshold: parsed.threshold, baseline: parsed.baseline },
@@ -209,9 +210,9 @@ async function command(argv: string[], out: Output): Promise<number> {
       ({ warnings } = result);
       text = formatSeedsDynamics(result);
     } else if (parsed.command === 'cross' && parsed.allPairs) {
-      expectPositional(parsed, 1, 'one bundle with two or more runs');
+      expectStudy(parsed, 'one bundle with two or more runs (a file or folder, or one file per run)');
       if (parsed.runA !== undefined || parsed.runB !== undefined) throw new UsageError('--all-pairs and --run-a/--run-b exclude each other');
-      const bundle = await openBundlePath(parsed.positional[0]);
+      const bundle = await openBundlePaths(parsed.positional);
       const switched = fitConvReduction(parsed, [bundle]);
       const result = await computeCrossAllPairs({ bundle, step: parsed.step, baseline: parsed.baseline }, parsed.options, {}, backend);
       if (switched) result.warnings.unshift(switched);
@@ -221,8 +222,8 @@ async function command(argv: string[], out: Output): Promise<number> {
       ({ warnings } = result);
       text = formatSeedsCross(result);
     } else if (parsed.command === 'dynamics') {
-      expectPositional(parsed, 1, 'one bundle');
-      const bundle = await openBundlePath(parsed.positional[0]);
+      expectStudy(parsed, STUDY);
+      const bundle = await openBundlePaths(parsed.positional);
       const switched = fitConvReduction(parsed, [bundle]);
       const result: DynamicsResult = await computeDynamics(
         { bundle, run: parsed.run, reference: parsed.reference, baseline: parsed.baseline },
@@ -235,17 +236,9 @@ async function command(argv: string[], out: Output): Promise<number> {
       result.conventions.backendReason = reason;
       const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
       const freeze = freezeSteps(result, parsed.threshold);
-      const described = await withDynamicsProvenance(result, {
-        bundle: bundle.name,
-        run,
-        entries: bundle.entries,
-        options: parsed.options,
-        leftOut: [],
-        reason,
-      });
+      const described = await withDynamicsProvenance(result, { bundle, run, options: parsed.options, leftOut: [], reason, k99: parsed.json });
       // `freeze` when asked about (--baseline or --threshold): otherwise the schema stays the app's Export JSON.
       json = parsed.baseline || parsed.thresholdGiven ? { ...described, freeze: { threshold: parsed.threshold, layers: freeze } } : described;
-      if (parsed.json) (json as { k99?: (number | null)[][] }).k99 = (await dimensionsOverTrainingWithGaps(bundle, run, parsed.options)).k99;
       ({ warnings } = result);
       text = formatDynamics(result) + '\n' + formatFreeze(freeze, parsed.threshold, result.reference);
     } else if (parsed.command === 'cross') {
@@ -272,8 +265,8 @@ async function command(argv: string[], out: Output): Promise<number> {
       ({ warnings } = result);
       text = formatCross(result);
     } else if (parsed.command === 'classes') {
-      expectPositional(parsed, 1, 'one bundle');
-      const bundle = await openBundlePath(parsed.positional[0]);
+      expectStudy(parsed, STUDY);
+      const bundle = await openBundlePaths(parsed.positional);
       ({ json, text, warnings } = await classesCommand(bundle, parsed.run, parsed.classes, parsed.options));
       warnings.push(...leftOutWarnings([bundle]));
     } else {

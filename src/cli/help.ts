@@ -68,7 +68,9 @@ ${EXIT_HELP}
 BUNDLE: a .npz, .safetensors, torch.save (.pt) or pickle (.pkl) file with arrays named
 [<run>/]step_<N>/<layer> (torch/pickle: nested dicts {"step_<N>": {"<layer>": t}} too), an HDF5
 file with datasets /[<run>/]step_<N>/<layer>, a folder [<run>/]step_<N>/<layer>.npy, or a folder of
-step_<N>.safetensors (.pt, .pkl, .h5) files holding one array per layer.`;
+step_<N>.safetensors (.pt, .pkl, .h5) files holding one array per layer. dynamics, cross --all-pairs
+and classes also take several such files given together (a.npz b.npz), one run per file named after
+it, as the app reads files dropped together.`;
 
 /** \`svcca-lens COMMAND --help\`: what the command computes, its options and examples. */
 export const COMMAND_HELP: ReadonlyMap<string, string> = new Map([
@@ -94,7 +96,8 @@ ${EXIT_HELP}`,
     `usage: svcca-lens dynamics BUNDLE [--reference last|STEP] [--run NAME] [options]
   Learning dynamics (paper Figure 4): values[t][i][j] = sim(layer i at step t, layer j at the reference step).
   BUNDLE: a .npz, .safetensors, .pt, .pkl or .h5 file with arrays named [<run>/]step_<N>/<layer>,
-  a folder [<run>/]step_<N>/<layer>.npy, or a folder of step_<N> files with one array per layer.
+  a folder [<run>/]step_<N>/<layer>.npy, or a folder of step_<N> files with one array per layer;
+  or one file per seed (svcca-lens dynamics seedA.npz seedB.npz --run seedB): runs named after the files.
 ${OPTIONS_HELP}
   --baseline-cells all|diagonal   with --baseline: every cell (default) or only the convergence
                               curves' cells (layer i against its own reference)

@@ -26,7 +26,8 @@ import { checkAborted } from '../cancel';
 import { arrayExtension, arrayStem, openArrays, sniffFormat } from './arrays';
 import type { ArrayFormat, OpenedArrays } from './arrays';
 import { labelsProblem } from './labels';
-import { datapointsFromShapes } from './layout';
+import { datapointsFromShapes, datapointsOfShape, detectLayout } from './layout';
+import { formatShape } from './decode';
 import { traversalWarning } from './names';
 import { DEFAULT_LIMITS, InputError } from './types';
 import type { Bundle, BundleEntry, InputFile, NdArray, ReadLimits } from './types';
@@ -63,6 +64,9 @@ export interface ReadInput {
   /** Warnings about what was read (names inside a file that look like paths leaving it: they are
    *  read as plain names, and flagged). */
   warnings: string[];
+  /** "FILE: left out of the study: why" for a file of a one-file-per-run study whose arrays disagree
+   *  on the datapoint count (with each other or with the other files): the other runs load without it. */
+  excluded: string[];
   /** Closes every file opened for this input (the HDF5 reader's hold on a file); the bundle's
    *  entries and the loose arrays cannot be read afterwards. Idempotent. */
   close(): void;
@@ -75,14 +79,14 @@ export interface ReadInput {
  * for the entries' load() (the CLI's bundles live as long as the process).
  */
 /** A bundle as the CLI opens it, with the reasons of the files it could not read ("FILE: why"). */
-export type OpenedBundle = Bundle & { unreadable: string[]; warnings: string[] };
+export type OpenedBundle = Bundle & { unreadable: string[]; warnings: string[]; excluded: string[] };
 
 export async function openBundle(name: string, files: InputFile[], limits: ReadLimits = DEFAULT_LIMITS): Promise<OpenedBundle> {
-  const { bundle, extras, unreadable, warnings, close } = await readInputWithSources(name, files, limits, undefined, true);
+  const { bundle, extras, unreadable, warnings, excluded, close } = await readInputWithSources(name, files, limits, undefined, true);
   if (bundle.entries.length === 0) {
     close();
     // Nothing of a bundle, and a file that could not be read: its reader's reason says most.
-    if (unreadable.length > 0) throw new InputError(name, `no bundle arrays could be read: ${unreadable.join('; ')}`);
+    if (unreadable.length + excluded.length > 0) throw new InputError(name, `no bundle arrays could be read: ${[...unreadable, ...excluded].join('; ')}`);
     const found = [...bundle.unmatched, ...extras];
     const listed = found.length > 12 ? `${found.slice(0, 12).join(', ')} and ${found.length - 12} more` : found.join(', ');
     throw new InputError(
@@ -90,7 +94,7 @@ export async function openBundle(name: string, files: InputFile[], limits: ReadL
       `no arrays named [<run>/]step_<N>/<layer> (in a torch or pickle file also step_<N>.<layer>) and no [<run>/]step_<N>.safetensors/.pt/.pkl/.h5 files (found: ${listed || 'nothing'})`,
     );
   }
-  return { ...bundle, unreadable, warnings };
+  return { ...bundle, unreadable, warnings, excluded };
 }
 
 /** Entries of one file before the runs are settled. */
@@ -118,8 +122,8 @@ interface FileEntries {
  * `signal` cancels the read between files.
  */
 export async function readInput(name: string, files: InputFile[], limits: ReadLimits = DEFAULT_LIMITS, signal?: AbortSignal): Promise<ReadInput> {
-  const { bundle, loose, unreadable, warnings, close } = await readInputWithSources(name, files, limits, signal);
-  return { bundle, loose, unreadable, warnings, close };
+  const { bundle, loose, unreadable, warnings, excluded, close } = await readInputWithSources(name, files, limits, signal);
+  return { bundle, loose, unreadable, warnings, excluded, close };
 }
 
 /** readInput, and where the labels and the manifest came from (`extras`). */
@@ -263,7 +267,16 @@ async function readFiles(
   }
   checkAborted(signal);
 
-  const entries = runPerFile(perFile) ?? perFile.flatMap((f) => f.entries);
+  const perRun = runPerFile(perFile);
+  const excluded: string[] = [];
+  if (perRun) {
+    for (const file of disagreeingFiles(perFile)) {
+      excluded.push(`${file.source}: left out of the study: ${file.why}`);
+    }
+  }
+  const out = new Set(excluded.map((line) => line.slice(0, line.indexOf(': left out of the study'))));
+  // A file left out holds none of the study (its entries go, so the runs are the good files).
+  const entries = (perRun ?? perFile.flatMap((f) => f.entries)).filter((e) => !out.has(fileOfSource(e.source)));
   // Labels that are not one integer class per datapoint are left out, with a warning naming them.
   let labels = extras.labels?.array ?? null;
   if (extras.labels && labels) {
@@ -278,6 +291,7 @@ async function readFiles(
     loose,
     unreadable,
     warnings,
+    excluded,
     extras: [...(extras.labels ? [extras.labels.source] : []), ...(extras.manifest ? [extras.manifest.source] : [])],
   };
 }
@@ -302,6 +316,40 @@ function runPerFile(perFile: FileEntries[]): BundleEntry[] | null {
   const stems = perFile.map((f) => arrayStem(f.path));
   const runs = stems.map((stem, i) => (stems.indexOf(stem) === stems.lastIndexOf(stem) ? stem : withoutExtension(normalisePath(perFile[i].path))));
   return perFile.flatMap((file, i) => file.entries.map((e) => ({ ...e, run: runs[i] })));
+}
+
+/** The file an entry's source names ("a.npz:step_0/fc1" → "a.npz"). */
+function fileOfSource(source: string): string {
+  const colon = source.indexOf(':');
+  return colon < 0 ? source : source.slice(0, colon);
+}
+
+/**
+ * The files of a one-file-per-run study that cannot be one of its runs: a file whose arrays disagree
+ * on the datapoint count with each other, or all hold another count than the other files' (another
+ * probe set). The study's count is the one most arrays have (each array's datapoint axis detected
+ * knowing that count, as the engine reads it); each file is named with its first disagreeing array.
+ */
+function disagreeingFiles(perFile: FileEntries[]): { source: string; why: string }[] {
+  const all = perFile.flatMap((f) => f.entries);
+  const guess = (shape: readonly number[], hint?: number) => datapointsOfShape(shape, detectLayout(shape, hint).layout);
+  const tally = new Map<number, number>();
+  for (const e of all) tally.set(guess(e.shape), (tally.get(guess(e.shape)) ?? 0) + 1);
+  const study = [...tally.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  if (study === undefined || tally.size === 1) return [];
+  const found: { source: string; why: string }[] = [];
+  for (const file of perFile) {
+    const bad = file.entries.find((e) => guess(e.shape, study) !== study);
+    if (!bad) continue;
+    const member = bad.source.slice(fileOfSource(bad.source).length + 1) || bad.source;
+    const good = file.entries.find((e) => guess(e.shape, study) === study);
+    const others = good ? `${good.source.slice(fileOfSource(good.source).length + 1)} and the other files' arrays have` : `the other files' arrays have`;
+    found.push({
+      source: fileOfSource(bad.source),
+      why: `array ${member} (shape ${formatShape(bad.shape)}) has ${guess(bad.shape, study)} datapoints but ${others} ${study}; every array of a study must hold the same probe inputs in the same order (the other runs load without this file)`,
+    });
+  }
+  return found;
 }
 
 function withoutExtension(path: string): string {

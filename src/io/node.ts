@@ -11,6 +11,7 @@ import { basename, join } from 'node:path';
 import { openArrays, sniffFormat } from './arrays';
 import { openBundle } from './bundle';
 import type { OpenedBundle } from './bundle';
+import { nameOfPaths } from './inputName';
 import { ARRAY_EXTENSIONS, arrayExtension, orList } from './formats';
 import type { ArrayFormat } from './formats';
 import { DEFAULT_LIMITS, InputError } from './types';
@@ -177,13 +178,35 @@ export async function loadArrayRef(ref: string, limits: ReadLimits = DEFAULT_LIM
 
 /** Opens a bundle from one file of any format openArrays reads, or a folder (walked recursively). */
 export async function openBundlePath(path: string, limits: ReadLimits = DEFAULT_LIMITS): Promise<OpenedBundle> {
-  const info = await statOrFail(path);
-  const name = basename(path);
-  if (!info.isDirectory()) return openBundle(name, [{ path: name, blob: await openPathAsBlob(path) }], limits);
-  // Paths start with the folder's own name, as a folder dropped in a browser arrives.
-  const relativePaths = (await walk(path, '')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const files: InputFile[] = await Promise.all(relativePaths.map(async (rel) => ({ path: `${name}/${rel}`, blob: await openPathAsBlob(join(path, rel)) })));
-  return openBundle(name, files, limits);
+  return openBundlePaths([path], limits);
+}
+
+/**
+ * Opens files and folders given together as one study, as the app reads the same files dropped
+ * together (io/bundle's readInput groups them: several step_<N>/<layer> files with the same steps
+ * and layers and no run prefix are one run per file, named after the file). Each file is read
+ * under its own name, each folder's files under the folder's name (as a browser drop delivers them).
+ */
+export async function openBundlePaths(paths: readonly string[], limits: ReadLimits = DEFAULT_LIMITS): Promise<OpenedBundle> {
+  const files: InputFile[] = [];
+  const seen = new Map<string, string>();
+  for (const path of paths) {
+    const info = await statOrFail(path);
+    const name = basename(path);
+    const earlier = seen.get(name);
+    if (earlier !== undefined && earlier !== path)
+      throw new InputError(path, `has the same name as ${earlier}; a study names each run after its file, so give files of different names`);
+    if (earlier !== undefined) continue;
+    seen.set(name, path);
+    if (!info.isDirectory()) {
+      files.push({ path: name, blob: await openPathAsBlob(path) });
+      continue;
+    }
+    // Paths start with the folder's own name, as a folder dropped in a browser arrives.
+    const relativePaths = (await walk(path, '')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    files.push(...(await Promise.all(relativePaths.map(async (rel) => ({ path: `${name}/${rel}`, blob: await openPathAsBlob(join(path, rel)) })))));
+  }
+  return openBundle(nameOfPaths(files.length > 0 ? files.map((f) => f.path) : paths.map((p) => basename(p))), files, limits);
 }
 
 /** Relative paths ('/'-separated) of the files under `root`/`rel`. Hidden files and folders

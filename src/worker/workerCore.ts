@@ -293,7 +293,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       dropBundle(bundle.name);
       bundles.set(bundle.name, bundle);
       bundleFiles.set(bundle.name, read.close);
-      errors.push(...truncatedEntries(bundle));
+      errors.push(...read.excluded, ...truncatedEntries(bundle));
       // Files picked beside the bundle that hold none of it (a loose acts.npy): arrays to compare,
       // read now, so that one that cannot be read is reported naming it (a truncated .npy) rather
       // than only listed as not part of the bundle. Arrays inside the bundle's own files (a
@@ -435,14 +435,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
     );
     // As the CLI does, so that Export JSON has the same schema as `svcca-lens dynamics --json`.
     result.conventions.backendReason = reason;
-    const described = await withDynamicsProvenance(result, {
-      bundle: bundle.name,
-      run: req.run,
-      entries: bundle.entries,
-      options: req.options,
-      leftOut: req.dropped,
-      reason,
-    });
+    const described = await withDynamicsProvenance(result, { bundle, run: req.run, options: req.options, leftOut: req.dropped, reason }, control);
     return { result: described, kept, backend: reason };
   }
 

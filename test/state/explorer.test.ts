@@ -53,6 +53,7 @@ function dynamicsResult(req: DynamicsJobRequest, value = 0.5): DynamicsExport {
     layers,
     reference: 20,
     values: STEPS.map(() => layers.map(() => layers.map(() => value))),
+    k99: STEPS.map(() => layers.map(() => 1)),
     conventions,
     warnings: ['a warning'],
     bundle: req.bundle,
