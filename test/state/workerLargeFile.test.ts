@@ -88,6 +88,7 @@ describe('a large bundle in the app', () => {
     // Every large read is one member (local header + .npy), never more: no whole-file ArrayBuffer.
     expect(Math.max(...large)).toBe(memberBytes);
     expect(large.length).toBeGreaterThanOrEqual(12);
-    expect(large.length).toBeLessThanOrEqual(2 * 12); // the job, and the export's content hash
+    // The job, the export's content hash, and its k99 (one SVD per layer and checkpoint): three passes.
+    expect(large.length).toBeLessThanOrEqual(3 * 12);
   });
 });
