@@ -15,7 +15,7 @@ import { centerRows, multiply, multiplyABt, selectRows, transpose, WASM_MIN_WORK
 import { symmetricEigen, symmetricEigenvalues } from './eigen';
 import { symmetricTopEigen } from './eigenTop';
 import { scratchFloat64 } from './scratch';
-import { productKernel, wasmResident } from './wasmProducts';
+import { productKernel, wasmResident, wasmStreamedGram, wasmStreamedLeftMultiply, type StreamedLayer } from './wasmProducts';
 
 /** Relative eigenvalue floor below which whitening treats a direction as null (float64). */
 export const CLIP_TOLERANCE_F64 = 1e-12;
@@ -241,6 +241,8 @@ export interface CentringSource {
   rows: number;
   cols: number;
   centerRowsInto(into: Float64Array): Float64Array;
+  /** The stored array and its row means, for the factor's streamed products (a dense layer's source has it). */
+  streamed?(): StreamedLayer;
 }
 
 const isMatrix = (x: Matrix | CentringSource): x is Matrix => 'data' in x;
@@ -271,6 +273,10 @@ function residentSvccaFactor(x: Matrix | CentringSource, rule: KeepRule, epsilon
   const n = x.rows;
   const m = x.cols;
   if (m < 2 || n > m || n * n * m < WASM_MIN_WORK) return null;
+  if (!isMatrix(x) && x.streamed) {
+    const streamed = streamedSvccaFactor(x, x.streamed(), rule, epsilon, clipTolerance);
+    if (streamed) return streamed;
+  }
   const resident = wasmResident(n, m);
   if (!resident) return null;
   try {
@@ -291,6 +297,36 @@ function residentSvccaFactor(x: Matrix | CentringSource, rule: KeepRule, epsilon
   } finally {
     resident.release();
   }
+}
+
+/**
+ * residentSvccaFactor for a stored dense layer without the resident matrix: the Gram and the
+ * projection each stream the stored array through the module a block of datapoints at a time,
+ * centring every block again (wasmStreamedGram, wasmStreamedLeftMultiply). Same kernels, same
+ * operands, same order of summation: bit for bit the resident factor (test/math/streamedFactor.test.ts).
+ * It trades one more centring pass over the stored array (cheap: a copy and a subtraction per
+ * element, in WebAssembly) for never holding the centred n × m float64 matrix: a fresh process
+ * otherwise faults in those n·m·8 bytes before its first product (~4 ms per MiB on a VM).
+ * Null, and the caller takes the resident path, where a product does not fit.
+ */
+function streamedSvccaFactor(source: CentringSource, layer: StreamedLayer, rule: KeepRule, epsilon: number, clipTolerance: number): SvccaFactor | null {
+  const { rows: n, cols: m } = source;
+  const gramData = wasmStreamedGram(layer);
+  if (!gramData) return null;
+  const eig = symmetricTopEigen({ rows: n, cols: n, data: gramData }, (values) => chooseK(spectrumOf(values, m), rule));
+  const spectrum = spectrumOf(eig.values, m);
+  const k = eig.vectors.rows;
+  const uk = eig.vectors.data.subarray(0, k * n); // k × n, rows = u_i
+  let reducedData: Float64Array | null;
+  if (k * n * m >= WASM_MIN_WORK) reducedData = wasmStreamedLeftMultiply(layer, uk, k);
+  else {
+    // multiply()'s JS kernel, as the resident path runs it below WASM_MIN_WORK, on the centred rows.
+    const centred = { rows: n, cols: m, data: new Float64Array(n * m) };
+    source.centerRowsInto(centred.data);
+    reducedData = multiply({ rows: k, cols: n, data: uk }, centred).data;
+  }
+  if (!reducedData) return null;
+  return { spectrum, k, cca: diagonalCcaFactor({ rows: k, cols: m, data: reducedData }, epsilon, clipTolerance) };
 }
 
 /** CCA factor of rows that are already centred and mutually uncorrelated (SVD directions). */

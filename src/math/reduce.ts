@@ -123,6 +123,32 @@ export function storedMatrix(stored: StoredDense): Matrix {
 const TRANSPOSE_TILE = 64;
 
 /**
+ * The n neurons' means over the m datapoints of a stored dense layer, as centerRows computes them:
+ * each neuron's sum adds its datapoints in order j = 0, 1, … in float64, then one division by m.
+ * A datapoints-first (m, n) array is summed in one sequential pass, datapoint j outer.
+ */
+export function storedRowMeans(stored: StoredDense): Float64Array {
+  const { data, neurons: n, datapoints: m } = stored;
+  const means = new Float64Array(n);
+  if (stored.neuronsFirst) {
+    for (let i = 0; i < n; i++) {
+      const offset = i * m;
+      let sum = 0;
+      for (let j = 0; j < m; j++) sum += data[offset + j];
+      means[i] = sum / m;
+    }
+    return means;
+  }
+  const sums = new Float64Array(n);
+  for (let j = 0; j < m; j++) {
+    const row = j * n;
+    for (let i = 0; i < n; i++) sums[i] += data[row + i];
+  }
+  for (let i = 0; i < n; i++) means[i] = sums[i] / m;
+  return means;
+}
+
+/**
  * centerRows (math/matrix.ts) of storedMatrix(stored), without building it: the centred n neurons ×
  * m datapoints rows written into `into` (n·m elements, e.g. WebAssembly memory), widened to float64,
  * transposed from a datapoints-first array in the same pass. Returns the row means. Bit for bit
@@ -131,26 +157,16 @@ const TRANSPOSE_TILE = 64;
  */
 export function centerStoredRows(stored: StoredDense, into: Float64Array): Float64Array {
   const { data, neurons: n, datapoints: m } = stored;
-  const means = new Float64Array(n);
+  const means = storedRowMeans(stored);
   if (stored.neuronsFirst) {
     for (let i = 0; i < n; i++) {
       const offset = i * m;
-      let sum = 0;
-      for (let j = 0; j < m; j++) sum += data[offset + j];
-      const mean = sum / m;
-      means[i] = mean;
+      const mean = means[i];
       for (let j = 0; j < m; j++) into[offset + j] = data[offset + j] - mean;
     }
     return means;
   }
-  // Stored (m, n): the sums in one sequential pass (datapoint j outer, so each neuron's sum still
-  // adds its datapoints in order j = 0, 1, …), then the transposing subtraction in tiles.
-  const sums = new Float64Array(n);
-  for (let j = 0; j < m; j++) {
-    const row = j * n;
-    for (let i = 0; i < n; i++) sums[i] += data[row + i];
-  }
-  for (let i = 0; i < n; i++) means[i] = sums[i] / m;
+  // Stored (m, n): the transposing subtraction in tiles.
   for (let j0 = 0; j0 < m; j0 += TRANSPOSE_TILE) {
     const j1 = Math.min(m, j0 + TRANSPOSE_TILE);
     for (let i0 = 0; i0 < n; i0 += TRANSPOSE_TILE) {
@@ -177,6 +193,7 @@ export function reduceToSource(rep: Representation, reduction: Exclude<ConvReduc
     rows: stored.neurons,
     cols: stored.datapoints,
     centerRowsInto: (into) => centerStoredRows(stored, into),
+    streamed: () => ({ ...stored, means: storedRowMeans(stored) }),
   };
 }
 

@@ -28,6 +28,7 @@ interface LoadedKernels {
   tredAccumulate: (w: number, d: number, n: number, i: number) => void;
   rotateRows: (ri: number, rj: number, n: number, c: number, s: number) => void;
   reflectRows: (r: number, h: number, z: number, rows: number, n: number) => void;
+  centreBlock: (src: number, means: number, dst: number, n: number, len: number, neuronsFirst: number, wide: number) => void;
 }
 
 /** Bytes of linear memory the operand chunks may take: the shared dimension is copied in slices this wide. */
@@ -86,6 +87,11 @@ function kernels(): LoadedKernels | null {
 /** The product kernel in use: what provenance and the benchmark report. */
 export function productKernel(): ProductKernel {
   return kernels()?.kind ?? 'js';
+}
+
+/** Bytes of the module's linear memory in this thread (0 before its first use): it grows to the largest operands seen and stays. */
+export function wasmMemoryBytes(): number {
+  return loaded ? loaded.memory.buffer.byteLength : 0;
 }
 
 /**
@@ -306,4 +312,97 @@ export function wasmResident(rows: number, cols: number): WasmResidentMatrix | n
       freeStart = at;
     },
   };
+}
+
+/**
+ * A dense layer as stored (float32 or float64; neurons-first (n, m) or datapoints-first (m, n)) with
+ * its row means (the n neurons' means over the m datapoints, as centerRows computes them): what the
+ * streamed products below read, a block of datapoints at a time.
+ */
+export interface StreamedLayer {
+  data: Float32Array | Float64Array;
+  neurons: number;
+  datapoints: number;
+  neuronsFirst: boolean;
+  means: Float64Array;
+}
+
+/**
+ * Datapoints per block of the streamed products: one tile of the Gram kernel (so the Gram's tiles,
+ * and with them its order of summation, are those of one call over all the datapoints) and whole
+ * 64-column tiles of the A·B kernel.
+ */
+const STREAM_BLOCK = KERNEL_TILE;
+
+/**
+ * Streams the centred layer (n neurons × m datapoints) through the module in blocks of STREAM_BLOCK
+ * datapoints: each block of the stored array is copied in, centred and widened into an n × block
+ * float64 block by `centreBlock`, and handed to `use(blockAt, t0, len)` (addresses in float64
+ * elements). `extra` float64 elements are reserved above the block for the caller (from `extraAt`).
+ * So the centred n × m float64 matrix never exists: the module's memory holds ~n·block·12 bytes
+ * instead of n·m·8, which a fresh process would otherwise fault in page by page before any work.
+ * Returns false without WebAssembly SIMD or when it does not fit.
+ */
+function streamBlocks(layer: StreamedLayer, extra: number, use: (wasm: LoadedKernels, heap: Float64Array, blockAt: number, extraAt: number, t0: number, len: number) => void): boolean {
+  const wasm = kernels();
+  if (!wasm) return false;
+  const { data, neurons: n, datapoints: m, neuronsFirst } = layer;
+  const wide = data instanceof Float64Array;
+  const meansAt = freeStart; // in float64 elements; every region starts 64-byte aligned
+  const stagingAt = meansAt + roundUp8(n);
+  const blockAt = stagingAt + roundUp8(STREAM_BLOCK * n); // room for a float64 block (a float32 one takes half)
+  const extraAt = blockAt + roundUp8(n * STREAM_BLOCK);
+  const heap = heapOf(wasm, extraAt + extra);
+  if (!heap) return false;
+  heap.set(layer.means.subarray(0, n), meansAt);
+  const staging = wide ? new Float64Array(wasm.memory.buffer, stagingAt * 8, STREAM_BLOCK * n) : new Float32Array(wasm.memory.buffer, stagingAt * 8, STREAM_BLOCK * n);
+  for (let t0 = 0; t0 < m; t0 += STREAM_BLOCK) {
+    const len = Math.min(STREAM_BLOCK, m - t0);
+    if (neuronsFirst) for (let i = 0; i < n; i++) staging.set(data.subarray(i * m + t0, i * m + t0 + len), i * len);
+    else staging.set(data.subarray(t0 * n, (t0 + len) * n));
+    wasm.centreBlock(stagingAt * 8, meansAt * 8, blockAt * 8, n, len, neuronsFirst ? 1 : 0, wide ? 1 : 0);
+    use(wasm, heap, blockAt, extraAt, t0, len);
+  }
+  return true;
+}
+
+const roundUp8 = (elements: number) => Math.ceil(elements / 8) * 8;
+
+/**
+ * Xc·Xcᵀ (n × n, symmetric, a new array) of the streamed centred layer: the Gram kernel called once
+ * per block, adding into the same C, so every entry is summed over the same tiles in the same order
+ * as wasmResident's gram() over the whole centred matrix: bit for bit its result. Null where
+ * streamBlocks cannot run.
+ */
+export function wasmStreamedGram(layer: StreamedLayer): Float64Array | null {
+  const n = layer.neurons;
+  let gram: Float64Array | null = null;
+  const ran = streamBlocks(layer, n * n, (wasm, heap, blockAt, cAt, t0, len) => {
+    if (t0 === 0) heap.fill(0, cAt, cAt + n * n);
+    wasm.abt(blockAt * 8, blockAt * 8, cAt * 8, n, n, len, 1);
+    if (t0 + len === layer.datapoints) gram = heap.slice(cAt, cAt + n * n);
+  });
+  if (!ran || !gram) return null;
+  mirrorUpper(gram, n);
+  return gram;
+}
+
+/**
+ * A·Xc (p × m, a new array) for A p × n and the streamed centred layer: the A·B kernel on each
+ * block's columns. Each column of the product is summed over the neurons in the same order whatever
+ * the columns around it, and the blocks are whole column tiles of the kernel: bit for bit
+ * wasmResident's leftMultiply. Null where streamBlocks cannot run.
+ */
+export function wasmStreamedLeftMultiply(layer: StreamedLayer, a: Float64Array, p: number): Float64Array | null {
+  const { neurons: n, datapoints: m } = layer;
+  const out = new Float64Array(p * m);
+  const aSize = roundUp8(p * n);
+  const ran = streamBlocks(layer, aSize + p * STREAM_BLOCK, (wasm, heap, blockAt, aAt, t0, len) => {
+    const cAt = aAt + aSize;
+    if (t0 === 0) heap.set(a.subarray(0, p * n), aAt);
+    heap.fill(0, cAt, cAt + p * len);
+    wasm.ab(aAt * 8, blockAt * 8, cAt * 8, p, len, n);
+    for (let r = 0; r < p; r++) out.set(heap.subarray(cAt + r * len, cAt + (r + 1) * len), r * m + t0);
+  });
+  return ran ? out : null;
 }

@@ -309,6 +309,43 @@
         (local.set $j0 (local.get $j1))
         (br $jTiles))))
 
+;; dst (n × len float64, row-major: neurons × datapoints) ← a block of a stored layer minus each
+  ;; neuron's mean ($means: n float64): $src holds datapoints t0..t0+len of the layer as stored,
+  ;; neurons-first (n rows of $len elements) or datapoints-first ($len rows of n); $wide: float64
+  ;; elements, else float32 (widened exactly). The subtraction is centerRows's: x − mean in float64.
+  (func (export "centreBlock") (param $src i32) (param $means i32) (param $dst i32) (param $n i32) (param $len i32) (param $neuronsFirst i32) (param $wide i32)
+    (local $elementBytes i32) (local $tStep i32) (local $iStep i32) (local $i i32) (local $mean f64) (local $from i32) (local $to i32) (local $end i32)
+    (local.set $elementBytes (select (i32.const 8) (i32.const 4) (local.get $wide)))
+    ;; bytes between consecutive datapoints of one neuron, and between neurons at the block's first datapoint
+    (local.set $tStep (i32.mul (select (i32.const 1) (local.get $n) (local.get $neuronsFirst)) (local.get $elementBytes)))
+    (local.set $iStep (i32.mul (select (local.get $len) (i32.const 1) (local.get $neuronsFirst)) (local.get $elementBytes)))
+    (block $neuronsDone
+      (loop $neurons
+        (br_if $neuronsDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $mean (f64.load (i32.add (local.get $means) (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $from (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $iStep))))
+        (local.set $to (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $i) (local.get $len)) (i32.const 3))))
+        (local.set $end (i32.add (local.get $to) (i32.shl (local.get $len) (i32.const 3))))
+        (if (local.get $wide)
+          (then
+            (block $done64
+              (loop $row64
+                (br_if $done64 (i32.ge_u (local.get $to) (local.get $end)))
+                (f64.store (local.get $to) (f64.sub (f64.load (local.get $from)) (local.get $mean)))
+                (local.set $from (i32.add (local.get $from) (local.get $tStep)))
+                (local.set $to (i32.add (local.get $to) (i32.const 8)))
+                (br $row64))))
+          (else
+            (block $done32
+              (loop $row32
+                (br_if $done32 (i32.ge_u (local.get $to) (local.get $end)))
+                (f64.store (local.get $to) (f64.sub (f64.promote_f32 (f32.load (local.get $from))) (local.get $mean)))
+                (local.set $from (i32.add (local.get $from) (local.get $tStep)))
+                (local.set $to (i32.add (local.get $to) (i32.const 8)))
+                (br $row32)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $neurons))))
+
   ;; ---- Householder tridiagonalisation (tred2 on W = Vᵀ, src/math/eigen.ts) and QL rotations ----
   ;; W is n × n row-major at $W, d and e are n-vectors at $d and $e (all addresses in bytes).
 
