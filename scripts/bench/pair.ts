@@ -5,11 +5,14 @@ import { join } from 'node:path';
 
 import { comparePair } from '../../src/analysis/engine';
 import { createNodePool, defaultNodeThreads } from '../../src/analysis/pool/node';
+import { loadArrayRef } from '../../src/io/node';
 import { ActivationGenerator, formatSeconds, oursFactorFlops, oursPairFlops } from '../bench-data';
 import { cpuSeconds, now, OPTIONS, type Args } from './args';
 import { runEfficient, type EfficientJobResult } from './efficient';
 import { numpyJobResult, runReference, threadModes, type NumpyJobResult, type ThreadMode } from './reference';
 import { writeNpy } from './synthetic';
+
+type LoadedArray = Awaited<ReturnType<typeof loadArrayRef>>;
 
 export interface PairJobResult {
   label: string;
@@ -30,26 +33,27 @@ export interface PairJobResult {
 
 export async function pairJob(n: number, m: number, gen: ActivationGenerator, args: Args, tmp: string, log: (s: string) => void): Promise<PairJobResult> {
   const loadStart = loadavg();
-  const a = gen.generate(0, 0);
-  const b = gen.generate(1, 0);
   const shape = [m, n];
+  // The two layers as files, read back the way `svcca-lens pair a.npy b.npy` reads them (loadArrayRef:
+  // into shared memory, which the pool hands to its workers without a copy); numpy reads the same files.
+  const dir = join(tmp, 'pair');
+  writeNpy(dir, 'a.npy', shape, gen.generate(0, 0));
+  writeNpy(dir, 'b.npy', shape, gen.generate(1, 0));
+  const [a, b] = await Promise.all([loadArrayRef(join(dir, 'a.npy')), loadArrayRef(join(dir, 'b.npy'))]);
   log(`  ours: comparePair…`);
   const start = now();
   const cpuStart = cpuSeconds();
-  const r = await comparePair({ name: 'a.npy', array: { shape, dtype: '<f4', data: a } }, { name: 'b.npy', array: { shape, dtype: '<f4', data: b } }, OPTIONS);
+  const r = await comparePair(a, b, OPTIONS);
   const seconds = now() - start;
   const ourCpu = cpuSeconds() - cpuStart;
   const [k1, k2] = r.kept;
   const flops = oursFactorFlops(n, m, k1).total + oursFactorFlops(n, m, k2).total + oursPairFlops(k1, k2, m).total;
   log(`    ${formatSeconds(seconds)}, CPU ${formatSeconds(ourCpu)} (similarity ${r.similarity.toFixed(6)}, k = ${k1}, ${k2})`);
-  const pool = await poolPair(a, b, shape, r.similarity, log);
+  const pool = await poolPair(a, b, r.similarity, log);
   const numpy: NumpyJobResult[] = [];
   let efficient: EfficientJobResult[] = [];
   const modes = threadModes(args);
   if (modes.length > 0) {
-    const dir = join(tmp, 'pair');
-    writeNpy(dir, 'a.npy', shape, a);
-    writeNpy(dir, 'b.npy', shape, b);
     efficient = runEfficient(args, ['--pair', join(dir, 'a.npy'), join(dir, 'b.npy')], 2, 1, () => r.similarity, log);
     for (const mode of modes) {
       log(`  numpy (${mode === 'default' ? 'default threads' : '1 thread'}) --pair…`);
@@ -80,27 +84,22 @@ export async function pairJob(n: number, m: number, gen: ActivationGenerator, ar
 }
 
 /** The pair through a pool of defaultNodeThreads() workers (what `svcca-lens pair` uses by default). */
-async function poolPair(a: Float32Array, b: Float32Array, shape: number[], oneThread: number, log: (s: string) => void): Promise<PairJobResult['pool']> {
+async function poolPair(a: LoadedArray, b: LoadedArray, oneThread: number, log: (s: string) => void): Promise<PairJobResult['pool']> {
   const threads = defaultNodeThreads();
   if (threads < 2) return null;
   const pool = createNodePool(threads);
   try {
     // Start and warm the workers (module load, JIT, WebAssembly compile) on a small pair of the same generator's shape.
-    const [m, n] = shape;
-    const small = (data: Float32Array, name: string) => ({
+    const [m, n] = a.array.shape;
+    const small = ({ array }: LoadedArray, name: string) => ({
       name,
-      array: { shape: [Math.min(m, 500), Math.min(n, 48)], dtype: '<f4', data: data.subarray(0, Math.min(m, 500) * Math.min(n, 48)) },
+      array: { shape: [Math.min(m, 500), Math.min(n, 48)], dtype: '<f4', data: (array.data as Float32Array).slice(0, Math.min(m, 500) * Math.min(n, 48)) },
     });
     await comparePair(small(a, 'wa.npy'), small(b, 'wb.npy'), OPTIONS, pool);
     log(`  ours: comparePair on a pool of ${threads} worker threads (the CLI's default; workers started and warmed)…`);
     const start = now();
     const cpuStart = cpuSeconds();
-    const r = await comparePair(
-      { name: 'a.npy', array: { shape, dtype: '<f4', data: a } },
-      { name: 'b.npy', array: { shape, dtype: '<f4', data: b } },
-      OPTIONS,
-      pool,
-    );
+    const r = await comparePair(a, b, OPTIONS, pool);
     const seconds = now() - start;
     const cpu = cpuSeconds() - cpuStart;
     const identical = Object.is(r.similarity, oneThread);

@@ -1,6 +1,7 @@
 // `node bin/run-ts.mjs scripts/bench/pairCold.ts [--root DIR] [--calls N] [--pool]`: the single pair
 // (n = 512, m = 10 000, float32 (m, n), as the bench's job (a)) in THIS fresh process, as `svcca-lens
-// pair` and the bench's pair job meet it: the first comparePair pays what a process pays once (the
+// pair` and the bench's pair job meet it (the layers written as .npy files and read back by the
+// checkout's loadArrayRef): the first comparePair pays what a process pays once (the
 // WebAssembly memory's growth and its page faults, JIT), then N − 1 more calls. `--root DIR`
 // imports the engine from another checkout of the repository (e.g. `git archive` of an older commit
 // with node_modules linked), so that two versions can be alternated process by process; `--pool`
@@ -42,13 +43,20 @@ const m = 10_000;
 
 const engine = (await import(pathToFileURL(join(root, 'src/analysis/engine.ts')).href)) as typeof import('../../src/analysis/engine');
 const poolModule = (await import(pathToFileURL(join(root, 'src/analysis/pool/node.ts')).href)) as typeof import('../../src/analysis/pool/node');
+const nodeIo = (await import(pathToFileURL(join(root, 'src/io/node.ts')).href)) as typeof import('../../src/io/node');
 const gen = new ActivationGenerator({ ...DEFAULT_GENERATOR, widths: [n, n], steps: 1, datapoints: m });
-const a = gen.generate(0, 0);
-const b = gen.generate(1, 0);
+// The two layers written as .npy files and read back by that checkout's loadArrayRef, as `svcca-lens pair` reads them.
+const files = mkdtempSync(join(tmpdir(), 'svcca-pair-cold-'));
+writeNpy(files, 'a.npy', [m, n], gen.generate(0, 0));
+writeNpy(files, 'b.npy', [m, n], gen.generate(1, 0));
+const [loadedA, loadedB] = [await nodeIo.loadArrayRef(join(files, 'a.npy')), await nodeIo.loadArrayRef(join(files, 'b.npy'))];
+rmSync(files, { recursive: true, force: true });
+const a = loadedA.array.data as Float32Array;
+const b = loadedB.array.data as Float32Array;
 const activation = (name: string, data: Float32Array, shape = [m, n]) => ({ name, array: { shape, dtype: '<f4', data } });
 const pool = usePool ? poolModule.createNodePool(2) : undefined;
 if (pool)
-  await engine.comparePair(activation('wa.npy', a.subarray(0, 500 * 48), [500, 48]), activation('wb.npy', b.subarray(0, 500 * 48), [500, 48]), OPTIONS, pool);
+  await engine.comparePair(activation('wa.npy', a.slice(0, 500 * 48), [500, 48]), activation('wb.npy', b.slice(0, 500 * 48), [500, 48]), OPTIONS, pool);
 const load = loadavg()[0];
 const wall: number[] = [];
 const cpu: number[] = [];

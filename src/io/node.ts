@@ -21,11 +21,14 @@ import type { Bundle, InputFile, NdArray, ReadLimits } from './types';
  *  `a.npz:fc1`, `b.pt:layer1.0.conv`, `c.h5:model/conv1`. */
 const MEMBER_REF = new RegExp(`^(.+?(?:${ARRAY_EXTENSIONS.map((e) => e.replace('.', '\\.')).join('|')})):(.+)$`, 'i');
 
-/** A file on disk as a Blob (read lazily, slice by slice); InputError "PATH: no such file" when absent. */
-export async function openPathAsBlob(path: string): Promise<Blob> {
+/**
+ * A file on disk as a Blob (read lazily, slice by slice); InputError "PATH: no such file" when absent.
+ * `sharedReads`: its array data is read into SharedArrayBuffers (FileBlob.readLarge says why).
+ */
+export async function openPathAsBlob(path: string, sharedReads = false): Promise<Blob> {
   const info = await statOrFail(path);
   if (info.isDirectory()) throw new InputError(path, 'is a folder, not a file');
-  return new FileBlob(path, 0, info.size, { size: info.size, mtimeMs: info.mtimeMs });
+  return new FileBlob(path, 0, info.size, { size: info.size, mtimeMs: info.mtimeMs }, sharedReads);
 }
 
 /**
@@ -44,6 +47,7 @@ class FileBlob extends Blob {
     private readonly start: number,
     private readonly end: number,
     private readonly opened: { size: number; mtimeMs: number },
+    private readonly sharedReads = false,
   ) {
     super([]);
   }
@@ -56,7 +60,7 @@ class FileBlob extends Blob {
     // Blob.slice semantics: negative positions count from the end; the range is clamped.
     const at = (p: number) => Math.min(this.size, Math.max(0, p < 0 ? this.size + p : p));
     const from = at(start);
-    return new FileBlob(this.path, this.start + from, this.start + Math.max(from, at(end)), this.opened);
+    return new FileBlob(this.path, this.start + from, this.start + Math.max(from, at(end)), this.opened, this.sharedReads);
   }
 
   override async arrayBuffer(): Promise<ArrayBuffer> {
@@ -84,19 +88,28 @@ class FileBlob extends Blob {
 
   /** Array data: asynchronous, so the event loop (and the collector of the previous array's
    *  buffers) runs while the disk works; measured: peak RSS 340–370 MB instead of 570 MB on the
-   *  1.2 GB large-file test with synchronous reads. */
+   *  1.2 GB large-file test with synchronous reads.
+   *
+   *  With `sharedReads` (the CLI's single arrays, loadArrayRef), into a SharedArrayBuffer, returned
+   *  as the ArrayBuffer the Blob contract names (every reader of src/io only views, copies or
+   *  inflates it, and Node's TextDecoder, DataView and fflate take it): the CLI's CPU pool then
+   *  hands the array to its worker threads as it is (analysis/pool/protocol.ts) instead of copying
+   *  it into a fresh shared buffer first, a copy whose page faults cost ~170 ms on the first
+   *  512 × 10 000 pair of a process on the development VM (docs/benchmarks.md). Not for bundles:
+   *  a learning-dynamics job reads array after array, and with shared buffers there the peak RSS of
+   *  test/cli/largeFile.test.ts rose from under its 600 MB bound to 626 MB. */
   private async readLarge(): Promise<ArrayBuffer> {
     const handle = await open(this.path, 'r');
     try {
       this.checkUnchanged(await handle.stat());
-      const out = new Uint8Array(this.size);
+      const out = this.sharedReads ? new Uint8Array(new SharedArrayBuffer(this.size)) : new Uint8Array(this.size);
       let done = 0;
       while (done < out.length) {
         const { bytesRead } = await handle.read(out, done, out.length - done, this.start + done);
         if (bytesRead === 0) throw new InputError(this.path, 'ended early while it was being read');
         done += bytesRead;
       }
-      return out.buffer;
+      return out.buffer as ArrayBuffer;
     } finally {
       await handle.close();
     }
@@ -151,7 +164,7 @@ export async function loadArrayRef(ref: string, limits: ReadLimits = DEFAULT_LIM
   const match = MEMBER_REF.exec(ref);
   const file = match ? match[1] : ref;
   const member = match ? match[2] : null;
-  const blob = await openPathAsBlob(file);
+  const blob = await openPathAsBlob(file, true);
   if (!arrayExtension(file) && !(await sniffFormat(blob, file, limits))) {
     throw new InputError(ref, `expected FILE.npy or FILE.EXT[:NAME] with EXT one of ${orList(ARRAY_EXTENSIONS.filter((e) => e !== '.npy'))}`);
   }

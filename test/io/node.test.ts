@@ -6,7 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { representationMessage } from '../../src/analysis/pool/protocol';
 import { loadArrayRef, openBundlePath, openPathAsBlob } from '../../src/io/node';
+import { toRepresentation } from '../../src/math/reduce';
 import { encodeNpy } from '../../src/io/npy';
 import { expectArray, expectInputError, FIXTURES } from './helpers';
 
@@ -49,6 +51,37 @@ describe('loadArrayRef', () => {
       at('bundle/tree/notes.txt'),
       /expected FILE\.npy or FILE\.EXT\[:NAME\] with EXT one of \.npz, \.safetensors, \.pt, .* or \.he5$/,
     );
+  });
+});
+
+describe('a large array the CLI reads alone goes to the CPU pool without a copy', () => {
+  // Over the 1 MiB of FileBlob's synchronous reads: 600 datapoints × 512 neurons, float32 (1.2 MB).
+  const dir = mkdtempSync(join(tmpdir(), 'svcca-shared-read-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const values = Float32Array.from({ length: 600 * 512 }, (_, i) => Math.sin(i));
+
+  it('loadArrayRef reads it into shared memory, and the pool sends that buffer as it is', async () => {
+    const file = join(dir, 'layer.npy');
+    writeFileSync(file, encodeNpy([600, 512], values));
+    const { array } = await loadArrayRef(file);
+    expect(array.data).toBeInstanceOf(Float32Array);
+    expect(array.data.buffer instanceof SharedArrayBuffer).toBe(true);
+    expect(Array.from(array.data as Float32Array)).toEqual(Array.from(values));
+    const message = representationMessage(toRepresentation(array as { shape: number[]; data: Float32Array }, 'datapoints-first', 'nhwc'), true, () => {
+      throw new Error('staged a copy');
+    });
+    expect(message.kind === 'stored-dense' && message.stored.data.buffer).toBe(array.data.buffer);
+  });
+
+  it('a bundle reads its arrays into plain buffers', async () => {
+    const folder = join(dir, 'run');
+    mkdirSync(folder);
+    mkdirSync(join(folder, 'step_0'));
+    writeFileSync(join(folder, 'step_0', 'fc.npy'), encodeNpy([600, 512], values));
+    const opened = await openBundlePath(folder);
+    const array = await opened.entries[0].load();
+    expect(array.data.buffer instanceof SharedArrayBuffer).toBe(false);
+    expect(Array.from(array.data as Float32Array)).toEqual(Array.from(values));
   });
 });
 
