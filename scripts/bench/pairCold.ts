@@ -55,8 +55,7 @@ const a = loadedA.array.data as Float32Array;
 const b = loadedB.array.data as Float32Array;
 const activation = (name: string, data: Float32Array, shape = [m, n]) => ({ name, array: { shape, dtype: '<f4', data } });
 const pool = usePool ? poolModule.createNodePool(2) : undefined;
-if (pool)
-  await engine.comparePair(activation('wa.npy', a.slice(0, 500 * 48), [500, 48]), activation('wb.npy', b.slice(0, 500 * 48), [500, 48]), OPTIONS, pool);
+if (pool) await engine.comparePair(activation('wa.npy', a.slice(0, 500 * 48), [500, 48]), activation('wb.npy', b.slice(0, 500 * 48), [500, 48]), OPTIONS, pool);
 const load = loadavg()[0];
 const wall: number[] = [];
 const cpu: number[] = [];

@@ -343,7 +343,11 @@ const STREAM_BLOCK = KERNEL_TILE;
  * instead of n·m·8, which a fresh process would otherwise fault in page by page before any work.
  * Returns false without WebAssembly SIMD or when it does not fit.
  */
-function streamBlocks(layer: StreamedLayer, extra: number, use: (wasm: LoadedKernels, heap: Float64Array, blockAt: number, extraAt: number, t0: number, len: number) => void): boolean {
+function streamBlocks(
+  layer: StreamedLayer,
+  extra: number,
+  use: (wasm: LoadedKernels, heap: Float64Array, blockAt: number, extraAt: number, t0: number, len: number) => void,
+): boolean {
   const wasm = kernels();
   if (!wasm) return false;
   const { data, neurons: n, datapoints: m, neuronsFirst } = layer;
@@ -355,7 +359,9 @@ function streamBlocks(layer: StreamedLayer, extra: number, use: (wasm: LoadedKer
   const heap = heapOf(wasm, extraAt + extra);
   if (!heap) return false;
   heap.set(layer.means.subarray(0, n), meansAt);
-  const staging = wide ? new Float64Array(wasm.memory.buffer, stagingAt * 8, STREAM_BLOCK * n) : new Float32Array(wasm.memory.buffer, stagingAt * 8, STREAM_BLOCK * n);
+  const staging = wide
+    ? new Float64Array(wasm.memory.buffer, stagingAt * 8, STREAM_BLOCK * n)
+    : new Float32Array(wasm.memory.buffer, stagingAt * 8, STREAM_BLOCK * n);
   for (let t0 = 0; t0 < m; t0 += STREAM_BLOCK) {
     const len = Math.min(STREAM_BLOCK, m - t0);
     if (neuronsFirst) for (let i = 0; i < n; i++) staging.set(data.subarray(i * m + t0, i * m + t0 + len), i * len);
