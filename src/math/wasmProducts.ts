@@ -337,7 +337,7 @@ const STREAM_BLOCK = KERNEL_TILE;
 /**
  * Streams the centred layer (n neurons × m datapoints) through the module in blocks of STREAM_BLOCK
  * datapoints: each block of the stored array is copied in, centred and widened into an n × block
- * float64 block by `centreBlock`, and handed to `use(blockAt, t0, len)` (addresses in float64
+ * float64 block by `centreBlock`, and handed to `onBlock` (addresses in float64
  * elements). `extra` float64 elements are reserved above the block for the caller (from `extraAt`).
  * So the centred n × m float64 matrix never exists: the module's memory holds ~n·block·12 bytes
  * instead of n·m·8, which a fresh process would otherwise fault in page by page before any work.
@@ -346,7 +346,7 @@ const STREAM_BLOCK = KERNEL_TILE;
 function streamBlocks(
   layer: StreamedLayer,
   extra: number,
-  use: (wasm: LoadedKernels, heap: Float64Array, blockAt: number, extraAt: number, t0: number, len: number) => void,
+  onBlock: (wasm: LoadedKernels, heap: Float64Array, blockAt: number, extraAt: number, t0: number, len: number) => void,
 ): boolean {
   const wasm = kernels();
   if (!wasm) return false;
@@ -367,7 +367,7 @@ function streamBlocks(
     if (neuronsFirst) for (let i = 0; i < n; i++) staging.set(data.subarray(i * m + t0, i * m + t0 + len), i * len);
     else staging.set(data.subarray(t0 * n, (t0 + len) * n));
     wasm.centreBlock(stagingAt * 8, meansAt * 8, blockAt * 8, n, len, neuronsFirst ? 1 : 0, wide ? 1 : 0);
-    use(wasm, heap, blockAt, extraAt, t0, len);
+    onBlock(wasm, heap, blockAt, extraAt, t0, len);
   }
   return true;
 }

@@ -67,7 +67,7 @@ describe('a large array the CLI reads alone goes to the CPU pool without a copy'
     expect(array.data).toBeInstanceOf(Float32Array);
     expect(array.data.buffer instanceof SharedArrayBuffer).toBe(true);
     expect(Array.from(array.data as Float32Array)).toEqual(Array.from(values));
-    const message = representationMessage(toRepresentation(array as { shape: number[]; data: Float32Array }, 'datapoints-first', 'nhwc'), true, () => {
+    const message = representationMessage(toRepresentation(array, 'datapoints-first', 'nhwc'), true, () => {
       throw new Error('staged a copy');
     });
     expect(message.kind === 'stored-dense' && message.stored.data.buffer).toBe(array.data.buffer);
