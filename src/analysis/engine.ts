@@ -17,7 +17,7 @@ import { chanceOfBlock } from './baselineGrid';
 import { factorKey, shapeOnly, type FactorCache } from './factorCache';
 import { metricDef } from './metricDefs';
 import { factorize, type Factor, type PairNumbers } from './metrics';
-import { factorSpectrumIsK99s, k99, KnownK99 } from './dimensionality';
+import { k99OfFactorSpectrum, KnownK99 } from './dimensionality';
 import { inferDatapoints, prepare, type Prepared } from './prepare';
 import { checkLonePair, checkPair, gridUsesDft, pairUsesDft, positionsSide } from './rules';
 import type {
@@ -397,8 +397,8 @@ const jobK99 = new WeakMap<DynamicsResult, KnownK99>();
 /**
  * k99 (directions holding 99% of a layer's variance) per step and layer that a dynamics job read off
  * its own factors: SVCCA factored in float64 holds the layer's whole spectrum, bit for bit the k99
- * pass's (dimensionality.ts factorSpectrumIsK99s says for which layers), and bad arrays are null as in
- * the pass. provenance.ts fills its k99 from these and runs the pass only for the cells missing.
+ * pass's for most layers (dimensionality.ts k99OfFactorSpectrum says which), and bad arrays are null
+ * as in the pass. provenance.ts fills its k99 from these and runs the pass only for the cells missing.
  */
 export function knownK99Of(result: DynamicsResult): KnownK99 | undefined {
   return jobK99.get(result);
@@ -409,7 +409,8 @@ function recordK99(known: KnownK99, step: number, entries: readonly BundleEntry[
   entries.forEach((entry, i) => {
     if (side.bad[i]) return known.set(step, entry.layer, null);
     const spectrum = backend.float64Spectrum?.(side.factors[i]);
-    if (spectrum && factorSpectrumIsK99s(side.prepared[i].rep.kind, options)) known.set(step, entry.layer, k99(spectrum));
+    const value = spectrum ? k99OfFactorSpectrum(spectrum, side.prepared[i].rep.kind, options) : undefined;
+    if (value !== undefined) known.set(step, entry.layer, value);
   });
 }
 
