@@ -14,11 +14,8 @@ import type { Representation } from '../../src/math/reduce';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
 import { encodeNpy } from '../../src/io/npy';
 import type { NdArray } from '../../src/io/types';
-import { WorkerClient } from '../../src/worker/client';
-import { realEngine } from '../../src/worker/engine';
-import type { Request, Response } from '../../src/worker/protocol';
-import { createWorkerCore } from '../../src/worker/workerCore';
 import { memoryBundle } from '../helpers/bundle';
+import { inProcessClient } from '../helpers/worker';
 
 /** Factorisations started, and what to do at the `at`-th. */
 const counter = vi.hoisted(() => ({ calls: 0, at: Infinity, onCall: () => {} }));
@@ -70,15 +67,7 @@ describe('cancelling a dynamics job while a checkpoint is factored', () => {
   });
 
   it("the app's worker: the client's cancel reaches the job between two layers of a checkpoint", async () => {
-    const core = createWorkerCore(realEngine);
-    const target = new EventTarget();
-    const client = new WorkerClient({
-      postMessage(request: Request) {
-        void core.receive(request, (response: Response) => queueMicrotask(() => target.dispatchEvent(new MessageEvent('message', { data: response }))));
-      },
-      addEventListener: target.addEventListener.bind(target),
-      terminate() {},
-    });
+    const client = inProcessClient();
     const members = Object.fromEntries(arrays.map((a) => [`step_${a.step}/${a.layer}.npy`, encodeNpy(a.array.shape, a.array.data as Float32Array)]));
     const file = new File([zipSync(members, { level: 0 })], 'six.npz');
     const added = await client.addInput([{ path: 'six.npz', file }], 'six.npz');
