@@ -180,7 +180,7 @@ async function loadSide(
   prefix = '',
   cache?: FactorCache,
   /** `signal`: handed to backend.factorize (a cancel stops mid-batch); `onArrayRead`: each array as read, before it is prepared. */
-  read: { signal?: AbortSignal; onArrayRead?: (entry: BundleEntry, array: NdArray) => void } = {},
+  read: { signal?: AbortSignal; onArrayRead?: (entry: BundleEntry, array: NdArray) => void | Promise<void> } = {},
 ): Promise<GridSide> {
   const names = entries.map((e) => `${prefix}layer ${e.layer}`);
   const useCache = cache !== undefined && backend.kind === 'cpu'; // float64 factors (wrappers of the CPU backend too)
@@ -228,7 +228,8 @@ async function loadSide(
       let ready: Prepared;
       try {
         array = await entries[i].load();
-        read.onArrayRead?.(entries[i], array);
+        // Awaited: whatever it holds of the array (the hash's copy) is gone before the next array is read.
+        await read.onArrayRead?.(entries[i], array);
         ready = prepare({ name: entries[i].source, array }, options, hint);
       } catch (error) {
         if (!isInputError(error)) throw error;
@@ -387,8 +388,8 @@ export interface DynamicsRequest {
   baseline?: Partial<BaselineRequest> | null;
   /** Checkpoints factored while the one before runs its pairs (checkpointPipeline.ts; default 1 on the GPU, else 0). */
   checkpointsAhead?: 0 | 1;
-  /** Each array as the job reads it (before it is prepared): provenance.ts rememberEntryDigest hashes it there, so the export's hash reads nothing again. */
-  onArrayRead?: (entry: BundleEntry, array: NdArray) => void;
+  /** Each array as the job reads it (before it is prepared; awaited): provenance.ts rememberEntryDigest hashes it there, so the export's hash reads nothing again. */
+  onArrayRead?: (entry: BundleEntry, array: NdArray) => void | Promise<void>;
 }
 
 /** The k99 cells each dynamics job knew as it factored (see knownK99Of). */

@@ -91,13 +91,24 @@ function entryDigest(entry: BundleEntry): Promise<string> {
 }
 
 /**
+ * Largest array (bytes of its data) hashed as a job reads it. WebCrypto hashes one buffer, so the
+ * digest takes a copy of the array with its header line; beside a job that holds a checkpoint's
+ * factors, a copy of a 64 MiB array (and the garbage it leaves until collected) raised the CLI's
+ * peak memory on a 1.2 GB bundle from 455 to 560 MB (test/cli/largeFile.test.ts). Larger arrays are
+ * hashed by inputHash after the job, one at a time, as before: one more read of those arrays only.
+ */
+export const HASH_AS_READ_MAX_BYTES = 16 * 2 ** 20;
+
+/**
  * Hashes an array a job has just read (`entry.load()`'s array, before anything changes it), so that
  * inputHash finds its digest and does not read the array again: a dynamics job's export then reads
- * the bundle once (engine.ts DynamicsRequest.onArrayRead). The bytes are copied at once; the job may
- * drop or reuse the array as soon as this returns.
+ * the bundle once (engine.ts DynamicsRequest.onArrayRead). Resolves once hashed (never rejects), so
+ * that a job awaiting it holds the hash's copy of one array at a time. Arrays over
+ * HASH_AS_READ_MAX_BYTES are left to inputHash.
  */
-export function rememberEntryDigest(entry: BundleEntry, array: NdArray): void {
-  if (!entryDigests.has(entry)) void cacheDigest(entry, sha256(digestInput(array))).catch(() => {});
+export async function rememberEntryDigest(entry: BundleEntry, array: NdArray): Promise<void> {
+  if (entryDigests.has(entry) || array.data.byteLength > HASH_AS_READ_MAX_BYTES) return;
+  await cacheDigest(entry, sha256(digestInput(array))).catch(() => {});
 }
 
 /**

@@ -20,7 +20,7 @@ import { computeDynamics, knownK99Of } from '../../src/analysis/engine';
 import { factorize } from '../../src/analysis/metrics';
 import { createNodePool } from '../../src/analysis/pool/node';
 import { inferDatapoints, prepare } from '../../src/analysis/prepare';
-import { dynamicsEntries, inputHash, rememberEntryDigest, withDynamicsProvenance } from '../../src/analysis/provenance';
+import { dynamicsEntries, HASH_AS_READ_MAX_BYTES, inputHash, rememberEntryDigest, withDynamicsProvenance } from '../../src/analysis/provenance';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types';
 import { openBundlePath } from '../../src/io/node';
 import type { Bundle, NdArray } from '../../src/io/types';
@@ -281,5 +281,18 @@ describe('a dynamics job and its export read each array once', () => {
     const cliDescribed = await withDynamicsProvenance(cliResult, { bundle: cli.bundle, run, options: o, leftOut: [], reason: 'test' });
     expect(cli.loads()).toBe(2 * read); // the job, then the k99 pass (the hash was taken as the job read)
     expect(cliDescribed.k99).toEqual((await dimensionsOverTrainingWithGaps(source, run, o)).k99);
+  });
+
+  it('an array hashed as read is not read again by inputHash; one over HASH_AS_READ_MAX_BYTES is, after the job, with the same hash', async () => {
+    const small: NdArray = { shape: [100, 3], dtype: '<f4', data: Float32Array.from({ length: 300 }, (_, i) => Math.sin(i)) };
+    const big: NdArray = { shape: [HASH_AS_READ_MAX_BYTES / 4 + 2, 1], dtype: '<f4', data: new Float32Array(HASH_AS_READ_MAX_BYTES / 4 + 2).fill(0.5) };
+    const hashOf = async (array: NdArray, remember: boolean) => {
+      const { bundle, loads } = counted(memoryBundle('one.npz', [{ step: 0, layer: 'x', array }]));
+      if (remember) await rememberEntryDigest(bundle.entries[0], array);
+      const hash = await inputHash(bundle.entries);
+      return { hash, loads: loads() };
+    };
+    expect(await hashOf(small, true)).toEqual({ hash: (await hashOf(small, false)).hash, loads: 0 });
+    expect(await hashOf(big, true)).toEqual({ hash: (await hashOf(big, false)).hash, loads: 1 });
   });
 });
