@@ -87,7 +87,13 @@ function cacheDigest(entry: BundleEntry, digest: Promise<string>): Promise<strin
 
 /** SHA-256 of one array as decoded (see digestInput). Cached per entry. */
 function entryDigest(entry: BundleEntry): Promise<string> {
-  return entryDigests.get(entry) ?? cacheDigest(entry, entry.load().then((array) => sha256(digestInput(array))));
+  return (
+    entryDigests.get(entry) ??
+    cacheDigest(
+      entry,
+      entry.load().then((array) => sha256(digestInput(array))),
+    )
+  );
 }
 
 /**

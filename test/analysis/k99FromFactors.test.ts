@@ -133,7 +133,7 @@ function withoutBetween(table: (number | null)[][], bundle: Bundle, between: Set
 }
 const SYNTHETIC_BETWEEN = new Set(['between']);
 
-describe('the SVCCA factor holds the k99 pass\'s spectrum bit for bit', () => {
+describe("the SVCCA factor holds the k99 pass's spectrum bit for bit", () => {
   it.each<[string, () => Promise<Bundle>, Partial<AnalysisOptions>]>([
     ['synthetic layers', async () => syntheticBundle(), {}],
     ['digits-mlp.npz', () => real('digits-mlp.npz'), {}],
@@ -165,7 +165,7 @@ describe('the SVCCA factor holds the k99 pass\'s spectrum bit for bit', () => {
   });
 });
 
-describe('k99 from the job\'s factors equals the k99 pass', () => {
+describe("k99 from the job's factors equals the k99 pass", () => {
   it.each<[string, () => Promise<Bundle>, Partial<AnalysisOptions>]>([
     ['synthetic layers, 99% keep', async () => syntheticBundle(), {}],
     ['synthetic layers, keep 3 directions, ε = 1e-4', async () => syntheticBundle(), { keep: { kind: 'dims', k: 3 }, epsilon: 1e-4 }],
@@ -207,7 +207,7 @@ describe('k99 from the job\'s factors equals the k99 pass', () => {
   });
 });
 
-describe('where the job\'s factors do not hold the pass\'s spectrum, the pass fills exactly the missing cells', () => {
+describe("where the job's factors do not hold the pass's spectrum, the pass fills exactly the missing cells", () => {
   it.each<[string, Partial<AnalysisOptions>, 'none' | 'dense']>([
     ['CCA', { metric: 'cca' }, 'none'],
     ['CKA', { metric: 'cka', convReduction: 'flatten' }, 'none'],

@@ -99,7 +99,7 @@ describe('a large bundle in the app', () => {
     const { dimensionsOverTrainingWithGaps } = await import('../../src/analysis/classes');
     const { readInput } = await import('../../src/io/bundle');
     const again = await readInput('big.npz', [{ path: 'big.npz', blob: new Blob([zip]) }]);
-    const bundle = again.bundle!;
+    const bundle = again.bundle;
     expect(await inputHash(dynamicsEntries(bundle.entries, bundle.layers, null))).toBe(job.result.inputHash);
     const pass = await dimensionsOverTrainingWithGaps(bundle, null, { ...DEFAULT_OPTIONS, convReduction: 'meanpool' });
     expect(job.result.k99).toEqual(pass.k99);
