@@ -16,8 +16,20 @@ export interface ComputeBackend<F = unknown> {
   readonly precision: 'float64' | 'float32';
   /** Threads the float64 work runs on (the CPU pool, analysis/pool); 1 when absent. */
   readonly threads?: number;
-  /** Per-representation work for one side of a grid (centring, SVD, whitening, DFT). */
-  factorize(reps: Representation[], options: AnalysisOptions, dft: boolean): Promise<F[]>;
+  /**
+   * Per-representation work for one side of a grid (centring, SVD, whitening, DFT). `signal` is
+   * checked between representations (and between the GPU's steps): a cancel stops a checkpoint
+   * mid-way, not after its last layer.
+   */
+  factorize(reps: Representation[], options: AnalysisOptions, dft: boolean, signal?: AbortSignal): Promise<F[]>;
+  /**
+   * The variance spectrum λ_i = s_i²/(m−1) of the factor's centred n × m matrix where the factor
+   * holds it in float64 (SVCCA factored on the CPU, whole layers): bit for bit math/cca.ts svdStep's
+   * spectrum of that matrix, so k99 read off it is the k99 pass's (classes.ts). null otherwise
+   * (other metrics, the DFT, a GPU factor whose spectrum comes from a float32 Gram). Optional: a
+   * backend without it leaves k99 to the pass.
+   */
+  float64Spectrum?(f: F): readonly number[] | null;
   /**
    * Every pair (a[i], b[j]) as PairNumbers, grid[i][j]. `onPairs(count)` reports pairs finished as
    * they finish; `signal` is checked between chunks of work.
@@ -37,6 +49,11 @@ export interface ComputeBackend<F = unknown> {
 
 export { checkAborted };
 
+/** The spectrum of a float64 SVCCA factor of a whole layer (see ComputeBackend.float64Spectrum), else null. */
+export function float64SpectrumOf(f: Factor): readonly number[] | null {
+  return f.kind === 'svcca' ? f.factor.spectrum : null;
+}
+
 /** Lets the event loop breathe between chunks (progress messages, cancel requests). */
 export const yieldNow = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
@@ -44,9 +61,18 @@ export const yieldNow = () => new Promise<void>((resolve) => setTimeout(resolve,
 export const cpuBackend: ComputeBackend<Factor> = {
   kind: 'cpu',
   precision: 'float64',
-  async factorize(reps, options, dft) {
-    return reps.map((rep) => factorize(rep, options, dft));
+  async factorize(reps, options, dft, signal) {
+    if (!signal) return reps.map((rep) => factorize(rep, options, dft));
+    const factors: Factor[] = [];
+    for (const rep of reps) {
+      checkAborted(signal);
+      factors.push(factorize(rep, options, dft));
+      // Lets a cancel request (a message to the worker) reach the signal before the next layer.
+      if (factors.length < reps.length) await yieldNow();
+    }
+    return factors;
   },
+  float64Spectrum: (f) => float64SpectrumOf(f),
   async compareGrid(a, b, options, onPairs, signal) {
     const grid: PairNumbers[][] = [];
     for (const fa of a) {

@@ -19,7 +19,7 @@ import { chooseK, svccaFactorFromStep, svdStep } from '../math/cca';
 import type { Matrix } from '../math/matrix';
 import { reduceToMatrix } from '../math/reduce';
 import { checkAborted } from './backend';
-import { k99 } from './dimensionality';
+import { k99, type KnownK99 } from './dimensionality';
 import { inferDatapoints, prepare } from './prepare';
 import type { AnalysisOptions, JobControl } from './types';
 
@@ -237,14 +237,19 @@ export async function dimensionsOverTraining(
   return k99Table(bundle, run, options, control, false) as Promise<{ steps: number[]; layers: string[]; k99: number[][] }>;
 }
 
-/** As dimensionsOverTraining, with null where an array is bad input (dynamics --json beside a job that left it out). */
+/**
+ * As dimensionsOverTraining, with null where an array is bad input (dynamics --json beside a job that
+ * left it out). `known`: cells a dynamics job of the same run already knew (engine.ts computeDynamics,
+ * from its SVCCA factors' spectra, bit for bit this pass's): only the others are read and factored.
+ */
 export function dimensionsOverTrainingWithGaps(
   bundle: Bundle,
   run: string | null | undefined,
   options: AnalysisOptions,
   control: JobControl = {},
+  known?: KnownK99,
 ): Promise<{ steps: number[]; layers: string[]; k99: (number | null)[][] }> {
-  return k99Table(bundle, run, options, control, true);
+  return k99Table(bundle, run, options, control, true, known);
 }
 
 async function k99Table(
@@ -253,8 +258,10 @@ async function k99Table(
   options: AnalysisOptions,
   control: JobControl,
   gaps: boolean,
+  known?: KnownK99,
 ): Promise<{ steps: number[]; layers: string[]; k99: (number | null)[][] }> {
   const chosen = runOf(bundle, run);
+  const cellsKnown = known && known.run === chosen ? known : undefined;
   const steps = stepsOf(bundle, chosen);
   const hint = inferDatapoints(bundle.entries.filter((e) => e.run === chosen).map((e) => e.shape));
   const reduction = options.convReduction === 'meanpool' ? 'meanpool' : 'flatten';
@@ -262,6 +269,11 @@ async function k99Table(
   for (const step of steps) {
     const row: (number | null)[] = [];
     for (const layer of bundle.layers) {
+      const cell = cellsKnown?.get(step, layer);
+      if (cell !== undefined) {
+        row.push(cell);
+        continue;
+      }
       checkAborted(control.signal);
       try {
         const { x } = await layerMatrix(entryAt(bundle, chosen, step, layer), options, hint, reduction);

@@ -11,8 +11,9 @@
 // variance (λ ≤ 1e-12·λmax, the pseudo-inverse clip) are left out, so k runs to min(rank_a, rank_b).
 
 import { CLIP_TOLERANCE_F64, chooseK, svdStep, type SvdStep } from '../math/cca';
-import { symmetricEigen } from '../math/eigen';
+import { SMALL_N, symmetricEigen, WASM_EIGEN_MIN, WASM_REDUCTION_MIN } from '../math/eigen';
 import { multiplyABt, transpose, zeros, type Matrix } from '../math/matrix';
+import type { AnalysisOptions } from './types';
 
 /** Fraction of the variance the "k99" dimension holds. */
 export const K99_FRACTION = 0.99;
@@ -20,6 +21,76 @@ export const K99_FRACTION = 0.99;
 /** The number of SVD directions that hold 99% of the variance (chooseK's rule, as SVCCA's default keep). */
 export function k99(spectrum: ArrayLike<number>): number {
   return chooseK(spectrum, { kind: 'variance', fraction: K99_FRACTION });
+}
+
+/**
+ * Whether a job's SVCCA factor of a layer holds the spectrum the k99 pass computes
+ * (classes.ts dimensionsOverTraining): the factor's spectrum is every eigenvalue of the same Gram of
+ * the same centred matrix, whatever the keep rule or ε (svccaFactor reads the whole spectrum before
+ * choosing k), but the pass reads a conv layer flattened, or mean-pooled under 'meanpool', while the
+ * factor reads it under the options' reduction ('dft' outside a DFT grid: flatten). They differ only
+ * for a conv layer under 'positions' (the positions become datapoints). Dense layers: always the same.
+ */
+export function factorSpectrumIsK99s(rep: 'dense' | 'conv', options: Pick<AnalysisOptions, 'convReduction'>): boolean {
+  if (rep === 'dense') return true;
+  const factorReduction = options.convReduction === 'dft' ? 'flatten' : options.convReduction;
+  const passReduction = options.convReduction === 'meanpool' ? 'meanpool' : 'flatten';
+  return factorReduction === passReduction;
+}
+
+/**
+ * Whether svccaFactor's eigenvalues of a size × size Gram are bit for bit svdStep's (which the k99
+ * pass uses). Both run the Householder reduction and QL of eigen.ts, and both the Jacobi solver up to
+ * SMALL_N, but the top-k solver (eigenTop.ts) runs its reduction in WebAssembly from
+ * WASM_REDUCTION_MIN while the full solver does from WASM_EIGEN_MIN: between the two (33 to 47 rows
+ * today) their summation orders differ and the eigenvalues agree to round-off only, which could move
+ * k99 where the cumulative share meets 0.99 within round-off. There the pass computes k99.
+ */
+export function spectrumBitForBit(size: number): boolean {
+  return size <= SMALL_N || size < WASM_REDUCTION_MIN || size >= WASM_EIGEN_MIN;
+}
+
+/**
+ * k99 of a layer read off the spectrum of its job's float64 SVCCA factor (ComputeBackend.float64Spectrum),
+ * or undefined where that could differ from the k99 pass's (see factorSpectrumIsK99s, spectrumBitForBit).
+ */
+export function k99OfFactorSpectrum(spectrum: readonly number[], rep: 'dense' | 'conv', options: Pick<AnalysisOptions, 'convReduction'>): number | undefined {
+  return factorSpectrumIsK99s(rep, options) && spectrumBitForBit(spectrum.length) ? k99(spectrum) : undefined;
+}
+
+/**
+ * k99 cells a learning-dynamics job knew as it factored (its run, by step and layer): a number, or
+ * null for a bad array (the pass's null too). A cell the job did not know (another metric, the DFT,
+ * a float32 GPU factor, a conv layer under 'positions') is absent, and the pass computes it.
+ */
+export class KnownK99 {
+  private readonly cells = new Map<string, number | null>();
+
+  constructor(readonly run: string | null) {}
+
+  set(step: number, layer: string, value: number | null): void {
+    this.cells.set(`${step}|${layer}`, value);
+  }
+
+  /** undefined: not known. */
+  get(step: number, layer: string): number | null | undefined {
+    return this.cells.get(`${step}|${layer}`);
+  }
+
+  /** The whole table k99[t][i] when every cell is known, else null. */
+  table(steps: readonly number[], layers: readonly string[]): (number | null)[][] | null {
+    const rows: (number | null)[][] = [];
+    for (const step of steps) {
+      const row: (number | null)[] = [];
+      for (const layer of layers) {
+        const value = this.get(step, layer);
+        if (value === undefined) return null;
+        row.push(value);
+      }
+      rows.push(row);
+    }
+    return rows;
+  }
 }
 
 /** r × m: the right singular vectors vᵢ of the centred representation (rows, orthonormal), r = its rank. */

@@ -17,6 +17,7 @@ import { chanceOfBlock } from './baselineGrid';
 import { factorKey, shapeOnly, type FactorCache } from './factorCache';
 import { metricDef } from './metricDefs';
 import { factorize, type Factor, type PairNumbers } from './metrics';
+import { k99OfFactorSpectrum, KnownK99 } from './dimensionality';
 import { inferDatapoints, prepare, type Prepared } from './prepare';
 import { checkLonePair, checkPair, gridUsesDft, pairUsesDft, positionsSide } from './rules';
 import type {
@@ -178,6 +179,8 @@ async function loadSide(
   backend: ComputeBackend,
   prefix = '',
   cache?: FactorCache,
+  /** `signal`: handed to backend.factorize (a cancel stops mid-batch); `onArrayRead`: each array as read, before it is prepared. */
+  read: { signal?: AbortSignal; onArrayRead?: (entry: BundleEntry, array: NdArray) => void | Promise<void> } = {},
 ): Promise<GridSide> {
   const names = entries.map((e) => `${prefix}layer ${e.layer}`);
   const useCache = cache !== undefined && backend.kind === 'cpu'; // float64 factors (wrappers of the CPU backend too)
@@ -206,6 +209,7 @@ async function loadSide(
       fresh.map((p) => p.rep),
       options,
       dft,
+      read.signal,
     );
     batch.forEach((i, k) => {
       prepared[i] = { ...fresh[k], rep: shapeOnly(fresh[k].rep) };
@@ -224,6 +228,8 @@ async function loadSide(
       let ready: Prepared;
       try {
         array = await entries[i].load();
+        // Awaited: whatever it holds of the array (the hash's copy) is gone before the next array is read.
+        await read.onArrayRead?.(entries[i], array);
         ready = prepare({ name: entries[i].source, array }, options, hint);
       } catch (error) {
         if (!isInputError(error)) throw error;
@@ -382,6 +388,31 @@ export interface DynamicsRequest {
   baseline?: Partial<BaselineRequest> | null;
   /** Checkpoints factored while the one before runs its pairs (checkpointPipeline.ts; default 1 on the GPU, else 0). */
   checkpointsAhead?: 0 | 1;
+  /** Each array as the job reads it (before it is prepared; awaited): provenance.ts rememberEntryDigest hashes it there, so the export's hash reads nothing again. */
+  onArrayRead?: (entry: BundleEntry, array: NdArray) => void | Promise<void>;
+}
+
+/** The k99 cells each dynamics job knew as it factored (see knownK99Of). */
+const jobK99 = new WeakMap<DynamicsResult, KnownK99>();
+
+/**
+ * k99 (directions holding 99% of a layer's variance) per step and layer that a dynamics job read off
+ * its own factors: SVCCA factored in float64 holds the layer's whole spectrum, bit for bit the k99
+ * pass's for most layers (dimensionality.ts k99OfFactorSpectrum says which), and bad arrays are null
+ * as in the pass. provenance.ts fills its k99 from these and runs the pass only for the cells missing.
+ */
+export function knownK99Of(result: DynamicsResult): KnownK99 | undefined {
+  return jobK99.get(result);
+}
+
+/** Records a loaded side's k99 cells at `step` (bad arrays: null; factors without the pass's spectrum: nothing). */
+function recordK99(known: KnownK99, step: number, entries: readonly BundleEntry[], side: GridSide, backend: ComputeBackend, options: AnalysisOptions): void {
+  entries.forEach((entry, i) => {
+    if (side.bad[i]) return known.set(step, entry.layer, null);
+    const spectrum = backend.float64Spectrum?.(side.factors[i]);
+    const value = spectrum ? k99OfFactorSpectrum(spectrum, side.prepared[i].rep.kind, options) : undefined;
+    if (value !== undefined) known.set(step, entry.layer, value);
+  });
 }
 
 /** values[t][i][j] = similarity of layer i at steps[t] to layer j at the reference step (paper Figure 4). */
@@ -408,7 +439,15 @@ export async function computeDynamics(
   const warnings = new Set<string>();
   const float64 = new Set<string>();
   control.onProgress?.({ done, total, stage: `factoring the reference step ${reference}` });
-  const referenceSide = await loadSide(entriesFor(bundle, run, reference), options, hint, dft, backend, '', request.cache);
+  const read = { signal: control.signal, onArrayRead: request.onArrayRead };
+  const known = new KnownK99(run);
+  const loadStep = async (step: number): Promise<GridSide> => {
+    const entries = entriesFor(bundle, run, step);
+    const side = await loadSide(entries, options, hint, dft, backend, '', request.cache, read);
+    recordK99(known, step, entries, side, backend, options);
+    return side;
+  };
+  const referenceSide = await loadStep(reference);
   // Every bad array, once (the reference step's first: they empty a column at every checkpoint).
   const badArrays: BadArray[] = referenceSide.bad.filter((b): b is BadArray => b !== null);
   // The conventions read the first good array's layout.
@@ -419,7 +458,7 @@ export async function computeDynamics(
     await runCheckpoints<GridSide>({
       steps,
       ahead: request.checkpointsAhead ?? (backend.kind === 'webgpu' ? 1 : 0),
-      load: async (step) => (step === reference ? referenceSide : loadSide(entriesFor(bundle, run, step), options, hint, dft, backend, '', request.cache)),
+      load: async (step) => (step === reference ? referenceSide : loadStep(step)),
       visit: async (step, side) => {
         const onPairs = (count: number) => control.onProgress?.({ done: (done += count), total, stage: `step ${step}` });
         if (side !== referenceSide) badArrays.push(...side.bad.filter((b): b is BadArray => b !== null));
@@ -433,7 +472,7 @@ export async function computeDynamics(
       signal: control.signal,
     });
     if (!first) throw new InputError(badArrays[0].source, `${badArrays[0].problem}; every array of the job is bad, nothing to compare`);
-    return {
+    const result: DynamicsResult = {
       metric: options.metric,
       steps,
       layers,
@@ -448,6 +487,8 @@ export async function computeDynamics(
       ],
       provenance: provenanceOf(backend, float64),
     };
+    jobK99.set(result, known);
+    return result;
   } finally {
     releaseSide(backend, referenceSide);
   }

@@ -4,8 +4,9 @@
 // The hash is SHA-256 over the arrays as the readers decode them (dtype, shape, values), so the
 // app and the CLI give the same hash for the same files and an export can be matched to its data.
 
-import { InputError, type Bundle, type BundleEntry } from '../io/types';
+import { InputError, type Bundle, type BundleEntry, type NdArray } from '../io/types';
 import { dimensionsOverTrainingWithGaps } from './classes';
+import { knownK99Of } from './engine';
 import { APP_NAME, APP_VERSION } from '../version';
 import { optionsUsed, type OptionsUsed } from './metricDefs';
 import { anyConv } from './rules';
@@ -38,8 +39,13 @@ export interface DynamicsProvenance extends GridProvenance {
   /** The bundle's file or folder name. */
   bundle: string;
   run: string | null;
-  /** k99[t][i]: SVD directions holding 99% of layer i's variance at steps[t], null where the array is bad input (the app's Export JSON and `dynamics --json` alike). */
-  k99: (number | null)[][];
+  /**
+   * k99[t][i]: SVD directions holding 99% of layer i's variance at steps[t], null where the array is
+   * bad input (the app's Export JSON and `dynamics --json` alike). Absent from the app's job result
+   * where the job did not know every cell (withDynamicsProvenance's 'if-known'): Export JSON then
+   * asks the worker for it (dynamicsK99).
+   */
+  k99?: (number | null)[][];
 }
 
 export interface CrossProvenance extends GridProvenance {
@@ -63,22 +69,52 @@ async function sha256(data: BufferSource): Promise<string> {
   return hex(await globalThis.crypto.subtle.digest('SHA-256', data));
 }
 
-/** SHA-256 of one array as decoded: "dtype|shape|" then its values' bytes (little-endian floats). Cached per entry. */
-function entryDigest(entry: BundleEntry): Promise<string> {
-  let digest = entryDigests.get(entry);
-  if (!digest) {
-    digest = entry.load().then((array) => {
-      const head = new TextEncoder().encode(`${array.dtype}|${array.shape.join(',')}|`);
-      const body = new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength);
-      const all = new Uint8Array(head.length + body.length);
-      all.set(head);
-      all.set(body, head.length);
-      return sha256(all);
-    });
-    digest.catch(() => entryDigests.delete(entry));
-    entryDigests.set(entry, digest);
-  }
+/** "dtype|shape|" then the values' bytes (little-endian floats): what an array's digest is taken over (a copy, taken now). */
+function digestInput(array: NdArray): Uint8Array<ArrayBuffer> {
+  const head = new TextEncoder().encode(`${array.dtype}|${array.shape.join(',')}|`);
+  const body = new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength);
+  const all = new Uint8Array(head.length + body.length);
+  all.set(head);
+  all.set(body, head.length);
+  return all;
+}
+
+function cacheDigest(entry: BundleEntry, digest: Promise<string>): Promise<string> {
+  digest.catch(() => entryDigests.delete(entry));
+  entryDigests.set(entry, digest);
   return digest;
+}
+
+/** SHA-256 of one array as decoded (see digestInput). Cached per entry. */
+function entryDigest(entry: BundleEntry): Promise<string> {
+  return (
+    entryDigests.get(entry) ??
+    cacheDigest(
+      entry,
+      entry.load().then((array) => sha256(digestInput(array))),
+    )
+  );
+}
+
+/**
+ * Largest array (bytes of its data) hashed as a job reads it. WebCrypto hashes one buffer, so the
+ * digest takes a copy of the array with its header line; beside a job that holds a checkpoint's
+ * factors, a copy of a 64 MiB array (and the garbage it leaves until collected) raised the CLI's
+ * peak memory on a 1.2 GB bundle from 455 to 560 MB (test/cli/largeFile.test.ts). Larger arrays are
+ * hashed by inputHash after the job, one at a time, as before: one more read of those arrays only.
+ */
+export const HASH_AS_READ_MAX_BYTES = 16 * 2 ** 20;
+
+/**
+ * Hashes an array a job has just read (`entry.load()`'s array, before anything changes it), so that
+ * inputHash finds its digest and does not read the array again: a dynamics job's export then reads
+ * the bundle once (engine.ts DynamicsRequest.onArrayRead). Resolves once hashed (never rejects), so
+ * that a job awaiting it holds the hash's copy of one array at a time. Arrays over
+ * HASH_AS_READ_MAX_BYTES are left to inputHash.
+ */
+export async function rememberEntryDigest(entry: BundleEntry, array: NdArray): Promise<void> {
+  if (entryDigests.has(entry) || array.data.byteLength > HASH_AS_READ_MAX_BYTES) return;
+  await cacheDigest(entry, sha256(digestInput(array))).catch(() => {});
 }
 
 /**
@@ -123,11 +159,20 @@ export function computedBy(conventions: Conventions, reason: string): Computed {
 
 export const appInfo = () => ({ name: APP_NAME, version: APP_VERSION });
 
-/** Adds the provenance fields to a dynamics result (in place; returns it typed). */
+/**
+ * Adds the provenance fields to a dynamics result (in place; returns it typed). k99 comes from the
+ * cells the job knew as it factored (engine.ts knownK99Of: SVCCA in float64, no extra read or SVD);
+ * the cells it did not know (other metrics, the DFT, float32 GPU factors, conv layers under
+ * 'positions') are read and factored by the k99 pass (classes.ts), only those.
+ */
 export async function withDynamicsProvenance(
   result: DynamicsResult,
-  /** `k99: false` skips the SVDs of k99 (the CLI's plain-text output, which does not show it): then []. */
-  job: { bundle: Bundle; run: string | null; options: AnalysisOptions; leftOut: string[]; reason: string; k99?: boolean },
+  /**
+   * `k99`: true (the default) fills it, running the pass for the unknown cells; false leaves it []
+   * (the CLI's plain-text output, which does not show it); 'if-known' fills it only when the job knew
+   * every cell and else leaves it out, for the app, which runs the pass when the user exports JSON.
+   */
+  job: { bundle: Bundle; run: string | null; options: AnalysisOptions; leftOut: string[]; reason: string; k99?: boolean | 'if-known' },
   control: JobControl = {},
 ): Promise<DynamicsExport> {
   const read = dynamicsEntries(job.bundle.entries, result.layers, job.run);
@@ -140,7 +185,11 @@ export async function withDynamicsProvenance(
   out.inputArrays = read.length;
   out.computed = computedBy(result.conventions, job.reason);
   out.app = appInfo();
-  out.k99 = job.k99 === false ? [] : (await dimensionsOverTrainingWithGaps(job.bundle, job.run, job.options, control)).k99;
+  const known = knownK99Of(result);
+  const whole = known && known.run === job.run ? known.table(result.steps, result.layers) : null;
+  if (job.k99 === false) out.k99 = [];
+  else if (whole) out.k99 = whole;
+  else if (job.k99 !== 'if-known') out.k99 = (await dimensionsOverTrainingWithGaps(job.bundle, job.run, job.options, control, known)).k99;
   return out;
 }
 

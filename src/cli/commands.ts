@@ -18,7 +18,7 @@ import { printableLines, terminalSafeJson } from '../io/printable';
 import { formatCross, formatDynamics, formatFreeze, formatPair } from './format';
 import { freezeSteps } from '../analysis/baseline';
 import { convReductionFits, switchNotice, workingConvReduction } from '../analysis/compatibility';
-import { withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
+import { rememberEntryDigest, withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
 import { anyConv } from '../analysis/rules';
 import type { Bundle } from '../io/types';
 import type { OpenedBundle } from '../io/bundle';
@@ -226,7 +226,8 @@ async function command(argv: string[], out: Output): Promise<number> {
       const bundle = await openBundlePaths(parsed.positional);
       const switched = fitConvReduction(parsed, [bundle]);
       const result: DynamicsResult = await computeDynamics(
-        { bundle, run: parsed.run, reference: parsed.reference, baseline: parsed.baseline },
+        // Each array hashed as the job reads it: the provenance's content hash reads nothing again.
+        { bundle, run: parsed.run, reference: parsed.reference, baseline: parsed.baseline, onArrayRead: rememberEntryDigest },
         parsed.options,
         {},
         backend,

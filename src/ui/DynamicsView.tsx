@@ -20,6 +20,7 @@ import {
   stepBy,
 } from '../state/store';
 import { stepsOfRun } from '../state/preview';
+import { dynamicsExport } from '../state/dynamicsExport';
 import { footerLine, gridExportInfo } from '../state/exportInfo';
 import { ChartFigure } from './ChartFigure';
 import { DrillDown } from './DrillDown';
@@ -240,7 +241,7 @@ export function DynamicsView() {
         keys: [`layer at step ${step}`, `layer at step ${job.reference}`],
         metric: job.metric,
       }}
-      json={{ result: job.result, ready: job.status === 'done', file: `${base}.json` }}
+      json={{ result: job.result, ready: job.status === 'done', file: `${base}.json`, complete: () => dynamicsExport(job) }}
       fields={stepFields}
     />
   );

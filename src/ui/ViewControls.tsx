@@ -1,6 +1,7 @@
 // Controls both grid views (learning dynamics, across runs) carry: a step picker with a "last"
 // choice, the colour-domain toggle, and the CSV/JSON export of the matrix on screen.
 
+import { useState } from 'react';
 import { drawsOf } from '../analysis/chanceDefs';
 import { setChance, setChanceCells, setDomain, setHeatMode, APP_BASELINE } from '../state/store';
 import type { ChanceCells, HeatMode } from '../state/store';
@@ -111,10 +112,26 @@ export function MatrixExportButtons({
     keys?: [string, string];
     metric?: string;
   };
-  json: { result: unknown; ready: boolean; file: string };
+  /** `complete`: what to write when the result lacks part of it until asked (a dynamics job's k99: state/dynamicsExport.ts). */
+  json: { result: unknown; ready: boolean; file: string; complete?: () => Promise<unknown> };
   /** What the CSV says about itself (written as leading "# key: value" lines). */
   fields?: [string, string][];
 }) {
+  const [exporting, setExporting] = useState(false);
+  const [exportError, setExportError] = useState<string | null>(null);
+  const exportJson = async () => {
+    if (!json.result) return;
+    setExportError(null);
+    setExporting(true);
+    try {
+      const value = json.complete ? await json.complete() : json.result;
+      download(new Blob([JSON.stringify(value)], { type: 'application/json' }), json.file);
+    } catch (e) {
+      setExportError(`Export JSON failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      setExporting(false);
+    }
+  };
   return (
     <>
       <button
@@ -138,11 +155,18 @@ export function MatrixExportButtons({
       <button
         type="button"
         className="button small"
-        disabled={!json.ready || !json.result}
-        onClick={() => json.result && download(new Blob([JSON.stringify(json.result)], { type: 'application/json' }), json.file)}
+        disabled={!json.ready || !json.result || exporting}
+        aria-busy={exporting}
+        title={exporting ? 'Computing k99 for the export…' : undefined}
+        onClick={() => void exportJson()}
       >
         Export JSON
       </button>
+      {exportError && (
+        <span className="error" role="alert">
+          {exportError}
+        </span>
+      )}
     </>
   );
 }

@@ -11,6 +11,7 @@ import type {
   CompareRequest,
   CrossJobRequest,
   DynamicsJobRequest,
+  DynamicsK99Request,
   GridPartial,
   InputFileRef,
   JobCallbacks,
@@ -86,6 +87,10 @@ export class WorkerClient implements AnalysisClient {
 
   dynamics(request: DynamicsJobRequest, control: JobCallbacks = {}) {
     return this.call('dynamics', request, control);
+  }
+
+  dynamicsK99(request: DynamicsK99Request, control: JobCallbacks = {}) {
+    return this.call('dynamicsK99', request, control);
   }
 
   cross(request: CrossJobRequest, control: JobCallbacks = {}) {

@@ -142,6 +142,9 @@ export interface DynamicsJobResult {
   backend: string;
 }
 
+/** The k99 table of a finished dynamics job whose result left it out (the job did not know every cell): what its Export JSON asks for. */
+export type DynamicsK99Request = Pick<DynamicsJobRequest, 'bundle' | 'run' | 'dropped' | 'options'>;
+
 export interface CrossSideRequest {
   bundle: string;
   run: string | null;
@@ -235,6 +238,8 @@ export interface Methods {
   addInput: { params: AddInputParams; result: AddInputResult };
   removeBundle: { params: { id: string }; result: { removed: boolean } };
   dynamics: { params: DynamicsJobRequest; result: DynamicsJobResult };
+  /** k99[t][i] of a dynamics job's arrays (analysis/classes.ts dimensionsOverTrainingWithGaps), for its Export JSON. */
+  dynamicsK99: { params: DynamicsK99Request; result: { k99: (number | null)[][] } };
   cross: { params: CrossJobRequest; result: CrossJobResult };
   pair: { params: PairJobRequest; result: PairJobResult };
   classes: { params: ClassesJobRequest; result: ClassesExport };
@@ -292,6 +297,8 @@ export interface AnalysisClient {
   addInput(files: InputFileRef[], name: string, load?: LoadControl): Promise<AddInputResult>;
   removeBundle(id: string): Promise<{ removed: boolean }>;
   dynamics(request: DynamicsJobRequest, control?: JobCallbacks): Promise<DynamicsJobResult>;
+  /** Optional: test doubles of the store may leave it out (Export JSON then writes the result as it is). */
+  dynamicsK99?(request: DynamicsK99Request, control?: JobCallbacks): Promise<{ k99: (number | null)[][] }>;
   cross(request: CrossJobRequest, control?: JobCallbacks): Promise<CrossJobResult>;
   pair(request: PairJobRequest, control?: JobCallbacks): Promise<PairJobResult>;
   /** Optional: test doubles of the store may leave the issue-14 analyses out. */

@@ -44,6 +44,7 @@ import type {
   CrossJobResult,
   DynamicsJobRequest,
   DynamicsJobResult,
+  DynamicsK99Request,
   GridPartial,
   LoadOrigin,
   Methods,
@@ -56,7 +57,8 @@ import type {
 import { SupersededError } from './protocol';
 import { classesJob, sweepKJob } from './classesJobs';
 import { FactorCache } from '../analysis/factorCache';
-import { withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
+import { rememberEntryDigest, withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
+import { dimensionsOverTrainingWithGaps } from '../analysis/classes';
 import { arrayBytes, datapointsOfShape, mostFrequent } from './shapes';
 
 /** The engine functions the worker needs (analysis/engine and analysis/backend in the app). */
@@ -428,15 +430,28 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       partial({ t, values, kept: grid, ...(badArrays && badArrays.length > 0 ? { badArrays: [...badArrays] } : {}) });
     };
     const result = await engine.computeDynamics(
-      { bundle, run: req.run, reference: req.reference, cache: factorCache, baseline: req.baseline },
+      // Each array is hashed as the job reads it: the export's content hash reads nothing again.
+      { bundle, run: req.run, reference: req.reference, cache: factorCache, baseline: req.baseline, onArrayRead: rememberEntryDigest },
       req.options,
       { ...control, onValues },
       backend,
     );
     // As the CLI does, so that Export JSON has the same schema as `svcca-lens dynamics --json`.
     result.conventions.backendReason = reason;
-    const described = await withDynamicsProvenance(result, { bundle, run: req.run, options: req.options, leftOut: req.dropped, reason }, control);
+    // k99 where the job knew it as it factored (SVCCA in float64); otherwise Export JSON asks for it
+    // (dynamicsK99), so that no job pays a second read and an SVD per array for it.
+    const described = await withDynamicsProvenance(
+      result,
+      { bundle, run: req.run, options: req.options, leftOut: req.dropped, reason, k99: 'if-known' },
+      control,
+    );
     return { result: described, kept, backend: reason };
+  }
+
+  /** k99 of a dynamics job's arrays (its bundle view, run and options), for an Export JSON whose job did not know it. */
+  async function dynamicsK99(req: DynamicsK99Request, control: JobControl): Promise<{ k99: (number | null)[][] }> {
+    const bundle = bundleView(req.bundle, req.dropped);
+    return { k99: (await dimensionsOverTrainingWithGaps(bundle, req.run, req.options, control)).k99 };
   }
 
   async function cross(req: CrossJobRequest, control: JobControl, partial: (p: GridPartial) => void): Promise<CrossJobResult> {
@@ -553,6 +568,10 @@ export function createWorkerCore(engine: Engine): WorkerCore {
         }
         case 'dynamics': {
           post({ id, type: 'result', method: 'dynamics', result: await dynamics(request.params, job(), partial) });
+          break;
+        }
+        case 'dynamicsK99': {
+          post({ id, type: 'result', method: 'dynamicsK99', result: await dynamicsK99(request.params, job()) });
           break;
         }
         case 'cross': {

@@ -1,5 +1,7 @@
-// The app's dynamics Export JSON (the worker's job result, which ViewControls downloads as is) and
-// `svcca-lens dynamics --json` on the same file: the same fields with the same values, k99 included.
+// The app's dynamics Export JSON (the worker's job result, completed by state/dynamicsExport.ts when
+// the job did not know its k99) and `svcca-lens dynamics --json` on the same file: the same fields
+// with the same values, k99 included. SVCCA: the job reads k99 off its own factors (the result
+// carries it); other metrics: the result leaves it out and Export JSON asks the worker for it.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +11,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../../src/cli/commands';
 import { encodeNpy } from '../../src/io/npy';
 import { randn } from '../../src/math/random';
-import { DEFAULT_OPTIONS } from '../../src/analysis/types';
+import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types';
+import { setAnalysisClient, type GridJob } from '../../src/state/appStore';
+import { dynamicsExport } from '../../src/state/dynamicsExport';
 import { inProcessClient } from '../helpers/worker';
 
 const dir = mkdtempSync(join(tmpdir(), 'svcca-export-parity-'));
@@ -30,11 +34,16 @@ function bundleBytes(): Uint8Array {
 }
 
 describe('dynamics: the app’s Export JSON equals the CLI’s --json', () => {
-  it('has the same fields with the same values, k99 included', async () => {
+  it.each<[string, string[], Partial<AnalysisOptions>, boolean]>([
+    ['SVCCA (k99 from the job’s factors)', [], {}, true],
+    ['SVCCA keeping 3 directions, ε = 1e-6', ['--dims', '3', '--epsilon', '1e-6'], { keep: { kind: 'dims', k: 3 }, epsilon: 1e-6 }, true],
+    ['CCA (k99 on export)', ['--metric', 'cca'], { metric: 'cca' }, false],
+    ['CKA (k99 on export)', ['--metric', 'cka'], { metric: 'cka' }, false],
+  ])('%s: the same fields with the same values, k99 included', async (_, flags, over, knownByJob) => {
     const bytes = bundleBytes();
     writeFileSync(join(dir, 'run.npz'), bytes);
     const stdout: string[] = [];
-    const code = await runCommand(['dynamics', join(dir, 'run.npz'), '--json', '--backend', 'cpu', '--threads', '1'], {
+    const code = await runCommand(['dynamics', join(dir, 'run.npz'), '--json', '--backend', 'cpu', '--threads', '1', ...flags], {
       stdout: (t) => stdout.push(t),
       stderr: () => {},
     });
@@ -42,11 +51,18 @@ describe('dynamics: the app’s Export JSON equals the CLI’s --json', () => {
     const cli = JSON.parse(stdout.join('\n'));
 
     const client = inProcessClient();
+    setAnalysisClient(client);
     const file = new File([readFileSync(join(dir, 'run.npz'))], 'run.npz');
     const added = await client.addInput([{ path: 'run.npz', file }], 'run.npz');
     expect(added.errors).toEqual([]);
-    const options = { ...DEFAULT_OPTIONS, backend: 'cpu' as const };
-    const app = JSON.parse(JSON.stringify((await client.dynamics({ bundle: added.bundle!.id, run: null, reference: 'last', dropped: [], options })).result));
+    const options = { ...DEFAULT_OPTIONS, backend: 'cpu' as const, ...over };
+    const request = { bundle: added.bundle!.id, run: null, reference: 'last' as const, dropped: [], options };
+    const { result } = await client.dynamics(request);
+    expect('k99' in result).toBe(knownByJob);
+    // What the Export JSON button writes (DynamicsView → ViewControls), through JSON as the file does.
+    const job = { kind: 'dynamics', result, request } as unknown as GridJob;
+    const app = JSON.parse(JSON.stringify(await dynamicsExport(job)));
+    setAnalysisClient(null);
 
     expect(cli.k99).toHaveLength(3);
     expect(new Set(cli.k99.flat()).size).toBeGreaterThan(1);

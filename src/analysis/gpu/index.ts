@@ -16,7 +16,7 @@ import { acquireDevice } from '../../gpu/device';
 import { GpuLimitError, GpuRuntime } from '../../gpu/runtime';
 import type { Representation } from '../../math/reduce';
 import { factorPermuted } from '../baseline';
-import { checkAborted, forgetGpuBackend, registeredCpuBackend, type ComputeBackend, type GpuBackendFactory } from '../backend';
+import { checkAborted, float64SpectrumOf, forgetGpuBackend, registeredCpuBackend, type ComputeBackend, type GpuBackendFactory } from '../backend';
 import { compareFactors, factorize, type Factor, type PairNumbers } from '../metrics';
 import type { HostPool } from '../pool/gramHost';
 import { CpuPool } from '../pool/pool';
@@ -91,6 +91,11 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     return f.kind === 'cpu' ? f.factor.datapoints : f.datapoints;
   }
 
+  /** Float64 factors only (those the GPU handed to the float64 path): a GPU factor's spectrum comes from its float32 Gram. */
+  float64Spectrum(f: GpuFactor): readonly number[] | null {
+    return f.kind === 'cpu' ? float64SpectrumOf(f.factor) : null;
+  }
+
   /**
    * The chance level's permuted factors run in float64: each representation's float64 twin (made
    * once per factor) re-indexed on the host, so every pair with a permuted side takes the float64
@@ -105,9 +110,10 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     releaseFactors(this.runtime, factors);
   }
 
-  async factorize(reps: Representation[], options: AnalysisOptions, dft: boolean): Promise<GpuFactor[]> {
+  async factorize(reps: Representation[], options: AnalysisOptions, dft: boolean, signal?: AbortSignal): Promise<GpuFactor[]> {
+    checkAborted(signal);
     try {
-      return await this.job(options, undefined, (job) => factorizeSide(job, reps, dft, this.chunkLimit()));
+      return await this.job(options, signal, (job) => factorizeSide(job, reps, dft, this.chunkLimit()));
     } catch (error) {
       // Beyond this device's limits: the float64 path computes the same numbers (and says so).
       if (!(error instanceof GpuLimitError)) throw error;

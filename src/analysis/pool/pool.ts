@@ -22,7 +22,7 @@
 import { cancelledError, checkAborted } from '../../cancel';
 import { InputError } from '../../io/types';
 import type { Representation } from '../../math/reduce';
-import { cpuBackend, type ComputeBackend } from '../backend';
+import { cpuBackend, float64SpectrumOf, type ComputeBackend } from '../backend';
 import type { Factor, PairNumbers } from '../metrics';
 import type { AnalysisOptions } from '../types';
 import { representationMessage, type PoolError, type PoolRequest, type PoolResponse } from './protocol';
@@ -157,20 +157,21 @@ export class CpuPool implements ComputeBackend<Factor> {
     for (const task of this.queue.splice(0)) task.receive({ id: -1, type: 'error', error: { name: 'Error', message: 'the CPU thread pool was closed' } });
   }
 
-  async factorize(reps: Representation[], options: AnalysisOptions, dft: boolean): Promise<Factor[]> {
-    if (this.threads <= 1 || reps.length < 2) return cpuBackend.factorize(reps, options, dft);
+  async factorize(reps: Representation[], options: AnalysisOptions, dft: boolean, signal?: AbortSignal): Promise<Factor[]> {
+    if (this.threads <= 1 || reps.length < 2) return cpuBackend.factorize(reps, options, dft, signal);
+    checkAborted(signal);
     // Kept shared buffers carry this call's stored arrays unless another call holds them.
     const stage = this.config.shared && !this.stagingInUse ? this.stager() : undefined;
     if (stage) this.stagingInUse = true;
     try {
       const answers = await this.run(
         reps.map((rep) => ({ type: 'factorize', rep: representationMessage(rep, this.config.shared, stage), options, dft, shared: this.config.shared })),
-        undefined,
+        signal,
         undefined,
       );
       return answers.map((answer) => (answer as Extract<PoolResponse, { type: 'factor' }>).factor);
     } catch (error) {
-      if (error instanceof PoolStartError) return cpuBackend.factorize(reps, options, dft);
+      if (error instanceof PoolStartError) return cpuBackend.factorize(reps, options, dft, signal);
       throw error;
     } finally {
       if (stage) this.stagingInUse = false;
@@ -236,6 +237,10 @@ export class CpuPool implements ComputeBackend<Factor> {
 
   datapointsOfFactor(f: Factor): number {
     return f.datapoints;
+  }
+
+  float64Spectrum(f: Factor): readonly number[] | null {
+    return float64SpectrumOf(f);
   }
 
   release(): void {}
