@@ -1,6 +1,7 @@
 // Seeded test inputs. Shapes: Matrix is n neurons × m datapoints (row-major), like src/math.
 import { multiply, zeros, type Matrix } from '../../src/math/matrix';
 import { randn } from '../../src/math/random';
+import type { Layout } from '../../src/math/reduce';
 
 export function add(a: Matrix, b: Matrix, scaleB = 1): Matrix {
   const out = zeros(a.rows, a.cols);
@@ -42,3 +43,14 @@ export function decaying(seed: number, n: number, m: number, power = 1): Matrix 
   for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) latent.data[i * m + j] *= (i + 1) ** -power;
   return multiply(randomOrthogonal(seed + 1, n), latent);
 }
+
+/** Element type of a stored dense layer in the tests of the stored-array paths. */
+export type StoredDtype = 'float32' | 'float64';
+
+/** Every layout × dtype a dense layer may be stored in (math/reduce.ts keeps it as stored). */
+export const STORED_VARIANTS: [Layout, StoredDtype][] = [
+  ['neurons-first', 'float32'],
+  ['neurons-first', 'float64'],
+  ['datapoints-first', 'float32'],
+  ['datapoints-first', 'float64'],
+];

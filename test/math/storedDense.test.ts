@@ -11,11 +11,11 @@ import { centerRows, transpose, type Matrix } from '../../src/math/matrix';
 import { randn } from '../../src/math/random';
 import { centerStoredRows, datapointsOfRepresentation, denseMatrixBuilt, reduceToSource, toRepresentation, type Layout } from '../../src/math/reduce';
 import { setWasmProductsEnabled } from '../../src/math/wasmProducts';
-import { decaying } from '../helpers/data';
+import { decaying, STORED_VARIANTS, type StoredDtype } from '../helpers/data';
 
 const keep99: KeepRule = { kind: 'variance', fraction: 0.99 };
 const epsilon = 1e-10;
-type Dtype = 'float32' | 'float64';
+type Dtype = StoredDtype;
 
 /** What toRepresentation returned for a 2-D array before the stored array was kept (the reference). */
 function previousMatrix(shape: [number, number], data: Float32Array | Float64Array, layout: Layout): Matrix {
@@ -48,12 +48,7 @@ const CASES: [string, () => Matrix][] = [
   ['wide 90 × 40 (n > m: the copy path)', () => randn(33, 90, 40)],
   ['tiny 3 × 20 (under the WebAssembly threshold)', () => randn(34, 3, 20)],
 ];
-const VARIANTS: [Layout, Dtype][] = [
-  ['neurons-first', 'float32'],
-  ['neurons-first', 'float64'],
-  ['datapoints-first', 'float32'],
-  ['datapoints-first', 'float64'],
-];
+const VARIANTS = STORED_VARIANTS;
 
 afterEach(() => {
   setWasmProductsEnabled(true);

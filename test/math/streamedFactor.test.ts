@@ -20,11 +20,11 @@ import {
   wasmStreamedLeftMultiply,
   type StreamedLayer,
 } from '../../src/math/wasmProducts';
-import { decaying } from '../helpers/data';
+import { decaying, STORED_VARIANTS, type StoredDtype } from '../helpers/data';
 
 const keep99: KeepRule = { kind: 'variance', fraction: 0.99 };
 const epsilon = 1e-10;
-type Dtype = 'float32' | 'float64';
+type Dtype = StoredDtype;
 
 /** x (n × m) as a file holds it: (n, m) neurons-first or (m, n) datapoints-first, in `dtype`; and its float64 matrix as read from that file. */
 function storedLayer(x: Matrix, layout: Layout, dtype: Dtype): { layer: StreamedLayer; shape: [number, number]; matrix: Matrix } {
@@ -50,12 +50,7 @@ function expectSameFactor(a: SvccaFactor, b: SvccaFactor): void {
   expect(sameBits(a.cca.z.data, b.cca.z.data)).toBe(true);
 }
 
-const VARIANTS: [Layout, Dtype][] = [
-  ['neurons-first', 'float32'],
-  ['neurons-first', 'float64'],
-  ['datapoints-first', 'float32'],
-  ['datapoints-first', 'float64'],
-];
+const VARIANTS = STORED_VARIANTS;
 
 afterEach(() => {
   setWasmProductsEnabled(true);
