@@ -81,7 +81,7 @@ export interface GridJob {
    *  null when every cell computes. Known from the shapes before the job starts. */
   blank: (string | null)[][] | null;
   kept: ([number, number] | null)[][][];
-  /** Dynamics: arrays the job left out (bad input), as they are met; their cells stay null (analysis/chanceDefs badCellWhy says why). */
+  /** Arrays the job left out (bad input), as they are met; their cells stay null (analysis/chanceDefs badCellWhy / crossBadCellWhy say why). */
   badArrays?: BadArray[];
   /** The engine's whole result (what Export JSON writes), once finished. */
   result: DynamicsResult | CrossResult | null;
