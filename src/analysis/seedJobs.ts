@@ -76,7 +76,14 @@ export async function computeDynamicsAllRuns(
     results.push({ run, result });
   }
   const aggregate = aggregateDynamics(
-    results.map(({ run, result }) => ({ run, steps: result.steps, reference: result.reference, values: result.values, baseline: result.baseline })),
+    results.map(({ run, result }) => ({
+      run,
+      steps: result.steps,
+      reference: result.reference,
+      values: result.values,
+      baseline: result.baseline,
+      badArrays: result.badArrays,
+    })),
     bundle.layers,
     request.threshold,
   );

@@ -180,7 +180,7 @@ export function cancelSeeds(kind: SeedsKind): void {
 export function seedsDynamicsOf(job: SeedsJob<DynamicsExport>, threshold: number): SeedsDynamics | null {
   if (job.results.length === 0) return null;
   return aggregateDynamics(
-    job.results.map((r) => ({ run: r.run, steps: r.steps, reference: r.reference, values: r.values, baseline: r.baseline })),
+    job.results.map((r) => ({ run: r.run, steps: r.steps, reference: r.reference, values: r.values, baseline: r.baseline, badArrays: r.badArrays })),
     job.results[0].layers,
     threshold,
   );
@@ -318,7 +318,7 @@ export function seedsDynamicsCsv(agg: SeedsDynamics, fields: readonly [string, s
         csvNumber(f.spread.min),
         csvNumber(f.spread.max),
         String(f.spread.n),
-        ...f.steps.map(csvNumber),
+        ...f.steps.map((step, r) => (f.undecided?.[r] ? 'undecidable' : csvNumber(step))),
         ...(c
           ? [
               csvNumber(c.chance.mean),

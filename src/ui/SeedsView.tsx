@@ -6,7 +6,7 @@
 // across seeds more than chance (analysis/seedsChance.ts). Tooltips give mean, sd, min, max and n;
 // CSV and JSON carry every run's (pair's) values beside the aggregate; PNG and SVG the same fields.
 
-import { drawsOf } from '../analysis/chanceDefs';
+import { drawsOf, undecidedText } from '../analysis/chanceDefs';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useAppStore } from '../state/hooks';
 import { setThreshold } from '../state/store';
@@ -334,14 +334,22 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
                   {agg.freeze.map((f) => (
                     <tr key={f.layer}>
                       <th scope="row">{shownName(f.layer)}</th>
-                      {f.steps.map((s, k) => (
-                        <td key={k}>{s === null ? 'not yet' : s}</td>
-                      ))}
+                      {f.steps.map((s, k) => {
+                        // A bad array's missing value could change this run's freeze step: say so and why, never "not yet".
+                        const u = f.undecided?.[k] ?? null;
+                        return u ? (
+                          <td key={k} className="undecided" title={undecidedText(u)} data-testid="freeze-undecidable">
+                            undecidable
+                          </td>
+                        ) : (
+                          <td key={k}>{s === null ? 'not yet' : s}</td>
+                        );
+                      })}
                       <td>{f.spread.mean === null ? '—' : `${f.spread.mean.toFixed(0)}${f.spread.sd === null ? '' : ` ± ${f.spread.sd.toFixed(0)}`}`}</td>
                       <td>
                         {f.spread.mean === null
                           ? '—'
-                          : `${f.spread.min === f.spread.max ? f.spread.min : `${f.spread.min}–${f.spread.max}`}${f.spread.n < agg.runs.length ? ` (${f.spread.n} of ${agg.runs.length} runs)` : ''}`}
+                          : `${f.spread.min === f.spread.max ? f.spread.min : `${f.spread.min}–${f.spread.max}`}${f.spread.n < agg.runs.length ? ` (${f.spread.n} of ${agg.runs.length} runs${f.undecided?.some((u) => u) ? `; ${f.undecided.filter((u) => u).length} undecidable` : ''})` : ''}`}
                       </td>
                       {withChance && <td>{f.chance && f.chance.frozen > 0 ? meanSd(f.chance.chance) : '—'}</td>}
                       {withChance && <td>{f.chance && f.chance.frozen > 0 ? `${f.chance.aboveChanceRuns} of ${f.chance.frozen} runs` : '—'}</td>}
