@@ -185,6 +185,8 @@ export interface SeedsJob<R> {
   results: R[];
   progress: Progress | null;
   error: string | null;
+  /** Runs (pairs) whose job failed at compute time, each with why: the others' results stand and are aggregated. */
+  failed?: { unit: string; error: string }[];
 }
 
 export interface SeedsSlice {

@@ -12,6 +12,7 @@ import { useAppStore } from '../state/hooks';
 import { setThreshold } from '../state/store';
 import {
   cancelSeeds,
+  failedText,
   runSeeds,
   seedsCrossCsv,
   seedsCrossOf,
@@ -148,6 +149,14 @@ function SeedsProgress({ kind }: { kind: 'dynamics' | 'cross' }) {
         {job.error}
       </p>
     );
+  // Runs (pairs) that failed: named with why, above the others' results (which stand).
+  const failed =
+    job.failed && job.failed.length > 0 ? (
+      <p className="error" role="alert" data-testid={`seeds-failed-${kind}`}>
+        {failedText(job.failed, kind)}
+      </p>
+    ) : null;
+  if (failed && job.status === 'done') return failed;
   if (job.status === 'cancelled') {
     return (
       <p className="hint">
@@ -158,9 +167,10 @@ function SeedsProgress({ kind }: { kind: 'dynamics' | 'cross' }) {
       </p>
     );
   }
-  if (job.status !== 'running' || !job.progress) return null;
+  if (job.status !== 'running' || !job.progress) return failed;
   return (
     <div className="job-status" role="status" data-testid={`seeds-progress-${kind}`}>
+      {failed}
       <progress max={job.progress.total} value={job.progress.done} /> <span>{job.progress.stage}</span>{' '}
       <button type="button" className="button small" onClick={() => cancelSeeds(kind)}>
         Cancel
