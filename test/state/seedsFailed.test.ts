@@ -29,6 +29,7 @@ function dynamicsResult(req: DynamicsJobRequest, value: number): DynamicsExport 
     layers: LAYERS,
     reference: 20,
     values: STEPS.map(() => LAYERS.map(() => LAYERS.map(() => value))),
+    k99: STEPS.map(() => LAYERS.map(() => 1)),
     conventions,
     warnings: [],
     bundle: req.bundle,
