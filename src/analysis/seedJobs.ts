@@ -101,7 +101,7 @@ export async function computeDynamicsAllRuns(
 /** The one warning of a bad array in an all-pairs job: which run's layer is left out and from how many pairs. */
 function seedsBadWarning(bad: BadArray, runs: number, layers: number): string {
   const pairs = runs - 1;
-  return `${bad.source}: ${bad.problem}; run ${String(bad.run)}'s layer ${bad.layer} at step ${bad.step} is left out: its ${layers} cells are missing in each of the ${pairs} pair${pairs === 1 ? '' : 's'} with run ${String(bad.run)} (as row or column); every other cell is computed`;
+  return `${bad.source}: ${bad.problem}; run ${String(bad.run)}'s layer ${bad.layer} at step ${bad.step} is left out: its ${layers} cells are missing ${pairs === 1 ? 'in the pair' : `in each of the ${pairs} pairs`} with run ${String(bad.run)} (as row or column); every other cell is computed`;
 }
 
 /**

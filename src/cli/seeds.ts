@@ -73,6 +73,8 @@ export function formatSeedsCross(r: SeedsCrossResult): string {
     `metric ${r.metric}; step ${r.step}; values[i][j] = sim(A's layer i, B's layer j) over ${r.pairs.length} pair${r.pairs.length === 1 ? '' : 's'} of runs (A before B: ${r.pairs.map((p) => `${p.a}×${p.b}`).join(', ')}); mean ± sd; ${r.conventions.summary}`,
     '(rows: A; columns: B)',
     spreadTable(r.layers, r.layers, r.cells),
+    // Cells a bad array leaves missing in the pairs with its run: over the other pairs ("n" says how many), "—" where none.
+    ...(r.badArrays ?? []).map((b) => `missing: run ${String(b.run)}'s layer ${b.layer} in the pairs with run ${String(b.run)} (${b.source}: ${b.problem})`),
   ];
   const request = r.chance?.flat().find((c) => c !== null)?.request;
   if (r.chance && request && r.chance.flat().some((c, k) => c !== null && k % (r.layers.length + 1) !== 0)) {

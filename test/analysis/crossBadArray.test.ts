@@ -9,6 +9,7 @@ import { computeCross } from '../../src/analysis/engine';
 import { computeCrossAllPairs } from '../../src/analysis/seedJobs';
 import { crossBadCellWhy } from '../../src/analysis/chanceDefs';
 import { formatCross } from '../../src/cli/format';
+import { formatSeedsCross } from '../../src/cli/seeds';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
 import { InputError, type Bundle, type NdArray } from '../../src/io/types';
 import { randn } from '../../src/math/random';
@@ -133,6 +134,7 @@ describe('a bad array in an across-runs job', () => {
     const named = r.warnings.filter((w) => w.includes('b/step_500/fc2'));
     expect(named).toHaveLength(1);
     expect(named[0]).toMatch(/run b's layer fc2 at step 500 is left out: its 3 cells are missing in each of the 2 pairs with run b/);
+    expect(formatSeedsCross(r)).toMatch(/missing: run b's layer fc2 in the pairs with run b \(seeds\.npz:b\/step_500\/fc2: .*NaN/);
     // The diagonal's fc2 over pairs: only (a, c) has it.
     expect(r.diagonal[k].spread.n).toBe(1);
     expect(r.diagonal[k].spread.mean).toBe(all.pairs[1].values[k][k]);
