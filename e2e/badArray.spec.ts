@@ -121,4 +121,12 @@ test("across runs: a NaN in run B's array leaves only its column missing, hatche
     expect(cells.filter((c, k) => k > 0 && c !== '')).toHaveLength(LAYERS - 1);
   }
   expect(csv).not.toMatch(/NaN/);
+
+  // All pairs of runs (one pair here): the cells no pair has are hatched too, saying why.
+  await cross.getByRole('checkbox', { name: 'All pairs of runs (mean)' }).check();
+  await expect(page.getByTestId('seeds-cross')).toHaveAttribute('data-status', 'done');
+  const mean = page.getByRole('img', { name: /^Across-runs heatmap, mean over/ });
+  await expect(mean.locator('g.cells g.blank-cell')).toHaveCount(LAYERS);
+  await mean.locator('g.cells > *').nth(FC2).hover({ force: true });
+  await expect(page.getByTestId('seeds-cross').locator('.tooltip')).toContainText(/missing: seedB\.npz:step_200\/fc2: value at index .* is NaN/);
 });

@@ -6,7 +6,7 @@
 // across seeds more than chance (analysis/seedsChance.ts). Tooltips give mean, sd, min, max and n;
 // CSV and JSON carry every run's (pair's) values beside the aggregate; PNG and SVG the same fields.
 
-import { drawsOf, undecidedText } from '../analysis/chanceDefs';
+import { crossBadCellWhy, drawsOf, undecidedText } from '../analysis/chanceDefs';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useAppStore } from '../state/hooks';
 import { setThreshold } from '../state/store';
@@ -386,16 +386,29 @@ export function SeedsCrossView() {
   const agg = useMemo(() => (job ? seedsCrossOf(job) : null), [job]);
   const first = job?.results[0];
   const metric = first ? metricLabel(first.metric) : '';
+  // Per cell, why pairs lack it (a bad array of one of their runs): the mean is over the others;
+  // a cell no pair has is drawn hatched with the reason.
+  const missing = useMemo(() => {
+    if (!job || !first || !job.results.some((r) => r.badArrays && r.badArrays.length > 0)) return null;
+    return first.layersA.map((row) =>
+      first.layersB.map((col) => [...new Set(job.results.flatMap((r) => crossBadCellWhy(r.badArrays, row, col) ?? []))]),
+    );
+  }, [job, first]);
+  const blank = useMemo(
+    () => (missing && agg ? missing.map((row, i) => row.map((why, j) => (why.length > 0 && agg.cells[i][j].n === 0 ? why.join('; ') : null))) : null),
+    [missing, agg],
+  );
   const describe = useCallback(
     (i: number, j: number) =>
       agg && first
         ? [
             `A ${first.layersA[i]} × B ${first.layersB[j]} at step ${first.step}, over pairs of runs`,
             ...spreadLines(agg.cells[i][j], agg.pairs.length === 1 ? 'pair' : 'pairs'),
+            ...(missing?.[i][j] ?? []),
             ...chanceTip(agg.chance?.[i][j]),
           ]
         : [],
-    [agg, first],
+    [agg, first, missing],
   );
   const info = useMemo(
     () =>
@@ -427,6 +440,7 @@ export function SeedsCrossView() {
             >
               <Heatmap
                 values={agg.cells.map((row) => row.map((c) => c.mean))}
+                blank={blank}
                 rows={first.layersA}
                 cols={first.layersB}
                 domain={FIXED}
