@@ -7,7 +7,7 @@ import { InputError, type Bundle } from '../io/types';
 import { cpuBackend, type ComputeBackend } from './backend';
 import { computeCross, computeDynamics } from './engine';
 import { FactorCache } from './factorCache';
-import { aggregateCross, aggregateDynamics, mergeProvenance, runPairs, type SeedsCross, type SeedsDynamics } from './seeds';
+import { aggregateCross, aggregateDynamics, mergeProvenance, pairsBadArrays, runPairs, type SeedsCross, type SeedsDynamics } from './seeds';
 import type { AnalysisOptions, BadArray, BaselineRequest, Conventions, JobControl, Metric, Provenance } from './types';
 
 /** Runs the aggregates need at least. */
@@ -157,9 +157,7 @@ export async function computeCrossAllPairs(
   );
   // A bad array is one array of one run, met in every pair with that run (as A or B): reported once,
   // with the cells it leaves missing over all pairs; the pairs' own warnings about it are dropped.
-  const badArrays: BadArray[] = [];
-  for (const { result } of results)
-    for (const b of result.badArrays ?? []) if (!badArrays.some((k) => k.source === b.source)) badArrays.push({ step: b.step, layer: b.layer, source: b.source, problem: b.problem, run: b.run });
+  const badArrays = pairsBadArrays(results.map(({ result }) => result));
   const warnings: string[] = badArrays.map((b) => seedsBadWarning(b, runs.length, bundle.layers.length));
   const aboutBad = (w: string) => badArrays.some((b) => w.startsWith(`${b.source}: `));
   for (const { result } of results) for (const w of result.warnings) if (!warnings.includes(w) && !aboutBad(w)) warnings.push(w);

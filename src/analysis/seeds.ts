@@ -199,6 +199,17 @@ export function aggregateCross(pairs: readonly PairGrid[], rows: readonly string
   return out;
 }
 
+/**
+ * The bad arrays of many pairs of runs, each once (an array of run r is met in every pair with r,
+ * as A or B): without the side, which differs from pair to pair.
+ */
+export function pairsBadArrays(results: readonly { badArrays?: readonly BadArray[] }[]): BadArray[] {
+  const out: BadArray[] = [];
+  for (const r of results)
+    for (const b of r.badArrays ?? []) if (!out.some((k) => k.source === b.source)) out.push({ step: b.step, layer: b.layer, source: b.source, problem: b.problem, run: b.run });
+  return out;
+}
+
 /** One provenance for several jobs: the first's, with every job's float64 fallbacks and mixed arithmetic said. */
 export function mergeProvenance(list: readonly (Provenance | undefined)[]): Provenance | undefined {
   const first = list.find((p) => p !== undefined);

@@ -7,7 +7,7 @@
 // with bundle, runs, options, input hashes and the app's version.
 
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
-import { aggregateCross, aggregateDynamics, mergeProvenance, runPairs, type SeedsCross, type SeedsDynamics, type Spread } from '../analysis/seeds';
+import { aggregateCross, aggregateDynamics, mergeProvenance, pairsBadArrays, runPairs, type SeedsCross, type SeedsDynamics, type Spread } from '../analysis/seeds';
 import type { AnalysisOptions, BaselineRequest } from '../analysis/types';
 import { csvComment, csvNumber, csvText } from '../io/csv';
 import { APP_NAME, APP_VERSION } from '../version';
@@ -443,10 +443,17 @@ export function seedsJson(
   const about = Object.fromEntries(fields);
   const first = job.results[0];
   const warnings = [...new Set([...job.results.flatMap((r) => r.warnings), ...('notes' in aggregate ? aggregate.notes : [])])];
+  // As the CLI's: cross names every bad array once (seedJobs.computeCrossAllPairs), when there is one.
+  const bad = kind === 'cross' ? pairsBadArrays(job.results as CrossExport[]) : [];
   const shape =
     kind === 'dynamics'
       ? { runs: job.runs }
-      : { step: (first as CrossExport | undefined)?.step ?? null, runs: job.runs, layers: (first as CrossExport | undefined)?.layersA ?? [] };
+      : {
+          step: (first as CrossExport | undefined)?.step ?? null,
+          runs: job.runs,
+          layers: (first as CrossExport | undefined)?.layersA ?? [],
+          ...(bad.length > 0 ? { badArrays: bad } : {}),
+        };
   return {
     analysis: kind === 'dynamics' ? 'dynamics over runs' : 'across runs, all pairs',
     bundle: about.bundle,
@@ -462,7 +469,8 @@ export function seedsJson(
     inputHashes: Object.fromEntries(job.results.map((r) => [unitName(r), r.inputHash])),
     about,
     status: job.status,
-    failed: job.failed ?? [],
+    // App-only, as status: runs (pairs) whose job failed, each with why (absent when none did).
+    ...(job.failed && job.failed.length > 0 ? { failed: job.failed } : {}),
     results: job.results,
   };
 }
