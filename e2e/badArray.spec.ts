@@ -129,4 +129,15 @@ test("across runs: a NaN in run B's array leaves only its column missing, hatche
   await expect(mean.locator('g.cells g.blank-cell')).toHaveCount(LAYERS);
   await mean.locator('g.cells > *').nth(FC2).hover({ force: true });
   await expect(page.getByTestId('seeds-cross').locator('.tooltip')).toContainText(/missing: seedB\.npz:step_200\/fc2: value at index .* is NaN/);
+  await page.mouse.move(0, 0);
+
+  // Learning dynamics over all runs: step 200 is seedB's reference, so fc2's whole convergence curve
+  // is missing in seedB: its freeze step there is undecidable (never "not yet"); seedA's stands.
+  await page.getByRole('tab', { name: 'Learning dynamics' }).click();
+  await dynamicsView(page).getByLabel('Run').selectOption({ label: 'all runs (mean ± spread)' });
+  const seeds = page.getByTestId('seeds-dynamics');
+  await expect(seeds).toHaveAttribute('data-status', 'done');
+  const fc2 = seeds.getByRole('table', { name: 'Freeze steps per run' }).getByRole('row', { name: /^fc2/ });
+  await expect(fc2.getByTestId('freeze-undecidable')).toHaveCount(1);
+  await expect(fc2.getByTestId('freeze-undecidable')).toHaveAttribute('title', /^undecidable \(steps 0, 100, 200 missing\)/);
 });
