@@ -90,7 +90,9 @@ test("across runs: a NaN in run B's array leaves only its column missing, hatche
   const cross = crossView(page);
   await finished(cross);
   await expect(
-    cross.getByRole('list', { name: 'Warnings' }).getByText(/seedB\.npz:step_200\/fc2: value at index \[\d+, \d+\] is NaN.*B's layer fc2 \(run seedB\) at step 200 is left out: its column is missing/),
+    cross
+      .getByRole('list', { name: 'Warnings' })
+      .getByText(/seedB\.npz:step_200\/fc2: value at index \[\d+, \d+\] is NaN.*B's layer fc2 \(run seedB\) at step 200 is left out: its column is missing/),
   ).toHaveCount(1);
   const heatmap = page.getByRole('img', { name: /^Across-runs heatmap/ });
   // fc2's column (B's layer 3) is drawn hatched in every row; no other cell is.

@@ -512,7 +512,10 @@ export async function computeCross(
       const badArrays = [...crossBad(sideA, 'A', runA), ...crossBad(sideB, 'B', runB)];
       const firstA = sideA.prepared.find((p) => p !== undefined);
       const firstB = sideB.prepared.find((p) => p !== undefined);
-      for (const [first, side, name] of [[firstA, 'A', request.a.bundle.name], [firstB, 'B', request.b.bundle.name]] as const) {
+      for (const [first, side, name] of [
+        [firstA, 'A', request.a.bundle.name],
+        [firstB, 'B', request.b.bundle.name],
+      ] as const) {
         if (first) continue;
         const bad = badArrays.find((b) => b.side === side)!;
         throw new InputError(bad.source, `${bad.problem}; every array of ${side}'s side (${name}) at step ${step} is bad, nothing to compare`);

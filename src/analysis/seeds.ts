@@ -206,7 +206,8 @@ export function aggregateCross(pairs: readonly PairGrid[], rows: readonly string
 export function pairsBadArrays(results: readonly { badArrays?: readonly BadArray[] }[]): BadArray[] {
   const out: BadArray[] = [];
   for (const r of results)
-    for (const b of r.badArrays ?? []) if (!out.some((k) => k.source === b.source)) out.push({ step: b.step, layer: b.layer, source: b.source, problem: b.problem, run: b.run });
+    for (const b of r.badArrays ?? [])
+      if (!out.some((k) => k.source === b.source)) out.push({ step: b.step, layer: b.layer, source: b.source, problem: b.problem, run: b.run });
   return out;
 }
 

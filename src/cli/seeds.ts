@@ -54,7 +54,8 @@ export function formatSeedsDynamics(r: SeedsDynamicsResult): string {
         ? open > 0
           ? 'undecidable'
           : 'never'
-        : `mean ${s.mean.toFixed(1)}${s.sd === null ? '' : ` ± ${s.sd.toFixed(1)}`}, min ${s.min}, max ${s.max} (${s.n} of ${r.runs.length} runs)`) + undecidable;
+        : `mean ${s.mean.toFixed(1)}${s.sd === null ? '' : ` ± ${s.sd.toFixed(1)}`}, min ${s.min}, max ${s.max} (${s.n} of ${r.runs.length} runs)`) +
+      undecidable;
     const c = f.chance;
     const chance =
       c && c.frozen > 0

@@ -7,7 +7,16 @@
 // with bundle, runs, options, input hashes and the app's version.
 
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
-import { aggregateCross, aggregateDynamics, mergeProvenance, pairsBadArrays, runPairs, type SeedsCross, type SeedsDynamics, type Spread } from '../analysis/seeds';
+import {
+  aggregateCross,
+  aggregateDynamics,
+  mergeProvenance,
+  pairsBadArrays,
+  runPairs,
+  type SeedsCross,
+  type SeedsDynamics,
+  type Spread,
+} from '../analysis/seeds';
 import type { AnalysisOptions, BaselineRequest } from '../analysis/types';
 import { csvComment, csvNumber, csvText } from '../io/csv';
 import { APP_NAME, APP_VERSION } from '../version';
@@ -444,7 +453,7 @@ export function seedsJson(
   const first = job.results[0];
   const warnings = [...new Set([...job.results.flatMap((r) => r.warnings), ...('notes' in aggregate ? aggregate.notes : [])])];
   // As the CLI's: cross names every bad array once (seedJobs.computeCrossAllPairs), when there is one.
-  const bad = kind === 'cross' ? pairsBadArrays(job.results as CrossExport[]) : [];
+  const bad = kind === 'cross' ? pairsBadArrays(job.results) : [];
   const shape =
     kind === 'dynamics'
       ? { runs: job.runs }

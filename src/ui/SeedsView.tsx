@@ -390,9 +390,7 @@ export function SeedsCrossView() {
   // a cell no pair has is drawn hatched with the reason.
   const missing = useMemo(() => {
     if (!job || !first || !job.results.some((r) => r.badArrays && r.badArrays.length > 0)) return null;
-    return first.layersA.map((row) =>
-      first.layersB.map((col) => [...new Set(job.results.flatMap((r) => crossBadCellWhy(r.badArrays, row, col) ?? []))]),
-    );
+    return first.layersA.map((row) => first.layersB.map((col) => [...new Set(job.results.flatMap((r) => crossBadCellWhy(r.badArrays, row, col) ?? []))]));
   }, [job, first]);
   const blank = useMemo(
     () => (missing && agg ? missing.map((row, i) => row.map((why, j) => (why.length > 0 && agg.cells[i][j].n === 0 ? why.join('; ') : null))) : null),

@@ -62,17 +62,26 @@ describe('a bad array in an across-runs job', () => {
       onValues: (_, __, ___, badArrays) => partials.push(badArrays),
     });
     expectOnlyMissing(r.values, all.values, (_, j) => j === 1);
-    expect(r.badArrays).toEqual([{ step: STEP, layer: 'fc2', source: 'seeds.npz:b/step_500/fc2', problem: expect.stringMatching(/is NaN/), side: 'B', run: 'b' }]);
+    expect(r.badArrays).toEqual([
+      { step: STEP, layer: 'fc2', source: 'seeds.npz:b/step_500/fc2', problem: expect.stringMatching(/is NaN/), side: 'B', run: 'b' },
+    ]);
     expect(partials).toEqual([r.badArrays]);
     const named = r.warnings.filter((w) => w.includes('b/step_500/fc2'));
     expect(named).toHaveLength(1);
-    expect(named[0]).toMatch(/^seeds\.npz:b\/step_500\/fc2: value at index \[\d+, \d+\] is NaN.*B's layer fc2 \(run b\) at step 500 is left out: its column is missing \(3 cells\)/);
+    expect(named[0]).toMatch(
+      /^seeds\.npz:b\/step_500\/fc2: value at index \[\d+, \d+\] is NaN.*B's layer fc2 \(run b\) at step 500 is left out: its column is missing \(3 cells\)/,
+    );
     expect(crossBadCellWhy(r.badArrays, 'fc1', 'fc2')).toMatch(/^missing: seeds\.npz:b\/step_500\/fc2: .*NaN/);
     expect(crossBadCellWhy(r.badArrays, 'fc2', 'fc1')).toBeNull(); // A's fc2 is fine
     // The CLI's table: "—" in the column, and a line naming the array.
     const text = formatCross(r);
     expect(text).toMatch(/missing: column fc2 \(seeds\.npz:b\/step_500\/fc2: .*NaN/);
-    expect(text.split('\n').filter((l) => l.startsWith('fc1')).join('')).toContain('—');
+    expect(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('fc1'))
+        .join(''),
+    ).toContain('—');
   });
 
   it("A's array unreadable: only its row is missing, with a chance level the other cells keep theirs", async () => {
@@ -92,7 +101,9 @@ describe('a bad array in an across-runs job', () => {
     const r = await computeCross({ a: { bundle: bad, run: 'a' }, b: { bundle: bad, run: 'c' }, baseline }, DEFAULT_OPTIONS);
     expectOnlyMissing(r.values, all.values, (i) => i === 2);
     r.baseline!.forEach((row, i) => row.forEach((b, j) => (i === 2 ? expect(b).toBeNull() : expect(b).toEqual(all.baseline![i][j]))));
-    expect(r.badArrays).toEqual([{ step: STEP, layer: 'fc3', source: 'seeds.npz:a/step_500/fc3', problem: 'is not a valid .npy member (truncated header)', side: 'A', run: 'a' }]);
+    expect(r.badArrays).toEqual([
+      { step: STEP, layer: 'fc3', source: 'seeds.npz:a/step_500/fc3', problem: 'is not a valid .npy member (truncated header)', side: 'A', run: 'a' },
+    ]);
     expect(r.warnings[0]).toMatch(/A's layer fc3 \(run a\) at step 500 is left out: its row is missing \(3 cells\)/);
     expect(formatCross(r)).toMatch(/missing: row fc3/);
   });

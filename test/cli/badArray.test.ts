@@ -93,7 +93,7 @@ describe('svcca-lens dynamics with one bad array', () => {
 });
 
 describe('svcca-lens cross with one bad array', () => {
-  it("B's bad array at the compared step: its column is null in --json and \"—\" in the table, every other cell the all-good value", async () => {
+  it('B\'s bad array at the compared step: its column is null in --json and "—" in the table, every other cell the all-good value', async () => {
     const good = JSON.parse((await cli('cross', 'good.npz', 'good.npz', '--step', '200', '--json')).stdout);
     const bad = await cli('cross', 'good.npz', 'nan.npz', '--step', '200', '--json');
     expect(bad.code).toBe(0);

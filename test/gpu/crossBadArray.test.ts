@@ -62,7 +62,14 @@ describe('a bad array across runs on the GPU', () => {
         }),
       );
       expect(r.badArrays).toEqual([
-        { step: 100, layer, source: `runs.npz:${run}/step_100/${layer}`, problem: expect.stringMatching(/is \+Inf; activations must be finite/), side: run === 'a' ? 'A' : 'B', run },
+        {
+          step: 100,
+          layer,
+          source: `runs.npz:${run}/step_100/${layer}`,
+          problem: expect.stringMatching(/is \+Inf; activations must be finite/),
+          side: run === 'a' ? 'A' : 'B',
+          run,
+        },
       ]);
       expect(r.warnings.filter((w) => w.startsWith(`runs.npz:${run}/step_100/${layer}: `))).toHaveLength(1);
     },
