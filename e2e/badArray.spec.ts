@@ -8,7 +8,7 @@ import { zipSync } from 'fflate';
 import { readFileSync } from 'node:fs';
 import { encodeNpy } from '../src/io/npy';
 import { bundleArrays } from './bundles';
-import { cellValue, computeBundle, dynamicsHeatmap, dynamicsView } from './explorer';
+import { cellValue, computeBundle, crossView, dynamicsHeatmap, dynamicsView, figureOf, finished } from './explorer';
 import { expect, test, type FilePayload } from './fixtures';
 
 const LAYERS = 5; // conv1, conv2, fc1, fc2, logits
@@ -71,4 +71,75 @@ test('a NaN in one middle checkpoint leaves only its cells missing; the curve ha
   // The rest of the app stays usable: the small multiples and another metric recompute.
   await page.getByLabel('All checkpoints').check();
   await expect(page.getByRole('img', { name: /all 6 checkpoints, side by side/ }).locator('g.panel')).toHaveCount(6);
+});
+
+/** A seed file of the toy bundle (3 checkpoints, 160 datapoints); `nanIn`: that member gets a NaN. */
+function seedFile(name: string, seed: number, nanIn?: string): FilePayload {
+  const members: Record<string, Uint8Array> = {};
+  for (const a of bundleArrays({ steps: [0, 100, 200], datapoints: 160, manifest: false, seed })) {
+    const data = a.name === nanIn ? Float32Array.from(a.data, (v, k) => (k === 5 ? Number.NaN : v)) : a.data;
+    members[`${a.name}.npy`] = encodeNpy(a.shape, data);
+  }
+  return { name, mimeType: 'application/octet-stream', buffer: Buffer.from(zipSync(members, { level: 0 })) };
+}
+
+test("across runs: a NaN in run B's array leaves only its column missing, hatched with a tooltip naming the array; the exports agree", async ({ page }) => {
+  await page.goto('/');
+  await computeBundle(page, [seedFile('seedA.npz', 11), seedFile('seedB.npz', 21, 'step_200/fc2')]);
+  await page.getByRole('tab', { name: 'Across runs' }).click();
+  const cross = crossView(page);
+  await finished(cross);
+  await expect(
+    cross
+      .getByRole('list', { name: 'Warnings' })
+      .getByText(/seedB\.npz:step_200\/fc2: value at index \[\d+, \d+\] is NaN.*B's layer fc2 \(run seedB\) at step 200 is left out: its column is missing/),
+  ).toHaveCount(1);
+  const heatmap = page.getByRole('img', { name: /^Across-runs heatmap/ });
+  // fc2's column (B's layer 3) is drawn hatched in every row; no other cell is.
+  const cells = heatmap.locator('g.cells > *');
+  await expect(cells).toHaveCount(LAYERS * LAYERS);
+  await expect(heatmap.locator('g.cells g.blank-cell')).toHaveCount(LAYERS);
+  for (let i = 0; i < LAYERS; i++) await expect(cells.nth(i * LAYERS + FC2)).toHaveAttribute('data-blank', '');
+  await cells.nth(1 * LAYERS + FC2).hover({ force: true });
+  await expect(cross.locator('.tooltip')).toContainText(/missing: seedB\.npz:step_200\/fc2: value at index .* is NaN/);
+  await page.mouse.move(0, 0);
+  // JSON: null in the column and the bad array named; CSV: empty cells there, never NaN.
+  const [json] = await Promise.all([page.waitForEvent('download'), cross.getByRole('button', { name: 'Export JSON' }).click()]);
+  const result = JSON.parse(readFileSync(await json.path(), 'utf8')) as { values: (number | null)[][]; badArrays: { source: string; side: string }[] };
+  expect(result.values.map((row) => row[FC2])).toEqual(Array(LAYERS).fill(null));
+  expect(result.values[0].filter((v) => v !== null)).toHaveLength(LAYERS - 1);
+  expect(result.badArrays).toEqual([expect.objectContaining({ source: 'seedB.npz:step_200/fc2', side: 'B', run: 'seedB' })]);
+  const [csvFile] = await Promise.all([
+    page.waitForEvent('download'),
+    figureOf(heatmap).getByRole('button', { name: 'Export CSV of the current matrix' }).click(),
+  ]);
+  const csv = readFileSync(await csvFile.path(), 'utf8');
+  // The matrix CSV: a header row "A \\ B at step 200,conv1,…" then one row per A layer; fc2's column empty in each.
+  const rows = csv.split('\n').filter((l) => /^(conv1|conv2|fc1|fc2|logits),/.test(l));
+  expect(rows).toHaveLength(LAYERS);
+  for (const row of rows) {
+    const cells = row.split(',');
+    expect(cells[1 + FC2]).toBe('');
+    expect(cells.filter((c, k) => k > 0 && c !== '')).toHaveLength(LAYERS - 1);
+  }
+  expect(csv).not.toMatch(/NaN/);
+
+  // All pairs of runs (one pair here): the cells no pair has are hatched too, saying why.
+  await cross.getByRole('checkbox', { name: 'All pairs of runs (mean)' }).check();
+  await expect(page.getByTestId('seeds-cross')).toHaveAttribute('data-status', 'done');
+  const mean = page.getByRole('img', { name: /^Across-runs heatmap, mean over/ });
+  await expect(mean.locator('g.cells g.blank-cell')).toHaveCount(LAYERS);
+  await mean.locator('g.cells > *').nth(FC2).hover({ force: true });
+  await expect(page.getByTestId('seeds-cross').locator('.tooltip')).toContainText(/missing: seedB\.npz:step_200\/fc2: value at index .* is NaN/);
+  await page.mouse.move(0, 0);
+
+  // Learning dynamics over all runs: step 200 is seedB's reference, so fc2's whole convergence curve
+  // is missing in seedB: its freeze step there is undecidable (never "not yet"); seedA's stands.
+  await page.getByRole('tab', { name: 'Learning dynamics' }).click();
+  await dynamicsView(page).getByLabel('Run').selectOption({ label: 'all runs (mean ± spread)' });
+  const seeds = page.getByTestId('seeds-dynamics');
+  await expect(seeds).toHaveAttribute('data-status', 'done');
+  const fc2 = seeds.getByRole('table', { name: 'Freeze steps per run' }).getByRole('row', { name: /^fc2/ });
+  await expect(fc2.getByTestId('freeze-undecidable')).toHaveCount(1);
+  await expect(fc2.getByTestId('freeze-undecidable')).toHaveAttribute('title', /^undecidable \(steps 0, 100, 200 missing\)/);
 });

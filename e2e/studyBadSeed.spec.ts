@@ -34,6 +34,8 @@ test('one bad seed file is left out and named; the good seed files are the study
   const study = page.getByRole('region', { name: 'seedA.npz + seedB.npz' });
   await expect(study).toContainText('2 runs × 3 checkpoints × 5 layers');
   await expect(study).toContainText('Runs: seedA (3 checkpoints), seedB (3 checkpoints).');
+  // The preview lists the file left out among what is not part of the bundle, with why.
+  await expect(study.getByTestId('unmatched')).toContainText('seedC.npz: left out of the study: array step_200/fc1');
   // A load with an error waits for the user's Compute rather than starting on its own.
   await study.getByRole('button', { name: 'Compute' }).click();
   await finished(dynamicsView(page));

@@ -98,6 +98,13 @@ export function badCellWhy(badArrays: readonly BadArray[] | undefined, step: num
   return bad ? `missing: ${bad.source}: ${bad.problem}` : null;
 }
 
+/** Why cell (A's layer row, B's layer col) of an across-runs grid is missing for good (a bad array on either side), or null. */
+export function crossBadCellWhy(badArrays: readonly BadArray[] | undefined, row: string, col: string): string | null {
+  if (!badArrays || badArrays.length === 0) return null;
+  const bad = badArrays.find((b) => (b.side === 'B' ? b.layer === col : b.layer === row));
+  return bad ? `missing: ${bad.source}: ${bad.problem}` : null;
+}
+
 /** missing[t] of layer's convergence curve (layer at step t against itself at the reference). */
 export function curveGaps(badArrays: readonly BadArray[] | undefined, steps: readonly number[], reference: number, layer: string): boolean[] | null {
   if (!badArrays || badArrays.length === 0) return null;

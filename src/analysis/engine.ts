@@ -252,10 +252,16 @@ async function loadSide(
   return { prepared: prepared as Prepared[], factors, bad, names, cached: useCache };
 }
 
-/** Across runs one step is compared: a bad array there stops the job with its message (as before). */
-function throwFirstBad(side: GridSide): void {
-  const bad = side.bad.find((b) => b !== null);
-  if (bad) throw new InputError(bad.source, bad.problem);
+/** A side's bad arrays, named with the side and run they are on (across runs). */
+function crossBad(side: GridSide, which: 'A' | 'B', run: string | null): BadArray[] {
+  return side.bad.flatMap((b) => (b ? [{ ...b, side: which, run }] : []));
+}
+
+/** The one warning of a bad array in an across-runs job: the file and array, what is wrong, and which cells it leaves missing. */
+export function crossBadWarning(bad: BadArray, others: number): string {
+  const where = bad.run === null || bad.run === undefined ? '' : ` (run ${bad.run})`;
+  const line = bad.side === 'B' ? 'column' : 'row';
+  return `${bad.source}: ${bad.problem}; ${bad.side ?? 'A'}'s layer ${bad.layer}${where} at step ${bad.step} is left out: its ${line} is missing (${others} cell${others === 1 ? '' : 's'}); every other cell is computed`;
 }
 
 /**
@@ -541,10 +547,20 @@ export async function computeCross(
   const sideA = await loadSide(entriesA, options, hint, dft, backend, "A's ", request.cache);
   try {
     checkAborted(control.signal);
-    throwFirstBad(sideA);
     const sideB = await loadSide(entriesB, options, hint, dft, backend, "B's ", request.cache);
     try {
-      throwFirstBad(sideB);
+      // One bad array costs only its row (A) or column (B); every other cell is computed as usual.
+      const badArrays = [...crossBad(sideA, 'A', runA), ...crossBad(sideB, 'B', runB)];
+      const firstA = sideA.prepared.find((p) => p !== undefined);
+      const firstB = sideB.prepared.find((p) => p !== undefined);
+      for (const [first, side, name] of [
+        [firstA, 'A', request.a.bundle.name],
+        [firstB, 'B', request.b.bundle.name],
+      ] as const) {
+        if (first) continue;
+        const bad = badArrays.find((b) => b.side === side)!;
+        throw new InputError(bad.source, `${bad.problem}; every array of ${side}'s side (${name}) at step ${step} is bad, nothing to compare`);
+      }
       const warnings = new Set<string>();
       const float64 = new Set<string>();
       const onPairs = (count: number) => {
@@ -552,7 +568,10 @@ export async function computeCross(
         control.onProgress?.({ done, total, stage: `step ${step}` });
       };
       const { values, kept, baseline } = await compareSides(sideA, sideB, options, dft, backend, warnings, onPairs, control.signal, float64, chance);
-      control.onValues?.(0, values, kept);
+      // Bad cells were never compared: count them done so the progress reaches its total.
+      const skipped = total - done;
+      if (skipped > 0 && badArrays.length > 0) onPairs(skipped);
+      control.onValues?.(0, values, kept, badArrays);
       return {
         metric: options.metric,
         step,
@@ -560,8 +579,12 @@ export async function computeCross(
         layersB: request.b.bundle.layers,
         values,
         ...(baseline ? { baseline } : {}),
-        conventions: conventionsFor(options, sideA.prepared[0], sideB.prepared[0], dft, backend),
-        warnings: groupLayerWarnings([...warnings], [...sideA.names, ...sideB.names]),
+        ...(badArrays.length > 0 ? { badArrays } : {}),
+        conventions: conventionsFor(options, firstA!, firstB!, dft, backend),
+        warnings: [
+          ...badArrays.map((b) => crossBadWarning(b, b.side === 'B' ? entriesA.length : entriesB.length)),
+          ...groupLayerWarnings([...warnings], [...sideA.names, ...sideB.names]),
+        ],
         provenance: provenanceOf(backend, float64),
       };
     } finally {

@@ -7,8 +7,8 @@ import { InputError, type Bundle } from '../io/types';
 import { cpuBackend, type ComputeBackend } from './backend';
 import { computeCross, computeDynamics } from './engine';
 import { FactorCache } from './factorCache';
-import { aggregateCross, aggregateDynamics, mergeProvenance, runPairs, type SeedsCross, type SeedsDynamics } from './seeds';
-import type { AnalysisOptions, BaselineRequest, Conventions, JobControl, Metric, Provenance } from './types';
+import { aggregateCross, aggregateDynamics, mergeProvenance, pairsBadArrays, runPairs, type SeedsCross, type SeedsDynamics } from './seeds';
+import type { AnalysisOptions, BadArray, BaselineRequest, Conventions, JobControl, Metric, Provenance } from './types';
 
 /** Runs the aggregates need at least. */
 export const MIN_RUNS = 2;
@@ -25,6 +25,8 @@ export interface SeedsCrossResult extends SeedsCross {
   step: number;
   runs: (string | null)[];
   layers: string[];
+  /** Arrays left out (bad input), each once with its run: that run's layer is missing from every pair with the run. */
+  badArrays?: BadArray[];
   conventions: Conventions;
   warnings: string[];
   provenance?: Provenance;
@@ -74,7 +76,14 @@ export async function computeDynamicsAllRuns(
     results.push({ run, result });
   }
   const aggregate = aggregateDynamics(
-    results.map(({ run, result }) => ({ run, steps: result.steps, reference: result.reference, values: result.values, baseline: result.baseline })),
+    results.map(({ run, result }) => ({
+      run,
+      steps: result.steps,
+      reference: result.reference,
+      values: result.values,
+      baseline: result.baseline,
+      badArrays: result.badArrays,
+    })),
     bundle.layers,
     request.threshold,
   );
@@ -87,6 +96,12 @@ export async function computeDynamicsAllRuns(
     warnings,
     provenance: mergeProvenance(results.map(({ result }) => result.provenance)),
   };
+}
+
+/** The one warning of a bad array in an all-pairs job: which run's layer is left out and from how many pairs. */
+function seedsBadWarning(bad: BadArray, runs: number, layers: number): string {
+  const pairs = runs - 1;
+  return `${bad.source}: ${bad.problem}; run ${String(bad.run)}'s layer ${bad.layer} at step ${bad.step} is left out: its ${layers} cells are missing ${pairs === 1 ? 'in the pair' : `in each of the ${pairs} pairs`} with run ${String(bad.run)} (as row or column); every other cell is computed`;
 }
 
 /**
@@ -140,10 +155,15 @@ export async function computeCrossAllPairs(
     bundle.layers,
     bundle.layers,
   );
-  const warnings: string[] = [];
-  for (const { result } of results) for (const w of result.warnings) if (!warnings.includes(w)) warnings.push(w);
+  // A bad array is one array of one run, met in every pair with that run (as A or B): reported once,
+  // with the cells it leaves missing over all pairs; the pairs' own warnings about it are dropped.
+  const badArrays = pairsBadArrays(results.map(({ result }) => result));
+  const warnings: string[] = badArrays.map((b) => seedsBadWarning(b, runs.length, bundle.layers.length));
+  const aboutBad = (w: string) => badArrays.some((b) => w.startsWith(`${b.source}: `));
+  for (const { result } of results) for (const w of result.warnings) if (!warnings.includes(w) && !aboutBad(w)) warnings.push(w);
   return {
     ...aggregate,
+    ...(badArrays.length > 0 ? { badArrays } : {}),
     metric: options.metric,
     step,
     runs: [...runs],

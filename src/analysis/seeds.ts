@@ -8,10 +8,10 @@
 // the run's own reference step; a cross grid is values[i][j] = similarity of run A's layer i with
 // run B's layer j at one step. null: a pair the positions reduction cannot compare.
 
-import { freezeIndex, freezeStep } from './chanceDefs';
+import { curveGaps, freezeIndex, freezeStep, type UndecidedFreeze } from './chanceDefs';
 import { combineChance, freezeChance, layerVerdicts, SEEDS_CHANCE_TEST, type CombinedChance, type FreezeChance, type LayerChance } from './seedsChance';
 import { matrixSpread, spreadOf, type Spread } from './spread';
-import type { Baseline, Provenance } from './types';
+import type { BadArray, Baseline, Provenance } from './types';
 
 export { formatSpread, matrixSpread, spreadOf, type Spread } from './spread';
 
@@ -28,14 +28,18 @@ export interface RunDynamics {
   values: readonly Grid<number | null>[];
   /** baseline[t][i][j] on the run's own steps, when the job computed a chance level. */
   baseline?: readonly Grid<Baseline | null>[];
+  /** Arrays the run's job left out: their cells are null for good (not "not yet"), see chanceDefs.curveGaps. */
+  badArrays?: readonly BadArray[];
 }
 
 /** A layer's freeze step in each run, and their spread over the runs where it freezes. */
 export interface FreezeSpread {
   layer: string;
-  /** Per run, in run order: the step from which the layer stays ≥ threshold in that run (null: never). */
+  /** Per run, in run order: the step from which the layer stays ≥ threshold in that run (null: never, or undecidable). */
   steps: (number | null)[];
-  /** Over the runs where it freezes (n of them); mean/min/max null when it freezes in none. */
+  /** Per run, when some run's freeze step is undecidable (a bad array's missing value could change it): its range, else null. */
+  undecided?: (UndecidedFreeze | null)[];
+  /** Over the runs where it freezes (n of them; undecidable runs are not among them); mean/min/max null when it freezes in none. */
   spread: Spread;
   /** With a chance level: the chance at each run's freeze step and whether the threshold lies above it (+ 2 sd). */
   chance?: FreezeChance;
@@ -94,12 +98,15 @@ export function aggregateDynamics(runs: readonly RunDynamics[], layers: readonly
         r.baseline ? r.baseline.map((grid) => grid[i]?.[i] ?? null) : null,
         r.steps,
         threshold,
+        curveGaps(r.badArrays, r.steps, r.reference, layer),
       ),
     );
     const steps = perRunFreeze.map((f) => f.step);
+    const undecided = perRunFreeze.some((f) => f.undecided) ? perRunFreeze.map((f) => f.undecided ?? null) : null;
     return {
       layer,
       steps,
+      ...(undecided ? { undecided } : {}),
       spread: spreadOf(steps),
       ...(withChance
         ? {
@@ -189,6 +196,18 @@ export function aggregateCross(pairs: readonly PairGrid[], rows: readonly string
     diagonal.forEach((d, k) => (d.chance = verdicts[k]));
     out.chanceTest = { ...SEEDS_CHANCE_TEST, layers: verdicts.filter((v) => v?.pHolm != null).length };
   }
+  return out;
+}
+
+/**
+ * The bad arrays of many pairs of runs, each once (an array of run r is met in every pair with r,
+ * as A or B): without the side, which differs from pair to pair.
+ */
+export function pairsBadArrays(results: readonly { badArrays?: readonly BadArray[] }[]): BadArray[] {
+  const out: BadArray[] = [];
+  for (const r of results)
+    for (const b of r.badArrays ?? [])
+      if (!out.some((k) => k.source === b.source)) out.push({ step: b.step, layer: b.layer, source: b.source, problem: b.problem, run: b.run });
   return out;
 }
 

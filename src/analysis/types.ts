@@ -172,10 +172,13 @@ export interface PairDirections {
   indices: number[] | null;
 }
 
-/** An array a learning-dynamics job could not use (unreadable, non-finite values, a shape it cannot read): its cells stay null. */
+/** An array a learning-dynamics or across-runs job could not use (unreadable, non-finite values, a shape it cannot read): its cells stay null. */
 export interface BadArray {
   step: number;
   layer: string;
+  /** Across runs: the side it is on (A: its row is missing; B: its column) and that side's run. Absent in learning dynamics. */
+  side?: 'A' | 'B';
+  run?: string | null;
   /** How messages name it: "bundle.npz:step_200/fc2". */
   source: string;
   /** What is wrong with it: "value at index [3, 1] is NaN; activations must be finite". */
@@ -206,8 +209,10 @@ export interface CrossResult {
   step: number | null;
   layersA: string[];
   layersB: string[];
-  /** null: a pair the positions reduction cannot compare (see analysis/positions.ts). */
+  /** null: a pair the positions reduction cannot compare (see analysis/positions.ts), or a cell of a bad array (badArrays). */
   values: (number | null)[][];
+  /** Arrays the job left out, each once: A's layer i (row i is null) or B's layer j (column j is null). */
+  badArrays?: BadArray[];
   /** Chance level per cell, when requested (null where the value is null or the cell was not asked for). */
   baseline?: (Baseline | null)[][];
   conventions: Conventions;
@@ -226,7 +231,7 @@ export interface JobControl {
   onProgress?: (p: Progress) => void;
   /** Values as soon as they are known: one checkpoint's grid (dynamics: index = t) or the whole grid (cross: index 0).
    *  What arrived before a cancel or a device loss stays valid. null: a pair the positions reduction
-   *  cannot compare or a bad array's cell. `badArrays` (dynamics): the bad arrays met so far. `kept`: dimensions each side kept, per pair (SVD directions for SVCCA, neurons otherwise). */
+   *  cannot compare or a bad array's cell. `badArrays`: the bad arrays met so far. `kept`: dimensions each side kept, per pair (SVD directions for SVCCA, neurons otherwise). */
   onValues?: (index: number, values: (number | null)[][], kept: ([number, number] | null)[][], badArrays?: readonly BadArray[]) => void;
   signal?: AbortSignal;
 }

@@ -111,6 +111,8 @@ export function formatCross(r: CrossResult): string {
     '(rows: A; columns: B)',
     table(r.layersA, r.layersB, r.values),
   ];
+  // Cells a bad array leaves missing ("—"), named with the array and what is wrong with it.
+  for (const b of r.badArrays ?? []) parts.push(`missing: ${b.side === 'B' ? 'column' : 'row'} ${b.layer} (${b.source}: ${b.problem})`);
   const first = r.baseline ? firstBaseline([r.baseline]) : null;
   if (r.baseline && first) parts.push(chanceNote([r.baseline]), table(r.layersA, r.layersB, chanceMeans(r.baseline)));
   return parts.join('\n');

@@ -10,7 +10,7 @@ import { formatSpread, type Spread } from '../analysis/seeds';
 import { formatP, requestOf, SEEDS_ALPHA, type ChanceRequestOf } from '../analysis/seedsChance';
 import type { SeedsCrossResult, SeedsDynamicsResult } from '../analysis/seedJobs';
 import type { AnalysisOptions } from '../analysis/types';
-import { drawsOf } from '../analysis/chanceDefs';
+import { drawsOf, undecidedText } from '../analysis/chanceDefs';
 
 /** "0.9123±0.0100", "0.9123" (n = 1) or "—". */
 const meanSd = (s: Spread) => (s.mean === null ? '—' : s.sd === null ? s.mean.toFixed(4) : `${s.mean.toFixed(4)}±${s.sd.toFixed(4)}`);
@@ -45,18 +45,25 @@ export function formatSeedsDynamics(r: SeedsDynamicsResult): string {
   parts.push(`\nfreeze step (stays ≥ ${r.threshold} from this step on), per run (${r.runs.join(', ')}):`);
   const width = Math.max(...r.layers.map((l) => l.length)) + 2;
   for (const f of r.freeze) {
-    const perRun = f.steps.map((s) => (s === null ? 'never' : String(s))).join(', ');
+    const perRun = f.steps.map((s, k) => (f.undecided?.[k] ? 'undecidable' : s === null ? 'never' : String(s))).join(', ');
     const s = f.spread;
+    const open = f.undecided?.filter((u) => u !== null).length ?? 0;
+    const undecidable = open > 0 ? `; undecidable in ${open} run${open === 1 ? '' : 's'} (a missing value could change it)` : '';
     const summary =
-      s.mean === null
-        ? 'never'
-        : `mean ${s.mean.toFixed(1)}${s.sd === null ? '' : ` ± ${s.sd.toFixed(1)}`}, min ${s.min}, max ${s.max} (${s.n} of ${r.runs.length} runs)`;
+      (s.mean === null
+        ? open > 0
+          ? 'undecidable'
+          : 'never'
+        : `mean ${s.mean.toFixed(1)}${s.sd === null ? '' : ` ± ${s.sd.toFixed(1)}`}, min ${s.min}, max ${s.max} (${s.n} of ${r.runs.length} runs)`) +
+      undecidable;
     const c = f.chance;
     const chance =
       c && c.frozen > 0
         ? `; chance there ${meanSd(c.chance)}: threshold above chance + 2 sd in ${c.aboveChanceRuns} of ${c.frozen} run${c.frozen === 1 ? '' : 's'}`
         : '';
     parts.push(`${f.layer.padEnd(width)}${perRun.padEnd(24)}${summary}${chance}`);
+    // Why a run's freeze step is undecidable: the bad array's missing values and the range they leave.
+    f.undecided?.forEach((u, k) => u && parts.push(`${''.padEnd(width)}run ${String(r.runs[k])}: ${undecidedText(u)}`));
   }
   return parts.join('\n');
 }
@@ -67,6 +74,8 @@ export function formatSeedsCross(r: SeedsCrossResult): string {
     `metric ${r.metric}; step ${r.step}; values[i][j] = sim(A's layer i, B's layer j) over ${r.pairs.length} pair${r.pairs.length === 1 ? '' : 's'} of runs (A before B: ${r.pairs.map((p) => `${p.a}×${p.b}`).join(', ')}); mean ± sd; ${r.conventions.summary}`,
     '(rows: A; columns: B)',
     spreadTable(r.layers, r.layers, r.cells),
+    // Cells a bad array leaves missing in the pairs with its run: over the other pairs ("n" says how many), "—" where none.
+    ...(r.badArrays ?? []).map((b) => `missing: run ${String(b.run)}'s layer ${b.layer} in the pairs with run ${String(b.run)} (${b.source}: ${b.problem})`),
   ];
   const request = r.chance?.flat().find((c) => c !== null)?.request;
   if (r.chance && request && r.chance.flat().some((c, k) => c !== null && k % (r.layers.length + 1) !== 0)) {

@@ -81,7 +81,7 @@ export interface GridJob {
    *  null when every cell computes. Known from the shapes before the job starts. */
   blank: (string | null)[][] | null;
   kept: ([number, number] | null)[][][];
-  /** Dynamics: arrays the job left out (bad input), as they are met; their cells stay null (analysis/chanceDefs badCellWhy says why). */
+  /** Arrays the job left out (bad input), as they are met; their cells stay null (analysis/chanceDefs badCellWhy / crossBadCellWhy say why). */
   badArrays?: BadArray[];
   /** The engine's whole result (what Export JSON writes), once finished. */
   result: DynamicsResult | CrossResult | null;
@@ -185,6 +185,8 @@ export interface SeedsJob<R> {
   results: R[];
   progress: Progress | null;
   error: string | null;
+  /** Runs (pairs) whose job failed at compute time, each with why: the others' results stand and are aggregated. */
+  failed?: { unit: string; error: string }[];
 }
 
 export interface SeedsSlice {

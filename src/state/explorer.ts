@@ -613,6 +613,7 @@ export async function runGrid(kind: GridKind, force = false): Promise<void> {
         result: res.result,
         backend: res.backend,
         steps: res.result.step === null ? [] : [res.result.step],
+        badArrays: res.result.badArrays ?? [],
       };
     }
     if (!live()) return;

@@ -322,6 +322,14 @@ export function positionsBlanks(
 }
 
 /** "1 run × 6 checkpoints × 5 layers". */
+/**
+ * What the preview lists as not part of the bundle: files left out of the study (each with why:
+ * they are also in the load's errors) first, then files and members that follow no convention.
+ */
+export function unmatchedOf(info: Pick<BundleInfo, 'unmatched' | 'excluded'>): string[] {
+  return [...(info.excluded ?? []), ...info.unmatched];
+}
+
 export function gridLabel(s: Pick<BundleSummary, 'runs' | 'steps' | 'layers'>): string {
   return `${plural(s.runs, 'run')} × ${plural(s.steps, 'checkpoint')} × ${plural(s.layers, 'layer')}`;
 }

@@ -7,7 +7,16 @@
 // with bundle, runs, options, input hashes and the app's version.
 
 import type { CrossExport, DynamicsExport } from '../analysis/provenance';
-import { aggregateCross, aggregateDynamics, mergeProvenance, runPairs, type SeedsCross, type SeedsDynamics, type Spread } from '../analysis/seeds';
+import {
+  aggregateCross,
+  aggregateDynamics,
+  mergeProvenance,
+  pairsBadArrays,
+  runPairs,
+  type SeedsCross,
+  type SeedsDynamics,
+  type Spread,
+} from '../analysis/seeds';
 import type { AnalysisOptions, BaselineRequest } from '../analysis/types';
 import { csvComment, csvNumber, csvText } from '../io/csv';
 import { APP_NAME, APP_VERSION } from '../version';
@@ -137,39 +146,53 @@ export async function runSeeds(kind: SeedsKind, force = false): Promise<void> {
   const update = (patch: Partial<SeedsJob<DynamicsExport | CrossExport>>) => {
     if (live()) set({ [jobField(kind)]: { ...(get()[jobField(kind)] ?? job), ...patch } });
   };
+  const results: (DynamicsExport | CrossExport)[] = [];
+  // A run (pair) that fails at compute time costs only itself: it is named with why, the others go on.
+  const failed: { unit: string; error: string }[] = [];
   try {
-    const results: (DynamicsExport | CrossExport)[] = [];
     for (const [k, unit] of units.entries()) {
       const name = kind === 'dynamics' ? `run ${String(unit[0])}` : `runs ${String(unit[0])} × ${String(unit[1])}`;
       const onProgress = (p: { done: number; total: number; stage: string }) =>
         update({ progress: { done: k * p.total + p.done, total: units.length * p.total, stage: `${name} (${k + 1} of ${units.length}): ${p.stage}` } });
-      if (kind === 'dynamics') {
-        const res = await client.dynamics(
-          { bundle: plan.bundle.id, run: unit[0], reference: 'last', dropped: plan.dropped, options: plan.options, baseline: plan.baseline },
-          { signal: controller.signal, onProgress },
-        );
-        results.push(res.result);
-      } else {
-        const res = await client.cross(
-          {
-            a: { bundle: plan.bundle.id, run: unit[0], dropped: plan.dropped },
-            b: { bundle: plan.bundle.id, run: unit[1], dropped: plan.dropped },
-            step: plan.step,
-            options: plan.options,
-            baseline: plan.baseline,
-          },
-          { signal: controller.signal, onProgress },
-        );
-        results.push(res.result);
+      try {
+        if (kind === 'dynamics') {
+          const res = await client.dynamics(
+            { bundle: plan.bundle.id, run: unit[0], reference: 'last', dropped: plan.dropped, options: plan.options, baseline: plan.baseline },
+            { signal: controller.signal, onProgress },
+          );
+          results.push(res.result);
+        } else {
+          const res = await client.cross(
+            {
+              a: { bundle: plan.bundle.id, run: unit[0], dropped: plan.dropped },
+              b: { bundle: plan.bundle.id, run: unit[1], dropped: plan.dropped },
+              step: plan.step,
+              options: plan.options,
+              baseline: plan.baseline,
+            },
+            { signal: controller.signal, onProgress },
+          );
+          results.push(res.result);
+        }
+      } catch (e) {
+        if (isAbort(e) || controller.signal.aborted) throw e;
+        failed.push({ unit: name, error: message(e) });
       }
-      update({ results: results.slice() });
+      update({ results: results.slice(), ...(failed.length > 0 ? { failed: failed.slice() } : {}) });
     }
-    update({ status: 'done', progress: null });
+    if (results.length === 0) update({ status: 'error', error: failedText(failed, kind), progress: null });
+    else update({ status: 'done', progress: null });
   } catch (e) {
     update(isAbort(e) ? { status: 'cancelled', progress: null } : { status: 'error', error: message(e), progress: null });
   } finally {
     if (live()) controllers[kind] = null;
   }
+}
+
+/** "run b failed: …; run c failed: …": why each failed run (pair) has no result. */
+export function failedText(failed: readonly { unit: string; error: string }[], kind: SeedsKind): string {
+  const what = kind === 'dynamics' ? 'runs' : 'pairs of runs';
+  return `${failed.map((f) => `${f.unit} failed: ${f.error}`).join('; ')}${failed.length > 0 ? ` (left out of the mean over ${what})` : ''}`;
 }
 
 export function cancelSeeds(kind: SeedsKind): void {
@@ -180,7 +203,7 @@ export function cancelSeeds(kind: SeedsKind): void {
 export function seedsDynamicsOf(job: SeedsJob<DynamicsExport>, threshold: number): SeedsDynamics | null {
   if (job.results.length === 0) return null;
   return aggregateDynamics(
-    job.results.map((r) => ({ run: r.run, steps: r.steps, reference: r.reference, values: r.values, baseline: r.baseline })),
+    job.results.map((r) => ({ run: r.run, steps: r.steps, reference: r.reference, values: r.values, baseline: r.baseline, badArrays: r.badArrays })),
     job.results[0].layers,
     threshold,
   );
@@ -228,6 +251,7 @@ export function seedsExportInfo(
   }
   const hashes = job.results.map((r) => `${unitName(r)}: ${r.inputHash}`);
   fields.push(['input hashes', `${hashes.join(', ')} (SHA-256 of the arrays each job read, first 12 hex digits)`]);
+  if (job.failed && job.failed.length > 0) fields.push(['failed', failedText(job.failed, kind)]);
   if (job.status !== 'done') fields.push(['status', `not finished (${job.status}): ${job.results.length} ${kind === 'dynamics' ? 'runs' : 'pairs'} done`]);
   fields.push(...extra);
   fields.push(['app', `${APP_NAME} ${APP_VERSION}`]);
@@ -318,7 +342,7 @@ export function seedsDynamicsCsv(agg: SeedsDynamics, fields: readonly [string, s
         csvNumber(f.spread.min),
         csvNumber(f.spread.max),
         String(f.spread.n),
-        ...f.steps.map(csvNumber),
+        ...f.steps.map((step, r) => (f.undecided?.[r] ? 'undecidable' : csvNumber(step))),
         ...(c
           ? [
               csvNumber(c.chance.mean),
@@ -428,10 +452,17 @@ export function seedsJson(
   const about = Object.fromEntries(fields);
   const first = job.results[0];
   const warnings = [...new Set([...job.results.flatMap((r) => r.warnings), ...('notes' in aggregate ? aggregate.notes : [])])];
+  // As the CLI's: cross names every bad array once (seedJobs.computeCrossAllPairs), when there is one.
+  const bad = kind === 'cross' ? pairsBadArrays(job.results) : [];
   const shape =
     kind === 'dynamics'
       ? { runs: job.runs }
-      : { step: (first as CrossExport | undefined)?.step ?? null, runs: job.runs, layers: (first as CrossExport | undefined)?.layersA ?? [] };
+      : {
+          step: (first as CrossExport | undefined)?.step ?? null,
+          runs: job.runs,
+          layers: (first as CrossExport | undefined)?.layersA ?? [],
+          ...(bad.length > 0 ? { badArrays: bad } : {}),
+        };
   return {
     analysis: kind === 'dynamics' ? 'dynamics over runs' : 'across runs, all pairs',
     bundle: about.bundle,
@@ -447,6 +478,8 @@ export function seedsJson(
     inputHashes: Object.fromEntries(job.results.map((r) => [unitName(r), r.inputHash])),
     about,
     status: job.status,
+    // App-only, as status: runs (pairs) whose job failed, each with why (absent when none did).
+    ...(job.failed && job.failed.length > 0 ? { failed: job.failed } : {}),
     results: job.results,
   };
 }

@@ -12,7 +12,8 @@ import { ErrorBoundary } from './ErrorBoundary';
 import { ComputedOn, JobStatus } from './JobStatus';
 import { ChanceControls, FitColoursCheck, MatrixExportButtons, StepSelect } from './ViewControls';
 import { cellLines, shownHeat } from './chanceHeat';
-import type { CrossResult } from '../analysis/types';
+import type { BadArray, CrossResult } from '../analysis/types';
+import { crossBadCellWhy } from '../analysis/chanceDefs';
 import { WarningList } from './WarningList';
 import { AllPairsCheck, SeedsCrossView } from './SeedsView';
 import { seedsAvailable } from '../state/seeds';
@@ -23,6 +24,17 @@ import { pair, shownName } from './format';
 /** What a heatmap cell without a chance level says (only the diagonal was asked for). */
 const NO_CHANCE = "no chance level: only the diagonal cells (A's layer i against B's layer i) have one; choose “Chance of: every cell”";
 const sideValue = (s: CrossSide) => JSON.stringify([s.bundle, s.run]);
+
+/** The shown blanks with every bad array's cells added (A's: its row; B's: its column), each saying which array and why. */
+function withCrossBadCells(
+  blank: readonly (readonly (string | null)[])[] | null,
+  badArrays: readonly BadArray[] | undefined,
+  rows: readonly string[],
+  cols: readonly string[],
+): (string | null)[][] | null {
+  if (!badArrays || badArrays.length === 0) return blank ? blank.map((r) => r.slice()) : null;
+  return rows.map((row, i) => cols.map((col, j) => crossBadCellWhy(badArrays, row, col) ?? blank?.[i]?.[j] ?? null));
+}
 
 export function CrossView() {
   const job = useAppStore((s) => s.cross);
@@ -49,10 +61,11 @@ export function CrossView() {
   const metric = job ? metricLabel(job.metric) : '';
   // The chance level of each cell, when the job computed one (analysis/baseline.ts).
   const baseline = job?.kind === 'cross' && job.result && 'baseline' in job.result ? ((job.result as CrossResult).baseline ?? null) : null;
-  const heat = useMemo(
-    () => (job ? shownHeat(heatMode, metric, job.values, baseline ? [baseline] : null, job.blank, domainMode, job.status === 'done', NO_CHANCE) : null),
-    [job, heatMode, metric, baseline, domainMode],
-  );
+  const heat = useMemo(() => {
+    if (!job) return null;
+    const shown = shownHeat(heatMode, metric, job.values, baseline ? [baseline] : null, job.blank, domainMode, job.status === 'done', NO_CHANCE);
+    return { ...shown, blanks: [withCrossBadCells(shown.blanks[0] ?? null, job.badArrays, job.rows, job.cols)] };
+  }, [job, heatMode, metric, baseline, domainMode]);
   const exportInfo = useMemo(() => gridExportInfo(job, bundles), [job, bundles]);
   const describe = useCallback(
     (i: number, j: number) => {
@@ -62,11 +75,11 @@ export function CrossView() {
       const b = baseline?.[i]?.[j] ?? null;
       return [
         `A ${job.rows[i]} × B ${job.cols[j]} at step ${job.steps[0]}`,
-        ...cellLines(heatMode, metric, v, b, job.blank?.[i]?.[j] ?? null, job.status === 'done' || !chance ? NO_CHANCE : 'chance level: computing'),
+        ...cellLines(heatMode, metric, v, b, heat?.blanks[0]?.[i]?.[j] ?? null, job.status === 'done' || !chance ? NO_CHANCE : 'chance level: computing'),
         kept ? `${metricDef(job.metric).keptNoun}: ${pair(kept)}` : '',
       ].filter(Boolean);
     },
-    [job, metric, baseline, heatMode, chance],
+    [job, metric, baseline, heatMode, chance, heat],
   );
   const onSelect = useCallback((i: number, j: number) => openPair({ view: 'cross', t: 0, i, j }), []);
 

@@ -7,7 +7,7 @@ import { useMemo } from 'react';
 import type { ConvLayout, Layout } from '../io/types';
 import { useAppStore } from '../state/hooks';
 import { activeBundle, confirmBundle, removeBundle, setActiveBundle, setLayerDropped, setOptions, setPreviewOpen } from '../state/store';
-import { gridLabel, megabytes, stepsOfRun, summariseBundle } from '../state/preview';
+import { gridLabel, megabytes, stepsOfRun, summariseBundle, unmatchedOf } from '../state/preview';
 import { formatShape } from '../worker/shapes';
 import { printableLines } from '../io/printable';
 import { count, shownMessage, shownName } from './format';
@@ -21,6 +21,7 @@ export function DataPreview() {
   const open = useAppStore((s) => s.previewOpen);
   const summary = useMemo(() => (info ? summariseBundle(info, options, dropped ?? []) : null), [info, options, dropped]);
   if (!info || !summary) return null;
+  const unmatched = unmatchedOf(info);
 
   const facts = [
     gridLabel(summary),
@@ -189,16 +190,16 @@ export function DataPreview() {
         </table>
       </div>
 
-      {info.unmatched.length > 0 && (
-        <div className="unmatched">
-          <h3>{`Not part of the bundle (${info.unmatched.length}, not used)`}</h3>
+      {unmatched.length > 0 && (
+        <div className="unmatched" data-testid="unmatched">
+          <h3>{`Not part of the bundle (${unmatched.length}, not used)`}</h3>
           <ul>
-            {info.unmatched.slice(0, 50).map((u) => (
+            {unmatched.slice(0, 50).map((u) => (
               <li key={u} className="mono">
                 {shownMessage(u)}
               </li>
             ))}
-            {info.unmatched.length > 50 && <li>{`and ${info.unmatched.length - 50} more`}</li>}
+            {unmatched.length > 50 && <li>{`and ${unmatched.length - 50} more`}</li>}
           </ul>
         </div>
       )}

@@ -6,12 +6,13 @@
 // across seeds more than chance (analysis/seedsChance.ts). Tooltips give mean, sd, min, max and n;
 // CSV and JSON carry every run's (pair's) values beside the aggregate; PNG and SVG the same fields.
 
-import { drawsOf } from '../analysis/chanceDefs';
+import { crossBadCellWhy, drawsOf, undecidedText } from '../analysis/chanceDefs';
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useAppStore } from '../state/hooks';
 import { setThreshold } from '../state/store';
 import {
   cancelSeeds,
+  failedText,
   runSeeds,
   seedsCrossCsv,
   seedsCrossOf,
@@ -148,6 +149,14 @@ function SeedsProgress({ kind }: { kind: 'dynamics' | 'cross' }) {
         {job.error}
       </p>
     );
+  // Runs (pairs) that failed: named with why, above the others' results (which stand).
+  const failed =
+    job.failed && job.failed.length > 0 ? (
+      <p className="error" role="alert" data-testid={`seeds-failed-${kind}`}>
+        {failedText(job.failed, kind)}
+      </p>
+    ) : null;
+  if (failed && job.status === 'done') return failed;
   if (job.status === 'cancelled') {
     return (
       <p className="hint">
@@ -158,9 +167,10 @@ function SeedsProgress({ kind }: { kind: 'dynamics' | 'cross' }) {
       </p>
     );
   }
-  if (job.status !== 'running' || !job.progress) return null;
+  if (job.status !== 'running' || !job.progress) return failed;
   return (
     <div className="job-status" role="status" data-testid={`seeds-progress-${kind}`}>
+      {failed}
       <progress max={job.progress.total} value={job.progress.done} /> <span>{job.progress.stage}</span>{' '}
       <button type="button" className="button small" onClick={() => cancelSeeds(kind)}>
         Cancel
@@ -334,14 +344,22 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
                   {agg.freeze.map((f) => (
                     <tr key={f.layer}>
                       <th scope="row">{shownName(f.layer)}</th>
-                      {f.steps.map((s, k) => (
-                        <td key={k}>{s === null ? 'not yet' : s}</td>
-                      ))}
+                      {f.steps.map((s, k) => {
+                        // A bad array's missing value could change this run's freeze step: say so and why, never "not yet".
+                        const u = f.undecided?.[k] ?? null;
+                        return u ? (
+                          <td key={k} className="undecided" title={undecidedText(u)} data-testid="freeze-undecidable">
+                            undecidable
+                          </td>
+                        ) : (
+                          <td key={k}>{s === null ? 'not yet' : s}</td>
+                        );
+                      })}
                       <td>{f.spread.mean === null ? '—' : `${f.spread.mean.toFixed(0)}${f.spread.sd === null ? '' : ` ± ${f.spread.sd.toFixed(0)}`}`}</td>
                       <td>
                         {f.spread.mean === null
                           ? '—'
-                          : `${f.spread.min === f.spread.max ? f.spread.min : `${f.spread.min}–${f.spread.max}`}${f.spread.n < agg.runs.length ? ` (${f.spread.n} of ${agg.runs.length} runs)` : ''}`}
+                          : `${f.spread.min === f.spread.max ? f.spread.min : `${f.spread.min}–${f.spread.max}`}${f.spread.n < agg.runs.length ? ` (${f.spread.n} of ${agg.runs.length} runs${f.undecided?.some((u) => u) ? `; ${f.undecided.filter((u) => u).length} undecidable` : ''})` : ''}`}
                       </td>
                       {withChance && <td>{f.chance && f.chance.frozen > 0 ? meanSd(f.chance.chance) : '—'}</td>}
                       {withChance && <td>{f.chance && f.chance.frozen > 0 ? `${f.chance.aboveChanceRuns} of ${f.chance.frozen} runs` : '—'}</td>}
@@ -368,16 +386,27 @@ export function SeedsCrossView() {
   const agg = useMemo(() => (job ? seedsCrossOf(job) : null), [job]);
   const first = job?.results[0];
   const metric = first ? metricLabel(first.metric) : '';
+  // Per cell, why pairs lack it (a bad array of one of their runs): the mean is over the others;
+  // a cell no pair has is drawn hatched with the reason.
+  const missing = useMemo(() => {
+    if (!job || !first || !job.results.some((r) => r.badArrays && r.badArrays.length > 0)) return null;
+    return first.layersA.map((row) => first.layersB.map((col) => [...new Set(job.results.flatMap((r) => crossBadCellWhy(r.badArrays, row, col) ?? []))]));
+  }, [job, first]);
+  const blank = useMemo(
+    () => (missing && agg ? missing.map((row, i) => row.map((why, j) => (why.length > 0 && agg.cells[i][j].n === 0 ? why.join('; ') : null))) : null),
+    [missing, agg],
+  );
   const describe = useCallback(
     (i: number, j: number) =>
       agg && first
         ? [
             `A ${first.layersA[i]} × B ${first.layersB[j]} at step ${first.step}, over pairs of runs`,
             ...spreadLines(agg.cells[i][j], agg.pairs.length === 1 ? 'pair' : 'pairs'),
+            ...(missing?.[i][j] ?? []),
             ...chanceTip(agg.chance?.[i][j]),
           ]
         : [],
-    [agg, first],
+    [agg, first, missing],
   );
   const info = useMemo(
     () =>
@@ -409,6 +438,7 @@ export function SeedsCrossView() {
             >
               <Heatmap
                 values={agg.cells.map((row) => row.map((c) => c.mean))}
+                blank={blank}
                 rows={first.layersA}
                 cols={first.layersB}
                 domain={FIXED}

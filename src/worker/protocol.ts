@@ -75,6 +75,8 @@ export interface BundleInfo {
   entries: EntryInfo[];
   /** Files or members that follow no bundle convention (listed, never silently dropped). */
   unmatched: string[];
+  /** Files left out of a study of one file per run, each with why ("seedC.npz: left out of the study: …"). */
+  excluded?: string[];
   /** The per-datapoint labels, summarised; null when the bundle has none. */
   labels: { count: number; classes: number } | null;
   /** What reading it warned about (labels left out, names inside a file that look like paths):

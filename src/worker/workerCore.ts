@@ -314,7 +314,7 @@ export function createWorkerCore(engine: Engine): WorkerCore {
       }
       progress({ done: remaining.length, total: remaining.length, stage: 'done' });
       // Labels left out, names that look like paths (io/bundle): warnings of the bundle, not errors.
-      return { bundle: { ...describeBundle(bundle), warnings: read.warnings }, files, errors };
+      return { bundle: { ...describeBundle(bundle), excluded: read.excluded, warnings: read.warnings }, files, errors };
     }
     if (!read || read.loose.length === 0) {
       read?.close();

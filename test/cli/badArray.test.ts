@@ -91,3 +91,21 @@ describe('svcca-lens dynamics with one bad array', () => {
     expect(table.stdout).toMatch(/^fc1\s+undecidable \(steps 0, 100, 200, 300 missing\)/m);
   });
 });
+
+describe('svcca-lens cross with one bad array', () => {
+  it('B\'s bad array at the compared step: its column is null in --json and "—" in the table, every other cell the all-good value', async () => {
+    const good = JSON.parse((await cli('cross', 'good.npz', 'good.npz', '--step', '200', '--json')).stdout);
+    const bad = await cli('cross', 'good.npz', 'nan.npz', '--step', '200', '--json');
+    expect(bad.code).toBe(0);
+    const r = JSON.parse(bad.stdout);
+    expect(r.values.map((row: (number | null)[]) => row[1])).toEqual([null, null]);
+    expect(r.values.map((row: (number | null)[]) => row[0])).toEqual(good.values.map((row: number[]) => row[0]));
+    expect(r.badArrays).toEqual([{ step: 200, layer: 'fc2', source: 'nan.npz:step_200/fc2', problem: expect.stringMatching(/is NaN/), side: 'B', run: null }]);
+    expect(bad.stderr.match(/nan\.npz:step_200\/fc2: /g)).toHaveLength(1);
+    expect(bad.stderr).toMatch(/B's layer fc2 at step 200 is left out: its column is missing \(2 cells\)/);
+    const text = await cli('cross', 'good.npz', 'nan.npz', '--step', '200');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^fc1\s+\d\.\d{4}\s+—$/m);
+    expect(text.stdout).toMatch(/missing: column fc2 \(nan\.npz:step_200\/fc2: .*NaN/);
+  });
+});

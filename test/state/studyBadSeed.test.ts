@@ -7,6 +7,7 @@ import { encodeNpy } from '../../src/io/npy';
 import { randn } from '../../src/math/random';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
 import { inProcessClient } from '../helpers/worker';
+import { unmatchedOf } from '../../src/state/preview';
 
 const M = 60; // datapoints; arrays are datapoints × 5 neurons
 function seedFile(name: string, seed: number, badLayer?: string): File {
@@ -31,6 +32,8 @@ describe('a study dropped with one bad seed file', () => {
       expect.stringMatching(/^seedC\.npz: left out of the study: array step_10\/fc2 \(shape \(53, 5\)\) has 53 datapoints but step_0\/fc1 .* 60;/),
     ]);
     expect(res.bundle!.runs).toEqual(['seedA', 'seedB']);
+    // The preview lists the file left out among what is not part of the bundle, with why (not only in the error).
+    expect(unmatchedOf(res.bundle!)).toEqual([res.errors[0]]);
     expect(res.bundle!.id).toBe('seedA.npz + seedB.npz');
     // The good seeds work as the study: each run's dynamics.
     const options = { ...DEFAULT_OPTIONS, backend: 'cpu' as const };
