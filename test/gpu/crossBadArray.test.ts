@@ -3,21 +3,20 @@
 // buffer is left behind. Layers are stored datapoints-first (m datapoints × n neurons).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { computeCross } from '../../src/analysis/engine';
-import { GpuBackend } from '../../src/analysis/gpu';
+import type { GpuBackend } from '../../src/analysis/gpu';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
-import { GpuRuntime } from '../../src/gpu/runtime';
+import type { GpuRuntime } from '../../src/gpu/runtime';
 import type { Bundle } from '../../src/io/types';
 import { randn } from '../../src/math/random';
 import { add } from '../helpers/data';
 import { memoryBundle, storedDatapointsFirst } from '../helpers/bundle';
-import { nodeRuntime } from '../helpers/gpu';
+import { nodeBackend } from '../helpers/gpu';
 
 let runtime: GpuRuntime;
 let backend: GpuBackend;
 
 beforeAll(async () => {
-  runtime = await nodeRuntime((device) => new GpuRuntime(device));
-  backend = new GpuBackend(runtime);
+  ({ runtime, backend } = await nodeBackend());
 }, 60_000);
 
 const LAYERS = ['layer0', 'layer1', 'layer2'];

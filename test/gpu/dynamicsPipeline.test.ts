@@ -11,21 +11,20 @@
 // Layers are n neurons × m datapoints.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { computeDynamics, type DynamicsRequest } from '../../src/analysis/engine';
-import { GpuBackend } from '../../src/analysis/gpu';
+import type { GpuBackend } from '../../src/analysis/gpu';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types';
-import { GpuRuntime } from '../../src/gpu/runtime';
+import type { GpuRuntime } from '../../src/gpu/runtime';
 import type { Bundle } from '../../src/io/types';
 import { openBundlePath } from '../../src/io/node';
 import { randn } from '../../src/math/random';
 import { memoryBundle, storedDatapointsFirst } from '../helpers/bundle';
-import { nodeRuntime } from '../helpers/gpu';
+import { nodeBackend } from '../helpers/gpu';
 
 let runtime: GpuRuntime;
 let backend: GpuBackend;
 
 beforeAll(async () => {
-  runtime = await nodeRuntime((device) => new GpuRuntime(device));
-  backend = new GpuBackend(runtime);
+  ({ runtime, backend } = await nodeBackend());
 }, 60_000);
 
 const STEPS = [0, 10, 20, 30];

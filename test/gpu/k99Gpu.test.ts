@@ -6,22 +6,21 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dimensionsOverTrainingWithGaps } from '../../src/analysis/classes';
 import { computeDynamics, knownK99Of } from '../../src/analysis/engine';
-import { GpuBackend } from '../../src/analysis/gpu';
+import type { GpuBackend } from '../../src/analysis/gpu';
 import { withDynamicsProvenance } from '../../src/analysis/provenance';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
-import { GpuRuntime } from '../../src/gpu/runtime';
+import type { GpuRuntime } from '../../src/gpu/runtime';
 import type { Bundle } from '../../src/io/types';
 import { randn } from '../../src/math/random';
 import type { Representation } from '../../src/math/reduce';
 import { memoryBundle, storedDatapointsFirst } from '../helpers/bundle';
-import { nodeRuntime } from '../helpers/gpu';
+import { nodeBackend } from '../helpers/gpu';
 
 let runtime: GpuRuntime;
 let backend: GpuBackend;
 
 beforeAll(async () => {
-  runtime = await nodeRuntime((device) => new GpuRuntime(device));
-  backend = new GpuBackend(runtime);
+  ({ runtime, backend } = await nodeBackend());
 }, 60_000);
 
 const M = 120;

@@ -19,14 +19,13 @@ import { randn } from '../../src/math/random';
 import type { Representation } from '../../src/math/reduce';
 import { memoryBundle, storedDatapointsFirst } from '../helpers/bundle';
 import { TOL, expectClose } from '../helpers/tolerance';
-import { nodeRuntime } from '../helpers/gpu';
+import { nodeBackend } from '../helpers/gpu';
 
 let runtime: GpuRuntime;
 let backend: GpuBackend;
 
 beforeAll(async () => {
-  runtime = await nodeRuntime((device) => new GpuRuntime(device));
-  backend = new GpuBackend(runtime);
+  ({ runtime, backend } = await nodeBackend());
 }, 60_000);
 
 const CHECKPOINTS = 3;
