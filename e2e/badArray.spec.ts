@@ -142,4 +142,6 @@ test("across runs: a NaN in run B's array leaves only its column missing, hatche
   const fc2 = seeds.getByRole('table', { name: 'Freeze steps per run' }).getByRole('row', { name: /^fc2/ });
   await expect(fc2.getByTestId('freeze-undecidable')).toHaveCount(1);
   await expect(fc2.getByTestId('freeze-undecidable')).toHaveAttribute('title', /^undecidable \(steps 0, 100, 200 missing\)/);
+  // The view says which array is missing, as the run's own view and the export's header do.
+  await expect(seeds).toContainText(/seedB\.npz:step_200\/fc2: value at index .* is NaN/);
 });

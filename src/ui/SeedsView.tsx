@@ -371,7 +371,10 @@ export function SeedsDynamicsView({ runs, runIndex, onRun }: { runs: readonly (s
           </section>
         </div>
       )}
-      {agg && agg.notes.length > 0 && <WarningList warnings={agg.notes} />}
+      {job && agg && (
+        // Each run's own warnings (a bad array: its cells are left out of the mean) beside the aggregate's notes, as the export's header lists them.
+        <WarningList warnings={[...new Set([...job.results.flatMap((r) => r.warnings), ...agg.notes])]} />
+      )}
     </section>
   );
 }
