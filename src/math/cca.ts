@@ -283,17 +283,10 @@ function residentSvccaFactor(x: Matrix | CentringSource, rule: KeepRule, epsilon
     // A source widens (and transposes) its stored array into the module's memory in the same pass.
     if (isMatrix(x)) centerRows(x, resident.data());
     else x.centerRowsInto(resident.data());
-    const gramData = resident.gram();
-    if (!gramData) return null;
-    const eig = symmetricTopEigen({ rows: n, cols: n, data: gramData }, (values) => chooseK(spectrumOf(values, m), rule));
-    const spectrum = spectrumOf(eig.values, m);
-    const k = eig.vectors.rows;
-    const uk = eig.vectors.data.subarray(0, k * n); // k × n, rows = u_i
-    // multiply() runs its JS kernel below WASM_MIN_WORK: do the same there, reading the resident copy.
-    const reducedData =
-      k * n * m >= WASM_MIN_WORK ? resident.leftMultiply(uk, k) : multiply({ rows: k, cols: n, data: uk }, { rows: n, cols: m, data: resident.data() }).data;
-    if (!reducedData) return null;
-    return { spectrum, k, cca: diagonalCcaFactor({ rows: k, cols: m, data: reducedData }, epsilon, clipTolerance) };
+    // multiply() runs its JS kernel below WASM_MIN_WORK: the resident path does the same there, reading the resident copy.
+    return factorFromGram(n, m, resident.gram(), rule, epsilon, clipTolerance, (uk, k) =>
+      k * n * m >= WASM_MIN_WORK ? resident.leftMultiply(uk, k) : multiply({ rows: k, cols: n, data: uk }, { rows: n, cols: m, data: resident.data() }).data,
+    );
   } finally {
     resident.release();
   }
@@ -311,22 +304,35 @@ function residentSvccaFactor(x: Matrix | CentringSource, rule: KeepRule, epsilon
  */
 function streamedSvccaFactor(source: CentringSource, layer: StreamedLayer, rule: KeepRule, epsilon: number, clipTolerance: number): SvccaFactor | null {
   const { rows: n, cols: m } = source;
-  const gramData = wasmStreamedGram(layer);
-  if (!gramData) return null;
-  const eig = symmetricTopEigen({ rows: n, cols: n, data: gramData }, (values) => chooseK(spectrumOf(values, m), rule));
-  const spectrum = spectrumOf(eig.values, m);
-  const k = eig.vectors.rows;
-  const uk = eig.vectors.data.subarray(0, k * n); // k × n, rows = u_i
-  let reducedData: Float64Array | null;
-  if (k * n * m >= WASM_MIN_WORK) reducedData = wasmStreamedLeftMultiply(layer, uk, k);
-  else {
+  return factorFromGram(n, m, wasmStreamedGram(layer), rule, epsilon, clipTolerance, (uk, k) => {
+    if (k * n * m >= WASM_MIN_WORK) return wasmStreamedLeftMultiply(layer, uk, k);
     // multiply()'s JS kernel, as the resident path runs it below WASM_MIN_WORK, on the centred rows.
     const centred = { rows: n, cols: m, data: new Float64Array(n * m) };
     source.centerRowsInto(centred.data);
-    reducedData = multiply({ rows: k, cols: n, data: uk }, centred).data;
-  }
+    return multiply({ rows: k, cols: n, data: uk }, centred).data;
+  });
+}
+
+/**
+ * The resident and streamed factors' common part, from the Gram Xc·Xcᵀ (n × n) on: every
+ * eigenvalue, the keep rule, the k kept eigenvectors U_k, then `project(U_k (k × n, rows = u_i), k)`
+ * = U_kᵀ·Xc (k × m) and its CCA factor. Null where the Gram or the projection did not fit.
+ */
+function factorFromGram(
+  n: number,
+  m: number,
+  gramData: Float64Array | null,
+  rule: KeepRule,
+  epsilon: number,
+  clipTolerance: number,
+  project: (uk: Float64Array, k: number) => Float64Array | null,
+): SvccaFactor | null {
+  if (!gramData) return null;
+  const eig = symmetricTopEigen({ rows: n, cols: n, data: gramData }, (values) => chooseK(spectrumOf(values, m), rule));
+  const k = eig.vectors.rows;
+  const reducedData = project(eig.vectors.data.subarray(0, k * n), k);
   if (!reducedData) return null;
-  return { spectrum, k, cca: diagonalCcaFactor({ rows: k, cols: m, data: reducedData }, epsilon, clipTolerance) };
+  return { spectrum: spectrumOf(eig.values, m), k, cca: diagonalCcaFactor({ rows: k, cols: m, data: reducedData }, epsilon, clipTolerance) };
 }
 
 /** CCA factor of rows that are already centred and mutually uncorrelated (SVD directions). */
