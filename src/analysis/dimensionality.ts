@@ -11,7 +11,7 @@
 // variance (λ ≤ 1e-12·λmax, the pseudo-inverse clip) are left out, so k runs to min(rank_a, rank_b).
 
 import { CLIP_TOLERANCE_F64, chooseK, svdStep, type SvdStep } from '../math/cca';
-import { SMALL_N, symmetricEigen, WASM_EIGEN_MIN, WASM_REDUCTION_MIN } from '../math/eigen';
+import { symmetricEigen } from '../math/eigen';
 import { multiplyABt, transpose, zeros, type Matrix } from '../math/matrix';
 import type { AnalysisOptions } from './types';
 
@@ -39,23 +39,13 @@ export function factorSpectrumIsK99s(rep: 'dense' | 'conv', options: Pick<Analys
 }
 
 /**
- * Whether svccaFactor's eigenvalues of a size × size Gram are bit for bit svdStep's (which the k99
- * pass uses). Both run the Householder reduction and QL of eigen.ts, and both the Jacobi solver up to
- * SMALL_N, but the top-k solver (eigenTop.ts) runs its reduction in WebAssembly from
- * WASM_REDUCTION_MIN while the full solver does from WASM_EIGEN_MIN: between the two (33 to 47 rows
- * today) their summation orders differ and the eigenvalues agree to round-off only, which could move
- * k99 where the cumulative share meets 0.99 within round-off. There the pass computes k99.
- */
-export function spectrumBitForBit(size: number): boolean {
-  return size <= SMALL_N || size < WASM_REDUCTION_MIN || size >= WASM_EIGEN_MIN;
-}
-
-/**
  * k99 of a layer read off the spectrum of its job's float64 SVCCA factor (ComputeBackend.float64Spectrum),
- * or undefined where that could differ from the k99 pass's (see factorSpectrumIsK99s, spectrumBitForBit).
+ * or undefined where that could differ from the k99 pass's (factorSpectrumIsK99s). The factor's
+ * eigenvalues are the pass's bit for bit at every size: svccaFactor's top-k solver and svdStep's full
+ * one share eigen.ts's reduction and QL (test/analysis/k99FromFactors.test.ts).
  */
 export function k99OfFactorSpectrum(spectrum: readonly number[], rep: 'dense' | 'conv', options: Pick<AnalysisOptions, 'convReduction'>): number | undefined {
-  return factorSpectrumIsK99s(rep, options) && spectrumBitForBit(spectrum.length) ? k99(spectrum) : undefined;
+  return factorSpectrumIsK99s(rep, options) ? k99(spectrum) : undefined;
 }
 
 /**

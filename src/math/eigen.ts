@@ -86,30 +86,23 @@ export function jacobiEigen(a: Matrix, maxSweeps = 60): EigenResult {
   return sortDescending(diagonal, Vt, n, sweeps);
 }
 
-/** Householder tridiagonalisation + implicit QL (tred2/tql2). */
+/**
+ * Householder tridiagonalisation + implicit QL (tred2/tql2): the reduction (householderTridiagonal,
+ * in WebAssembly from WASM_REDUCTION_MIN), then the back-accumulation and QL with vectors
+ * (completeReduction, in WebAssembly from WASM_EIGEN_MIN). One reduction for every solver of this
+ * file, so symmetricEigenvalues and the top-k solver (eigenTop.ts) return its eigenvalues bit for bit
+ * at every size.
+ */
 export function tridiagonalEigen(a: Matrix): EigenResult {
-  const n = a.rows;
-  if (n === 0) return { values: new Float64Array(0), vectors: { rows: 0, cols: 0, data: new Float64Array(0) }, iterations: 0 };
-  // Vt starts as Aᵀ = A; tred2 leaves in it the orthogonal matrix of the reduction, transposed
-  // (row j = column j of V), so that the QL rotations below update contiguous rows. From
-  // WASM_EIGEN_MIN on, Vt, d and e live in the WebAssembly module's memory and its SIMD kernels run
-  // the O(n³) loops (src/wasm/products.wat); the sort copies the result out.
-  const wasm = n >= WASM_EIGEN_MIN ? wasmTridiagonalKernels(n) : null;
-  const Vt = wasm ? wasm.w : new Float64Array(n * n);
-  Vt.set(a.data);
-  const d = wasm ? wasm.d.fill(0) : new Float64Array(n);
-  const e = wasm ? wasm.e.fill(0) : new Float64Array(n);
-  householderReduce(Vt, d, e, n, wasm);
-  accumulateReflections(Vt, d, e, n, wasm);
-  const iterations = implicitQl(Vt, d, e, n, wasm);
-  return sortDescending(d, Vt, n, iterations);
+  if (a.rows === 0) return { values: new Float64Array(0), vectors: { rows: 0, cols: 0, data: new Float64Array(0) }, iterations: 0 };
+  return householderTridiagonal(a).complete();
 }
 
 /**
  * Eigenvalues only, descending: the same reduction and QL as tridiagonalEigen without the
  * back-accumulation and without the rotations of the vectors (4n³/3 flops + O(n²) instead of ~9n³).
- * Its values bit for bit where both run the reduction in the same kernel (n < WASM_REDUCTION_MIN
- * or n ≥ WASM_EIGEN_MIN), to round-off in between (WebAssembly's summation order and FMA).
+ * Its values bit for bit (the same reduction, the same QL on the diagonals: the rotations of the
+ * vectors never feed back into them).
  */
 export function symmetricEigenvalues(a: Matrix): Float64Array {
   if (a.rows !== a.cols) throw new Error(`symmetricEigenvalues: matrix is ${a.rows} × ${a.cols}, not square`);
@@ -130,7 +123,7 @@ export interface HouseholderTridiagonal {
   reflectors: Float64Array;
   /** h_i, i = 0..n−1 (h_0 unused). */
   h: Float64Array;
-  /** Finishes the full decomposition from this reduction (what tridiagonalEigen returns; bit for bit under the condition of symmetricEigenvalues). */
+  /** Finishes the full decomposition from this reduction (what tridiagonalEigen returns). */
   complete(): EigenResult;
 }
 

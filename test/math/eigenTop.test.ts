@@ -170,23 +170,17 @@ describe('symmetricTopEigen against the full solver', () => {
     expect(Array.from(top.values)).toEqual(Array.from(full.values));
   });
 
-  it('symmetricEigenvalues is tridiagonalEigen without the vectors: value for value where both reduce in the same kernel', () => {
-    for (const n of [1, 7, 27, 33, 47, 48, 64]) {
+  it('symmetricEigenvalues is tridiagonalEigen without the vectors: value for value at every size (one reduction)', () => {
+    // 27 / 28 and 47 / 48 straddle WASM_REDUCTION_MIN and WASM_EIGEN_MIN.
+    expect([WASM_REDUCTION_MIN, WASM_EIGEN_MIN]).toEqual([28, 48]);
+    for (const n of [1, 7, 27, 28, 33, 40, 47, 48, 64]) {
       const a = gramOf(randn(17 + n, n, 90));
       const values = symmetricEigenvalues(a);
       const full = tridiagonalEigen(a).values;
-      if (n < WASM_REDUCTION_MIN || n >= WASM_EIGEN_MIN)
-        expect(
-          Array.from(values, (v, i) => v - full[i]).every((d) => d === 0),
-          `n = ${n}`,
-        ).toBe(true);
-      else
-        expectClose(
-          Array.from(values, (v) => v / full[0]),
-          Array.from(full, (v) => v / full[0]),
-          EIGENVALUE_TOL,
-          `n = ${n}`,
-        );
+      expect(
+        Array.from(values, (v, i) => v - full[i]).every((d) => d === 0),
+        `n = ${n}`,
+      ).toBe(true);
     }
     expect(() => symmetricTopEigen({ rows: 2, cols: 3, data: new Float64Array(6) }, () => 1)).toThrow(/not square/);
     expect(TOP_K_MAX_FRACTION).toBeLessThan(1);
