@@ -4,6 +4,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { defaultNodeThreads } from '../../src/analysis/pool/node';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,7 +26,7 @@ export interface Args {
   python: string;
   /** float64 product kernel: the WebAssembly SIMD one (default) or the plain-JS one (the 'before'). */
   products: 'wasm' | 'js';
-  /** > 1: the dynamics jobs once more on a CPU pool of this many threads (scripts/bench/threads.ts). */
+  /** > 1: the dynamics jobs once more on a CPU pool of this many threads (scripts/bench/threads.ts); default: the CLI's (one per core). */
   threads: number;
 }
 
@@ -37,12 +38,22 @@ const USAGE = `usage: npm run bench -- --backend cpu|webgpu [--quick] [--no-refe
   --numpy-threads  run numpy with its default threads, with 1 thread, or both (default: both)
   --python         Python interpreter with numpy (default: python3)
   --products       float64 product kernel: wasm (WebAssembly SIMD where the engine has it; default) or js (the plain-JS kernel)
-  --threads N      also run the dynamics jobs on a CPU pool of N worker threads and report wall and CPU time, 1 vs N (default 1: not)
+  --threads N      also run the dynamics jobs on a CPU pool of N worker threads, as the CLI does, and report wall and CPU time, 1 vs N
+                   (default: one per core, the CLI's default; 1: not)
        npm run bench -- --host-step [--sizes 128,256,512] [--batch 4] [--threads 2] [--out FILE]
                    the GPU path's float64 host step: full eigen vs top-k, 1 vs N threads (scripts/bench/hostStep.ts)`;
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { backend: 'cpu', quick: false, reference: true, out: null, numpyThreads: 'both', python: 'python3', products: 'wasm', threads: 1 };
+  const args: Args = {
+    backend: 'cpu',
+    quick: false,
+    reference: true,
+    out: null,
+    numpyThreads: 'both',
+    python: 'python3',
+    products: 'wasm',
+    threads: defaultNodeThreads(),
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {

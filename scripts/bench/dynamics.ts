@@ -87,7 +87,7 @@ export interface DynamicsJobResult {
     diagonal: (number | null)[][]; // values[t][l][l], the convergence curves
   };
   numpy: NumpyJobResult[];
-  /** --threads N > 1: the same job on the CPU pool, in this run. */
+  /** --threads N > 1 (default: one per core): the same job on the CPU pool, in this run. */
   threads: ThreadsComparison | null;
   efficient: EfficientJobResult[];
   speedup: Partial<Record<ThreadMode, number>>;
@@ -125,7 +125,8 @@ export async function dynamicsJob(config: DynamicsConfig, args: Args, tmp: strin
   log(
     `    ${formatSeconds(split.seconds)}, CPU ${formatSeconds(split.cpuSeconds)} (wall ${formatSeconds(wall)}, generation + .npy writing ${formatSeconds(split.loadSeconds)} subtracted)`,
   );
-  const threads = args.threads > 1 ? await compareThreads(job, args.threads, log) : null;
+  const threads =
+    args.threads > 1 ? await compareThreads(job, args.threads, { values: result.values, wallSeconds: split.seconds, cpuSeconds: split.cpuSeconds }, log) : null;
 
   // Instrumented replica.
   const replicaSteps = config.replicaSteps === 'all' ? Array.from({ length: T }, (_, t) => t) : config.replicaSteps.filter((t) => t < T);

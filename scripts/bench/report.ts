@@ -240,10 +240,14 @@ function printTargets(jobs: (PairJobResult | DynamicsJobResult)[], modes: Thread
   for (const mode of modes) header.push(`eff. numpy ${modeName(mode)} (CPU)`, 'ours ÷', 'CPU ÷');
   for (const mode of modes) header.push(`ref. ${modeName(mode)}`, 'ours ÷');
   header.push('vs eff. (≥ 0.5×)', 'vs ref. (≥ 12×)');
-  // The single pair twice: on one thread (the bench's engine call) and on the CLI's default pool.
+  // Each job twice where it ran on the CLI's default pool too: on one thread (the bench's engine
+  // call) and on the pool (the single pair's pool, the dynamics jobs' --threads run).
   const entries = jobs.flatMap((job) => {
     const one = { job, label: job.label, seconds: job.ours.seconds, cpuSeconds: job.ours.cpuSeconds };
-    const pool = 'pool' in job ? job.pool : null;
+    const pool =
+      'pool' in job
+        ? job.pool
+        : job.threads && { threads: job.threads.pooled.threads, seconds: job.threads.pooled.wallSeconds, cpuSeconds: job.threads.pooled.cpuSeconds };
     if (!pool) return [one];
     return [
       { ...one, label: `${job.label}, 1 thread` },

@@ -1,7 +1,7 @@
-// `--threads N`: the learning-dynamics jobs once more on the CPU pool of N worker threads
-// (src/analysis/pool), in the same run as the one-thread job, with wall and CPU seconds of both
-// (CPU: process.cpuUsage, which counts every thread of the process) and a check that every value is
-// bit-identical. The generation of the synthetic checkpoints is subtracted from both clocks (the
+// `--threads N` (default: one per core, as the CLI runs): the learning-dynamics jobs once more on the
+// CPU pool of N worker threads (src/analysis/pool), in the same run as the one-thread job, with wall
+// and CPU seconds of both (CPU: process.cpuUsage, which counts every thread of the process) and a
+// check that every value is bit-identical to the one-thread job's. The generation of the synthetic checkpoints is subtracted from both clocks (the
 // engine loads a checkpoint before factoring it, so no worker computes while one is generated).
 // The pool's workers are started and warmed up (JIT) on a small job first, as the one-thread path is.
 
@@ -56,18 +56,25 @@ async function clockedDynamics(job: Job, backend?: ComputeBackend): Promise<{ re
   return { result, wallSeconds: wall - generation.wall, cpuSeconds: cpuSeconds(cpuStart) - generation.cpu };
 }
 
-/** The job on one thread and on a pool of `threads`, one after the other, in this process. */
-export async function compareThreads(job: Job, threads: number, log: (s: string) => void): Promise<ThreadsComparison> {
+/**
+ * The job on a pool of `threads`, after the one-thread run of the same job in this process (`single`:
+ * its values, and its wall and CPU seconds with the generation of checkpoints subtracted).
+ */
+export async function compareThreads(
+  job: Job,
+  threads: number,
+  single: { values: DynamicsResult['values']; wallSeconds: number; cpuSeconds: number },
+  log: (s: string) => void,
+): Promise<ThreadsComparison> {
   const pool = createNodePool(threads);
   try {
-    log(`  ours, 1 thread vs ${threads} threads (CPU pool), wall and CPU time…`);
+    log(`  ours on a CPU pool of ${threads} threads (the CLI's default), wall and CPU time…`);
     const warm = syntheticJob({ ...DEFAULT_GENERATOR, widths: [40, 64, 48], steps: 2, datapoints: 600 }, null, () => false);
     await computeDynamics({ bundle: warm.bundle }, OPTIONS, {}, pool);
-    const single = await clockedDynamics(job);
     const pooled = await clockedDynamics(job, pool);
     const one: ThreadsRun = { threads: 1, wallSeconds: single.wallSeconds, cpuSeconds: single.cpuSeconds };
     const run: ThreadsRun = { threads, wallSeconds: pooled.wallSeconds, cpuSeconds: pooled.cpuSeconds };
-    const identical = JSON.stringify(pooled.result.values) === JSON.stringify(single.result.values);
+    const identical = JSON.stringify(pooled.result.values) === JSON.stringify(single.values);
     const comparison = { one, pooled: run, wallSpeedup: one.wallSeconds / run.wallSeconds, cpuRatio: run.cpuSeconds / one.cpuSeconds, identical };
     log(
       `    1 thread: wall ${formatSeconds(one.wallSeconds)}, CPU ${formatSeconds(one.cpuSeconds)}; ${threads} threads: wall ${formatSeconds(run.wallSeconds)}, CPU ${formatSeconds(run.cpuSeconds)}` +
