@@ -7,14 +7,55 @@ import { InputError, type Bundle } from '../io/types';
 import { cpuBackend, type ComputeBackend } from './backend';
 import { computeCross, computeDynamics } from './engine';
 import { FactorCache } from './factorCache';
-import { aggregateCross, aggregateDynamics, mergeProvenance, pairsBadArrays, runPairs, type SeedsCross, type SeedsDynamics } from './seeds';
+import {
+  aggregateCross,
+  aggregateDynamics,
+  failedText,
+  mergeProvenance,
+  pairsBadArrays,
+  runPairs,
+  runSeedUnits,
+  seedUnitName,
+  type FailedUnit,
+  type SeedsCross,
+  type SeedsDynamics,
+  type SeedsKind,
+} from './seeds';
 import type { AnalysisOptions, BadArray, BaselineRequest, Conventions, JobControl, Metric, Provenance } from './types';
 
 /** Runs the aggregates need at least. */
 export const MIN_RUNS = 2;
 
+/**
+ * A many-seeds job where too few runs (pairs) succeeded for the aggregate: every failed one is
+ * named with why. Not bad input (the runs' arrays were read): what failed is each unit's job.
+ */
+export class SeedsFailedError extends Error {
+  readonly failed: readonly FailedUnit[];
+  constructor(source: string, detail: string, failed: readonly FailedUnit[]) {
+    super(`${source}: ${detail}`);
+    this.name = 'SeedsFailedError';
+    this.failed = failed;
+  }
+}
+
+/** Throws a SeedsFailedError naming every failed run (pair) and why when fewer than `needed` succeeded. */
+function checkSucceeded(kind: SeedsKind, bundle: Bundle, succeeded: number, total: number, needed: number, failed: readonly FailedUnit[]): void {
+  if (succeeded >= needed) return;
+  const what = kind === 'dynamics' ? 'runs' : 'pairs of runs';
+  const need = kind === 'dynamics' ? `the mean over runs needs at least ${needed}` : `the mean over pairs needs at least ${needed} (${MIN_RUNS} runs)`;
+  throw new SeedsFailedError(bundle.name, `${succeeded} of ${total} ${what} computed; ${need}: ${failedText(failed, kind)}`, failed);
+}
+
+/** One warning per failed run (pair): which one, why, and that the aggregate goes on without it. */
+function failedWarning(kind: SeedsKind, failed: readonly FailedUnit[]): string[] {
+  return failed.map((f) => failedText([f], kind));
+}
+
 export interface SeedsDynamicsResult extends SeedsDynamics {
   metric: Metric;
+  /** Runs with two or more checkpoints whose job failed, each with why: left out of `runs` and the aggregate (absent when none did). */
+  failedRuns?: { run: string | null; error: string }[];
   conventions: Conventions;
   warnings: string[];
   provenance?: Provenance;
@@ -27,6 +68,8 @@ export interface SeedsCrossResult extends SeedsCross {
   layers: string[];
   /** Arrays left out (bad input), each once with its run: that run's layer is missing from every pair with the run. */
   badArrays?: BadArray[];
+  /** Pairs of runs whose job failed, each with why: left out of `pairs` and the aggregate (absent when none did). */
+  failedPairs?: { a: string | null; b: string | null; error: string }[];
   conventions: Conventions;
   warnings: string[];
   provenance?: Provenance;
@@ -61,20 +104,25 @@ export async function computeDynamicsAllRuns(
     );
   }
   const cache = request.cache ?? new FactorCache();
-  const results = [];
-  for (const [r, run] of runs.entries()) {
-    const result = await computeDynamics(
-      { bundle, run, reference: request.reference, cache, baseline: request.baseline },
-      options,
-      {
-        signal: control.signal,
-        onProgress:
-          control.onProgress && ((p) => control.onProgress!({ done: p.done + r * p.total, total: p.total * runs.length, stage: `run ${run}: ${p.stage}` })),
-      },
-      backend,
-    );
-    results.push({ run, result });
-  }
+  // A run whose job fails (every array bad, a backend error) costs only itself, as in the app.
+  const { done, failed, failedUnits } = await runSeedUnits(runs, {
+    name: (run) => seedUnitName('dynamics', [run]),
+    signal: control.signal,
+    compute: (run, r) =>
+      computeDynamics(
+        { bundle, run, reference: request.reference, cache, baseline: request.baseline },
+        options,
+        {
+          signal: control.signal,
+          onProgress:
+            control.onProgress && ((p) => control.onProgress!({ done: p.done + r * p.total, total: p.total * runs.length, stage: `run ${run}: ${p.stage}` })),
+        },
+        backend,
+      ),
+  });
+  checkSucceeded('dynamics', bundle, done.length, runs.length, MIN_RUNS, failed);
+  const results = done.map(({ unit, result }) => ({ run: unit, result }));
+  warnings.push(...failedWarning('dynamics', failed));
   const aggregate = aggregateDynamics(
     results.map(({ run, result }) => ({
       run,
@@ -89,9 +137,11 @@ export async function computeDynamicsAllRuns(
   );
   for (const { result } of results) for (const w of result.warnings) if (!warnings.includes(w)) warnings.push(w);
   warnings.push(...aggregate.notes);
+  const failedRuns = failed.map((f, k) => ({ run: failedUnits[k], error: f.error }));
   return {
     ...aggregate,
     metric: options.metric,
+    ...(failedRuns.length > 0 ? { failedRuns } : {}),
     conventions: results[0].result.conventions,
     warnings,
     provenance: mergeProvenance(results.map(({ result }) => result.provenance)),
@@ -135,21 +185,27 @@ export async function computeCrossAllPairs(
   }
   const cache = request.cache ?? new FactorCache();
   const pairs = runPairs(runs.length);
-  const results = [];
-  for (const [k, [a, b]] of pairs.entries()) {
-    const result = await computeCross(
-      { a: { bundle, run: runs[a] }, b: { bundle, run: runs[b] }, step, cache, baseline: request.baseline },
-      options,
-      {
-        signal: control.signal,
-        onProgress:
-          control.onProgress &&
-          ((p) => control.onProgress!({ done: p.done + k * p.total, total: p.total * pairs.length, stage: `runs ${runs[a]} × ${runs[b]}: ${p.stage}` })),
-      },
-      backend,
-    );
-    results.push({ a: runs[a], b: runs[b], result });
-  }
+  // A pair whose job fails (a side whose every array is bad, a backend error) costs only itself, as in the app.
+  const units = pairs.map(([a, b]) => [runs[a], runs[b]] as const);
+  const { done, failed, failedUnits } = await runSeedUnits(units, {
+    name: (unit) => seedUnitName('cross', unit),
+    signal: control.signal,
+    compute: ([a, b], k) =>
+      computeCross(
+        { a: { bundle, run: a }, b: { bundle, run: b }, step, cache, baseline: request.baseline },
+        options,
+        {
+          signal: control.signal,
+          onProgress:
+            control.onProgress &&
+            ((p) => control.onProgress!({ done: p.done + k * p.total, total: p.total * pairs.length, stage: `runs ${a} × ${b}: ${p.stage}` })),
+        },
+        backend,
+      ),
+  });
+  // One pair is the least an aggregate over pairs needs (MIN_RUNS runs).
+  checkSucceeded('cross', bundle, done.length, pairs.length, 1, failed);
+  const results = done.map(({ unit: [a, b], result }) => ({ a, b, result }));
   const aggregate = aggregateCross(
     results.map(({ a, b, result }) => ({ a, b, values: result.values, baseline: result.baseline })),
     bundle.layers,
@@ -160,10 +216,13 @@ export async function computeCrossAllPairs(
   const badArrays = pairsBadArrays(results.map(({ result }) => result));
   const warnings: string[] = badArrays.map((b) => seedsBadWarning(b, runs.length, bundle.layers.length));
   const aboutBad = (w: string) => badArrays.some((b) => w.startsWith(`${b.source}: `));
+  warnings.push(...failedWarning('cross', failed));
   for (const { result } of results) for (const w of result.warnings) if (!warnings.includes(w) && !aboutBad(w)) warnings.push(w);
+  const failedPairs = failed.map((f, k) => ({ a: failedUnits[k][0], b: failedUnits[k][1], error: f.error }));
   return {
     ...aggregate,
     ...(badArrays.length > 0 ? { badArrays } : {}),
+    ...(failedPairs.length > 0 ? { failedPairs } : {}),
     metric: options.metric,
     step,
     runs: [...runs],

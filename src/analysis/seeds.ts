@@ -2,7 +2,9 @@
 // or compared with each other, summarised per cell as mean ± spread over runs (or run pairs).
 // Pure: numbers in, numbers out; the engine's grids come from computeDynamics / computeCross
 // (analysis/seedJobs.ts in the worker and the CLI; the app's state runs one job per run and calls
-// the same aggregation here). Runs the main thread may use (no engine, no backend).
+// the same aggregation here), and the loop over runs (pairs) both share: a run whose job fails is
+// named with why and left out, the others go on (runSeedUnits, at the end). Runs the main thread
+// may use (no engine, no backend).
 //
 // Shapes: a dynamics grid is values[t][i][j] = similarity of layer i at steps[t] with layer j at
 // the run's own reference step; a cross grid is values[i][j] = similarity of run A's layer i with
@@ -218,4 +220,64 @@ export function mergeProvenance(list: readonly (Provenance | undefined)[]): Prov
   const float64 = [...new Set(list.flatMap((p) => p?.float64 ?? []))];
   const arithmetic = list.some((p) => p?.arithmetic !== first.arithmetic) ? 'float32 and float64' : first.arithmetic;
   return { ...first, arithmetic, float64 };
+}
+
+// The one loop of a many-seeds job, shared by the app (state/seeds.ts: one worker job per unit) and
+// the CLI (seedJobs.ts: the engine in-process): its units (one run for the learning dynamics over
+// runs, one unordered pair of runs for the across-runs matrix over pairs) run in turn, and a unit
+// whose job fails at compute time costs only itself: it is named with why and the others go on, so
+// the aggregate is over the units that succeeded. A cancel is not a failure: it stops the whole job.
+
+/** Which many-seeds job: the learning dynamics over runs, or the across-runs matrix over pairs of runs. */
+export type SeedsKind = 'dynamics' | 'cross';
+
+/** A unit whose job failed: its name ("run b", "runs a × b") and the error's message. */
+export interface FailedUnit {
+  unit: string;
+  error: string;
+}
+
+/** "run b" (dynamics: unit = [run]) or "runs a × b" (cross: unit = [run A, run B]). */
+export function seedUnitName(kind: SeedsKind, unit: readonly (string | null)[]): string {
+  return kind === 'dynamics' ? `run ${String(unit[0])}` : `runs ${String(unit[0])} × ${String(unit[1])}`;
+}
+
+/** "run b failed: …; run c failed: … (left out of the mean over runs)": why each failed run (pair) has no result. */
+export function failedText(failed: readonly FailedUnit[], kind: SeedsKind): string {
+  const what = kind === 'dynamics' ? 'runs' : 'pairs of runs';
+  return `${failed.map((f) => `${f.unit} failed: ${f.error}`).join('; ')}${failed.length > 0 ? ` (left out of the mean over ${what})` : ''}`;
+}
+
+const isAbort = (e: unknown) => e instanceof Error && e.name === 'AbortError';
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Runs `compute` on each unit in turn. A unit that throws is recorded in `failed` (its `name` and
+ * the error's message) and the next one runs; a cancel (an AbortError, or any error once `signal`
+ * is aborted) is rethrown and ends the job. `onSettled` after each unit, with everything so far.
+ * `failedUnits[k]` is the unit `failed[k]` names.
+ */
+export async function runSeedUnits<U, R>(
+  units: readonly U[],
+  job: {
+    name: (unit: U, k: number) => string;
+    compute: (unit: U, k: number) => Promise<R>;
+    signal?: AbortSignal;
+    onSettled?: (done: readonly { unit: U; result: R }[], failed: readonly FailedUnit[]) => void;
+  },
+): Promise<{ done: { unit: U; result: R }[]; failed: FailedUnit[]; failedUnits: U[] }> {
+  const done: { unit: U; result: R }[] = [];
+  const failed: FailedUnit[] = [];
+  const failedUnits: U[] = [];
+  for (const [k, unit] of units.entries()) {
+    try {
+      done.push({ unit, result: await job.compute(unit, k) });
+    } catch (e) {
+      if (isAbort(e) || job.signal?.aborted) throw e;
+      failed.push({ unit: job.name(unit, k), error: messageOf(e) });
+      failedUnits.push(unit);
+    }
+    job.onSettled?.(done, failed);
+  }
+  return { done, failed, failedUnits };
 }

@@ -23,7 +23,7 @@ import { anyConv } from '../analysis/rules';
 import type { Bundle } from '../io/types';
 import type { OpenedBundle } from '../io/bundle';
 import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
-import { computeCrossAllPairs, computeDynamicsAllRuns } from '../analysis/seedJobs';
+import { computeCrossAllPairs, computeDynamicsAllRuns, SeedsFailedError } from '../analysis/seedJobs';
 import { formatSeedsCross, formatSeedsDynamics, seedsCrossJson, seedsDynamicsJson } from './seeds';
 
 import { classesCommand, pairSweepK } from './classes';
@@ -278,7 +278,8 @@ async function command(argv: string[], out: Output): Promise<number> {
     out.stdout(parsed.json ? terminalSafeJson(JSON.stringify(json)) : printableLines(text));
     return 0;
   } catch (error) {
-    if (error instanceof InputError) {
+    if (error instanceof InputError || error instanceof SeedsFailedError) {
+      // SeedsFailedError: too few runs (pairs) of --all-runs / --all-pairs succeeded; it names each failed one and why.
       out.stderr(`svcca-lens: ${error.message}`);
     } else if (error instanceof UsageError) {
       out.stderr(`svcca-lens: ${error.message} (see svcca-lens --help)`);

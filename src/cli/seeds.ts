@@ -29,8 +29,14 @@ function spreadTable(rowLabels: readonly string[], columnLabels: readonly string
 }
 
 export function formatSeedsDynamics(r: SeedsDynamicsResult): string {
+  // A run whose job failed is in neither `runs` nor the cells: the header says how many the mean covers.
+  const failed = r.failedRuns ?? [];
+  const over =
+    failed.length > 0
+      ? `${r.runs.length} of ${r.runs.length + failed.length} runs (failed, left out: ${failed.map((f) => `run ${String(f.run)}`).join(', ')})`
+      : `${r.runs.length} runs`;
   const parts = [
-    `metric ${r.metric}; runs ${r.runs.join(', ')}; each run against its own reference step (${r.references.join(', ')}); cells: mean ± sd over ${r.runs.length} runs; ${r.conventions.summary}`,
+    `metric ${r.metric}; runs ${r.runs.join(', ')}; each run against its own reference step (${r.references.join(', ')}); cells: mean ± sd over ${over}; ${r.conventions.summary}`,
   ];
   const first = r.perRunBaseline?.flat(3).find((b) => b !== null);
   const request = first ? requestOf(first) : null;
@@ -76,6 +82,7 @@ export function formatSeedsCross(r: SeedsCrossResult): string {
     spreadTable(r.layers, r.layers, r.cells),
     // Cells a bad array leaves missing in the pairs with its run: over the other pairs ("n" says how many), "—" where none.
     ...(r.badArrays ?? []).map((b) => `missing: run ${String(b.run)}'s layer ${b.layer} in the pairs with run ${String(b.run)} (${b.source}: ${b.problem})`),
+    ...coverage(r),
   ];
   const request = r.chance?.flat().find((c) => c !== null)?.request;
   if (r.chance && request && r.chance.flat().some((c, k) => c !== null && k % (r.layers.length + 1) !== 0)) {
@@ -96,6 +103,17 @@ export function formatSeedsCross(r: SeedsCrossResult): string {
   );
   if (r.chanceTest && request) parts.push('', formatDiagonalChance(r, request));
   return parts.join('\n');
+}
+
+/** With a failed pair: the pairs and runs the mean covers, and the pairs left out (why: the warning on stderr). */
+function coverage(r: SeedsCrossResult): string[] {
+  const failed = r.failedPairs ?? [];
+  if (failed.length === 0) return [];
+  const covered = r.runs.filter((run) => r.pairs.some((p) => p.a === run || p.b === run));
+  const total = r.pairs.length + failed.length;
+  return [
+    `the mean covers ${r.pairs.length} of ${total} pairs of runs, runs ${covered.join(', ')} (${covered.length} of ${r.runs.length} runs); failed, left out: ${failed.map((f) => `runs ${String(f.a)} × ${String(f.b)}`).join(', ')}`,
+  ];
 }
 
 /** The diagonal against chance: per layer similarity, chance, z, Stouffer's Z, p, Holm's p and the verdict. */
@@ -147,9 +165,10 @@ export async function seedsDynamicsJson(
 
 /** The --json object of `cross --all-pairs`. */
 export async function seedsCrossJson(r: SeedsCrossResult, job: { bundle: string; entries: readonly BundleEntry[]; options: AnalysisOptions; reason: string }) {
-  const read = r.runs.flatMap((run) =>
-    r.layers.map((l) => job.entries.find((e) => e.run === run && e.step === r.step && e.layer === l)).filter((e): e is BundleEntry => !!e),
-  );
+  // The arrays the aggregate read: a run in no pair that succeeded is not among them (as dynamics' runs).
+  const read = r.runs
+    .filter((run) => r.pairs.some((p) => p.a === run || p.b === run))
+    .flatMap((run) => r.layers.map((l) => job.entries.find((e) => e.run === run && e.step === r.step && e.layer === l)).filter((e): e is BundleEntry => !!e));
   const inputHashes: Record<string, string> = {};
   for (const p of r.pairs) {
     const side = (run: string | null) => ({ entries: job.entries, layers: r.layers, run });

@@ -10,11 +10,15 @@ import type { CrossExport, DynamicsExport } from '../analysis/provenance';
 import {
   aggregateCross,
   aggregateDynamics,
+  failedText,
   mergeProvenance,
   pairsBadArrays,
   runPairs,
+  runSeedUnits,
+  seedUnitName,
   type SeedsCross,
   type SeedsDynamics,
+  type SeedsKind,
   type Spread,
 } from '../analysis/seeds';
 import type { AnalysisOptions, BaselineRequest } from '../analysis/types';
@@ -27,7 +31,8 @@ import { computedPart, filePart, optionParts, stem } from './exportInfo';
 import { hasConvLayers, relevantOptions } from './jobKey';
 import { stepsOfRun } from './preview';
 
-type SeedsKind = 'dynamics' | 'cross';
+// "run b failed: …; … (left out of the mean over runs)": the view, the export header and the CLI say it alike.
+export { failedText };
 
 const get = appStore.getState;
 const set = appStore.setState;
@@ -146,53 +151,45 @@ export async function runSeeds(kind: SeedsKind, force = false): Promise<void> {
   const update = (patch: Partial<SeedsJob<DynamicsExport | CrossExport>>) => {
     if (live()) set({ [jobField(kind)]: { ...(get()[jobField(kind)] ?? job), ...patch } });
   };
-  const results: (DynamicsExport | CrossExport)[] = [];
-  // A run (pair) that fails at compute time costs only itself: it is named with why, the others go on.
-  const failed: { unit: string; error: string }[] = [];
+  // A run (pair) that fails at compute time costs only itself: it is named with why, the others go on (analysis/seeds.ts runSeedUnits).
+  const name = (unit: (string | null)[]) => seedUnitName(kind, unit);
   try {
-    for (const [k, unit] of units.entries()) {
-      const name = kind === 'dynamics' ? `run ${String(unit[0])}` : `runs ${String(unit[0])} × ${String(unit[1])}`;
-      const onProgress = (p: { done: number; total: number; stage: string }) =>
-        update({ progress: { done: k * p.total + p.done, total: units.length * p.total, stage: `${name} (${k + 1} of ${units.length}): ${p.stage}` } });
-      try {
+    const { done, failed } = await runSeedUnits<(string | null)[], DynamicsExport | CrossExport>(units, {
+      name,
+      signal: controller.signal,
+      onSettled: (done, failed) => update({ results: done.map((d) => d.result), ...(failed.length > 0 ? { failed: failed.slice() } : {}) }),
+      compute: async (unit, k) => {
+        const onProgress = (p: { done: number; total: number; stage: string }) =>
+          update({
+            progress: { done: k * p.total + p.done, total: units.length * p.total, stage: `${name(unit)} (${k + 1} of ${units.length}): ${p.stage}` },
+          });
         if (kind === 'dynamics') {
           const res = await client.dynamics(
             { bundle: plan.bundle.id, run: unit[0], reference: 'last', dropped: plan.dropped, options: plan.options, baseline: plan.baseline },
             { signal: controller.signal, onProgress },
           );
-          results.push(res.result);
-        } else {
-          const res = await client.cross(
-            {
-              a: { bundle: plan.bundle.id, run: unit[0], dropped: plan.dropped },
-              b: { bundle: plan.bundle.id, run: unit[1], dropped: plan.dropped },
-              step: plan.step,
-              options: plan.options,
-              baseline: plan.baseline,
-            },
-            { signal: controller.signal, onProgress },
-          );
-          results.push(res.result);
+          return res.result;
         }
-      } catch (e) {
-        if (isAbort(e) || controller.signal.aborted) throw e;
-        failed.push({ unit: name, error: message(e) });
-      }
-      update({ results: results.slice(), ...(failed.length > 0 ? { failed: failed.slice() } : {}) });
-    }
-    if (results.length === 0) update({ status: 'error', error: failedText(failed, kind), progress: null });
+        const res = await client.cross(
+          {
+            a: { bundle: plan.bundle.id, run: unit[0], dropped: plan.dropped },
+            b: { bundle: plan.bundle.id, run: unit[1], dropped: plan.dropped },
+            step: plan.step,
+            options: plan.options,
+            baseline: plan.baseline,
+          },
+          { signal: controller.signal, onProgress },
+        );
+        return res.result;
+      },
+    });
+    if (done.length === 0) update({ status: 'error', error: failedText(failed, kind), progress: null });
     else update({ status: 'done', progress: null });
   } catch (e) {
     update(isAbort(e) ? { status: 'cancelled', progress: null } : { status: 'error', error: message(e), progress: null });
   } finally {
     if (live()) controllers[kind] = null;
   }
-}
-
-/** "run b failed: …; run c failed: …": why each failed run (pair) has no result. */
-export function failedText(failed: readonly { unit: string; error: string }[], kind: SeedsKind): string {
-  const what = kind === 'dynamics' ? 'runs' : 'pairs of runs';
-  return `${failed.map((f) => `${f.unit} failed: ${f.error}`).join('; ')}${failed.length > 0 ? ` (left out of the mean over ${what})` : ''}`;
 }
 
 export function cancelSeeds(kind: SeedsKind): void {
