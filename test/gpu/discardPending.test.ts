@@ -5,18 +5,22 @@
 //  - a grid cancelled after its cross product was recorded (GpuBackend's job wrapper) and a dynamics
 //    job cancelled while checkpoint t + 1 is factored beside t's pairs (the checkpoint pipeline):
 //    nothing left pending, no buffer handed out, and the next job's submissions carry the same passes
-//    as on a runtime that never saw the failed job, with the same numbers bit for bit.
+//    as on a runtime that never saw the failed job, with the same numbers bit for bit;
+//  - a grid that meets a limit (its pairs go to float64, the job goes on) beside recorded work whose
+//    results are still held (the reference's refined Z): that work is kept and submitted, and every
+//    later grid is the clean run's bit for bit (a discard that ignored what is held would lose it).
 // Layers are n neurons × m datapoints.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { computeDynamics } from '../../src/analysis/engine';
 import type { GpuBackend, GpuFactor } from '../../src/analysis/gpu';
-import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types';
-import type { GpuRuntime } from '../../src/gpu/runtime';
+import { DEFAULT_OPTIONS, type AnalysisOptions, type DynamicsResult } from '../../src/analysis/types';
+import { GpuLimitError, type GpuRuntime } from '../../src/gpu/runtime';
 import type { Bundle } from '../../src/io/types';
 import { randn } from '../../src/math/random';
 import type { Representation } from '../../src/math/reduce';
 import { memoryBundle, storedDatapointsFirst } from '../helpers/bundle';
 import { nodeBackend } from '../helpers/gpu';
+import { TOL, expectClose } from '../helpers/tolerance';
 
 let runtime: GpuRuntime;
 let backend: GpuBackend;
@@ -38,6 +42,21 @@ async function passesPerSubmission<T>(run: () => Promise<T>): Promise<{ value: T
   } finally {
     spy.mockRestore();
   }
+}
+
+/** Two layers (16 and 24 neurons × 120 datapoints) at four checkpoints, each of its own noise (from `seed`). */
+function driftBundle(seed = 700): Bundle {
+  const steps = [0, 10, 20, 30];
+  const datapoints = 120;
+  return memoryBundle(
+    'drift.npz',
+    [16, 24].flatMap((n, l) =>
+      steps.map((step, t) => {
+        const x = randn(seed + 10 * l + t, n, datapoints);
+        return { step, layer: `layer${l}`, array: storedDatapointsFirst({ rows: n, cols: datapoints, data: x.data }) };
+      }),
+    ),
+  );
 }
 
 const dense = (seed: number): Representation[] => [6, 9].map((n, i) => ({ kind: 'dense', x: randn(seed + i, n, 60) }));
@@ -130,18 +149,53 @@ describe('recorded work of a failed or cancelled GPU job is dropped, not submitt
     }
   }, 120_000);
 
+  it('a grid that meets a limit beside work whose results are held: that work is kept, the later grids bit for bit', async () => {
+    const bundle = driftBundle();
+    runtime.flush();
+    const clean = await computeDynamics({ bundle, reference: 0 }, DEFAULT_OPTIONS, {}, backend);
+    // Other numbers in the pooled buffers the job will reuse: work of the job lost (not run) would show.
+    await computeDynamics({ bundle: driftBundle(1700) }, DEFAULT_OPTIONS, {}, backend);
+    const live = runtime.liveBuffers;
+    runtime.resetTraffic();
+    // Checkpoint 0 is the reference: its grid (the reference against itself) meets a limit after its
+    // cross product is recorded (the float64 path takes its pairs), with the reference's own last
+    // factoring pass (its refined Z, which every later grid reads) still recorded in the same encoder,
+    // and checkpoint 1 factored beside it.
+    const acquire = runtime.acquire.bind(runtime);
+    let grids = 0;
+    const spy = vi.spyOn(runtime, 'acquire').mockImplementation((size, usage, label) => {
+      if (label === 'pairs.gram' && ++grids === 1) throw new GpuLimitError(`${label}: injected limit error`);
+      return acquire(size, usage, label);
+    });
+    // What the failed grid's job wrapper found recorded when it gave its work up, and what it dropped.
+    const discard = runtime.discardPending.bind(runtime);
+    const calls: { recorded: number; dropped: number }[] = [];
+    const discardSpy = vi.spyOn(runtime, 'discardPending').mockImplementation(() => {
+      const recorded = runtime.pendingPasses;
+      const dropped = discard();
+      calls.push({ recorded, dropped });
+      return dropped;
+    });
+    let result: DynamicsResult;
+    try {
+      result = await computeDynamics({ bundle, reference: 0 }, DEFAULT_OPTIONS, {}, backend);
+    } finally {
+      spy.mockRestore();
+      discardSpy.mockRestore();
+    }
+    expect(grids).toBeGreaterThan(1);
+    // The grid's cross product and the reference's refinement were recorded; the reference's Z is
+    // held, so nothing was dropped (the grid's pass ran with the refinement).
+    expect(calls[0].recorded).toBeGreaterThan(1);
+    expect(calls[0].dropped).toBe(0);
+    expect(result.values.slice(1)).toEqual(clean.values.slice(1));
+    expectClose(result.values[0].flat(), clean.values[0].flat(), TOL.f32Mean, 'checkpoint 0 in float64');
+    expect(runtime.pendingPasses).toBe(0);
+    expect(runtime.liveBuffers).toBe(live);
+  }, 300_000);
+
   it('a dynamics job cancelled after checkpoint t + 1 was factored beside t’s pairs: nothing pending, the next job as on a fresh start', async () => {
-    const steps = [0, 10, 20, 30];
-    const datapoints = 120;
-    const bundle: Bundle = memoryBundle(
-      'drift.npz',
-      [16, 24].flatMap((n, l) =>
-        steps.map((step, t) => {
-          const x = randn(700 + 10 * l + t, n, datapoints);
-          return { step, layer: `layer${l}`, array: storedDatapointsFirst({ rows: n, cols: datapoints, data: x.data }) };
-        }),
-      ),
-    );
+    const bundle = driftBundle();
     runtime.flush();
     const clean = await passesPerSubmission(() => computeDynamics({ bundle }, DEFAULT_OPTIONS, {}, backend));
     const live = runtime.liveBuffers;
