@@ -45,6 +45,12 @@ export interface ComputeBackend<F = unknown> {
   datapointsOfFactor(f: F): number;
   /** Frees what a factor holds (GPU buffers); a no-op on the CPU. */
   release(factors: F[]): void;
+  /**
+   * The engine's job failed or was cancelled outside the backend's own calls (between checkpoints):
+   * GPU work it recorded and did not submit is dropped once nothing it writes is held, instead of
+   * running with the next job's first submission (GpuRuntime.discardPending). Absent on the CPU.
+   */
+  abandon?(): void;
 }
 
 export { checkAborted };

@@ -26,6 +26,10 @@
 // after t is visited, where the plain order would meet it. A bad array (bad input: unreadable,
 // non-finite) is no failure here: the engine's load records it and leaves its cells missing
 // (engine.ts loadSide), so only errors that are not bad input (a bug, a lost device) stop the job.
+// A job that stops early gives up the GPU work both flows recorded and did not submit (`abandon`,
+// called after the checkpoint loaded ahead is awaited and released): it is dropped, not run with the
+// next job's first submission (a failed GPU job of either flow gives up its own the same way,
+// src/analysis/gpu/index.ts, dropped once nothing it writes is held).
 
 import { checkAborted } from './backend';
 
@@ -50,13 +54,17 @@ export interface CheckpointSchedule<S> {
   visit: (step: number, side: S) => Promise<void>;
   /** Releases a side `load` returned (after its visit, or unvisited when the job stops early). */
   release: (side: S) => void;
+  /** The job stopped early (cancel, failure) and both flows have stopped: drops the work they
+   *  recorded and did not submit (ComputeBackend.abandon). */
+  abandon?: () => void;
   signal?: AbortSignal;
 }
 
 /** Loads and visits every checkpoint of `schedule.steps` in order, loading up to `ahead` checkpoints ahead. */
 export async function runCheckpoints<S>(schedule: CheckpointSchedule<S>): Promise<void> {
-  const { steps, ahead, load, visit, release, signal } = schedule;
+  const { steps, ahead, load, visit, release, abandon, signal } = schedule;
   let next: Promise<Loaded<S>> | null = null;
+  let stopped = true;
   try {
     for (const [t, step] of steps.entries()) {
       checkAborted(signal);
@@ -70,11 +78,14 @@ export async function runCheckpoints<S>(schedule: CheckpointSchedule<S>): Promis
         release(loaded.side);
       }
     }
+    stopped = false;
   } finally {
     // Stopped early (cancel, a failed visit): the checkpoint loaded ahead is this job's to release.
     if (next) {
       const loaded: Loaded<S> = await next;
       if (loaded.ok) release(loaded.side);
     }
+    // Only now, with neither flow recording, is what they left unsubmitted nobody's.
+    if (stopped) abandon?.();
   }
 }

@@ -475,6 +475,7 @@ export async function computeDynamics(
         control.onValues?.(values.length - 1, grid.values, grid.kept, [...badArrays]);
       },
       release: (side) => side !== referenceSide && releaseSide(backend, side),
+      abandon: () => backend.abandon?.(),
       signal: control.signal,
     });
     if (!first) throw new InputError(badArrays[0].source, `${badArrays[0].problem}; every array of the job is bad, nothing to compare`);

@@ -57,6 +57,8 @@ export interface TrafficCounts {
   bytesRead: number;
   /** queue.writeBuffer bytes (data, batch tables, uniforms); cleared buffers upload nothing. */
   bytesUploaded: number;
+  /** Compute passes recorded and never submitted: a failed or cancelled job's (GpuRuntime.discardPending). */
+  discarded: number;
 }
 
 /** Traffic since the last reset, in all and by label ("factor.gram", "jacobi.sweeps", …). */
@@ -64,7 +66,7 @@ export interface GpuTraffic extends TrafficCounts {
   byLabel: Record<string, TrafficCounts>;
 }
 
-const noTraffic = (): TrafficCounts => ({ dispatches: 0, passes: 0, submits: 0, readbacks: 0, bytesRead: 0, bytesUploaded: 0 });
+const noTraffic = (): TrafficCounts => ({ dispatches: 0, passes: 0, submits: 0, readbacks: 0, bytesRead: 0, bytesUploaded: 0, discarded: 0 });
 
 /** Work recorded and not yet submitted: one command encoder, the labels of its passes, the buffers it uses. */
 interface PendingWork {
@@ -74,6 +76,11 @@ interface PendingWork {
    *  for the submission (queue.writeBuffer runs before any later submit), and one released goes
    *  back to the pool only after it. */
   buffers: Set<GPUBuffer>;
+  /** The buffers it writes (storage bindings, copy targets, clears): while one is still held, someone
+   *  may read what the work computes; once none is, the work has no effect anyone can see. */
+  writes: Set<GPUBuffer>;
+  /** A failed or cancelled job gave it up (discardPending): dropped, unsubmitted, once nothing it writes is held. */
+  abandoned: boolean;
   /** Begin/end timestamps of every pass (profiling only). */
   querySet: GPUQuerySet | null;
 }
@@ -315,6 +322,8 @@ export class GpuRuntime {
     // Recorded work still reads or writes it: a new holder's writes would overtake that work.
     if (this.pending?.buffers.has(buffer)) this.retiring.push(pooled);
     else this.returnToPool(pooled);
+    // The last buffer written by abandoned work let go: that work can be dropped now.
+    if (this.pending?.abandoned && this.pending.writes.has(buffer)) this.dropAbandoned();
   }
 
   private returnToPool(pooled: PooledBuffer): void {
@@ -345,6 +354,7 @@ export class GpuRuntime {
     const work = this.work();
     work.encoder.clearBuffer(buffer, 0, Math.min(buffer.size, Math.ceil(bytes / 4) * 4));
     work.buffers.add(buffer);
+    work.writes.add(buffer);
     return buffer;
   }
 
@@ -354,14 +364,19 @@ export class GpuRuntime {
     const work = this.work();
     work.encoder.copyBufferToBuffer(source, sourceOffset, target, targetOffset, bytes);
     work.buffers.add(source).add(target);
+    work.writes.add(target);
   }
 
   /** Records one dispatch of `kernel` with `buffers` bound in order (inside submit's `record`). */
   dispatch(pass: GPUComputePassEncoder, kernel: AnyKernel, buffers: (GPUBuffer | GPUBufferBinding)[], workgroups: [number, number, number]): void {
     this.checkWorkgroups(kernel.name, workgroups);
     const pipeline = this.pipeline(kernel);
-    const used = this.work().buffers;
-    for (const b of buffers) used.add('buffer' in b ? b.buffer : b);
+    const work = this.work();
+    buffers.forEach((b, binding) => {
+      const buffer = 'buffer' in b ? b.buffer : b;
+      work.buffers.add(buffer);
+      if (kernel.bindings[binding] === 'storage') work.writes.add(buffer);
+    });
     // A pooled buffer (rounded up) may be larger than what it holds; bind at most the binding limit:
     // acquire() keeps what a storage buffer holds within it.
     const limit = Math.floor(this.device.limits.maxStorageBufferBindingSize / 4) * 4; // the device's own
@@ -426,7 +441,7 @@ export class GpuRuntime {
       const querySet = this.profiling
         ? this.device.createQuerySet({ label: 'runtime.timestamps', type: 'timestamp', count: 2 * MAX_PASSES_PER_SUBMISSION })
         : null;
-      this.pending = { encoder, passLabels: [], buffers: new Set(), querySet };
+      this.pending = { encoder, passLabels: [], buffers: new Set(), writes: new Set(), abandoned: false, querySet };
     }
     return this.pending;
   }
@@ -501,6 +516,42 @@ export class GpuRuntime {
     } else {
       work.querySet?.destroy();
     }
+  }
+
+  /** Compute passes recorded and not yet submitted (tests: a failed or cancelled job leaves none). */
+  get pendingPasses(): number {
+    return this.pending?.passLabels.length ?? 0;
+  }
+
+  /**
+   * Gives up the recorded, unsubmitted work: a job that failed or was cancelled calls it (the GPU
+   * backend's job wrapper, src/analysis/gpu/index.ts) so that its passes do not run with the next
+   * job's first submission. The work is dropped unsubmitted (its encoder never finished, its
+   * timestamp query set destroyed, its passes counted as `discarded` under their labels) once no
+   * buffer it writes is still held: at once when the job has released its buffers, else when the
+   * last of them is released (release). Until then it stays recorded, and a readback that comes
+   * first submits it as usual: work of another flow recorded into the same encoder (the checkpoint
+   * pipeline's factoring beside a grid, another job) is never lost, and work whose results nobody
+   * holds is invisible. Buffers released while the work used them go back to the pool: nothing
+   * submitted after it can be overtaken by work that never runs, and work submitted before it is
+   * already ordered ahead of anything later on the queue. Returns the passes dropped now (0: none
+   * recorded, or some of what they write is still held).
+   */
+  discardPending(): number {
+    if (!this.pending) return 0;
+    this.pending.abandoned = true;
+    return this.dropAbandoned();
+  }
+
+  private dropAbandoned(): number {
+    const work = this.pending;
+    if (!work?.abandoned) return 0;
+    for (const buffer of work.writes) if (this.inUse.has(buffer)) return 0;
+    this.pending = null;
+    work.querySet?.destroy(); // only this encoder, never finished, wrote to it
+    for (const label of work.passLabels) this.count(label, { discarded: 1 });
+    for (const pooled of this.retiring.splice(0)) this.returnToPool(pooled);
+    return work.passLabels.length;
   }
 
   /** The single readback path: copies `bytes` from `buffer` (after the recorded work) and maps them as f32 or u32 words. */

@@ -284,9 +284,11 @@ describe('dispatches, submissions and readbacks of a dynamics job', () => {
     expect(traffic.byLabel['pairs.gram'].dispatches).toBe(CHECKPOINTS);
     // Totals are the sums over labels; bytes read are what the readbacks mapped.
     const sum = (key: keyof GpuTraffic['byLabel'][string]) => Object.values(traffic.byLabel).reduce((s, c) => s + c[key], 0);
-    for (const key of ['dispatches', 'passes', 'submits', 'readbacks', 'bytesRead', 'bytesUploaded'] as const) expect(sum(key)).toBe(traffic[key]);
+    for (const key of ['dispatches', 'passes', 'submits', 'readbacks', 'bytesRead', 'bytesUploaded', 'discarded'] as const) expect(sum(key)).toBe(traffic[key]);
+    // A job that succeeds gives up nothing it recorded (a failed one's: test/gpu/discardPending.test.ts).
+    expect(traffic.discarded).toBe(0);
     expect(traffic.bytesUploaded).toBeGreaterThanOrEqual(CHECKPOINTS * (6 + 9 + 12) * DATAPOINTS * 4); // the centred rows, f32
     runtime.resetTraffic();
-    expect(runtime.traffic()).toEqual({ dispatches: 0, passes: 0, submits: 0, readbacks: 0, bytesRead: 0, bytesUploaded: 0, byLabel: {} });
+    expect(runtime.traffic()).toEqual({ dispatches: 0, passes: 0, submits: 0, readbacks: 0, bytesRead: 0, bytesUploaded: 0, discarded: 0, byLabel: {} });
   }, 300_000);
 });

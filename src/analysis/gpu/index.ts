@@ -68,7 +68,13 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
     return this.maxChunkBytes ?? Math.min(this.runtime.maxStorageBindingBytes, this.runtime.limits.maxBufferSize);
   }
 
-  /** Runs `work` as one job: its buffers are released when it ends, whether it returns or throws. */
+  /**
+   * Runs `work` as one job: its buffers are released when it ends, whether it returns or throws. A
+   * job that throws (a cancel, a limit met, a bug) gives up the work it recorded and did not submit
+   * (GpuRuntime.discardPending): dropped once nothing it writes is held, so it does not run with the
+   * next job's first submission. Work another flow recorded beside it (the checkpoint pipeline's
+   * factoring, checkpointPipeline.ts) is submitted as usual while its results are held.
+   */
   private async job<T>(options: AnalysisOptions, signal: AbortSignal | undefined, work: (job: GpuJob) => Promise<T>): Promise<T> {
     const own = this.runtime.ledger();
     const job: GpuJob = {
@@ -80,11 +86,20 @@ export class GpuBackend implements ComputeBackend<GpuFactor> {
       hostPool: hostPool(),
       twin: (f) => this.cpuFactor(f, options),
     };
+    let failed = true;
     try {
-      return await work(job);
+      const done = await work(job);
+      failed = false;
+      return done;
     } finally {
       own.close();
+      if (failed) this.runtime.discardPending();
     }
+  }
+
+  /** The job using this backend stopped (failed or cancelled) between GPU jobs: see ComputeBackend.abandon. */
+  abandon(): void {
+    this.runtime.discardPending();
   }
 
   datapointsOfFactor(f: GpuFactor): number {
