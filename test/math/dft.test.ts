@@ -62,6 +62,41 @@ describe('2-D DFT', () => {
       expectClose([s.re[at], s.im[at]], [re, im], TOL.f64Identity, `F[${i},${u},${v},${c}]`);
     }
   });
+  it('every frequency of every channel is the definition, on sizes that run the WebAssembly products in several chunks', () => {
+    // 7 × 6 (odd H, even W: the mirrored half of W), 6 × 5 (odd W), 1 × 9 and 8 × 1 (one axis of size 1);
+    // 70 datapoints of 7·6·48 values run the products in several chunks of the 4 MB the input is cut into.
+    for (const [n, h, w, c] of [
+      [70, 7, 6, 48],
+      [40, 6, 5, 3],
+      [9, 1, 9, 2],
+      [5, 8, 1, 4],
+    ]) {
+      const conv: Conv = { datapoints: n, height: h, width: w, channels: c, data: randn(n + h, 1, n * h * w * c).data };
+      const s = dft2(conv);
+      let scale = 0;
+      for (const x of conv.data) scale = Math.max(scale, Math.abs(x));
+      let worst = 0;
+      // Every (u, v, c) of a few datapoints, the first and last included.
+      for (const i of [0, 1, Math.floor(n / 2), n - 1])
+        for (let u = 0; u < h; u++)
+          for (let v = 0; v < w; v++)
+            for (let ch = 0; ch < c; ch++) {
+              let re = 0;
+              let im = 0;
+              for (let y = 0; y < h; y++)
+                for (let x = 0; x < w; x++) {
+                  const value = conv.data[((i * h + y) * w + x) * c + ch];
+                  const angle = -2 * Math.PI * (((u * y) % h) / h + ((v * x) % w) / w);
+                  re += value * Math.cos(angle);
+                  im += value * Math.sin(angle);
+                }
+              const at = ((i * h + u) * w + v) * c + ch;
+              worst = Math.max(worst, Math.abs(s.re[at] - re), Math.abs(s.im[at] - im));
+            }
+      // Relative to the largest |F| possible, Σ|x| over the H·W positions.
+      expect(worst / (scale * h * w), `${n} × ${h} × ${w} × ${c}`).toBeLessThan(TOL.f64Reordered);
+    }
+  });
 });
 
 describe('shared frequencies', () => {
