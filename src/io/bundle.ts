@@ -163,10 +163,11 @@ async function readFiles(
   const unreadable: string[] = [];
   const unmatched: string[] = [];
   const warnings: string[] = [];
-  // Where the labels and the manifest came from, so a second one can be refused by name.
-  const extras: { labels: { source: string; array: NdArray } | null; manifest: { source: string; value: unknown } | null } = {
+  // Where the labels came from, so a second set can be refused by name; the manifests by where they
+  // came from (one file per run: the exporter writes one into every file, each kept under its source).
+  const extras: { labels: { source: string; array: NdArray } | null; manifests: Map<string, unknown> } = {
     labels: null,
-    manifest: null,
+    manifests: new Map(),
   };
   const setLabels = (source: string, array: NdArray) => {
     if (extras.labels) {
@@ -177,9 +178,8 @@ async function readFiles(
     extras.labels = { source, array };
   };
   const setManifest = (source: string, text: string) => {
-    if (extras.manifest) throw new InputError(name, `two manifests: ${extras.manifest.source} and ${source}`);
     try {
-      extras.manifest = { source, value: JSON.parse(text) };
+      extras.manifests.set(source, JSON.parse(text));
     } catch (error) {
       throw new InputError(source, `is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
     }
@@ -287,12 +287,12 @@ async function readFiles(
     }
   }
   return {
-    bundle: assemble(name, entries, unmatched, labels, extras.manifest?.value ?? null),
+    bundle: assemble(name, entries, unmatched, labels, oneManifest(extras.manifests)),
     loose,
     unreadable,
     warnings,
     excluded,
-    extras: [...(extras.labels ? [extras.labels.source] : []), ...(extras.manifest ? [extras.manifest.source] : [])],
+    extras: [...(extras.labels ? [extras.labels.source] : []), ...extras.manifests.keys()],
   };
 }
 
@@ -378,6 +378,13 @@ export function listMissing(bundle: Bundle): MissingEntry[] {
 }
 
 /** Orders runs and layers by first appearance and steps numerically; refuses duplicate entries. */
+/** The bundle's manifest: the one read, or several (one file per run) as one object keyed by where each came from. */
+function oneManifest(manifests: Map<string, unknown>): unknown {
+  if (manifests.size === 0) return null;
+  if (manifests.size === 1) return [...manifests.values()][0];
+  return Object.fromEntries(manifests);
+}
+
 function assemble(name: string, entries: BundleEntry[], unmatched: string[], labels: NdArray | null, manifest: unknown): Bundle {
   const runs: (string | null)[] = [];
   const layers: string[] = [];

@@ -180,6 +180,23 @@ describe('openBundle refuses', { timeout: 5000 }, () => {
     await expectInputError(() => openBundle('d', files), 'd/manifest.json', /is not valid JSON/);
   });
 
+  it("one file per run, each with the Python exporter's manifest: one bundle, the manifests kept by file", async () => {
+    // What export_checkpoints(..., run=seed) writes for every seed: runs/step/layer arrays and a manifest.json member.
+    const seedFile = (run: string) => {
+      const zip = zipSync({
+        [`${run}/step_0/fc.npy`]: encodeNpy([2, 3], Float32Array.from([1, 2, 3, 4, 5, run === 'seed0' ? 6 : 7])),
+        'manifest.json': new TextEncoder().encode(JSON.stringify({ runs: [run], writer: 'svcca_lens_export' })),
+      });
+      return { path: `${run}.npz`, blob: new Blob([zip]) };
+    };
+    const bundle = await openBundle('seeds', [seedFile('seed0'), seedFile('seed1')]);
+    expect(bundle.runs).toEqual(['seed0', 'seed1']);
+    expect(bundle.manifest).toEqual({
+      'seed0.npz:manifest.json': { runs: ['seed0'], writer: 'svcca_lens_export' },
+      'seed1.npz:manifest.json': { runs: ['seed1'], writer: 'svcca_lens_export' },
+    });
+  });
+
   it('the same entry twice', async () => {
     const zip = zipSync({ 'runA/step_1/conv1.npy': encodeNpy([1], new Float32Array([1])) });
     const files = [npyFile('d/runA/step_1/conv1.npy'), { path: 'd/more.npz', blob: new Blob([zip]) }];
