@@ -15,7 +15,7 @@
 // the options say meanpool; positions would change the datapoints and is read as flatten.
 
 import { InputError, type Bundle, type BundleEntry } from '../io/types';
-import { chooseK, svccaFactorFromStep, svdStep } from '../math/cca';
+import { chooseK, svccaFactorFromStep, svdStep, varianceSpectrum } from '../math/cca';
 import type { Matrix } from '../math/matrix';
 import { reduceToMatrix } from '../math/reduce';
 import { checkAborted } from './backend';
@@ -277,7 +277,7 @@ async function k99Table(
       checkAborted(control.signal);
       try {
         const { x } = await layerMatrix(entryAt(bundle, chosen, step, layer), options, hint, reduction);
-        row.push(k99(svdStep(x).spectrum));
+        row.push(k99(varianceSpectrum(x)));
       } catch (error) {
         if (!gaps || !(error instanceof InputError)) throw error;
         row.push(null);

@@ -19,7 +19,7 @@ import { formatCross, formatDynamics, formatFreeze, formatPair } from './format'
 import { freezeSteps } from '../analysis/baseline';
 import { convReductionFits, switchNotice, workingConvReduction } from '../analysis/compatibility';
 import { rememberEntryDigest, withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
-import { anyConv } from '../analysis/rules';
+import { anyConv, isInformational } from '../analysis/rules';
 import type { Bundle } from '../io/types';
 import type { OpenedBundle } from '../io/bundle';
 import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
@@ -274,7 +274,8 @@ async function command(argv: string[], out: Output): Promise<number> {
       throw new UsageError(unknownCommand(parsed.command));
     }
     (json as { conventions: { backendReason?: string } }).conventions.backendReason = reason;
-    for (const w of warnings) out.stderr(`svcca-lens: warning: ${w}`);
+    // How conv layers were read and reduced is a note, not a warning (as the app's Notes line).
+    for (const w of warnings) out.stderr(`svcca-lens: ${isInformational(w) ? 'note' : 'warning'}: ${w}`);
     out.stdout(parsed.json ? terminalSafeJson(JSON.stringify(json)) : printableLines(text));
     return 0;
   } catch (error) {

@@ -112,6 +112,8 @@ many seeds:
                               with --baseline each run's chance level (same permutations for every run):
                               freeze[].chance the chance at each run's freeze step, whether T lies above
                               chance + 2 sd there, and their mean ± sd over runs; chanceCells[t][i][j]
+                              A run whose job fails is left out with a warning naming it and why
+                              (failedRuns in --json); fewer than 2 runs computed: exit 2
 examples:
   svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0
   svcca-lens dynamics public/demo/fashion-resnet.npz --run seed0 --baseline 20 --seed 7
@@ -135,7 +137,9 @@ many seeds:
                               layer across seeds with its spread (JSON); with --baseline every pair's
                               chance level combined per cell (chance[i][j]: chance mean ± sd over pairs,
                               Stouffer's Z, Cantelli's p) and per layer whether it agrees across seeds
-                              more than chance (diagonal[].chance: Holm over the layers, α = 0.05)
+                              more than chance (diagonal[].chance: Holm over the layers, α = 0.05);
+                              a pair whose job fails is left out with a warning naming it and why
+                              (failedPairs in --json); no pair computed: exit 2
   --baseline-cells all|diagonal   with --baseline: every cell (default) or only A's layer i against B's layer i
 examples:
   svcca-lens cross public/demo/fashion-resnet.npz public/demo/fashion-resnet.npz --run-a seed0 --run-b seed1

@@ -13,7 +13,7 @@
 
 import { centerRows, multiply, multiplyABt, selectRows, transpose, WASM_MIN_WORK, zeros, type Matrix } from './matrix';
 import { symmetricEigen, symmetricEigenvalues } from './eigen';
-import { symmetricTopEigen } from './eigenTop';
+import { symmetricTopEigen, topEigenValues } from './eigenTop';
 import { scratchFloat64 } from './scratch';
 import { productKernel, wasmResident, wasmStreamedGram, wasmStreamedLeftMultiply, type StreamedLayer } from './wasmProducts';
 
@@ -180,6 +180,16 @@ export function svdStepTop(x: Matrix | CentringSource, rule: KeepRule, scratch =
   const m = x.cols;
   const eig = symmetricTopEigen(gram, (values) => chooseK(spectrumOf(values, m), rule));
   return { centered, spectrum: spectrumOf(eig.values, m), vectors: eig.vectors, gramValues: eig.values, wide, k: eig.vectors.rows };
+}
+
+/**
+ * svdStep's spectrum alone, bit for bit (topEigenValues: the same reduction and QL, without the
+ * eigenvectors, whose accumulation is most of a full solve), for a caller that reads only the
+ * variance (k99). The centred copy goes to the scratch buffer: nothing of it is kept.
+ */
+export function varianceSpectrum(x: Matrix | CentringSource): number[] {
+  const { gram } = centredGram(x, true);
+  return spectrumOf(topEigenValues(gram).values, x.cols);
 }
 
 /** `scratch`: the centred copy goes to the thread's scratch buffer (math/scratch.ts), for a caller that drops it before returning. */

@@ -23,9 +23,34 @@ export interface Spectrum {
   height: number;
   width: number;
   channels: number;
-  /** Real and imaginary parts, NHWC: (i, u, v, c) at ((i·H + u)·W + v)·C + c. */
+  /**
+   * Real and imaginary parts of the frequencies v = 0..⌊W/2⌋ only: the input is real, so the others
+   * are their conjugates, F[u, v] = conj F[(H − u) mod H, W − v] (frequencyRun finds them). Laid out
+   * frequency-major: frequency (u, v), then datapoint i, then channel c, at
+   * ((u·(⌊W/2⌋ + 1) + v)·N + i)·C + c. One frequency's block (N datapoints × C channels) is one
+   * contiguous run, which is what every reader of a spectrum takes (embeddedBlock); half of W is half
+   * the memory, which a layer's spectrum has plenty of (16 × 28 × 28 over 1000 datapoints: 100 MB).
+   */
   re: Float64Array;
   im: Float64Array;
+}
+
+/** Where frequency (u, v)'s N × C run lies in a spectrum's re and im, and whether it is stored as its conjugate. */
+function frequencyRun(spec: Spectrum, u: number, v: number): { start: number; conjugate: boolean } {
+  const { datapoints: n, height: h, width: w, channels: c } = spec;
+  const stored = storedWidth(w);
+  if (v < stored) return { start: (u * stored + v) * n * c, conjugate: false };
+  return { start: (((h - u) % h) * stored + (w - v)) * n * c, conjugate: true };
+}
+
+/** The frequencies v a spectrum stores along W: 0..⌊W/2⌋. */
+const storedWidth = (w: number) => Math.floor(w / 2) + 1;
+
+/** F[i, u, v, c] of a spectrum: [real part, imaginary part], any u < H and v < W. */
+export function spectrumValue(spec: Spectrum, i: number, u: number, v: number, c: number): [number, number] {
+  const { start, conjugate } = frequencyRun(spec, u, v);
+  const at = start + i * spec.channels + c;
+  return [spec.re[at], conjugate ? -spec.im[at] : spec.im[at]];
 }
 
 /**
@@ -33,21 +58,26 @@ export interface Spectrum {
  * axis is a product with its DFT matrix, so the work runs in the WebAssembly SIMD product kernels
  * (matrix.ts multiply) at GEMM speed instead of a scalar loop; DATAPOINT_CHUNK_BYTES of input at a
  * time, so the module's memory stays small whatever the layer. The input is real, so along W only
- * v = 0..⌊W/2⌋ are computed and the other half is its mirror image, F[u, W − v] = conj F[−u, v].
+ * v = 0..⌊W/2⌋ are computed and kept; the other half is their mirror image, F[u, W − v] = conj F[−u, v].
+ *
+ * Every operand is laid out so that each copy moves whole runs of C channels or more: the input
+ * (N, H, W, C) of a chunk goes per row y as x × (i, c), the products keep (i, c) innermost, and the
+ * result lands in the frequency-major spectrum (u, v, i, c) as one run of count·C values per
+ * frequency.
  */
 export function dft2(conv: Conv): Spectrum {
   const { datapoints: n, height: h, width: w, channels: c, data } = conv;
-  const re = new Float64Array(n * h * w * c);
-  const im = new Float64Array(n * h * w * c);
-  const half = Math.floor(w / 2) + 1; // v = 0..⌊W/2⌋
-  // Along W: (w × half) cos and −sin of 2π·v·x/W (rows x, columns v).
-  const cosW = zeros(w, half);
-  const minusSinW = zeros(w, half);
-  for (let x = 0; x < w; x++)
-    for (let v = 0; v < half; v++) {
+  const half = storedWidth(w); // v = 0..⌊W/2⌋
+  const re = new Float64Array(n * h * half * c);
+  const im = new Float64Array(n * h * half * c);
+  // Along W, Re and Im in one product: rows v of cos(2π·v·x/W), then rows v of −sin(2π·v·x/W)
+  // (2·half × W, columns x).
+  const alongW = zeros(2 * half, w);
+  for (let v = 0; v < half; v++)
+    for (let x = 0; x < w; x++) {
       const angle = (2 * Math.PI * ((v * x) % w)) / w;
-      cosW.data[x * half + v] = Math.cos(angle);
-      minusSinW.data[x * half + v] = -Math.sin(angle);
+      alongW.data[v * w + x] = Math.cos(angle);
+      alongW.data[(half + v) * w + x] = -Math.sin(angle);
     }
   // Along H, complex on complex as one real product: [Re F; Im F] = [[C, S], [−S, C]]·[Re T; Im T],
   // C = cos(2π·u·y/H), S = sin(2π·u·y/H) (2H × 2H).
@@ -65,41 +95,29 @@ export function dft2(conv: Conv): Spectrum {
   const chunk = Math.max(1, Math.min(n, Math.floor(DATAPOINT_CHUNK_BYTES / (8 * perDatapoint))));
   for (let i0 = 0; i0 < n; i0 += chunk) {
     const count = Math.min(chunk, n - i0);
-    // The chunk with x innermost: rows (y, i, c), columns x.
-    const rows = zeros(h * count * c, w);
-    for (let i = 0; i < count; i++)
-      for (let y = 0; y < h; y++)
+    const run = count * c; // one frequency's (i, c) values of this chunk
+    const columns = half * run; // the product along H: columns (v, i, c)
+    // Right operand of the product along H: rows y of Re T (columns (v, i, c)), then rows y of Im T.
+    const stacked = { rows: 2 * h, cols: columns, data: new Float64Array(2 * h * columns) };
+    const row = zeros(w, run); // image row y of the chunk: rows x, columns (i, c)
+    for (let y = 0; y < h; y++) {
+      for (let i = 0; i < count; i++)
         for (let x = 0; x < w; x++) {
           const from = (((i0 + i) * h + y) * w + x) * c;
-          for (let ch = 0; ch < c; ch++) rows.data[((y * count + i) * c + ch) * w + x] = data[from + ch];
+          row.data.set(data.subarray(from, from + c), x * run + i * c);
         }
-    // Along W: Re T and Im T, each rows (y, i, c) × columns v, i.e. H rows of count·c·half; stacked
-    // they are the 2H × (count·c·half) right operand of the product along H.
-    const columns = count * c * half;
-    const stacked = { rows: 2 * h, cols: columns, data: new Float64Array(2 * h * columns) };
-    stacked.data.set(multiply(rows, cosW).data, 0);
-    stacked.data.set(multiply(rows, minusSinW).data, h * columns);
-    const spectrum = multiply(alongH, stacked).data; // rows: Re F for u = 0..H−1, then Im F; columns (i, c, v)
-    for (let u = 0; u < h; u++) {
-      const mirrorU = (h - u) % h;
-      for (let i = 0; i < count; i++)
-        for (let ch = 0; ch < c; ch++) {
-          const from = (i * c + ch) * half;
-          for (let v = 0; v < half; v++) {
-            const a = spectrum[u * columns + from + v];
-            const b = spectrum[(h + u) * columns + from + v];
-            const at = (((i0 + i) * h + u) * w + v) * c + ch;
-            re[at] = a;
-            im[at] = b;
-            // F[−u, W − v] = conj F[u, v] (real input), for the columns past ⌊W/2⌋.
-            if (v > 0 && w - v >= half) {
-              const mirror = (((i0 + i) * h + mirrorU) * w + (w - v)) * c + ch;
-              re[mirror] = a;
-              im[mirror] = -b;
-            }
-          }
-        }
+      const t = multiply(alongW, row).data; // rows v of Re T, then rows v of Im T; columns (i, c)
+      stacked.data.set(t.subarray(0, columns), y * columns);
+      stacked.data.set(t.subarray(columns), (h + y) * columns);
     }
+    const spectrum = multiply(alongH, stacked).data; // rows: Re F for u = 0..H−1, then Im F; columns (v, i, c)
+    for (let u = 0; u < h; u++)
+      for (let v = 0; v < half; v++) {
+        const from = u * columns + v * run;
+        const at = ((u * half + v) * n + i0) * c;
+        re.set(spectrum.subarray(from, from + run), at);
+        im.set(spectrum.subarray(h * columns + from, h * columns + from + run), at);
+      }
   }
   return { datapoints: n, height: h, width: w, channels: c, re, im };
 }
@@ -170,26 +188,35 @@ export function sharedFrequencies(a: { height: number; width: number }, b: { hei
 
 /** The real embedding of frequency (u, v)'s block, centred over datapoints: 2C × 2N. */
 export function embeddedBlock(spec: Spectrum, u: number, v: number): Matrix {
-  const { datapoints: n, height: h, width: w, channels: c, re, im } = spec;
+  const { datapoints: n, channels: c, re, im } = spec;
   const rows = 2 * c;
   const cols = 2 * n;
   const data = new Float64Array(rows * cols);
-  for (let ch = 0; ch < c; ch++) {
-    let meanRe = 0;
-    let meanIm = 0;
-    for (let i = 0; i < n; i++) {
-      const at = ((i * h + u) * w + v) * c + ch;
-      meanRe += re[at];
-      meanIm += im[at];
+  const { start: base, conjugate } = frequencyRun(spec, u, v); // the frequency's N × C run
+  // A conjugate's imaginary parts are the stored ones negated. Negation is exact, so the block is the
+  // one a full spectrum gave, bit for bit (a sum of negated values is the negated sum).
+  const imSign = conjugate ? -1 : 1;
+  // Means per channel, each summed over datapoints 0..N−1 in order.
+  const meanRe = new Float64Array(c);
+  const meanIm = new Float64Array(c);
+  for (let i = 0; i < n; i++) {
+    const at = base + i * c;
+    for (let ch = 0; ch < c; ch++) {
+      meanRe[ch] += re[at + ch];
+      meanIm[ch] += imSign * im[at + ch];
     }
-    meanRe /= n;
-    meanIm /= n;
-    const top = ch * cols;
-    const bottom = (c + ch) * cols;
-    for (let i = 0; i < n; i++) {
-      const at = ((i * h + u) * w + v) * c + ch;
-      const a = re[at] - meanRe;
-      const b = im[at] - meanIm;
+  }
+  for (let ch = 0; ch < c; ch++) {
+    meanRe[ch] /= n;
+    meanIm[ch] /= n;
+  }
+  for (let i = 0; i < n; i++) {
+    const at = base + i * c;
+    for (let ch = 0; ch < c; ch++) {
+      const a = re[at + ch] - meanRe[ch];
+      const b = imSign * im[at + ch] - meanIm[ch];
+      const top = ch * cols;
+      const bottom = (c + ch) * cols;
       data[top + i] = a; // [Re, −Im]
       data[top + n + i] = -b;
       data[bottom + i] = b; // [Im, Re]

@@ -167,6 +167,10 @@ describe('svcca-lens dynamics and cross', () => {
     expect(cka.stderr).toContain('so conv layers now use flatten');
     // The stored shape and how it was read, not the internal order.
     expect(r.warnings).toContain('layer conv1: conv layer stored (300, 4, 3, 3), read as NCHW: C=4, H=W=3; reduced with flatten: 36 features');
+    // On stderr that line is a note (what was done), the switch of reduction a warning (as the app's Notes and Warnings).
+    expect(cka.stderr).toContain('svcca-lens: note: layer conv1: conv layer stored (300, 4, 3, 3), read as NCHW');
+    expect(cka.stderr).not.toContain('warning: layer conv1: conv layer stored');
+    expect(cka.stderr).toContain('svcca-lens: warning: CKA does not run through the DFT');
     const pwcca = JSON.parse((await cli('dynamics', 'cnn.npz', '--metric', 'pwcca', '--json')).stdout);
     expect(pwcca.conventions.convReduction).toBe('meanpool');
     const refused = await cli('dynamics', 'cnn.npz', '--metric', 'cka', '--conv', 'dft');

@@ -6,7 +6,7 @@
 // the state copied between threads on the way) as the GPU path's host step uses it.
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { ccaFromFactors, chooseK, svccaFactor, svccaFactorFromStep, svdStep, type KeepRule } from '../../src/math/cca';
+import { ccaFromFactors, chooseK, svccaFactor, svccaFactorFromStep, svdStep, varianceSpectrum, type KeepRule } from '../../src/math/cca';
 import { symmetricEigen, symmetricEigenvalues, tridiagonalEigen, SMALL_N, WASM_EIGEN_MIN, WASM_REDUCTION_MIN } from '../../src/math/eigen';
 import { symmetricTopEigen, TOP_K_MAX_FRACTION, topEigenValues, topEigenVectors } from '../../src/math/eigenTop';
 import { centerRows, multiplyABt, transpose, type Matrix } from '../../src/math/matrix';
@@ -184,6 +184,33 @@ describe('symmetricTopEigen against the full solver', () => {
     }
     expect(() => symmetricTopEigen({ rows: 2, cols: 3, data: new Float64Array(6) }, () => 1)).toThrow(/not square/);
     expect(TOP_K_MAX_FRACTION).toBeLessThan(1);
+  });
+});
+
+describe('varianceSpectrum: svdStep’s spectrum without the eigenvectors (the k99 pass)', () => {
+  it('is svdStep(x).spectrum bit for bit: Jacobi (n ≤ 32), the JavaScript and WebAssembly reductions, n > m, a constant row', () => {
+    // Gram sizes 5, 32 (Jacobi), 33, 40 (JS reduction), 48, 120 (WebAssembly); the two n > m cases
+    // take the m × m Gram (30 and 64).
+    for (const [n, m] of [
+      [5, 40],
+      [32, 100],
+      [33, 100],
+      [40, 90],
+      [48, 200],
+      [120, 400],
+      [90, 30],
+      [300, 64],
+    ]) {
+      const x = randn(n * 7 + m, n, m);
+      x.data.fill(0.25, 0, m); // a constant neuron: a zero eigenvalue on the narrow side
+      const spectrum = varianceSpectrum(x);
+      const reference = svdStep(x).spectrum;
+      expect(spectrum.length, `${n} × ${m}`).toBe(Math.min(n, m));
+      expect(
+        spectrum.every((v, i) => Object.is(v, reference[i])),
+        `${n} × ${m}`,
+      ).toBe(true);
+    }
   });
 });
 
