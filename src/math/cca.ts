@@ -164,8 +164,9 @@ export interface SvdStep {
   wide: boolean;
 }
 
-export function svdStep(x: Matrix): SvdStep {
-  const { centered, gram, wide } = centredGram(x);
+/** `centred`: x's rows already have mean zero (the DFT's embedded blocks, centred in the complex domain): used as they are, not centred again. */
+export function svdStep(x: Matrix, { centred = false }: { centred?: boolean } = {}): SvdStep {
+  const { centered, gram, wide } = centredGram(x, false, centred);
   const eig = symmetricEigen(gram);
   return { centered, spectrum: spectrumOf(eig.values, x.cols), vectors: eig.vectors, gramValues: eig.values, wide };
 }
@@ -193,13 +194,14 @@ export function varianceSpectrum(x: Matrix | CentringSource): number[] {
 }
 
 /** `scratch`: the centred copy goes to the thread's scratch buffer (math/scratch.ts), for a caller that drops it before returning. */
-function centredGram(x: Matrix | CentringSource, scratch = false): { centered: Matrix; gram: Matrix; wide: boolean } {
+function centredGram(x: Matrix | CentringSource, scratch = false, alreadyCentred = false): { centered: Matrix; gram: Matrix; wide: boolean } {
   const n = x.rows;
   const m = x.cols;
   if (m < 2) throw new Error(`SVCCA needs at least 2 datapoints, got ${m}`);
   const into = scratch ? scratchFloat64(n * m) : undefined;
   let centered: Matrix;
-  if (isMatrix(x)) centered = centerRows(x, into).centered;
+  if (isMatrix(x) && alreadyCentred) centered = x;
+  else if (isMatrix(x)) centered = centerRows(x, into).centered;
   else {
     centered = { rows: n, cols: m, data: into ?? new Float64Array(n * m) };
     x.centerRowsInto(centered.data);

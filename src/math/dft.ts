@@ -350,7 +350,9 @@ function sideFactors(
   const blocks = list.map(([u, v]) => embeddedBlock(spec, u, v));
   let result: SideFactors;
   if (options.metric === 'svcca') {
-    const steps = blocks.map(svdStep);
+    // The blocks are centred already (embeddedBlock, in the complex domain; each row of the embedding
+    // then sums to zero too), so the step uses them as they are instead of centring a copy.
+    const steps = blocks.map((block) => svdStep(block, { centred: true }));
     const k = globalKeep(
       steps.map((st) => st.spectrum),
       multiplicities,

@@ -1,7 +1,7 @@
 // Conv layers through the DFT. Conv tensors are NHWC (datapoints, height, width, channels).
 import { describe, expect, it } from 'vitest';
 import { cca, svcca } from '../../src/math/cca';
-import { dft2, dftSimilarity, sharedFrequencies, spectrumValue } from '../../src/math/dft';
+import { dft2, dftSimilarity, embeddedBlock, sharedFrequencies, spectrumValue } from '../../src/math/dft';
 import { randn } from '../../src/math/random';
 import { denseAsConv, reduceToMatrix, type Conv } from '../../src/math/reduce';
 import { TOL, expectClose } from '../helpers/tolerance';
@@ -97,6 +97,35 @@ describe('2-D DFT', () => {
       // Relative to the largest |F| possible, Σ|x| over the H·W positions.
       expect(worst / (scale * h * w), `${n} × ${h} × ${w} × ${c}`).toBeLessThan(TOL.f64Reordered);
     }
+  });
+});
+
+describe('embedded blocks', () => {
+  it('every row sums to zero over its 2N columns, stored and conjugate frequencies alike: SVCCA’s step takes them as centred', () => {
+    const conv: Conv = { datapoints: 50, height: 5, width: 6, channels: 3, data: randn(5, 1, 50 * 5 * 6 * 3).data.map((v) => v + 2) };
+    const s = dft2(conv);
+    for (let u = 0; u < 5; u++)
+      for (let v = 0; v < 6; v++) {
+        const block = embeddedBlock(s, u, v);
+        expect([block.rows, block.cols]).toEqual([6, 100]);
+        let scale = 0;
+        for (const x of block.data) scale = Math.max(scale, Math.abs(x));
+        for (let r = 0; r < block.rows; r++) {
+          let sum = 0;
+          for (let j = 0; j < block.cols; j++) sum += block.data[r * block.cols + j];
+          expect(Math.abs(sum) / (scale * block.cols), `(${u}, ${v}) row ${r}`).toBeLessThan(TOL.f64Reordered);
+        }
+        // Re and Im of datapoint 7, channel 1: the spectrum's value less its mean over datapoints.
+        let meanRe = 0;
+        let meanIm = 0;
+        for (let i = 0; i < 50; i++) {
+          const [re, im] = spectrumValue(s, i, u, v, 1);
+          meanRe += re / 50;
+          meanIm += im / 50;
+        }
+        const [re7, im7] = spectrumValue(s, 7, u, v, 1);
+        expectClose([block.data[1 * 100 + 7], block.data[(3 + 1) * 100 + 7]], [re7 - meanRe, im7 - meanIm], TOL.f64Reordered * 100, `(${u}, ${v})`);
+      }
   });
 });
 

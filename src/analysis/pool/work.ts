@@ -77,7 +77,10 @@ export function handlePoolRequest(request: PoolRequest, post: PoolPost): void {
   try {
     if (request.type === 'factorize') {
       const factor = factorize(representationOf(request.rep), request.options, request.dft);
-      if (request.shared) post({ id, type: 'factor', factor: sharedCopy(factor) }, []);
+      // A DFT factor (the layer's spectrum) is compared in the calling thread only (pool.ts
+      // compareGrid), never sent to a worker again: it moves, where a shared copy would only fault in
+      // fresh memory for it (hundreds of MB for a conv layer).
+      if (request.shared && factor.kind !== 'dft') post({ id, type: 'factor', factor: sharedCopy(factor) }, []);
       else post({ id, type: 'factor', factor }, buffersOf(factor));
       return;
     }
