@@ -61,7 +61,9 @@ export function shapeOnly(rep: Representation): Representation {
     const [rows, cols] = rep.stored ? [rep.stored.neurons, rep.stored.datapoints] : [rep.x.rows, rep.x.cols];
     return { kind: 'dense', x: { rows, cols, data: new Float64Array(0) } };
   }
-  return { kind: 'conv', conv: { ...rep.conv, data: new Float64Array(0) } };
+  // The sizes alone: a spread would read `data` (built on first read, math/reduce.ts storedConv) and keep `stored`.
+  const { datapoints, height, width, channels } = rep.conv;
+  return { kind: 'conv', conv: { datapoints, height, width, channels, data: new Float64Array(0) } };
 }
 
 export class FactorCache {

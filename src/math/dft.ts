@@ -60,13 +60,17 @@ export function spectrumValue(spec: Spectrum, i: number, u: number, v: number, c
  * time, so the module's memory stays small whatever the layer. The input is real, so along W only
  * v = 0..⌊W/2⌋ are computed and kept; the other half is their mirror image, F[u, W − v] = conj F[−u, v].
  *
- * Every operand is laid out so that each copy moves whole runs of C channels or more: the input
- * (N, H, W, C) of a chunk goes per row y as x × (i, c), the products keep (i, c) innermost, and the
+ * Every operand is laid out so that each copy moves whole runs: the input of a chunk goes per image
+ * row y as x × (i, c) (from NHWC runs of C channels, or NCHW runs of W positions, as stored), the
+ * products keep (i, c) innermost, and the
  * result lands in the frequency-major spectrum (u, v, i, c) as one run of count·C values per
  * frequency.
  */
 export function dft2(conv: Conv): Spectrum {
-  const { datapoints: n, height: h, width: w, channels: c, data } = conv;
+  const { datapoints: n, height: h, width: w, channels: c } = conv;
+  // The stored array where there is one (NCHW or NHWC, float32 or float64: the same values as `data`,
+  // whose NHWC float64 copy is then never built), else the NHWC `data`.
+  const source = conv.stored ?? { data: conv.data, order: 'nhwc' as const };
   const half = storedWidth(w); // v = 0..⌊W/2⌋
   const re = new Float64Array(n * h * half * c);
   const im = new Float64Array(n * h * half * c);
@@ -101,11 +105,19 @@ export function dft2(conv: Conv): Spectrum {
     const stacked = { rows: 2 * h, cols: columns, data: new Float64Array(2 * h * columns) };
     const row = zeros(w, run); // image row y of the chunk: rows x, columns (i, c)
     for (let y = 0; y < h; y++) {
-      for (let i = 0; i < count; i++)
-        for (let x = 0; x < w; x++) {
-          const from = (((i0 + i) * h + y) * w + x) * c;
-          row.data.set(data.subarray(from, from + c), x * run + i * c);
-        }
+      if (source.order === 'nhwc') {
+        for (let i = 0; i < count; i++)
+          for (let x = 0; x < w; x++) {
+            const from = (((i0 + i) * h + y) * w + x) * c;
+            row.data.set(source.data.subarray(from, from + c), x * run + i * c);
+          }
+      } else {
+        for (let i = 0; i < count; i++)
+          for (let ch = 0; ch < c; ch++) {
+            const from = (((i0 + i) * c + ch) * h + y) * w; // image row y of channel ch
+            for (let x = 0; x < w; x++) row.data[x * run + i * c + ch] = source.data[from + x];
+          }
+      }
       const t = multiply(alongW, row).data; // rows v of Re T, then rows v of Im T; columns (i, c)
       stacked.data.set(t.subarray(0, columns), y * columns);
       stacked.data.set(t.subarray(columns), (h + y) * columns);

@@ -5,8 +5,9 @@
 // float64 matrix only when a path asks for `x`: SVCCA's factor centres straight from the stored
 // array (reduceToSource, centerStoredRows), so a large single pair never allocates the n × m
 // float64 copy (40 MB at 512 × 10 000, paid mostly in page faults on a fresh allocation).
-// Conv layers (and (N, T, D) sequences, read as H = T, W = 1) are first normalised to a Conv tensor
-// in NHWC order (datapoints, height, width, channels), then reduced:
+// Conv layers (and (N, T, D) sequences, read as H = T, W = 1) are read as a Conv tensor in NHWC order
+// (datapoints, height, width, channels), built from the stored array on first read (the DFT reads the
+// stored array itself and never builds it), then reduced:
 //   flatten   → (C·H·W) neurons × N datapoints   (features ordered (h, w, c))
 //   positions → C neurons × (N·H·W) datapoints   (every spatial position a datapoint; svcca tutorial 002)
 //   meanpool  → C neurons × N datapoints         (average over space)
@@ -26,6 +27,67 @@ export interface Conv {
   width: number;
   channels: number;
   data: Float64Array;
+  /**
+   * The stored array `data` is read from (toRepresentation): the same values, float32 or float64, in
+   * the file's order. `data` is then built on its first read and kept; a reader that takes the stored
+   * order itself (dft2) uses this and never builds it.
+   */
+  stored?: StoredConv;
+}
+
+/** A conv layer as the file stores it: (N, C, H, W) for 'nchw', (N, H, W, C) for 'nhwc' (and (N, T, D) sequences). */
+export interface StoredConv {
+  data: Float32Array | Float64Array;
+  order: ConvLayout;
+}
+
+/** The sizes of a conv layer, without its values. */
+export type ConvShape = Pick<Conv, 'datapoints' | 'height' | 'width' | 'channels'>;
+
+/**
+ * A conv layer over its stored array: `data` (NHWC float64) is an enumerable getter that builds it on
+ * first read (the values toRepresentation always gave), then keeps it. A spread or a structured clone
+ * builds it: send `stored` across threads instead (analysis/pool/protocol.ts).
+ */
+export function storedConv(shape: ConvShape, stored: StoredConv): Conv {
+  let built: Float64Array | undefined;
+  const { datapoints, height, width, channels } = shape;
+  const conv = { datapoints, height, width, channels, stored } as Conv;
+  Object.defineProperty(conv, 'data', {
+    enumerable: true,
+    get: () => {
+      if (!built) {
+        built = nhwcOf(shape, stored);
+        convsBuilt.add(conv);
+      }
+      return built;
+    },
+  });
+  return conv;
+}
+
+/** Convs whose NHWC float64 data has been built (convDataBuilt). */
+const convsBuilt = new WeakSet<Conv>();
+
+/** Whether a conv layer's NHWC float64 `data` exists (literals: always; storedConv: once `data` was read). */
+export function convDataBuilt(conv: Conv): boolean {
+  return !conv.stored || convsBuilt.has(conv);
+}
+
+/** The NHWC float64 values of a stored conv layer (a new array). */
+function nhwcOf(shape: ConvShape, stored: StoredConv): Float64Array {
+  if (stored.order === 'nhwc') return new Float64Array(stored.data);
+  const { datapoints: n, height: h, width: w, channels: c } = shape;
+  const { data } = stored;
+  const out = new Float64Array(n * c * h * w);
+  // Writes in order (channels innermost), reads one position of each channel plane.
+  for (let i = 0; i < n; i++)
+    for (let p = 0; p < h * w; p++) {
+      const from = i * c * h * w + p;
+      const at = (i * h * w + p) * c;
+      for (let ch = 0; ch < c; ch++) out[at + ch] = data[from + ch * h * w];
+    }
+  return out;
 }
 
 /**
@@ -62,19 +124,15 @@ export function toRepresentation(array: Stored, layout: Layout, convLayout: Conv
   if (shape.length === 3) {
     // (N, T, D): a sequence is a conv layer with H = T, W = 1 (datapoints always first).
     const [n, t, d] = shape;
-    return { kind: 'conv', conv: { datapoints: n, height: t, width: 1, channels: d, data: new Float64Array(data) } };
+    return { kind: 'conv', conv: storedConv({ datapoints: n, height: t, width: 1, channels: d }, { data, order: 'nhwc' }) };
   }
   if (shape.length === 4) {
     if (convLayout === 'nhwc') {
       const [n, h, w, c] = shape;
-      return { kind: 'conv', conv: { datapoints: n, height: h, width: w, channels: c, data: new Float64Array(data) } };
+      return { kind: 'conv', conv: storedConv({ datapoints: n, height: h, width: w, channels: c }, { data, order: 'nhwc' }) };
     }
     const [n, c, h, w] = shape;
-    const out = new Float64Array(n * c * h * w);
-    for (let i = 0; i < n; i++)
-      for (let ch = 0; ch < c; ch++)
-        for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[((i * h + y) * w + x) * c + ch] = data[((i * c + ch) * h + y) * w + x];
-    return { kind: 'conv', conv: { datapoints: n, height: h, width: w, channels: c, data: out } };
+    return { kind: 'conv', conv: storedConv({ datapoints: n, height: h, width: w, channels: c }, { data, order: 'nchw' }) };
   }
   throw new Error(`has ${shape.length} dimensions (${shape.join(' × ')}); expected 1 (one neuron), 2 (dense), 3 (N, T, D) or 4 (conv)`);
 }
@@ -207,28 +265,43 @@ export function datapointsOfRepresentation(rep: Representation, reduction: ConvR
 /** Applies a spatial reduction (not dft) to a conv representation; dense ones pass through. */
 export function reduceToMatrix(rep: Representation, reduction: Exclude<ConvReduction, 'dft'>): Matrix {
   if (rep.kind === 'dense') return rep.x;
-  const { datapoints: n, height: h, width: w, channels: c, data } = rep.conv;
+  const { datapoints: n, height: h, width: w, channels: c } = rep.conv;
   const positions = h * w;
+  // Value (i, position p, channel ch) at i·perDatapoint + p·perPosition + ch·perChannel, read from the
+  // stored array where there is one (the same values as the NHWC `data`, which is then not built).
+  const { data, perDatapoint, perPosition, perChannel } = convStrides(rep.conv);
   if (reduction === 'flatten') {
-    const features = positions * c;
+    const features = positions * c; // ordered (h, w, c)
     const x = zeros(features, n);
-    for (let i = 0; i < n; i++) for (let f = 0; f < features; f++) x.data[f * n + i] = data[i * features + f];
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < positions; p++)
+        for (let ch = 0; ch < c; ch++) x.data[(p * c + ch) * n + i] = data[i * perDatapoint + p * perPosition + ch * perChannel];
     return x;
   }
   if (reduction === 'positions') {
     const m = n * positions;
     const x = zeros(c, m);
-    for (let p = 0; p < m; p++) for (let ch = 0; ch < c; ch++) x.data[ch * m + p] = data[p * c + ch];
+    for (let i = 0; i < n; i++)
+      for (let p = 0; p < positions; p++)
+        for (let ch = 0; ch < c; ch++) x.data[ch * m + i * positions + p] = data[i * perDatapoint + p * perPosition + ch * perChannel];
     return x;
   }
   const x = zeros(c, n);
   for (let i = 0; i < n; i++) {
     for (let p = 0; p < positions; p++) {
-      for (let ch = 0; ch < c; ch++) x.data[ch * n + i] += data[(i * positions + p) * c + ch];
+      for (let ch = 0; ch < c; ch++) x.data[ch * n + i] += data[i * perDatapoint + p * perPosition + ch * perChannel];
     }
   }
   for (let k = 0; k < x.data.length; k++) x.data[k] /= positions;
   return x;
+}
+
+/** Where a conv layer's values lie: its stored array (NCHW or NHWC) where it has one, else its NHWC `data`. */
+function convStrides(conv: Conv): { data: Float32Array | Float64Array; perDatapoint: number; perPosition: number; perChannel: number } {
+  const positions = conv.height * conv.width;
+  const c = conv.channels;
+  if (conv.stored?.order === 'nchw') return { data: conv.stored.data, perDatapoint: c * positions, perPosition: 1, perChannel: positions };
+  return { data: conv.stored?.data ?? conv.data, perDatapoint: positions * c, perPosition: c, perChannel: 1 };
 }
 
 /** A dense n × m layer seen as a conv layer with one spatial position: (m, 1, 1, n). */

@@ -4,7 +4,7 @@
 // Shapes: representations are n neurons × m datapoints (src/math/reduce.ts); a Gram is size × size.
 
 import type { CcaDraft, SvdDraft, SvdSpectrum } from '../../math/gramFactor';
-import { denseRepresentation, type Representation, type StoredDense } from '../../math/reduce';
+import { denseRepresentation, storedConv, type ConvShape, type Representation, type StoredConv, type StoredDense } from '../../math/reduce';
 import type { Factor, PairNumbers } from '../metrics';
 import type { AnalysisOptions } from '../types';
 
@@ -13,7 +13,8 @@ import type { AnalysisOptions } from '../types';
  * (float32 where the file was: half the bytes of the float64 matrix; never that matrix, which the
  * worker's factor may not need at all); anything else as it is.
  */
-export type RepresentationMessage = Representation | { kind: 'stored-dense'; stored: StoredDense };
+export type RepresentationMessage =
+  Representation | { kind: 'stored-dense'; stored: StoredDense } | { kind: 'stored-conv'; shape: ConvShape; stored: StoredConv };
 
 /**
  * The message form of a representation. `shared`: the stored array goes in a SharedArrayBuffer
@@ -23,9 +24,21 @@ export type RepresentationMessage = Representation | { kind: 'stored-dense'; sto
  * whole buffer.
  */
 export function representationMessage(rep: Representation, shared: boolean, stage?: (bytes: number) => SharedArrayBuffer): RepresentationMessage {
-  if (rep.kind !== 'dense' || !rep.stored) return rep;
+  if (rep.kind === 'conv') {
+    // A conv layer read from a file goes as its stored array too (its NHWC float64 `data` is built
+    // only when read, and the DFT never reads it).
+    const { stored, datapoints, height, width, channels } = rep.conv;
+    if (!stored) return rep;
+    const data = storedValues(stored.data.subarray(0, datapoints * height * width * channels), shared, stage);
+    return { kind: 'stored-conv', shape: { datapoints, height, width, channels }, stored: { data, order: stored.order } };
+  }
+  if (!rep.stored) return rep;
   const { data, neurons, datapoints, neuronsFirst } = rep.stored;
-  const values = data.subarray(0, neurons * datapoints);
+  return { kind: 'stored-dense', stored: { data: storedValues(data.subarray(0, neurons * datapoints), shared, stage), neurons, datapoints, neuronsFirst } };
+}
+
+/** A stored array as it goes in a message (see representationMessage). */
+function storedValues(values: Float32Array | Float64Array, shared: boolean, stage?: (bytes: number) => SharedArrayBuffer): Float32Array | Float64Array {
   const inShared = typeof SharedArrayBuffer !== 'undefined' && values.buffer instanceof SharedArrayBuffer;
   let sent: Float32Array | Float64Array;
   if (inShared || (!shared && values.byteLength === values.buffer.byteLength)) sent = values;
@@ -38,12 +51,14 @@ export function representationMessage(rep: Representation, shared: boolean, stag
     sent = new Kind(stage ? stage(values.byteLength) : new SharedArrayBuffer(values.byteLength), 0, values.length);
     sent.set(values);
   } else sent = values.slice();
-  return { kind: 'stored-dense', stored: { data: sent, neurons, datapoints, neuronsFirst } };
+  return sent;
 }
 
 /** The worker's side of representationMessage. */
 export function representationOf(message: RepresentationMessage): Representation {
-  return message.kind === 'stored-dense' ? denseRepresentation(message.stored) : message;
+  if (message.kind === 'stored-dense') return denseRepresentation(message.stored);
+  if (message.kind === 'stored-conv') return { kind: 'conv', conv: storedConv(message.shape, message.stored) };
+  return message;
 }
 
 export type PoolRequest =
