@@ -1,6 +1,7 @@
 // Conv layers through the 2-D DFT (paper section 2.1, Theorem 1), float64.
 //
-// Spectrum: F[i, u, v, c] = Σ_{h,w} x[i, h, w, c]·exp(−2πi(u·h/H + v·w/W)), NHWC order like Conv.
+// Spectrum: F[i, u, v, c] = Σ_{h,w} x[i, h, w, c]·exp(−2πi(u·h/H + v·w/W)), kept for v ≤ ⌊W/2⌋ and
+// frequency-major (see Spectrum).
 // For real inputs the covariance of the flattened layer is block-diagonal over frequencies when the
 // dataset is closed under circular shifts, so CCA runs per frequency on C × N complex blocks.
 //
@@ -16,7 +17,7 @@
 import { frequencyBlock, type CanonicalShape } from './canonicalNull';
 import { ccaFactor, ccaFromFactors, chooseK, summarize, svdStep, svccaFactorFromStep, type CcaFactor, type KeepRule } from './cca';
 import { multiply, permuteColumns, zeros, type Matrix } from './matrix';
-import type { Conv } from './reduce';
+import { convStrides, type Conv } from './reduce';
 
 export interface Spectrum {
   datapoints: number;
@@ -60,17 +61,15 @@ export function spectrumValue(spec: Spectrum, i: number, u: number, v: number, c
  * time, so the module's memory stays small whatever the layer. The input is real, so along W only
  * v = 0..⌊W/2⌋ are computed and kept; the other half is their mirror image, F[u, W − v] = conj F[−u, v].
  *
- * Every operand is laid out so that each copy moves whole runs: the input of a chunk goes per image
- * row y as x × (i, c) (from NHWC runs of C channels, or NCHW runs of W positions, as stored), the
- * products keep (i, c) innermost, and the
- * result lands in the frequency-major spectrum (u, v, i, c) as one run of count·C values per
- * frequency.
+ * The input of a chunk goes per image row y as x × (i, c), read as stored (NCHW or NHWC); the
+ * products keep (i, c) innermost, so the result lands in the frequency-major spectrum (u, v, i, c)
+ * as one run of count·C values per frequency.
  */
 export function dft2(conv: Conv): Spectrum {
   const { datapoints: n, height: h, width: w, channels: c } = conv;
   // The stored array where there is one (NCHW or NHWC, float32 or float64: the same values as `data`,
   // whose NHWC float64 copy is then never built), else the NHWC `data`.
-  const source = conv.stored ?? { data: conv.data, order: 'nhwc' as const };
+  const { data, perDatapoint, perPosition, perChannel } = convStrides(conv);
   const half = storedWidth(w); // v = 0..⌊W/2⌋
   const re = new Float64Array(n * h * half * c);
   const im = new Float64Array(n * h * half * c);
@@ -95,8 +94,7 @@ export function dft2(conv: Conv): Spectrum {
       alongH.data[(h + u) * 2 * h + y] = -sn;
       alongH.data[(h + u) * 2 * h + h + y] = cs;
     }
-  const perDatapoint = h * w * c;
-  const chunk = Math.max(1, Math.min(n, Math.floor(DATAPOINT_CHUNK_BYTES / (8 * perDatapoint))));
+  const chunk = Math.max(1, Math.min(n, Math.floor(DATAPOINT_CHUNK_BYTES / (8 * h * w * c))));
   for (let i0 = 0; i0 < n; i0 += chunk) {
     const count = Math.min(chunk, n - i0);
     const run = count * c; // one frequency's (i, c) values of this chunk
@@ -105,19 +103,11 @@ export function dft2(conv: Conv): Spectrum {
     const stacked = { rows: 2 * h, cols: columns, data: new Float64Array(2 * h * columns) };
     const row = zeros(w, run); // image row y of the chunk: rows x, columns (i, c)
     for (let y = 0; y < h; y++) {
-      if (source.order === 'nhwc') {
-        for (let i = 0; i < count; i++)
-          for (let x = 0; x < w; x++) {
-            const from = (((i0 + i) * h + y) * w + x) * c;
-            row.data.set(source.data.subarray(from, from + c), x * run + i * c);
-          }
-      } else {
-        for (let i = 0; i < count; i++)
-          for (let ch = 0; ch < c; ch++) {
-            const from = (((i0 + i) * c + ch) * h + y) * w; // image row y of channel ch
-            for (let x = 0; x < w; x++) row.data[x * run + i * c + ch] = source.data[from + x];
-          }
-      }
+      for (let i = 0; i < count; i++)
+        for (let x = 0; x < w; x++) {
+          const from = (i0 + i) * perDatapoint + (y * w + x) * perPosition;
+          for (let ch = 0; ch < c; ch++) row.data[x * run + i * c + ch] = data[from + ch * perChannel];
+        }
       const t = multiply(alongW, row).data; // rows v of Re T, then rows v of Im T; columns (i, c)
       stacked.data.set(t.subarray(0, columns), y * columns);
       stacked.data.set(t.subarray(columns), (h + y) * columns);

@@ -50,20 +50,28 @@ export type ConvShape = Pick<Conv, 'datapoints' | 'height' | 'width' | 'channels
  * builds it: send `stored` across threads instead (analysis/pool/protocol.ts).
  */
 export function storedConv(shape: ConvShape, stored: StoredConv): Conv {
-  let built: Float64Array | undefined;
   const { datapoints, height, width, channels } = shape;
   const conv = { datapoints, height, width, channels, stored } as Conv;
-  Object.defineProperty(conv, 'data', {
+  buildOnFirstRead(conv, 'data', () => nhwcOf(shape, stored), convsBuilt);
+  return conv;
+}
+
+/**
+ * Makes `key` of `target` an enumerable getter whose value `build` makes on the first read, then
+ * kept; `built` records the targets whose value exists (denseMatrixBuilt, convDataBuilt).
+ */
+function buildOnFirstRead<T extends object, K extends keyof T>(target: T, key: K, build: () => T[K], built: WeakSet<T>): void {
+  let value: T[K] | undefined;
+  Object.defineProperty(target, key, {
     enumerable: true,
     get: () => {
-      if (!built) {
-        built = nhwcOf(shape, stored);
-        convsBuilt.add(conv);
+      if (value === undefined) {
+        value = build();
+        built.add(target);
       }
-      return built;
+      return value;
     },
   });
-  return conv;
 }
 
 /** Convs whose NHWC float64 data has been built (convDataBuilt). */
@@ -78,15 +86,11 @@ export function convDataBuilt(conv: Conv): boolean {
 function nhwcOf(shape: ConvShape, stored: StoredConv): Float64Array {
   if (stored.order === 'nhwc') return new Float64Array(stored.data);
   const { datapoints: n, height: h, width: w, channels: c } = shape;
-  const { data } = stored;
-  const out = new Float64Array(n * c * h * w);
+  const { data, perDatapoint, perPosition, perChannel } = convStrides({ ...shape, stored });
+  const out = new Float64Array(n * h * w * c);
   // Writes in order (channels innermost), reads one position of each channel plane.
   for (let i = 0; i < n; i++)
-    for (let p = 0; p < h * w; p++) {
-      const from = i * c * h * w + p;
-      const at = (i * h * w + p) * c;
-      for (let ch = 0; ch < c; ch++) out[at + ch] = data[from + ch * h * w];
-    }
+    for (let p = 0; p < h * w; p++) for (let ch = 0; ch < c; ch++) out[(i * h * w + p) * c + ch] = data[i * perDatapoint + p * perPosition + ch * perChannel];
   return out;
 }
 
@@ -138,7 +142,7 @@ export function toRepresentation(array: Stored, layout: Layout, convLayout: Conv
 }
 
 /** Reps whose float64 matrix has been built (denseMatrixBuilt). */
-const built = new WeakSet<Representation>();
+const built = new WeakSet<Representation & { kind: 'dense' }>();
 
 /**
  * A dense representation over a stored array: `x` (n neurons × m datapoints, float64) is built on
@@ -147,18 +151,8 @@ const built = new WeakSet<Representation>();
  * spread or a structured clone builds it: send `stored` across threads instead (analysis/pool).
  */
 export function denseRepresentation(stored: StoredDense): Representation & { kind: 'dense' } {
-  let matrix: Matrix | undefined;
   const rep = { kind: 'dense' as const, stored } as Representation & { kind: 'dense' };
-  Object.defineProperty(rep, 'x', {
-    enumerable: true,
-    get: () => {
-      if (!matrix) {
-        matrix = storedMatrix(stored);
-        built.add(rep);
-      }
-      return matrix;
-    },
-  });
+  buildOnFirstRead(rep, 'x', () => storedMatrix(stored), built);
   return rep;
 }
 
@@ -296,12 +290,23 @@ export function reduceToMatrix(rep: Representation, reduction: Exclude<ConvReduc
   return x;
 }
 
-/** Where a conv layer's values lie: its stored array (NCHW or NHWC) where it has one, else its NHWC `data`. */
-function convStrides(conv: Conv): { data: Float32Array | Float64Array; perDatapoint: number; perPosition: number; perChannel: number } {
+/**
+ * Where a conv layer's values lie: value (datapoint i, position p = y·W + x, channel ch) at
+ * i·perDatapoint + p·perPosition + ch·perChannel of `data`, its stored array (NCHW or NHWC) where it
+ * has one, else its NHWC `data`.
+ */
+export function convStrides(conv: ConvShape & Partial<Pick<Conv, 'data' | 'stored'>>): {
+  data: Float32Array | Float64Array;
+  perDatapoint: number;
+  perPosition: number;
+  perChannel: number;
+} {
   const positions = conv.height * conv.width;
   const c = conv.channels;
   if (conv.stored?.order === 'nchw') return { data: conv.stored.data, perDatapoint: c * positions, perPosition: 1, perChannel: positions };
-  return { data: conv.stored?.data ?? conv.data, perDatapoint: positions * c, perPosition: c, perChannel: 1 };
+  const data = conv.stored?.data ?? conv.data;
+  if (!data) throw new Error('a conv layer with neither data nor a stored array');
+  return { data, perDatapoint: positions * c, perPosition: c, perChannel: 1 };
 }
 
 /** A dense n × m layer seen as a conv layer with one spatial position: (m, 1, 1, n). */
