@@ -213,7 +213,8 @@ function centredGram(x: Matrix | CentringSource, scratch = false, alreadyCentred
   return { centered, gram: multiplyABt(gramOperand, gramOperand), wide };
 }
 
-function spectrumOf(gramValues: Float64Array, m: number): number[] {
+/** The variances λ_i = max(g_i, 0)/(m − 1) of a Gram's eigenvalues g_i over m datapoints: SVCCA's spectrum. */
+export function spectrumOf(gramValues: Float64Array, m: number): number[] {
   return Array.from(gramValues, (g) => Math.max(g, 0) / (m - 1));
 }
 

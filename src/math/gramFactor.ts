@@ -12,7 +12,7 @@
 //
 // Shapes: G is size × size (size = n neurons), row-major; W₀ is rows × size.
 
-import { CLIP_TOLERANCE_F64, type KeepRule } from './cca';
+import { CLIP_TOLERANCE_F64, spectrumOf, type KeepRule } from './cca';
 import { symmetricEigen, type EigenResult } from './eigen';
 import { topEigenValues, topEigenVectors, type TopEigenValues } from './eigenTop';
 import type { Matrix } from './matrix';
@@ -198,7 +198,7 @@ export function whitenCca(draft: CcaDraft, epsilon: number): Whitening {
 /** SVCCA's host step, first half (G: size × size, not modified): all eigenvalues, no vectors yet. */
 export function svdSpectrum(g: Float64Array, size: number, m: number): SvdSpectrum {
   const first = topEigenValues({ rows: size, cols: size, data: g });
-  return { kind: 'svd-spectrum', size, first, spectrum: Array.from(first.values, (v) => Math.max(v, 0) / (m - 1)), datapoints: m };
+  return { kind: 'svd-spectrum', size, first, spectrum: spectrumOf(first.values, m), datapoints: m };
 }
 
 /**
