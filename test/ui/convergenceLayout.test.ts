@@ -89,6 +89,24 @@ describe('layoutConvergence', () => {
     expect(gappy.freeze).toEqual([]);
     expect(gappy.threshold).toBeNull();
   });
+
+  it('dots every point of a short line, and only the lone points of a long one (the path cannot draw them)', () => {
+    const short = layoutConvergence([{ layer: 'x', values: [0.1, null, 0.9] }], steps, frame, { threshold: null });
+    expect(short.lines[0].points.map((p) => p.marked)).toEqual([true, true]);
+    // 80 checkpoints: a run of computed values, a gap, one lone value at t = 50, a gap, the rest.
+    const manySteps = Array.from({ length: 80 }, (_, t) => t * 10);
+    const values = manySteps.map((_, t) => (t === 49 || t === 51 ? null : 0.5 + t / 200));
+    const long = layoutConvergence([{ layer: 'x', values }], manySteps, frame, { threshold: null });
+    const marked = long.lines[0].points.filter((p) => p.marked).map((p) => p.t);
+    expect(marked).toEqual([50]);
+    // A lone value at either end counts too, as does a line whose neighbours are not finite.
+    const ends = manySteps.map((_, t) => (t === 1 || t === 78 ? Number.NaN : 0.5));
+    expect(
+      layoutConvergence([{ layer: 'x', values: ends }], manySteps, frame, { threshold: null })
+        .lines[0].points.filter((p) => p.marked)
+        .map((p) => p.t),
+    ).toEqual([0, 79]);
+  });
 });
 
 describe('helpers', () => {

@@ -95,8 +95,9 @@ export const ConvergenceChart = memo(function ConvergenceChart({
         {layout.lines.map((l) => (
           <g key={l.layer} className="layer-line">
             <path d={l.path} stroke={l.color} />
-            {l.points.length <= 60 &&
-              l.points.map((p) => (
+            {l.points
+              .filter((p) => p.marked)
+              .map((p) => (
                 <circle key={p.t} cx={p.x} cy={p.y} r={2.4} fill={l.color}>
                   <title>{`${shownName(l.layer)} at step ${steps[p.t]}: ${p.value.toFixed(4)}`}</title>
                 </circle>

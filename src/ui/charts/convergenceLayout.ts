@@ -64,6 +64,9 @@ export function thinTicks<T extends { pos: number; label: string }>(ticks: reado
   return kept;
 }
 
+/** Above this many computed points a line carries no dots (they would merge into a thick line), except lone ones. */
+export const MARKED_POINTS_MAX = 60;
+
 export interface ConvergenceLayout {
   /** Whether the step axis is symlog (geometric checkpoints) rather than linear. */
   logSteps: boolean;
@@ -71,7 +74,12 @@ export interface ConvergenceLayout {
   plot: PlotArea;
   xTicks: Tick[];
   yTicks: Tick[];
-  lines: { layer: string; color: string; path: string; points: { t: number; x: number; y: number; value: number }[] }[];
+  /**
+   * Each layer's curve, and its computed points; `marked` says which get a dot: every point when a
+   * line has at most MARKED_POINTS_MAX of them, else only a lone point (no computed neighbour on
+   * either side), which the line itself cannot draw.
+   */
+  lines: { layer: string; color: string; path: string; points: { t: number; x: number; y: number; value: number; marked: boolean }[] }[];
   threshold: { y: number; label: string } | null;
   /** One marker per layer that freezes: where its curve first stays above the threshold. */
   freeze: { layer: string; color: string; t: number; step: number; x: number; y: number }[];
@@ -134,7 +142,13 @@ export function layoutConvergence(
         .x((_, t) => x(steps[t]))
         .y((v) => y(clamp(v as number)))
         .digits(2)(s.values) ?? '';
-    const points = s.values.flatMap((v, t) => (v === null || !Number.isFinite(v) ? [] : [{ t, x: r2(x(steps[t])), y: r2(y(clamp(v))), value: v }]));
+    const computed = (t: number) => t >= 0 && t < s.values.length && s.values[t] !== null && Number.isFinite(s.values[t]);
+    const computedCount = s.values.filter((_, t) => computed(t)).length;
+    const points = s.values.flatMap((v, t) =>
+      v === null || !Number.isFinite(v)
+        ? []
+        : [{ t, x: r2(x(steps[t])), y: r2(y(clamp(v))), value: v, marked: computedCount <= MARKED_POINTS_MAX || (!computed(t - 1) && !computed(t + 1)) }],
+    );
     return { layer: s.layer, color, path, points };
   });
 
