@@ -148,9 +148,12 @@ export async function computeDynamicsAllRuns(
   };
 }
 
-/** The one warning of a bad array in an all-pairs job: which run's layer is left out and from how many pairs. */
-function seedsBadWarning(bad: BadArray, runs: number, layers: number): string {
-  const pairs = runs - 1;
+/**
+ * The one warning of a bad array in an all-pairs job: which run's layer is left out and from how
+ * many pairs: those with its run that were computed (`computedPairs`; a failed pair has no cells).
+ */
+function seedsBadWarning(bad: BadArray, computedPairs: readonly (readonly [string | null, string | null])[], layers: number): string {
+  const pairs = computedPairs.filter(([a, b]) => a === bad.run || b === bad.run).length;
   return `${bad.source}: ${bad.problem}; run ${String(bad.run)}'s layer ${bad.layer} at step ${bad.step} is left out: its ${layers} cells are missing ${pairs === 1 ? 'in the pair' : `in each of the ${pairs} pairs`} with run ${String(bad.run)} (as row or column); every other cell is computed`;
 }
 
@@ -214,7 +217,8 @@ export async function computeCrossAllPairs(
   // A bad array is one array of one run, met in every pair with that run (as A or B): reported once,
   // with the cells it leaves missing over all pairs; the pairs' own warnings about it are dropped.
   const badArrays = pairsBadArrays(results.map(({ result }) => result));
-  const warnings: string[] = badArrays.map((b) => seedsBadWarning(b, runs.length, bundle.layers.length));
+  const computedPairs = results.map(({ a, b }) => [a, b] as const);
+  const warnings: string[] = badArrays.map((b) => seedsBadWarning(b, computedPairs, bundle.layers.length));
   const aboutBad = (w: string) => badArrays.some((b) => w.startsWith(`${b.source}: `));
   warnings.push(...failedWarning('cross', failed));
   for (const { result } of results) for (const w of result.warnings) if (!warnings.includes(w) && !aboutBad(w)) warnings.push(w);

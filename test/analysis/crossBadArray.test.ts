@@ -150,4 +150,18 @@ describe('a bad array in an across-runs job', () => {
     expect(r.diagonal[k].spread.n).toBe(1);
     expect(r.diagonal[k].spread.mean).toBe(all.pairs[1].values[k][k]);
   });
+
+  it('all pairs: the warning counts only the computed pairs with the bad run, not the failed ones', async () => {
+    // Every array of run c is bad, so (a, c) and (b, c) fail; b's fc2 is missing in (a, b) alone.
+    const arrays = goodArrays().map((a) => (a.run === 'c' || (a.run === 'b' && a.layer === 'fc2') ? { ...a, array: withNaN(a.array, 9) } : a));
+    const r = await computeCrossAllPairs({ bundle: memoryBundle('seeds.npz', arrays) }, DEFAULT_OPTIONS);
+    expect(r.pairs.map((p) => [p.a, p.b])).toEqual([['a', 'b']]);
+    expect(r.failedPairs?.map((f) => [f.a, f.b])).toEqual([
+      ['a', 'c'],
+      ['b', 'c'],
+    ]);
+    const named = r.warnings.filter((w) => w.includes('b/step_500/fc2'));
+    expect(named).toHaveLength(1);
+    expect(named[0]).toMatch(/run b's layer fc2 at step 500 is left out: its 3 cells are missing in the pair with run b/);
+  });
 });
