@@ -21,7 +21,7 @@ export interface ComputeBackend<F = unknown> {
    * checked between representations (and between the GPU's steps): a cancel stops a checkpoint
    * mid-way, not after its last layer.
    */
-  factorize(reps: Representation[], options: AnalysisOptions, dft: boolean, signal?: AbortSignal): Promise<F[]>;
+  factorize(reps: Representation[], options: AnalysisOptions, dft: boolean, signal?: AbortSignal, plan?: FactorPlan): Promise<F[]>;
   /**
    * The variance spectrum λ_i = s_i²/(m−1) of the factor's centred n × m matrix where the factor
    * holds it in float64 (SVCCA factored on the CPU, whole layers): bit for bit math/cca.ts svdStep's
@@ -51,6 +51,24 @@ export interface ComputeBackend<F = unknown> {
    * running with the next job's first submission (GpuRuntime.discardPending). Absent on the CPU.
    */
   abandon?(): void;
+}
+
+/**
+ * What the engine knows of the pairs a factor will take part in: a hint for work a backend may do
+ * ahead (the CPU pool primes a DFT factor's per-frequency factors in the worker that computed its
+ * spectrum, math/dft.ts primeSideFactors), never a change of any number.
+ */
+export interface FactorPlan {
+  /**
+   * Per representation (in the order given), the heights and widths of the layers its DFT factor
+   * will be compared with (a dense layer: 1 × 1).
+   */
+  dftPartners?: readonly (readonly { height: number; width: number }[])[];
+  /**
+   * The caller does other work while this call runs (engine.ts loadSide reads the next batch): the
+   * CPU pool then hands even a single representation to a worker, freeing the calling thread.
+   */
+  alongside?: boolean;
 }
 
 export { checkAborted };

@@ -33,7 +33,8 @@ import type {
   PairResult,
 } from './types';
 import { positionsWarning, type PositionsSide } from './positions';
-import { datapointsOfRepresentation } from '../math/reduce';
+import { datapointsOfRepresentation, type Representation } from '../math/reduce';
+import { FACTOR_BATCH_BYTES, OVERLAP_BYTES } from './memory';
 import { chanceSentence, conventionsFor, float64Sentences, groupLayerWarnings, provenanceOf, warningsFor } from './resultText';
 
 function toPairResult(
@@ -90,7 +91,9 @@ export async function comparePrepared(
   const chance = resolveBaseline(baseline);
   const dft = pairUsesDft(pa, pb, options);
   checkLonePair(pa, pb, options, dft);
-  const factors = await backend.factorize([pa.rep, pb.rep], options, dft);
+  // Each side's DFT factor meets the other's shape.
+  const plan = dft ? { dftPartners: [[dftShape(pb.rep)], [dftShape(pa.rep)]] } : undefined;
+  const factors = await backend.factorize([pa.rep, pb.rep], options, dft, undefined, plan);
   try {
     const [[numbers]] = await backend.compareGrid([factors[0]], [factors[1]], options);
     const result = toPairResult(pa, pb, numbers, options, dft, backend.datapointsOfFactor(factors[0]), backend);
@@ -168,8 +171,23 @@ function isInputError(e: unknown): e is InputError {
   return e instanceof InputError || (e instanceof Error && e.name === 'InputError' && 'source' in e && 'detail' in e);
 }
 
-/** Float64 bytes of prepared arrays factored together in one backend call (see loadSide). */
-const FACTOR_BATCH_BYTES = 64 * 2 ** 20;
+/** A layer's height and width as the DFT reduction sees it (a dense layer: the DC term of a 1 × 1 conv layer). */
+function dftShape(rep: Representation): { height: number; width: number } {
+  return rep.kind === 'conv' ? { height: rep.conv.height, width: rep.conv.width } : { height: 1, width: 1 };
+}
+
+/** Adds a representation's DFT shape to `shapes` unless it is there already. */
+function addDftShape(shapes: { height: number; width: number }[], rep: Representation): void {
+  const shape = dftShape(rep);
+  if (!shapes.some((s) => s.height === shape.height && s.width === shape.width)) shapes.push(shape);
+}
+
+/** The distinct DFT shapes of a side's good arrays (see loadSide's `dftPartners`). */
+function dftShapesOf(prepared: readonly (Prepared | undefined)[]): { height: number; width: number }[] {
+  const shapes: { height: number; width: number }[] = [];
+  for (const p of prepared) if (p) addDftShape(shapes, p.rep);
+  return shapes;
+}
 
 async function loadSide(
   entries: BundleEntry[],
@@ -181,6 +199,12 @@ async function loadSide(
   cache?: FactorCache,
   /** `signal`: handed to backend.factorize (a cancel stops mid-batch); `onArrayRead`: each array as read, before it is prepared. */
   read: { signal?: AbortSignal; onArrayRead?: (entry: BundleEntry, array: NdArray) => void | Promise<void> } = {},
+  /**
+   * DFT grids: the shapes of the layers this side's will be compared with (the other side's, once
+   * it is loaded), or 'own': this side's, as far as read (the side loaded first: the reference step,
+   * across runs A; both sides hold the same network's layers). A hint (FactorPlan), never a number.
+   */
+  dftPartners: readonly { height: number; width: number }[] | 'own' = 'own',
 ): Promise<GridSide> {
   const names = entries.map((e) => `${prefix}layer ${e.layer}`);
   const useCache = cache !== undefined && backend.kind === 'cpu'; // float64 factors (wrappers of the CPU backend too)
@@ -200,25 +224,56 @@ async function loadSide(
   // Arrays are read, prepared and factored in batches of at most FACTOR_BATCH_BYTES of float64 data
   // (a whole checkpoint of ordinary layers is one batch, as the GPU backend likes it), and each
   // batch's data is dropped once factored: only factors and dimensions outlive it, so a checkpoint
-  // of large layers never sits in memory whole.
+  // of large layers never sits in memory whole. On the CPU pool the next batch is read while the
+  // one before is factored on the workers (at most one batch in flight, and two batches' data at
+  // once only within OVERLAP_BYTES), so a checkpoint's large layers (each a batch of its own) are
+  // factored side by side; elsewhere (one thread, the GPU backend) a batch is factored before the
+  // next is read.
+  const overlap = backend.kind === 'cpu' && (backend.threads ?? 1) > 1;
   let batch: number[] = [];
   let fresh: Prepared[] = [];
   let batchBytes = 0;
-  const factorBatch = async () => {
+  // This side's DFT shapes as read so far (dftPartners 'own'): sizes only, never the arrays.
+  const readShapes: { height: number; width: number }[] = [];
+  // The batch being factored on the workers while the next is read (overlap only), and its float64 bytes.
+  const inFlight: { batch: Promise<void> | null; bytes: number } = { batch: null, bytes: 0 };
+  const factorBatch = async (indices: number[], reps: Prepared[]) => {
+    const partners = dftPartners === 'own' ? [...readShapes] : dftPartners;
     const computed = await backend.factorize(
-      fresh.map((p) => p.rep),
+      reps.map((p) => p.rep),
       options,
       dft,
       read.signal,
+      {
+        ...(dft ? { dftPartners: reps.map(() => partners) } : {}),
+        alongside: overlap,
+      },
     );
-    batch.forEach((i, k) => {
-      prepared[i] = { ...fresh[k], rep: shapeOnly(fresh[k].rep) };
+    indices.forEach((i, k) => {
+      prepared[i] = { ...reps[k], rep: shapeOnly(reps[k].rep) };
       factors[i] = computed[k];
-      if (useCache) cache.set(factorKey(entries[i], options, hint, dft), fresh[k], computed[k] as Factor);
+      if (useCache) cache.set(factorKey(entries[i], options, hint, dft), reps[k], computed[k] as Factor);
     });
+  };
+  /** Starts factoring the batch read so far; on the pool, waits for the batch before it (one in flight). */
+  const flush = async () => {
+    if (!overlap) return clearBatch(factorBatch(batch, fresh));
+    // Too much at once: the batch in flight finishes first.
+    if (inFlight.batch && inFlight.bytes + batchBytes > OVERLAP_BYTES) await inFlight.batch;
+    const before = inFlight.batch;
+    inFlight.bytes = batchBytes;
+    const started = clearBatch(factorBatch(batch, fresh));
+    inFlight.batch = started;
+    // A failure waits for the loop to ask for it (below), never unhandled meanwhile.
+    started.catch(() => {});
+    await before;
+  };
+  /** Empties the batch being read once handed to factorBatch. */
+  const clearBatch = (started: Promise<void>) => {
     batch = [];
     fresh = [];
     batchBytes = 0;
+    return started;
   };
   try {
     for (const i of missing) {
@@ -237,13 +292,18 @@ async function loadSide(
         bad[i] = { step, layer, source, problem: error.source === source ? error.detail : error.message };
         continue;
       }
+      addDftShape(readShapes, ready.rep);
       fresh.push(ready);
       batch.push(i);
       batchBytes += array.data.length * 8;
-      if (batchBytes >= FACTOR_BATCH_BYTES) await factorBatch();
+      if (batchBytes >= FACTOR_BATCH_BYTES) await flush();
     }
-    if (batch.length > 0) await factorBatch();
+    if (batch.length > 0) await flush();
+    await inFlight.batch;
   } catch (error) {
+    // A batch still in flight is waited for (its workers finish or fail), so nothing of this side
+    // is computed after it is released.
+    await inFlight.batch?.catch(() => {});
     // An array that fails after earlier batches were factored: those factors are this side's to
     // release (a cache owns its own).
     if (!useCache) backend.release(factors.filter((f) => f !== undefined));
@@ -449,11 +509,14 @@ export async function computeDynamics(
   const known = new KnownK99(run);
   const loadStep = async (step: number): Promise<GridSide> => {
     const entries = entriesFor(bundle, run, step);
-    const side = await loadSide(entries, options, hint, dft, backend, '', request.cache, read);
+    const side = await loadSide(entries, options, hint, dft, backend, '', request.cache, read, partners);
     recordK99(known, step, entries, side, backend, options);
     return side;
   };
+  // Every step is compared with the reference step's layers; the reference itself with its own.
+  let partners: { height: number; width: number }[] | 'own' = 'own';
   const referenceSide = await loadStep(reference);
+  partners = dftShapesOf(referenceSide.prepared);
   // Every bad array, once (the reference step's first: they empty a column at every checkpoint).
   const badArrays: BadArray[] = referenceSide.bad.filter((b): b is BadArray => b !== null);
   // The conventions read the first good array's layout.
@@ -548,7 +611,7 @@ export async function computeCross(
   const sideA = await loadSide(entriesA, options, hint, dft, backend, "A's ", request.cache);
   try {
     checkAborted(control.signal);
-    const sideB = await loadSide(entriesB, options, hint, dft, backend, "B's ", request.cache);
+    const sideB = await loadSide(entriesB, options, hint, dft, backend, "B's ", request.cache, {}, dftShapesOf(sideA.prepared));
     try {
       // One bad array costs only its row (A) or column (B); every other cell is computed as usual.
       const badArrays = [...crossBad(sideA, 'A', runA), ...crossBad(sideB, 'B', runB)];

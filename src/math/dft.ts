@@ -18,6 +18,10 @@ import { frequencyBlock, type CanonicalShape } from './canonicalNull';
 import { ccaFactor, ccaFromFactors, chooseK, summarize, svdStep, svccaFactorFromStep, type CcaFactor, type KeepRule } from './cca';
 import { multiply, permuteColumns, zeros, type Matrix } from './matrix';
 import { convStrides, type Conv } from './reduce';
+import { scratchFloat64 } from './scratch';
+
+/** A step's stand-in for the block it no longer holds (sideFactors). */
+const EMPTY: Matrix = { rows: 0, cols: 0, data: new Float64Array(0) };
 
 export interface Spectrum {
   datapoints: number;
@@ -188,12 +192,15 @@ export function sharedFrequencies(a: { height: number; width: number }, b: { hei
   return out;
 }
 
-/** The real embedding of frequency (u, v)'s block, centred over datapoints: 2C × 2N. */
-export function embeddedBlock(spec: Spectrum, u: number, v: number): Matrix {
+/**
+ * The real embedding of frequency (u, v)'s block, centred over datapoints: 2C × 2N; written into
+ * `into` (at least 2C·2N elements, every one of them written) where given.
+ */
+export function embeddedBlock(spec: Spectrum, u: number, v: number, into?: Float64Array): Matrix {
   const { datapoints: n, channels: c, re, im } = spec;
   const rows = 2 * c;
   const cols = 2 * n;
-  const data = new Float64Array(rows * cols);
+  const data = into ? into.subarray(0, rows * cols) : new Float64Array(rows * cols);
   const { start: base, conjugate } = frequencyRun(spec, u, v); // the frequency's N × C run
   // A conjugate's imaginary parts are the stored ones negated. Negation is exact, so the block is the
   // one a full spectrum gave, bit for bit (a sum of negated values is the negated sum).
@@ -323,7 +330,7 @@ function embeddedPermutation(perm: Int32Array): Int32Array {
   return out;
 }
 
-interface SideFactors {
+export interface SideFactors {
   /** One CCA factor per listed frequency's embedded block. */
   factors: CcaFactor[];
   /** SVCCA: the complex eigenvalues of every block, repeated by multiplicity, descending. */
@@ -339,29 +346,49 @@ interface SideFactors {
 const sideMemo = new WeakMap<Spectrum, Map<string, SideFactors>>();
 const SIDE_MEMO_LISTS = 4;
 
+/** The memo's key of one side's factors: its frequency list, their multiplicities and the options. */
+function sideKey(list: [number, number][], multiplicities: number[], options: { metric: 'cca' | 'svcca'; keep: KeepRule; epsilon: number }): string {
+  return JSON.stringify([list, multiplicities, options.metric, options.keep, options.epsilon]);
+}
+
+/** Keeps `side` as `spec`'s factors under `key`, the oldest list making way beyond SIDE_MEMO_LISTS. */
+function remember(spec: Spectrum, key: string, side: SideFactors): void {
+  let memo = sideMemo.get(spec);
+  if (!memo) sideMemo.set(spec, (memo = new Map()));
+  if (!memo.has(key) && memo.size >= SIDE_MEMO_LISTS) memo.delete(memo.keys().next().value!);
+  memo.set(key, side);
+}
+
 function sideFactors(
   spec: Spectrum,
   list: [number, number][],
   multiplicities: number[],
   options: { metric: 'cca' | 'svcca'; keep: KeepRule; epsilon: number },
 ): SideFactors {
-  const key = JSON.stringify([list, multiplicities, options.metric, options.keep, options.epsilon]);
-  let memo = sideMemo.get(spec);
-  const hit = memo?.get(key);
+  const key = sideKey(list, multiplicities, options);
+  const hit = sideMemo.get(spec)?.get(key);
   if (hit) return hit;
-  const blocks = list.map(([u, v]) => embeddedBlock(spec, u, v));
   let result: SideFactors;
   if (options.metric === 'svcca') {
+    // One block at a time, in the thread's scratch buffer: the step keeps its eigenvectors, not the
+    // block (2C × 2N: 512 KB for 16 channels over 1000 datapoints, and a conv layer has hundreds),
+    // which is built again for its projection once the global rule has chosen every block's k. The
+    // same values both times, so the same bits as keeping every block; fresh memory for each block
+    // cost more in page faults than building it twice. Nothing below uses the scratch buffer.
+    const blockAt = (b: number) => {
+      const [u, v] = list[b];
+      return embeddedBlock(spec, u, v, scratchFloat64(4 * spec.channels * spec.datapoints));
+    };
     // The blocks are centred already (embeddedBlock, in the complex domain; each row of the embedding
     // then sums to zero too), so the step uses them as they are instead of centring a copy.
-    const steps = blocks.map((block) => svdStep(block, { centred: true }));
+    const steps = list.map((_, b) => ({ ...svdStep(blockAt(b), { centred: true }), centered: EMPTY }));
     const k = globalKeep(
       steps.map((st) => st.spectrum),
       multiplicities,
       options.keep,
     );
     // Embedded eigenvalues come in equal pairs: k complex directions are 2k real ones.
-    const factors = steps.map((st, b) => svccaFactorFromStep(st, 2 * k[b], options.epsilon).cca);
+    const factors = steps.map((st, b) => svccaFactorFromStep({ ...st, centered: blockAt(b) }, 2 * k[b], options.epsilon).cca);
     const all: number[] = [];
     steps.forEach((st, b) => {
       const values = halve(st.spectrum);
@@ -369,12 +396,48 @@ function sideFactors(
     });
     result = { factors, spectrum: all.sort((x, y) => y - x) };
   } else {
-    result = { factors: blocks.map((block) => ccaFactor(block, options.epsilon)), spectrum: null };
+    // CCA's factor keeps its block (the centred rows): built one by one, each its own.
+    result = { factors: list.map(([u, v]) => ccaFactor(embeddedBlock(spec, u, v), options.epsilon)), spectrum: null };
   }
-  if (!memo) sideMemo.set(spec, (memo = new Map()));
-  if (memo.size >= SIDE_MEMO_LISTS) memo.delete(memo.keys().next().value!);
-  memo.set(key, result);
+  remember(spec, key, result);
   return result;
+}
+
+/** One memo entry of a spectrum's side factors, as it travels between threads (primeSideFactors → rememberSideFactors). */
+export interface PrimedSide {
+  key: string;
+  side: SideFactors;
+}
+
+/**
+ * A spectrum's per-frequency factors against partners of the given heights and widths, computed
+ * ahead of any pair: what dftSimilarity would compute on first meeting such a partner (the same
+ * function on the same list, so the same bits), for a thread that factors (a CPU pool worker,
+ * analysis/pool/work.ts) to hand to the thread that compares, which keeps them with its copy of the
+ * spectrum (rememberSideFactors). One list per distinct key, at most SIDE_MEMO_LISTS.
+ */
+export function primeSideFactors(
+  spec: Spectrum,
+  partners: readonly { height: number; width: number }[],
+  options: { metric: 'cca' | 'svcca'; keep: KeepRule; epsilon: number },
+): PrimedSide[] {
+  const primed: PrimedSide[] = [];
+  for (const partner of partners) {
+    // sharedFrequencies is symmetric: this side's list is the same whichever side of the pair it is on.
+    const frequencies = sharedFrequencies(spec, partner);
+    const list = frequencies.map((f) => f.indexA);
+    const multiplicities = frequencies.map((f) => f.multiplicity);
+    const key = sideKey(list, multiplicities, options);
+    if (primed.some((p) => p.key === key)) continue;
+    if (primed.length >= SIDE_MEMO_LISTS) break;
+    primed.push({ key, side: sideFactors(spec, list, multiplicities, options) });
+  }
+  return primed;
+}
+
+/** Keeps side factors primed elsewhere (primeSideFactors, on a copy of `spec`) with `spec`: dftSimilarity then finds them. */
+export function rememberSideFactors(spec: Spectrum, primed: readonly PrimedSide[]): void {
+  for (const { key, side } of primed) remember(spec, key, side);
 }
 
 /**

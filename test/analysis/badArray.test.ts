@@ -5,6 +5,7 @@
 // Layers are stored datapoints-first (m datapoints, n neurons), as files hold them.
 import { describe, expect, it } from 'vitest';
 import { createNodePool } from '../../src/analysis/pool/node';
+import { cpuBackend, type ComputeBackend } from '../../src/analysis/backend';
 import { computeDynamics } from '../../src/analysis/engine';
 import { FactorCache } from '../../src/analysis/factorCache';
 import { badCellWhy, freezeStep, freezeSteps, freezeWithGaps, undecidedText } from '../../src/analysis/chanceDefs';
@@ -132,6 +133,52 @@ describe('a bad array in a learning-dynamics job', () => {
         : e,
     );
     await expect(computeDynamics({ bundle: { ...bundle, entries } }, DEFAULT_OPTIONS)).rejects.toThrow('device lost');
+  });
+
+  describe('on the CPU pool, where a batch is factored while the next is read', () => {
+    // 2048 datapoints × 4200 neurons: over 64 MiB as float64, so it is a batch of its own, handed
+    // to the workers before the next array is read (engine.ts loadSide).
+    const big = (): NdArray => ({ shape: [2048, 4200], dtype: '<f4', data: Float32Array.from({ length: 2048 * 4200 }, (_, i) => Math.sin(i)) });
+    /** A pool-like backend whose factoring takes a while and then succeeds or fails. */
+    const slowPool = (fail: Error | null) => {
+      const seen = { settled: false, released: [] as unknown[] };
+      const backend: ComputeBackend = {
+        ...cpuBackend,
+        threads: 2,
+        factorize: (reps) =>
+          new Promise((resolve, reject) =>
+            setTimeout(() => {
+              seen.settled = true;
+              if (fail) reject(fail);
+              else resolve(reps.map(() => ({ marker: true })));
+            }, 100),
+          ),
+        release: (factors) => void seen.released.push(...factors),
+      };
+      return { backend, seen };
+    };
+
+    it('an array that fails while the batch before is in flight: the job waits for that batch, releases it and stops', async () => {
+      const { backend, seen } = slowPool(null);
+      const bundle = memoryBundle('study.npz', [
+        { step: 0, layer: 'wide', array: big() },
+        { step: 0, layer: 'next', array: big() },
+      ]);
+      const entries = bundle.entries.map((e) => (e.layer === 'next' ? { ...e, load: () => Promise.reject(new Error('disk gone')) } : e));
+      await expect(computeDynamics({ bundle: { ...bundle, entries } }, DEFAULT_OPTIONS, {}, backend)).rejects.toThrow('disk gone');
+      expect(seen.settled).toBe(true);
+      expect(seen.released).toEqual([{ marker: true }]);
+    });
+
+    it('a batch that fails in flight stops the job with its error once the reading is done', async () => {
+      const { backend, seen } = slowPool(new Error('a CPU worker thread failed: out of memory'));
+      const bundle = memoryBundle('study.npz', [
+        { step: 0, layer: 'wide', array: big() },
+        { step: 0, layer: 'small', array: storedDatapointsFirst(randn(5, 4, 2048)) },
+      ]);
+      await expect(computeDynamics({ bundle }, DEFAULT_OPTIONS, {}, backend)).rejects.toThrow('a CPU worker thread failed: out of memory');
+      expect(seen.settled).toBe(true);
+    });
   });
 });
 

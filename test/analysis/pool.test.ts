@@ -41,7 +41,10 @@ describe('a pooled job equals the one-thread job exactly', () => {
     ['test/fixtures/real/digits-mlp.npz', 'pwcca', {}],
     ['test/fixtures/real/digits-cnn.npz', 'cka', { convReduction: 'positions' }],
     ['test/fixtures/real/digits-cnn.npz', 'cca', { convReduction: 'meanpool' }],
-  ])('dynamics of %s, %s', async (path, metric, over) => {
+    // The DFT: spectra and their per-frequency factors computed in the workers (primed), compared here.
+    ['test/fixtures/real/digits-cnn.npz', 'svcca', { convReduction: 'dft' }],
+    ['test/fixtures/real/digits-cnn.npz', 'cca', { convReduction: 'dft' }],
+  ])('dynamics of %s, %s %j', async (path, metric, over) => {
     const bundle = await open(path);
     const o = options({ metric, ...over });
     let pairs = 0;
@@ -80,6 +83,22 @@ describe('a pooled job equals the one-thread job exactly', () => {
     }
   });
 
+  it('across runs through the DFT, and one pair of conv layers of different sizes', async () => {
+    const bundle = await open('test/fixtures/real/digits-cnn.npz');
+    const [runA, runB] = bundle.runs;
+    const o = options({ metric: 'svcca', convReduction: 'dft' });
+    const request = { a: { bundle, run: runA }, b: { bundle, run: runB } };
+    expect(oneThread(await computeCross(request, o, {}, pool))).toEqual(await computeCross(request, o, {}, cpuBackend));
+    // Two conv layers whose heights and widths differ: each side's factors are primed against the other's shape.
+    const convs = bundle.entries.filter((e) => e.run === runA && e.shape.length === 4);
+    const sizes = new Set(convs.map((e) => e.shape.slice(1).join('×')));
+    expect(sizes.size).toBeGreaterThan(1);
+    const first = convs[0];
+    const other = convs.find((e) => e.shape.slice(1).join('×') !== first.shape.slice(1).join('×'))!;
+    const [a, b] = await Promise.all([first, other].map(async (e) => ({ name: e.source, array: await e.load() })));
+    expect(oneThread(await comparePair(a, b, o, pool))).toEqual(await comparePair(a, b, o, cpuBackend));
+  });
+
   it('one pair of the demo, with its chance level', async () => {
     const bundle = await open('public/demo/fashion-resnet.npz');
     const entries = bundle.entries.filter((e) => e.step === bundle.entries[bundle.entries.length - 1].step);
@@ -88,6 +107,32 @@ describe('a pooled job equals the one-thread job exactly', () => {
     const pooled = await comparePair(a, b, o, pool, { permutations: 8 });
     const single = await comparePair(a, b, o, cpuBackend, { permutations: 8 });
     expect(oneThread(pooled)).toEqual(single);
+  });
+});
+
+describe('DFT factors on the pool', () => {
+  it("come back with their per-frequency factors against the plan's partners, which the compare then uses", async () => {
+    const conv = (seed: number, height: number, width: number, channels: number): Representation => {
+      let s = seed;
+      const data = Float64Array.from({ length: 90 * height * width * channels }, () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1);
+      return { kind: 'conv', conv: { datapoints: 90, height, width, channels, data } };
+    };
+    const reps = [conv(3, 6, 6, 3), conv(4, 3, 3, 4), conv(5, 6, 6, 2)];
+    const o = options({ metric: 'svcca', convReduction: 'dft' });
+    const expected = await cpuBackend.compareGrid(await cpuBackend.factorize(reps, o, true), await cpuBackend.factorize(reps, o, true), o);
+    const shapes = [6, 3, 6].map((h) => ({ height: h, width: h }));
+    // A single representation goes to a worker too where the caller works alongside (engine.ts loadSide).
+    const pooled = [
+      ...(await pool.factorize(reps.slice(0, 2), o, true, undefined, { dftPartners: [shapes, shapes] })),
+      ...(await pool.factorize(reps.slice(2), o, true, undefined, { dftPartners: [shapes], alongside: true })),
+    ];
+    for (const f of pooled) {
+      if (f.kind !== 'dft') throw new Error('expected a DFT factor');
+      // Were a block factored again here, the zeroed spectrum would change the numbers.
+      f.spectrum.re.fill(0);
+      f.spectrum.im.fill(0);
+    }
+    expect(await pool.compareGrid(pooled, pooled, o)).toEqual(expected);
   });
 });
 

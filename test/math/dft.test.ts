@@ -1,7 +1,7 @@
 // Conv layers through the DFT. Conv tensors are NHWC (datapoints, height, width, channels).
 import { describe, expect, it } from 'vitest';
 import { cca, svcca } from '../../src/math/cca';
-import { dft2, dftSimilarity, embeddedBlock, sharedFrequencies, spectrumValue } from '../../src/math/dft';
+import { dft2, dftSimilarity, embeddedBlock, primeSideFactors, rememberSideFactors, sharedFrequencies, spectrumValue } from '../../src/math/dft';
 import { randn } from '../../src/math/random';
 import { denseAsConv, reduceToMatrix, type Conv } from '../../src/math/reduce';
 import { TOL, expectClose } from '../helpers/tolerance';
@@ -225,6 +225,35 @@ describe('DFT similarity', () => {
         const fresh = dftSimilarity(dft2(conv(60, 5, 4, 3)), { ...partner }, options);
         expect(again).toEqual(fresh);
       }
+    }
+  });
+  it('factors primed on a copy of a spectrum (a pool worker) and kept with another copy are used, bit for bit, on either side of a pair', () => {
+    const conv = (seed: number, h: number, w: number, c: number): Conv => ({
+      datapoints: 120,
+      height: h,
+      width: w,
+      channels: c,
+      data: randn(seed, 1, 120 * h * w * c).data,
+    });
+    const partners = [dft2(conv(71, 6, 5, 3)), dft2(conv(72, 3, 2, 4)), dft2(conv(73, 1, 1, 5))];
+    for (const options of [
+      { metric: 'svcca' as const, keep: { kind: 'variance' as const, fraction: 0.99 }, epsilon: 1e-10 },
+      { metric: 'cca' as const, keep: { kind: 'variance' as const, fraction: 0.99 }, epsilon: 1e-6 },
+    ]) {
+      const expected = partners.map((p) => [dftSimilarity(dft2(conv(70, 6, 5, 3)), p, options), dftSimilarity({ ...p }, dft2(conv(70, 6, 5, 3)), options)]);
+      // Primed in "another thread": a structured clone stands for the message both ways.
+      const primed = structuredClone(primeSideFactors(structuredClone(dft2(conv(70, 6, 5, 3))), partners, options));
+      // One list per distinct partner shape (the memo's limit is 4).
+      expect(primed).toHaveLength(3);
+      const kept = dft2(conv(70, 6, 5, 3));
+      rememberSideFactors(kept, primed);
+      // Zeroed after: were any block factored again here, the numbers would change.
+      kept.re.fill(0);
+      kept.im.fill(0);
+      partners.forEach((p, k) => {
+        expect(dftSimilarity(kept, p, options)).toEqual(expected[k][0]);
+        expect(dftSimilarity({ ...p }, kept, options)).toEqual(expected[k][1]);
+      });
     }
   });
 });

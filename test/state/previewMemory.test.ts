@@ -1,6 +1,6 @@
 // The preview says when a bundle needs more memory at once than the app keeps to, and what to do;
-// the estimate (analysis/memory.ts) follows the engine: one array in flight, factors of two
-// checkpoints, never the file's size.
+// the estimate (analysis/memory.ts) follows the engine: one array in flight (two on the CPU pool,
+// within OVERLAP_BYTES), factors of two checkpoints, never the file's size.
 import { describe, expect, it } from 'vitest';
 import { jobMemory, MEMORY_BOUND_BYTES, memoryWarning } from '../../src/analysis/memory';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
@@ -21,6 +21,9 @@ describe('memory a job needs at once', () => {
     const memory = jobMemory(layerNames(10).map((layer) => ({ layer, storedBytes: 20e6, elements: 5e6, neurons: 1000, datapoints: 5000, conv: false })));
     expect(memory.largest).toEqual({ layer: 'layer0', bytes: 20e6 + 5e6 * 12 + 40e6 });
     expect(memory.factorBytes).toBe(2 * 10 * (1000 * 5000 + 1000 * 1000) * 8);
+    // On the CPU pool a second array may be factored while the next is read (80 MB of float64 together: within OVERLAP_BYTES).
+    expect(memory.together).toEqual({ layers: ['layer0', 'layer1'], bytes: 2 * (20e6 + 5e6 * 12 + 40e6) });
+    expect(memory.bytes).toBe(memory.together!.bytes + memory.factorBytes);
     expect(memory.bytes).toBeLessThan(MEMORY_BOUND_BYTES);
   });
 
@@ -47,6 +50,21 @@ describe('memory a job needs at once', () => {
     const flattened = summariseBundle(conv, { ...DEFAULT_OPTIONS, convReduction: 'flatten' }, []).warnings.find((w) => w.includes('memory'));
     expect(flattened).toMatch(/choose mean-pool for conv layers \(C instead of C·H·W features each\)/);
     expect(summariseBundle(conv, { ...DEFAULT_OPTIONS, convReduction: 'meanpool' }, []).warnings.join('\n')).not.toMatch(/memory/);
+  });
+
+  it('two large layers the CPU threads factor side by side: both named; past OVERLAP_BYTES together, only the larger counts', () => {
+    const layer = (name: string, elements: number) => ({ layer: name, storedBytes: elements * 4, elements, neurons: 64, datapoints: 1000, conv: true });
+    // 10 M and 8 M elements: 144 MB of float64 together, within 192 MiB.
+    const side = [layer('conv1', 10e6), layer('conv2', 8e6), layer('fc', 1e5)];
+    const memory = jobMemory(side);
+    expect(memory.together).toEqual({ layers: ['conv1', 'conv2'], bytes: 10e6 * 16 + 64e3 * 8 + 8e6 * 16 + 64e3 * 8 });
+    expect(memoryWarning(side, 200e6)).toMatch(
+      /: layers conv1 and conv2 need 276 MiB while they are read, factored side by side on the CPU threads\. Leave one of them out/,
+    );
+    // 20 M and 8 M: 224 MB together, past the bound: one at a time, the larger alone counts.
+    const apart = jobMemory([layer('conv1', 20e6), layer('conv2', 8e6)]);
+    expect(apart.together).toBeNull();
+    expect(apart.bytes).toBe(apart.largest!.bytes + apart.factorBytes);
   });
 
   it('fits → no warning; a custom bound applies', () => {

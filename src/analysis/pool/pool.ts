@@ -22,7 +22,8 @@
 import { cancelledError, checkAborted } from '../../cancel';
 import { InputError } from '../../io/types';
 import type { Representation } from '../../math/reduce';
-import { cpuBackend, float64SpectrumOf, type ComputeBackend } from '../backend';
+import { rememberSideFactors } from '../../math/dft';
+import { cpuBackend, float64SpectrumOf, type ComputeBackend, type FactorPlan } from '../backend';
 import type { Factor, PairNumbers } from '../metrics';
 import type { AnalysisOptions } from '../types';
 import { representationMessage, type PoolError, type PoolRequest, type PoolResponse } from './protocol';
@@ -157,19 +158,32 @@ export class CpuPool implements ComputeBackend<Factor> {
     for (const task of this.queue.splice(0)) task.receive({ id: -1, type: 'error', error: { name: 'Error', message: 'the CPU thread pool was closed' } });
   }
 
-  async factorize(reps: Representation[], options: AnalysisOptions, dft: boolean, signal?: AbortSignal): Promise<Factor[]> {
-    if (this.threads <= 1 || reps.length < 2) return cpuBackend.factorize(reps, options, dft, signal);
+  async factorize(reps: Representation[], options: AnalysisOptions, dft: boolean, signal?: AbortSignal, plan?: FactorPlan): Promise<Factor[]> {
+    // One representation runs here (nothing to split), unless the caller has other work meanwhile.
+    if (this.threads <= 1 || reps.length === 0 || (reps.length === 1 && !plan?.alongside)) return cpuBackend.factorize(reps, options, dft, signal);
     checkAborted(signal);
     // Kept shared buffers carry this call's stored arrays unless another call holds them.
     const stage = this.config.shared && !this.stagingInUse ? this.stager() : undefined;
     if (stage) this.stagingInUse = true;
     try {
       const answers = await this.run(
-        reps.map((rep) => ({ type: 'factorize', rep: representationMessage(rep, this.config.shared, stage), options, dft, shared: this.config.shared })),
+        reps.map((rep, r) => ({
+          type: 'factorize',
+          rep: representationMessage(rep, this.config.shared, stage),
+          options,
+          dft,
+          shared: this.config.shared,
+          ...(dft && plan?.dftPartners?.[r] ? { dftPartners: plan.dftPartners[r].map(({ height, width }) => ({ height, width })) } : {}),
+        })),
         signal,
         undefined,
       );
-      return answers.map((answer) => (answer as Extract<PoolResponse, { type: 'factor' }>).factor);
+      return answers.map((answer) => {
+        const { factor, primed } = answer as Extract<PoolResponse, { type: 'factor' }>;
+        // The worker's per-frequency factors, kept with this thread's copy of the spectrum for compareGrid.
+        if (factor.kind === 'dft' && primed) rememberSideFactors(factor.spectrum, primed);
+        return factor;
+      });
     } catch (error) {
       if (error instanceof PoolStartError) return cpuBackend.factorize(reps, options, dft, signal);
       throw error;
@@ -193,7 +207,8 @@ export class CpuPool implements ComputeBackend<Factor> {
 
   async compareGrid(a: Factor[], b: Factor[], options: AnalysisOptions, onPairs?: (count: number) => void, signal?: AbortSignal): Promise<PairNumbers[][]> {
     // DFT pairs stay in-process: dftSimilarity memoises each spectrum's per-frequency factors on the
-    // spectrum object, which a copy in a worker would rebuild for every tile.
+    // spectrum object, which a copy in a worker would rebuild for every tile. The workers that
+    // computed the spectra computed those factors too, where the engine named the partners (factorize).
     if (this.threads <= 1 || a.length * b.length < 2 || a[0]?.kind === 'dft') return cpuBackend.compareGrid(a, b, options, onPairs, signal);
     checkAborted(signal);
     const tiles = tilesOf(a.length, b.length, this.threads * (this.config.shared ? 2 : 1));

@@ -3,6 +3,7 @@
 // pairs, or a group of Gram matrices for the GPU path's float64 host step (pool/gramHost.ts).
 // Shapes: representations are n neurons × m datapoints (src/math/reduce.ts); a Gram is size × size.
 
+import type { PrimedSide } from '../../math/dft';
 import type { CcaDraft, SvdDraft, SvdSpectrum } from '../../math/gramFactor';
 import { denseRepresentation, storedConv, type ConvShape, type Representation, type StoredConv, type StoredDense } from '../../math/reduce';
 import type { Factor, PairNumbers } from '../metrics';
@@ -70,6 +71,8 @@ export type PoolRequest =
       dft: boolean;
       /** Hand the factor back in SharedArrayBuffers (shared memory) rather than transferring its buffers. */
       shared: boolean;
+      /** A DFT factor's partners' heights and widths: its per-frequency factors against them come back with it (FactorPlan). */
+      dftPartners?: { height: number; width: number }[];
     }
   | {
       id: number;
@@ -111,7 +114,13 @@ export interface PoolError {
 }
 
 export type PoolResponse =
-  | { id: number; type: 'factor'; factor: Factor }
+  | {
+      id: number;
+      type: 'factor';
+      factor: Factor;
+      /** A DFT factor's per-frequency factors against the partners asked for (math/dft.ts primeSideFactors). */
+      primed?: PrimedSide[];
+    }
   /** Pairs of the tile finished so far since the last report (one row at a time). */
   | { id: number; type: 'progress'; pairs: number }
   | { id: number; type: 'pairs'; grid: PairNumbers[][] }

@@ -3,6 +3,7 @@
 // pool/gramHost.ts), one task at a time. Used by the browser's
 // module worker (worker/poolWorker.ts) and Node's worker thread (pool/nodeWorker.ts) alike.
 
+import { primeSideFactors } from '../../math/dft';
 import { draftCca, draftSvd, svdSpectrum } from '../../math/gramFactor';
 import { compareFactors, factorize, type Factor } from '../metrics';
 import { representationOf, type PoolError, type PoolRequest, type PoolResponse } from './protocol';
@@ -76,11 +77,20 @@ export function handlePoolRequest(request: PoolRequest, post: PoolPost): void {
   const { id } = request;
   try {
     if (request.type === 'factorize') {
-      const factor = factorize(representationOf(request.rep), request.options, request.dft);
+      const { options } = request;
+      const factor = factorize(representationOf(request.rep), options, request.dft);
       // A DFT factor (the layer's spectrum) is compared in the calling thread only (pool.ts
       // compareGrid), never sent to a worker again: it moves, where a shared copy would only fault in
-      // fresh memory for it (hundreds of MB for a conv layer).
-      if (request.shared && factor.kind !== 'dft') post({ id, type: 'factor', factor: sharedCopy(factor) }, []);
+      // fresh memory for it (hundreds of MB for a conv layer). So do the per-frequency factors the
+      // pairs will need, computed here while the calling thread does other work (the checkpoint
+      // before, in a learning-dynamics job) instead of there on the first pair.
+      if (factor.kind === 'dft') {
+        const primed =
+          request.dftPartners && (options.metric === 'svcca' || options.metric === 'cca')
+            ? primeSideFactors(factor.spectrum, request.dftPartners, { metric: options.metric, keep: options.keep, epsilon: options.epsilon })
+            : undefined;
+        post({ id, type: 'factor', factor, ...(primed ? { primed } : {}) }, buffersOf([factor, primed]));
+      } else if (request.shared) post({ id, type: 'factor', factor: sharedCopy(factor) }, []);
       else post({ id, type: 'factor', factor }, buffersOf(factor));
       return;
     }
