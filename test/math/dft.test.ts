@@ -6,6 +6,11 @@ import { randn } from '../../src/math/random';
 import { denseAsConv, reduceToMatrix, type Conv } from '../../src/math/reduce';
 import { TOL, expectClose } from '../helpers/tolerance';
 
+/** A conv layer of random values: n datapoints × H × W × C. */
+function randomConv(seed: number, n: number, h: number, w: number, c: number): Conv {
+  return { datapoints: n, height: h, width: w, channels: c, data: randn(seed, 1, n * h * w * c).data };
+}
+
 /** A dataset holding every circular shift of each of n0 random images (H × W × C). */
 function allShifts(seed: number, n0: number, h: number, w: number, c: number): Conv {
   const base = randn(seed, 1, n0 * h * w * c).data;
@@ -203,13 +208,7 @@ describe('DFT similarity', () => {
     expectClose(r.mean, svcca(x, y, { kind: 'variance', fraction: 0.99 }, 1e-10).mean, TOL.f64Identity, 'svcca');
   });
   it("a layer's per-frequency factors, kept with its spectrum, give the same numbers as fresh ones for every partner and option", () => {
-    const conv = (seed: number, h: number, w: number, c: number): Conv => ({
-      datapoints: 150,
-      height: h,
-      width: w,
-      channels: c,
-      data: randn(seed, 1, 150 * h * w * c).data,
-    });
+    const conv = (seed: number, h: number, w: number, c: number) => randomConv(seed, 150, h, w, c);
     const a = dft2(conv(60, 5, 4, 3));
     const partners = [dft2(conv(61, 3, 2, 4)), dft2(conv(62, 5, 4, 2)), dft2(conv(63, 1, 1, 5))];
     const settings = [
@@ -228,13 +227,7 @@ describe('DFT similarity', () => {
     }
   });
   it('factors primed on a copy of a spectrum (a pool worker) and kept with another copy are used, bit for bit, on either side of a pair', () => {
-    const conv = (seed: number, h: number, w: number, c: number): Conv => ({
-      datapoints: 120,
-      height: h,
-      width: w,
-      channels: c,
-      data: randn(seed, 1, 120 * h * w * c).data,
-    });
+    const conv = (seed: number, h: number, w: number, c: number) => randomConv(seed, 120, h, w, c);
     const partners = [dft2(conv(71, 6, 5, 3)), dft2(conv(72, 3, 2, 4)), dft2(conv(73, 1, 1, 5))];
     for (const options of [
       { metric: 'svcca' as const, keep: { kind: 'variance' as const, fraction: 0.99 }, epsilon: 1e-10 },
