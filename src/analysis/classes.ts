@@ -17,8 +17,11 @@
 import { InputError, type Bundle, type BundleEntry } from '../io/types';
 import { chooseK, svccaFactorFromStep, svdStep, varianceSpectrum } from '../math/cca';
 import type { Matrix } from '../math/matrix';
-import { reduceToMatrix } from '../math/reduce';
-import { checkAborted } from './backend';
+import { reduceToMatrix, type Representation } from '../math/reduce';
+import { checkAborted, registeredCpuBackend } from './backend';
+import { OVERLAP_BYTES } from './memory';
+import { CpuPool } from './pool/pool';
+import { representationMessage, type PoolResponse } from './pool/protocol';
 import { k99, type KnownK99 } from './dimensionality';
 import { inferDatapoints, prepare } from './prepare';
 import type { AnalysisOptions, JobControl } from './types';
@@ -105,6 +108,17 @@ function entryAt(bundle: Bundle, run: string | null, step: number, layer: string
   const entry = bundle.entries.find((e) => e.run === run && e.step === step && e.layer === layer);
   if (!entry) throw new InputError(bundle.name, `has no array for ${run === null ? '' : `run ${run}, `}step ${step}, layer ${layer}`);
   return entry;
+}
+
+/** A layer's array as read and prepared (its stored values kept, nothing reduced yet). */
+async function layerRepresentation(entry: BundleEntry, options: AnalysisOptions, hint: number | undefined): Promise<Representation> {
+  return prepare({ name: entry.source, array: await entry.load() }, options, hint).rep;
+}
+
+/** Values a representation holds (neurons × datapoints, or a conv layer's N·H·W·C), from its sizes alone. */
+function representationElements(rep: Representation): number {
+  if (rep.kind === 'conv') return rep.conv.datapoints * rep.conv.height * rep.conv.width * rep.conv.channels;
+  return rep.stored ? rep.stored.neurons * rep.stored.datapoints : rep.x.rows * rep.x.cols;
 }
 
 /** A layer's array as n neurons × m datapoints for this analysis (see the module comment). */
@@ -265,25 +279,73 @@ async function k99Table(
   const steps = stepsOf(bundle, chosen);
   const hint = inferDatapoints(bundle.entries.filter((e) => e.run === chosen).map((e) => e.shape));
   const reduction = options.convReduction === 'meanpool' ? 'meanpool' : 'flatten';
-  const table: (number | null)[][] = [];
-  for (const step of steps) {
-    const row: (number | null)[] = [];
-    for (const layer of bundle.layers) {
-      const cell = cellsKnown?.get(step, layer);
-      if (cell !== undefined) {
-        row.push(cell);
-        continue;
-      }
-      checkAborted(control.signal);
-      try {
-        const { x } = await layerMatrix(entryAt(bundle, chosen, step, layer), options, hint, reduction);
-        row.push(k99(varianceSpectrum(x)));
-      } catch (error) {
-        if (!gaps || !(error instanceof InputError)) throw error;
-        row.push(null);
+  const table: (number | null)[][] = steps.map(() => bundle.layers.map(() => null));
+  // On the CPU pool a cell's spectrum is computed on a worker while the next array is read: at most
+  // one task per thread, and two arrays' float64 data at once only within OVERLAP_BYTES (as
+  // engine.ts loadSide). The same function on the same values, so the same k99 on any thread count.
+  const registered = registeredCpuBackend();
+  const pool = registered instanceof CpuPool && registered.threads > 1 ? registered : null;
+  const inFlight = new Set<{ bytes: number; done: Promise<void> }>();
+  const inFlightBytes = () => [...inFlight].reduce((sum, f) => sum + f.bytes, 0);
+  /** An InputError leaves its cell null where the table has gaps; anything else stops the pass. */
+  const missing = (error: unknown, t: number, l: number) => {
+    if (!gaps || !(error instanceof InputError)) throw error;
+    table[t][l] = null;
+  };
+  // The first error of a task on the pool (its `done` never rejects): thrown by the loop when it next looks.
+  const failures: unknown[] = [];
+  try {
+    for (const [t, step] of steps.entries()) {
+      for (const [l, layer] of bundle.layers.entries()) {
+        const cell = cellsKnown?.get(step, layer);
+        if (cell !== undefined) {
+          table[t][l] = cell;
+          continue;
+        }
+        if (failures.length > 0) throw failures[0];
+        checkAborted(control.signal);
+        let rep: Representation;
+        try {
+          rep = await layerRepresentation(entryAt(bundle, chosen, step, layer), options, hint);
+        } catch (error) {
+          missing(error, t, l);
+          continue;
+        }
+        const here = () => k99(varianceSpectrum(reduceToMatrix(rep, reduction)));
+        if (!pool) {
+          try {
+            table[t][l] = here();
+          } catch (error) {
+            missing(error, t, l);
+          }
+          continue;
+        }
+        const bytes = representationElements(rep) * 8;
+        while (inFlight.size > 0 && (inFlight.size >= pool.threads || inFlightBytes() + bytes > OVERLAP_BYTES))
+          await Promise.race([...inFlight].map((f) => f.done));
+        const task = { bytes, done: Promise.resolve() };
+        task.done = pool
+          .runTasks([{ type: 'variance-spectrum', rep: representationMessage(rep, pool.sharedMemory), reduction }], control.signal)
+          // null: workers cannot start here, so the cell is computed in this thread.
+          .then((answers) => {
+            table[t][l] = answers ? k99((answers[0] as Extract<PoolResponse, { type: 'variance-spectrum' }>).spectrum) : here();
+          })
+          .catch((error: unknown) => {
+            try {
+              missing(error, t, l);
+            } catch (stop) {
+              failures.push(stop);
+            }
+          })
+          .finally(() => inFlight.delete(task));
+        inFlight.add(task);
       }
     }
-    table.push(row);
+    await Promise.all([...inFlight].map((f) => f.done));
+    if (failures.length > 0) throw failures[0];
+  } finally {
+    // Stopped early (cancel, a bad read): the tasks in flight end first, so none outlives the pass.
+    await Promise.all([...inFlight].map((f) => f.done));
   }
   return { steps, layers: bundle.layers, k99: table };
 }

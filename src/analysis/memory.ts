@@ -9,7 +9,10 @@
 // two largest such arrays count. The factors of two checkpoints stay (the reference and the one
 // being compared, or A's and B's), each about features × datapoints float64 per layer. The factor
 // cache (factorCache.ts) keeps at most its own byte bound on top. The size of the file does not
-// enter: a 6 GB bundle of small layers fits, a 300 MB file of one huge layer may not.
+// enter: a 6 GB bundle of small layers fits, a 300 MB file of one huge layer may not. The k99 pass
+// (Export JSON, classes.ts) holds on the pool at most OVERLAP_BYTES of float64 layers in flight,
+// each with its centred copy and, wider than its datapoints, a transpose: after the job, not
+// beside its factors, so it is not in this estimate.
 
 import { formatBytes } from '../io/decode';
 

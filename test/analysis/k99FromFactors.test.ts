@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpuBackend, type ComputeBackend } from '../../src/analysis/backend';
+import { cpuBackend, registerCpuBackend, type ComputeBackend } from '../../src/analysis/backend';
 import { dimensionsOverTrainingWithGaps } from '../../src/analysis/classes';
 import { factorSpectrumIsK99s } from '../../src/analysis/dimensionality';
 import { computeDynamics, knownK99Of } from '../../src/analysis/engine';
@@ -224,6 +224,37 @@ describe("where the job's factors do not hold the pass's spectrum, the pass fill
     // The export: the pass's table, whatever the job knew.
     const described = await withDynamicsProvenance(result, { bundle, run: bundle.runs[0], options: o, leftOut: [], reason: 'test' });
     expect(described.k99).toEqual(pass.k99);
+  });
+});
+
+describe('the k99 pass on the registered CPU pool', () => {
+  it('gives the one-thread table exactly (conv layers flattened on the workers, a bad array null), and a cancel stops it', async () => {
+    const bundle = await real('digits-cnn.npz');
+    const o = options({ convReduction: 'dft' });
+    const bad = syntheticBundle({ step: 100, layer: 'topk' });
+    const single = [await dimensionsOverTrainingWithGaps(bundle, undefined, o), await dimensionsOverTrainingWithGaps(bad, undefined, o)];
+    const used = { variance: 0 };
+    registerCpuBackend(pool);
+    const runTasks = pool.runTasks.bind(pool);
+    pool.runTasks = (requests, signal) => {
+      used.variance += requests.filter((r) => r.type === 'variance-spectrum').length;
+      return runTasks(requests, signal);
+    };
+    try {
+      expect(await dimensionsOverTrainingWithGaps(bundle, undefined, o)).toEqual(single[0]);
+      expect(await dimensionsOverTrainingWithGaps(bad, undefined, o)).toEqual(single[1]);
+      expect(single[1].k99[1].filter((v) => v === null)).toHaveLength(1);
+      // Every cell of both tables but the bad one went to a worker.
+      const cells = (t: { k99: unknown[][] }) => t.k99.flat().length;
+      expect(used.variance).toBe(cells(single[0]) + cells(single[1]) - 1);
+      const controller = new AbortController();
+      const stopped = dimensionsOverTrainingWithGaps(bundle, undefined, o, { signal: controller.signal });
+      controller.abort();
+      await expect(stopped).rejects.toMatchObject({ name: 'AbortError' });
+    } finally {
+      pool.runTasks = runTasks;
+      registerCpuBackend(null);
+    }
   });
 });
 

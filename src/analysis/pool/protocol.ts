@@ -98,6 +98,13 @@ export type PoolRequest =
     }
   | {
       id: number;
+      /** One layer's variance spectrum for the k99 pass (analysis/classes.ts): math/cca.ts varianceSpectrum of reduceToMatrix. */
+      type: 'variance-spectrum';
+      rep: RepresentationMessage;
+      reduction: 'flatten' | 'meanpool';
+    }
+  | {
+      id: number;
       /** SVCCA's second half: the k kept eigenvectors of each spectrum (gramFactor.ts draftSvd). */
       type: 'gram-vectors';
       spectra: SvdSpectrum[];
@@ -126,4 +133,5 @@ export type PoolResponse =
   | { id: number; type: 'pairs'; grid: PairNumbers[][] }
   | { id: number; type: 'gram-values'; drafts: (CcaDraft | SvdSpectrum)[] }
   | { id: number; type: 'gram-vectors'; drafts: SvdDraft[] }
+  | { id: number; type: 'variance-spectrum'; spectrum: number[] }
   | { id: number; type: 'error'; error: PoolError };

@@ -3,7 +3,9 @@
 // pool/gramHost.ts), one task at a time. Used by the browser's
 // module worker (worker/poolWorker.ts) and Node's worker thread (pool/nodeWorker.ts) alike.
 
+import { varianceSpectrum } from '../../math/cca';
 import { primeSideFactors } from '../../math/dft';
+import { reduceToMatrix } from '../../math/reduce';
 import { draftCca, draftSvd, svdSpectrum } from '../../math/gramFactor';
 import { compareFactors, factorize, type Factor } from '../metrics';
 import { representationOf, type PoolError, type PoolRequest, type PoolResponse } from './protocol';
@@ -100,6 +102,10 @@ export function handlePoolRequest(request: PoolRequest, post: PoolPost): void {
       // Shared: SVCCA's reduction goes out again with 'gram-vectors' and is then read, not copied.
       if (request.shared) post({ id, type: 'gram-values', drafts: sharedCopy(drafts) }, []);
       else post({ id, type: 'gram-values', drafts }, buffersOf(drafts));
+      return;
+    }
+    if (request.type === 'variance-spectrum') {
+      post({ id, type: 'variance-spectrum', spectrum: varianceSpectrum(reduceToMatrix(representationOf(request.rep), request.reduction)) }, []);
       return;
     }
     if (request.type === 'gram-vectors') {
