@@ -128,8 +128,8 @@ async function layerMatrix(
   hint: number | undefined,
   reduction: 'flatten' | 'meanpool',
 ): Promise<{ x: Matrix; conv: boolean }> {
-  const prepared = prepare({ name: entry.source, array: await entry.load() }, options, hint);
-  return { x: reduceToMatrix(prepared.rep, reduction), conv: prepared.rep.kind === 'conv' };
+  const rep = await layerRepresentation(entry, options, hint);
+  return { x: reduceToMatrix(rep, reduction), conv: rep.kind === 'conv' };
 }
 
 function runOf(bundle: Bundle, run: string | null | undefined): string | null {
