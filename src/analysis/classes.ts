@@ -341,11 +341,10 @@ async function k99Table(
         inFlight.add(task);
       }
     }
-    await Promise.all([...inFlight].map((f) => f.done));
-    if (failures.length > 0) throw failures[0];
   } finally {
-    // Stopped early (cancel, a bad read): the tasks in flight end first, so none outlives the pass.
+    // Every task in flight ends first, also when the pass stops early (cancel, a bad read): none outlives it.
     await Promise.all([...inFlight].map((f) => f.done));
   }
+  if (failures.length > 0) throw failures[0];
   return { steps, layers: bundle.layers, k99: table };
 }

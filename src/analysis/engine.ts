@@ -255,6 +255,13 @@ async function loadSide(
       if (useCache) cache.set(factorKey(entries[i], options, hint, dft), reps[k], computed[k] as Factor);
     });
   };
+  /** Empties the batch being read once handed to factorBatch. */
+  const clearBatch = (started: Promise<void>) => {
+    batch = [];
+    fresh = [];
+    batchBytes = 0;
+    return started;
+  };
   /** Starts factoring the batch read so far; on the pool, waits for the batch before it (one in flight). */
   const flush = async () => {
     if (!overlap) return clearBatch(factorBatch(batch, fresh));
@@ -267,13 +274,6 @@ async function loadSide(
     // A failure waits for the loop to ask for it (below), never unhandled meanwhile.
     started.catch(() => {});
     await before;
-  };
-  /** Empties the batch being read once handed to factorBatch. */
-  const clearBatch = (started: Promise<void>) => {
-    batch = [];
-    fresh = [];
-    batchBytes = 0;
-    return started;
   };
   try {
     for (const i of missing) {
