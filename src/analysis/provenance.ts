@@ -69,14 +69,46 @@ async function sha256(data: BufferSource): Promise<string> {
   return hex(await globalThis.crypto.subtle.digest('SHA-256', data));
 }
 
-/** "dtype|shape|" then the values' bytes (little-endian floats): what an array's digest is taken over (a copy, taken now). */
-function digestInput(array: NdArray): Uint8Array<ArrayBuffer> {
+/** "dtype|shape|", then the values' bytes (little-endian floats): the two parts an array's digest is taken over. */
+function digestParts(array: NdArray): [Uint8Array, Uint8Array] {
   const head = new TextEncoder().encode(`${array.dtype}|${array.shape.join(',')}|`);
-  const body = new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength);
+  return [head, new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength)];
+}
+
+/** digestParts as one buffer (a copy, taken now): WebCrypto hashes one buffer. */
+function digestInput(array: NdArray): Uint8Array<ArrayBuffer> {
+  const [head, body] = digestParts(array);
   const all = new Uint8Array(head.length + body.length);
   all.set(head);
   all.set(body, head.length);
   return all;
+}
+
+/** An incremental SHA-256 (Node's `crypto.createHash('sha256')`): fed in parts, so nothing is copied. */
+export interface IncrementalSha256 {
+  update(bytes: Uint8Array): unknown;
+  digest(encoding: 'hex'): string;
+}
+
+let incrementalSha256: (() => IncrementalSha256) | null = null;
+
+/**
+ * Registers an incremental SHA-256 (the CLI registers Node's). With one, every array is hashed as
+ * read, whatever its size, without the copy WebCrypto needs (HASH_AS_READ_MAX_BYTES no longer
+ * applies): the export's content hash then never reads an array again. The digests are the same.
+ */
+export function registerIncrementalSha256(factory: (() => IncrementalSha256) | null): void {
+  incrementalSha256 = factory;
+}
+
+/** SHA-256 of one array as decoded (digestParts), in hex. */
+function arrayDigest(array: NdArray): Promise<string> {
+  if (incrementalSha256) {
+    const hash = incrementalSha256();
+    for (const part of digestParts(array)) hash.update(part);
+    return Promise.resolve(hash.digest('hex'));
+  }
+  return sha256(digestInput(array));
 }
 
 function cacheDigest(entry: BundleEntry, digest: Promise<string>): Promise<string> {
@@ -87,13 +119,7 @@ function cacheDigest(entry: BundleEntry, digest: Promise<string>): Promise<strin
 
 /** SHA-256 of one array as decoded (see digestInput). Cached per entry. */
 function entryDigest(entry: BundleEntry): Promise<string> {
-  return (
-    entryDigests.get(entry) ??
-    cacheDigest(
-      entry,
-      entry.load().then((array) => sha256(digestInput(array))),
-    )
-  );
+  return entryDigests.get(entry) ?? cacheDigest(entry, entry.load().then(arrayDigest));
 }
 
 /**
@@ -110,11 +136,12 @@ export const HASH_AS_READ_MAX_BYTES = 16 * 2 ** 20;
  * inputHash finds its digest and does not read the array again: a dynamics job's export then reads
  * the bundle once (engine.ts DynamicsRequest.onArrayRead). Resolves once hashed (never rejects), so
  * that a job awaiting it holds the hash's copy of one array at a time. Arrays over
- * HASH_AS_READ_MAX_BYTES are left to inputHash.
+ * HASH_AS_READ_MAX_BYTES are left to inputHash, unless an incremental SHA-256 is registered
+ * (registerIncrementalSha256: the CLI), which hashes any array without a copy.
  */
 export async function rememberEntryDigest(entry: BundleEntry, array: NdArray): Promise<void> {
-  if (entryDigests.has(entry) || array.data.byteLength > HASH_AS_READ_MAX_BYTES) return;
-  await cacheDigest(entry, sha256(digestInput(array))).catch(() => {});
+  if (entryDigests.has(entry) || (!incrementalSha256 && array.data.byteLength > HASH_AS_READ_MAX_BYTES)) return;
+  await cacheDigest(entry, arrayDigest(array)).catch(() => {});
 }
 
 /**

@@ -70,7 +70,8 @@ export async function classesCommand(bundle: Bundle & { name: string }, run: str
   );
   const chosenRun = run === undefined ? bundle.runs[0] : run;
   const read = dynamicsEntries(bundle.entries, [...new Set([...result.layers, ...(result.logitsLayer ? [result.logitsLayer] : [])])], chosenRun);
-  const json = {
+  // Built only for --json (commands.ts): the content hash reads the arrays again.
+  const json = async () => ({
     analysis: 'class-sensitivity',
     ...result,
     bundle: bundle.name,
@@ -92,7 +93,7 @@ export async function classesCommand(bundle: Bundle & { name: string }, run: str
       reason: 'class sensitivity always runs in float64 on the CPU (its work is one SVD step per layer and checkpoint)',
     },
     app: appInfo(),
-  };
+  });
   return { json, text: classesText(result), warnings: [...result.warnings] };
 }
 

@@ -4,6 +4,7 @@
 // "svcca-lens: FILE[:MEMBER]: what is wrong"; warnings go to stderr and, with --json, into the JSON
 // object too.
 
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { registerCpuBackend, registerGpuBackend, resolveBackend } from '../analysis/backend';
 import { createNodePool } from '../analysis/pool/node';
@@ -18,7 +19,7 @@ import { printableLines, terminalSafeJson } from '../io/printable';
 import { formatCross, formatDynamics, formatFreeze, formatPair } from './format';
 import { freezeSteps } from '../analysis/baseline';
 import { convReductionFits, switchNotice, workingConvReduction } from '../analysis/compatibility';
-import { rememberEntryDigest, withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
+import { registerIncrementalSha256, rememberEntryDigest, withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
 import { anyConv, isInformational } from '../analysis/rules';
 import type { Bundle } from '../io/types';
 import type { OpenedBundle } from '../io/bundle';
@@ -163,6 +164,7 @@ export async function runCommand(argv: string[], out: Output): Promise<number> {
     cpuPool?.close();
     cpuPool = null;
     registerCpuBackend(null);
+    registerIncrementalSha256(null);
   }
 }
 
@@ -172,24 +174,28 @@ async function command(argv: string[], out: Output): Promise<number> {
     const parsed = parseArgs(argv);
     cpuPool = createNodePool(parsed.threads);
     registerCpuBackend(cpuPool);
+    // Every array hashed as read, without a copy (provenance.ts): --json never reads one again.
+    registerIncrementalSha256(() => createHash('sha256'));
     const { backend, reason } = await chooseBackend(parsed.options);
     if (parsed.options.backend === 'webgpu') out.stderr(`svcca-lens: backend: ${reason}`);
     if (parsed.allRuns && parsed.command !== 'dynamics') throw new UsageError('--all-runs belongs to dynamics (cross takes --all-pairs)');
     if (parsed.allPairs && parsed.command !== 'cross') throw new UsageError('--all-pairs belongs to cross (dynamics takes --all-runs)');
     let warnings: string[];
-    let json: unknown;
+    // The JSON is built only for --json: its provenance hashes every array the job read (for arrays
+    // not hashed as read, a second read of each), which the plain-text output never shows.
+    let json: () => unknown;
     let text: string;
     if (parsed.command === 'compare') {
       expectPositional(parsed, 2, 'two arrays, A and B');
       const [a, b] = await Promise.all(parsed.positional.map((ref) => loadArrayRef(ref)));
       const result = await comparePair(a, b, parsed.options, backend, parsed.baseline);
       ({ warnings } = result);
-      json = compareJson(result);
       text = formatPair(result, a.name, b.name);
+      json = () => compareJson(result);
       if (parsed.sweepK) {
         const sweep = pairSweepK(a, b, parsed.options);
         warnings.push(...sweep.warnings);
-        Object.assign(json as object, { sweepK: sweep.json.sweepK, k99: sweep.json.k99 });
+        json = () => Object.assign(compareJson(result), { sweepK: sweep.json.sweepK, k99: sweep.json.k99 });
         text += '\n' + sweep.text;
       }
     } else if (parsed.command === 'dynamics' && parsed.allRuns) {
@@ -206,7 +212,7 @@ async function command(argv: string[], out: Output): Promise<number> {
       if (switched) result.warnings.unshift(switched);
       result.warnings.push(...leftOutWarnings([bundle]));
       result.conventions.backendReason = reason;
-      json = await seedsDynamicsJson(result, { bundle: bundle.name, entries: bundle.entries, options: parsed.options, reason });
+      json = () => seedsDynamicsJson(result, { bundle: bundle.name, entries: bundle.entries, options: parsed.options, reason });
       ({ warnings } = result);
       text = formatSeedsDynamics(result);
     } else if (parsed.command === 'cross' && parsed.allPairs) {
@@ -218,7 +224,7 @@ async function command(argv: string[], out: Output): Promise<number> {
       if (switched) result.warnings.unshift(switched);
       result.warnings.push(...leftOutWarnings([bundle]));
       result.conventions.backendReason = reason;
-      json = await seedsCrossJson(result, { bundle: bundle.name, entries: bundle.entries, options: parsed.options, reason });
+      json = () => seedsCrossJson(result, { bundle: bundle.name, entries: bundle.entries, options: parsed.options, reason });
       ({ warnings } = result);
       text = formatSeedsCross(result);
     } else if (parsed.command === 'dynamics') {
@@ -226,8 +232,8 @@ async function command(argv: string[], out: Output): Promise<number> {
       const bundle = await openBundlePaths(parsed.positional);
       const switched = fitConvReduction(parsed, [bundle]);
       const result: DynamicsResult = await computeDynamics(
-        // Each array hashed as the job reads it: the provenance's content hash reads nothing again.
-        { bundle, run: parsed.run, reference: parsed.reference, baseline: parsed.baseline, onArrayRead: rememberEntryDigest },
+        // With --json, each array is hashed as the job reads it: the provenance's content hash reads nothing again.
+        { bundle, run: parsed.run, reference: parsed.reference, baseline: parsed.baseline, ...(parsed.json ? { onArrayRead: rememberEntryDigest } : {}) },
         parsed.options,
         {},
         backend,
@@ -237,9 +243,11 @@ async function command(argv: string[], out: Output): Promise<number> {
       result.conventions.backendReason = reason;
       const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
       const freeze = freezeSteps(result, parsed.threshold);
-      const described = await withDynamicsProvenance(result, { bundle, run, options: parsed.options, leftOut: [], reason, k99: parsed.json });
-      // `freeze` when asked about (--baseline or --threshold): otherwise the schema stays the app's Export JSON.
-      json = parsed.baseline || parsed.thresholdGiven ? { ...described, freeze: { threshold: parsed.threshold, layers: freeze } } : described;
+      json = async () => {
+        const described = await withDynamicsProvenance(result, { bundle, run, options: parsed.options, leftOut: [], reason });
+        // `freeze` when asked about (--baseline or --threshold): otherwise the schema stays the app's Export JSON.
+        return parsed.baseline || parsed.thresholdGiven ? { ...described, freeze: { threshold: parsed.threshold, layers: freeze } } : described;
+      };
       ({ warnings } = result);
       text = formatDynamics(result) + '\n' + formatFreeze(freeze, parsed.threshold, result.reference);
     } else if (parsed.command === 'cross') {
@@ -257,12 +265,13 @@ async function command(argv: string[], out: Output): Promise<number> {
       result.conventions.backendReason = reason;
       const runA = parsed.runA === undefined ? bundleA.runs[0] : parsed.runA;
       const runB = parsed.runB === undefined ? bundleB.runs[0] : parsed.runB;
-      json = await withCrossProvenance(result, {
-        a: { bundle: bundleA.name, run: runA, entries: bundleA.entries, leftOut: [] },
-        b: { bundle: bundleB.name, run: runB, entries: bundleB.entries, leftOut: [] },
-        options: parsed.options,
-        reason,
-      });
+      json = () =>
+        withCrossProvenance(result, {
+          a: { bundle: bundleA.name, run: runA, entries: bundleA.entries, leftOut: [] },
+          b: { bundle: bundleB.name, run: runB, entries: bundleB.entries, leftOut: [] },
+          options: parsed.options,
+          reason,
+        });
       ({ warnings } = result);
       text = formatCross(result);
     } else if (parsed.command === 'classes') {
@@ -273,10 +282,15 @@ async function command(argv: string[], out: Output): Promise<number> {
     } else {
       throw new UsageError(unknownCommand(parsed.command));
     }
-    (json as { conventions: { backendReason?: string } }).conventions.backendReason = reason;
+    let printed: string;
+    if (parsed.json) {
+      const built = (await json()) as { conventions: { backendReason?: string } };
+      built.conventions.backendReason = reason;
+      printed = terminalSafeJson(JSON.stringify(built));
+    } else printed = printableLines(text);
     // How conv layers were read and reduced is a note, not a warning (as the app's Notes line).
     for (const w of warnings) out.stderr(`svcca-lens: ${isInformational(w) ? 'note' : 'warning'}: ${w}`);
-    out.stdout(parsed.json ? terminalSafeJson(JSON.stringify(json)) : printableLines(text));
+    out.stdout(printed);
     return 0;
   } catch (error) {
     if (error instanceof InputError || error instanceof SeedsFailedError) {

@@ -56,9 +56,17 @@ export function decodeElements(bytes: Uint8Array, type: ElementType, count: numb
       for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, littleEndian);
       break;
     case 'f2': {
-      // Build the float32 bit patterns directly: exact for every half value, NaN and ±Inf included.
+      // The float32 bit pattern of every half value (NaN and ±Inf included) from a table of all 65 536:
+      // a lookup per element instead of a DataView read and a branchy conversion (~10× faster on a
+      // 190 MB float16 bundle, where decoding was most of reading).
       const bits = new Uint32Array(out.buffer);
-      for (let i = 0; i < count; i++) bits[i] = halfToFloatBits(view.getUint16(i * 2, littleEndian));
+      const table = halfTable();
+      if (littleEndian === HOST_LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+        const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+        for (let i = 0; i < count; i++) bits[i] = table[halves[i]];
+      } else {
+        for (let i = 0; i < count; i++) bits[i] = table[view.getUint16(i * 2, littleEndian)];
+      }
       break;
     }
     case 'bf16': {
@@ -103,6 +111,17 @@ export function decodeElements(bytes: Uint8Array, type: ElementType, count: numb
     }
   }
   return out;
+}
+
+let halfBits: Uint32Array | null = null;
+
+/** halfToFloatBits of every 16-bit pattern (256 KB), built on first use. */
+function halfTable(): Uint32Array {
+  if (!halfBits) {
+    halfBits = new Uint32Array(65536);
+    for (let h = 0; h < 65536; h++) halfBits[h] = halfToFloatBits(h);
+  }
+  return halfBits;
 }
 
 /** IEEE half bits → float32 bits (sign, exponent rebias 15 → 127, mantissa 10 → 23 bits). */
