@@ -99,24 +99,31 @@ export function dft2(conv: Conv): Spectrum {
       alongH.data[(h + u) * 2 * h + h + y] = cs;
     }
   const chunk = Math.max(1, Math.min(n, Math.floor(DATAPOINT_CHUNK_BYTES / (8 * h * w * c))));
+  // The work arrays of one chunk, made once for all chunks (sized for a full one): fresh arrays of
+  // megabytes per chunk cost more in page faults than the products (Chromium maps each anew).
+  const chunkRun = chunk * c;
+  const rowBuffer = new Float64Array(w * chunkRun);
+  const alongWBuffer = new Float64Array(2 * half * chunkRun);
+  const stackedBuffer = new Float64Array(2 * h * half * chunkRun);
+  const spectrumBuffer = new Float64Array(2 * h * half * chunkRun);
   for (let i0 = 0; i0 < n; i0 += chunk) {
     const count = Math.min(chunk, n - i0);
     const run = count * c; // one frequency's (i, c) values of this chunk
     const columns = half * run; // the product along H: columns (v, i, c)
     // Right operand of the product along H: rows y of Re T (columns (v, i, c)), then rows y of Im T.
-    const stacked = { rows: 2 * h, cols: columns, data: new Float64Array(2 * h * columns) };
-    const row = zeros(w, run); // image row y of the chunk: rows x, columns (i, c)
+    const stacked = { rows: 2 * h, cols: columns, data: stackedBuffer.subarray(0, 2 * h * columns) };
+    const row = { rows: w, cols: run, data: rowBuffer.subarray(0, w * run) }; // image row y of the chunk: rows x, columns (i, c)
     for (let y = 0; y < h; y++) {
       for (let i = 0; i < count; i++)
         for (let x = 0; x < w; x++) {
           const from = (i0 + i) * perDatapoint + (y * w + x) * perPosition;
           for (let ch = 0; ch < c; ch++) row.data[x * run + i * c + ch] = data[from + ch * perChannel];
         }
-      const t = multiply(alongW, row).data; // rows v of Re T, then rows v of Im T; columns (i, c)
+      const t = multiply(alongW, row, alongWBuffer).data; // rows v of Re T, then rows v of Im T; columns (i, c)
       stacked.data.set(t.subarray(0, columns), y * columns);
       stacked.data.set(t.subarray(columns), (h + y) * columns);
     }
-    const spectrum = multiply(alongH, stacked).data; // rows: Re F for u = 0..H−1, then Im F; columns (v, i, c)
+    const spectrum = multiply(alongH, stacked, spectrumBuffer).data; // rows: Re F for u = 0..H−1, then Im F; columns (v, i, c)
     for (let u = 0; u < h; u++)
       for (let v = 0; v < half; v++) {
         const from = u * columns + v * run;

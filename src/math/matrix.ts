@@ -189,23 +189,35 @@ function dot4x4(A: Float64Array, B: Float64Array, C: Float64Array, i: number, j:
 
 /**
  * C = A B for A p × k and B k × q (row-major): W·Xc and U_kᵀ·Xc (B a representation) and small
- * factor products. The WebAssembly SIMD kernel where the engine has one, else multiplyJs.
+ * factor products. The WebAssembly SIMD kernel where the engine has one, else multiplyJs. `into`:
+ * where the result goes (see productTarget), else a new matrix.
  */
-export function multiply(a: Matrix, b: Matrix): Matrix {
+export function multiply(a: Matrix, b: Matrix, into?: Float64Array): Matrix {
   if (a.cols !== b.rows) throw new Error(`multiply: inner sizes differ (${a.cols} vs ${b.rows})`);
   if (a.rows * b.cols * a.cols >= WASM_MIN_WORK) {
-    const c = zeros(a.rows, b.cols);
+    const c = productTarget(a.rows, b.cols, into);
     if (wasmMultiplyAB(a.data, b.data, c.data, a.rows, b.cols, a.cols)) return c;
   }
-  return multiplyJs(a, b);
+  return multiplyJs(a, b, into);
+}
+
+/**
+ * The p × q result of a product: over the first p·q elements of `into` (every one of them
+ * overwritten; the caller's buffer, reused across many products, such as dft2's per chunk), else new.
+ */
+function productTarget(p: number, q: number, into?: Float64Array): Matrix {
+  if (!into) return zeros(p, q);
+  if (into.length < p * q) throw new Error(`a product of ${p} × ${q} into ${into.length} elements`);
+  return { rows: p, cols: q, data: into.subarray(0, p * q) };
 }
 
 /** multiply's plain-JS kernel: the fallback without WebAssembly SIMD, and the tests' reference. */
-export function multiplyJs(a: Matrix, b: Matrix): Matrix {
+export function multiplyJs(a: Matrix, b: Matrix, into?: Float64Array): Matrix {
   if (a.cols !== b.rows) throw new Error(`multiply: inner sizes differ (${a.cols} vs ${b.rows})`);
   const { rows: p, cols: k } = a;
   const q = b.cols;
-  const c = zeros(p, q);
+  const c = productTarget(p, q, into);
+  if (into) c.data.fill(0);
   for (let i = 0; i < p; i++) {
     const ci = i * q;
     for (let t = 0; t < k; t++) {

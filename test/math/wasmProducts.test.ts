@@ -133,6 +133,25 @@ describe('WebAssembly SIMD products A·Bᵀ', () => {
     expect(Array.from(multiply(w, x).data)).toEqual(Array.from(multiplyJs(w, x).data));
   });
 
+  it('multiply into a reused buffer (dft2 per chunk): the same bits as a fresh result, whatever the buffer held, on both kernels', () => {
+    const w = randn(9, 12, 40);
+    const x = randn(10, 40, 301);
+    const small = randn(11, 3, 4);
+    const fresh = [multiply(w, x).data, multiply(small, randn(12, 4, 5)).data];
+    for (const on of [true, false]) {
+      setWasmProductsEnabled(on);
+      // Larger than either result and full of garbage: every element of the result is overwritten.
+      const buffer = new Float64Array(12 * 301 + 7).fill(Number.NaN);
+      const big = multiply(w, x, buffer);
+      expect(big.data.buffer).toBe(buffer.buffer);
+      expect([big.rows, big.cols, big.data.length]).toEqual([12, 301, 12 * 301]);
+      expect(Array.from(big.data), `kernels ${on ? 'wasm' : 'js'}`).toEqual(Array.from(on ? fresh[0] : multiplyJs(w, x).data));
+      buffer.fill(Number.NaN);
+      expect(Array.from(multiply(small, randn(12, 4, 5), buffer).data)).toEqual(Array.from(fresh[1]));
+      expect(() => multiply(w, x, new Float64Array(10))).toThrow(/a product of 12 × 301 into 10 elements/);
+    }
+  });
+
   // tridiagonalEigen with its O(n³) loops in WebAssembly (tred2's product, rank-2 update and
   // accumulation; the QL rotations) against the same algorithm in JS: odd and even n, a Gram of
   // full rank and one of rank 20 (a cluster of zero eigenvalues).
