@@ -4,6 +4,7 @@
 // The hash is SHA-256 over the arrays as the readers decode them (dtype, shape, values), so the
 // app and the CLI give the same hash for the same files and an export can be matched to its data.
 
+import { Sha256 } from '../io/sha256';
 import { InputError, type Bundle, type BundleEntry, type NdArray } from '../io/types';
 import { dimensionsOverTrainingWithGaps } from './classes';
 import { knownK99Of } from './engine';
@@ -61,54 +62,40 @@ export type CrossExport = CrossResult & CrossProvenance;
 const HASH_CHARS = 12;
 const entryDigests = new WeakMap<BundleEntry, Promise<string>>();
 
-function hex(bytes: ArrayBuffer): string {
-  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-async function sha256(data: BufferSource): Promise<string> {
-  return hex(await globalThis.crypto.subtle.digest('SHA-256', data));
-}
-
 /** "dtype|shape|", then the values' bytes (little-endian floats): the two parts an array's digest is taken over. */
 function digestParts(array: NdArray): [Uint8Array, Uint8Array] {
   const head = new TextEncoder().encode(`${array.dtype}|${array.shape.join(',')}|`);
   return [head, new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength)];
 }
 
-/** digestParts as one buffer (a copy, taken now): WebCrypto hashes one buffer. */
-function digestInput(array: NdArray): Uint8Array<ArrayBuffer> {
-  const [head, body] = digestParts(array);
-  const all = new Uint8Array(head.length + body.length);
-  all.set(head);
-  all.set(body, head.length);
-  return all;
-}
-
-/** An incremental SHA-256 (Node's `crypto.createHash('sha256')`): fed in parts, so nothing is copied. */
+/** An incremental SHA-256 (io/sha256.ts, or Node's `crypto.createHash('sha256')`): fed in parts, so nothing is copied. */
 export interface IncrementalSha256 {
   update(bytes: Uint8Array): unknown;
   digest(encoding: 'hex'): string;
 }
 
-let incrementalSha256: (() => IncrementalSha256) | null = null;
+const javascriptSha256 = () => new Sha256();
+let makeSha256: () => IncrementalSha256 = javascriptSha256;
 
 /**
- * Registers an incremental SHA-256 (the CLI registers Node's). With one, every array is hashed as
- * read, whatever its size, without the copy WebCrypto needs (HASH_AS_READ_MAX_BYTES no longer
- * applies): the export's content hash then never reads an array again. The digests are the same.
+ * Registers a faster SHA-256 than the JavaScript one (the CLI registers Node's native hash, ~8× as
+ * fast); null goes back to the JavaScript one (the browser's: WebCrypto hashes only one buffer,
+ * which would be a copy of the array and its header line). The digests are the same.
  */
 export function registerIncrementalSha256(factory: (() => IncrementalSha256) | null): void {
-  incrementalSha256 = factory;
+  makeSha256 = factory ?? javascriptSha256;
 }
 
-/** SHA-256 of one array as decoded (digestParts), in hex. */
-function arrayDigest(array: NdArray): Promise<string> {
-  if (incrementalSha256) {
-    const hash = incrementalSha256();
-    for (const part of digestParts(array)) hash.update(part);
-    return Promise.resolve(hash.digest('hex'));
-  }
-  return sha256(digestInput(array));
+/** SHA-256 of `parts` in order, in hex. */
+function sha256(...parts: Uint8Array[]): string {
+  const hash = makeSha256();
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
+}
+
+/** SHA-256 of one array as decoded (digestParts), in hex: hashed where it lies, no copy. */
+function arrayDigest(array: NdArray): string {
+  return sha256(...digestParts(array));
 }
 
 function cacheDigest(entry: BundleEntry, digest: Promise<string>): Promise<string> {
@@ -117,31 +104,23 @@ function cacheDigest(entry: BundleEntry, digest: Promise<string>): Promise<strin
   return digest;
 }
 
-/** SHA-256 of one array as decoded (see digestInput). Cached per entry. */
+/** SHA-256 of one array as decoded (see digestParts). Cached per entry. */
 function entryDigest(entry: BundleEntry): Promise<string> {
   return entryDigests.get(entry) ?? cacheDigest(entry, entry.load().then(arrayDigest));
 }
 
 /**
- * Largest array (bytes of its data) hashed as a job reads it. WebCrypto hashes one buffer, so the
- * digest takes a copy of the array with its header line; beside a job that holds a checkpoint's
- * factors, a copy of a 64 MiB array (and the garbage it leaves until collected) raised the CLI's
- * peak memory on a 1.2 GB bundle from 455 to 560 MB (test/cli/largeFile.test.ts). Larger arrays are
- * hashed by inputHash after the job, one at a time, as before: one more read of those arrays only.
- */
-export const HASH_AS_READ_MAX_BYTES = 16 * 2 ** 20;
-
-/**
  * Hashes an array a job has just read (`entry.load()`'s array, before anything changes it), so that
  * inputHash finds its digest and does not read the array again: a dynamics job's export then reads
- * the bundle once (engine.ts DynamicsRequest.onArrayRead). Resolves once hashed (never rejects), so
- * that a job awaiting it holds the hash's copy of one array at a time. Arrays over
- * HASH_AS_READ_MAX_BYTES are left to inputHash, unless an incremental SHA-256 is registered
- * (registerIncrementalSha256: the CLI), which hashes any array without a copy.
+ * the bundle once (engine.ts DynamicsRequest.onArrayRead). Any size: the hash is fed the array where
+ * it lies (before, WebCrypto's copy of it kept arrays over 16 MiB for a second read after the job).
  */
 export async function rememberEntryDigest(entry: BundleEntry, array: NdArray): Promise<void> {
-  if (entryDigests.has(entry) || (!incrementalSha256 && array.data.byteLength > HASH_AS_READ_MAX_BYTES)) return;
-  await cacheDigest(entry, arrayDigest(array)).catch(() => {});
+  if (entryDigests.has(entry)) return;
+  await cacheDigest(
+    entry,
+    Promise.resolve().then(() => arrayDigest(array)),
+  ).catch(() => {});
 }
 
 /**
@@ -160,7 +139,7 @@ export async function inputHash(entries: readonly BundleEntry[]): Promise<string
     });
     lines.push(`${e.run ?? ''}/${e.step}/${e.layer} ${digest}`);
   }
-  return (await sha256(new TextEncoder().encode(lines.join('\n')))).slice(0, HASH_CHARS);
+  return sha256(new TextEncoder().encode(lines.join('\n'))).slice(0, HASH_CHARS);
 }
 
 /** The arrays a learning-dynamics job reads, in hash order: steps ascending, layers in bundle order. */
