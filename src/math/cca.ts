@@ -164,10 +164,15 @@ export interface SvdStep {
   wide: boolean;
 }
 
-/** `centred`: x's rows already have mean zero (the DFT's embedded blocks, centred in the complex domain): used as they are, not centred again. */
-export function svdStep(x: Matrix, { centred = false }: { centred?: boolean } = {}): SvdStep {
+/**
+ * `centred`: x's rows already have mean zero (the DFT's embedded blocks, centred in the complex
+ * domain): used as they are, not centred again. `solver`: symmetricEigen's method ('auto': Jacobi up
+ * to SMALL_N, the most accurate and cheap for one matrix; the DFT's hundreds of blocks per layer
+ * take 'tridiagonal', see dft.ts sideFactors).
+ */
+export function svdStep(x: Matrix, { centred = false, solver = 'auto' }: { centred?: boolean; solver?: 'auto' | 'tridiagonal' } = {}): SvdStep {
   const { centered, gram, wide } = centredGram(x, false, centred);
-  const eig = symmetricEigen(gram);
+  const eig = symmetricEigen(gram, solver);
   return { centered, spectrum: spectrumOf(eig.values, x.cols), vectors: eig.vectors, gramValues: eig.values, wide };
 }
 

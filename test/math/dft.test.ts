@@ -1,6 +1,6 @@
 // Conv layers through the DFT. Conv tensors are NHWC (datapoints, height, width, channels).
 import { describe, expect, it } from 'vitest';
-import { cca, svcca } from '../../src/math/cca';
+import { cca, ccaFromFactors, chooseK, svcca, svccaFactorFromStep, svdStep } from '../../src/math/cca';
 import { dft2, dftSimilarity, embeddedBlock, primeSideFactors, rememberSideFactors, sharedFrequencies, spectrumValue } from '../../src/math/dft';
 import { randn } from '../../src/math/random';
 import { denseAsConv, reduceToMatrix, type Conv } from '../../src/math/reduce';
@@ -131,6 +131,44 @@ describe('embedded blocks', () => {
         const [re7, im7] = spectrumValue(s, 7, u, v, 1);
         expectClose([block.data[1 * 100 + 7], block.data[(3 + 1) * 100 + 7]], [re7 - meanRe, im7 - meanIm], TOL.f64Reordered * 100, `(${u}, ${v})`);
       }
+  });
+
+  it('their SVD step by Householder + QL (what sideFactors runs) keeps what Jacobi keeps: spectrum, subspace and canonical correlations', () => {
+    // 16 channels: 32 × 32 Grams, the size the engine's 'auto' hands to Jacobi. A real layer's
+    // spectrum decays; the embedded one comes in equal pairs (a degenerate pair per complex value).
+    const layer = (seed: number): Conv => {
+      const conv = randomConv(seed, 300, 6, 6, 16);
+      for (let i = 0; i < conv.data.length; i++) conv.data[i] *= 1 / (1 + (i % 16));
+      return conv;
+    };
+    const [sa, sb] = [dft2(layer(80)), dft2(layer(81))];
+    const keep = { kind: 'variance' as const, fraction: 0.99 };
+    for (const [u, v] of [
+      [0, 0],
+      [1, 2],
+      [3, 3],
+    ]) {
+      const a = embeddedBlock(sa, u, v);
+      const b = embeddedBlock(sb, u, v);
+      const [jacobi, qlStep] = (['auto', 'tridiagonal'] as const).map((solver) => svdStep(a, { centred: true, solver }));
+      const largest = jacobi.spectrum[0];
+      jacobi.spectrum.forEach((value, i) => expect(Math.abs(value - qlStep.spectrum[i]) / largest, `(${u}, ${v}) λ${i}`).toBeLessThan(TOL.f64Reordered));
+      // Whole pairs, as the global rule keeps them (k complex directions are 2k real ones).
+      const k = 2 * Math.ceil(chooseK(jacobi.spectrum, keep) / 2);
+      expect(k).toBeGreaterThan(1);
+      // The kept subspace: the projectors onto the top k eigenvectors (any basis of a degenerate pair).
+      const projector = (rows: Float64Array) => {
+        const out = new Float64Array(32 * 32);
+        for (let r = 0; r < k; r++) for (let i = 0; i < 32; i++) for (let j = 0; j < 32; j++) out[i * 32 + j] += rows[r * 32 + i] * rows[r * 32 + j];
+        return out;
+      };
+      const [pj, pq] = [projector(jacobi.vectors.data), projector(qlStep.vectors.data)];
+      expect(Math.max(...pj.map((x, i) => Math.abs(x - pq[i]))), `(${u}, ${v}) projector`).toBeLessThan(TOL.f64Reordered);
+      // SVCCA's canonical correlations through either step.
+      const other = svccaFactorFromStep(svdStep(b, { centred: true }), k, 1e-10).cca;
+      const [rj, rq] = [jacobi, qlStep].map((step) => ccaFromFactors(svccaFactorFromStep({ ...step, centered: a }, k, 1e-10).cca, other).rho);
+      expectClose(rq, rj, TOL.f64Reordered, `(${u}, ${v}) ρ`);
+    }
   });
 });
 
