@@ -74,7 +74,13 @@ function permuteCca(f: CcaFactor, perm: Int32Array): CcaFactor {
 function permuteCka(f: CkaFactor, perm: Int32Array): CkaFactor {
   const rowNorms = new Float64Array(perm.length);
   for (let j = 0; j < perm.length; j++) rowNorms[j] = f.rowNorms[perm[j]];
-  return { ...f, centered: permuteColumns(f.centered, perm), rowNorms };
+  if (f.centered) return { ...f, centered: permuteColumns(f.centered, perm), rowNorms };
+  // The m × m kernel: K'[a][b] = K[perm[a]][perm[b]].
+  const { kernel } = f;
+  const m = perm.length;
+  const permuted = new Float64Array(m * m);
+  for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) permuted[a * m + b] = kernel!.data[perm[a] * m + perm[b]];
+  return { ...f, kernel: { rows: m, cols: m, data: permuted }, rowNorms };
 }
 
 /** `perm` applied after what `before` already did (both map new index → old index). */

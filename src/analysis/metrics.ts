@@ -65,14 +65,16 @@ export function factorize(rep: Representation, options: AnalysisOptions, dft: bo
     const source = reduceToSource(rep, reduction);
     return { kind: 'svcca', factor: svccaFactor(source, options.keep, options.epsilon), neurons: source.rows, datapoints: source.cols };
   }
+  if (options.metric === 'cka' || options.metric === 'cka-debiased') {
+    // As SVCCA's: a wide layer's kernel is taken from its datapoint-major rows where it has them.
+    const source = reduceToSource(rep, reduction);
+    return { kind: 'cka', factor: ckaFactor(source), neurons: source.rows, datapoints: source.cols };
+  }
   const x = reduceToMatrix(rep, reduction);
   const base = { neurons: x.rows, datapoints: x.cols };
   switch (options.metric) {
     case 'cca':
       return { kind: 'cca', factor: ccaFactor(x, options.epsilon), ...base };
-    case 'cka':
-    case 'cka-debiased':
-      return { kind: 'cka', factor: ckaFactor(x), ...base };
     case 'pwcca':
       return { kind: 'pwcca', factor: ccaFactor(x, options.epsilon), ...base };
   }

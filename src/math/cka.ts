@@ -1,7 +1,12 @@
-// Linear CKA (Kornblith et al. 2019) in feature space, float64.
+// Linear CKA (Kornblith et al. 2019), float64.
 // Shapes: X is n1 neurons × m datapoints, Y is n2 × m (row-major). Kornblith writes datapoints ×
-// features; with our transposed convention ‖YᵀX‖_F becomes ‖Yc Xcᵀ‖_F. Only n×n accumulators and
-// per-datapoint sums are used, never the m × m Gram matrix.
+// features; with our transposed convention ‖YᵀX‖_F becomes ‖Yc Xcᵀ‖_F. Its cross term is taken in
+// whichever space is smaller: a layer with at most as many neurons as datapoints keeps its centred
+// rows (feature space: n × n accumulators and per-datapoint sums, never an m × m matrix); a wider one
+// keeps its m × m kernel K = Xcᵀ Xc instead (datapoint space), since ‖Yc Xcᵀ‖²_F = ⟨K_x, K_y⟩_F =
+// tr(K_x K_y): a conv layer flattened to 12 544 features over 1000 datapoints is then an 8 MB kernel
+// and m² work per pair, not a 1.2 GB feature Gram and n1·n2·m per pair. The two spaces give the same
+// numbers up to float64 rounding.
 //
 // Debiased CKA replaces HSIC by the unbiased estimator of Song et al. 2012, written in feature space:
 //   HSIC_u(K, L) ∝ ⟨K̃, L̃⟩ + (1ᵀK̃1)(1ᵀL̃1)/((m−1)(m−2)) − 2/(m−2)·1ᵀK̃L̃1,  K̃ = K with zero diagonal,
@@ -9,29 +14,40 @@
 //   ‖YᵀX‖² − m/(m−2)·⟨d_x, d_y⟩ + ‖X‖²‖Y‖²/((m−1)(m−2)),  d = per-datapoint squared norms
 // (the common factor 1/(m(m−3)) cancels in the ratio).
 
-import { centerRows, multiplyABt, type Matrix } from './matrix';
+import type { CentringSource } from './cca';
+import { centerRows, multiplyABt, transpose, type Matrix } from './matrix';
+import { scratchFloat64 } from './scratch';
 
 export interface CkaFactor {
   datapoints: number;
-  /** Centred rows, n × m. */
-  centered: Matrix;
-  /** ‖Xc Xcᵀ‖²_F (biased self-similarity). */
+  /** Centred rows, n × m: a layer with n ≤ m (feature space). Absent where `kernel` is there. */
+  centered?: Matrix;
+  /** K = Xcᵀ Xc, m × m (datapoint space): a layer with n > m. Absent where `centered` is there. */
+  kernel?: Matrix;
+  /** ‖Xc Xcᵀ‖²_F = ‖Xcᵀ Xc‖²_F (biased self-similarity). */
   selfDot: number;
-  /** Per-datapoint squared norms Σ_i Xc[i][j]², length m. */
+  /** Per-datapoint squared norms Σ_i Xc[i][j]², length m (K's diagonal). */
   rowNorms: Float64Array;
   /** ‖Xc‖²_F. */
   squaredNorm: number;
 }
 
-export function ckaFactor(x: Matrix): CkaFactor {
-  const { centered } = centerRows(x);
+/**
+ * X: n neurons × m datapoints, a float64 Matrix or a CentringSource (math/reduce.ts reduceToSource:
+ * a wide stored layer then gives its centred datapoint-major rows, and no n × m copy is made).
+ */
+export function ckaFactor(x: Matrix | CentringSource): CkaFactor {
+  const n = x.rows;
+  const m = x.cols;
+  if (n > m) return wideCkaFactor(x);
+  const centered = 'data' in x ? centerRows(x).centered : { rows: n, cols: m, data: new Float64Array(n * m) };
+  if (!('data' in x)) x.centerRowsInto(centered.data);
   const gram = multiplyABt(centered, centered);
   let selfDot = 0;
   for (let i = 0; i < gram.data.length; i++) selfDot += gram.data[i] * gram.data[i];
-  const m = x.cols;
   const rowNorms = new Float64Array(m);
   let squaredNorm = 0;
-  for (let i = 0; i < x.rows; i++) {
+  for (let i = 0; i < n; i++) {
     for (let j = 0; j < m; j++) {
       const v = centered.data[i * m + j];
       rowNorms[j] += v * v;
@@ -39,6 +55,34 @@ export function ckaFactor(x: Matrix): CkaFactor {
     }
   }
   return { datapoints: m, centered, selfDot, rowNorms, squaredNorm };
+}
+
+/** n > m: the m × m kernel from the centred rows transposed (m × n, in the thread's scratch buffer where the source writes them). */
+function wideCkaFactor(x: Matrix | CentringSource): CkaFactor {
+  const n = x.rows;
+  const m = x.cols;
+  let rows: Matrix;
+  if ('data' in x) rows = transpose(centerRows(x).centered);
+  else if (x.centredDatapointRowsInto) {
+    rows = { rows: m, cols: n, data: scratchFloat64(n * m) };
+    x.centredDatapointRowsInto(rows.data);
+  } else {
+    const centered = { rows: n, cols: m, data: scratchFloat64(n * m) };
+    x.centerRowsInto(centered.data);
+    rows = transpose(centered);
+  }
+  const kernel = multiplyABt(rows, rows);
+  let selfDot = 0;
+  for (let i = 0; i < kernel.data.length; i++) selfDot += kernel.data[i] * kernel.data[i];
+  const rowNorms = new Float64Array(m);
+  let squaredNorm = 0;
+  for (let j = 0; j < m; j++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += rows.data[j * n + i] * rows.data[j * n + i];
+    rowNorms[j] = sum;
+    squaredNorm += sum;
+  }
+  return { datapoints: m, kernel, selfDot, rowNorms, squaredNorm };
 }
 
 function debiasedDot(dot: number, dx: Float64Array, dy: Float64Array, nx: number, ny: number, m: number): number {
@@ -73,11 +117,31 @@ export function ckaFromStatistics(crossDot: number, fx: CkaStatistics, fy: CkaSt
   return denominator > 0 ? xy / denominator : 0;
 }
 
-export function ckaFromFactors(fx: CkaFactor, fy: CkaFactor, debiased: boolean): number {
-  const cross = multiplyABt(fx.centered, fy.centered);
+/**
+ * ‖Yc Xcᵀ‖²_F in the cheaper space the two factors allow: both centred rows, the n1 × n2 cross
+ * product; both kernels, ⟨K_x, K_y⟩ (m² work); one of each, Σ_i y_i K_x y_iᵀ over the narrow side's
+ * rows (n·m² work, less than the cross product's n1·n2·m since the wide side has n > m).
+ */
+export function ckaCrossDot(fx: CkaFactor, fy: CkaFactor): number {
   let crossDot = 0;
-  for (let i = 0; i < cross.data.length; i++) crossDot += cross.data[i] * cross.data[i];
-  return ckaFromStatistics(crossDot, fx, fy, debiased);
+  if (fx.centered && fy.centered) {
+    const cross = multiplyABt(fx.centered, fy.centered);
+    for (let i = 0; i < cross.data.length; i++) crossDot += cross.data[i] * cross.data[i];
+    return crossDot;
+  }
+  if (fx.kernel && fy.kernel) {
+    for (let i = 0; i < fx.kernel.data.length; i++) crossDot += fx.kernel.data[i] * fy.kernel.data[i];
+    return crossDot;
+  }
+  const [kernel, centered] = fx.kernel ? [fx.kernel, fy.centered!] : [fy.kernel!, fx.centered!];
+  // Rows of Yc·K (K symmetric: Yc·Kᵀ), each dotted with its own row of Yc.
+  const projected = multiplyABt(centered, kernel);
+  for (let i = 0; i < centered.data.length; i++) crossDot += projected.data[i] * centered.data[i];
+  return crossDot;
+}
+
+export function ckaFromFactors(fx: CkaFactor, fy: CkaFactor, debiased: boolean): number {
+  return ckaFromStatistics(ckaCrossDot(fx, fy), fx, fy, debiased);
 }
 
 export function cka(x: Matrix, y: Matrix, debiased = false): number {
