@@ -9,6 +9,7 @@ import { checkAborted } from '../cancel';
 import type { Representation } from '../math/reduce';
 import { compareFactors, factorize, type Factor, type PairNumbers } from './metrics';
 import { factorPermuted } from './baseline';
+import { layerVarianceSpectrum } from './dimensionality';
 import type { AnalysisOptions } from './types';
 
 export interface ComputeBackend<F = unknown> {
@@ -69,6 +70,22 @@ export interface FactorPlan {
    * CPU pool then hands even a single representation to a worker, freeing the calling thread.
    */
   alongside?: boolean;
+  /**
+   * k99 as the job reads (engine.ts computeDynamics with `k99: true`): per representation, the
+   * reduction the k99 pass reads it under, or undefined where the factor holds that spectrum itself.
+   * Each such layer's variance spectrum (dimensionality.ts layerVarianceSpectrum, bit for bit the
+   * pass's) is computed where its factor is, from the same copy of the array, and handed to
+   * onVarianceSpectrum with the representation's index. A backend that does not (the GPU) leaves
+   * those cells to the pass.
+   */
+  varianceSpectra?: readonly ('flatten' | 'meanpool' | undefined)[];
+  onVarianceSpectrum?: (index: number, spectrum: number[]) => void;
+}
+
+/** Runs plan.varianceSpectra's request for the representation at `index` in this thread (see FactorPlan). */
+export function varianceSpectrumFor(plan: FactorPlan | undefined, index: number, rep: Representation): void {
+  const reduction = plan?.varianceSpectra?.[index];
+  if (reduction) plan.onVarianceSpectrum?.(index, layerVarianceSpectrum(rep, reduction));
 }
 
 export { checkAborted };
@@ -85,12 +102,17 @@ export const yieldNow = () => new Promise<void>((resolve) => setTimeout(resolve,
 export const cpuBackend: ComputeBackend<Factor> = {
   kind: 'cpu',
   precision: 'float64',
-  async factorize(reps, options, dft, signal) {
-    if (!signal) return reps.map((rep) => factorize(rep, options, dft));
+  async factorize(reps, options, dft, signal, plan) {
+    const factorOf = (rep: Representation, k: number) => {
+      const factor = factorize(rep, options, dft);
+      varianceSpectrumFor(plan, k, rep);
+      return factor;
+    };
+    if (!signal) return reps.map(factorOf);
     const factors: Factor[] = [];
     for (const rep of reps) {
       checkAborted(signal);
-      factors.push(factorize(rep, options, dft));
+      factors.push(factorOf(rep, factors.length));
       // Lets a cancel request (a message to the worker) reach the signal before the next layer.
       if (factors.length < reps.length) await yieldNow();
     }

@@ -15,14 +15,14 @@
 // the options say meanpool; positions would change the datapoints and is read as flatten.
 
 import { InputError, type Bundle, type BundleEntry } from '../io/types';
-import { chooseK, svccaFactorFromStep, svdStep, varianceSpectrum } from '../math/cca';
+import { chooseK, svccaFactorFromStep, svdStep } from '../math/cca';
 import type { Matrix } from '../math/matrix';
 import { reduceToMatrix, type Representation } from '../math/reduce';
 import { checkAborted, registeredCpuBackend } from './backend';
 import { OVERLAP_BYTES } from './memory';
 import { CpuPool } from './pool/pool';
 import { representationMessage, type PoolResponse } from './pool/protocol';
-import { k99, type KnownK99 } from './dimensionality';
+import { k99, layerVarianceSpectrum, type KnownK99 } from './dimensionality';
 import { inferDatapoints, prepare } from './prepare';
 import type { AnalysisOptions, JobControl } from './types';
 
@@ -116,6 +116,13 @@ async function layerRepresentation(entry: BundleEntry, options: AnalysisOptions,
 }
 
 /** Values a representation holds (neurons × datapoints, or a conv layer's N·H·W·C), from its sizes alone. */
+/**
+ * Below this many values (4 MiB as float64) the k99 pass computes a layer's spectrum in its own
+ * thread rather than on the pool: sending it costs about what it saves, and a cell queued behind
+ * two busy workers delays the read of the array after it.
+ */
+const K99_INLINE_ELEMENTS = 1 << 19;
+
 function representationElements(rep: Representation): number {
   if (rep.kind === 'conv') return rep.conv.datapoints * rep.conv.height * rep.conv.width * rep.conv.channels;
   return rep.stored ? rep.stored.neurons * rep.stored.datapoints : rep.x.rows * rep.x.cols;
@@ -311,8 +318,11 @@ async function k99Table(
           missing(error, t, l);
           continue;
         }
-        const here = () => k99(varianceSpectrum(reduceToMatrix(rep, reduction)));
-        if (!pool) {
+        const here = () => k99(layerVarianceSpectrum(rep, reduction));
+        const elements = representationElements(rep);
+        // A small layer (a dense head: 128 × 1000 takes ~5 ms) is done here, not queued for a thread:
+        // waiting for a free worker would hold up the reading of the next, large array behind it.
+        if (!pool || elements < K99_INLINE_ELEMENTS) {
           try {
             table[t][l] = here();
           } catch (error) {
@@ -320,7 +330,7 @@ async function k99Table(
           }
           continue;
         }
-        const bytes = representationElements(rep) * 8;
+        const bytes = elements * 8;
         while (inFlight.size > 0 && (inFlight.size >= pool.threads || inFlightBytes() + bytes > OVERLAP_BYTES))
           await Promise.race([...inFlight].map((f) => f.done));
         const task = { bytes, done: Promise.resolve() };

@@ -10,9 +10,10 @@
 // 1/sqrt(1 + ε·λmax/λ_i) and prune directions below ε, as svccaFactor does); directions carrying no
 // variance (λ ≤ 1e-12·λmax, the pseudo-inverse clip) are left out, so k runs to min(rank_a, rank_b).
 
-import { CLIP_TOLERANCE_F64, chooseK, svdStep, type SvdStep } from '../math/cca';
+import { CLIP_TOLERANCE_F64, chooseK, svdStep, varianceSpectrum, type SvdStep } from '../math/cca';
 import { symmetricEigen } from '../math/eigen';
 import { multiplyABt, transpose, zeros, type Matrix } from '../math/matrix';
+import { reduceToSource, type Representation } from '../math/reduce';
 import type { AnalysisOptions } from './types';
 
 /** Fraction of the variance the "k99" dimension holds. */
@@ -21,6 +22,17 @@ export const K99_FRACTION = 0.99;
 /** The number of SVD directions that hold 99% of the variance (chooseK's rule, as SVCCA's default keep). */
 export function k99(spectrum: ArrayLike<number>): number {
   return chooseK(spectrum, { kind: 'variance', fraction: K99_FRACTION });
+}
+
+/**
+ * The variance spectrum the k99 pass reads of a layer (classes.ts dimensionsOverTraining, on any
+ * thread): varianceSpectrum of reduceToMatrix(rep, reduction), bit for bit, read where the values lie
+ * (reduceToSource). A conv layer flattened with more features than datapoints (conv1 of a small CNN:
+ * 12 544 × 1000) has its m × m Gram taken from its datapoint-major rows, which skips the scatter
+ * into neurons × datapoints, the centred copy and the transpose (three passes over 100 MB there).
+ */
+export function layerVarianceSpectrum(rep: Representation, reduction: 'flatten' | 'meanpool'): number[] {
+  return varianceSpectrum(reduceToSource(rep, reduction));
 }
 
 /**

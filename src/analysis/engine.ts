@@ -17,7 +17,7 @@ import { chanceOfBlock } from './baselineGrid';
 import { factorKey, shapeOnly, type FactorCache } from './factorCache';
 import { metricDef } from './metricDefs';
 import { factorize, type Factor, type PairNumbers } from './metrics';
-import { k99OfFactorSpectrum, KnownK99 } from './dimensionality';
+import { factorSpectrumIsK99s, k99, k99OfFactorSpectrum, KnownK99 } from './dimensionality';
 import { inferDatapoints, prepare, type Prepared } from './prepare';
 import { checkLonePair, checkPair, gridUsesDft, pairUsesDft, positionsSide } from './rules';
 import type {
@@ -197,8 +197,17 @@ async function loadSide(
   backend: ComputeBackend,
   prefix = '',
   cache?: FactorCache,
-  /** `signal`: handed to backend.factorize (a cancel stops mid-batch); `onArrayRead`: each array as read, before it is prepared. */
-  read: { signal?: AbortSignal; onArrayRead?: (entry: BundleEntry, array: NdArray) => void | Promise<void> } = {},
+  /**
+   * `signal`: handed to backend.factorize (a cancel stops mid-batch); `onArrayRead`: each array as
+   * read, before it is prepared; `varianceSpectra`: k99 as read (FactorPlan.varianceSpectra), the
+   * reduction a prepared layer's spectrum is wanted under (undefined: not wanted), and where each
+   * goes, by entry index.
+   */
+  read: {
+    signal?: AbortSignal;
+    onArrayRead?: (entry: BundleEntry, array: NdArray) => void | Promise<void>;
+    varianceSpectra?: { reductionOf: (rep: Representation) => 'flatten' | 'meanpool' | undefined; record: (entry: number, spectrum: number[]) => void };
+  } = {},
   /**
    * DFT grids: the shapes of the layers this side's will be compared with (the other side's, once
    * it is loaded), or 'own': this side's, as far as read (the side loaded first: the reference step,
@@ -247,6 +256,12 @@ async function loadSide(
       {
         ...(dft ? { dftPartners: reps.map(() => partners) } : {}),
         alongside: overlap,
+        ...(read.varianceSpectra
+          ? {
+              varianceSpectra: reps.map((p) => read.varianceSpectra!.reductionOf(p.rep)),
+              onVarianceSpectrum: (k: number, spectrum: number[]) => read.varianceSpectra!.record(indices[k], spectrum),
+            }
+          : {}),
       },
     );
     indices.forEach((i, k) => {
@@ -454,6 +469,13 @@ export interface DynamicsRequest {
   baseline?: Partial<BaselineRequest> | null;
   /** Checkpoints factored while the one before runs its pairs (checkpointPipeline.ts; default 1 on the GPU, else 0). */
   checkpointsAhead?: 0 | 1;
+  /**
+   * Every k99 cell as the job reads (the CLI's --json): a layer whose factor does not hold the k99
+   * pass's spectrum (the DFT, another metric, a conv layer under 'positions') has that spectrum
+   * computed beside its factor on the CPU backends, from the same read of the array, so the export
+   * (provenance.ts withDynamicsProvenance) reads nothing again. Bit for bit the pass's cells.
+   */
+  k99?: boolean;
   /** Each array as the job reads it (before it is prepared; awaited): provenance.ts rememberEntryDigest hashes it there, so the export's hash reads nothing again. */
   onArrayRead?: (entry: BundleEntry, array: NdArray) => void | Promise<void>;
 }
@@ -505,10 +527,24 @@ export async function computeDynamics(
   const warnings = new Set<string>();
   const float64 = new Set<string>();
   control.onProgress?.({ done, total, stage: `factoring the reference step ${reference}` });
-  const read = { signal: control.signal, onArrayRead: request.onArrayRead };
   const known = new KnownK99(run);
+  const passReduction = options.convReduction === 'meanpool' ? 'meanpool' : 'flatten';
+  // Which layers' factors hold the pass's spectrum (recordK99 reads it off them): SVCCA in float64, outside the DFT.
+  const factorHoldsK99 = (rep: Representation) => backend.kind === 'cpu' && options.metric === 'svcca' && !dft && factorSpectrumIsK99s(rep.kind, options);
   const loadStep = async (step: number): Promise<GridSide> => {
     const entries = entriesFor(bundle, run, step);
+    const read = {
+      signal: control.signal,
+      onArrayRead: request.onArrayRead,
+      ...(request.k99 && backend.kind === 'cpu'
+        ? {
+            varianceSpectra: {
+              reductionOf: (rep: Representation) => (factorHoldsK99(rep) ? undefined : passReduction),
+              record: (i: number, spectrum: number[]) => known.set(step, entries[i].layer, k99(spectrum)),
+            },
+          }
+        : {}),
+    };
     const side = await loadSide(entries, options, hint, dft, backend, '', request.cache, read, partners);
     recordK99(known, step, entries, side, backend, options);
     return side;

@@ -232,8 +232,15 @@ async function command(argv: string[], out: Output): Promise<number> {
       const bundle = await openBundlePaths(parsed.positional);
       const switched = fitConvReduction(parsed, [bundle]);
       const result: DynamicsResult = await computeDynamics(
-        // With --json, each array is hashed as the job reads it: the provenance's content hash reads nothing again.
-        { bundle, run: parsed.run, reference: parsed.reference, baseline: parsed.baseline, ...(parsed.json ? { onArrayRead: rememberEntryDigest } : {}) },
+        // With --json, each array is hashed as the job reads it and its k99 computed there too: the
+        // provenance's content hash and k99 table read nothing again.
+        {
+          bundle,
+          run: parsed.run,
+          reference: parsed.reference,
+          baseline: parsed.baseline,
+          ...(parsed.json ? { onArrayRead: rememberEntryDigest, k99: true } : {}),
+        },
         parsed.options,
         {},
         backend,

@@ -152,7 +152,10 @@ export function chooseK(spectrum: ArrayLike<number>, rule: KeepRule): number {
 
 /** SVCCA's SVD step, before k is chosen: the eigendecomposition of the smaller Gram matrix. */
 export interface SvdStep {
-  /** Centred n × m representation. */
+  /**
+   * Centred n × m representation; its shape alone (data empty) where svdStepTop read a wide source
+   * datapoint-major (CentringSource.centredDatapointRowsInto): a wide step's factor does not read it.
+   */
   centered: Matrix;
   /** λ_i = s_i²/(m−1), descending, length min(n, m). */
   spectrum: number[];
@@ -204,6 +207,14 @@ function centredGram(x: Matrix | CentringSource, scratch = false, alreadyCentred
   const m = x.cols;
   if (m < 2) throw new Error(`SVCCA needs at least 2 datapoints, got ${m}`);
   const into = scratch ? scratchFloat64(n * m) : undefined;
+  if (n > m && !isMatrix(x) && x.centredDatapointRowsInto) {
+    // Wide, and the source lies datapoint-major: the m × m Gram's operand transpose(Xc) written
+    // straight (no n × m centred copy, no transpose); `centered` then keeps only its shape, which is
+    // all a wide step's reader takes (svccaFactorFromStep builds X' from the Gram's vectors).
+    const rows: Matrix = { rows: m, cols: n, data: into ?? new Float64Array(n * m) };
+    x.centredDatapointRowsInto(rows.data);
+    return { centered: { rows: n, cols: m, data: new Float64Array(0) }, gram: multiplyABt(rows, rows), wide: true };
+  }
   let centered: Matrix;
   if (isMatrix(x) && alreadyCentred) centered = x;
   else if (isMatrix(x)) centered = centerRows(x, into).centered;
@@ -259,6 +270,12 @@ export interface CentringSource {
   rows: number;
   cols: number;
   centerRowsInto(into: Float64Array): Float64Array;
+  /**
+   * Where the values lie datapoint-major (a datapoints-first dense array; a stored conv layer
+   * flattened): the transpose of centerRowsInto's matrix, m datapoints × n neurons (row-major),
+   * written into `into` (m·n elements), bit for bit. A wide layer's m × m Gram reads these rows.
+   */
+  centredDatapointRowsInto?(into: Float64Array): void;
   /** The stored array and its row means, for the factor's streamed products (a dense layer's source has it). */
   streamed?(): StreamedLayer;
 }

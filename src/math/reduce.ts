@@ -14,7 +14,7 @@
 //   dft       → per-frequency blocks (see dft.ts); a dense layer there is the DC term, (N, 1, 1, F).
 
 import type { CentringSource } from './cca';
-import { zeros, type Matrix } from './matrix';
+import { centerRows, zeros, type Matrix } from './matrix';
 
 export type Layout = 'datapoints-first' | 'neurons-first';
 export type ConvLayout = 'nchw' | 'nhwc';
@@ -239,13 +239,47 @@ export function centerStoredRows(stored: StoredDense, into: Float64Array): Float
  * anything else as reduceToMatrix gives it.
  */
 export function reduceToSource(rep: Representation, reduction: Exclude<ConvReduction, 'dft'>): Matrix | CentringSource {
+  if (rep.kind === 'conv' && reduction === 'flatten') return flattenedSource(rep.conv);
   if (rep.kind !== 'dense' || !rep.stored || built.has(rep)) return reduceToMatrix(rep, reduction);
   const stored = rep.stored;
   return {
     rows: stored.neurons,
     cols: stored.datapoints,
     centerRowsInto: (into) => centerStoredRows(stored, into),
+    // A datapoints-first (m, n) array is these rows already: the same means, subtracted in place.
+    ...(stored.neuronsFirst
+      ? {}
+      : {
+          centredDatapointRowsInto: (into: Float64Array) => {
+            const { data, neurons: n, datapoints: m } = stored;
+            const means = storedRowMeans(stored);
+            for (let j = 0; j < m; j++) for (let i = 0; i < n; i++) into[j * n + i] = data[j * n + i] - means[i];
+          },
+        }),
     streamed: () => ({ ...stored, means: storedRowMeans(stored) }),
+  };
+}
+
+/**
+ * A conv layer flattened ((C·H·W) neurons × N datapoints, features ordered (h, w, c)) as a
+ * CentringSource: centred as reduceToMatrix's matrix would be, or datapoint-major straight from where
+ * the values lie (flattenDatapointMajor), each column's mean summed over the datapoints in order and
+ * divided by N as centerRows does for that row, so both forms agree to the bit.
+ */
+function flattenedSource(conv: Conv): CentringSource {
+  const m = conv.datapoints;
+  const n = conv.height * conv.width * conv.channels;
+  return {
+    rows: n,
+    cols: m,
+    centerRowsInto: (into) => centerRows(reduceToMatrix({ kind: 'conv', conv }, 'flatten'), into).means,
+    centredDatapointRowsInto: (into) => {
+      const rows = flattenDatapointMajor(conv, into);
+      const means = new Float64Array(n);
+      for (let i = 0; i < m; i++) for (let f = 0; f < n; f++) means[f] += into[i * n + f];
+      for (let f = 0; f < n; f++) means[f] /= m;
+      for (let i = 0; i < m; i++) for (let f = 0; f < n; f++) rows.data[i * n + f] -= means[f];
+    },
   };
 }
 
@@ -287,6 +321,28 @@ export function reduceToMatrix(rep: Representation, reduction: Exclude<ConvReduc
     }
   }
   for (let k = 0; k < x.data.length; k++) x.data[k] /= positions;
+  return x;
+}
+
+/**
+ * reduceToMatrix(rep, 'flatten') transposed: m datapoints × (C·H·W) features (row-major, features
+ * ordered (h, w, c) as flatten orders them), read straight from where the values lie. In either
+ * stored order a datapoint's values are one block, so this is a copy (NHWC) or a gather within each
+ * block (NCHW), never the strided scatter into neurons × datapoints. `into`: the array written to
+ * (m·C·H·W elements; a scratch buffer), else a new one.
+ */
+export function flattenDatapointMajor(conv: Conv, into?: Float64Array): Matrix {
+  const { datapoints: m, height, width, channels: c } = conv;
+  const positions = height * width;
+  const features = positions * c;
+  const x: Matrix = { rows: m, cols: features, data: into ?? new Float64Array(m * features) };
+  const { data, perDatapoint, perPosition, perChannel } = convStrides(conv);
+  for (let i = 0; i < m; i++) {
+    const from = i * perDatapoint;
+    const to = i * features;
+    if (perChannel === 1 && perPosition === c) x.data.set(data.subarray(from, from + features), to);
+    else for (let p = 0; p < positions; p++) for (let ch = 0; ch < c; ch++) x.data[to + p * c + ch] = data[from + p * perPosition + ch * perChannel];
+  }
   return x;
 }
 

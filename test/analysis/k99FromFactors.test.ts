@@ -227,9 +227,26 @@ describe("where the job's factors do not hold the pass's spectrum, the pass fill
   });
 });
 
+/**
+ * The synthetic layers beside a conv layer large enough for the pool (dimensionality.ts
+ * K99_INLINE_ELEMENTS: 64 datapoints × 16 × 28 × 28 = 802 816 values; 12 544 features, so wide), at
+ * two steps; the conv layer float32, non-negative (ReLU-like) and correlated across positions.
+ */
+function largeConvBundle(): Bundle {
+  const next = generator(11);
+  const conv = () => Float32Array.from({ length: 64 * 12544 }, (_, k) => Math.max(0, next() + (k % 97) / 200));
+  return memoryBundle(
+    'large.npz',
+    [0, 100].flatMap((step) => [
+      { step, layer: 'conv', array: { shape: [64, 16, 28, 28], dtype: '<f4', data: conv() } },
+      ...syntheticArrays(step + 7).map(({ layer, array }) => ({ step, layer, array })),
+    ]),
+  );
+}
+
 describe('the k99 pass on the registered CPU pool', () => {
-  it('gives the one-thread table exactly (conv layers flattened on the workers, a bad array null), and a cancel stops it', async () => {
-    const bundle = await real('digits-cnn.npz');
+  it('gives the one-thread table exactly (a large conv layer flattened on the workers, small layers in this thread, a bad array null), and a cancel stops it', async () => {
+    const bundle = largeConvBundle();
     const o = options({ convReduction: 'dft' });
     const bad = syntheticBundle({ step: 100, layer: 'topk' });
     const single = [await dimensionsOverTrainingWithGaps(bundle, undefined, o), await dimensionsOverTrainingWithGaps(bad, undefined, o)];
@@ -244,9 +261,9 @@ describe('the k99 pass on the registered CPU pool', () => {
       expect(await dimensionsOverTrainingWithGaps(bundle, undefined, o)).toEqual(single[0]);
       expect(await dimensionsOverTrainingWithGaps(bad, undefined, o)).toEqual(single[1]);
       expect(single[1].k99[1].filter((v) => v === null)).toHaveLength(1);
-      // Every cell of both tables but the bad one went to a worker.
-      const cells = (t: { k99: unknown[][] }) => t.k99.flat().length;
-      expect(used.variance).toBe(cells(single[0]) + cells(single[1]) - 1);
+      // The large conv layer's cells went to a worker; the small layers' ran in this thread.
+      expect(used.variance).toBe(2);
+      expect(single[0].k99.map((row) => row[0])).toEqual([expect.any(Number), expect.any(Number)]);
       const controller = new AbortController();
       const stopped = dimensionsOverTrainingWithGaps(bundle, undefined, o, { signal: controller.signal });
       controller.abort();
@@ -317,5 +334,54 @@ describe('a dynamics job and its export read each array once', () => {
     };
     expect(await hashOf(small, true)).toEqual({ hash: (await hashOf(small, false)).hash, loads: 0 });
     expect(await hashOf(big, true)).toEqual({ hash: (await hashOf(big, false)).hash, loads: 0 });
+  });
+});
+
+describe('k99 as the job reads (DynamicsRequest.k99, the CLI’s --json)', () => {
+  it.each<[string, Partial<AnalysisOptions>]>([
+    ['SVCCA through the DFT', { convReduction: 'dft' }],
+    ['CCA', { metric: 'cca' }],
+    ['CKA, conv layers flattened', { metric: 'cka', convReduction: 'flatten' }],
+    ['PWCCA, conv layers mean-pooled', { metric: 'pwcca', convReduction: 'meanpool' }],
+    ['SVCCA with conv layers under positions', { convReduction: 'positions' }],
+    ['SVCCA, conv layers flattened (the factors hold every cell)', { convReduction: 'flatten' }],
+  ])('digits-cnn.npz, %s: every cell known as read, the pass’s exactly, in this thread and on the pool', async (_, over) => {
+    const bundle = await real('digits-cnn.npz');
+    const o = options(over);
+    const pass = await dimensionsOverTrainingWithGaps(bundle, undefined, o);
+    for (const backend of [cpuBackend, pool]) {
+      const result = await computeDynamics({ bundle, k99: true }, o, {}, backend);
+      expect(knownK99Of(result)!.table(result.steps, result.layers), backend.kind).toEqual(pass.k99);
+    }
+  });
+
+  it('a large conv layer’s spectrum runs on a worker of its own beside its factor; a bad array is null; the export reads nothing again', async () => {
+    const bundle = largeConvBundle();
+    const bad = syntheticBundle({ step: 100, layer: 'topk' });
+    const o = options({ convReduction: 'dft' });
+    const expected = [await dimensionsOverTrainingWithGaps(bundle, undefined, o), await dimensionsOverTrainingWithGaps(bad, undefined, o)];
+    const used = { variance: 0 };
+    const runTasks = pool.runTasks.bind(pool);
+    const run = (pool as unknown as { run: (requests: { type: string }[], ...rest: unknown[]) => Promise<unknown> }).run.bind(pool);
+    (pool as unknown as { run: typeof run }).run = (requests, ...rest) => {
+      used.variance += requests.filter((r) => r.type === 'variance-spectrum').length;
+      return run(requests, ...rest);
+    };
+    try {
+      for (const [k, b] of [bundle, bad].entries()) {
+        const reads = new Map<string, number>();
+        const counted = { ...b, entries: b.entries.map((e) => ({ ...e, load: () => (reads.set(e.source, (reads.get(e.source) ?? 0) + 1), e.load()) })) };
+        const result = await computeDynamics({ bundle: counted, k99: true, onArrayRead: rememberEntryDigest }, o, {}, pool);
+        const described = await withDynamicsProvenance(result, { bundle: counted, run: counted.runs[0], options: o, leftOut: [], reason: 'test' });
+        expect(described.k99).toEqual(expected[k].k99);
+        expect(Math.max(...reads.values()), b.name).toBe(1);
+      }
+      // Both conv cells of the large bundle went to the workers as tasks of their own (the small layers' too: the job's batches go to the pool whole).
+      expect(used.variance).toBeGreaterThanOrEqual(2);
+      expect(expected[1].k99[1].filter((v) => v === null)).toHaveLength(1);
+    } finally {
+      (pool as unknown as { run: typeof run }).run = run;
+      pool.runTasks = runTasks;
+    }
   });
 });

@@ -3,15 +3,20 @@
 // array, not the NHWC float64 copy), bit for bit what it gave from that copy, which is never built;
 // the other reductions build the copy on first read and give what they gave. Conv shapes:
 // (N, C, H, W) stored NCHW, (N, H, W, C) stored NHWC; the copy is NHWC.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { layerVarianceSpectrum } from '../../src/analysis/dimensionality';
 import { shapeOnly } from '../../src/analysis/factorCache';
 import { factorize, type Factor } from '../../src/analysis/metrics';
 import { createNodePool } from '../../src/analysis/pool/node';
 import { representationMessage, representationOf } from '../../src/analysis/pool/protocol';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types';
+import { openBundlePath } from '../../src/io/node';
+import { svccaFactor, varianceSpectrum } from '../../src/math/cca';
 import { dft2 } from '../../src/math/dft';
 import { randn } from '../../src/math/random';
-import { convDataBuilt, reduceToMatrix, toRepresentation, type Conv, type Representation } from '../../src/math/reduce';
+import { convDataBuilt, flattenDatapointMajor, reduceToMatrix, toRepresentation, type Conv, type Representation } from '../../src/math/reduce';
 
 const options: AnalysisOptions = { ...DEFAULT_OPTIONS, backend: 'cpu', metric: 'svcca' };
 const pool = createNodePool(2);
@@ -100,5 +105,78 @@ describe('a conv layer kept as stored', () => {
     const flat = reduceToMatrix({ kind: 'conv', conv: nhwc }, 'flatten');
     const [i, y, x, ch] = [7, 2, 4, 1];
     expect(flat.data[((y * w + x) * c + ch) * n + i]).toBe(nchw[((i * c + ch) * h + y) * w + x]);
+  });
+
+  // The k99 pass reads a wide flattened conv layer datapoint-major (dimensionality.ts
+  // layerVarianceSpectrum): the same spectrum as varianceSpectrum(reduceToMatrix), to the bit.
+  it('the k99 pass’s spectrum of a flattened conv layer read datapoint-major is varianceSpectrum of the flattened matrix, bit for bit', () => {
+    // Wide (C·H·W = 90 features > 40 datapoints: the datapoint-major path) and tall (4 features,
+    // 60 datapoints: the ordinary path), each stored NCHW float32, NHWC float32 and float64, and as
+    // the NHWC float64 copy alone.
+    const cases: [string, number, number, number, number][] = [
+      ['wide', n, c, h, w],
+      ['tall', 60, 2, 2, 1],
+    ];
+    for (const [label, m, channels, height, width] of cases) {
+      const nchw = Float32Array.from(randn(11, 1, m * channels * height * width).data, (v, k) => v * (1 + (k % 7)) + (k % 3));
+      const nhwc = new Float64Array(nchw.length);
+      for (let i = 0; i < m; i++)
+        for (let ch = 0; ch < channels; ch++)
+          for (let p = 0; p < height * width; p++) nhwc[(i * height * width + p) * channels + ch] = nchw[(i * channels + ch) * height * width + p];
+      const literal: Representation = { kind: 'conv', conv: { datapoints: m, height, width, channels, data: nhwc } };
+      const expected = varianceSpectrum(reduceToMatrix(literal, 'flatten'));
+      expect(expected.length, label).toBe(Math.min(m, channels * height * width));
+      const reps: [string, Representation][] = [
+        ['nchw float32', toRepresentation({ shape: [m, channels, height, width], data: nchw }, 'datapoints-first', 'nchw')],
+        ['nhwc float32', toRepresentation({ shape: [m, height, width, channels], data: Float32Array.from(nhwc) }, 'datapoints-first', 'nhwc')],
+        ['nhwc float64', toRepresentation({ shape: [m, height, width, channels], data: Float64Array.from(nhwc) }, 'datapoints-first', 'nhwc')],
+        ['the NHWC copy', { kind: 'conv', conv: { ...literal.conv, data: Float64Array.from(nhwc) } }],
+      ];
+      for (const [stored, rep] of reps) {
+        expect(layerVarianceSpectrum(rep, 'flatten'), `${label}, ${stored}`).toEqual(expected);
+        if (stored !== 'the NHWC copy') expect(convDataBuilt(convOf(rep)), `${label}, ${stored}`).toBe(false);
+      }
+    }
+    // The datapoint-major matrix is the flattened one transposed, from either stored order.
+    const { nchw, nhwc } = layer(12);
+    const flat = reduceToMatrix({ kind: 'conv', conv: nhwc }, 'flatten');
+    const rows = flattenDatapointMajor(convOf(toRepresentation({ shape: [n, c, h, w], data: nchw }, 'datapoints-first', 'nchw')));
+    expect([rows.rows, rows.cols]).toEqual([n, c * h * w]);
+    // SVCCA's factor of a wide flattened layer takes the same rows (centred, from the source): bit
+    // for bit the factor of the flattened matrix, the NHWC copy never built.
+    const rep = toRepresentation({ shape: [n, c, h, w], data: nchw }, 'datapoints-first', 'nchw');
+    const fromSource = factorize(rep, { ...options, convReduction: 'flatten' }, false);
+    const fromMatrix = svccaFactor(flat, options.keep, options.epsilon);
+    if (fromSource.kind !== 'svcca') throw new Error(`a ${fromSource.kind} factor`);
+    expect(convDataBuilt(convOf(rep))).toBe(false);
+    expect(fromSource.factor.spectrum).toEqual(fromMatrix.spectrum);
+    expect(fromSource.factor.k).toBe(fromMatrix.k);
+    expect(Array.from(fromSource.factor.cca.z.data)).toEqual(Array.from(fromMatrix.cca.z.data));
+    for (let f = 0; f < flat.rows; f++)
+      for (let i = 0; i < n; i++) if (rows.data[i * flat.rows + f] !== flat.data[f * n + i]) throw new Error(`(${i}, ${f}) differs`);
+  });
+
+  it('the same on a real layer: the digits CNN’s conv layers, cut to fewer datapoints than features', async () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const bundle = await openBundlePath(join(root, 'test/fixtures/real/digits-cnn.npz'));
+    const entries = bundle.entries.filter((e) => e.shape.length === 4 && e.run === bundle.runs[0]);
+    expect(entries.length).toBeGreaterThan(0);
+    let checked = 0;
+    for (const entry of [entries[0], entries[entries.length - 1]]) {
+      const array = await entry.load();
+      const [, channels, height, width] = array.shape;
+      const m = channels * height * width - 28; // wide: 100 datapoints of 128 features for conv1
+      const data = Float32Array.from(array.data.subarray(0, m * channels * height * width));
+      const rep = toRepresentation({ shape: [m, channels, height, width], data }, 'datapoints-first', 'nchw');
+      const expected = varianceSpectrum(reduceToMatrix(rep, 'flatten'));
+      // Real activations: rank-deficient (ReLU zeros) and ill-conditioned, the case where a changed order of sums would show.
+      expect(expected[expected.length - 1] / expected[0], entry.source).toBeLessThan(1e-3);
+      expect(
+        layerVarianceSpectrum(toRepresentation({ shape: [m, channels, height, width], data }, 'datapoints-first', 'nchw'), 'flatten'),
+        entry.source,
+      ).toEqual(expected);
+      checked++;
+    }
+    expect(checked).toBe(2);
   });
 });

@@ -86,6 +86,17 @@ describe('a dense representation keeps its stored array', () => {
       const means = centerStoredRows({ data: array.data, neurons: n, datapoints: m, neuronsFirst: layout === 'neurons-first' }, into);
       expect(Array.from(means)).toEqual(Array.from(expected.means));
       expect(into.every((v, i) => Object.is(v, expected.centered.data[i]))).toBe(true);
+      // A datapoints-first array also gives those rows transposed (m × n, what a wide layer's m × m
+      // Gram reads), bit for bit; a neurons-first one does not offer them.
+      const source = reduceToSource(toRepresentation(array, layout, 'nhwc'), 'flatten');
+      if ('data' in source) throw new Error('a CentringSource expected');
+      if (layout === 'neurons-first') expect(source.centredDatapointRowsInto).toBeUndefined();
+      else {
+        const rows = new Float64Array(n * m).fill(Number.NaN);
+        source.centredDatapointRowsInto!(rows);
+        const expectedRows = transpose(expected.centered).data;
+        expect(rows.every((v, i) => Object.is(v, expectedRows[i]))).toBe(true);
+      }
     }
   });
 });

@@ -160,32 +160,40 @@ export class CpuPool implements ComputeBackend<Factor> {
 
   async factorize(reps: Representation[], options: AnalysisOptions, dft: boolean, signal?: AbortSignal, plan?: FactorPlan): Promise<Factor[]> {
     // One representation runs here (nothing to split), unless the caller has other work meanwhile.
-    if (this.threads <= 1 || reps.length === 0 || (reps.length === 1 && !plan?.alongside)) return cpuBackend.factorize(reps, options, dft, signal);
+    if (this.threads <= 1 || reps.length === 0 || (reps.length === 1 && !plan?.alongside)) return cpuBackend.factorize(reps, options, dft, signal, plan);
     checkAborted(signal);
     // Kept shared buffers carry this call's stored arrays unless another call holds them.
     const stage = this.config.shared && !this.stagingInUse ? this.stager() : undefined;
     if (stage) this.stagingInUse = true;
     try {
-      const answers = await this.run(
-        reps.map((rep, r) => ({
-          type: 'factorize',
-          rep: representationMessage(rep, this.config.shared, stage),
-          options,
-          dft,
-          shared: this.config.shared,
-          ...(dft && plan?.dftPartners?.[r] ? { dftPartners: plan.dftPartners[r].map(({ height, width }) => ({ height, width })) } : {}),
-        })),
-        signal,
-        undefined,
+      const messages = reps.map((rep) => representationMessage(rep, this.config.shared, stage));
+      const factorTasks: PoolTask[] = messages.map((rep, r) => ({
+        type: 'factorize',
+        rep,
+        options,
+        dft,
+        shared: this.config.shared,
+        ...(dft && plan?.dftPartners?.[r] ? { dftPartners: plan.dftPartners[r].map(({ height, width }) => ({ height, width })) } : {}),
+      }));
+      // k99 as read (FactorPlan.varianceSpectra): a task of its own on the same message (in shared
+      // memory the same stored array), so that another worker takes it while this one factors.
+      const spectrumOf: { r: number; task: PoolTask }[] = [];
+      messages.forEach((rep, r) => {
+        const reduction = plan?.varianceSpectra?.[r];
+        if (reduction) spectrumOf.push({ r, task: { type: 'variance-spectrum', rep, reduction } });
+      });
+      const answers = await this.run([...factorTasks, ...spectrumOf.map((s) => s.task)], signal, undefined);
+      spectrumOf.forEach(({ r }, s) =>
+        plan?.onVarianceSpectrum?.(r, (answers[reps.length + s] as Extract<PoolResponse, { type: 'variance-spectrum' }>).spectrum),
       );
-      return answers.map((answer) => {
+      return answers.slice(0, reps.length).map((answer) => {
         const { factor, primed } = answer as Extract<PoolResponse, { type: 'factor' }>;
         // The worker's per-frequency factors, kept with this thread's copy of the spectrum for compareGrid.
         if (factor.kind === 'dft' && primed) rememberSideFactors(factor.spectrum, primed);
         return factor;
       });
     } catch (error) {
-      if (error instanceof PoolStartError) return cpuBackend.factorize(reps, options, dft, signal);
+      if (error instanceof PoolStartError) return cpuBackend.factorize(reps, options, dft, signal, plan);
       throw error;
     } finally {
       if (stage) this.stagingInUse = false;

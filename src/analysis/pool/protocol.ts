@@ -98,7 +98,10 @@ export type PoolRequest =
     }
   | {
       id: number;
-      /** One layer's variance spectrum for the k99 pass (analysis/classes.ts): math/cca.ts varianceSpectrum of reduceToMatrix. */
+      /**
+       * One layer's variance spectrum for k99 (dimensionality.ts layerVarianceSpectrum): the k99 pass
+       * (analysis/classes.ts), or a factorize call's FactorPlan.varianceSpectra beside the layer's factor.
+       */
       type: 'variance-spectrum';
       rep: RepresentationMessage;
       reduction: 'flatten' | 'meanpool';

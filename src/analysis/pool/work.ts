@@ -3,10 +3,9 @@
 // pool/gramHost.ts), one task at a time. Used by the browser's
 // module worker (worker/poolWorker.ts) and Node's worker thread (pool/nodeWorker.ts) alike.
 
-import { varianceSpectrum } from '../../math/cca';
 import { primeSideFactors } from '../../math/dft';
-import { reduceToMatrix } from '../../math/reduce';
 import { draftCca, draftSvd, svdSpectrum } from '../../math/gramFactor';
+import { layerVarianceSpectrum } from '../dimensionality';
 import { compareFactors, factorize, type Factor } from '../metrics';
 import { representationOf, type PoolError, type PoolRequest, type PoolResponse } from './protocol';
 
@@ -105,7 +104,7 @@ export function handlePoolRequest(request: PoolRequest, post: PoolPost): void {
       return;
     }
     if (request.type === 'variance-spectrum') {
-      post({ id, type: 'variance-spectrum', spectrum: varianceSpectrum(reduceToMatrix(representationOf(request.rep), request.reduction)) }, []);
+      post({ id, type: 'variance-spectrum', spectrum: layerVarianceSpectrum(representationOf(request.rep), request.reduction) }, []);
       return;
     }
     if (request.type === 'gram-vectors') {
