@@ -83,7 +83,7 @@ export interface FactorPlan {
 }
 
 /** Runs plan.varianceSpectra's request for the representation at `index` in this thread (see FactorPlan). */
-export function varianceSpectrumFor(plan: FactorPlan | undefined, index: number, rep: Representation): void {
+function varianceSpectrumFor(plan: FactorPlan | undefined, index: number, rep: Representation): void {
   const reduction = plan?.varianceSpectra?.[index];
   if (reduction) plan.onVarianceSpectrum?.(index, layerVarianceSpectrum(rep, reduction));
 }

@@ -115,7 +115,6 @@ async function layerRepresentation(entry: BundleEntry, options: AnalysisOptions,
   return prepare({ name: entry.source, array: await entry.load() }, options, hint).rep;
 }
 
-/** Values a representation holds (neurons × datapoints, or a conv layer's N·H·W·C), from its sizes alone. */
 /**
  * Below this many values (4 MiB as float64) the k99 pass computes a layer's spectrum in its own
  * thread rather than on the pool: sending it costs about what it saves, and a cell queued behind
@@ -123,6 +122,7 @@ async function layerRepresentation(entry: BundleEntry, options: AnalysisOptions,
  */
 const K99_INLINE_ELEMENTS = 1 << 19;
 
+/** Values a representation holds (neurons × datapoints, or a conv layer's N·H·W·C), from its sizes alone. */
 function representationElements(rep: Representation): number {
   if (rep.kind === 'conv') return rep.conv.datapoints * rep.conv.height * rep.conv.width * rep.conv.channels;
   return rep.stored ? rep.stored.neurons * rep.stored.datapoints : rep.x.rows * rep.x.cols;

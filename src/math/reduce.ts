@@ -274,11 +274,11 @@ function flattenedSource(conv: Conv): CentringSource {
     cols: m,
     centerRowsInto: (into) => centerRows(reduceToMatrix({ kind: 'conv', conv }, 'flatten'), into).means,
     centredDatapointRowsInto: (into) => {
-      const rows = flattenDatapointMajor(conv, into);
+      flattenDatapointMajor(conv, into);
       const means = new Float64Array(n);
       for (let i = 0; i < m; i++) for (let f = 0; f < n; f++) means[f] += into[i * n + f];
       for (let f = 0; f < n; f++) means[f] /= m;
-      for (let i = 0; i < m; i++) for (let f = 0; f < n; f++) rows.data[i * n + f] -= means[f];
+      for (let i = 0; i < m; i++) for (let f = 0; f < n; f++) into[i * n + f] -= means[f];
     },
   };
 }
