@@ -16,6 +16,14 @@ export function workingConvReduction(metric: Metric): ConvReduction {
   return METRIC_DEFS[metric].reductionInsteadOfDft;
 }
 
+/**
+ * `options` as a job over data with (`hasConv`) or without conv layers runs them: a metric that
+ * cannot run through the DFT takes its working reduction instead; anything else is returned as it is.
+ */
+export function fitConvReductionTo<O extends { metric: Metric; convReduction: ConvReduction }>(options: O, hasConv: boolean): O {
+  return hasConv && !convReductionFits(options.metric, options.convReduction) ? { ...options, convReduction: workingConvReduction(options.metric) } : options;
+}
+
 /** One line saying what was switched and why. */
 export function switchNotice(metric: Metric, to: ConvReduction): string {
   return `${METRIC_DEFS[metric].label} does not run through the DFT (SVCCA and CCA only), so conv layers now use ${CONV_REDUCTION_LABELS[to]}.`;

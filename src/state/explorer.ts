@@ -5,6 +5,7 @@
 // Finished grid jobs are cached by what they depend on, so switching a setting back is instant.
 
 import { DEFAULT_BASELINE_SEED, DEFAULT_PERMUTATIONS } from '../analysis/chanceDefs';
+import { fitConvReductionTo } from '../analysis/compatibility';
 import type { AnalysisOptions, BaselineRequest, Progress } from '../analysis/types';
 import type { BundleInfo, CrossJobRequest, DynamicsJobRequest, GridPartial, InputFileRef, PairJobRequest } from '../worker/protocol';
 import { appStore, getAnalysisClient, isAbort, message, onReset } from './appStore';
@@ -192,7 +193,10 @@ export async function loadInput(
     // Left-out layers of the link (URL hash) apply to the first bundle; a re-dropped bundle starts afresh.
     dropped[bundle.id] = pendingDropped ? pendingDropped.filter((l) => bundle.layers.includes(l)) : [];
     pendingDropped = null;
-    const summary = summariseBundle(bundle, s.options, dropped[bundle.id]);
+    // Judged under the options this bundle's jobs will run with: adding it switches the conv
+    // reduction of a metric that cannot run through the DFT (options.ts fitConvReduction), so the DFT
+    // refusal the switch is about to lift is no question to stop at (a link's metric=cka, then a drop).
+    const summary = summariseBundle(bundle, fitConvReductionTo(s.options, hasConvLayers(bundle, dropped[bundle.id])), dropped[bundle.id]);
     const clear = summary.problems.length === 0 && summary.questions.length === 0 && res.errors.length === 0;
     const auto = origin !== 'user' || clear;
     set({

@@ -7,7 +7,7 @@
 // (analysis/compatibility.ts) and leaves a one-line notice with an undo.
 
 import { createStore } from 'zustand/vanilla';
-import { convReductionFits, switchNotice, workingConvReduction } from '../analysis/compatibility';
+import { convReductionFits, fitConvReductionTo, switchNotice } from '../analysis/compatibility';
 import type { AnalysisOptions } from '../analysis/types';
 import { appStore, onReset } from './appStore';
 import type { AppState } from './appStore';
@@ -67,14 +67,19 @@ export function dismissNotice(): void {
  */
 export function fitConvReduction(state: AppState = appStore.getState()): boolean {
   const o = state.options;
+  // Runs on every store change: the bundles are looked at only when the options need fitting.
   if (convReductionFits(o.metric, o.convReduction)) return false;
-  if (!state.bundles.some((b) => hasConvLayers(b, state.dropped[b.id] ?? []))) return false;
-  const to = workingConvReduction(o.metric);
+  const fitted = fitConvReductionTo(
+    o,
+    state.bundles.some((b) => hasConvLayers(b, state.dropped[b.id] ?? [])),
+  );
+  if (fitted === o) return false;
+  const to = fitted.convReduction;
   const previous = before && before.metric !== o.metric && convReductionFits(before.metric, before.convReduction) ? before : null;
   const undo: AnalysisOptions = previous ?? { ...o, metric: 'svcca', convReduction: 'dft' };
   const undoLabel = previous ? 'Undo' : 'Use SVCCA with the DFT instead';
   switched = true;
-  appStore.setState({ options: { ...o, convReduction: to } });
+  appStore.setState({ options: fitted });
   noticeStore.setState({ notice: { text: switchNotice(o.metric, to), undo, undoLabel } });
   return true;
 }

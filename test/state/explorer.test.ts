@@ -435,6 +435,14 @@ describe('settings that cannot go together', () => {
     expect(noticeStore.getState().notice?.undoLabel).toBe('Use SVCCA with the DFT instead');
   });
 
+  it('a link with metric=cka, then the user drops a CNN: computed at once under flatten, not held for a DFT refusal the switch lifts', async () => {
+    appStore.setState({ options: { ...state().options, metric: 'cka' } });
+    await load(convBundle(), 'user');
+    expect(state().confirmed['cnn.npz']).toBe(true);
+    expect(client.dynamicsJobs.at(-1)!.params.options).toMatchObject({ metric: 'cka', convReduction: 'flatten' });
+    expect(noticeStore.getState().notice?.text).toContain('conv layers now use flatten');
+  });
+
   it('leaves dense-only bundles alone', async () => {
     await load();
     confirmBundle('b.npz');
