@@ -83,7 +83,7 @@ function compareJson(r: PairResult) {
  * CKA or PWCCA on conv layers under the default DFT: use a reduction that works (as the app does)
  * and say so, unless --conv dft was asked for explicitly (then the engine's refusal stands).
  */
-function fitConvReduction(parsed: Parsed, bundles: Bundle[]): string | null {
+function fitConvReduction(parsed: Parsed, bundles: readonly { entries: readonly { shape: readonly number[] }[] }[]): string | null {
   const { options } = parsed;
   if (parsed.convGiven || convReductionFits(options.metric, options.convReduction)) return null;
   if (!bundles.some((b) => anyConv(b.entries))) return null;
@@ -188,7 +188,10 @@ async function command(argv: string[], out: Output): Promise<number> {
     if (parsed.command === 'compare') {
       expectPositional(parsed, 2, 'two arrays, A and B');
       const [a, b] = await Promise.all(parsed.positional.map((ref) => loadArrayRef(ref)));
+      // As dynamics and cross do: a metric that cannot run through the DFT takes its working reduction for conv arrays.
+      const switched = fitConvReduction(parsed, [{ entries: [a.array, b.array] }]);
       const result = await comparePair(a, b, parsed.options, backend, parsed.baseline);
+      if (switched) result.warnings.unshift(switched);
       ({ warnings } = result);
       text = formatPair(result, a.name, b.name);
       json = () => compareJson(result);

@@ -157,7 +157,7 @@ describe('svcca-lens dynamics and cross', () => {
     expect(cross).toMatchObject({ bundleA: 'run.npz', bundleB: 'runfolder', runA: null, runB: null, inputArrays: 4 });
     expect(cross.inputHash).toMatch(/^[0-9a-f]{12}$/);
   });
-  it('CKA or PWCCA on conv layers without --conv: a reduction that works, said on stderr and in the JSON; --conv dft asked for is refused', async () => {
+  it('CKA or PWCCA on conv layers without --conv (dynamics and compare): a reduction that works, said on stderr and in the JSON; --conv dft asked for is refused', async () => {
     const cka = await cli('dynamics', 'cnn.npz', '--metric', 'cka', '--json');
     expect(cka.code).toBe(0);
     const r = JSON.parse(cka.stdout);
@@ -176,6 +176,13 @@ describe('svcca-lens dynamics and cross', () => {
     const refused = await cli('dynamics', 'cnn.npz', '--metric', 'cka', '--conv', 'dft');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/conv1: is a conv layer and the DFT reduction works with SVCCA and CCA only/);
+    // compare of two arrays does the same.
+    const lone = await cli('compare', 'cnn.npz:step_0/conv1', 'cnn.npz:step_0/logits', '--metric', 'cka', '--json');
+    expect(lone.code).toBe(0);
+    const pair = JSON.parse(lone.stdout);
+    expect(pair.conventions.convReduction).toBe('flatten');
+    expect(pair.warnings[0]).toBe('CKA does not run through the DFT (SVCCA and CCA only), so conv layers now use flatten. Pass --conv to choose another.');
+    expect((await cli('compare', 'cnn.npz:step_0/conv1', 'cnn.npz:step_0/logits', '--metric', 'cka', '--conv', 'dft')).code).toBe(2);
   });
   it('--conv positions with a dense layer: conv × dense cells are null in the JSON, "—" in the table, one warning, exit 0', async () => {
     const positions = await cli('dynamics', 'cnn.npz', '--metric', 'cka', '--conv', 'positions', '--json');
