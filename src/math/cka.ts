@@ -40,8 +40,12 @@ export function ckaFactor(x: Matrix | CentringSource): CkaFactor {
   const n = x.rows;
   const m = x.cols;
   if (n > m) return wideCkaFactor(x);
-  const centered = 'data' in x ? centerRows(x).centered : { rows: n, cols: m, data: new Float64Array(n * m) };
-  if (!('data' in x)) x.centerRowsInto(centered.data);
+  let centered: Matrix;
+  if ('data' in x) centered = centerRows(x).centered;
+  else {
+    centered = { rows: n, cols: m, data: new Float64Array(n * m) };
+    x.centerRowsInto(centered.data);
+  }
   const gram = multiplyABt(centered, centered);
   let selfDot = 0;
   for (let i = 0; i < gram.data.length; i++) selfDot += gram.data[i] * gram.data[i];
