@@ -25,10 +25,10 @@ export interface ComputeBackend<F = unknown> {
   factorize(reps: Representation[], options: AnalysisOptions, dft: boolean, signal?: AbortSignal, plan?: FactorPlan): Promise<F[]>;
   /**
    * The variance spectrum λ_i = s_i²/(m−1) of the factor's centred n × m matrix where the factor
-   * holds it in float64 (SVCCA factored on the CPU, whole layers): bit for bit math/cca.ts svdStep's
-   * spectrum of that matrix, so k99 read off it is the k99 pass's (classes.ts). null otherwise
-   * (other metrics, the DFT, a GPU factor whose spectrum comes from a float32 Gram). Optional: a
-   * backend without it leaves k99 to the pass.
+   * holds it in float64 (SVCCA factored on the CPU, whole layers; CKA where FactorPlan.factorSpectra
+   * asked): bit for bit math/cca.ts svdStep's spectrum of that matrix, so k99 read off it is the k99
+   * pass's (classes.ts). null otherwise (other metrics, the DFT, a GPU factor whose spectrum comes
+   * from a float32 Gram). Optional: a backend without it leaves k99 to the pass.
    */
   float64Spectrum?(f: F): readonly number[] | null;
   /**
@@ -80,6 +80,12 @@ export interface FactorPlan {
    */
   varianceSpectra?: readonly ('flatten' | 'meanpool' | undefined)[];
   onVarianceSpectrum?: (index: number, spectrum: number[]) => void;
+  /**
+   * k99 as the job reads, for CKA: each float64 CKA factor keeps the eigenvalues of the Gram it
+   * forms anyway (metrics.ts factorize's `withSpectrum`), which float64Spectrum then returns, so
+   * no second Gram is formed for varianceSpectra.
+   */
+  factorSpectra?: boolean;
 }
 
 /** Runs plan.varianceSpectra's request for the representation at `index` in this thread (see FactorPlan). */
@@ -90,9 +96,10 @@ function varianceSpectrumFor(plan: FactorPlan | undefined, index: number, rep: R
 
 export { checkAborted };
 
-/** The spectrum of a float64 SVCCA factor of a whole layer (see ComputeBackend.float64Spectrum), else null. */
+/** The spectrum of a float64 SVCCA factor of a whole layer, or of a CKA factor that kept one (see ComputeBackend.float64Spectrum), else null. */
 export function float64SpectrumOf(f: Factor): readonly number[] | null {
-  return f.kind === 'svcca' ? f.factor.spectrum : null;
+  if (f.kind === 'svcca') return f.factor.spectrum;
+  return f.kind === 'cka' ? (f.factor.spectrum ?? null) : null;
 }
 
 /** Lets the event loop breathe between chunks (progress messages, cancel requests). */
@@ -104,7 +111,7 @@ export const cpuBackend: ComputeBackend<Factor> = {
   precision: 'float64',
   async factorize(reps, options, dft, signal, plan) {
     const factorOf = (rep: Representation, k: number) => {
-      const factor = factorize(rep, options, dft);
+      const factor = factorize(rep, options, dft, plan?.factorSpectra);
       varianceSpectrumFor(plan, k, rep);
       return factor;
     };

@@ -52,7 +52,8 @@ export function factorSpectrumIsK99s(rep: 'dense' | 'conv', options: Pick<Analys
 
 /**
  * k99 of a layer read off the spectrum of its job's float64 SVCCA factor (ComputeBackend.float64Spectrum),
- * or undefined where that could differ from the k99 pass's (factorSpectrumIsK99s). The factor's
+ * or of a CKA factor asked to keep its Gram's (FactorPlan.factorSpectra: the same Gram, reduction and
+ * QL), or undefined where that could differ from the k99 pass's (factorSpectrumIsK99s). The factor's
  * eigenvalues are the pass's bit for bit at every size: svccaFactor's top-k solver and svdStep's full
  * one share eigen.ts's reduction and QL (test/analysis/k99FromFactors.test.ts).
  */

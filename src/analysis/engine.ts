@@ -200,13 +200,17 @@ async function loadSide(
   /**
    * `signal`: handed to backend.factorize (a cancel stops mid-batch); `onArrayRead`: each array as
    * read, before it is prepared; `varianceSpectra`: k99 as read (FactorPlan.varianceSpectra), the
-   * reduction a prepared layer's spectrum is wanted under (undefined: not wanted), and where each
-   * goes, by entry index.
+   * reduction a prepared layer's spectrum is wanted under (undefined: not wanted), where each goes,
+   * by entry index, and whether CKA factors keep their own (FactorPlan.factorSpectra).
    */
   read: {
     signal?: AbortSignal;
     onArrayRead?: (entry: BundleEntry, array: NdArray) => void | Promise<void>;
-    varianceSpectra?: { reductionOf: (rep: Representation) => 'flatten' | 'meanpool' | undefined; record: (entry: number, spectrum: number[]) => void };
+    varianceSpectra?: {
+      reductionOf: (rep: Representation) => 'flatten' | 'meanpool' | undefined;
+      record: (entry: number, spectrum: number[]) => void;
+      factorSpectra: boolean;
+    };
   } = {},
   /**
    * DFT grids: the shapes of the layers this side's will be compared with (the other side's, once
@@ -260,6 +264,7 @@ async function loadSide(
           ? {
               varianceSpectra: reps.map((p) => read.varianceSpectra!.reductionOf(p.rep)),
               onVarianceSpectrum: (k: number, spectrum: number[]) => read.varianceSpectra!.record(indices[k], spectrum),
+              factorSpectra: read.varianceSpectra.factorSpectra,
             }
           : {}),
       },
@@ -529,8 +534,11 @@ export async function computeDynamics(
   control.onProgress?.({ done, total, stage: `factoring the reference step ${reference}` });
   const known = new KnownK99(run);
   const passReduction = options.convReduction === 'meanpool' ? 'meanpool' : 'flatten';
-  // Which layers' factors hold the pass's spectrum (recordK99 reads it off them): SVCCA in float64, outside the DFT.
-  const factorHoldsK99 = (rep: Representation) => backend.kind === 'cpu' && options.metric === 'svcca' && !dft && factorSpectrumIsK99s(rep.kind, options);
+  // Which layers' factors hold the pass's spectrum (recordK99 reads it off them): SVCCA in float64,
+  // outside the DFT, and CKA's, asked to keep the spectrum of the Gram it forms anyway.
+  const factorSpectra = options.metric === 'cka' || options.metric === 'cka-debiased';
+  const factorHoldsK99 = (rep: Representation) =>
+    backend.kind === 'cpu' && (options.metric === 'svcca' || factorSpectra) && !dft && factorSpectrumIsK99s(rep.kind, options);
   const loadStep = async (step: number): Promise<GridSide> => {
     const entries = entriesFor(bundle, run, step);
     const read = {
@@ -541,6 +549,7 @@ export async function computeDynamics(
             varianceSpectra: {
               reductionOf: (rep: Representation) => (factorHoldsK99(rep) ? undefined : passReduction),
               record: (i: number, spectrum: number[]) => known.set(step, entries[i].layer, k99(spectrum)),
+              factorSpectra,
             },
           }
         : {}),

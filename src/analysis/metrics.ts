@@ -52,9 +52,10 @@ export interface PairNumbers {
 
 /**
  * Per-representation work. `dft` says whether the pair this takes part in goes through the DFT
- * (then a dense layer is the DC term of a 1 × 1 conv layer).
+ * (then a dense layer is the DC term of a 1 × 1 conv layer). `withSpectrum`: a CKA factor also
+ * keeps the variance spectrum of the Gram it forms (FactorPlan.factorSpectra; SVCCA's always does).
  */
-export function factorize(rep: Representation, options: AnalysisOptions, dft: boolean): Factor {
+export function factorize(rep: Representation, options: AnalysisOptions, dft: boolean, withSpectrum = false): Factor {
   if (dft) {
     const conv = rep.kind === 'conv' ? rep.conv : denseAsConv(rep.x);
     return { kind: 'dft', spectrum: dft2(conv), neurons: conv.channels * conv.height * conv.width, datapoints: conv.datapoints };
@@ -68,7 +69,7 @@ export function factorize(rep: Representation, options: AnalysisOptions, dft: bo
   if (options.metric === 'cka' || options.metric === 'cka-debiased') {
     // As SVCCA's: a wide layer's kernel is taken from its datapoint-major rows where it has them.
     const source = reduceToSource(rep, reduction);
-    return { kind: 'cka', factor: ckaFactor(source), neurons: source.rows, datapoints: source.cols };
+    return { kind: 'cka', factor: ckaFactor(source, withSpectrum), neurons: source.rows, datapoints: source.cols };
   }
   const x = reduceToMatrix(rep, reduction);
   const base = { neurons: x.rows, datapoints: x.cols };

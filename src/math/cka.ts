@@ -14,7 +14,8 @@
 //   ‖YᵀX‖² − m/(m−2)·⟨d_x, d_y⟩ + ‖X‖²‖Y‖²/((m−1)(m−2)),  d = per-datapoint squared norms
 // (the common factor 1/(m(m−3)) cancels in the ratio).
 
-import type { CentringSource } from './cca';
+import { spectrumOf, type CentringSource } from './cca';
+import { topEigenValues } from './eigenTop';
 import { centerRows, multiplyABt, transpose, type Matrix } from './matrix';
 import { scratchFloat64 } from './scratch';
 
@@ -30,16 +31,23 @@ export interface CkaFactor {
   rowNorms: Float64Array;
   /** ‖Xc‖²_F. */
   squaredNorm: number;
+  /**
+   * Where asked for (ckaFactor's `withSpectrum`: k99 as the job reads): the variance spectrum
+   * λ_i = s_i²/(m−1), every eigenvalue of the Gram this factor already formed (n × n, or the m × m
+   * kernel), which is bit for bit math/cca.ts varianceSpectrum's Gram of the same centred matrix.
+   */
+  spectrum?: number[];
 }
 
 /**
  * X: n neurons × m datapoints, a float64 Matrix or a CentringSource (math/reduce.ts reduceToSource:
  * a wide stored layer then gives its centred datapoint-major rows, and no n × m copy is made).
+ * `withSpectrum`: also the eigenvalues of the Gram it forms (CkaFactor.spectrum).
  */
-export function ckaFactor(x: Matrix | CentringSource): CkaFactor {
+export function ckaFactor(x: Matrix | CentringSource, withSpectrum = false): CkaFactor {
   const n = x.rows;
   const m = x.cols;
-  if (n > m) return wideCkaFactor(x);
+  if (n > m) return wideCkaFactor(x, withSpectrum);
   let centered: Matrix;
   if ('data' in x) centered = centerRows(x).centered;
   else {
@@ -58,11 +66,11 @@ export function ckaFactor(x: Matrix | CentringSource): CkaFactor {
       squaredNorm += v * v;
     }
   }
-  return { datapoints: m, centered, selfDot, rowNorms, squaredNorm };
+  return { datapoints: m, centered, selfDot, rowNorms, squaredNorm, ...(withSpectrum ? { spectrum: spectrumOf(topEigenValues(gram).values, m) } : {}) };
 }
 
 /** n > m: the m × m kernel from the centred rows transposed (m × n, in the thread's scratch buffer where the source writes them). */
-function wideCkaFactor(x: Matrix | CentringSource): CkaFactor {
+function wideCkaFactor(x: Matrix | CentringSource, withSpectrum: boolean): CkaFactor {
   const n = x.rows;
   const m = x.cols;
   let rows: Matrix;
@@ -86,7 +94,7 @@ function wideCkaFactor(x: Matrix | CentringSource): CkaFactor {
     rowNorms[j] = sum;
     squaredNorm += sum;
   }
-  return { datapoints: m, kernel, selfDot, rowNorms, squaredNorm };
+  return { datapoints: m, kernel, selfDot, rowNorms, squaredNorm, ...(withSpectrum ? { spectrum: spectrumOf(topEigenValues(kernel).values, m) } : {}) };
 }
 
 function debiasedDot(dot: number, dx: Float64Array, dy: Float64Array, nx: number, ny: number, m: number): number {

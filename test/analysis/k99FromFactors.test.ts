@@ -378,6 +378,13 @@ describe('k99 as the job reads (DynamicsRequest.k99, the CLI’s --json)', () =>
       }
       // Both conv cells of the large bundle went to the workers as tasks of their own (the small layers' too: the job's batches go to the pool whole).
       expect(used.variance).toBeGreaterThanOrEqual(2);
+      // CKA: its factors keep the spectrum of the Gram they form, so no spectrum task runs at all.
+      const cka = options({ metric: 'cka', convReduction: 'flatten' });
+      const ckaPass = await dimensionsOverTrainingWithGaps(bundle, undefined, cka);
+      used.variance = 0;
+      const ckaJob = await computeDynamics({ bundle, k99: true }, cka, {}, pool);
+      expect(knownK99Of(ckaJob)!.table(ckaJob.steps, ckaJob.layers)).toEqual(ckaPass.k99);
+      expect(used.variance).toBe(0);
       expect(expected[1].k99[1].filter((v) => v === null)).toHaveLength(1);
     } finally {
       (pool as unknown as { run: typeof run }).run = run;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { factorPermuted } from '../../src/analysis/baseline';
 import { factorize } from '../../src/analysis/metrics';
 import { DEFAULT_OPTIONS } from '../../src/analysis/types';
+import { varianceSpectrum } from '../../src/math/cca';
 import { cka, ckaFactor, ckaFromFactors } from '../../src/math/cka';
 import { centerRows, type Matrix } from '../../src/math/matrix';
 import { reduceToMatrix, reduceToSource, toRepresentation } from '../../src/math/reduce';
@@ -138,5 +139,22 @@ describe('CKA of layers wider than their datapoints (the m × m kernel)', () => 
       fromMatrix.squaredNorm,
       Array.from(fromMatrix.rowNorms),
     ]);
+  });
+});
+
+describe('a CKA factor asked for its spectrum (k99 as the job reads)', () => {
+  it('holds varianceSpectrum of the same layer bit for bit: narrow and wide, from a matrix and from a stored source; not kept unless asked', () => {
+    const narrow = randn(31, 12, 80);
+    const wide = related(narrow, 120, 0.5, 32);
+    for (const [label, x] of [
+      ['narrow', narrow],
+      ['wide', wide],
+    ] as const) {
+      expect(ckaFactor(x, true).spectrum, label).toEqual(varianceSpectrum(x));
+      expect(ckaFactor(x).spectrum, label).toBeUndefined();
+    }
+    const data = Float32Array.from(randn(33, 1, 40 * 3 * 4 * 5).data);
+    const rep = toRepresentation({ shape: [40, 3, 4, 5], data }, 'datapoints-first', 'nchw'); // 60 features > 40 datapoints
+    expect(ckaFactor(reduceToSource(rep, 'flatten'), true).spectrum).toEqual(varianceSpectrum(reduceToMatrix(rep, 'flatten')));
   });
 });

@@ -174,6 +174,7 @@ export class CpuPool implements ComputeBackend<Factor> {
         dft,
         shared: this.config.shared,
         ...(dft && plan?.dftPartners?.[r] ? { dftPartners: plan.dftPartners[r].map(({ height, width }) => ({ height, width })) } : {}),
+        ...(plan?.factorSpectra ? { spectrum: true } : {}),
       }));
       // k99 as read (FactorPlan.varianceSpectra): a task of its own on the same message (in shared
       // memory the same stored array), so that another worker takes it while this one factors.

@@ -73,6 +73,8 @@ export type PoolRequest =
       shared: boolean;
       /** A DFT factor's partners' heights and widths: its per-frequency factors against them come back with it (FactorPlan). */
       dftPartners?: { height: number; width: number }[];
+      /** A CKA factor keeps its Gram's spectrum (FactorPlan.factorSpectra). */
+      spectrum?: boolean;
     }
   | {
       id: number;

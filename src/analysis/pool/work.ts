@@ -79,7 +79,7 @@ export function handlePoolRequest(request: PoolRequest, post: PoolPost): void {
   try {
     if (request.type === 'factorize') {
       const { options } = request;
-      const factor = factorize(representationOf(request.rep), options, request.dft);
+      const factor = factorize(representationOf(request.rep), options, request.dft, request.spectrum);
       // A DFT factor (the layer's spectrum) is compared in the calling thread only (pool.ts
       // compareGrid), never sent to a worker again: it moves, where a shared copy would only fault in
       // fresh memory for it (hundreds of MB for a conv layer). So do the per-frequency factors the
