@@ -201,8 +201,12 @@ export function varianceSpectrum(x: Matrix | CentringSource): number[] {
   return spectrumOf(topEigenValues(gram).values, x.cols);
 }
 
-/** `scratch`: the centred copy goes to the thread's scratch buffer (math/scratch.ts), for a caller that drops it before returning. */
-function centredGram(x: Matrix | CentringSource, scratch = false, alreadyCentred = false): { centered: Matrix; gram: Matrix; wide: boolean } {
+/**
+ * The Gram of SVCCA's SVD step (also CKA's factor, math/cka.ts): Xc Xcᵀ (n × n) for n ≤ m, else
+ * Xcᵀ Xc (m × m). `scratch`: the centred copy goes to the thread's scratch buffer (math/scratch.ts),
+ * for a caller that drops it before returning.
+ */
+export function centredGram(x: Matrix | CentringSource, scratch = false, alreadyCentred = false): { centered: Matrix; gram: Matrix; wide: boolean } {
   const n = x.rows;
   const m = x.cols;
   if (m < 2) throw new Error(`SVCCA needs at least 2 datapoints, got ${m}`);

@@ -14,10 +14,9 @@
 //   ‖YᵀX‖² − m/(m−2)·⟨d_x, d_y⟩ + ‖X‖²‖Y‖²/((m−1)(m−2)),  d = per-datapoint squared norms
 // (the common factor 1/(m(m−3)) cancels in the ratio).
 
-import { spectrumOf, type CentringSource } from './cca';
+import { centredGram, spectrumOf, type CentringSource } from './cca';
 import { topEigenValues } from './eigenTop';
-import { centerRows, multiplyABt, transpose, type Matrix } from './matrix';
-import { scratchFloat64 } from './scratch';
+import { multiplyABt, type Matrix } from './matrix';
 
 export interface CkaFactor {
   datapoints: number;
@@ -45,56 +44,33 @@ export interface CkaFactor {
  * `withSpectrum`: also the eigenvalues of the Gram it forms (CkaFactor.spectrum).
  */
 export function ckaFactor(x: Matrix | CentringSource, withSpectrum = false): CkaFactor {
-  const n = x.rows;
   const m = x.cols;
-  if (n > m) return wideCkaFactor(x, withSpectrum);
-  let centered: Matrix;
-  if ('data' in x) centered = centerRows(x).centered;
-  else {
-    centered = { rows: n, cols: m, data: new Float64Array(n * m) };
-    x.centerRowsInto(centered.data);
-  }
-  const gram = multiplyABt(centered, centered);
+  // SVCCA's Gram (math/cca.ts centredGram): n × n of the centred rows, kept; or for a wide layer the
+  // m × m kernel, its centred copy in the scratch buffer only. So `spectrum` is varianceSpectrum's.
+  const { centered, gram, wide } = centredGram(x, x.rows > m);
   let selfDot = 0;
   for (let i = 0; i < gram.data.length; i++) selfDot += gram.data[i] * gram.data[i];
   const rowNorms = new Float64Array(m);
   let squaredNorm = 0;
-  for (let i = 0; i < n; i++) {
+  if (wide) {
+    // The kernel's diagonal: K_jj = Σ_i Xc[i][j]².
     for (let j = 0; j < m; j++) {
-      const v = centered.data[i * m + j];
-      rowNorms[j] += v * v;
-      squaredNorm += v * v;
+      rowNorms[j] = gram.data[j * m + j];
+      squaredNorm += rowNorms[j];
+    }
+  } else {
+    for (let i = 0; i < x.rows; i++) {
+      for (let j = 0; j < m; j++) {
+        const v = centered.data[i * m + j];
+        rowNorms[j] += v * v;
+        squaredNorm += v * v;
+      }
     }
   }
-  return { datapoints: m, centered, selfDot, rowNorms, squaredNorm, ...(withSpectrum ? { spectrum: spectrumOf(topEigenValues(gram).values, m) } : {}) };
-}
-
-/** n > m: the m × m kernel from the centred rows transposed (m × n, in the thread's scratch buffer where the source writes them). */
-function wideCkaFactor(x: Matrix | CentringSource, withSpectrum: boolean): CkaFactor {
-  const n = x.rows;
-  const m = x.cols;
-  let rows: Matrix;
-  if ('data' in x) rows = transpose(centerRows(x).centered);
-  else if (x.centredDatapointRowsInto) {
-    rows = { rows: m, cols: n, data: scratchFloat64(n * m) };
-    x.centredDatapointRowsInto(rows.data);
-  } else {
-    const centered = { rows: n, cols: m, data: scratchFloat64(n * m) };
-    x.centerRowsInto(centered.data);
-    rows = transpose(centered);
-  }
-  const kernel = multiplyABt(rows, rows);
-  let selfDot = 0;
-  for (let i = 0; i < kernel.data.length; i++) selfDot += kernel.data[i] * kernel.data[i];
-  const rowNorms = new Float64Array(m);
-  let squaredNorm = 0;
-  for (let j = 0; j < m; j++) {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += rows.data[j * n + i] * rows.data[j * n + i];
-    rowNorms[j] = sum;
-    squaredNorm += sum;
-  }
-  return { datapoints: m, kernel, selfDot, rowNorms, squaredNorm, ...(withSpectrum ? { spectrum: spectrumOf(topEigenValues(kernel).values, m) } : {}) };
+  const spectrum = withSpectrum ? { spectrum: spectrumOf(topEigenValues(gram).values, m) } : {};
+  return wide
+    ? { datapoints: m, kernel: gram, selfDot, rowNorms, squaredNorm, ...spectrum }
+    : { datapoints: m, centered, selfDot, rowNorms, squaredNorm, ...spectrum };
 }
 
 function debiasedDot(dot: number, dx: Float64Array, dy: Float64Array, nx: number, ny: number, m: number): number {
