@@ -68,7 +68,7 @@ export function inputPermutations(seed: number, inputs: number, positionsPerInpu
 
 function permuteCca(f: CcaFactor, perm: Int32Array): CcaFactor {
   // Row means, the eigenbasis and the pruning do not depend on the order of the datapoints.
-  return { ...f, z: permuteColumns(f.z, perm), centered: permuteColumns(f.centered, perm) };
+  return { ...f, z: permuteColumns(f.z, perm), ...(f.centered && { centered: permuteColumns(f.centered, perm) }) };
 }
 
 function permuteCka(f: CkaFactor, perm: Int32Array): CkaFactor {
@@ -111,6 +111,13 @@ export function factorPermuted(f: Factor, perm: Int32Array): Factor {
   }
 }
 
+/**
+ * Draws within this of the observed value (relative to max(1, |value|)) are ties, and an sd within
+ * it of the mean is none: float64 rounding of a similarity that does not move under the null (a
+ * layer wider than its datapoints, where CCA is 1 on every shared direction whatever the order).
+ */
+const ROUNDING_TIE = 1e-12;
+
 /** Mean, sd (n − 1), z and the Monte-Carlo p of `observed` against the null's draws. */
 export function baselineStatistics(observed: number, permuted: readonly number[], seed: number, kind: Baseline['null'] = 'permutation'): Baseline {
   const count = permuted.length;
@@ -118,11 +125,12 @@ export function baselineStatistics(observed: number, permuted: readonly number[]
   const variance = count > 1 ? permuted.reduce((s, v) => s + (v - mean) ** 2, 0) / (count - 1) : 0;
   const sd = Math.sqrt(variance);
   // Ties count against the observed value (≥): identical layers give p = 1/(P + 1), never 0.
-  const atLeast = permuted.filter((v) => v >= observed).length;
+  const tie = ROUNDING_TIE * Math.max(1, Math.abs(observed));
+  const atLeast = permuted.filter((v) => v >= observed - tie).length;
   return {
     mean,
     sd,
-    z: sd > 0 ? (observed - mean) / sd : null,
+    z: sd > ROUNDING_TIE * Math.max(1, Math.abs(mean)) ? (observed - mean) / sd : null,
     p: (1 + atLeast) / (count + 1),
     permutations: count,
     seed,

@@ -9,7 +9,7 @@ import { ccaFactor, ccaFromFactors, summarize, svccaFactor, type CcaFactor, type
 import { ckaFactor, ckaFromFactors, type CkaFactor } from '../math/cka';
 import { dft2, dftSimilarity, type Spectrum } from '../math/dft';
 import { pwccaFromFactors } from '../math/pwcca';
-import { denseAsConv, reduceToMatrix, reduceToSource, type Representation } from '../math/reduce';
+import { denseAsConv, reduceToSource, type Representation } from '../math/reduce';
 import type { AnalysisOptions } from './types';
 
 export type Factor =
@@ -71,13 +71,14 @@ export function factorize(rep: Representation, options: AnalysisOptions, dft: bo
     const source = reduceToSource(rep, reduction);
     return { kind: 'cka', factor: ckaFactor(source, withSpectrum), neurons: source.rows, datapoints: source.cols };
   }
-  const x = reduceToMatrix(rep, reduction);
-  const base = { neurons: x.rows, datapoints: x.cols };
+  // CCA and PWCCA: centred from where the values lie, as SVCCA's; only PWCCA's factor keeps the centred rows.
+  const source = reduceToSource(rep, reduction);
+  const base = { neurons: source.rows, datapoints: source.cols };
   switch (options.metric) {
     case 'cca':
-      return { kind: 'cca', factor: ccaFactor(x, options.epsilon), ...base };
+      return { kind: 'cca', factor: ccaFactor(source, options.epsilon, false), ...base };
     case 'pwcca':
-      return { kind: 'pwcca', factor: ccaFactor(x, options.epsilon), ...base };
+      return { kind: 'pwcca', factor: ccaFactor(source, options.epsilon, true), ...base };
   }
 }
 

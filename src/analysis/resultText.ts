@@ -74,7 +74,9 @@ export function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, opti
     }
     if (numbers.clipped[i] > 0) {
       warnings.push(
-        `${names?.[i] ?? p.name}: rank-deficient: ${plural(numbers.clipped[i], 'direction')} carry no variance and count as correlation 0 (pseudo-inverse)`,
+        `${names?.[i] ?? p.name}: rank-deficient: ${plural(numbers.clipped[i], 'direction')} carry no variance and count as correlation 0 (pseudo-inverse)` +
+          // A wide side's null directions have no data to project neurons on (math/pwcca.ts wideReferenceDirections).
+          (options.metric === 'pwcca' && numbers.kept[i] > datapoints ? ', with no projection weight' : ''),
       );
     }
   }

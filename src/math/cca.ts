@@ -33,16 +33,21 @@ export interface CcaFactor {
   keptIndices: number[];
   /** r × m whitened data (r ≤ keptDims: clipped null directions omitted). */
   z: Matrix;
-  /** keptDims × keptDims, row i = eigenvector i of Σ̃ over the kept rows (first r rows are the unclipped ones). */
-  basis: Matrix;
+  /**
+   * Z row i times principalScales[i] is v_iᵀ Xc_kept, the i-th principal component of the kept
+   * centred rows over the datapoints (s_i w_iᵀ; v_i: eigenvector i of Σ̃, i < r). Length r. PWCCA's
+   * directions are combinations of these rows (math/pwcca.ts), so no keptDims × keptDims eigenbasis
+   * is kept: sqrt(λ_i + ε) · sqrt((m−1)·xmax).
+   */
+  principalScales: Float64Array;
   /** Directions with λ ≤ tol·λmax, treated as null by the pseudo-inverse. */
   clipped: number;
   /** sqrt((m−1)·xmax): multiplies Z rows back to cca_core's direction scale (Uᵀ Σ̃^-½ (X − μ)). */
   directionScale: number;
   /** Row means of the kept input rows (length keptDims). */
   means: Float64Array;
-  /** Centred kept input rows (keptDims × m), retained for PWCCA and directions. */
-  centered: Matrix;
+  /** Centred kept input rows (keptDims × m), for PWCCA; absent where the factor was made without them (CCA). */
+  centered?: Matrix;
 }
 
 export interface CcaSummary {
@@ -56,35 +61,212 @@ export interface CcaSummary {
   meanSquared: number;
 }
 
-/** Factors a neurons × datapoints representation for CCA (see the module comment). */
-export function ccaFactor(x: Matrix, epsilon: number, clipTolerance = CLIP_TOLERANCE_F64): CcaFactor {
+/**
+ * Factors a neurons × datapoints representation for CCA (see the module comment). X: a float64
+ * Matrix or a CentringSource (its centred rows are bit for bit centerRows of its matrix).
+ * `keepCentred`: the factor keeps its centred kept rows (PWCCA weighs against them; CCA does not).
+ *
+ * A layer with more kept neurons than datapoints (n' > m) is whitened from the m × m Gram
+ * Xc'ᵀ Xc' = W S² Wᵀ instead of the n' × n' covariance: Σ̃'s nonzero eigenvalues are
+ * s_i² / ((m−1)·xmax) and Vᵀ Xc' = S Wᵀ, so Z's rows are s_i w_iᵀ / (sqrt(λ_i + ε)·sqrt((m−1)·xmax))
+ * (mathematically the narrow formula; the n' − rank null directions, clipped there, are never
+ * formed). xmax is the largest row variance (the largest |entry| of a covariance is on its diagonal).
+ */
+export function ccaFactor(x: Matrix | CentringSource, epsilon: number, keepCentred = true): CcaFactor {
+  const n = x.rows;
   const m = x.cols;
   if (m < 2) throw new Error(`CCA needs at least 2 datapoints, got ${m}`);
-  const { centered, means } = centerRows(x);
+  if (n > m) return wideCcaFactor(x, epsilon, keepCentred);
+  const { centered, means } = isMatrix(x) ? centerRows(x) : centredSourceRows(x);
   const covariance = multiplyABt(centered, centered);
   const scale = 1 / (m - 1);
   for (let i = 0; i < covariance.data.length; i++) covariance.data[i] *= scale;
   // For a covariance the largest |entry| is on the diagonal, but follow cca_core literally.
   let xmax = 0;
   for (let i = 0; i < covariance.data.length; i++) xmax = Math.max(xmax, Math.abs(covariance.data[i]));
-  const n = x.rows;
-  const keptIndices: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const variance = xmax > 0 ? covariance.data[i * n + i] / xmax : 0;
-    if (xmax > 0 && Math.abs(variance) >= epsilon) keptIndices.push(i);
-  }
+  const keptIndices = prunedRows(
+    Float64Array.from({ length: n }, (_, i) => covariance.data[i * n + i]),
+    xmax,
+    epsilon,
+  );
   const kept = keptIndices.length;
   const rescaled = zeros(kept, kept);
   keptIndices.forEach((a, i) => keptIndices.forEach((b, j) => (rescaled.data[i * kept + j] = covariance.data[a * n + b] / xmax)));
   const keptCentered = kept === n ? centered : selectRows(centered, keptIndices);
-  const keptMeans = Float64Array.from(keptIndices, (i) => means[i]);
-  if (kept === 0) {
-    return emptyFactor(m, n, keptCentered, keptMeans);
+  return whitenedFactor(rescaled, keptCentered, { n, xmax, keptIndices, means }, epsilon, keepCentred);
+}
+
+/** A CentringSource's centred rows (n × m) and row means, into `into` where given. */
+function centredSourceRows(x: CentringSource, into?: Float64Array): { centered: Matrix; means: Float64Array } {
+  const centered = { rows: x.rows, cols: x.cols, data: into ?? new Float64Array(x.rows * x.cols) };
+  return { centered, means: x.centerRowsInto(centered.data) };
+}
+
+/** What the ε pruning decided for a layer of n rows: xmax, the kept rows, and every row's mean. */
+interface Pruning {
+  n: number;
+  xmax: number;
+  keptIndices: number[];
+  means: Float64Array;
+}
+
+/** cca_core.remove_small: the rows whose variance is at least ε·xmax (none when xmax is 0). */
+function prunedRows(variances: Float64Array, xmax: number, epsilon: number): number[] {
+  const keptIndices: number[] = [];
+  for (let i = 0; i < variances.length; i++) {
+    const variance = xmax > 0 ? variances[i] / xmax : 0;
+    if (xmax > 0 && Math.abs(variance) >= epsilon) keptIndices.push(i);
   }
+  return keptIndices;
+}
+
+/**
+ * ccaFactor of n > m: the centred rows are read once for their variances (the pruning) and copied,
+ * kept rows only and transposed (m × n'), as the Gram's operand. With n' ≤ m after the pruning the
+ * kept covariance is small and the narrow path's whitening runs on it.
+ */
+function wideCcaFactor(x: Matrix | CentringSource, epsilon: number, keepCentred: boolean): CcaFactor {
+  const n = x.rows;
+  const m = x.cols;
+  if (!keepCentred && !isMatrix(x) && x.centredDatapointRowsInto) return datapointMajorCcaFactor(x, x.centredDatapointRowsInto, epsilon);
+  // Without keepCentred nothing of the n × m centred copy outlives this call: it goes to the scratch buffer.
+  const into = keepCentred ? undefined : scratchFloat64(n * m);
+  const { centered, means } = isMatrix(x) ? centerRows(x, into) : centredSourceRows(x, into);
+  const variances = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let j = i * m; j < (i + 1) * m; j++) sum += centered.data[j] * centered.data[j];
+    variances[i] = sum / (m - 1);
+  }
+  let xmax = 0;
+  for (let i = 0; i < n; i++) xmax = Math.max(xmax, variances[i]);
+  const keptIndices = prunedRows(variances, xmax, epsilon);
+  const kept = keptIndices.length;
+  const keptCentered = !keepCentred || kept === n ? null : selectRows(centered, keptIndices);
+  const pruning: Pruning = { n, xmax, keptIndices, means };
+  if (kept <= m) return keptCovarianceFactor(keptCentered ?? selectRows(centered, keptIndices), pruning, epsilon, keepCentred);
+  // Xc'ᵀ (m × n'), then its Gram (m × m).
+  const operand = zeros(m, kept);
+  keptIndices.forEach((row, a) => {
+    for (let j = 0; j < m; j++) operand.data[j * kept + a] = centered.data[row * m + j];
+  });
+  const factor = gramWhitenedFactor(multiplyABt(operand, operand), pruning, epsilon);
+  return keepCentred ? { ...factor, centered: keptCentered ?? centered } : factor;
+}
+
+/**
+ * wideCcaFactor of a source that lies datapoint-major (a stored conv layer flattened, a
+ * datapoints-first dense array), for a factor without its centred rows: the rows are centred as they
+ * lie into the scratch buffer (m × n, bit for bit the transpose of centerRowsInto's), the pruned
+ * neurons' columns squeezed out in place, and that is the Gram's operand: no neurons × datapoints
+ * copy and no transpose. The same numbers in the same order as from the matrix, so the same factor.
+ */
+function datapointMajorCcaFactor(x: CentringSource, centredDatapointRowsInto: (into: Float64Array) => Float64Array, epsilon: number): CcaFactor {
+  const n = x.rows;
+  const m = x.cols;
+  const rows = scratchFloat64(n * m);
+  const means = centredDatapointRowsInto(rows);
+  // Each neuron's Σ_j c_j² over the datapoints in order, as wideCcaFactor sums its row.
+  const variances = new Float64Array(n);
+  for (let j = 0; j < m; j++) for (let i = 0; i < n; i++) variances[i] += rows[j * n + i] * rows[j * n + i];
+  let xmax = 0;
+  for (let i = 0; i < n; i++) {
+    variances[i] /= m - 1;
+    xmax = Math.max(xmax, variances[i]);
+  }
+  const keptIndices = prunedRows(variances, xmax, epsilon);
+  const kept = keptIndices.length;
+  const pruning: Pruning = { n, xmax, keptIndices, means };
+  if (kept <= m) {
+    const keptRows = zeros(kept, m);
+    keptIndices.forEach((i, a) => {
+      for (let j = 0; j < m; j++) keptRows.data[a * m + j] = rows[j * n + i];
+    });
+    return keptCovarianceFactor(keptRows, pruning, epsilon, false);
+  }
+  // Squeeze the pruned columns out, row by row: every write lands at or before the read it copies.
+  if (kept < n) for (let j = 0; j < m; j++) for (let a = 0; a < kept; a++) rows[j * kept + a] = rows[j * n + keptIndices[a]];
+  const operand: Matrix = { rows: m, cols: kept, data: rows.subarray(0, m * kept) };
+  return gramWhitenedFactor(multiplyABt(operand, operand), pruning, epsilon);
+}
+
+/** A wide layer pruned to n' ≤ m kept rows (n' × m, centred): whitenedFactor of their rescaled covariance. */
+function keptCovarianceFactor(rows: Matrix, pruning: Pruning, epsilon: number, keepCentred: boolean): CcaFactor {
+  const rescaled = multiplyABt(rows, rows);
+  const scale = 1 / (rows.cols - 1);
+  for (let i = 0; i < rescaled.data.length; i++) rescaled.data[i] = (rescaled.data[i] * scale) / pruning.xmax;
+  return whitenedFactor(rescaled, rows, pruning, epsilon, keepCentred);
+}
+
+/**
+ * The whitened factor of n' > m kept rows from their Gram Xc'ᵀ Xc' (m × m), as the module comment
+ * and ccaFactor's derive it: every eigenpair (s_i², w_i), the clipping, Z's rows s_i w_iᵀ / (sqrt(λ_i + ε)·sqrt((m−1)·xmax)).
+ */
+function gramWhitenedFactor(gram: Matrix, { n, xmax, keptIndices, means }: Pruning, epsilon: number): CcaFactor {
+  const m = gram.rows;
+  const kept = keptIndices.length;
+  const eig = symmetricEigen(gram);
+  const scale = (m - 1) * xmax;
+  const lambdaMax = Math.max(eig.values[0] / scale, 0);
+  let r = 0;
+  while (r < m && eig.values[r] / scale > CLIP_TOLERANCE_F64 * lambdaMax) r++;
+  const directionScale = Math.sqrt(scale);
+  const z = zeros(r, m);
+  const principalScales = new Float64Array(r);
+  for (let i = 0; i < r; i++) {
+    principalScales[i] = Math.sqrt(eig.values[i] / scale + epsilon) * directionScale;
+    const w = Math.sqrt(eig.values[i]) / principalScales[i];
+    for (let j = 0; j < m; j++) z.data[i * m + j] = w * eig.vectors.data[i * m + j];
+  }
+  return whitenedRecord(
+    n,
+    keptIndices,
+    z,
+    principalScales,
+    directionScale,
+    Float64Array.from(keptIndices, (i) => means[i]),
+  );
+}
+
+/** A factor from its whitened rows Z (r × m) over `keptIndices` of n input rows; the rest are clipped. */
+function whitenedRecord(
+  n: number,
+  keptIndices: number[],
+  z: Matrix,
+  principalScales: Float64Array,
+  directionScale: number,
+  keptMeans: Float64Array,
+  centered?: Matrix,
+): CcaFactor {
+  const kept = keptIndices.length;
+  return {
+    datapoints: z.cols,
+    inputDims: n,
+    keptDims: kept,
+    dropped: n - kept,
+    keptIndices,
+    z,
+    principalScales,
+    clipped: kept - z.rows,
+    directionScale,
+    means: keptMeans,
+    ...(centered && { centered }),
+  };
+}
+
+/**
+ * The whitening of the module comment from the rescaled covariance Σ̃ of the kept rows (n' × n')
+ * and those rows centred (n' × m): eigendecomposition, clipping, Z = (Λ_r + εI)^-½ V_rᵀ Xc' / sqrt((m−1)·xmax).
+ */
+function whitenedFactor(rescaled: Matrix, keptCentered: Matrix, { n, xmax, keptIndices, means }: Pruning, epsilon: number, keepCentred: boolean): CcaFactor {
+  const kept = keptIndices.length;
+  const m = keptCentered.cols;
+  const keptMeans = Float64Array.from(keptIndices, (i) => means[i]);
+  if (kept === 0) return emptyFactor(m, n, keepCentred ? keptCentered : undefined, keptMeans);
   const eig = symmetricEigen(rescaled);
   const lambdaMax = Math.max(eig.values[0], 0);
   let r = 0;
-  while (r < kept && eig.values[r] > clipTolerance * lambdaMax) r++;
+  while (r < kept && eig.values[r] > CLIP_TOLERANCE_F64 * lambdaMax) r++;
   const directionScale = Math.sqrt((m - 1) * xmax);
   // W = (Λ_r + εI)^-½ V_rᵀ / sqrt((m−1)·xmax): r × kept, then Z = W · Xc_kept.
   const whitening = zeros(r, kept);
@@ -92,22 +274,18 @@ export function ccaFactor(x: Matrix, epsilon: number, clipTolerance = CLIP_TOLER
     const w = 1 / (Math.sqrt(eig.values[i] + epsilon) * directionScale);
     for (let j = 0; j < kept; j++) whitening.data[i * kept + j] = w * eig.vectors.data[i * kept + j];
   }
-  return {
-    datapoints: m,
-    inputDims: n,
-    keptDims: kept,
-    dropped: n - kept,
+  return whitenedRecord(
+    n,
     keptIndices,
-    z: multiply(whitening, keptCentered),
-    basis: eig.vectors,
-    clipped: kept - r,
+    multiply(whitening, keptCentered),
+    Float64Array.from({ length: r }, (_, i) => Math.sqrt(eig.values[i] + epsilon) * directionScale),
     directionScale,
-    means: keptMeans,
-    centered: keptCentered,
-  };
+    keptMeans,
+    keepCentred ? keptCentered : undefined,
+  );
 }
 
-function emptyFactor(m: number, n: number, centered: Matrix, means: Float64Array): CcaFactor {
+function emptyFactor(m: number, n: number, centered: Matrix | undefined, means: Float64Array): CcaFactor {
   return {
     datapoints: m,
     inputDims: n,
@@ -115,11 +293,11 @@ function emptyFactor(m: number, n: number, centered: Matrix, means: Float64Array
     dropped: n,
     keptIndices: [],
     z: zeros(0, m),
-    basis: zeros(0, 0),
+    principalScales: new Float64Array(0),
     clipped: 0,
     directionScale: 0,
     means,
-    centered,
+    ...(centered && { centered }),
   };
 }
 
@@ -277,9 +455,10 @@ export interface CentringSource {
   /**
    * Where the values lie datapoint-major (a datapoints-first dense array; a stored conv layer
    * flattened): the transpose of centerRowsInto's matrix, m datapoints × n neurons (row-major),
-   * written into `into` (m·n elements), bit for bit. A wide layer's m × m Gram reads these rows.
+   * written into `into` (m·n elements), bit for bit, and the row means (as centerRowsInto's). A wide
+   * layer's m × m Gram reads these rows.
    */
-  centredDatapointRowsInto?(into: Float64Array): void;
+  centredDatapointRowsInto?(into: Float64Array): Float64Array;
   /** The stored array and its row means, for the factor's streamed products (a dense layer's source has it). */
   streamed?(): StreamedLayer;
 }
@@ -389,7 +568,7 @@ function diagonalCcaFactor(reduced: Matrix, epsilon: number, clipTolerance: numb
   for (let i = 0; i < k; i++) if (xmax > 0 && variances[i] / xmax >= epsilon) keptIndices.push(i);
   const kept = keptIndices.length;
   const keptRows = kept === k ? reduced : selectRows(reduced, keptIndices);
-  if (kept === 0) return emptyFactor(m, k, keptRows, new Float64Array(0));
+  if (kept === 0) return emptyFactor(m, k, undefined, new Float64Array(0));
   const directionScale = Math.sqrt((m - 1) * xmax);
   // Rows are in descending variance, so clipping keeps a prefix.
   let r = 0;
@@ -399,8 +578,6 @@ function diagonalCcaFactor(reduced: Matrix, epsilon: number, clipTolerance: numb
     const w = 1 / (Math.sqrt(variances[keptIndices[i]] / xmax + epsilon) * directionScale);
     for (let j = 0; j < m; j++) z.data[i * m + j] = w * keptRows.data[i * m + j];
   }
-  const basis = zeros(kept, kept);
-  for (let i = 0; i < kept; i++) basis.data[i * kept + i] = 1;
   return {
     datapoints: m,
     inputDims: k,
@@ -408,11 +585,10 @@ function diagonalCcaFactor(reduced: Matrix, epsilon: number, clipTolerance: numb
     dropped: k - kept,
     keptIndices,
     z,
-    basis,
+    principalScales: Float64Array.from({ length: r }, (_, i) => Math.sqrt(variances[keptIndices[i]] / xmax + epsilon) * directionScale),
     clipped: kept - r,
     directionScale,
     means: new Float64Array(kept),
-    centered: keptRows,
   };
 }
 
@@ -444,19 +620,14 @@ export function svdOfCross(t: Matrix): CcaSvd {
   const eig = symmetricEigen(multiplyABt(tt, tt));
   const values = Float64Array.from(eig.values.subarray(0, r), (g) => Math.sqrt(Math.max(g, 0)));
   const small = eig.vectors; // r × r, rows = singular vectors of the smaller side
-  // Other side: w_i = ttᵀ u_i / σ_i (rows of `other`), zero where σ_i is ~0.
+  // Other side: w_i = ttᵀ u_i / σ_i (rows of `other` = rows of U·tt, r × r · r × otherDim), zero where σ_i is ~0.
   const otherDim = leftSmaller ? r2 : r1;
-  const other = zeros(r, otherDim);
+  const other = multiply(small, tt);
   const sigmaFloor = values[0] * 1e-13;
   for (let i = 0; i < r; i++) {
-    if (!(values[i] > sigmaFloor)) continue;
-    for (let a = 0; a < r; a++) {
-      const u = small.data[i * r + a];
-      if (u === 0) continue;
-      const row = tt.data.subarray(a * otherDim, (a + 1) * otherDim);
-      for (let b = 0; b < otherDim; b++) other.data[i * otherDim + b] += u * row[b];
-    }
-    for (let b = 0; b < otherDim; b++) other.data[i * otherDim + b] /= values[i];
+    const row = other.data.subarray(i * otherDim, (i + 1) * otherDim);
+    if (values[i] > sigmaFloor) for (let b = 0; b < otherDim; b++) row[b] /= values[i];
+    else row.fill(0);
   }
   return leftSmaller ? { values, left: small, right: other } : { values, left: other, right: small };
 }

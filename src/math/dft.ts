@@ -408,8 +408,8 @@ function sideFactors(
     });
     result = { factors, spectrum: all.sort((x, y) => y - x) };
   } else {
-    // CCA's factor keeps its block (the centred rows): built one by one, each its own.
-    result = { factors: list.map(([u, v]) => ccaFactor(embeddedBlock(spec, u, v), options.epsilon)), spectrum: null };
+    // CCA's factor of each block, built one by one; none keeps its block (no PWCCA runs through the DFT).
+    result = { factors: list.map(([u, v]) => ccaFactor(embeddedBlock(spec, u, v), options.epsilon, false)), spectrum: null };
   }
   remember(spec, key, result);
   return result;

@@ -5,16 +5,21 @@
 // ε pruning; its directions D = Uᵀ (X_kept − μ) use the CCA rotation U WITHOUT whitening (as the
 // reference does); orthonormalise Dᵀ (QR) to P; α_i = Σ_j |⟨p_i, x_j⟩| over that side's kept,
 // uncentred neuron rows; α normalised to sum 1; PWCCA = Σ α_i ρ_i.
-// Two deliberate differences from the reference code:
+// Three deliberate differences from the reference code:
 //  - it adds μ back after rotating (D = Uᵀ(X − μ) + μ), which makes its value depend on the arbitrary
 //    sign LAPACK gives each singular vector (on the semantics doc's case: 0.662012 with LAPACK's signs,
 //    0.662013 with one sign flipped). We drop the + μ: 0.661973, independent of signs.
 //  - when Y is the smaller side we use Y's activations (the reference indexes acts1 with Y's mask and
 //    crashes or computes nonsense).
+//  - U's rows for the directions the pseudo-inverse clips (null directions of Σ̃; every direction
+//    beyond the datapoints of a layer wider than them) are left out: they carry no data, so they
+//    get no weight. The reference's QR turns their rounding noise into unit vectors that do get
+//    weight (a value that depends on the rounding), and with more neurons than datapoints its QR
+//    has room for m directions only and its weights and correlations no longer line up.
 // 'paper' uses the whitened canonical variates H = Uᵀ Σ̃^-½ (X − μ) and centred neurons.
 
 import { ccaFactor, crossSvd, type CcaFactor } from './cca';
-import { multiply, zeros, type Matrix } from './matrix';
+import { multiply, multiplyABt, zeros, type Matrix } from './matrix';
 
 export interface PwccaResult {
   similarity: number;
@@ -45,27 +50,22 @@ export function pwccaFromFactors(fx: CcaFactor, fy: CcaFactor, variant: 'referen
   const rho = new Array<number>(count).fill(0);
   for (let i = 0; i < r; i++) rho[i] = svd.values[i];
 
-  let directions: Matrix; // count × m
-  let neurons: Matrix; // the neuron rows the weights are measured against, count × m
-  if (variant === 'reference') {
-    // cca_core's u (or v) in the kept-neuron coordinates: U = V_own · P for the unclipped part,
-    // completed by the clipped eigenvectors of Σ̃ (zero correlation), so U is count × count orthogonal.
-    const rotation = completeRotation(ownVectors, own.basis, own.z.rows, r);
-    directions = multiply(rotation, own.centered);
-    neurons = uncentered(own);
-  } else {
-    directions = multiply({ rows: r, cols: own.z.rows, data: ownVectors.data.subarray(0, r * own.z.rows) }, own.z);
-    neurons = own.centered;
-  }
+  const centered = own.centered;
+  if (!centered) throw new Error('unreachable: a PWCCA factor is made with its centred rows');
+  let directions: Matrix; // z.rows × m (count − z.rows null directions left out: see the module comment)
+  if (variant === 'reference') directions = referenceDirections(ownVectors, own, r);
+  else directions = multiply({ rows: r, cols: own.z.rows, data: ownVectors.data.subarray(0, r * own.z.rows) }, own.z);
   const q = orthonormalizeRows(directions);
-  const weights = new Array<number>(q.rows).fill(0);
+  // α_i = Σ_j |⟨q_i, x_j⟩|: a row sum of |Q Nᵀ| (q.rows × count, the product kernel: a wide side has
+  // n'·m·min(n', m) of it). 'reference' weighs against the uncentred neurons x_j = c_j + μ_j·1, so
+  // ⟨q_i, x_j⟩ = ⟨q_i, c_j⟩ + μ_j·Σ_t q_it (no uncentred copy of the kept rows); 'paper' against c_j.
+  const projections = multiplyABt(q, centered);
   const m = q.cols;
+  const weights = new Array<number>(q.rows).fill(0);
   for (let i = 0; i < q.rows; i++) {
-    for (let j = 0; j < neurons.rows; j++) {
-      let dot = 0;
-      for (let t = 0; t < m; t++) dot += q.data[i * m + t] * neurons.data[j * m + t];
-      weights[i] += Math.abs(dot);
-    }
+    let sum = 0;
+    if (variant === 'reference') for (let t = 0; t < m; t++) sum += q.data[i * m + t];
+    for (let j = 0; j < count; j++) weights[i] += Math.abs(projections.data[i * count + j] + own.means[j] * sum);
   }
   const total = weights.reduce((a, b) => a + b, 0);
   const normalized = weights.map((w) => (total > 0 ? w / total : 0));
@@ -76,24 +76,48 @@ export function pwccaFromFactors(fx: CcaFactor, fy: CcaFactor, variant: 'referen
   return { similarity, rho, weights: paddedWeights, side, factors: [fx, fy] };
 }
 
-/** count × count rotation (kept-neuron coordinates): rows 0..r−1 = (V_rᵀ p_i)ᵀ, then the remaining eigenvectors of Σ̃. */
-export function completeRotation(vectors: Matrix, basis: Matrix, whitenedRows: number, r: number): Matrix {
-  const count = basis.rows;
+/**
+ * cca_core's u (or v) times the centred rows, for U's rows that are not null: U = V_w · C with V_w
+ * the unclipped eigenvectors of Σ̃ and C (w × w, w = z.rows) the canonical rotation P (r × w)
+ * completed to an orthogonal matrix (zero correlations); V_wᵀ Xc is Z scaled back row by row
+ * (CcaFactor.principalScales), so the directions are C · diag(principalScales) · Z (w × m).
+ */
+function referenceDirections(vectors: Matrix, own: CcaFactor, r: number): Matrix {
+  const whitenedRows = own.z.rows;
+  const m = own.z.cols;
+  const principal = zeros(whitenedRows, m);
+  for (let a = 0; a < whitenedRows; a++) {
+    const scale = own.principalScales[a];
+    for (let j = 0; j < m; j++) principal.data[a * m + j] = scale * own.z.data[a * m + j];
+  }
+  return multiply(completeRotation(vectors, null, whitenedRows, r), principal);
+}
+
+/**
+ * The canonical rotation completed to an orthogonal matrix. `basis`: count × count, rows = the
+ * eigenvectors of Σ̃ in kept-neuron coordinates (the GPU path's, math/pwccaFactor.ts): rows
+ * 0..r−1 = (V_wᵀ p_i)ᵀ, then the remaining eigenbasis directions. Null: Z's own coordinates
+ * (count = whitenedRows): rows 0..r−1 = p_i, then the orthogonal complement.
+ */
+export function completeRotation(vectors: Matrix, basis: Matrix | null, whitenedRows: number, r: number): Matrix {
+  const count = basis ? basis.rows : whitenedRows;
   const out = zeros(count, count);
   // p_i lives in the r_own-dimensional whitened eigenbasis (rows 0..whitenedRows−1 of basis).
-  for (let i = 0; i < r; i++) {
-    for (let a = 0; a < whitenedRows; a++) {
-      const p = vectors.data[i * whitenedRows + a];
-      if (p === 0) continue;
-      for (let b = 0; b < count; b++) out.data[i * count + b] += p * basis.data[a * count + b];
+  if (!basis) out.data.set(vectors.data.subarray(0, r * whitenedRows));
+  else
+    for (let i = 0; i < r; i++) {
+      for (let a = 0; a < whitenedRows; a++) {
+        const p = vectors.data[i * whitenedRows + a];
+        if (p === 0) continue;
+        for (let b = 0; b < count; b++) out.data[i * count + b] += p * basis.data[a * count + b];
+      }
     }
-  }
   // Singular vectors for zero correlations are arbitrary in the reference; take the unused
   // eigenbasis directions (the clipped ones and, when r < whitenedRows, the orthogonal complement).
   let row = r;
   for (let a = 0; a < count && row < count; a++) {
-    const candidate = basis.data.subarray(a * count, (a + 1) * count);
-    const residual = Float64Array.from(candidate);
+    const residual = basis ? Float64Array.from(basis.data.subarray(a * count, (a + 1) * count)) : new Float64Array(count);
+    if (!basis) residual[a] = 1;
     for (let i = 0; i < row; i++) {
       let dot = 0;
       for (let b = 0; b < count; b++) dot += residual[b] * out.data[i * count + b];
@@ -109,31 +133,42 @@ export function completeRotation(vectors: Matrix, basis: Matrix, whitenedRows: n
   return out;
 }
 
-function uncentered(f: CcaFactor): Matrix {
-  const { rows, cols } = f.centered;
-  const out = zeros(rows, cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out.data[i * cols + j] = f.centered.data[i * cols + j] + f.means[i];
-  return out;
-}
+/** Rows orthonormalised together against the rows before them (orthonormalizeRows). */
+const GRAM_SCHMIDT_BLOCK = 32;
 
-/** Rows orthonormalised in order (modified Gram–Schmidt, twice): the Q of a QR of the transpose. */
+/**
+ * Rows orthonormalised in order: the Q of a QR of the transpose (rows that vanish stay zero). Block
+ * Gram–Schmidt with reorthogonalisation (BCGS2): each block of GRAM_SCHMIDT_BLOCK rows is projected
+ * off the rows already done with two products (the WebAssembly kernels: the r²·m of the work),
+ * then orthonormalised within itself by modified Gram–Schmidt; both steps twice, so rounding left
+ * by the first pass is removed by the second, as in modified Gram–Schmidt run twice row by row.
+ */
 export function orthonormalizeRows(a: Matrix): Matrix {
   const { rows, cols } = a;
   const q = { rows, cols, data: Float64Array.from(a.data) };
-  for (let i = 0; i < rows; i++) {
-    const qi = q.data.subarray(i * cols, (i + 1) * cols);
+  for (let start = 0; start < rows; start += GRAM_SCHMIDT_BLOCK) {
+    const end = Math.min(rows, start + GRAM_SCHMIDT_BLOCK);
+    const block: Matrix = { rows: end - start, cols, data: q.data.subarray(start * cols, end * cols) };
+    const done: Matrix = { rows: start, cols, data: q.data.subarray(0, start * cols) };
     for (let pass = 0; pass < 2; pass++) {
-      for (let j = 0; j < i; j++) {
-        const qj = q.data.subarray(j * cols, (j + 1) * cols);
-        let dot = 0;
-        for (let t = 0; t < cols; t++) dot += qi[t] * qj[t];
-        for (let t = 0; t < cols; t++) qi[t] -= dot * qj[t];
+      if (start > 0) {
+        const projection = multiply(multiplyABt(block, done), done); // (block·doneᵀ)·done, block.rows × cols
+        for (let t = 0; t < block.data.length; t++) block.data[t] -= projection.data[t];
+      }
+      for (let i = 0; i < block.rows; i++) {
+        const qi = block.data.subarray(i * cols, (i + 1) * cols);
+        for (let j = 0; j < i; j++) {
+          const qj = block.data.subarray(j * cols, (j + 1) * cols);
+          let dot = 0;
+          for (let t = 0; t < cols; t++) dot += qi[t] * qj[t];
+          for (let t = 0; t < cols; t++) qi[t] -= dot * qj[t];
+        }
+        let norm = 0;
+        for (let t = 0; t < cols; t++) norm += qi[t] * qi[t];
+        norm = Math.sqrt(norm);
+        if (norm > 0) for (let t = 0; t < cols; t++) qi[t] /= norm;
       }
     }
-    let norm = 0;
-    for (let t = 0; t < cols; t++) norm += qi[t] * qi[t];
-    norm = Math.sqrt(norm);
-    if (norm > 0) for (let t = 0; t < cols; t++) qi[t] /= norm;
   }
   return q;
 }

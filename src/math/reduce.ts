@@ -254,6 +254,7 @@ export function reduceToSource(rep: Representation, reduction: Exclude<ConvReduc
             const { data, neurons: n, datapoints: m } = stored;
             const means = storedRowMeans(stored);
             for (let j = 0; j < m; j++) for (let i = 0; i < n; i++) into[j * n + i] = data[j * n + i] - means[i];
+            return means;
           },
         }),
     streamed: () => ({ ...stored, means: storedRowMeans(stored) }),
@@ -279,6 +280,7 @@ function flattenedSource(conv: Conv): CentringSource {
       for (let i = 0; i < m; i++) for (let f = 0; f < n; f++) means[f] += into[i * n + f];
       for (let f = 0; f < n; f++) means[f] /= m;
       for (let i = 0; i < m; i++) for (let f = 0; f < n; f++) into[i * n + f] -= means[f];
+      return means;
     },
   };
 }

@@ -109,6 +109,23 @@ describe('calibration and power', () => {
     expect(r.baseline!.z!).toBeGreaterThan(20);
     expect(r.baseline!.p).toBeCloseTo(1 / 21, 12);
   });
+  it('a value the null does not move (two layers wider than their datapoints: CCA is 1 on the whole shared span) has no z and p = 1, whatever the rounding', async () => {
+    // 60 and 50 neurons over 25 datapoints: every permutation gives 24 correlations of 1, to rounding
+    // (ε = 0: the ridge would take ε/λ off the smallest directions' ρ, a little differently per draw).
+    const layout = cpu('cca', { layout: 'datapoints-first', epsilon: 0 });
+    for (const metric of ['cca', 'pwcca'] as const) {
+      const r = await comparePair(act('x', randn(32, 60, 25)), act('y', randn(33, 50, 25)), { ...layout, metric }, undefined, {
+        permutations: 9,
+        seed: 3,
+        null: 'permutation',
+      });
+      expectClose(r.baseline!.mean, r.similarity, TOL.f64Identity, `${metric}: chance is the value`);
+      expect(r.baseline!.z, `${metric}: a z from rounding noise would be meaningless`).toBeNull();
+      expect(r.baseline!.p, metric).toBe(1);
+    }
+    expect(baselineStatistics(0.5, [0.5 - 1e-16, 0.5 + 2e-16, 0.5], 1)).toMatchObject({ z: null, p: 1 });
+    expect(baselineStatistics(0.5, [0.4, 0.45, 0.3], 1).p).toBe(1 / 4);
+  });
 });
 
 describe('positions: whole inputs are shuffled, each keeping its positions', () => {

@@ -243,9 +243,10 @@ describe('FactorCache across jobs', () => {
     expect(cache.hits - hits).toBeGreaterThanOrEqual(9);
   });
   it('stays within its byte budget, evicting the least recently used', async () => {
-    const cache = new FactorCache(200_000);
+    // Nine SVCCA factors of ~15 KB each (Z: k × 300 float64): a budget for about six of them.
+    const cache = new FactorCache(100_000);
     await computeDynamics({ bundle: dynamicsBundle(), cache }, options());
-    expect(cache.bytes).toBeLessThanOrEqual(200_000);
+    expect(cache.bytes).toBeLessThanOrEqual(100_000);
     expect(cache.size).toBeLessThan(9);
   });
 });

@@ -13,7 +13,7 @@ import { createNodePool } from '../../src/analysis/pool/node';
 import { representationMessage, representationOf } from '../../src/analysis/pool/protocol';
 import { DEFAULT_OPTIONS, type AnalysisOptions } from '../../src/analysis/types';
 import { openBundlePath } from '../../src/io/node';
-import { svccaFactor, varianceSpectrum } from '../../src/math/cca';
+import { ccaFactor, svccaFactor, varianceSpectrum } from '../../src/math/cca';
 import { dft2 } from '../../src/math/dft';
 import { randn } from '../../src/math/random';
 import { convDataBuilt, flattenDatapointMajor, reduceToMatrix, toRepresentation, type Conv, type Representation } from '../../src/math/reduce';
@@ -154,6 +154,47 @@ describe('a conv layer kept as stored', () => {
     expect(Array.from(fromSource.factor.cca.z.data)).toEqual(Array.from(fromMatrix.cca.z.data));
     for (let f = 0; f < flat.rows; f++)
       for (let i = 0; i < n; i++) if (rows.data[i * flat.rows + f] !== flat.data[f * n + i]) throw new Error(`(${i}, ${f}) differs`);
+  });
+
+  it('CCA’s factor of a wide flattened layer from its datapoint-major rows is bit for bit the flattened matrix’s, dead features squeezed out (synthetic and real)', async () => {
+    const cca: AnalysisOptions = { ...options, metric: 'cca', convReduction: 'flatten' };
+    const cases: [string, number, number, number, number, Float32Array][] = [];
+    // 40 datapoints × (3 channels × 5 × 6): one channel constant (30 dead features, 60 kept > 40: the
+    // Gram of the squeezed rows), then two (30 kept ≤ 40: the kept covariance).
+    for (const dead of [1, 2]) {
+      const { nchw } = layer(13);
+      for (let i = 0; i < n; i++) for (let ch = 0; ch < dead; ch++) nchw.fill(0.5, (i * c + ch) * h * w, (i * c + ch + 1) * h * w);
+      cases.push([`synthetic, ${dead} dead channel(s)`, n, c, h, w, nchw]);
+    }
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const bundle = await openBundlePath(join(root, 'test/fixtures/real/digits-cnn.npz'));
+    const conv1 = bundle.entries.find((e) => e.shape.length === 4 && e.run === bundle.runs[0] && e.layer === 'conv1')!;
+    const array = await conv1.load();
+    const [, channels, height, width] = array.shape;
+    cases.push([
+      'digits CNN conv1, first 100 digits',
+      100,
+      channels,
+      height,
+      width,
+      Float32Array.from(array.data.subarray(0, 100 * channels * height * width)),
+    ]);
+    let pruned = 0;
+    for (const [label, m, ch, hh, ww, data] of cases) {
+      const rep = toRepresentation({ shape: [m, ch, hh, ww], data }, 'datapoints-first', 'nchw');
+      const fromSource = factorize(rep, cca, false);
+      expect(convDataBuilt(convOf(rep)), label).toBe(false);
+      const fromMatrix = ccaFactor(
+        reduceToMatrix(toRepresentation({ shape: [m, ch, hh, ww], data }, 'datapoints-first', 'nchw'), 'flatten'),
+        cca.epsilon,
+        false,
+      );
+      if (fromSource.kind !== 'cca') throw new Error(`a ${fromSource.kind} factor`);
+      expect(ch * hh * ww, label).toBeGreaterThan(m);
+      expect(fromSource.factor, label).toEqual(fromMatrix);
+      if (fromMatrix.dropped > 0) pruned++;
+    }
+    expect(pruned, 'cases with dead features').toBeGreaterThanOrEqual(2);
   });
 
   it('the same on a real layer: the digits CNN’s conv layers, cut to fewer datapoints than features', async () => {
