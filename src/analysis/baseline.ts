@@ -67,8 +67,12 @@ export function inputPermutations(seed: number, inputs: number, positionsPerInpu
 }
 
 function permuteCca(f: CcaFactor, perm: Int32Array): CcaFactor {
-  // Row means, the eigenbasis and the pruning do not depend on the order of the datapoints.
-  return { ...f, z: permuteColumns(f.z, perm), ...(f.centered && { centered: permuteColumns(f.centered, perm) }) };
+  // Row means, the eigenbasis and the pruning do not depend on the order of the datapoints, nor do
+  // PWCCA's neuron coordinates in a basis of Z's rows (math/cca.ts NeuronCoordinates); in the
+  // datapoints' own basis they are Z and the centred rows, permuted alike.
+  const z = permuteColumns(f.z, perm);
+  if (f.pwcca?.basis !== 'datapoints') return { ...f, z };
+  return { ...f, z, pwcca: { ...f.pwcca, z, neurons: permuteColumns(f.pwcca.neurons, perm) } };
 }
 
 function permuteCka(f: CkaFactor, perm: Int32Array): CkaFactor {
@@ -93,7 +97,7 @@ function compose(before: Int32Array | undefined, perm: Int32Array): Int32Array {
 
 /**
  * The float64 factor of the same representation with its datapoints permuted. Every metric: CCA,
- * SVCCA and PWCCA re-index Z (and the centred rows PWCCA weighs against), CKA its centred rows and
+ * SVCCA and PWCCA re-index Z, CKA its centred rows and
  * per-datapoint norms; a DFT spectrum carries the permutation, which dftSimilarity applies to every
  * frequency block's whitened rows (the per-frequency factors are memoised on the unpermuted spectrum).
  */

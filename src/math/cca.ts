@@ -11,7 +11,7 @@
 // correlations are the singular values of the small product Zx Zyᵀ (r1 × r2). Learning dynamics
 // reuses each factor for every pair it takes part in.
 
-import { centerRows, multiply, multiplyABt, selectRows, transpose, WASM_MIN_WORK, zeros, type Matrix } from './matrix';
+import { centerRows, multiply, multiplyABt, orthonormalizeRows, selectRows, transpose, WASM_MIN_WORK, zeros, type Matrix } from './matrix';
 import { symmetricEigen, symmetricEigenvalues } from './eigen';
 import { symmetricTopEigen, topEigenValues } from './eigenTop';
 import { scratchFloat64 } from './scratch';
@@ -46,8 +46,38 @@ export interface CcaFactor {
   directionScale: number;
   /** Row means of the kept input rows (length keptDims). */
   means: Float64Array;
-  /** Centred kept input rows (keptDims × m), for PWCCA; absent where the factor was made without them (CCA). */
-  centered?: Matrix;
+  /** What PWCCA weighs against, where the factor was made for it (ccaFactor's `forPwcca`). */
+  pwcca?: NeuronCoordinates;
+}
+
+/**
+ * A layer's kept neurons in an orthonormal basis B (r × m, rows = Gram–Schmidt of Z's rows) of Z's
+ * row space, where every PWCCA direction lies: with Z = R·B, a direction d = a·Z is (a·R)·B, its
+ * Gram–Schmidt happens in r coordinates, and ⟨q, c_j⟩ = q̃·(B c_j). Per pair PWCCA then costs r³ +
+ * r²·n' instead of r²·m + r·n'·m, for n'·r·m once per factor, and the factor keeps n'·r numbers
+ * instead of its n' × m centred rows. Where r is more than half of m (a layer wider than its
+ * datapoints: r ≈ m) a basis would save little per pair for what it costs, and the datapoints are
+ * the basis (B = I): Z and the centred rows as they are.
+ */
+export interface NeuronCoordinates {
+  /** 'rows': B from Z's rows (r columns; permuting the datapoints permutes B's columns with Z's, so
+   *  none of these change); 'datapoints': B = I (m columns, permuted with the datapoints). */
+  basis: 'rows' | 'datapoints';
+  /** R = Z·Bᵀ: Z's rows in the basis (r × r, or Z itself). */
+  z: Matrix;
+  /** C·Bᵀ: the kept centred neurons in the basis (keptDims × r, or keptDims × m). */
+  neurons: Matrix;
+  /** B·1: the all-ones datapoint vector in the basis (the uncentred neurons are c_j + μ_j·1). */
+  ones: Float64Array;
+}
+
+/** NeuronCoordinates of whitened rows Z (r × m) and the kept centred rows (keptDims × m). */
+function neuronCoordinates(z: Matrix, centered: Matrix): NeuronCoordinates {
+  if (2 * z.rows > z.cols) return { basis: 'datapoints', z, neurons: centered, ones: new Float64Array(z.cols).fill(1) };
+  const basis = orthonormalizeRows(z);
+  const ones = new Float64Array(basis.rows);
+  for (let a = 0; a < basis.rows; a++) for (let t = 0; t < basis.cols; t++) ones[a] += basis.data[a * basis.cols + t];
+  return { basis: 'rows', z: multiplyABt(z, basis), neurons: multiplyABt(centered, basis), ones };
 }
 
 export interface CcaSummary {
@@ -64,7 +94,7 @@ export interface CcaSummary {
 /**
  * Factors a neurons × datapoints representation for CCA (see the module comment). X: a float64
  * Matrix or a CentringSource (its centred rows are bit for bit centerRows of its matrix).
- * `keepCentred`: the factor keeps its centred kept rows (PWCCA weighs against them; CCA does not).
+ * `forPwcca`: the factor also keeps its kept neurons in the coordinates PWCCA weighs them in (NeuronCoordinates).
  *
  * A layer with more kept neurons than datapoints (n' > m) is whitened from the m × m Gram
  * Xc'ᵀ Xc' = W S² Wᵀ instead of the n' × n' covariance: Σ̃'s nonzero eigenvalues are
@@ -72,11 +102,11 @@ export interface CcaSummary {
  * (mathematically the narrow formula; the n' − rank null directions, clipped there, are never
  * formed). xmax is the largest row variance (the largest |entry| of a covariance is on its diagonal).
  */
-export function ccaFactor(x: Matrix | CentringSource, epsilon: number, keepCentred = true): CcaFactor {
+export function ccaFactor(x: Matrix | CentringSource, epsilon: number, forPwcca = false): CcaFactor {
   const n = x.rows;
   const m = x.cols;
   if (m < 2) throw new Error(`CCA needs at least 2 datapoints, got ${m}`);
-  if (n > m) return wideCcaFactor(x, epsilon, keepCentred);
+  if (n > m) return wideCcaFactor(x, epsilon, forPwcca);
   const { centered, means } = isMatrix(x) ? centerRows(x) : centredSourceRows(x);
   const covariance = multiplyABt(centered, centered);
   const scale = 1 / (m - 1);
@@ -93,7 +123,7 @@ export function ccaFactor(x: Matrix | CentringSource, epsilon: number, keepCentr
   const rescaled = zeros(kept, kept);
   keptIndices.forEach((a, i) => keptIndices.forEach((b, j) => (rescaled.data[i * kept + j] = covariance.data[a * n + b] / xmax)));
   const keptCentered = kept === n ? centered : selectRows(centered, keptIndices);
-  return whitenedFactor(rescaled, keptCentered, { n, xmax, keptIndices, means }, epsilon, keepCentred);
+  return whitenedFactor(rescaled, keptCentered, { n, xmax, keptIndices, means }, epsilon, forPwcca);
 }
 
 /** A CentringSource's centred rows (n × m) and row means, into `into` where given. */
@@ -125,12 +155,12 @@ function prunedRows(variances: Float64Array, xmax: number, epsilon: number): num
  * kept rows only and transposed (m × n'), as the Gram's operand. With n' ≤ m after the pruning the
  * kept covariance is small and the narrow path's whitening runs on it.
  */
-function wideCcaFactor(x: Matrix | CentringSource, epsilon: number, keepCentred: boolean): CcaFactor {
+function wideCcaFactor(x: Matrix | CentringSource, epsilon: number, forPwcca: boolean): CcaFactor {
   const n = x.rows;
   const m = x.cols;
-  if (!keepCentred && !isMatrix(x) && x.centredDatapointRowsInto) return datapointMajorCcaFactor(x, x.centredDatapointRowsInto, epsilon);
-  // Without keepCentred nothing of the n × m centred copy outlives this call: it goes to the scratch buffer.
-  const into = keepCentred ? undefined : scratchFloat64(n * m);
+  if (!forPwcca && !isMatrix(x) && x.centredDatapointRowsInto) return datapointMajorCcaFactor(x, x.centredDatapointRowsInto, epsilon);
+  // Nothing of the n × m centred copy outlives this call (PWCCA's coordinates are taken from it before it returns): it goes to the scratch buffer.
+  const into = scratchFloat64(n * m);
   const { centered, means } = isMatrix(x) ? centerRows(x, into) : centredSourceRows(x, into);
   const variances = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -142,16 +172,16 @@ function wideCcaFactor(x: Matrix | CentringSource, epsilon: number, keepCentred:
   for (let i = 0; i < n; i++) xmax = Math.max(xmax, variances[i]);
   const keptIndices = prunedRows(variances, xmax, epsilon);
   const kept = keptIndices.length;
-  const keptCentered = !keepCentred || kept === n ? null : selectRows(centered, keptIndices);
+  const keptCentered = !forPwcca || kept === n ? null : selectRows(centered, keptIndices);
   const pruning: Pruning = { n, xmax, keptIndices, means };
-  if (kept <= m) return keptCovarianceFactor(keptCentered ?? selectRows(centered, keptIndices), pruning, epsilon, keepCentred);
+  if (kept <= m) return keptCovarianceFactor(keptCentered ?? selectRows(centered, keptIndices), pruning, epsilon, forPwcca);
   // Xc'ᵀ (m × n'), then its Gram (m × m).
   const operand = zeros(m, kept);
   keptIndices.forEach((row, a) => {
     for (let j = 0; j < m; j++) operand.data[j * kept + a] = centered.data[row * m + j];
   });
   const factor = gramWhitenedFactor(multiplyABt(operand, operand), pruning, epsilon);
-  return keepCentred ? { ...factor, centered: keptCentered ?? centered } : factor;
+  return forPwcca ? { ...factor, pwcca: neuronCoordinates(factor.z, keptCentered ?? centered) } : factor;
 }
 
 /**
@@ -191,11 +221,11 @@ function datapointMajorCcaFactor(x: CentringSource, centredDatapointRowsInto: (i
 }
 
 /** A wide layer pruned to n' ≤ m kept rows (n' × m, centred): whitenedFactor of their rescaled covariance. */
-function keptCovarianceFactor(rows: Matrix, pruning: Pruning, epsilon: number, keepCentred: boolean): CcaFactor {
+function keptCovarianceFactor(rows: Matrix, pruning: Pruning, epsilon: number, forPwcca: boolean): CcaFactor {
   const rescaled = multiplyABt(rows, rows);
   const scale = 1 / (rows.cols - 1);
   for (let i = 0; i < rescaled.data.length; i++) rescaled.data[i] = (rescaled.data[i] * scale) / pruning.xmax;
-  return whitenedFactor(rescaled, rows, pruning, epsilon, keepCentred);
+  return whitenedFactor(rescaled, rows, pruning, epsilon, forPwcca);
 }
 
 /**
@@ -250,7 +280,7 @@ function whitenedRecord(
     clipped: kept - z.rows,
     directionScale,
     means: keptMeans,
-    ...(centered && { centered }),
+    ...(centered && { pwcca: neuronCoordinates(z, centered) }),
   };
 }
 
@@ -258,11 +288,11 @@ function whitenedRecord(
  * The whitening of the module comment from the rescaled covariance Σ̃ of the kept rows (n' × n')
  * and those rows centred (n' × m): eigendecomposition, clipping, Z = (Λ_r + εI)^-½ V_rᵀ Xc' / sqrt((m−1)·xmax).
  */
-function whitenedFactor(rescaled: Matrix, keptCentered: Matrix, { n, xmax, keptIndices, means }: Pruning, epsilon: number, keepCentred: boolean): CcaFactor {
+function whitenedFactor(rescaled: Matrix, keptCentered: Matrix, { n, xmax, keptIndices, means }: Pruning, epsilon: number, forPwcca: boolean): CcaFactor {
   const kept = keptIndices.length;
   const m = keptCentered.cols;
   const keptMeans = Float64Array.from(keptIndices, (i) => means[i]);
-  if (kept === 0) return emptyFactor(m, n, keepCentred ? keptCentered : undefined, keptMeans);
+  if (kept === 0) return emptyFactor(m, n, forPwcca ? keptCentered : undefined, keptMeans);
   const eig = symmetricEigen(rescaled);
   const lambdaMax = Math.max(eig.values[0], 0);
   let r = 0;
@@ -281,7 +311,7 @@ function whitenedFactor(rescaled: Matrix, keptCentered: Matrix, { n, xmax, keptI
     Float64Array.from({ length: r }, (_, i) => Math.sqrt(eig.values[i] + epsilon) * directionScale),
     directionScale,
     keptMeans,
-    keepCentred ? keptCentered : undefined,
+    forPwcca ? keptCentered : undefined,
   );
 }
 
@@ -297,7 +327,7 @@ function emptyFactor(m: number, n: number, centered: Matrix | undefined, means: 
     clipped: 0,
     directionScale: 0,
     means,
-    ...(centered && { centered }),
+    ...(centered && { pwcca: neuronCoordinates(zeros(0, m), centered) }),
   };
 }
 

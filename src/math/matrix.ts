@@ -241,3 +241,43 @@ export function permuteColumns(x: Matrix, perm: Int32Array): Matrix {
   }
   return { rows, cols, data };
 }
+
+/** Rows orthonormalised together against the rows before them (orthonormalizeRows). */
+const GRAM_SCHMIDT_BLOCK = 32;
+
+/**
+ * Rows orthonormalised in order: the Q of a QR of the transpose (rows that vanish stay zero). Block
+ * Gram–Schmidt with reorthogonalisation (BCGS2): each block of GRAM_SCHMIDT_BLOCK rows is projected
+ * off the rows already done with two products (the WebAssembly kernels: the r²·m of the work),
+ * then orthonormalised within itself by modified Gram–Schmidt; both steps twice, so rounding left
+ * by the first pass is removed by the second, as in modified Gram–Schmidt run twice row by row.
+ */
+export function orthonormalizeRows(a: Matrix): Matrix {
+  const { rows, cols } = a;
+  const q = { rows, cols, data: Float64Array.from(a.data) };
+  for (let start = 0; start < rows; start += GRAM_SCHMIDT_BLOCK) {
+    const end = Math.min(rows, start + GRAM_SCHMIDT_BLOCK);
+    const block: Matrix = { rows: end - start, cols, data: q.data.subarray(start * cols, end * cols) };
+    const done: Matrix = { rows: start, cols, data: q.data.subarray(0, start * cols) };
+    for (let pass = 0; pass < 2; pass++) {
+      if (start > 0) {
+        const projection = multiply(multiplyABt(block, done), done); // (block·doneᵀ)·done, block.rows × cols
+        for (let t = 0; t < block.data.length; t++) block.data[t] -= projection.data[t];
+      }
+      for (let i = 0; i < block.rows; i++) {
+        const qi = block.data.subarray(i * cols, (i + 1) * cols);
+        for (let j = 0; j < i; j++) {
+          const qj = block.data.subarray(j * cols, (j + 1) * cols);
+          let dot = 0;
+          for (let t = 0; t < cols; t++) dot += qi[t] * qj[t];
+          for (let t = 0; t < cols; t++) qi[t] -= dot * qj[t];
+        }
+        let norm = 0;
+        for (let t = 0; t < cols; t++) norm += qi[t] * qi[t];
+        norm = Math.sqrt(norm);
+        if (norm > 0) for (let t = 0; t < cols; t++) qi[t] /= norm;
+      }
+    }
+  }
+  return q;
+}

@@ -19,7 +19,7 @@
 // 'paper' uses the whitened canonical variates H = Uᵀ Σ̃^-½ (X − μ) and centred neurons.
 
 import { ccaFactor, crossSvd, type CcaFactor } from './cca';
-import { multiply, multiplyABt, zeros, type Matrix } from './matrix';
+import { multiply, multiplyABt, orthonormalizeRows, zeros, type Matrix } from './matrix';
 
 export interface PwccaResult {
   similarity: number;
@@ -33,7 +33,7 @@ export interface PwccaResult {
 }
 
 export function pwcca(x: Matrix, y: Matrix, epsilon: number, variant: 'reference' | 'paper' = 'reference'): PwccaResult {
-  return pwccaFromFactors(ccaFactor(x, epsilon), ccaFactor(y, epsilon), variant);
+  return pwccaFromFactors(ccaFactor(x, epsilon, true), ccaFactor(y, epsilon, true), variant);
 }
 
 /** PWCCA of two CCA factors (each representation factored once, e.g. for a learning-dynamics grid). */
@@ -50,22 +50,25 @@ export function pwccaFromFactors(fx: CcaFactor, fy: CcaFactor, variant: 'referen
   const rho = new Array<number>(count).fill(0);
   for (let i = 0; i < r; i++) rho[i] = svd.values[i];
 
-  const centered = own.centered;
-  if (!centered) throw new Error('unreachable: a PWCCA factor is made with its centred rows');
-  let directions: Matrix; // z.rows × m (count − z.rows null directions left out: see the module comment)
-  if (variant === 'reference') directions = referenceDirections(ownVectors, own, r);
-  else directions = multiply({ rows: r, cols: own.z.rows, data: ownVectors.data.subarray(0, r * own.z.rows) }, own.z);
+  const coordinates = own.pwcca;
+  if (!coordinates) throw new Error('unreachable: a PWCCA factor is made with its neuron coordinates');
+  // The directions (z.rows of them for 'reference': count − z.rows null ones are left out, see the
+  // module comment; r for 'paper') in the factor's basis B of Z's row space (NeuronCoordinates):
+  // Z = R·B, so a·Z is (a·R)·B and its Gram–Schmidt is that of a·R, in r_own coordinates.
+  const w = own.z.rows;
+  const directions =
+    variant === 'reference'
+      ? multiply(referenceRotation(ownVectors, own, r), coordinates.z)
+      : multiply({ rows: r, cols: w, data: ownVectors.data.subarray(0, r * w) }, coordinates.z);
   const q = orthonormalizeRows(directions);
-  // α_i = Σ_j |⟨q_i, x_j⟩|: a row sum of |Q Nᵀ| (q.rows × count, the product kernel: a wide side has
-  // n'·m·min(n', m) of it). 'reference' weighs against the uncentred neurons x_j = c_j + μ_j·1, so
-  // ⟨q_i, x_j⟩ = ⟨q_i, c_j⟩ + μ_j·Σ_t q_it (no uncentred copy of the kept rows); 'paper' against c_j.
-  const projections = multiplyABt(q, centered);
-  const m = q.cols;
+  // α_i = Σ_j |⟨q_i, x_j⟩| = Σ_j |q̃_i·(B x_j)|: a row sum of |Q̃ Fᵀ| (q.rows × count). 'reference'
+  // weighs against the uncentred neurons x_j = c_j + μ_j·1, so B x_j = F_j + μ_j·(B·1); 'paper' against c_j.
+  const projections = multiplyABt(q, coordinates.neurons);
   const weights = new Array<number>(q.rows).fill(0);
   for (let i = 0; i < q.rows; i++) {
-    let sum = 0;
-    if (variant === 'reference') for (let t = 0; t < m; t++) sum += q.data[i * m + t];
-    for (let j = 0; j < count; j++) weights[i] += Math.abs(projections.data[i * count + j] + own.means[j] * sum);
+    let onOnes = 0;
+    if (variant === 'reference') for (let a = 0; a < q.cols; a++) onOnes += q.data[i * q.cols + a] * coordinates.ones[a];
+    for (let j = 0; j < count; j++) weights[i] += Math.abs(projections.data[i * count + j] + own.means[j] * onOnes);
   }
   const total = weights.reduce((a, b) => a + b, 0);
   const normalized = weights.map((w) => (total > 0 ? w / total : 0));
@@ -77,20 +80,17 @@ export function pwccaFromFactors(fx: CcaFactor, fy: CcaFactor, variant: 'referen
 }
 
 /**
- * cca_core's u (or v) times the centred rows, for U's rows that are not null: U = V_w · C with V_w
+ * cca_core's u (or v) for U's rows that are not null, as it acts on Z's rows: U = V_w · C with V_w
  * the unclipped eigenvectors of Σ̃ and C (w × w, w = z.rows) the canonical rotation P (r × w)
  * completed to an orthogonal matrix (zero correlations); V_wᵀ Xc is Z scaled back row by row
- * (CcaFactor.principalScales), so the directions are C · diag(principalScales) · Z (w × m).
+ * (CcaFactor.principalScales), so the directions U·Xc are C · diag(principalScales) · Z: this
+ * returns C · diag(principalScales) (w × w).
  */
-function referenceDirections(vectors: Matrix, own: CcaFactor, r: number): Matrix {
+function referenceRotation(vectors: Matrix, own: CcaFactor, r: number): Matrix {
   const whitenedRows = own.z.rows;
-  const m = own.z.cols;
-  const principal = zeros(whitenedRows, m);
-  for (let a = 0; a < whitenedRows; a++) {
-    const scale = own.principalScales[a];
-    for (let j = 0; j < m; j++) principal.data[a * m + j] = scale * own.z.data[a * m + j];
-  }
-  return multiply(completeRotation(vectors, null, whitenedRows, r), principal);
+  const rotation = completeRotation(vectors, null, whitenedRows, r);
+  for (let i = 0; i < whitenedRows; i++) for (let a = 0; a < whitenedRows; a++) rotation.data[i * whitenedRows + a] *= own.principalScales[a];
+  return rotation;
 }
 
 /**
@@ -131,46 +131,6 @@ export function completeRotation(vectors: Matrix, basis: Matrix | null, whitened
     row++;
   }
   return out;
-}
-
-/** Rows orthonormalised together against the rows before them (orthonormalizeRows). */
-const GRAM_SCHMIDT_BLOCK = 32;
-
-/**
- * Rows orthonormalised in order: the Q of a QR of the transpose (rows that vanish stay zero). Block
- * Gram–Schmidt with reorthogonalisation (BCGS2): each block of GRAM_SCHMIDT_BLOCK rows is projected
- * off the rows already done with two products (the WebAssembly kernels: the r²·m of the work),
- * then orthonormalised within itself by modified Gram–Schmidt; both steps twice, so rounding left
- * by the first pass is removed by the second, as in modified Gram–Schmidt run twice row by row.
- */
-export function orthonormalizeRows(a: Matrix): Matrix {
-  const { rows, cols } = a;
-  const q = { rows, cols, data: Float64Array.from(a.data) };
-  for (let start = 0; start < rows; start += GRAM_SCHMIDT_BLOCK) {
-    const end = Math.min(rows, start + GRAM_SCHMIDT_BLOCK);
-    const block: Matrix = { rows: end - start, cols, data: q.data.subarray(start * cols, end * cols) };
-    const done: Matrix = { rows: start, cols, data: q.data.subarray(0, start * cols) };
-    for (let pass = 0; pass < 2; pass++) {
-      if (start > 0) {
-        const projection = multiply(multiplyABt(block, done), done); // (block·doneᵀ)·done, block.rows × cols
-        for (let t = 0; t < block.data.length; t++) block.data[t] -= projection.data[t];
-      }
-      for (let i = 0; i < block.rows; i++) {
-        const qi = block.data.subarray(i * cols, (i + 1) * cols);
-        for (let j = 0; j < i; j++) {
-          const qj = block.data.subarray(j * cols, (j + 1) * cols);
-          let dot = 0;
-          for (let t = 0; t < cols; t++) dot += qi[t] * qj[t];
-          for (let t = 0; t < cols; t++) qi[t] -= dot * qj[t];
-        }
-        let norm = 0;
-        for (let t = 0; t < cols; t++) norm += qi[t] * qi[t];
-        norm = Math.sqrt(norm);
-        if (norm > 0) for (let t = 0; t < cols; t++) qi[t] /= norm;
-      }
-    }
-  }
-  return q;
 }
 
 /**

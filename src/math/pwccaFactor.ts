@@ -6,9 +6,9 @@
 // Shapes: W₀ is r × size (size = the layer's n neurons, of which `kept` survive ε pruning; `live`
 // of those are not identically zero); L⁻¹ is r × r lower-triangular.
 
-import { multiply, type Matrix } from './matrix';
+import { multiply, orthonormalizeRows, type Matrix } from './matrix';
 import type { Whitening } from './gramFactor';
-import { completeRotation, orthonormalizeRows } from './pwcca';
+import { completeRotation } from './pwcca';
 import { cholesky, invert, polarFactor } from './whitening';
 
 export interface PwccaCoordinates {

@@ -67,6 +67,40 @@ describe('the permuted factor is the factor of the permuted data (no new SVD)', 
     });
   }
 
+  it('pwcca: the permuted factor’s neuron coordinates are those of the permuted data, in Z’s basis and in the datapoints’ own', () => {
+    // 6 rows over 40 datapoints: a basis of Z's rows (unmoved by the permutation); 25 rows, more than
+    // half: the datapoints' basis (Z and the centred rows, permuted). Compared as matrices: PWCCA's
+    // value itself is rounding-sensitive where the two sides share more directions than ρ = 1 separates.
+    const perm = datapointPermutations(seed, 40, 1)[0];
+    for (const [label, rows, basis] of [
+      ['6 × 40', 6, 'rows'],
+      ['25 × 40', 25, 'datapoints'],
+    ] as const) {
+      const y = randn(15 + rows, rows, 40);
+      const factorOf = (m: Matrix) => {
+        const f = factorize({ kind: 'dense', x: m }, cpu('pwcca'), false);
+        if (f.kind !== 'pwcca' || !f.factor.pwcca) throw new Error('not a PWCCA factor');
+        return f.factor;
+      };
+      const permuted = factorPermuted({ kind: 'pwcca', factor: factorOf(y), neurons: rows, datapoints: 40 }, perm);
+      if (permuted.kind !== 'pwcca') throw new Error('not a PWCCA factor');
+      const direct = factorOf(permuteColumns(y, perm));
+      expect(permuted.factor.pwcca!.basis, label).toBe(basis);
+      for (const key of ['z', 'neurons'] as const) {
+        const ours = permuted.factor.pwcca![key];
+        const theirs = direct.pwcca![key];
+        const scale = Math.max(...theirs.data.map(Math.abs));
+        // Z's basis rows may differ in sign between the two Gram–Schmidt runs only if Z's rows did: they do not (same eigenvectors).
+        expectClose(
+          ours.data.map((v) => v / scale),
+          theirs.data.map((v) => v / scale),
+          TOL.f64Identity,
+          `${label}: ${key}`,
+        );
+      }
+    }
+  });
+
   for (const metric of ['svcca', 'cca'] as Metric[]) {
     it(`${metric} through the DFT: one permutation for every frequency block`, async () => {
       const options = cpu(metric, { convReduction: 'dft', layout: 'datapoints-first', convLayout: 'nhwc' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ccaFactor, crossSvd } from '../../src/math/cca';
 import { symmetricEigen } from '../../src/math/eigen';
-import { multiply, multiplyABt, type Matrix } from '../../src/math/matrix';
+import { centerRows, multiply, multiplyABt, selectRows, type Matrix } from '../../src/math/matrix';
 import { completeRotation, pwcca, pwccaFromFactors } from '../../src/math/pwcca';
 import { randn } from '../../src/math/random';
 import { related } from '../helpers/data';
@@ -34,7 +34,7 @@ function gramSchmidtRows(a: Matrix): Matrix {
 function pwccaByEigenbasis(x: Matrix, y: Matrix, epsilon: number): { similarity: number; whitened: number; count: number } {
   const fx = ccaFactor(x, epsilon, true);
   const fy = ccaFactor(y, epsilon, true);
-  const centred = fx.centered!;
+  const centred = selectRows(centerRows(x).centered, fx.keptIndices);
   const count = fx.keptDims;
   const w = fx.z.rows;
   const m = x.cols;

@@ -86,7 +86,7 @@ describe('CCA of a layer with more neurons than datapoints', () => {
         const wide = ccaFactor(x, epsilon, false);
         const route = covarianceRoute(x, epsilon);
         expect(wide.keptIndices, `${label} ε=${epsilon}: kept`).toEqual(route.kept);
-        expect(wide.centered, `${label}: CCA's factor drops its centred rows`).toBeUndefined();
+        expect(wide.pwcca, `${label}: CCA's factor keeps nothing for PWCCA`).toBeUndefined();
         expect(wide.z.rows, `${label} ε=${epsilon}: unclipped directions`).toBe(route.z.rows);
         expect(wide.clipped, `${label} ε=${epsilon}: clipped`).toBe(wide.keptDims - route.z.rows);
         const scale = Math.max(...spanOf(route.z).data.map(Math.abs));
@@ -126,7 +126,7 @@ describe('CCA of a layer with more neurons than datapoints', () => {
       let total = 0;
       for (let a = 0; a < wide.z.rows; a++) for (let j = 0; j < m; j++) total += (wide.z.data[a * m + j] * wide.principalScales[a]) ** 2;
       let frobenius = 0;
-      for (const v of wide.centered!.data) frobenius += v * v;
+      for (const v of selectRows(centerRows(x).centered, wide.keptIndices).data) frobenius += v * v;
       expectClose(total / frobenius, 1, TOL.f64Identity, `${label}: variance in the principal rows`);
     }
   });
