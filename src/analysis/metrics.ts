@@ -71,7 +71,7 @@ export function factorize(rep: Representation, options: AnalysisOptions, dft: bo
     const source = reduceToSource(rep, reduction);
     return { kind: 'cka', factor: ckaFactor(source, withSpectrum), neurons: source.rows, datapoints: source.cols };
   }
-  // CCA and PWCCA: centred from where the values lie, as SVCCA's; only PWCCA's factor keeps the centred rows.
+  // CCA and PWCCA: centred from where the values lie, as SVCCA's; only PWCCA's factor keeps its neurons (in NeuronCoordinates).
   const source = reduceToSource(rep, reduction);
   const base = { neurons: source.rows, datapoints: source.cols };
   switch (options.metric) {

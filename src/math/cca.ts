@@ -159,8 +159,9 @@ function wideCcaFactor(x: Matrix | CentringSource, epsilon: number, forPwcca: bo
   const n = x.rows;
   const m = x.cols;
   if (!forPwcca && !isMatrix(x) && x.centredDatapointRowsInto) return datapointMajorCcaFactor(x, x.centredDatapointRowsInto, epsilon);
-  // Nothing of the n × m centred copy outlives this call (PWCCA's coordinates are taken from it before it returns): it goes to the scratch buffer.
-  const into = scratchFloat64(n * m);
+  // CCA keeps nothing of the n × m centred copy: it goes to the scratch buffer. PWCCA's coordinates
+  // in the datapoints' basis are the kept centred rows themselves, so its copy is its own.
+  const into = forPwcca ? undefined : scratchFloat64(n * m);
   const { centered, means } = isMatrix(x) ? centerRows(x, into) : centredSourceRows(x, into);
   const variances = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -258,7 +259,10 @@ function gramWhitenedFactor(gram: Matrix, { n, xmax, keptIndices, means }: Pruni
   );
 }
 
-/** A factor from its whitened rows Z (r × m) over `keptIndices` of n input rows; the rest are clipped. */
+/**
+ * A factor from its whitened rows Z (r × m) over `keptIndices` of n input rows; the rest are
+ * clipped. `pwccaRows`: the kept centred rows (keptDims × m), for a factor made for PWCCA.
+ */
 function whitenedRecord(
   n: number,
   keptIndices: number[],
@@ -266,7 +270,7 @@ function whitenedRecord(
   principalScales: Float64Array,
   directionScale: number,
   keptMeans: Float64Array,
-  centered?: Matrix,
+  pwccaRows?: Matrix,
 ): CcaFactor {
   const kept = keptIndices.length;
   return {
@@ -280,7 +284,7 @@ function whitenedRecord(
     clipped: kept - z.rows,
     directionScale,
     means: keptMeans,
-    ...(centered && { pwcca: neuronCoordinates(z, centered) }),
+    ...(pwccaRows && { pwcca: neuronCoordinates(z, pwccaRows) }),
   };
 }
 
@@ -315,7 +319,7 @@ function whitenedFactor(rescaled: Matrix, keptCentered: Matrix, { n, xmax, keptI
   );
 }
 
-function emptyFactor(m: number, n: number, centered: Matrix | undefined, means: Float64Array): CcaFactor {
+function emptyFactor(m: number, n: number, pwccaRows: Matrix | undefined, means: Float64Array): CcaFactor {
   return {
     datapoints: m,
     inputDims: n,
@@ -327,7 +331,7 @@ function emptyFactor(m: number, n: number, centered: Matrix | undefined, means: 
     clipped: 0,
     directionScale: 0,
     means,
-    ...(centered && { pwcca: neuronCoordinates(zeros(0, m), centered) }),
+    ...(pwccaRows && { pwcca: neuronCoordinates(zeros(0, m), pwccaRows) }),
   };
 }
 

@@ -149,6 +149,17 @@ describe('CCA of a layer with more neurons than datapoints', () => {
 });
 
 describe('PWCCA with a side wider than its datapoints', () => {
+  it('a wide factor’s neurons are its own: making the next factor does not overwrite them (no scratch buffer kept)', () => {
+    const x = randn(61, 90, 30);
+    const fx = ccaFactor(x, 1e-10, true);
+    expect(fx.pwcca?.basis, 'r > m/2: the datapoints’ basis, the centred rows as they are').toBe('datapoints');
+    const before = Array.from(fx.pwcca!.neurons.data);
+    ccaFactor(randn(62, 120, 30), 1e-10, true);
+    ccaFactor(randn(63, 120, 30), 1e-10, false);
+    expect(Array.from(fx.pwcca!.neurons.data)).toEqual(before);
+    expect(before).toEqual(Array.from(selectRows(centerRows(x).centered, fx.keptIndices).data));
+  });
+
   it('gives the null directions no weight: two wide layers sharing their whole datapoint span have PWCCA 1 (real and synthetic)', async () => {
     const bundle = await openBundlePath('test/fixtures/real/digits-cnn.npz');
     const steps = bundle.steps;
