@@ -6,7 +6,7 @@
 // Shapes: W₀ is r × size (size = the layer's n neurons, of which `kept` survive ε pruning; `live`
 // of those are not identically zero); L⁻¹ is r × r lower-triangular.
 
-import { multiply, orthonormalizeRows, type Matrix } from './matrix';
+import { multiply, multiplyABt, orthonormalizeRows, type Matrix } from './matrix';
 import type { Whitening } from './gramFactor';
 import { completeRotation } from './pwcca';
 import { cholesky, invert, polarFactor } from './whitening';
@@ -76,14 +76,9 @@ export function referenceWeights(vectors: Matrix, coordinates: PwccaCoordinates,
   const count = f.rows;
   const complete = completeRotation(vectors, coordinates.basis, whitenedRows, r); // count × count, kept-neuron coordinates
   const q = orthonormalizeRows(multiply(complete, f));
+  const projections = multiplyABt(q, f); // count × count: ⟨q_i, x_j⟩, the product kernel as the float64 path's (math/pwcca.ts)
   const weights = new Array<number>(count).fill(0);
-  for (let i = 0; i < count; i++) {
-    for (let j = 0; j < count; j++) {
-      let dot = 0;
-      for (let t = 0; t < f.cols; t++) dot += q.data[i * f.cols + t] * f.data[j * f.cols + t];
-      weights[i] += Math.abs(dot);
-    }
-  }
+  for (let i = 0; i < count; i++) for (let j = 0; j < count; j++) weights[i] += Math.abs(projections.data[i * count + j]);
   return weights;
 }
 
