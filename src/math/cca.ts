@@ -140,6 +140,20 @@ interface Pruning {
   means: Float64Array;
 }
 
+/** Each row's Σ_j x_j² / (m − 1), summed over the columns in order (the rows are centred), and the largest. */
+function rowVariances(x: Matrix): { variances: Float64Array; xmax: number } {
+  const { rows: n, cols: m } = x;
+  const variances = new Float64Array(n);
+  let xmax = 0;
+  for (let i = 0; i < n; i++) {
+    let sum = 0;
+    for (let j = i * m; j < (i + 1) * m; j++) sum += x.data[j] * x.data[j];
+    variances[i] = sum / (m - 1);
+    xmax = Math.max(xmax, variances[i]);
+  }
+  return { variances, xmax };
+}
+
 /** cca_core.remove_small: the rows whose variance is at least ε·xmax (none when xmax is 0). */
 function prunedRows(variances: Float64Array, xmax: number, epsilon: number): number[] {
   const keptIndices: number[] = [];
@@ -163,14 +177,7 @@ function wideCcaFactor(x: Matrix | CentringSource, epsilon: number, forPwcca: bo
   // in the datapoints' basis are the kept centred rows themselves, so its copy is its own.
   const into = forPwcca ? undefined : scratchFloat64(n * m);
   const { centered, means } = isMatrix(x) ? centerRows(x, into) : centredSourceRows(x, into);
-  const variances = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let sum = 0;
-    for (let j = i * m; j < (i + 1) * m; j++) sum += centered.data[j] * centered.data[j];
-    variances[i] = sum / (m - 1);
-  }
-  let xmax = 0;
-  for (let i = 0; i < n; i++) xmax = Math.max(xmax, variances[i]);
+  const { variances, xmax } = rowVariances(centered);
   const keptIndices = prunedRows(variances, xmax, epsilon);
   const kept = keptIndices.length;
   const keptCentered = !forPwcca || kept === n ? null : selectRows(centered, keptIndices);
@@ -197,7 +204,7 @@ function datapointMajorCcaFactor(x: CentringSource, centredDatapointRowsInto: (i
   const m = x.cols;
   const rows = scratchFloat64(n * m);
   const means = centredDatapointRowsInto(rows);
-  // Each neuron's Σ_j c_j² over the datapoints in order, as wideCcaFactor sums its row.
+  // Each neuron's Σ_j c_j² over the datapoints in order, as rowVariances sums a row.
   const variances = new Float64Array(n);
   for (let j = 0; j < m; j++) for (let i = 0; i < n; i++) variances[i] += rows[j * n + i] * rows[j * n + i];
   let xmax = 0;
@@ -590,16 +597,8 @@ function factorFromGram(
 /** CCA factor of rows that are already centred and mutually uncorrelated (SVD directions). */
 function diagonalCcaFactor(reduced: Matrix, epsilon: number, clipTolerance: number): CcaFactor {
   const { rows: k, cols: m } = reduced;
-  const variances = new Float64Array(k);
-  for (let i = 0; i < k; i++) {
-    let s = 0;
-    for (let j = 0; j < m; j++) s += reduced.data[i * m + j] ** 2;
-    variances[i] = s / (m - 1);
-  }
-  let xmax = 0;
-  for (let i = 0; i < k; i++) xmax = Math.max(xmax, variances[i]);
-  const keptIndices: number[] = [];
-  for (let i = 0; i < k; i++) if (xmax > 0 && variances[i] / xmax >= epsilon) keptIndices.push(i);
+  const { variances, xmax } = rowVariances(reduced);
+  const keptIndices = prunedRows(variances, xmax, epsilon);
   const kept = keptIndices.length;
   const keptRows = kept === k ? reduced : selectRows(reduced, keptIndices);
   if (kept === 0) return emptyFactor(m, k, undefined, new Float64Array(0));
