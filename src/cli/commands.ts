@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { registerCpuBackend, registerGpuBackend, resolveBackend } from '../analysis/backend';
 import { createNodePool } from '../analysis/pool/node';
 import type { CpuPool } from '../analysis/pool/pool';
@@ -151,6 +152,30 @@ function leftOutWarnings(bundles: OpenedBundle[]): string[] {
   });
 }
 
+/**
+ * The runs `cross` compares where --run-a / --run-b are not given: each bundle's first run, except
+ * that A and B being the same bundle compares two different runs of it (as the app's Across runs
+ * view opens on its first two), so `cross seeds.npz seeds.npz` is not a run against itself.
+ */
+export function crossRuns(runsA: (string | null)[], runsB: (string | null)[], givenA: string | undefined, givenB: string | undefined, sameBundle: boolean) {
+  const other = (runs: (string | null)[], not: string | null) => runs.find((r) => r !== not) ?? runs[0];
+  const runA = givenA ?? (sameBundle && givenB !== undefined ? other(runsA, givenB) : runsA[0]);
+  const runB = givenB ?? (sameBundle ? other(runsB, runA) : runsB[0]);
+  return { runA, runB };
+}
+
+/** "FILE's run R" where the file holds several runs, "FILE" alone otherwise (its one run is named after it). */
+function runLabel(bundle: OpenedBundle, run: string | null): string {
+  return bundle.runs.length > 1 ? `${bundle.name}'s run ${run}` : bundle.name;
+}
+
+/** The note that a command took one run of several without being told which (nothing for a one-run bundle). */
+function runChosenNote(bundle: OpenedBundle, run: string | null, subject: string, howToChange: string): string[] {
+  if (bundle.runs.length < 2) return [];
+  const listed = bundle.runs.length > 8 ? `${bundle.runs.slice(0, 8).join(', ')}, …` : bundle.runs.join(', ');
+  return [`${bundle.name} holds ${bundle.runs.length} runs (${listed}); ${subject} ${run}: ${howToChange}`];
+}
+
 /** The float64 path's worker threads of the command running (started on its first parallel work). */
 let cpuPool: CpuPool | null = null;
 
@@ -181,6 +206,9 @@ async function command(argv: string[], out: Output): Promise<number> {
     if (parsed.allRuns && parsed.command !== 'dynamics') throw new UsageError('--all-runs belongs to dynamics (cross takes --all-pairs)');
     if (parsed.allPairs && parsed.command !== 'cross') throw new UsageError('--all-pairs belongs to cross (dynamics takes --all-runs)');
     let warnings: string[];
+    // Which run a command took where the user named none and the bundle holds several: the text
+    // output's header does not say, so it goes to stderr as a note (the JSON has it as `run`).
+    const notes: string[] = [];
     // The JSON is built only for --json: its provenance hashes every array the job read (for arrays
     // not hashed as read, a second read of each), which the plain-text output never shows.
     let json: () => unknown;
@@ -252,6 +280,8 @@ async function command(argv: string[], out: Output): Promise<number> {
       result.warnings.push(...leftOutWarnings([bundle]));
       result.conventions.backendReason = reason;
       const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
+      if (parsed.run === undefined)
+        notes.push(...runChosenNote(bundle, run, 'this is', '--run NAME picks another, --all-runs gives mean ± sd over all of them'));
       const freeze = freezeSteps(result, parsed.threshold);
       json = async () => {
         const described = await withDynamicsProvenance(result, { bundle, run, options: parsed.options, leftOut: [], reason });
@@ -263,9 +293,14 @@ async function command(argv: string[], out: Output): Promise<number> {
     } else if (parsed.command === 'cross') {
       expectPositional(parsed, 2, 'two bundles, A and B');
       const [bundleA, bundleB] = await Promise.all(parsed.positional.map((p) => openBundlePath(p)));
+      const sameBundle = resolve(parsed.positional[0]) === resolve(parsed.positional[1]);
+      const { runA, runB } = crossRuns(bundleA.runs, bundleB.runs, parsed.runA, parsed.runB, sameBundle);
+      if (parsed.runA === undefined)
+        notes.push(...runChosenNote(bundleA, runA, 'A is', `--run-a NAME picks another${sameBundle ? ', --all-pairs compares every pair of them' : ''}`));
+      if (parsed.runB === undefined) notes.push(...runChosenNote(bundleB, runB, 'B is', '--run-b NAME picks another'));
       const switched = fitConvReduction(parsed, [bundleA, bundleB]);
       const result: CrossResult = await computeCross(
-        { a: { bundle: bundleA, run: parsed.runA }, b: { bundle: bundleB, run: parsed.runB }, step: parsed.step, baseline: parsed.baseline },
+        { a: { bundle: bundleA, run: runA }, b: { bundle: bundleB, run: runB }, step: parsed.step, baseline: parsed.baseline },
         parsed.options,
         {},
         backend,
@@ -273,8 +308,7 @@ async function command(argv: string[], out: Output): Promise<number> {
       if (switched) result.warnings.unshift(switched);
       result.warnings.push(...leftOutWarnings(parsed.positional[0] === parsed.positional[1] ? [bundleA] : [bundleA, bundleB]));
       result.conventions.backendReason = reason;
-      const runA = parsed.runA === undefined ? bundleA.runs[0] : parsed.runA;
-      const runB = parsed.runB === undefined ? bundleB.runs[0] : parsed.runB;
+      if (sameBundle && runA === runB) result.warnings.push(`A and B are the same run (${runLabel(bundleA, runA)}): every layer is compared with itself`);
       json = () =>
         withCrossProvenance(result, {
           a: { bundle: bundleA.name, run: runA, entries: bundleA.entries, leftOut: [] },
@@ -287,6 +321,7 @@ async function command(argv: string[], out: Output): Promise<number> {
     } else if (parsed.command === 'classes') {
       expectStudy(parsed, STUDY);
       const bundle = await openBundlePaths(parsed.positional);
+      if (parsed.run === undefined) notes.push(...runChosenNote(bundle, bundle.runs[0], 'this is', '--run NAME picks another'));
       ({ json, text, warnings } = await classesCommand(bundle, parsed.run, parsed.classes, parsed.options));
       warnings.push(...leftOutWarnings([bundle]));
     } else {
@@ -299,6 +334,7 @@ async function command(argv: string[], out: Output): Promise<number> {
       printed = terminalSafeJson(JSON.stringify(built));
     } else printed = printableLines(text);
     // How conv layers were read and reduced is a note, not a warning (as the app's Notes line).
+    for (const n of notes) out.stderr(`svcca-lens: note: ${n}`);
     for (const w of warnings) out.stderr(`svcca-lens: ${isInformational(w) ? 'note' : 'warning'}: ${w}`);
     out.stdout(printed);
     return 0;

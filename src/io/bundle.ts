@@ -15,7 +15,8 @@
 //   .safetensors, torch, pickle or HDF5  [<run>/]step_<N>.<ext>   (one array per layer)
 //   labels: an entry / dataset `labels` at the top, or labels.npy; manifest.json likewise.
 // Several .npz (or .safetensors) files with step_<N>/<layer> members and no run prefix, holding the
-// same steps and layers: one run per file, named after the file (one file per seed).
+// same steps and layers: one run per file, named after the file (one file per seed). Such a file
+// beside one whose members have runs is a run named after it too.
 // Everything else is listed in `unmatched`, never silently dropped; arrays among it are returned as
 // loose arrays by readInput (for "Compare two arrays").
 //
@@ -298,11 +299,19 @@ async function readFiles(
 
 /**
  * One run per file, when the files are self-named, have no run prefixes and overlap: the entries
- * with each file's run set (its stem; its path without extension where two stems are equal).
- * null when the files are to be merged as they are.
+ * with each file's run set (its stem; its path without extension where two stems are equal). Beside
+ * a file whose arrays have runs (`seed0/step_<N>/…`, two seeds the exporter wrote together), a
+ * self-named file without run prefixes (a third seed saved on its own) is likewise a run named after
+ * it, not a run without a name. null when the files are to be merged as they are.
  */
 function runPerFile(perFile: FileEntries[]): BundleEntry[] | null {
-  if (perFile.length < 2 || !perFile.every((f) => f.selfNamed && f.entries.every((e) => e.run === null))) return null;
+  if (perFile.length < 2) return null;
+  const unprefixed = (f: FileEntries) => f.selfNamed && f.entries.every((e) => e.run === null);
+  if (perFile.some((f) => f.entries.some((e) => e.run !== null)) && perFile.some(unprefixed)) {
+    const runs = fileRunNames(perFile.map((f) => f.path));
+    return perFile.flatMap((file, i) => (unprefixed(file) ? file.entries.map((e) => ({ ...e, run: runs[i] })) : file.entries));
+  }
+  if (!perFile.every(unprefixed)) return null;
   const seen = new Set<string>();
   let overlap = false;
   for (const f of perFile) {
@@ -313,9 +322,14 @@ function runPerFile(perFile: FileEntries[]): BundleEntry[] | null {
     for (const key of mine) seen.add(key);
   }
   if (!overlap) return null;
-  const stems = perFile.map((f) => arrayStem(f.path));
-  const runs = stems.map((stem, i) => (stems.indexOf(stem) === stems.lastIndexOf(stem) ? stem : withoutExtension(normalisePath(perFile[i].path))));
+  const runs = fileRunNames(perFile.map((f) => f.path));
   return perFile.flatMap((file, i) => file.entries.map((e) => ({ ...e, run: runs[i] })));
+}
+
+/** A run named after its file: the file's stem, or its path without extension where two stems are equal. */
+function fileRunNames(paths: string[]): string[] {
+  const stems = paths.map((path) => arrayStem(path));
+  return stems.map((stem, i) => (stems.indexOf(stem) === stems.lastIndexOf(stem) ? stem : withoutExtension(normalisePath(paths[i]))));
 }
 
 /** The file an entry's source names ("a.npz:step_0/fc1" → "a.npz"). */

@@ -95,6 +95,26 @@ describe('readInput: files as researchers have them', () => {
     expect(bundle.runs).toEqual(['seed1/acts', 'seed2/acts']);
   });
 
+  it('a seed file without run prefixes beside a file of several runs is a run named after it, not a run without a name', async () => {
+    // Two seeds the exporter wrote together, a third saved on its own (the researcher pass of 2026-12-06:
+    // the app listed its run as "null" and `dynamics --run seed2` found no such run).
+    const members: Record<string, Uint8Array> = {};
+    for (const run of ['seed0', 'seed1'])
+      for (const s of [0, 10]) for (const l of ['conv1', 'fc']) members[`${run}/step_${s}/${l}.npy`] = npy([Number(run.at(-1)), s, l.length]);
+    const together: InputFile = { path: 'two-seeds.npz', blob: new Blob([zipSync(members)]) };
+    const { bundle } = await readInput('pick', [together, seedNpz('seed2.npz', 2)]);
+    expect(bundle.runs).toEqual(['seed0', 'seed1', 'seed2']);
+    expect(bundle.entries).toHaveLength(12);
+    expect(bundle.entries.find((e) => e.run === 'seed2' && e.step === 10 && e.layer === 'fc')!.source).toBe('seed2.npz:step_10/fc');
+    expect(bundle.entries.find((e) => e.run === 'seed1' && e.step === 0 && e.layer === 'conv1')!.source).toBe('two-seeds.npz:seed1/step_0/conv1');
+    // A lone file named like one of the runs is that run twice: refused, naming both arrays.
+    await expectInputError(
+      () => readInput('pick', [together, seedNpz('seed1.npz', 2)]),
+      'pick',
+      /two-seeds\.npz:seed1\/step_0\/conv1 and seed1\.npz:step_0\/conv1 are both run seed1, step 0, layer conv1/,
+    );
+  });
+
   it('files with disjoint checkpoints are parts of one run', async () => {
     const { bundle } = await readInput('parts', [seedNpz('early.npz', 1, [0, 10]), seedNpz('late.npz', 1, [20, 30])]);
     expect(bundle.runs).toEqual([null]);
