@@ -16,6 +16,16 @@ export function drawsOf(nullUsed: BaselineNull): string {
   }
 }
 
+/**
+ * A chance level's p as the CLI and the app print it ("0.048"). Where no draw reached the value, p is
+ * 1/(P + 1), the least P draws can give, and the text says so ("0.048, the least 20 draws give"):
+ * beside "z 103.6" a bare "p 0.048" reads as a borderline result, where more draws give a smaller p.
+ */
+export function pText(b: Pick<Baseline, 'p' | 'permutations'>, digits: number): string {
+  const text = b.p.toFixed(digits);
+  return Math.round(b.p * (b.permutations + 1)) === 1 ? `${text}, the least ${b.permutations} draws give` : text;
+}
+
 /** The default freeze threshold: a layer has converged from the step it stays at or above it (app and CLI). */
 export const DEFAULT_FREEZE_THRESHOLD = 0.95;
 

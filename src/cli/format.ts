@@ -1,7 +1,7 @@
 // Plain-text tables for the CLI (the --json output carries the same numbers at full precision).
 
 import type { FreezeStep } from '../analysis/baseline';
-import { drawsOf, undecidedText } from '../analysis/chanceDefs';
+import { drawsOf, pText, undecidedText } from '../analysis/chanceDefs';
 import type { Baseline, CrossResult, DynamicsResult, PairResult } from '../analysis/types';
 
 const fixed = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(6));
@@ -45,7 +45,7 @@ export function formatPair(r: PairResult, nameA: string, nameB: string): string 
 /** "0.3121 ± 0.0154 (z 41.2, p 0.0476; 20 permutations of B's datapoints, seed 1)": a chance level in one phrase. */
 export function describeChance(b: Baseline): string {
   const z = b.z === null ? '—' : b.z.toFixed(1);
-  return `${b.mean.toFixed(4)} ± ${b.sd.toFixed(4)} (z ${z}, p ${b.p.toFixed(4)}; ${b.permutations} ${drawsOf(b.null)}, seed ${b.seed})${b.nullNote ? `; ${b.nullNote}` : ''}`;
+  return `${b.mean.toFixed(4)} ± ${b.sd.toFixed(4)} (z ${z}, p ${pText(b, 4)}; ${b.permutations} ${drawsOf(b.null)}, seed ${b.seed})${b.nullNote ? `; ${b.nullNote}` : ''}`;
 }
 
 const chanceMeans = (grid: (Baseline | null)[][]) => grid.map((row) => row.map((b) => b?.mean ?? null));

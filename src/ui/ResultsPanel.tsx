@@ -1,7 +1,7 @@
 // The comparison of the selected pair: the similarity, its summaries, the warnings, the
 // conventions that produced it, and the spectra.
 
-import { drawsOf } from '../analysis/chanceDefs';
+import { drawsOf, pText } from '../analysis/chanceDefs';
 import type { ReactNode } from 'react';
 import type { Conventions, PairResult } from '../analysis/types';
 import { useAppStore } from '../state/hooks';
@@ -88,7 +88,7 @@ export function ResultView({
           {result.baseline && (
             <Stat
               label={`chance (${result.baseline.permutations} ${drawsOf(result.baseline.null)})`}
-              value={`${fixed(result.baseline.mean, 4)} ± ${fixed(result.baseline.sd, 4)} · z ${result.baseline.z === null ? '—' : result.baseline.z.toFixed(1)} · p ${fixed(result.baseline.p, 3)}`}
+              value={`${fixed(result.baseline.mean, 4)} ± ${fixed(result.baseline.sd, 4)} · z ${result.baseline.z === null ? '—' : result.baseline.z.toFixed(1)} · p ${pText(result.baseline, 3)}`}
               testId="chance"
             />
           )}

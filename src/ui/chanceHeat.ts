@@ -4,7 +4,7 @@
 // Also the chance level's words (tooltip, caption) and the long CSV with the chance columns.
 // Pure: grids in, grids and text out.
 
-import { drawsOf } from '../analysis/chanceDefs';
+import { drawsOf, pText } from '../analysis/chanceDefs';
 import type { Baseline } from '../analysis/types';
 import type { HeatMode } from '../state/appStore';
 import { dataDomain, symmetricDomain, type ColourScale, type Domain } from './charts/heatmapLayout';
@@ -106,7 +106,7 @@ export function shownHeat(
 
 /** "chance 0.142 ± 0.005 (z 160, p 0.048; 20 permutations of B's datapoints)": a cell's chance level. */
 export function chanceLine(b: Baseline): string {
-  return `chance ${b.mean.toFixed(3)} ± ${b.sd.toFixed(3)} (z ${b.z === null ? '—' : b.z.toFixed(1)}, p ${b.p.toFixed(3)}; ${b.permutations} ${drawsOf(b.null)})`;
+  return `chance ${b.mean.toFixed(3)} ± ${b.sd.toFixed(3)} (z ${b.z === null ? '—' : b.z.toFixed(1)}, p ${pText(b, 3)}; ${b.permutations} ${drawsOf(b.null)})`;
 }
 
 /**

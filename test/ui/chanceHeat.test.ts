@@ -104,8 +104,12 @@ describe('cellLines', () => {
     expect(cellLines('above-chance', 'SVCCA', 0.9, b, null, WHY)).toEqual([
       'SVCCA − chance = 0.800000',
       'SVCCA = 0.900000',
-      "chance 0.100 ± 0.020 (z 40.0, p 0.048; 20 permutations of B's datapoints)",
+      "chance 0.100 ± 0.020 (z 40.0, p 0.048, the least 20 draws give; 20 permutations of B's datapoints)",
     ]);
+    // A p that some draws reached is printed bare.
+    expect(cellLines('similarity', 'SVCCA', 0.9, { ...b, p: 3 / 21 }, null, WHY)[1]).toBe(
+      "chance 0.100 ± 0.020 (z 40.0, p 0.143; 20 permutations of B's datapoints)",
+    );
     expect(cellLines('z', 'SVCCA', 0.9, b, null, WHY)[0]).toBe('z = 40.00');
     expect(cellLines('similarity', 'SVCCA', 0.9, b, null, WHY)).toHaveLength(2);
     expect(cellLines('z', 'SVCCA', 0.3, null, null, WHY)).toEqual(['SVCCA = 0.300000', WHY]);
