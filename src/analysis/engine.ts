@@ -653,10 +653,11 @@ export async function computeCross(
   const total = entriesA.length * entriesB.length;
   let done = 0;
   control.onProgress?.({ done, total, stage: `factoring step ${step}` });
-  const sideA = await loadSide(entriesA, options, hint, dft, backend, "A's ", request.cache);
+  // The signal reaches each side's factorisation: a cancel stops between two layers, not after a side.
+  const sideA = await loadSide(entriesA, options, hint, dft, backend, "A's ", request.cache, { signal: control.signal });
   try {
     checkAborted(control.signal);
-    const sideB = await loadSide(entriesB, options, hint, dft, backend, "B's ", request.cache, {}, dftShapesOf(sideA.prepared));
+    const sideB = await loadSide(entriesB, options, hint, dft, backend, "B's ", request.cache, { signal: control.signal }, dftShapesOf(sideA.prepared));
     try {
       // One bad array costs only its row (A) or column (B); every other cell is computed as usual.
       const badArrays = [...crossBad(sideA, 'A', runA), ...crossBad(sideB, 'B', runB)];

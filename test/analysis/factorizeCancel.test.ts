@@ -2,12 +2,13 @@
 // are being factored stops before the next layer, not after the checkpoint's last. Counted, not
 // timed: every float64 factorisation goes through metrics.ts `factorize`, wrapped here to count the
 // calls and to cancel the job from inside the second one; no factorisation may start after it.
-// Through the engine (an AbortSignal) and through the app's worker core (the client's cancel message).
+// Through the engine (an AbortSignal; learning dynamics and across runs) and through the app's
+// worker core (the client's cancel message).
 
 import { zipSync } from 'fflate';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cpuBackend } from '../../src/analysis/backend';
-import { computeDynamics } from '../../src/analysis/engine';
+import { computeCross, computeDynamics } from '../../src/analysis/engine';
 import { nodePoolPort } from '../../src/analysis/pool/node';
 import { CpuPool } from '../../src/analysis/pool/pool';
 import type { Representation } from '../../src/math/reduce';
@@ -64,6 +65,20 @@ describe('cancelling a dynamics job while a checkpoint is factored', () => {
     counter.onCall = () => controller.abort();
     await expect(computeDynamics({ bundle }, DEFAULT_OPTIONS, { signal: controller.signal }, cpuBackend)).rejects.toMatchObject({ name: 'AbortError' });
     expect(counter.calls).toBe(2); // the reference step's batch stopped after its second layer
+  });
+
+  it('across runs: a cancel while side A is factored stops before its next layer, and side B is never factored', async () => {
+    const bundle = memoryBundle('six.npz', arrays);
+    const request = { a: { bundle }, b: { bundle }, step: 100 };
+    await computeCross(request, DEFAULT_OPTIONS, {}, cpuBackend);
+    expect(counter.calls).toBe(2 * LAYERS);
+
+    counter.calls = 0;
+    const controller = new AbortController();
+    counter.at = 2;
+    counter.onCall = () => controller.abort();
+    await expect(computeCross(request, DEFAULT_OPTIONS, { signal: controller.signal }, cpuBackend)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(counter.calls).toBe(2);
   });
 
   it("the app's worker: the client's cancel reaches the job between two layers of a checkpoint", async () => {
