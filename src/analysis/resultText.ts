@@ -8,7 +8,7 @@ import { hasSvdStep, isCcaFamily, metricDef, metricLabel, optionsUsed } from './
 import type { PairNumbers } from './metrics';
 import { PRECISION_CONTRACT } from './precision';
 import { describeConvReading, type Prepared } from './prepare';
-import { convReadingLine, fewDatapointsWarning, tooFewDatapointsPerDimension } from './rules';
+import { DFT_ALONG_SEQUENCE, convReadingLine, fewDatapointsWarning, tooFewDatapointsPerDimension } from './rules';
 import type { AnalysisOptions, Conventions, Provenance } from './types';
 import { productKernel } from '../math/wasmProducts';
 
@@ -59,7 +59,10 @@ export function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, opti
             : options.convReduction === 'meanpool'
               ? `${channels} channels averaged over space`
               : `${channels * height * width} features`;
-      warnings.push(convReadingLine(names?.[i] ?? p.name, describeConvReading(p.shape, p.convLayout), options.convReduction, detail));
+      // The DFT's per-frequency blocks stand for the layer when its statistics do not change with the
+      // position (Theorem 1's premise): nearly so for a conv layer, not for tokens with position embeddings.
+      const sequence = p.shape.length === 3 && options.convReduction === 'dft' && cca ? `; ${DFT_ALONG_SEQUENCE}` : '';
+      warnings.push(convReadingLine(names?.[i] ?? p.name, describeConvReading(p.shape, p.convLayout), options.convReduction, detail + sequence));
     }
     // Degeneracy of CCA: the neurons it sees (k after the SVD step for svcca) against the datapoints.
     // Through the DFT every frequency block is its own CCA over at most C channels.

@@ -28,6 +28,10 @@ export function isInformational(line: string): boolean {
   return line.includes(`: ${CONV_READING}stored (`);
 }
 
+/** What the DFT reduction assumes of a sequence (N, T, D), said after how the layer was reduced. */
+export const DFT_ALONG_SEQUENCE =
+  'along T this assumes statistics that do not change with the position (a transformer’s position embeddings break that; meanpool, positions and flatten do not rely on it)';
+
 /** Fewest datapoints any comparison needs (a metric may need more: MetricDef.minDatapoints). */
 export const MIN_DATAPOINTS = 2;
 

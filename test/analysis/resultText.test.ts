@@ -23,6 +23,21 @@ describe('isInformational', () => {
     expect(warnings).toEqual([expect.stringMatching(/^fc\.npy: 100 datapoints for 60 channels per frequency block/)]);
   });
 
+  it('a sequence (N, T, D) through the DFT: the note says what the DFT assumes along T; a conv layer, or meanpool, does not get it', async () => {
+    const sequence: NdArray = { shape: [100, 6, 4], dtype: '<f4', data: Float32Array.from(randn(3, 1, 100 * 24).data) };
+    const conv: NdArray = { shape: [100, 3, 4, 4], dtype: '<f4', data: Float32Array.from(randn(9, 1, 100 * 48).data) };
+    const other: NdArray = { shape: [100, 6, 4], dtype: '<f4', data: Float32Array.from(randn(4, 1, 100 * 24).data) };
+    const notesOf = async (a: NdArray, b: NdArray, convReduction: 'dft' | 'meanpool') =>
+      (await comparePair({ name: 'a.npy', array: a }, { name: 'b.npy', array: b }, { ...DEFAULT_OPTIONS, convReduction })).warnings.filter(isInformational);
+    const dft = await notesOf(sequence, other, 'dft');
+    expect(dft).toHaveLength(2);
+    expect(dft[0]).toMatch(
+      /^a\.npy: conv layer stored \(100, 6, 4\), read as \(N, T, D\): T=6, D=4; reduced with dft: .*; along T this assumes statistics that do not change with the position/,
+    );
+    expect((await notesOf(conv, conv, 'dft')).some((n) => n.includes('along T'))).toBe(false);
+    expect((await notesOf(sequence, other, 'meanpool')).some((n) => n.includes('along T'))).toBe(false);
+  });
+
   it('still holds once a grid has said it once for several layers', () => {
     const grouped = groupLayerWarnings(
       [
