@@ -57,7 +57,9 @@ export function warningsFor(a: Prepared, b: Prepared, numbers: PairNumbers, opti
           : options.convReduction === 'positions'
             ? `${n * height * width} datapoints (every position)`
             : options.convReduction === 'meanpool'
-              ? `${channels} channels averaged over space`
+              ? p.shape.length === 3
+                ? `${channels} features averaged over T`
+                : `${channels} channels averaged over space`
               : `${channels * height * width} features`;
       // The DFT's per-frequency blocks stand for the layer when its statistics do not change with the
       // position (Theorem 1's premise): nearly so for a conv layer, not for tokens with position embeddings.

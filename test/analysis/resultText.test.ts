@@ -35,7 +35,10 @@ describe('isInformational', () => {
       /^a\.npy: conv layer stored \(100, 6, 4\), read as \(N, T, D\): T=6, D=4; reduced with dft: .*; along T this assumes statistics that do not change with the position/,
     );
     expect((await notesOf(conv, conv, 'dft')).some((n) => n.includes('along T'))).toBe(false);
-    expect((await notesOf(sequence, other, 'meanpool')).some((n) => n.includes('along T'))).toBe(false);
+    const meanpool = await notesOf(sequence, other, 'meanpool');
+    expect(meanpool.some((n) => n.includes('along T'))).toBe(false);
+    expect(meanpool[0]).toMatch(/; reduced with meanpool: 4 features averaged over T$/);
+    expect((await notesOf(conv, conv, 'meanpool'))[0]).toMatch(/; reduced with meanpool: 3 channels averaged over space$/);
   });
 
   it('still holds once a grid has said it once for several layers', () => {
