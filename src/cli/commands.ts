@@ -291,9 +291,13 @@ async function command(argv: string[], out: Output): Promise<number> {
       ({ warnings } = result);
       text = formatDynamics(result) + '\n' + formatFreeze(freeze, parsed.threshold, result.reference);
     } else if (parsed.command === 'cross') {
-      expectPositional(parsed, 2, 'two bundles, A and B');
-      const [bundleA, bundleB] = await Promise.all(parsed.positional.map((p) => openBundlePath(p)));
-      const sameBundle = resolve(parsed.positional[0]) === resolve(parsed.positional[1]);
+      // One bundle alone is A and B both: two of its runs, as the app's Across runs view opens.
+      if (parsed.positional.length !== 1) expectPositional(parsed, 2, 'two bundles, A and B (or one bundle of several runs)');
+      const paths = parsed.positional.length === 1 ? [parsed.positional[0], parsed.positional[0]] : parsed.positional;
+      const sameBundle = resolve(paths[0]) === resolve(paths[1]);
+      const [bundleA, bundleB] = sameBundle ? Array(2).fill(await openBundlePath(paths[0])) : await Promise.all(paths.map((p) => openBundlePath(p)));
+      if (parsed.positional.length === 1 && bundleA.runs.length < 2)
+        throw new UsageError(`cross takes two bundles, A and B, or one bundle of several runs; ${bundleA.name} holds one run: give a second bundle`);
       const { runA, runB } = crossRuns(bundleA.runs, bundleB.runs, parsed.runA, parsed.runB, sameBundle);
       if (parsed.runA === undefined)
         notes.push(...runChosenNote(bundleA, runA, 'A is', `--run-a NAME picks another${sameBundle ? ', --all-pairs compares every pair of them' : ''}`));
@@ -306,7 +310,7 @@ async function command(argv: string[], out: Output): Promise<number> {
         backend,
       );
       if (switched) result.warnings.unshift(switched);
-      result.warnings.push(...leftOutWarnings(parsed.positional[0] === parsed.positional[1] ? [bundleA] : [bundleA, bundleB]));
+      result.warnings.push(...leftOutWarnings(sameBundle ? [bundleA] : [bundleA, bundleB]));
       result.conventions.backendReason = reason;
       if (sameBundle && runA === runB) result.warnings.push(`A and B are the same run (${runLabel(bundleA, runA)}): every layer is compared with itself`);
       json = () =>

@@ -80,6 +80,12 @@ describe('the run a command takes when none is named', () => {
     expect(named.stderr).not.toContain('holds 2 runs');
     // Only B named: A is the other run.
     expect((await json('cross', path, path, '--run-b', 'seed0')).runA).toBe('seed1');
+    // One bundle alone is the same: A and B both.
+    const alone = await json('cross', path);
+    expect([alone.runA, alone.runB, alone.values]).toEqual(['seed0', 'seed1', named.values]);
+    const single = await call('cross', join(dir, 'one.npz'));
+    expect(single.status).toBe(2);
+    expect(single.stderr).toContain('cross takes two bundles, A and B, or one bundle of several runs; one.npz holds one run: give a second bundle');
   });
 
   it('cross of a one-run file with itself warns that every layer meets itself', async () => {
