@@ -24,6 +24,7 @@ import { CpuPool } from './pool/pool';
 import { representationMessage, type PoolResponse } from './pool/protocol';
 import { k99, layerVarianceSpectrum, type KnownK99 } from './dimensionality';
 import { inferDatapoints, prepare } from './prepare';
+import { chosenRun } from './rules';
 import type { AnalysisOptions, JobControl } from './types';
 
 export type ClassTarget = 'logits' | 'indicator';
@@ -139,12 +140,6 @@ async function layerMatrix(
   return { x: reduceToMatrix(rep, reduction), conv: rep.kind === 'conv' };
 }
 
-function runOf(bundle: Bundle, run: string | null | undefined): string | null {
-  const chosen = run === undefined ? bundle.runs[0] : run;
-  if (!bundle.runs.includes(chosen)) throw new InputError(bundle.name, `has no run ${String(chosen)} (runs: ${bundle.runs.join(', ')})`);
-  return chosen;
-}
-
 function stepsOf(bundle: Bundle, run: string | null): number[] {
   const steps = [...new Set(bundle.entries.filter((e) => e.run === run).map((e) => e.step))].sort((x, y) => x - y);
   if (steps.length === 0) throw new InputError(bundle.name, 'has no checkpoints');
@@ -156,7 +151,7 @@ export async function computeClassSensitivity(request: ClassRequest, options: An
   const { bundle } = request;
   if (!bundle.labels)
     throw new InputError(bundle.name, 'has no labels (a labels member or labels.npy, one integer class per datapoint); class sensitivity needs them');
-  const run = runOf(bundle, request.run);
+  const run = chosenRun(bundle, request.run);
   const steps = stepsOf(bundle, run);
   const layers = request.layers ?? bundle.layers;
   for (const layer of layers)
@@ -281,7 +276,7 @@ async function k99Table(
   gaps: boolean,
   known?: KnownK99,
 ): Promise<{ steps: number[]; layers: string[]; k99: (number | null)[][] }> {
-  const chosen = runOf(bundle, run);
+  const chosen = chosenRun(bundle, run);
   const cellsKnown = known && known.run === chosen ? known : undefined;
   const steps = stepsOf(bundle, chosen);
   const hint = inferDatapoints(bundle.entries.filter((e) => e.run === chosen).map((e) => e.shape));

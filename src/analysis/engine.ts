@@ -19,7 +19,7 @@ import { metricDef } from './metricDefs';
 import { factorize, type Factor, type PairNumbers } from './metrics';
 import { factorSpectrumIsK99s, k99, k99OfFactorSpectrum, KnownK99 } from './dimensionality';
 import { inferDatapoints, prepare, type Prepared } from './prepare';
-import { checkLonePair, checkPair, gridUsesDft, pairUsesDft, positionsSide } from './rules';
+import { checkLonePair, checkPair, chosenRun, gridUsesDft, pairUsesDft, positionsSide } from './rules';
 import type {
   Activation,
   AnalysisOptions,
@@ -517,8 +517,7 @@ export async function computeDynamics(
 ): Promise<DynamicsResult> {
   const { bundle } = request;
   const chance = resolveBaseline(request.baseline);
-  const run = request.run === undefined ? bundle.runs[0] : request.run;
-  if (!bundle.runs.includes(run)) throw new InputError(bundle.name, `has no run ${String(run)} (runs: ${bundle.runs.join(', ')})`);
+  const run = chosenRun(bundle, request.run);
   const steps = [...new Set(bundle.entries.filter((e) => e.run === run).map((e) => e.step))].sort((x, y) => x - y);
   if (steps.length === 0) throw new InputError(bundle.name, 'has no checkpoints');
   const reference = request.reference === undefined || request.reference === 'last' ? steps[steps.length - 1] : request.reference;
@@ -628,8 +627,8 @@ export async function computeCross(
   backend: ComputeBackend = cpuBackend,
 ): Promise<CrossResult> {
   const chance = resolveBaseline(request.baseline);
-  const runA = request.a.run === undefined ? request.a.bundle.runs[0] : request.a.run;
-  const runB = request.b.run === undefined ? request.b.bundle.runs[0] : request.b.run;
+  const runA = chosenRun(request.a.bundle, request.a.run);
+  const runB = chosenRun(request.b.bundle, request.b.run);
   const stepsOf = (bundle: Bundle, run: string | null) => new Set(bundle.entries.filter((e) => e.run === run).map((e) => e.step));
   const stepsA = stepsOf(request.a.bundle, runA);
   const stepsB = stepsOf(request.b.bundle, runB);

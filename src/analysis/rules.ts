@@ -3,7 +3,7 @@
 // preview (which says the same before anything is computed). Pure and light: the metric facts come
 // from metricDefs.ts, the counting from math/reduce.ts.
 
-import { InputError } from '../io/types';
+import { InputError, type Bundle } from '../io/types';
 import { datapointsOfRepresentation, type Representation } from '../math/reduce';
 import { METRIC_DEFS, METRICS, metricLabel } from './metricDefs';
 import type { Prepared } from './prepare';
@@ -26,6 +26,22 @@ export function convReadingLine(name: string, reading: string, reduction: ConvRe
  */
 export function isInformational(line: string): boolean {
   return line.includes(`: ${CONV_READING}stored (`);
+}
+
+/**
+ * The run a job reads: the one asked for, or the bundle's first. A run the bundle does not hold is
+ * refused, naming those it does ("has no run seed5 (runs: seed0, seed1)"), or, for a bundle whose
+ * arrays carry no run name, saying there is nothing to pick.
+ */
+export function chosenRun(bundle: Pick<Bundle, 'name' | 'runs'>, run: string | null | undefined): string | null {
+  const chosen = run === undefined ? bundle.runs[0] : run;
+  if (bundle.runs.includes(chosen)) return chosen;
+  const named = bundle.runs.filter((r): r is string => r !== null);
+  const held =
+    named.length === 0
+      ? 'its arrays are named step_<N>/<layer>, without a run: it is one run, pick none'
+      : `runs: ${named.join(', ')}${bundle.runs.includes(null) ? ', and one without a name' : ''}`;
+  throw new InputError(bundle.name, `has no run ${String(chosen)} (${held})`);
 }
 
 /** What the DFT reduction assumes of a sequence (N, T, D), said after how the layer was reduced. */

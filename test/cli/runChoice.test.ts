@@ -97,6 +97,23 @@ describe('the run a command takes when none is named', () => {
     expect(same.stderr).toContain("A and B are the same run (seeds.npz's run seed1)");
   });
 
+  it('a run the bundle does not hold is refused, naming the runs it does, on either side of cross', async () => {
+    const seeds = join(dir, 'seeds.npz');
+    const one = join(dir, 'one.npz');
+    const refusal = async (...args: string[]) => {
+      const out = await call(...args);
+      expect(out.status).toBe(2);
+      return out.stderr;
+    };
+    expect(await refusal('dynamics', seeds, '--run', 'seed5')).toBe('svcca-lens: seeds.npz: has no run seed5 (runs: seed0, seed1)');
+    expect(await refusal('dynamics', one, '--run', 'seed5')).toBe(
+      'svcca-lens: one.npz: has no run seed5 (its arrays are named step_<N>/<layer>, without a run: it is one run, pick none)',
+    );
+    // Before, a run B does not hold read as B sharing no step with A.
+    expect(await refusal('cross', one, seeds, '--run-b', 'seed5')).toBe('svcca-lens: seeds.npz: has no run seed5 (runs: seed0, seed1)');
+    expect(await refusal('cross', seeds, one, '--run-a', 'x')).toBe('svcca-lens: seeds.npz: has no run x (runs: seed0, seed1)');
+  });
+
   it('dynamics and classes name the run they took of several; a one-run bundle gets no note', async () => {
     const dynamics = await json('dynamics', join(dir, 'seeds.npz'));
     expect(dynamics.run).toBe('seed0');
