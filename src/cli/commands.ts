@@ -295,7 +295,9 @@ async function command(argv: string[], out: Output): Promise<number> {
       if (parsed.positional.length !== 1) expectPositional(parsed, 2, 'two bundles, A and B (or one bundle of several runs)');
       const paths = parsed.positional.length === 1 ? [parsed.positional[0], parsed.positional[0]] : parsed.positional;
       const sameBundle = resolve(paths[0]) === resolve(paths[1]);
-      const [bundleA, bundleB] = sameBundle ? Array(2).fill(await openBundlePath(paths[0])) : await Promise.all(paths.map((p) => openBundlePath(p)));
+      const [bundleA, bundleB]: OpenedBundle[] = sameBundle
+        ? await openBundlePath(paths[0]).then((opened) => [opened, opened])
+        : await Promise.all(paths.map((p) => openBundlePath(p)));
       if (parsed.positional.length === 1 && bundleA.runs.length < 2)
         throw new UsageError(`cross takes two bundles, A and B, or one bundle of several runs; ${bundleA.name} holds one run: give a second bundle`);
       const { runA, runB } = crossRuns(bundleA.runs, bundleB.runs, parsed.runA, parsed.runB, sameBundle);

@@ -42,7 +42,7 @@ export function formatPair(r: PairResult, nameA: string, nameB: string): string 
   return lines.join('\n');
 }
 
-/** "0.3121 ± 0.0154 (z 41.2, p 0.0476; 20 permutations of B's datapoints, seed 1)": a chance level in one phrase. */
+/** "0.3121 ± 0.0154 (z 1.2, p 0.1429; 20 permutations of B's datapoints, seed 1)": a chance level in one phrase. */
 export function describeChance(b: Baseline): string {
   const z = b.z === null ? '—' : b.z.toFixed(1);
   return `${b.mean.toFixed(4)} ± ${b.sd.toFixed(4)} (z ${z}, p ${pText(b, 4)}; ${b.permutations} ${drawsOf(b.null)}, seed ${b.seed})${b.nullNote ? `; ${b.nullNote}` : ''}`;

@@ -129,8 +129,7 @@ ${EXIT_HELP}`,
   Across runs (paper Figure 1): values[i][j] = sim(A's layer i, B's layer j) at one step
   (default: the last step both have). A and B may be the same bundle, or one bundle given alone
   (svcca-lens cross seeds.npz): A is then its first run and B its second, unless --run-a / --run-b
-  say otherwise. Where a bundle holds several runs and none
-  is named, stderr says which one was taken.
+  say otherwise. Where a bundle holds several runs and none is named, stderr says which was taken.
 ${OPTIONS_HELP}
 many seeds:
   svcca-lens cross BUNDLE --all-pairs [--step N] [options]

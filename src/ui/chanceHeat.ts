@@ -104,7 +104,7 @@ export function shownHeat(
   };
 }
 
-/** "chance 0.142 ± 0.005 (z 160, p 0.048; 20 permutations of B's datapoints)": a cell's chance level. */
+/** "chance 0.142 ± 0.005 (z 160, p 0.048, the least 20 draws give; 20 permutations of B's datapoints)": a cell's chance level. */
 export function chanceLine(b: Baseline): string {
   return `chance ${b.mean.toFixed(3)} ± ${b.sd.toFixed(3)} (z ${b.z === null ? '—' : b.z.toFixed(1)}, p ${pText(b, 3)}; ${b.permutations} ${drawsOf(b.null)})`;
 }
