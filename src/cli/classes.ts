@@ -5,6 +5,7 @@ import { computeClassSensitivity, type ClassSensitivityResult, type ClassTarget 
 import { sweepK, type SweepK } from '../analysis/dimensionality';
 import { prepare } from '../analysis/prepare';
 import { appInfo, dynamicsEntries, inputHash } from '../analysis/provenance';
+import { chosenRun } from '../analysis/rules';
 import type { Activation, AnalysisOptions } from '../analysis/types';
 import type { Bundle } from '../io/types';
 import { reduceToMatrix } from '../math/reduce';
@@ -68,14 +69,14 @@ export async function classesCommand(bundle: Bundle & { name: string }, run: str
     },
     options,
   );
-  const chosenRun = run === undefined ? bundle.runs[0] : run;
-  const read = dynamicsEntries(bundle.entries, [...new Set([...result.layers, ...(result.logitsLayer ? [result.logitsLayer] : [])])], chosenRun);
+  const readRun = chosenRun(bundle, run);
+  const read = dynamicsEntries(bundle.entries, [...new Set([...result.layers, ...(result.logitsLayer ? [result.logitsLayer] : [])])], readRun);
   // Built only for --json (commands.ts): the content hash reads the arrays again.
   const json = async () => ({
     analysis: 'class-sensitivity',
     ...result,
     bundle: bundle.name,
-    run: chosenRun,
+    run: readRun,
     options: { keep: options.keep, epsilon: options.epsilon, layout: options.layout, convReduction: result.convReduction },
     conventions: {
       keep: options.keep,

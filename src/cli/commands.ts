@@ -21,7 +21,7 @@ import { formatCross, formatDynamics, formatFreeze, formatPair } from './format'
 import { freezeSteps } from '../analysis/baseline';
 import { convReductionFits, switchNotice, workingConvReduction } from '../analysis/compatibility';
 import { registerIncrementalSha256, rememberEntryDigest, withCrossProvenance, withDynamicsProvenance } from '../analysis/provenance';
-import { anyConv, isInformational } from '../analysis/rules';
+import { anyConv, chosenRun, isInformational } from '../analysis/rules';
 import type { Bundle } from '../io/types';
 import type { OpenedBundle } from '../io/bundle';
 import { ensureBuilt, listInputs, openBrowser, serveView } from './view';
@@ -274,7 +274,7 @@ async function command(argv: string[], out: Output): Promise<number> {
       if (switched) result.warnings.unshift(switched);
       result.warnings.push(...leftOutWarnings([bundle]));
       result.conventions.backendReason = reason;
-      const run = parsed.run === undefined ? bundle.runs[0] : parsed.run;
+      const run = chosenRun(bundle, parsed.run);
       if (parsed.run === undefined)
         notes.push(...runChosenNote(bundle, run, 'this is', '--run NAME picks another, --all-runs gives mean ± sd over all of them'));
       const freeze = freezeSteps(result, parsed.threshold);
@@ -321,7 +321,7 @@ async function command(argv: string[], out: Output): Promise<number> {
     } else if (parsed.command === 'classes') {
       expectStudy(parsed, STUDY);
       const bundle = await openBundlePaths(parsed.positional);
-      if (parsed.run === undefined) notes.push(...runChosenNote(bundle, bundle.runs[0], 'this is', '--run NAME picks another'));
+      if (parsed.run === undefined) notes.push(...runChosenNote(bundle, chosenRun(bundle, undefined), 'this is', '--run NAME picks another'));
       ({ json, text, warnings } = await classesCommand(bundle, parsed.run, parsed.classes, parsed.options));
       warnings.push(...leftOutWarnings([bundle]));
     } else {
