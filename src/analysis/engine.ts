@@ -508,12 +508,6 @@ function recordK99(known: KnownK99, step: number, entries: readonly BundleEntry[
   });
 }
 
-/** Across runs of one run with itself: a diagonal of 1s that could pass for agreement between seeds. */
-function sameRunWarning(bundle: Bundle, run: string | null): string {
-  const which = bundle.runs.length > 1 ? `${bundle.name}'s run ${String(run)}` : bundle.name;
-  return `A and B are the same run (${which}): every layer is compared with itself`;
-}
-
 /** values[t][i][j] = similarity of layer i at steps[t] to layer j at the reference step (paper Figure 4). */
 export async function computeDynamics(
   request: DynamicsRequest,
@@ -699,7 +693,6 @@ export async function computeCross(
         warnings: [
           ...badArrays.map((b) => crossBadWarning(b, b.side === 'B' ? entriesA.length : entriesB.length)),
           ...groupLayerWarnings([...warnings], [...sideA.names, ...sideB.names]),
-          ...(request.a.bundle === request.b.bundle && runA === runB ? [sameRunWarning(request.a.bundle, runA)] : []),
         ],
         provenance: provenanceOf(backend, float64),
       };

@@ -164,6 +164,11 @@ export function crossRuns(runsA: (string | null)[], runsB: (string | null)[], gi
   return { runA, runB };
 }
 
+/** "FILE's run R" where the file holds several runs, "FILE" alone otherwise (its one run is named after it). */
+function runLabel(bundle: OpenedBundle, run: string | null): string {
+  return bundle.runs.length > 1 ? `${bundle.name}'s run ${run}` : bundle.name;
+}
+
 /** The note that a command took one run of several without being told which (nothing for a one-run bundle). */
 function runChosenNote(bundle: OpenedBundle, run: string | null, subject: string, howToChange: string): string[] {
   if (bundle.runs.length < 2) return [];
@@ -309,6 +314,7 @@ async function command(argv: string[], out: Output): Promise<number> {
       if (switched) result.warnings.unshift(switched);
       result.warnings.push(...leftOutWarnings(sameBundle ? [bundleA] : [bundleA, bundleB]));
       result.conventions.backendReason = reason;
+      if (sameBundle && runA === runB) result.warnings.push(`A and B are the same run (${runLabel(bundleA, runA)}): every layer is compared with itself`);
       json = () =>
         withCrossProvenance(result, {
           a: { bundle: bundleA.name, run: runA, entries: bundleA.entries, leftOut: [] },
